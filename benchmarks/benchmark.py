@@ -1,0 +1,536 @@
+"""Ingest benchmark: national-scale sitrep history through the project's pipeline vs a bare baseline.
+
+Run from anywhere:  python benchmarks/benchmark.py [--trusts N] [--years N] [--repeat N] [--keep]
+
+1. Generates ONE CSV of daily trust sitrep rows (DOMAIN 2.1): N trusts x 365*years days (defaults
+   140 x 7 years = 357,700 rows), every row valid under every rule of the data contract
+   (seeded, vectorised; the same arguments always give the same values).
+2. Times (a) a baseline: bare ``polars.read_csv`` plus a DuckDB table created from the frame in a
+   fresh database file; (b) the project's full ingest ``pipelines.load.ingest_paths`` of the same
+   file into a fresh database, "cold" in a fresh subprocess (paying the Great Expectations import
+   and suite build) and "warm" in this process after the contract has run once on a tiny file;
+   then breaks (b) into read / contract / load by calling those steps directly.
+3. Prints a table of the figures: b/a ratio and the targets (b within 2x of a, b under 5 s),
+   rows per second, database file sizes, peak RSS and the machine's core count.
+
+This is a script, not a test: nothing here is collected by pytest and no figure is asserted,
+except that every generated row must load without rejections or warnings (otherwise the
+timings would measure the wrong thing). Generated files go to benchmarks/output/ (gitignored)
+and are deleted at the end unless --keep is given.
+"""
+from __future__ import annotations
+
+import time
+
+T_START = time.perf_counter()  # the cold child counts its imports from here
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import resource  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from datetime import date, timedelta  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))  # so `python benchmarks/benchmark.py` finds pipelines/ from any cwd
+
+OUTPUT_DIR = REPO_ROOT / "benchmarks" / "output"
+SEED = 20260401
+# A fixed last day keeps runs comparable; it is moved back only if the clock is earlier (the
+# contract rejects dates in the future).
+LAST_DAY = date(2026, 3, 31)
+TARGET_RATIO = 2.0      # full ingest within 2x of the bare read + insert
+TARGET_SECONDS = 5.0    # full ingest under 5 s
+CODE_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+REGIONS = ("North East and Yorkshire", "North West", "Midlands", "East of England", "London", "South East",
+           "South West")
+
+
+# --------------------------------------------------------------------------------------------
+# Reference data: the contract only accepts org codes present in the `trusts` table
+# --------------------------------------------------------------------------------------------
+
+def use_reference_dir(reference_dir: Path) -> None:
+    """Point this process's ingest at the synthetic reference directory.
+
+    ``open_for_write`` calls ``warehouse.refresh_reference(con)`` with no directory, and the
+    default of its ``reference_dir`` parameter is ``config.REFERENCE_DIR`` *bound when
+    pipelines/warehouse.py is imported*. There is no argument to pass another directory through
+    ``ingest_paths``, so we monkeypatch ``pipelines.config.REFERENCE_DIR`` in this benchmark
+    process only, BEFORE pipelines.warehouse (and so pipelines.load) is imported. Nothing on disk
+    in reference_data/ is touched.
+    """
+    import pipelines.config as config
+
+    if "pipelines.warehouse" in sys.modules:
+        raise RuntimeError("pipelines.warehouse was imported before the reference directory was patched")
+    config.REFERENCE_DIR = reference_dir
+    import inspect
+
+    from pipelines import warehouse
+
+    default = inspect.signature(warehouse.refresh_reference).parameters.get("reference_dir")
+    if default is not None and default.default not in (inspect.Parameter.empty, reference_dir):
+        raise RuntimeError(f"refresh_reference still defaults to {default.default}; the patch did not take")
+
+
+def trust_codes(n: int) -> list[str]:
+    """Synthetic 3-character ODS-like codes 'Z00', 'Z01', ... (no real trust code starts with Z)."""
+    if n > len(CODE_CHARS) ** 2:
+        raise SystemExit(f"--trusts: at most {len(CODE_CHARS) ** 2} synthetic codes")
+    return [f"Z{CODE_CHARS[i // len(CODE_CHARS)]}{CODE_CHARS[i % len(CODE_CHARS)]}" for i in range(n)]
+
+
+def write_reference(reference_dir: Path, codes: list[str]) -> None:
+    import polars as pl
+
+    reference_dir.mkdir(parents=True, exist_ok=True)
+    n = len(codes)
+    icb = [f"Q{CODE_CHARS[(i // 4) // 36]}{CODE_CHARS[(i // 4) % 36]}" for i in range(n)]  # ~4 trusts per ICB
+    pl.DataFrame({
+        "org_code": codes,
+        "name": [f"Synthetic Trust {c} NHS Foundation Trust" for c in codes],
+        "short_name": [f"Synthetic {c}" for c in codes],
+        "region": [REGIONS[(i // 4) % len(REGIONS)] for i in range(n)],
+        "icb_code": icb,
+        "icb_name": [f"NHS Synthetic {q} ICB" for q in icb],
+        "place": [f"Place {c}" for c in codes],
+        "local_authority": [f"Authority {c}" for c in codes],
+    }).write_csv(reference_dir / "trusts.csv")
+    # Ambitions are read from the same directory at every write session: use the real ones.
+    shutil.copyfile(REPO_ROOT / "reference_data" / "ambitions.csv", reference_dir / "ambitions.csv")
+
+
+# --------------------------------------------------------------------------------------------
+# Synthetic national history (DOMAIN 2.1), vectorised and seeded
+# --------------------------------------------------------------------------------------------
+
+def generate_frame(codes: list[str], days: int, last_day: date):
+    """One row per trust per day, trust-level (no site_code), obeying every rule of DOMAIN 2.1.
+
+    By construction: counts >= 0; los_21plus <= los_14plus <= los_7plus <= ga_beds_occupied
+    (nested binomial draws); covid_beds_occupied <= ga_beds_occupied; nctr_discharged_by_5pm <=
+    nctr_discharged <= nctr_patients; OPEL 1-4 (la_opel blank for one trust in ten); no date in
+    the future; one row per trust-day; and occupied <= open, so no row even draws a warning.
+    """
+    import numpy as np
+    import polars as pl
+
+    from pipelines.columns import COLUMN_NAMES
+
+    rng = np.random.default_rng(SEED)
+    n_t = len(codes)
+    n = n_t * days
+    first_day = last_day - timedelta(days=days - 1)
+    day = np.repeat(np.arange(days), n_t)          # rows ordered by date, then trust, like a national extract
+    trust = np.tile(np.arange(n_t), days)
+
+    # Persistent trust character
+    core_beds = rng.integers(250, 1800, n_t)
+    base_occ = rng.uniform(0.86, 0.95, n_t)
+    stranded = rng.uniform(0.36, 0.50, n_t)
+    nctr_share = rng.uniform(0.12, 0.20, n_t)
+    by_5pm = rng.uniform(0.38, 0.60, n_t)
+    pressure = rng.uniform(-0.4, 0.6, n_t)
+    no_la_opel = rng.random(n_t) < 0.1
+
+    # Calendar: winter peak (mid-January), COVID waves, fewer discharges at weekends
+    doy = (np.datetime64(first_day.isoformat()) + day).astype("datetime64[D]")
+    day_of_year = (doy - doy.astype("datetime64[Y]")).astype(int)
+    winter = np.cos(2 * np.pi * (day_of_year - 15) / 365.25)                    # +1 mid-January, -1 mid-July
+    weekday = (doy.astype(int) + 3) % 7                                          # 0 = Monday
+    weekend = weekday >= 5
+    covid_wave = 0.01 + 0.04 * np.clip(np.sin(2 * np.pi * day / 300.0), 0, None) ** 4
+
+    ga_open = np.maximum(core_beds[trust] * (1 + 0.04 * np.clip(winter, 0, None)) + rng.integers(-6, 7, n), 50)
+    ga_open = ga_open.astype(np.int64)
+    occ_rate = np.clip(base_occ[trust] + 0.03 * winter + rng.normal(0, 0.015, n), 0.70, 1.0)
+    occupied = np.floor(ga_open * occ_rate).astype(np.int64)                    # <= open
+    covid = rng.binomial(occupied, covid_wave)
+    los7 = rng.binomial(occupied, np.clip(stranded[trust] + 0.02 * winter + rng.normal(0, 0.01, n), 0.2, 0.7))
+    los14 = rng.binomial(los7, 0.56)
+    los21 = rng.binomial(los14, 0.55)
+    nctr = rng.binomial(occupied, nctr_share[trust])
+    nctr_dis = rng.binomial(nctr, np.where(weekend, 0.12, 0.21))
+    nctr_5pm = rng.binomial(nctr_dis, by_5pm[trust])
+    total = rng.poisson(occupied * np.where(weekend, 0.06, 0.10))
+    pathways = rng.multinomial(total, [0.56, 0.38, 0.045, 0.015])
+    level = np.clip(np.round(2.2 + 0.8 * winter + pressure[trust] + rng.normal(0, 0.6, n)), 1, 4).astype(np.int64)
+    la_level = np.clip(level + rng.integers(-1, 2, n), 1, 4)
+
+    frame = pl.DataFrame({
+        "period_date": pl.date_range(first_day, last_day, "1d", eager=True).gather(day),
+        "org_code": pl.Series(codes).gather(trust),
+        "site_code": pl.repeat(None, n, dtype=pl.String, eager=True),
+        "ga_beds_open": ga_open,
+        "ga_beds_occupied": occupied,
+        "covid_beds_occupied": covid,
+        "los_7plus": los7,
+        "los_14plus": los14,
+        "los_21plus": los21,
+        "nctr_patients": nctr,
+        "nctr_discharged": nctr_dis,
+        "nctr_discharged_by_5pm": nctr_5pm,
+        "discharges_p0": pathways[:, 0],
+        "discharges_p1": pathways[:, 1],
+        "discharges_p2": pathways[:, 2],
+        "discharges_p3": pathways[:, 3],
+        "trust_opel": level,
+        "la_opel": pl.Series(la_level).scatter(np.flatnonzero(no_la_opel[trust]), None),
+    })
+    return frame.select(COLUMN_NAMES)
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------------
+
+def remove_db(db: Path) -> None:
+    """A database and everything the writer leaves beside it."""
+    for path in (db, Path(f"{db}.wal"), Path(f"{db}.lock"), db.with_name(f"{db.name}.writing"),
+                 Path(f"{db.with_name(db.name + '.writing')}.wal")):
+        path.unlink(missing_ok=True)
+
+
+def peak_rss_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
+
+
+def mib(n: float) -> str:
+    return f"{n / 2**20:,.1f} MiB"
+
+
+def secs(s: float) -> str:
+    return f"{s:,.2f} s"
+
+
+def rate(rows: int, s: float) -> str:
+    return f"{rows / s:,.0f} rows/s" if s > 0 else "-"
+
+
+def spread(samples: list[float]) -> str:
+    return "" if len(samples) == 1 else f" (best of {', '.join(f'{s:.2f}' for s in samples)})"
+
+
+def baseline_once(csv: Path, db: Path, pl, duckdb) -> tuple[float, float, float]:
+    """Bare polars.read_csv, then a table created from the frame in a fresh DuckDB file."""
+    remove_db(db)
+    t0 = time.perf_counter()
+    bare = pl.read_csv(csv)
+    t1 = time.perf_counter()
+    con = duckdb.connect(str(db))
+    con.register("bare", bare)
+    con.execute("CREATE TABLE sitrep AS SELECT * FROM bare")
+    con.execute("CHECKPOINT")
+    con.close()
+    t2 = time.perf_counter()
+    return t1 - t0, t2 - t1, t2 - t0
+
+
+def check_outcome(outcome, expected_rows: int, what: str) -> None:
+    """Every generated row is valid: anything else means the benchmark measured the wrong thing."""
+    if (outcome.status != "loaded" or outcome.rows_loaded != expected_rows or outcome.rows_rejected
+            or outcome.rows_warned):
+        first = ""
+        if outcome.issues is not None and outcome.issues.height:
+            first = "\n  " + "\n  ".join(outcome.issues.get_column("message").head(5).to_list())
+        raise SystemExit(f"{what}: expected {expected_rows:,} rows loaded cleanly, got: {outcome.summary()}{first}")
+
+
+def ingest_one(csv: Path, db: Path):
+    from pipelines.load import ingest_paths
+
+    outcomes = list(ingest_paths([csv], db=db))
+    if len(outcomes) != 1:
+        raise SystemExit(f"expected one outcome for {csv.name}, got {len(outcomes)}")
+    return outcomes[0]
+
+
+# --------------------------------------------------------------------------------------------
+# Cold run: a fresh interpreter, Great Expectations not yet imported
+# --------------------------------------------------------------------------------------------
+
+def cold_child(csv: Path, db: Path, reference_dir: Path, rows: int) -> None:
+    """Runs in the subprocess; prints one JSON line with its own timings."""
+    use_reference_dir(reference_dir)
+    t0 = time.perf_counter()
+    import pipelines.load  # noqa: F401  (polars, duckdb and the pipeline modules; GE stays lazy)
+    t1 = time.perf_counter()
+    ge_before = "great_expectations" in sys.modules
+    outcome = ingest_one(csv, db)
+    t2 = time.perf_counter()
+    check_outcome(outcome, rows, "cold ingest")
+    print(json.dumps({"startup_imports": t0 - T_START, "import_pipeline": t1 - t0, "ingest": t2 - t1,
+                      "process_total": t2 - T_START, "ge_imported_before_ingest": ge_before,
+                      "peak_rss": peak_rss_bytes()}))
+
+
+def run_cold(csv: Path, db: Path, reference_dir: Path, rows: int) -> dict:
+    remove_db(db)
+    command = [sys.executable, str(Path(__file__).resolve()), "--cold-child", "--csv", str(csv), "--db", str(db),
+               "--reference", str(reference_dir), "--rows", str(rows)]
+    t0 = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT)
+    wall = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise SystemExit(f"cold ingest subprocess failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    figures["wall"] = wall
+    figures["db_size"] = db.stat().st_size
+    return figures
+
+
+# --------------------------------------------------------------------------------------------
+# The benchmark
+# --------------------------------------------------------------------------------------------
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--trusts", type=int, default=140, help="number of trusts (default 140)")
+    parser.add_argument("--years", type=int, default=7, help="years of daily history, 365 days each (default 7)")
+    parser.add_argument("--keep", action="store_true", help="keep the generated CSV, databases and reference files")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="timed runs of the baseline, the warm ingest and the breakdown; the best is "
+                             "reported (default 3; the cold run is always once)")
+    # Internal: the cold run re-invokes this script in a fresh interpreter.
+    parser.add_argument("--cold-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--csv", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--reference", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--rows", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.cold_child:
+        cold_child(args.csv, args.db, args.reference, args.rows)
+        return
+    if args.trusts < 1 or args.years < 1 or args.repeat < 1:
+        parser.error("--trusts, --years and --repeat must be at least 1")
+    load_before = os.getloadavg()[0]
+
+    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+    reference_dir = OUTPUT_DIR / "reference"
+    csv = OUTPUT_DIR / f"sitrep_national_{args.trusts}x{args.years}y.csv"
+    tiny_csv = OUTPUT_DIR / "warmup_tiny.csv"
+    dbs = {name: OUTPUT_DIR / f"{name}.duckdb" for name in ("baseline", "ingest_cold", "ingest_warm",
+                                                            "warmup_tiny", "breakdown")}
+    for db in dbs.values():
+        remove_db(db)
+
+    codes = trust_codes(args.trusts)
+    use_reference_dir(reference_dir)  # before pipelines.load is imported (see the docstring)
+    write_reference(reference_dir, codes)
+
+    import duckdb
+    import polars as pl
+
+    from pipelines.load import ingest_paths  # noqa: F401  (imports the pipeline; GE stays lazy)
+
+    today = date.today()
+    last_day = min(LAST_DAY, today - timedelta(days=1))
+    days = 365 * args.years
+    cores = os.cpu_count()
+    print(f"Ingest benchmark: {args.trusts} trusts x {days:,} days ({args.years} years to {last_day:%d/%m/%Y}), "
+          f"{cores} cores, Python {sys.version.split()[0]}, polars {pl.__version__}, duckdb {duckdb.__version__}")
+
+    # 1. Generate ----------------------------------------------------------------------------
+    t0 = time.perf_counter()
+    frame = generate_frame(codes, days, last_day)
+    frame.write_csv(csv)
+    t_generate = time.perf_counter() - t0
+    rows = frame.height
+    frame.head(2).write_csv(tiny_csv)
+    del frame
+    print(f"\n[1] generated {rows:,} rows -> {csv.relative_to(REPO_ROOT)} "
+          f"({mib(csv.stat().st_size)}) in {secs(t_generate)}")
+
+    # 2a. Baseline: bare read + DuckDB table from the frame in a fresh file ------------------
+    # A first, untimed pass on the tiny file loads what DuckDB needs to scan a Polars frame
+    # (pyarrow), so the baseline is as warm as the warm ingest it is compared with.
+    baseline_once(tiny_csv, dbs["baseline"], pl, duckdb)
+    samples = [baseline_once(csv, dbs["baseline"], pl, duckdb) for _ in range(args.repeat)]
+    base_read, base_insert, base_total = min(samples, key=lambda s: s[2])
+    base_size = dbs["baseline"].stat().st_size
+    print(f"[2a] baseline: polars.read_csv {secs(base_read)} + DuckDB create table {secs(base_insert)} "
+          f"= {secs(base_total)}{spread([s[2] for s in samples])}")
+
+    # 2b cold: full ingest in a fresh interpreter ----------------------------------------------
+    print("[2b] cold full ingest in a fresh subprocess ...", flush=True)
+    cold = run_cold(csv, dbs["ingest_cold"], reference_dir, rows)
+    print(f"     ingest_paths {secs(cold['ingest'])} (process: imports {secs(cold['startup_imports'] + cold['import_pipeline'])}, "
+          f"wall incl. interpreter start {secs(cold['wall'])})")
+
+    # Warm-up in this process: GE import, suite build, contract on a tiny file -------------------
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # as pipelines.contract does, before GE is imported
+    pandas_loaded = "pandas" in sys.modules
+    t0 = time.perf_counter()
+    import great_expectations  # noqa: F401
+    t1 = time.perf_counter()
+    from pipelines import contract
+    contract._validation_definition()  # the per-process suite build (cached)
+    t2 = time.perf_counter()
+    tiny = ingest_one(tiny_csv, dbs["warmup_tiny"])
+    t3 = time.perf_counter()
+    check_outcome(tiny, 2, "warm-up ingest")
+    ge_import, ge_suite, tiny_ingest = t1 - t0, t2 - t1, t3 - t2
+    print(f"[2b] warm-up: import great_expectations {secs(ge_import)}"
+          f"{'' if pandas_loaded else ' (incl. pandas)'}, suite build {secs(ge_suite)}, "
+          f"tiny 2-row ingest {secs(tiny_ingest)}")
+
+    # 2b warm: full ingest, contract already used once in this process -------------------------
+    warm_samples = []
+    for _ in range(args.repeat):
+        remove_db(dbs["ingest_warm"])
+        t0 = time.perf_counter()
+        warm = ingest_one(csv, dbs["ingest_warm"])
+        warm_samples.append(time.perf_counter() - t0)
+        check_outcome(warm, rows, "warm ingest")
+    warm_total = min(warm_samples)
+    warm_size = dbs["ingest_warm"].stat().st_size
+    print(f"[2b] warm full ingest: ingest_paths {secs(warm_total)}{spread(warm_samples)} -> {warm.summary()}")
+
+    # 2b breakdown: the same steps called directly ----------------------------------------------
+    runs = [run_breakdown(csv, dbs["breakdown"], codes, today, rows) for _ in range(args.repeat)]
+    breakdown = {phase: min(run[phase] for run in runs) for phase in runs[0]}  # best of the runs, per phase
+    print("[2b] breakdown: " + ", ".join(f"{k} {secs(v)}" for k, v in breakdown.items() if not k.startswith("  ")))
+
+    # 3. Table ------------------------------------------------------------------------------------
+    ratio = warm_total / base_total
+    ratio_ok, time_ok = ratio <= TARGET_RATIO, warm_total < TARGET_SECONDS
+    table: list[tuple[str, str, str]] = [
+        ("Data", "", ""),
+        ("rows (trusts x days)", f"{rows:,}", f"{args.trusts} x {days:,}"),
+        ("CSV size", mib(csv.stat().st_size), "one file, ISO dates, trust-level rows"),
+        ("generation", secs(t_generate), "numpy + polars write_csv"),
+        ("(a) Baseline", "", ""),
+        ("polars.read_csv", secs(base_read), ""),
+        ("DuckDB CREATE TABLE AS frame", secs(base_insert), "fresh file, incl. checkpoint + close"),
+        ("baseline total (a)", secs(base_total), rate(rows, base_total) + f"; best of {args.repeat}"),
+        ("baseline DB size", mib(base_size), "one table, no provenance"),
+        ("(b) Full ingest: ingest_paths", "", ""),
+        ("cold: ingest_paths call", secs(cold["ingest"]), rate(rows, cold["ingest"]) + "; fresh process, GE imported inside"),
+        ("cold: process imports", secs(cold["startup_imports"] + cold["import_pipeline"]), "polars, duckdb, pipelines (before the call)"),
+        ("cold: subprocess wall", secs(cold["wall"]), "interpreter start + imports + ingest"),
+        ("cold: peak RSS (subprocess)", mib(cold["peak_rss"]), "the ingest alone"),
+        ("GE import", secs(ge_import), "first contract use pays this" + ("" if pandas_loaded else " (incl. pandas)")),
+        ("GE suite build", secs(ge_suite), "ephemeral context, once per process"),
+        ("warm: ingest_paths (b)", secs(warm_total),
+         rate(rows, warm_total) + f"; contract already ran once; best of {args.repeat}"),
+        ("warm: DB size", mib(warm_size), "history + current + provenance"),
+        (f"(b) Breakdown (direct calls, best of {args.repeat} per phase)", "", ""),
+        *[(k, secs(v), f"{100 * v / sum(x for n, x in breakdown.items() if not n.startswith('  ')):.0f}%"
+           if not k.startswith("  ") else "") for k, v in breakdown.items()],
+        ("(c) Targets (warm)", "", ""),
+        ("ratio b/a", f"{ratio:.1f}x", f"target <= {TARGET_RATIO:.0f}x: {'MET' if ratio_ok else 'NOT MET'}"),
+        ("b under 5 s", secs(warm_total), f"target < {TARGET_SECONDS:.0f} s: {'MET' if time_ok else 'NOT MET'}"),
+        ("ratio cold/a", f"{cold['ingest'] / base_total:.1f}x", "for information"),
+        ("Machine", "", ""),
+        ("CPU cores (os.cpu_count)", str(cores), ""),
+        ("load average (1 min)", f"{load_before:.2f} -> {os.getloadavg()[0]:.2f}",
+         "at start -> end; above the core count, other work skews the timings"),
+        ("peak RSS (this process)", mib(peak_rss_bytes()), "generation + baseline + warm + breakdown"),
+    ]
+    print_table(table)
+
+    if args.keep:
+        print(f"\nkept: {OUTPUT_DIR.relative_to(REPO_ROOT)}/ (CSV, databases, reference/)")
+    else:
+        for db in dbs.values():
+            remove_db(db)
+        for path in (csv, tiny_csv):
+            path.unlink(missing_ok=True)
+        shutil.rmtree(reference_dir, ignore_errors=True)
+
+
+def run_breakdown(csv: Path, db: Path, codes: list[str], today: date, rows: int) -> dict[str, float]:
+    """Read, contract and load timed separately, calling what ``_ingest_one`` calls.
+
+    The load phase replays load.py's private steps (``_record_file``, ``_store_rows``) inside
+    ``open_for_write``; if those internals change and the replay fails, the load figure falls
+    back to a second full ``ingest_paths`` minus the read and contract figures.
+    """
+    import hashlib
+
+    from pipelines import load
+    from pipelines.contract import validate
+    from pipelines.readers import read_sitrep
+
+    remove_db(db)
+    t0 = time.perf_counter()
+    content = csv.read_bytes()
+    read = read_sitrep(csv.name, content)
+    t1 = time.perf_counter()
+    issues = validate(read.frame, read.issues, codes, today)
+    t2 = time.perf_counter()
+    if issues.height:
+        raise SystemExit("breakdown: the contract found issues in generated data:\n  "
+                         + "\n  ".join(issues.get_column("message").head(5).to_list()))
+    figures = {"read (read_bytes + read_sitrep)": t1 - t0, "contract (contract.validate)": t2 - t1}
+    try:
+        from pipelines.warehouse import open_for_write
+
+        t3 = time.perf_counter()
+        session = open_for_write(db)
+        con = session.__enter__()
+        t4 = time.perf_counter()
+        try:
+            content_hash = hashlib.sha256(content).hexdigest()
+            load._already_loaded(con, content_hash)
+            received_at = load._uk_now()
+            con.execute("BEGIN TRANSACTION")
+            outcome = load.FileOutcome(csv.name, "loaded", issues=issues, notes=read.notes, rows_read=rows,
+                                       rows_loaded=rows)
+            load._record_file(con, outcome, str(csv), content, content_hash, received_at, read.reader)
+            t5 = time.perf_counter()
+            load._store_rows(con, outcome, read.frame, read.raw, issues, received_at)
+            con.execute("COMMIT")
+            t6 = time.perf_counter()
+        except BaseException:
+            session.__exit__(*sys.exc_info())
+            raise
+        session.__exit__(None, None, None)
+        t7 = time.perf_counter()
+        loaded = duckdb_count(db)
+        if loaded != rows:
+            raise RuntimeError(f"replayed load stored {loaded:,} rows, expected {rows:,}")
+        figures["load (open_for_write .. swap)"] = t7 - t3
+        figures["  open session (schema + reference)"] = t4 - t3
+        figures["  hash + ledger + ingest_files row"] = t5 - t4
+        figures["  _store_rows + commit"] = t6 - t5
+        figures["  checkpoint + close + rename"] = t7 - t6
+    except (AttributeError, TypeError, RuntimeError) as error:
+        print(f"     (direct load replay failed: {type(error).__name__}: {error}; using full ingest minus read/contract)")
+        remove_db(db)
+        t3 = time.perf_counter()
+        check_outcome(ingest_one(csv, db), rows, "breakdown ingest")
+        figures["load (residual)"] = max(time.perf_counter() - t3 - figures["read (read_bytes + read_sitrep)"]
+                                         - figures["contract (contract.validate)"], 0.0)
+    return figures
+
+
+def duckdb_count(db: Path) -> int:
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute("SELECT count(*) FROM sitrep_daily").fetchall()[0][0]
+    finally:
+        con.close()
+
+
+def print_table(table: list[tuple[str, str, str]]) -> None:
+    width = max(len(label) for label, value, _ in table if value) + 2  # section titles do not count
+    value_width = max(len(value) for _, value, _ in table) + 2
+    rule = "-" * (width + value_width + 44)
+    print("\n" + rule)
+    for i, (label, value, note) in enumerate(table):
+        if not value and not note:
+            print(("" if i == 0 else "\n") + label)
+            continue
+        print(f"  {label:<{width}}{value:>{value_width}}   {note}")
+    print(rule)
+
+
+if __name__ == "__main__":
+    main()

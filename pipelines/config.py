@@ -1,0 +1,16 @@
+"""Where things live. The database path is decided here and nowhere else."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = REPO_ROOT / "data" / "flow.duckdb"
+REFERENCE_DIR = REPO_ROOT / "reference_data"
+CONTRACTS_DIR = REPO_ROOT / "data_contracts"
+SAMPLE_DIR = REPO_ROOT / "sample_data" / "sitrep"
+
+
+def db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The database file: the explicit argument, else $FLOW_DB, else data/flow.duckdb."""
+    return Path(explicit or os.environ.get("FLOW_DB") or DEFAULT_DB)

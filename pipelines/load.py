@@ -1,0 +1,196 @@
+"""Ingest: file -> reader -> contract -> DuckDB, one transaction per file, with provenance.
+
+A file whose content was loaded before is skipped (content hash ledger). Valid rows of a
+file are loaded; rows breaking an error rule are stored in ``rejected_rows`` with their raw
+values; warnings load the row and flag it. A later file's figures for a trust/site/day
+replace the current ones in ``sitrep_daily``; every loaded row stays in ``sitrep_history``.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+import polars as pl
+
+from pipelines import config
+from pipelines.columns import COLUMN_NAMES
+from pipelines.readers import FileRejected, read_sitrep
+from pipelines.warehouse import open_for_write
+
+SOURCE = "trust_sitrep"
+FILE_TYPES = (".csv", ".xlsx")
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one file: what the CLI prints and the upload page shows."""
+    file_name: str
+    status: str  # loaded | loaded_with_rejections | rejected | skipped
+    message: str = ""
+    file_id: int | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    rows_warned: int = 0
+    rows_superseded: int = 0
+    issues: pl.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("loaded", "skipped")
+
+    def summary(self) -> str:
+        if self.status == "skipped":
+            return f"skipped   {self.file_name}: {self.message}"
+        if self.status == "rejected":
+            return f"rejected  {self.file_name}: {self.message}"
+        parts = [f"{self.rows_loaded:,} of {self.rows_read:,} rows loaded"]
+        if self.rows_rejected:
+            parts.append(f"{self.rows_rejected:,} rejected")
+        if self.rows_warned:
+            parts.append(f"{self.rows_warned:,} with warnings")
+        if self.rows_superseded:
+            parts.append(f"{self.rows_superseded:,} earlier figures replaced")
+        return f"loaded    {self.file_name}: {', '.join(parts)}"
+
+
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files as given, and the .csv/.xlsx files inside folders (recursively, by name)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in FILE_TYPES))
+        else:
+            files.append(path)
+    return files
+
+
+def _uk_now() -> datetime:
+    return datetime.now(ZoneInfo("Europe/London")).replace(tzinfo=None, microsecond=0)
+
+
+def _already_loaded(con: duckdb.DuckDBPyConnection, content_hash: str) -> tuple | None:
+    earlier = con.execute(
+        "SELECT file_id, file_name, received_at FROM ingest_files "
+        "WHERE content_hash = ? AND status <> 'rejected' ORDER BY file_id LIMIT 1", [content_hash]).fetchall()
+    return earlier[0] if earlier else None
+
+
+def _record_file(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, path: str, content: bytes,
+                 content_hash: str, received_at: datetime, reader: str | None) -> None:
+    outcome.file_id = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM ingest_files").fetchall()[0][0]
+    con.execute(
+        "INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [outcome.file_id, outcome.file_name, path, content_hash, len(content), received_at, reader, outcome.status,
+         outcome.rows_read, outcome.rows_loaded, outcome.rows_rejected, outcome.rows_warned, outcome.rows_superseded,
+         outcome.message or None])
+
+
+def _store_rows(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, frame: pl.DataFrame, raw: pl.DataFrame,
+                issues: pl.DataFrame, received_at: datetime) -> None:
+    """Rejected and flagged rows with their raw values, then the valid rows as history and current."""
+    raw_json = raw.select("source_row", raw_values=pl.struct(pl.exclude("source_row")).struct.json_encode())
+    flagged = (issues.join(frame.select("source_row", "org_code", "period_date"), on="source_row", how="left")
+               .join(raw_json, on="source_row", how="left")
+               .with_columns(file_id=pl.lit(outcome.file_id), file_name=pl.lit(outcome.file_name)))
+    con.register("flagged", flagged)
+    con.execute("INSERT INTO rejected_rows BY NAME SELECT * FROM flagged")
+    con.unregister("flagged")
+
+    rejected = issues.filter(pl.col("severity") == "error").get_column("source_row")
+    incoming = frame.filter(~pl.col("source_row").is_in(rejected.implode())).with_columns(
+        file_id=pl.lit(outcome.file_id), source=pl.lit(SOURCE), source_file=pl.lit(outcome.file_name),
+        loaded_at=pl.lit(received_at))
+    con.register("incoming", incoming)
+    con.execute("INSERT INTO sitrep_history BY NAME SELECT * EXCLUDE (source_file, loaded_at) FROM incoming")
+    # A trust-level row and site rows of the same trust-day describe the same beds: either replaces the other.
+    outcome.rows_superseded = con.execute("""
+        DELETE FROM sitrep_daily d USING (SELECT DISTINCT org_code, period_date, site_code FROM incoming) i
+        WHERE d.org_code = i.org_code AND d.period_date = i.period_date
+          AND (d.site_code IS NOT DISTINCT FROM i.site_code OR d.site_code IS NULL OR i.site_code IS NULL)
+    """).fetchall()[0][0]
+    con.execute("INSERT INTO sitrep_daily BY NAME SELECT * FROM incoming")
+    con.unregister("incoming")
+
+
+def _ingest_one(con: duckdb.DuckDBPyConnection, name: str, path: str, content: bytes, *, force: bool,
+                today: date) -> FileOutcome:
+    content_hash = hashlib.sha256(content).hexdigest()
+    if not force and (earlier := _already_loaded(con, content_hash)):
+        file_id, earlier_name, received = earlier
+        return FileOutcome(name, "skipped", f"already loaded as file #{file_id} ({earlier_name}) on "
+                                            f"{received:%d/%m/%Y %H:%M}; nothing changed", file_id=file_id)
+    received_at = _uk_now()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        try:
+            read = read_sitrep(name, content)
+        except FileRejected as rejection:
+            outcome = FileOutcome(name, "rejected", str(rejection))
+            _record_file(con, outcome, path, content, content_hash, received_at, None)
+            con.execute("COMMIT")
+            return outcome
+        from pipelines.contract import validate  # Great Expectations only when a file is really checked
+
+        known = [r[0] for r in con.execute("SELECT org_code FROM trusts").fetchall()]
+        issues = validate(read.frame, read.issues, known, today)
+        errors = issues.filter(pl.col("severity") == "error")
+        warned = issues.filter(pl.col("severity") == "warning").join(errors, on="source_row", how="anti")
+        outcome = FileOutcome(name, "loaded", issues=issues, notes=read.notes, rows_read=read.frame.height,
+                              rows_rejected=errors.get_column("source_row").n_unique(),
+                              rows_warned=warned.get_column("source_row").n_unique())
+        outcome.rows_loaded = outcome.rows_read - outcome.rows_rejected
+        if outcome.rows_rejected:
+            outcome.status = "loaded_with_rejections" if outcome.rows_loaded else "rejected"
+            outcome.message = f"{outcome.rows_rejected:,} of {outcome.rows_read:,} rows rejected"
+        _record_file(con, outcome, path, content, content_hash, received_at, read.reader)
+        _store_rows(con, outcome, read.frame, read.raw, issues, received_at)
+        con.execute("UPDATE ingest_files SET rows_superseded = ? WHERE file_id = ?",
+                    [outcome.rows_superseded, outcome.file_id])
+        con.execute("COMMIT")
+        return outcome
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def ingest_sources(sources: Iterable[tuple[str, str, bytes | OSError]], db: Path | None = None, *, force: bool = False,
+                   today: date | None = None, on_wait: Callable[[], None] | None = None) -> Iterator[FileOutcome]:
+    """Load (name, path, content) sources in one write session, yielding each file's outcome as it is done."""
+    with open_for_write(config.db_path(db), on_wait) as con:
+        for name, path, content in sources:
+            if isinstance(content, OSError):
+                yield FileOutcome(name, "rejected", f"could not be read ({content.strerror or content})")
+                continue
+            try:
+                yield _ingest_one(con, name, path, content, force=force, today=today or date.today())
+            except Exception as error:  # a bug must not stop the other files, nor show a stack trace
+                yield FileOutcome(name, "rejected", f"could not be loaded because of an internal error "
+                                                    f"({type(error).__name__}: {error}); nothing from it was loaded")
+
+
+def ingest_paths(paths: Iterable[Path], db: Path | None = None, **options) -> Iterator[FileOutcome]:
+    """Load files and folders from disk (see ingest_sources)."""
+    def sources() -> Iterator[tuple[str, str, bytes | OSError]]:
+        for path in expand_paths(paths):
+            try:
+                yield path.name, str(path), path.read_bytes()
+            except OSError as error:
+                yield path.name, str(path), error
+    yield from ingest_sources(sources(), db, **options)
+
+
+def ensure_database(db: Path | None = None) -> bool:
+    """Build the database from the bundled sample data when there is none; True if it was built."""
+    target = config.db_path(db)
+    if target.exists():
+        return False
+    for _ in ingest_paths([config.SAMPLE_DIR], target):
+        pass
+    return True

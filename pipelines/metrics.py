@@ -1,0 +1,103 @@
+"""The metric catalogue of DOMAIN section 3: each metric's formula, written once.
+
+Every metric is a numerator and a denominator summed over the days of a week (Monday to
+Sunday) from the trust-day figures, so weekly percentages are ratios of weekly sums, never
+averages of daily percentages. The warehouse view ``weekly_metric_parts`` is generated from
+this list; ``weekly_position``, the pages and the exports all read from that view.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Metric:
+    id: str
+    label: str
+    better: str  # "lower" or "higher": decides whether a rise is an improvement
+    aggregate: str  # "ratio" (percentage of sums), "daily_average" or "max"
+    numerator: str  # SQL over one trust-day row of sitrep_trust_day
+    denominator: str | None  # SQL for "ratio"; None otherwise
+    definition: str
+
+    @property
+    def unit(self) -> str:
+        return {"ratio": "%", "daily_average": "patients", "max": "level"}[self.aggregate]
+
+
+_PATHWAY_TOTAL = "discharges_p0 + discharges_p1 + discharges_p2 + discharges_p3"
+
+METRICS: tuple[Metric, ...] = (
+    Metric("ga_occupancy_pct", "G&A bed occupancy", "lower", "ratio", "ga_beds_occupied", "ga_beds_open",
+           "Adult G&A beds occupied as a percentage of G&A beds open (core plus escalation)."),
+    Metric("covid_occupancy_pct", "G&A beds occupied by COVID-19 patients", "lower", "ratio",
+           "covid_beds_occupied", "ga_beds_occupied",
+           "G&A beds occupied by patients with confirmed COVID-19 as a percentage of occupied G&A beds."),
+    Metric("stranded_7plus_pct", "Stranded: occupied beds with LoS 7+ days", "lower", "ratio", "los_7plus",
+           "ga_beds_occupied", "Patients with a length of stay of 7 days or more as a percentage of occupied G&A beds."),
+    Metric("stranded_14plus_pct", "Occupied beds with LoS 14+ days", "lower", "ratio", "los_14plus",
+           "ga_beds_occupied", "Patients with a length of stay of 14 days or more as a percentage of occupied G&A beds."),
+    Metric("super_stranded_21plus_pct", "Super-stranded: occupied beds with LoS 21+ days", "lower", "ratio",
+           "los_21plus", "ga_beds_occupied",
+           "Patients with a length of stay of 21 days or more as a percentage of occupied G&A beds."),
+    Metric("nctr_pct_of_occupied", "Patients not meeting the criteria to reside", "lower", "ratio",
+           "nctr_patients", "ga_beds_occupied",
+           "Patients who no longer meet the criteria to reside as a percentage of occupied G&A beds."),
+    Metric("ctr_discharged_pct", "NCTR patients discharged that day", "higher", "ratio", "nctr_discharged",
+           "nctr_patients", "Patients not meeting the criteria to reside who were discharged that day, as a percentage of them."),
+    Metric("ctr_discharged_by_5pm_pct", "NCTR patients discharged by 5pm", "higher", "ratio",
+           "nctr_discharged_by_5pm", "nctr_patients",
+           "Patients not meeting the criteria to reside who were discharged by 17:00 that day, as a percentage of them."),
+    Metric("recorded_delays", "Recorded delays (daily average)", "lower", "daily_average",
+           "nctr_patients - nctr_discharged", None,
+           "Daily average of patients not meeting the criteria to reside who remained in hospital."),
+    Metric("pathway_0_1_pct", "Discharges home on pathways 0-1", "higher", "ratio",
+           "discharges_p0 + discharges_p1", _PATHWAY_TOTAL, "Discharges on pathways 0 and 1 as a percentage of all discharges."),
+    Metric("pathway_0_pct", "Discharges on pathway 0", "higher", "ratio", "discharges_p0", _PATHWAY_TOTAL,
+           "Discharges home with no new support as a percentage of all discharges."),
+    Metric("pathway_1_pct", "Discharges on pathway 1", "higher", "ratio", "discharges_p1", _PATHWAY_TOTAL,
+           "Discharges home with support (reablement) as a percentage of all discharges."),
+    Metric("pathway_2_pct", "Discharges on pathway 2", "lower", "ratio", "discharges_p2", _PATHWAY_TOTAL,
+           "Discharges to short-term bedded rehabilitation or recovery as a percentage of all discharges."),
+    Metric("pathway_3_pct", "Discharges on pathway 3", "lower", "ratio", "discharges_p3", _PATHWAY_TOTAL,
+           "Discharges to a new care home placement as a percentage of all discharges."),
+    Metric("trust_opel_max", "Trust OPEL (highest in the week)", "lower", "max", "trust_opel", None,
+           "The highest OPEL level the trust reported in the week."),
+    Metric("la_opel_max", "Local authority OPEL (highest in the week)", "lower", "max", "la_opel", None,
+           "The highest OPEL level reported for the trust's main local authority in the week."),
+)
+
+METRIC_IDS: tuple[str, ...] = tuple(m.id for m in METRICS)
+
+
+def _part_sql(metric: Metric) -> str:
+    """One element of the per-week list of parts: numerator, denominator and days counted."""
+    if metric.aggregate == "ratio":
+        both = f"({metric.numerator}) IS NOT NULL AND ({metric.denominator}) IS NOT NULL"
+        numerator = f"sum({metric.numerator}) FILTER (WHERE {both})"
+        denominator = f"sum({metric.denominator}) FILTER (WHERE {both})"
+        days = f"count(*) FILTER (WHERE {both})"
+    elif metric.aggregate == "daily_average":
+        numerator = f"sum({metric.numerator})"
+        denominator = days = f"count({metric.numerator})"
+    else:  # max
+        numerator = f"max({metric.numerator})"
+        denominator = "NULL"
+        days = f"count({metric.numerator})"
+    return (f"{{'metric': '{metric.id}', 'numerator': CAST({numerator} AS DOUBLE), "
+            f"'denominator': CAST({denominator} AS DOUBLE), 'days': CAST({days} AS INTEGER)}}")
+
+
+def weekly_metric_parts_sql() -> str:
+    """A view body: one row per trust, week and metric with the summed parts of its formula."""
+    parts = ",\n        ".join(_part_sql(m) for m in METRICS)
+    return f"""
+WITH weekly AS (
+    SELECT org_code, week_ending, count(*) AS days_reported,
+        [{parts}] AS parts
+    FROM sitrep_trust_day
+    GROUP BY org_code, week_ending
+)
+SELECT week_ending, org_code, part.metric AS metric, part.numerator AS numerator,
+       part.denominator AS denominator, part.days AS days_with_data, days_reported
+FROM weekly, unnest(parts) AS t(part)"""

@@ -1,0 +1,300 @@
+"""Read a daily trust sitrep file (CSV or .xlsx, DOMAIN section 2.1) into the canonical frame.
+
+Trust files are made by hand or exported from Excel: odd encodings, title rows above the
+header, header aliases, UK dates, thousands separators, a totals row at the bottom. All of
+that is tolerated without flags. Every cell that cannot be parsed becomes null in ``frame``
+and one row in ``issues``; the whole file is rejected (FileRejected) only when nothing
+sensible can be read from it. Range and cross-column rules are the contract's job, not ours.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import fastexcel
+import polars as pl
+
+from pipelines.columns import COLUMN_NAMES, COLUMNS, REQUIRED, SCHEMA, Column, canonical_name
+
+ISSUE_SCHEMA = {"source_row": pl.Int64, "column_name": pl.String, "rule": pl.String,
+                "severity": pl.String, "message": pl.String}
+
+HEADER_SEARCH_ROWS = 30
+_KEY, _PARSED = "_text", "_parsed:"  # internal column names, never template names
+_TOTALS = r"(?i)^((grand\s+)?totals?:?|england)$"
+_BINARY = re.compile(rb"[\x00-\x08\x0e-\x1f]")  # control bytes never found in a text CSV
+_EXCEL_EPOCH_SERIAL = 25569  # Excel serial of 1970-01-01 in the 1900 date system
+# Serial 60 is Excel's fictitious 29/02/1900, so only serials from 61 (01/03/1900) map correctly.
+_SERIAL_RANGE = (61, 2958465)
+# (rule, what the message says the cell is not) per column kind that is parsed
+_RULES = {
+    "date": ("date", "is not a date (expected dd/mm/yyyy, yyyy-mm-dd or an Excel date)"),
+    "count": ("whole_number", "is not a whole number"),
+    "opel": ("opel_level", "is not an OPEL level (expected a whole number such as 3 or 'OPEL 3')"),
+}
+
+
+class FileRejected(Exception):
+    """The file cannot be used as a whole; str(exc) is a plain-English message naming the problem."""
+
+
+@dataclass
+class SitrepRead:
+    frame: pl.DataFrame  # exactly columns.SCHEMA; unparseable values are null
+    raw: pl.DataFrame  # same rows: source_row + every template column as stripped cell text
+    issues: pl.DataFrame  # ISSUE_SCHEMA: one row per unparseable cell
+    notes: list[str]  # plain-English notes for the user
+    reader: str  # e.g. "csv (utf-8 with BOM)", "xlsx (sheet 'Daily data')"
+
+
+@dataclass
+class _Table:
+    """A file's cells as text, before mapping to the template."""
+    header: list[str | None]
+    header_row: int  # source row of the header
+    body: pl.DataFrame  # source_row, then one String column per header cell
+    reader: str
+    notes: list[str]
+
+
+def read_sitrep(path: str | Path, content: bytes | None = None) -> SitrepRead:
+    """Read a sitrep from ``path``, or from ``content`` when the bytes are already in memory."""
+    name = Path(path).name
+    if content is None:
+        try:
+            content = Path(path).read_bytes()
+        except OSError as exc:
+            raise FileRejected(f"{name}: the file could not be opened ({exc.strerror or exc}).") from exc
+    if not content or content.isspace():
+        raise FileRejected(f"{name}: the file is empty.")
+    try:
+        table = _load(name, content)
+    except FileRejected:
+        raise
+    except Exception as exc:  # any library error on malformed input must reach the user as a rejection
+        raise FileRejected(f"{name}: the file could not be read as CSV or Excel (.xlsx); it may be damaged.") from exc
+    return _build(name, table)
+
+
+def _load(name: str, data: bytes) -> _Table:
+    # Decide by content, not extension: uploads are often renamed.
+    if data.startswith(b"PK\x03\x04"):
+        return _load_xlsx(name, data)
+    if data.startswith(b"\xd0\xcf\x11\xe0"):  # OLE2 container: .xls, .doc or an encrypted workbook
+        raise FileRejected(f"{name}: this is an old-style Excel (.xls) or password-protected file; "
+                           "please save it as .xlsx (without a password) or CSV.")
+    return _load_csv(name, data)
+
+
+def _no_header(name: str) -> FileRejected:
+    return FileRejected(f"{name}: no header row found in the first {HEADER_SEARCH_ROWS} rows: "
+                        "expected columns such as period_date and org_code.")
+
+
+def _find_header(rows: Iterable[Sequence[object]]) -> int | None:
+    """Index of the first row naming period_date, org_code and at least one more template column."""
+    for index, row in enumerate(rows):
+        names = {canonical_name(str(cell)) for cell in row if cell is not None} - {None}
+        if {"period_date", "org_code"} <= names and len(names) >= 3:
+            return index
+    return None
+
+
+def _load_xlsx(name: str, data: bytes) -> _Table:
+    try:
+        is_workbook = "xl/workbook.xml" in zipfile.ZipFile(io.BytesIO(data)).namelist()
+    except zipfile.BadZipFile:
+        raise FileRejected(f"{name}: the Excel file is damaged or incomplete (not a valid .xlsx).") from None
+    if not is_workbook:
+        raise FileRejected(f"{name}: this is a zip file but not an Excel workbook (.xlsx), "
+                           "e.g. a Word .docx; please upload the sitrep as .xlsx or CSV.")
+    book = fastexcel.read_excel(data)  # calamine reads stored values only: no formulas or macros run
+    skipped: list[str] = []
+    for sheet in book.sheet_names:
+        # header_row=None with skip_rows=0 keeps leading empty rows, so grid row i is Excel row i + 1
+        # (fastexcel otherwise starts at the first used row; see fastexcel issue #209).
+        grid = book.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="string").to_polars()
+        index = _find_header(grid.head(HEADER_SEARCH_ROWS).rows())
+        if index is None:
+            skipped.append(sheet)
+            continue
+        notes = [f"used sheet '{sheet}'"
+                 + (f"; skipped sheet(s) without a header row: {', '.join(map(repr, skipped))}" if skipped else "")]
+        body = grid.slice(index + 1).with_row_index("source_row", offset=index + 2)
+        return _Table(list(grid.row(index)), index + 1, body, f"xlsx (sheet '{sheet}')", notes)
+    raise _no_header(name)
+
+
+def _decode(name: str, data: bytes) -> tuple[str, str]:
+    """The text and the encoding's name: UTF-8 (with or without BOM), else Windows-1252."""
+    bom = data.startswith(codecs.BOM_UTF8)
+    if bom:
+        data = data[len(codecs.BOM_UTF8):]
+    if _BINARY.search(data, 0, 65536):
+        raise FileRejected(f"{name}: this is not a CSV or Excel (.xlsx) file (it contains binary data).")
+    try:
+        return data.decode("utf-8"), "utf-8 with BOM" if bom else "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "windows-1252"
+    except UnicodeDecodeError:
+        raise FileRejected(f"{name}: this is not a CSV or Excel (.xlsx) file (unreadable text).") from None
+
+
+def _load_csv(name: str, data: bytes) -> _Table:
+    text, encoding = _decode(name, data)
+    # The header is near the top: parse only those lines (wrapping the whole text is slow).
+    reader = csv.reader(line + "\n" for line in text.split("\n", HEADER_SEARCH_ROWS)[:HEADER_SEARCH_ROWS])
+    line = 1  # line on which the next record starts
+    for _, record in zip(range(HEADER_SEARCH_ROWS), reader):
+        if _find_header([record]) is not None:
+            break
+        line = reader.line_num + 1
+    else:
+        raise _no_header(name)
+    parts = text.split("\n", reader.line_num)
+    body = parts[-1] if len(parts) > reader.line_num else ""
+    return _Table(record, line, _csv_body(body, len(record), reader.line_num + 1), f"csv ({encoding})", [])
+
+
+def _csv_body(body: str, width: int, first_line: int) -> pl.DataFrame:
+    """Rows below the header as text, each with the line number it starts on."""
+    schema = {f"c{i}": pl.String for i in range(width)}
+    if not body or body.isspace():
+        return pl.DataFrame(schema=schema).with_row_index("source_row")
+    # Polars keeps blank lines as all-null rows, so row i is line first_line + i ...
+    rows = pl.read_csv(body.encode(), has_header=False, schema=schema,
+                       truncate_ragged_lines=True, missing_columns="insert", extra_columns="ignore")
+    if rows.height == body.count("\n") + (not body.endswith("\n")):
+        return rows.with_row_index("source_row", offset=first_line)
+    # ... unless a quoted cell spans lines; then ask the csv module where each record starts.
+    records, starts, consumed = [], [], 0
+    reader = csv.reader(io.StringIO(body))
+    for record in reader:
+        starts.append(first_line + consumed)
+        records.append((record + [None] * width)[:width])
+        consumed = reader.line_num
+    rows = pl.DataFrame(records, schema=schema, orient="row")
+    return rows.insert_column(0, pl.Series("source_row", starts))
+
+
+def _map_header(header: list[str | None], columns: list[str]) -> tuple[dict[str, str], list[str]]:
+    """Template column -> body column, plus notes on header cells that were not used."""
+    mapping: dict[str, str] = {}
+    unknown: list[str] = []
+    notes: list[str] = []
+    for cell, column in zip(header, columns):
+        label = (cell or "").strip()
+        name = canonical_name(label)
+        if name is None:
+            unknown += [label] if label else []
+        elif name in mapping:
+            notes.append(f"column '{label}' also means {name}; only the first such column was used")
+        else:
+            mapping[name] = column
+    if unknown:
+        notes.insert(0, f"ignored column(s) not in the template: {', '.join(map(repr, unknown))}")
+    return mapping, notes
+
+
+def _build(name: str, table: _Table) -> SitrepRead:
+    mapping, header_notes = _map_header(table.header, table.body.columns[1:])
+    missing = [column for column in REQUIRED if column not in mapping]
+    if missing:
+        raise FileRejected(f"{name}: required column(s) missing from the header (row {table.header_row}): "
+                           f"{', '.join(missing)}.")
+    notes = table.notes + header_notes
+    if table.header_row > 1:
+        notes.append(f"header found on row {table.header_row}; the rows above it were skipped")
+    cells = table.body.select(
+        pl.col("source_row").cast(pl.Int64),
+        *[(pl.col(mapping[c.name]) if c.name in mapping else pl.lit(None, pl.String)).alias(c.name) for c in COLUMNS],
+    )
+    both = pl.concat([cells.select("source_row"), *[_read_column(cells, c) for c in COLUMNS]], how="horizontal")
+    both = both.filter(pl.any_horizontal(pl.col(COLUMN_NAMES).is_not_null()))  # blank rows are not data
+    both, totals_notes = _drop_totals(both)
+    if both.is_empty():
+        raise FileRejected(f"{name}: the header row (row {table.header_row}) has no data rows below it.")
+    raw = both.select("source_row", *COLUMN_NAMES)
+    frame = both.select("source_row", *[pl.col(_PARSED + c).alias(c) for c in COLUMN_NAMES]).cast(SCHEMA)
+    return SitrepRead(frame, raw, _issues(raw, frame), notes + totals_notes, table.reader)
+
+
+def _read_column(cells: pl.DataFrame, column: Column) -> pl.DataFrame:
+    """The column's stripped text (blank as null) and its parsed value (named _PARSED + name).
+
+    Each distinct cell text is parsed once and joined back: a sitrep repeats the same few dates
+    and counts, and the regex parsing is far slower than the join on 360,000 rows.
+    """
+    text = pl.col(column.name)
+    clean = text.str.strip_chars().replace("", None)
+    distinct = cells.select(text.unique()).select(
+        text.alias(_KEY), clean.alias(column.name), _parse(column, clean).alias(_PARSED + column.name))
+    return (cells.select(text.alias(_KEY))
+            .join(distinct, on=_KEY, how="left", nulls_equal=True, maintain_order="left").drop(_KEY))
+
+
+def _drop_totals(raw: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
+    labelled = pl.any_horizontal(pl.col("org_code", "period_date").str.contains(_TOTALS)).fill_null(False)
+    # A trailing row without an org code is a totals row too; elsewhere the contract rejects it.
+    last_without_org = (pl.int_range(pl.len()) == pl.len() - 1) & pl.col("org_code").is_null()
+    marks = raw.select(labelled=labelled, last=last_without_org)
+    skip = marks["labelled"] | marks["last"]
+    notes = [f"row {row}: totals row skipped" + ("" if is_labelled else " (last row, no org_code)")
+             for row, is_labelled in zip(raw["source_row"].filter(skip), marks["labelled"].filter(skip))]
+    return raw.filter(~skip), notes
+
+
+def _parse(column: Column, text: pl.Expr) -> pl.Expr:
+    if column.kind == "date":
+        return _parse_date(text)
+    if column.kind == "code":
+        return text.str.to_uppercase()
+    if column.kind == "opel":
+        return _parse_whole(text.str.replace(r"(?i)^opel[\s-]*", ""))
+    return _parse_whole(text)
+
+
+def _parse_whole(text: pl.Expr) -> pl.Expr:
+    """'1,234' -> 1234, '12.0' -> 12; '12.5' and anything else not whole -> null."""
+    plain = (pl.when(text.str.contains(r"^[-+]?\d{1,3}(,\d{3})+(\.\d*)?$"))
+             .then(text.str.replace_all(",", "")).otherwise(text))
+    return plain.str.replace(r"^([-+]?\d+)\.0*$", "${1}").cast(pl.Int64, strict=False)
+
+
+def _parse_date(text: pl.Expr) -> pl.Expr:
+    """ISO or UK day-first text (with or without a time of day), or an Excel serial number."""
+    day = text.str.replace(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$", "")  # drop a time of day
+    # Rewrite every accepted layout as d/m/yyyy; "%d/%m/%Y" alone accepts unpadded days and months.
+    dmy = (day.str.replace(r"^(\d{4})[/.-](\d{1,2})[/.-](\d{1,2})$", "${3}/${2}/${1}")
+              .str.replace(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$", "${1}/${2}/${3}")
+              .str.replace(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2})$", "${1}/${2}/20${3}"))
+    from_text = pl.when(dmy.str.contains(r"^\d{1,2}/\d{1,2}/\d{4}$")).then(dmy.str.to_date("%d/%m/%Y", strict=False))
+    serial = pl.when(day.str.contains(r"^\d+(\.\d+)?$")).then(day.cast(pl.Float64).floor().cast(pl.Int64))
+    from_serial = pl.when(serial.is_between(*_SERIAL_RANGE)).then((serial - _EXCEL_EPOCH_SERIAL).cast(pl.Date))
+    return pl.coalesce(from_text, from_serial)
+
+
+def _issues(raw: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
+    """One error per cell that had text but did not parse."""
+    parts = []
+    for column in COLUMNS:
+        if column.kind not in _RULES:
+            continue
+        rule, problem = _RULES[column.kind]
+        bad = raw.filter(raw[column.name].is_not_null() & frame[column.name].is_null())
+        parts.append(bad.select(
+            "source_row",
+            column_name=pl.lit(column.name),
+            rule=pl.lit(rule),
+            severity=pl.lit("error"),
+            message=pl.format(f"row {{}}: {column.name} ('{{}}') {problem}", "source_row", column.name),
+        ))
+    return pl.concat(parts).cast(ISSUE_SCHEMA).sort("source_row", maintain_order=True)

@@ -1,0 +1,223 @@
+"""The DuckDB warehouse: schema, views, reference data, and safe connections.
+
+Writes never happen in the live file. A writer takes an exclusive file lock, copies the
+database, writes the copy (one transaction per file) and atomically renames it over the
+original. Readers (the dashboard, analysts' tools) open the live file read-only and so
+never meet DuckDB's single-writer lock; a crash mid-write leaves the live file untouched.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines import config
+from pipelines.columns import COLUMNS
+from pipelines.metrics import METRICS, weekly_metric_parts_sql
+
+_MEASURES = ",\n    ".join(f"{c.name} {'DATE' if c.kind == 'date' else 'VARCHAR' if c.kind == 'code' else 'INTEGER'}"
+                           for c in COLUMNS)
+
+SCHEMA_SQL = f"""
+CREATE TABLE IF NOT EXISTS ingest_files (
+    file_id INTEGER PRIMARY KEY,
+    file_name VARCHAR NOT NULL,
+    file_path VARCHAR,
+    content_hash VARCHAR NOT NULL,
+    size_bytes BIGINT,
+    received_at TIMESTAMP NOT NULL,
+    reader VARCHAR,
+    status VARCHAR NOT NULL,          -- loaded | loaded_with_rejections | rejected
+    rows_read INTEGER NOT NULL,
+    rows_loaded INTEGER NOT NULL,
+    rows_rejected INTEGER NOT NULL,
+    rows_warned INTEGER NOT NULL,
+    rows_superseded INTEGER NOT NULL, -- current rows of earlier files this file replaced
+    message VARCHAR
+);
+CREATE TABLE IF NOT EXISTS sitrep_history (
+    file_id INTEGER NOT NULL,
+    source_row INTEGER NOT NULL,
+    source VARCHAR NOT NULL,
+    {_MEASURES}
+);
+CREATE TABLE IF NOT EXISTS sitrep_daily (
+    {_MEASURES},
+    source VARCHAR NOT NULL,
+    file_id INTEGER NOT NULL,
+    source_file VARCHAR NOT NULL,
+    source_row INTEGER NOT NULL,
+    loaded_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rejected_rows (
+    file_id INTEGER NOT NULL,
+    file_name VARCHAR NOT NULL,
+    source_row INTEGER,
+    org_code VARCHAR,
+    period_date DATE,
+    column_name VARCHAR,
+    rule VARCHAR NOT NULL,
+    severity VARCHAR NOT NULL,        -- error: row rejected | warning: row loaded and flagged
+    message VARCHAR NOT NULL,
+    raw_values VARCHAR                -- the row as the file had it, as JSON
+);
+CREATE TABLE IF NOT EXISTS trusts (
+    org_code VARCHAR PRIMARY KEY, name VARCHAR, short_name VARCHAR, region VARCHAR,
+    icb_code VARCHAR, icb_name VARCHAR, place VARCHAR, local_authority VARCHAR, source VARCHAR
+);
+CREATE TABLE IF NOT EXISTS ambitions (
+    metric VARCHAR, comparison VARCHAR, threshold DOUBLE, amber_tolerance DOUBLE,
+    effective_from DATE, source VARCHAR
+);
+CREATE TABLE IF NOT EXISTS metric_definitions (
+    metric VARCHAR PRIMARY KEY, label VARCHAR, unit VARCHAR, better VARCHAR, aggregate VARCHAR,
+    numerator VARCHAR, denominator VARCHAR, definition VARCHAR, display_order INTEGER
+);
+"""
+
+# Formulas that every view shares, kept as SQL macros so analysts can use them too.
+MACROS_SQL = """
+CREATE OR REPLACE MACRO metric_value(aggregate, numerator, denominator) AS CASE aggregate
+    WHEN 'ratio' THEN 100.0 * numerator / nullif(denominator, 0)
+    WHEN 'daily_average' THEN numerator / nullif(denominator, 0)
+    ELSE numerator END;
+CREATE OR REPLACE MACRO rag_status(value, comparison, threshold, tolerance) AS CASE
+    WHEN value IS NULL OR threshold IS NULL THEN 'none'
+    WHEN (comparison = '<' AND value < threshold) OR (comparison = '<=' AND value <= threshold)
+      OR (comparison = '>' AND value > threshold) OR (comparison = '>=' AND value >= threshold) THEN 'green'
+    WHEN (comparison IN ('<', '<=') AND value <= threshold + tolerance)
+      OR (comparison IN ('>', '>=') AND value >= threshold - tolerance) THEN 'amber'
+    ELSE 'red' END;
+CREATE OR REPLACE MACRO change_direction(change, better) AS CASE
+    WHEN change IS NULL THEN NULL
+    WHEN change = 0 THEN 'same'
+    WHEN (change < 0) = (better = 'lower') THEN 'better'
+    ELSE 'worse' END;
+"""
+
+_SUMMED = [c.name for c in COLUMNS if c.kind == "count"]
+_TRUST_DAY_COLUMNS = ",\n    ".join(
+    # A trust-day total is only known when every site reported the figure.
+    [f"CASE WHEN count({c}) = count(*) THEN sum({c}) END AS {c}" for c in _SUMMED]
+    + ["max(trust_opel) AS trust_opel", "max(la_opel) AS la_opel"])
+
+VIEWS_SQL = f"""
+CREATE OR REPLACE VIEW sitrep_trust_day AS
+SELECT org_code, period_date,
+    period_date + CAST(7 - isodow(period_date) AS INTEGER) AS week_ending,
+    count(*) AS rows_reported,
+    {_TRUST_DAY_COLUMNS}
+FROM sitrep_daily
+GROUP BY org_code, period_date;
+
+CREATE OR REPLACE VIEW weekly_metric_parts AS {weekly_metric_parts_sql()};
+
+CREATE OR REPLACE VIEW weekly_position AS
+WITH valued AS (
+    SELECT p.*, metric_value(d.aggregate, p.numerator, p.denominator) AS value
+    FROM weekly_metric_parts p JOIN metric_definitions d USING (metric)
+)
+SELECT v.week_ending, v.org_code, t.short_name AS trust, t.icb_code, t.place,
+    v.metric, d.label AS metric_label, d.unit, d.better, d.display_order,
+    v.value, v.numerator, v.denominator, v.days_with_data, v.days_reported,
+    a.threshold AS ambition, a.comparison AS ambition_comparison, a.amber_tolerance,
+    rag_status(v.value, a.comparison, a.threshold, a.amber_tolerance) AS status,
+    prev.value AS previous_value,
+    v.value - prev.value AS change,
+    change_direction(v.value - prev.value, d.better) AS change_direction
+FROM valued v
+JOIN metric_definitions d USING (metric)
+LEFT JOIN trusts t USING (org_code)
+ASOF LEFT JOIN ambitions a ON a.metric = v.metric AND v.week_ending >= a.effective_from
+LEFT JOIN valued prev ON prev.org_code = v.org_code AND prev.metric = v.metric
+    AND prev.week_ending = v.week_ending - INTERVAL 7 DAY;
+"""
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create what is missing and (re)define the macros and views; safe to run every time."""
+    con.execute(SCHEMA_SQL)
+    con.execute(MACROS_SQL)
+    con.execute(VIEWS_SQL)
+
+
+def refresh_reference(con: duckdb.DuckDBPyConnection, reference_dir: Path = config.REFERENCE_DIR) -> None:
+    """Load the reference files: trusts are upserted (other sources may have added trusts),
+    ambitions and metric definitions replaced, so editing a file and re-ingesting is enough."""
+    trusts = pl.read_csv(reference_dir / "trusts.csv", infer_schema=False).with_columns(source=pl.lit("reference_data"))
+    con.register("trusts_file", trusts)
+    con.execute("INSERT OR REPLACE INTO trusts BY NAME SELECT * FROM trusts_file")
+    con.unregister("trusts_file")
+    ambitions = pl.read_csv(reference_dir / "ambitions.csv", schema_overrides={
+        "threshold": pl.Float64, "amber_tolerance": pl.Float64, "effective_from": pl.Date})
+    con.register("ambitions_file", ambitions)
+    con.execute("DELETE FROM ambitions; INSERT INTO ambitions BY NAME SELECT * FROM ambitions_file")
+    con.unregister("ambitions_file")
+    definitions = pl.DataFrame([
+        {"metric": m.id, "label": m.label, "unit": m.unit, "better": m.better, "aggregate": m.aggregate,
+         "numerator": m.numerator, "denominator": m.denominator, "definition": m.definition, "display_order": i}
+        for i, m in enumerate(METRICS, start=1)])
+    con.register("definitions", definitions)
+    con.execute("DELETE FROM metric_definitions; INSERT INTO metric_definitions BY NAME SELECT * FROM definitions")
+    con.unregister("definitions")
+
+
+def connect_read(db: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the live file: never blocked by an ingest (see module doc)."""
+    return duckdb.connect(str(db), read_only=True)
+
+
+def database_version(db: Path) -> tuple[int, int] | None:
+    """Changes whenever an ingest swaps in a new file: a cache key that follows the data."""
+    try:
+        stat = db.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns
+
+
+@contextmanager
+def write_lock(db: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Exclusive lock for writers of one database file, held across processes."""
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{db}.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait:
+                on_wait()
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def open_for_write(db: Path, on_wait: Callable[[], None] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Write to a private copy of the database and swap it in when the block succeeds."""
+    with write_lock(db, on_wait):
+        work = db.with_name(f"{db.name}.writing")  # only ever touched under the lock
+        for leftover in (work, Path(f"{work}.wal")):  # from a writer that was killed
+            leftover.unlink(missing_ok=True)
+        if db.exists():
+            shutil.copyfile(db, work)
+        con = duckdb.connect(str(work))
+        try:
+            ensure_schema(con)
+            refresh_reference(con)
+            yield con
+            con.execute("CHECKPOINT")
+            con.close()
+            os.replace(work, db)
+        except BaseException:
+            con.close()
+            work.unlink(missing_ok=True)
+            Path(f"{work}.wal").unlink(missing_ok=True)
+            raise

@@ -1,0 +1,98 @@
+"""Every rule of the data contract, its severity and its message, row by row."""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from conftest import sitrep_row, write_csv
+from pipelines.columns import CONTRACT_FILE, REQUIRED
+from pipelines.contract import validate
+from pipelines.readers import read_sitrep
+
+KNOWN = ["RCB", "RCD", "RTR", "RCF"]
+TODAY = date(2025, 10, 1)
+
+
+def issues_for(tmp_path, rows, today=TODAY):
+    read = read_sitrep(write_csv(tmp_path / "file.csv", rows))
+    return validate(read.frame, read.issues, KNOWN, today).to_dicts()
+
+
+@pytest.mark.parametrize("overrides, rule, column, message", [
+    ({"los_7plus": -3}, "non_negative", "los_7plus", "row 2: los_7plus (-3) is negative"),
+    ({"los_21plus": 57, "los_14plus": 40, "los_7plus": 60}, "los_21plus_le_los_14plus", "los_21plus",
+     "row 2: los_21plus (57) is more than los_14plus (40)"),
+    ({"los_14plus": 45}, "los_14plus_le_los_7plus", "los_14plus", "row 2: los_14plus (45) is more than los_7plus (40)"),
+    ({"los_7plus": 95, "ga_beds_open": 100}, "los_7plus_le_ga_beds_occupied", "los_7plus",
+     "row 2: los_7plus (95) is more than ga_beds_occupied (90)"),
+    ({"covid_beds_occupied": 91}, "covid_beds_occupied_le_ga_beds_occupied", "covid_beds_occupied",
+     "row 2: covid_beds_occupied (91) is more than ga_beds_occupied (90)"),
+    ({"nctr_discharged_by_5pm": 6}, "nctr_discharged_by_5pm_le_nctr_discharged", "nctr_discharged_by_5pm",
+     "row 2: nctr_discharged_by_5pm (6) is more than nctr_discharged (5)"),
+    ({"nctr_discharged": 16, "nctr_discharged_by_5pm": 2}, "nctr_discharged_le_nctr_patients", "nctr_discharged",
+     "row 2: nctr_discharged (16) is more than nctr_patients (15)"),
+    ({"trust_opel": 5}, "opel_1_to_4", "trust_opel", "row 2: trust_opel (5) is not an OPEL level from 1 to 4"),
+    ({"la_opel": 0}, "opel_1_to_4", "la_opel", "row 2: la_opel (0) is not an OPEL level from 1 to 4"),
+    ({"period_date": "2025-10-02"}, "date_not_in_future", "period_date", "row 2: period_date (02/10/2025) is in the future"),
+    ({"org_code": "ZZZ"}, "known_ods_code", "org_code", "row 2: org_code (ZZZ) is not a known trust ODS code"),
+    ({"nctr_patients": ""}, "required_value", "nctr_patients", "row 2: nctr_patients is blank"),
+    ({"discharges_p2": "twelve"}, "whole_number", "discharges_p2", "row 2: discharges_p2 ('twelve') is not a whole number"),
+])
+def test_error_rule_rejects_the_row_with_a_plain_message(tmp_path, overrides, rule, column, message):
+    issues = issues_for(tmp_path, [sitrep_row(**overrides)])
+    matching = [i for i in issues if i["rule"] == rule]
+    assert len(matching) == 1, issues
+    assert matching[0]["severity"] == "error"
+    assert matching[0]["column_name"] == column
+    assert matching[0]["source_row"] == 2
+    assert matching[0]["message"].startswith(message)
+
+
+def test_valid_row_has_no_issues(tmp_path):
+    assert issues_for(tmp_path, [sitrep_row()]) == []
+
+
+def test_today_is_not_in_the_future(tmp_path):
+    assert issues_for(tmp_path, [sitrep_row(period_date=TODAY.isoformat())]) == []
+
+
+def test_occupied_above_open_is_a_warning_not_an_error(tmp_path):
+    issues = issues_for(tmp_path, [sitrep_row(ga_beds_open=85, ga_beds_occupied=90)])
+    assert [(i["rule"], i["severity"]) for i in issues] == [("occupied_above_open", "warning")]
+    assert issues[0]["message"].startswith("row 2: ga_beds_occupied (90) is more than ga_beds_open (85)")
+
+
+def test_one_row_per_trust_site_day_names_every_clashing_row(tmp_path):
+    rows = [sitrep_row(), sitrep_row(org_code="RTR"), sitrep_row(nctr_patients=16)]
+    issues = issues_for(tmp_path, rows)
+    assert [(i["source_row"], i["rule"]) for i in issues] == [(2, "one_row_per_trust_site_day"),
+                                                                (4, "one_row_per_trust_site_day")]
+    assert issues[0]["message"] == "row 2: RCD on 01/04/2024 appears more than once in this file (rows 2, 4)"
+
+
+def test_same_day_at_two_sites_is_not_a_duplicate(tmp_path):
+    rows = [sitrep_row(org_code="RCB", site_code="RCB55"), sitrep_row(org_code="RCB", site_code="RCBCA")]
+    assert issues_for(tmp_path, rows) == []
+
+
+def test_unparseable_value_is_reported_once_not_also_as_blank(tmp_path):
+    issues = issues_for(tmp_path, [sitrep_row(ga_beds_open="lots")])
+    assert [(i["rule"], i["column_name"]) for i in issues] == [("whole_number", "ga_beds_open")]
+
+
+def test_several_broken_rules_on_one_row_are_all_reported(tmp_path):
+    issues = issues_for(tmp_path, [sitrep_row(los_7plus=-1, trust_opel=7)])
+    assert {i["rule"] for i in issues} >= {"non_negative", "opel_1_to_4"}
+
+
+def test_contract_file_is_a_readable_suite_with_every_rule():
+    suite = json.loads(CONTRACT_FILE.read_text())
+    rules = {e["meta"]["rule"] for e in suite["expectations"]}
+    assert {"required_column", "required_value", "non_negative", "los_21plus_le_los_14plus", "los_14plus_le_los_7plus",
+            "los_7plus_le_ga_beds_occupied", "covid_beds_occupied_le_ga_beds_occupied",
+            "nctr_discharged_by_5pm_le_nctr_discharged", "nctr_discharged_le_nctr_patients", "opel_1_to_4",
+            "date_not_in_future", "known_ods_code", "one_row_per_trust_site_day", "occupied_above_open"} == rules
+    assert {e["severity"] for e in suite["expectations"]} == {"critical", "warning"}
+    assert set(REQUIRED) == {e["kwargs"]["column"] for e in suite["expectations"] if e["type"] == "expect_column_to_exist"}

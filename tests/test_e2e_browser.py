@@ -1,0 +1,175 @@
+"""End to end: the real app served by ``streamlit run``, viewed in headless Chromium.
+
+The AppTest tests in test_pages.py check what each page computes; this one checks that the served
+app renders it in a browser. Playwright's own browser download does not work here, so the test uses
+the system Chromium at /usr/bin/chromium. It is skipped when that is missing, except under CI
+(environment variable CI set), where it fails instead.
+
+``st.dataframe`` draws its cells on a canvas (glide data grid), but the grid also keeps an
+accessible ``<table role="grid">`` inside the canvas element with the rendered rows and column
+headers; ``read_grid`` reads that. Note the grid is virtualised: only rows in view are in it.
+
+To cover another page, add a test that calls ``open_page(browser, streamlit_app, "<url path>")``,
+waits for what it needs, reads it and calls ``screenshot(page, "<name>")``.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from conftest import load_rows_directly, week_of_rows
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
+SERVER_START_TIMEOUT_S = 60
+TIMEOUT_MS = 30_000  # for each browser wait and expect()
+
+
+def _skip_or_fail(reason: str) -> None:
+    """Skip locally; under CI the browser test must run, so fail instead."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set, so the browser test must run)")
+    pytest.skip(reason, allow_module_level=True)
+
+
+if not CHROMIUM.exists():
+    _skip_or_fail(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+try:
+    from playwright.sync_api import Browser, Page, expect, sync_playwright
+except ImportError:  # pragma: no cover - depends on the environment
+    _skip_or_fail("the playwright Python package is not installed")
+
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.read().strip() == b"ok"
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def streamlit_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``streamlit run dashboard.py`` on a known database; yields the base URL.
+
+    Harrogate (RCD): 90 beds occupied, 45 then 36 with LoS 7+ days, so stranded 50.0% in the week
+    ending 7 April 2024 and 40.0% in the week ending 14 April 2024.
+    """
+    workdir = tmp_path_factory.mktemp("e2e")
+    db = workdir / "flow.duckdb"
+    load_rows_directly(db, week_of_rows("RCD", date(2024, 4, 1), ga_beds_occupied=90, los_7plus=45)
+                       + week_of_rows("RCD", date(2024, 4, 8), ga_beds_occupied=90, los_7plus=36))
+    port = _free_port()
+    log_path = workdir / "streamlit.log"
+    command = [sys.executable, "-m", "streamlit", "run", "dashboard.py",
+               "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "FLOW_DB": str(db)},
+                                  stdout=log, stderr=subprocess.STDOUT)
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while not _healthy(f"{base_url}/_stcore/health"):
+            if server.poll() is not None or time.monotonic() > deadline:
+                state = f"exited with {server.returncode}" if server.poll() is not None else "not healthy"
+                pytest.fail(f"streamlit {state} after {SERVER_START_TIMEOUT_S}s at most; its output:\n"
+                            + log_path.read_text(errors="replace"))
+            time.sleep(0.25)
+        yield base_url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def open_page(page: Page, base_url: str, path: str = "") -> Page:
+    """Go to a page of the app and wait until its script has run without an exception."""
+    page.goto(f"{base_url}/{path.lstrip('/')}")
+    app = page.get_by_test_id("stApp")
+    expect(app).to_have_attribute("data-test-connection-state", "CONNECTED")
+    # The main block fills in once the script has run; then wait for the run to finish.
+    expect(page.get_by_test_id("stMainBlockContainer").get_by_test_id("stElementContainer").first).to_be_attached()
+    expect(app).to_have_attribute("data-test-script-state", "notRunning")
+    exceptions = page.get_by_test_id("stException")
+    assert exceptions.count() == 0, "the page raised: " + "\n".join(exceptions.all_inner_texts())
+    return page
+
+
+def read_grid(page: Page, index: int = 0) -> list[list[str]]:
+    """The header row and rendered rows of the index-th ``st.dataframe``, read from the grid's
+    accessible table (the visible cells are drawn on a canvas)."""
+    grid = page.get_by_test_id("stDataFrame").nth(index).locator('table[role="grid"]')
+    expect(grid.locator('[role="gridcell"]').first).to_be_attached()
+    return grid.evaluate("""table => Array.from(table.querySelectorAll('tr[role="row"]'),
+        row => Array.from(row.querySelectorAll('[role="columnheader"], [role="gridcell"]'),
+                          cell => cell.textContent.trim()))""")
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """Save a full-page screenshot as test-artifacts/<name>.png and check it is not empty."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.exists() and path.stat().st_size > 10_000, f"screenshot {path} missing or near empty"
+    return path
+
+
+def test_weekly_position_in_the_browser(streamlit_app: str, page: Page) -> None:
+    open_page(page, streamlit_app)
+    expect(page.get_by_role("heading", name="Weekly position")).to_be_visible()
+    expect(page.get_by_role("combobox", name="Week ending (Sunday)")).to_have_value("Sun 14 Apr 2024")
+    expect(page.get_by_text("Monday 08/04/2024 to Sunday 14/04/2024")).to_be_visible()
+
+    header, *rows = read_grid(page)
+    assert header == ["Metric", "Ambition", "Harrogate"]
+    by_metric = {row[0]: dict(zip(header, row)) for row in rows}
+    stranded = by_metric["Stranded: occupied beds with LoS 7+ days"]
+    assert stranded["Ambition"] == "< 40%"
+    assert stranded["Harrogate"].startswith("40.0%"), stranded
+    assert "10.0 pts better" in stranded["Harrogate"], stranded
+
+    screenshot(page, "weekly_position")

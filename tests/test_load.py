@@ -1,0 +1,144 @@
+"""Loading files: transactions, the hash ledger, supersede with history, provenance, the CLI."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import query, sitrep_row, write_csv
+from pipelines.load import ingest_paths
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA_TABLES = ["sitrep_daily", "sitrep_history", "rejected_rows"]
+
+
+def ingest(db: Path, *paths: Path, **options):
+    return list(ingest_paths(list(paths), db, **options))
+
+
+def snapshot(db: Path) -> dict[str, list[tuple]]:
+    return {t: sorted(query(db, f"SELECT * FROM {t}"), key=repr) for t in DATA_TABLES}
+
+
+def test_mixed_file_loads_valid_rows_and_stores_rejected_ones(tmp_path, db):
+    rows = [sitrep_row(period_date="2024-04-01"), sitrep_row(period_date="2024-04-02", los_21plus=57, los_14plus=40),
+            sitrep_row(period_date="2024-04-03", ga_beds_open=80)]
+    [outcome] = ingest(db, write_csv(tmp_path / "mixed.csv", rows))
+    assert (outcome.status, outcome.rows_read, outcome.rows_loaded, outcome.rows_rejected, outcome.rows_warned) == (
+        "loaded_with_rejections", 3, 2, 1, 1)
+    assert query(db, "SELECT period_date::VARCHAR FROM sitrep_daily ORDER BY 1") == [("2024-04-01",), ("2024-04-03",)]
+    rejected = query(db, "SELECT file_name, source_row, column_name, rule, severity, message, raw_values "
+                         "FROM rejected_rows ORDER BY source_row")
+    assert rejected[0][:6] == ("mixed.csv", 3, "los_21plus", "los_21plus_le_los_14plus", "error",
+                               "row 3: los_21plus (57) is more than los_14plus (40)")
+    assert json.loads(rejected[0][6])["los_21plus"] == "57"
+    assert rejected[1][3:5] == ("occupied_above_open", "warning")
+    ledger = query(db, "SELECT file_name, status, rows_read, rows_loaded, rows_rejected, rows_warned FROM ingest_files")
+    assert ledger == [("mixed.csv", "loaded_with_rejections", 3, 2, 1, 1)]
+    assert outcome.summary() == "loaded    mixed.csv: 2 of 3 rows loaded, 1 rejected, 1 with warnings"
+
+
+def test_loading_the_same_file_again_changes_nothing_and_says_so(tmp_path, db):
+    path = write_csv(tmp_path / "day.csv", [sitrep_row()])
+    ingest(db, path)
+    before = snapshot(db), query(db, "SELECT * FROM ingest_files")
+    copy = tmp_path / "renamed copy.csv"
+    copy.write_bytes(path.read_bytes())
+    [outcome] = ingest(db, copy)
+    assert outcome.status == "skipped"
+    assert "already loaded as file #1 (day.csv)" in outcome.message
+    assert (snapshot(db), query(db, "SELECT * FROM ingest_files")) == before
+
+
+def test_force_loads_again_without_double_counting(tmp_path, db):
+    path = write_csv(tmp_path / "day.csv", [sitrep_row()])
+    ingest(db, path)
+    [outcome] = ingest(db, path, force=True)
+    assert (outcome.status, outcome.rows_superseded) == ("loaded", 1)
+    assert query(db, "SELECT count(*) FROM sitrep_daily") == [(1,)]
+
+
+def test_later_file_supersedes_and_history_keeps_the_earlier_figures(tmp_path, db):
+    ingest(db, write_csv(tmp_path / "first.csv", [sitrep_row(los_7plus=40), sitrep_row(org_code="RTR")]))
+    [outcome] = ingest(db, write_csv(tmp_path / "correction.csv", [sitrep_row(los_7plus=44)]))
+    assert outcome.rows_superseded == 1
+    assert query(db, "SELECT org_code, los_7plus, source_file, source_row FROM sitrep_daily ORDER BY org_code") == [
+        ("RCD", 44, "correction.csv", 2), ("RTR", 40, "first.csv", 3)]
+    history = query(db, "SELECT f.file_name, h.los_7plus FROM sitrep_history h JOIN ingest_files f USING (file_id) "
+                        "WHERE h.org_code = 'RCD' ORDER BY h.file_id")
+    assert history == [("first.csv", 40), ("correction.csv", 44)]
+
+
+def test_trust_level_row_and_site_rows_replace_each_other(tmp_path, db):
+    ingest(db, write_csv(tmp_path / "trust.csv", [sitrep_row(org_code="RCB")]))
+    ingest(db, write_csv(tmp_path / "sites.csv", [sitrep_row(org_code="RCB", site_code="RCB55"),
+                                                   sitrep_row(org_code="RCB", site_code="RCBCA")]))
+    assert query(db, "SELECT site_code FROM sitrep_daily ORDER BY 1") == [("RCB55",), ("RCBCA",)]
+    ingest(db, write_csv(tmp_path / "one site again.csv", [sitrep_row(org_code="RCB", site_code="RCB55", los_7plus=41)]))
+    assert query(db, "SELECT site_code, los_7plus FROM sitrep_daily ORDER BY 1") == [("RCB55", 41), ("RCBCA", 40)]
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "empty"),
+    (b"\x00\x01\x02 not a sitrep \xff\xfe", ""),
+    (b"name,colour\nfoo,blue\n", "header"),
+    (b"period_date,org_code,ga_beds_open\n2024-04-01,RCD,100\n", "los_7plus"),
+])
+def test_whole_file_rejection_leaves_the_data_exactly_as_it_was(tmp_path, db, content, message):
+    ingest(db, write_csv(tmp_path / "good.csv", [sitrep_row()]))
+    before = snapshot(db)
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(content)
+    [outcome] = ingest(db, bad)
+    assert outcome.status == "rejected"
+    assert message in outcome.message
+    assert snapshot(db) == before
+    assert query(db, "SELECT status, rows_loaded FROM ingest_files WHERE file_name = 'bad.csv'") == [("rejected", 0)]
+
+
+def test_an_error_during_the_write_leaves_the_live_database_untouched(tmp_path, db):
+    ingest(db, write_csv(tmp_path / "good.csv", [sitrep_row()]))
+    before = snapshot(db)
+    with pytest.raises(RuntimeError):
+        for _ in ingest_paths([write_csv(tmp_path / "next.csv", [sitrep_row(org_code="RTR")])], db):
+            raise RuntimeError("crash after the file was written to the working copy")
+    assert snapshot(db) == before
+    assert not list(db.parent.glob("*.writing*"))
+
+
+def run_cli(*args: str, env_db: Path | None = None) -> subprocess.CompletedProcess:
+    env = {"PATH": "/usr/bin:/bin", **({"FLOW_DB": str(env_db)} if env_db else {})}
+    return subprocess.run([sys.executable, "-m", "pipelines", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_cli_exit_codes_and_summary_lines(tmp_path):
+    db = tmp_path / "cli.duckdb"
+    good = write_csv(tmp_path / "good.csv", [sitrep_row()])
+    result = run_cli("ingest", str(good), env_db=db)  # the database from $FLOW_DB
+    assert (result.returncode, result.stdout) == (0, "loaded    good.csv: 1 of 1 rows loaded\n")
+    assert db.exists()
+    result = run_cli("ingest", str(good), "--db", str(db))
+    assert result.returncode == 0 and result.stdout.startswith("skipped   good.csv: already loaded")
+    bad = write_csv(tmp_path / "bad.csv", [sitrep_row(period_date="2024-04-02", trust_opel=9)])
+    result = run_cli("ingest", str(bad), "--db", str(db))
+    assert result.returncode == 1
+    assert "row 2: trust_opel (9) is not an OPEL level from 1 to 4" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_folder_and_usage_errors(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_csv(folder / "a.csv", [sitrep_row()])
+    write_csv(folder / "b.csv", [sitrep_row(org_code="RTR")])
+    (folder / "notes.txt").write_text("not a sitrep: ignored in folders")
+    result = run_cli("ingest", str(folder), "--db", str(tmp_path / "f.duckdb"))
+    assert result.returncode == 0
+    assert [line.split()[1] for line in result.stdout.splitlines()] == ["a.csv:", "b.csv:"]
+    missing = run_cli("ingest", str(tmp_path / "nope.csv"), "--db", str(tmp_path / "f.duckdb"))
+    assert missing.returncode == 2 and "no such file or folder" in missing.stderr
+    assert run_cli("ingest").returncode == 2

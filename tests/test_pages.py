@@ -1,0 +1,62 @@
+"""AppTest for every page: what a user would see on a known fixture."""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import load_rows_directly, week_of_rows
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_page(page: str) -> AppTest:
+    app = AppTest.from_file(str(ROOT / page), default_timeout=60)
+    return app.run()
+
+
+@pytest.fixture
+def two_weeks(db):
+    """Harrogate at 50% then 40% stranded; South Tees at 45% in the second week only."""
+    load_rows_directly(db, week_of_rows("RCD", date(2024, 4, 1), ga_beds_occupied=90, los_7plus=45)
+                       + week_of_rows("RCD", date(2024, 4, 8), ga_beds_occupied=90, los_7plus=36)
+                       + week_of_rows("RTR", date(2024, 4, 8), ga_beds_occupied=80, los_7plus=36))
+    return db
+
+
+def test_weekly_position_shows_latest_week_by_trust(two_weeks):
+    app = run_page("pages/weekly_position.py")
+    assert not app.exception
+    assert app.selectbox[0].value == date(2024, 4, 14)
+    table = app.dataframe[0].value
+    assert list(table.columns[:4]) == ["Metric", "Ambition", "Harrogate", "South Tees"]
+    stranded = table.set_index("Metric").loc["Stranded: occupied beds with LoS 7+ days"]
+    assert stranded["Ambition"] == "< 40%"
+    assert stranded["Harrogate"].startswith("40.0% ! just misses")
+    assert stranded["Harrogate"].endswith("↓ 10.0 pts better")
+    assert stranded["South Tees"].startswith("45.0% ✗ misses ambition")
+
+
+def test_weekly_position_week_picker_changes_the_table(two_weeks):
+    app = run_page("pages/weekly_position.py")
+    app.selectbox[0].set_value(date(2024, 4, 7)).run()
+    table = app.dataframe[0].value.set_index("Metric")
+    assert table.loc["Stranded: occupied beds with LoS 7+ days", "Harrogate"].startswith("50.0% ✗ misses ambition")
+    assert "South Tees" not in table.columns
+
+
+def test_weekly_position_without_a_database_says_how_to_load(db):
+    app = run_page("pages/weekly_position.py")
+    assert not app.exception
+    assert "No data yet" in app.info[0].value
+
+
+def test_dashboard_builds_the_sample_database_on_first_start(db):
+    app = run_page("dashboard.py")
+    assert not app.exception
+    assert db.exists()
+    table = app.dataframe[0].value
+    assert {"York and Scarborough", "Harrogate", "South Tees", "Airedale"} <= set(table.columns)
+    assert app.selectbox[0].value == date(2025, 9, 28)  # the sample's last complete week
