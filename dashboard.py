@@ -9,10 +9,13 @@ from pipelines.load import ensure_database
 st.set_page_config(page_title="Discharge and flow", page_icon=":hospital:", layout="wide")
 
 if not config.db_path().exists():
-    with st.spinner("First start: building the database from the bundled sample data (about a minute)..."):
+    with st.spinner("First start: building the database from the bundled sample data (about 20 seconds)..."):
         ensure_database()
 
-navigation = st.navigation([
-    st.Page("pages/weekly_position.py", title="Weekly position", icon=":material/table_chart:", default=True),
-])
-navigation.run()
+PAGES = [
+    st.Page("pages/weekly_position.py", title="Weekly position", icon=":material/table_chart:", default=True,
+            url_path="weekly"),
+    st.Page("pages/trust.py", title="Trust drill-down", icon=":material/monitoring:", url_path="trust"),
+    st.Page("pages/opel.py", title="OPEL levels", icon=":material/grid_on:", url_path="opel"),
+]
+st.navigation(PAGES).run()

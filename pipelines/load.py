@@ -48,8 +48,9 @@ class FileOutcome:
     def summary(self) -> str:
         if self.status == "skipped":
             return f"skipped   {self.file_name}: {self.message}"
-        if self.status == "rejected":
-            return f"rejected  {self.file_name}: {self.message}"
+        if self.status == "rejected":  # reader messages already start with the file name
+            named = self.message if self.message.startswith(self.file_name) else f"{self.file_name}: {self.message}"
+            return f"rejected  {named}"
         parts = [f"{self.rows_loaded:,} of {self.rows_read:,} rows loaded"]
         if self.rows_rejected:
             parts.append(f"{self.rows_rejected:,} rejected")

@@ -2,8 +2,8 @@
 
 Every metric is a numerator and a denominator summed over the days of a week (Monday to
 Sunday) from the trust-day figures, so weekly percentages are ratios of weekly sums, never
-averages of daily percentages. The warehouse view ``weekly_metric_parts`` is generated from
-this list; ``weekly_position``, the pages and the exports all read from that view.
+averages of daily percentages. The warehouse views ``weekly_metric_parts`` and ``daily_metric_parts``
+are generated from this list; ``weekly_position``, the pages and the exports all read from that view.
 """
 from __future__ import annotations
 
@@ -88,16 +88,19 @@ def _part_sql(metric: Metric) -> str:
             f"'denominator': CAST({denominator} AS DOUBLE), 'days': CAST({days} AS INTEGER)}}")
 
 
-def weekly_metric_parts_sql() -> str:
-    """A view body: one row per trust, week and metric with the summed parts of its formula."""
+def metric_parts_sql(period: str) -> str:
+    """A view body: one row per trust, period and metric with the summed parts of its formula.
+
+    ``period`` is ``week_ending`` (weekly parts) or ``period_date`` (daily parts, one day each).
+    """
     parts = ",\n        ".join(_part_sql(m) for m in METRICS)
     return f"""
-WITH weekly AS (
-    SELECT org_code, week_ending, count(*) AS days_reported,
+WITH grouped AS (
+    SELECT org_code, {period}, count(*) AS days_reported,
         [{parts}] AS parts
     FROM sitrep_trust_day
-    GROUP BY org_code, week_ending
+    GROUP BY org_code, {period}
 )
-SELECT week_ending, org_code, part.metric AS metric, part.numerator AS numerator,
+SELECT {period}, org_code, part.metric AS metric, part.numerator AS numerator,
        part.denominator AS denominator, part.days AS days_with_data, days_reported
-FROM weekly, unnest(parts) AS t(part)"""
+FROM grouped, unnest(parts) AS t(part)"""

@@ -29,3 +29,23 @@ def weekly_position(con: duckdb.DuckDBPyConnection, week_ending: date) -> pl.Dat
     """One row per trust and metric for the week, from the ``weekly_position`` view."""
     return con.sql("SELECT * FROM weekly_position WHERE week_ending = ? ORDER BY display_order, trust",
                    params=[week_ending]).pl()
+
+
+def system_weekly(con: duckdb.DuckDBPyConnection, org_codes: list[str], first_week: date,
+                  last_week: date) -> pl.DataFrame:
+    """The selected trusts combined, per week and metric (ratios of sums), with status by the ambition."""
+    return con.sql("""
+        WITH combined AS (
+            SELECT p.week_ending, p.metric, d.aggregate, d.better, d.display_order, d.label AS metric_label, d.unit,
+                combined_value(d.aggregate, p.numerator, p.denominator) AS value,
+                count(DISTINCT p.org_code) FILTER (WHERE p.days_with_data > 0) AS trusts_reporting
+            FROM weekly_metric_parts p JOIN metric_definitions d USING (metric)
+            WHERE p.org_code IN (SELECT unnest(?::VARCHAR[])) AND p.week_ending BETWEEN ? AND ?
+            GROUP BY p.week_ending, p.metric, d.aggregate, d.better, d.display_order, d.label, d.unit
+        )
+        SELECT c.*, a.threshold AS ambition, a.comparison AS ambition_comparison, a.amber_tolerance,
+            rag_status(c.value, a.comparison, a.threshold, a.amber_tolerance) AS status
+        FROM combined c
+        ASOF LEFT JOIN ambitions a ON a.metric = c.metric AND c.week_ending >= a.effective_from
+        ORDER BY c.week_ending, c.display_order
+    """, params=[org_codes, first_week, last_week]).pl()

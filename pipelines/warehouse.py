@@ -19,7 +19,7 @@ import polars as pl
 
 from pipelines import config
 from pipelines.columns import COLUMNS
-from pipelines.metrics import METRICS, weekly_metric_parts_sql
+from pipelines.metrics import METRICS, metric_parts_sql
 
 _MEASURES = ",\n    ".join(f"{c.name} {'DATE' if c.kind == 'date' else 'VARCHAR' if c.kind == 'code' else 'INTEGER'}"
                            for c in COLUMNS)
@@ -87,6 +87,11 @@ CREATE OR REPLACE MACRO metric_value(aggregate, numerator, denominator) AS CASE 
     WHEN 'ratio' THEN 100.0 * numerator / nullif(denominator, 0)
     WHEN 'daily_average' THEN numerator / nullif(denominator, 0)
     ELSE numerator END;
+-- Several trusts combined (a system figure): ratios of summed parts, summed daily averages, highest level.
+CREATE OR REPLACE MACRO combined_value(aggregate, numerator, denominator) AS CASE aggregate
+    WHEN 'ratio' THEN 100.0 * sum(numerator) / nullif(sum(denominator), 0)
+    WHEN 'daily_average' THEN sum(numerator / nullif(denominator, 0))
+    ELSE max(numerator) END;
 CREATE OR REPLACE MACRO rag_status(value, comparison, threshold, tolerance) AS CASE
     WHEN value IS NULL OR threshold IS NULL THEN 'none'
     WHEN (comparison = '<' AND value < threshold) OR (comparison = '<=' AND value <= threshold)
@@ -116,7 +121,14 @@ SELECT org_code, period_date,
 FROM sitrep_daily
 GROUP BY org_code, period_date;
 
-CREATE OR REPLACE VIEW weekly_metric_parts AS {weekly_metric_parts_sql()};
+CREATE OR REPLACE VIEW weekly_metric_parts AS {metric_parts_sql("week_ending")};
+
+CREATE OR REPLACE VIEW daily_metric_parts AS {metric_parts_sql("period_date")};
+
+CREATE OR REPLACE VIEW daily_metric AS
+SELECT p.period_date, p.org_code, p.metric, metric_value(d.aggregate, p.numerator, p.denominator) AS value,
+    p.numerator, p.denominator
+FROM daily_metric_parts p JOIN metric_definitions d USING (metric);
 
 CREATE OR REPLACE VIEW weekly_position AS
 WITH valued AS (

@@ -139,3 +139,26 @@ def test_no_previous_value_when_the_week_before_is_missing(db):
 def test_trust_without_la_opel_shows_null_not_zero(db):
     load_rows_directly(db, [sitrep_row(la_opel=None)])
     assert weekly(db, "RCD", "la_opel_max", date(2024, 4, 7))["value"] is None
+
+
+def test_daily_metric_is_that_days_ratio(two_day_week):
+    rows = query(two_day_week, "SELECT period_date, value FROM daily_metric "
+                               "WHERE org_code = 'RCD' AND metric = 'ga_occupancy_pct' ORDER BY 1")
+    assert [(d.isoformat(), v) for d, v in rows] == [("2024-04-01", pytest.approx(90.0)), ("2024-04-02", pytest.approx(100.0))]
+
+
+def test_system_figure_is_a_ratio_of_sums_across_trusts(db):
+    import duckdb
+
+    from pipelines.queries import system_weekly
+    load_rows_directly(db, week_of_rows("RCD", MONDAY, ga_beds_open=100, ga_beds_occupied=90, los_7plus=45)
+                       + week_of_rows("RTR", MONDAY, ga_beds_open=300, ga_beds_occupied=300, los_7plus=90,
+                                      nctr_patients=25, nctr_discharged=5))
+    with duckdb.connect(str(db), read_only=True) as con:
+        system = system_weekly(con, ["RCD", "RTR"], SUNDAY, SUNDAY)
+    value = dict(zip(system["metric"], system["value"]))
+    assert value["ga_occupancy_pct"] == pytest.approx(100 * 390 / 400)
+    assert value["stranded_7plus_pct"] == pytest.approx(100 * 135 / 390)
+    assert value["recorded_delays"] == pytest.approx((15 - 5) + (25 - 5))  # daily averages add up
+    assert value["trust_opel_max"] == 2
+    assert dict(zip(system["metric"], system["status"]))["ga_occupancy_pct"] == "red"

@@ -12,7 +12,7 @@ import pytest
 import xlsxwriter
 
 from pipelines.columns import COLUMN_NAMES, SCHEMA
-from pipelines.readers import ISSUE_SCHEMA, FileRejected, read_sitrep
+from pipelines.readers import ISSUE_SCHEMA, FileRejected, SitrepRead, read_sitrep
 
 # One valid row of text per template column, in template order.
 GOOD = {
@@ -51,7 +51,7 @@ def write_csv(tmp_path: Path, lines: list[str], *, encoding: str = "utf-8", bom:
     return path
 
 
-def read_lines(tmp_path: Path, lines: list[str], **kwargs) -> pl.DataFrame:
+def read_lines(tmp_path: Path, lines: list[str], **kwargs) -> SitrepRead:
     return read_sitrep(write_csv(tmp_path, lines, **kwargs))
 
 
