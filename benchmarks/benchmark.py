@@ -54,27 +54,8 @@ REGIONS = ("North East and Yorkshire", "North West", "Midlands", "East of Englan
 # --------------------------------------------------------------------------------------------
 
 def use_reference_dir(reference_dir: Path) -> None:
-    """Point this process's ingest at the synthetic reference directory.
-
-    ``open_for_write`` calls ``warehouse.refresh_reference(con)`` with no directory, and the
-    default of its ``reference_dir`` parameter is ``config.REFERENCE_DIR`` *bound when
-    pipelines/warehouse.py is imported*. There is no argument to pass another directory through
-    ``ingest_paths``, so we monkeypatch ``pipelines.config.REFERENCE_DIR`` in this benchmark
-    process only, BEFORE pipelines.warehouse (and so pipelines.load) is imported. Nothing on disk
-    in reference_data/ is touched.
-    """
-    import pipelines.config as config
-
-    if "pipelines.warehouse" in sys.modules:
-        raise RuntimeError("pipelines.warehouse was imported before the reference directory was patched")
-    config.REFERENCE_DIR = reference_dir
-    import inspect
-
-    from pipelines import warehouse
-
-    default = inspect.signature(warehouse.refresh_reference).parameters.get("reference_dir")
-    if default is not None and default.default not in (inspect.Parameter.empty, reference_dir):
-        raise RuntimeError(f"refresh_reference still defaults to {default.default}; the patch did not take")
+    """Point this process's ingests (and the cold subprocess it starts) at the synthetic trusts."""
+    os.environ["FLOW_REFERENCE_DIR"] = str(reference_dir)
 
 
 def trust_codes(n: int) -> list[str]:
@@ -319,7 +300,7 @@ def main() -> None:
         remove_db(db)
 
     codes = trust_codes(args.trusts)
-    use_reference_dir(reference_dir)  # before pipelines.load is imported (see the docstring)
+    use_reference_dir(reference_dir)
     write_reference(reference_dir, codes)
 
     import duckdb

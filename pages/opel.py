@@ -1,4 +1,91 @@
-"""Placeholder: being built."""
+"""OPEL levels: which trusts and local authorities were at OPEL 3 or 4, and when (DOMAIN 4)."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import polars as pl
 import streamlit as st
 
-st.title("Coming soon")
+from pipelines import opel
+from ui import data, params
+from ui.opel_charts import MAX_DAYS_WITH_NUMBERS, headline, la_heatmap, trust_heatmap, uk_date
+
+LOAD_HINT = "Load sitrep files with `python -m pipelines ingest PATH`."
+
+st.title("OPEL levels")
+st.caption("OPEL 1: able to meet demand. 2: starting to show signs of pressure. "
+           "3: major pressures compromising flow. 4: unable to deliver comprehensive care.")
+if not data.database_exists():
+    st.info(f"No data yet. {LOAD_HINT}")
+    st.stop()
+earliest, latest = data.read(opel.date_extent)
+if latest is None:
+    st.info(f"The database has no sitrep figures yet. {LOAD_HINT}")
+    st.stop()
+icb_options = data.read(opel.icb_names)
+
+
+def within_data(day: date) -> date:
+    # A shared link may carry dates outside the data; the date picker refuses those.
+    return min(max(day, earliest), latest)
+
+
+# Controls, initialised from the URL so a link opens the same view; default: the last 8 weeks.
+eight_weeks_back = max(earliest, latest - timedelta(weeks=8) + timedelta(days=1))
+from_col, to_col, icb_col = st.columns([1, 1, 3])
+first = from_col.date_input("From", within_data(params.get_date("from", eight_weeks_back)), earliest, latest,
+                            key="opel_from", format="DD/MM/YYYY")
+last = to_col.date_input("To", within_data(params.get_date("to", latest)), earliest, latest,
+                         key="opel_to", format="DD/MM/YYYY")
+chosen = icb_col.multiselect("ICB", icb_options, default=params.get_list("icb", icb_options) or icb_options,
+                             key="opel_icb")
+# All ICBs is the default, so it is left out of the URL; a part selection is kept as repeated icb= keys.
+params.set_params(**{"from": first, "to": last, "icb": chosen if len(chosen) < len(icb_options) else None})
+
+if first is None or last is None or first > last:
+    st.info("Choose a 'From' date on or before the 'To' date.")
+    st.stop()
+if not chosen:
+    st.info("No ICB is selected: choose at least one ICB to see its trusts.")
+    st.stop()
+period = f"between {uk_date(first)} and {uk_date(last)}"
+counts = data.read(opel.opel_counts, first, last, tuple(chosen))
+if counts["days_reported"].sum() == 0:
+    st.info(f"No trust in the selected ICBs submitted figures {period}. "
+            f"The data runs from {uk_date(earliest)} to {uk_date(latest)}.")
+    st.stop()
+
+st.markdown(f"**{headline(counts, first, last)}**")
+daily = data.read(opel.daily_opel, first, last, tuple(chosen))
+numbers_note = (" The number in each cell is the level." if (last - first).days < MAX_DAYS_WITH_NUMBERS
+                else f" Choose {MAX_DAYS_WITH_NUMBERS} days or fewer to see the level written in each cell.")
+
+st.subheader("Trust OPEL by day")
+st.plotly_chart(trust_heatmap(daily))
+st.caption(f"Grey: no submission that day. Hover a cell for the trust, day and level.{numbers_note} "
+           "The table below counts the days at each level.")
+
+st.subheader("Local authority OPEL by day")
+not_reporting = counts.filter(pl.col("la_days_reported") == 0).sort("trust")["trust"].to_list()
+if len(not_reporting) == counts.height:
+    st.info(f"No trust reported its local authority's OPEL level {period}.")
+else:
+    st.plotly_chart(la_heatmap(daily))
+    st.caption("Each row: the local authority, and in brackets the trust that reported its level. "
+               f"Grey: not reported that day.{numbers_note}")
+    if not_reporting:
+        st.caption(f"Local authority OPEL not reported by: {', '.join(not_reporting)}.")
+
+st.subheader("Days at OPEL 3 and 4, by trust")
+level = st.column_config.NumberColumn
+st.dataframe(counts, hide_index=True, column_order=[
+    "trust", "icb_name", "days_reported", "days_opel_3", "days_opel_4", "highest_opel",
+    "local_authority", "la_days_reported", "la_days_opel_3", "la_days_opel_4", "la_highest_opel",
+], column_config={
+    "trust": "Trust", "icb_name": "ICB", "local_authority": "Local authority",
+    "days_reported": level("Days reported"), "days_opel_3": level("Days at OPEL 3"),
+    "days_opel_4": level("Days at OPEL 4"), "highest_opel": level("Highest level", format="OPEL %d"),
+    "la_days_reported": level("LA days reported"), "la_days_opel_3": level("LA days at OPEL 3"),
+    "la_days_opel_4": level("LA days at OPEL 4"), "la_highest_opel": level("LA highest level", format="OPEL %d"),
+})
+st.caption(f"Days {period}, most days at OPEL 4 first. LA: the trust's local authority (social care).")

@@ -1,26 +1,59 @@
-"""Home: the weekly position of every trust against the national ambitions."""
+"""Home: the weekly position of every trust against the national ambitions (DOMAIN section 1)."""
 from __future__ import annotations
 
 from datetime import timedelta
 
 import streamlit as st
 
-from ui import data
 from pipelines import queries
-from pipelines.presentation import position_table
+from pipelines.presentation import headline_figures, position_grid
+from ui import data, params
+from ui.style import status_styler
+
+HEADLINE_METRICS = ("stranded_7plus_pct", "super_stranded_21plus_pct", "ga_occupancy_pct",
+                    "ctr_discharged_by_5pm_pct", "recorded_delays", "pathway_0_1_pct")
 
 st.title("Weekly position")
-if not data.database_exists():
-    st.info("No data yet. Load sitrep files with `python -m pipelines ingest PATH`.")
+if not data.database_exists() or not (weeks := data.read(queries.weeks_with_data)):
+    st.info("No data yet. Load sitrep files with `python -m pipelines ingest PATH` and this page fills in.")
     st.stop()
-weeks = data.read(queries.weeks_with_data)
-if not weeks:
-    st.info("The database has no sitrep figures yet. Load files with `python -m pipelines ingest PATH`.")
-    st.stop()
+
+trusts = data.read(queries.trusts_with_data)
 default_week = data.read(queries.latest_complete_week) or weeks[0]
-week = st.selectbox("Week ending (Sunday)", weeks, index=weeks.index(default_week),
-                    format_func=lambda d: d.strftime("%a %d %b %Y"))
+icbs = sorted(set(trusts["icb_name"].drop_nulls()))
+week_col, icb_col, place_col = st.columns([1, 2, 2])
+week = week_col.selectbox("Week ending (Sunday)", weeks, index=weeks.index(params.get_choice("week", weeks, default_week)),
+                          format_func=lambda d: d.strftime("%a %d/%m/%Y"),
+                          help="Weeks run Monday to Sunday. The default is the latest complete week.")
+chosen_icbs = icb_col.multiselect("ICB", icbs, default=params.get_list("icb", icbs), placeholder="All ICBs")
+in_icbs = trusts.filter(trusts["icb_name"].is_in(chosen_icbs)) if chosen_icbs else trusts
+places = sorted(set(in_icbs["place"].drop_nulls()))
+chosen_places = place_col.multiselect("Place", places, default=params.get_list("place", places), placeholder="All places")
+selected = in_icbs.filter(in_icbs["place"].is_in(chosen_places)) if chosen_places else in_icbs
+params.set_params(week=None if week == default_week else week, icb=chosen_icbs, place=chosen_places)
+if selected.is_empty():
+    st.info("No trust matches these filters. Clear the ICB or place filter to see every trust.")
+    st.stop()
+
+org_codes = tuple(selected["org_code"])
 position = data.read(queries.weekly_position, week)
-st.caption(f"Monday {week - timedelta(days=6):%d/%m/%Y} to Sunday {week:%d/%m/%Y}. "
-           "Each cell: the weekly value, its status against the ambition, and the change on the week before.")
-st.dataframe(position_table(position), use_container_width=True)
+position = position.filter(position["org_code"].is_in(org_codes))
+system = data.read(queries.system_weekly, org_codes, week, week)
+st.caption(f"Monday {week - timedelta(days=6):%d/%m/%Y} to Sunday {week:%d/%m/%Y}: "
+           f"{position['org_code'].n_unique()} of {len(org_codes)} selected trusts submitted figures.")
+
+st.subheader("Selected trusts combined")
+tiles = headline_figures(system, HEADLINE_METRICS)
+for column, tile in zip(st.columns(len(tiles) or 1), tiles):
+    column.metric(tile["label"], tile["value"], delta=tile["change"] or None,
+                  delta_color="off" if tile["direction"] in ("", "same") else
+                  "normal" if tile["direction"] == "better" else "inverse",
+                  help=f"Ambition: {tile['ambition']}. Ratio of the selected trusts' weekly sums.")
+    column.caption(tile["status"] or "no ambition")
+
+st.subheader("By trust")
+text, status = position_grid(position, list(selected["trust"]))
+st.caption("Each cell: the weekly value; ✓ meets the ambition, ! misses it by no more than the tolerance, "
+           "✗ misses it; then the change on the week before, better or worse.")
+st.dataframe(status_styler(text, status), hide_index=True, use_container_width=True,
+             height=36 * (text.height + 1) + 3)

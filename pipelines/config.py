@@ -11,6 +11,11 @@ CONTRACTS_DIR = REPO_ROOT / "data_contracts"
 SAMPLE_DIR = REPO_ROOT / "sample_data" / "sitrep"
 
 
+def reference_dir() -> Path:
+    """The reference files (trusts, ambitions): $FLOW_REFERENCE_DIR, else reference_data/."""
+    return Path(os.environ.get("FLOW_REFERENCE_DIR") or REFERENCE_DIR)
+
+
 def db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     """The database file: the explicit argument, else $FLOW_DB, else data/flow.duckdb."""
     return Path(explicit or os.environ.get("FLOW_DB") or DEFAULT_DB)

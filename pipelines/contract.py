@@ -83,7 +83,10 @@ def validate(frame: pl.DataFrame, read_issues: pl.DataFrame, known_org_codes: It
     """
     import pandas as pd  # with Great Expectations: the contract runs on a pandas frame
 
-    checked = frame.with_columns(pl.col("site_code").fill_null("")).to_pandas()
+    checked = frame.with_columns(
+        pl.col("site_code").fill_null(""),  # so a trust-level row's key compares equal to itself
+        pl.col("period_date").cast(pl.Datetime("ns")),  # GE compares ns datetimes vectorised, others row by row
+    ).to_pandas()
     checked.index = checked.pop("source_row").to_numpy()  # unnamed: GE then lists plain row numbers
     result = _validation_definition().run(
         batch_parameters={"dataframe": checked},

@@ -96,7 +96,8 @@ def _record_file(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, path: str
 def _store_rows(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, frame: pl.DataFrame, raw: pl.DataFrame,
                 issues: pl.DataFrame, received_at: datetime) -> None:
     """Rejected and flagged rows with their raw values, then the valid rows as history and current."""
-    raw_json = raw.select("source_row", raw_values=pl.struct(pl.exclude("source_row")).struct.json_encode())
+    raw_json = raw.filter(pl.col("source_row").is_in(issues.get_column("source_row").implode())).select(
+        "source_row", raw_values=pl.struct(pl.exclude("source_row")).struct.json_encode())
     flagged = (issues.join(frame.select("source_row", "org_code", "period_date"), on="source_row", how="left")
                .join(raw_json, on="source_row", how="left")
                .with_columns(file_id=pl.lit(outcome.file_id), file_name=pl.lit(outcome.file_name)))

@@ -42,17 +42,41 @@ def cell_text(row: dict) -> str:
     return " ".join(p for p in parts if p) + (f", {change}" if change else "")
 
 
-def position_table(position: pl.DataFrame) -> pl.DataFrame:
-    """Metrics as rows, trusts (short names) as columns, plus the ambition: the discharge group's table."""
+NO_SUBMISSION = "no submission this week"
+
+
+def position_grid(position: pl.DataFrame, trusts: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The discharge group's table: metrics as rows, ``trusts`` (short names, in order) as columns.
+
+    Returns the cell texts and, in the same shape, each cell's status (for colouring). A trust
+    with no figures in the week gets ``NO_SUBMISSION`` rather than a blank or a zero.
+    """
     if position.is_empty():
-        return pl.DataFrame({"Metric": [], "Ambition": []}, schema={"Metric": pl.String, "Ambition": pl.String})
+        empty = pl.DataFrame(schema={"Metric": pl.String, "Ambition": pl.String, **{t: pl.String for t in trusts}})
+        return empty, empty
     cells = position.with_columns(
         cell=pl.struct(pl.all()).map_elements(cell_text, return_dtype=pl.String),
         ambition_text=pl.struct("ambition_comparison", "ambition", "unit").map_elements(
             lambda r: format_ambition(r["ambition_comparison"], r["ambition"], r["unit"]), return_dtype=pl.String),
         trust=pl.coalesce("trust", "org_code"))
-    table = cells.pivot(on="trust", index=["display_order", "metric_label"], values="cell", aggregate_function="first",
-                        sort_columns=True)
-    ambitions = cells.group_by("display_order").agg(Ambition=pl.col("ambition_text").first())
-    return (table.join(ambitions, on="display_order").sort("display_order")
-            .rename({"metric_label": "Metric"}).select("Metric", "Ambition", pl.exclude("Metric", "Ambition", "display_order")))
+    rows = cells.group_by("display_order", "metric_label").agg(Ambition=pl.col("ambition_text").first()).sort("display_order")
+
+    def wide(values: str, missing: str) -> pl.DataFrame:
+        table = cells.pivot(on="trust", index="display_order", values=values, aggregate_function="first")
+        for trust in trusts:
+            if trust not in table.columns:
+                table = table.with_columns(pl.lit(missing).alias(trust))
+        return (rows.join(table, on="display_order", how="left").rename({"metric_label": "Metric"})
+                .select("Metric", "Ambition", *trusts))
+
+    return wide("cell", NO_SUBMISSION), wide("status", "none")
+
+
+def headline_figures(system: pl.DataFrame, metrics: tuple[str, ...]) -> list[dict[str, str]]:
+    """Tiles for one week of the selected trusts combined: value, change on last week, status."""
+    rows = {r["metric"]: r for r in system.to_dicts()}
+    return [{"metric": m, "label": r["metric_label"], "value": format_value(r["value"], r["unit"]),
+             "change": format_change(r["change"], r["change_direction"], r["unit"]),
+             "direction": r["change_direction"] or "", "status": STATUS_TEXT[r["status"]],
+             "ambition": format_ambition(r["ambition_comparison"], r["ambition"], r["unit"])}
+            for m in metrics if (r := rows.get(m))]

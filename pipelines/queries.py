@@ -31,21 +31,36 @@ def weekly_position(con: duckdb.DuckDBPyConnection, week_ending: date) -> pl.Dat
                    params=[week_ending]).pl()
 
 
-def system_weekly(con: duckdb.DuckDBPyConnection, org_codes: list[str], first_week: date,
+def system_weekly(con: duckdb.DuckDBPyConnection, org_codes: tuple[str, ...], first_week: date,
                   last_week: date) -> pl.DataFrame:
-    """The selected trusts combined, per week and metric (ratios of sums), with status by the ambition."""
+    """The selected trusts combined, per week and metric (ratios of sums), with status by the
+    ambition and the change on the week before (a week before ``first_week`` is read for it)."""
     return con.sql("""
         WITH combined AS (
             SELECT p.week_ending, p.metric, d.aggregate, d.better, d.display_order, d.label AS metric_label, d.unit,
                 combined_value(d.aggregate, p.numerator, p.denominator) AS value,
                 count(DISTINCT p.org_code) FILTER (WHERE p.days_with_data > 0) AS trusts_reporting
             FROM weekly_metric_parts p JOIN metric_definitions d USING (metric)
-            WHERE p.org_code IN (SELECT unnest(?::VARCHAR[])) AND p.week_ending BETWEEN ? AND ?
+            WHERE p.org_code IN (SELECT unnest(?::VARCHAR[])) AND p.week_ending BETWEEN ? - INTERVAL 7 DAY AND ?
             GROUP BY p.week_ending, p.metric, d.aggregate, d.better, d.display_order, d.label, d.unit
         )
         SELECT c.*, a.threshold AS ambition, a.comparison AS ambition_comparison, a.amber_tolerance,
-            rag_status(c.value, a.comparison, a.threshold, a.amber_tolerance) AS status
+            rag_status(c.value, a.comparison, a.threshold, a.amber_tolerance) AS status,
+            prev.value AS previous_value, c.value - prev.value AS change,
+            change_direction(c.value - prev.value, c.better) AS change_direction
         FROM combined c
         ASOF LEFT JOIN ambitions a ON a.metric = c.metric AND c.week_ending >= a.effective_from
+        LEFT JOIN combined prev ON prev.metric = c.metric AND prev.week_ending = c.week_ending - INTERVAL 7 DAY
+        WHERE c.week_ending >= ?
         ORDER BY c.week_ending, c.display_order
-    """, params=[org_codes, first_week, last_week]).pl()
+    """, params=[list(org_codes), first_week, last_week, first_week]).pl()
+
+
+def trusts_with_data(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Trusts that have ever submitted, with names and the ICB and place they belong to."""
+    return con.sql("""
+        SELECT t.org_code, coalesce(t.short_name, t.org_code) AS trust, t.name, t.icb_code,
+            coalesce(t.icb_name, t.icb_code) AS icb_name, t.place, t.local_authority
+        FROM trusts t WHERE t.org_code IN (SELECT DISTINCT org_code FROM sitrep_daily)
+        ORDER BY trust
+    """).pl()

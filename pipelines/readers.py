@@ -152,16 +152,16 @@ def _load_csv(name: str, data: bytes) -> _Table:
     text, encoding = _decode(name, data)
     # The header is near the top: parse only those lines (wrapping the whole text is slow).
     reader = csv.reader(line + "\n" for line in text.split("\n", HEADER_SEARCH_ROWS)[:HEADER_SEARCH_ROWS])
-    line = 1  # line on which the next record starts
+    header_line = 1  # line on which the next record starts
     for _, record in zip(range(HEADER_SEARCH_ROWS), reader):
         if _find_header([record]) is not None:
             break
-        line = reader.line_num + 1
+        header_line = reader.line_num + 1
     else:
         raise _no_header(name)
     parts = text.split("\n", reader.line_num)
     body = parts[-1] if len(parts) > reader.line_num else ""
-    return _Table(record, line, _csv_body(body, len(record), reader.line_num + 1), f"csv ({encoding})", [])
+    return _Table(record, header_line, _csv_body(body, len(record), reader.line_num + 1), f"csv ({encoding})", [])
 
 
 def _csv_body(body: str, width: int, first_line: int) -> pl.DataFrame:
@@ -237,6 +237,12 @@ def _read_column(cells: pl.DataFrame, column: Column) -> pl.DataFrame:
     clean = text.str.strip_chars().replace("", None)
     distinct = cells.select(text.unique()).select(
         text.alias(_KEY), clean.alias(column.name), _parse(column, clean).alias(_PARSED + column.name))
+    # Tidy files skip the join: no cell needed stripping and a plain cast gives every parsed value
+    # (Polars has no plain cast from text to date, so dates always take the join).
+    if column.kind != "date":
+        plain = distinct[_KEY].cast(column.dtype, strict=False)
+        if distinct[_KEY].equals(distinct[column.name]) and plain.equals(distinct[_PARSED + column.name]):
+            return cells.select(text, text.cast(column.dtype, strict=False).alias(_PARSED + column.name))
     return (cells.select(text.alias(_KEY))
             .join(distinct, on=_KEY, how="left", nulls_equal=True, maintain_order="left").drop(_KEY))
 

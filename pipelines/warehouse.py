@@ -159,9 +159,10 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(VIEWS_SQL)
 
 
-def refresh_reference(con: duckdb.DuckDBPyConnection, reference_dir: Path = config.REFERENCE_DIR) -> None:
+def refresh_reference(con: duckdb.DuckDBPyConnection, reference_dir: Path | None = None) -> None:
     """Load the reference files: trusts are upserted (other sources may have added trusts),
     ambitions and metric definitions replaced, so editing a file and re-ingesting is enough."""
+    reference_dir = reference_dir or config.reference_dir()
     trusts = pl.read_csv(reference_dir / "trusts.csv", infer_schema=False).with_columns(source=pl.lit("reference_data"))
     con.register("trusts_file", trusts)
     con.execute("INSERT OR REPLACE INTO trusts BY NAME SELECT * FROM trusts_file")

@@ -155,7 +155,7 @@ def test_system_figure_is_a_ratio_of_sums_across_trusts(db):
                        + week_of_rows("RTR", MONDAY, ga_beds_open=300, ga_beds_occupied=300, los_7plus=90,
                                       nctr_patients=25, nctr_discharged=5))
     with duckdb.connect(str(db), read_only=True) as con:
-        system = system_weekly(con, ["RCD", "RTR"], SUNDAY, SUNDAY)
+        system = system_weekly(con, ("RCD", "RTR"), SUNDAY, SUNDAY)
     value = dict(zip(system["metric"], system["value"]))
     assert value["ga_occupancy_pct"] == pytest.approx(100 * 390 / 400)
     assert value["stranded_7plus_pct"] == pytest.approx(100 * 135 / 390)

@@ -44,7 +44,24 @@ def test_weekly_position_week_picker_changes_the_table(two_weeks):
     app.selectbox[0].set_value(date(2024, 4, 7)).run()
     table = app.dataframe[0].value.set_index("Metric")
     assert table.loc["Stranded: occupied beds with LoS 7+ days", "Harrogate"].startswith("50.0% ✗ misses ambition")
-    assert "South Tees" not in table.columns
+    assert set(table["South Tees"]) == {"no submission this week"}
+    assert app.query_params["week"] == "2024-04-07"
+
+
+def test_weekly_position_headline_combines_selected_trusts(two_weeks):
+    app = run_page("pages/weekly_position.py")
+    stranded = next(m for m in app.metric if m.label == "Stranded: occupied beds with LoS 7+ days")
+    assert stranded.value == f"{100 * (7 * 36 + 7 * 36) / (7 * 90 + 7 * 80):.1f}%"  # ratio of the two trusts' sums
+    assert "trusts submitted" in app.caption[0].value and "2 of 2" in app.caption[0].value
+
+
+def test_weekly_position_icb_filter_from_the_url(two_weeks):
+    app = AppTest.from_file(str(ROOT / "pages/weekly_position.py"), default_timeout=60)
+    app.query_params["icb"] = "NHS North East and North Cumbria ICB"
+    app.run()
+    assert not app.exception
+    assert app.multiselect[0].value == ["NHS North East and North Cumbria ICB"]
+    assert list(app.dataframe[0].value.columns) == ["Metric", "Ambition", "South Tees"]
 
 
 def test_weekly_position_without_a_database_says_how_to_load(db):

@@ -1,0 +1,68 @@
+"""Read-only questions the OPEL page asks of the warehouse (DOMAIN 4). No Streamlit here.
+
+The trusts shown are those with any sitrep data at all, so a trust that stopped submitting
+still appears (as days with no submission) instead of silently dropping out of the picture.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import polars as pl
+
+# Every trust that has ever submitted, with its reference details (a code missing from the
+# reference table still shows, under its code).
+_TRUSTS = """
+    SELECT s.org_code, coalesce(t.short_name, s.org_code) AS trust,
+        coalesce(t.icb_name, 'ICB not recorded') AS icb_name,
+        coalesce(t.local_authority, 'local authority not recorded') AS local_authority
+    FROM (SELECT DISTINCT org_code FROM sitrep_trust_day) s LEFT JOIN trusts t USING (org_code)
+"""
+
+
+def date_extent(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | None]:
+    """The first and last day with any data: (None, None) for an empty database."""
+    first, last = con.execute("SELECT min(period_date), max(period_date) FROM sitrep_trust_day").fetchall()[0]
+    return first, last
+
+
+def icb_names(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The ICBs of the trusts with data, by name."""
+    return [r[0] for r in con.execute(f"SELECT DISTINCT icb_name FROM ({_TRUSTS}) ORDER BY icb_name").fetchall()]
+
+
+def daily_opel(con: duckdb.DuckDBPyConnection, first: date, last: date, icbs: tuple[str, ...]) -> pl.DataFrame:
+    """Every trust of the ICBs by every day from ``first`` to ``last``: a full grid, so a day
+    without a submission is a row with ``submitted`` false rather than a missing row.
+    Sorted by ICB, trust and day: the heatmap's row order."""
+    return con.sql(f"""
+        WITH chosen AS (SELECT * FROM ({_TRUSTS}) WHERE icb_name IN (SELECT unnest(?::VARCHAR[]))),
+        days AS (SELECT CAST(range AS DATE) AS period_date FROM range(?::DATE, ?::DATE + 1, INTERVAL 1 DAY))
+        SELECT c.org_code, c.trust, c.icb_name, c.local_authority, d.period_date,
+            s.org_code IS NOT NULL AS submitted, s.trust_opel, s.la_opel
+        FROM chosen c CROSS JOIN days d
+        LEFT JOIN sitrep_trust_day s ON s.org_code = c.org_code AND s.period_date = d.period_date
+        ORDER BY c.icb_name, c.trust, d.period_date
+    """, params=[list(icbs), first, last]).pl()
+
+
+def opel_counts(con: duckdb.DuckDBPyConnection, first: date, last: date, icbs: tuple[str, ...]) -> pl.DataFrame:
+    """Per trust of the ICBs, over ``first`` to ``last``: days reported, days at OPEL 3 and at 4
+    (exactly that level), the highest level, and the same for the local authority's OPEL.
+    Most days at OPEL 4 first, then most at 3."""
+    return con.sql(f"""
+        SELECT c.icb_name, c.trust, c.org_code, c.local_authority,
+            count(s.trust_opel) AS days_reported,
+            count(*) FILTER (WHERE s.trust_opel = 3) AS days_opel_3,
+            count(*) FILTER (WHERE s.trust_opel = 4) AS days_opel_4,
+            max(s.trust_opel) AS highest_opel,
+            count(s.la_opel) AS la_days_reported,
+            count(*) FILTER (WHERE s.la_opel = 3) AS la_days_opel_3,
+            count(*) FILTER (WHERE s.la_opel = 4) AS la_days_opel_4,
+            max(s.la_opel) AS la_highest_opel
+        FROM ({_TRUSTS}) c
+        LEFT JOIN sitrep_trust_day s ON s.org_code = c.org_code AND s.period_date BETWEEN ? AND ?
+        WHERE c.icb_name IN (SELECT unnest(?::VARCHAR[]))
+        GROUP BY ALL
+        ORDER BY days_opel_4 DESC, days_opel_3 DESC, highest_opel DESC NULLS LAST, c.icb_name, c.trust
+    """, params=[first, last, list(icbs)]).pl()
