@@ -1,7 +1,7 @@
 """OPEL levels: which trusts and local authorities were at OPEL 3 or 4, and when (DOMAIN 4)."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import polars as pl
 import streamlit as st
@@ -24,39 +24,29 @@ if latest is None:
     st.stop()
 icb_options = data.read(opel.icb_names)
 
+# Controls, initialised from the URL so a link opens the same view; default: the last 8 weeks of data.
+# A shared link may carry dates outside the data, which the date picker refuses, so they are clamped.
+end = min(max(params.get_date("to", latest), earliest), latest)
+start = min(max(params.get_date("from", latest - timedelta(weeks=8) + timedelta(days=1)), earliest), end)
+dates_col, icb_col = st.columns([2, 5])
+picked = dates_col.date_input("Dates", (start, end), earliest, latest, key="opel_dates", format="DD/MM/YYYY")
+# No ICB chosen means every ICB, as on the weekly position page.
+chosen = icb_col.multiselect("ICB", icb_options, default=params.get_list("icb", icb_options),
+                             placeholder="All ICBs", key="opel_icb")
+first, last = (*picked, latest, latest)[:2]  # while only the start is picked, up to the latest day
+params.set_params(**{"from": first, "to": last, "icb": chosen})
 
-def within_data(day: date) -> date:
-    # A shared link may carry dates outside the data; the date picker refuses those.
-    return min(max(day, earliest), latest)
-
-
-# Controls, initialised from the URL so a link opens the same view; default: the last 8 weeks.
-eight_weeks_back = max(earliest, latest - timedelta(weeks=8) + timedelta(days=1))
-from_col, to_col, icb_col = st.columns([1, 1, 3])
-first = from_col.date_input("From", within_data(params.get_date("from", eight_weeks_back)), earliest, latest,
-                            key="opel_from", format="DD/MM/YYYY")
-last = to_col.date_input("To", within_data(params.get_date("to", latest)), earliest, latest,
-                         key="opel_to", format="DD/MM/YYYY")
-chosen = icb_col.multiselect("ICB", icb_options, default=params.get_list("icb", icb_options) or icb_options,
-                             key="opel_icb")
-# All ICBs is the default, so it is left out of the URL; a part selection is kept as repeated icb= keys.
-params.set_params(**{"from": first, "to": last, "icb": chosen if len(chosen) < len(icb_options) else None})
-
-if first is None or last is None or first > last:
-    st.info("Choose a 'From' date on or before the 'To' date.")
-    st.stop()
-if not chosen:
-    st.info("No ICB is selected: choose at least one ICB to see its trusts.")
-    st.stop()
+icbs = tuple(chosen or icb_options)
 period = f"between {uk_date(first)} and {uk_date(last)}"
-counts = data.read(opel.opel_counts, first, last, tuple(chosen))
+counts = data.read(opel.opel_counts, first, last, icbs)
 if counts["days_reported"].sum() == 0:
-    st.info(f"No trust in the selected ICBs submitted figures {period}. "
+    where = f"the {' or '.join(chosen)}" if chosen else "any ICB"
+    st.info(f"No trust in {where} submitted figures {period}. "
             f"The data runs from {uk_date(earliest)} to {uk_date(latest)}.")
     st.stop()
 
 st.markdown(f"**{headline(counts, first, last)}**")
-daily = data.read(opel.daily_opel, first, last, tuple(chosen))
+daily = data.read(opel.daily_opel, first, last, icbs)
 numbers_note = (" The number in each cell is the level." if (last - first).days < MAX_DAYS_WITH_NUMBERS
                 else f" Choose {MAX_DAYS_WITH_NUMBERS} days or fewer to see the level written in each cell.")
 
@@ -78,9 +68,10 @@ else:
 
 st.subheader("Days at OPEL 3 and 4, by trust")
 level = st.column_config.NumberColumn
-st.dataframe(counts, hide_index=True, column_order=[
-    "trust", "icb_name", "days_reported", "days_opel_3", "days_opel_4", "highest_opel",
-    "local_authority", "la_days_reported", "la_days_opel_3", "la_days_opel_4", "la_highest_opel",
+# Tall enough for every trust without scrolling inside the table, up to about 20 of them.
+st.dataframe(counts, hide_index=True, height=36 * (min(counts.height, 20) + 1) + 3, column_order=[
+    "trust", "days_reported", "days_opel_3", "days_opel_4", "highest_opel",
+    "local_authority", "la_days_reported", "la_days_opel_3", "la_days_opel_4", "la_highest_opel", "icb_name",
 ], column_config={
     "trust": "Trust", "icb_name": "ICB", "local_authority": "Local authority",
     "days_reported": level("Days reported"), "days_opel_3": level("Days at OPEL 3"),

@@ -45,10 +45,10 @@ st.caption(f"Monday {week - timedelta(days=6):%d/%m/%Y} to Sunday {week:%d/%m/%Y
 st.subheader("Selected trusts combined")
 tiles = headline_figures(system, HEADLINE_METRICS)
 for column, tile in zip(st.columns(len(tiles) or 1), tiles):
-    column.metric(tile["label"], tile["value"], delta=tile["change"] or None,
-                  delta_color="off" if tile["direction"] in ("", "same") else
-                  "normal" if tile["direction"] == "better" else "inverse",
-                  help=f"Ambition: {tile['ambition']}. Ratio of the selected trusts' weekly sums.")
+    # The arrow follows the sign; the colour says better (green) or worse (red), as the text does.
+    column.metric(tile["label"], tile["value"], delta=tile["delta"] or None,
+                  delta_color="inverse" if tile["better"] == "lower" else "normal",
+                  help=f"Ambition: {tile['ambition']}. The selected trusts' weekly sums combined.")
     column.caption(tile["status"] or "no ambition")
 
 st.subheader("By trust")
@@ -56,4 +56,6 @@ text, status = position_grid(position, list(selected["trust"]))
 st.caption("Each cell: the weekly value; ✓ meets the ambition, ! misses it by no more than the tolerance, "
            "✗ misses it; then the change on the week before, better or worse.")
 st.dataframe(status_styler(text, status), hide_index=True, use_container_width=True,
-             height=36 * (text.height + 1) + 3)
+             height=36 * (text.height + 1) + 3,
+             column_config={"Metric": st.column_config.TextColumn(pinned=True, width="large"),
+                            "Ambition": st.column_config.TextColumn(pinned=True, width="small")})

@@ -31,14 +31,14 @@ def date_bounds(con: duckdb.DuckDBPyConnection) -> tuple[date, date] | None:
 
 def trusts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Every known trust (and any code with figures but no reference row), by short name,
-    with its ICB and the first and last day it reported."""
+    with its ICB, place, local authority and the first and last day it reported."""
     return con.sql("""
         WITH reported AS (
             SELECT org_code, min(period_date) AS first_date, max(period_date) AS last_date
             FROM sitrep_daily GROUP BY org_code
         )
         SELECT org_code, coalesce(t.short_name, org_code) AS short_name, t.name, t.icb_code, t.icb_name, t.place,
-            r.first_date, r.last_date
+            t.local_authority, r.first_date, r.last_date
         FROM trusts t FULL JOIN reported r USING (org_code)
         ORDER BY short_name, org_code
     """).pl()

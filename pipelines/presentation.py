@@ -23,6 +23,14 @@ def format_change(change: float | None, direction: str | None, unit: str) -> str
     return f"{'↑' if change > 0 else '↓'} {amount} {direction}"
 
 
+def format_delta(change: float | None, direction: str | None, unit: str) -> str:
+    """'+0.3 pts, worse': signed, for widgets that draw their own arrow from the sign."""
+    if change is None or direction is None:
+        return ""
+    amount = f"{change:+.1f} pts" if unit == "%" else f"{change:+,.0f}"
+    return f"{amount}, {direction}"
+
+
 def format_ambition(comparison: str | None, threshold: float | None, unit: str) -> str:
     if comparison is None or threshold is None:
         return "none"
@@ -76,7 +84,7 @@ def headline_figures(system: pl.DataFrame, metrics: tuple[str, ...]) -> list[dic
     """Tiles for one week of the selected trusts combined: value, change on last week, status."""
     rows = {r["metric"]: r for r in system.to_dicts()}
     return [{"metric": m, "label": r["metric_label"], "value": format_value(r["value"], r["unit"]),
-             "change": format_change(r["change"], r["change_direction"], r["unit"]),
-             "direction": r["change_direction"] or "", "status": STATUS_TEXT[r["status"]],
+             "delta": format_delta(r["change"], r["change_direction"], r["unit"]), "better": r["better"],
+             "status": STATUS_TEXT[r["status"]],
              "ambition": format_ambition(r["ambition_comparison"], r["ambition"], r["unit"])}
             for m in metrics if (r := rows.get(m))]

@@ -112,7 +112,11 @@ _TRUST_DAY_COLUMNS = ",\n    ".join(
     [f"CASE WHEN count({c}) = count(*) THEN sum({c}) END AS {c}" for c in _SUMMED]
     + ["max(trust_opel) AS trust_opel", "max(la_opel) AS la_opel"])
 
-VIEWS_SQL = f"""
+# Weekly parts are read by every page view, so they are kept as a table, rebuilt at the end of
+# every write session; daily figures stay views (queries on them filter by trust or date).
+WEEKLY_PARTS_SQL = metric_parts_sql("week_ending")
+
+DAILY_VIEWS_SQL = f"""
 CREATE OR REPLACE VIEW sitrep_trust_day AS
 SELECT org_code, period_date,
     period_date + CAST(7 - isodow(period_date) AS INTEGER) AS week_ending,
@@ -121,15 +125,15 @@ SELECT org_code, period_date,
 FROM sitrep_daily
 GROUP BY org_code, period_date;
 
-CREATE OR REPLACE VIEW weekly_metric_parts AS {metric_parts_sql("week_ending")};
-
 CREATE OR REPLACE VIEW daily_metric_parts AS {metric_parts_sql("period_date")};
 
 CREATE OR REPLACE VIEW daily_metric AS
 SELECT p.period_date, p.org_code, p.metric, metric_value(d.aggregate, p.numerator, p.denominator) AS value,
     p.numerator, p.denominator
 FROM daily_metric_parts p JOIN metric_definitions d USING (metric);
+"""
 
+POSITION_VIEW_SQL = """
 CREATE OR REPLACE VIEW weekly_position AS
 WITH valued AS (
     SELECT p.*, metric_value(d.aggregate, p.numerator, p.denominator) AS value
@@ -156,7 +160,14 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create what is missing and (re)define the macros and views; safe to run every time."""
     con.execute(SCHEMA_SQL)
     con.execute(MACROS_SQL)
-    con.execute(VIEWS_SQL)
+    con.execute(DAILY_VIEWS_SQL)
+    con.execute(f"CREATE TABLE IF NOT EXISTS weekly_metric_parts AS {WEEKLY_PARTS_SQL}")
+    con.execute(POSITION_VIEW_SQL)
+
+
+def refresh_derived(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild the tables derived from sitrep_daily, once per write session."""
+    con.execute(f"CREATE OR REPLACE TABLE weekly_metric_parts AS {WEEKLY_PARTS_SQL}")
 
 
 def refresh_reference(con: duckdb.DuckDBPyConnection, reference_dir: Path | None = None) -> None:
@@ -226,6 +237,7 @@ def open_for_write(db: Path, on_wait: Callable[[], None] | None = None) -> Itera
             ensure_schema(con)
             refresh_reference(con)
             yield con
+            refresh_derived(con)
             con.execute("CHECKPOINT")
             con.close()
             os.replace(work, db)

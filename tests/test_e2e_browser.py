@@ -161,7 +161,7 @@ def screenshot(page: Page, name: str) -> Path:
 def test_weekly_position_in_the_browser(streamlit_app: str, page: Page) -> None:
     open_page(page, streamlit_app)
     expect(page.get_by_role("heading", name="Weekly position")).to_be_visible()
-    expect(page.get_by_role("combobox", name="Week ending (Sunday)")).to_have_value("Sun 14 Apr 2024")
+    expect(page.get_by_role("combobox", name="Week ending (Sunday)")).to_have_value("Sun 14/04/2024")
     expect(page.get_by_text("Monday 08/04/2024 to Sunday 14/04/2024")).to_be_visible()
 
     header, *rows = read_grid(page)

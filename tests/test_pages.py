@@ -77,3 +77,21 @@ def test_dashboard_builds_the_sample_database_on_first_start(db):
     table = app.dataframe[0].value
     assert {"York and Scarborough", "Harrogate", "South Tees", "Airedale"} <= set(table.columns)
     assert app.selectbox[0].value == date(2025, 9, 28)  # the sample's last complete week
+
+
+def test_new_data_shows_on_the_next_view_without_a_restart(two_weeks, tmp_path):
+    app = run_page("pages/weekly_position.py")
+    assert app.selectbox[0].value == date(2024, 4, 14)
+    load_rows_directly(two_weeks, week_of_rows("RCD", date(2024, 4, 15)))
+    app.run()
+    assert app.selectbox[0].value == date(2024, 4, 21)
+
+
+def test_pages_keep_answering_while_an_ingest_is_writing(two_weeks):
+    from pipelines.warehouse import open_for_write
+
+    with open_for_write(two_weeks) as writer:
+        writer.execute("DELETE FROM sitrep_daily")  # uncommitted work in the ingest's private copy
+        app = run_page("pages/weekly_position.py")
+        assert not app.exception
+        assert "Harrogate" in app.dataframe[0].value.columns

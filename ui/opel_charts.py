@@ -58,15 +58,22 @@ def _heatmap(daily: pl.DataFrame, level: str, row_label: pl.Expr, blank_name: st
         # Cells not at this level are gaps (None): only the trace that owns a cell draws and hovers it.
         return go.Heatmap(
             x=days, y=y, z=[[value if v == keep else None for v in row] for row in levels],
-            name=name, showlegend=True, showscale=False, colorscale=[[0, colour], [1, colour]],
+            name=name, legendgroup=name, showlegend=False, showscale=False, colorscale=[[0, colour], [1, colour]],
             customdata=hover, hovertemplate="%{customdata}<extra></extra>", hoverongaps=False,
             texttemplate="%{z}" if show_numbers and keep else "", textfont={"color": text_colour},
             xgap=gap, ygap=gap)
 
-    fig = go.Figure([trace(f"OPEL {n}", n, OPEL_COLOURS[n], n, OPEL_TEXT_COLOURS[n]) for n in OPEL_COLOURS]
-                    + [trace(blank_name, 0, NHS_PALE_GREY, None)])
-    fig.update_xaxes(tickformat="%d/%m/%Y")
-    fig.update_yaxes(autorange="reversed")  # first trust at the top
+    def key(name: str, colour: str) -> go.Scatter:
+        # A heatmap only gets a legend entry when it has cells, so the key is drawn by empty
+        # markers instead: every level is always listed, and clicking one still hides its cells.
+        return go.Scatter(x=[None], y=[None], mode="markers", name=name, legendgroup=name, hoverinfo="skip",
+                          marker={"symbol": "square", "size": 14, "color": colour, "line": {"color": NHS_GREY, "width": 1}})
+
+    heatmaps = ([trace(f"OPEL {n}", n, OPEL_COLOURS[n], n, OPEL_TEXT_COLOURS[n]) for n in OPEL_COLOURS]
+                + [trace(blank_name, 0, NHS_PALE_GREY, None)])
+    fig = go.Figure(heatmaps + [key(h.name, h.colorscale[0][1]) for h in heatmaps])
+    fig.update_xaxes(tickformat="%d/%m/%Y", automargin=True, showgrid=False)
+    fig.update_yaxes(autorange="reversed", automargin=True, showgrid=False)  # first trust at the top
     fig.update_layout(height=120 + 24 * len(rows), margin={"l": 10, "r": 10, "t": 40, "b": 10},
                       legend={"orientation": "h", "y": 1.01, "yanchor": "bottom", "x": 0},
                       plot_bgcolor="white")

@@ -1,0 +1,201 @@
+"""The OPEL page: its queries, its heatmaps and what a user sees, on a small hand-made fixture.
+
+Harrogate (RCD, Humber and North Yorkshire ICB, LA North Yorkshire), Mon 13 to Thu 16 May 2024:
+    trust OPEL 3, 3, 4, 2 and LA OPEL 2, 4, 4, blank; then Mon 10 June 2024: trust 1, LA 1.
+South Tees (RTR, North East and North Cumbria ICB): 13 to 16 May, trust OPEL 1, 2, 2, 2, LA OPEL never reported.
+Airedale (RCF, West Yorkshire ICB, LA Bradford): 13 and 14 May only, trust OPEL 4, 4, LA OPEL 3, 3.
+Nobody submitted from 17 May to 9 June.
+"""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import load_rows_directly, sitrep_row
+from pipelines import opel
+from ui.opel_charts import headline, la_heatmap, trust_heatmap
+from ui.style import NHS_PALE_GREY, OPEL_COLOURS
+
+ROOT = Path(__file__).resolve().parents[1]
+MAY_13, MAY_16 = date(2024, 5, 13), date(2024, 5, 16)
+ALL_ICBS = ("NHS Humber and North Yorkshire ICB", "NHS North East and North Cumbria ICB", "NHS West Yorkshire ICB")
+
+
+def days(org_code: str, first_day: int, trust_opel: list[int], la_opel: list[int | None], month: int = 5) -> list[dict]:
+    return [sitrep_row(org_code=org_code, period_date=date(2024, month, first_day + i).isoformat(),
+                       trust_opel=t, la_opel=la) for i, (t, la) in enumerate(zip(trust_opel, la_opel))]
+
+
+@pytest.fixture
+def opel_db(db: Path) -> Path:
+    load_rows_directly(db, days("RCD", 13, [3, 3, 4, 2], [2, 4, 4, None]) + days("RCD", 10, [1], [1], month=6)
+                       + days("RTR", 13, [1, 2, 2, 2], [None] * 4) + days("RCF", 13, [4, 4], [3, 3]))
+    return db
+
+
+@pytest.fixture
+def con(opel_db: Path):
+    with duckdb.connect(str(opel_db), read_only=True) as connection:
+        yield connection
+
+
+# --- queries ---
+
+def test_date_extent_and_icbs(con):
+    assert opel.date_extent(con) == (MAY_13, date(2024, 6, 10))
+    assert opel.icb_names(con) == list(ALL_ICBS)
+
+
+def test_counts_by_trust_worst_first(con):
+    counts = opel.opel_counts(con, MAY_13, MAY_16, ALL_ICBS)
+    assert counts["trust"].to_list() == ["Airedale", "Harrogate", "South Tees"]  # most days at OPEL 4 first
+    harrogate = counts.row(1, named=True)
+    assert (harrogate["days_reported"], harrogate["days_opel_3"], harrogate["days_opel_4"],
+            harrogate["highest_opel"]) == (4, 2, 1, 4)
+    assert (harrogate["la_days_reported"], harrogate["la_days_opel_3"], harrogate["la_days_opel_4"],
+            harrogate["la_highest_opel"]) == (3, 0, 2, 4)
+    airedale, south_tees = counts.row(0, named=True), counts.row(2, named=True)
+    assert (airedale["days_reported"], airedale["days_opel_4"], airedale["la_days_opel_3"]) == (2, 2, 2)
+    assert (south_tees["days_opel_3"], south_tees["highest_opel"], south_tees["la_days_reported"],
+            south_tees["la_highest_opel"]) == (0, 2, 0, None)
+
+
+def test_counts_keep_a_trust_with_no_submission_in_the_range(con):
+    counts = opel.opel_counts(con, date(2024, 5, 15), date(2024, 6, 10), ("NHS West Yorkshire ICB",))
+    assert counts.rows(named=True) == [{
+        "icb_name": "NHS West Yorkshire ICB", "trust": "Airedale", "org_code": "RCF", "local_authority": "Bradford",
+        "days_reported": 0, "days_opel_3": 0, "days_opel_4": 0, "highest_opel": None,
+        "la_days_reported": 0, "la_days_opel_3": 0, "la_days_opel_4": 0, "la_highest_opel": None}]
+
+
+def test_daily_grid_has_every_trust_and_day(con):
+    daily = opel.daily_opel(con, MAY_13, MAY_16, ALL_ICBS)
+    assert daily.height == 3 * 4
+    assert daily["trust"].unique(maintain_order=True).to_list() == ["Harrogate", "South Tees", "Airedale"]  # by ICB
+    airedale = daily.filter(org_code="RCF")
+    assert airedale["submitted"].to_list() == [True, True, False, False]
+    assert airedale["trust_opel"].to_list() == [4, 4, None, None]
+    assert opel.daily_opel(con, MAY_13, MAY_16, ("NHS West Yorkshire ICB",))["trust"].unique().to_list() == ["Airedale"]
+
+
+# --- figures and text ---
+
+def cell(fig, row: str, day: int) -> tuple[str, list]:
+    """The hover text of a cell, and each trace's value there (None where the trace leaves a gap)."""
+    heatmaps = [trace for trace in fig.data if trace.type == "heatmap"]
+    r = list(heatmaps[0].y[1]).index(row)
+    return heatmaps[0].customdata[r][day], [trace.z[r][day] for trace in heatmaps]
+
+
+def test_trust_heatmap_is_discrete_with_uk_hover(con):
+    fig = trust_heatmap(opel.daily_opel(con, MAY_13, MAY_16, ALL_ICBS))
+    names = ["OPEL 1", "OPEL 2", "OPEL 3", "OPEL 4", "No submission"]
+    colours = [*OPEL_COLOURS.values(), NHS_PALE_GREY]
+    heatmaps, keys = fig.data[:5], fig.data[5:]
+    assert [t.name for t in heatmaps] == names
+    for trace, colour in zip(heatmaps, colours):
+        assert {c for _, c in trace.colorscale} == {colour}  # one flat colour per level: no continuous scale
+    # The legend: every level, in its colour, whether or not it occurs in the range.
+    assert [(t.name, t.marker.color, t.showlegend is not False) for t in keys] == [(n, c, True) for n, c in zip(names, colours)]
+    assert not any(t.showlegend for t in heatmaps)
+    assert list(fig.data[0].y[0]) == ["Humber and North Yorkshire", "North East and North Cumbria", "West Yorkshire"]
+    assert cell(fig, "Harrogate", 1) == ("Harrogate, Tue 14/05/2024: OPEL 3", [None, None, 3, None, None])
+    assert cell(fig, "Airedale", 2) == ("Airedale, Wed 15/05/2024: no submission", [None, None, None, None, 0])
+    assert fig.data[2].texttemplate == "%{z}"  # four days: the level is written in each cell
+
+
+def test_long_ranges_drop_the_numbers_in_cells(con):
+    fig = trust_heatmap(opel.daily_opel(con, MAY_13, date(2024, 6, 13), ALL_ICBS))
+    assert all(not t.texttemplate for t in fig.data)
+
+
+def test_la_heatmap_rows_only_for_trusts_that_report_it(con):
+    fig = la_heatmap(opel.daily_opel(con, MAY_13, MAY_16, ALL_ICBS))
+    assert list(fig.data[0].y[1]) == ["North Yorkshire (Harrogate)", "Bradford (Airedale)"]
+    assert cell(fig, "North Yorkshire (Harrogate)", 3)[0] == "North Yorkshire (Harrogate), Thu 16/05/2024: LA OPEL not reported"
+    assert cell(fig, "Bradford (Airedale)", 2)[0] == "Bradford (Airedale), Wed 15/05/2024: no submission"
+
+
+def test_headline_counts_trusts_at_opel_4(con):
+    counts = opel.opel_counts(con, MAY_13, MAY_16, ALL_ICBS)
+    assert headline(counts, MAY_13, MAY_16) == (
+        "2 of 3 trusts reported OPEL 4 on at least one day between 13/05/2024 and 16/05/2024.")
+    assert headline(counts.filter(trust="Airedale"), MAY_13, MAY_16).startswith("1 of 1 trust reported")
+
+
+# --- the page, as a user sees it ---
+
+def run_page(**query: str | list[str]) -> AppTest:
+    app = AppTest.from_file(str(ROOT / "pages" / "opel.py"), default_timeout=60)
+    for name, value in query.items():
+        app.query_params[name] = value
+    return app.run()
+
+
+def infos(app: AppTest) -> list[str]:
+    return [i.value for i in app.info]
+
+
+def test_page_defaults_to_all_data_up_to_the_latest_day(opel_db):
+    app = run_page()
+    assert not app.exception
+    assert app.date_input[0].value == (MAY_13, date(2024, 6, 10))  # 8 weeks back, but no earlier than the data
+    assert app.markdown[0].value == (
+        "**2 of 3 trusts reported OPEL 4 on at least one day between 13/05/2024 and 10/06/2024.**")
+    table = app.dataframe[0].value
+    assert list(table["trust"]) == ["Airedale", "Harrogate", "South Tees"]
+    harrogate = table.set_index("trust").loc["Harrogate"]
+    assert [harrogate[c] for c in ("days_reported", "days_opel_3", "days_opel_4", "highest_opel",
+                                   "la_days_reported", "la_days_opel_4", "la_highest_opel")] == [5, 2, 1, 4, 4, 2, 4]
+    assert "Local authority OPEL not reported by: South Tees." in [c.value for c in app.caption]
+    assert len(app.get("plotly_chart")) == 2
+    assert dict(app.query_params) == {"from": "2024-05-13", "to": "2024-06-10"}
+
+
+def test_choosing_an_icb_shows_only_its_trusts_and_goes_in_the_url(opel_db):
+    app = run_page()
+    app.multiselect[0].set_value(["NHS West Yorkshire ICB"]).run()
+    assert list(app.dataframe[0].value["trust"]) == ["Airedale"]
+    assert app.query_params["icb"] == "NHS West Yorkshire ICB"
+    assert app.markdown[0].value.startswith("**1 of 1 trust reported OPEL 4")
+
+
+def test_a_link_opens_the_same_view(opel_db):
+    app = run_page(icb=["NHS Humber and North Yorkshire ICB", "NHS West Yorkshire ICB"], **{"from": "2024-05-14"},
+                   to="2024-05-16")
+    assert app.date_input[0].value == (date(2024, 5, 14), MAY_16)
+    assert app.multiselect[0].value == ["NHS Humber and North Yorkshire ICB", "NHS West Yorkshire ICB"]
+    # From the 14th each has one day at OPEL 4; Harrogate also has one at 3, so it comes first.
+    assert list(app.dataframe[0].value["trust"]) == ["Harrogate", "Airedale"]
+
+
+def test_a_range_with_no_data_says_so(opel_db):
+    app = run_page()
+    app.date_input[0].set_value((date(2024, 5, 20), date(2024, 6, 9))).run()
+    assert not app.exception
+    assert infos(app) == ["No trust in any ICB submitted figures between 20/05/2024 and 09/06/2024. "
+                          "The data runs from 13/05/2024 to 10/06/2024."]
+    assert not app.dataframe and not app.get("plotly_chart")
+
+
+def test_an_icb_with_nothing_in_the_range_says_so(opel_db):
+    app = run_page(icb="NHS West Yorkshire ICB", **{"from": "2024-05-15"}, to="2024-05-16")
+    assert infos(app) == ["No trust in the NHS West Yorkshire ICB submitted figures between 15/05/2024 and "
+                          "16/05/2024. The data runs from 13/05/2024 to 10/06/2024."]
+
+
+def test_no_local_authority_opel_in_the_selection_says_so(opel_db):
+    app = run_page(icb="NHS North East and North Cumbria ICB")
+    assert infos(app) == ["No trust reported its local authority's OPEL level between 13/05/2024 and 10/06/2024."]
+    assert len(app.get("plotly_chart")) == 1  # the trust heatmap still shows
+    assert list(app.dataframe[0].value["trust"]) == ["South Tees"]
+
+
+def test_without_a_database_says_how_to_load(db):
+    app = run_page()
+    assert not app.exception
+    assert "No data yet" in infos(app)[0]

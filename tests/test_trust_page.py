@@ -1,0 +1,269 @@
+"""The trust drill-down: its queries and figures checked by hand on small fixtures, and the page
+(AppTest) checked for what a user sees."""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import load_rows_directly, week_of_rows
+from pipelines import drilldown
+from pipelines.metrics import METRICS
+from pipelines.warehouse import open_for_write
+from ui import charts
+from ui.style import NHS_BLUE
+
+ROOT = Path(__file__).resolve().parents[1]
+WEEK_1, WEEK_2 = date(2024, 4, 1), date(2024, 4, 8)  # Mondays; the weeks end on 7 and 14 April 2024
+SUNDAY_1, SUNDAY_2 = date(2024, 4, 7), date(2024, 4, 14)
+
+
+def site_rows(site_code: str, **figures: object) -> list[dict[str, object]]:
+    return [{**row, "site_code": site_code} for row in week_of_rows("RCB", WEEK_2, **figures)]
+
+
+@pytest.fixture
+def drill(db: Path) -> Path:
+    """Three trusts, figures chosen for hand checks (stranded = los_7plus / ga_beds_occupied):
+
+    * Harrogate (RCD, ICB QOQ): 45 of 90 (50%) in week 1, then 36 of 90 (40%) in week 2.
+    * York and Scarborough (RCB, QOQ), per site in week 2 only: RCB55 30 of 60 (50%), RCBCA 8 of 40
+      (20%), so the trust is 38 of 100 (38%); recorded delays 10 and 4 a day; trust OPEL 3 and 2.
+    * South Tees (RTR, ICB QHM): Monday to Friday of week 2 only (a part week), 36 of 80 (45%).
+    Week 2 of Harrogate comes from a second file, loaded later.
+    """
+    load_rows_directly(db, week_of_rows("RCD", WEEK_1, ga_beds_occupied=90, los_7plus=45)
+                       + week_of_rows("RCD", WEEK_2, ga_beds_occupied=90, los_7plus=36)
+                       + site_rows("RCB55", ga_beds_occupied=60, los_7plus=30, los_14plus=20, los_21plus=10,
+                                   nctr_patients=15, nctr_discharged=5, trust_opel=3)
+                       + site_rows("RCBCA", ga_beds_occupied=40, los_7plus=8, los_14plus=6, los_21plus=4,
+                                   nctr_patients=6, nctr_discharged=2, nctr_discharged_by_5pm=1, trust_opel=2)
+                       + week_of_rows("RTR", WEEK_2, ga_beds_occupied=80, los_7plus=36)[:5])
+    with open_for_write(db) as con:
+        con.execute("UPDATE sitrep_daily SET source_file = 'sitrep_week2.csv', file_id = 1, "
+                    "loaded_at = TIMESTAMP '2024-04-15 09:30:00' WHERE org_code = 'RCD' AND period_date >= ?", [WEEK_2])
+    return db
+
+
+@pytest.fixture
+def con(drill: Path):
+    with duckdb.connect(str(drill), read_only=True) as connection:
+        yield connection
+
+
+def stranded(frame: pl.DataFrame) -> list[float]:
+    return frame.filter(pl.col("metric") == "stranded_7plus_pct")["value"].to_list()
+
+
+# --- queries --------------------------------------------------------------------------------------
+
+def test_week_ending_is_the_sunday_of_the_week():
+    assert [drilldown.week_ending(WEEK_2 + timedelta(days=i)) for i in range(7)] == [SUNDAY_2] * 7
+
+
+def test_date_bounds_span_the_figures(con):
+    assert drilldown.date_bounds(con) == (WEEK_1, SUNDAY_2)
+
+
+def test_date_bounds_of_an_empty_database(db):
+    with open_for_write(db):
+        pass  # schema and reference data only
+    with duckdb.connect(str(db), read_only=True) as empty:
+        assert drilldown.date_bounds(empty) is None
+
+
+def test_trusts_lists_every_reference_trust_by_short_name_with_its_dates(con):
+    trusts = drilldown.trusts(con)
+    assert trusts["short_name"].to_list() == sorted(trusts["short_name"].to_list())
+    assert trusts.height == 13
+    by_code = {r["org_code"]: r for r in trusts.to_dicts()}
+    assert (by_code["RCD"]["first_date"], by_code["RCD"]["last_date"]) == (WEEK_1, SUNDAY_2)
+    assert by_code["RWA"]["first_date"] is None  # Hull: known but never reported
+    assert by_code["RCD"]["icb_code"] == "QOQ" and by_code["RCB"]["local_authority"] == "City of York"
+
+
+def test_trust_weekly_and_daily(con):
+    weekly = drilldown.trust_weekly(con, "RCD", SUNDAY_1, SUNDAY_2)
+    assert stranded(weekly) == pytest.approx([50.0, 40.0])
+    daily = drilldown.trust_daily(con, "RCD", ("stranded_7plus_pct",), WEEK_2, WEEK_2 + timedelta(days=1))
+    assert daily.select("period_date", "value", "numerator", "denominator").rows() == [
+        (WEEK_2, pytest.approx(40.0), 36, 90), (WEEK_2 + timedelta(days=1), pytest.approx(40.0), 36, 90)]
+
+
+def test_icb_members_and_system_figure_are_ratios_of_summed_parts(con):
+    assert drilldown.icb_members(con, "RCD") == ["RCB", "RCD", "RJL", "RWA"]
+    system = drilldown.system_weekly(con, "RCD", "stranded_7plus_pct", SUNDAY_1, SUNDAY_2)
+    # week 1: Harrogate alone; week 2: (7 x 36 + 7 x 38) / (7 x 90 + 7 x 100), not the mean of 40% and 38%
+    assert system["value"].to_list() == pytest.approx([50.0, 100 * 74 / 190])
+
+
+def test_peers_are_the_icb_trusts_of_the_week_lowest_first(con):
+    peers = drilldown.peers(con, "RCD", "stranded_7plus_pct", SUNDAY_2)
+    assert peers.select("org_code", "value", "status").rows() == [
+        ("RCB", pytest.approx(38.0), "green"), ("RCD", pytest.approx(40.0), "amber")]  # South Tees is in QHM
+
+
+@pytest.mark.parametrize("metric, expected", [
+    ("stranded_7plus_pct", {"RCB55": 50.0, "RCBCA": 20.0}),
+    ("super_stranded_21plus_pct", {"RCB55": 100 * 10 / 60, "RCBCA": 10.0}),
+    ("recorded_delays", {"RCB55": 10.0, "RCBCA": 4.0}),
+    ("ctr_discharged_by_5pm_pct", {"RCB55": 100 * 2 / 15, "RCBCA": 100 * 1 / 6}),
+    ("trust_opel_max", {"RCB55": 3.0, "RCBCA": 2.0}),
+])
+def test_site_metric_by_hand(con, metric, expected):
+    sites = drilldown.site_metric(con, "RCB", metric, WEEK_2, WEEK_2)
+    assert dict(sites.select("site_code", "value").rows()) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("metric", [m.id for m in METRICS if m.aggregate == "ratio"])
+def test_site_parts_add_up_to_the_trust_figure(con, metric):
+    """The per-site SQL is generated from the same catalogue as the views: the sites' summed parts
+    give the trust's daily value."""
+    sites = drilldown.site_metric(con, "RCB", metric, WEEK_2, WEEK_2)
+    trust = drilldown.trust_daily(con, "RCB", (metric,), WEEK_2, WEEK_2)["value"][0]
+    assert 100 * sites["numerator"].sum() / sites["denominator"].sum() == pytest.approx(trust)
+
+
+def test_site_metric_is_empty_for_trust_level_rows_and_refuses_unknown_metrics(con):
+    assert drilldown.site_metric(con, "RCD", "stranded_7plus_pct", WEEK_1, SUNDAY_2).is_empty()
+    with pytest.raises(KeyError):
+        drilldown.site_metric(con, "RCB", "los_7plus); DROP TABLE trusts; --", WEEK_1, SUNDAY_2)
+
+
+def test_sources_name_the_files_in_date_order_and_the_latest_load(con):
+    assert drilldown.sources(con, "RCD", WEEK_1, SUNDAY_2) == {
+        "files": ["test", "sitrep_week2.csv"], "sources": ["test"], "loaded_at": datetime(2024, 4, 15, 9, 30)}
+    assert drilldown.sources(con, "RCD", WEEK_1, SUNDAY_1)["files"] == ["test"]
+    assert drilldown.sources(con, "RWA", WEEK_1, SUNDAY_2) == {"files": [], "sources": [], "loaded_at": None}
+
+
+# --- figures --------------------------------------------------------------------------------------
+
+def test_metric_figure_has_uk_hover_texts_and_a_named_ambition_step(con):
+    weekly = drilldown.trust_weekly(con, "RCD", SUNDAY_1, SUNDAY_2).filter(pl.col("metric") == "stranded_7plus_pct")
+    daily = drilldown.trust_daily(con, "RCD", ("stranded_7plus_pct",), WEEK_1, SUNDAY_2)
+    fig = charts.metric_figure(daily, weekly, "%")
+    daily_trace, weekly_trace, ambition = fig.data
+    assert daily_trace.customdata[-1] == "Sun 14/04/2024<br>Daily: 40.0% (36 of 90)"
+    assert weekly_trace.customdata[-1].startswith("Week ending Sun 14/04/2024<br>Weekly (Monday to Sunday): 40.0%")
+    assert "! just misses" in weekly_trace.customdata[-1]
+    assert ambition.name == "Ambition < 40%" and ambition.line.dash == "dash" and ambition.line.shape == "hv"
+    assert list(ambition.x) == [WEEK_1, WEEK_2, SUNDAY_2 + timedelta(days=1)]  # Monday to Monday per week
+    assert fig.layout.yaxis.title.text == "Per cent (%)"
+
+
+def test_ambition_step_follows_a_change_of_ambition_and_is_none_without_one():
+    weekly = pl.DataFrame({"week_ending": [SUNDAY_1, SUNDAY_2], "ambition": [40.0, 35.0],
+                           "ambition_comparison": ["<", "<"], "unit": ["%", "%"]})
+    step = charts.ambition_step(weekly)
+    assert list(step.y) == [40.0, 35.0, 35.0] and step.name == "Ambition < 35%"
+    assert "Ambition < 40% from Mon 01/04/2024" in step.customdata[0]
+    assert charts.ambition_step(weekly.with_columns(ambition=pl.lit(None, pl.Float64))) is None
+
+
+def test_opel_strip_pathway_and_peer_figures(con):
+    daily = drilldown.trust_daily(con, "RCB", ("trust_opel_max",), WEEK_2, WEEK_2)
+    strip = charts.opel_strip([("Trust", daily)]).data[0]
+    assert strip.type == "heatmap" and list(strip.z[0]) == [3.0]
+    assert strip.customdata[0][0] == "Mon 08/04/2024<br>Trust: OPEL 3 (major pressures)"
+
+    weekly = drilldown.trust_weekly(con, "RCD", SUNDAY_1, SUNDAY_2)
+    pathway = charts.pathway_figure(weekly)
+    assert [t.name for t in pathway.data] == ["P0 home, no new support", "P1 home with support",
+                                               "P2 bedded rehabilitation", "P3 care home", "Ambition ≥ 95% home (P0+P1)"]
+    # VALID_ROW discharges 6, 3, 1, 0 a day: P0 60%, home 90%
+    assert list(pathway.data[0].y) == pytest.approx([60.0, 60.0])
+    assert "Home (P0+P1): 90.0%" in pathway.data[0].customdata[0]
+
+    peers = charts.peer_figure(drilldown.peers(con, "RCD", "stranded_7plus_pct", SUNDAY_2), "RCD", "%").data[0]
+    assert list(peers.y) == ["York and Scarborough", "▶ Harrogate"]
+    assert list(peers.marker.color)[1] == NHS_BLUE and list(peers.text) == ["38.0%", "40.0%"]
+
+
+# --- the page (AppTest) ---------------------------------------------------------------------------
+
+def run_page(**query: str) -> AppTest:
+    app = AppTest.from_file(str(ROOT / "pages" / "trust.py"), default_timeout=60)
+    for name, value in query.items():
+        app.query_params[name] = value
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def texts(elements) -> list[str]:
+    return [e.value for e in elements]
+
+
+def test_page_defaults_to_the_first_reporting_trust_and_shows_its_latest_week(drill):
+    app = run_page()
+    trust, metric = app.selectbox
+    assert {"Harrogate (RCD)", "South Tees (RTR)", "York and Scarborough (RCB)", "Hull (RWA)"} <= set(trust.options)
+    assert trust.value == "RCD" and metric.value == "stranded_7plus_pct"  # Airedale, first by name, has no figures
+    assert app.date_input[0].value == (WEEK_1, SUNDAY_2)
+    assert app.header[0].value == "Harrogate (RCD)"
+    assert "Week ending Sun 14/04/2024" in texts(app.subheader)
+    tile = app.metric[0]
+    assert (tile.label, tile.value, tile.delta) == ("Stranded (LoS 7+)", "40.0%", "-10.0 pts, better")
+    assert "! just misses (< 40%)" in texts(app.caption)
+    assert any(c.startswith("Source: 2 files (test, sitrep_week2.csv)") and "15/04/2024 09:30" in c
+               for c in texts(app.caption))
+    assert not app.warning
+    assert dict(app.query_params) == {"trust": "RCD", "metric": "stranded_7plus_pct"}  # default dates: not written
+
+
+def test_trust_in_the_url_is_selected_and_a_part_week_is_flagged(drill):
+    app = run_page(trust="RTR")
+    assert app.selectbox[0].value == "RTR" and app.header[0].value == "South Tees (RTR)"
+    assert app.metric[0].value == "45.0%"
+    assert "5 of 7 days reported" in app.warning[0].value
+
+
+def test_choices_are_kept_in_the_url_and_a_changed_url_is_followed(drill):
+    app = run_page()
+    app.selectbox[0].set_value("RCB").run()
+    app.date_input[0].set_value((WEEK_2, SUNDAY_2)).run()
+    assert app.metric[0].value == "38.0%"
+    # the end is the latest day, the default, so only the start is written
+    assert dict(app.query_params) == {"trust": "RCB", "metric": "stranded_7plus_pct", "from": "2024-04-08"}
+    app.query_params["trust"] = "RTR"
+    app.run()
+    assert app.selectbox[0].value == "RTR" and app.date_input[0].value == (WEEK_2, SUNDAY_2)
+
+
+def test_a_trust_without_submissions_in_the_range_says_so(drill):
+    app = run_page(trust="RTR", **{"from": "2024-04-01", "to": "2024-04-07"})
+    assert app.warning[0].value == ("South Tees has no submissions between 01/04/2024 and 07/04/2024. "
+                                    "Its figures run from 08/04/2024 to 12/04/2024.")
+    assert not app.metric and not app.get("plotly_chart")
+    assert "not submitted any figures yet" in run_page(trust="RWA").warning[0].value
+
+
+def test_metric_without_an_ambition_says_so(drill):
+    app = run_page(metric="stranded_14plus_pct")
+    assert app.selectbox[1].value == "stranded_14plus_pct"
+    assert any(i.startswith("No national ambition for this metric") for i in texts(app.info))
+    assert not any(i.startswith("No national ambition") for i in texts(run_page().info))
+
+
+def test_site_breakdown_only_for_a_trust_with_site_rows(drill):
+    app = run_page(trust="RCB")
+    assert "By site" in texts(app.subheader)
+    assert any("RCB55, RCBCA" in c for c in texts(app.caption))
+    assert "By site" not in texts(run_page(trust="RCD").subheader)
+
+
+def test_opel_metric_is_a_strip_not_a_line(drill):
+    app = run_page(trust="RCB", metric="trust_opel_max")
+    first_chart = json.loads(app.get("plotly_chart")[0].proto.spec)
+    assert first_chart["data"][0]["type"] == "heatmap"
+
+
+def test_page_without_a_database_says_how_to_load(db):
+    app = run_page()
+    assert "No data yet" in app.info[0].value

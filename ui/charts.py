@@ -1,0 +1,210 @@
+"""Plotly figures (and the short texts beside them) for the trust drill-down.
+
+Built from the frames of ``pipelines.drilldown`` so they can be tested without a browser.
+Hover texts are written here in UK form ("Sun 14/04/2024", "39.2%") rather than by Plotly's
+US-leaning date formats, and figures reuse ``pipelines.presentation`` so they read as the tables do.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+import plotly.graph_objects as go
+import polars as pl
+
+from pipelines.presentation import STATUS_TEXT, format_ambition, format_value
+from ui.style import AMBITION_LINE, NHS_BLUE, NHS_DARK_BLUE, NHS_GREY, NHS_PALE_GREY, OPEL_COLOURS
+
+AXIS_TITLES = {"%": "Per cent (%)", "patients": "Patients", "level": "OPEL level"}
+WEEK_MS = 7 * 86_400_000
+FIRST_MONDAY = "2000-01-03"  # anchors Plotly's weekly periods to Monday-to-Sunday weeks
+PATHWAYS = (("P0", "home, no new support", NHS_DARK_BLUE), ("P1", "home with support", NHS_BLUE),
+            ("P2", "bedded rehabilitation", NHS_GREY), ("P3", "care home", NHS_PALE_GREY))
+OPEL_MEANING = {1: "able to meet demand", 2: "signs of pressure", 3: "major pressures", 4: "unable to deliver care"}
+# Several sites or series on one chart: told apart by dash as well as colour.
+SERIES_STYLES = ((NHS_BLUE, "solid"), (NHS_DARK_BLUE, "dot"), (NHS_GREY, "dashdot"))
+
+
+def uk_date(day: date) -> str:
+    return f"{day:%a %d/%m/%Y}"
+
+
+def ambition_text(comparison: str | None, threshold: float | None, unit: str) -> str:
+    """'Ambition < 40%' for a legend or caption; 'No national ambition' when there is none."""
+    if threshold is None:
+        return "No national ambition"
+    return f"Ambition {format_ambition(comparison, threshold, unit)}"
+
+
+def figure_text(value: float | None, unit: str, numerator: float | None = None,
+                denominator: float | None = None) -> str:
+    """'39.2% (36 of 90)' for a ratio, else the value as the tables write it."""
+    text = format_value(value, unit)
+    if unit == "%" and value is not None and numerator is not None and denominator is not None:
+        text += f" ({numerator:,.0f} of {denominator:,.0f})"
+    return text
+
+
+def _layout(fig: go.Figure, unit: str | None, height: int = 360) -> go.Figure:
+    """Shared look: white plot, UK date ticks, legend below in trace order, y-axis titled by the unit."""
+    fig.update_layout(height=height, plot_bgcolor="white", hovermode="closest",
+                      margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0, "traceorder": "normal"})
+    fig.update_xaxes(tickformat="%d %b %Y", showgrid=False, linecolor=NHS_GREY)
+    if unit is not None:
+        # Not from zero: a line's axis fits its figures, so a real change is visible (as on SPC charts).
+        fig.update_yaxes(title_text=AXIS_TITLES[unit], gridcolor=NHS_PALE_GREY, zeroline=False)
+    return fig
+
+
+def ambition_step(weekly: pl.DataFrame) -> go.Scatter | None:
+    """The ambition in force each week, as a dashed step from its Monday to the next Monday
+    (ambitions change by planning year); None when no week in the frame has one."""
+    weekly = weekly.sort("week_ending")
+    known = weekly.filter(pl.col("ambition").is_not_null())
+    if known.is_empty():
+        return None
+    latest = known.row(-1, named=True)
+    weeks, levels = weekly["week_ending"].to_list(), weekly["ambition"].to_list()
+    mondays = [w - timedelta(days=6) for w in weeks] + [weeks[-1] + timedelta(days=1)]
+    texts = [f"{ambition_text(c, t, u)} from {uk_date(m)}" for c, t, u, m in
+             zip(weekly["ambition_comparison"], levels, weekly["unit"], mondays)]
+    return go.Scatter(x=mondays, y=levels + levels[-1:], customdata=texts + texts[-1:], mode="lines",
+                      line={**AMBITION_LINE, "shape": "hv"}, connectgaps=False,
+                      name=ambition_text(latest["ambition_comparison"], latest["ambition"], latest["unit"]),
+                      hovertemplate="%{customdata}<extra></extra>")
+
+
+def _weekly_trace(weekly: pl.DataFrame, name: str, colour: str, dash: str = "solid") -> go.Scatter:
+    """Weekly values (ratios of weekly sums) as markers and line; an open marker for a part week."""
+    rows = weekly.sort("week_ending").to_dicts()
+    texts = [f"Week ending {uk_date(r['week_ending'])}<br>{name}: "
+             f"{figure_text(r['value'], r['unit'], r.get('numerator'), r.get('denominator'))}"
+             + (f"<br>{STATUS_TEXT[r['status']]}" if r.get("status") not in (None, "none") else "")
+             + (f"<br>{r['days_with_data']} of 7 days" if r.get("days_with_data", 7) < 7 else "") for r in rows]
+    symbols = ["circle-open" if r.get("days_with_data", 7) < 7 else "circle" for r in rows]
+    return go.Scatter(x=[r["week_ending"] for r in rows], y=[r["value"] for r in rows], customdata=texts,
+                      mode="lines+markers", name=name, line={"color": colour, "width": 3, "dash": dash},
+                      marker={"size": 9, "symbol": symbols, "color": colour},
+                      hovertemplate="%{customdata}<extra></extra>")
+
+
+def _daily_trace(daily: pl.DataFrame, name: str, unit: str, colour: str = NHS_BLUE,
+                 dash: str = "solid") -> go.Scatter:
+    rows = daily.sort("period_date").to_dicts()
+    texts = [f"{uk_date(r['period_date'])}<br>{name}: "
+             f"{figure_text(r['value'], unit, r['numerator'], r['denominator'])}" for r in rows]
+    return go.Scatter(x=[r["period_date"] for r in rows], y=[r["value"] for r in rows], customdata=texts,
+                      mode="lines", name=name, line={"color": colour, "width": 1, "dash": dash},
+                      opacity=0.75, hovertemplate="%{customdata}<extra></extra>")
+
+
+def metric_figure(daily: pl.DataFrame, weekly: pl.DataFrame, unit: str) -> go.Figure:
+    """One trust and metric: the daily series (thin), the weekly series and the ambition step."""
+    fig = go.Figure([_daily_trace(daily, "Daily", unit, NHS_GREY),
+                     _weekly_trace(weekly, "Weekly (Monday to Sunday)", NHS_BLUE)])
+    if (step := ambition_step(weekly)) is not None:
+        fig.add_trace(step)
+    return _layout(fig, unit)
+
+
+def opel_strip(rows: Sequence[tuple[str, pl.DataFrame]], period: str = "period_date",
+               show_scale: bool = True) -> go.Figure:
+    """OPEL levels as one strip per (name, frame) row, day by day or (period ``week_ending``) the
+    highest of each week: a level is not a line (DOMAIN 4)."""
+    prefix = "Week ending " if period == "week_ending" else ""
+    days = sorted({d for _, frame in rows for d in frame[period]})
+    z, texts = [], []
+    for name, frame in rows:
+        by_day = dict(zip(frame[period], frame["value"]))
+        z.append([by_day.get(d) for d in days])
+        texts.append([f"{prefix}{uk_date(d)}<br>{name}: "
+                      + (f"OPEL {by_day[d]:.0f} ({OPEL_MEANING[int(by_day[d])]})"
+                         if by_day.get(d) is not None else "not reported") for d in days])
+    # Discrete bands: each level gets its own colour, with no blending between levels.
+    colourscale = [[pos, colour] for i, colour in enumerate(OPEL_COLOURS.values()) for pos in (i / 4, (i + 1) / 4)]
+    fig = go.Figure(go.Heatmap(
+        # A gap between cells only while they are wide enough: hundreds of days would turn pale.
+        x=days, y=[name for name, _ in rows], z=z, customdata=texts, zmin=0.5, zmax=4.5,
+        xgap=1 if len(days) <= 60 else 0, ygap=4,
+        colorscale=colourscale, hovertemplate="%{customdata}<extra></extra>", showscale=show_scale,
+        colorbar={"title": {"text": "OPEL"}, "tickvals": [1, 2, 3, 4],
+                  "ticktext": [f"{level} {meaning}" for level, meaning in OPEL_MEANING.items()]}))
+    fig = _layout(fig, None, height=120 + 50 * len(rows))
+    fig.update_yaxes(autorange="reversed", showgrid=False)  # rows top to bottom in the order given
+    return fig
+
+
+def system_figure(trust_weekly: pl.DataFrame, system: pl.DataFrame, trust_name: str, system_name: str,
+                  unit: str) -> go.Figure:
+    """The trust's weekly series beside all trusts of its ICB combined, against the ambition."""
+    if unit == "level":
+        return opel_strip([(trust_name, trust_weekly), (system_name, system)], period="week_ending", show_scale=False)
+    fig = go.Figure([_weekly_trace(trust_weekly, trust_name, NHS_BLUE),
+                     _weekly_trace(system, system_name, NHS_GREY, "dot")])
+    if (step := ambition_step(trust_weekly)) is not None:
+        fig.add_trace(step)
+    return _layout(fig, unit)
+
+
+def peer_figure(peers: pl.DataFrame, org_code: str, unit: str) -> go.Figure:
+    """Every trust of the ICB in one week as horizontal bars, the chosen trust marked by colour
+    and by a pointer in its name, with the ambition as a dashed vertical line."""
+    rows = peers.sort("value").to_dicts()
+    names = [("▶ " if r["org_code"] == org_code else "") + r["trust"] for r in rows]
+    values = [figure_text(r["value"], unit) for r in rows]
+    fig = go.Figure(go.Bar(
+        x=[r["value"] for r in rows], y=names, orientation="h", text=values, textposition="outside", cliponaxis=False,
+        marker={"color": [NHS_BLUE if r["org_code"] == org_code else NHS_PALE_GREY for r in rows],
+                "line": {"color": NHS_GREY, "width": 1}},
+        customdata=[f"{n.lstrip('▶ ')}: {v} {STATUS_TEXT[r['status']]}" for n, v, r in zip(names, values, rows)],
+        hovertemplate="%{customdata}<extra></extra>", showlegend=False))
+    known = [r for r in rows if r["ambition"] is not None]
+    if known:
+        fig.add_vline(x=known[0]["ambition"], line=AMBITION_LINE,
+                      annotation_text=ambition_text(known[0]["ambition_comparison"], known[0]["ambition"], unit),
+                      annotation_position="top")
+    fig = _layout(fig, unit, height=140 + 36 * len(rows))
+    widest = max([r["value"] for r in rows] + [r["ambition"] for r in known])
+    fig.update_xaxes(title_text=AXIS_TITLES[unit], tickformat=None, showgrid=True, gridcolor=NHS_PALE_GREY,
+                     range=[0, widest * 1.2])  # room for the value written after each bar
+    fig.update_yaxes(title_text=None, showgrid=False)
+    fig.update_layout(margin={"t": 30})
+    return fig
+
+
+def site_figure(sites: pl.DataFrame, weekly: pl.DataFrame, unit: str) -> go.Figure:
+    """The metric per site per day (a strip per site for OPEL), with the trust's ambition step."""
+    by_site = sites.partition_by("site_code", as_dict=True, maintain_order=True)
+    if unit == "level":
+        return opel_strip([(code, frame) for (code,), frame in by_site.items()])
+    fig = go.Figure([_daily_trace(frame, code, unit, *SERIES_STYLES[i % len(SERIES_STYLES)])
+                     for i, ((code,), frame) in enumerate(by_site.items())])
+    fig.update_traces(line_width=2, opacity=1)
+    if (step := ambition_step(weekly)) is not None:
+        fig.add_trace(step)
+    return _layout(fig, unit)
+
+
+def pathway_figure(weekly: pl.DataFrame) -> go.Figure:
+    """Weekly shares of discharges by pathway (P0 at the bottom, so P0+P1 is the top of the
+    blues), against the ambition of discharges home on P0-P1."""
+    wide = (weekly.filter(pl.col("metric").str.starts_with("pathway_"))
+            .pivot(on="metric", index="week_ending", values="value").sort("week_ending"))
+    fig = go.Figure()
+    for n, (code, meaning, colour) in enumerate(PATHWAYS):
+        shares = wide[f"pathway_{n}_pct"].to_list()
+        texts = [f"Week ending {uk_date(w)}<br>{code} {meaning}: {format_value(s, '%')}"
+                 f"<br>Home (P0+P1): {format_value(home, '%')}"
+                 for w, s, home in zip(wide["week_ending"], shares, wide["pathway_0_1_pct"])]
+        fig.add_trace(go.Bar(x=wide["week_ending"].to_list(), y=shares, name=f"{code} {meaning}", customdata=texts,
+                             marker={"color": colour, "line": {"color": "white", "width": 0.5}},
+                             xperiod=WEEK_MS, xperiod0=FIRST_MONDAY, xperiodalignment="middle",
+                             hovertemplate="%{customdata}<extra></extra>"))
+    if (step := ambition_step(weekly.filter(pl.col("metric") == "pathway_0_1_pct"))) is not None:
+        step.name = f"{step.name} home (P0+P1)"
+        fig.add_trace(step)
+    fig.update_layout(barmode="stack", bargap=0.15)
+    fig = _layout(fig, "%")
+    fig.update_yaxes(title_text="Share of discharges (%)", range=[0, 100])
+    return fig
