@@ -17,5 +17,8 @@ PAGES = [
             url_path="weekly"),
     st.Page("pages/trust.py", title="Trust drill-down", icon=":material/monitoring:", url_path="trust"),
     st.Page("pages/opel.py", title="OPEL levels", icon=":material/grid_on:", url_path="opel"),
+    st.Page("pages/narrative.py", title="Weekly narrative", icon=":material/edit_note:", url_path="narrative"),
+    st.Page("pages/data_quality.py", title="Data quality and upload", icon=":material/fact_check:",
+            url_path="data-quality"),
 ]
 st.navigation(PAGES).run()

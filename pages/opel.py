@@ -69,11 +69,12 @@ else:
 st.subheader("Days at OPEL 3 and 4, by trust")
 level = st.column_config.NumberColumn
 # Tall enough for every trust without scrolling inside the table, up to about 20 of them.
-st.dataframe(counts, hide_index=True, height=36 * (min(counts.height, 20) + 1) + 3, column_order=[
+st.dataframe(counts, hide_index=True, height=35 * (min(counts.height, 20) + 1) + 3, column_order=[
     "trust", "days_reported", "days_opel_3", "days_opel_4", "highest_opel",
     "local_authority", "la_days_reported", "la_days_opel_3", "la_days_opel_4", "la_highest_opel", "icb_name",
 ], column_config={
-    "trust": "Trust", "icb_name": "ICB", "local_authority": "Local authority",
+    "trust": st.column_config.TextColumn("Trust", width="medium", pinned=True), "icb_name": "ICB",
+    "local_authority": st.column_config.TextColumn("Local authority", width="medium"),
     "days_reported": level("Days reported"), "days_opel_3": level("Days at OPEL 3"),
     "days_opel_4": level("Days at OPEL 4"), "highest_opel": level("Highest level", format="OPEL %d"),
     "la_days_reported": level("LA days reported"), "la_days_opel_3": level("LA days at OPEL 3"),

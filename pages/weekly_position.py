@@ -55,7 +55,7 @@ st.subheader("By trust")
 text, status = position_grid(position, list(selected["trust"]))
 st.caption("Each cell: the weekly value; ✓ meets the ambition, ! misses it by no more than the tolerance, "
            "✗ misses it; then the change on the week before, better or worse.")
-st.dataframe(status_styler(text, status), hide_index=True, use_container_width=True,
+st.dataframe(status_styler(text, status), hide_index=True, width="stretch",
              height=36 * (text.height + 1) + 3,
              column_config={"Metric": st.column_config.TextColumn(pinned=True, width="large"),
                             "Ambition": st.column_config.TextColumn(pinned=True, width="small")})

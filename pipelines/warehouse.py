@@ -67,6 +67,15 @@ CREATE TABLE IF NOT EXISTS rejected_rows (
     message VARCHAR NOT NULL,
     raw_values VARCHAR                -- the row as the file had it, as JSON
 );
+CREATE TABLE IF NOT EXISTS narratives (
+    narrative_id INTEGER PRIMARY KEY,
+    week_ending DATE NOT NULL,
+    metric VARCHAR NOT NULL,
+    org_code VARCHAR,                 -- NULL: the system narrative (the weekly table's column)
+    text VARCHAR NOT NULL,
+    author VARCHAR NOT NULL,
+    saved_at TIMESTAMP NOT NULL       -- every save is a new row: nothing is overwritten
+);
 CREATE TABLE IF NOT EXISTS trusts (
     org_code VARCHAR PRIMARY KEY, name VARCHAR, short_name VARCHAR, region VARCHAR,
     icb_code VARCHAR, icb_name VARCHAR, place VARCHAR, local_authority VARCHAR, source VARCHAR
@@ -134,6 +143,10 @@ FROM daily_metric_parts p JOIN metric_definitions d USING (metric);
 """
 
 POSITION_VIEW_SQL = """
+CREATE OR REPLACE VIEW narrative_current AS
+SELECT * FROM narratives
+QUALIFY row_number() OVER (PARTITION BY week_ending, metric, org_code ORDER BY saved_at DESC, narrative_id DESC) = 1;
+
 CREATE OR REPLACE VIEW weekly_position AS
 WITH valued AS (
     SELECT p.*, metric_value(d.aggregate, p.numerator, p.denominator) AS value

@@ -173,3 +173,18 @@ def test_weekly_position_in_the_browser(streamlit_app: str, page: Page) -> None:
     assert "10.0 pts better" in stranded["Harrogate"], stranded
 
     screenshot(page, "weekly_position")
+
+
+def test_trust_drilldown_in_the_browser(streamlit_app: str, page: Page) -> None:
+    open_page(page, streamlit_app, "trust?trust=RCD")
+    expect(page.get_by_role("heading", name="Harrogate (RCD)")).to_be_visible()
+    expect(page.get_by_test_id("stMetric").first).to_contain_text("40.0%")  # stranded, week ending 14/04/2024
+    # The chosen metric, the system, the peers and the pathway mix: four Plotly figures drawn in the browser.
+    charts = page.locator(".js-plotly-plot")
+    expect(charts).to_have_count(4)
+    expect(charts.first.locator(".main-svg").first).to_be_visible()
+
+    # The app scrolls inside its own container, so a full-page shot needs a window as tall as the page.
+    page.set_viewport_size({"width": 1400, "height": 3000})
+    expect(charts.last.locator(".main-svg").first).to_be_visible()
+    screenshot(page, "trust_drilldown")

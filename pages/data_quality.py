@@ -1,0 +1,4 @@
+"""Placeholder: being built."""
+import streamlit as st
+
+st.title("Coming soon")
