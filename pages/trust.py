@@ -14,8 +14,8 @@ from ui import charts, data, params
 DEFAULT_METRIC = "stranded_7plus_pct"
 DEFAULT_WEEKS = 26
 # The latest-week tiles: the discharge group's headline figures (DOMAIN 1), with short labels.
-SUMMARY = {"stranded_7plus_pct": "Stranded (LoS 7+)", "super_stranded_21plus_pct": "Super-stranded (LoS 21+)",
-           "ga_occupancy_pct": "G&A bed occupancy", "ctr_discharged_by_5pm_pct": "NCTR discharged by 5pm",
+SUMMARY = {"stranded_7plus_pct": "Stranded 7+ days", "super_stranded_21plus_pct": "Super-stranded 21+",
+           "ga_occupancy_pct": "G&A occupancy", "ctr_discharged_by_5pm_pct": "NCTR out by 5pm",
            "recorded_delays": "Recorded delays"}
 # OPEL strips: the trust's own level and its main local authority's (DOMAIN 4), named from the trust row.
 OPEL_ROWS = {"trust_opel_max": ("Trust", "short_name"), "la_opel_max": ("Local authority", "local_authority")}
@@ -89,9 +89,11 @@ if days < 7:
     st.warning(f"Part week: {days} of 7 days reported, so these figures may change when the rest arrive.")
 for column, (tile_metric, label) in zip(st.columns(len(SUMMARY)), SUMMARY.items()):
     row = week_rows[tile_metric]
+    same = row["change_direction"] == "same"  # grey and no arrow: "+0.0 pts" would otherwise point up
     column.metric(label, format_value(row["value"], row["unit"]), border=True, help=row["metric_label"],
                   delta=format_delta(row["change"], row["change_direction"], row["unit"]) or None,
-                  delta_color="inverse" if row["better"] == "lower" else "normal")
+                  delta_color="off" if same else "inverse" if row["better"] == "lower" else "normal",
+                  delta_arrow="off" if same else "auto")
     column.caption(f"{STATUS_TEXT[row['status']]} ({format_ambition(row['ambition_comparison'], row['ambition'], row['unit'])})"
                    if row["status"] != "none" else "No national ambition")
 

@@ -6,7 +6,8 @@ from datetime import timedelta
 import streamlit as st
 
 from pipelines import queries
-from pipelines.presentation import headline_figures, position_grid
+from pipelines.presentation import headline_figures
+from pipelines.weekly_table import build_weekly_table, select_trusts
 from ui import data, params
 from ui.style import status_styler
 
@@ -26,24 +27,18 @@ week = week_col.selectbox("Week ending (Sunday)", weeks, index=weeks.index(param
                           format_func=lambda d: d.strftime("%a %d/%m/%Y"),
                           help="Weeks run Monday to Sunday. The default is the latest complete week.")
 chosen_icbs = icb_col.multiselect("ICB", icbs, default=params.get_list("icb", icbs), placeholder="All ICBs")
-in_icbs = trusts.filter(trusts["icb_name"].is_in(chosen_icbs)) if chosen_icbs else trusts
-places = sorted(set(in_icbs["place"].drop_nulls()))
+places = sorted(set(select_trusts(trusts, chosen_icbs)["place"].drop_nulls()))
 chosen_places = place_col.multiselect("Place", places, default=params.get_list("place", places), placeholder="All places")
-selected = in_icbs.filter(in_icbs["place"].is_in(chosen_places)) if chosen_places else in_icbs
 params.set_params(week=None if week == default_week else week, icb=chosen_icbs, place=chosen_places)
-if selected.is_empty():
+table = data.read(build_weekly_table, week, tuple(chosen_icbs), tuple(chosen_places))
+if table.trusts.is_empty():
     st.info("No trust matches these filters. Clear the ICB or place filter to see every trust.")
     st.stop()
-
-org_codes = tuple(selected["org_code"])
-position = data.read(queries.weekly_position, week)
-position = position.filter(position["org_code"].is_in(org_codes))
-system = data.read(queries.system_weekly, org_codes, week, week)
 st.caption(f"Monday {week - timedelta(days=6):%d/%m/%Y} to Sunday {week:%d/%m/%Y}: "
-           f"{position['org_code'].n_unique()} of {len(org_codes)} selected trusts submitted figures.")
+           f"{table.position['org_code'].n_unique()} of {table.trusts.height} selected trusts submitted figures.")
 
 st.subheader("Selected trusts combined")
-tiles = headline_figures(system, HEADLINE_METRICS)
+tiles = headline_figures(table.system, HEADLINE_METRICS)
 for column, tile in zip(st.columns(len(tiles) or 1), tiles):
     # The arrow follows the sign; the colour says better (green) or worse (red), as the text does.
     column.metric(tile["label"], tile["value"], delta=tile["delta"] or None,
@@ -52,10 +47,9 @@ for column, tile in zip(st.columns(len(tiles) or 1), tiles):
     column.caption(tile["status"] or "no ambition")
 
 st.subheader("By trust")
-text, status = position_grid(position, list(selected["trust"]))
 st.caption("Each cell: the weekly value; ✓ meets the ambition, ! misses it by no more than the tolerance, "
            "✗ misses it; then the change on the week before, better or worse.")
-st.dataframe(status_styler(text, status), hide_index=True, width="stretch",
-             height=36 * (text.height + 1) + 3,
+st.dataframe(status_styler(table.text, table.status), hide_index=True, width="stretch",
+             height=36 * (table.text.height + 1) + 3,
              column_config={"Metric": st.column_config.TextColumn(pinned=True, width="large"),
                             "Ambition": st.column_config.TextColumn(pinned=True, width="small")})

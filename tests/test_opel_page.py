@@ -100,7 +100,8 @@ def test_trust_heatmap_is_discrete_with_uk_hover(con):
     for trace, colour in zip(heatmaps, colours):
         assert {c for _, c in trace.colorscale} == {colour}  # one flat colour per level: no continuous scale
     # The legend: every level, in its colour, whether or not it occurs in the range.
-    assert [(t.name, t.marker.color, t.showlegend is not False) for t in keys] == [(n, c, True) for n, c in zip(names, colours)]
+    assert [(t.name, t.marker.color, t.showlegend is not False) for t in keys] == [
+        (n, c, True) for n, c in zip(names, colours)]
     assert not any(t.showlegend for t in heatmaps)
     assert list(fig.data[0].y[0]) == ["Humber and North Yorkshire", "North East and North Cumbria", "West Yorkshire"]
     assert cell(fig, "Harrogate", 1) == ("Harrogate, Tue 14/05/2024: OPEL 3", [None, None, 3, None, None])
@@ -116,7 +117,8 @@ def test_long_ranges_drop_the_numbers_in_cells(con):
 def test_la_heatmap_rows_only_for_trusts_that_report_it(con):
     fig = la_heatmap(opel.daily_opel(con, MAY_13, MAY_16, ALL_ICBS))
     assert list(fig.data[0].y[1]) == ["North Yorkshire (Harrogate)", "Bradford (Airedale)"]
-    assert cell(fig, "North Yorkshire (Harrogate)", 3)[0] == "North Yorkshire (Harrogate), Thu 16/05/2024: LA OPEL not reported"
+    assert cell(fig, "North Yorkshire (Harrogate)", 3)[0] == (
+        "North Yorkshire (Harrogate), Thu 16/05/2024: LA OPEL not reported")
     assert cell(fig, "Bradford (Airedale)", 2)[0] == "Bradford (Airedale), Wed 15/05/2024: no submission"
 
 

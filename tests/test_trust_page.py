@@ -209,7 +209,7 @@ def test_page_defaults_to_the_first_reporting_trust_and_shows_its_latest_week(dr
     assert app.header[0].value == "Harrogate (RCD)"
     assert "Week ending Sun 14/04/2024" in texts(app.subheader)
     tile = app.metric[0]
-    assert (tile.label, tile.value, tile.delta) == ("Stranded (LoS 7+)", "40.0%", "-10.0 pts, better")
+    assert (tile.label, tile.value, tile.delta) == ("Stranded 7+ days", "40.0%", "-10.0 pts, better")
     assert "! just misses (< 40%)" in texts(app.caption)
     assert any(c.startswith("Source: 2 files (test, sitrep_week2.csv)") and "15/04/2024 09:30" in c
                for c in texts(app.caption))

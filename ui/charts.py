@@ -75,17 +75,18 @@ def ambition_step(weekly: pl.DataFrame) -> go.Scatter | None:
                       hovertemplate="%{customdata}<extra></extra>")
 
 
-def _weekly_trace(weekly: pl.DataFrame, name: str, colour: str, dash: str = "solid") -> go.Scatter:
+def _weekly_trace(weekly: pl.DataFrame, name: str, colour: str, dash: str = "solid", symbol: str = "circle",
+                  size: int = 9) -> go.Scatter:
     """Weekly values (ratios of weekly sums) as markers and line; an open marker for a part week."""
     rows = weekly.sort("week_ending").to_dicts()
     texts = [f"Week ending {uk_date(r['week_ending'])}<br>{name}: "
              f"{figure_text(r['value'], r['unit'], r.get('numerator'), r.get('denominator'))}"
              + (f"<br>{STATUS_TEXT[r['status']]}" if r.get("status") not in (None, "none") else "")
              + (f"<br>{r['days_with_data']} of 7 days" if r.get("days_with_data", 7) < 7 else "") for r in rows]
-    symbols = ["circle-open" if r.get("days_with_data", 7) < 7 else "circle" for r in rows]
+    symbols = [f"{symbol}-open" if r.get("days_with_data", 7) < 7 else symbol for r in rows]
     return go.Scatter(x=[r["week_ending"] for r in rows], y=[r["value"] for r in rows], customdata=texts,
                       mode="lines+markers", name=name, line={"color": colour, "width": 3, "dash": dash},
-                      marker={"size": 9, "symbol": symbols, "color": colour},
+                      marker={"size": size, "symbol": symbols, "color": colour},
                       hovertemplate="%{customdata}<extra></extra>")
 
 
@@ -140,8 +141,10 @@ def system_figure(trust_weekly: pl.DataFrame, system: pl.DataFrame, trust_name: 
     """The trust's weekly series beside all trusts of its ICB combined, against the ambition."""
     if unit == "level":
         return opel_strip([(trust_name, trust_weekly), (system_name, system)], period="week_ending", show_scale=False)
-    fig = go.Figure([_weekly_trace(trust_weekly, trust_name, NHS_BLUE),
-                     _weekly_trace(system, system_name, NHS_GREY, "dot")])
+    # The system underneath with larger square markers, so it still shows where the two coincide
+    # (a trust alone in its ICB, or one that dominates it).
+    fig = go.Figure([_weekly_trace(system, system_name, NHS_GREY, "dot", "square", 13),
+                     _weekly_trace(trust_weekly, trust_name, NHS_BLUE)])
     if (step := ambition_step(trust_weekly)) is not None:
         fig.add_trace(step)
     return _layout(fig, unit)

@@ -1,7 +1,8 @@
 """What the OPEL page draws and writes, built from query results: testable without a browser.
 
-Each OPEL level is its own heatmap trace with one flat colour, so the legend is discrete
-("OPEL 1" .. "OPEL 4") and each level's number can be written in its own readable text colour.
+Each OPEL level is its own heatmap trace with one flat colour, so the colours are discrete
+("OPEL 1" .. "OPEL 4" in the legend, never a continuous scale) and each level's number is
+written in its own readable text colour.
 """
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ def la_heatmap(daily: pl.DataFrame) -> go.Figure:
     """Local authority OPEL by day, for the trusts that reported it on at least one day of the grid."""
     reporting = daily.filter(pl.col("la_opel").is_not_null().any().over("org_code"))
     return _heatmap(reporting, "la_opel", pl.format("{} ({})", "local_authority", "trust"), blank_name="Not reported",
-                    blank_hover=pl.when("submitted").then(pl.lit("LA OPEL not reported")).otherwise(pl.lit("no submission")))
+                    blank_hover=pl.when("submitted").then(pl.lit("LA OPEL not reported"))
+                    .otherwise(pl.lit("no submission")))
 
 
 def _heatmap(daily: pl.DataFrame, level: str, row_label: pl.Expr, blank_name: str, blank_hover: pl.Expr) -> go.Figure:
@@ -67,7 +69,8 @@ def _heatmap(daily: pl.DataFrame, level: str, row_label: pl.Expr, blank_name: st
         # A heatmap only gets a legend entry when it has cells, so the key is drawn by empty
         # markers instead: every level is always listed, and clicking one still hides its cells.
         return go.Scatter(x=[None], y=[None], mode="markers", name=name, legendgroup=name, hoverinfo="skip",
-                          marker={"symbol": "square", "size": 14, "color": colour, "line": {"color": NHS_GREY, "width": 1}})
+                          marker={"symbol": "square", "size": 14, "color": colour,
+                                  "line": {"color": NHS_GREY, "width": 1}})
 
     heatmaps = ([trace(f"OPEL {n}", n, OPEL_COLOURS[n], n, OPEL_TEXT_COLOURS[n]) for n in OPEL_COLOURS]
                 + [trace(blank_name, 0, NHS_PALE_GREY, None)])
