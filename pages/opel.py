@@ -8,10 +8,12 @@ import streamlit as st
 
 from pipelines import opel
 from ui import data, params
+from ui.app import ensure_entrypoint
 from ui.opel_charts import MAX_DAYS_WITH_NUMBERS, headline, la_heatmap, trust_heatmap, uk_date
 
 LOAD_HINT = "Load sitrep files with `python -m pipelines ingest PATH`."
 
+ensure_entrypoint()
 st.title("OPEL levels")
 st.caption("OPEL 1: able to meet demand. 2: starting to show signs of pressure. "
            "3: major pressures compromising flow. 4: unable to deliver comprehensive care.")

@@ -47,16 +47,18 @@ url_end = min(max(params.get_date("to", latest), earliest), latest)
 url_start = min(max(params.get_date("from", default_start), earliest), url_end)
 names = dict(zip(codes, trusts["short_name"]))
 pick_trust, pick_dates, pick_metric = st.columns([2, 2, 3])
-code = pick_trust.selectbox("Trust", codes, index=codes.index(params.get_choice("trust", codes, (reporting or codes)[0])),
-                            format_func=lambda c: f"{names[c]} ({c})")
-picked = pick_dates.date_input("Dates", (url_start, url_end), min_value=earliest, max_value=latest, format="DD/MM/YYYY",
+code = pick_trust.selectbox("Trust", codes, format_func=lambda c: f"{names[c]} ({c})",
+                            index=codes.index(params.get_choice("trust", codes, (reporting or codes)[0])))
+picked = pick_dates.date_input("Dates", (url_start, url_end), min_value=earliest, max_value=latest,
+                               format="DD/MM/YYYY",
                                help=f"Default: the latest {DEFAULT_WEEKS} weeks (Monday to Sunday) with figures.")
 metric_id = pick_metric.selectbox("Metric", metric_ids, format_func=lambda m: BY_ID[m].label,
                                   index=metric_ids.index(params.get_choice("metric", metric_ids, DEFAULT_METRIC)))
 first, last = (*picked, latest, latest)[:2]  # while only the start is picked: up to the latest day
 params.set_params(trust=code, metric=metric_id)
 if len(picked) == 2:  # not mid-pick: the widget's identity follows the URL, so it must not move under it
-    params.set_params(**{"from": None if first == default_start else first, "to": None if last == latest else last})
+    params.set_params(**{"from": None if first == default_start else first,
+                         "to": None if last == latest else last})
 
 trust = trusts.row(codes.index(code), named=True)
 metric = BY_ID[metric_id]
@@ -74,10 +76,13 @@ st.caption(f"Source: {len(files)} file{'s' if len(files) > 1 else ''} "
            f"{', '.join(source['sources'])}"
            + (f", latest loaded {source['loaded_at']:%d/%m/%Y %H:%M}." if source["loaded_at"] else "."))
 
-first_week, last_week = drilldown.week_ending(first), drilldown.week_ending(last)
+first_week, last_week = drilldown.weeks_in_range(first, last, earliest, latest)
 weekly = data.read(drilldown.trust_weekly, code, first_week, last_week)
+if weekly.is_empty():  # its only figures are in a part week at an end of the range: show that week
+    first_week, last_week = drilldown.week_ending(first), drilldown.week_ending(last)
+    weekly = data.read(drilldown.trust_weekly, code, first_week, last_week)
 
-# The summary: the latest week ending on or before the last day chosen (else the only, part week).
+# The summary: the latest week ending on or before the last day chosen (else the only, part, week).
 complete = weekly.filter(pl.col("week_ending") <= last)["week_ending"]
 week = (complete if not complete.is_empty() else weekly["week_ending"]).max()
 week_rows = {r["metric"]: r for r in weekly.filter(pl.col("week_ending") == week).to_dicts()}
@@ -94,8 +99,8 @@ for column, (tile_metric, label) in zip(st.columns(len(SUMMARY)), SUMMARY.items(
                   delta=format_delta(row["change"], row["change_direction"], row["unit"]) or None,
                   delta_color="off" if same else "inverse" if row["better"] == "lower" else "normal",
                   delta_arrow="off" if same else "auto")
-    column.caption(f"{STATUS_TEXT[row['status']]} ({format_ambition(row['ambition_comparison'], row['ambition'], row['unit'])})"
-                   if row["status"] != "none" else "No national ambition")
+    ambition = format_ambition(row["ambition_comparison"], row["ambition"], row["unit"])
+    column.caption(f"{STATUS_TEXT[row['status']]} ({ambition})" if row["status"] != "none" else "No national ambition")
 
 # The chosen metric, day by day and week by week.
 st.subheader(metric.label)
@@ -106,8 +111,9 @@ daily = data.read(drilldown.trust_daily, code, shown, first, last)
 if daily.filter(pl.col("metric") == metric_id)["value"].is_null().all():
     st.info(f"{trust['short_name']} reported no figures for this metric between {uk(first)} and {uk(last)}.")
 elif metric.aggregate == "max":  # OPEL is a level: a day-by-day strip, not a line (DOMAIN 4)
-    st.plotly_chart(charts.opel_strip([(f"{label} ({trust[place]})" if trust[place] else label,
-                                        daily.filter(pl.col("metric") == m)) for m, (label, place) in OPEL_ROWS.items()]))
+    strips = [(f"{label} ({trust[field]})" if trust[field] else label, daily.filter(pl.col("metric") == m))
+              for m, (label, field) in OPEL_ROWS.items()]
+    st.plotly_chart(charts.opel_strip(strips))
 else:
     st.plotly_chart(charts.metric_figure(daily, metric_weekly, metric.unit))
     if (metric_weekly["days_with_data"] < 7).any():
@@ -144,7 +150,8 @@ with right:
 sites = data.read(drilldown.site_metric, code, metric_id, first, last)
 if not sites.is_empty():
     st.subheader("By site")
-    st.caption(f"{trust['short_name']} submits per site ({', '.join(sites['site_code'].unique(maintain_order=True))}); "
+    site_codes = ", ".join(sites["site_code"].unique(maintain_order=True))
+    st.caption(f"{trust['short_name']} submits per site ({site_codes}); "
                "the daily figure of each site, from the same formula as the trust.")
     st.plotly_chart(charts.site_figure(sites, metric_weekly, metric.unit))
 

@@ -23,6 +23,16 @@ def week_ending(day: date) -> date:
     return day + timedelta(days=6 - day.weekday())
 
 
+def weeks_in_range(first: date, last: date, earliest: date, latest: date) -> tuple[date, date]:
+    """The first and last week (by Sunday) to show for the days ``first`` to ``last``: the weeks
+    wholly inside them, so no weekly figure counts days outside the range, plus a part week at an
+    end where the data itself starts or stops (``earliest``, ``latest``); if no whole week fits,
+    the weeks the range touches."""
+    first_week = week_ending(first if first == earliest else first + timedelta(days=6))
+    last_week = week_ending(last if last == latest else last - timedelta(days=6))
+    return (first_week, last_week) if first_week <= last_week else (week_ending(first), week_ending(last))
+
+
 def date_bounds(con: duckdb.DuckDBPyConnection) -> tuple[date, date] | None:
     """First and last day with any figures, or None when nothing is loaded yet."""
     first, last = con.execute("SELECT min(period_date), max(period_date) FROM sitrep_daily").fetchall()[0]

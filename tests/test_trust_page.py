@@ -66,6 +66,19 @@ def test_week_ending_is_the_sunday_of_the_week():
     assert [drilldown.week_ending(WEEK_2 + timedelta(days=i)) for i in range(7)] == [SUNDAY_2] * 7
 
 
+@pytest.mark.parametrize("first, last, expected", [
+    (WEEK_1, SUNDAY_2, (SUNDAY_1, SUNDAY_2)),  # whole weeks
+    (WEEK_1 + timedelta(days=2), SUNDAY_2, (SUNDAY_2, SUNDAY_2)),  # week 1 would count days before the range
+    (WEEK_1, SUNDAY_2 - timedelta(days=1), (SUNDAY_1, SUNDAY_1)),  # week 2 would count a day after it
+    (WEEK_1 - timedelta(days=3), SUNDAY_2 + timedelta(days=2),  # the whole data, part weeks at both ends
+     (SUNDAY_1 - timedelta(days=7), SUNDAY_2 + timedelta(days=7))),
+    (WEEK_2 + timedelta(days=1), WEEK_2 + timedelta(days=3), (SUNDAY_2, SUNDAY_2)),  # no whole week: the one touched
+])
+def test_weeks_in_range_keep_weekly_figures_inside_the_dates(first, last, expected):
+    # the data runs from Friday 29 March to Tuesday 16 April 2024: part weeks at both ends
+    assert drilldown.weeks_in_range(first, last, WEEK_1 - timedelta(days=3), SUNDAY_2 + timedelta(days=2)) == expected
+
+
 def test_date_bounds_span_the_figures(con):
     assert drilldown.date_bounds(con) == (WEEK_1, SUNDAY_2)
 
@@ -174,8 +187,9 @@ def test_opel_strip_pathway_and_peer_figures(con):
 
     weekly = drilldown.trust_weekly(con, "RCD", SUNDAY_1, SUNDAY_2)
     pathway = charts.pathway_figure(weekly)
-    assert [t.name for t in pathway.data] == ["P0 home, no new support", "P1 home with support",
-                                               "P2 bedded rehabilitation", "P3 care home", "Ambition ≥ 95% home (P0+P1)"]
+    assert [t.name for t in pathway.data] == [
+        "P0 home, no new support", "P1 home with support", "P2 bedded rehabilitation", "P3 care home",
+        "Ambition ≥ 95% home (P0+P1)"]
     # VALID_ROW discharges 6, 3, 1, 0 a day: P0 60%, home 90%
     assert list(pathway.data[0].y) == pytest.approx([60.0, 60.0])
     assert "Home (P0+P1): 90.0%" in pathway.data[0].customdata[0]

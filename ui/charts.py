@@ -1,4 +1,4 @@
-"""Plotly figures (and the short texts beside them) for the trust drill-down.
+"""Plotly figures for the trust drill-down, and the texts their legends and hovers share with the page.
 
 Built from the frames of ``pipelines.drilldown`` so they can be tested without a browser.
 Hover texts are written here in UK form ("Sun 14/04/2024", "39.2%") rather than by Plotly's
@@ -160,7 +160,7 @@ def peer_figure(peers: pl.DataFrame, org_code: str, unit: str) -> go.Figure:
         x=[r["value"] for r in rows], y=names, orientation="h", text=values, textposition="outside", cliponaxis=False,
         marker={"color": [NHS_BLUE if r["org_code"] == org_code else NHS_PALE_GREY for r in rows],
                 "line": {"color": NHS_GREY, "width": 1}},
-        customdata=[f"{n.lstrip('▶ ')}: {v} {STATUS_TEXT[r['status']]}" for n, v, r in zip(names, values, rows)],
+        customdata=[f"{r['trust']}: {v} {STATUS_TEXT[r['status']]}" for v, r in zip(values, rows)],
         hovertemplate="%{customdata}<extra></extra>", showlegend=False))
     known = [r for r in rows if r["ambition"] is not None]
     if known:
@@ -170,7 +170,8 @@ def peer_figure(peers: pl.DataFrame, org_code: str, unit: str) -> go.Figure:
     fig = _layout(fig, unit, height=140 + 36 * len(rows))
     widest = max([r["value"] for r in rows] + [r["ambition"] for r in known])
     fig.update_xaxes(title_text=AXIS_TITLES[unit], tickformat=None, showgrid=True, gridcolor=NHS_PALE_GREY,
-                     range=[0, widest * 1.2])  # room for the value written after each bar
+                     range=[0, widest * 1.2],  # room for the value written after each bar
+                     dtick=1 if unit == "level" else None)
     fig.update_yaxes(title_text=None, showgrid=False)
     fig.update_layout(margin={"t": 30})
     return fig

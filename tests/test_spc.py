@@ -1,0 +1,354 @@
+"""XmR engine (pipelines.spc) against hand-worked series, rule by rule, and the SVG icons (ui.spc_icons)."""
+from __future__ import annotations
+
+import base64
+import xml.etree.ElementTree as ET
+from datetime import date, timedelta
+
+import polars as pl
+import pytest
+
+from pipelines.spc import (ASSURANCE_LABELS, OUTSIDE, SHIFT, TREND, TWO_OF_THREE, VARIATION_LABELS,
+                           assurance_label, variation_label, xmr)
+from ui.spc_icons import assurance_icon, data_uri, variation_icon
+
+START = date(2024, 1, 7)  # a week-ending Sunday
+
+# The hand-worked baseline: 15 weekly points.
+#   sum = 96, so mean = 96 / 15 = 6.4
+#   moving ranges: 2,1,2,3,1,1,1,1,3,1,1,1,2,1 -> sum 21 over 14 ranges, mean moving range 1.5
+#   process limits: 6.4 +/- 2.66 x 1.5 = 6.4 +/- 3.99 -> UPL 10.39, LPL 2.41
+#   2-sigma lines:  6.4 +/- (2/3) x 2.66 x 1.5 = 6.4 +/- 2.66 -> 9.06 and 3.74
+# Against 6.4 the signs are - + - + - - + - - + + - - + +: no run of 7, no trend, nothing beyond 2 sigma.
+BASE = [5, 7, 6, 8, 5, 6, 7, 6, 5, 8, 7, 6, 5, 7, 8]
+BASELINE = (START, START + timedelta(weeks=14))  # fixes the limits above whatever is appended
+ON_MEAN = 6.4  # a point exactly on the mean: it ends any shift run (96 / 15 is the same double as 6.4)
+
+
+def series(values: list[float | None], start: date = START) -> pl.DataFrame:
+    return pl.DataFrame({"period": [start + timedelta(weeks=i) for i in range(len(values))], "value": values},
+                        schema={"period": pl.Date, "value": pl.Float64})
+
+
+def extended(tail: list[float], better: str = "higher", **kwargs):
+    """The baseline's fixed limits, with ``tail`` appended after it."""
+    return xmr(series(BASE + tail), better=better, baseline=BASELINE, **kwargs)
+
+
+def flags(result, last: int) -> list[bool]:
+    return result.points["special_cause"].to_list()[-last:]
+
+
+def rules_of(result, last: int) -> list[list[str]]:
+    return result.points["rules"].to_list()[-last:]
+
+
+# --- limits -----------------------------------------------------------------------------------
+
+def test_limits_worked_by_hand():
+    result = xmr(series(BASE), better="higher")
+    row = result.points.row(0, named=True)
+    assert row["mean"] == pytest.approx(6.4)
+    assert row["upper_limit"] == pytest.approx(10.39)
+    assert row["lower_limit"] == pytest.approx(2.41)
+    assert row["upper_2sigma"] == pytest.approx(9.06)
+    assert row["lower_2sigma"] == pytest.approx(3.74)
+    assert result.points["moving_range"].to_list() == [None, 2, 1, 2, 3, 1, 1, 1, 1, 3, 1, 1, 1, 2, 1]
+    assert not any(result.points["special_cause"])
+    assert set(result.points["signal"]) == {"common cause"}
+    assert result.variation == "common_cause" and result.assurance is None
+    assert result.n_points == 15 and result.message == "15 points; limits from all 15 points."
+
+
+# --- rule 1: outside the limits ---------------------------------------------------------------
+
+def test_point_above_upper_limit_is_special_cause():
+    result = extended([10.5])
+    assert flags(result, 1) == [True] and rules_of(result, 1) == [[OUTSIDE]]
+
+
+def test_point_exactly_on_a_limit_is_not_outside():
+    points = xmr(series(BASE), better="higher").points
+    upper, lower = points["upper_limit"][0], points["lower_limit"][0]
+    result = extended([upper, ON_MEAN, lower])
+    assert OUTSIDE not in sum(rules_of(result, 3), [])
+
+
+def test_point_below_lower_limit_is_special_cause():
+    result = extended([2.0])
+    assert flags(result, 1) == [True] and result.points["direction"][-1] == "low"
+
+
+# --- rule 2: shift, 7 points on one side of the mean ------------------------------------------
+
+def test_six_points_above_the_mean_are_not_a_shift():
+    result = extended([ON_MEAN, 7, 7.5, 7, 7.5, 7, 7.5])
+    assert flags(result, 7) == [False] * 7 and result.variation == "common_cause"
+
+
+def test_seven_points_above_the_mean_are_a_shift_and_all_seven_are_flagged():
+    result = extended([ON_MEAN, 7, 7.5, 7, 7.5, 7, 7.5, 7])
+    assert flags(result, 8) == [False] + [True] * 7
+    assert rules_of(result, 1) == [[SHIFT]]
+    assert result.variation == "improvement_high"
+
+
+def test_seven_points_below_the_mean_are_a_shift_low():
+    result = extended([ON_MEAN, 6, 5.5, 6, 5.5, 6, 5.5, 6])
+    assert flags(result, 7) == [True] * 7 and result.variation == "concern_low"
+
+
+def test_a_point_on_the_mean_breaks_a_shift():
+    # The baseline ends 7, 8 (above the mean): with 6.4 between, 2 + 5 above never make 7 in a row.
+    result = extended([ON_MEAN, 7, 7.5, 7, 7.5, 7])
+    assert not any(flags(result, 6))
+    result = extended([7, 7.5, 7, 7.5, 7])  # without it: 7, 8 and these 5 are 7 in a row
+    assert flags(result, 7) == [True] * 7
+
+
+# --- rule 3: trend, 7 points each rising (or falling) ---------------------------------------
+
+def test_six_rising_points_are_not_a_trend():
+    # 8 (last baseline point) then 4 falls; 4 -> 6.5 is 6 points, 5 rises.
+    result = extended([4, 4.5, 5, 5.5, 6, 6.5])
+    assert not any(flags(result, 6))
+
+
+def test_seven_rising_points_are_a_trend_counted_in_points():
+    result = extended([4, 4.5, 5, 5.5, 6, 6.5, 7])  # 7 points, 6 rises
+    assert flags(result, 8) == [False] + [True] * 7  # the 8 before the run is not part of it
+    assert rules_of(result, 1) == [[TREND]]
+    assert result.variation == "improvement_high"
+    assert extended([4, 4.5, 5, 5.5, 6, 6.5, 7], better="lower").variation == "concern_high"
+
+
+def test_equal_consecutive_values_break_a_trend():
+    result = extended([4, 4.5, 5, 5, 5.5, 6, 6.5, 7])  # rises 3 points, a tie, then 5 points
+    assert not any(flags(result, 8))
+
+
+def test_seven_falling_points_are_a_trend_low():
+    # 6.4 ends the baseline's run above the mean; 9 -> 6 is 7 points, 6 falls (9 is below 9.06).
+    result = extended([ON_MEAN, 9, 8.5, 8, 7.5, 7, 6.5, 6])
+    assert flags(result, 8) == [False] + [True] * 7
+    assert result.points["direction"][-1] == "low" and result.variation == "concern_low"
+
+
+# --- rule 4: two of three beyond 2 sigma on the same side -------------------------------------
+
+def test_two_of_three_beyond_upper_two_sigma_flags_those_two():
+    result = extended([ON_MEAN, 9.5, 6, 9.5])  # 9.5 > 9.06 twice in three, below the UPL 10.39
+    assert flags(result, 3) == [True, False, True]
+    assert rules_of(result, 1) == [[TWO_OF_THREE]]
+    assert result.variation == "improvement_high"
+
+
+def test_two_beyond_two_sigma_but_three_apart_do_not_fire():
+    assert not any(flags(extended([ON_MEAN, 9.5, 6, 6, 9.5]), 4))
+
+
+def test_two_beyond_two_sigma_on_opposite_sides_do_not_fire():
+    assert not any(flags(extended([ON_MEAN, 9.5, 3.5]), 2))  # 3.5 < 3.74 but > LPL 2.41
+
+
+def test_two_of_three_below_lower_two_sigma():
+    result = extended([ON_MEAN, 3.5, 3.6], better="lower")
+    assert flags(result, 2) == [True, True] and result.variation == "improvement_low"
+
+
+def test_rules_pointing_both_ways_are_called_neither():
+    # Seven points below the mean (shift low) that each rise (trend high): mixed signals.
+    result = extended([ON_MEAN, 3.8, 4.1, 4.4, 4.7, 5.0, 5.3, 5.6])
+    assert set(rules_of(result, 1)[0]) == {SHIFT, TREND}
+    assert result.points["signal"][-1] == "neither" and result.variation == "neither"
+
+
+# --- the variation icon matrix: direction x last point ----------------------------------------
+
+@pytest.mark.parametrize(("better", "last_value", "expected"), [
+    ("higher", 11.0, "improvement_high"), ("higher", 2.0, "concern_low"), ("higher", 6.0, "common_cause"),
+    ("lower", 11.0, "concern_high"), ("lower", 2.0, "improvement_low"), ("lower", 6.0, "common_cause"),
+])
+def test_variation_from_the_last_point(better, last_value, expected):
+    result = extended([last_value], better=better)
+    assert result.variation == expected
+    assert result.points["signal"][-1] == {"common_cause": "common cause"}.get(expected, expected.split("_")[0])
+
+
+def test_variation_reads_only_the_last_point():
+    assert extended([11.0, 6.0]).variation == "common_cause"
+
+
+# --- assurance ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("better", "comparison", "target", "expected"), [
+    ("higher", ">=", 2.0, "pass"), ("higher", ">=", 11.0, "fail"), ("higher", ">", 6.0, "hit_or_miss"),
+    ("lower", "<=", 11.0, "pass"), ("lower", "<", 2.0, "fail"), ("lower", "<=", 6.0, "hit_or_miss"),
+    ("higher", None, 2.0, "pass"), ("lower", None, 2.0, "fail"),
+])
+def test_assurance_from_target_against_limits(better, comparison, target, expected):
+    # Limits are 2.41 to 10.39.
+    assert xmr(series(BASE), better=better, target=target, target_comparison=comparison).assurance == expected
+
+
+@pytest.mark.parametrize("better", ["higher", "lower"])
+@pytest.mark.parametrize("limit", ["upper_limit", "lower_limit"])
+def test_target_exactly_on_a_limit_is_hit_or_miss(better, limit):
+    target = xmr(series(BASE), better=better).points[limit][0]
+    assert xmr(series(BASE), better=better, target=target).assurance == "hit_or_miss"
+
+
+def test_no_target_no_assurance():
+    assert xmr(series(BASE), better="higher").assurance is None
+
+
+def test_ambition_contradicting_direction_is_refused():
+    with pytest.raises(ValueError, match="contradicts"):
+        xmr(series(BASE), better="lower", target=5, target_comparison=">=")
+    with pytest.raises(ValueError):
+        xmr(series(BASE), better="up")
+
+
+# --- run chart, constant series, missing values ------------------------------------------------
+
+def test_fewer_than_fifteen_points_is_a_run_chart():
+    result = xmr(series(BASE[:9]), better="higher", target=5)
+    assert result.variation == "run_chart" and result.assurance is None
+    assert result.message == "Fewer than 15 points (9): shown as a run chart without limits."
+    assert result.points["upper_limit"].null_count() == 9 and not any(result.points["special_cause"])
+    assert xmr(series(BASE[:14]), better="higher").variation == "run_chart"
+
+
+def test_constant_series_has_limits_on_the_mean_and_no_signal():
+    result = xmr(series([5.0] * 20), better="higher", target=5.0)
+    points = result.points
+    assert set(points["upper_limit"]) == {5.0} and set(points["lower_limit"]) == {5.0}
+    assert not any(points["special_cause"]) and result.variation == "common_cause"
+    assert result.assurance == "hit_or_miss"  # target on both limits
+    assert xmr(series([5.0] * 20), better="lower", target=6.0).assurance == "pass"
+
+
+def test_missing_values_are_left_out_and_said():
+    values: list[float | None] = BASE[:5] + [None] + BASE[5:10] + [float("nan")] + BASE[10:]
+    result = xmr(series(values), better="higher")
+    assert result.n_points == 15 and result.missing == 2
+    assert "2 missing values left out" in result.message
+    # Moving ranges join the points either side of the gap, so the limits are the hand-worked ones.
+    assert result.points["mean"][0] == pytest.approx(6.4)
+    assert result.points["upper_limit"][0] == pytest.approx(10.39)
+    assert result.points["moving_range"][5] == 1  # 5 (week 5) to 6 (week 7)
+
+
+def test_missing_values_can_leave_too_few_points():
+    result = xmr(series(BASE[:14] + [None]), better="higher")
+    assert result.variation == "run_chart" and "(14)" in result.message
+
+
+def test_empty_and_unsorted_input():
+    assert xmr(series([None, None]), better="higher").variation == "run_chart"
+    shuffled = series(BASE).reverse()
+    assert xmr(shuffled, better="higher").points["value"].to_list() == BASE
+
+
+def test_duplicate_periods_are_refused():
+    frame = pl.concat([series(BASE), series([1.0])])
+    with pytest.raises(ValueError, match="once"):
+        xmr(frame, better="higher")
+
+
+# --- recalculation and a fixed baseline --------------------------------------------------------
+
+def test_recalculation_from_a_date_gives_two_segments():
+    values = BASE + [v + 10 for v in BASE]
+    change = START + timedelta(weeks=15)
+    without = xmr(series(values), better="lower")
+    assert without.variation == "concern_high"  # one mean over both: a long shift above it
+    result = xmr(series(values), better="lower", recalculate_from=[change])
+    points = result.points
+    assert points["segment"].to_list() == [0] * 15 + [1] * 15
+    assert points["mean"][0] == pytest.approx(6.4) and points["mean"][-1] == pytest.approx(16.4)
+    assert points["upper_limit"][-1] == pytest.approx(20.39)
+    assert points["moving_range"][15] is None  # ranges do not cross the change
+    assert not any(points["special_cause"]) and result.variation == "common_cause"
+    assert "Limits recalculated from 21 Apr 2024 (15 points)" in result.message
+
+
+def test_recalculation_between_points_and_outside_the_series():
+    values = BASE + [v + 10 for v in BASE]
+    dates = [START - timedelta(days=30), START + timedelta(weeks=15) - timedelta(days=3), date(2030, 1, 1)]
+    result = xmr(series(values), better="lower", recalculate_from=dates)
+    assert result.points["segment"].to_list() == [0] * 15 + [1] * 15
+
+
+def test_runs_do_not_cross_a_recalculation():
+    # Five rises before the change and five after would be a trend of 11 on one chart.
+    values = BASE + [1, 2, 3, 4, 5] + [6, 7, 8, 9, 10] + BASE[:10]
+    result = xmr(series(values), better="higher", recalculate_from=[START + timedelta(weeks=20)])
+    assert TREND not in sum(result.points["rules"].to_list(), [])
+
+
+def test_a_short_recalculated_segment_is_a_run_chart():
+    result = xmr(series(BASE + [9.0] * 5), better="higher", target=5,
+                 recalculate_from=[START + timedelta(weeks=15)])
+    assert result.variation == "run_chart" and result.assurance is None
+    assert "only 5 points, fewer than 15" in result.message
+    assert result.points["mean"][0] == pytest.approx(6.4)  # the first segment keeps its limits
+
+
+def test_fixed_baseline_keeps_its_limits_for_later_points():
+    result = extended([8.0] * 5)
+    points = result.points
+    assert points["baseline"].to_list() == [True] * 15 + [False] * 5
+    assert set(points["mean"].round(9)) == {6.4}
+    assert xmr(series(BASE + [8.0] * 5), better="higher").points["mean"][0] == pytest.approx(6.8)  # (96 + 40) / 20
+    assert result.message.startswith("20 points; limits from the fixed baseline 7 Jan 2024 to 14 Apr 2024 (15 points)")
+
+
+def test_a_baseline_of_fewer_than_fifteen_points_gives_no_limits():
+    result = xmr(series(BASE + [8.0] * 5), better="higher", baseline=(START, START + timedelta(weeks=9)))
+    assert result.variation == "run_chart" and "fewer than 15" in result.message
+
+
+# --- labels and icons --------------------------------------------------------------------------
+
+def test_labels_in_plain_english():
+    assert variation_label("improvement_high") == "Special cause improvement (high)"
+    assert variation_label("concern_low", "higher") == "Special cause concern (low); higher is better"
+    assert variation_label("run_chart", "lower") == "Run chart: too few points for limits"
+    assert assurance_label("pass") == "Consistently passing the ambition"
+    assert assurance_label("fail") == "Consistently failing the ambition"
+    assert assurance_label("hit_or_miss").startswith("Hit or miss")
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def check_svg(svg: str, alt: str) -> ET.Element:
+    root = ET.fromstring(svg)
+    assert root.tag == f"{SVG}svg" and root.get("role") == "img" and root.get("aria-label") == alt
+    assert root.find(f"{SVG}title").text == alt
+    assert base64.b64decode(data_uri(svg).split(",", 1)[1]).decode() == svg
+    return root
+
+
+@pytest.mark.parametrize("variation", list(VARIATION_LABELS))
+def test_variation_icons_are_valid_svg_with_alt_text(variation):
+    root = check_svg(variation_icon(variation, "lower", size=40), variation_label(variation, "lower"))
+    assert root.get("width") == "40"
+    letters = [t.text for t in root.iter(f"{SVG}text")]
+    expected = {"high": ["H"], "low": ["L"]}.get(variation.rsplit("_", 1)[-1], letters)
+    assert letters == expected
+
+
+@pytest.mark.parametrize("assurance", list(ASSURANCE_LABELS))
+def test_assurance_icons_are_valid_svg_with_alt_text(assurance):
+    root = check_svg(assurance_icon(assurance), assurance_label(assurance))
+    letter = next(root.iter(f"{SVG}text")).text
+    assert letter == {"pass": "P", "fail": "F", "hit_or_miss": "?"}.get(assurance, "\u2013")
+
+
+def test_icon_colours_follow_making_data_count():
+    assert "#005EB8" in variation_icon("improvement_low") and "#ED8B00" in variation_icon("concern_high")
+    assert "#768692" in variation_icon("common_cause") and "#005EB8" in assurance_icon("pass")
+    assert "#ED8B00" in assurance_icon("fail") and "#768692" in assurance_icon("hit_or_miss")
+    assert data_uri(assurance_icon(None)).startswith("data:image/svg+xml;base64,")

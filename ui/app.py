@@ -1,0 +1,18 @@
+"""Set-up every page shares."""
+from __future__ import annotations
+
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+
+
+def ensure_entrypoint() -> None:
+    """Hand a deep link on a freshly started server over to dashboard.py.
+
+    Until dashboard.py has called st.navigation once, Streamlit treats the pages/ folder as an
+    old-style multipage app and runs a linked page on its own, without the set-up and navigation
+    of dashboard.py (and without building the sample database). Switching that mode off and
+    rerunning makes dashboard.py run and route to the same page by its URL path.
+    """
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
