@@ -1,4 +1,228 @@
-"""Placeholder: being built."""
+"""Data quality: upload sitrep files, the file ledger, rejected rows to fix and resubmit, which
+trusts have submitted, and the data contract's rules (issue 7; users: trust BI teams, DOMAIN 1).
+
+Layout only: the questions are in pipelines.quality, the loading in ui.upload. Text that came
+from a file (names, notes) is shown with st.text or in tables, never as Markdown.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import plotly.graph_objects as go
+import polars as pl
 import streamlit as st
 
-st.title("Coming soon")
+from pipelines import opel, quality
+from pipelines.load import FileOutcome
+from ui import data, upload
+from ui.style import NHS_BLUE, NHS_GREY
+
+MESSAGES_SHOWN = 5  # as text under the summary; the table below has them all
+LOAD_HINT = "Upload files on the Upload tab, or load them with `python -m pipelines ingest PATH`."
+STATUS_TEXT = {"loaded": "✅ Loaded", "loaded_with_rejections": "⚠️ Loaded, with rejected rows",
+               "rejected": "❌ Not loaded", "skipped": "↩️ Already loaded: nothing changed"}
+# Submitted, partial, missing: dark, mid and very light, so they differ without colour vision too.
+STATE_COLOURS = {"submitted": NHS_BLUE, "partial": "#FFB81C", "missing": "#F0F4F5"}
+# The browser refuses a larger file before sending it (the uploader marks it in red and says why on
+# hover), so the page can only explain; ui.upload refuses it again should one reach the server.
+TOO_LARGE_HINT = (f"Up to {upload.MAX_UPLOAD_MB} MB per file. A larger file is marked in red in the box above "
+                  f"(\"File must be {upload.MAX_UPLOAD_MB}.0MB or smaller\") and is not loaded: split it into "
+                  "smaller files, for example one per month, and upload those.")
+ISSUE_COLUMNS = {"source_row": st.column_config.NumberColumn("Row", format="%d"), "column_name": "Column",
+                 "rule": "Rule", "severity": "Severity", "message": st.column_config.TextColumn("Message", width="large")}
+
+
+def load_files(files: list) -> list[FileOutcome]:
+    """Load the uploaded files, showing each file's progress and result as it happens."""
+    outcomes: list[FileOutcome] = []
+    with st.status(f"Loading {len(files)} file{'s' * (len(files) != 1)}...", expanded=True) as status:
+        try:
+            for event in upload.load_uploads([(f.name, f.getvalue()) for f in files]):
+                if isinstance(event, upload.Waiting):
+                    status.update(label="Waiting for another load to finish...")
+                    st.write("Another load is writing to the database; this one starts as soon as it is done.")
+                elif isinstance(event, upload.Started):
+                    status.update(label=f"Loading {event.file_name}...")
+                else:
+                    outcomes.append(event)
+                    st.text(event.summary())
+        except Exception as error:  # the whole load failed: the database is as it was before
+            status.update(label="The load failed; nothing from it was saved", state="error")
+            st.error(f"The load failed and the database was left as it was ({type(error).__name__}: {error}). "
+                     "Please try again; if it fails again, send this message to the dashboard's support team.")
+            return outcomes
+        status.update(label=f"Done: {len(outcomes)} file{'s' * (len(outcomes) != 1)}", state="complete")
+    return outcomes
+
+
+def fix_download(file_id: int, file_name: str, key: str) -> None:
+    """The file's rejected rows in the template's columns plus the problems, to fix and upload again."""
+    rows = data.read(quality.resubmission, file_id)
+    if rows.is_empty():
+        st.caption("No rows of this file were rejected (rows with warnings were loaded).")
+        return
+    st.download_button(f"Download the {rows.height:,} rejected row{'s' * (rows.height != 1)} to fix (CSV)",
+                       quality.to_csv(rows), file_name=f"rejected_rows_{file_id}_{file_name.rsplit('.', 1)[0]}.csv",
+                       mime="text/csv", key=key, on_click="ignore",
+                       help="The rows as you sent them plus a 'problems' column. Correct the figures, delete "
+                            "the 'problems' column if you like, and upload the file again.")
+
+
+def show_outcomes(outcomes: list[FileOutcome]) -> None:
+    for index, outcome in enumerate(outcomes):
+        box = st.container(border=True)
+        box.markdown(f"**{STATUS_TEXT[outcome.status]}**")
+        messages = [] if outcome.issues is None else outcome.issues["message"].to_list()
+        more = f"\n... and {len(messages) - MESSAGES_SHOWN:,} more, in the table below" if len(messages) > MESSAGES_SHOWN else ""
+        # The same lines as the command line prints, so both say exactly the same thing.
+        box.text("\n".join([outcome.summary(), *messages[:MESSAGES_SHOWN]]) + more)
+        for note in outcome.notes:
+            box.text(f"note: {note}")
+        if messages:
+            box.dataframe(outcome.issues, hide_index=True, column_config=ISSUE_COLUMNS,
+                          height=35 * (min(outcome.issues.height, 10) + 1) + 3)
+            with box:
+                fix_download(outcome.file_id, outcome.file_name, key=f"fix_upload_{index}")
+
+
+def completeness_heatmap(grid: pl.DataFrame) -> go.Figure:
+    states = {state: code for code, state in enumerate(quality.STATES)}
+    cells = grid.with_columns(code=pl.col("state").replace_strict(states), hover=pl.format(
+        "{}, {}: {}", "trust", pl.col("period_date").dt.strftime("%a %d/%m/%Y"),
+        pl.when(pl.col("state") == "missing").then(pl.lit("no submission"))
+        .when(pl.col("state") == "partial").then(pl.format("partial ({} of the usual {} rows)", "rows_sent", "usual_rows"))
+        .otherwise(pl.format("submitted ({} rows)", "rows_sent"))))
+    rows = cells.group_by("trust", maintain_order=True).agg("code", "hover")
+    colours = list(STATE_COLOURS.values())
+    steps = len(colours)
+    # A discrete scale: state code i covers i - 0.5 to i + 0.5, in one flat colour.
+    scale = [[(i + edge) / steps, colour] for i, colour in enumerate(colours) for edge in (0, 1)]
+    fig = go.Figure(go.Heatmap(
+        x=cells["period_date"].unique(maintain_order=True).to_list(), y=rows["trust"].to_list(),
+        z=rows["code"].to_list(), customdata=rows["hover"].to_list(), hovertemplate="%{customdata}<extra></extra>",
+        zmin=-0.5, zmax=steps - 0.5, colorscale=scale, showscale=False, xgap=1, ygap=1))
+    for state, colour in STATE_COLOURS.items():  # the legend: one key per state, always all three
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=state, hoverinfo="skip", marker={
+            "symbol": "square", "size": 14, "color": colour, "line": {"color": NHS_GREY, "width": 1}}))
+    fig.update_xaxes(tickformat="%d/%m/%Y", showgrid=False)
+    fig.update_yaxes(autorange="reversed", automargin=True, showgrid=False)
+    fig.update_layout(height=120 + 24 * rows.height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      legend={"orientation": "h", "y": 1.01, "yanchor": "bottom", "x": 0}, plot_bgcolor="white")
+    return fig
+
+
+def upload_tab() -> None:
+    with st.form("upload_form", clear_on_submit=True):
+        files = st.file_uploader(
+            "Daily sitrep files (CSV or Excel .xlsx)", type=["csv", "xlsx"], accept_multiple_files=True,
+            max_upload_size=upload.MAX_UPLOAD_MB,
+            help="One or more files in the daily sitrep template. Each is checked against the data contract; "
+                 "valid rows are loaded and every rejected row is listed with the reason.")
+        submitted = st.form_submit_button("Load files", type="primary")
+    st.caption(TOO_LARGE_HINT + " A file loaded before is recognised by its content and not loaded twice.")
+    if submitted:
+        if files:
+            st.session_state["upload_outcomes"] = load_files(files)
+        else:
+            st.warning(f"No file to load: choose one or more files, then press Load files. {TOO_LARGE_HINT}")
+    show_outcomes(st.session_state.get("upload_outcomes", []))
+
+
+def ledger_tab() -> None:
+    statuses = data.read(quality.ledger_statuses)
+    if not statuses:
+        st.info(f"No files have been loaded yet. {LOAD_HINT}")
+        return
+    status_col, search_col = st.columns([2, 3])
+    chosen = status_col.multiselect("Status", statuses, placeholder="All statuses", key="dq_status")
+    search = search_col.text_input("File name contains", key="dq_search")
+    files = data.read(quality.ledger, tuple(chosen), search.strip())
+    if files.is_empty():
+        st.info("No file matches these filters.")
+        return
+    count = st.column_config.NumberColumn
+    st.dataframe(files, hide_index=True, column_config={
+        "file_id": count("File #", format="%d"), "file_name": st.column_config.TextColumn("File", width="medium"),
+        "received_at": st.column_config.DatetimeColumn("Received", format="DD/MM/YYYY HH:mm"), "status": "Status",
+        "rows_read": count("Rows read"), "rows_loaded": count("Rows loaded"), "rows_rejected": count("Rejected"),
+        "rows_warned": count("Warnings"), "rows_superseded": count("Earlier figures replaced"),
+        "message": st.column_config.TextColumn("Message", width="large")})
+    st.caption(f"{files.height:,} file{'s' * (files.height != 1)}, newest first. Received: UK time. Warnings: rows "
+               "loaded but flagged. Earlier figures replaced: rows of earlier files this file corrected.")
+
+
+def rejections_tab() -> None:
+    files = data.read(quality.files_with_issues)
+    if files.is_empty():
+        st.info("No rejected rows: every row of every file loaded so far met the data contract.")
+        return
+    options = data.read(quality.issue_options)
+    labels = dict(zip(files["file_id"], files["label"]))
+    file_col, trust_col, rule_col, severity_col = st.columns([3, 2, 3, 2])
+    file_id = file_col.selectbox("File", [None, *labels], format_func=lambda i: "All files" if i is None else labels[i],
+                                 key="dq_file")
+    trusts = trust_col.multiselect("Trust", options["trust"], placeholder="All trusts", key="dq_trust")
+    rules = rule_col.multiselect("Rule", options["rule"], placeholder="All rules", key="dq_rule")
+    severities = severity_col.multiselect("Severity", options["severity"], placeholder="Errors and warnings",
+                                          key="dq_severity")
+    rows = data.read(quality.rejected_rows, file_id, tuple(trusts), tuple(rules), tuple(severities))
+    if rows.is_empty():
+        st.info("No rejected or flagged row matches these filters.")
+    else:
+        st.dataframe(rows, hide_index=True, column_config={
+            "file_id": st.column_config.NumberColumn("File #", format="%d"), "file_name": "File",
+            "period_date": st.column_config.DateColumn("Date", format="DD/MM/YYYY"), "trust": "Trust", **ISSUE_COLUMNS})
+        st.caption("Severity error: the row was rejected. Warning: the row was loaded and flagged for checking.")
+    if file_id is None:
+        st.caption("Choose a file to download its rejected rows, fix them and upload the file again.")
+    else:
+        fix_download(file_id, files.filter(pl.col("file_id") == file_id)["file_name"][0], key="fix_ledger")
+
+
+def completeness_tab() -> None:
+    earliest, latest = data.read(opel.date_extent)
+    if latest is None:
+        st.info(f"No sitrep figures yet. {LOAD_HINT}")
+        return
+    picked = st.date_input("Days", (max(earliest, latest - timedelta(weeks=5) + timedelta(days=1)), latest),
+                           earliest, latest, format="DD/MM/YYYY", key="dq_dates")
+    first, last = (*picked, latest, latest)[:2]  # while only the start is picked, up to the latest day
+    grid = data.read(quality.completeness, first, last)
+    st.plotly_chart(completeness_heatmap(grid))
+    st.caption("Rows: every trust in the reference list and any other trust that has submitted. "
+               f"Submitted: the trust's usual rows arrived. {quality.PARTIAL_DEFINITION} Missing: nothing "
+               "arrived for that day. Hover a cell for the details.")
+    monday = last - timedelta(days=last.weekday())
+    st.subheader(f"Missing submissions, {monday:%d/%m/%Y} to {last:%d/%m/%Y}")
+    missing = quality.missing_in_week(grid, last)
+    if missing.is_empty():
+        st.success("Every trust submitted every day of this week.")
+    else:
+        st.dataframe(missing, hide_index=True, column_config={
+            "trust": "Trust", "org_code": "ODS code", "days_missing": st.column_config.NumberColumn("Days missing"),
+            "days": st.column_config.TextColumn("Days with no submission", width="large")})
+
+
+def rules_tab() -> None:
+    st.dataframe(quality.contract_rules(), hide_index=True, column_config={
+        "rule": "Rule", "severity": "Severity", "outcome": "What happens",
+        "message": st.column_config.TextColumn("Message the submitter sees", width="large"),
+        "columns": st.column_config.TextColumn("Columns", width="medium")})
+    st.caption("From data_contracts/sitrep_daily.json. Placeholders in <angle brackets> are filled from the row. "
+               "Besides these rules, a value that cannot be read as its type rejects the row: a date (rule date), "
+               "a whole number (whole_number) or an OPEL level (opel_level).")
+
+
+st.title("Data quality and upload")
+st.caption("Load daily sitrep files, see what was loaded and rejected and why, and which trusts have not submitted.")
+tabs = st.tabs(["Upload", "Files received", "Rejected rows", "Submissions", "Data contract rules"])
+with tabs[0]:
+    upload_tab()  # first, so the other tabs already show what it loaded
+for tab, section in zip(tabs[1:4], (ledger_tab, rejections_tab, completeness_tab)):
+    with tab:
+        if data.database_exists():
+            section()
+        else:
+            st.info(f"No database yet. {LOAD_HINT}")
+with tabs[4]:
+    rules_tab()

@@ -1,4 +1,125 @@
-"""Placeholder: being built."""
+"""Weekly narrative: a draft from the figures beside the saved text, edited and saved with its
+author; downloads of the narrative table (Excel, Word, CSV) and of a trust's daily figures."""
+from __future__ import annotations
+
+from datetime import timedelta
+
 import streamlit as st
 
-st.title("Coming soon")
+from pipelines import config, export, narrative, queries
+from pipelines.weekly_table import build_weekly_table, select_trusts
+from ui import data, params
+
+SYSTEM = "system"  # "Narrative for": the weekly table's own narrative column rather than one trust
+
+
+def signed_in_name() -> str | None:
+    """The signed-in user's name; None when the app has no sign-in configured (``st.user`` is
+    then empty and has no ``is_logged_in``) or nobody is signed in."""
+    if not st.user.get("is_logged_in"):
+        return None
+    return str(st.user.get("name") or st.user.get("email") or "") or None
+
+
+st.title("Weekly narrative")
+if saved_message := st.session_state.pop("narrative_saved", None):
+    st.success(saved_message)
+if not data.database_exists() or not (weeks := data.read(queries.weeks_with_data)):
+    st.info("No data yet. Load sitrep files with `python -m pipelines ingest PATH` and this page fills in.")
+    st.stop()
+
+# The same week and filters as the home page, under the same URL keys, so the table matches it.
+trusts = data.read(queries.trusts_with_data)
+default_week = data.read(queries.latest_complete_week) or weeks[0]
+icbs = sorted(set(trusts["icb_name"].drop_nulls()))
+week_col, icb_col, place_col = st.columns([1, 2, 2])
+week = week_col.selectbox("Week ending (Sunday)", weeks, index=weeks.index(params.get_choice("week", weeks, default_week)),
+                          format_func=lambda d: d.strftime("%a %d/%m/%Y"),
+                          help="Weeks run Monday to Sunday. The default is the latest complete week.")
+chosen_icbs = icb_col.multiselect("ICB", icbs, default=params.get_list("icb", icbs), placeholder="All ICBs")
+places = sorted(set(select_trusts(trusts, chosen_icbs)["place"].drop_nulls()))
+chosen_places = place_col.multiselect("Place", places, default=params.get_list("place", places), placeholder="All places")
+table = data.read(build_weekly_table, week, tuple(chosen_icbs), tuple(chosen_places))
+if table.trusts.is_empty():
+    params.set_params(week=None if week == default_week else week, icb=chosen_icbs, place=chosen_places)
+    st.info("No trust matches these filters. Clear the ICB or place filter to see every trust.")
+    st.stop()
+
+names = dict(zip(table.trusts["org_code"], table.trusts["trust"]))
+subjects = [SYSTEM, *names]
+subject_col, author_col = st.columns([2, 3])
+subject = subject_col.selectbox(
+    "Narrative for", subjects, index=subjects.index(params.get_choice("trust", subjects, SYSTEM)),
+    format_func=lambda s: "The weekly table (all selected trusts)" if s == SYSTEM else f"{names[s]}: place lead's comment")
+org_code = None if subject == SYSTEM else subject
+params.set_params(week=None if week == default_week else week, icb=chosen_icbs, place=chosen_places, trust=org_code)
+author = signed_in_name()
+if author is None:
+    # Asked once: the value stays for the whole session, on every page.
+    author = author_col.text_input("Your name", key="narrative_author", persist_state="session",
+                                   help="Recorded with every narrative you save.") or ""
+else:
+    author_col.text(f"Saving as {author} (signed in)")
+
+st.caption(f"Monday {week - timedelta(days=6):%d/%m/%Y} to Sunday {week:%d/%m/%Y}. The draft is written from the "
+           "figures; nothing is saved until you press Save, and every save is kept in the history.")
+download_cols = st.columns(len(export.FORMATS))
+for column, (fmt, (mime, label)) in zip(download_cols, export.FORMATS.items()):
+    # Built only when clicked (a callable), from the same code as `python -m pipelines export`.
+    column.download_button(f"Narrative table: {label}", file_name=export.file_name(week, fmt), mime=mime,
+                           data=lambda fmt=fmt: data.read(export.render, week, tuple(chosen_icbs), tuple(chosen_places), fmt),
+                           on_click="ignore", icon=":material/download:")
+
+metrics = table.position.select("display_order", "metric", "metric_label").unique().sort("display_order")
+if metrics.is_empty():
+    st.info("None of the selected trusts submitted figures for this week, so there is nothing to draft from.")
+for _, metric, label in metrics.iter_rows():
+    draft = (narrative.draft_narrative(table, metric) if org_code is None
+             else narrative.draft_trust_narrative(table, metric, org_code))
+    history = data.read(narrative.narrative_history, week, metric, org_code)
+    saved = history.row(0, named=True) if history.height else None
+    key = f"{week}-{subject}-{metric}"
+    with st.container(border=True):
+        st.subheader(label)
+        draft_col, saved_col = st.columns(2)
+        # Narratives are shown with st.text: never read as Markdown or HTML, so no injected links or scripts.
+        draft_col.caption("Draft from the figures")
+        draft_col.text(draft)
+        saved_col.caption("Saved narrative")
+        if saved:
+            saved_col.text(saved["text"])
+            saved_col.text(f"Last saved by {saved['author']} at {saved['saved_at']:%d/%m/%Y %H:%M}")
+        else:
+            saved_col.text("Nothing saved yet for this week.")
+        with st.form(f"form-{key}", border=False):
+            text = st.text_area("Edit, then save", value=saved["text"] if saved else draft, key=f"text-{key}",
+                                max_chars=narrative.MAX_LENGTH, height=110,
+                                help="Starts from the saved text, or from the draft when nothing is saved yet. "
+                                     "Ctrl+Enter saves.")
+            pressed = st.form_submit_button("Save", key=f"save-{key}")
+        if pressed:
+            try:
+                with st.spinner("Saving..."):
+                    narrative.save_narrative(config.db_path(), week, metric, org_code, text, author)
+            except ValueError as problem:
+                st.error(str(problem))
+            else:
+                st.session_state["narrative_saved"] = f"Saved the narrative for {label}."
+                st.rerun()
+        if history.height:
+            with st.expander(f"History ({history.height} saved version{'s' * (history.height != 1)})"):
+                st.dataframe(history.select("saved_at", "author", "text"), hide_index=True, width="stretch",
+                             column_config={"saved_at": st.column_config.DatetimeColumn("Saved", format="DD/MM/YYYY HH:mm"),
+                                            "author": "By", "text": st.column_config.TextColumn("Narrative", width="large")})
+
+st.subheader("Underlying daily figures")
+st.caption("The daily sitrep figures of one trust as loaded (per site where it submits per site), with the file "
+           "each row came from.")
+trust_col, dates_col, button_col = st.columns([2, 2, 1], vertical_alignment="bottom")
+daily_code = trust_col.selectbox("Trust", list(names), format_func=lambda c: f"{names[c]} ({c})", key="daily_trust")
+picked = dates_col.date_input("Dates", (week - timedelta(days=6), week), format="DD/MM/YYYY", key=f"daily_dates-{week}")
+if len(picked) == 2:
+    first, last = picked
+    button_col.download_button("Daily figures (CSV)", file_name=f"daily-figures-{daily_code}-{first}-to-{last}.csv",
+                               data=lambda: data.read(export.daily_figures_csv, daily_code, first, last),
+                               mime="text/csv", on_click="ignore", icon=":material/download:")

@@ -8,8 +8,10 @@ import streamlit as st
 
 from pipelines import drilldown
 from pipelines.metrics import METRICS
-from pipelines.presentation import STATUS_TEXT, format_ambition, format_delta, format_value
+from pipelines.presentation import headline_figures
 from ui import charts, data, params
+from ui.app import ensure_entrypoint
+from ui.tiles import show_tiles
 
 DEFAULT_METRIC = "stranded_7plus_pct"
 DEFAULT_WEEKS = 26
@@ -26,6 +28,7 @@ def uk(day: date) -> str:
     return f"{day:%d/%m/%Y}"
 
 
+ensure_entrypoint()  # a deep link on a fresh server: let dashboard.py set up and route first
 st.title("Trust drill-down")
 if not data.database_exists():
     st.info("No data yet. Load sitrep files with `python -m pipelines ingest PATH`.")
@@ -92,15 +95,8 @@ st.caption("Each tile: the week's figure (a ratio of the week's sums, or a daily
 days = next(iter(week_rows.values()))["days_reported"]
 if days < 7:
     st.warning(f"Part week: {days} of 7 days reported, so these figures may change when the rest arrive.")
-for column, (tile_metric, label) in zip(st.columns(len(SUMMARY)), SUMMARY.items()):
-    row = week_rows[tile_metric]
-    same = row["change_direction"] == "same"  # grey and no arrow: "+0.0 pts" would otherwise point up
-    column.metric(label, format_value(row["value"], row["unit"]), border=True, help=row["metric_label"],
-                  delta=format_delta(row["change"], row["change_direction"], row["unit"]) or None,
-                  delta_color="off" if same else "inverse" if row["better"] == "lower" else "normal",
-                  delta_arrow="off" if same else "auto")
-    ambition = format_ambition(row["ambition_comparison"], row["ambition"], row["unit"])
-    column.caption(f"{STATUS_TEXT[row['status']]} ({ambition})" if row["status"] != "none" else "No national ambition")
+week_position = weekly.filter(pl.col("week_ending") == week)
+show_tiles(headline_figures(week_position, tuple(SUMMARY)), SUMMARY)
 
 # The chosen metric, day by day and week by week.
 st.subheader(metric.label)

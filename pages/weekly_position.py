@@ -10,6 +10,7 @@ from pipelines.presentation import headline_figures
 from pipelines.weekly_table import build_weekly_table, select_trusts
 from ui import data, params
 from ui.style import status_styler
+from ui.tiles import show_tiles
 
 HEADLINE_METRICS = ("stranded_7plus_pct", "super_stranded_21plus_pct", "ga_occupancy_pct",
                     "ctr_discharged_by_5pm_pct", "recorded_delays", "pathway_0_1_pct")
@@ -38,13 +39,7 @@ st.caption(f"Monday {week - timedelta(days=6):%d/%m/%Y} to Sunday {week:%d/%m/%Y
            f"{table.position['org_code'].n_unique()} of {table.trusts.height} selected trusts submitted figures.")
 
 st.subheader("Selected trusts combined")
-tiles = headline_figures(table.system, HEADLINE_METRICS)
-for column, tile in zip(st.columns(len(tiles) or 1), tiles):
-    # The arrow follows the sign; the colour says better (green) or worse (red), as the text does.
-    column.metric(tile["label"], tile["value"], delta=tile["delta"] or None,
-                  delta_color="inverse" if tile["better"] == "lower" else "normal",
-                  help=f"Ambition: {tile['ambition']}. The selected trusts' weekly sums combined.")
-    column.caption(tile["status"] or "no ambition")
+show_tiles(headline_figures(table.system, HEADLINE_METRICS))
 
 st.subheader("By trust")
 st.caption("Each cell: the weekly value; ✓ meets the ambition, ! misses it by no more than the tolerance, "

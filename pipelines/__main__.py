@@ -1,19 +1,26 @@
-"""Command line: ``python -m pipelines ingest PATH... [--db FILE] [--force]``.
+"""Command line: ``python -m pipelines ingest PATH... [--db FILE] [--force]`` and
+``python -m pipelines export [--week-ending YYYY-MM-DD] --format csv|xlsx|docx --out FILE [--db FILE]``.
 
-Exit status: 0 when every row of every file loaded (or the file was already loaded),
+ingest: exit status 0 when every row of every file loaded (or the file was already loaded),
 1 when any row or file was rejected (all of it is stored, see rejected_rows and
 ingest_files), 2 on usage errors.
+export: the weekly narrative table, the same file as the dashboard's download; exit status 0
+with the file written, 2 on usage errors (a bad date, an unknown format, no figures that week).
 """
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from pathlib import Path
 
 from tqdm import tqdm
 
-from pipelines import config
+from pipelines import config, queries
+from pipelines.export import FORMATS, render_table
 from pipelines.load import expand_paths, ingest_paths
+from pipelines.warehouse import connect_read
+from pipelines.weekly_table import build_weekly_table
 
 MAX_MESSAGES_SHOWN = 10
 
@@ -25,7 +32,27 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
     ingest.add_argument("--db", type=Path, help=f"database file (default: $FLOW_DB or {config.DEFAULT_DB})")
     ingest.add_argument("--force", action="store_true", help="load files again even if their content was loaded before")
+    export = commands.add_parser("export", help="write the weekly narrative table (CSV, Excel or Word)")
+    export.add_argument("--week-ending", type=_sunday, metavar="YYYY-MM-DD",
+                        help="the Sunday that ends the week (default: the latest complete week)")
+    export.add_argument("--format", required=True, choices=list(FORMATS), dest="fmt")
+    export.add_argument("--out", required=True, type=Path, metavar="FILE", help="the file to write")
+    export.add_argument("--db", type=Path, help=f"database file (default: $FLOW_DB or {config.DEFAULT_DB})")
+    export.add_argument("--icb", nargs="+", action="extend", default=[], metavar="NAME",
+                        help="only the trusts of these ICBs (names as on the dashboard)")
+    export.add_argument("--place", nargs="+", action="extend", default=[], metavar="NAME",
+                        help="only the trusts of these places")
     return parser
+
+
+def _sunday(text: str) -> date:
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date written as YYYY-MM-DD") from None
+    if day.isoweekday() != 7:
+        raise argparse.ArgumentTypeError(f"{text} is a {day:%A}: weeks end on a Sunday")
+    return day
 
 
 def _ingest(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -53,10 +80,37 @@ def _ingest(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 0 if all_ok else 1
 
 
+def _export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    db = config.db_path(args.db)
+    if not db.exists():
+        parser.error(f"no database at {db}: load sitrep files first with `python -m pipelines ingest PATH`")
+    if not args.out.parent.is_dir():
+        parser.error(f"no such folder for the output file: {args.out.parent}")
+    with connect_read(db) as con:
+        trusts = queries.trusts_with_data(con)
+        for option, column, wanted in (("--icb", "icb_name", args.icb), ("--place", "place", args.place)):
+            known = set(trusts[column].drop_nulls())
+            if unknown := [w for w in wanted if w not in known]:
+                parser.error(f"{option}: no trust with figures belongs to {', '.join(unknown)}; "
+                             f"known: {', '.join(sorted(known))}")
+        week = args.week_ending or queries.latest_complete_week(con)
+        if week is None:
+            parser.error(f"the database {db} has no figures yet")
+        table = build_weekly_table(con, week, args.icb, args.place)
+        if table.trusts.is_empty():
+            parser.error("no trust is in both the --icb and the --place given")
+        if table.position.is_empty():
+            parser.error(f"no figures for the week ending {week:%d/%m/%Y} from the selected trusts")
+        content = render_table(con, table, args.fmt)
+    args.out.write_bytes(content)
+    print(args.out)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    return _ingest(args, parser)
+    return _ingest(args, parser) if args.command == "ingest" else _export(args, parser)
 
 
 if __name__ == "__main__":

@@ -85,7 +85,7 @@ def icb_members(con: duckdb.DuckDBPyConnection, org_code: str) -> list[str]:
 def system_weekly(con: duckdb.DuckDBPyConnection, org_code: str, metric: str, first_week: date,
                   last_week: date) -> pl.DataFrame:
     """The metric for all trusts of the trust's ICB combined, per week (``queries.system_weekly``)."""
-    combined = queries.system_weekly(con, icb_members(con, org_code), first_week, last_week)
+    combined = queries.system_weekly(con, tuple(icb_members(con, org_code)), first_week, last_week)
     return combined.filter(pl.col("metric") == metric)
 
 

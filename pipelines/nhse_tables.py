@@ -24,6 +24,7 @@ from pipelines.readers import FileRejected
 
 HEADER_SEARCH_ROWS = 40
 TRUST, ICB, REGION, ENGLAND = "trust", "icb", "region", "england"
+_LEVEL_WORDS = {TRUST: "trust", ICB: "ICB", REGION: "region", ENGLAND: "England"}
 # Markers NHS England uses for a value that is missing: not submitted, suppressed, not applicable.
 MISSING_MARKERS = ("-", "*", "..", "[c]", "[x]", "[z]", "[u]")
 _ICB_CODE = re.compile(r"^Q[A-Z0-9]{2}$")  # ICB ODS codes (QOQ, QH8); trust codes never start with Q
@@ -72,33 +73,34 @@ def bed_days_measure(label: object) -> str | None:
     return f"additional_bed_days_los_{found.group(1)}plus" if found else None
 
 
-# Table 4 destination labels (as published in 2022-04 and 2023-11, and in the national time series)
+# Table 4 destination labels as published (2022-04, 2023-11 and the national time series)
 # -> (destination code, pathway). DOMAIN 5: P0 home with no new support, P1 home with support,
 # P2 short-term bedded rehabilitation/recovery, P3 new care home placement.
-DESTINATIONS: dict[str, tuple[str, int | None]] = {
-    "p0 - domestic home without reablement support": ("P0", 0),
-    "p0 - other without reablement support": ("P0", 0),
-    "p1 - domestic home with reablement support": ("P1", 1),
-    "p1 - other with reablement support": ("P1", 1),
-    "p1 - hotel with reablement support": ("P1", 1),
-    "p2 - care home (short term 24hr support)": ("P2", 2),
-    "p2 - designated setting (isolation before moving to care home)": ("P2", 2),
+DESTINATIONS: dict[str, tuple[str, int]] = {
+    "P0 - Domestic home without reablement support": ("P0", 0),
+    "P0 - Other without reablement support": ("P0", 0),
+    "P1 - Domestic home with reablement support": ("P1", 1),
+    "P1 - Other with reablement support": ("P1", 1),
+    "P1 - Hotel with reablement support": ("P1", 1),
+    "P2 - Care Home (short term 24hr support)": ("P2", 2),
+    "P2 - Designated Setting (isolation before moving to care home)": ("P2", 2),
     # Hospice is published only for England and regions: trust and ICB cells are '-' (disclosure control).
-    "p2 - hospice (short term 24hr support)": ("P2", 2),
-    "p2 - community rehab setting (short term 24hr support)": ("P2", 2),
-    "p3 - care home (new admission, likely permanent)": ("P3", 3),
+    "P2 - Hospice (short term 24hr support)": ("P2", 2),
+    "P2 - Community Rehab Setting (short term 24hr support)": ("P2", 2),
+    "P3 - Care Home (new admission, likely permanent)": ("P3", 3),
     # P3b: an existing care home resident going back to their care home. Not a new placement, but
     # NHS England publishes it under P3, so it rolls up to pathway 3; destination_code keeps it apart.
-    "p3b - care home (existing resident discharged back)": ("P3b", 3),
-    "p3 - designated setting (isolation before moving to care home as new admission)": ("P3", 3),
+    "P3b - Care Home (existing resident discharged back)": ("P3b", 3),
+    "P3 - Designated Setting (isolation before moving to care home as new admission)": ("P3", 3),
 }
+_DESTINATION_KEYS = {norm(label): mapped for label, mapped in DESTINATIONS.items()}
 
 
 def destination(label: object) -> tuple[str | None, int | None, bool]:
     """(code, pathway, known) of a Table 4 label; an unknown label is mapped by its 'Pn' prefix, if any."""
     text = norm(label)
-    if text in DESTINATIONS:
-        return (*DESTINATIONS[text], True)
+    if text in _DESTINATION_KEYS:
+        return (*_DESTINATION_KEYS[text], True)
     prefix = re.match(r"^p([0-3])(b?)\b", text)
     if prefix:
         return f"P{prefix.group(1)}{prefix.group(2)}", int(prefix.group(1)), False
@@ -130,12 +132,6 @@ DELAY_REASONS = (
     "Safeguarding concern preventing discharge or Court of protection",
 )
 _REASON_KEYS = {norm(r) for r in DELAY_REASONS}
-
-
-def delay_reason(label: object) -> str | None:
-    """Any non-empty label in Table 5's label row is a reason; known or not, its tidied text is kept."""
-    text = tidy_label(str(label)) if label else ""
-    return text or None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -396,7 +392,7 @@ def _cell_notes(table: str, long: pl.DataFrame) -> tuple[list[str], list[dict]]:
     notes = []
     suppressed = long.filter(pl.col("status") == "suppressed").group_by("level").len()
     for level, count in sorted(suppressed.iter_rows()):
-        notes.append(f"{table}: {count:,} {level} cell(s) are '-' (not submitted or suppressed) and are stored as "
+        notes.append(f"{table}: {count:,} {_LEVEL_WORDS[level]} cell(s) are '-' (not submitted or suppressed) and are stored as "
                      "missing, not 0")
     bad = long.filter(pl.col("status") == "bad").sort("source_row", "column")
     issues = [{"source_row": row["source_row"], "column_name": row["measure"], "rule": "number", "severity": "error",
@@ -439,3 +435,232 @@ def shape(frame: pl.DataFrame, trust_schema: dict, area_schema: dict, sheet: str
 def _conform(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
     return frame.select([(pl.col(n) if n in frame.columns else pl.lit(None)).cast(t).alias(n)
                          for n, t in schema.items()])
+
+
+# ---------------------------------------------------------------------------------------------
+# The tables
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Log:
+    """Notes and row issues collected while reading one file."""
+    notes: list[str] = field(default_factory=list)
+    issues: list[dict] = field(default_factory=list)
+
+    def add(self, facts: Facts) -> None:
+        self.notes.extend(facts.notes)
+        self.issues.extend(facts.issues)
+
+
+def _label_finder(test: Callable[[object], bool]) -> Callable[[object], bool]:
+    """A label test that never takes a sheet's title or notes cell for a column label."""
+    return lambda cell: not norm(cell).startswith(("note", "table ", "source", "*")) and test(cell)
+
+
+def _locate(grid: Grid, test: Callable[[object], bool], example: str) -> tuple[int, int]:
+    found = find_label_row(grid, _label_finder(test))
+    if found is None:
+        raise FileRejected(f"{grid.sheet}: no row of column labels found in the first {HEADER_SEARCH_ROWS} rows "
+                           f"(expected labels such as '{example}').")
+    return found
+
+
+def read_table2(grid: Grid, log: Log) -> tuple[pl.DataFrame, pl.DataFrame, str]:
+    """Table 2: per organisation per day. Returns (trust rows, England/region/ICB rows, layout in words)."""
+    label_row, first = _locate(grid, lambda c: table2_measure(c) == "nctr_patients",
+                               "Number of patients who no longer meet the criteria to reside")
+    columns = date_blocks(grid, grid.sheet, label_row, first, table2_measure, parse_day, log.notes)
+    per_block = columns.group_by("period").agg(pl.col("measure"))
+    for day, measures in per_block.sort("period").iter_rows():
+        split = {"nctr_discharged_by_5pm", "nctr_discharged_after_5pm"} <= set(measures)
+        if "nctr_patients" not in measures or not ("nctr_discharged" in measures or split):
+            raise FileRejected(f"{grid.sheet}: the block for {day:%d/%m/%Y} does not have both the patients not "
+                               "meeting the criteria to reside and the patients discharged.")
+    rows, notes = row_sections(grid, grid.sheet, label_row + 1, first)
+    log.notes.extend(notes)
+    if rows.filter(pl.col("level") == TRUST).is_empty():
+        raise FileRejected(f"{grid.sheet}: no trust rows found (expected a 'Region | Org Code | Org Name' header).")
+    facts = block_facts(grid, grid.sheet, columns, rows)
+    log.add(facts)
+    daily = wide(whole_numbers(facts.frame, grid.sheet, log.issues), DAILY_MEASURES)
+    measures = set(columns["measure"])
+    if "nctr_discharged" not in measures:  # older layout: the total is the sum of the two parts of the day
+        daily = daily.with_columns(nctr_discharged=pl.col("nctr_discharged_by_5pm") + pl.col("nctr_discharged_after_5pm"))
+        log.notes.append(f"{grid.sheet}: patients discharged = discharged by 17:00 + discharged 17:01-23:59 "
+                         "(this layout publishes only the two parts)")
+    count = len(measures)
+    layout = f"{count} measures per day" + (" (discharged by 17:00 and 17:01-23:59)"
+                                             if "nctr_discharged_by_5pm" in measures else "")
+    return *shape(daily, DAILY_SCHEMA, DAILY_AREA_SCHEMA, grid.sheet, period_date=pl.col("period")), layout
+
+
+def _impossible_zeros(frame: pl.DataFrame, sheet: str, log: Log) -> pl.DataFrame:
+    """A 7+ day figure of 0 beside a positive 14+ figure cannot be true (14+ is a subset of 7+): the 7+
+    measure was not collected then (the national series has 0 until February 2022), so it is missing."""
+    seven, fourteen = pl.col("additional_bed_days_los_7plus"), pl.col("additional_bed_days_los_14plus")
+    impossible = (seven == 0) & (fourteen > 0)
+    count = frame.select(impossible.fill_null(False).sum()).item()
+    if count:
+        log.notes.append(f"{sheet}: {count} additional bed days 7+ figure(s) of 0 beside a positive 14+ figure "
+                         "were stored as missing (not collected)")
+    return frame.with_columns(pl.when(impossible.fill_null(False)).then(None).otherwise(seven)
+                              .alias("additional_bed_days_los_7plus"))
+
+
+def read_table3(grid: Grid, log: Log) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Table 3: weekly snapshot of additional bed days lost, in blocks headed 'w/c dd/mm/yyyy (daily snapshot)'."""
+    label_row, first = _locate(grid, lambda c: bed_days_measure(c) is not None,
+                               "Number of additional bed days, patients with length of stay of 7+ days")
+    columns = date_blocks(grid, grid.sheet, label_row, first, bed_days_measure, parse_day, log.notes)
+    rows, notes = row_sections(grid, grid.sheet, label_row + 1, first)
+    log.notes.extend(notes)
+    facts = block_facts(grid, grid.sheet, columns, rows)
+    log.add(facts)
+    weekly = _impossible_zeros(wide(whole_numbers(facts.frame, grid.sheet, log.issues), BED_DAY_MEASURES),
+                               grid.sheet, log)
+    return shape(weekly, BED_DAYS_SCHEMA, BED_DAYS_AREA_SCHEMA, grid.sheet, week_commencing=pl.col("period"),
+                 week_ending=pl.col("period") + pl.duration(days=6))
+
+
+def _monthly_table(grid: Grid, test: Callable[[object], bool], example: str, month: date | None,
+                   log: Log) -> Facts:
+    """Tables 4 and 5: one month for the whole sheet, named above the labels ('November 2023 - ...')."""
+    label_row, first = _locate(grid, test, example)
+    found = sheet_month(grid, label_row, first) or month
+    if found is None:
+        raise FileRejected(f"{grid.sheet}: no month found above the column labels on row {label_row + 1}.")
+    columns = single_period(grid, label_row, first, found, lambda c: tidy_label(str(c)) or None)
+    rows, notes = row_sections(grid, grid.sheet, label_row + 1, first)
+    log.notes.extend(notes)
+    facts = block_facts(grid, grid.sheet, columns, rows)
+    log.add(facts)
+    return facts
+
+
+def with_destinations(frame: pl.DataFrame, label: str, log: Log) -> pl.DataFrame:
+    """Add destination_code and pathway to a frame whose ``label`` column holds published destination labels."""
+    labels = frame[label].unique().drop_nulls().to_list()
+    lookup = {text: destination(text) for text in labels}
+    unknown = [t for t, (_, _, known) in lookup.items() if not known]
+    if unknown:
+        log.notes.append("destination label(s) not seen before, mapped by their 'Pn' prefix where they have one: "
+                         + "; ".join(f"'{t}' -> {'pathway ' + str(lookup[t][1]) if lookup[t][1] is not None else 'no pathway'}"
+                                     for t in unknown))
+    codes = pl.DataFrame({label: labels, "destination_code": [lookup[t][0] for t in labels],
+                          "pathway": [lookup[t][1] for t in labels]},
+                         schema={label: pl.String, "destination_code": pl.String, "pathway": pl.Int64})
+    return frame.join(codes, on=label, how="left")
+
+
+def read_table4(grid: Grid, month: date | None, log: Log) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Table 4: month total discharges by intended destination, one column per destination."""
+    facts = _monthly_table(grid, lambda c: destination(c)[0] is not None,
+                           "P0 - Domestic home without reablement support", month, log)
+    long = with_destinations(whole_numbers(facts.frame, grid.sheet, log.issues), "measure", log)
+    return shape(long, DESTINATION_SCHEMA, DESTINATION_AREA_SCHEMA, grid.sheet, month=pl.col("period"),
+                 period_start=pl.col("period"), period_end=pl.col("period").dt.month_end(),
+                 destination=pl.col("measure"), discharges=pl.col("value"))
+
+
+def read_table5(grid: Grid, month: date | None, log: Log) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Table 5: the month's average of weekly snapshots of NCTR patients with LoS 14+ days, by delay reason."""
+    facts = _monthly_table(grid, lambda c: norm(c) in _REASON_KEYS, DELAY_REASONS[0], month, log)
+    new = sorted(set(facts.frame["measure"]) - set(DELAY_REASONS))
+    if new:
+        log.notes.append(f"{grid.sheet}: delay reason(s) not seen before, kept as published: {'; '.join(new)}")
+    return shape(facts.frame, DELAY_REASON_SCHEMA, DELAY_REASON_AREA_SCHEMA, grid.sheet,
+                 period_start=pl.col("period"), period_end=pl.col("period").dt.month_end(),
+                 reason=pl.col("measure"), patients=pl.col("value"))
+
+
+# ---------------------------------------------------------------------------------------------
+# The national time series: one row per day ('Daily Series') or week ('Weekly Series')
+# ---------------------------------------------------------------------------------------------
+def _series_facts(grid: Grid, label_row: int, period_label: str,
+                  classify: Callable[[object], tuple[str, str] | None]) -> Facts:
+    """Facts of a sheet with a period per row. ``classify`` gives each label (kind, measure)."""
+    labels = grid.rows[label_row]
+    period_col = next((c for c, cell in enumerate(labels) if norm(cell) == period_label), None)
+    if period_col is None:
+        raise FileRejected(f"{grid.sheet}: no '{period_label}' column on the label row {label_row + 1}.")
+    mapping = [(grid.letters[c], *kind) for c, cell in enumerate(labels)
+               if c != period_col and cell and (kind := classify(cell))]
+    columns = pl.DataFrame(mapping, schema={"column": pl.String, "kind": pl.String, "measure": pl.String},
+                           orient="row")
+    # a row-per-period layout's 'block' is the row: its first column of each kind is the provenance column
+    columns = columns.with_columns(source_column=pl.col("column").first().over("kind"))
+    periods = [(r + 1, day) for r in range(label_row + 1, len(grid.rows))
+               if (day := parse_day(grid.rows[r][period_col])) is not None]
+    if not periods:
+        raise FileRejected(f"{grid.sheet}: no dates found in the '{period_label}' column.")
+    rows = pl.DataFrame(periods, schema={"source_row": pl.Int64, "period": pl.Date}, orient="row").with_columns(
+        level=pl.lit(ENGLAND), code=pl.lit(None, pl.String), name=pl.lit("ENGLAND"), region=pl.lit(None, pl.String))
+    facts = block_facts(grid, grid.sheet, columns, rows)
+    # destinations and reasons are stored per column; Table 2 measures per row
+    facts.frame = facts.frame.with_columns(
+        source_column=pl.when(pl.col("kind").is_in(["destination", "reason"])).then(pl.col("column"))
+        .otherwise(pl.col("source_column")))
+    return facts
+
+
+def _not_collected_before(grid: Grid, label_row: int) -> date | None:
+    """'1. Discharge location data was not collected prior to 12/05/2021' in the notes above the labels."""
+    for row in grid.rows[:label_row]:
+        for cell in row:
+            if cell and (found := re.search(r"not collected prior to (\d{1,2}/\d{1,2}/\d{4})", str(cell))):
+                return parse_day(found.group(1))
+    return None
+
+
+def read_daily_series(grid: Grid, log: Log) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """National daily Table 2 measures and discharges by destination. Returns (daily England rows, destinations)."""
+    label_row, _ = _locate(grid, lambda c: table2_measure(c) == "nctr_patients",
+                           "Number of patients who no longer meet the criteria to reside")
+
+    def classify(cell: object) -> tuple[str, str] | None:
+        if destination(cell)[0] is not None:
+            return "destination", tidy_label(str(cell))
+        measure = table2_measure(cell)
+        return ("daily", measure) if measure else None
+
+    facts = _series_facts(grid, label_row, "date", classify)
+    log.add(facts)
+    long = whole_numbers(facts.frame, grid.sheet, log.issues)
+    daily = wide(long.filter(pl.col("kind") == "daily"), DAILY_MEASURES)
+    _, england = shape(daily, DAILY_SCHEMA, DAILY_AREA_SCHEMA, grid.sheet, period_date=pl.col("period"))
+    destinations = long.filter(pl.col("kind") == "destination")
+    cutoff = _not_collected_before(grid, label_row)
+    if cutoff is not None:  # all-zero rows before the collection started are "not collected", not zero
+        unrecorded = (pl.col("period") < cutoff) & (pl.col("value").fill_null(0).sum().over("period") == 0)
+        days = destinations.filter(unrecorded)["period"].n_unique()
+        destinations = destinations.with_columns(pl.when(unrecorded).then(None).otherwise(pl.col("value")).alias("value"))
+        if days:
+            log.notes.append(f"{grid.sheet}: discharges by destination on {days} day(s) before {cutoff:%d/%m/%Y} are "
+                             "all 0 and were stored as missing (the sheet notes they were not collected)")
+    destinations = with_destinations(destinations, "measure", log)
+    _, by_destination = shape(destinations, DESTINATION_SCHEMA, DESTINATION_AREA_SCHEMA, grid.sheet,
+                              period_start=pl.col("period"), period_end=pl.col("period"),
+                              destination=pl.col("measure"), discharges=pl.col("value"))
+    return england, by_destination
+
+
+def read_weekly_series(grid: Grid, log: Log) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """National weekly additional bed days lost and delay reasons. Returns (bed days, delay reasons)."""
+    label_row, _ = _locate(grid, lambda c: bed_days_measure(c) is not None,
+                           "Number of additional bed days, patients with length of stay of 7+ days")
+
+    def classify(cell: object) -> tuple[str, str] | None:
+        if measure := bed_days_measure(cell):
+            return "bed_days", measure
+        return ("reason", tidy_label(str(cell))) if norm(cell) != "week commencing" else None
+
+    facts = _series_facts(grid, label_row, "week commencing", classify)
+    log.add(facts)
+    long = facts.frame
+    bed_days = _impossible_zeros(wide(whole_numbers(long.filter(pl.col("kind") == "bed_days"), grid.sheet,
+                                                    log.issues), BED_DAY_MEASURES), grid.sheet, log)
+    _, weekly = shape(bed_days, BED_DAYS_SCHEMA, BED_DAYS_AREA_SCHEMA, grid.sheet, week_commencing=pl.col("period"),
+                      week_ending=pl.col("period") + pl.duration(days=6))
+    _, reasons = shape(long.filter(pl.col("kind") == "reason"), DELAY_REASON_SCHEMA, DELAY_REASON_AREA_SCHEMA,
+                       grid.sheet, period_start=pl.col("period"), period_end=pl.col("period") + pl.duration(days=6),
+                       reason=pl.col("measure"), patients=pl.col("value"))
+    return weekly, reasons

@@ -27,6 +27,8 @@ def format_delta(change: float | None, direction: str | None, unit: str) -> str:
     """'+0.3 pts, worse': signed, for widgets that draw their own arrow from the sign."""
     if change is None or direction is None:
         return ""
+    if direction == "same":
+        return "no change"
     amount = f"{change:+.1f} pts" if unit == "%" else f"{change:+,.0f}"
     return f"{amount}, {direction}"
 
@@ -85,6 +87,7 @@ def headline_figures(system: pl.DataFrame, metrics: tuple[str, ...]) -> list[dic
     rows = {r["metric"]: r for r in system.to_dicts()}
     return [{"metric": m, "label": r["metric_label"], "value": format_value(r["value"], r["unit"]),
              "delta": format_delta(r["change"], r["change_direction"], r["unit"]), "better": r["better"],
+             "direction": r["change_direction"] or "",
              "status": STATUS_TEXT[r["status"]],
              "ambition": format_ambition(r["ambition_comparison"], r["ambition"], r["unit"])}
             for m in metrics if (r := rows.get(m))]

@@ -1,6 +1,8 @@
 """XmR statistical process control charts by the NHS England "Making Data Count" rules (DOMAIN section 6).
 
-One pure function, ``xmr``, over a Polars frame of (period, value): no Streamlit, no database.
+Pure functions over Polars frames, no Streamlit, no database: ``xmr`` charts one series of
+(period, value); ``xmr_many`` charts many series (one per value of some key columns) in one
+vectorised pass, and ``xmr`` is that pass run on a single series, so there is one copy of the rules.
 Written here rather than taken from a package because the maintained Python ports use other run
 lengths or other 2-sigma rules than Making Data Count.
 
@@ -14,6 +16,8 @@ lengths or other 2-sigma rules than Making Data Count.
   strictly beyond the same 2-sigma line. Every point of a firing run is flagged; for 2 of 3, only
   the points beyond the 2-sigma line are (the third point may sit anywhere).
 - Runs and moving ranges never cross a recalculation date: each segment is charted on its own.
+  Internally every window runs over ``_seg``, an id unique across all series and segments, on rows
+  sorted by series then period, so nothing crosses from one series into the next either.
 """
 from __future__ import annotations
 
@@ -68,26 +72,65 @@ def assurance_label(assurance: str | None) -> str:
     return ASSURANCE_LABELS[assurance]
 
 
-def _higher_is_good(better: str, target_comparison: str | None) -> bool:
-    if better not in ("higher", "lower"):
-        raise ValueError(f"better must be 'higher' or 'lower', not {better!r}")
-    if target_comparison is not None:
-        if target_comparison not in ("<", "<=", ">", ">="):
-            raise ValueError(f"unknown target comparison {target_comparison!r}")
+# Columns of an ``xmr_many`` input frame besides the keys; all but ``better`` may be left out (null).
+INPUT = {"period": pl.Date, "value": pl.Float64, "better": pl.String, "target": pl.Float64,
+         "target_comparison": pl.String, "baseline_start": pl.Date, "baseline_end": pl.Date,
+         "recalculate_from": pl.List(pl.Date)}
+SETTINGS = list(INPUT)[2:]  # constant within a series
+POINTS = ["period", "value", "segment", "baseline", "moving_range", "mean", "upper_limit", "lower_limit",
+          "upper_2sigma", "lower_2sigma", "special_cause", "rules", "direction", "signal"]
+SUMMARY = ["last_period", "variation", "assurance", "n_points", "missing", "message"]
+
+
+def _refuse(problem: str, row: dict, keys: Sequence[str]) -> None:
+    where = ", ".join(f"{k}={row[k]!r}" for k in keys)
+    raise ValueError(f"{problem} (series {where})" if keys else problem)
+
+
+def _check(settings: pl.DataFrame, keys: Sequence[str]) -> None:
+    """Refuse, naming the series, settings that cannot be charted (one row per series)."""
+    c, comparison = pl.col, pl.col("target_comparison")
+    checks = [
+        (~c("better").is_in(["higher", "lower"]).fill_null(False), lambda r: f"better must be 'higher' or 'lower', not {r['better']!r}"),
+        (~comparison.is_in(["<", "<=", ">", ">="]), lambda r: f"unknown target comparison {r['target_comparison']!r}"),
         # An ambition "< 40%" on a higher-is-better metric would make the icons contradict each other.
-        if (target_comparison[0] == ">") != (better == "higher"):
-            raise ValueError(f"ambition {target_comparison} contradicts '{better} is better'")
-    return better == "higher"
+        (comparison.str.starts_with(">") != (c("better") == "higher"),
+         lambda r: f"ambition {r['target_comparison']} contradicts '{r['better']} is better'"),
+        (c("baseline_start").is_null() != c("baseline_end").is_null(),
+         lambda r: "a fixed baseline needs both a start and an end date"),
+        (c("n_settings") > 1, lambda r: "settings must be the same on every row of a series"),
+    ]
+    for bad, problem in checks:  # a null comparison is no ambition, so a null condition does not refuse
+        refused = settings.filter(bad.fill_null(False))
+        if refused.height:
+            row = refused.row(0, named=True)
+            _refuse(problem(row), row, keys)
+
+
+def _segments(points: pl.DataFrame, settings: pl.DataFrame) -> pl.DataFrame:
+    """Number each series' segments from 0 (dense rank: dates before the first point, or with no
+    point between them, add no segment), then give each (series, segment) a global id ``_seg``."""
+    starts = (settings.select("_series", start="recalculate_from").explode("start").drop_nulls().unique()
+              .sort("_series", "start").with_columns(_passed=pl.int_range(1, pl.len() + 1).over("_series")))
+    segment = pl.lit(0, pl.Int32)
+    if starts.height:  # _passed: how many recalculation dates are on or before the point
+        points = points.join_asof(starts, left_on="period", right_on="start", by="_series", check_sortedness=False)
+        segment = pl.col("_passed").fill_null(0).rank("dense").over("_series").cast(pl.Int32) - 1
+    points = points.with_columns(segment=segment).with_columns(_seg=pl.struct("_series", "segment").rle_id())
+    # The fixed baseline is the first segment's; later ones use all their points.
+    fixed = pl.col("period").is_between(pl.col("baseline_start"), pl.col("baseline_end"))
+    in_base = pl.col("baseline_start").is_null() | fixed | (pl.col("segment") > 0)
+    return points.with_columns(baseline=in_base, moving_range=pl.col("value").diff().abs().over("_seg"))
 
 
 def _limits(frame: pl.DataFrame) -> pl.DataFrame:
     """Mean, limits and 2-sigma lines per segment, from the points flagged ``baseline``."""
-    in_base = pl.col("baseline")
+    in_base, seg = pl.col("baseline"), "_seg"
     # Moving ranges inside the baseline only: the first baseline point's range reaches outside it.
-    frame = frame.with_columns(mr_in_base=in_base & in_base.shift(1).over("segment").fill_null(False))
-    enough = in_base.sum().over("segment") >= MIN_POINTS
-    mean = pl.col("value").filter(in_base).mean().over("segment")
-    mr_bar = pl.col("moving_range").filter(pl.col("mr_in_base")).mean().over("segment")
+    frame = frame.with_columns(mr_in_base=in_base & in_base.shift(1).over(seg).fill_null(False))
+    enough = in_base.sum().over(seg) >= MIN_POINTS
+    mean = pl.col("value").filter(in_base).mean().over(seg)
+    mr_bar = pl.col("moving_range").filter(pl.col("mr_in_base")).mean().over(seg)
     frame = frame.with_columns(mean=pl.when(enough).then(mean), mr_bar=pl.when(enough).then(mr_bar))
     width, two_sigma = E2 * pl.col("mr_bar"), 2 / 3 * E2 * pl.col("mr_bar")
     return frame.with_columns(
@@ -96,9 +139,9 @@ def _limits(frame: pl.DataFrame) -> pl.DataFrame:
     ).drop("mr_bar", "mr_in_base")
 
 
-def _rules(frame: pl.DataFrame, higher_is_good: bool) -> pl.DataFrame:
+def _rules(frame: pl.DataFrame) -> pl.DataFrame:
     """Flag the four special-cause rules and say, per point, whether it is high or low."""
-    value, seg = pl.col("value"), "segment"
+    value, seg = pl.col("value"), "_seg"
     side = (value - pl.col("mean")).sign()  # null without limits, so no rule fires on a run chart
     step = value.diff().sign().over(seg)  # +1 rise, -1 fall, 0 equal (ends a trend)
     frame = frame.with_columns(
@@ -134,7 +177,7 @@ def _rules(frame: pl.DataFrame, higher_is_good: bool) -> pl.DataFrame:
         pl.when(c("trend_dir").is_not_null()).then(pl.lit(TREND)),
         pl.when(c("two_high") | c("two_low")).then(pl.lit(TWO_OF_THREE)),
     ).list.drop_nulls()
-    good = high if higher_is_good else low
+    good = pl.when(c("better") == "higher").then(high).otherwise(low)
     frame = frame.with_columns(
         special_cause=high | low, rules=rules,
         # A rising trend below the mean (say) is both: called "neither" rather than picking one.
@@ -149,42 +192,87 @@ def _rules(frame: pl.DataFrame, higher_is_good: bool) -> pl.DataFrame:
                       "trend_step", "trend_dir", "two_high", "two_low")
 
 
-def _assurance(last: dict, target: float | None, higher_is_good: bool) -> str | None:
-    """Where the ambition sits against the latest limits. A target exactly on a limit is hit or
-    miss: the limits are estimates, and a point on the limit may fall either side of it."""
-    if target is None or last["mean"] is None:
-        return None
-    upper, lower = last["upper_limit"], last["lower_limit"]
-    if higher_is_good:
-        return "pass" if lower > target else "fail" if upper < target else "hit_or_miss"
-    return "pass" if upper < target else "fail" if lower > target else "hit_or_miss"
+def _day(day: pl.Expr) -> pl.Expr:
+    return day.dt.strftime("%-d %b %Y")
 
 
-def _day(day: date) -> str:
-    return f"{day.day} {day:%b %Y}"
+def _segment_notes(points: pl.DataFrame, series: pl.DataFrame) -> pl.DataFrame:
+    """Per series, what was done in each segment, in words (``notes``)."""
+    c, few = pl.col, f"fewer than {MIN_POINTS}"
+    segments = (points.group_by("_series", "segment").agg(
+        first=c("period").first(), n_base=c("baseline").sum(), height=pl.len(), limits=c("mean").first().is_not_null())
+        .sort("_series", "segment").join(series, on="_series").with_columns(n_segments=pl.len().over("_series")))
+    source = (pl.when(c("baseline_start").is_not_null())
+              .then(pl.format("the fixed baseline {} to {} ({} points)", _day(c("baseline_start")),
+                              _day(c("baseline_end")), c("n_base")))
+              .otherwise(pl.format("{} {} points", pl.when(c("n_segments") == 1).then(pl.lit("all"))
+                                   .otherwise(pl.lit("the first")), c("n_base"))))
+    first = (pl.when(c("limits")).then(pl.format("{} points; limits from {}.", c("n_points"), source))
+             .otherwise(pl.format(f"{{}} points; limits would come from {{}}, {few}, so the first {{}} points "
+                                  "are shown as a run chart without limits.", c("n_points"), source, c("height"))))
+    later = (pl.when(c("limits")).then(pl.format("Limits recalculated from {} ({} points).", _day(c("first")), c("n_base")))
+             .otherwise(pl.format(f"Recalculated from {{}}: only {{}} points, {few}, so shown as a run chart "
+                                  "without limits.", _day(c("first")), c("n_base"))))
+    notes = pl.when(c("segment") == 0).then(first).otherwise(later)
+    return segments.group_by("_series").agg(notes=notes.str.join(" "))
 
 
-def _message(frame: pl.DataFrame, baseline: tuple[date, date] | None, missing: int) -> str:
-    segments = frame.partition_by("segment", maintain_order=True)
-    parts: list[str] = []
-    if frame.height < MIN_POINTS:
-        parts.append(f"Fewer than {MIN_POINTS} points ({frame.height}): shown as a run chart without limits.")
-    for seg in segments if frame.height >= MIN_POINTS else ():
-        first, n_base, limits = seg["period"][0], int(seg["baseline"].sum()), seg["mean"][0] is not None
-        if seg["segment"][0] == 0:
-            source = (f"the fixed baseline {_day(baseline[0])} to {_day(baseline[1])} ({n_base} points)"
-                      if baseline is not None else f"{'all' if len(segments) == 1 else 'the first'} {n_base} points")
-            parts.append(f"{frame.height} points; limits from {source}." if limits else
-                         f"{frame.height} points; limits would come from {source}, fewer than {MIN_POINTS}, so "
-                         f"the first {seg.height} points are shown as a run chart without limits.")
-        else:
-            parts.append(f"Limits recalculated from {_day(first)} ({n_base} points)." if limits else
-                         f"Recalculated from {_day(first)}: only {n_base} points, fewer than {MIN_POINTS}, "
-                         "so shown as a run chart without limits.")
-    if missing:
-        parts.append(f"{missing} missing value{'s' if missing > 1 else ''} left out; "
-                     "moving ranges join the points either side.")
-    return " ".join(parts)
+def _summary(points: pl.DataFrame, settings: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
+    """One row per series: variation read from its last point, assurance from the latest limits."""
+    c = pl.col
+    counts = points.group_by("_series").agg(n_points=pl.len().cast(pl.Int64))
+    series = settings.join(counts, on="_series", how="left").with_columns(c("n_points").fill_null(0))
+    last = points.filter(c("_series").is_last_distinct()).select(
+        "_series", "mean", "upper_limit", "lower_limit", "special_cause", "signal", "direction", last_period="period")
+    notes = _segment_notes(points, series.select("_series", "n_points", "baseline_start", "baseline_end"))
+    frame = series.join(last, on="_series", how="left").join(notes, on="_series", how="left")
+    variation = (pl.when(c("mean").is_null()).then(pl.lit("run_chart"))
+                 .when(~c("special_cause")).then(pl.lit("common_cause"))
+                 .when(c("signal") == "neither").then(pl.lit("neither"))
+                 .otherwise(pl.concat_str(c("signal"), pl.lit("_"), c("direction"))))
+    # A target exactly on a limit is hit or miss: the limits are estimates, and a point on the
+    # limit may fall either side of it.
+    higher = c("better") == "higher"
+    assurance = (pl.when(c("target").is_null() | c("mean").is_null()).then(None)
+                 .when(c("lower_limit") > c("target")).then(pl.when(higher).then(pl.lit("pass")).otherwise(pl.lit("fail")))
+                 .when(c("upper_limit") < c("target")).then(pl.when(higher).then(pl.lit("fail")).otherwise(pl.lit("pass")))
+                 .otherwise(pl.lit("hit_or_miss")))
+    missing = (pl.when(c("missing") > 0).then(pl.format(
+        "{} missing value{} left out; moving ranges join the points either side.",
+        c("missing"), pl.when(c("missing") > 1).then(pl.lit("s")).otherwise(pl.lit("")))))
+    few = pl.format(f"Fewer than {MIN_POINTS} points ({{}}): shown as a run chart without limits.", c("n_points"))
+    message = (pl.when(c("n_points") == 0).then(pl.lit("No points to chart."))
+               .otherwise(pl.concat_str(pl.when(c("n_points") < MIN_POINTS).then(few).otherwise(c("notes")),
+                                        missing, separator=" ", ignore_nulls=True)))
+    return frame.with_columns(variation=variation, assurance=assurance, message=message).select(*keys, *SUMMARY)
+
+
+def xmr_many(frame: pl.DataFrame, *, keys: Sequence[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """XmR charts of every series in ``frame``, one series per value of ``keys`` (none: one series).
+
+    Columns besides the keys: ``period`` Date, ``value`` Float64 (null = missing), ``better``
+    ("higher"/"lower"), ``target`` Float64, ``target_comparison`` String, ``baseline_start`` and
+    ``baseline_end`` Date, ``recalculate_from`` List(Date), all but ``better`` optional and null
+    for none; the settings are the same on every row of a series (refused otherwise).
+    Returns ``(points, summary)``: ``points`` one row per charted point, ``*keys`` then the columns
+    of ``SpcResult.points``; ``summary`` one row per series, ``*keys`` then ``last_period``,
+    ``variation``, ``assurance``, ``n_points``, ``missing``, ``message``; both sorted by keys.
+    """
+    keys = list(keys)
+    frame = frame.select(*keys, *(pl.col(name).cast(dtype) if name in frame.columns else pl.lit(None, dtype).alias(name)
+                                  for name, dtype in INPUT.items()))
+    frame = frame.with_columns(pl.col("value").fill_nan(None)).sort(*keys, "period")
+    frame = frame.with_columns(_series=pl.struct(keys).rle_id() if keys else pl.lit(0, pl.UInt32))
+    settings = frame.group_by("_series").agg(
+        *(pl.col(name).first() for name in [*keys, *SETTINGS]), missing=pl.col("value").null_count().cast(pl.Int64),
+        n_settings=pl.struct(SETTINGS).n_unique()).sort("_series")
+    _check(settings, keys)
+    points = frame.drop_nulls("value")
+    repeated = points.filter((pl.col("period") == pl.col("period").shift(1)) & (pl.col("_series") == pl.col("_series").shift(1)))
+    if repeated.height:
+        _refuse("each period may appear only once", repeated.row(0, named=True), keys)
+    points = _rules(_limits(_segments(points, settings)))
+    return points.select(*keys, *POINTS), _summary(points, settings, keys)
 
 
 def xmr(series: pl.DataFrame, *, better: str, target: float | None = None,
@@ -195,31 +283,15 @@ def xmr(series: pl.DataFrame, *, better: str, target: float | None = None,
     ``baseline`` fixes the first segment's limits to the points between two dates (inclusive);
     each date in ``recalculate_from`` starts a new segment with limits from all its own points.
     """
-    higher_is_good = _higher_is_good(better, target_comparison)
-    frame = (series.select("period", pl.col("value").cast(pl.Float64).fill_nan(None))
-             .sort("period"))
-    missing = int(frame["value"].null_count())
-    frame = frame.drop_nulls("value")
-    if frame["period"].is_duplicated().any():
-        raise ValueError("each period may appear only once")
-    starts = sorted(set(recalculate_from))
-    segment = pl.lit(0, pl.Int32)
-    if starts:  # dense rank: dates before the first point, or with no point between them, add no segment
-        segment = pl.sum_horizontal([pl.col("period") >= d for d in starts]).rank("dense").cast(pl.Int32) - 1
-    frame = frame.with_columns(segment=segment)
-    in_base = pl.lit(True)
-    if baseline is not None:  # the fixed baseline is the first segment's; later ones use all their points
-        in_base = pl.col("period").is_between(*baseline) | (pl.col("segment") > 0)
-    frame = frame.with_columns(baseline=in_base, moving_range=pl.col("value").diff().abs().over("segment"))
-    frame = _rules(_limits(frame), higher_is_good)
-    if frame.height == 0:
-        return SpcResult(frame, "run_chart", None, "No points to chart.", 0, missing)
-    last = frame.row(-1, named=True)
-    if last["mean"] is None:
-        variation = "run_chart"
-    elif not last["special_cause"]:
-        variation = "common_cause"
-    else:
-        variation = "neither" if last["signal"] == "neither" else f"{last['signal']}_{last['direction']}"
-    return SpcResult(frame, variation, _assurance(last, target, higher_is_good),
-                     _message(frame, baseline, missing), frame.height, missing)
+    start, end = baseline if baseline is not None else (None, None)
+    settings = pl.DataFrame({"better": [better], "target": [target], "target_comparison": [target_comparison],
+                             "baseline_start": [start], "baseline_end": [end], "recalculate_from": [list(recalculate_from)]},
+                            schema={name: INPUT[name] for name in SETTINGS})
+    if series.height == 0:  # no row to carry the settings: check them, and chart nothing
+        _check(settings.with_columns(n_settings=1), [])
+    points, summary = xmr_many(series.select("period", "value").join(settings, how="cross"), keys=())
+    if summary.height == 0:
+        return SpcResult(points, "run_chart", None, "No points to chart.", 0, 0)
+    result = summary.row(0, named=True)
+    return SpcResult(points, result["variation"], result["assurance"], result["message"],
+                     result["n_points"], result["missing"])

@@ -185,6 +185,6 @@ def test_trust_drilldown_in_the_browser(streamlit_app: str, page: Page) -> None:
     expect(charts.first.locator(".main-svg").first).to_be_visible()
 
     # The app scrolls inside its own container, so a full-page shot needs a window as tall as the page.
-    page.set_viewport_size({"width": 1400, "height": 3000})
+    page.set_viewport_size({"width": 1400, "height": page.get_by_test_id("stMain").evaluate("main => main.scrollHeight")})
     expect(charts.last.locator(".main-svg").first).to_be_visible()
     screenshot(page, "trust_drilldown")

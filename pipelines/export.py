@@ -1,0 +1,78 @@
+"""Downloads of the weekly narrative table (CSV, Excel, Word) and of a trust's daily figures.
+
+The browser and ``python -m pipelines export`` both call ``render``, which builds the table with
+``weekly_table.build_weekly_table`` exactly as the home page does, so a download always has the
+page's trusts, metrics, values and statuses. Text that a spreadsheet could run as a formula is
+neutralised (``export_common.neutralise``); numbers stay numbers.
+"""
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import date
+
+import duckdb
+import polars as pl
+
+from pipelines.columns import COLUMN_NAMES
+from pipelines.export_common import neutralise, tidy, week_sources
+from pipelines.export_docx import to_docx
+from pipelines.export_xlsx import to_xlsx
+from pipelines.narrative import current_narratives
+from pipelines.weekly_table import WeeklyTable, build_weekly_table
+
+__all__ = ["FORMATS", "daily_figures_csv", "file_name", "render", "render_table", "tidy", "to_csv", "to_docx", "to_xlsx"]
+
+# format -> (MIME type, what the page's button says)
+FORMATS: dict[str, tuple[str, str]] = {
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "Excel (.xlsx)"),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "Word (.docx)"),
+    "csv": ("text/csv", "CSV"),
+}
+
+
+def _csv_bytes(frame: pl.DataFrame) -> bytes:
+    """UTF-8 with a byte-order mark, so Excel shows trust names and narratives' accents correctly
+    when the file is double-clicked; every text cell neutralised."""
+    safe = frame.with_columns(pl.col(pl.String).map_elements(neutralise, return_dtype=pl.String))
+    buffer = io.BytesIO()
+    safe.write_csv(buffer, include_bom=True)
+    return buffer.getvalue()
+
+
+def to_csv(table: WeeklyTable, narratives: pl.DataFrame) -> bytes:
+    return _csv_bytes(tidy(table, narratives))
+
+
+def daily_figures_csv(con: duckdb.DuckDBPyConnection, org_code: str, start: date, end: date) -> bytes:
+    """The trust's daily sitrep figures as loaded (per site where it submits per site), with the
+    file each row came from, for the days from ``start`` to ``end`` inclusive."""
+    if start > end:
+        raise ValueError(f"The start date {start:%d/%m/%Y} is after the end date {end:%d/%m/%Y}.")
+    frame = con.sql(f"""
+        SELECT {', '.join(COLUMN_NAMES)}, source, source_file, source_row, loaded_at
+        FROM sitrep_daily WHERE org_code = ? AND period_date BETWEEN ? AND ?
+        ORDER BY period_date, site_code NULLS FIRST
+    """, params=[org_code, start, end]).pl()
+    return _csv_bytes(frame)
+
+
+def render(con: duckdb.DuckDBPyConnection, week_ending: date, icbs: Sequence[str], places: Sequence[str],
+           fmt: str) -> bytes:
+    """The weekly narrative table for the week and filters, in ``fmt`` (a key of ``FORMATS``)."""
+    return render_table(con, build_weekly_table(con, week_ending, icbs, places), fmt)
+
+
+def render_table(con: duckdb.DuckDBPyConnection, table: WeeklyTable, fmt: str) -> bytes:
+    """``render`` for a table already built (the command line checks it has figures first)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"Unknown format {fmt!r}: expected one of {', '.join(FORMATS)}.")
+    narratives = current_narratives(con, table.week_ending)
+    if fmt == "csv":
+        return to_csv(table, narratives)
+    writer = to_xlsx if fmt == "xlsx" else to_docx
+    return writer(table, narratives, week_sources(con, table))
+
+
+def file_name(week_ending: date, fmt: str) -> str:
+    return f"weekly-discharge-position-{week_ending.isoformat()}.{fmt}"

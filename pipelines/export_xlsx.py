@@ -1,0 +1,175 @@
+"""The weekly narrative table as an Excel workbook (xlsxwriter).
+
+Sheets: "Weekly position" (the home page's table: each trust's value as a real number with a
+percentage or count format and a red/amber/green fill, beside it the status and change in words,
+and the system narrative), "Data" (the CSV's tidy rows, numbers as numbers) and "Definitions"
+(metric definitions, ambitions with their sources, the data as-at date and the source files).
+"""
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+
+import polars as pl
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
+
+from pipelines.export_common import (STATUS_KEY, Cell, WeekSources, is_formula_like, status_note, submitted,
+                                     table_lines, tidy, title, week_range)
+from pipelines.narrative import narrative_text
+from pipelines.presentation import format_ambition
+from pipelines.weekly_table import WeeklyTable
+from ui.style import NHS_PALE_GREY, STATUS_FILL
+
+# Percentages are stored as fractions (39.2% as 0.392) so that Excel's percentage arithmetic works.
+NUMBER_FORMATS = {"%": "0.0%", "patients": "#,##0", "level": "0"}
+HEADER = {"bold": True, "text_wrap": True, "bg_color": NHS_PALE_GREY, "bottom": 1}
+HEADER_ROW = 2  # under the title and the subtitle; the rows down to here stay frozen
+WIDTHS = {"metric": 42, "ambition": 10, "value": 11, "status": 27, "narrative": 70}
+
+
+class _Sheet:
+    """A worksheet that writes only typed cells: strings with ``write_string`` (never read as a
+    formula) and numbers with ``write_number``. xlsxwriter needs each format made once per
+    workbook, so formats are kept here by their properties."""
+
+    def __init__(self, book: xlsxwriter.Workbook, name: str, formats: dict[tuple, Format]) -> None:
+        self.book, self.sheet, self._formats = book, book.add_worksheet(name), formats
+
+    def format(self, **props: object) -> Format:
+        key = tuple(sorted(props.items()))
+        if key not in self._formats:
+            self._formats[key] = self.book.add_format({"valign": "top", "font_size": 10, **props})
+        return self._formats[key]
+
+    def text(self, row: int, col: int, text: str | None, **props: object) -> None:
+        """Text that a spreadsheet could run as a formula also gets Excel's quote prefix: it stays
+        text even when someone edits the cell, and still reads exactly as it was written."""
+        if not text:
+            self.sheet.write_blank(row, col, None, self.format(**props))
+        else:
+            self.sheet.write_string(row, col, text, self.format(quote_prefix=is_formula_like(text), **props))
+
+    def number(self, row: int, col: int, value: float | None, num_format: str, **props: object) -> None:
+        if value is None:
+            self.sheet.write_blank(row, col, None, self.format(**props))
+        else:
+            self.sheet.write_number(row, col, value, self.format(num_format=num_format, **props))
+
+    def when(self, row: int, col: int, value: date | datetime | None, num_format: str) -> None:
+        if value is None:
+            self.sheet.write_blank(row, col, None, self.format())
+        else:
+            self.sheet.write_datetime(row, col, value, self.format(num_format=num_format, align="left"))
+
+    def header(self, row: int, names: list[str]) -> None:
+        for col, name in enumerate(names):
+            self.text(row, col, name, **HEADER)
+
+
+def _trust_cell(out: _Sheet, row: int, col: int, cell: Cell, unit: str) -> None:
+    """The value (a number) and beside it the status and change in words, both filled by status;
+    a trust without figures gets the page's words ('no submission this week') and no fill."""
+    if cell.row is None:
+        out.text(row, col, cell.text, text_wrap=True, italic=True)
+        out.sheet.write_blank(row, col + 1, None, out.format())
+        return
+    fill = {"bg_color": STATUS_FILL[cell.status], "text_wrap": True}
+    value = cell.row["value"] / 100 if unit == "%" else cell.row["value"]
+    out.number(row, col, value, NUMBER_FORMATS[unit], **fill)
+    out.text(row, col + 1, status_note(cell), **fill)
+
+
+def _position_sheet(out: _Sheet, table: WeeklyTable, narratives: pl.DataFrame, sources: WeekSources) -> None:
+    trusts = list(table.trusts["trust"])
+    narrative_col = 2 + 2 * len(trusts)
+    as_at = f"; data as at {sources.as_at:%d/%m/%Y %H:%M}" if sources.as_at else ""
+    out.text(0, 0, title(table.week_ending), bold=True, font_size=14)
+    out.text(1, 0, f"{week_range(table.week_ending)}: {submitted(table)}{as_at}. {STATUS_KEY}")
+    out.header(HEADER_ROW, ["Metric", "Ambition", *[n for t in trusts for n in (t, f"{t}: status and change")],
+                            "Narrative"])
+    for row, line in enumerate(table_lines(table), start=HEADER_ROW + 1):
+        out.text(row, 0, line.label, text_wrap=True, bold=True)
+        out.text(row, 1, line.ambition)
+        for j, cell in enumerate(line.cells):
+            _trust_cell(out, row, 2 + 2 * j, cell, line.unit)
+        out.text(row, narrative_col, narrative_text(narratives, line.metric), text_wrap=True)
+    sheet = out.sheet
+    sheet.freeze_panes(HEADER_ROW + 1, 2)
+    sheet.set_column(0, 0, WIDTHS["metric"])
+    sheet.set_column(1, 1, WIDTHS["ambition"])
+    for j in range(len(trusts)):
+        sheet.set_column(2 + 2 * j, 2 + 2 * j, WIDTHS["value"])
+        sheet.set_column(3 + 2 * j, 3 + 2 * j, WIDTHS["status"])
+    sheet.set_column(narrative_col, narrative_col, WIDTHS["narrative"])
+    # Printed for a board paper: landscape A4, one page wide, the header rows on every page.
+    sheet.set_landscape()
+    sheet.set_paper(9)
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(0, HEADER_ROW)
+
+
+def _data_sheet(out: _Sheet, table: WeeklyTable, narratives: pl.DataFrame) -> None:
+    """The CSV's rows as a table of real numbers (values 0-100 as in the warehouse) for analysis."""
+    frame = tidy(table, narratives)
+    out.header(0, frame.columns)
+    for row, record in enumerate(frame.iter_rows(named=True), start=1):
+        for col, (name, value) in enumerate(record.items()):
+            if name == "week_ending":
+                out.when(row, col, value, "dd/mm/yyyy")
+            elif frame.schema[name] == pl.Float64:
+                out.number(row, col, value, "0.00")
+            else:
+                out.text(row, col, value)
+    out.sheet.freeze_panes(1, 0)
+    out.sheet.autofilter(0, 0, max(frame.height, 1), frame.width - 1)
+    out.sheet.set_column(0, frame.width - 2, 14)
+    out.sheet.set_column(frame.width - 1, frame.width - 1, 70)
+
+
+def _definitions_sheet(out: _Sheet, table: WeeklyTable, sources: WeekSources) -> None:
+    out.text(0, 0, "Definitions and sources", bold=True, font_size=14)
+    out.header(2, ["Metric", "Label", "Definition", "Better when", "Ambition", "Amber tolerance",
+                   "Ambition in force from", "Source of the ambition"])
+    row = 3
+    for d in sources.definitions.iter_rows(named=True):
+        for col, text in enumerate([d["metric"], d["label"], d["definition"], d["better"],
+                                    format_ambition(d["comparison"], d["threshold"], d["unit"])]):
+            out.text(row, col, text, text_wrap=True)
+        out.number(row, 5, d["amber_tolerance"], "0.0")
+        out.when(row, 6, d["effective_from"], "dd/mm/yyyy")
+        out.text(row, 7, d["source"], text_wrap=True)
+        row += 1
+    as_at = f"{sources.as_at:%d/%m/%Y %H:%M}, when the latest of these figures was loaded" if sources.as_at else ""
+    about = [("Week", week_range(table.week_ending)), ("Trusts", ", ".join(table.trusts["trust"])),
+             ("Data as at", as_at), ("Status", STATUS_KEY),
+             ("Figures", "Percentages are ratios of the week's sums; counts are daily averages; OPEL is the "
+                         "highest level reported in the week.")]
+    row += 1
+    for label, text in about:
+        out.text(row, 0, label, bold=True)
+        out.text(row, 1, text)
+        row += 1
+    row += 1
+    out.text(row, 0, "Source files", bold=True)
+    out.header(row + 1, ["File", "File id", "Received", "Rows for this week"])
+    for row, f in enumerate(sources.files.iter_rows(named=True), start=row + 2):
+        out.text(row, 0, f["source_file"])
+        out.number(row, 1, f["file_id"], "0")
+        out.when(row, 2, f["received_at"], "dd/mm/yyyy hh:mm")
+        out.number(row, 3, f["rows"], "#,##0")
+    out.sheet.freeze_panes(3, 0)
+    for col, width in enumerate([28, 40, 60, 12, 12, 14, 14, 70]):
+        out.sheet.set_column(col, col, width)
+
+
+def to_xlsx(table: WeeklyTable, narratives: pl.DataFrame, sources: WeekSources) -> bytes:
+    buffer = io.BytesIO()
+    with xlsxwriter.Workbook(buffer, {"in_memory": True}) as book:
+        book.set_properties({"title": title(table.week_ending), "subject": "Weekly discharge position"})
+        formats: dict[tuple, Format] = {}
+        _position_sheet(_Sheet(book, "Weekly position", formats), table, narratives, sources)
+        _data_sheet(_Sheet(book, "Data", formats), table, narratives)
+        _definitions_sheet(_Sheet(book, "Definitions", formats), table, sources)
+    return buffer.getvalue()

@@ -1,0 +1,19 @@
+"""Headline tiles: a week's figure, its change on the week before and its status, for any page."""
+from __future__ import annotations
+
+import streamlit as st
+
+
+def show_tiles(tiles: list[dict[str, str]], short_labels: dict[str, str] | None = None) -> None:
+    """One st.metric per tile from presentation.headline_figures.
+
+    The arrow follows the sign of the change; the colour says better (green) or worse (red), as
+    the text does; no change is grey with no arrow.
+    """
+    for column, tile in zip(st.columns(len(tiles) or 1), tiles):
+        same = tile["direction"] in ("", "same")
+        column.metric((short_labels or {}).get(tile["metric"], tile["label"]), tile["value"], border=True,
+                      delta=tile["delta"] or None, delta_arrow="off" if same else "auto",
+                      delta_color="off" if same else "inverse" if tile["better"] == "lower" else "normal",
+                      help=f"{tile['label']}. Ambition: {tile['ambition']}.")
+        column.caption(f"{tile['status']} ({tile['ambition']})" if tile["status"] else "No national ambition")
