@@ -22,7 +22,7 @@ LOAD_HINT = "Upload files on the Upload tab, or load them with `python -m pipeli
 STATUS_TEXT = {"loaded": "✅ Loaded", "loaded_with_rejections": "⚠️ Loaded, with rejected rows",
                "rejected": "❌ Not loaded", "skipped": "↩️ Already loaded: nothing changed"}
 # Submitted, partial, missing: dark, mid and very light, so they differ without colour vision too.
-STATE_COLOURS = {"submitted": NHS_BLUE, "partial": "#FFB81C", "missing": "#F0F4F5"}
+STATE_COLOURS = {"submitted": NHS_BLUE, "partial": "#FFB81C", "missing": "#D8DDE0"}
 # The browser refuses a larger file before sending it (the uploader marks it in red and says why on
 # hover), so the page can only explain; ui.upload refuses it again should one reach the server.
 TOO_LARGE_HINT = (f"Up to {upload.MAX_UPLOAD_MB} MB per file. A larger file is marked in red in the box above "
@@ -193,7 +193,8 @@ def completeness_tab() -> None:
                f"Submitted: the trust's usual rows arrived. {quality.PARTIAL_DEFINITION} Missing: nothing "
                "arrived for that day. Hover a cell for the details.")
     monday = last - timedelta(days=last.weekday())
-    st.subheader(f"Missing submissions, {monday:%d/%m/%Y} to {last:%d/%m/%Y}")
+    st.subheader(f"Missing submissions in the week of Monday {monday:%d/%m/%Y}")
+    st.caption(f"Days from {monday:%d/%m/%Y} to {last:%d/%m/%Y}, the last day shown above.")
     missing = quality.missing_in_week(grid, last)
     if missing.is_empty():
         st.success("Every trust submitted every day of this week.")
@@ -204,7 +205,8 @@ def completeness_tab() -> None:
 
 
 def rules_tab() -> None:
-    st.dataframe(quality.contract_rules(), hide_index=True, column_config={
+    rules = quality.contract_rules()
+    st.dataframe(rules, hide_index=True, height=35 * (rules.height + 1) + 3, column_config={
         "rule": "Rule", "severity": "Severity", "outcome": "What happens",
         "message": st.column_config.TextColumn("Message the submitter sees", width="large"),
         "columns": st.column_config.TextColumn("Columns", width="medium")})

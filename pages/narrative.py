@@ -3,6 +3,7 @@ author; downloads of the narrative table (Excel, Word, CSV) and of a trust's dai
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 import streamlit as st
 
@@ -33,15 +34,18 @@ trusts = data.read(queries.trusts_with_data)
 default_week = data.read(queries.latest_complete_week) or weeks[0]
 icbs = sorted(set(trusts["icb_name"].drop_nulls()))
 week_col, icb_col, place_col = st.columns([1, 2, 2])
-week = week_col.selectbox("Week ending (Sunday)", weeks, index=weeks.index(params.get_choice("week", weeks, default_week)),
+week = week_col.selectbox("Week ending (Sunday)", weeks,
+                          index=weeks.index(params.get_choice("week", weeks, default_week)),
                           format_func=lambda d: d.strftime("%a %d/%m/%Y"),
                           help="Weeks run Monday to Sunday. The default is the latest complete week.")
 chosen_icbs = icb_col.multiselect("ICB", icbs, default=params.get_list("icb", icbs), placeholder="All ICBs")
 places = sorted(set(select_trusts(trusts, chosen_icbs)["place"].drop_nulls()))
-chosen_places = place_col.multiselect("Place", places, default=params.get_list("place", places), placeholder="All places")
-table = data.read(build_weekly_table, week, tuple(chosen_icbs), tuple(chosen_places))
+chosen_places = place_col.multiselect("Place", places, default=params.get_list("place", places),
+                                      placeholder="All places")
+params.set_params(week=None if week == default_week else week, icb=chosen_icbs, place=chosen_places)
+selection = (week, tuple(chosen_icbs), tuple(chosen_places))
+table = data.read(build_weekly_table, *selection)
 if table.trusts.is_empty():
-    params.set_params(week=None if week == default_week else week, icb=chosen_icbs, place=chosen_places)
     st.info("No trust matches these filters. Clear the ICB or place filter to see every trust.")
     st.stop()
 
@@ -52,7 +56,7 @@ subject = subject_col.selectbox(
     "Narrative for", subjects, index=subjects.index(params.get_choice("trust", subjects, SYSTEM)),
     format_func=lambda s: "The weekly table (all selected trusts)" if s == SYSTEM else f"{names[s]}: place lead's comment")
 org_code = None if subject == SYSTEM else subject
-params.set_params(week=None if week == default_week else week, icb=chosen_icbs, place=chosen_places, trust=org_code)
+params.set_params(trust=org_code)
 author = signed_in_name()
 if author is None:
     # Asked once: the value stays for the whole session, on every page.
@@ -63,12 +67,11 @@ else:
 
 st.caption(f"Monday {week - timedelta(days=6):%d/%m/%Y} to Sunday {week:%d/%m/%Y}. The draft is written from the "
            "figures; nothing is saved until you press Save, and every save is kept in the history.")
-download_cols = st.columns(len(export.FORMATS))
-for column, (fmt, (mime, label)) in zip(download_cols, export.FORMATS.items()):
-    # Built only when clicked (a callable), from the same code as `python -m pipelines export`.
-    column.download_button(f"Narrative table: {label}", file_name=export.file_name(week, fmt), mime=mime,
-                           data=lambda fmt=fmt: data.read(export.render, week, tuple(chosen_icbs), tuple(chosen_places), fmt),
-                           on_click="ignore", icon=":material/download:")
+for column, (fmt, (mime, label)) in zip(st.columns(len(export.FORMATS)), export.FORMATS.items()):
+    # Built only when clicked (a callable), by the same code as `python -m pipelines export`.
+    column.download_button(f"Narrative table: {label}", partial(data.read, export.render, *selection, fmt),
+                           file_name=export.file_name(week, fmt), mime=mime, on_click="ignore",
+                           icon=":material/download:")
 
 metrics = table.position.select("display_order", "metric", "metric_label").unique().sort("display_order")
 if metrics.is_empty():
@@ -92,10 +95,10 @@ for _, metric, label in metrics.iter_rows():
         else:
             saved_col.text("Nothing saved yet for this week.")
         with st.form(f"form-{key}", border=False):
+            # No max_chars: the browser would cut a long paste off silently; the save says what is too long instead.
             text = st.text_area("Edit, then save", value=saved["text"] if saved else draft, key=f"text-{key}",
-                                max_chars=narrative.MAX_LENGTH, height=110,
-                                help="Starts from the saved text, or from the draft when nothing is saved yet. "
-                                     "Ctrl+Enter saves.")
+                                height=110, help=f"Starts from the saved text, or from the draft when nothing is saved "
+                                                 f"yet. Up to {narrative.MAX_LENGTH:,} characters; Ctrl+Enter saves.")
             pressed = st.form_submit_button("Save", key=f"save-{key}")
         if pressed:
             try:
@@ -109,17 +112,19 @@ for _, metric, label in metrics.iter_rows():
         if history.height:
             with st.expander(f"History ({history.height} saved version{'s' * (history.height != 1)})"):
                 st.dataframe(history.select("saved_at", "author", "text"), hide_index=True, width="stretch",
-                             column_config={"saved_at": st.column_config.DatetimeColumn("Saved", format="DD/MM/YYYY HH:mm"),
-                                            "author": "By", "text": st.column_config.TextColumn("Narrative", width="large")})
+                             column_config={
+                                 "saved_at": st.column_config.DatetimeColumn("Saved", format="DD/MM/YYYY HH:mm"),
+                                 "author": "By", "text": st.column_config.TextColumn("Narrative", width="large")})
 
 st.subheader("Underlying daily figures")
 st.caption("The daily sitrep figures of one trust as loaded (per site where it submits per site), with the file "
            "each row came from.")
 trust_col, dates_col, button_col = st.columns([2, 2, 1], vertical_alignment="bottom")
 daily_code = trust_col.selectbox("Trust", list(names), format_func=lambda c: f"{names[c]} ({c})", key="daily_trust")
-picked = dates_col.date_input("Dates", (week - timedelta(days=6), week), format="DD/MM/YYYY", key=f"daily_dates-{week}")
-if len(picked) == 2:
+picked = dates_col.date_input("Dates", (week - timedelta(days=6), week), format="DD/MM/YYYY",
+                              key=f"daily_dates-{week}")
+if len(picked) == 2:  # not mid-pick
     first, last = picked
-    button_col.download_button("Daily figures (CSV)", file_name=f"daily-figures-{daily_code}-{first}-to-{last}.csv",
-                               data=lambda: data.read(export.daily_figures_csv, daily_code, first, last),
-                               mime="text/csv", on_click="ignore", icon=":material/download:")
+    button_col.download_button("Daily figures (CSV)", partial(data.read, export.daily_figures_csv, daily_code, first, last),
+                               file_name=f"daily-figures-{daily_code}-{first}-to-{last}.csv", mime="text/csv",
+                               on_click="ignore", icon=":material/download:")

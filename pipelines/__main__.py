@@ -70,6 +70,8 @@ def _ingest(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                                     on_wait=lambda: tqdm.write("waiting for another load to finish...", file=sys.stderr)):
             all_ok &= outcome.ok
             tqdm.write(outcome.summary(), file=sys.stdout)
+            for note in ([f"read as {outcome.reader}"] if outcome.reader else []) + outcome.notes:
+                tqdm.write(f"          {note}", file=sys.stdout)
             if outcome.issues is not None and outcome.issues.height:
                 for message in outcome.issues.get_column("message").head(MAX_MESSAGES_SHOWN):
                     tqdm.write(f"          {message}", file=sys.stdout)

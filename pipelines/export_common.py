@@ -35,12 +35,16 @@ def neutralise(text: str) -> str:
 @dataclass(frozen=True)
 class Cell:
     """One trust's cell of a metric row: the page's text and status, and its weekly_position row
-    (None when the trust has no figures for the metric that week)."""
+    (None when the trust submitted nothing that week)."""
     org_code: str
     trust: str
     text: str
     status: str
     row: dict | None
+
+    @property
+    def value(self) -> float | None:
+        return None if self.row is None else self.row["value"]
 
 
 @dataclass(frozen=True)
@@ -59,8 +63,7 @@ class Line:
 def table_lines(table: WeeklyTable) -> list[Line]:
     """The weekly table row by row, taken from the very frames the home page shows, with the
     numbers behind each cell, so every download has the same trusts, metrics, values and statuses."""
-    found = {(r["metric_label"], r["trust"] or r["org_code"]): r
-             for r in table.position.filter(pl.col("value").is_not_null()).to_dicts()}
+    found = {(r["metric_label"], r["trust"] or r["org_code"]): r for r in table.position.to_dicts()}
     any_row = {r["metric_label"]: r for r in table.position.to_dicts()}
     system = {r["metric"]: r for r in table.system.to_dicts()}
     trusts = list(table.trusts.select("org_code", "trust").iter_rows())
@@ -76,7 +79,7 @@ def table_lines(table: WeeklyTable) -> list[Line]:
 def status_note(cell: Cell) -> str:
     """The cell's words without its figure: '✗ misses ambition, ↑ 0.3 pts worse' (the value goes in
     its own, numeric, spreadsheet cell). The page's text starts with the figure, so it is cut off."""
-    return cell.text.split(" ", 1)[1] if cell.row is not None and " " in cell.text else ""
+    return cell.text.split(" ", 1)[1] if cell.value is not None and " " in cell.text else ""
 
 
 def _ambition(line: Line) -> str | None:
@@ -97,8 +100,9 @@ def tidy(table: WeeklyTable, narratives: pl.DataFrame) -> pl.DataFrame:
     selected trusts combined, which carries the system narrative. Numbers rounded to 2 decimals."""
     records = []
     for line in table_lines(table):
-        records += [_record(table, line, narratives, c.org_code, c.trust, c.row, c.row["status"] if c.row else NO_SUBMISSION)
-                    for c in line.cells]
+        for cell in line.cells:
+            status = cell.row["status"] if cell.row else NO_SUBMISSION
+            records.append(_record(table, line, narratives, cell.org_code, cell.trust, cell.row, status))
         if line.system is not None:
             records.append(_record(table, line, narratives, None, SYSTEM_NAME, line.system, line.system["status"]))
     return pl.DataFrame(records, schema=TIDY_SCHEMA, orient="row").with_columns(
@@ -121,7 +125,7 @@ def submitted(table: WeeklyTable) -> str:
 @dataclass(frozen=True)
 class WeekSources:
     """Where the week's figures came from, for the definitions sheet and the board paper's footnote."""
-    definitions: pl.DataFrame  # metric, label, unit, better, definition, comparison, threshold, amber_tolerance, effective_from, source
+    definitions: pl.DataFrame  # metric_definitions with the ambition in force that week and its source
     files: pl.DataFrame  # source_file, file_id, received_at, rows (of the week, selected trusts), loaded_at
     as_at: datetime | None  # when the latest of the week's figures was loaded
 
@@ -129,7 +133,9 @@ class WeekSources:
 def week_sources(con: duckdb.DuckDBPyConnection, table: WeeklyTable) -> WeekSources:
     metrics = list(table.position["metric"].unique())
     definitions = con.sql("""
-        WITH d AS (SELECT *, ?::DATE AS week_ending FROM metric_definitions WHERE metric IN (SELECT unnest(?::VARCHAR[])))
+        WITH d AS (
+            SELECT *, ?::DATE AS week_ending FROM metric_definitions WHERE metric IN (SELECT unnest(?::VARCHAR[]))
+        )
         SELECT d.metric, d.label, d.unit, d.better, d.definition, a.comparison, a.threshold, a.amber_tolerance,
             a.effective_from, a.source
         FROM d ASOF LEFT JOIN ambitions a ON a.metric = d.metric AND d.week_ending >= a.effective_from

@@ -10,11 +10,12 @@ import io
 
 import polars as pl
 from docx import Document
+from docx.document import Document as WordDocument
 from docx.enum.section import WD_ORIENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
-from docx.table import _Cell
+from docx.table import _Cell, _Row
 
 from pipelines.export_common import STATUS_KEY, WeekSources, submitted, table_lines, title, week_range
 from pipelines.narrative import narrative_text
@@ -45,14 +46,14 @@ def _write(cell: _Cell, text: str, bold: bool = False) -> None:
     run.bold = bold
 
 
-def _repeat_as_header(row) -> None:
+def _repeat_as_header(row: _Row) -> None:
     """Repeat the header row at the top of every page the table runs onto."""
     marker = OxmlElement("w:tblHeader")
     marker.set(qn("w:val"), "true")
     row._tr.get_or_add_trPr().append(marker)
 
 
-def _table(document, table: WeeklyTable, narratives: pl.DataFrame) -> None:
+def _table(document: WordDocument, table: WeeklyTable, narratives: pl.DataFrame) -> None:
     trusts = list(table.trusts["trust"])
     lines = table_lines(table)
     grid = document.add_table(rows=1 + len(lines), cols=3 + len(trusts))
@@ -77,7 +78,7 @@ def _table(document, table: WeeklyTable, narratives: pl.DataFrame) -> None:
             cell.width = width
 
 
-def _trust_comments(document, table: WeeklyTable, narratives: pl.DataFrame) -> None:
+def _trust_comments(document: WordDocument, table: WeeklyTable, narratives: pl.DataFrame) -> None:
     """The place leads' comments (trust-level narratives) of the week, by metric."""
     comments = [(line.label, cell.trust, text) for line in table_lines(table) for cell in line.cells
                 if (text := narrative_text(narratives, line.metric, cell.org_code))]

@@ -13,7 +13,6 @@ from datetime import date, datetime
 import polars as pl
 import xlsxwriter
 from xlsxwriter.format import Format
-from xlsxwriter.worksheet import Worksheet
 
 from pipelines.export_common import (STATUS_KEY, Cell, WeekSources, is_formula_like, status_note, submitted,
                                      table_lines, tidy, title, week_range)
@@ -70,13 +69,13 @@ class _Sheet:
 
 def _trust_cell(out: _Sheet, row: int, col: int, cell: Cell, unit: str) -> None:
     """The value (a number) and beside it the status and change in words, both filled by status;
-    a trust without figures gets the page's words ('no submission this week') and no fill."""
-    if cell.row is None:
+    a trust without a figure gets the page's words ('no submission this week', 'not reported')."""
+    if cell.value is None:
         out.text(row, col, cell.text, text_wrap=True, italic=True)
         out.sheet.write_blank(row, col + 1, None, out.format())
         return
-    fill = {"bg_color": STATUS_FILL[cell.status], "text_wrap": True}
-    value = cell.row["value"] / 100 if unit == "%" else cell.row["value"]
+    fill = {"text_wrap": True} | ({} if cell.status == "none" else {"bg_color": STATUS_FILL[cell.status]})
+    value = cell.value / 100 if unit == "%" else cell.value
     out.number(row, col, value, NUMBER_FORMATS[unit], **fill)
     out.text(row, col + 1, status_note(cell), **fill)
 

@@ -19,6 +19,9 @@ import polars as pl
 
 from pipelines import config
 from pipelines.columns import COLUMN_NAMES
+from pipelines.load_publication import store_publication
+from pipelines.nhse import detect as detect_publication
+from pipelines.nhse import read_publication
 from pipelines.readers import FileRejected, read_sitrep
 from pipelines.warehouse import open_for_write
 
@@ -40,6 +43,7 @@ class FileOutcome:
     rows_superseded: int = 0
     issues: pl.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
+    reader: str | None = None  # which reader recognised the file, e.g. "csv (utf-8 with BOM)"
 
     @property
     def ok(self) -> bool:
@@ -83,14 +87,25 @@ def _already_loaded(con: duckdb.DuckDBPyConnection, content_hash: str) -> tuple 
     return earlier[0] if earlier else None
 
 
-def _record_file(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, path: str, content: bytes,
-                 content_hash: str, received_at: datetime, reader: str | None) -> None:
+def _open_ledger_entry(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, path: str, content: bytes,
+                       content_hash: str, received_at: datetime) -> None:
+    """The file's row in ingest_files (its id is the provenance of every row it brings)."""
     outcome.file_id = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM ingest_files").fetchall()[0][0]
-    con.execute(
-        "INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [outcome.file_id, outcome.file_name, path, content_hash, len(content), received_at, reader, outcome.status,
-         outcome.rows_read, outcome.rows_loaded, outcome.rows_rejected, outcome.rows_warned, outcome.rows_superseded,
-         outcome.message or None])
+    con.execute("INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, NULL, 'rejected', 0, 0, 0, 0, 0, NULL)",
+                [outcome.file_id, outcome.file_name, path, content_hash, len(content), received_at])
+
+
+def _close_ledger_entry(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, reader: str | None) -> None:
+    con.execute("""UPDATE ingest_files SET reader = ?, status = ?, rows_read = ?, rows_loaded = ?, rows_rejected = ?,
+                   rows_warned = ?, rows_superseded = ?, message = ? WHERE file_id = ?""",
+                [reader, outcome.status, outcome.rows_read, outcome.rows_loaded, outcome.rows_rejected,
+                 outcome.rows_warned, outcome.rows_superseded, outcome.message or None, outcome.file_id])
+
+
+def _settle_status(outcome: FileOutcome) -> None:
+    if outcome.rows_rejected:
+        outcome.status = "loaded_with_rejections" if outcome.rows_loaded else "rejected"
+        outcome.message = f"{outcome.rows_rejected:,} of {outcome.rows_read:,} rows rejected"
 
 
 def _store_rows(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, frame: pl.DataFrame, raw: pl.DataFrame,
@@ -121,6 +136,42 @@ def _store_rows(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, frame: pl.
     con.unregister("incoming")
 
 
+def _load_sitrep(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, content: bytes, today: date,
+                 received_at: datetime) -> str:
+    """A trust's daily sitrep: read, check against the contract, store. Returns the reader used."""
+    read = read_sitrep(outcome.file_name, content)
+    from pipelines.contract import validate  # Great Expectations only when a file is really checked
+
+    known = [r[0] for r in con.execute("SELECT org_code FROM trusts").fetchall()]
+    issues = validate(read.frame, read.issues, known, today)
+    errors = issues.filter(pl.col("severity") == "error")
+    warned = issues.filter(pl.col("severity") == "warning").join(errors, on="source_row", how="anti")
+    outcome.issues, outcome.notes, outcome.rows_read = issues, read.notes, read.frame.height
+    outcome.rows_rejected = errors.get_column("source_row").n_unique()
+    outcome.rows_warned = warned.get_column("source_row").n_unique()
+    outcome.rows_loaded = outcome.rows_read - outcome.rows_rejected
+    _settle_status(outcome)
+    _store_rows(con, outcome, read.frame, read.raw, issues, received_at)
+    return read.reader
+
+
+def _load_publication(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, content: bytes, today: date,
+                      received_at: datetime) -> str:
+    """NHS England's published sitrep (workbook or long CSV): see pipelines.load_publication."""
+    read = read_publication(outcome.file_name, content)
+    counts = store_publication(con, read, outcome.file_id, outcome.file_name, received_at)
+    outcome.issues, outcome.notes = read.issues, read.notes
+    outcome.rows_read, outcome.rows_loaded = counts["rows_read"], counts["rows_loaded"]
+    outcome.rows_rejected, outcome.rows_warned = counts["rows_rejected"], counts["rows_warned"]
+    outcome.rows_superseded = counts["rows_superseded"]
+    _settle_status(outcome)
+    if kept := counts["rows_loaded"] - counts["rows_current"]:
+        outcome.notes.append(f"{kept:,} trust-days kept as history only: the trust's own sitrep takes precedence")
+    if counts["trusts_added"]:
+        outcome.notes.append(f"{counts['trusts_added']} trusts added to the reference data")
+    return read.reader
+
+
 def _ingest_one(con: duckdb.DuckDBPyConnection, name: str, path: str, content: bytes, *, force: bool,
                 today: date) -> FileOutcome:
     content_hash = hashlib.sha256(content).hexdigest()
@@ -129,32 +180,19 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, name: str, path: str, content: b
         return FileOutcome(name, "skipped", f"already loaded as file #{file_id} ({earlier_name}) on "
                                             f"{received:%d/%m/%Y %H:%M}; nothing changed", file_id=file_id)
     received_at = _uk_now()
+    outcome = FileOutcome(name, "loaded")
     con.execute("BEGIN TRANSACTION")
     try:
+        _open_ledger_entry(con, outcome, path, content, content_hash, received_at)
+        # Which kind of file it is, by its content: NHS England's publication or a trust's own sitrep.
+        load = _load_publication if detect_publication(name, content) else _load_sitrep
         try:
-            read = read_sitrep(name, content)
-        except FileRejected as rejection:
-            outcome = FileOutcome(name, "rejected", str(rejection))
-            _record_file(con, outcome, path, content, content_hash, received_at, None)
-            con.execute("COMMIT")
-            return outcome
-        from pipelines.contract import validate  # Great Expectations only when a file is really checked
-
-        known = [r[0] for r in con.execute("SELECT org_code FROM trusts").fetchall()]
-        issues = validate(read.frame, read.issues, known, today)
-        errors = issues.filter(pl.col("severity") == "error")
-        warned = issues.filter(pl.col("severity") == "warning").join(errors, on="source_row", how="anti")
-        outcome = FileOutcome(name, "loaded", issues=issues, notes=read.notes, rows_read=read.frame.height,
-                              rows_rejected=errors.get_column("source_row").n_unique(),
-                              rows_warned=warned.get_column("source_row").n_unique())
-        outcome.rows_loaded = outcome.rows_read - outcome.rows_rejected
-        if outcome.rows_rejected:
-            outcome.status = "loaded_with_rejections" if outcome.rows_loaded else "rejected"
-            outcome.message = f"{outcome.rows_rejected:,} of {outcome.rows_read:,} rows rejected"
-        _record_file(con, outcome, path, content, content_hash, received_at, read.reader)
-        _store_rows(con, outcome, read.frame, read.raw, issues, received_at)
-        con.execute("UPDATE ingest_files SET rows_superseded = ? WHERE file_id = ?",
-                    [outcome.rows_superseded, outcome.file_id])
+            reader = load(con, outcome, content, today, received_at)
+        except FileRejected as rejection:  # raised before anything of the file was stored
+            outcome = FileOutcome(name, "rejected", str(rejection), file_id=outcome.file_id)
+            reader = None
+        outcome.reader = reader
+        _close_ledger_entry(con, outcome, reader)
         con.execute("COMMIT")
         return outcome
     except BaseException:

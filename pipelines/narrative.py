@@ -176,9 +176,9 @@ def check_narrative(text: str, author: str) -> tuple[str, str]:
     text, author = clean_text(text), clean_text(author)
     if not text:
         raise ValueError("The narrative is empty: write some text before saving.")
-    if len(text) > MAX_LENGTH:
+    if (excess := len(text) - MAX_LENGTH) > 0:
         raise ValueError(f"The narrative is {len(text):,} characters long; the limit is {MAX_LENGTH:,}. "
-                         f"Please shorten it by {len(text) - MAX_LENGTH:,} characters.")
+                         f"Please shorten it by {excess:,} character{'s' * (excess != 1)}.")
     if not author:
         raise ValueError("Please give your name before saving: every saved narrative records its author.")
     if len(author) > MAX_AUTHOR_LENGTH:

@@ -22,6 +22,7 @@ import csv
 import io
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -178,7 +179,8 @@ def read_publication(name: str, content: bytes) -> NhseRead:
         raise FileRejected(f"{name}: the file could not be read as an NHS England publication; it may be damaged "
                            f"({type(exc).__name__}).") from exc
     read.trusts, read.icbs = reference_rows(read)
-    read.issues = pl.concat([read.issues, check_daily(read.daily)]).sort("source_row", maintain_order=True)
+    read.issues = pl.concat([read.issues, check_daily(read.daily)], how="diagonal_relaxed").sort(
+        "source_row", maintain_order=True)
     return read
 
 
@@ -186,6 +188,7 @@ def _read_monthly(book: fastexcel.ExcelReader) -> NhseRead:
     sheets, log = _sheets(book), t.Log()
     cover = _cover(book)
     period = _cover_dates(cover.get("period", []))
+    published = _cover_dates(cover.get("published", []))
     if "table 2" not in sheets:
         raise FileRejected("Table 2 (patients not meeting the criteria to reside, per trust per day) is missing.")
     daily, daily_areas, layout = t.read_table2(t.load_grid(book, sheets["table 2"]), log)
@@ -193,24 +196,25 @@ def _read_monthly(book: fastexcel.ExcelReader) -> NhseRead:
     _check_dates(days, period, "Table 2")
     month = period[0].replace(day=1) if period else days[0].replace(day=1)
     read = NhseRead(MONTHLY, f"NHS England acute discharge sitrep workbook (Table 2 daily, {layout})",
-                    daily=daily, daily_areas=daily_areas, period=period,
-                    published=next(iter(_cover_dates(cover.get("published", [])) or ()), None))
+                    daily=daily, daily_areas=daily_areas, period=period, published=published and published[0])
     if "table 3" in sheets:
-        read.weekly_bed_days_lost, read.weekly_bed_days_lost_areas = t.read_table3(t.load_grid(book, sheets["table 3"]), log)
+        grid = t.load_grid(book, sheets["table 3"])
+        read.weekly_bed_days_lost, read.weekly_bed_days_lost_areas = t.read_table3(grid, log)
         _check_weeks(read.weekly_bed_days_lost_areas, period)
     if "table 4" in sheets:
-        read.monthly_destinations, read.destinations_areas = t.read_table4(t.load_grid(book, sheets["table 4"]), month, log)
+        grid = t.load_grid(book, sheets["table 4"])
+        read.monthly_destinations, read.destinations_areas = t.read_table4(grid, month, log)
         _check_dates(read.destinations_areas["period_start"].unique(), period, "Table 4")
     if "table 5" in sheets:
-        read.delay_reasons, read.delay_reasons_areas = t.read_table5(t.load_grid(book, sheets["table 5"]), month, log)
+        grid = t.load_grid(book, sheets["table 5"])
+        read.delay_reasons, read.delay_reasons_areas = t.read_table5(grid, month, log)
         _check_dates(read.delay_reasons_areas["period_start"].unique(), period, "Table 5")
     missing = [f"Table {n}" for n in (3, 4, 5) if f"table {n}" not in sheets]
     if missing:
         log.notes.append(f"sheet(s) not in this workbook, so not loaded: {', '.join(missing)}")
-    used = {"table 2", "table 3", "table 4", "table 5"}
-    ignored = [s for key, s in sheets.items() if key not in used]
-    log.notes.insert(0, f"ignored sheet(s): {', '.join(map(repr, ignored))} (cover, contents, missing-submission "
-                        "counts and lookups hold no per-trust figures)" if ignored else "all sheets read")
+    ignored = [s for key, s in sheets.items() if key not in {"cover sheet", "table 2", "table 3", "table 4", "table 5"}]
+    if ignored:  # contents, Table 1 (count of organisations not submitting) and lookups: no per-trust figures
+        log.notes.insert(0, f"sheet(s) ignored, having no per-organisation figures: {', '.join(map(repr, ignored))}")
     log.notes.append("ICB, region and England rows are kept apart from the trusts (frames *_areas)")
     read.notes, read.issues = log.notes, pl.DataFrame(log.issues, schema=ISSUE_SCHEMA)
     return read
@@ -235,25 +239,26 @@ def _read_timeseries(book: fastexcel.ExcelReader) -> NhseRead:
     return read
 
 
-def _cover_dates(cells: list[str]) -> tuple[date, ...] | None:
-    days = tuple(d for c in cells if (d := t.parse_day(c)) is not None)
-    return days or None
+def _cover_dates(cells: list[str]) -> tuple[date, date] | None:
+    """'Period:' 2023-11-01, '-', 2023-11-30 -> (first, last); 'Published:' 2023-12-14 -> (that day, that day)."""
+    days = [d for c in cells if (d := t.parse_day(c)) is not None]
+    return (days[0], days[-1]) if days else None
 
 
-def _check_dates(days: pl.Series, period: tuple[date, ...] | None, table: str) -> None:
+def _check_dates(days: pl.Series, period: tuple[date, date] | None, table: str) -> None:
     """Dates are known dates: inside the publication's stated period, never in the future."""
     today = date.today()
     for day in days.drop_nulls().to_list():
         if day > today:
             raise FileRejected(f"{table}: the date {day:%d/%m/%Y} is in the future.")
-        if period and len(period) == 2 and not period[0] <= day <= period[1]:
+        if period and not period[0] <= day <= period[1]:
             raise FileRejected(f"{table}: the date {day:%d/%m/%Y} is outside the workbook's period "
                                f"({period[0]:%d/%m/%Y} to {period[1]:%d/%m/%Y}).")
 
 
-def _check_weeks(weeks: pl.DataFrame, period: tuple[date, ...] | None) -> None:
+def _check_weeks(weeks: pl.DataFrame, period: tuple[date, date] | None) -> None:
     """A week may start before the month (w/c 30/10/2023 in November) but must overlap it."""
-    if not period or len(period) != 2:
+    if not period:
         return
     for start, end in weeks.select("week_commencing", "week_ending").unique().iter_rows():
         if end < period[0] or start > period[1]:
@@ -284,6 +289,7 @@ _LEVELS = {"national": t.ENGLAND, "england": t.ENGLAND, "region": t.REGION, "reg
            "icb": t.ICB, "integrated care board": t.ICB, "provider": t.TRUST, "trust": t.TRUST,
            "acute trust": t.TRUST, "organisation": t.TRUST, "org": t.TRUST}
 _CSV = "CSV"  # source_sheet of long-CSV rows; their source_row is the line number
+ISSUE_LIMIT = 1000
 
 
 def _read_long_csv(content: bytes) -> NhseRead:
@@ -303,15 +309,16 @@ def _read_long_csv(content: bytes) -> NhseRead:
                            pl.col("period").str.strip_chars().str.to_date("%Y-%m-%d", strict=False)),
         period_text=pl.col("period"), value=value, status=status)
     frame = _long_row_problems(frame, log)
-    read = NhseRead(LONG_CSV, "NHS England acute discharge sitrep long CSV (one row per organisation, period and metric)")
+    read = NhseRead(LONG_CSV, "NHS England acute discharge sitrep long CSV (a row per organisation, period, metric)")
     # one wide row per organisation and period: its provenance is the line of its first metric
     first_line = pl.col("source_row").min().over(["level", "code", "name", "region", "period", "kind"])
     wide_facts = frame.with_columns(source_row=first_line)
-    daily = t.wide(t.whole_numbers(wide_facts.filter(pl.col("kind") == "daily"), _CSV, log.issues), t.DAILY_MEASURES)
-    if "nctr_discharged" not in set(frame.filter(pl.col("kind") == "daily")["measure"]):
-        daily = daily.with_columns(nctr_discharged=pl.col("nctr_discharged_by_5pm") + pl.col("nctr_discharged_after_5pm"))
-    read.daily, read.daily_areas = t.shape(daily, t.DAILY_SCHEMA, t.DAILY_AREA_SCHEMA, _CSV, period_date=pl.col("period"))
-    icb_of = (frame.filter((pl.col("level") == t.TRUST) & pl.col("icb").str.contains(t._ICB_CODE.pattern))
+    daily_facts = wide_facts.filter(pl.col("kind") == "daily")
+    daily = t.wide(t.whole_numbers(daily_facts, _CSV, log.issues), t.DAILY_MEASURES)
+    daily = t.with_discharged_total(daily, set(daily_facts["measure"]), _CSV, log)
+    read.daily, read.daily_areas = t.shape(daily, t.DAILY_SCHEMA, t.DAILY_AREA_SCHEMA, _CSV,
+                                           period_date=pl.col("period"))
+    icb_of = (frame.filter((pl.col("level") == t.TRUST) & pl.col("icb").str.contains(t.ICB_CODE))
               .group_by(org_code="code").agg(icb_code=pl.col("icb").first()))
     read.daily = read.daily.drop("icb_code").join(icb_of, on="org_code", how="left").select(t.DAILY_SCHEMA.keys())
     bed_days = t.wide(t.whole_numbers(wide_facts.filter(pl.col("kind") == "bed_days"), _CSV, log.issues),
@@ -337,10 +344,11 @@ def _long_levels(frame: pl.DataFrame, log: t.Log) -> pl.DataFrame:
         code=pl.col("org_code").str.strip_chars().str.to_uppercase().replace("", None),
         name=pl.coalesce(pl.col("org_name").str.strip_chars().replace("", None),
                          pl.col("icb").str.strip_chars().replace("", None), pl.col("region").str.strip_chars()),
-        region=pl.col("region").str.strip_chars().map_elements(t.region_name, return_dtype=pl.String),
+        region=pl.col("region").str.strip_chars(),
         icb=pl.col("icb").str.strip_chars().str.to_uppercase())
+    frame = frame.with_columns(t.per_value(frame, "region", t.region_name))
     frame = frame.with_columns(
-        code=pl.when((pl.col("level") == t.ICB) & pl.col("code").is_null() & pl.col("icb").str.contains(t._ICB_CODE.pattern))
+        code=pl.when((pl.col("level") == t.ICB) & pl.col("code").is_null() & pl.col("icb").str.contains(t.ICB_CODE))
         .then(pl.col("icb")).otherwise(pl.col("code")),
         name=pl.when(pl.col("level") == t.ENGLAND).then(pl.coalesce(pl.col("org_name"), pl.lit("ENGLAND")))
         .otherwise(pl.col("name")))
@@ -349,61 +357,68 @@ def _long_levels(frame: pl.DataFrame, log: t.Log) -> pl.DataFrame:
         log.notes.append("rows with a Level not recognised were not loaded: "
                          + ", ".join(f"'{lvl}' ({n:,} rows)" for lvl, n in unknown.iter_rows()))
     trust = pl.col("level") == t.TRUST
-    stray = frame.filter(trust & (pl.col("code").is_null() | ~pl.struct("code", "name").map_elements(
-        lambda r: t._is_trust(r["code"] or "", r["name"] or ""), return_dtype=pl.Boolean)))
+    stray = frame.filter(trust & (pl.col("code").is_null() | ~t.is_trust_expr(pl.col("code"), pl.col("name"))))
     if stray.height:
-        log.notes.append(f"{stray.height:,} trust-level row(s) without a trust code, or with an ICB, region or England "
-                         "code, were not loaded as trusts (lines " + ", ".join(map(str, stray["source_row"].head(10))) + ")")
+        lines = ", ".join(map(str, stray["source_row"].head(10)))
+        log.notes.append(f"{stray.height:,} trust-level row(s) without a trust code, or with an ICB, region or "
+                         f"England code, were not loaded as trusts (lines {lines})")
     return frame.filter(pl.col("level").is_not_null()).join(stray.select("source_row"), on="source_row", how="anti")
 
 
 def _long_metrics(frame: pl.DataFrame, log: t.Log) -> pl.DataFrame:
     """Metric -> (kind, measure) through LONG_CSV_METRICS; destinations and delay reasons not in it are
     recognised by their Metric Group; anything else is reported in the notes, not silently dropped."""
-    key = pl.col("metric").map_elements(t.norm, return_dtype=pl.String)
-    pairs = frame.select(key.alias("key"), "metric", "metric_group").unique()
     mapping: dict[str, tuple[str, str]] = {}
     unknown: list[str] = []
-    for metric_key, metric, group in pairs.iter_rows():
-        if metric_key in LONG_CSV_METRICS:
-            mapping[metric_key] = LONG_CSV_METRICS[metric_key]
+    for metric, group in frame.select("metric", "metric_group").unique().drop_nulls("metric").iter_rows():
+        key = t.norm(metric)
+        if key in LONG_CSV_METRICS:
+            mapping[metric] = LONG_CSV_METRICS[key]
         elif "destination" in t.norm(group) and t.destination(metric)[0]:
-            mapping[metric_key] = ("destination", t.tidy_label(metric))
+            mapping[metric] = ("destination", t.tidy_label(metric))
         elif re.search(r"delay|reason", t.norm(group)):
-            mapping[metric_key] = ("reason", t.tidy_label(metric))
-        elif metric_key not in mapping:
+            mapping[metric] = ("reason", t.tidy_label(metric))
+        elif metric not in mapping:
             unknown.append(metric)
-    frame = frame.with_columns(key.alias("key"))
     if unknown:
         counts = frame.filter(pl.col("metric").is_in(unknown)).group_by("metric").len().sort("metric")
         log.notes.append("metric(s) not recognised, so not loaded: "
                          + "; ".join(f"'{m}' ({n:,} rows)" for m, n in counts.iter_rows()))
     return frame.with_columns(
-        kind=pl.col("key").replace_strict({k: v[0] for k, v in mapping.items()}, default=None),
-        measure=pl.col("key").replace_strict({k: v[1] for k, v in mapping.items()}, default=None),
+        kind=pl.col("metric").replace_strict({k: v[0] for k, v in mapping.items()}, default=None),
+        measure=pl.col("metric").replace_strict({k: v[1] for k, v in mapping.items()}, default=None),
     ).filter(pl.col("kind").is_not_null())
+
+
+def _capped(rows: pl.DataFrame, what: str, log: t.Log) -> Iterator[dict]:
+    """At most ISSUE_LIMIT rows to word as issues (a broken national file could have millions)."""
+    if rows.height > ISSUE_LIMIT:
+        log.notes.append(f"{rows.height:,} lines with {what}: only the first {ISSUE_LIMIT:,} are listed as issues")
+    return rows.head(ISSUE_LIMIT).iter_rows(named=True)
 
 
 def _long_row_problems(frame: pl.DataFrame, log: t.Log) -> pl.DataFrame:
     """Issues for unreadable dates and values and repeated metrics; notes on '[z]' and other markers."""
-    for row in frame.filter(pl.col("period").is_null()).head(1000).iter_rows(named=True):
-        log.issues.append({"source_row": row["source_row"], "column_name": "period", "rule": "date", "severity": "error",
-                           "message": f"CSV line {row['source_row']}: Period '{row['period_text']}' is not a date "
-                                      "(expected dd/mm/yyyy)"})
-    for row in frame.filter(pl.col("status") == "bad").head(1000).iter_rows(named=True):
+    for row in _capped(frame.filter(pl.col("period").is_null()), "a Period that is not a date", log):
+        message = f"CSV line {row['source_row']}: Period '{row['period_text']}' is not a date (expected dd/mm/yyyy)"
+        log.issues.append({"source_row": row["source_row"], "column_name": "period", "rule": "date",
+                           "severity": "error", "message": message})
+    for row in _capped(frame.filter(pl.col("status") == "bad"), "a Value that is not a number", log):
         log.issues.append({"source_row": row["source_row"], "column_name": row["measure"], "rule": "number",
                            "severity": "error",
                            "message": f"CSV line {row['source_row']}: Value '{row['text']}' is not a number"})
-    markers = frame.filter(pl.col("status") == "suppressed").group_by(pl.col("text").str.strip_chars()).len().sort("text")
+    markers = (frame.filter(pl.col("status") == "suppressed")
+               .group_by(pl.col("text").str.strip_chars()).len().sort("text"))
     if markers.height:
         log.notes.append("values stored as missing, not 0: " + ", ".join(
             f"'{m}' x {n:,}" + (" (not applicable)" if m.lower() == "[z]" else "") for m, n in markers.iter_rows()))
     frame = frame.filter(pl.col("period").is_not_null())
-    repeated = pl.int_range(pl.len()).over(["level", "code", "name", "period", "kind", "measure"]) > 0
-    for row in frame.filter(repeated).head(1000).iter_rows(named=True):
-        log.issues.append({"source_row": row["source_row"], "column_name": row["measure"], "rule": "one_value_per_metric",
-                           "severity": "error", "message": f"CSV line {row['source_row']}: {row['metric']} for "
-                           f"{row['code'] or row['name']} on {row['period']:%d/%m/%Y} is given again; the first value was used"})
+    repeated = ~pl.struct("level", "code", "name", "period", "kind", "measure").is_first_distinct()
+    for row in _capped(frame.filter(repeated), "a metric given again", log):
+        log.issues.append({"source_row": row["source_row"], "column_name": row["measure"],
+                           "rule": "one_value_per_metric", "severity": "error",
+                           "message": f"CSV line {row['source_row']}: {row['metric']} for {row['code'] or row['name']} "
+                                      f"on {row['period']:%d/%m/%Y} is given again; the first value was used"})
     return frame.filter(~repeated)
 
 
@@ -454,17 +469,23 @@ def check_daily(daily: pl.DataFrame, today: date | None = None) -> pl.DataFrame:
                             "nctr_discharged", "nctr_patients")),
         (pl.col("nctr_discharged_by_5pm") > pl.col("nctr_discharged"), "nctr_discharged_by_5pm",
          "nctr_discharged_by_5pm_le_nctr_discharged", "error",
-         pl.format("discharged by 17:00 ({}) is more than discharged ({})", "nctr_discharged_by_5pm", "nctr_discharged")),
+         pl.format("discharged by 17:00 ({}) is more than discharged ({})",
+                   "nctr_discharged_by_5pm", "nctr_discharged")),
         (pl.col("nctr_remaining") != pl.col("nctr_patients") - pl.col("nctr_discharged"), "nctr_remaining",
          "nctr_remaining_eq_nctr_patients_minus_nctr_discharged", "warning",
          pl.format("remaining ({}) is not patients not meeting the criteria to reside ({}) minus discharged ({})",
                    "nctr_remaining", "nctr_patients", "nctr_discharged")),
+        (pl.len().over("period_date", "org_code") > 1, "org_code", "one_row_per_trust_day", "error",
+         pl.format("{} has more than one row for this day", "org_code")),
         (pl.col("period_date").is_null(), "period_date", "known_date", "error", pl.lit("the date is not known")),
-        (pl.col("period_date") > today, "period_date", "date_not_in_future", "error", pl.lit("the date is in the future")),
+        (pl.col("period_date") > today, "period_date", "date_not_in_future", "error",
+         pl.lit("the date is in the future")),
     ]
+    # org_code and period_date name the trust-day an issue is about: one Excel row holds many days.
     parts = [frame.filter(test.fill_null(False)).select(
         "source_row", column_name=pl.lit(column), rule=pl.lit(rule), severity=pl.lit(severity),
-        message=pl.format("{}: {}", where, message)) for test, column, rule, severity, message in rules]
+        message=pl.format("{}: {}", where, message), org_code="org_code", period_date="period_date")
+        for test, column, rule, severity, message in rules]
     return pl.concat(parts).cast(ISSUE_SCHEMA).sort("source_row", maintain_order=True)
 
 

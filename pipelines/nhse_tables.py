@@ -27,8 +27,8 @@ TRUST, ICB, REGION, ENGLAND = "trust", "icb", "region", "england"
 _LEVEL_WORDS = {TRUST: "trust", ICB: "ICB", REGION: "region", ENGLAND: "England"}
 # Markers NHS England uses for a value that is missing: not submitted, suppressed, not applicable.
 MISSING_MARKERS = ("-", "*", "..", "[c]", "[x]", "[z]", "[u]")
-_ICB_CODE = re.compile(r"^Q[A-Z0-9]{2}$")  # ICB ODS codes (QOQ, QH8); trust codes never start with Q
-_REGION_CODE = re.compile(r"^Y\d{2}$")  # NHS England region codes (Y56 ... Y63)
+ICB_CODE = r"^Q[A-Z0-9]{2}$"  # ICB ODS codes (QOQ, QH8); trust codes never start with Q
+REGION_CODE = r"^Y\d{2}$"  # NHS England region codes (Y56 ... Y63)
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name} | {
     name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}
 _EXCEL_DAY0 = date(1899, 12, 30)  # Excel serial 0 in the 1900 date system (serials from 61 are exact)
@@ -155,7 +155,6 @@ DESTINATION_AREA_SCHEMA = {**_PERIOD, **AREA, **_DESTINATION, **SOURCE}
 _REASON = {"reason": pl.String(), "patients": pl.Float64()}
 DELAY_REASON_SCHEMA = {**_PERIOD, **ORG, **_REASON, **SOURCE}
 DELAY_REASON_AREA_SCHEMA = {**_PERIOD, **AREA, **_REASON, **SOURCE}
-ISSUE_COLUMNS = ("source_row", "column_name", "rule", "severity", "message")
 
 
 def empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:
@@ -315,11 +314,24 @@ def sheet_month(grid: Grid, label_row: int, first: int) -> date | None:
     return None
 
 
-def _is_trust(code: str, name: str) -> bool:
+def is_trust(code: str, name: str) -> bool:
     """Trust rows are never England, region or ICB figures, even if one strays into the trust block."""
     upper = name.upper()
-    return not (_ICB_CODE.match(code) or _REGION_CODE.match(code) or "INTEGRATED CARE BOARD" in upper
+    return not (re.match(ICB_CODE, code) or re.match(REGION_CODE, code) or "INTEGRATED CARE BOARD" in upper
                 or upper.startswith("ENGLAND"))
+
+
+def is_trust_expr(code: pl.Expr, name: pl.Expr) -> pl.Expr:
+    """``is_trust`` for whole columns (a long CSV has millions of rows)."""
+    upper = name.fill_null("").str.to_uppercase()
+    return ~(code.fill_null("").str.contains(ICB_CODE) | code.fill_null("").str.contains(REGION_CODE)
+             | upper.str.contains("INTEGRATED CARE BOARD", literal=True) | upper.str.starts_with("ENGLAND"))
+
+
+def per_value(frame: pl.DataFrame, column: str, function: Callable[[str], str | None]) -> pl.Expr:
+    """``function`` applied once per distinct value of ``column`` (names repeat on every row)."""
+    values = frame[column].unique().drop_nulls().to_list()
+    return pl.col(column).replace_strict({v: function(v) for v in values}, default=None, return_dtype=pl.String)
 
 
 def row_sections(grid: Grid, table: str, start: int, first: int) -> tuple[pl.DataFrame, list[str]]:
@@ -358,13 +370,13 @@ def row_sections(grid: Grid, table: str, start: int, first: int) -> tuple[pl.Dat
                 notes.append(f"{table} row {r + 1} ('{name or region}'): no organisation code, so it was skipped")
             continue
         level = section
-        if section == TRUST and not _is_trust(code, name):
+        if section == TRUST and not is_trust(code, name):
             notes.append(f"{table} row {r + 1} ({code} {name}): not a trust, so it was skipped")
             continue
         found.append((r + 1, level, code, name, region))
     frame = pl.DataFrame(found, schema={"source_row": pl.Int64, "level": pl.String, "code": pl.String,
                                         "name": pl.String, "region": pl.String}, orient="row")
-    return frame.with_columns(pl.col("region").map_elements(region_name, return_dtype=pl.String)), notes
+    return frame.with_columns(per_value(frame, "region", region_name)), notes
 
 
 def region_name(text: str | None) -> str | None:
@@ -392,8 +404,8 @@ def _cell_notes(table: str, long: pl.DataFrame) -> tuple[list[str], list[dict]]:
     notes = []
     suppressed = long.filter(pl.col("status") == "suppressed").group_by("level").len()
     for level, count in sorted(suppressed.iter_rows()):
-        notes.append(f"{table}: {count:,} {_LEVEL_WORDS[level]} cell(s) are '-' (not submitted or suppressed) and are stored as "
-                     "missing, not 0")
+        notes.append(f"{table}: {count:,} {_LEVEL_WORDS[level]} cell(s) are '-' (not submitted or suppressed) "
+                     "and are stored as missing, not 0")
     bad = long.filter(pl.col("status") == "bad").sort("source_row", "column")
     issues = [{"source_row": row["source_row"], "column_name": row["measure"], "rule": "number", "severity": "error",
                "message": f"{table} row {row['source_row']}, column {row['column']}: '{row['text']}' is not a number"}
@@ -483,14 +495,20 @@ def read_table2(grid: Grid, log: Log) -> tuple[pl.DataFrame, pl.DataFrame, str]:
     log.add(facts)
     daily = wide(whole_numbers(facts.frame, grid.sheet, log.issues), DAILY_MEASURES)
     measures = set(columns["measure"])
-    if "nctr_discharged" not in measures:  # older layout: the total is the sum of the two parts of the day
-        daily = daily.with_columns(nctr_discharged=pl.col("nctr_discharged_by_5pm") + pl.col("nctr_discharged_after_5pm"))
-        log.notes.append(f"{grid.sheet}: patients discharged = discharged by 17:00 + discharged 17:01-23:59 "
-                         "(this layout publishes only the two parts)")
+    daily = with_discharged_total(daily, measures, grid.sheet, log)
     count = len(measures)
     layout = f"{count} measures per day" + (" (discharged by 17:00 and 17:01-23:59)"
                                              if "nctr_discharged_by_5pm" in measures else "")
     return *shape(daily, DAILY_SCHEMA, DAILY_AREA_SCHEMA, grid.sheet, period_date=pl.col("period")), layout
+
+
+def with_discharged_total(daily: pl.DataFrame, measures: set[str], table: str, log: Log) -> pl.DataFrame:
+    """The older layout publishes only the two parts of the day: discharged = by 17:00 + 17:01-23:59."""
+    if "nctr_discharged" in measures or "nctr_discharged_by_5pm" not in measures:
+        return daily
+    log.notes.append(f"{table}: patients discharged = discharged by 17:00 + discharged 17:01-23:59 "
+                     "(this layout publishes only the two parts)")
+    return daily.with_columns(nctr_discharged=pl.col("nctr_discharged_by_5pm") + pl.col("nctr_discharged_after_5pm"))
 
 
 def _impossible_zeros(frame: pl.DataFrame, sheet: str, log: Log) -> pl.DataFrame:
@@ -542,9 +560,10 @@ def with_destinations(frame: pl.DataFrame, label: str, log: Log) -> pl.DataFrame
     lookup = {text: destination(text) for text in labels}
     unknown = [t for t, (_, _, known) in lookup.items() if not known]
     if unknown:
+        mapped = [f"'{text}' -> " + (f"pathway {lookup[text][1]}" if lookup[text][1] is not None else "no pathway")
+                  for text in unknown]
         log.notes.append("destination label(s) not seen before, mapped by their 'Pn' prefix where they have one: "
-                         + "; ".join(f"'{t}' -> {'pathway ' + str(lookup[t][1]) if lookup[t][1] is not None else 'no pathway'}"
-                                     for t in unknown))
+                         + "; ".join(mapped))
     codes = pl.DataFrame({label: labels, "destination_code": [lookup[t][0] for t in labels],
                           "pathway": [lookup[t][1] for t in labels]},
                          schema={label: pl.String, "destination_code": pl.String, "pathway": pl.Int64})
@@ -632,7 +651,7 @@ def read_daily_series(grid: Grid, log: Log) -> tuple[pl.DataFrame, pl.DataFrame]
     if cutoff is not None:  # all-zero rows before the collection started are "not collected", not zero
         unrecorded = (pl.col("period") < cutoff) & (pl.col("value").fill_null(0).sum().over("period") == 0)
         days = destinations.filter(unrecorded)["period"].n_unique()
-        destinations = destinations.with_columns(pl.when(unrecorded).then(None).otherwise(pl.col("value")).alias("value"))
+        destinations = destinations.with_columns(value=pl.when(unrecorded).then(None).otherwise(pl.col("value")))
         if days:
             log.notes.append(f"{grid.sheet}: discharges by destination on {days} day(s) before {cutoff:%d/%m/%Y} are "
                              "all 0 and were stored as missing (the sheet notes they were not collected)")

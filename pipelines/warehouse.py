@@ -76,6 +76,16 @@ CREATE TABLE IF NOT EXISTS narratives (
     author VARCHAR NOT NULL,
     saved_at TIMESTAMP NOT NULL       -- every save is a new row: nothing is overwritten
 );
+CREATE TABLE IF NOT EXISTS spc_settings (
+    org_code VARCHAR NOT NULL, metric VARCHAR NOT NULL,
+    baseline_start DATE, baseline_end DATE,        -- limits from these weeks only (both or neither)
+    recalculate_from DATE[] NOT NULL,              -- known service changes: limits start again
+    reason VARCHAR, set_by VARCHAR NOT NULL, set_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (org_code, metric)
+);
+CREATE TABLE IF NOT EXISTS spc_latest (
+    org_code VARCHAR, metric VARCHAR, week_ending DATE, variation VARCHAR, assurance VARCHAR, message VARCHAR
+);
 CREATE TABLE IF NOT EXISTS trusts (
     org_code VARCHAR PRIMARY KEY, name VARCHAR, short_name VARCHAR, region VARCHAR,
     icb_code VARCHAR, icb_name VARCHAR, place VARCHAR, local_authority VARCHAR, source VARCHAR
@@ -143,6 +153,10 @@ FROM daily_metric_parts p JOIN metric_definitions d USING (metric);
 """
 
 POSITION_VIEW_SQL = """
+CREATE OR REPLACE VIEW metric_spc AS
+SELECT s.week_ending, s.org_code, t.short_name AS trust, s.metric, d.label AS metric_label,
+    s.variation, s.assurance, s.message
+FROM spc_latest s LEFT JOIN trusts t USING (org_code) LEFT JOIN metric_definitions d USING (metric);
 CREATE OR REPLACE VIEW narrative_current AS
 SELECT * FROM narratives
 QUALIFY row_number() OVER (PARTITION BY week_ending, metric, org_code ORDER BY saved_at DESC, narrative_id DESC) = 1;
@@ -176,11 +190,17 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DAILY_VIEWS_SQL)
     con.execute(f"CREATE TABLE IF NOT EXISTS weekly_metric_parts AS {WEEKLY_PARTS_SQL}")
     con.execute(POSITION_VIEW_SQL)
+    from pipelines.load_publication import ensure_publication_tables  # writers only: keeps page imports light
+
+    ensure_publication_tables(con)
 
 
 def refresh_derived(con: duckdb.DuckDBPyConnection) -> None:
     """Rebuild the tables derived from sitrep_daily, once per write session."""
+    from pipelines.spc_data import refresh_spc_latest  # it writes through this module: import late
+
     con.execute(f"CREATE OR REPLACE TABLE weekly_metric_parts AS {WEEKLY_PARTS_SQL}")
+    refresh_spc_latest(con)
 
 
 def refresh_reference(con: duckdb.DuckDBPyConnection, reference_dir: Path | None = None) -> None:

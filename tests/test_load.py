@@ -119,7 +119,7 @@ def test_cli_exit_codes_and_summary_lines(tmp_path):
     db = tmp_path / "cli.duckdb"
     good = write_csv(tmp_path / "good.csv", [sitrep_row()])
     result = run_cli("ingest", str(good), env_db=db)  # the database from $FLOW_DB
-    assert (result.returncode, result.stdout) == (0, "loaded    good.csv: 1 of 1 rows loaded\n")
+    assert (result.returncode, result.stdout) == (0, "loaded    good.csv: 1 of 1 rows loaded\n          read as csv (utf-8)\n")
     assert db.exists()
     result = run_cli("ingest", str(good), "--db", str(db))
     assert result.returncode == 0 and result.stdout.startswith("skipped   good.csv: already loaded")
@@ -138,7 +138,8 @@ def test_cli_folder_and_usage_errors(tmp_path):
     (folder / "notes.txt").write_text("not a sitrep: ignored in folders")
     result = run_cli("ingest", str(folder), "--db", str(tmp_path / "f.duckdb"))
     assert result.returncode == 0
-    assert [line.split()[1] for line in result.stdout.splitlines()] == ["a.csv:", "b.csv:"]
+    summaries = [line for line in result.stdout.splitlines() if not line.startswith(" ")]
+    assert [line.split()[1] for line in summaries] == ["a.csv:", "b.csv:"]
     missing = run_cli("ingest", str(tmp_path / "nope.csv"), "--db", str(tmp_path / "f.duckdb"))
     assert missing.returncode == 2 and "no such file or folder" in missing.stderr
     assert run_cli("ingest").returncode == 2

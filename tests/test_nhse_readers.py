@@ -227,8 +227,9 @@ def test_tables_3_to_5_are_read_with_their_real_periods(file_name: str) -> None:
     read = read_real(file_name)
     month = read.period[0]
     weeks = read.weekly_bed_days_lost["week_commencing"].unique().sort().to_list()
-    header = next(r for r in sheet_rows(file_name, "Table 3") if any(isinstance(v, str) and v.startswith("w/c") for v in r))
-    published = [datetime.strptime(v[4:14], "%d/%m/%Y").date() for v in header if isinstance(v, str) and v.startswith("w/c")]
+    rows = sheet_rows(file_name, "Table 3")
+    week_cells = [v for row in rows for v in row if isinstance(v, str) and v.startswith("w/c")]
+    published = [datetime.strptime(v[4:14], "%d/%m/%Y").date() for v in week_cells]  # 'w/c 30/10/2023 (daily ...
     assert weeks == published
     assert set(read.monthly_destinations["month"]) == {month}
     assert set(read.delay_reasons["period_start"]) == {month}
@@ -243,16 +244,21 @@ def test_timeseries_agrees_with_the_monthly_workbooks() -> None:
     assert series.daily.is_empty() and series.england.height == 1036  # 01/04/2021 to 31/01/2024
     rows = sheet_rows(TIMESERIES, "Daily Series")
     header = first_row(rows, lambda v: v == "Date")
-    raw = [r for r in rows[header + 1:] if isinstance(r[0], datetime)]
-    assert series.england["nctr_patients"].sum() == sum(r[1] for r in raw if isinstance(r[1], int))
+    day = rows[header].index("Date")
+    nctr = rows[header].index("Number of patients who no longer meet the criteria to reside")
+    raw = [r for r in rows[header + 1:] if isinstance(r[day], datetime)]
+    assert len(raw) == 1036
+    assert series.england["nctr_patients"].sum() == sum(r[nctr] for r in raw if isinstance(r[nctr], int))
     for file_name in MONTHLY:
         monthly = read_real(file_name)
         joined = monthly.england.join(series.england, on="period_date", suffix="_series")
         assert joined.height == monthly.england.height
         for m in MEASURES:
             assert (joined[m] == joined[f"{m}_series"]).all()
-        weekly = monthly.weekly_bed_days_lost_areas.filter(pl.col("level") == "england").drop("source_row", "source_column", "source_sheet", "area_name")
-        assert weekly.join(series.weekly_bed_days_lost_areas, on=weekly.columns, how="anti", nulls_equal=True).is_empty()
+        weekly = monthly.weekly_bed_days_lost_areas.filter(pl.col("level") == "england").select(
+            "week_commencing", "additional_bed_days_los_7plus", "additional_bed_days_los_14plus",
+            "additional_bed_days_los_21plus")
+        assert weekly.join(series.weekly_bed_days_lost_areas, on=weekly.columns, how="anti").is_empty()
         in_month = series.destinations_areas.filter(pl.col("period_start").dt.truncate("1mo") == monthly.period[0])
         summed = dict(in_month.group_by("destination").agg(pl.col("discharges").sum()).iter_rows())
         england = monthly.destinations_areas.filter(pl.col("level") == "england")
@@ -298,6 +304,9 @@ OLD_TRUSTS = {
 }
 
 
+ICB_ROW = ["NORTH EAST AND YORKSHIRE", "QOQ", "NHS HUMBER AND NORTH YORKSHIRE INTEGRATED CARE BOARD"]
+
+
 def old_layout_workbook(*, dates: str = "excel", table2: bool = True, period: tuple[date, date] = (DAYS[0], DAYS[-1]),
                         first_date: str | None = None) -> bytes:
     """A 2021-style workbook: four measures a day, rows placed differently from the real ones, and an
@@ -331,7 +340,7 @@ def old_layout_workbook(*, dates: str = "excel", table2: bool = True, period: tu
         sheet.write(7, 2, "ENGLAND (Type 1 Trusts)")
         sheet.write(8, 2, "NORTH EAST AND YORKSHIRE")
         sheet.write_row(10, 0, ["Region", "ICB Code", "ICB Name"])
-        sheet.write_row(11, 0, ["NORTH EAST AND YORKSHIRE", "QOQ", "NHS HUMBER AND NORTH YORKSHIRE INTEGRATED CARE BOARD"])
+        sheet.write_row(11, 0, ICB_ROW)
         for row in (7, 8, 11):
             sheet.write_row(row, 3, [v for day in totals for v in day])
         sheet.write_row(13, 0, ["Region", "Org Code", "Org Name"])
@@ -339,7 +348,7 @@ def old_layout_workbook(*, dates: str = "excel", table2: bool = True, period: tu
             sheet.write_row(r, 0, ["NORTH EAST AND YORKSHIRE", code, name])
             sheet.write_row(r, 3, [v for day in values for v in (day or ("-",) * 4)])
         # an ICB row that strayed into the trust block, and a totals row: neither is a trust
-        sheet.write_row(16, 0, ["NORTH EAST AND YORKSHIRE", "QOQ", "NHS HUMBER AND NORTH YORKSHIRE INTEGRATED CARE BOARD"])
+        sheet.write_row(16, 0, ICB_ROW)
         sheet.write_row(16, 3, [v for day in totals for v in day])
         sheet.write(17, 2, "Total")
         sheet.write_row(17, 3, [v for day in totals for v in day])
@@ -374,7 +383,8 @@ def test_older_layout_contract_issues_name_sheet_row_and_column() -> None:
     assert rules["nctr_discharged_le_nctr_patients"] == (
         "Table 2 row 16, column H (02/05/2021): discharged (50) is more than patients not meeting the criteria "
         "to reside (40)")
-    assert issues.filter(pl.col("rule") == "nctr_remaining_eq_nctr_patients_minus_nctr_discharged")["severity"].to_list() == ["warning"]
+    remaining = issues.filter(pl.col("rule") == "nctr_remaining_eq_nctr_patients_minus_nctr_discharged")
+    assert remaining["severity"].to_list() == ["warning"]
     assert issues.filter(pl.col("rule") == "nctr_discharged_le_nctr_patients")["severity"].to_list() == ["error"]
 
 
@@ -405,6 +415,8 @@ def test_damaged_workbook_is_rejected() -> None:
 # ---------------------------------------------------------------------------------------------
 LONG_HEADER = "Level,Region,ICB,Org Code,Org Name,Period,Metric,Metric Type,Metric Group,Value"
 NEY, YORK = "NORTH EAST AND YORKSHIRE", "YORK AND SCARBOROUGH TEACHING HOSPITALS NHS FOUNDATION TRUST"
+HUMBER = "NHS HUMBER AND NORTH YORKSHIRE INTEGRATED CARE BOARD"
+HARROGATE = "HARROGATE AND DISTRICT NHS FOUNDATION TRUST"
 NCTR, DISCHARGED, REMAINING = TABLE2_LABELS  # the published Table 2 labels, in order
 
 
@@ -413,21 +425,21 @@ def long_csv() -> bytes:
     lines = [
         LONG_HEADER,
         f"National,,,,ENGLAND,01/04/2024,{NCTR},Count,Criteria to reside,\"12,345\"",  # line 2
-        f"ICB,{NEY},QOQ,QOQ,NHS HUMBER AND NORTH YORKSHIRE INTEGRATED CARE BOARD,01/04/2024,{NCTR},Count,Criteria to reside,700",
+        f"ICB,{NEY},QOQ,QOQ,{HUMBER},01/04/2024,{NCTR},Count,Criteria to reside,700",
         f"{trust},01/04/2024,{NCTR},Count,Criteria to reside,250",  # line 4
         f"{trust},01/04/2024,{DISCHARGED},Count,Criteria to reside,90",
         f"{trust},01/04/2024,{REMAINING},Count,Criteria to reside,160",
         f"{trust},02/04/2024,{NCTR},Count,Criteria to reside,40",  # line 7
         f"{trust},02/04/2024,{DISCHARGED},Count,Criteria to reside,41",
         f"{trust},02/04/2024,{REMAINING},Count,Criteria to reside,[z]",
-        f"Provider,{NEY},QOQ,RCD,HARROGATE AND DISTRICT NHS FOUNDATION TRUST,01/04/2024,{NCTR},Count,Criteria to reside,-",
+        f"Provider,{NEY},QOQ,RCD,{HARROGATE},01/04/2024,{NCTR},Count,Criteria to reside,-",
         f"{trust},01/04/2024,P0 - Domestic home without reablement support,Count,Discharge destination,1500",
         f"{trust},01/04/2024,P3b - Care Home (existing resident discharged back),Count,Discharge destination,20",
         f"{trust},01/04/2024,P2 - Hospice (short term 24hr support),Count,Discharge destination,[z]",
         f"{trust},01/04/2024,No Plan,Weekly average,Delay reason,3.4",
-        f"{trust},01/04/2024,\"Number of additional bed days, patients with length of stay of 21+ days\",Count,Bed days,900",
+        f'{trust},01/04/2024,"Number of additional bed days, patients with length of stay of 21+ days",Count,,900',
         f"{trust},01/04/2024,Number of widgets,Count,Other,5",
-        f"Provider,{NEY},QOQ,QOQ,NHS HUMBER AND NORTH YORKSHIRE INTEGRATED CARE BOARD,01/04/2024,{NCTR},Count,Criteria to reside,700",
+        f"Provider,{NEY},QOQ,QOQ,{HUMBER},01/04/2024,{NCTR},Count,Criteria to reside,700",
     ]
     return ("\r\n".join(lines) + "\r\n").encode("utf-8-sig")
 
@@ -478,18 +490,22 @@ def test_check_daily_rules() -> None:
     daily = pl.DataFrame({
         "period_date": [date(2023, 11, 3), date(2023, 11, 4), date(2023, 11, 5), date(2099, 1, 1)],
         "org_code": ["RCB"] * 4, "nctr_patients": [38, 10, -1, 5], "nctr_discharged": [41, 4, 0, 1],
-        "nctr_remaining": [None, 5, 0, 4], "nctr_discharged_by_5pm": [None, 5, None, None],
+        "nctr_remaining": [None, 5, None, 4], "nctr_discharged_by_5pm": [None, 5, None, None],
         "nctr_discharged_after_5pm": [None] * 4, "source_sheet": ["Table 2"] * 4, "source_row": [57, 57, 57, 57],
         "source_column": ["AB", "AE", "AH", "AK"]}, schema_overrides={"nctr_discharged_after_5pm": pl.Int64})
     issues = nhse.check_daily(daily, today=date(2024, 1, 1))
     assert issues.schema == pl.Schema({"source_row": pl.Int64, "column_name": pl.String, "rule": pl.String,
-                                       "severity": pl.String, "message": pl.String})
+                                       "severity": pl.String, "message": pl.String, "org_code": pl.String,
+                                       "period_date": pl.Date})
     found = {(r["rule"], r["severity"]) for r in issues.iter_rows(named=True)}
     assert found == {("nctr_discharged_le_nctr_patients", "error"), ("non_negative", "error"),
                      ("nctr_discharged_by_5pm_le_nctr_discharged", "error"), ("date_not_in_future", "error"),
                      ("nctr_remaining_eq_nctr_patients_minus_nctr_discharged", "warning")}
     assert ("Table 2 row 57, column AB (03/11/2023): discharged (41) is more than patients not meeting the "
             "criteria to reside (38)") in issues["message"].to_list()
+    twice = nhse.check_daily(pl.concat([daily.head(1), daily.head(1)]), today=date(2024, 1, 1))
+    assert twice.filter(pl.col("rule") == "one_row_per_trust_day")["message"].to_list() == [
+        "Table 2 row 57, column AB (03/11/2023): RCB has more than one row for this day"] * 2
     # remaining != NCTR - discharged is only judged when all three are present
     assert issues.filter(pl.col("rule").str.starts_with("nctr_remaining"))["message"].str.contains("04/11/2023").all()
 
@@ -519,4 +535,4 @@ def test_short_name(full: str, short: str) -> None:
 def test_title_case_and_icb_short_name() -> None:
     assert nhse.title_case("NHS STAFFORDSHIRE AND STOKE-ON-TRENT INTEGRATED CARE BOARD") == (
         "NHS Staffordshire and Stoke-on-Trent Integrated Care Board")
-    assert nhse.icb_short_name("NHS HUMBER AND NORTH YORKSHIRE INTEGRATED CARE BOARD") == "NHS Humber and North Yorkshire ICB"
+    assert nhse.icb_short_name(HUMBER) == "NHS Humber and North Yorkshire ICB"

@@ -8,8 +8,10 @@ from datetime import date, timedelta
 import polars as pl
 import pytest
 
+from polars.testing import assert_frame_equal
+
 from pipelines.spc import (ASSURANCE_LABELS, OUTSIDE, SHIFT, TREND, TWO_OF_THREE, VARIATION_LABELS,
-                           assurance_label, variation_label, xmr)
+                           assurance_label, variation_label, xmr, xmr_many)
 from ui.spc_icons import assurance_icon, data_uri, variation_icon
 
 START = date(2024, 1, 7)  # a week-ending Sunday
@@ -307,6 +309,126 @@ def test_fixed_baseline_keeps_its_limits_for_later_points():
 def test_a_baseline_of_fewer_than_fifteen_points_gives_no_limits():
     result = xmr(series(BASE + [8.0] * 5), better="higher", baseline=(START, START + timedelta(weeks=9)))
     assert result.variation == "run_chart" and "fewer than 15" in result.message
+
+
+# --- many series at once -----------------------------------------------------------------------
+
+KEYS = ["trust", "metric"]
+
+
+def batch_rows(key: tuple[str, str], values: list[float | None], start: date = START, *, better: str,
+               target: float | None = None, target_comparison: str | None = None,
+               baseline: tuple[date, date] | None = None, recalculate_from=()) -> pl.DataFrame:
+    """One series as rows of an ``xmr_many`` input frame, the settings repeated on every row."""
+    n = len(values)
+    start_end = baseline or (None, None)
+    return series(values, start).with_columns(
+        trust=pl.lit(key[0]), metric=pl.lit(key[1]), better=pl.lit(better),
+        target=pl.lit(target, pl.Float64), target_comparison=pl.lit(target_comparison, pl.String),
+        baseline_start=pl.lit(start_end[0], pl.Date), baseline_end=pl.lit(start_end[1], pl.Date),
+        recalculate_from=pl.Series([list(recalculate_from)] * n, dtype=pl.List(pl.Date)),
+    )
+
+
+def check_against_xmr(cases: list[tuple[tuple[str, str], list, date, dict]]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``xmr_many`` over all ``cases`` at once (rows shuffled) gives what ``xmr`` gives one by one."""
+    frame = pl.concat([batch_rows(key, values, start, **kwargs) for key, values, start, kwargs in cases])
+    points, summary = xmr_many(frame.sample(fraction=1.0, shuffle=True, seed=7), keys=KEYS)
+    assert summary.columns == [*KEYS, "last_period", "variation", "assurance", "n_points", "missing", "message"]
+    assert summary.select(KEYS).rows() == sorted(key for key, *_ in cases)
+    for key, values, start, kwargs in cases:
+        alone = xmr(series(values, start), **kwargs)
+        mine = pl.col("trust").eq(key[0]) & pl.col("metric").eq(key[1])
+        assert_frame_equal(points.filter(mine).drop(KEYS), alone.points)
+        row = summary.filter(mine).row(0, named=True)
+        assert (row["variation"], row["assurance"], row["message"], row["n_points"], row["missing"]) == (
+            alone.variation, alone.assurance, alone.message, alone.n_points, alone.missing), key
+        assert row["last_period"] == (alone.points["period"][-1] if alone.n_points else None)
+    return points, summary
+
+
+def test_xmr_many_gives_what_xmr_gives_series_by_series():
+    change = START + timedelta(weeks=15)
+    gappy = BASE[:5] + [None] + BASE[5:10] + [float("nan")] + BASE[10:] + [11.0]
+    cases = [
+        (("T1", "shift"), BASE + [7, 7.5, 7, 7.5, 7], START, dict(better="higher", baseline=BASELINE)),
+        (("T1", "short"), BASE[:9], START, dict(better="lower", target=5.0)),
+        (("T1", "recalc"), BASE + [v + 10 for v in BASE], START,
+         dict(better="lower", target=12.0, target_comparison="<=", recalculate_from=[change])),
+        (("T1", "short recalc"), BASE + [9.0] * 5, START, dict(better="higher", recalculate_from=[change])),
+        (("T2", "baseline"), BASE + [ON_MEAN, 9.5, 6, 9.5], START, dict(better="lower", target=2.0, baseline=BASELINE)),
+        (("T2", "short baseline"), BASE + [8.0] * 5, START,
+         dict(better="higher", baseline=(START, START + timedelta(weeks=9)))),
+        (("T2", "missing"), gappy, START + timedelta(days=3), dict(better="higher", target=11.0, target_comparison=">=")),
+        (("T2", "all missing"), [None, None], START, dict(better="higher")),
+        (("T3", "constant"), [5.0] * 20, START, dict(better="higher", target=5.0)),
+        (("T3", "trend up, higher"), BASE + [4, 4.5, 5, 5.5, 6, 6.5, 7], START, dict(better="higher", baseline=BASELINE)),
+        (("T3", "trend up, lower"), BASE + [4, 4.5, 5, 5.5, 6, 6.5, 7], START, dict(better="lower", baseline=BASELINE)),
+        (("T3", "neither"), BASE + [ON_MEAN, 3.8, 4.1, 4.4, 4.7, 5.0, 5.3, 5.6], START,
+         dict(better="lower", baseline=BASELINE)),
+    ]
+    points, summary = check_against_xmr(cases)
+    variations = dict(zip(summary["metric"], summary["variation"]))
+    assert variations["shift"] == "improvement_high" and variations["trend up, lower"] == "concern_high"
+    assert variations["short"] == "run_chart" and variations["neither"] == "neither"
+    assert summary.filter(pl.col("metric") == "all missing").row(0, named=True)["message"] == "No points to chart."
+
+
+def test_runs_never_cross_from_one_series_into_the_next():
+    # Each A ends, and the B after it starts, with part of a run; joined they would fire the rule.
+    later = START + timedelta(weeks=4)
+    own_base = (later, later + timedelta(weeks=14))  # B's fixed baseline: its own copy of BASE
+    cases = [
+        # shift: A ends with 4 points above the mean and B starts with 3 above (7 together)
+        (("P1", "A"), BASE + [ON_MEAN, 7, 7.5, 7, 7.5], START, dict(better="higher", baseline=BASELINE)),
+        (("P1", "B"), [7, 7.5, 7, ON_MEAN] + BASE, START, dict(better="higher", baseline=own_base)),
+        # trend: A ends with 4 rising points and B starts with 3 more (7 points, 6 rises together)
+        (("P2", "A"), BASE + [4, 4.5, 5, 5.5], START, dict(better="higher", baseline=BASELINE)),
+        (("P2", "B"), [6, 6.5, 7, ON_MEAN] + BASE, START, dict(better="higher", baseline=own_base)),
+        # two of three: one point beyond the upper 2-sigma line at the end of A and the start of B
+        (("P3", "A"), BASE + [ON_MEAN, 9.5], START, dict(better="higher", baseline=BASELINE)),
+        (("P3", "B"), [9.5, ON_MEAN, 6, ON_MEAN] + BASE, START, dict(better="higher", baseline=own_base)),
+    ]
+    points, summary = check_against_xmr(cases)
+    assert not any(points["special_cause"]) and set(summary["variation"]) == {"common_cause"}
+    firsts = points.filter(pl.col("metric") == "B").group_by("trust").agg(pl.col("moving_range").first())
+    assert firsts["moving_range"].to_list() == [None] * 3  # no moving range reaches back into A
+    # The same points as one series do fire: the test would catch a run joined across series.
+    joined = xmr(series(BASE + [ON_MEAN, 7, 7.5, 7, 7.5] + [7, 7.5, 7]), better="higher", baseline=BASELINE)
+    assert rules_of(joined, 1) == [[SHIFT]]
+    joined = xmr(series(BASE + [4, 4.5, 5, 5.5, 6, 6.5, 7]), better="higher", baseline=BASELINE)
+    assert rules_of(joined, 1) == [[TREND]]
+    joined = xmr(series(BASE + [ON_MEAN, 9.5, 9.5]), better="higher", baseline=BASELINE)
+    assert rules_of(joined, 1) == [[TWO_OF_THREE]]
+
+
+def test_xmr_many_needs_only_keys_period_value_and_better():
+    frame = pl.concat([series(BASE).with_columns(trust=pl.lit(t)) for t in ("b", "a")]).with_columns(better=pl.lit("higher"))
+    points, summary = xmr_many(frame, keys=["trust"])
+    assert summary["trust"].to_list() == ["a", "b"] and set(summary["message"]) == {"15 points; limits from all 15 points."}
+    assert points.columns[:2] == ["trust", "period"] and points.height == 30
+
+
+@pytest.mark.parametrize(("change", "match"), [
+    (dict(better="up"), r"better must be 'higher' or 'lower', not 'up' \(series trust='T2', metric='m'\)"),
+    (dict(better="lower", target=5.0, target_comparison=">="), r"contradicts 'lower is better' \(series trust='T2'"),
+    (dict(better="higher", baseline=(START, None)), r"start and an end date \(series trust='T2'"),
+])
+def test_xmr_many_refuses_bad_settings_naming_the_series(change, match):
+    frame = pl.concat([batch_rows(("T1", "m"), BASE, better="higher"), batch_rows(("T2", "m"), BASE, **change)])
+    with pytest.raises(ValueError, match=match):
+        xmr_many(frame, keys=KEYS)
+
+
+def test_xmr_many_refuses_repeated_periods_and_settings_that_vary_within_a_series():
+    good = batch_rows(("T1", "m"), BASE, better="higher")
+    repeated = pl.concat([good, batch_rows(("T2", "m"), BASE, better="higher"), batch_rows(("T2", "m"), [1.0], better="higher")])
+    with pytest.raises(ValueError, match=r"only once \(series trust='T2', metric='m'\)"):
+        xmr_many(repeated, keys=KEYS)
+    varying = pl.concat([good, batch_rows(("T2", "m"), BASE, better="higher").with_columns(
+        target=pl.when(pl.col("period") > START).then(5.0))])
+    with pytest.raises(ValueError, match=r"same on every row of a series \(series trust='T2'"):
+        xmr_many(varying, keys=KEYS)
 
 
 # --- labels and icons --------------------------------------------------------------------------

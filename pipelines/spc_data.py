@@ -1,0 +1,87 @@
+"""SPC over the warehouse: weekly series in, variation and assurance out. No Streamlit here.
+
+Every trust's weekly value of every metric (the ``weekly_position`` view) is charted by the
+Making Data Count rules of ``pipelines.spc``, with the ambition in force in the week charted as
+the target, and the baseline and recalculation dates stored per trust and metric in
+``spc_settings``. OPEL levels are not charted: a weekly maximum of a 1-4 scale is not a
+measurement an XmR chart suits.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+import polars as pl
+
+from pipelines.metrics import METRICS
+from pipelines.spc import xmr_many
+from pipelines.warehouse import open_for_write
+
+SPC_METRICS: tuple[str, ...] = tuple(m.id for m in METRICS if m.aggregate != "max")
+KEYS = ("org_code", "metric")
+
+
+def weekly_series(con: duckdb.DuckDBPyConnection, up_to_week: date | None = None,
+                  org_codes: Sequence[str] | None = None, metrics: Sequence[str] = SPC_METRICS) -> pl.DataFrame:
+    """One row per trust, metric and complete week (up to ``up_to_week``), with what ``xmr_many``
+    needs: the metric's direction, the ambition in force in the series' last week as the target,
+    and the stored baseline and recalculation dates."""
+    return con.sql("""
+        SELECT p.org_code, p.metric, p.week_ending AS period, p.value, p.better,
+            last_value(p.ambition) OVER series AS target,
+            last_value(p.ambition_comparison) OVER series AS target_comparison,
+            s.baseline_start, s.baseline_end, coalesce(s.recalculate_from, []::DATE[]) AS recalculate_from
+        FROM weekly_position p
+        LEFT JOIN spc_settings s ON s.org_code = p.org_code AND s.metric = p.metric
+        WHERE p.days_with_data = 7 AND (? OR p.week_ending <= ?)
+          AND p.metric IN (SELECT unnest(?::VARCHAR[]))
+          AND (? OR p.org_code IN (SELECT unnest(?::VARCHAR[])))
+        WINDOW series AS (PARTITION BY p.org_code, p.metric ORDER BY p.week_ending
+                          ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+        ORDER BY p.org_code, p.metric, p.week_ending
+    """, params=[up_to_week is None, up_to_week, list(metrics), org_codes is None, list(org_codes or [])]).pl()
+
+
+_SUMMARY_SCHEMA = {"org_code": pl.String, "metric": pl.String, "week_ending": pl.Date, "variation": pl.String,
+                   "assurance": pl.String, "message": pl.String}
+
+
+def _latest_points(con: duckdb.DuckDBPyConnection, up_to_week: date | None,
+                   org_codes: Sequence[str] | None) -> pl.DataFrame:
+    """Variation and assurance at the last point of each series."""
+    series = weekly_series(con, up_to_week, org_codes)
+    if series.is_empty():
+        return pl.DataFrame(schema=_SUMMARY_SCHEMA)
+    _, summary = xmr_many(series, keys=KEYS)
+    return summary.select(*KEYS, week_ending="last_period", variation="variation", assurance="assurance",
+                          message="message").cast(_SUMMARY_SCHEMA)
+
+
+def spc_summary(con: duckdb.DuckDBPyConnection, week_ending: date,
+                org_codes: Sequence[str] | None = None) -> pl.DataFrame:
+    """Variation and assurance of each trust and metric as at ``week_ending`` (the series up to it);
+    a series without a complete figure for that week has no row."""
+    return _latest_points(con, week_ending, org_codes).filter(pl.col("week_ending") == week_ending)
+
+
+def refresh_spc_latest(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild ``spc_latest`` (read through the view ``metric_spc``): every trust and metric at
+    its latest complete week."""
+    con.register("summary", _latest_points(con, None, None))
+    con.execute("DELETE FROM spc_latest; INSERT INTO spc_latest SELECT * FROM summary")
+    con.unregister("summary")
+
+
+def save_spc_settings(db: Path, org_code: str, metric: str, baseline: tuple[date, date] | None,
+                      recalculate_from: Sequence[date], set_by: str, reason: str = "") -> None:
+    """Fix a baseline and/or dates to recalculate limits from, for one trust and metric."""
+    if baseline and baseline[0] > baseline[1]:
+        raise ValueError("the baseline must start before it ends")
+    set_at = datetime.now(ZoneInfo("Europe/London")).replace(tzinfo=None, microsecond=0)
+    with open_for_write(db) as con:
+        con.execute("INSERT OR REPLACE INTO spc_settings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [org_code, metric, baseline[0] if baseline else None, baseline[1] if baseline else None,
+                     sorted(set(recalculate_from)), reason or None, set_by, set_at])

@@ -1,0 +1,247 @@
+"""Several loads and many readers at once, and loads killed part-way (issue 7, must haves 3 and 4).
+
+The design under test (README, "Writing while people read"): a load takes an exclusive lock on
+``<db>.lock``, writes a private copy ``<db>.writing`` and renames it over the live file; readers
+open the live file read-only. So readers never wait or fail, every reader sees whole files only,
+and a killed load leaves the live file exactly as it was.
+
+Writers and readers are separate processes, as in production (the CLI, dashboard sessions, an
+analyst's R session). Every loop is bounded by a count or a deadline.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from conftest import VALID_ROW, query, sitrep_row, write_csv
+from pipelines.load import FileOutcome, ingest_paths
+from pipelines.warehouse import write_lock
+from ui import upload
+
+ROOT = Path(__file__).resolve().parents[1]
+DEADLINE_S = 240  # for any one process; the whole test normally takes a fraction of this
+TRUSTS = ("RCB", "RCD", "RTR", "RR7", "RXP", "RWA", "RJL")
+
+# A reader process: asks what the pages ask, over and over, until told to stop, and prints
+# (sitrep_daily rows, ledger files, sum of the ledger's rows_loaded) for every distinct state seen.
+READER = """
+import json, sys, time
+from datetime import date
+from pathlib import Path
+from pipelines import opel, quality, queries
+from pipelines.warehouse import connect_read
+
+db, stop, deadline = Path(sys.argv[1]), Path(sys.argv[2]), time.monotonic() + float(sys.argv[3])
+seen, rounds = set(), 0
+while not stop.exists() and time.monotonic() < deadline:
+    with connect_read(db) as con:  # one connection: one version of the file, whatever a writer does
+        daily = con.execute("SELECT count(*) FROM sitrep_daily").fetchall()[0][0]
+        files, loaded = con.execute("SELECT count(*), coalesce(sum(rows_loaded), 0) FROM ingest_files").fetchall()[0]
+        week = queries.latest_complete_week(con)
+        if week is not None:
+            queries.weekly_position(con, week)
+        first, last = opel.date_extent(con)
+        quality.completeness(con, first, last)
+        quality.ledger(con)
+        quality.rejected_rows(con)
+    seen.add((daily, files, int(loaded)))
+    rounds += 1
+print(json.dumps({"rounds": rounds, "seen": sorted(seen)}))
+"""
+
+
+def days_of_rows(org_code: str, first: date, days: int, site_code: str = "") -> list[dict[str, object]]:
+    return [sitrep_row(org_code=org_code, site_code=site_code, period_date=(first + timedelta(days=i)).isoformat())
+            for i in range(days)]
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "pipelines", "ingest", *args]
+
+
+def start(command: list[str], **options) -> subprocess.Popen:
+    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, **options)
+
+
+def finish(process: subprocess.Popen) -> tuple[int, str, str]:
+    out, err = process.communicate(timeout=DEADLINE_S)
+    return process.returncode, out, err
+
+
+def lock_is_free(db: Path) -> bool:
+    with open(f"{db}.lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return True
+
+
+def ledger_matches_data(db: Path) -> None:
+    """Every file in the ledger has exactly its loaded rows in history, and nothing else is there."""
+    mismatches = query(db, """
+        SELECT f.file_id, f.rows_loaded, count(h.file_id) FROM ingest_files f
+        LEFT JOIN sitrep_history h USING (file_id) GROUP BY ALL HAVING count(h.file_id) <> f.rows_loaded""")
+    assert mismatches == []
+    assert query(db, "SELECT count(*) FROM sitrep_history WHERE file_id NOT IN (SELECT file_id FROM ingest_files)") \
+        == [(0,)]
+
+
+@pytest.fixture
+def seeded(db: Path, tmp_path: Path) -> Path:
+    """A live database with one file (7 rows) in it, as the dashboard would have."""
+    list(ingest_paths([write_csv(tmp_path / "seed.csv", days_of_rows("RAE", date(2023, 1, 1), 7))], db))
+    return db
+
+
+def test_parallel_loads_and_readers_see_no_error_and_whole_files_only(seeded, tmp_path):
+    sizes = [300, 200, 100]  # three CLI loads of different trusts, so no figure replaces another
+    files = [write_csv(tmp_path / f"load_{i}.csv", days_of_rows(TRUSTS[i], date(2023, 2, 1), n))
+             for i, n in enumerate(sizes)]
+    stop = tmp_path / "stop"
+    readers = [start([sys.executable, "-c", READER, str(seeded), str(stop), str(DEADLINE_S)]) for _ in range(3)]
+    writers = [start(cli(str(path), "--db", str(seeded))) for path in files]
+    results = [finish(w) for w in writers]
+    stop.touch()
+    reads = [finish(r) for r in readers]
+
+    for code, out, err in results:
+        assert code == 0 and "Traceback" not in err, err
+        assert "rows loaded" in out
+    for code, out, err in reads:
+        assert code == 0 and err.strip() == "", err
+    seen = {tuple(state) for _, out, _ in reads for state in json.loads(out)["seen"]}
+    assert all(json.loads(out)["rounds"] > 0 for _, out, _ in reads)
+    # Every state a reader saw is the seed plus some whole files, with a ledger that matches it.
+    whole = {7 + sum(s for s, picked in zip(sizes, mask) if picked) for mask in
+             [(a, b, c) for a in (0, 1) for b in (0, 1) for c in (0, 1)]}
+    assert {daily for daily, _, _ in seen} <= whole
+    assert all(daily == loaded for daily, _, loaded in seen)
+    assert query(seeded, "SELECT count(*) FROM sitrep_daily") == [(7 + 600,)]
+    assert query(seeded, "SELECT count(*) FROM ingest_files") == [(4,)]
+    ledger_matches_data(seeded)
+    assert lock_is_free(seeded) and not list(tmp_path.glob("*.writing*"))
+
+
+def test_browser_upload_and_cli_load_at_the_same_time_both_complete(seeded, tmp_path):
+    from_cli = write_csv(tmp_path / "from_cli.csv", days_of_rows("RCD", date(2023, 3, 1), 50))
+    uploaded = write_csv(tmp_path / "uploaded.csv", days_of_rows("RTR", date(2023, 3, 1), 40)).read_bytes()
+    with write_lock(seeded):  # a third load is writing: both must wait for it, neither may fail
+        process = start(cli(str(from_cli), "--db", str(seeded)))
+        assert process.stderr.readline().startswith("Loading 1 file")
+        assert process.stderr.readline().strip() == "waiting for another load to finish..."
+        events = upload.load_uploads([("uploaded.csv", uploaded)], seeded)
+        assert next(events) == upload.Waiting()
+    outcomes = [e for e in events if isinstance(e, FileOutcome)]
+    code, out, err = finish(process)
+    assert code == 0, err
+    assert out.startswith("loaded    from_cli.csv: 50 of 50 rows loaded\n")
+    assert [o.summary() for o in outcomes] == ["loaded    uploaded.csv: 40 of 40 rows loaded"]
+    assert query(seeded, "SELECT org_code, count(*) FROM sitrep_daily GROUP BY 1 ORDER BY 1") == [
+        ("RAE", 7), ("RCD", 50), ("RTR", 40)]
+    assert query(seeded, "SELECT file_path FROM ingest_files WHERE file_name = 'uploaded.csv'") == [
+        ("upload:uploaded.csv",)]
+    ledger_matches_data(seeded)
+
+
+# ---- crash safety ----
+
+BIG_ROWS = 50_000
+
+
+@pytest.fixture(scope="module")
+def big_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """50,000 valid rows: 10 sites of each of 13 trusts for 385 days (the first 50,000 of them)."""
+    trusts = pl.read_csv(ROOT / "reference_data" / "trusts.csv")["org_code"]
+    days = pl.date_range(date(2020, 1, 1), date(2020, 1, 1) + timedelta(days=384), eager=True)
+    frame = (pl.DataFrame({"org_code": trusts}).join(pl.DataFrame({"site": [f"{n:02d}" for n in range(10)]}),
+                                                    how="cross")
+             .join(pl.DataFrame({"period_date": days}), how="cross").head(BIG_ROWS)
+             .with_columns(site_code=pl.col("org_code") + pl.col("site"),
+                           **{k: pl.lit(v) for k, v in VALID_ROW.items()
+                              if k not in ("org_code", "site_code", "period_date")}))
+    path = tmp_path_factory.mktemp("big") / "national.csv"
+    frame.select(list(VALID_ROW)).write_csv(path)
+    return path
+
+
+# Runs an ingest that stops for good inside the file's transaction, after its rows are inserted
+# into the working copy and before the commit: a SIGKILL there is a kill "part-way through a file".
+STALL_MID_FILE = """
+import sys, time
+from pathlib import Path
+from pipelines import load
+
+original = load._store_rows
+def store_then_stall(*args, **kwargs):
+    original(*args, **kwargs)
+    Path(sys.argv[3]).touch()
+    time.sleep(600)
+load._store_rows = store_then_stall
+for outcome in load.ingest_paths([Path(sys.argv[1])], Path(sys.argv[2])):
+    print(outcome.summary())
+"""
+
+
+def wait_for(path: Path, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + DEADLINE_S
+    while not path.exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.005)
+
+
+def assert_all_or_nothing_then_reload(db: Path, big_file: Path) -> int:
+    """After a killed load: the seed intact, the big file wholly in or wholly out, the ledger consistent,
+    the lock free; then a re-run completes the load. Returns the rows seen right after the kill."""
+    after_kill = query(db, "SELECT count(*) FROM sitrep_daily")[0][0]
+    assert after_kill in (7, 7 + BIG_ROWS)
+    assert query(db, "SELECT count(*) FROM sitrep_daily WHERE org_code = 'RAE'") == [(7,)]
+    assert query(db, "SELECT count(*) FROM ingest_files")[0][0] == (1 if after_kill == 7 else 2)
+    ledger_matches_data(db)
+    assert lock_is_free(db)
+
+    code, out, err = finish(start(cli(str(big_file), "--db", str(db))))
+    assert code == 0, err
+    assert out.startswith("loaded    national.csv: 50,000 of 50,000 rows loaded" if after_kill == 7
+                          else "skipped   national.csv: already loaded")
+    assert query(db, "SELECT count(*) FROM sitrep_daily") == [(7 + BIG_ROWS,)]
+    assert query(db, "SELECT count(*) FROM ingest_files WHERE file_name = 'national.csv'") == [(1,)]
+    ledger_matches_data(db)
+    assert not list(db.parent.glob("*.writing*"))  # the killed load's copy was cleared away
+    return after_kill
+
+
+def test_a_load_killed_inside_a_file_leaves_none_of_it(seeded, big_file, tmp_path):
+    marker = tmp_path / "rows_inserted"
+    process = start([sys.executable, "-c", STALL_MID_FILE, str(big_file), str(seeded), str(marker)])
+    wait_for(marker, process)
+    assert query(seeded, "SELECT count(*) FROM sitrep_daily") == [(7,)]  # readers meanwhile: the old data
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=DEADLINE_S)
+    assert Path(f"{seeded}.writing").exists()  # the half-written copy is left behind ...
+    assert assert_all_or_nothing_then_reload(seeded, big_file) == 7  # ... and ignored, then cleared
+
+
+@pytest.mark.parametrize("delay_s", [0.0, 0.5, 2.0])
+def test_the_cli_killed_at_any_moment_leaves_all_or_nothing(seeded, big_file, delay_s):
+    """The CLI as users run it, killed a while after it starts writing its copy: wherever that lands
+    (copying, reading, checking, inserting, swapping or done), the file is all in or all out."""
+    process = start(cli(str(big_file), "--db", str(seeded)))
+    wait_for(Path(f"{seeded}.writing"), process)
+    time.sleep(delay_s)
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=DEADLINE_S)
+    assert_all_or_nothing_then_reload(seeded, big_file)

@@ -1,0 +1,280 @@
+"""Downloads of the weekly narrative table: the CSV value by value, the .xlsx and .docx opened
+and checked cell by cell (numbers, formats, fills, shading), formula injection, the daily figures
+CSV, and the command line."""
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import docx
+import duckdb
+import openpyxl
+import polars as pl
+import pytest
+from docx.enum.section import WD_ORIENT
+from docx.oxml.ns import qn
+
+from conftest import load_rows_directly, week_of_rows
+from pipelines import export
+from pipelines.__main__ import main
+from pipelines.columns import COLUMN_NAMES
+from pipelines.export_common import neutralise
+from pipelines.narrative import save_narrative
+from pipelines.warehouse import open_for_write
+from pipelines.weekly_table import build_weekly_table
+
+ROOT = Path(__file__).resolve().parents[1]
+WEEK_1, WEEK_2 = date(2024, 4, 1), date(2024, 4, 8)  # Mondays; the weeks end on 7 and 14 April 2024
+SUNDAY_2 = date(2024, 4, 14)
+STRANDED = "Stranded: occupied beds with LoS 7+ days"
+HYPERLINK = '=HYPERLINK("http://evil.example","click")'
+FILLS = {"green": "FFCCE5D8", "amber": "FFFFE9B3", "red": "FFF7D4D1"}
+HUMBER = "NHS Humber and North Yorkshire ICB"
+
+
+@pytest.fixture
+def pack(db: Path) -> Path:
+    """Per 100 occupied beds, so percentages are counts. Week 2: Harrogate (RCD) stranded 52%
+    (49% the week before), York and Scarborough (RCB) 39% (37%), South Tees (RTR) no submission;
+    recorded delays: Harrogate 11 (10), York 8 (10); trust OPEL 3 for both; York reports no local
+    authority OPEL in week 2. Narratives: the system
+    one for stranded is a formula, Harrogate's starts with '-', York's delays one with '+'."""
+    load_rows_directly(db, week_of_rows("RCD", WEEK_1, ga_beds_occupied=100, los_7plus=49, trust_opel=3)
+                       + week_of_rows("RCD", WEEK_2, ga_beds_occupied=100, los_7plus=52, nctr_patients=16, trust_opel=3)
+                       + week_of_rows("RCB", WEEK_1, ga_beds_occupied=100, los_7plus=37)
+                       + week_of_rows("RCB", WEEK_2, ga_beds_occupied=100, los_7plus=39, nctr_patients=13, trust_opel=3,
+                                      la_opel=None)
+                       + week_of_rows("RTR", WEEK_1))
+    save_narrative(db, SUNDAY_2, "stranded_7plus_pct", None, "A first version.", "Ann")
+    save_narrative(db, SUNDAY_2, "stranded_7plus_pct", None, HYPERLINK, "Ann")
+    save_narrative(db, SUNDAY_2, "stranded_7plus_pct", "RCD", "- worse again", "Hal")
+    save_narrative(db, SUNDAY_2, "recorded_delays", "RCB", "+2 discharge coordinators", "Yve")
+    return db
+
+
+def render(db: Path, fmt: str, icbs: tuple[str, ...] = ()) -> bytes:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return export.render(con, SUNDAY_2, icbs, (), fmt)
+
+
+def csv_rows(content: bytes) -> list[dict[str, str]]:
+    assert content.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM, for Excel
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
+
+
+def check_weekly_csv(content: bytes) -> None:
+    """The fixture week's CSV, value by value, as the page and the command line both produce it."""
+    rows = csv_rows(content)
+    assert list(rows[0]) == ["week_ending", "org_code", "trust", "metric", "value", "ambition", "status",
+                             "previous_value", "change", "narrative"]
+    assert len(rows) == 16 * 4  # every metric: three trusts and the three combined
+    by_key = {(r["metric"], r["trust"]): r for r in rows}
+    stranded = [by_key["stranded_7plus_pct", t] for t in ("Harrogate", "South Tees", "York and Scarborough",
+                                                          "Selected trusts combined")]
+    assert [list(r.values()) for r in stranded] == [
+        ["2024-04-14", "RCD", "Harrogate", "stranded_7plus_pct", "52.0", "< 40", "red", "49.0", "3.0", "'- worse again"],
+        ["2024-04-14", "RTR", "South Tees", "stranded_7plus_pct", "", "< 40", "no submission", "", "", ""],
+        ["2024-04-14", "RCB", "York and Scarborough", "stranded_7plus_pct", "39.0", "< 40", "green", "37.0", "2.0", ""],
+        # combined: (52 + 39) / 200 this week; (49 + 37 + 40) / 290 the week before, South Tees included
+        ["2024-04-14", "", "Selected trusts combined", "stranded_7plus_pct", "45.5", "< 40", "red", "43.45", "2.05",
+         "'" + HYPERLINK],
+    ]
+    delays = by_key["recorded_delays", "York and Scarborough"]
+    assert (delays["value"], delays["ambition"], delays["status"], delays["change"]) == ("8.0", "", "none", "-2.0")
+    assert delays["narrative"] == "'+2 discharge coordinators"
+    assert by_key["trust_opel_max", "Harrogate"]["value"] == "3.0"
+    assert by_key["trust_opel_max", "Harrogate"]["status"] == "amber"
+    la_opel = by_key["la_opel_max", "York and Scarborough"]  # submitted, but not this figure
+    assert (la_opel["value"], la_opel["status"]) == ("", "none")
+
+
+def test_csv_is_tidy_and_matches_the_page(pack):
+    check_weekly_csv(render(pack, "csv"))
+
+
+def test_csv_follows_the_page_filters(pack):
+    rows = csv_rows(render(pack, "csv", (HUMBER,)))
+    assert {r["trust"] for r in rows} == {"Harrogate", "York and Scarborough", "Selected trusts combined"}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("=1+1", "'=1+1"), ("+44", "'+44"), ("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("\rx", "'\rx"),
+    ("York improved", "York improved"), ("", ""), ("'quoted", "'quoted"),
+])
+def test_neutralise(text, expected):
+    assert neutralise(text) == expected
+
+
+def cells_by_label(sheet) -> dict[str, tuple]:
+    return {row[0].value: row for row in sheet.iter_rows(min_row=4) if row[0].value}
+
+
+def test_xlsx_numbers_formats_fills_and_status_text(pack):
+    book = openpyxl.load_workbook(io.BytesIO(render(pack, "xlsx")))
+    assert book.sheetnames == ["Weekly position", "Data", "Definitions"]
+    sheet = book["Weekly position"]
+    assert sheet["A1"].value == "Weekly discharge position: week ending Sunday 14/04/2024"
+    assert [c.value for c in sheet[3]] == [
+        "Metric", "Ambition", "Harrogate", "Harrogate: status and change", "South Tees", "South Tees: status and change",
+        "York and Scarborough", "York and Scarborough: status and change", "Narrative"]
+    assert sheet.freeze_panes == "C4"  # the header rows and the metric and ambition columns stay in view
+    assert sheet.column_dimensions["A"].width > 40 and sheet.column_dimensions["I"].width > 60
+    rows = cells_by_label(sheet)
+    assert list(rows)[:3] == ["G&A bed occupancy", "G&A beds occupied by COVID-19 patients", STRANDED]
+
+    metric, ambition, harrogate, harrogate_status, tees, tees_status, york, york_status, narrative = rows[STRANDED]
+    assert ambition.value == "< 40%"
+    assert harrogate.value == pytest.approx(0.52) and harrogate.data_type == "n"
+    assert harrogate.number_format == "0.0%"
+    assert harrogate.fill.fgColor.rgb == harrogate_status.fill.fgColor.rgb == FILLS["red"]
+    assert harrogate_status.value == "✗ misses ambition, ↑ 3.0 pts worse"
+    assert york.value == pytest.approx(0.39) and york.fill.fgColor.rgb == FILLS["green"]
+    assert york_status.value == "✓ meets ambition, ↑ 2.0 pts worse"
+    assert tees.value == "no submission this week" and tees.fill.fill_type is None and tees_status.value is None
+    # The system narrative, a formula, is written as text: a string cell, with Excel's quote prefix.
+    assert narrative.value == HYPERLINK and narrative.data_type == "s" and narrative.quotePrefix
+
+    delays = rows["Recorded delays (daily average)"]
+    assert (delays[2].value, delays[2].number_format, delays[2].fill.fill_type) == (11, "#,##0", None)  # no ambition
+    assert delays[3].value == "↑ 1 worse"
+    opel = rows["Trust OPEL (highest in the week)"]
+    assert (opel[2].value, opel[2].number_format, opel[2].fill.fgColor.rgb) == (3, "0", FILLS["amber"])
+    assert opel[3].value == "! just misses, → no change"
+    la_opel = rows["Local authority OPEL (highest in the week)"]
+    assert (la_opel[6].value, la_opel[6].fill.fill_type, la_opel[7].value) == ("not reported", None, None)
+
+
+def test_xlsx_data_sheet_keeps_numbers_and_neutralises_text(pack):
+    sheet = openpyxl.load_workbook(io.BytesIO(render(pack, "xlsx")))["Data"]
+    header = [c.value for c in sheet[1]]
+    rows = {(r[2].value, r[3].value): dict(zip(header, r)) for r in sheet.iter_rows(min_row=2)}
+    york = rows["York and Scarborough", "recorded_delays"]
+    assert york["change"].value == -2.0 and york["change"].data_type == "n"  # a negative number stays a number
+    assert york["narrative"].value == "+2 discharge coordinators" and york["narrative"].quotePrefix
+    assert rows["Harrogate", "stranded_7plus_pct"]["narrative"].value == "- worse again"
+    assert rows["Harrogate", "stranded_7plus_pct"]["value"].value == 52.0
+    assert rows["Selected trusts combined", "stranded_7plus_pct"]["narrative"].value == HYPERLINK
+    assert sheet.freeze_panes == "A2"
+
+
+def test_xlsx_definitions_sheet(pack):
+    sheet = openpyxl.load_workbook(io.BytesIO(render(pack, "xlsx")))["Definitions"]
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    stranded = next(r for r in values if r[0] == "stranded_7plus_pct")
+    assert stranded[1:5] == [STRANDED, "Patients with a length of stay of 7 days or more as a percentage of occupied "
+                             "G&A beds.", "lower", "< 40%"]
+    assert stranded[5] == 2 and stranded[7].startswith("ICS discharge group ambition: fewer than 40%")
+    assert next(r for r in values if r[0] == "stranded_14plus_pct")[4] == "none"
+    about = {r[0]: r[1] for r in values if r[0] in ("Week", "Trusts", "Data as at")}
+    assert about == {"Week": "Monday 08/04/2024 to Sunday 14/04/2024",
+                     "Trusts": "Harrogate, South Tees, York and Scarborough",
+                     "Data as at": "01/01/2024 00:00, when the latest of these figures was loaded"}
+    files = values[[r[0] for r in values].index("File") + 1]
+    assert files[:4] == ["test", 0, None, 14]  # the fixture's rows: two trusts, seven days, no ingest record
+
+
+def test_docx_landscape_table_with_status_and_narrative(pack):
+    document = docx.Document(io.BytesIO(render(pack, "docx")))
+    section = document.sections[0]
+    assert section.orientation == WD_ORIENT.LANDSCAPE and section.page_width > section.page_height
+    assert round(section.page_width.mm) == 297
+    assert document.paragraphs[0].text == "Weekly discharge position: week ending Sunday 14/04/2024"
+    table = document.tables[0]
+    assert [c.text for c in table.rows[0].cells] == ["Metric", "Ambition", "Harrogate", "South Tees",
+                                                       "York and Scarborough", "Narrative"]
+    with duckdb.connect(str(pack), read_only=True) as con:
+        page = build_weekly_table(con, SUNDAY_2).text  # what the home page shows
+    assert [[c.text for c in row.cells[:-1]] for row in table.rows[1:]] == [list(r) for r in page.iter_rows()]
+    stranded = next(row for row in table.rows if row.cells[0].text == STRANDED)
+    assert stranded.cells[2].text.startswith("52.0% ✗ misses ambition")
+    assert stranded.cells[-1].text == HYPERLINK  # a Word table is not a spreadsheet: the text as written
+
+    def shading(cell) -> str | None:
+        found = cell._tc.tcPr.find(qn("w:shd"))
+        return None if found is None else found.get(qn("w:fill"))
+
+    assert [shading(c) for c in stranded.cells[2:5]] == ["F7D4D1", None, "CCE5D8"]
+    comments = [p.text for p in document.paragraphs]
+    assert "Comments by trust" in comments
+    assert f"Harrogate, {STRANDED}: - worse again" in comments
+    assert "Source: daily sitrep files test." in comments
+
+
+def test_daily_figures_csv(pack):
+    with open_for_write(pack) as con:
+        con.execute("UPDATE sitrep_daily SET source_file = '=cmd|calc.csv' WHERE org_code = 'RCB'")
+    with duckdb.connect(str(pack), read_only=True) as con:
+        content = export.daily_figures_csv(con, "RCB", date(2024, 4, 8), date(2024, 4, 10))
+        with pytest.raises(ValueError, match="start date 10/04/2024 is after the end date 08/04/2024"):
+            export.daily_figures_csv(con, "RCB", date(2024, 4, 10), date(2024, 4, 8))
+    rows = csv_rows(content)
+    assert list(rows[0]) == [*COLUMN_NAMES, "source", "source_file", "source_row", "loaded_at"]
+    assert [r["period_date"] for r in rows] == ["2024-04-08", "2024-04-09", "2024-04-10"]
+    assert {r["org_code"] for r in rows} == {"RCB"} and {r["los_7plus"] for r in rows} == {"39"}
+    assert {r["source_file"] for r in rows} == {"'=cmd|calc.csv"}
+
+
+# --- Command line -----------------------------------------------------------------------------
+
+def test_cli_export_csv_of_the_fixture_week(pack, tmp_path, capsys):
+    out = tmp_path / "week.csv"
+    assert main(["export", "--week-ending", "2024-04-14", "--format", "csv", "--out", str(out), "--db", str(pack)]) == 0
+    assert capsys.readouterr().out.strip() == str(out)
+    check_weekly_csv(out.read_bytes())
+    assert out.read_bytes() == render(pack, "csv")  # the same code as the browser's download
+
+
+def test_cli_defaults_to_the_latest_complete_week_and_filters(pack, tmp_path):
+    out = tmp_path / "week.xlsx"
+    assert main(["export", "--format", "xlsx", "--out", str(out), "--icb", HUMBER]) == 0  # database from $FLOW_DB
+    sheet = openpyxl.load_workbook(out)["Weekly position"]
+    assert sheet["A1"].value.endswith("14/04/2024")
+    assert [sheet.cell(3, col).value for col in (3, 5, 7)] == ["Harrogate", "York and Scarborough", "Narrative"]
+
+
+def test_cli_export_runs_as_a_module(pack, tmp_path):
+    out = tmp_path / "week.docx"
+    done = subprocess.run([sys.executable, "-m", "pipelines", "export", "--week-ending", "2024-04-14", "--format",
+                           "docx", "--out", str(out), "--db", str(pack)], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(out)
+    assert docx.Document(out).paragraphs[0].text.endswith("14/04/2024")
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--week-ending", "14/04/2024"], "'14/04/2024' is not a date written as YYYY-MM-DD"),
+    (["--week-ending", "2024-04-13"], "2024-04-13 is a Saturday: weeks end on a Sunday"),
+    (["--week-ending", "2024-03-31"], "no figures for the week ending 31/03/2024 from the selected trusts"),
+    (["--format", "pdf"], "invalid choice: 'pdf'"),
+    (["--icb", "Nowhere ICB"], "--icb: no trust with figures belongs to Nowhere ICB"),
+    (["--icb", HUMBER, "--place", "Tees Valley"], "no trust is in both the --icb and the --place given"),
+])
+def test_cli_usage_errors_exit_2(pack, tmp_path, capsys, arguments, message):
+    out = tmp_path / "out.file"
+    base = {"--format": "csv", "--out": str(out)}
+    for option, value in zip(arguments[::2], arguments[1::2]):
+        base[option] = value
+    with pytest.raises(SystemExit) as stopped:
+        main(["export", *[x for pair in base.items() for x in pair]])
+    assert stopped.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_cli_without_a_database_exits_2(db, tmp_path, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["export", "--format", "csv", "--out", str(tmp_path / "x.csv")])
+    assert stopped.value.code == 2
+    assert "no database at" in capsys.readouterr().err
+
+
+def test_tidy_frame_types(pack):
+    with duckdb.connect(str(pack), read_only=True) as con:
+        table = build_weekly_table(con, SUNDAY_2)
+        frame = export.tidy(table, pl.DataFrame(schema={"metric": pl.String, "org_code": pl.String, "text": pl.String}))
+    assert frame.schema["value"] == pl.Float64 and frame.schema["week_ending"] == pl.Date
+    assert frame["narrative"].null_count() == frame.height
