@@ -6,12 +6,18 @@ from datetime import timedelta
 import streamlit as st
 
 from pipelines import queries
-from pipelines.presentation import headline_figures
+from pipelines.presentation import ASSURANCE_TEXT, VARIATION_TEXT, headline_figures
+from pipelines.spc import assurance_label, variation_label
 from pipelines.weekly_table import build_weekly_table, select_trusts
 from ui import data, params
+from ui.spc_icons import assurance_icon, variation_icon
 from ui.style import status_styler
 from ui.tiles import show_tiles
 
+# The words in the cells beside the icons they stand for.
+SPC_LEGEND = [(f"SPC {VARIATION_TEXT[v]}: {variation_label(v)}", variation_icon(v, size=36))
+              for v in ("common_cause", "improvement_high", "improvement_low", "concern_high", "concern_low")] + [
+             (f"{ASSURANCE_TEXT[a]}: {assurance_label(a)}", assurance_icon(a, size=36)) for a in ASSURANCE_TEXT]
 HEADLINE_METRICS = ("stranded_7plus_pct", "super_stranded_21plus_pct", "ga_occupancy_pct",
                     "ctr_discharged_by_5pm_pct", "recorded_delays", "pathway_0_1_pct")
 
@@ -43,8 +49,16 @@ show_tiles(headline_figures(table.system, HEADLINE_METRICS))
 
 st.subheader("By trust")
 st.caption("Each cell: the weekly value; ✓ meets the ambition, ! misses it by no more than the tolerance, "
-           "✗ misses it; then the change on the week before, better or worse.")
+           "✗ misses it; the change on the week before, better or worse; then the SPC reading (see below).")
 st.dataframe(status_styler(table.text, table.status), hide_index=True, width="stretch",
              height=36 * (table.text.height + 1) + 3,
              column_config={"Metric": st.column_config.TextColumn(pinned=True, width="large"),
                             "Ambition": st.column_config.TextColumn(pinned=True, width="small")})
+
+with st.expander("Reading the SPC words (statistical process control, Making Data Count)"):
+    st.caption("Each trust's weekly series up to this week is read as an XmR chart. Variation: is the latest "
+               "week a real change (special cause) or noise (common cause)? Assurance: will the trust reliably "
+               "meet the ambition? The trust drill-down page draws the chart.")
+    for column, (words, icon) in zip(st.columns(len(SPC_LEGEND)), SPC_LEGEND):
+        column.markdown(icon, unsafe_allow_html=True)  # our own SVG, with its alt text
+        column.caption(words)

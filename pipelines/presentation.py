@@ -5,6 +5,18 @@ import polars as pl
 
 STATUS_TEXT = {"green": "✓ meets ambition", "amber": "! just misses", "red": "✗ misses ambition", "none": ""}
 
+# Compact SPC words for a table cell (the drill-down draws the Making Data Count icons).
+VARIATION_TEXT = {"common_cause": "~ common cause", "improvement_high": "⇧ improvement", "improvement_low":
+                  "⇩ improvement", "concern_high": "⇧ concern", "concern_low": "⇩ concern", "neither": "± mixed signals",
+                  "run_chart": ""}
+ASSURANCE_TEXT = {"pass": "passing", "fail": "failing", "hit_or_miss": "hit or miss"}
+
+
+def spc_text(variation: str | None, assurance: str | None) -> str:
+    """'SPC ⇩ improvement, hit or miss': a trust/metric's variation and assurance in a few words."""
+    words = [w for w in (VARIATION_TEXT.get(variation or "", ""), ASSURANCE_TEXT.get(assurance or "", "")) if w]
+    return f"SPC {', '.join(words)}" if words else ""
+
 
 def format_value(value: float | None, unit: str) -> str:
     if value is None:
@@ -49,7 +61,8 @@ def cell_text(row: dict) -> str:
     change = format_change(row["change"], row["change_direction"], row["unit"])
     if row["days_with_data"] < 7:
         parts.append(f"({row['days_with_data']} of 7 days)")
-    return " ".join(p for p in parts if p) + (f", {change}" if change else "")
+    spc = spc_text(row.get("variation"), row.get("assurance"))
+    return " ".join(p for p in parts if p) + (f", {change}" if change else "") + (f"; {spc}" if spc else "")
 
 
 NO_SUBMISSION = "no submission this week"

@@ -32,9 +32,8 @@ RUN_POINTS = 7  # shift and trend length, counted in points
 E2 = 2.66  # 3 / d2 for moving ranges of two points
 
 OUTSIDE, SHIFT, TREND, TWO_OF_THREE = "outside limits", "shift", "trend", "two of three beyond 2 sigma"
-RULES = (OUTSIDE, SHIFT, TREND, TWO_OF_THREE)
-RULE_LISTS = pl.Series([[r for bit, r in enumerate(RULES) if mask >> bit & 1] for mask in range(16)],
-                       dtype=pl.List(pl.String))
+RULE_LISTS = pl.Series([[rule for bit, rule in enumerate((OUTSIDE, SHIFT, TREND, TWO_OF_THREE)) if mask >> bit & 1]
+                        for mask in range(16)], dtype=pl.List(pl.String))  # the rules fired, by bitmask
 
 VARIATION_LABELS = {
     "common_cause": "Common cause variation",
@@ -97,12 +96,14 @@ def _check(settings: pl.DataFrame, keys: Sequence[str]) -> None:
     """Refuse, naming the series, settings that cannot be charted (one row per series)."""
     c, comparison = pl.col, pl.col("target_comparison")
     checks = {  # a null comparison is no ambition, so a null condition does not refuse
-        "better must be 'higher' or 'lower', not {better!r}": ~c("better").is_in(["higher", "lower"]).fill_null(False),
+        "better must be 'higher' or 'lower', not {better!r}":
+            ~c("better").is_in(["higher", "lower"]).fill_null(False),
         "unknown target comparison {target_comparison!r}": ~comparison.is_in(["<", "<=", ">", ">="]),
         # An ambition "< 40%" on a higher-is-better metric would make the icons contradict each other.
         "ambition {target_comparison} contradicts '{better} is better'":
             comparison.str.starts_with(">") != (c("better") == "higher"),
-        "a fixed baseline needs a start and an end date": c("baseline_start").is_null() != c("baseline_end").is_null(),
+        "a fixed baseline needs a start and an end date":
+            c("baseline_start").is_null() != c("baseline_end").is_null(),
     }
     for problem, bad in checks.items():
         _refuse(settings.filter(bad.fill_null(False)), problem, keys)
@@ -180,7 +181,7 @@ def _rules(frame: pl.DataFrame) -> pl.DataFrame:
     high = c("out_high") | (c("shift_flag") & (c("side") > 0)) | c("two_high") | (c("trend_dir") > 0).fill_null(False)
     low = c("out_low") | (c("shift_flag") & (c("side") < 0)) | c("two_low") | (c("trend_dir") < 0).fill_null(False)
     fired = [c("out_high") | c("out_low"), c("shift_flag"), c("trend_dir").is_not_null(), c("two_high") | c("two_low")]
-    # Which rules fired, as a bitmask read off a table of all 16 lists (far faster than building lists).
+    # Read the list of rules off a table by bitmask: far faster than building 800,000 lists.
     rules = pl.lit(RULE_LISTS).gather(pl.sum_horizontal([f.cast(pl.UInt32) * (1 << bit) for bit, f in enumerate(fired)]))
     good = pl.when(c("better") == "higher").then(high).otherwise(low)
     frame = frame.with_columns(
@@ -204,19 +205,18 @@ def _day(day: pl.Expr) -> pl.Expr:
 def _segment_notes(points: pl.DataFrame, series: pl.DataFrame) -> pl.DataFrame:
     """Per series, what was done in each segment, in words (``notes``)."""
     c, few = pl.col, f"fewer than {MIN_POINTS}"
-    segments = (points.group_by("_seg").agg(
-        c("_series", "segment", "period").first(), n_base=c("baseline").sum(), height=pl.len(),
-        limits=c("mean").first().is_not_null()).sort("_seg")
-        .join(series, on="_series").with_columns(n_segments=pl.len().over("_series")))
-    source = (pl.when(c("baseline_start").is_not_null())
-              .then(pl.format("the fixed baseline {} to {} ({} points)", _day(c("baseline_start")),
-                              _day(c("baseline_end")), c("n_base")))
-              .otherwise(pl.format("{} {} points", pl.when(c("n_segments") == 1).then(pl.lit("all"))
-                                   .otherwise(pl.lit("the first")), c("n_base"))))
+    segments = (points.group_by("_seg").agg(c("_series", "segment", "period").first(), n_base=c("baseline").sum(),
+                                            height=pl.len(), limits=c("mean").first().is_not_null())
+                .sort("_seg").join(series, on="_series").with_columns(n_segments=pl.len().over("_series")))
+    whole = pl.when(c("n_segments") == 1).then(pl.lit("all")).otherwise(pl.lit("the first"))
+    source = (pl.when(c("baseline_start").is_null()).then(pl.format("{} {} points", whole, c("n_base")))
+              .otherwise(pl.format("the fixed baseline {} to {} ({} points)",
+                                   _day(c("baseline_start")), _day(c("baseline_end")), c("n_base"))))
     first = (pl.when(c("limits")).then(pl.format("{} points; limits from {}.", c("n_points"), source))
-             .otherwise(pl.format(f"{{}} points; limits would come from {{}}, {few}, so the first {{}} points "
-                                  "are shown as a run chart without limits.", c("n_points"), source, c("height"))))
-    later = (pl.when(c("limits")).then(pl.format("Limits recalculated from {} ({} points).", _day(c("period")), c("n_base")))
+             .otherwise(pl.format(f"{{}} points; limits would come from {{}}, {few}, so the first {{}} points are "
+                                  "shown as a run chart without limits.", c("n_points"), source, c("height"))))
+    later = (pl.when(c("limits")).then(pl.format("Limits recalculated from {} ({} points).",
+                                                 _day(c("period")), c("n_base")))
              .otherwise(pl.format(f"Recalculated from {{}}: only {{}} points, {few}, so shown as a run chart "
                                   "without limits.", _day(c("period")), c("n_base"))))
     notes = pl.when(c("segment") == 0).then(first).otherwise(later)
@@ -226,26 +226,26 @@ def _segment_notes(points: pl.DataFrame, series: pl.DataFrame) -> pl.DataFrame:
 def _summary(points: pl.DataFrame, settings: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
     """One row per series: variation read from its last point, assurance from the latest limits."""
     c = pl.col
-    counts = points.group_by("_series").agg(n_points=pl.len().cast(pl.Int64))
-    series = settings.join(counts, on="_series", how="left").with_columns(c("n_points").fill_null(0))
-    last = points.filter(c("_series").is_last_distinct()).select(
-        "_series", "mean", "upper_limit", "lower_limit", "special_cause", "signal", "direction", last_period="period")
-    notes = _segment_notes(points, series.select("_series", "n_points", "baseline_start", "baseline_end"))
-    frame = series.join(last, on="_series", how="left").join(notes, on="_series", how="left")
+    last = points.group_by("_series").agg(
+        c("mean", "upper_limit", "lower_limit", "special_cause", "signal", "direction").last(),
+        last_period=c("period").last(), n_points=pl.len().cast(pl.Int64))
+    frame = settings.join(last, on="_series", how="left").with_columns(c("n_points").fill_null(0))
+    notes = _segment_notes(points, frame.select("_series", "n_points", "baseline_start", "baseline_end"))
+    frame = frame.join(notes, on="_series", how="left")
     variation = (pl.when(c("mean").is_null()).then(pl.lit("run_chart"))
                  .when(~c("special_cause")).then(pl.lit("common_cause"))
                  .when(c("signal") == "neither").then(pl.lit("neither"))
                  .otherwise(pl.concat_str(c("signal"), pl.lit("_"), c("direction"))))
     # A target exactly on a limit is hit or miss: the limits are estimates, and a point on the
     # limit may fall either side of it.
-    higher = c("better") == "higher"
+    above, below = c("lower_limit") > c("target"), c("upper_limit") < c("target")  # the whole process
     assurance = (pl.when(c("target").is_null() | c("mean").is_null()).then(None)
-                 .when(c("lower_limit") > c("target")).then(pl.when(higher).then(pl.lit("pass")).otherwise(pl.lit("fail")))
-                 .when(c("upper_limit") < c("target")).then(pl.when(higher).then(pl.lit("fail")).otherwise(pl.lit("pass")))
+                 .when(above | below).then(pl.when(above == (c("better") == "higher")).then(pl.lit("pass"))
+                                           .otherwise(pl.lit("fail")))
                  .otherwise(pl.lit("hit_or_miss")))
-    missing = (pl.when(c("missing") > 0).then(pl.format(
-        "{} missing value{} left out; moving ranges join the points either side.",
-        c("missing"), pl.when(c("missing") > 1).then(pl.lit("s")).otherwise(pl.lit("")))))
+    plural = pl.when(c("missing") > 1).then(pl.lit("s")).otherwise(pl.lit(""))
+    missing = pl.when(c("missing") > 0).then(pl.format(
+        "{} missing value{} left out; moving ranges join the points either side.", c("missing"), plural))
     few = pl.format(f"Fewer than {MIN_POINTS} points ({{}}): shown as a run chart without limits.", c("n_points"))
     message = (pl.when(c("n_points") == 0).then(pl.lit("No points to chart."))
                .otherwise(pl.concat_str(pl.when(c("n_points") < MIN_POINTS).then(few).otherwise(c("notes")),
@@ -265,8 +265,9 @@ def xmr_many(frame: pl.DataFrame, *, keys: Sequence[str]) -> tuple[pl.DataFrame,
     ``variation``, ``assurance``, ``n_points``, ``missing``, ``message``; both sorted by keys.
     """
     keys = list(keys)
-    frame = frame.select(*keys, *(pl.col(name).cast(dtype) if name in frame.columns else pl.lit(None, dtype).alias(name)
-                                  for name, dtype in INPUT.items())).with_columns(pl.col("value").fill_nan(None))
+    given = [pl.col(name).cast(dtype) if name in frame.columns else pl.lit(None, dtype).alias(name)
+             for name, dtype in INPUT.items()]
+    frame = frame.select(*keys, *given).with_columns(pl.col("value").fill_nan(None))
     if keys:  # number the series 0, 1, ... in key order
         ids = frame.select(keys).unique().sort(keys).with_row_index("_series")
         frame = frame.join(ids, on=keys, nulls_equal=True)
@@ -281,7 +282,8 @@ def xmr_many(frame: pl.DataFrame, *, keys: Sequence[str]) -> tuple[pl.DataFrame,
               .sort(pl.col("_series").cast(pl.Int64) * 2**32 + pl.col("period").to_physical()))
     same_series = pl.col("_series") == pl.col("_series").shift(1)
     varies = same_series & (pl.col("_settings") != pl.col("_settings").shift(1))
-    _refuse(points.filter(varies).join(settings, on="_series"), "settings must be the same on every row of a series", keys)
+    _refuse(points.filter(varies).join(settings, on="_series"),
+            "settings must be the same on every row of a series", keys)
     points = points.drop_nulls("value")
     repeated = same_series & (pl.col("period") == pl.col("period").shift(1))
     _refuse(points.filter(repeated).join(settings, on="_series"), "each period may appear only once", keys)
@@ -301,14 +303,11 @@ def xmr(series: pl.DataFrame, *, better: str, target: float | None = None,
     each date in ``recalculate_from`` starts a new segment with limits from all its own points.
     """
     start, end = baseline if baseline is not None else (None, None)
-    settings = pl.DataFrame({"better": [better], "target": [target], "target_comparison": [target_comparison],
-                             "baseline_start": [start], "baseline_end": [end], "recalculate_from": [list(recalculate_from)]},
-                            schema={name: INPUT[name] for name in SETTINGS})
+    settings = pl.DataFrame([(better, target, target_comparison, start, end, list(recalculate_from))],
+                            schema={name: INPUT[name] for name in SETTINGS}, orient="row")
     if series.height == 0:  # no row to carry the settings: check them, and chart nothing
         _check(settings, [])
     points, summary = xmr_many(series.select("period", "value").join(settings, how="cross"), keys=())
     if summary.height == 0:
         return SpcResult(points, "run_chart", None, "No points to chart.", 0, 0)
-    result = summary.row(0, named=True)
-    return SpcResult(points, result["variation"], result["assurance"], result["message"],
-                     result["n_points"], result["missing"])
+    return SpcResult(points, *summary.select("variation", "assurance", "message", "n_points", "missing").row(0))

@@ -10,6 +10,7 @@ import polars as pl
 
 from pipelines import queries
 from pipelines.presentation import position_grid
+from pipelines.spc_data import spc_summary
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,7 @@ class WeeklyTable:
     trusts: pl.DataFrame  # the selected trusts: org_code, trust (short name), icb_name, place, ...
     position: pl.DataFrame  # weekly_position rows of those trusts for the week
     system: pl.DataFrame  # the selected trusts combined (queries.system_weekly) for the week
+    spc: pl.DataFrame  # variation and assurance per trust and metric as at the week (spc_data.spc_summary)
     text: pl.DataFrame  # metrics as rows, trusts as columns: what people read
     status: pl.DataFrame  # the same shape: each cell's status, for colouring
 
@@ -35,7 +37,10 @@ def build_weekly_table(con: duckdb.DuckDBPyConnection, week_ending: date, icbs: 
                        places: Sequence[str] = ()) -> WeeklyTable:
     trusts = select_trusts(queries.trusts_with_data(con), icbs, places)
     org_codes = tuple(trusts["org_code"])
-    position = queries.weekly_position(con, week_ending).filter(pl.col("org_code").is_in(org_codes))
+    spc = spc_summary(con, week_ending, org_codes)
+    position = (queries.weekly_position(con, week_ending).filter(pl.col("org_code").is_in(org_codes))
+                .join(spc.select("org_code", "metric", "variation", "assurance"), on=["org_code", "metric"],
+                      how="left"))
     system = queries.system_weekly(con, org_codes, week_ending, week_ending)
     text, status = position_grid(position, list(trusts["trust"]))
-    return WeeklyTable(week_ending, trusts, position, system, text, status)
+    return WeeklyTable(week_ending, trusts, position, system, spc, text, status)

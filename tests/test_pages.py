@@ -1,7 +1,7 @@
 """AppTest for every page: what a user would see on a known fixture."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -95,3 +95,20 @@ def test_pages_keep_answering_while_an_ingest_is_writing(two_weeks):
         app = run_page("pages/weekly_position.py")
         assert not app.exception
         assert "Harrogate" in app.dataframe[0].value.columns
+
+
+def test_weekly_position_cells_carry_the_spc_reading(db):
+    # 20 weeks at 50% stranded, then 8 weeks at 40%: a shift below the mean, an improvement (lower is better)
+    rows = []
+    for week in range(28):
+        monday = date(2024, 1, 1) + timedelta(weeks=week)
+        los_7plus = 45 if week < 20 else 36
+        rows += week_of_rows("RCD", monday, ga_beds_occupied=90, los_7plus=los_7plus + week % 2,
+                             los_14plus=20, los_21plus=10)
+    load_rows_directly(db, rows)
+    app = run_page("pages/weekly_position.py")
+    cell = app.dataframe[0].value.set_index("Metric").loc["Stranded: occupied beds with LoS 7+ days", "Harrogate"]
+    # limits from all 28 weeks: mean 47.7, lower limit 43.9, above the 40% ambition: consistently failing
+    assert cell.endswith("SPC ⇩ improvement, failing")
+    legend = [c.value for c in app.caption]
+    assert "SPC ⇩ improvement: Special cause improvement (low)" in legend
