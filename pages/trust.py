@@ -15,10 +15,9 @@ from ui.tiles import show_tiles
 
 DEFAULT_METRIC = "stranded_7plus_pct"
 DEFAULT_WEEKS = 26
-# The latest-week tiles: the discharge group's headline figures (DOMAIN 1), with short labels.
-SUMMARY = {"stranded_7plus_pct": "Stranded 7+ days", "super_stranded_21plus_pct": "Super-stranded 21+",
-           "ga_occupancy_pct": "G&A occupancy", "ctr_discharged_by_5pm_pct": "NCTR out by 5pm",
-           "recorded_delays": "Recorded delays"}
+# The latest-week tiles: the discharge group's headline figures (DOMAIN 1).
+SUMMARY = ("stranded_7plus_pct", "super_stranded_21plus_pct", "ga_occupancy_pct", "ctr_discharged_by_5pm_pct",
+           "recorded_delays")
 # OPEL strips: the trust's own level and its main local authority's (DOMAIN 4), named from the trust row.
 OPEL_ROWS = {"trust_opel_max": ("Trust", "short_name"), "la_opel_max": ("Local authority", "local_authority")}
 BY_ID = {m.id: m for m in METRICS}
@@ -96,7 +95,7 @@ days = next(iter(week_rows.values()))["days_reported"]
 if days < 7:
     st.warning(f"Part week: {days} of 7 days reported, so these figures may change when the rest arrive.")
 week_position = weekly.filter(pl.col("week_ending") == week)
-show_tiles(headline_figures(week_position, tuple(SUMMARY)), SUMMARY)
+show_tiles(headline_figures(week_position, SUMMARY))
 
 # The chosen metric, day by day and week by week.
 st.subheader(metric.label)

@@ -7,15 +7,28 @@ are generated from the formulas in ``pipelines.metrics`` so no formula is writte
 """
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import duckdb
 import polars as pl
 
-from pipelines import queries
+from pipelines import queries, spc_data
+from pipelines.columns import COLUMN_NAMES
 from pipelines.metrics import METRICS, Metric
+from pipelines.spc import SpcResult, xmr_many
 
 _BY_ID: dict[str, Metric] = {m.id: m for m in METRICS}
+
+# The values of ``sitrep_daily.source`` (``pipelines.load.SOURCE`` and ``pipelines.load_publication.SOURCE``;
+# written out here so the page does not import the loaders and their contract library).
+TRUST_SITREP, PUBLICATION = "trust_sitrep", "nhse_publication"
+# The only sitrep fields NHS England's publication supplies, day by day (``load_publication.store_publication``).
+PUBLICATION_FIELDS = frozenset({"nctr_patients", "nctr_discharged", "nctr_discharged_by_5pm"})
+_BED_FIELDS = frozenset({"ga_beds_open", "ga_beds_occupied", "covid_beds_occupied", "los_7plus", "los_14plus",
+                         "los_21plus"})
+PATHWAY_METRIC = "pathway_0_1_pct"  # its ambition is the "95% home" line of the monthly pathway mix
 
 
 def week_ending(day: date) -> date:
@@ -139,3 +152,143 @@ def sources(con: duckdb.DuckDBPyConnection, org_code: str, first: date, last: da
     loaded: list[datetime] = [r[2] for r in rows if r[2] is not None]
     return {"files": [r[0] for r in rows], "sources": sorted({r[1] for r in rows}),
             "loaded_at": max(loaded) if loaded else None}
+
+
+# --- where the figures came from -------------------------------------------------------------------
+
+def source_groups(con: duckdb.DuckDBPyConnection, org_code: str, first: date, last: date) -> list[dict[str, object]]:
+    """The trust's current figures in the range grouped by ``sitrep_daily.source``, earliest first:
+    per source its files (in date order), the runs of consecutive days it covers (``spans``, a list
+    of (first, last) pairs), its number of days and when its latest file was loaded."""
+    files = con.execute("""
+        SELECT source, source_file, max(loaded_at)
+        FROM sitrep_daily WHERE org_code = ? AND period_date BETWEEN ? AND ?
+        GROUP BY source, file_id, source_file
+        ORDER BY source, min(period_date), file_id
+    """, [org_code, first, last]).fetchall()
+    spans = con.execute("""
+        WITH days AS (
+            SELECT DISTINCT source, period_date FROM sitrep_daily
+            WHERE org_code = ? AND period_date BETWEEN ? AND ?
+        ), runs AS (  -- consecutive days share period_date minus their position
+            SELECT source, period_date,
+                period_date - CAST(row_number() OVER (PARTITION BY source ORDER BY period_date) AS INTEGER) AS run
+            FROM days
+        )
+        SELECT source, min(period_date), max(period_date), count(*) FROM runs
+        GROUP BY source, run ORDER BY source, 2
+    """, [org_code, first, last]).fetchall()
+    groups: dict[str, dict[str, object]] = {}
+    for source, start, end, days in spans:
+        group = groups.setdefault(source, {"source": source, "files": [], "spans": [], "days": 0, "loaded_at": None})
+        group["spans"].append((start, end))
+        group["days"] += days
+    for source, file_name, loaded_at in files:
+        group = groups[source]
+        group["files"].append(file_name)
+        if loaded_at is not None and (group["loaded_at"] is None or loaded_at > group["loaded_at"]):
+            group["loaded_at"] = loaded_at
+    return sorted(groups.values(), key=lambda g: g["spans"][0][0])
+
+
+def metric_fields(metric: str) -> frozenset[str]:
+    """The sitrep fields a metric's formula reads (from the catalogue's SQL)."""
+    definition = _BY_ID[metric]
+    words = set(re.findall(r"[a-z_0-9]+", f"{definition.numerator} {definition.denominator or ''}"))
+    return frozenset(words & set(COLUMN_NAMES))
+
+
+def publication_gap(metric: str) -> str | None:
+    """Why NHS England's publication cannot supply ``metric`` (for a trust whose figures come only
+    from it), or None when it can: it has criteria-to-reside counts only, no beds or lengths of stay."""
+    fields = metric_fields(metric)
+    if fields <= PUBLICATION_FIELDS:
+        return None
+    if fields & _BED_FIELDS:
+        return "NHS England's publication has no bed or length-of-stay figures"
+    if any(f.startswith("discharges_p") for f in fields):
+        return "NHS England's publication has discharges by pathway by month only: see the pathway mix by month"
+    return "NHS England's publication has no OPEL levels"
+
+
+# --- NHS England's publication: monthly pathways and delay reasons ----------------------------------
+
+def publication_destinations(con: duckdb.DuckDBPyConnection, org_code: str, first: date, last: date) -> pl.DataFrame:
+    """Table 4 of the publication for the trust: discharges by destination for each month that
+    overlaps the range, with the file it came from and the ambition for discharges home (P0-P1)
+    in force at the start of the month."""
+    return con.sql("""
+        SELECT d.month, d.destination_code, d.destination, d.pathway, d.discharges, f.file_name AS source_file,
+            a.threshold AS ambition, a.comparison AS ambition_comparison
+        FROM nhse_destinations d
+        LEFT JOIN ingest_files f USING (file_id)
+        LEFT JOIN LATERAL (
+            SELECT threshold, comparison FROM ambitions
+            WHERE metric = ? AND effective_from <= d.month ORDER BY effective_from DESC LIMIT 1
+        ) a ON true
+        WHERE d.org_code = ? AND d.month BETWEEN date_trunc('month', ?::DATE) AND ?
+        ORDER BY d.month, d.pathway, d.destination_code, d.destination
+    """, params=[PATHWAY_METRIC, org_code, first, last]).pl()
+
+
+def publication_delay_reasons(con: duckdb.DuckDBPyConnection, org_code: str, first: date, last: date,
+                              top: int = 5) -> pl.DataFrame:
+    """Table 5 of the publication for the trust: the average number of NCTR patients with a length
+    of stay of 14+ days by delay reason, in each period overlapping the range, for the ``top``
+    reasons of the latest period that has figures (most patients first; ``rank`` 1 is the largest)."""
+    return con.sql("""
+        WITH shown AS (
+            SELECT r.*, f.file_name AS source_file FROM nhse_delay_reasons r LEFT JOIN ingest_files f USING (file_id)
+            WHERE r.org_code = ? AND r.period_start <= ? AND r.period_end >= ?
+        ), latest AS (
+            SELECT reason, row_number() OVER (ORDER BY patients DESC, reason) AS rank FROM shown
+            WHERE period_start = (SELECT max(period_start) FROM shown WHERE patients IS NOT NULL)
+              AND patients IS NOT NULL
+        )
+        SELECT s.period_start, s.period_end, s.reason, s.patients, s.source_file, l.rank
+        FROM shown s JOIN latest l USING (reason)
+        WHERE l.rank <= ?
+        ORDER BY l.rank, s.period_start
+    """, params=[org_code, last, first, top]).pl()
+
+
+# --- statistical process control --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TrustSpc:
+    """One trust and metric charted as ``metric_spc`` charts it (``spc_data.weekly_series``, then the
+    Making Data Count rules): ``result`` the chart; ``ambition`` the weekly ambition in force
+    (``week_ending``, ``ambition``, ``ambition_comparison``, ``unit``) for the chart's ambition line;
+    ``settings`` the stored baseline and recalculation dates (None when none are stored)."""
+    result: SpcResult
+    better: str
+    target: float | None
+    target_comparison: str | None
+    ambition: pl.DataFrame
+    settings: dict[str, object] | None
+
+
+def trust_spc(con: duckdb.DuckDBPyConnection, org_code: str, metric: str, up_to_week: date) -> TrustSpc:
+    """The XmR chart of one trust's metric over its complete weeks up to ``up_to_week``."""
+    series = spc_data.weekly_series(con, up_to_week, [org_code], [metric])
+    if series.is_empty():
+        points, _ = xmr_many(series, keys=spc_data.KEYS)
+        result = SpcResult(points.drop(spc_data.KEYS), "run_chart", None, "No complete weeks to chart.", 0, 0)
+        target = comparison = None
+    else:
+        points, summary = xmr_many(series, keys=spc_data.KEYS)
+        row = summary.row(0, named=True)
+        result = SpcResult(points.drop(spc_data.KEYS), row["variation"], row["assurance"], row["message"],
+                           row["n_points"], row["missing"])
+        target, comparison = series["target"][0], series["target_comparison"][0]
+    ambition = con.sql("""
+        SELECT week_ending, ambition, ambition_comparison, unit FROM weekly_position
+        WHERE org_code = ? AND metric = ? AND days_with_data = 7 AND week_ending <= ?
+        ORDER BY week_ending
+    """, params=[org_code, metric, up_to_week]).pl()
+    stored = con.sql("""
+        SELECT baseline_start, baseline_end, recalculate_from, reason, set_by, set_at
+        FROM spc_settings WHERE org_code = ? AND metric = ?
+    """, params=[org_code, metric]).pl()
+    return TrustSpc(result, _BY_ID[metric].better, target, comparison, ambition,
+                    stored.row(0, named=True) if stored.height else None)

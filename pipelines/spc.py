@@ -182,7 +182,7 @@ def _rules(frame: pl.DataFrame) -> pl.DataFrame:
     low = c("out_low") | (c("shift_flag") & (c("side") < 0)) | c("two_low") | (c("trend_dir") < 0).fill_null(False)
     fired = [c("out_high") | c("out_low"), c("shift_flag"), c("trend_dir").is_not_null(), c("two_high") | c("two_low")]
     # Read the list of rules off a table by bitmask: far faster than building 800,000 lists.
-    rules = pl.lit(RULE_LISTS).gather(pl.sum_horizontal([f.cast(pl.UInt32) * (1 << bit) for bit, f in enumerate(fired)]))
+    rules = pl.lit(RULE_LISTS).gather(pl.sum_horizontal(f.cast(pl.UInt32) * (1 << bit) for bit, f in enumerate(fired)))
     good = pl.when(c("better") == "higher").then(high).otherwise(low)
     frame = frame.with_columns(
         special_cause=high | low, rules=rules,
@@ -264,7 +264,7 @@ def xmr_many(frame: pl.DataFrame, *, keys: Sequence[str]) -> tuple[pl.DataFrame,
     of ``SpcResult.points``; ``summary`` one row per series, ``*keys`` then ``last_period``,
     ``variation``, ``assurance``, ``n_points``, ``missing``, ``message``; both sorted by keys.
     """
-    keys = list(keys)
+    keys = [keys] if isinstance(keys, str) else list(keys)
     given = [pl.col(name).cast(dtype) if name in frame.columns else pl.lit(None, dtype).alias(name)
              for name, dtype in INPUT.items()]
     frame = frame.select(*keys, *given).with_columns(pl.col("value").fill_nan(None))

@@ -50,7 +50,7 @@ def test_weekly_position_week_picker_changes_the_table(two_weeks):
 
 def test_weekly_position_headline_combines_selected_trusts(two_weeks):
     app = run_page("pages/weekly_position.py")
-    stranded = next(m for m in app.metric if m.label == "Stranded: occupied beds with LoS 7+ days")
+    stranded = next(m for m in app.metric if m.label == "Stranded 7+ days")
     assert stranded.value == f"{100 * (7 * 36 + 7 * 36) / (7 * 90 + 7 * 80):.1f}%"  # ratio of the two trusts' sums
     assert "trusts submitted" in app.caption[0].value and "2 of 2" in app.caption[0].value
 
