@@ -11,6 +11,7 @@ from datetime import timedelta
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from pipelines import opel, quality
 from pipelines.load import FileOutcome
@@ -29,10 +30,11 @@ TOO_LARGE_HINT = (f"Up to {upload.MAX_UPLOAD_MB} MB per file. A larger file is m
                   f"(\"File must be {upload.MAX_UPLOAD_MB}.0MB or smaller\") and is not loaded: split it into "
                   "smaller files, for example one per month, and upload those.")
 ISSUE_COLUMNS = {"source_row": st.column_config.NumberColumn("Row", format="%d"), "column_name": "Column",
-                 "rule": "Rule", "severity": "Severity", "message": st.column_config.TextColumn("Message", width="large")}
+                 "rule": "Rule", "severity": "Severity",
+                 "message": st.column_config.TextColumn("Message", width="large")}
 
 
-def load_files(files: list) -> list[FileOutcome]:
+def load_files(files: list[UploadedFile]) -> list[FileOutcome]:
     """Load the uploaded files, showing each file's progress and result as it happens."""
     outcomes: list[FileOutcome] = []
     with st.status(f"Loading {len(files)} file{'s' * (len(files) != 1)}...", expanded=True) as status:
@@ -73,9 +75,10 @@ def show_outcomes(outcomes: list[FileOutcome]) -> None:
         box = st.container(border=True)
         box.markdown(f"**{STATUS_TEXT[outcome.status]}**")
         messages = [] if outcome.issues is None else outcome.issues["message"].to_list()
-        more = f"\n... and {len(messages) - MESSAGES_SHOWN:,} more, in the table below" if len(messages) > MESSAGES_SHOWN else ""
-        # The same lines as the command line prints, so both say exactly the same thing.
-        box.text("\n".join([outcome.summary(), *messages[:MESSAGES_SHOWN]]) + more)
+        lines = [outcome.summary(), *messages[:MESSAGES_SHOWN]]  # worded as the command line words it
+        if len(messages) > MESSAGES_SHOWN:
+            lines.append(f"... and {len(messages) - MESSAGES_SHOWN:,} more, in the table below")
+        box.text("\n".join(lines))
         for note in outcome.notes:
             box.text(f"note: {note}")
         if messages:
@@ -90,7 +93,8 @@ def completeness_heatmap(grid: pl.DataFrame) -> go.Figure:
     cells = grid.with_columns(code=pl.col("state").replace_strict(states), hover=pl.format(
         "{}, {}: {}", "trust", pl.col("period_date").dt.strftime("%a %d/%m/%Y"),
         pl.when(pl.col("state") == "missing").then(pl.lit("no submission"))
-        .when(pl.col("state") == "partial").then(pl.format("partial ({} of the usual {} rows)", "rows_sent", "usual_rows"))
+        .when(pl.col("state") == "partial")
+        .then(pl.format("partial ({} of the usual {} rows)", "rows_sent", "usual_rows"))
         .otherwise(pl.format("submitted ({} rows)", "rows_sent"))))
     rows = cells.group_by("trust", maintain_order=True).agg("code", "hover")
     colours = list(STATE_COLOURS.values())

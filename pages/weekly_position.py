@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 import streamlit as st
 
-from pipelines import queries
+from pipelines import export, narrative, queries
 from pipelines.presentation import ASSURANCE_TEXT, VARIATION_TEXT, headline_figures
 from pipelines.spc import assurance_label, variation_label
 from pipelines.weekly_table import build_weekly_table, select_trusts
@@ -49,11 +50,17 @@ show_tiles(headline_figures(table.system, HEADLINE_METRICS))
 
 st.subheader("By trust")
 st.caption("Each cell: the weekly value; ✓ meets the ambition, ! misses it by no more than the tolerance, "
-           "✗ misses it; the change on the week before, better or worse; then the SPC reading (see below).")
-st.dataframe(status_styler(table.text, table.status), hide_index=True, width="stretch",
-             height=36 * (table.text.height + 1) + 3,
+           "✗ misses it; the change on the week before, better or worse; then the SPC reading (see below). "
+           "The narrative is the discharge group's, from the Weekly narrative page.")
+for column, (fmt, (mime, label)) in zip(st.columns(len(export.FORMATS)), export.FORMATS.items()):
+    column.download_button(label, partial(data.read, export.render, week, tuple(chosen_icbs), tuple(chosen_places), fmt),
+                           file_name=export.file_name(week, fmt), mime=mime, on_click="ignore",
+                           icon=":material/download:")
+text, status = narrative.with_narratives(table, data.read(narrative.current_narratives, week))
+st.dataframe(status_styler(text, status), hide_index=True, width="stretch", height=36 * (text.height + 1) + 3,
              column_config={"Metric": st.column_config.TextColumn(pinned=True, width="large"),
-                            "Ambition": st.column_config.TextColumn(pinned=True, width="small")})
+                            "Ambition": st.column_config.TextColumn(pinned=True, width="small"),
+                            "Narrative": st.column_config.TextColumn(width="large")})
 
 with st.expander("Reading the SPC words (statistical process control, Making Data Count)"):
     st.caption("Each trust's weekly series up to this week is read as an XmR chart. Variation: is the latest "

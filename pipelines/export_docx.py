@@ -20,7 +20,7 @@ from docx.table import _Cell, _Row
 from pipelines.export_common import STATUS_KEY, WeekSources, submitted, table_lines, title, week_range
 from pipelines.narrative import narrative_text
 from pipelines.weekly_table import WeeklyTable
-from ui.style import NHS_PALE_GREY, STATUS_FILL
+from pipelines.presentation import NHS_PALE_GREY, STATUS_FILL
 
 PAGE = (Mm(297), Mm(210))  # A4, landscape
 MARGIN = Mm(12)

@@ -228,3 +228,12 @@ def narrative_text(narratives: pl.DataFrame, metric: str, org_code: str | None =
     found = narratives.filter((pl.col("metric") == metric) & (
         pl.col("org_code").is_null() if org_code is None else pl.col("org_code") == org_code))
     return found["text"][0] if found.height else ""
+
+
+def with_narratives(table: WeeklyTable, narratives: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The table's text and status frames with a last "Narrative" column: the saved system
+    narratives (status "none", so uncoloured), for showing the table as the discharge group reads it."""
+    metric_of = dict(table.position.select("metric_label", "metric").unique().iter_rows())
+    texts = [narrative_text(narratives, metric_of[label]) for label in table.text["Metric"]]
+    return (table.text.with_columns(Narrative=pl.Series(texts, dtype=pl.String)),
+            table.status.with_columns(Narrative=pl.lit("none")))

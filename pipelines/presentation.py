@@ -3,6 +3,11 @@ from __future__ import annotations
 
 import polars as pl
 
+# Status fills, used by the pages and the Excel and Word exports alike. Red/amber/green of
+# different lightness, so they stay distinct for colour-blind readers; always beside the words.
+STATUS_FILL = {"green": "#CCE5D8", "amber": "#FFE9B3", "red": "#F7D4D1", "none": "#FFFFFF"}
+NHS_PALE_GREY = "#E8EDEE"
+
 STATUS_TEXT = {"green": "✓ meets ambition", "amber": "! just misses", "red": "✗ misses ambition", "none": ""}
 
 # Compact SPC words for a table cell (the drill-down draws the Making Data Count icons).

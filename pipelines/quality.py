@@ -13,6 +13,7 @@ import polars as pl
 
 from pipelines.columns import COLUMN_NAMES, REQUIRED
 from pipelines.contract import load_suite_definition
+from pipelines.load import SOURCE as SITREP_SOURCE
 
 # What a rule's severity means for the row, as the page says it.
 OUTCOME = {"error": "row rejected", "warning": "row loaded and flagged", "file": "whole file rejected"}
@@ -27,11 +28,16 @@ PARTIAL_DEFINITION = (
 _FORMULA_START = r"^[=+\-@\t\r]"
 _NUMBER = r"^[-+]?[\d,]*\.?\d+$"
 
-# Trusts expected to submit: every trust of the reference list, and any other trust that has submitted.
-_TRUSTS = """
+# A submission is a row of the trust's own daily sitrep; figures taken from NHS England's
+# publication for a day the trust did not cover (pipelines.load_publication) are not one.
+_SUBMITTED = f"sitrep_daily WHERE source = '{SITREP_SOURCE}'"
+
+# Trusts expected to submit: every trust of the reference list, and any other trust that has submitted
+# (trusts added from NHS England's publication are not expected to send us a sitrep).
+_TRUSTS = f"""
     SELECT e.org_code, coalesce(t.short_name, e.org_code) AS trust
     FROM (SELECT org_code FROM trusts WHERE source = 'reference_data'
-          UNION SELECT DISTINCT org_code FROM sitrep_daily) e
+          UNION SELECT DISTINCT org_code FROM {_SUBMITTED}) e
     LEFT JOIN trusts t USING (org_code)
 """
 
@@ -118,7 +124,7 @@ def completeness(con: duckdb.DuckDBPyConnection, first: date, last: date) -> pl.
         WITH days AS (SELECT CAST(range AS DATE) AS period_date FROM range($1::DATE, $2::DATE + 1, INTERVAL 1 DAY)),
         sent AS (
             SELECT org_code, period_date, count(*) AS rows_sent, bool_or({blank}) AS has_blank
-            FROM sitrep_daily WHERE period_date BETWEEN $1 AND $2 GROUP BY ALL
+            FROM {_SUBMITTED} AND period_date BETWEEN $1 AND $2 GROUP BY ALL
         ),
         usual AS (  -- the most common number of rows per day (ties: the larger)
             SELECT org_code, rows_sent AS usual_rows FROM sent GROUP BY org_code, rows_sent
@@ -162,7 +168,8 @@ def contract_rules() -> pl.DataFrame:
     frame = pl.DataFrame(rows, schema={"rule": pl.String, "severity": pl.String, "message": pl.String,
                                        "columns": pl.List(pl.String)})
     return (frame.group_by("rule", "severity", "message", maintain_order=True)
-            .agg(pl.col("columns").list.explode(keep_nulls=False, empty_as_null=False).unique(maintain_order=True).str.join(", "))
+            .agg(pl.col("columns").list.explode(keep_nulls=False, empty_as_null=False)
+                 .unique(maintain_order=True).str.join(", "))
             .with_columns(outcome=pl.col("severity").replace_strict(OUTCOME))
             .select("rule", "severity", "outcome", "message", "columns"))
 

@@ -84,10 +84,12 @@ POINTS = ["period", "value", "segment", "baseline", "moving_range", "mean", "upp
 SUMMARY = ["last_period", "variation", "assurance", "n_points", "missing", "message"]
 
 
-def _refuse(refused: pl.DataFrame, problem: str, keys: Sequence[str]) -> None:
-    """Raise ``problem`` (formatted with the row's columns) for the first row of ``refused``, if any."""
+def _refuse(refused: pl.DataFrame, problem: str, keys: Sequence[str], settings: pl.DataFrame | None = None) -> None:
+    """Raise ``problem`` (formatted with the row's columns) for the first row of ``refused``, if any;
+    with ``settings``, the row is a point and its series' keys and settings are looked up there."""
     if refused.height:
         row = refused.row(0, named=True)
+        row = row if settings is None else settings.row(row["_series"], named=True) | row
         where = ", ".join(f"{k}={row[k]!r}" for k in keys)
         raise ValueError(problem.format(**row) + (f" (series {where})" if keys else ""))
 
@@ -202,12 +204,13 @@ def _day(day: pl.Expr) -> pl.Expr:
     return day.dt.strftime("%-d %b %Y")
 
 
-def _segment_notes(points: pl.DataFrame, series: pl.DataFrame) -> pl.DataFrame:
+def _segment_notes(points: pl.DataFrame, settings: pl.DataFrame) -> pl.DataFrame:
     """Per series, what was done in each segment, in words (``notes``)."""
     c, few = pl.col, f"fewer than {MIN_POINTS}"
     segments = (points.group_by("_seg").agg(c("_series", "segment", "period").first(), n_base=c("baseline").sum(),
                                             height=pl.len(), limits=c("mean").first().is_not_null())
-                .sort("_seg").join(series, on="_series").with_columns(n_segments=pl.len().over("_series")))
+                .sort("_seg").join(settings.select("_series", "baseline_start", "baseline_end"), on="_series")
+                .with_columns(n_points=c("height").sum().over("_series"), n_segments=pl.len().over("_series")))
     whole = pl.when(c("n_segments") == 1).then(pl.lit("all")).otherwise(pl.lit("the first"))
     source = (pl.when(c("baseline_start").is_null()).then(pl.format("{} {} points", whole, c("n_base")))
               .otherwise(pl.format("the fixed baseline {} to {} ({} points)",
@@ -229,9 +232,8 @@ def _summary(points: pl.DataFrame, settings: pl.DataFrame, keys: Sequence[str]) 
     last = points.group_by("_series").agg(
         c("mean", "upper_limit", "lower_limit", "special_cause", "signal", "direction").last(),
         last_period=c("period").last(), n_points=pl.len().cast(pl.Int64))
-    frame = settings.join(last, on="_series", how="left").with_columns(c("n_points").fill_null(0))
-    notes = _segment_notes(points, frame.select("_series", "n_points", "baseline_start", "baseline_end"))
-    frame = frame.join(notes, on="_series", how="left")
+    frame = (settings.join(last, on="_series", how="left").with_columns(c("n_points").fill_null(0))
+             .join(_segment_notes(points, settings), on="_series", how="left"))
     variation = (pl.when(c("mean").is_null()).then(pl.lit("run_chart"))
                  .when(~c("special_cause")).then(pl.lit("common_cause"))
                  .when(c("signal") == "neither").then(pl.lit("neither"))
@@ -282,11 +284,10 @@ def xmr_many(frame: pl.DataFrame, *, keys: Sequence[str]) -> tuple[pl.DataFrame,
               .sort(pl.col("_series").cast(pl.Int64) * 2**32 + pl.col("period").to_physical()))
     same_series = pl.col("_series") == pl.col("_series").shift(1)
     varies = same_series & (pl.col("_settings") != pl.col("_settings").shift(1))
-    _refuse(points.filter(varies).join(settings, on="_series"),
-            "settings must be the same on every row of a series", keys)
+    _refuse(points.filter(varies), "settings must be the same on every row of a series", keys, settings)
     points = points.drop_nulls("value")
     repeated = same_series & (pl.col("period") == pl.col("period").shift(1))
-    _refuse(points.filter(repeated).join(settings, on="_series"), "each period may appear only once", keys)
+    _refuse(points.filter(repeated), "each period may appear only once", keys, settings)
     # Settings per point, read from the settings row of the point's series (row number = series id).
     points = points.with_columns(pl.lit(settings[name]).gather(pl.col("_series"))
                                  for name in [*keys, "better", "baseline_start", "baseline_end"])

@@ -146,7 +146,8 @@ def test_a_fixed_file_can_be_uploaded_again(loaded):
 
 
 def test_fix_file_cells_that_excel_would_run_as_formulas_are_neutralised(db, tmp_path):
-    rows = [sitrep_row(org_code="=HYPERLINK(\"http://x\")", discharges_p3=-2), sitrep_row(site_code="@SUM(A1)", trust_opel=9)]
+    rows = [sitrep_row(org_code="=HYPERLINK(\"http://x\")", discharges_p3=-2),
+            sitrep_row(site_code="@SUM(A1)", trust_opel=9)]
     list(ingest_paths([write_csv(tmp_path / "formulas.csv", rows)], db))
     with connect_read(db) as con:
         fix = quality.resubmission(con, 1)

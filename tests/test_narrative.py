@@ -167,3 +167,15 @@ def test_text_is_cleaned_for_documents(two_weeks):
     """Control characters (which .docx and .xlsx cannot hold) are dropped; line breaks kept as \\n."""
     narrative.save_narrative(two_weeks, SUNDAY_2, "stranded_7plus_pct", None, "Line one\r\nLine\x00 two\x07\r", "Ann")
     assert history(two_weeks)["text"].to_list() == ["Line one\nLine two"]
+
+
+def test_table_with_the_narrative_column(two_weeks):
+    narrative.save_narrative(two_weeks, SUNDAY_2, "stranded_7plus_pct", None, "York within, Harrogate over.", "Ann")
+    narrative.save_narrative(two_weeks, SUNDAY_2, "stranded_7plus_pct", "RCD", "A trust comment, not shown.", "Hal")
+    table = weekly_table(two_weeks, SUNDAY_2)
+    text, status = narrative.with_narratives(table, current(two_weeks))
+    assert text.columns == [*table.text.columns, "Narrative"] and status.columns == text.columns
+    by_metric = dict(zip(text["Metric"], text["Narrative"]))
+    assert by_metric["Stranded: occupied beds with LoS 7+ days"] == "York within, Harrogate over."
+    assert by_metric["G&A bed occupancy"] == ""
+    assert set(status["Narrative"]) == {"none"}

@@ -61,7 +61,7 @@ def test_weekly_position_icb_filter_from_the_url(two_weeks):
     app.run()
     assert not app.exception
     assert app.multiselect[0].value == ["NHS North East and North Cumbria ICB"]
-    assert list(app.dataframe[0].value.columns) == ["Metric", "Ambition", "South Tees"]
+    assert list(app.dataframe[0].value.columns) == ["Metric", "Ambition", "South Tees", "Narrative"]
 
 
 def test_weekly_position_without_a_database_says_how_to_load(db):

@@ -350,20 +350,23 @@ def check_against_xmr(cases: list[tuple[tuple[str, str], list, date, dict]]) -> 
 def test_xmr_many_gives_what_xmr_gives_series_by_series():
     change = START + timedelta(weeks=15)
     gappy = BASE[:5] + [None] + BASE[5:10] + [float("nan")] + BASE[10:] + [11.0]
+    trend = BASE + [4, 4.5, 5, 5.5, 6, 6.5, 7]
     cases = [
         (("T1", "shift"), BASE + [7, 7.5, 7, 7.5, 7], START, dict(better="higher", baseline=BASELINE)),
         (("T1", "short"), BASE[:9], START, dict(better="lower", target=5.0)),
         (("T1", "recalc"), BASE + [v + 10 for v in BASE], START,
          dict(better="lower", target=12.0, target_comparison="<=", recalculate_from=[change])),
         (("T1", "short recalc"), BASE + [9.0] * 5, START, dict(better="higher", recalculate_from=[change])),
-        (("T2", "baseline"), BASE + [ON_MEAN, 9.5, 6, 9.5], START, dict(better="lower", target=2.0, baseline=BASELINE)),
+        (("T2", "baseline"), BASE + [ON_MEAN, 9.5, 6, 9.5], START,
+         dict(better="lower", target=2.0, baseline=BASELINE)),
         (("T2", "short baseline"), BASE + [8.0] * 5, START,
          dict(better="higher", baseline=(START, START + timedelta(weeks=9)))),
-        (("T2", "missing"), gappy, START + timedelta(days=3), dict(better="higher", target=11.0, target_comparison=">=")),
+        (("T2", "missing"), gappy, START + timedelta(days=3),
+         dict(better="higher", target=11.0, target_comparison=">=")),
         (("T2", "all missing"), [None, None], START, dict(better="higher")),
         (("T3", "constant"), [5.0] * 20, START, dict(better="higher", target=5.0)),
-        (("T3", "trend up, higher"), BASE + [4, 4.5, 5, 5.5, 6, 6.5, 7], START, dict(better="higher", baseline=BASELINE)),
-        (("T3", "trend up, lower"), BASE + [4, 4.5, 5, 5.5, 6, 6.5, 7], START, dict(better="lower", baseline=BASELINE)),
+        (("T3", "trend up, higher"), trend, START, dict(better="higher", baseline=BASELINE)),
+        (("T3", "trend up, lower"), trend, START, dict(better="lower", baseline=BASELINE)),
         (("T3", "neither"), BASE + [ON_MEAN, 3.8, 4.1, 4.4, 4.7, 5.0, 5.3, 5.6], START,
          dict(better="lower", baseline=BASELINE)),
     ]
@@ -403,9 +406,10 @@ def test_runs_never_cross_from_one_series_into_the_next():
 
 
 def test_xmr_many_needs_only_keys_period_value_and_better():
-    frame = pl.concat([series(BASE).with_columns(trust=pl.lit(t)) for t in ("b", "a")]).with_columns(better=pl.lit("higher"))
+    frame = pl.concat([series(BASE).with_columns(trust=pl.lit(t), better=pl.lit("higher")) for t in ("b", "a")])
     points, summary = xmr_many(frame, keys=["trust"])
-    assert summary["trust"].to_list() == ["a", "b"] and set(summary["message"]) == {"15 points; limits from all 15 points."}
+    assert summary["trust"].to_list() == ["a", "b"]
+    assert set(summary["message"]) == {"15 points; limits from all 15 points."}
     assert points.columns[:2] == ["trust", "period"] and points.height == 30
 
 
@@ -422,7 +426,8 @@ def test_xmr_many_refuses_bad_settings_naming_the_series(change, match):
 
 def test_xmr_many_refuses_repeated_periods_and_settings_that_vary_within_a_series():
     good = batch_rows(("T1", "m"), BASE, better="higher")
-    repeated = pl.concat([good, batch_rows(("T2", "m"), BASE, better="higher"), batch_rows(("T2", "m"), [1.0], better="higher")])
+    again = batch_rows(("T2", "m"), [1.0], better="higher")  # 7 Jan 2024 a second time
+    repeated = pl.concat([good, batch_rows(("T2", "m"), BASE, better="higher"), again])
     with pytest.raises(ValueError, match=r"only once \(series trust='T2', metric='m'\)"):
         xmr_many(repeated, keys=KEYS)
     varying = pl.concat([good, batch_rows(("T2", "m"), BASE, better="higher").with_columns(

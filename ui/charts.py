@@ -6,6 +6,7 @@ US-leaning date formats, and figures reuse ``pipelines.presentation`` so they re
 """
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from datetime import date, timedelta
 
@@ -18,8 +19,9 @@ from ui.style import AMBITION_LINE, NHS_BLUE, NHS_DARK_BLUE, NHS_GREY, NHS_PALE_
 AXIS_TITLES = {"%": "Per cent (%)", "patients": "Patients", "level": "OPEL level"}
 WEEK_MS = 7 * 86_400_000
 FIRST_MONDAY = "2000-01-03"  # anchors Plotly's weekly periods to Monday-to-Sunday weeks
+# Home in blues; P2 mid grey and P3 NHS pink, both at least 3:1 against white (the pale grey was not).
 PATHWAYS = (("P0", "home, no new support", NHS_DARK_BLUE), ("P1", "home with support", NHS_BLUE),
-            ("P2", "bedded rehabilitation", NHS_GREY), ("P3", "care home", NHS_PALE_GREY))
+            ("P2", "bedded rehabilitation", "#768692"), ("P3", "care home", "#AE2573"))
 OPEL_MEANING = {1: "able to meet demand", 2: "signs of pressure", 3: "major pressures", 4: "unable to deliver care"}
 # Several sites or series on one chart: told apart by dash as well as colour.
 SERIES_STYLES = ((NHS_BLUE, "solid"), (NHS_DARK_BLUE, "dot"), (NHS_GREY, "dashdot"))
@@ -75,16 +77,29 @@ def ambition_step(weekly: pl.DataFrame) -> go.Scatter | None:
                       hovertemplate="%{customdata}<extra></extra>")
 
 
+def break_gaps(rows: list[dict], key: str, step: timedelta) -> list[dict | None]:
+    """``rows`` (sorted by ``key``) with a None between two rows further apart than ``step``, so a
+    line breaks where periods are missing (months between two publications, say) instead of
+    drawing a straight line across them."""
+    out: list[dict | None] = []
+    for row in rows:
+        if out and row[key] - out[-1][key] > step:
+            out.append(None)
+        out.append(row)
+    return out
+
+
 def _weekly_trace(weekly: pl.DataFrame, name: str, colour: str, dash: str = "solid", symbol: str = "circle",
                   size: int = 9) -> go.Scatter:
     """Weekly values (ratios of weekly sums) as markers and line; an open marker for a part week."""
-    rows = weekly.sort("week_ending").to_dicts()
-    texts = [f"Week ending {uk_date(r['week_ending'])}<br>{name}: "
-             f"{figure_text(r['value'], r['unit'], r.get('numerator'), r.get('denominator'))}"
-             + (f"<br>{STATUS_TEXT[r['status']]}" if r.get("status") not in (None, "none") else "")
-             + (f"<br>{r['days_with_data']} of 7 days" if r.get("days_with_data", 7) < 7 else "") for r in rows]
-    symbols = [f"{symbol}-open" if r.get("days_with_data", 7) < 7 else symbol for r in rows]
-    return go.Scatter(x=[r["week_ending"] for r in rows], y=[r["value"] for r in rows], customdata=texts,
+    rows = break_gaps(weekly.sort("week_ending").to_dicts(), "week_ending", timedelta(days=7))
+    texts = [r and (f"Week ending {uk_date(r['week_ending'])}<br>{name}: "
+                    f"{figure_text(r['value'], r['unit'], r.get('numerator'), r.get('denominator'))}"
+                    + (f"<br>{STATUS_TEXT[r['status']]}" if r.get("status") not in (None, "none") else "")
+                    + (f"<br>{r['days_with_data']} of 7 days" if r.get("days_with_data", 7) < 7 else ""))
+             for r in rows]
+    symbols = [f"{symbol}-open" if r and r.get("days_with_data", 7) < 7 else symbol for r in rows]
+    return go.Scatter(x=[r and r["week_ending"] for r in rows], y=[r and r["value"] for r in rows], customdata=texts,
                       mode="lines+markers", name=name, line={"color": colour, "width": 3, "dash": dash},
                       marker={"size": size, "symbol": symbols, "color": colour},
                       hovertemplate="%{customdata}<extra></extra>")
@@ -92,10 +107,10 @@ def _weekly_trace(weekly: pl.DataFrame, name: str, colour: str, dash: str = "sol
 
 def _daily_trace(daily: pl.DataFrame, name: str, unit: str, colour: str = NHS_BLUE,
                  dash: str = "solid") -> go.Scatter:
-    rows = daily.sort("period_date").to_dicts()
-    texts = [f"{uk_date(r['period_date'])}<br>{name}: "
-             f"{figure_text(r['value'], unit, r['numerator'], r['denominator'])}" for r in rows]
-    return go.Scatter(x=[r["period_date"] for r in rows], y=[r["value"] for r in rows], customdata=texts,
+    rows = break_gaps(daily.sort("period_date").to_dicts(), "period_date", timedelta(days=1))
+    texts = [r and (f"{uk_date(r['period_date'])}<br>{name}: "
+                    f"{figure_text(r['value'], unit, r['numerator'], r['denominator'])}") for r in rows]
+    return go.Scatter(x=[r and r["period_date"] for r in rows], y=[r and r["value"] for r in rows], customdata=texts,
                       mode="lines", name=name, line={"color": colour, "width": 1, "dash": dash},
                       opacity=0.75, hovertemplate="%{customdata}<extra></extra>")
 
@@ -211,4 +226,106 @@ def pathway_figure(weekly: pl.DataFrame) -> go.Figure:
     fig.update_layout(barmode="stack", bargap=0.15)
     fig = _layout(fig, "%")
     fig.update_yaxes(title_text="Share of discharges (%)", range=[0, 100])
+    return fig
+
+
+# --- NHS England's publication: monthly pathway mix and delay reasons --------------------------------
+
+# Up to five delay reasons on one chart: told apart by colour, dash and marker shape.
+REASON_STYLES = (("#005EB8", "solid", "circle"), ("#ED8B00", "dash", "square"), ("#330072", "dot", "diamond"),
+                 ("#007F3B", "dashdot", "triangle-up"), (NHS_GREY, "longdash", "x"))
+
+
+def period_label(start: date, end: date) -> str:
+    """'Nov 2023' for a calendar month, else '01/11-07/11/2023'."""
+    if start.day == 1 and (end + timedelta(days=1)).day == 1 and (start.year, start.month) == (end.year, end.month):
+        return f"{start:%b %Y}"
+    return f"{start:%d/%m}-{end:%d/%m/%Y}"
+
+
+def _wrap(text: str, width: int = 60) -> str:
+    return "<br>".join(textwrap.wrap(text, width)) or text
+
+
+def _periods_axis(fig: go.Figure, labels: Sequence[str], slots: int = 6) -> None:
+    """Periods at positions 0, 1, ... named by their labels, so months far apart stay readable; a
+    few periods are centred in room for ``slots`` of them rather than stretched across the chart."""
+    pad = max(0, slots - len(labels)) / 2
+    fig.update_xaxes(tickmode="array", tickvals=list(range(len(labels))), ticktext=list(labels), tickformat="",
+                     range=[-0.5 - pad, len(labels) - 0.5 + pad])
+
+
+def monthly_pathway_figure(destinations: pl.DataFrame) -> go.Figure:
+    """Monthly shares of discharges by pathway from NHS England's Table 4 (P0 at the bottom), each
+    pathway's published destinations in the hover, against the ambition for discharges home (P0+P1).
+    ``destinations``: ``month``, ``destination``, ``pathway``, ``discharges`` (null: not published),
+    ``ambition``, ``ambition_comparison`` (as ``pipelines.drilldown.publication_destinations``)."""
+    known = destinations.filter(pl.col("discharges").is_not_null())
+    totals = known.group_by("month").agg(total=pl.col("discharges").sum()).filter(pl.col("total") > 0).sort("month")
+    months, total = totals["month"].to_list(), dict(zip(totals["month"], totals["total"]))
+    home = dict(known.filter(pl.col("pathway") <= 1).group_by("month").agg(pl.col("discharges").sum()).rows())
+    fig = go.Figure()
+    for n, (code, meaning, colour) in enumerate(PATHWAYS):
+        counts, texts = [], []
+        for month in months:
+            rows = destinations.filter((pl.col("month") == month) & (pl.col("pathway") == n)).to_dicts()
+            count = sum(r["discharges"] or 0 for r in rows)
+            counts.append(100 * count / total[month])
+            detail = "".join(f"<br>  {r['destination']}: "
+                             + (f"{r['discharges']:,}" if r["discharges"] is not None else "not published")
+                             for r in rows)
+            texts.append(f"{month:%B %Y}<br>{code} {meaning}: {format_value(counts[-1], '%')} "
+                         f"({count:,} of {total[month]:,}){detail}"
+                         f"<br>Home (P0+P1): {format_value(100 * home.get(month, 0) / total[month], '%')}")
+        fig.add_trace(go.Bar(x=list(range(len(months))), y=counts, name=f"{code} {meaning}", customdata=texts,
+                             marker={"color": colour, "line": {"color": "white", "width": 0.5}},
+                             hovertemplate="%{customdata}<extra></extra>"))
+    ambitions = (destinations.filter(pl.col("month").is_in(months))
+                 .unique("month").sort("month").select("month", "ambition", "ambition_comparison").to_dicts())
+    known_ambitions = [a for a in ambitions if a["ambition"] is not None]
+    if known_ambitions:  # a step over each month's bar, so a change of ambition between months shows
+        levels = [a["ambition"] for a in ambitions]
+        texts = [f"{ambition_text(a['ambition_comparison'], a['ambition'], '%')} home (P0+P1) in {a['month']:%B %Y}"
+                 for a in ambitions]
+        latest = known_ambitions[-1]
+        fig.add_trace(go.Scatter(x=[i - 0.5 for i in range(len(months) + 1)], y=levels + levels[-1:],
+                                 customdata=texts + texts[-1:], mode="lines", line={**AMBITION_LINE, "shape": "hv"},
+                                 name=f"{ambition_text(latest['ambition_comparison'], latest['ambition'], '%')} "
+                                      "home (P0+P1)", hovertemplate="%{customdata}<extra></extra>"))
+    fig.update_layout(barmode="stack", bargap=0.3)
+    fig = _layout(fig, "%")
+    _periods_axis(fig, [f"{m:%b %Y}" for m in months])
+    fig.update_yaxes(title_text="Share of discharges (%)", range=[0, 100])
+    return fig
+
+
+def delay_reasons_figure(reasons: pl.DataFrame) -> go.Figure:
+    """The top delay reasons over the publication's periods, a line (colour, dash and marker) per
+    reason, broken where periods are not consecutive. ``reasons``: ``period_start``, ``period_end``,
+    ``reason``, ``patients``, ``rank`` (as ``pipelines.drilldown.publication_delay_reasons``)."""
+    periods = reasons.select("period_start", "period_end").unique().sort("period_start").rows()
+    position = {start: i for i, (start, _) in enumerate(periods)}
+    fig = go.Figure()
+    for i, ((rank, reason), frame) in enumerate(reasons.sort("rank", "period_start").group_by(
+            "rank", "reason", maintain_order=True)):
+        colour, dash, symbol = REASON_STYLES[i % len(REASON_STYLES)]
+        xs, ys, texts, previous_end = [], [], [], None
+        for r in frame.to_dicts():
+            if previous_end is not None and r["period_start"] != previous_end + timedelta(days=1):
+                xs, ys, texts = xs + [None], ys + [None], texts + [None]  # a gap in time: no line across it
+            xs.append(position[r["period_start"]])
+            ys.append(r["patients"])
+            texts.append(f"{uk_date(r['period_start'])} to {uk_date(r['period_end'])}<br>{_wrap(reason)}<br>"
+                         + (f"{r['patients']:,.1f} patients (average, length of stay 14+ days)"
+                            if r["patients"] is not None else "not published"))
+            previous_end = r["period_end"]
+        short = reason if len(reason) <= 48 else reason[:47].rstrip() + "…"
+        fig.add_trace(go.Scatter(x=xs, y=ys, customdata=texts, mode="lines+markers", name=f"{rank}. {short}",
+                                 line={"color": colour, "dash": dash, "width": 2},
+                                 marker={"color": colour, "symbol": symbol, "size": 10}, connectgaps=False,
+                                 hovertemplate="%{customdata}<extra></extra>"))
+    fig = _layout(fig, "patients", height=420)
+    fig.update_layout(legend={"y": -0.15})
+    _periods_axis(fig, [period_label(start, end) for start, end in periods])
+    fig.update_yaxes(title_text="Patients (average, LoS 14+ days)", rangemode="tozero")
     return fig

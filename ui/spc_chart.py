@@ -9,14 +9,14 @@ their own, so the lines break where limits were recalculated. Hovers are in UK f
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import plotly.graph_objects as go
 import polars as pl
 
 from pipelines.presentation import format_value
 from pipelines.spc import OUTSIDE, SHIFT, TREND, TWO_OF_THREE, SpcResult
-from ui.charts import _layout, ambition_step, uk_date
+from ui.charts import _layout, ambition_step, break_gaps, uk_date
 from ui.spc_icons import COMMON, CONCERN, IMPROVEMENT, NEITHER
 
 IMPROVEMENT_FILL = "#41B6E6"  # NHS light blue, outlined in NHS blue so the marker stands out on white
@@ -72,7 +72,9 @@ def spc_figure(result: SpcResult, label: str, unit: str, ambition: pl.DataFrame 
     force (a dashed step, from ``ambition``: ``week_ending``, ``ambition``, ``ambition_comparison``,
     ``unit``), special-cause points coloured, and a marker where limits were recalculated."""
     points = result.points.sort("period")
-    fig = go.Figure(go.Scatter(x=points["period"].to_list(), y=points["value"].to_list(), mode="lines",
+    # The moving ranges join the points either side of a missing week, but the line breaks there.
+    joined = break_gaps(points.select("period", "value").to_dicts(), "period", timedelta(days=7))
+    fig = go.Figure(go.Scatter(x=[r and r["period"] for r in joined], y=[r and r["value"] for r in joined], mode="lines",
                                line={"color": "#AEB7BD", "width": 1.5}, hoverinfo="skip", showlegend=False,
                                name="Weekly value"))
     for name, column, style in (("Mean", "mean", {"color": MEAN_COLOUR, "width": 2}),

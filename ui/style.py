@@ -4,14 +4,14 @@ from __future__ import annotations
 import polars as pl
 from pandas.io.formats.style import Styler
 
+from pipelines.presentation import NHS_PALE_GREY, STATUS_FILL  # shared with the Excel and Word exports
+
 NHS_BLUE = "#005EB8"
 NHS_DARK_BLUE = "#003087"
 NHS_GREY = "#425563"
-NHS_PALE_GREY = "#E8EDEE"
 
 # Red/amber/green with different lightness, so they stay distinct for colour-blind readers,
 # and always paired with the status text and symbol of pipelines.presentation.STATUS_TEXT.
-STATUS_FILL = {"green": "#CCE5D8", "amber": "#FFE9B3", "red": "#F7D4D1", "none": "#FFFFFF"}
 STATUS_LINE = {"green": "#007F3B", "amber": "#FFB81C", "red": "#D5281B", "none": NHS_GREY}
 
 # OPEL 1 to 4: one hue family from pale to dark, readable without colour vision too.

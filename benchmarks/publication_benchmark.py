@@ -1,0 +1,52 @@
+"""How fast NHS England's published workbooks load (issue target: under 2 s each).
+
+A script, not a test. For each workbook in ../shared/nhse it prints the time to read it
+(``read_publication``) and the full ingest into a fresh database (read, checks, load with
+provenance, derived tables), best of three.
+
+    python benchmarks/publication_benchmark.py [FOLDER]
+"""
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pipelines.load import ingest_paths  # noqa: E402
+from pipelines.nhse import detect, read_publication  # noqa: E402
+
+TARGET_SECONDS = 2.0
+
+
+def best_of(runs: int, work) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "nhse"
+    workbooks = sorted(p for p in folder.glob("*.xlsx") if detect(p.name, p.read_bytes()) in
+                       ("nhse_monthly_workbook", "nhse_timeseries_workbook"))
+    if not workbooks:
+        raise SystemExit(f"no NHS England acute discharge sitrep workbooks in {folder}")
+    print(f"{'workbook':<62}{'read':>8}{'ingest':>9}   target: ingest < {TARGET_SECONDS:g} s")
+    with tempfile.TemporaryDirectory() as scratch:
+        for number, workbook in enumerate(workbooks):
+            content = workbook.read_bytes()
+            read = best_of(3, lambda: read_publication(workbook.name, content))
+            dbs = iter(Path(scratch) / f"{number}-{run}.duckdb" for run in range(3))
+            ingest = best_of(3, lambda: list(ingest_paths([workbook], next(dbs))))
+            verdict = "met" if ingest < TARGET_SECONDS else "NOT MET"
+            print(f"{workbook.name:<62}{read:>7.2f}s{ingest:>8.2f}s   {verdict}")
+
+
+if __name__ == "__main__":
+    main()

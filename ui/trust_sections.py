@@ -1,0 +1,272 @@
+"""Sections of the trust drill-down page (``pages/trust.py``), each drawn from ``pipelines.drilldown``
+queries through ``ui.data.read`` and the figures of ``ui.charts`` and ``ui.spc_chart``.
+
+Layout only: the questions asked of the warehouse live in ``pipelines.drilldown``, the figures in
+``ui.charts``/``ui.spc_chart``; the words that do not need Streamlit (``source_text``,
+``not_reported_text``) are plain functions so they can be tested on their own.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import polars as pl
+import streamlit as st
+
+from pipelines import config, drilldown, spc_data
+from pipelines.metrics import Metric
+from pipelines.spc import assurance_label, variation_label
+from ui import charts, data, spc_chart
+from ui.spc_icons import assurance_icon, variation_icon
+
+SOURCE_NAMES = {drilldown.TRUST_SITREP: "the trust's own sitrep files",
+                drilldown.PUBLICATION: "NHS England Acute Daily Discharge SitRep"}
+# OPEL strips: the trust's own level and its main local authority's (DOMAIN 4), named from the trust row.
+OPEL_ROWS = {"trust_opel_max": ("Trust", "short_name"), "la_opel_max": ("Local authority", "local_authority")}
+AUTHOR_KEY = "narrative_author"  # the narrative page's key: the name is asked once per session for both pages
+SAVED_KEY = "trust_spc_saved"
+
+
+def uk(day: date) -> str:
+    return f"{day:%d/%m/%Y}"
+
+
+def _listed(items: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def source_text(groups: Sequence[dict]) -> str:
+    """'Source: NHS England Acute Daily Discharge SitRep (file.xlsx) for 01/11/2023-30/11/2023; the
+    trust's own sitrep files (...) for ... Latest loaded ...', one part per ``sitrep_daily.source``
+    (``drilldown.source_groups``)."""
+    parts = []
+    for group in groups:
+        files, spans = group["files"], group["spans"]
+        listed = ", ".join(files) if len(files) <= 3 else f"{len(files)} files, {files[0]} to {files[-1]}"
+        when = (_listed([f"{uk(start)}-{uk(end)}" for start, end in spans]) if len(spans) <= 3 else
+                f"{group['days']} days between {uk(spans[0][0])} and {uk(spans[-1][1])}")
+        parts.append(f"{SOURCE_NAMES.get(group['source'], group['source'])} ({listed}) for {when}")
+    loaded = [g["loaded_at"] for g in groups if g["loaded_at"] is not None]
+    return ("Source: " + "; ".join(parts) + "."
+            + (f" Latest loaded {max(loaded):%d/%m/%Y %H:%M}." if loaded else ""))
+
+
+def not_reported_text(label: str, gap: str) -> str:
+    return f"{label}: not reported for this trust ({gap})."
+
+
+def signed_in_name() -> str | None:
+    """The signed-in user's name, as the narrative page reads it; None without sign-in."""
+    if not st.user.get("is_logged_in"):
+        return None
+    return str(st.user.get("name") or st.user.get("email") or "") or None
+
+
+# --- the chosen metric -------------------------------------------------------------------------------
+
+def metric_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first: date, last: date) -> None:
+    """The metric day by day with its weekly figures and ambition (an OPEL metric: a strip per day)."""
+    metric_weekly = weekly.filter(pl.col("metric") == metric.id)
+    shown = tuple(OPEL_ROWS) if metric.aggregate == "max" else (metric.id,)
+    daily = data.read(drilldown.trust_daily, trust["org_code"], shown, first, last)
+    if daily.filter(pl.col("metric") == metric.id)["value"].is_null().all():
+        st.info(f"{trust['short_name']} reported no figures for this metric between {uk(first)} and {uk(last)}.")
+    elif metric.aggregate == "max":  # OPEL is a level: a day-by-day strip, not a line (DOMAIN 4)
+        strips = [(f"{label} ({trust[field]})" if trust[field] else label, daily.filter(pl.col("metric") == m))
+                  for m, (label, field) in OPEL_ROWS.items()]
+        st.plotly_chart(charts.opel_strip(strips))
+    else:
+        st.plotly_chart(charts.metric_figure(daily, metric_weekly, metric.unit))
+        if (metric_weekly["days_with_data"] < 7).any():
+            st.caption("An open marker is a part week: fewer than 7 days of figures (hover for how many).")
+    if metric_weekly["ambition"].is_null().all():
+        st.info("No national ambition for this metric, so there is no ambition line; "
+                "read the trend and the comparison with the system instead.")
+    elif metric.aggregate == "max":
+        last_row = metric_weekly.row(-1, named=True)
+        st.caption(charts.ambition_text(last_row["ambition_comparison"], last_row["ambition"], "level")
+                   + ": the highest level of the week, as in the weekly table.")
+
+
+def comparison_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first_week: date, last_week: date,
+                       week: date) -> None:
+    """Beside the system (all trusts of the ICB combined) and its peers in the summary week."""
+    code, icb = trust["org_code"], trust["icb_name"]
+    metric_weekly = weekly.filter(pl.col("metric") == metric.id)
+    st.subheader("Beside the system and its peers")
+    if trust["icb_code"] is None:  # e.g. a trust added from NHS England's publication, which names no ICB
+        st.info(f"The reference data gives {trust['short_name']} no ICB, so there is no system to compare it with. "
+                "Add its ICB to reference_data/trusts.csv to see it beside its system and peers.")
+        return
+    system = data.read(drilldown.system_weekly, code, metric.id, first_week, last_week)
+    peers = data.read(drilldown.peers, code, metric.id, week)
+    # Side by side for lines and bars; OPEL strips need the full width for their rows' names.
+    left, right = st.columns([3, 2]) if metric.aggregate != "max" else (st.container(), st.container())
+    with left:
+        st.caption(f"{trust['short_name']} and all trusts of {icb or 'its system'} combined, week by week.")
+        if system["value"].is_null().all():
+            st.info("No system figures for this metric in the chosen dates.")
+        else:
+            st.plotly_chart(charts.system_figure(metric_weekly, system, trust["short_name"],
+                                                 f"{icb or 'System'} (combined)", metric.unit))
+    with right:
+        st.caption(f"Trusts of {icb or 'the system'}, week ending {charts.uk_date(week)}.")
+        if peers.is_empty():
+            st.info("No trust of the system reported this metric in that week.")
+        else:
+            st.plotly_chart(charts.peer_figure(peers, code, metric.unit))
+
+
+def site_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first: date, last: date) -> None:
+    """By site, for a trust that submits per site (nothing otherwise)."""
+    sites = data.read(drilldown.site_metric, trust["org_code"], metric.id, first, last)
+    if sites.is_empty():
+        return
+    st.subheader("By site")
+    site_codes = ", ".join(sites["site_code"].unique(maintain_order=True))
+    st.caption(f"{trust['short_name']} submits per site ({site_codes}); "
+               "the daily figure of each site, from the same formula as the trust.")
+    st.plotly_chart(charts.site_figure(sites, weekly.filter(pl.col("metric") == metric.id), metric.unit))
+
+
+# --- SPC --------------------------------------------------------------------------------------------
+
+def _icons(spc: drilldown.TrustSpc) -> None:
+    """The variation and assurance icons, each with its words beside it (and as the image's alt text)."""
+    result = spc.result
+    for title, svg, words in (("Variation", variation_icon(result.variation, spc.better, size=56),
+                               variation_label(result.variation, spc.better)),
+                              ("Assurance", assurance_icon(result.assurance, size=56), assurance_label(result.assurance))):
+        icon, text = st.columns([2, 3], vertical_alignment="center")
+        icon.image(svg, alt=words, width=56)
+        text.markdown(f"**{title}**  \n{words}")
+
+
+def spc_section(org_code: str, metric: Metric, week: date) -> None:
+    """The metric's XmR chart over the trust's complete weeks up to ``week`` (as the weekly table
+    reads it), its icons and message, and the form to fix a baseline or recalculate the limits."""
+    st.subheader("SPC chart")
+    if saved := st.session_state.pop(SAVED_KEY, None):
+        st.success(saved)
+    spc = data.read(drilldown.trust_spc, org_code, metric.id, week)
+    result = spc.result
+    if result.n_points == 0:
+        st.info(f"No complete week (all 7 days reported) of this metric up to {charts.uk_date(week)}, "
+                "so there is no SPC chart.")
+        return
+    st.caption(f"Statistical process control (Making Data Count): every complete week up to the week ending "
+               f"{charts.uk_date(week)}, not only the dates chosen above, as the weekly table reads it. Blue: "
+               f"special cause improvement; orange: special cause concern; grey: common cause. Hover for the rule.")
+    settings = spc.settings or {}
+    baseline = ((settings["baseline_start"], settings["baseline_end"])
+                if settings.get("baseline_start") and settings.get("baseline_end") else None)
+    chart, icons = st.columns([4, 1])
+    chart.plotly_chart(spc_chart.spc_figure(result, metric.label, metric.unit, spc.ambition, baseline))
+    with icons:
+        _icons(spc)
+    st.caption(result.message)
+    _settings_form(org_code, metric, spc, result.points["period"].min(), result.points["period"].max())
+
+
+def _settings_text(settings: dict) -> str:
+    parts = []
+    if settings.get("baseline_start"):
+        parts.append(f"baseline fixed to the weeks ending {uk(settings['baseline_start'])} to "
+                     f"{uk(settings['baseline_end'])}")
+    if settings.get("recalculate_from"):
+        parts.append(f"limits recalculated from {_listed([uk(d) for d in settings['recalculate_from']])}")
+    if not parts:
+        return "No baseline or recalculation dates are stored: limits come from all the weeks."
+    reason = f" ({settings['reason']})" if settings.get("reason") else ""
+    return (f"Stored: {'; '.join(parts)}{reason}, set by {settings['set_by']} on "
+            f"{settings['set_at']:%d/%m/%Y %H:%M}.")
+
+
+def _settings_form(org_code: str, metric: Metric, spc: drilldown.TrustSpc, first_week: date, last_week: date) -> None:
+    settings = spc.settings or {}
+    with st.expander("Fix a baseline or recalculate the limits", expanded=bool(settings.get("recalculate_from")
+                                                                              or settings.get("baseline_start"))):
+        st.caption(_settings_text(settings))
+        with st.form(f"spc-settings-{org_code}-{metric.id}"):
+            left, right = st.columns(2)
+            dates = {"min_value": first_week, "max_value": last_week, "format": "DD/MM/YYYY"}
+            base_from = left.date_input("Baseline from", value=settings.get("baseline_start"), **dates,
+                                        help="Limits from the weeks ending between these two dates only.")
+            base_to = right.date_input("Baseline to", value=settings.get("baseline_end"), **dates)
+            recalc = left.date_input("Recalculate limits from", value=None, **dates,
+                                     help="A known change in the service: limits start again from the first week "
+                                          "ending on or after this date. Earlier dates are kept.")
+            reason = right.text_input("Reason", value=settings.get("reason") or "",
+                                      help="For example: new discharge-to-assess service from this date.")
+            author = signed_in_name()
+            if author is None:
+                author = left.text_input("Your name", key=AUTHOR_KEY, persist_state="session",
+                                         help="Recorded with the settings.") or ""
+            else:
+                left.text(f"Saving as {author} (signed in)")
+            save = st.form_submit_button("Save SPC settings", type="primary")
+            clear = st.form_submit_button("Clear baseline and recalculation dates")
+    if not (save or clear):
+        return
+    if not author.strip():
+        st.error("Enter your name, so the settings say who set them.")
+        return
+    if clear:
+        baseline, recalculate, message = None, [], f"Cleared the SPC baseline and recalculation dates of {metric.label}."
+    else:
+        if (base_from is None) != (base_to is None):
+            st.error("Give both baseline dates, or neither.")
+            return
+        baseline = (base_from, base_to) if base_from else None
+        recalculate = list(settings.get("recalculate_from") or []) + ([recalc] if recalc else [])
+        if baseline is None and not recalculate and not settings:
+            st.error("Nothing to save: give baseline dates or a date to recalculate the limits from.")
+            return
+        message = f"Saved the SPC settings of {metric.label}."
+    try:
+        spc_data.save_spc_settings(config.db_path(), org_code, metric.id, baseline, recalculate, author.strip(),
+                                   reason.strip() if save else "cleared")
+    except ValueError as problem:
+        st.error(f"Not saved: {problem}.")
+        return
+    st.session_state[SAVED_KEY] = message
+    st.rerun()
+
+
+# --- pathway mix and NHS England's publication ------------------------------------------------------
+
+def _files_text(frame: pl.DataFrame) -> str:
+    files = frame["source_file"].drop_nulls().unique(maintain_order=True).to_list()
+    return f"Source: {SOURCE_NAMES[drilldown.PUBLICATION]} ({', '.join(files) or 'file unknown'})."
+
+
+def pathway_sections(trust: dict, weekly: pl.DataFrame, first: date, last: date) -> None:
+    """Weekly pathway mix from the trust's own sitrep; the monthly mix from NHS England's
+    publication (Table 4) where it has the trust; the publication's top delay reasons (Table 5)."""
+    code, name = trust["org_code"], trust["short_name"]
+    destinations = data.read(drilldown.publication_destinations, code, first, last)
+    has_months = destinations["discharges"].drop_nulls().sum() > 0
+    if not weekly.filter(pl.col("metric") == "pathway_0_1_pct")["value"].is_null().all():
+        st.subheader("Pathway mix")
+        st.caption("Share of each week's discharges by pathway; the ambition is for 95% to go home on pathways 0-1. "
+                   "Source: the trust's own sitrep files.")
+        st.plotly_chart(charts.pathway_figure(weekly))
+    elif not has_months:
+        st.subheader("Pathway mix")
+        st.info(f"{name} reported no discharges by pathway in the chosen dates.")
+    if has_months:
+        st.subheader("Pathway mix by month (NHS England publication)")
+        st.caption("Share of each month's discharges by pathway, from the intended destinations NHS England "
+                   "publishes (Table 4; hover for them); the ambition is for 95% to go home on pathways 0-1. "
+                   + _files_text(destinations))
+        st.plotly_chart(charts.monthly_pathway_figure(destinations))
+    reasons = data.read(drilldown.publication_delay_reasons, code, first, last)
+    if not reasons.is_empty():
+        latest = reasons.filter(pl.col("period_start") == pl.col("period_start").max()).row(0, named=True)
+        st.subheader("Delay reasons (NHS England publication)")
+        st.caption("Average number of patients not meeting the criteria to reside with a length of stay of 14+ "
+                   f"days, by reason for the delay: the {reasons['reason'].n_unique()} largest reasons of the latest "
+                   f"period ({charts.period_label(latest['period_start'], latest['period_end'])}), over the chosen "
+                   "dates (Table 5). " + _files_text(reasons))
+        st.plotly_chart(charts.delay_reasons_figure(reasons))
