@@ -4,6 +4,9 @@ Every function takes a read-only connection first and hashable arguments (dates,
 so the page can run it through ``ui.data.read``. Weekly figures come from the documented
 views (``weekly_position``, ``daily_metric``); the per-site figures, which no view holds,
 are generated from the formulas in ``pipelines.metrics`` so no formula is written twice.
+The SPC chart reads the series ``metric_spc`` is built from (``spc_data.weekly_series``), and
+NHS England's publication adds its monthly pathway mix and delay reasons (``nhse_destinations``,
+``nhse_delay_reasons``) for the trusts it covers.
 """
 from __future__ import annotations
 

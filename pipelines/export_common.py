@@ -17,7 +17,7 @@ SYSTEM_NAME = "Selected trusts combined"  # the home page's name for the selecte
 NO_SUBMISSION = "no submission"  # the tidy status of a trust with no figures that week
 TIDY_SCHEMA = {"week_ending": pl.Date, "org_code": pl.String, "trust": pl.String, "metric": pl.String,
                "value": pl.Float64, "ambition": pl.String, "status": pl.String, "previous_value": pl.Float64,
-               "change": pl.Float64, "narrative": pl.String}
+               "change": pl.Float64, "narrative": pl.String, "variation": pl.String, "assurance": pl.String}
 STATUS_KEY = ("✓ meets the ambition; ! misses it by no more than the amber tolerance; ✗ misses it by more. "
               "Then the change on the week before, better or worse.")
 
@@ -92,7 +92,9 @@ def _record(table: WeeklyTable, line: Line, narratives: pl.DataFrame, org_code: 
     return {"week_ending": table.week_ending, "org_code": org_code, "trust": trust, "metric": line.metric,
             "value": row and row["value"], "ambition": _ambition(line), "status": status,
             "previous_value": row and row["previous_value"], "change": row and row["change"],
-            "narrative": narrative_text(narratives, line.metric, org_code) or None}
+            "narrative": narrative_text(narratives, line.metric, org_code) or None,
+            # SPC reading of the trust's series (pipelines.spc codes); none for the combined row
+            "variation": row and row.get("variation"), "assurance": row and row.get("assurance")}
 
 
 def tidy(table: WeeklyTable, narratives: pl.DataFrame) -> pl.DataFrame:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -108,7 +107,19 @@ def _uses_ambition(row: dict) -> bool:
     return row["unit"] == "%" and row["status"] != "none"
 
 
-def _clause(row: dict, ambition: str, extra: str | None) -> str:
+_SPC_WORDS = {"improvement_high": "special-cause improvement", "improvement_low": "special-cause improvement",
+              "concern_high": "special-cause concern", "concern_low": "special-cause concern",
+              "neither": "special-cause variation both ways", "pass": "consistently passing the ambition",
+              "fail": "consistently failing the ambition"}
+
+
+def spc_phrase(variation: str | None, assurance: str | None) -> str:
+    """'special-cause concern, consistently failing the ambition': only what SPC says beyond noise
+    (common cause and hit-or-miss go unsaid, to keep the draft short)."""
+    return ", ".join(_SPC_WORDS[w] for w in (variation, assurance) if w in _SPC_WORDS)
+
+
+def _clause(row: dict, ambition: str) -> str:
     name = row["trust"] or row["org_code"]
     if row["unit"] == "level":
         text = f"{name}: {_level_clause(row)}"
@@ -116,8 +127,8 @@ def _clause(row: dict, ambition: str, extra: str | None) -> str:
         text = f"{name}: {_count_clause(row)}"
     else:
         text = f"{name} {_percent_clause(row, ambition if _uses_ambition(row) else None)}"
-    # The hook for other analyses (e.g. SPC: "special-cause improvement"), appended to the trust's clause.
-    return f"{text}, {extra}" if extra else text
+    spc = spc_phrase(row.get("variation"), row.get("assurance"))
+    return f"{text} ({spc})" if spc else text
 
 
 def _rows_by_trust(table: WeeklyTable, metric: str) -> list[tuple[str, str, dict | None]]:
@@ -127,20 +138,16 @@ def _rows_by_trust(table: WeeklyTable, metric: str) -> list[tuple[str, str, dict
     return [(code, name, found.get(code)) for code, name in table.trusts.select("org_code", "trust").iter_rows()]
 
 
-def draft_narrative(table: WeeklyTable, metric: str, extra: Mapping[str, str] | None = None) -> str:
-    """The system narrative for one metric of the weekly table, one clause per trust.
-
-    ``extra`` maps an org code to a phrase appended to that trust's clause (for example an SPC
-    reading, "special-cause improvement"), so other analyses can add to the draft.
-    """
-    extra = extra or {}
+def draft_narrative(table: WeeklyTable, metric: str) -> str:
+    """The system narrative for one metric of the weekly table, one clause per trust, with the
+    trust's SPC reading where it says more than noise."""
     clauses, missing, named = [], [], False
     for code, name, row in _rows_by_trust(table, metric):
         if row is None:
             missing.append(name)
             continue
         # Name the ambition once, then refer back to it: "York is within the ambition ...; Harrogate is over it".
-        clauses.append(_clause(row, "it" if named else "the ambition", extra.get(code)))
+        clauses.append(_clause(row, "it" if named else "the ambition"))
         named = named or _uses_ambition(row)
     sentences = ["; ".join(clauses) + "."] if clauses else []
     if missing:
@@ -148,7 +155,7 @@ def draft_narrative(table: WeeklyTable, metric: str, extra: Mapping[str, str] | 
     return " ".join(sentences) or "No figures this week."
 
 
-def draft_trust_narrative(table: WeeklyTable, metric: str, org_code: str, extra: str | None = None) -> str:
+def draft_trust_narrative(table: WeeklyTable, metric: str, org_code: str) -> str:
     """A place lead's draft for one trust: as in the system narrative, with the ambition spelt out."""
     rows = {code: (name, row) for code, name, row in _rows_by_trust(table, metric)}
     if org_code not in rows:
@@ -157,7 +164,7 @@ def draft_trust_narrative(table: WeeklyTable, metric: str, org_code: str, extra:
     if row is None:
         return f"{name} has no figures for this week."
     ambition = f"the ambition ({format_ambition(row['ambition_comparison'], row['ambition'], row['unit'])})"
-    return _clause(row, ambition, extra) + "."
+    return _clause(row, ambition) + "."
 
 
 # --- Storage --------------------------------------------------------------------------------

@@ -70,18 +70,21 @@ def check_weekly_csv(content: bytes) -> None:
     """The fixture week's CSV, value by value, as the page and the command line both produce it."""
     rows = csv_rows(content)
     assert list(rows[0]) == ["week_ending", "org_code", "trust", "metric", "value", "ambition", "status",
-                             "previous_value", "change", "narrative"]
+                             "previous_value", "change", "narrative", "variation", "assurance"]
     assert len(rows) == 16 * 4  # every metric: three trusts and the three combined
     by_key = {(r["metric"], r["trust"]): r for r in rows}
     stranded = [by_key["stranded_7plus_pct", t] for t in ("Harrogate", "South Tees", "York and Scarborough",
                                                           "Selected trusts combined")]
     assert [list(r.values()) for r in stranded] == [
-        ["2024-04-14", "RCD", "Harrogate", "stranded_7plus_pct", "52.0", "< 40", "red", "49.0", "3.0", "'- worse again"],
-        ["2024-04-14", "RTR", "South Tees", "stranded_7plus_pct", "", "< 40", "no submission", "", "", ""],
-        ["2024-04-14", "RCB", "York and Scarborough", "stranded_7plus_pct", "39.0", "< 40", "green", "37.0", "2.0", ""],
+        # two weeks are too few for SPC limits: a run chart, no assurance
+        ["2024-04-14", "RCD", "Harrogate", "stranded_7plus_pct", "52.0", "< 40", "red", "49.0", "3.0", "'- worse again",
+         "run_chart", ""],
+        ["2024-04-14", "RTR", "South Tees", "stranded_7plus_pct", "", "< 40", "no submission", "", "", "", "", ""],
+        ["2024-04-14", "RCB", "York and Scarborough", "stranded_7plus_pct", "39.0", "< 40", "green", "37.0", "2.0", "",
+         "run_chart", ""],
         # combined: (52 + 39) / 200 this week; (49 + 37 + 40) / 290 the week before, South Tees included
         ["2024-04-14", "", "Selected trusts combined", "stranded_7plus_pct", "45.5", "< 40", "red", "43.45", "2.05",
-         "'" + HYPERLINK],
+         "'" + HYPERLINK, "", ""],
     ]
     delays = by_key["recorded_delays", "York and Scarborough"]
     assert (delays["value"], delays["ambition"], delays["status"], delays["change"]) == ("8.0", "", "none", "-2.0")

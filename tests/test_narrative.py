@@ -2,6 +2,8 @@
 (every save kept, the limits and their messages)."""
 from __future__ import annotations
 
+import dataclasses
+
 from datetime import date
 from pathlib import Path
 
@@ -72,11 +74,22 @@ def test_draft_narrative_in_the_discharge_groups_style(table, metric, expected):
     assert narrative.draft_narrative(table, metric) == expected
 
 
-def test_draft_narrative_appends_extra_phrases_per_trust(table):
-    """The hook for SPC readings (a later issue): a phrase per trust, added to its clause."""
-    assert narrative.draft_narrative(table, "stranded_7plus_pct", extra={"RCB": "special-cause concern"}) == (
+def with_spc(table: WeeklyTable, org_code: str, variation: str, assurance: str | None) -> WeeklyTable:
+    position = table.position.with_columns(
+        variation=pl.when(pl.col("org_code") == org_code).then(pl.lit(variation)).otherwise(pl.col("variation")),
+        assurance=pl.when(pl.col("org_code") == org_code).then(pl.lit(assurance)).otherwise(pl.col("assurance")))
+    return dataclasses.replace(table, position=position)
+
+
+def test_draft_narrative_says_what_spc_adds_beyond_noise(table):
+    spc_table = with_spc(table, "RCB", "concern_high", "fail")
+    assert narrative.draft_narrative(spc_table, "stranded_7plus_pct") == (
         "Harrogate remains over the ambition at 52.0% and worsened by 3.0 points; York and Scarborough remains within "
-        "it at 39.0% but worsened by 2.0 points, special-cause concern. No figures this week from South Tees.")
+        "it at 39.0% but worsened by 2.0 points (special-cause concern, consistently failing the ambition). "
+        "No figures this week from South Tees.")
+    # common cause and hit or miss go unsaid
+    assert narrative.draft_narrative(with_spc(table, "RCB", "common_cause", "hit_or_miss"), "stranded_7plus_pct") == (
+        narrative.draft_narrative(table, "stranded_7plus_pct"))
 
 
 def test_draft_for_a_part_week_with_no_week_before(db):
@@ -103,9 +116,10 @@ def test_draft_when_no_selected_trust_reported(two_weeks):
 def test_trust_draft_names_the_ambition(table):
     assert narrative.draft_trust_narrative(table, "stranded_7plus_pct", "RCD") == (
         "Harrogate remains over the ambition (< 40%) at 52.0% and worsened by 3.0 points.")
-    assert narrative.draft_trust_narrative(table, "pathway_0_1_pct", "RCB", extra="special-cause concern") == (
-        "York and Scarborough has fallen below the ambition (≥ 95%) at 90.0% and worsened by 5.0 points, "
-        "special-cause concern.")
+    assert narrative.draft_trust_narrative(with_spc(table, "RCB", "concern_low", "fail"), "pathway_0_1_pct",
+                                           "RCB") == (
+        "York and Scarborough has fallen below the ambition (≥ 95%) at 90.0% and worsened by 5.0 points "
+        "(special-cause concern, consistently failing the ambition).")
     assert narrative.draft_trust_narrative(table, "stranded_7plus_pct", "RTR") == "South Tees has no figures for this week."
     with pytest.raises(ValueError, match="not one of the table's trusts"):
         narrative.draft_trust_narrative(table, "stranded_7plus_pct", "RXP")

@@ -74,12 +74,13 @@ def spc_figure(result: SpcResult, label: str, unit: str, ambition: pl.DataFrame 
     points = result.points.sort("period")
     # The moving ranges join the points either side of a missing week, but the line breaks there.
     joined = break_gaps(points.select("period", "value").to_dicts(), "period", timedelta(days=7))
-    fig = go.Figure(go.Scatter(x=[r and r["period"] for r in joined], y=[r and r["value"] for r in joined], mode="lines",
-                               line={"color": "#AEB7BD", "width": 1.5}, hoverinfo="skip", showlegend=False,
-                               name="Weekly value"))
+    fig = go.Figure(go.Scatter(x=[r and r["period"] for r in joined], y=[r and r["value"] for r in joined],
+                               mode="lines", line={"color": "#AEB7BD", "width": 1.5}, hoverinfo="skip",
+                               showlegend=False, name="Weekly value"))
+    limit_style = {"color": LIMIT_COLOUR, "width": 1.5, "dash": "dot"}
     for name, column, style in (("Mean", "mean", {"color": MEAN_COLOUR, "width": 2}),
-                                ("Upper process limit", "upper_limit", {"color": LIMIT_COLOUR, "width": 1.5, "dash": "dot"}),
-                                ("Lower process limit", "lower_limit", {"color": LIMIT_COLOUR, "width": 1.5, "dash": "dot"})):
+                                ("Upper process limit", "upper_limit", limit_style),
+                                ("Lower process limit", "lower_limit", limit_style)):
         xs, ys, texts = _segment_line(points, column, name, unit)
         if xs:
             fig.add_trace(go.Scatter(x=xs, y=ys, customdata=texts, mode="lines", line=style, connectgaps=False,

@@ -135,9 +135,10 @@ def site_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first: date,
 def _icons(spc: drilldown.TrustSpc) -> None:
     """The variation and assurance icons, each with its words beside it (and as the image's alt text)."""
     result = spc.result
-    for title, svg, words in (("Variation", variation_icon(result.variation, spc.better, size=56),
-                               variation_label(result.variation, spc.better)),
-                              ("Assurance", assurance_icon(result.assurance, size=56), assurance_label(result.assurance))):
+    for title, svg, words in (
+            ("Variation", variation_icon(result.variation, spc.better, size=56),
+             variation_label(result.variation, spc.better)),
+            ("Assurance", assurance_icon(result.assurance, size=56), assurance_label(result.assurance))):
         icon, text = st.columns([2, 3], vertical_alignment="center")
         icon.image(svg, alt=words, width=56)
         text.markdown(f"**{title}**  \n{words}")
@@ -205,15 +206,17 @@ def _settings_form(org_code: str, metric: Metric, spc: drilldown.TrustSpc, first
                                          help="Recorded with the settings.") or ""
             else:
                 left.text(f"Saving as {author} (signed in)")
-            save = st.form_submit_button("Save SPC settings", type="primary")
-            clear = st.form_submit_button("Clear baseline and recalculation dates")
+            save_col, clear_col = st.columns(2)
+            save = save_col.form_submit_button("Save SPC settings")
+            clear = clear_col.form_submit_button("Clear baseline and recalculation dates")
     if not (save or clear):
         return
     if not author.strip():
         st.error("Enter your name, so the settings say who set them.")
         return
     if clear:
-        baseline, recalculate, message = None, [], f"Cleared the SPC baseline and recalculation dates of {metric.label}."
+        baseline, recalculate = None, []
+        message = f"Cleared the SPC baseline and recalculation dates of {metric.label}."
     else:
         if (base_from is None) != (base_to is None):
             st.error("Give both baseline dates, or neither.")
