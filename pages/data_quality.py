@@ -16,6 +16,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 from pipelines import opel, quality
 from pipelines.load import FileOutcome
 from ui import data, upload
+from ui.app import ensure_entrypoint
 from ui.style import NHS_BLUE, NHS_GREY
 
 MESSAGES_SHOWN = 5  # as text under the summary; the table below has them all
@@ -219,6 +220,7 @@ def rules_tab() -> None:
                "a whole number (whole_number) or an OPEL level (opel_level).")
 
 
+ensure_entrypoint()
 st.title("Data quality and upload")
 st.caption("Load daily sitrep files, see what was loaded and rejected and why, and which trusts have not submitted.")
 tabs = st.tabs(["Upload", "Files received", "Rejected rows", "Submissions", "Data contract rules"])

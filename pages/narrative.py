@@ -10,18 +10,12 @@ import streamlit as st
 from pipelines import config, export, narrative, queries
 from pipelines.weekly_table import build_weekly_table, select_trusts
 from ui import data, params
+from ui.app import ensure_entrypoint, signed_in_name
 
 SYSTEM = "system"  # "Narrative for": the weekly table's own narrative column rather than one trust
 
 
-def signed_in_name() -> str | None:
-    """The signed-in user's name; None when the app has no sign-in configured (``st.user`` is
-    then empty and has no ``is_logged_in``) or nobody is signed in."""
-    if not st.user.get("is_logged_in"):
-        return None
-    return str(st.user.get("name") or st.user.get("email") or "") or None
-
-
+ensure_entrypoint()
 st.title("Weekly narrative")
 if saved_message := st.session_state.pop("narrative_saved", None):
     st.success(saved_message)

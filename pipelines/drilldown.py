@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import duckdb
 import polars as pl
@@ -141,20 +141,6 @@ def site_metric(con: duckdb.DuckDBPyConnection, org_code: str, metric: str, firs
         WHERE org_code = ? AND site_code IS NOT NULL AND period_date BETWEEN ? AND ?
         ORDER BY site_code, period_date
     """, params=[definition.aggregate, org_code, first, last]).pl()
-
-
-def sources(con: duckdb.DuckDBPyConnection, org_code: str, first: date, last: date) -> dict[str, object]:
-    """Where the trust's figures in the range came from: file names (in date order), the
-    sources (e.g. ``trust_sitrep``) and when the latest of them was loaded."""
-    rows = con.execute("""
-        SELECT source_file, source, max(loaded_at) AS loaded_at
-        FROM sitrep_daily WHERE org_code = ? AND period_date BETWEEN ? AND ?
-        GROUP BY file_id, source_file, source
-        ORDER BY min(period_date), file_id
-    """, [org_code, first, last]).fetchall()
-    loaded: list[datetime] = [r[2] for r in rows if r[2] is not None]
-    return {"files": [r[0] for r in rows], "sources": sorted({r[1] for r in rows}),
-            "loaded_at": max(loaded) if loaded else None}
 
 
 # --- where the figures came from -------------------------------------------------------------------

@@ -165,7 +165,7 @@ def test_weekly_position_in_the_browser(streamlit_app: str, page: Page) -> None:
     expect(page.get_by_text("Monday 08/04/2024 to Sunday 14/04/2024")).to_be_visible()
 
     header, *rows = read_grid(page)
-    assert header == ["Metric", "Ambition", "Harrogate"]
+    assert header == ["Metric", "Ambition", "Harrogate", "Narrative"]
     by_metric = {row[0]: dict(zip(header, row)) for row in rows}
     stranded = by_metric["Stranded: occupied beds with LoS 7+ days"]
     assert stranded["Ambition"] == "< 40%"
@@ -179,9 +179,9 @@ def test_trust_drilldown_in_the_browser(streamlit_app: str, page: Page) -> None:
     open_page(page, streamlit_app, "trust?trust=RCD")
     expect(page.get_by_role("heading", name="Harrogate (RCD)")).to_be_visible()
     expect(page.get_by_test_id("stMetric").first).to_contain_text("40.0%")  # stranded, week ending 14/04/2024
-    # The chosen metric, the system, the peers and the pathway mix: four Plotly figures drawn in the browser.
+    # The chosen metric, its SPC chart, the system, the peers and the pathway mix: five Plotly figures.
     charts = page.locator(".js-plotly-plot")
-    expect(charts).to_have_count(4)
+    expect(charts).to_have_count(5)
     expect(charts.first.locator(".main-svg").first).to_be_visible()
 
     # The app scrolls inside its own container, so a full-page shot needs a window as tall as the page.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -146,13 +146,6 @@ def test_site_metric_is_empty_for_trust_level_rows_and_refuses_unknown_metrics(c
     assert drilldown.site_metric(con, "RCD", "stranded_7plus_pct", WEEK_1, SUNDAY_2).is_empty()
     with pytest.raises(KeyError):
         drilldown.site_metric(con, "RCB", "los_7plus); DROP TABLE trusts; --", WEEK_1, SUNDAY_2)
-
-
-def test_sources_name_the_files_in_date_order_and_the_latest_load(con):
-    assert drilldown.sources(con, "RCD", WEEK_1, SUNDAY_2) == {
-        "files": ["test", "sitrep_week2.csv"], "sources": ["test"], "loaded_at": datetime(2024, 4, 15, 9, 30)}
-    assert drilldown.sources(con, "RCD", WEEK_1, SUNDAY_1)["files"] == ["test"]
-    assert drilldown.sources(con, "RWA", WEEK_1, SUNDAY_2) == {"files": [], "sources": [], "loaded_at": None}
 
 
 # --- figures --------------------------------------------------------------------------------------

@@ -371,7 +371,7 @@ def test_a_publication_trust_page_shows_its_sections_and_says_what_is_not_report
     assert ("Stranded: occupied beds with LoS 7+ days: not reported for this trust (NHS England's publication has "
             "no bed or length-of-stay figures). Choose a criteria-to-reside metric for the figures the publication "
             "has.") in infos
-    assert [m.label for m in app.metric] == ["NCTR patients discharged that day", "Recorded delays"]  # no empty tiles
+    assert [m.label for m in app.metric] == ["NCTR discharged", "Recorded delays"]  # no empty tiles
     assert [m.value for m in app.metric] == ["40.0%", "12"]
     headings = texts(app.subheader)
     assert "Pathway mix by month (NHS England publication)" in headings

@@ -16,3 +16,11 @@ def ensure_entrypoint() -> None:
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
+
+
+def signed_in_name() -> str | None:
+    """The signed-in user's name; None when the app has no sign-in configured (``st.user`` is
+    then empty and has no ``is_logged_in``) or nobody is signed in."""
+    if not st.user.get("is_logged_in"):
+        return None
+    return str(st.user.get("name") or st.user.get("email") or "") or None

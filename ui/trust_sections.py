@@ -17,6 +17,7 @@ from pipelines import config, drilldown, spc_data
 from pipelines.metrics import Metric
 from pipelines.spc import assurance_label, variation_label
 from ui import charts, data, spc_chart
+from ui.app import signed_in_name
 from ui.spc_icons import assurance_icon, variation_icon
 
 SOURCE_NAMES = {drilldown.TRUST_SITREP: "the trust's own sitrep files",
@@ -54,13 +55,6 @@ def source_text(groups: Sequence[dict]) -> str:
 
 def not_reported_text(label: str, gap: str) -> str:
     return f"{label}: not reported for this trust ({gap})."
-
-
-def signed_in_name() -> str | None:
-    """The signed-in user's name, as the narrative page reads it; None without sign-in."""
-    if not st.user.get("is_logged_in"):
-        return None
-    return str(st.user.get("name") or st.user.get("email") or "") or None
 
 
 # --- the chosen metric -------------------------------------------------------------------------------
@@ -158,7 +152,7 @@ def spc_section(org_code: str, metric: Metric, week: date) -> None:
         return
     st.caption(f"Statistical process control (Making Data Count): every complete week up to the week ending "
                f"{charts.uk_date(week)}, not only the dates chosen above, as the weekly table reads it. Blue: "
-               f"special cause improvement; orange: special cause concern; grey: common cause. Hover for the rule.")
+               "special cause improvement; orange: special cause concern; grey: common cause. Hover for the rule.")
     settings = spc.settings or {}
     baseline = ((settings["baseline_start"], settings["baseline_end"])
                 if settings.get("baseline_start") and settings.get("baseline_end") else None)
@@ -186,15 +180,19 @@ def _settings_text(settings: dict) -> str:
 
 def _settings_form(org_code: str, metric: Metric, spc: drilldown.TrustSpc, first_week: date, last_week: date) -> None:
     settings = spc.settings or {}
-    with st.expander("Fix a baseline or recalculate the limits", expanded=bool(settings.get("recalculate_from")
-                                                                              or settings.get("baseline_start"))):
+    stored = bool(settings.get("baseline_start") or settings.get("recalculate_from"))
+
+    def within(day: date | None) -> date | None:  # a stored date the weeks no longer reach is not offered
+        return day if day is not None and first_week <= day <= last_week else None
+
+    with st.expander("Fix a baseline or recalculate the limits", expanded=stored):
         st.caption(_settings_text(settings))
         with st.form(f"spc-settings-{org_code}-{metric.id}"):
             left, right = st.columns(2)
             dates = {"min_value": first_week, "max_value": last_week, "format": "DD/MM/YYYY"}
-            base_from = left.date_input("Baseline from", value=settings.get("baseline_start"), **dates,
+            base_from = left.date_input("Baseline from", value=within(settings.get("baseline_start")), **dates,
                                         help="Limits from the weeks ending between these two dates only.")
-            base_to = right.date_input("Baseline to", value=settings.get("baseline_end"), **dates)
+            base_to = right.date_input("Baseline to", value=within(settings.get("baseline_end")), **dates)
             recalc = left.date_input("Recalculate limits from", value=None, **dates,
                                      help="A known change in the service: limits start again from the first week "
                                           "ending on or after this date. Earlier dates are kept.")
@@ -223,7 +221,7 @@ def _settings_form(org_code: str, metric: Metric, spc: drilldown.TrustSpc, first
             return
         baseline = (base_from, base_to) if base_from else None
         recalculate = list(settings.get("recalculate_from") or []) + ([recalc] if recalc else [])
-        if baseline is None and not recalculate and not settings:
+        if baseline is None and not recalculate and not stored:
             st.error("Nothing to save: give baseline dates or a date to recalculate the limits from.")
             return
         message = f"Saved the SPC settings of {metric.label}."
