@@ -7,10 +7,10 @@ from functools import partial
 
 import streamlit as st
 
-from pipelines import config, export, narrative, queries
-from pipelines.weekly_table import build_weekly_table, select_trusts
+from pipelines import config, export, narrative
 from ui import data, params
 from ui.app import ensure_entrypoint, signed_in_name
+from ui.weekly_filters import weekly_table_with_filters
 
 SYSTEM = "system"  # "Narrative for": the weekly table's own narrative column rather than one trust
 
@@ -19,29 +19,9 @@ ensure_entrypoint()
 st.title("Weekly narrative")
 if saved_message := st.session_state.pop("narrative_saved", None):
     st.success(saved_message)
-if not data.database_exists() or not (weeks := data.read(queries.weeks_with_data)):
-    st.info("No data yet. Load sitrep files with `python -m pipelines ingest PATH` and this page fills in.")
-    st.stop()
-
-# The same week and filters as the home page, under the same URL keys, so the table matches it.
-trusts = data.read(queries.trusts_with_data)
-default_week = data.read(queries.latest_complete_week) or weeks[0]
-icbs = sorted(set(trusts["icb_name"].drop_nulls()))
-week_col, icb_col, place_col = st.columns([1, 2, 2])
-week = week_col.selectbox("Week ending (Sunday)", weeks,
-                          index=weeks.index(params.get_choice("week", weeks, default_week)),
-                          format_func=lambda d: d.strftime("%a %d/%m/%Y"),
-                          help="Weeks run Monday to Sunday. The default is the latest complete week.")
-chosen_icbs = icb_col.multiselect("ICB", icbs, default=params.get_list("icb", icbs), placeholder="All ICBs")
-places = sorted(set(select_trusts(trusts, chosen_icbs)["place"].drop_nulls()))
-chosen_places = place_col.multiselect("Place", places, default=params.get_list("place", places),
-                                      placeholder="All places")
-params.set_params(week=None if week == default_week else week, icb=chosen_icbs, place=chosen_places)
-selection = (week, tuple(chosen_icbs), tuple(chosen_places))
-table = data.read(build_weekly_table, *selection)
-if table.trusts.is_empty():
-    st.info("No trust matches these filters. Clear the ICB or place filter to see every trust.")
-    st.stop()
+table, chosen_icbs, chosen_places = weekly_table_with_filters()
+week = table.week_ending
+selection = (week, chosen_icbs, chosen_places)
 
 names = dict(zip(table.trusts["org_code"], table.trusts["trust"]))
 subjects = [SYSTEM, *names]

@@ -6,14 +6,14 @@ from functools import partial
 
 import streamlit as st
 
-from pipelines import export, narrative, queries
+from pipelines import export, narrative
 from pipelines.presentation import ASSURANCE_TEXT, VARIATION_TEXT, headline_figures
 from pipelines.spc import assurance_label, variation_label
-from pipelines.weekly_table import build_weekly_table, select_trusts
-from ui import data, params
+from ui import data
 from ui.spc_icons import assurance_icon, variation_icon
 from ui.style import status_styler
 from ui.tiles import show_tiles
+from ui.weekly_filters import weekly_table_with_filters
 
 # The words in the cells beside the icons they stand for.
 SPC_LEGEND = [(f"SPC {VARIATION_TEXT[v]}: {variation_label(v)}", variation_icon(v, size=36))
@@ -23,25 +23,8 @@ HEADLINE_METRICS = ("stranded_7plus_pct", "super_stranded_21plus_pct", "ga_occup
                     "ctr_discharged_by_5pm_pct", "recorded_delays", "pathway_0_1_pct")
 
 st.title("Weekly position")
-if not data.database_exists() or not (weeks := data.read(queries.weeks_with_data)):
-    st.info("No data yet. Load sitrep files with `python -m pipelines ingest PATH` and this page fills in.")
-    st.stop()
-
-trusts = data.read(queries.trusts_with_data)
-default_week = data.read(queries.latest_complete_week) or weeks[0]
-icbs = sorted(set(trusts["icb_name"].drop_nulls()))
-week_col, icb_col, place_col = st.columns([1, 2, 2])
-week = week_col.selectbox("Week ending (Sunday)", weeks, index=weeks.index(params.get_choice("week", weeks, default_week)),
-                          format_func=lambda d: d.strftime("%a %d/%m/%Y"),
-                          help="Weeks run Monday to Sunday. The default is the latest complete week.")
-chosen_icbs = icb_col.multiselect("ICB", icbs, default=params.get_list("icb", icbs), placeholder="All ICBs")
-places = sorted(set(select_trusts(trusts, chosen_icbs)["place"].drop_nulls()))
-chosen_places = place_col.multiselect("Place", places, default=params.get_list("place", places), placeholder="All places")
-params.set_params(week=None if week == default_week else week, icb=chosen_icbs, place=chosen_places)
-table = data.read(build_weekly_table, week, tuple(chosen_icbs), tuple(chosen_places))
-if table.trusts.is_empty():
-    st.info("No trust matches these filters. Clear the ICB or place filter to see every trust.")
-    st.stop()
+table, chosen_icbs, chosen_places = weekly_table_with_filters()
+week = table.week_ending
 st.caption(f"Monday {week - timedelta(days=6):%d/%m/%Y} to Sunday {week:%d/%m/%Y}: "
            f"{table.position['org_code'].n_unique()} of {table.trusts.height} selected trusts submitted figures.")
 
@@ -53,7 +36,7 @@ st.caption("Each cell: the weekly value; ✓ meets the ambition, ! misses it by 
            "✗ misses it; the change on the week before, better or worse; then the SPC reading (see below). "
            "The narrative is the discharge group's, from the Weekly narrative page.")
 for column, (fmt, (mime, label)) in zip(st.columns(len(export.FORMATS)), export.FORMATS.items()):
-    column.download_button(label, partial(data.read, export.render, week, tuple(chosen_icbs), tuple(chosen_places), fmt),
+    column.download_button(label, partial(data.read, export.render, week, chosen_icbs, chosen_places, fmt),
                            file_name=export.file_name(week, fmt), mime=mime, on_click="ignore",
                            icon=":material/download:")
 text, status = narrative.with_narratives(table, data.read(narrative.current_narratives, week))

@@ -18,7 +18,6 @@ import duckdb
 import polars as pl
 
 from pipelines import config
-from pipelines.columns import COLUMN_NAMES
 from pipelines.load_publication import store_publication
 from pipelines.nhse import detect as detect_publication
 from pipelines.nhse import read_publication

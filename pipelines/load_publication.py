@@ -8,7 +8,7 @@ A later publication replaces an earlier one's figures for the same key.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 import duckdb
 import polars as pl

@@ -17,7 +17,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
-import pytest
 import xlsxwriter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

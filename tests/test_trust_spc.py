@@ -12,6 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import SHARED_NHSE, load_rows_directly, query, week_of_rows
+from test_trust_page import run_page, texts
 from pipelines import drilldown, nhse_tables
 from pipelines.load_publication import store_publication
 from pipelines.nhse import NhseRead
@@ -19,7 +20,6 @@ from pipelines.spc import OUTSIDE, SHIFT, TREND, SpcResult
 from pipelines.warehouse import open_for_write
 from ui import charts, spc_chart, trust_sections
 
-ROOT = Path(__file__).resolve().parents[1]
 FIRST_MONDAY = date(2024, 1, 1)
 WORKBOOK = SHARED_NHSE / "acute-discharge-sitrep-2023-11.xlsx"
 
@@ -124,19 +124,6 @@ STEP = [45, 46] * 7 + [45] + [36, 37] * 7 + [36]
 def step(db: Path) -> Path:
     load_rows_directly(db, stranded_weeks(STEP))
     return db
-
-
-def run_page(**params: str) -> AppTest:
-    app = AppTest.from_file(str(ROOT / "pages" / "trust.py"), default_timeout=60)
-    for name, value in params.items():
-        app.query_params[name] = value
-    app.run()
-    assert not app.exception, app.exception
-    return app
-
-
-def texts(elements) -> list[str]:
-    return [e.value for e in elements]
 
 
 def image_alts(app: AppTest) -> list[str]:

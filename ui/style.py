@@ -4,7 +4,7 @@ from __future__ import annotations
 import polars as pl
 from pandas.io.formats.style import Styler
 
-from pipelines.presentation import NHS_PALE_GREY, STATUS_FILL  # shared with the Excel and Word exports
+from pipelines.presentation import NHS_PALE_GREY, STATUS_FILL  # noqa: F401  (defined with the exports, which share them)
 
 NHS_BLUE = "#005EB8"
 NHS_DARK_BLUE = "#003087"
