@@ -1,10 +1,10 @@
 """Page speed on national-scale data: each page's full script run (AppTest), cold and warm.
 
 A script, not a test. It builds (or reuses, with --keep) a database of 140 synthetic trusts
-x 7 years with the ingest benchmark's generator, then for every page of the dashboard runs
-the page script with Streamlit's AppTest twice in one process: cold (empty query cache) and
-warm (the cache filled, as for the second person to open the page). Targets: every page
-under 1 s warm and 3 s cold. Prints the peak memory of the process at the end.
+x 7 years with the ingest benchmark's generator (national_data.py), then for every page of the
+dashboard runs the page script with Streamlit's AppTest twice in one process: cold (empty query
+cache) and warm (the cache filled, as for the second person to open the page). Targets: every
+page under 1 s warm and 3 s cold. Prints the peak memory of the process at the end.
 
     python benchmarks/pages_benchmark.py [--trusts N] [--years N] [--keep]
 """
@@ -20,7 +20,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
-import benchmark as ingest_benchmark  # noqa: E402  (the generator and reference writer)
+import benchmark as ingest_benchmark  # noqa: E402  (the ingest and its check)
+import national_data  # noqa: E402  (the generator and reference writer)
 
 PAGES = ("pages/weekly_position.py", "pages/trust.py", "pages/opel.py")
 TARGET_WARM, TARGET_COLD = 1.0, 3.0
@@ -29,15 +30,15 @@ TARGET_WARM, TARGET_COLD = 1.0, 3.0
 def build_database(db: Path, trusts: int, years: int) -> None:
     """Generate the national history and load it through the real ingest (skipped if db exists)."""
     reference = HERE / "output" / "reference"
-    codes = ingest_benchmark.trust_codes(trusts)
-    ingest_benchmark.write_reference(reference, codes)
-    ingest_benchmark.use_reference_dir(reference)
+    codes = national_data.trust_codes(trusts)
+    national_data.write_reference(reference, codes)
+    national_data.use_reference_dir(reference)
     if db.exists():
         print(f"reusing {db.relative_to(HERE.parent)}")
         return
     csv = HERE / "output" / f"pages_{trusts}x{years}y.csv"
     start = time.perf_counter()
-    frame = ingest_benchmark.generate_frame(codes, 365 * years, ingest_benchmark.LAST_DAY)
+    frame = national_data.generate_frame(codes, 365 * years, national_data.LAST_DAY)
     frame.write_csv(csv)
     outcome = ingest_benchmark.ingest_one(csv, db)
     ingest_benchmark.check_outcome(outcome, frame.height, "pages benchmark data")
