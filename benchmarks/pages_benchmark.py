@@ -23,7 +23,8 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]
 import benchmark as ingest_benchmark  # noqa: E402  (the ingest and its check)
 import national_data  # noqa: E402  (the generator and reference writer)
 
-PAGES = ("pages/weekly_position.py", "pages/trust.py", "pages/opel.py")
+PAGES = ("pages/weekly_position.py", "pages/trust.py", "pages/opel.py", "pages/narrative.py",
+         "pages/data_quality.py")
 TARGET_WARM, TARGET_COLD = 1.0, 3.0
 
 

@@ -103,4 +103,5 @@ WITH grouped AS (
 )
 SELECT {period}, org_code, part.metric AS metric, part.numerator AS numerator,
        part.denominator AS denominator, part.days AS days_with_data, days_reported
-FROM grouped, unnest(parts) AS t(part)"""
+-- unnest in a projection, not a lateral join: a filter on a trust or date then reaches the scan
+FROM (SELECT {period}, org_code, days_reported, unnest(parts) AS part FROM grouped)"""

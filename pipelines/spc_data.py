@@ -29,19 +29,25 @@ def weekly_series(con: duckdb.DuckDBPyConnection, up_to_week: date | None = None
     """One row per trust, metric and complete week (up to ``up_to_week``), with what ``xmr_many``
     needs: the metric's direction, the ambition in force in the series' last week as the target,
     and the stored baseline and recalculation dates."""
+    # Straight from weekly_metric_parts (the weekly_position view adds joins SPC does not need).
     return con.sql("""
-        SELECT p.org_code, p.metric, p.week_ending AS period, p.value, p.better,
-            last_value(p.ambition) OVER series AS target,
-            last_value(p.ambition_comparison) OVER series AS target_comparison,
-            s.baseline_start, s.baseline_end, coalesce(s.recalculate_from, []::DATE[]) AS recalculate_from
-        FROM weekly_position p
-        LEFT JOIN spc_settings s ON s.org_code = p.org_code AND s.metric = p.metric
-        WHERE p.days_with_data = 7 AND (? OR p.week_ending <= ?)
-          AND p.metric IN (SELECT unnest(?::VARCHAR[]))
-          AND (? OR p.org_code IN (SELECT unnest(?::VARCHAR[])))
-        WINDOW series AS (PARTITION BY p.org_code, p.metric ORDER BY p.week_ending
-                          ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-        ORDER BY p.org_code, p.metric, p.week_ending
+        WITH series AS (
+            SELECT p.org_code, p.metric, p.week_ending AS period,
+                metric_value(d.aggregate, p.numerator, p.denominator) AS value, d.better
+            FROM weekly_metric_parts p JOIN metric_definitions d USING (metric)
+            WHERE p.days_with_data = 7 AND (? OR p.week_ending <= ?)
+              AND p.metric IN (SELECT unnest(?::VARCHAR[]))
+              AND (? OR p.org_code IN (SELECT unnest(?::VARCHAR[])))
+        ),
+        last_week AS (SELECT org_code, metric, max(period) AS period FROM series GROUP BY org_code, metric),
+        target AS (
+            SELECT l.org_code, l.metric, a.threshold AS target, a.comparison AS target_comparison
+            FROM last_week l ASOF LEFT JOIN ambitions a ON a.metric = l.metric AND l.period >= a.effective_from
+        )
+        SELECT series.*, t.target, t.target_comparison, s.baseline_start, s.baseline_end,
+            coalesce(s.recalculate_from, []::DATE[]) AS recalculate_from
+        FROM series JOIN target t USING (org_code, metric)
+        LEFT JOIN spc_settings s USING (org_code, metric)
     """, params=[up_to_week is None, up_to_week, list(metrics), org_codes is None, list(org_codes or [])]).pl()
 
 
