@@ -155,7 +155,7 @@ def test_every_row_meets_the_domain_rules(sample: pl.DataFrame) -> None:
 
 def test_occupied_above_open_only_a_handful_of_deep_winter_days(sample: pl.DataFrame) -> None:
     over = sample.filter(pl.col("ga_beds_occupied") > pl.col("ga_beds_open"))
-    assert 1 <= over.height <= 10
+    assert over.height in range(1, 11)  # a handful, not none and not a habit
     assert over["org_code"].n_unique() <= 2
     assert over["period_date"].dt.month().is_in([12, 1, 2]).all()
 
