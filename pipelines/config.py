@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = REPO_ROOT / "data" / "flow.duckdb"
@@ -19,3 +21,8 @@ def reference_dir() -> Path:
 def db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     """The database file: the explicit argument, else $FLOW_DB, else data/flow.duckdb."""
     return Path(explicit or os.environ.get("FLOW_DB") or DEFAULT_DB)
+
+
+def uk_now() -> datetime:
+    """Now in UK local time, to the second: how every time stored in the database is written."""
+    return datetime.now(ZoneInfo("Europe/London")).replace(tzinfo=None, microsecond=0)

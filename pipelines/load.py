@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import duckdb
 import polars as pl
@@ -73,10 +72,6 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
         else:
             files.append(path)
     return files
-
-
-def _uk_now() -> datetime:
-    return datetime.now(ZoneInfo("Europe/London")).replace(tzinfo=None, microsecond=0)
 
 
 def _already_loaded(con: duckdb.DuckDBPyConnection, content_hash: str) -> tuple | None:
@@ -178,7 +173,7 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, name: str, path: str, content: b
         file_id, earlier_name, received = earlier
         return FileOutcome(name, "skipped", f"already loaded as file #{file_id} ({earlier_name}) on "
                                             f"{received:%d/%m/%Y %H:%M}; nothing changed", file_id=file_id)
-    received_at = _uk_now()
+    received_at = config.uk_now()
     outcome = FileOutcome(name, "loaded")
     con.execute("BEGIN TRANSACTION")
     try:

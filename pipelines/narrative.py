@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import operator
 import re
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import duckdb
 import polars as pl
 
+from pipelines import config
 from pipelines.metrics import METRIC_IDS
 from pipelines.presentation import format_ambition, format_value
 from pipelines.warehouse import open_for_write
@@ -169,10 +169,6 @@ def draft_trust_narrative(table: WeeklyTable, metric: str, org_code: str) -> str
 
 # --- Storage --------------------------------------------------------------------------------
 
-def _uk_now() -> datetime:
-    return datetime.now(ZoneInfo("Europe/London")).replace(tzinfo=None, microsecond=0)
-
-
 def clean_text(text: str) -> str:
     """The text as it will be stored: one newline convention, no control characters, trimmed."""
     return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
@@ -209,7 +205,7 @@ def save_narrative(db: Path, week_ending: date, metric: str, org_code: str | Non
         con.execute("""
             INSERT INTO narratives (narrative_id, week_ending, metric, org_code, text, author, saved_at)
             SELECT coalesce(max(narrative_id), 0) + 1, ?, ?, ?, ?, ?, ? FROM narratives
-        """, [week_ending, metric, org_code, text, author, _uk_now()])
+        """, [week_ending, metric, org_code, text, author, config.uk_now()])
 
 
 def narrative_history(con: duckdb.DuckDBPyConnection, week_ending: date, metric: str,

@@ -9,13 +9,13 @@ measurement an XmR chart suits.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import duckdb
 import polars as pl
 
+from pipelines import config
 from pipelines.metrics import METRICS
 from pipelines.spc import xmr_many
 from pipelines.warehouse import open_for_write
@@ -86,7 +86,7 @@ def save_spc_settings(db: Path, org_code: str, metric: str, baseline: tuple[date
     """Fix a baseline and/or dates to recalculate limits from, for one trust and metric."""
     if baseline and baseline[0] > baseline[1]:
         raise ValueError("the baseline must start before it ends")
-    set_at = datetime.now(ZoneInfo("Europe/London")).replace(tzinfo=None, microsecond=0)
+    set_at = config.uk_now()
     with open_for_write(db) as con:
         con.execute("INSERT OR REPLACE INTO spc_settings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [org_code, metric, baseline[0] if baseline else None, baseline[1] if baseline else None,
