@@ -13,7 +13,7 @@ import polars as pl
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from pipelines import opel, quality
+from pipelines import quality, queries
 from pipelines.load import FileOutcome
 from ui import data, upload
 from ui.app import ensure_entrypoint
@@ -185,7 +185,7 @@ def rejections_tab() -> None:
 
 
 def completeness_tab() -> None:
-    earliest, latest = data.read(opel.date_extent)
+    earliest, latest = data.read(queries.date_extent)
     if latest is None:
         st.info(f"No sitrep figures yet. {LOAD_HINT}")
         return

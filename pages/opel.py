@@ -6,7 +6,7 @@ from datetime import timedelta
 import polars as pl
 import streamlit as st
 
-from pipelines import opel
+from pipelines import opel, queries
 from ui import data, params
 from ui.app import ensure_entrypoint
 from ui.opel_charts import MAX_DAYS_WITH_NUMBERS, headline, la_heatmap, trust_heatmap, uk_date
@@ -20,7 +20,7 @@ st.caption("OPEL 1: able to meet demand. 2: starting to show signs of pressure. 
 if not data.database_exists():
     st.info(f"No data yet. {LOAD_HINT}")
     st.stop()
-earliest, latest = data.read(opel.date_extent)
+earliest, latest = data.read(queries.date_extent)
 if latest is None:
     st.info(f"The database has no sitrep figures yet. {LOAD_HINT}")
     st.stop()

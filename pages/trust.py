@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import polars as pl
 import streamlit as st
 
-from pipelines import drilldown
+from pipelines import drilldown, queries
 from pipelines.metrics import METRICS
 from pipelines.presentation import headline_figures
 from ui import charts, data, params, trust_sections
@@ -32,11 +32,10 @@ st.title("Trust drill-down")
 if not data.database_exists():
     st.info("No data yet. Load sitrep files with `python -m pipelines ingest PATH`.")
     st.stop()
-bounds = data.read(drilldown.date_bounds)
-if bounds is None:
+earliest, latest = data.read(queries.date_extent)
+if latest is None:
     st.info("The database has no sitrep figures yet. Load files with `python -m pipelines ingest PATH`.")
     st.stop()
-earliest, latest = bounds
 
 
 def default_window_start(end: date) -> date:

@@ -49,12 +49,6 @@ def weeks_in_range(first: date, last: date, earliest: date, latest: date) -> tup
     return (first_week, last_week) if first_week <= last_week else (week_ending(first), week_ending(last))
 
 
-def date_bounds(con: duckdb.DuckDBPyConnection) -> tuple[date, date] | None:
-    """First and last day with any figures, or None when nothing is loaded yet."""
-    first, last = con.execute("SELECT min(period_date), max(period_date) FROM sitrep_daily").fetchall()[0]
-    return None if first is None else (first, last)
-
-
 def trusts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Every known trust (and any code with figures but no reference row), by short name,
     with its ICB, place, local authority and the first and last day it reported."""

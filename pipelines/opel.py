@@ -20,12 +20,6 @@ _TRUSTS = """
 """
 
 
-def date_extent(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | None]:
-    """The first and last day with any data: (None, None) for an empty database."""
-    first, last = con.execute("SELECT min(period_date), max(period_date) FROM sitrep_trust_day").fetchall()[0]
-    return first, last
-
-
 def icb_names(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The ICBs of the trusts with data, by name."""
     return [r[0] for r in con.execute(f"SELECT DISTINCT icb_name FROM ({_TRUSTS}) ORDER BY icb_name").fetchall()]

@@ -19,6 +19,12 @@ def latest_complete_week(con: duckdb.DuckDBPyConnection) -> date | None:
     """).fetchall()[0][0]
 
 
+def date_extent(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | None]:
+    """The first and last day with any figures: (None, None) for an empty database."""
+    first, last = con.execute("SELECT min(period_date), max(period_date) FROM sitrep_daily").fetchall()[0]
+    return first, last
+
+
 def weeks_with_data(con: duckdb.DuckDBPyConnection) -> list[date]:
     """Every week ending with any data, newest first."""
     return [r[0] for r in con.execute(

@@ -38,7 +38,7 @@ READER = """
 import json, sys, time
 from datetime import date
 from pathlib import Path
-from pipelines import opel, quality, queries
+from pipelines import quality, queries
 from pipelines.warehouse import connect_read
 
 db, stop, deadline = Path(sys.argv[1]), Path(sys.argv[2]), time.monotonic() + float(sys.argv[3])
@@ -50,7 +50,7 @@ while not stop.exists() and time.monotonic() < deadline:
         week = queries.latest_complete_week(con)
         if week is not None:
             queries.weekly_position(con, week)
-        first, last = opel.date_extent(con)
+        first, last = queries.date_extent(con)
         quality.completeness(con, first, last)
         quality.ledger(con)
         quality.rejected_rows(con)

@@ -16,7 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import load_rows_directly, sitrep_row
-from pipelines import opel
+from pipelines import opel, queries
 from ui.opel_charts import headline, la_heatmap, trust_heatmap
 from ui.style import NHS_PALE_GREY, OPEL_COLOURS
 
@@ -46,7 +46,7 @@ def con(opel_db: Path):
 # --- queries ---
 
 def test_date_extent_and_icbs(con):
-    assert opel.date_extent(con) == (MAY_13, date(2024, 6, 10))
+    assert queries.date_extent(con) == (MAY_13, date(2024, 6, 10))
     assert opel.icb_names(con) == list(ALL_ICBS)
 
 

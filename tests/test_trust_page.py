@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import load_rows_directly, week_of_rows
-from pipelines import drilldown
+from pipelines import drilldown, queries
 from pipelines.metrics import METRICS
 from pipelines.warehouse import open_for_write
 from ui import charts
@@ -80,14 +80,14 @@ def test_weeks_in_range_keep_weekly_figures_inside_the_dates(first, last, expect
 
 
 def test_date_bounds_span_the_figures(con):
-    assert drilldown.date_bounds(con) == (WEEK_1, SUNDAY_2)
+    assert queries.date_extent(con) == (WEEK_1, SUNDAY_2)
 
 
 def test_date_bounds_of_an_empty_database(db):
     with open_for_write(db):
         pass  # schema and reference data only
     with duckdb.connect(str(db), read_only=True) as empty:
-        assert drilldown.date_bounds(empty) is None
+        assert queries.date_extent(empty) == (None, None)
 
 
 def test_trusts_lists_every_reference_trust_by_short_name_with_its_dates(con):
