@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pipelines import config
-from pipelines.load import ensure_database
+from pipelines.ingest.load import ensure_database
 
 st.set_page_config(page_title="Discharge and flow", page_icon=":hospital:", layout="wide")
 

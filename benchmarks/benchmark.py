@@ -6,7 +6,7 @@ Run from anywhere:  python benchmarks/benchmark.py [--trusts N] [--years N] [--r
    140 x 7 years = 357,700 rows), every row valid under every rule of the data contract
    (seeded, vectorised; the same arguments always give the same values).
 2. Times (a) a baseline: bare ``polars.read_csv`` plus a DuckDB table created from the frame in a
-   fresh database file; (b) the project's full ingest ``pipelines.load.ingest_paths`` of the same
+   fresh database file; (b) the project's full ingest ``pipelines.ingest.load.ingest_paths`` of the same
    file into a fresh database, "cold" in a fresh subprocess (paying the Great Expectations import
    and suite build) and "warm" in this process after the contract has run once on a tiny file;
    then breaks (b) into read / contract / load by calling those steps directly.
@@ -102,7 +102,7 @@ def check_outcome(outcome, expected_rows: int, what: str) -> None:
 
 
 def ingest_one(csv: Path, db: Path):
-    from pipelines.load import ingest_paths
+    from pipelines.ingest.load import ingest_paths
 
     outcomes = list(ingest_paths([csv], db=db))
     if len(outcomes) != 1:
@@ -118,7 +118,7 @@ def cold_child(csv: Path, db: Path, reference_dir: Path, rows: int) -> None:
     """Runs in the subprocess; prints one JSON line with its own timings."""
     use_reference_dir(reference_dir)
     t0 = time.perf_counter()
-    import pipelines.load  # noqa: F401  (polars, duckdb and the pipeline modules; GE stays lazy)
+    import pipelines.ingest.load  # noqa: F401  (polars, duckdb and the pipeline modules; GE stays lazy)
     t1 = time.perf_counter()
     ge_before = "great_expectations" in sys.modules
     outcome = ingest_one(csv, db)
@@ -186,7 +186,7 @@ def main() -> None:
     import duckdb
     import polars as pl
 
-    from pipelines.load import ingest_paths  # noqa: F401  (imports the pipeline; GE stays lazy)
+    from pipelines.ingest.load import ingest_paths  # noqa: F401  (imports the pipeline; GE stays lazy)
 
     today = date.today()
     last_day = min(LAST_DAY, today - timedelta(days=1))
@@ -223,12 +223,12 @@ def main() -> None:
           f"wall incl. interpreter start {secs(cold['wall'])})")
 
     # Warm-up in this process: GE import, suite build, contract on a tiny file -------------------
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # as pipelines.contract does, before GE is imported
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # as pipelines.ingest.contract does, before GE is imported
     pandas_loaded = "pandas" in sys.modules
     t0 = time.perf_counter()
     import great_expectations  # noqa: F401
     t1 = time.perf_counter()
-    from pipelines import contract
+    from pipelines.ingest import contract
     contract._validation_definition()  # the per-process suite build (cached)
     t2 = time.perf_counter()
     tiny = ingest_one(tiny_csv, dbs["warmup_tiny"])
@@ -309,8 +309,8 @@ def run_breakdown(csv: Path, db: Path, codes: list[str], today: date, rows: int,
     """Read and contract timed by calling them directly; the load (with provenance, history and
     the derived tables) is the warm ingest's remainder, of which an empty write session on the
     loaded database (copy, schema, derived tables incl. SPC, checkpoint, swap) is timed too."""
-    from pipelines.contract import validate
-    from pipelines.readers import read_sitrep
+    from pipelines.ingest.contract import validate
+    from pipelines.ingest.readers import read_sitrep
     from pipelines.warehouse import open_for_write
 
     t0 = time.perf_counter()

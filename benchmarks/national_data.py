@@ -72,7 +72,7 @@ def generate_frame(codes: list[str], days: int, last_day: date):
     import numpy as np
     import polars as pl
 
-    from pipelines.columns import COLUMN_NAMES
+    from pipelines.catalogue.columns import COLUMN_NAMES
 
     rng = np.random.default_rng(SEED)
     n_t = len(codes)

@@ -16,8 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipelines.load import ingest_paths  # noqa: E402
-from pipelines.nhse import detect, read_publication  # noqa: E402
+from pipelines.ingest.load import ingest_paths  # noqa: E402
+from pipelines.publication.read import detect, read_publication  # noqa: E402
 
 TARGET_SECONDS = 2.0
 

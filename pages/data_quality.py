@@ -1,7 +1,7 @@
 """Data quality: upload sitrep files, the file ledger, rejected rows to fix and resubmit, which
 trusts have submitted, and the data contract's rules (issue 7; users: trust BI teams, DOMAIN 1).
 
-Layout only: the questions are in pipelines.quality, the loading in ui.upload. Text that came
+Layout only: the questions are in pipelines.queries.quality, the loading in pipelines.ingest.upload. Text that came
 from a file (names, notes) is shown with st.text or in tables, never as Markdown.
 """
 from __future__ import annotations
@@ -13,9 +13,11 @@ import polars as pl
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from pipelines import quality, queries
-from pipelines.load import FileOutcome
-from ui import data, upload
+from pipelines.ingest import upload
+from pipelines.ingest.load import FileOutcome
+from pipelines.queries import quality
+from pipelines.queries import weekly as queries
+from ui import data
 from ui.app import ensure_entrypoint
 from ui.style import NHS_BLUE, NHS_GREY
 
@@ -26,7 +28,7 @@ STATUS_TEXT = {"loaded": "✅ Loaded", "loaded_with_rejections": "⚠️ Loaded,
 # Submitted, partial, missing: dark, mid and very light, so they differ without colour vision too.
 STATE_COLOURS = {"submitted": NHS_BLUE, "partial": "#FFB81C", "missing": "#D8DDE0"}
 # The browser refuses a larger file before sending it (the uploader marks it in red and says why on
-# hover), so the page can only explain; ui.upload refuses it again should one reach the server.
+# hover), so the page can only explain; pipelines.ingest.upload refuses it again should one reach the server.
 TOO_LARGE_HINT = (f"Up to {upload.MAX_UPLOAD_MB} MB per file. A larger file is marked in red in the box above "
                   f"(\"File must be {upload.MAX_UPLOAD_MB}.0MB or smaller\") and is not loaded: split it into "
                   "smaller files, for example one per month, and upload those.")

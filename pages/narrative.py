@@ -7,7 +7,8 @@ from functools import partial
 
 import streamlit as st
 
-from pipelines import config, export, narrative
+from pipelines import config
+from pipelines.reports import export, narrative
 from ui import data, params
 from ui.app import ensure_entrypoint, signed_in_name
 from ui.weekly_filters import weekly_table_with_filters

@@ -6,7 +6,8 @@ from datetime import timedelta
 import polars as pl
 import streamlit as st
 
-from pipelines import opel, queries
+from pipelines.queries import opel
+from pipelines.queries import weekly as queries
 from ui import data, params
 from ui.app import ensure_entrypoint
 from ui.opel_charts import MAX_DAYS_WITH_NUMBERS, headline, la_heatmap, trust_heatmap, uk_date

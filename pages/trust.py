@@ -6,9 +6,10 @@ from datetime import date, timedelta
 import polars as pl
 import streamlit as st
 
-from pipelines import drilldown, queries
-from pipelines.metrics import METRICS
-from pipelines.presentation import headline_figures
+from pipelines.catalogue.metrics import METRICS
+from pipelines.queries import drilldown
+from pipelines.queries import weekly as queries
+from pipelines.reports.presentation import headline_figures
 from ui import charts, data, params, trust_sections
 from ui.app import ensure_entrypoint
 from ui.tiles import show_tiles
@@ -118,7 +119,7 @@ if publication_only and (gap := drilldown.publication_gap(metric_id)):
             + " Choose a criteria-to-reside metric for the figures the publication has.")
 else:
     trust_sections.metric_section(trust, metric, weekly, first, last)
-    if metric.aggregate != "max":  # OPEL levels are not an SPC measurement (pipelines.spc_data)
+    if metric.aggregate != "max":  # OPEL levels are not an SPC measurement (pipelines.spc.store)
         trust_sections.spc_section(code, metric, week)
     trust_sections.comparison_section(trust, metric, weekly, first_week, last_week, week)
     trust_sections.site_section(trust, metric, weekly, first, last)

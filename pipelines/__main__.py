@@ -16,11 +16,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from pipelines import config, queries
-from pipelines.export import FORMATS, render_table
-from pipelines.load import expand_paths, ingest_paths
+from pipelines import config
+from pipelines.ingest.load import expand_paths, ingest_paths
+from pipelines.queries import weekly as queries
+from pipelines.reports.export import FORMATS, render_table
+from pipelines.reports.weekly_table import build_weekly_table
 from pipelines.warehouse import connect_read
-from pipelines.weekly_table import build_weekly_table
 
 MAX_MESSAGES_SHOWN = 10
 

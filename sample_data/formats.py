@@ -12,7 +12,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from pipelines.columns import COLUMN_NAMES, canonical_name
+from pipelines.catalogue.columns import COLUMN_NAMES, canonical_name
 
 Row = dict[str, object]  # canonical column -> int | str | date | None
 

@@ -9,7 +9,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.columns import COLUMN_NAMES
+from pipelines.catalogue.columns import COLUMN_NAMES
 from pipelines.warehouse import open_for_write
 
 SHARED_NHSE = Path(__file__).resolve().parents[2] / "shared" / "nhse"

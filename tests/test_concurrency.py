@@ -22,11 +22,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-
 from conftest import VALID_ROW, query, sitrep_row, write_csv
-from pipelines.load import FileOutcome, ingest_paths
+
+from pipelines.ingest import upload
+from pipelines.ingest.load import FileOutcome, ingest_paths
 from pipelines.warehouse import write_lock
-from ui import upload
 
 ROOT = Path(__file__).resolve().parents[1]
 DEADLINE_S = 240  # for any one process; the whole test normally takes a fraction of this
@@ -38,7 +38,8 @@ READER = """
 import json, sys, time
 from datetime import date
 from pathlib import Path
-from pipelines import quality, queries
+from pipelines.queries import quality
+from pipelines.queries import weekly as queries
 from pipelines.warehouse import connect_read
 
 db, stop, deadline = Path(sys.argv[1]), Path(sys.argv[2]), time.monotonic() + float(sys.argv[3])
@@ -183,7 +184,7 @@ def big_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 STALL_AFTER = """
 import importlib, sys, time
 from pathlib import Path
-from pipelines.load import ingest_paths
+from pipelines.ingest.load import ingest_paths
 
 module_name, name = sys.argv[1].split(":")
 module = importlib.import_module(module_name)
@@ -231,7 +232,7 @@ def assert_none_of_it_then_reload(db: Path, big_file: Path) -> None:
 
 
 @pytest.mark.parametrize("stop_after", [
-    "pipelines.load:_store_rows",  # inside the file's transaction: its rows are in the copy, not committed
+    "pipelines.ingest.load:_store_rows",  # inside the file's transaction: its rows are in the copy, not committed
     "pipelines.warehouse:refresh_derived",  # the file committed in the copy; not yet swapped in
 ])
 def test_a_load_killed_part_way_leaves_none_of_the_file(seeded, big_file, tmp_path, stop_after):

@@ -5,11 +5,11 @@ import json
 from datetime import date
 
 import pytest
-
 from conftest import sitrep_row, write_csv
-from pipelines.columns import CONTRACT_FILE, REQUIRED
-from pipelines.contract import validate
-from pipelines.readers import read_sitrep
+
+from pipelines.catalogue.columns import CONTRACT_FILE, REQUIRED
+from pipelines.ingest.contract import validate
+from pipelines.ingest.readers import read_sitrep
 
 KNOWN = ["RCB", "RCD", "RTR", "RCF"]
 TODAY = date(2025, 10, 1)

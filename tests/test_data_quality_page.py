@@ -1,6 +1,6 @@
-"""The data quality page (AppTest), its queries (pipelines.quality) and the upload logic (ui.upload).
+"""The data quality page (AppTest), its queries (pipelines.queries.quality) and the upload logic (pipelines.ingest.upload).
 
-AppTest cannot drive st.file_uploader, so uploads are tested through ui.upload.load_uploads, the
+AppTest cannot drive st.file_uploader, so uploads are tested through pipelines.ingest.upload.load_uploads, the
 function the page's Load button calls with the uploaded (name, bytes) pairs.
 """
 from __future__ import annotations
@@ -17,14 +17,14 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import load_rows_directly, query, sitrep_row, week_of_rows, write_csv
 from streamlit.testing.v1 import AppTest
 
-from conftest import load_rows_directly, query, sitrep_row, week_of_rows, write_csv
-from pipelines import quality
-from pipelines.columns import COLUMN_NAMES
-from pipelines.load import FileOutcome, ingest_paths
+from pipelines.catalogue.columns import COLUMN_NAMES
+from pipelines.ingest import upload
+from pipelines.ingest.load import FileOutcome, ingest_paths
+from pipelines.queries import quality
 from pipelines.warehouse import connect_read, write_lock
-from ui import upload
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "data_quality.py")
@@ -227,7 +227,7 @@ def test_load_button_without_files_explains_the_size_limit(db):
 
 
 def test_page_and_rules_never_import_great_expectations():
-    script = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); import pipelines.contract, pipelines.quality, ui.upload;"
+    script = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); import pipelines.ingest.contract, pipelines.queries.quality, pipelines.ingest.upload;"
               "from streamlit.testing.v1 import AppTest;"
               f"app = AppTest.from_file({PAGE!r}, default_timeout=60).run(); assert not app.exception;"
               "print('great_expectations' in sys.modules)")

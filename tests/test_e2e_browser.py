@@ -25,7 +25,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-
 from conftest import load_rows_directly, week_of_rows
 
 ROOT = Path(__file__).resolve().parents[1]

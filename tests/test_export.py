@@ -15,17 +15,17 @@ import duckdb
 import openpyxl
 import polars as pl
 import pytest
+from conftest import load_rows_directly, week_of_rows
 from docx.enum.section import WD_ORIENT
 from docx.oxml.ns import qn
 
-from conftest import load_rows_directly, week_of_rows
-from pipelines import export
 from pipelines.__main__ import main
-from pipelines.columns import COLUMN_NAMES
-from pipelines.export_common import neutralise
-from pipelines.narrative import save_narrative
+from pipelines.catalogue.columns import COLUMN_NAMES
+from pipelines.reports import export
+from pipelines.reports.export_common import neutralise
+from pipelines.reports.narrative import save_narrative
+from pipelines.reports.weekly_table import build_weekly_table
 from pipelines.warehouse import open_for_write
-from pipelines.weekly_table import build_weekly_table
 
 ROOT = Path(__file__).resolve().parents[1]
 WEEK_1, WEEK_2 = date(2024, 4, 1), date(2024, 4, 8)  # Mondays; the weeks end on 7 and 14 April 2024

@@ -18,15 +18,16 @@ from pathlib import Path
 
 import polars as pl
 import xlsxwriter
+from conftest import VALID_ROW, query
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import VALID_ROW, query
-from pipelines.columns import COLUMN_NAMES, COLUMNS, SCHEMA
-from pipelines.contract import validate
-from pipelines.load import FileOutcome, ingest_sources
-from pipelines.readers import FileRejected, SitrepRead, read_sitrep
-from ui import upload
+from pipelines.catalogue.columns import COLUMN_NAMES, COLUMNS, SCHEMA
+from pipelines.catalogue.issues import FileRejected
+from pipelines.ingest import upload
+from pipelines.ingest.contract import validate
+from pipelines.ingest.load import FileOutcome, ingest_sources
+from pipelines.ingest.readers import SitrepRead, read_sitrep
 
 TODAY = date(2025, 10, 1)
 KNOWN = ("RCB", "RCD", "RTR", "RWA", "RAE")

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import query, sitrep_row, write_csv
-from pipelines.load import ingest_paths
+
+from pipelines.ingest.load import ingest_paths
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_TABLES = ["sitrep_daily", "sitrep_history", "rejected_rows"]

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-
 from conftest import SHARED_NHSE, query, sitrep_row, write_csv
-from pipelines.load import ingest_paths
-from pipelines.nhse import read_publication
 from test_nhse_readers import long_csv
+
+from pipelines.ingest.load import ingest_paths
+from pipelines.publication.read import read_publication
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKBOOK = SHARED_NHSE / "acute-discharge-sitrep-2023-11.xlsx"

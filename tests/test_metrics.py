@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-
 from conftest import load_rows_directly, query, sitrep_row, week_of_rows
-from pipelines.metrics import METRIC_IDS
+
+from pipelines.catalogue.metrics import METRIC_IDS
 
 MONDAY = date(2024, 4, 1)
 SUNDAY = date(2024, 4, 7)
@@ -150,7 +150,7 @@ def test_daily_metric_is_that_days_ratio(two_day_week):
 def test_system_figure_is_a_ratio_of_sums_across_trusts(db):
     import duckdb
 
-    from pipelines.queries import system_weekly
+    from pipelines.queries.weekly import system_weekly
     load_rows_directly(db, week_of_rows("RCD", MONDAY, ga_beds_open=100, ga_beds_occupied=90, los_7plus=45)
                        + week_of_rows("RTR", MONDAY, ga_beds_open=300, ga_beds_occupied=300, los_7plus=90,
                                       nctr_patients=25, nctr_discharged=5))

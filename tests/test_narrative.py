@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
-
 from conftest import load_rows_directly, query, week_of_rows
-from pipelines import narrative
-from pipelines.weekly_table import WeeklyTable, build_weekly_table
+
+from pipelines.reports import narrative
+from pipelines.reports.weekly_table import WeeklyTable, build_weekly_table
 
 WEEK_1, WEEK_2 = date(2024, 4, 1), date(2024, 4, 8)  # Mondays; the weeks end on 7 and 14 April 2024
 SUNDAY_1, SUNDAY_2 = date(2024, 4, 7), date(2024, 4, 14)

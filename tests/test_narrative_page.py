@@ -6,10 +6,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import load_rows_directly, query, week_of_rows
 from streamlit.testing.v1 import AppTest
 
-from conftest import load_rows_directly, query, week_of_rows
-from pipelines.narrative import save_narrative
+from pipelines.reports.narrative import save_narrative
 
 ROOT = Path(__file__).resolve().parents[1]
 SUNDAY_2 = date(2024, 4, 14)

@@ -31,8 +31,8 @@ import pytest
 import xlsxwriter
 from openpyxl.utils import column_index_from_string
 
-from pipelines import nhse
-from pipelines.readers import FileRejected
+from pipelines.catalogue.issues import FileRejected
+from pipelines.publication import read as nhse
 
 NHSE_DIR = Path(__file__).resolve().parents[2] / "shared" / "nhse"
 SAMPLE_SITREPS = Path(__file__).resolve().parents[1] / "sample_data" / "sitrep"

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import load_rows_directly, sitrep_row
 from streamlit.testing.v1 import AppTest
 
-from conftest import load_rows_directly, sitrep_row
-from pipelines import opel, queries
+from pipelines.queries import opel
+from pipelines.queries import weekly as queries
 from ui.opel_charts import headline, la_heatmap, trust_heatmap
 from ui.style import NHS_PALE_GREY, OPEL_COLOURS
 

@@ -5,9 +5,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
-
 from conftest import load_rows_directly, week_of_rows
+from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
 

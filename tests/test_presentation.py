@@ -4,8 +4,15 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from pipelines.presentation import (NO_SUBMISSION, cell_text, format_ambition, format_change, format_delta,
-                                    format_value, position_grid)
+from pipelines.reports.presentation import (
+    NO_SUBMISSION,
+    cell_text,
+    format_ambition,
+    format_change,
+    format_delta,
+    format_value,
+    position_grid,
+)
 
 
 @pytest.mark.parametrize("value, unit, text", [(39.16, "%", "39.2%"), (1352.4, "patients", "1,352"),

@@ -1,4 +1,4 @@
-"""pipelines.readers: every tolerance and every whole-file rejection of read_sitrep."""
+"""pipelines.ingest.readers: every tolerance and every whole-file rejection of read_sitrep."""
 from __future__ import annotations
 
 import csv
@@ -11,8 +11,9 @@ import polars as pl
 import pytest
 import xlsxwriter
 
-from pipelines.columns import COLUMN_NAMES, SCHEMA
-from pipelines.readers import ISSUE_SCHEMA, FileRejected, SitrepRead, read_sitrep
+from pipelines.catalogue.columns import COLUMN_NAMES, SCHEMA
+from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
+from pipelines.ingest.readers import SitrepRead, read_sitrep
 
 # One valid row of text per template column, in template order.
 GOOD = {

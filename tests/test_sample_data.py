@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from pipelines.columns import COLUMN_NAMES, canonical_name  # noqa: E402
+from pipelines.catalogue.columns import COLUMN_NAMES, canonical_name  # noqa: E402
 from sample_data.generate import generate  # noqa: E402
 
 SAMPLE = ROOT / "sample_data"

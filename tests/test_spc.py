@@ -1,4 +1,4 @@
-"""XmR engine (pipelines.spc) against hand-worked series, rule by rule, and the SVG icons (ui.spc_icons)."""
+"""XmR engine (pipelines.spc.xmr) against hand-worked series, rule by rule, and the SVG icons (ui.spc_icons)."""
 from __future__ import annotations
 
 import base64
@@ -7,11 +7,20 @@ from datetime import date, timedelta
 
 import polars as pl
 import pytest
-
 from polars.testing import assert_frame_equal
 
-from pipelines.spc import (ASSURANCE_LABELS, OUTSIDE, SHIFT, TREND, TWO_OF_THREE, VARIATION_LABELS,
-                           assurance_label, variation_label, xmr, xmr_many)
+from pipelines.spc.xmr import (
+    ASSURANCE_LABELS,
+    OUTSIDE,
+    SHIFT,
+    TREND,
+    TWO_OF_THREE,
+    VARIATION_LABELS,
+    assurance_label,
+    variation_label,
+    xmr,
+    xmr_many,
+)
 from ui.spc_icons import assurance_icon, data_uri, variation_icon
 
 START = date(2024, 1, 7)  # a week-ending Sunday

@@ -7,10 +7,10 @@ from datetime import date, timedelta
 
 import duckdb
 import pytest
-
 from conftest import load_rows_directly, query, week_of_rows
-from pipelines import export
-from pipelines.spc_data import save_spc_settings, spc_summary
+
+from pipelines.reports import export
+from pipelines.spc.store import save_spc_settings, spc_summary
 
 LAST_SUNDAY = date(2024, 7, 14)  # week 28
 

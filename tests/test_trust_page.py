@@ -9,11 +9,12 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from conftest import load_rows_directly, week_of_rows
 from streamlit.testing.v1 import AppTest
 
-from conftest import load_rows_directly, week_of_rows
-from pipelines import drilldown, queries
-from pipelines.metrics import METRICS
+from pipelines.catalogue.metrics import METRICS
+from pipelines.queries import drilldown
+from pipelines.queries import weekly as queries
 from pipelines.warehouse import open_for_write
 from ui import charts
 from ui.style import NHS_BLUE

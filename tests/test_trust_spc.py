@@ -9,14 +9,15 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from streamlit.testing.v1 import AppTest
-
 from conftest import SHARED_NHSE, load_rows_directly, query, week_of_rows
+from streamlit.testing.v1 import AppTest
 from test_trust_page import run_page, texts
-from pipelines import drilldown, nhse_tables
-from pipelines.load_publication import store_publication
-from pipelines.nhse import NhseRead
-from pipelines.spc import OUTSIDE, SHIFT, TREND, SpcResult
+
+from pipelines.publication import tables as nhse_tables
+from pipelines.publication.read import NhseRead
+from pipelines.publication.store import store_publication
+from pipelines.queries import drilldown
+from pipelines.spc.xmr import OUTSIDE, SHIFT, TREND, SpcResult
 from pipelines.warehouse import open_for_write
 from ui import charts, spc_chart, trust_sections
 
@@ -380,7 +381,7 @@ def test_a_publication_trust_metric_it_supplies_has_its_spc_chart(published):
 
 @pytest.mark.skipif(not WORKBOOK.exists(), reason=f"real NHS England workbook not found at {WORKBOOK}")
 def test_the_real_workbook_gives_a_publication_trust_its_sections(db):
-    from pipelines.load import ingest_paths  # the loader imports the contract library: only when needed
+    from pipelines.ingest.load import ingest_paths  # the loader imports the contract library: only when needed
     [outcome] = list(ingest_paths([WORKBOOK], db))
     assert outcome.status == "loaded"
     app = run_page(trust="R0A")

@@ -1,8 +1,8 @@
 """Plotly figures for the trust drill-down, and the texts their legends and hovers share with the page.
 
-Built from the frames of ``pipelines.drilldown`` so they can be tested without a browser.
+Built from the frames of ``pipelines.queries.drilldown`` so they can be tested without a browser.
 Hover texts are written here in UK form ("Sun 14/04/2024", "39.2%") rather than by Plotly's
-US-leaning date formats, and figures reuse ``pipelines.presentation`` so they read as the tables do.
+US-leaning date formats, and figures reuse ``pipelines.reports.presentation`` so they read as the tables do.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from datetime import date, timedelta
 import plotly.graph_objects as go
 import polars as pl
 
-from pipelines.presentation import STATUS_TEXT, format_ambition, format_value
+from pipelines.reports.presentation import STATUS_TEXT, format_ambition, format_value
 from ui.style import AMBITION_LINE, NHS_BLUE, NHS_DARK_BLUE, NHS_GREY, NHS_PALE_GREY, OPEL_COLOURS
 
 AXIS_TITLES = {"%": "Per cent (%)", "patients": "Patients", "level": "OPEL level"}
@@ -259,7 +259,7 @@ def monthly_pathway_figure(destinations: pl.DataFrame) -> go.Figure:
     """Monthly shares of discharges by pathway from NHS England's Table 4 (P0 at the bottom), each
     pathway's published destinations in the hover, against the ambition for discharges home (P0+P1).
     ``destinations``: ``month``, ``destination``, ``pathway``, ``discharges`` (null: not published),
-    ``ambition``, ``ambition_comparison`` (as ``pipelines.drilldown.publication_destinations``)."""
+    ``ambition``, ``ambition_comparison`` (as ``pipelines.queries.drilldown.publication_destinations``)."""
     known = destinations.filter(pl.col("discharges").is_not_null())
     totals = known.group_by("month").agg(total=pl.col("discharges").sum()).filter(pl.col("total") > 0).sort("month")
     months, total = totals["month"].to_list(), dict(zip(totals["month"], totals["total"]))
@@ -302,7 +302,7 @@ def monthly_pathway_figure(destinations: pl.DataFrame) -> go.Figure:
 def delay_reasons_figure(reasons: pl.DataFrame) -> go.Figure:
     """The top delay reasons over the publication's periods, a line (colour, dash and marker) per
     reason, broken where periods are not consecutive. ``reasons``: ``period_start``, ``period_end``,
-    ``reason``, ``patients``, ``rank`` (as ``pipelines.drilldown.publication_delay_reasons``)."""
+    ``reason``, ``patients``, ``rank`` (as ``pipelines.queries.drilldown.publication_delay_reasons``)."""
     periods = reasons.select("period_start", "period_end").unique().sort("period_start").rows()
     position = {start: i for i, (start, _) in enumerate(periods)}
     fig = go.Figure()

@@ -29,7 +29,7 @@ def headline(counts: pl.DataFrame, first: date, last: date) -> str:
 
 
 def trust_heatmap(daily: pl.DataFrame) -> go.Figure:
-    """Trust OPEL by day: one row per trust, grouped by ICB (the grid of ``pipelines.opel.daily_opel``)."""
+    """Trust OPEL by day: one row per trust, grouped by ICB (the grid of ``pipelines.queries.opel.daily_opel``)."""
     return _heatmap(daily, "trust_opel", pl.col("trust"), blank_name="No submission",
                     blank_hover=pl.lit("no submission"))
 

@@ -1,6 +1,6 @@
 """The Making Data Count SPC (XmR) chart of one trust and metric, as a Plotly figure.
 
-Built from a ``pipelines.spc.SpcResult`` (its ``points``) so it can be tested without a browser.
+Built from a ``pipelines.spc.xmr.SpcResult`` (its ``points``) so it can be tested without a browser.
 Points are coloured as NHS England's Making Data Count charts colour them (special cause
 improvement blue, concern orange, common cause grey) and also told apart by marker shape and
 legend, so colour is never the only cue. Each segment's mean and process limits are drawn on
@@ -14,8 +14,8 @@ from datetime import date, timedelta
 import plotly.graph_objects as go
 import polars as pl
 
-from pipelines.presentation import format_value
-from pipelines.spc import OUTSIDE, SHIFT, TREND, TWO_OF_THREE, SpcResult
+from pipelines.reports.presentation import format_value
+from pipelines.spc.xmr import OUTSIDE, SHIFT, TREND, TWO_OF_THREE, SpcResult
 from ui.charts import _layout, ambition_step, break_gaps, uk_date
 from ui.spc_icons import COMMON, CONCERN, IMPROVEMENT, NEITHER
 

@@ -1,7 +1,7 @@
 """Making Data Count variation and assurance icons, drawn in code as SVG strings.
 
 No Streamlit here: each function returns an SVG string (``role="img"``, ``aria-label`` and a
-``<title>`` carrying the same plain-English text as ``pipelines.spc``'s labels), and ``data_uri``
+``<title>`` carrying the same plain-English text as ``pipelines.spc.xmr``'s labels), and ``data_uri``
 turns one into a URL for ``st.image``, ``st.markdown`` or a dataframe ``ImageColumn``.
 Colour is never the only cue: each icon also has a letter (H, L, P, F, ?) and its alt text.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 from xml.sax.saxutils import escape, quoteattr
 
-from pipelines.spc import assurance_label, variation_label
+from pipelines.spc.xmr import assurance_label, variation_label
 
 IMPROVEMENT = "#005EB8"  # NHS blue: white text on it passes 4.5:1, unlike the paler #41B6E6
 CONCERN = "#ED8B00"  # NHS orange: dark text, as white on orange is only 2.5:1
@@ -53,7 +53,7 @@ def _letter(text: str, y: int, font_size: int) -> str:
 
 
 def variation_icon(variation: str, better: str | None = None, size: int = 48) -> str:
-    """The variation icon for a ``pipelines.spc`` variation code, alt text from ``variation_label``."""
+    """The variation icon for a ``pipelines.spc.xmr`` variation code, alt text from ``variation_label``."""
     fill, ink, letter, shape = _VARIATION[variation]
     dots = _DOTS[shape]
     line = " ".join(f"{x},{y}" for x, y in dots)

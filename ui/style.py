@@ -4,14 +4,14 @@ from __future__ import annotations
 import polars as pl
 from pandas.io.formats.style import Styler
 
-from pipelines.presentation import NHS_PALE_GREY, STATUS_FILL  # noqa: F401  (defined with the exports, which share them)
+from pipelines.reports.presentation import NHS_PALE_GREY, STATUS_FILL  # noqa: F401  (defined with the exports, which share them)
 
 NHS_BLUE = "#005EB8"
 NHS_DARK_BLUE = "#003087"
 NHS_GREY = "#425563"
 
 # Red/amber/green with different lightness, so they stay distinct for colour-blind readers,
-# and always paired with the status text and symbol of pipelines.presentation.STATUS_TEXT.
+# and always paired with the status text and symbol of pipelines.reports.presentation.STATUS_TEXT.
 STATUS_LINE = {"green": "#007F3B", "amber": "#FFB81C", "red": "#D5281B", "none": NHS_GREY}
 
 # OPEL 1 to 4: one hue family from pale to dark, readable without colour vision too.

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-
 # Tile labels short enough not to be cut off; the full label is in each tile's help.
 SHORT_LABELS = {"stranded_7plus_pct": "Stranded 7+ days", "super_stranded_21plus_pct": "Super-stranded 21+",
                 "ga_occupancy_pct": "G&A occupancy", "ctr_discharged_by_5pm_pct": "NCTR out by 5pm",

@@ -1,7 +1,7 @@
-"""Sections of the trust drill-down page (``pages/trust.py``), each drawn from ``pipelines.drilldown``
+"""Sections of the trust drill-down page (``pages/trust.py``), each drawn from ``pipelines.queries.drilldown``
 queries through ``ui.data.read`` and the figures of ``ui.charts`` and ``ui.spc_chart``.
 
-Layout only: the questions asked of the warehouse live in ``pipelines.drilldown``, the figures in
+Layout only: the questions asked of the warehouse live in ``pipelines.queries.drilldown``, the figures in
 ``ui.charts``/``ui.spc_chart``; the words that do not need Streamlit (``source_text``,
 ``not_reported_text``) are plain functions so they can be tested on their own.
 """
@@ -13,9 +13,11 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from pipelines import config, drilldown, spc_data
-from pipelines.metrics import Metric
-from pipelines.spc import assurance_label, variation_label
+from pipelines import config
+from pipelines.catalogue.metrics import Metric
+from pipelines.queries import drilldown
+from pipelines.spc import store as spc_data
+from pipelines.spc.xmr import assurance_label, variation_label
 from ui import charts, data, spc_chart
 from ui.app import signed_in_name
 from ui.spc_icons import assurance_icon, variation_icon

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pipelines import queries
-from pipelines.weekly_table import WeeklyTable, build_weekly_table, select_trusts
+from pipelines.queries import weekly as queries
+from pipelines.reports.weekly_table import WeeklyTable, build_weekly_table, select_trusts
 from ui import data, params
 
 

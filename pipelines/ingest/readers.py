@@ -20,10 +20,8 @@ from pathlib import Path
 import fastexcel
 import polars as pl
 
-from pipelines.columns import COLUMN_NAMES, COLUMNS, REQUIRED, SCHEMA, Column, canonical_name
-
-ISSUE_SCHEMA = {"source_row": pl.Int64, "column_name": pl.String, "rule": pl.String,
-                "severity": pl.String, "message": pl.String}
+from pipelines.catalogue.columns import COLUMN_NAMES, COLUMNS, REQUIRED, SCHEMA, Column, canonical_name
+from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
 
 HEADER_SEARCH_ROWS = 30
 _KEY, _PARSED = "_text", "_parsed:"  # internal column names, never template names
@@ -38,10 +36,6 @@ _RULES = {
     "count": ("whole_number", "is not a whole number"),
     "opel": ("opel_level", "is not an OPEL level (expected a whole number such as 3 or 'OPEL 3')"),
 }
-
-
-class FileRejected(Exception):
-    """The file cannot be used as a whole; str(exc) is a plain-English message naming the problem."""
 
 
 @dataclass

@@ -5,8 +5,8 @@ import re
 
 import polars as pl
 
-from pipelines import nhse_tables as t
-from pipelines.nhse_tables import ICB_SCHEMA, TRUST_SCHEMA, NhseRead
+from pipelines.publication import tables as t
+from pipelines.publication.tables import ICB_SCHEMA, TRUST_SCHEMA, NhseRead
 
 _UPPER_WORDS = {"NHS", "ICB", "UK", "CIC"}
 _SMALL_WORDS = {"and", "of", "upon", "the", "on", "in", "at", "for", "by", "with", "under"}

@@ -14,12 +14,12 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from pipelines.columns import COLUMN_NAMES
-from pipelines.export_common import neutralise, tidy, week_sources
-from pipelines.export_docx import to_docx
-from pipelines.export_xlsx import to_xlsx
-from pipelines.narrative import current_narratives
-from pipelines.weekly_table import WeeklyTable, build_weekly_table
+from pipelines.catalogue.columns import COLUMN_NAMES
+from pipelines.reports.export_common import neutralise, tidy, week_sources
+from pipelines.reports.export_docx import to_docx
+from pipelines.reports.export_xlsx import to_xlsx
+from pipelines.reports.narrative import current_narratives
+from pipelines.reports.weekly_table import WeeklyTable, build_weekly_table
 
 __all__ = ["FORMATS", "daily_figures_csv", "file_name", "render", "render_table", "tidy", "to_csv", "to_docx", "to_xlsx"]
 

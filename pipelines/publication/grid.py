@@ -15,9 +15,22 @@ from datetime import date
 import fastexcel
 import polars as pl
 
-from pipelines.nhse_tables import (ENGLAND, ICB, REGION, TRUST, Facts, column_letter, is_trust, norm, parse_month,
-                                   parse_values, per_value, region_name, tidy_label)
-from pipelines.readers import FileRejected
+from pipelines.catalogue.issues import FileRejected
+from pipelines.publication.tables import (
+    ENGLAND,
+    ICB,
+    REGION,
+    TRUST,
+    Facts,
+    column_letter,
+    is_trust,
+    norm,
+    parse_month,
+    parse_values,
+    per_value,
+    region_name,
+    tidy_label,
+)
 
 HEADER_SEARCH_ROWS = 40
 _LEVEL_WORDS = {TRUST: "trust", ICB: "ICB", REGION: "region", ENGLAND: "England"}

@@ -14,11 +14,21 @@ import polars as pl
 import xlsxwriter
 from xlsxwriter.format import Format
 
-from pipelines.export_common import (STATUS_KEY, Cell, WeekSources, is_formula_like, status_note, submitted,
-                                     table_lines, tidy, title, week_range)
-from pipelines.narrative import narrative_text
-from pipelines.presentation import NHS_PALE_GREY, STATUS_FILL, format_ambition
-from pipelines.weekly_table import WeeklyTable
+from pipelines.reports.export_common import (
+    STATUS_KEY,
+    Cell,
+    WeekSources,
+    is_formula_like,
+    status_note,
+    submitted,
+    table_lines,
+    tidy,
+    title,
+    week_range,
+)
+from pipelines.reports.narrative import narrative_text
+from pipelines.reports.presentation import NHS_PALE_GREY, STATUS_FILL, format_ambition
+from pipelines.reports.weekly_table import WeeklyTable
 
 # Percentages are stored as fractions (39.2% as 0.392) so that Excel's percentage arithmetic works.
 NUMBER_FORMATS = {"%": "0.0%", "patients": "#,##0", "level": "0"}

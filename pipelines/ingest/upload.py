@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from pipelines.load import FileOutcome, ingest_sources
+from pipelines.ingest.load import FileOutcome, ingest_sources
 
 MAX_UPLOAD_MB = 50
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024  # Streamlit's "MB" in max_upload_size is MiB too
@@ -64,7 +64,7 @@ def load_uploads(uploads: Sequence[tuple[str, bytes]], db: Path | None = None, *
     """Load (browser file name, content) pairs in one write session, yielding what happens as it happens.
 
     Files over the size limit are refused first, without loading anything from them. The rest go
-    through ``pipelines.load.ingest_sources`` (one transaction per file, write-then-swap), exactly as
+    through ``pipelines.ingest.load.ingest_sources`` (one transaction per file, write-then-swap), exactly as
     ``python -m pipelines ingest`` does. Stopping the iteration early does not stop the load.
     """
     named = [(safe_name(name), content) for name, content in uploads]

@@ -16,10 +16,10 @@ import duckdb
 import polars as pl
 
 from pipelines import config
-from pipelines.metrics import METRIC_IDS
-from pipelines.presentation import format_ambition, format_value
+from pipelines.catalogue.metrics import METRIC_IDS
+from pipelines.reports.presentation import format_ambition, format_value
+from pipelines.reports.weekly_table import WeeklyTable
 from pipelines.warehouse import open_for_write
-from pipelines.weekly_table import WeeklyTable
 
 MAX_LENGTH = 2000  # characters: a narrative is a cell of a board paper's table, not a report
 MAX_AUTHOR_LENGTH = 200

@@ -13,8 +13,8 @@ from datetime import datetime
 import duckdb
 import polars as pl
 
-from pipelines import nhse_tables as t
-from pipelines.nhse import NhseRead
+from pipelines.publication import tables as t
+from pipelines.publication.read import NhseRead
 
 SOURCE = "nhse_publication"
 

@@ -11,9 +11,9 @@ from datetime import date, timedelta
 import duckdb
 import polars as pl
 
-from pipelines.columns import COLUMN_NAMES, REQUIRED
-from pipelines.contract import load_suite_definition
-from pipelines.load import SOURCE as SITREP_SOURCE
+from pipelines.catalogue.columns import COLUMN_NAMES, REQUIRED
+from pipelines.ingest.contract import load_suite_definition
+from pipelines.ingest.load import SOURCE as SITREP_SOURCE
 
 # What a rule's severity means for the row, as the page says it.
 OUTCOME = {"error": "row rejected", "warning": "row loaded and flagged", "file": "whole file rejected"}
@@ -29,7 +29,7 @@ _FORMULA_START = r"^[=+\-@\t\r]"
 _NUMBER = r"^[-+]?[\d,]*\.?\d+$"
 
 # A submission is a row of the trust's own daily sitrep; figures taken from NHS England's
-# publication for a day the trust did not cover (pipelines.load_publication) are not one.
+# publication for a day the trust did not cover (pipelines.publication.store) are not one.
 _SUBMITTED = f"sitrep_daily WHERE source = '{SITREP_SOURCE}'"
 
 # Trusts expected to submit: every trust of the reference list, and any other trust that has submitted

@@ -3,7 +3,7 @@
 Every function takes a read-only connection first and hashable arguments (dates, strings),
 so the page can run it through ``ui.data.read``. Weekly figures come from the documented
 views (``weekly_position``, ``daily_metric``); the per-site figures, which no view holds,
-are generated from the formulas in ``pipelines.metrics`` so no formula is written twice.
+are generated from the formulas in ``pipelines.catalogue.metrics`` so no formula is written twice.
 The SPC chart reads the series ``metric_spc`` is built from (``spc_data.weekly_series``), and
 NHS England's publication adds its monthly pathway mix and delay reasons (``nhse_destinations``,
 ``nhse_delay_reasons``) for the trusts it covers.
@@ -17,14 +17,15 @@ from datetime import date, timedelta
 import duckdb
 import polars as pl
 
-from pipelines import queries, spc_data
-from pipelines.columns import COLUMN_NAMES
-from pipelines.metrics import METRICS, Metric
-from pipelines.spc import SpcResult, xmr_many
+from pipelines.catalogue.columns import COLUMN_NAMES
+from pipelines.catalogue.metrics import METRICS, Metric
+from pipelines.queries import weekly as queries
+from pipelines.spc import store as spc_data
+from pipelines.spc.xmr import SpcResult, xmr_many
 
 _BY_ID: dict[str, Metric] = {m.id: m for m in METRICS}
 
-# The values of ``sitrep_daily.source`` (``pipelines.load.SOURCE`` and ``pipelines.load_publication.SOURCE``;
+# The values of ``sitrep_daily.source`` (``pipelines.ingest.load.SOURCE`` and ``pipelines.publication.store.SOURCE``;
 # written out here so the page does not import the loaders and their contract library).
 TRUST_SITREP, PUBLICATION = "trust_sitrep", "nhse_publication"
 # The only sitrep fields NHS England's publication supplies, day by day (``load_publication.store_publication``).

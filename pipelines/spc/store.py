@@ -1,7 +1,7 @@
 """SPC over the warehouse: weekly series in, variation and assurance out. No Streamlit here.
 
 Every trust's weekly value of every metric (the ``weekly_position`` view) is charted by the
-Making Data Count rules of ``pipelines.spc``, with the ambition in force in the week charted as
+Making Data Count rules of ``pipelines.spc.xmr``, with the ambition in force in the week charted as
 the target, and the baseline and recalculation dates stored per trust and metric in
 ``spc_settings``. OPEL levels are not charted: a weekly maximum of a 1-4 scale is not a
 measurement an XmR chart suits.
@@ -16,8 +16,8 @@ import duckdb
 import polars as pl
 
 from pipelines import config
-from pipelines.metrics import METRICS
-from pipelines.spc import xmr_many
+from pipelines.catalogue.metrics import METRICS
+from pipelines.spc.xmr import xmr_many
 from pipelines.warehouse import open_for_write
 
 SPC_METRICS: tuple[str, ...] = tuple(m.id for m in METRICS if m.aggregate != "max")

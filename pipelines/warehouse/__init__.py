@@ -18,8 +18,8 @@ import duckdb
 import polars as pl
 
 from pipelines import config
-from pipelines.columns import COLUMNS
-from pipelines.metrics import METRICS, metric_parts_sql
+from pipelines.catalogue.columns import COLUMNS
+from pipelines.catalogue.metrics import METRICS, metric_parts_sql
 
 _MEASURES = ",\n    ".join(f"{c.name} {'DATE' if c.kind == 'date' else 'VARCHAR' if c.kind == 'code' else 'INTEGER'}"
                            for c in COLUMNS)
@@ -190,14 +190,14 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DAILY_VIEWS_SQL)
     con.execute(f"CREATE TABLE IF NOT EXISTS weekly_metric_parts AS {WEEKLY_PARTS_SQL}")
     con.execute(POSITION_VIEW_SQL)
-    from pipelines.load_publication import ensure_publication_tables  # writers only: keeps page imports light
+    from pipelines.publication.store import ensure_publication_tables  # writers only: keeps page imports light
 
     ensure_publication_tables(con)
 
 
 def refresh_derived(con: duckdb.DuckDBPyConnection) -> None:
     """Rebuild the tables derived from sitrep_daily, once per write session."""
-    from pipelines.spc_data import refresh_spc_latest  # it writes through this module: import late
+    from pipelines.spc.store import refresh_spc_latest  # it writes through this module: import late
 
     con.execute(f"CREATE OR REPLACE TABLE weekly_metric_parts AS {WEEKLY_PARTS_SQL}")
     refresh_spc_latest(con)

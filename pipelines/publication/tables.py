@@ -1,7 +1,7 @@
 """The tidy tables read from NHS England's Acute Daily Discharge SitRep (DOMAIN 2.2): levels and codes,
 output schemas, ``NhseRead`` (everything read from one publication), cell parsers, and the shaping
-every reader shares (``pipelines.nhse_workbook`` for the workbooks, ``pipelines.nhse_long_csv`` for
-the long CSV). The published labels are in ``pipelines.nhse_labels`` and re-exported here.
+every reader shares (``pipelines.publication.workbook`` for the workbooks, ``pipelines.publication.long_csv`` for
+the long CSV). The published labels are in ``pipelines.publication.labels`` and re-exported here.
 
 Every fact keeps its provenance: sheet, Excel row, and the Excel column where its period's
 block starts. ``-`` (not submitted or suppressed) is stored as null, never 0.
@@ -16,10 +16,21 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from pipelines.catalogue.issues import ISSUE_SCHEMA
+
 # The published labels, re-exported: the readers use them as nhse_tables.norm and so on.
-from pipelines.nhse_labels import (BED_DAY_MEASURES, DAILY_MEASURES, DELAY_REASONS, DESTINATIONS,  # noqa: F401
-                                   REASON_KEYS, bed_days_measure, destination, norm, table2_measure, tidy_label)
-from pipelines.readers import ISSUE_SCHEMA
+from pipelines.publication.labels import (  # noqa: F401
+    BED_DAY_MEASURES,
+    DAILY_MEASURES,
+    DELAY_REASONS,
+    DESTINATIONS,
+    REASON_KEYS,
+    bed_days_measure,
+    destination,
+    norm,
+    table2_measure,
+    tidy_label,
+)
 
 TRUST, ICB, REGION, ENGLAND = "trust", "icb", "region", "england"
 # Markers NHS England uses for a value that is missing: not submitted, suppressed, not applicable.
@@ -52,7 +63,7 @@ DESTINATION_AREA_SCHEMA = {**_PERIOD, **AREA, **_DESTINATION, **SOURCE}
 _REASON = {"reason": pl.String(), "patients": pl.Float64()}
 DELAY_REASON_SCHEMA = {**_PERIOD, **ORG, **_REASON, **SOURCE}
 DELAY_REASON_AREA_SCHEMA = {**_PERIOD, **AREA, **_REASON, **SOURCE}
-# The trusts and ICBs a publication names (``pipelines.nhse_names.reference_rows``)
+# The trusts and ICBs a publication names (``pipelines.publication.names.reference_rows``)
 TRUST_SCHEMA = {"org_code": pl.String(), "name": pl.String(), "short_name": pl.String(), "region": pl.String(),
                 "icb_code": pl.String(), "icb_name": pl.String(), "published_name": pl.String()}
 ICB_SCHEMA = {"icb_code": pl.String(), "name": pl.String(), "short_name": pl.String(), "region": pl.String(),

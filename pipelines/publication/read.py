@@ -15,9 +15,9 @@ Three publications are recognised by their content, never by file name (``detect
 rejected with a clear message. Trust rows, and England/region/ICB rows, are kept in separate
 frames so an aggregate can never be counted as a trust.
 
-This module is the public interface. The workbooks are read in ``pipelines.nhse_workbook`` (each sheet
-as a grid, ``pipelines.nhse_grid``), the long CSV in ``pipelines.nhse_long_csv``, the trusts' and ICBs'
-names in ``pipelines.nhse_names``; schemas, ``NhseRead`` and shared helpers are in ``pipelines.nhse_tables``.
+This module is the public interface. The workbooks are read in ``pipelines.publication.workbook`` (each sheet
+as a grid, ``pipelines.publication.grid``), the long CSV in ``pipelines.publication.long_csv``, the trusts' and ICBs'
+names in ``pipelines.publication.names``; schemas, ``NhseRead`` and shared helpers are in ``pipelines.publication.tables``.
 """
 from __future__ import annotations
 
@@ -28,14 +28,28 @@ from datetime import date
 import fastexcel
 import polars as pl
 
-from pipelines import nhse_tables as t
-from pipelines.nhse_long_csv import (ISSUE_LIMIT, LONG_CSV_COLUMNS, LONG_CSV_METRICS, LONG_CSV_REQUIRED, csv_header,
-                                     read_long_csv)
-from pipelines.nhse_names import icb_short_name, reference_rows, short_name, title_case
-from pipelines.nhse_tables import (COMMUNITY, ICB_SCHEMA, LONG_CSV, MONTHLY, SUPPORTED, TIMESERIES, TRUST_SCHEMA,
-                                   NhseRead)
-from pipelines.nhse_workbook import detect_workbook, read_monthly, read_timeseries
-from pipelines.readers import ISSUE_SCHEMA, FileRejected
+from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
+from pipelines.publication import tables as t
+from pipelines.publication.long_csv import (
+    ISSUE_LIMIT,
+    LONG_CSV_COLUMNS,
+    LONG_CSV_METRICS,
+    LONG_CSV_REQUIRED,
+    csv_header,
+    read_long_csv,
+)
+from pipelines.publication.names import icb_short_name, reference_rows, short_name, title_case
+from pipelines.publication.tables import (
+    COMMUNITY,
+    ICB_SCHEMA,
+    LONG_CSV,
+    MONTHLY,
+    SUPPORTED,
+    TIMESERIES,
+    TRUST_SCHEMA,
+    NhseRead,
+)
+from pipelines.publication.workbook import detect_workbook, read_monthly, read_timeseries
 
 __all__ = ["COMMUNITY", "ICB_SCHEMA", "ISSUE_LIMIT", "LONG_CSV", "LONG_CSV_COLUMNS", "LONG_CSV_METRICS", "MONTHLY",
            "SUPPORTED", "TIMESERIES", "TRUST_SCHEMA", "NhseRead", "check_daily", "detect", "icb_short_name",

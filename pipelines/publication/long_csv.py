@@ -10,10 +10,9 @@ from collections.abc import Iterator
 
 import polars as pl
 
-from pipelines import nhse_tables as t
-from pipelines.nhse_tables import LONG_CSV, NhseRead
-from pipelines.readers import ISSUE_SCHEMA
-
+from pipelines.catalogue.issues import ISSUE_SCHEMA
+from pipelines.publication import tables as t
+from pipelines.publication.tables import LONG_CSV, NhseRead
 
 # ---------------------------------------------------------------------------------------------
 # Recognition: the header line

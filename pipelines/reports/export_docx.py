@@ -17,10 +17,10 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from docx.table import _Cell, _Row
 
-from pipelines.export_common import STATUS_KEY, WeekSources, submitted, table_lines, title, week_range
-from pipelines.narrative import narrative_text
-from pipelines.weekly_table import WeeklyTable
-from pipelines.presentation import NHS_PALE_GREY, STATUS_FILL
+from pipelines.reports.export_common import STATUS_KEY, WeekSources, submitted, table_lines, title, week_range
+from pipelines.reports.narrative import narrative_text
+from pipelines.reports.presentation import NHS_PALE_GREY, STATUS_FILL
+from pipelines.reports.weekly_table import WeeklyTable
 
 PAGE = (Mm(297), Mm(210))  # A4, landscape
 MARGIN = Mm(12)

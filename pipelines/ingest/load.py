@@ -17,10 +17,11 @@ import duckdb
 import polars as pl
 
 from pipelines import config
-from pipelines.load_publication import store_publication
-from pipelines.nhse import detect as detect_publication
-from pipelines.nhse import read_publication
-from pipelines.readers import FileRejected, read_sitrep
+from pipelines.catalogue.issues import FileRejected
+from pipelines.ingest.readers import read_sitrep
+from pipelines.publication.read import detect as detect_publication
+from pipelines.publication.read import read_publication
+from pipelines.publication.store import store_publication
 from pipelines.warehouse import open_for_write
 
 SOURCE = "trust_sitrep"
@@ -134,7 +135,7 @@ def _load_sitrep(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, content: 
                  received_at: datetime) -> str:
     """A trust's daily sitrep: read, check against the contract, store. Returns the reader used."""
     read = read_sitrep(outcome.file_name, content)
-    from pipelines.contract import validate  # Great Expectations only when a file is really checked
+    from pipelines.ingest.contract import validate  # Great Expectations only when a file is really checked
 
     known = [r[0] for r in con.execute("SELECT org_code FROM trusts").fetchall()]
     issues = validate(read.frame, read.issues, known, today)
@@ -151,7 +152,7 @@ def _load_sitrep(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, content: 
 
 def _load_publication(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, content: bytes, today: date,
                       received_at: datetime) -> str:
-    """NHS England's published sitrep (workbook or long CSV): see pipelines.load_publication."""
+    """NHS England's published sitrep (workbook or long CSV): see pipelines.publication.store."""
     read = read_publication(outcome.file_name, content)
     counts = store_publication(con, read, outcome.file_id, outcome.file_name, received_at)
     outcome.issues, outcome.notes = read.issues, read.notes

@@ -16,8 +16,8 @@ from typing import Any
 
 import polars as pl
 
-from pipelines.columns import CONTRACT_FILE
-from pipelines.readers import ISSUE_SCHEMA
+from pipelines.catalogue.columns import CONTRACT_FILE
+from pipelines.catalogue.issues import ISSUE_SCHEMA
 
 # Expectations on the header are applied by the reader (a missing column rejects the file).
 _HEADER_RULES = {"expect_column_to_exist"}

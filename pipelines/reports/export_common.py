@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta
 import duckdb
 import polars as pl
 
-from pipelines.narrative import narrative_text
-from pipelines.weekly_table import WeeklyTable
+from pipelines.reports.narrative import narrative_text
+from pipelines.reports.weekly_table import WeeklyTable
 
 # A spreadsheet treats text starting with these as a formula (OWASP "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -93,7 +93,7 @@ def _record(table: WeeklyTable, line: Line, narratives: pl.DataFrame, org_code: 
             "value": row and row["value"], "ambition": _ambition(line), "status": status,
             "previous_value": row and row["previous_value"], "change": row and row["change"],
             "narrative": narrative_text(narratives, line.metric, org_code) or None,
-            # SPC reading of the trust's series (pipelines.spc codes); none for the combined row
+            # SPC reading of the trust's series (pipelines.spc.xmr codes); none for the combined row
             "variation": row and row.get("variation"), "assurance": row and row.get("assurance")}
 
 

@@ -8,9 +8,9 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from pipelines import queries
-from pipelines.presentation import position_grid
-from pipelines.spc_data import spc_summary
+from pipelines.queries import weekly as queries
+from pipelines.reports.presentation import position_grid
+from pipelines.spc.store import spc_summary
 
 
 @dataclass(frozen=True)

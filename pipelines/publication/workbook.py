@@ -1,7 +1,7 @@
 """NHS England's acute discharge sitrep workbooks: the monthly workbook (Tables 2 to 5) and the
 national time series (Daily Series, Weekly Series), recognised and read into ``NhseRead``.
 
-Each sheet is read through ``pipelines.nhse_grid``; the frames are shaped by ``pipelines.nhse_tables``.
+Each sheet is read through ``pipelines.publication.grid``; the frames are shaped by ``pipelines.publication.tables``.
 """
 from __future__ import annotations
 
@@ -12,15 +12,51 @@ from datetime import date
 import fastexcel
 import polars as pl
 
-from pipelines.nhse_grid import (HEADER_SEARCH_ROWS, Grid, block_facts, date_blocks, load_grid, locate, row_sections,
-                                 sheet_month, single_period)
-from pipelines.nhse_tables import (BED_DAYS_AREA_SCHEMA, BED_DAYS_SCHEMA, BED_DAY_MEASURES, COMMUNITY,
-                                   DAILY_AREA_SCHEMA, DAILY_MEASURES, DAILY_SCHEMA, DELAY_REASONS,
-                                   DELAY_REASON_AREA_SCHEMA, DELAY_REASON_SCHEMA, DESTINATION_AREA_SCHEMA,
-                                   DESTINATION_SCHEMA, ENGLAND, MONTHLY, REASON_KEYS, TIMESERIES, TRUST, Facts, Log,
-                                   NhseRead, bed_days_measure, destination, norm, parse_day, shape, table2_measure,
-                                   tidy_label, whole_numbers, wide, with_destinations, with_discharged_total)
-from pipelines.readers import ISSUE_SCHEMA, FileRejected
+from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
+from pipelines.publication.grid import (
+    HEADER_SEARCH_ROWS,
+    Grid,
+    block_facts,
+    date_blocks,
+    load_grid,
+    locate,
+    row_sections,
+    sheet_month,
+    single_period,
+)
+from pipelines.publication.tables import (
+    BED_DAY_MEASURES,
+    BED_DAYS_AREA_SCHEMA,
+    BED_DAYS_SCHEMA,
+    COMMUNITY,
+    DAILY_AREA_SCHEMA,
+    DAILY_MEASURES,
+    DAILY_SCHEMA,
+    DELAY_REASON_AREA_SCHEMA,
+    DELAY_REASON_SCHEMA,
+    DELAY_REASONS,
+    DESTINATION_AREA_SCHEMA,
+    DESTINATION_SCHEMA,
+    ENGLAND,
+    MONTHLY,
+    REASON_KEYS,
+    TIMESERIES,
+    TRUST,
+    Facts,
+    Log,
+    NhseRead,
+    bed_days_measure,
+    destination,
+    norm,
+    parse_day,
+    shape,
+    table2_measure,
+    tidy_label,
+    whole_numbers,
+    wide,
+    with_destinations,
+    with_discharged_total,
+)
 
 
 # ---------------------------------------------------------------------------------------------

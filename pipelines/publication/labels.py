@@ -2,7 +2,7 @@
 
 What the column labels of Tables 2 and 3, the destinations of Table 4 and the delay reasons of
 Table 5 mean, in every layout NHS England has used. Shared by the workbook and long-CSV readers;
-``pipelines.nhse_tables`` re-exports these names.
+``pipelines.publication.tables`` re-exports these names.
 """
 from __future__ import annotations
 
