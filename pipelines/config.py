@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -11,6 +11,13 @@ DEFAULT_DB = REPO_ROOT / "data" / "flow.duckdb"
 REFERENCE_DIR = REPO_ROOT / "reference_data"
 CONTRACTS_DIR = REPO_ROOT / "data_contracts"
 SAMPLE_DIR = REPO_ROOT / "sample_data" / "sitrep"
+EARLIEST_PERIOD_DATE = date(2015, 1, 1)  # the daily discharge sitrep did not exist before
+
+
+def earliest_period_date() -> date:
+    """The first period_date the contract accepts: $FLOW_EARLIEST_DATE (YYYY-MM-DD), else 2015-01-01."""
+    setting = os.environ.get("FLOW_EARLIEST_DATE")
+    return date.fromisoformat(setting) if setting else EARLIEST_PERIOD_DATE
 
 
 def reference_dir() -> Path:

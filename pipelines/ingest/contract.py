@@ -1,35 +1,254 @@
 """Run the data contract (a Great Expectations 1.x suite in data_contracts/) over a read file.
 
-Great Expectations is imported here only, lazily, because its import costs about 3 s: the
-dashboard pages never import this module. The suite is built once per process in an
-ephemeral context. Each failed expectation becomes one issue per row, worded from the
-expectation's ``meta.message`` so the rule and its message live together in the contract.
+The suite file is the one definition of every rule, severity and message. It runs on one of two
+engines that find exactly the same issues (tests/test_contract_engines.py proves it):
+
+* ``polars`` (the default): the suite compiled once into Polars expressions, one pass over the
+  frame. Great Expectations is not imported at all on this path (its import costs about 3 s).
+* ``ge``: Great Expectations itself, the reference engine (``FLOW_CONTRACT_ENGINE=ge`` or
+  ``python -m pipelines ingest --engine ge``).
+
+The compiler refuses an expectation type or argument it does not know (ContractError), so no rule
+of the suite is ever skipped silently. Both engines only decide which rows fail which expectation;
+one function words the issues from the expectation's ``meta.message`` for both.
+
+Before any rule the frame gets derived columns (see ``contract_frame``): facts about a row's
+trust-day (which levels the file reports it at, what is loaded already) that the suite's rules test.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
-from collections.abc import Iterable
+import string
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from typing import Any
 
 import polars as pl
 
+from pipelines import config
 from pipelines.catalogue.columns import CONTRACT_FILE
-from pipelines.catalogue.issues import ISSUE_SCHEMA
+from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
 
-# Expectations on the header are applied by the reader (a missing column rejects the file).
-_HEADER_RULES = {"expect_column_to_exist"}
+ENGINES = ("polars", "ge")
+ENGINE_SETTING = "FLOW_CONTRACT_ENGINE"
 _SEVERITY = {"critical": "error", "warning": "warning"}
+# Reader rules after which a row's parsed values mean nothing: the contract does not word them again.
+_ROW_LEVEL_READER_RULES = ("row_fits_header",)
+_SHOWN_CHARS = 40  # a value quoted in a message is cut to this length: a cell may hold megabytes
+_EPOCH = date(1970, 1, 1)
+
+
+class ContractError(Exception):
+    """The suite file holds something this program cannot check: fix the suite, not the data."""
+
+
+def engine_setting() -> str:
+    engine = os.environ.get(ENGINE_SETTING) or "polars"
+    if engine not in ENGINES:
+        raise ContractError(f"{ENGINE_SETTING}={engine!r}: expected one of {', '.join(ENGINES)}")
+    return engine
+
+
+class EngineOption(argparse.Action):
+    """``--engine polars|ge`` on the command line: sets the engine for this process."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        os.environ[ENGINE_SETTING] = str(values)
+        setattr(namespace, self.dest, values)
 
 
 def load_suite_definition() -> dict[str, Any]:
     return json.loads(CONTRACT_FILE.read_text(encoding="utf-8"))
 
 
+# ---- what the rules are checked against ----
+
+@dataclass(frozen=True)
+class Reference:
+    """The suite's parameters and the facts the derived columns come from."""
+    known_org_codes: frozenset[str]
+    sites: pl.DataFrame  # site_code, org_code: reference_data/sites.csv
+    today: date
+    earliest_date: date = config.EARLIEST_PERIOD_DATE
+    loaded_levels: pl.DataFrame | None = None  # org_code, period_date, loaded_level: what is loaded now
+
+    def parameters(self) -> dict[str, Any]:
+        trust_sites = self.sites.select(pl.concat_str("org_code", "site_code", separator=" "))
+        return {"today": self.today, "earliest_date": self.earliest_date,
+                "known_org_codes": sorted(self.known_org_codes),
+                "known_trust_sites": sorted(trust_sites.to_series().to_list())}
+
+
+def reference_sites() -> pl.DataFrame:
+    """reference_data/sites.csv, for callers without a database (the warehouse loads the same file)."""
+    return pl.read_csv(config.reference_dir() / "sites.csv", infer_schema=False).select("site_code", "org_code")
+
+
+_LEVELS = pl.DataFrame(schema={"org_code": pl.String, "period_date": pl.Date, "loaded_level": pl.String})
+
+
+def contract_frame(frame: pl.DataFrame, reference: Reference) -> pl.DataFrame:
+    """The read frame plus the derived columns the suite's rules test.
+
+    trust_site: org and site code together (a site belongs to one trust);
+    file_levels: whether the file reports this trust-day as one trust-level row, per site, or both;
+    replaces: what loading the row does to what is loaded, e.g. 'trust <- some sites' when site rows
+    would replace a trust-level figure without covering every site of the trust (sites.csv).
+    """
+    trust_day = ["org_code", "period_date"]
+    level = pl.when(pl.col("site_code").is_null()).then(pl.lit("trust")).otherwise(pl.lit("site"))
+    every_site = reference.sites.group_by("org_code").agg(known_sites=pl.col("site_code"))
+    derived = (frame.with_columns(
+                   trust_site=pl.concat_str("org_code", "site_code", separator=" "),
+                   file_levels=level.unique().sort().str.join(" and ").over(trust_day),
+                   file_sites=pl.col("site_code").drop_nulls().unique().implode().over(trust_day))
+               .join(every_site, on="org_code", how="left", maintain_order="left")
+               .join(reference.loaded_levels if reference.loaded_levels is not None else _LEVELS,
+                     on=trust_day, how="left", nulls_equal=False, maintain_order="left"))
+    covers = pl.col("known_sites").list.set_difference("file_sites").list.len() == 0
+    coverage = (pl.when(pl.col("site_code").is_null()).then(pl.lit("trust"))
+                .when(covers.fill_null(False)).then(pl.lit("every site")).otherwise(pl.lit("some sites")))
+    return derived.with_columns(
+        replaces=pl.concat_str(pl.col("loaded_level").fill_null("nothing"), pl.lit(" <- "), coverage),
+    ).drop("file_sites", "known_sites", "loaded_level")
+
+
+# ---- the compiler: one Polars expression per expectation, true where a row fails ----
+
+Parameters = dict[str, Any]
+Check = Callable[[Parameters], pl.Expr]
+
+
+@dataclass(frozen=True)
+class Rule:
+    index: int  # position in the suite: issues come out in suite order
+    type: str
+    kwargs: dict[str, Any]
+    rule: str
+    severity: str
+    message: str
+    column_name: str  # the column an issue names
+    check: Check | None  # None: a header rule, applied by the reader
+
+
+def _value(kwarg: Any, parameters: Parameters) -> Any:
+    if isinstance(kwarg, dict) and set(kwarg) == {"$PARAMETER"}:
+        name = kwarg["$PARAMETER"]
+        if name not in parameters:
+            raise ContractError(f"the suite uses the parameter {name!r}, which the ingest does not supply")
+        return parameters[name]
+    return kwarg
+
+
+def _between(kw: dict[str, Any], measure: Callable[[pl.Expr], pl.Expr]) -> Check:
+    def check(p: Parameters) -> pl.Expr:
+        column = pl.col(kw["column"])
+        value, low, high = measure(column), _value(kw.get("min_value"), p), _value(kw.get("max_value"), p)
+        outside = pl.lit(False)
+        if low is not None:
+            outside |= (value <= low) if kw.get("strict_min") else (value < low)
+        if high is not None:
+            outside |= (value >= high) if kw.get("strict_max") else (value > high)
+        return column.is_not_null() & outside
+    return check
+
+
+def _pair(kw: dict[str, Any]) -> Check:
+    a, b = pl.col(kw["column_A"]), pl.col(kw["column_B"])
+    ignored = {"either_value_is_missing": a.is_null() | b.is_null(), "both_values_are_missing": a.is_null() & b.is_null(),
+               "neither": pl.lit(False)}[kw.get("ignore_row_if", "both_values_are_missing")]
+    holds = (a >= b) if kw.get("or_equal") else (a > b)
+    return lambda p: ~ignored & ~holds.fill_null(False)
+
+
+def _compound_unique(kw: dict[str, Any]) -> Check:
+    columns = kw["column_list"]
+    ignored = {"all_values_are_missing": pl.all_horizontal(pl.col(columns).is_null()),
+               "any_value_is_missing": pl.any_horizontal(pl.col(columns).is_null()),
+               "never": pl.lit(False)}[kw.get("ignore_row_if", "all_values_are_missing")]
+    key = pl.struct(columns)
+    return lambda p: ~ignored & pl.when(~ignored).then(key).is_duplicated()
+
+
+def _compiled(type_: str, kw: dict[str, Any]) -> Check | None:
+    column = pl.col(kw["column"]) if "column" in kw else None
+    if type_ == "expect_column_to_exist":
+        return None
+    if type_ == "expect_column_values_to_not_be_null":
+        return lambda p: column.is_null()
+    if type_ == "expect_column_values_to_be_between":
+        return _between(kw, lambda c: c)
+    if type_ == "expect_column_value_lengths_to_be_between":
+        return _between(kw, lambda c: c.str.len_chars())
+    if type_ == "expect_column_values_to_be_in_set":
+        return lambda p: column.is_not_null() & ~column.is_in(list(_value(kw["value_set"], p)))
+    if type_ == "expect_column_values_to_match_regex":
+        return lambda p: column.is_not_null() & ~column.str.contains(kw["regex"])
+    if type_ == "expect_column_values_to_not_match_regex":
+        return lambda p: column.is_not_null() & column.str.contains(kw["regex"])
+    if type_ == "expect_column_pair_values_a_to_be_greater_than_b":
+        return _pair(kw)
+    return _compound_unique(kw)
+
+
+# Every expectation type the compiler knows, with the arguments it honours.
+_KNOWN: dict[str, set[str]] = {
+    "expect_column_to_exist": {"column"},
+    "expect_column_values_to_not_be_null": {"column"},
+    "expect_column_values_to_be_between": {"column", "min_value", "max_value", "strict_min", "strict_max"},
+    "expect_column_value_lengths_to_be_between": {"column", "min_value", "max_value", "strict_min", "strict_max"},
+    "expect_column_values_to_be_in_set": {"column", "value_set"},
+    "expect_column_values_to_match_regex": {"column", "regex"},
+    "expect_column_values_to_not_match_regex": {"column", "regex"},
+    "expect_column_pair_values_a_to_be_greater_than_b": {"column_A", "column_B", "or_equal", "ignore_row_if"},
+    "expect_compound_columns_to_be_unique": {"column_list", "ignore_row_if"},
+}
+
+
+def compile_suite(definition: dict[str, Any]) -> tuple[Rule, ...]:
+    """The suite as rules; ContractError for anything that would otherwise be skipped or misread."""
+    rules = []
+    for index, expectation in enumerate(definition["expectations"]):
+        type_, kwargs, meta = expectation["type"], expectation.get("kwargs", {}), expectation.get("meta", {})
+        where = f"{CONTRACT_FILE.name}, expectation {index + 1} ({type_})"
+        if type_ not in _KNOWN:
+            raise ContractError(f"{where}: this expectation type is not supported by the compiled contract; "
+                                f"supported: {', '.join(sorted(_KNOWN))}")
+        if unknown := set(kwargs) - _KNOWN[type_]:
+            raise ContractError(f"{where}: argument(s) {', '.join(sorted(unknown))} not supported")
+        if expectation.get("severity", "critical") not in _SEVERITY:
+            raise ContractError(f"{where}: severity {expectation.get('severity')!r} is not critical or warning")
+        if not {"rule", "message"} <= set(meta):
+            raise ContractError(f"{where}: meta.rule and meta.message are required")
+        column_name = meta.get("column_name") or kwargs.get("column") or kwargs.get("column_B") or kwargs["column_list"][0]
+        rules.append(Rule(index, type_, kwargs, meta["rule"], _SEVERITY[expectation.get("severity", "critical")],
+                          meta["message"], column_name, _compiled(type_, kwargs)))
+    return tuple(rules)
+
+
 @lru_cache(maxsize=1)
-def _validation_definition() -> Any:
+def compiled_suite() -> tuple[Rule, ...]:
+    return compile_suite(load_suite_definition())
+
+
+# ---- the engines: which rows fail which expectation ----
+
+def _failures_polars(checked: pl.DataFrame, rules: tuple[Rule, ...], parameters: Parameters) -> dict[int, pl.Series]:
+    """One pass over the frame: a failing-row mask per rule, then the failing source rows of each."""
+    row_rules = [r for r in rules if r.check is not None]
+    masks = checked.select(*[r.check(parameters).fill_null(False).alias(str(r.index)) for r in row_rules])
+    rows = checked.get_column("source_row")
+    return {r.index: rows.filter(masks.get_column(str(r.index))) for r in row_rules
+            if masks.get_column(str(r.index)).any()}
+
+
+@lru_cache(maxsize=1)
+def _ge_validation_definition() -> Any:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no network here; never phone home
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -37,74 +256,124 @@ def _validation_definition() -> Any:
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     definition = load_suite_definition()
-    definition["expectations"] = [e for e in definition["expectations"] if e["type"] not in _HEADER_RULES]
-    suite = context.suites.add(gx.ExpectationSuite(**definition))
+    expectations = []
+    for index, expectation in enumerate(definition["expectations"]):
+        if expectation["type"] != "expect_column_to_exist":  # the reader rejects a file missing a column
+            expectations.append({**expectation, "meta": {**expectation.get("meta", {}), "suite_index": index}})
+    suite = context.suites.add(gx.ExpectationSuite(**{**definition, "expectations": expectations}))
     batch = context.data_sources.add_pandas("sitrep").add_dataframe_asset("file").add_batch_definition_whole_dataframe("all")
     return context.validation_definitions.add(gx.ValidationDefinition(name="sitrep_daily", data=batch, suite=suite))
 
 
-def _display(value: object) -> str:
-    return value.strftime("%d/%m/%Y") if isinstance(value, date) else str(value)
+def _epoch_days(value: Any) -> Any:
+    return (value - _EPOCH).days if isinstance(value, date) else value
 
 
-def _row_issues(expectation: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Word one failed expectation for each row it failed on."""
-    kwargs, meta = expectation.kwargs, expectation.meta
-    severity = _SEVERITY[expectation.severity.value]
-    issues = []
-    if "column_list" in kwargs:  # one row per trust/site/day: name every row of each clash
-        clashes: dict[tuple, list[int]] = {}
-        for row in rows:
-            clashes.setdefault(tuple(row[c] for c in kwargs["column_list"]), []).append(row["source_row"])
-        for row in rows:
-            key_rows = clashes[tuple(row[c] for c in kwargs["column_list"])]
-            message = meta["message"].format(
-                org_code=row["org_code"], site=f" site {row['site_code']}" if row["site_code"] else "",
-                period_date=_display(row["period_date"]), rows=", ".join(map(str, key_rows)))
-            issues.append((row["source_row"], "org_code", message))
-    elif "column_A" in kwargs:
-        a, b = kwargs["column_A"], kwargs["column_B"]
-        issues = [(row["source_row"], b, meta["message"].format(
-            column_A=a, column_B=b, value_A=_display(row[a]), value_B=_display(row[b]))) for row in rows]
-    else:
-        column = kwargs["column"]
-        issues = [(row["source_row"], column, meta["message"].format(column=column, value=_display(row[column])))
-                  for row in rows]
-    return [{"source_row": r, "column_name": c, "rule": meta["rule"], "severity": severity,
-             "message": f"row {r}: {m}"} for r, c, m in issues]
-
-
-def validate(frame: pl.DataFrame, read_issues: pl.DataFrame, known_org_codes: Iterable[str],
-             today: date) -> pl.DataFrame:
-    """All issues of a file, one row per failing cell and rule (ISSUE_SCHEMA).
-
-    Cells the reader could not parse are null in ``frame`` and already in ``read_issues``;
-    they are not reported a second time as blank.
-    """
-    import pandas as pd  # with Great Expectations: the contract runs on a pandas frame
-
-    checked = frame.with_columns(
-        pl.col("site_code").fill_null(""),  # so a trust-level row's key compares equal to itself
-        pl.col("period_date").cast(pl.Datetime("ns")),  # GE compares ns datetimes vectorised, others row by row
-    ).to_pandas()
-    checked.index = checked.pop("source_row").to_numpy()  # unnamed: GE then lists plain row numbers
-    result = _validation_definition().run(
-        batch_parameters={"dataframe": checked},
-        expectation_parameters={"today": pd.Timestamp(today), "known_org_codes": sorted(set(known_org_codes))},
+def _failures_ge(checked: pl.DataFrame, parameters: Parameters) -> dict[int, pl.Series]:
+    """Great Expectations on a pandas copy: exact 64-bit integers (nullable Int64) and dates as day
+    numbers, because pandas' nanosecond datetimes end in 2262 and floats round large counts."""
+    dates = [c for c, t in checked.schema.items() if t == pl.Date()]
+    frame = checked.with_columns(pl.col(dates).sub(pl.lit(_EPOCH)).dt.total_days()).to_pandas(
+        use_pyarrow_extension_array=False)
+    for column, dtype in checked.schema.items():
+        if dtype.is_integer() or dtype == pl.Date():
+            frame[column] = frame[column].astype("Int64")
+    frame.index = frame.pop("source_row").to_numpy()  # unnamed: GE then lists plain row numbers
+    result = _ge_validation_definition().run(
+        batch_parameters={"dataframe": frame},
+        expectation_parameters={k: _epoch_days(v) for k, v in parameters.items()},
         result_format={"result_format": "COMPLETE"})
-    found: list[dict[str, Any]] = []
+    failures = {}
     for outcome in result.results:
         if outcome.exception_info.get("raised_exception"):
-            raise RuntimeError(f"data contract rule {outcome.expectation_config.type} could not run: "
-                               f"{outcome.exception_info.get('exception_message')}")
-        failed = outcome.result.get("unexpected_index_list") or []
-        if failed:
-            rows = frame.filter(pl.col("source_row").is_in(failed)).to_dicts()
-            found.extend(_row_issues(outcome.expectation_config, rows))
-    contract_issues = pl.DataFrame(found, schema=ISSUE_SCHEMA)
+            raise ContractError(f"data contract rule {outcome.expectation_config.type} could not run: "
+                                f"{outcome.exception_info.get('exception_message')}")
+        if failed := outcome.result.get("unexpected_index_list"):
+            failures[outcome.expectation_config.meta["suite_index"]] = pl.Series("source_row", failed, pl.Int64)
+    return failures
+
+
+# ---- wording: one function for both engines ----
+
+def _shown(column: str, dtype: pl.DataType) -> pl.Expr:
+    """A value as a message quotes it: UK dates, whole numbers, text cut short; blank when missing."""
+    value = pl.col(column)
+    if dtype == pl.Date():
+        text = value.dt.strftime("%d/%m/%Y")
+    elif dtype == pl.String():  # control characters shown as '?': a message is one plain line
+        text = pl.when(value.str.len_chars() > _SHOWN_CHARS).then(
+            value.str.slice(0, _SHOWN_CHARS - 1) + "…").otherwise(value).str.replace_all(r"[\x00-\x1F\x7F-\x9F]", "?")
+    else:
+        text = value.cast(pl.String)
+    return text.fill_null("")
+
+
+def _message(rule: Rule, schema: pl.Schema) -> pl.Expr:
+    """The rule's meta.message with its fields filled in, as one vectorised expression."""
+    fields: dict[str, pl.Expr] = {"column": pl.lit(rule.kwargs.get("column", "")),
+                                  "column_A": pl.lit(rule.kwargs.get("column_A", "")),
+                                  "column_B": pl.lit(rule.kwargs.get("column_B", "")),
+                                  "site": pl.when(pl.col("site_code").is_null()).then(pl.lit(""))
+                                  .otherwise(pl.lit(" site ") + _shown("site_code", pl.String())),
+                                  "rows": pl.col("_rows")}
+    for name in ("column", "column_A", "column_B"):
+        if name in rule.kwargs:
+            fields[{"column": "value", "column_A": "value_A", "column_B": "value_B"}[name]] = _shown(
+                rule.kwargs[name], schema[rule.kwargs[name]])
+    parts: list[pl.Expr] = []
+    for literal, field, _, _ in string.Formatter().parse(rule.message):
+        parts.append(pl.lit(literal))
+        if field is not None:
+            if field not in fields and field not in schema:
+                raise ContractError(f"the message of rule {rule.rule} names {{{field}}}, which is not a column")
+            parts.append(fields[field] if field in fields else _shown(field, schema[field]))
+    return pl.concat_str(pl.lit("row "), pl.col("source_row").cast(pl.String), pl.lit(": "), *parts)
+
+
+def _issues(checked: pl.DataFrame, rules: tuple[Rule, ...], failures: dict[int, pl.Series]) -> pl.DataFrame:
+    parts = [pl.DataFrame(schema=ISSUE_SCHEMA)]
+    for rule in rules:
+        if rule.index not in failures:
+            continue
+        failing = checked.filter(pl.col("source_row").is_in(failures[rule.index].implode()))
+        key = rule.kwargs.get("column_list")
+        failing = failing.with_columns(  # rows sharing the key of a clash, for {rows}
+            _rows=pl.col("source_row").cast(pl.String).str.join(", ").over(key) if key else pl.lit(""))
+        parts.append(failing.select(
+            "source_row", column_name=pl.lit(rule.column_name), rule=pl.lit(rule.rule),
+            severity=pl.lit(rule.severity), message=_message(rule, checked.schema)))
+    return pl.concat(parts).cast(ISSUE_SCHEMA)
+
+
+def contract_issues(frame: pl.DataFrame, reference: Reference, engine: str | None = None) -> pl.DataFrame:
+    """The suite's issues for a read frame (ISSUE_SCHEMA), in suite order per rule."""
+    rules = compiled_suite()
+    for rule in rules:
+        if rule.check is None and rule.kwargs["column"] not in frame.columns:
+            raise FileRejected(rule.message)
+    checked = contract_frame(frame, reference)
+    parameters = reference.parameters()
+    engine = engine or engine_setting()
+    failures = (_failures_ge(checked, parameters) if engine == "ge"
+                else _failures_polars(checked, rules, parameters))
+    return _issues(checked, rules, failures)
+
+
+def validate(frame: pl.DataFrame, read_issues: pl.DataFrame, known_org_codes: Iterable[str], today: date, *,
+             sites: pl.DataFrame | None = None, loaded_levels: pl.DataFrame | None = None,
+             earliest_date: date | None = None, engine: str | None = None) -> pl.DataFrame:
+    """All issues of a file, one row per failing cell and rule (ISSUE_SCHEMA), sorted by row.
+
+    Cells the reader could not parse are null in ``frame`` and already in ``read_issues``: they are
+    not reported a second time as blank. A row that does not fit the header has only that issue.
+    """
+    reference = Reference(frozenset(known_org_codes), reference_sites() if sites is None else sites, today,
+                          earliest_date or config.earliest_period_date(), loaded_levels)
+    found = contract_issues(frame, reference, engine)
     unparsed = read_issues.select("source_row", "column_name")
-    contract_issues = pl.concat([
-        contract_issues.filter(pl.col("rule") != "required_value"),
-        contract_issues.filter(pl.col("rule") == "required_value").join(unparsed, on=["source_row", "column_name"], how="anti"),
-    ])
-    return pl.concat([read_issues.cast(ISSUE_SCHEMA), contract_issues]).sort("source_row", maintain_order=True)
+    misfits = read_issues.filter(pl.col("rule").is_in(_ROW_LEVEL_READER_RULES)).select("source_row")
+    found = pl.concat([
+        found.filter(pl.col("rule") != "required_value"),
+        found.filter(pl.col("rule") == "required_value").join(unparsed, on=["source_row", "column_name"], how="anti"),
+    ]).join(misfits, on="source_row", how="anti")
+    return pl.concat([read_issues.cast(ISSUE_SCHEMA), found]).sort("source_row", maintain_order=True)

@@ -5,6 +5,11 @@ header, header aliases, UK dates, thousands separators, a totals row at the bott
 that is tolerated without flags. Every cell that cannot be parsed becomes null in ``frame``
 and one row in ``issues``; the whole file is rejected (FileRejected) only when nothing
 sensible can be read from it. Range and cross-column rules are the contract's job, not ours.
+
+Limits are checked before anything is parsed, so a small hostile file cannot take the server down:
+a workbook's uncompressed size and cell count come from its zip directory and each sheet's
+<dimension>; a CSV's line and field lengths from its text. A row with more or fewer fields than
+the header is rejected (rule row_fits_header), never read with its values shifted.
 """
 from __future__ import annotations
 
@@ -30,6 +35,16 @@ _BINARY = re.compile(rb"[\x00-\x08\x0e-\x1f]")  # control bytes never found in a
 _EXCEL_EPOCH_SERIAL = 25569  # Excel serial of 1970-01-01 in the 1900 date system
 # Serial 60 is Excel's fictitious 29/02/1900, so only serials from 61 (01/03/1900) map correctly.
 _SERIAL_RANGE = (61, 2958465)
+# Resource limits, checked before parsing (issue 14): far above any real sitrep (a national year is
+# about 50,000 rows of 18 columns, under 10 MB).
+MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+MAX_CELLS = 5_000_000
+MAX_SHEETS = 50
+MAX_LINE_CHARS = 100_000
+MAX_FIELD_CHARS = 1_000
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"(?:[A-Z]+\d+:)?([A-Z]+)(\d+)\"")
+# Zero-width and other invisible characters that NFKC keeps; removed from codes with all spaces.
+_INVISIBLE = r"[\p{Z}\u200B-\u200D\u2060\uFEFF\u00AD\u180E]"
 # (rule, what the message says the cell is not) per column kind that is parsed
 _RULES = {
     "date": ("date", "is not a date (expected dd/mm/yyyy, yyyy-mm-dd or an Excel date)"),
@@ -55,6 +70,7 @@ class _Table:
     body: pl.DataFrame  # source_row, then one String column per header cell
     reader: str
     notes: list[str]
+    misfits: pl.DataFrame | None = None  # source_row, fields: rows that do not fit the header
 
 
 def read_sitrep(path: str | Path, content: bytes | None = None) -> SitrepRead:
@@ -100,10 +116,42 @@ def _find_header(rows: Iterable[Sequence[object]]) -> int | None:
     return None
 
 
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def check_workbook_size(name: str, archive: zipfile.ZipFile) -> None:
+    """Reject a workbook that would inflate past the limits, from its zip directory and the first
+    bytes of each sheet (its <dimension>), before anything is parsed."""
+    entries = archive.infolist()
+    inflated = sum(entry.file_size for entry in entries)
+    if inflated > MAX_UNCOMPRESSED_BYTES:
+        raise FileRejected(f"{name}: the workbook would unpack to {inflated / 1024 / 1024:,.0f} MB, over the "
+                           f"{MAX_UNCOMPRESSED_BYTES // 1024 // 1024} MB limit; nothing was read from it.")
+    sheets = [e for e in entries if e.filename.startswith("xl/worksheets/") and e.filename.endswith(".xml")]
+    if len(sheets) > MAX_SHEETS:
+        raise FileRejected(f"{name}: the workbook has {len(sheets):,} sheets, over the limit of {MAX_SHEETS}.")
+    cells = 0
+    for sheet in sheets:
+        with archive.open(sheet) as stream:
+            found = _DIMENSION.search(stream.read(4096))
+        if found:  # ref="A1:R400": 18 columns by 400 rows
+            cells += _column_number(found.group(1)) * int(found.group(2))
+    if cells > MAX_CELLS:
+        raise FileRejected(f"{name}: the workbook's sheets span {cells:,} cells, over the limit of {MAX_CELLS:,}; "
+                           "nothing was read from it. Please save only the sitrep's rows and columns.")
+
+
 def _load_xlsx(name: str, data: bytes) -> _Table:
     try:
-        is_workbook = "xl/workbook.xml" in zipfile.ZipFile(io.BytesIO(data)).namelist()
-    except zipfile.BadZipFile:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            is_workbook = "xl/workbook.xml" in archive.namelist()
+            if is_workbook:
+                check_workbook_size(name, archive)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError):
         raise FileRejected(f"{name}: the Excel file is damaged or incomplete (not a valid .xlsx).") from None
     if not is_workbook:
         raise FileRejected(f"{name}: this is a zip file but not an Excel workbook (.xlsx), "
@@ -142,8 +190,26 @@ def _decode(name: str, data: bytes) -> tuple[str, str]:
         raise FileRejected(f"{name}: this is not a CSV or Excel (.xlsx) file (unreadable text).") from None
 
 
+def _check_text_size(name: str, text: str) -> None:
+    """Reject a CSV with a line or a field far longer than any sitrep's, before it is parsed."""
+    lines = pl.Series(text.split("\n"))
+    lengths = lines.str.len_chars()
+    if lengths.max() > MAX_LINE_CHARS:  # type: ignore[operator]
+        line = int(lengths.arg_max() or 0) + 1
+        raise FileRejected(f"{name}: line {line} is {lengths.max():,} characters long, over the limit of "
+                           f"{MAX_LINE_CHARS:,}; nothing was read from the file.")
+    # Quoted sections aside, a field is the text between separators.
+    fields = lines.str.extract_all(r'"(?:[^"]|"")*"|[^,]+')
+    longest = fields.list.eval(pl.element().str.len_chars()).list.max()
+    if longest.max() is not None and longest.max() > MAX_FIELD_CHARS:  # type: ignore[operator]
+        line = int(longest.arg_max() or 0) + 1
+        raise FileRejected(f"{name}: line {line} has a value {longest.max():,} characters long, over the limit "
+                           f"of {MAX_FIELD_CHARS:,} for one value; nothing was read from the file.")
+
+
 def _load_csv(name: str, data: bytes) -> _Table:
     text, encoding = _decode(name, data)
+    _check_text_size(name, text)
     # The header is near the top: parse only those lines (wrapping the whole text is slow).
     reader = csv.reader(line + "\n" for line in text.split("\n", HEADER_SEARCH_ROWS)[:HEADER_SEARCH_ROWS])
     header_line = 1  # line on which the next record starts
@@ -155,28 +221,48 @@ def _load_csv(name: str, data: bytes) -> _Table:
         raise _no_header(name)
     parts = text.split("\n", reader.line_num)
     body = parts[-1] if len(parts) > reader.line_num else ""
-    return _Table(record, header_line, _csv_body(body, len(record), reader.line_num + 1), f"csv ({encoding})", [])
+    body_rows, counts = _csv_body(body, len(record), reader.line_num + 1)
+    return _Table(record, header_line, body_rows, f"csv ({encoding})", [], _misfits(record, body_rows, counts))
 
 
-def _csv_body(body: str, width: int, first_line: int) -> pl.DataFrame:
-    """Rows below the header as text, each with the line number it starts on."""
+def _csv_body(body: str, width: int, first_line: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows below the header as text, each with the line number it starts on; and each row's number
+    of fields, with and without the empty fields at its end (``fields``, ``filled``)."""
     schema = {f"c{i}": pl.String for i in range(width)}
     if not body or body.isspace():
-        return pl.DataFrame(schema=schema).with_row_index("source_row")
+        return (pl.DataFrame(schema=schema).with_row_index("source_row"),
+                pl.DataFrame(schema={"fields": pl.Int64, "filled": pl.Int64}))
     # Polars keeps blank lines as all-null rows, so row i is line first_line + i ...
     rows = pl.read_csv(body.encode(), has_header=False, schema=schema,
                        truncate_ragged_lines=True, missing_columns="insert", extra_columns="ignore")
     if rows.height == body.count("\n") + (not body.endswith("\n")):
-        return rows.with_row_index("source_row", offset=first_line)
+        unquoted = pl.Series(body.split("\n")[:rows.height]).str.replace_all(r'"(?:[^"]|"")*"', "x")
+        counts = pl.DataFrame({"fields": unquoted.str.count_matches(",") + 1,
+                               "filled": unquoted.str.replace(r"[,\s]*$", "").str.count_matches(",") + 1})
+        return rows.with_row_index("source_row", offset=first_line), counts.cast(pl.Int64)
     # ... unless a quoted cell spans lines; then ask the csv module where each record starts.
-    records, starts, consumed = [], [], 0
+    records, starts, counts, consumed = [], [], [], 0
     reader = csv.reader(io.StringIO(body))
     for record in reader:
         starts.append(first_line + consumed)
         records.append((record + [None] * width)[:width])
+        filled = len(record)
+        while filled > 1 and not record[filled - 1].strip():
+            filled -= 1
+        counts.append((max(len(record), 1), filled))
         consumed = reader.line_num
     rows = pl.DataFrame(records, schema=schema, orient="row")
-    return rows.insert_column(0, pl.Series("source_row", starts))
+    return (rows.insert_column(0, pl.Series("source_row", starts)),
+            pl.DataFrame(counts, schema={"fields": pl.Int64, "filled": pl.Int64}, orient="row"))
+
+
+def _misfits(header: Sequence[str | None], rows: pl.DataFrame, counts: pl.DataFrame) -> pl.DataFrame:
+    """Rows with values beyond the header's last column, or fewer fields than its last named column
+    (source_row, fields). Empty fields at a row's end are harmless; a row whose values would land
+    under the wrong headings (an unquoted 1,200) is caught."""
+    used = max((i + 1 for i, cell in enumerate(header) if cell and str(cell).strip()), default=0)
+    return pl.concat([rows.select("source_row"), counts], how="horizontal").filter(
+        (pl.col("filled") > len(header)) | (pl.col("fields") < used)).select("source_row", "fields")
 
 
 def _map_header(header: list[str | None], columns: list[str]) -> tuple[dict[str, str], list[str]]:
@@ -218,7 +304,19 @@ def _build(name: str, table: _Table) -> SitrepRead:
         raise FileRejected(f"{name}: the header row (row {table.header_row}) has no data rows below it.")
     raw = both.select("source_row", *COLUMN_NAMES)
     frame = both.select("source_row", *[pl.col(_PARSED + c).alias(c) for c in COLUMN_NAMES]).cast(SCHEMA)
-    return SitrepRead(frame, raw, _issues(raw, frame), notes + totals_notes, table.reader)
+    issues = _issues(raw, frame)
+    if table.misfits is not None and table.misfits.height:
+        issues = pl.concat([issues, _misfit_issues(table.misfits.join(raw.select("source_row"), on="source_row"),
+                                                   len(table.header))]).sort("source_row", maintain_order=True)
+    return SitrepRead(frame, raw, issues, notes + totals_notes, table.reader)
+
+
+def _misfit_issues(misfits: pl.DataFrame, width: int) -> pl.DataFrame:
+    return misfits.select(
+        "source_row", column_name=pl.lit(None, pl.String), rule=pl.lit("row_fits_header"), severity=pl.lit("error"),
+        message=pl.format(f"row {{}}: has {{}} values but the header has {width} columns, so its values would land "
+                          "under the wrong headings (a number written with a comma, such as 1,200, must be in "
+                          "quotes); the row is not loaded", "source_row", "fields")).cast(ISSUE_SCHEMA)
 
 
 def _read_column(cells: pl.DataFrame, column: Column) -> pl.DataFrame:
@@ -256,10 +354,18 @@ def _parse(column: Column, text: pl.Expr) -> pl.Expr:
     if column.kind == "date":
         return _parse_date(text)
     if column.kind == "code":
-        return text.str.to_uppercase()
+        return normalise_code(text)
     if column.kind == "opel":
         return _parse_whole(text.str.replace(r"(?i)^opel[\s-]*", ""))
     return _parse_whole(text)
+
+
+def normalise_code(text: pl.Expr) -> pl.Expr:
+    """An ODS code as the rules see it: Unicode NFKC (full-width letters become plain ones), every
+    space and zero-width character removed, upper case. Control characters stay for the contract's
+    no_control_characters rule to reject; look-alike letters from other alphabets stay too and are
+    unknown codes."""
+    return text.str.normalize("NFKC").str.replace_all(_INVISIBLE, "").str.to_uppercase().replace("", None)
 
 
 def _parse_whole(text: pl.Expr) -> pl.Expr:
