@@ -93,6 +93,8 @@ def test_contract_file_is_a_readable_suite_with_every_rule():
     assert {"required_column", "required_value", "non_negative", "los_21plus_le_los_14plus", "los_14plus_le_los_7plus",
             "los_7plus_le_ga_beds_occupied", "covid_beds_occupied_le_ga_beds_occupied",
             "nctr_discharged_by_5pm_le_nctr_discharged", "nctr_discharged_le_nctr_patients", "opel_1_to_4",
-            "date_not_in_future", "known_ods_code", "one_row_per_trust_site_day", "occupied_above_open"} == rules
+            "date_not_in_future", "known_ods_code", "one_row_per_trust_site_day", "occupied_above_open",
+            "no_control_characters", "code_length", "plausible_count", "date_not_before_window", "known_site_code",
+            "one_level_per_trust_day", "site_rows_replace_whole_trust_day"} == rules
     assert {e["severity"] for e in suite["expectations"]} == {"critical", "warning"}
     assert set(REQUIRED) == {e["kwargs"]["column"] for e in suite["expectations"] if e["type"] == "expect_column_to_exist"}

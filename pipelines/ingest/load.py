@@ -131,14 +131,37 @@ def _store_rows(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, frame: pl.
     con.unregister("incoming")
 
 
+def known_org_codes(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Trusts a trust's sitrep may name: those in reference_data/trusts.csv. A trust that only a
+    publication added is listed for review on the data quality page and is not trusted until
+    someone adds it to trusts.csv (which is the review)."""
+    return [r[0] for r in con.execute("SELECT org_code FROM trusts WHERE source = 'reference_data'").fetchall()]
+
+
+def loaded_levels(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl.DataFrame:
+    """How each trust-day of ``frame`` is loaded now from trusts' own sitreps: 'trust' (one
+    trust-level row), 'site' (rows per site) or 'trust and site' (only from before this rule)."""
+    con.register("file_days", frame.select("org_code", "period_date").unique())
+    levels = con.sql(f"""
+        SELECT d.org_code, d.period_date,
+            CASE WHEN bool_and(d.site_code IS NULL) THEN 'trust' WHEN bool_and(d.site_code IS NOT NULL) THEN 'site'
+                 ELSE 'trust and site' END AS loaded_level
+        FROM sitrep_daily d JOIN file_days f USING (org_code, period_date)
+        WHERE d.source = '{SOURCE}'
+        GROUP BY ALL""").pl()
+    con.unregister("file_days")
+    return levels
+
+
 def _load_sitrep(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, content: bytes, today: date,
                  received_at: datetime) -> str:
     """A trust's daily sitrep: read, check against the contract, store. Returns the reader used."""
     read = read_sitrep(outcome.file_name, content)
-    from pipelines.ingest.contract import validate  # Great Expectations only when a file is really checked
+    from pipelines.ingest.contract import validate
 
-    known = [r[0] for r in con.execute("SELECT org_code FROM trusts").fetchall()]
-    issues = validate(read.frame, read.issues, known, today)
+    issues = validate(read.frame, read.issues, known_org_codes(con), today,
+                      sites=con.sql("SELECT site_code, org_code FROM sites").pl(),
+                      loaded_levels=loaded_levels(con, read.frame))
     errors = issues.filter(pl.col("severity") == "error")
     warned = issues.filter(pl.col("severity") == "warning").join(errors, on="source_row", how="anti")
     outcome.issues, outcome.notes, outcome.rows_read = issues, read.notes, read.frame.height
@@ -190,9 +213,24 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, name: str, path: str, content: b
         _close_ledger_entry(con, outcome, reader)
         con.execute("COMMIT")
         return outcome
+    except Exception as error:  # a bug must not lose the file: the ledger says it failed, and why
+        con.execute("ROLLBACK")
+        return _record_failure(con, outcome, path, content, content_hash, received_at, error)
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def _record_failure(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, path: str, content: bytes,
+                    content_hash: str, received_at: datetime, error: Exception) -> FileOutcome:
+    """A rejected ledger entry for a file whose load failed unexpectedly (nothing else of it is kept)."""
+    outcome = FileOutcome(outcome.file_name, "rejected", f"could not be loaded because of an internal error "
+                                                         f"({type(error).__name__}); nothing from it was loaded")
+    con.execute("BEGIN TRANSACTION")
+    _open_ledger_entry(con, outcome, path, content, content_hash, received_at)
+    _close_ledger_entry(con, outcome, None)
+    con.execute("COMMIT")
+    return outcome
 
 
 def ingest_sources(sources: Iterable[tuple[str, str, bytes | OSError]], db: Path | None = None, *, force: bool = False,

@@ -90,6 +90,9 @@ CREATE TABLE IF NOT EXISTS trusts (
     org_code VARCHAR PRIMARY KEY, name VARCHAR, short_name VARCHAR, region VARCHAR,
     icb_code VARCHAR, icb_name VARCHAR, place VARCHAR, local_authority VARCHAR, source VARCHAR
 );
+CREATE TABLE IF NOT EXISTS sites (
+    site_code VARCHAR PRIMARY KEY, org_code VARCHAR NOT NULL, name VARCHAR  -- reference_data/sites.csv
+);
 CREATE TABLE IF NOT EXISTS ambitions (
     metric VARCHAR, comparison VARCHAR, threshold DOUBLE, amber_tolerance DOUBLE,
     effective_from DATE, source VARCHAR
@@ -205,12 +208,16 @@ def refresh_derived(con: duckdb.DuckDBPyConnection) -> None:
 
 def refresh_reference(con: duckdb.DuckDBPyConnection, reference_dir: Path | None = None) -> None:
     """Load the reference files: trusts are upserted (other sources may have added trusts),
-    ambitions and metric definitions replaced, so editing a file and re-ingesting is enough."""
+    sites, ambitions and metric definitions replaced, so editing a file and re-ingesting is enough."""
     reference_dir = reference_dir or config.reference_dir()
     trusts = pl.read_csv(reference_dir / "trusts.csv", infer_schema=False).with_columns(source=pl.lit("reference_data"))
     con.register("trusts_file", trusts)
     con.execute("INSERT OR REPLACE INTO trusts BY NAME SELECT * FROM trusts_file")
     con.unregister("trusts_file")
+    sites = pl.read_csv(reference_dir / "sites.csv", infer_schema=False)
+    con.register("sites_file", sites)
+    con.execute("DELETE FROM sites; INSERT INTO sites BY NAME SELECT * FROM sites_file")
+    con.unregister("sites_file")
     ambitions = pl.read_csv(reference_dir / "ambitions.csv", schema_overrides={
         "threshold": pl.Float64, "amber_tolerance": pl.Float64, "effective_from": pl.Date})
     con.register("ambitions_file", ambitions)
