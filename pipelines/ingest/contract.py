@@ -272,12 +272,13 @@ def _epoch_days(value: Any) -> Any:
 def _failures_ge(checked: pl.DataFrame, parameters: Parameters) -> dict[int, pl.Series]:
     """Great Expectations on a pandas copy: exact 64-bit integers (nullable Int64) and dates as day
     numbers, because pandas' nanosecond datetimes end in 2262 and floats round large counts."""
+    import pandas as pd
+    import pyarrow as pa
+
     dates = [c for c, t in checked.schema.items() if t == pl.Date()]
-    frame = checked.with_columns(pl.col(dates).sub(pl.lit(_EPOCH)).dt.total_days()).to_pandas(
-        use_pyarrow_extension_array=False)
-    for column, dtype in checked.schema.items():
-        if dtype.is_integer() or dtype == pl.Date():
-            frame[column] = frame[column].astype("Int64")
+    frame = checked.with_columns(pl.col(dates).sub(pl.lit(_EPOCH)).dt.total_days()).cast(
+        {c: pl.Int64 for c, t in checked.schema.items() if t.is_integer()}).to_arrow().to_pandas(
+        types_mapper={pa.int64(): pd.Int64Dtype()}.get)
     frame.index = frame.pop("source_row").to_numpy()  # unnamed: GE then lists plain row numbers
     result = _ge_validation_definition().run(
         batch_parameters={"dataframe": frame},

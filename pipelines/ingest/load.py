@@ -18,7 +18,7 @@ import polars as pl
 
 from pipelines import config
 from pipelines.catalogue.issues import FileRejected
-from pipelines.ingest.readers import read_sitrep
+from pipelines.ingest.readers import check_size, read_sitrep
 from pipelines.publication.read import detect as detect_publication
 from pipelines.publication.read import read_publication
 from pipelines.publication.store import store_publication
@@ -202,9 +202,10 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, name: str, path: str, content: b
     con.execute("BEGIN TRANSACTION")
     try:
         _open_ledger_entry(con, outcome, path, content, content_hash, received_at)
-        # Which kind of file it is, by its content: NHS England's publication or a trust's own sitrep.
-        load = _load_publication if detect_publication(name, content) else _load_sitrep
         try:
+            check_size(name, content)  # before anything parses it (recognising a publication opens workbooks)
+            # Which kind of file it is, by its content: NHS England's publication or a trust's own sitrep.
+            load = _load_publication if detect_publication(name, content) else _load_sitrep
             reader = load(con, outcome, content, today, received_at)
         except FileRejected as rejection:  # raised before anything of the file was stored
             outcome = FileOutcome(name, "rejected", str(rejection), file_id=outcome.file_id)

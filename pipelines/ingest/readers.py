@@ -18,6 +18,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,7 @@ MAX_CELLS = 5_000_000
 MAX_SHEETS = 50
 MAX_LINE_CHARS = 100_000
 MAX_FIELD_CHARS = 1_000
+_DAMAGED_ZIP = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError, zlib.error, OSError)
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"(?:[A-Z]+\d+:)?([A-Z]+)(\d+)\"")
 # Zero-width and other invisible characters that NFKC keeps; removed from codes with all spaces.
 _INVISIBLE = r"[\p{Z}\u200B-\u200D\u2060\uFEFF\u00AD\u180E]"
@@ -145,13 +147,23 @@ def check_workbook_size(name: str, archive: zipfile.ZipFile) -> None:
                            "nothing was read from it. Please save only the sitrep's rows and columns.")
 
 
+def check_size(name: str, data: bytes) -> None:
+    """FileRejected when a workbook would inflate past the limits: call before anything opens it."""
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                check_workbook_size(name, archive)
+        except _DAMAGED_ZIP:
+            pass  # damaged: the reader says so in its own words
+
+
 def _load_xlsx(name: str, data: bytes) -> _Table:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             is_workbook = "xl/workbook.xml" in archive.namelist()
             if is_workbook:
                 check_workbook_size(name, archive)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError):
+    except _DAMAGED_ZIP:
         raise FileRejected(f"{name}: the Excel file is damaged or incomplete (not a valid .xlsx).") from None
     if not is_workbook:
         raise FileRejected(f"{name}: this is a zip file but not an Excel workbook (.xlsx), "
