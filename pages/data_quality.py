@@ -219,7 +219,19 @@ def rules_tab() -> None:
         "columns": st.column_config.TextColumn("Columns", width="medium")})
     st.caption("From data_contracts/sitrep_daily.json. Placeholders in <angle brackets> are filled from the row. "
                "Besides these rules, a value that cannot be read as its type rejects the row: a date (rule date), "
-               "a whole number (whole_number) or an OPEL level (opel_level).")
+               "a whole number (whole_number) or an OPEL level (opel_level); so does a row with more or fewer "
+               "values than the header has columns (row_fits_header).")
+    st.subheader("Trusts to review")
+    review = data.read(quality.trusts_for_review)
+    if review.is_empty():
+        st.success("Every trust in the database is in the reference list (reference_data/trusts.csv).")
+        return
+    st.dataframe(review, hide_index=True, column_config={
+        "org_code": "ODS code", "name": "Name as published", "region": "Region", "icb_name": "ICB",
+        "days": st.column_config.NumberColumn("Days published", format="%d"),
+        "first_file": "First named in"})
+    st.caption("Named only by an NHS England publication. A trust's own sitrep naming one of these is rejected "
+               "(rule known_ods_code) until someone checks the code and adds the trust to reference_data/trusts.csv.")
 
 
 ensure_entrypoint()

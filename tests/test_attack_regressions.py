@@ -197,3 +197,46 @@ def test_8_a_sheet_claiming_more_cells_than_the_limit_is_rejected():
     else:
         raise AssertionError("a workbook spanning 17 billion cells was read")
     assert zlib  # the bomb above is deflate: the check never inflates it
+
+
+# ---- 6: a fake publication ----
+
+def fake_publication(england: int, trusts: dict[str, int]) -> bytes:
+    from test_nhse_readers import LONG_HEADER, NCTR, NEY
+
+    lines = [LONG_HEADER, f"National,,,,ENGLAND,01/04/2024,{NCTR},Count,Criteria to reside,{england}"]
+    lines += [f"Provider,{NEY},QOQ,{code},SOME TRUST,01/04/2024,{NCTR},Count,Criteria to reside,{value}"
+              for code, value in trusts.items()]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_6_a_publication_that_does_not_add_up_is_rejected_and_adds_no_trust(db):
+    ingest(db, csv(line(period_date="2024-04-01")))
+    outcome = ingest(db, fake_publication(england=12_345, trusts={"ZZX99": 10, "RCD": 9_999}), "webfile.csv")
+    assert outcome.status == "rejected"
+    assert "its trusts add up to 10,009" in outcome.message and "England row says 12,345" in outcome.message
+    assert query(db, "SELECT count(*) FROM trusts WHERE org_code = 'ZZX99'") == [(0,)]
+    assert query(db, "SELECT nctr_patients FROM sitrep_daily WHERE org_code = 'RCD'") == [(15,)]
+    no_england = fake_publication(england=0, trusts={"ZZX99": 10})
+    no_england = no_england.replace(b"National,,,,ENGLAND,01/04/2024", b"ICB,,,,ENGLAND,01/04/2024")
+    assert "has no England row" in ingest(db, no_england, "webfile2.csv").message
+
+
+def test_6_a_trust_only_a_publication_names_is_listed_for_review_and_not_trusted_by_the_sitrep_contract(db):
+    from pipelines.queries.quality import trusts_for_review
+    from pipelines.warehouse import connect_read
+
+    outcome = ingest(db, fake_publication(england=40, trusts={"ZZX99": 10, "RCD": 30}), "webfile.csv")
+    assert outcome.status == "loaded", outcome.message
+    assert query(db, "SELECT source FROM trusts WHERE org_code = 'ZZX99'") == [("nhse_publication",)]
+    with connect_read(db) as con:
+        review = trusts_for_review(con)
+    assert review.select("org_code", "days", "first_file").rows() == [("ZZX99", 1, "webfile.csv")]
+    sitrep = ingest(db, csv(line(org_code="ZZX99")))
+    assert rules(db, sitrep) == [(2, "known_ods_code")]
+
+
+def test_6_publications_can_be_refused_for_users_who_are_not_administrators(db):
+    [outcome] = ingest_sources([("webfile.csv", "upload:webfile.csv", fake_publication(40, {"RCD": 40}))], db,
+                               today=TODAY, allow_publications=False)
+    assert outcome.status == "rejected" and "only an administrator can load" in outcome.message

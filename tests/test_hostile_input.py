@@ -12,6 +12,7 @@ import csv
 import io
 import itertools
 import os
+import time
 import zipfile
 from datetime import date, timedelta
 from pathlib import Path
@@ -276,3 +277,22 @@ def test_uploaded_file_names_never_touch_the_filesystem(tmp_path, monkeypatch, n
     for name in shown:
         assert not {"/", "\\", "\x00"} & set(name)
         assert 0 < len(name) <= upload.MAX_NAME_LENGTH
+
+
+# ---- the upload's budget ----
+
+def test_an_upload_starts_no_file_after_its_time_budget_or_once_the_page_stops_listening(tmp_path):
+    files = [(f"day{i}.csv", csv_of([{**VALID_ROW, "period_date": f"2024-04-0{i + 1}"}])) for i in range(3)]
+    events = [e for e in upload.load_uploads(files, tmp_path / "a.duckdb", today=TODAY, budget_seconds=0)
+              if isinstance(e, FileOutcome)]
+    assert [(e.file_name, e.status) for e in events] == [(n, "rejected") for n, _ in files]
+    assert "ran past its time budget of 0 seconds" in events[0].message
+    db = tmp_path / "b.duckdb"
+    running = upload.load_uploads(files, db, today=TODAY)
+    assert isinstance(next(running), upload.Started)
+    running.close()  # the page closed: the file being loaded finishes, no other starts
+    for _ in range(100):
+        if db.exists() and query(db, "SELECT count(*) FROM ingest_files") == [(1,)]:
+            break
+        time.sleep(0.1)
+    assert query(db, "SELECT file_name, status FROM ingest_files") == [("day0.csv", "loaded")]

@@ -424,22 +424,25 @@ def long_csv() -> bytes:
     trust = f"Provider,{NEY},QOQ,RCB,{YORK}"
     lines = [
         LONG_HEADER,
-        f"National,,,,ENGLAND,01/04/2024,{NCTR},Count,Criteria to reside,\"12,345\"",  # line 2
-        f"ICB,{NEY},QOQ,QOQ,{HUMBER},01/04/2024,{NCTR},Count,Criteria to reside,700",
+        # England and the ICB add up to their trusts on each day, as in a real publication (authentic.py)
+        f"National,,,,ENGLAND,01/04/2024,{NCTR},Count,Criteria to reside,\"1,250\"",  # line 2
+        f"ICB,{NEY},QOQ,QOQ,{HUMBER},01/04/2024,{NCTR},Count,Criteria to reside,1250",
         f"{trust},01/04/2024,{NCTR},Count,Criteria to reside,250",  # line 4
         f"{trust},01/04/2024,{DISCHARGED},Count,Criteria to reside,90",
         f"{trust},01/04/2024,{REMAINING},Count,Criteria to reside,160",
         f"{trust},02/04/2024,{NCTR},Count,Criteria to reside,40",  # line 7
         f"{trust},02/04/2024,{DISCHARGED},Count,Criteria to reside,41",
         f"{trust},02/04/2024,{REMAINING},Count,Criteria to reside,[z]",
-        f"Provider,{NEY},QOQ,RCD,{HARROGATE},01/04/2024,{NCTR},Count,Criteria to reside,-",
+        f"Provider,{NEY},QOQ,RCD,{HARROGATE},01/04/2024,{NCTR},Count,Criteria to reside,1000",
+        f"Provider,{NEY},QOQ,RCD,{HARROGATE},02/04/2024,{NCTR},Count,Criteria to reside,-",
+        f"National,,,,ENGLAND,02/04/2024,{NCTR},Count,Criteria to reside,40",
         f"{trust},01/04/2024,P0 - Domestic home without reablement support,Count,Discharge destination,1500",
         f"{trust},01/04/2024,P3b - Care Home (existing resident discharged back),Count,Discharge destination,20",
         f"{trust},01/04/2024,P2 - Hospice (short term 24hr support),Count,Discharge destination,[z]",
         f"{trust},01/04/2024,No Plan,Weekly average,Delay reason,3.4",
         f'{trust},01/04/2024,"Number of additional bed days, patients with length of stay of 21+ days",Count,,900',
         f"{trust},01/04/2024,Number of widgets,Count,Other,5",
-        f"Provider,{NEY},QOQ,QOQ,{HUMBER},01/04/2024,{NCTR},Count,Criteria to reside,700",
+        f"Provider,{NEY},QOQ,QOQ,{HUMBER},01/04/2024,{NCTR},Count,Criteria to reside,1250",
     ]
     return ("\r\n".join(lines) + "\r\n").encode("utf-8-sig")
 
@@ -453,8 +456,8 @@ def test_long_csv_is_recognised_and_read() -> None:
     assert york["nctr_patients"].to_list() == [250, 40]
     assert york["nctr_remaining"].to_list() == [160, None]  # [z]: not applicable
     assert york["icb_code"].to_list() == ["QOQ", "QOQ"] and york["source_row"].to_list() == [4, 7]
-    assert read.daily.filter(pl.col("org_code") == "RCD")["nctr_patients"].to_list() == [None]
-    assert read.england["nctr_patients"].to_list() == [12345]
+    assert read.daily.filter(pl.col("org_code") == "RCD").sort("period_date")["nctr_patients"].to_list() == [1000, None]
+    assert read.england.sort("period_date")["nctr_patients"].to_list() == [1250, 40]
     assert read.daily_icb["area_code"].to_list() == ["QOQ"]
     destinations = dict(read.monthly_destinations.select("destination_code", "discharges").iter_rows())
     assert destinations == {"P0": 1500, "P3b": 20, "P2": None}

@@ -19,6 +19,7 @@ import polars as pl
 from pipelines import config
 from pipelines.catalogue.issues import FileRejected
 from pipelines.ingest.readers import check_size, read_sitrep
+from pipelines.publication.authentic import check_publication
 from pipelines.publication.read import detect as detect_publication
 from pipelines.publication.read import read_publication
 from pipelines.publication.store import store_publication
@@ -177,6 +178,7 @@ def _load_publication(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, cont
                       received_at: datetime) -> str:
     """NHS England's published sitrep (workbook or long CSV): see pipelines.publication.store."""
     read = read_publication(outcome.file_name, content)
+    check_publication(outcome.file_name, read)
     counts = store_publication(con, read, outcome.file_id, outcome.file_name, received_at)
     outcome.issues, outcome.notes = read.issues, read.notes
     outcome.rows_read, outcome.rows_loaded = counts["rows_read"], counts["rows_loaded"]
@@ -191,7 +193,7 @@ def _load_publication(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, cont
 
 
 def _ingest_one(con: duckdb.DuckDBPyConnection, name: str, path: str, content: bytes, *, force: bool,
-                today: date) -> FileOutcome:
+                today: date, allow_publications: bool = True) -> FileOutcome:
     content_hash = hashlib.sha256(content).hexdigest()
     if not force and (earlier := _already_loaded(con, content_hash)):
         file_id, earlier_name, received = earlier
@@ -206,6 +208,8 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, name: str, path: str, content: b
             check_size(name, content)  # before anything parses it (recognising a publication opens workbooks)
             # Which kind of file it is, by its content: NHS England's publication or a trust's own sitrep.
             load = _load_publication if detect_publication(name, content) else _load_sitrep
+            if load is _load_publication and not allow_publications:
+                raise FileRejected(f"{name}: this is NHS England's publication, which only an administrator can load.")
             reader = load(con, outcome, content, today, received_at)
         except FileRejected as rejection:  # raised before anything of the file was stored
             outcome = FileOutcome(name, "rejected", str(rejection), file_id=outcome.file_id)
@@ -235,15 +239,18 @@ def _record_failure(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, path: 
 
 
 def ingest_sources(sources: Iterable[tuple[str, str, bytes | OSError]], db: Path | None = None, *, force: bool = False,
-                   today: date | None = None, on_wait: Callable[[], None] | None = None) -> Iterator[FileOutcome]:
-    """Load (name, path, content) sources in one write session, yielding each file's outcome as it is done."""
+                   today: date | None = None, on_wait: Callable[[], None] | None = None,
+                   allow_publications: bool = True) -> Iterator[FileOutcome]:
+    """Load (name, path, content) sources in one write session, yielding each file's outcome as it is done.
+    ``allow_publications=False`` rejects NHS England's publication (for users who are not administrators)."""
     with open_for_write(config.db_path(db), on_wait) as con:
         for name, path, content in sources:
             if isinstance(content, OSError):
                 yield FileOutcome(name, "rejected", f"could not be read ({content.strerror or content})")
                 continue
             try:
-                yield _ingest_one(con, name, path, content, force=force, today=today or date.today())
+                yield _ingest_one(con, name, path, content, force=force, today=today or date.today(),
+                                  allow_publications=allow_publications)
             except Exception as error:  # a bug must not stop the other files, nor show a stack trace
                 yield FileOutcome(name, "rejected", f"could not be loaded because of an internal error "
                                                     f"({type(error).__name__}: {error}); nothing from it was loaded")

@@ -3,14 +3,20 @@ so the logic is tested without a browser and the page only draws the events.
 
 An uploaded file's name is only data: it is cleaned for display and never used as a path
 (the ledger records ``upload:<name>``). The ingest runs in its own thread, so a page rerun or
-a closed browser tab in the middle of a load cannot abandon it half way: the load finishes
-(or fails as a whole, see pipelines.warehouse.open_for_write) whatever the page does.
+a closed browser tab in the middle of a load cannot abandon a file half way: the file being loaded
+finishes (or fails as a whole, see pipelines.warehouse.open_for_write) whatever the page does.
+
+An upload has a budget: each file at most MAX_UPLOAD_MB (and a workbook at most the reader's
+unpacked-size and cell limits, checked before parsing), and no file is started once the page
+has stopped listening (it closed or reran) or MAX_UPLOAD_SECONDS have passed; those files are
+reported as not loaded.
 """
 from __future__ import annotations
 
 import queue
 import re
 import threading
+import time
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -22,6 +28,7 @@ from pipelines.ingest.load import FileOutcome, ingest_sources
 MAX_UPLOAD_MB = 50
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024  # Streamlit's "MB" in max_upload_size is MiB too
 MAX_NAME_LENGTH = 100
+MAX_UPLOAD_SECONDS = 300  # no further file of an upload is started after this
 
 
 @dataclass(frozen=True)
@@ -59,13 +66,20 @@ def too_large(name: str, size: int) -> FileOutcome:
                                          "smaller files (for example one per month) and upload those.")
 
 
-def load_uploads(uploads: Sequence[tuple[str, bytes]], db: Path | None = None, *,
-                 today: date | None = None) -> Iterator[Event]:
+def not_started(name: str, why: str) -> FileOutcome:
+    return FileOutcome(name, "rejected", f"{name} was not loaded: {why}. Nothing from it was loaded; "
+                                         "please upload it again.")
+
+
+def load_uploads(uploads: Sequence[tuple[str, bytes]], db: Path | None = None, *, today: date | None = None,
+                 allow_publications: bool = True, budget_seconds: float = MAX_UPLOAD_SECONDS) -> Iterator[Event]:
     """Load (browser file name, content) pairs in one write session, yielding what happens as it happens.
 
     Files over the size limit are refused first, without loading anything from them. The rest go
     through ``pipelines.ingest.load.ingest_sources`` (one transaction per file, write-then-swap), exactly as
-    ``python -m pipelines ingest`` does. Stopping the iteration early does not stop the load.
+    ``python -m pipelines ingest`` does. Stopping the iteration early (the page closed) lets the file
+    being loaded finish and starts no other; so does running past ``budget_seconds``.
+    ``allow_publications=False`` rejects NHS England's publication (only administrators may load it).
     """
     named = [(safe_name(name), content) for name, content in uploads]
     for name, content in named:
@@ -75,15 +89,23 @@ def load_uploads(uploads: Sequence[tuple[str, bytes]], db: Path | None = None, *
     if not accepted:
         return
     events: queue.Queue[Event | BaseException | None] = queue.Queue()
+    listening, deadline = threading.Event(), time.monotonic() + budget_seconds
+    listening.set()
 
     def sources() -> Iterator[tuple[str, str, bytes]]:
         for name, content in accepted:
+            if not listening.is_set():
+                continue  # nobody would see the outcome: leave the file for the user to upload again
+            if time.monotonic() > deadline:
+                events.put(not_started(name, f"the upload ran past its time budget of {budget_seconds:.0f} seconds"))
+                continue
             events.put(Started(name))
             yield name, f"upload:{name}", content
 
     def work() -> None:
         try:
-            for outcome in ingest_sources(sources(), db, today=today, on_wait=lambda: events.put(Waiting())):
+            for outcome in ingest_sources(sources(), db, today=today, on_wait=lambda: events.put(Waiting()),
+                                          allow_publications=allow_publications):
                 events.put(outcome)
         except BaseException as error:  # handed to the page, which says the load failed as a whole
             events.put(error)
@@ -92,7 +114,10 @@ def load_uploads(uploads: Sequence[tuple[str, bytes]], db: Path | None = None, *
 
     # Not a daemon: a server shutting down waits for the load to finish rather than cutting it off.
     threading.Thread(target=work, name="upload-ingest").start()
-    while (event := events.get()) is not None:
-        if isinstance(event, BaseException):
-            raise event
-        yield event
+    try:
+        while (event := events.get()) is not None:
+            if isinstance(event, BaseException):
+                raise event
+            yield event
+    finally:  # the page stopped listening (closed, rerun) or everything is done
+        listening.clear()

@@ -59,6 +59,20 @@ def ledger_statuses(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in con.execute("SELECT DISTINCT status FROM ingest_files ORDER BY 1").fetchall()]
 
 
+def trusts_for_review(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Trusts that only NHS England's publication named (not in reference_data/trusts.csv): org_code,
+    name, region, icb_name, days (of published figures) and first_file. A trust's own sitrep naming
+    one is rejected (known_ods_code) until someone checks it and adds it to trusts.csv."""
+    return con.sql("""
+        WITH published AS (SELECT org_code, count(*) AS days, min(file_id) AS first_file_id
+                           FROM nhse_daily GROUP BY org_code)
+        SELECT t.org_code, t.name, t.region, t.icb_name, coalesce(p.days, 0) AS days, f.file_name AS first_file
+        FROM trusts t LEFT JOIN published p USING (org_code) LEFT JOIN ingest_files f ON f.file_id = p.first_file_id
+        WHERE t.source <> 'reference_data'
+        ORDER BY t.org_code
+    """).pl()
+
+
 def files_with_issues(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Files with any rejected or flagged row, newest first: file_id, file_name, label, rows_rejected."""
     return con.sql("""
@@ -156,7 +170,8 @@ def contract_rules() -> pl.DataFrame:
     rows = []
     for expectation in load_suite_definition()["expectations"]:
         kwargs, meta = expectation["kwargs"], expectation["meta"]
-        columns = kwargs.get("column_list") or [kwargs[k] for k in ("column", "column_B", "column_A") if k in kwargs]
+        columns = ([meta["column_name"]] if "column_name" in meta else kwargs.get("column_list")
+                   or [kwargs[k] for k in ("column", "column_B", "column_A") if k in kwargs])
         whole_file = expectation["type"] == "expect_column_to_exist"
         message = meta["message"].replace(kwargs["column"], "<column>") if whole_file else meta["message"]
         rows.append({
