@@ -4,10 +4,14 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import polars as pl
 import pytest
 from conftest import sitrep_row, write_csv
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from pipelines.catalogue.columns import CONTRACT_FILE, REQUIRED
+from pipelines.catalogue.columns import CONTRACT_FILE, REQUIRED, SCHEMA
+from pipelines.catalogue.issues import ISSUE_SCHEMA
 from pipelines.ingest.contract import validate
 from pipelines.ingest.readers import read_sitrep
 
@@ -98,3 +102,62 @@ def test_contract_file_is_a_readable_suite_with_every_rule():
             "one_level_per_trust_day", "site_rows_replace_whole_trust_day"} == rules
     assert {e["severity"] for e in suite["expectations"]} == {"critical", "warning"}
     assert set(REQUIRED) == {e["kwargs"]["column"] for e in suite["expectations"] if e["type"] == "expect_column_to_exist"}
+
+
+# --- the whole value space (issue 14): any date, any 64-bit count, trust-level and site rows mixed ---
+PROPERTY = settings(max_examples=80, deadline=None, derandomize=True)
+SITES = pl.DataFrame({"site_code": ["RCB55", "RCBCA"], "org_code": ["RCB", "RCB"]})
+
+
+def frame_of(rows: list[dict]) -> pl.DataFrame:
+    return pl.DataFrame([{**{c: None for c in SCHEMA}, **GOOD_VALUES, "source_row": i + 2, **r}
+                         for i, r in enumerate(rows)], schema=SCHEMA)
+
+
+def rules_by_row(frame: pl.DataFrame, **options) -> dict[int, set[str]]:
+    issues = validate(frame, pl.DataFrame(schema=ISSUE_SCHEMA), KNOWN, TODAY, sites=SITES, **options)
+    found: dict[int, set[str]] = {}
+    for row, rule in zip(issues["source_row"], issues["rule"]):
+        found.setdefault(row, set()).add(rule)
+    return found
+
+
+GOOD_VALUES = {"period_date": date(2024, 4, 1), "org_code": "RCD", "site_code": None, "ga_beds_open": 100,
+               "ga_beds_occupied": 90, "covid_beds_occupied": 3, "los_7plus": 40, "los_14plus": 20, "los_21plus": 10,
+               "nctr_patients": 15, "nctr_discharged": 5, "nctr_discharged_by_5pm": 2, "discharges_p0": 6,
+               "discharges_p1": 3, "discharges_p2": 1, "discharges_p3": 0, "trust_opel": 2, "la_opel": 3}
+
+
+@given(st.dates())
+@PROPERTY
+def test_any_date_is_accepted_exactly_inside_the_window(day):
+    found = rules_by_row(frame_of([{"period_date": day}]))
+    expected = ({"date_not_in_future"} if day > TODAY else set()) | (
+        {"date_not_before_window"} if day < date(2015, 1, 1) else set())
+    assert found.get(2, set()) == expected
+
+
+@given(st.sampled_from(["ga_beds_open", "covid_beds_occupied", "nctr_discharged_by_5pm", "discharges_p3"]),
+       st.integers(-(2**63), 2**63 - 1))
+@PROPERTY
+def test_any_64_bit_count_is_rejected_outside_zero_to_5000_never_an_internal_error(column, value):
+    found = rules_by_row(frame_of([{column: value}])).get(2, set())
+    assert ("non_negative" in found) == (value < 0)
+    assert ("plausible_count" in found) == (value > 5000)
+
+
+@given(st.lists(st.sampled_from([None, "RCB55", "RCBCA"]), min_size=1, max_size=5),
+       st.sampled_from([None, "trust", "site"]))
+@PROPERTY
+def test_trust_level_and_site_rows_of_a_trust_day(sites, loaded):
+    """Mixed in one file: every row of the trust-day is a clash. Site rows onto a trust-level figure:
+    rejected unless every site of the trust is there. Nothing else about levels is an issue."""
+    frame = frame_of([{"org_code": "RCB", "site_code": s} for s in sites])
+    levels = None if loaded is None else pl.DataFrame(
+        {"org_code": ["RCB"], "period_date": [date(2024, 4, 1)], "loaded_level": [loaded]})
+    found = rules_by_row(frame, loaded_levels=levels)
+    mixed = None in sites and any(sites)
+    partial = loaded == "trust" and not {"RCB55", "RCBCA"} <= set(sites)
+    for row, site in enumerate(sites, start=2):
+        assert ("one_level_per_trust_day" in found.get(row, set())) == mixed
+        assert ("site_rows_replace_whole_trust_day" in found.get(row, set())) == (partial and site is not None)

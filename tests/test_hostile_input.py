@@ -38,6 +38,10 @@ FEW = settings(BOUNDED, max_examples=30)  # each example runs the whole ingest, 
 
 # Printable text: control characters make a file binary, which the random-bytes test covers already.
 TEXT = st.text(st.characters(exclude_categories=("Cc", "Cs")), max_size=12)
+# Any Unicode text for codes, with the control characters a CSV can carry in a quoted cell.
+UNICODE = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00\x01\x02\x03\x04\x05\x06\x07\x08"
+                                "\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f"),
+                  max_size=12)
 # Header cells: template names and aliases in any case and spacing, and junk.
 HEADER_CELLS = st.one_of(
     st.sampled_from(COLUMN_NAMES),
@@ -165,32 +169,40 @@ def test_a_zip_that_is_not_a_workbook_and_a_workbook_with_a_macro_project():
 
 @st.composite
 def sitrep_rows(draw: st.DrawFn) -> list[dict[str, object]]:
-    """Rows in the template whose values sit on, inside and just outside the rules."""
+    """Rows in the template over the whole value space: any date (ISO or UK), any 64-bit integer and
+    values on the rules' edges, any Unicode code, trust-level and site rows of one trust-day mixed,
+    and ragged rows (``_extra`` values past the header, or ``_short`` to drop the last fields)."""
     def count() -> st.SearchStrategy[object]:
-        return st.one_of(st.integers(-2, 120), st.sampled_from(["", "x", "1,000", "7.0"]))
+        return st.one_of(st.integers(-2, 120), st.integers(-(2**63), 2**63 - 1), st.integers(4_990, 5_010),
+                         st.sampled_from(["", "x", "1,000", "7.0"]))
 
+    day = st.one_of(st.dates().map(date.isoformat), st.dates().map(lambda d: f"{d.day:02d}/{d.month:02d}/{d.year:04d}"),
+                    st.dates(date(2024, 1, 1), TODAY + timedelta(days=3)).map(date.isoformat),
+                    st.sampled_from(["", "31/02/2025", "01/04/2024"]))
     rows = []
     for _ in range(draw(st.integers(1, 12))):
         row: dict[str, object] = {c: draw(count()) for c in COLUMN_NAMES}
         row.update(
-            period_date=draw(st.one_of(
-                st.dates(date(2024, 1, 1), TODAY + timedelta(days=3)).map(date.isoformat),
-                st.sampled_from(["", "31/02/2025", "01/04/2024"]))),
-            org_code=draw(st.sampled_from([*KNOWN, "rcd", "ZZZ", ""])),
-            site_code=draw(st.sampled_from(["", "", "RCB55", "RCBCA"])),
+            period_date=draw(st.one_of(day, st.just("2024-04-01"))),  # one day often: keys clash
+            org_code=draw(st.one_of(st.sampled_from([*KNOWN, "rcd", "ZZZ", ""]), UNICODE)),
+            site_code=draw(st.one_of(st.sampled_from(["", "", "RCB55", "RCBCA", "rcb55\u200b", "RCB\u0421A"]), UNICODE)),
             trust_opel=draw(st.one_of(st.integers(0, 5), st.just("OPEL 2"), st.just(""))),
-            la_opel=draw(st.one_of(st.integers(0, 5), st.just(""))))
+            la_opel=draw(st.one_of(st.integers(0, 5), st.just(""))),
+            _extra=draw(st.sampled_from([0, 0, 0, 1, 2])), _short=draw(st.sampled_from([0, 0, 0, 1])))
         rows.append(row)
     return rows
 
 
 def csv_of(rows: list[dict[str, object]]) -> bytes:
-    return csv_text(list(COLUMN_NAMES), [[str(r[c]) for c in COLUMN_NAMES] for r in rows]).encode()
+    def cells(row: dict[str, object]) -> list[str]:
+        values = [str(row[c]) for c in COLUMN_NAMES] + ["extra"] * int(row.get("_extra", 0))  # type: ignore[call-overload]
+        return values[:len(values) - int(row.get("_short", 0))]  # type: ignore[call-overload]
+    return csv_text(list(COLUMN_NAMES), [cells(r) for r in rows]).encode()
 
 
 def data_rows(rows: list[dict[str, object]]) -> int:
     """Rows the reader counts as data: not blank, and not a last row without an org code (a totals row)."""
-    filled = [r for r in rows if any(str(v).strip() for v in r.values())]
+    filled = [r for r in rows if any(str(r[c]).strip() for c in COLUMN_NAMES) or r.get("_extra")]
     return len(filled) - (1 if filled and not str(filled[-1]["org_code"]).strip() else 0)
 
 
@@ -207,6 +219,15 @@ def check_against_database(db: Path, outcome: FileOutcome) -> None:
             (outcome.rows_loaded,)]
     assert query(db, "SELECT count(DISTINCT source_row) FROM rejected_rows WHERE file_id = ? AND severity = 'error'",
                  [outcome.file_id]) == [(outcome.rows_rejected,)]
+    # Nothing counted twice: a trust-day is loaded at one level, trust or site, never both.
+    assert query(db, "SELECT count(*) FROM (SELECT org_code, period_date FROM sitrep_daily GROUP BY ALL "
+                     "HAVING count(DISTINCT site_code IS NULL) > 1)") == [(0,)]
+    # Nothing mis-stored: codes normalised, known, short and free of control characters; dates in the window.
+    assert query(db, r"""SELECT count(*) FROM sitrep_daily WHERE source = 'trust_sitrep' AND (
+                             regexp_matches(coalesce(site_code, '') || org_code, '[\s\x00-\x1F\x7F-\x9F]')
+                             OR org_code <> upper(org_code) OR length(org_code) > 10
+                             OR (site_code IS NOT NULL AND site_code NOT IN (SELECT site_code FROM sites))
+                             OR period_date < DATE '2015-01-01' OR period_date > ?)""", [TODAY]) == [(0,)]
 
 
 @given(sitrep_rows())
@@ -264,7 +285,7 @@ def test_uploaded_file_names_never_touch_the_filesystem(tmp_path, monkeypatch, n
     monkeypatch.chdir(work)  # so a name used as a relative path would land in the temporary folder
     db = tmp_path / "db" / "flow.duckdb"
     before, existed = tree(tmp_path), [looks_like(work, n) for n in names]
-    uploads = [(name, csv_of([{**VALID_ROW, "period_date": str(date(2000, 1, 1) + timedelta(next(UNIQUE_DAYS)))}]))
+    uploads = [(name, csv_of([{**VALID_ROW, "period_date": str(date(2016, 1, 1) + timedelta(next(UNIQUE_DAYS)))}]))
                for name in names]
     outcomes = [e for e in upload.load_uploads(uploads, db, today=TODAY) if isinstance(e, FileOutcome)]
 

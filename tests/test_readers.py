@@ -10,10 +10,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 import xlsxwriter
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipelines.catalogue.columns import COLUMN_NAMES, SCHEMA
 from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
-from pipelines.ingest.readers import SitrepRead, read_sitrep
+from pipelines.ingest.readers import MAX_FIELD_CHARS, SitrepRead, read_sitrep
 
 # One valid row of text per template column, in template order.
 GOOD = {
@@ -371,3 +373,67 @@ def test_rejects_missing_required_columns_naming_them_all(tmp_path):
 def test_rejects_a_header_without_data_rows(tmp_path, body):
     assert rejection(write_csv(tmp_path, ["Sitrep", HEADER, *body])) == (
         "sitrep.csv: the header row (row 2) has no data rows below it.")
+
+
+# --- the whole value space (issue 14): any integer, any date, any Unicode code, ragged rows ---
+PROPERTY = settings(max_examples=60, deadline=None, derandomize=True)
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u00a0\u2003 "
+
+
+def read_text(text: str) -> SitrepRead:
+    return read_sitrep("sitrep.csv", text.encode("utf-8"))
+
+
+@given(st.integers(-(2**63), 2**63 - 1), st.booleans())
+@PROPERTY
+def test_any_64_bit_integer_is_read_exactly(value, thousands):
+    text = f'"{value:,}"' if thousands else str(value)
+    read = read_text("\n".join([HEADER, data_line(ga_beds_open="X").replace(",X,", f",{text},", 1)]) + "\n")
+    assert read.frame["ga_beds_open"].to_list() == [value]
+    assert read.issues.is_empty()
+
+
+@given(st.dates(), st.sampled_from(["%Y-%m-%d", "%d/%m/%Y"]))
+@PROPERTY
+def test_any_date_is_read_exactly_in_iso_and_uk_form(day, layout):
+    text = f"{day.year:04d}-{day.month:02d}-{day.day:02d}" if layout == "%Y-%m-%d" else \
+        f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
+    read = read_text("\n".join([HEADER, data_line(period_date=text)]) + "\n")
+    assert read.frame["period_date"].to_list() == [day]
+
+
+@given(st.text(st.characters(exclude_categories=("Cs", "Cc")), max_size=MAX_FIELD_CHARS // 10),
+       st.text(INVISIBLE, max_size=3), st.text(INVISIBLE, max_size=3))
+@PROPERTY
+def test_any_unicode_site_code_is_normalised_before_any_rule(code, before, after):
+    import unicodedata
+
+    read = read_text("\n".join([HEADER, data_line(site_code=csv_line([before + code + after]))]) + "\n")
+    [site] = read.frame["site_code"].to_list() or [None]
+    if site is not None:
+        assert not set(site) & set(INVISIBLE) and not any(ch.isspace() and ch not in "\x1c\x1d\x1e\x1f" for ch in site)
+        assert site == site.upper() or site.upper() != site.upper().upper()  # upper case (stable where defined)
+        assert unicodedata.normalize("NFKC", site) == site or unicodedata.normalize("NFKC", site).upper() != site
+    if code.upper() == "RCB55":
+        assert site == "RCB55"
+
+
+@given(st.lists(st.integers(-3, 3), min_size=1, max_size=6))
+@PROPERTY
+def test_ragged_rows_are_named_and_never_shifted(shapes):
+    """A row with n more (or fewer) values than the header is rejected by name; the others are read."""
+    lines, expected = [HEADER], {}
+    for i, extra in enumerate(shapes):
+        cells = list({**GOOD, "period_date": f"0{i + 1}/04/2024"}.values())
+        cells = cells + ["9"] * extra if extra >= 0 else cells[:extra]
+        lines.append(csv_line(cells))
+        if extra:
+            expected[i + 2] = len(cells)
+    read = read_text("\n".join(lines) + "\n")
+    misfits = read.issues.filter(pl.col("rule") == "row_fits_header")
+    assert dict(zip(misfits["source_row"], misfits["message"])) == {
+        row: f"row {row}: has {n} values but the header has 18 columns, so its values would land under the wrong "
+             "headings (a number written with a comma, such as 1,200, must be in quotes); the row is not loaded"
+        for row, n in expected.items()}
+    fitting = read.frame.filter(~pl.col("source_row").is_in(list(expected)))
+    assert fitting["ga_beds_open"].to_list() == [500] * fitting.height
