@@ -59,15 +59,16 @@ def main() -> None:
     args = parser.parse_args()
     known = [line.split(",")[0] for line in (ROOT / "reference_data" / "trusts.csv").read_text().splitlines()[1:]]
     sites = reference_sites()
-    files = sorted((ROOT / "sample_data" / "sitrep").glob("*.*")) + sorted((ROOT / "sample_data" / "flawed").glob("*.csv"))
+    samples = ROOT / "sample_data"
+    files = sorted((samples / "sitrep").glob("*.*")) + sorted((samples / "flawed").glob("*.csv"))
     print(f"GE import: {import_seconds('great_expectations'):.2f} s (paid once per process, only with --engine ge)")
     print(f"{'file':<24}{'rows':>7}{'polars s':>10}{'GE s':>8}{'ratio':>7}")
     totals = {"polars": 0.0, "ge": 0.0}
     sample_totals = {"polars": 0.0, "ge": 0.0}
     for path in files:
         read = read_sitrep(path)
-        seconds = {engine: best_of(args.repeat, lambda e=engine: validate(read.frame, read.issues, known, TODAY,
-                                                                            sites=sites, engine=e))
+        seconds = {engine: best_of(args.repeat, lambda e=engine, r=read: validate(r.frame, r.issues, known, TODAY,
+                                                                                  sites=sites, engine=e))
                    for engine in ("polars", "ge")}
         for engine, value in seconds.items():
             totals[engine] += value

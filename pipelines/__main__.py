@@ -34,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
     ingest.add_argument("--db", type=Path, help=f"database file (default: $FLOW_DB or {config.DEFAULT_DB})")
     ingest.add_argument("--force", action="store_true", help="load files again even if their content was loaded before")
-    ingest.add_argument("--engine", choices=ENGINES, action=EngineOption, help="contract engine (default: $FLOW_CONTRACT_ENGINE or polars; ge: Great Expectations itself)")
+    ingest.add_argument("--engine", choices=ENGINES, action=EngineOption, help="contract engine (default polars)")
     export = commands.add_parser("export", help="write the weekly narrative table (CSV, Excel or Word)")
     export.add_argument("--week-ending", type=_sunday, metavar="YYYY-MM-DD",
                         help="the Sunday that ends the week (default: the latest complete week)")

@@ -53,7 +53,8 @@ def york(site: str, day: str = "2024-04-01", **overrides: object) -> str:
 # ---- 1: trust-level and site rows of one trust-day in one file ----
 
 def test_1_trust_level_and_site_rows_in_one_file_are_a_clash_not_a_sum(db):
-    outcome = ingest(db, csv(york("", ga_beds_open=330), york("RCB55", ga_beds_open=200), york("RCBCA", ga_beds_open=130)))
+    outcome = ingest(db, csv(york("", ga_beds_open=330), york("RCB55", ga_beds_open=200),
+                             york("RCBCA", ga_beds_open=130)))
     assert (outcome.status, outcome.rows_loaded, outcome.rows_rejected) == ("rejected", 0, 3)
     assert {rule for _, rule in rules(db, outcome)} == {"one_level_per_trust_day"}
     assert beds(db, "RCB", "2024-04-01") == []  # not 990 beds, not 660: nothing until the trust says which

@@ -101,7 +101,8 @@ def test_contract_file_is_a_readable_suite_with_every_rule():
             "no_control_characters", "code_length", "plausible_count", "date_not_before_window", "known_site_code",
             "one_level_per_trust_day", "site_rows_replace_whole_trust_day"} == rules
     assert {e["severity"] for e in suite["expectations"]} == {"critical", "warning"}
-    assert set(REQUIRED) == {e["kwargs"]["column"] for e in suite["expectations"] if e["type"] == "expect_column_to_exist"}
+    assert set(REQUIRED) == {e["kwargs"]["column"] for e in suite["expectations"]
+                             if e["type"] == "expect_column_to_exist"}
 
 
 # --- the whole value space (issue 14): any date, any 64-bit count, trust-level and site rows mixed ---

@@ -68,7 +68,8 @@ def test_hostile_files_give_the_same_issues_on_both_engines(content):
 # ---- generated frames: the whole value space ----
 
 INT64 = st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1), st.integers(-2, 5_002))
-DATES = st.one_of(st.none(), st.dates(), st.sampled_from([date(2014, 12, 31), date(2015, 1, 1), TODAY, date(2025, 10, 2)]))
+DATES = st.one_of(st.none(), st.dates(),
+                  st.sampled_from([date(2014, 12, 31), date(2015, 1, 1), TODAY, date(2025, 10, 2)]))
 CODES = st.one_of(st.none(), st.sampled_from(["RCB", "RCD", "RWA", "ZZX99"]), st.text(max_size=12))
 SITE_CODES = st.one_of(st.none(), st.none(), st.sampled_from(["RCB55", "RCBCA", "RWA01"]), st.text(max_size=12))
 
@@ -146,7 +147,8 @@ def test_every_expectation_type_of_the_brief_is_compiled_with_gx_semantics():
 
 def test_the_default_engine_never_imports_great_expectations(tmp_path):
     code = ("import sys; from pipelines.ingest.load import ingest_paths; from pathlib import Path; "
-            f"[print(o.summary()) for o in ingest_paths([Path({str(FILES[0])!r})], Path({str(tmp_path / 'f.duckdb')!r}))]; "
+            f"[print(o.summary()) for o in ingest_paths([Path({str(FILES[0])!r})], "
+            f"Path({str(tmp_path / 'f.duckdb')!r}))]; "
             "print('GE imported' if 'great_expectations' in sys.modules else 'GE not imported')")
     env = {k: v for k, v in os.environ.items() if k != contract.ENGINE_SETTING}
     done = subprocess.run([sys.executable, "-c", code], cwd=config.REPO_ROOT, env=env, capture_output=True, text=True,

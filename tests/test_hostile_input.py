@@ -185,7 +185,8 @@ def sitrep_rows(draw: st.DrawFn) -> list[dict[str, object]]:
         row.update(
             period_date=draw(st.one_of(day, st.just("2024-04-01"))),  # one day often: keys clash
             org_code=draw(st.one_of(st.sampled_from([*KNOWN, "rcd", "ZZZ", ""]), UNICODE)),
-            site_code=draw(st.one_of(st.sampled_from(["", "", "RCB55", "RCBCA", "rcb55\u200b", "RCB\u0421A"]), UNICODE)),
+            site_code=draw(st.one_of(st.sampled_from(["", "", "RCB55", "RCBCA", "rcb55\u200b", "RCB\u0421A"]),
+                                     UNICODE)),
             trust_opel=draw(st.one_of(st.integers(0, 5), st.just("OPEL 2"), st.just(""))),
             la_opel=draw(st.one_of(st.integers(0, 5), st.just(""))),
             _extra=draw(st.sampled_from([0, 0, 0, 1, 2])), _short=draw(st.sampled_from([0, 0, 0, 1])))

@@ -176,7 +176,7 @@ def _compound_unique(kw: dict[str, Any]) -> Check:
 
 
 def _compiled(type_: str, kw: dict[str, Any]) -> Check | None:
-    column = pl.col(kw["column"]) if "column" in kw else None
+    column = pl.col(kw.get("column", ""))
     if type_ == "expect_column_to_exist":
         return None
     if type_ == "expect_column_values_to_not_be_null":
@@ -225,7 +225,8 @@ def compile_suite(definition: dict[str, Any]) -> tuple[Rule, ...]:
             raise ContractError(f"{where}: severity {expectation.get('severity')!r} is not critical or warning")
         if not {"rule", "message"} <= set(meta):
             raise ContractError(f"{where}: meta.rule and meta.message are required")
-        column_name = meta.get("column_name") or kwargs.get("column") or kwargs.get("column_B") or kwargs["column_list"][0]
+        column_name = (meta.get("column_name") or kwargs.get("column") or kwargs.get("column_B")
+                       or kwargs["column_list"][0])
         rules.append(Rule(index, type_, kwargs, meta["rule"], _SEVERITY[expectation.get("severity", "critical")],
                           meta["message"], column_name, _compiled(type_, kwargs)))
     return tuple(rules)
@@ -240,11 +241,10 @@ def compiled_suite() -> tuple[Rule, ...]:
 
 def _failures_polars(checked: pl.DataFrame, rules: tuple[Rule, ...], parameters: Parameters) -> dict[int, pl.Series]:
     """One pass over the frame: a failing-row mask per rule, then the failing source rows of each."""
-    row_rules = [r for r in rules if r.check is not None]
-    masks = checked.select(*[r.check(parameters).fill_null(False).alias(str(r.index)) for r in row_rules])
+    checks = {r.index: r.check for r in rules if r.check is not None}
+    masks = checked.select(*[check(parameters).fill_null(False).alias(str(i)) for i, check in checks.items()])
     rows = checked.get_column("source_row")
-    return {r.index: rows.filter(masks.get_column(str(r.index))) for r in row_rules
-            if masks.get_column(str(r.index)).any()}
+    return {i: rows.filter(masks.get_column(str(i))) for i in checks if masks.get_column(str(i)).any()}
 
 
 @lru_cache(maxsize=1)
@@ -261,7 +261,8 @@ def _ge_validation_definition() -> Any:
         if expectation["type"] != "expect_column_to_exist":  # the reader rejects a file missing a column
             expectations.append({**expectation, "meta": {**expectation.get("meta", {}), "suite_index": index}})
     suite = context.suites.add(gx.ExpectationSuite(**{**definition, "expectations": expectations}))
-    batch = context.data_sources.add_pandas("sitrep").add_dataframe_asset("file").add_batch_definition_whole_dataframe("all")
+    batch = (context.data_sources.add_pandas("sitrep").add_dataframe_asset("file")
+             .add_batch_definition_whole_dataframe("all"))
     return context.validation_definitions.add(gx.ValidationDefinition(name="sitrep_daily", data=batch, suite=suite))
 
 

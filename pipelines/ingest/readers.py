@@ -43,7 +43,8 @@ MAX_CELLS = 5_000_000
 MAX_SHEETS = 50
 MAX_LINE_CHARS = 100_000
 MAX_FIELD_CHARS = 1_000
-_DAMAGED_ZIP = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError, zlib.error, OSError)
+_DAMAGED_ZIP = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError, zlib.error,
+                OSError)
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"(?:[A-Z]+\d+:)?([A-Z]+)(\d+)\"")
 # Zero-width and other invisible characters that NFKC keeps; removed from codes with all spaces.
 _INVISIBLE = r"[\p{Z}\u200B-\u200D\u2060\uFEFF\u00AD\u180E]"
@@ -204,18 +205,20 @@ def _decode(name: str, data: bytes) -> tuple[str, str]:
 
 def _check_text_size(name: str, text: str) -> None:
     """Reject a CSV with a line or a field far longer than any sitrep's, before it is parsed."""
-    lines = pl.Series(text.split("\n"))
-    lengths = lines.str.len_chars()
-    if lengths.max() > MAX_LINE_CHARS:  # type: ignore[operator]
-        line = int(lengths.arg_max() or 0) + 1
-        raise FileRejected(f"{name}: line {line} is {lengths.max():,} characters long, over the limit of "
-                           f"{MAX_LINE_CHARS:,}; nothing was read from the file.")
-    # Quoted sections aside, a field is the text between separators.
-    fields = lines.str.extract_all(r'"(?:[^"]|"")*"|[^,]+')
-    longest = fields.list.eval(pl.element().str.len_chars()).list.max()
-    if longest.max() is not None and longest.max() > MAX_FIELD_CHARS:  # type: ignore[operator]
-        line = int(longest.arg_max() or 0) + 1
-        raise FileRejected(f"{name}: line {line} has a value {longest.max():,} characters long, over the limit "
+    lines = pl.DataFrame({"text": text.split("\n")}).with_row_index("line", offset=1).with_columns(
+        length=pl.col("text").str.len_chars())
+    longest_line = lines.top_k(1, by="length").row(0, named=True)
+    if longest_line["length"] > MAX_LINE_CHARS:
+        raise FileRejected(f"{name}: line {longest_line['line']} is {longest_line['length']:,} characters long, over "
+                           f"the limit of {MAX_LINE_CHARS:,}; nothing was read from the file.")
+    # Only a line longer than the field limit can hold a field over it. Quoted sections aside, a field
+    # is the text between separators.
+    long_fields = lines.filter(pl.col("length") > MAX_FIELD_CHARS).with_columns(
+        longest=pl.col("text").str.extract_all(r'"(?:[^"]|"")*"|[^,]+').list.eval(pl.element().str.len_chars())
+        .list.max()).filter(pl.col("longest") > MAX_FIELD_CHARS)
+    if long_fields.height:
+        line, longest = long_fields.select("line", "longest").row(0)
+        raise FileRejected(f"{name}: line {line} has a value {longest:,} characters long, over the limit "
                            f"of {MAX_FIELD_CHARS:,} for one value; nothing was read from the file.")
 
 
@@ -253,7 +256,7 @@ def _csv_body(body: str, width: int, first_line: int) -> tuple[pl.DataFrame, pl.
                                "filled": unquoted.str.replace(r"[,\s]*$", "").str.count_matches(",") + 1})
         return rows.with_row_index("source_row", offset=first_line), counts.cast(pl.Int64)
     # ... unless a quoted cell spans lines; then ask the csv module where each record starts.
-    records, starts, counts, consumed = [], [], [], 0
+    records, starts, fields, consumed = [], [], [], 0
     reader = csv.reader(io.StringIO(body))
     for record in reader:
         starts.append(first_line + consumed)
@@ -261,11 +264,11 @@ def _csv_body(body: str, width: int, first_line: int) -> tuple[pl.DataFrame, pl.
         filled = len(record)
         while filled > 1 and not record[filled - 1].strip():
             filled -= 1
-        counts.append((max(len(record), 1), filled))
+        fields.append((max(len(record), 1), filled))
         consumed = reader.line_num
     rows = pl.DataFrame(records, schema=schema, orient="row")
     return (rows.insert_column(0, pl.Series("source_row", starts)),
-            pl.DataFrame(counts, schema={"fields": pl.Int64, "filled": pl.Int64}, orient="row"))
+            pl.DataFrame(fields, schema={"fields": pl.Int64, "filled": pl.Int64}, orient="row"))
 
 
 def _misfits(header: Sequence[str | None], rows: pl.DataFrame, counts: pl.DataFrame) -> pl.DataFrame:
