@@ -9,16 +9,17 @@ the one-off cost of importing Great Expectations, and how long a zip bomb takes 
 from __future__ import annotations
 
 import argparse
-import io
 import subprocess
 import sys
 import time
-import zipfile
 from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from publication_benchmark import best_of  # noqa: E402
+from test_attack_regressions import zip_bomb  # noqa: E402  (the zip bomb the tests reject)
 
 from pipelines.catalogue.issues import FileRejected  # noqa: E402
 from pipelines.ingest.contract import reference_sites, validate  # noqa: E402
@@ -27,30 +28,10 @@ from pipelines.ingest.readers import read_sitrep  # noqa: E402
 TODAY = date(2025, 10, 1)
 
 
-def best_of(runs: int, work) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def import_seconds(module: str) -> float:
     code = f"import time, os; os.environ['GX_ANALYTICS_ENABLED']='false'; t=time.perf_counter(); import {module}; " \
            "print(time.perf_counter()-t)"
     return float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
-
-
-def zip_bomb(inflated_mb: int) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("xl/workbook.xml", "<workbook/>")
-        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
-            chunk = b"<row><c><v>0</v></c></row>" * 40_000
-            for _ in range(inflated_mb * 1024 * 1024 // len(chunk) + 1):
-                sheet.write(chunk)
-    return out.getvalue()
 
 
 def main() -> None:
