@@ -222,6 +222,9 @@ def rules_tab() -> None:
                "a whole number (whole_number) or an OPEL level (opel_level); so does a row with more or fewer "
                "values than the header has columns (row_fits_header).")
     st.subheader("Trusts to review")
+    if not data.database_exists():
+        st.info(f"No database yet. {LOAD_HINT}")
+        return
     review = data.read(quality.trusts_for_review)
     if review.is_empty():
         st.success("Every trust in the database is in the reference list (reference_data/trusts.csv).")

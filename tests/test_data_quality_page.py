@@ -208,7 +208,7 @@ def test_rules_list_shows_every_rule_of_the_contract(db):
 def test_empty_states_without_a_database(db):
     app = run_page()
     assert [i.value for i in app.info] == ["No database yet. Upload files on the Upload tab, or load them with "
-                                           "`python -m pipelines ingest PATH`."] * 3
+                                           "`python -m pipelines ingest PATH`."] * 4
 
 
 def test_empty_states_with_figures_but_no_files_or_rejections(db):
@@ -306,3 +306,16 @@ def test_other_pages_show_uploaded_figures_on_their_next_view(loaded):
     assert frame_with(app, "rows_superseded")["file_name"][0] == "next week.csv"
     opel = AppTest.from_file(str(ROOT / "pages" / "opel.py"), default_timeout=60).run()
     assert opel.date_input[0].value[1] == date(2024, 4, 14)
+
+
+def test_trusts_only_a_publication_named_are_listed_for_review(db):
+    from test_attack_regressions import fake_publication
+
+    load_rows_directly(db, week_of_rows("RCD", MONDAY))
+    app = run_page()
+    assert "Every trust in the database is in the reference list (reference_data/trusts.csv)." in [
+        s.value for s in app.success]
+    [outcome] = outcomes(upload.load_uploads([("webfile.csv", fake_publication(40, {"ZZX99": 10, "RCD": 30}))], db))
+    assert outcome.status == "loaded", outcome.message
+    review = frame_with(run_page(), "first_file")
+    assert review[["org_code", "days", "first_file"]].values.tolist() == [["ZZX99", 1, "webfile.csv"]]
