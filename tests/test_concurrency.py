@@ -165,13 +165,12 @@ BIG_ROWS = 50_000
 
 @pytest.fixture(scope="module")
 def big_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """50,000 valid rows: 10 sites of each of 13 trusts for 385 days (the first 50,000 of them)."""
+    """50,000 valid trust-level rows: each of 13 trusts for 3,847 days from 01/01/2015 (the first 50,000).
+    Trust-level, because site codes must be real sites of reference_data/sites.csv."""
     trusts = pl.read_csv(ROOT / "reference_data" / "trusts.csv")["org_code"]
-    days = pl.date_range(date(2020, 1, 1), date(2020, 1, 1) + timedelta(days=384), eager=True)
-    frame = (pl.DataFrame({"org_code": trusts}).join(pl.DataFrame({"site": [f"{n:02d}" for n in range(10)]}),
-                                                    how="cross")
-             .join(pl.DataFrame({"period_date": days}), how="cross").head(BIG_ROWS)
-             .with_columns(site_code=pl.col("org_code") + pl.col("site"),
+    days = pl.date_range(date(2015, 1, 1), date(2015, 1, 1) + timedelta(days=3846), eager=True)
+    frame = (pl.DataFrame({"period_date": days}).join(pl.DataFrame({"org_code": trusts}), how="cross").head(BIG_ROWS)
+             .with_columns(site_code=pl.lit(None, pl.String),
                            **{k: pl.lit(v) for k, v in VALID_ROW.items()
                               if k not in ("org_code", "site_code", "period_date")}))
     path = tmp_path_factory.mktemp("big") / "national.csv"

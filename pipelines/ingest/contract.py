@@ -32,6 +32,7 @@ import polars as pl
 from pipelines import config
 from pipelines.catalogue.columns import CONTRACT_FILE
 from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
+from pipelines.warehouse import read_sites
 
 ENGINES = ("polars", "ge")
 ENGINE_SETTING = "FLOW_CONTRACT_ENGINE"
@@ -86,7 +87,7 @@ class Reference:
 
 def reference_sites() -> pl.DataFrame:
     """reference_data/sites.csv, for callers without a database (the warehouse loads the same file)."""
-    return pl.read_csv(config.reference_dir() / "sites.csv", infer_schema=False).select("site_code", "org_code")
+    return read_sites(config.reference_dir()).select("site_code", "org_code")
 
 
 _LEVELS = pl.DataFrame(schema={"org_code": pl.String, "period_date": pl.Date, "loaded_level": pl.String})

@@ -206,6 +206,14 @@ def refresh_derived(con: duckdb.DuckDBPyConnection) -> None:
     refresh_spc_latest(con)
 
 
+def read_sites(reference_dir: Path) -> pl.DataFrame:
+    """sites.csv (site_code, org_code, name); a reference folder without one lists no sites."""
+    path = reference_dir / "sites.csv"
+    if not path.exists():
+        return pl.DataFrame(schema={"site_code": pl.String, "org_code": pl.String, "name": pl.String})
+    return pl.read_csv(path, infer_schema=False)
+
+
 def refresh_reference(con: duckdb.DuckDBPyConnection, reference_dir: Path | None = None) -> None:
     """Load the reference files: trusts are upserted (other sources may have added trusts),
     sites, ambitions and metric definitions replaced, so editing a file and re-ingesting is enough."""
@@ -214,7 +222,7 @@ def refresh_reference(con: duckdb.DuckDBPyConnection, reference_dir: Path | None
     con.register("trusts_file", trusts)
     con.execute("INSERT OR REPLACE INTO trusts BY NAME SELECT * FROM trusts_file")
     con.unregister("trusts_file")
-    sites = pl.read_csv(reference_dir / "sites.csv", infer_schema=False)
+    sites = read_sites(reference_dir)
     con.register("sites_file", sites)
     con.execute("DELETE FROM sites; INSERT INTO sites BY NAME SELECT * FROM sites_file")
     con.unregister("sites_file")
