@@ -165,10 +165,11 @@ BIG_ROWS = 50_000
 
 @pytest.fixture(scope="module")
 def big_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """50,000 valid trust-level rows: each of 13 trusts for 3,847 days from 01/01/2015 (the first 50,000).
-    Trust-level, because site codes must be real sites of reference_data/sites.csv."""
+    """50,000 valid trust-level rows: each of 13 trusts for 3,847 days from 01/01/2015, skipping 2023 (the
+    other tests' days), the first 50,000. Trust-level, because site codes must be real sites (sites.csv)."""
     trusts = pl.read_csv(ROOT / "reference_data" / "trusts.csv")["org_code"]
-    days = pl.date_range(date(2015, 1, 1), date(2015, 1, 1) + timedelta(days=3846), eager=True)
+    days = pl.date_range(date(2015, 1, 1), date(2015, 1, 1) + timedelta(days=3846 + 365), eager=True)
+    days = days.filter(days.dt.year() != 2023)
     frame = (pl.DataFrame({"period_date": days}).join(pl.DataFrame({"org_code": trusts}), how="cross").head(BIG_ROWS)
              .with_columns(site_code=pl.lit(None, pl.String),
                            **{k: pl.lit(v) for k, v in VALID_ROW.items()
