@@ -100,23 +100,31 @@ def contract_frame(frame: pl.DataFrame, reference: Reference) -> pl.DataFrame:
     file_levels: whether the file reports this trust-day as one trust-level row, per site, or both;
     replaces: what loading the row does to what is loaded, e.g. 'trust <- some sites' when site rows
     would replace a trust-level figure without covering every site of the trust (sites.csv).
+    Only trusts with site rows in the file need the per-trust-day work: a national file of
+    trust-level rows gets constants.
     """
     trust_day = ["org_code", "period_date"]
-    level = pl.when(pl.col("site_code").is_null()).then(pl.lit("trust")).otherwise(pl.lit("site"))
-    every_site = reference.sites.group_by("org_code").agg(known_sites=pl.col("site_code"))
-    derived = (frame.with_columns(
-                   trust_site=pl.concat_str("org_code", "site_code", separator=" "),
-                   file_levels=level.unique().sort().str.join(" and ").over(trust_day),
-                   file_sites=pl.col("site_code").drop_nulls().unique().implode().over(trust_day))
-               .join(every_site, on="org_code", how="left", maintain_order="left")
-               .join(reference.loaded_levels if reference.loaded_levels is not None else _LEVELS,
-                     on=trust_day, how="left", nulls_equal=False, maintain_order="left"))
-    covers = pl.col("known_sites").list.set_difference("file_sites").list.len() == 0
+    site_days = frame.filter(pl.col("org_code").is_in(
+        frame.filter(pl.col("site_code").is_not_null()).get_column("org_code").unique().implode()))
+    levels = (site_days.group_by(trust_day).agg(
+                  has_trust=pl.col("site_code").is_null().any(), has_site=pl.col("site_code").is_not_null().any(),
+                  file_sites=pl.col("site_code").drop_nulls().unique())
+              .join(reference.sites.group_by("org_code").agg(known_sites=pl.col("site_code")), on="org_code",
+                    how="left")
+              .select(*trust_day,
+                      file_levels=pl.when(pl.col("has_trust") & pl.col("has_site")).then(pl.lit("site and trust"))
+                      .when(pl.col("has_site")).then(pl.lit("site")).otherwise(pl.lit("trust")),
+                      covers=(pl.col("known_sites").list.set_difference("file_sites").list.len() == 0).fill_null(False)))
+    loaded = reference.loaded_levels if reference.loaded_levels is not None else _LEVELS
+    derived = (frame.join(levels, on=trust_day, how="left", nulls_equal=True, maintain_order="left")
+               .join(loaded, on=trust_day, how="left", maintain_order="left"))
     coverage = (pl.when(pl.col("site_code").is_null()).then(pl.lit("trust"))
-                .when(covers.fill_null(False)).then(pl.lit("every site")).otherwise(pl.lit("some sites")))
+                .when(pl.col("covers")).then(pl.lit("every site")).otherwise(pl.lit("some sites")))
     return derived.with_columns(
+        trust_site=pl.concat_str("org_code", "site_code", separator=" "),
+        file_levels=pl.col("file_levels").fill_null("trust"),
         replaces=pl.concat_str(pl.col("loaded_level").fill_null("nothing"), pl.lit(" <- "), coverage),
-    ).drop("file_sites", "known_sites", "loaded_level")
+    ).drop("covers", "loaded_level")
 
 
 # ---- the compiler: one Polars expression per expectation, true where a row fails ----
