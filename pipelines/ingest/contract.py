@@ -114,7 +114,8 @@ def contract_frame(frame: pl.DataFrame, reference: Reference) -> pl.DataFrame:
               .select(*trust_day,
                       file_levels=pl.when(pl.col("has_trust") & pl.col("has_site")).then(pl.lit("site and trust"))
                       .when(pl.col("has_site")).then(pl.lit("site")).otherwise(pl.lit("trust")),
-                      covers=(pl.col("known_sites").list.set_difference("file_sites").list.len() == 0).fill_null(False)))
+                      covers=(pl.col("known_sites").list.set_difference("file_sites").list.len() == 0)
+                      .fill_null(False)))
     loaded = reference.loaded_levels if reference.loaded_levels is not None else _LEVELS
     derived = (frame.join(levels, on=trust_day, how="left", nulls_equal=True, maintain_order="left")
                .join(loaded, on=trust_day, how="left", maintain_order="left"))
@@ -169,7 +170,8 @@ def _between(kw: dict[str, Any], measure: Callable[[pl.Expr], pl.Expr]) -> Check
 
 def _pair(kw: dict[str, Any]) -> Check:
     a, b = pl.col(kw["column_A"]), pl.col(kw["column_B"])
-    ignored = {"either_value_is_missing": a.is_null() | b.is_null(), "both_values_are_missing": a.is_null() & b.is_null(),
+    either, both = a.is_null() | b.is_null(), a.is_null() & b.is_null()
+    ignored = {"either_value_is_missing": either, "both_values_are_missing": both,
                "neither": pl.lit(False)}[kw.get("ignore_row_if", "both_values_are_missing")]
     holds = (a >= b) if kw.get("or_equal") else (a > b)
     return lambda p: ~ignored & ~holds.fill_null(False)
