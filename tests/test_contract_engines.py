@@ -153,7 +153,7 @@ def test_the_default_engine_never_imports_great_expectations(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != contract.ENGINE_SETTING}
     done = subprocess.run([sys.executable, "-c", code], cwd=config.REPO_ROOT, env=env, capture_output=True, text=True,
                           check=True)
-    assert done.stdout.splitlines()[-2].startswith("loaded    sitrep_2023-04.csv")
+    assert done.stdout.splitlines()[-2].startswith(f"loaded    {FILES[0].name}: ")
     assert done.stdout.splitlines()[-1] == "GE not imported"
 
 
