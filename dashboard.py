@@ -5,8 +5,10 @@ import streamlit as st
 
 from pipelines import config
 from pipelines.ingest.load import ensure_database
+from ui import auth
 
 st.set_page_config(page_title="Discharge and flow", page_icon=":hospital:", layout="wide")
+auth.gate()  # with sign-in configured, nothing below runs before the user has signed in
 
 if not config.db_path().exists():
     with st.spinner("First start: building the database from the bundled sample data (about 20 seconds)..."):
