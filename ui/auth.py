@@ -11,10 +11,12 @@ The rules themselves are enforced in pipelines; this module only decides whom to
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
 from pipelines import access
 
@@ -57,10 +59,17 @@ def users() -> list[access.UserRule]:
     return _rules(path, path.stat().st_mtime)
 
 
-def _sign_in_page() -> None:
+def _sign_in() -> None:
     st.title("Discharge and flow dashboard")
     st.write("Sign in with your organisation's account to see the figures.")
     st.button("Sign in", type="primary", on_click=st.login, icon=":material/login:")
+
+
+def _sign_in_page(pages: Sequence[StreamlitPage] = ()) -> None:
+    """The sign-in page, under every page's address (so a deep link shows it too, with no page list)."""
+    # StreamlitPage has no public getter for a default page's own path (Streamlit 1.67 is pinned).
+    routes = [st.Page(_sign_in, title="Sign in", url_path=page._url_path, default=page._default) for page in pages]
+    st.navigation(routes or [st.Page(_sign_in, title="Sign in", default=True)], position="hidden").run()
     st.stop()
 
 
@@ -72,12 +81,12 @@ def _no_access_page(identity: access.Identity) -> None:
     st.stop()
 
 
-def current_identity() -> access.Identity:
+def current_identity(pages: Sequence[StreamlitPage] = ()) -> access.Identity:
     """Who is acting in this session. With sign-in configured and nobody signed in (or an account
     without a role), the sign-in page is shown instead and the script stops here: no figure is drawn."""
     if auth_configured():
         if not st.user.get("is_logged_in"):
-            _sign_in_page()
+            _sign_in_page(pages)
         try:
             identity = access.identity_from_claims(st.user.to_dict(), users())
         except ValueError as problem:  # a broken users file: nobody gets in, and the message says why
@@ -91,9 +100,10 @@ def current_identity() -> access.Identity:
     return access.single_analyst()
 
 
-def gate() -> access.Identity:
-    """Run first on every page (dashboard.py): the identity, and the mode said plainly in the sidebar."""
-    identity = current_identity()
+def gate(pages: Sequence[StreamlitPage]) -> access.Identity:
+    """Run first on every page (dashboard.py, with its pages): the identity, and the mode said
+    plainly in the sidebar."""
+    identity = current_identity(pages)
     with st.sidebar:
         if identity.source == "token":
             st.caption(f"{SIGNED_IN_NOTE} as {identity.name}: {identity.describe()}")
