@@ -129,7 +129,7 @@ def trusts_covered(identity: Identity, action: str) -> frozenset[str] | None:
     codes: set[str] = set()
     for grant in identity.grants:
         if grant.role in RULES[action]:
-            if grant.covers_all:
+            if grant.covers_all or grant.org_codes is None:
                 return None
             codes |= grant.org_codes
     return frozenset(codes)
@@ -171,8 +171,8 @@ def read_users(path: Path, trusts: pl.DataFrame | None = None) -> list[UserRule]
             rules.append(UserRule(principal.lower(), role, None))
             continue
         codes: set[str] = set()
-        for code in covers.replace(";", " ").split():
-            code = code.upper()
+        for written in covers.replace(";", " ").split():
+            code = written.upper()
             if code in trust_codes:
                 codes.add(code)
             elif code in icbs:
@@ -180,7 +180,7 @@ def read_users(path: Path, trusts: pl.DataFrame | None = None) -> list[UserRule]
             else:
                 raise ValueError(f"{path.name} row {row_number}: {code!r} is neither a trust nor an ICB code "
                                  "of trusts.csv")
-        if not codes and role != "viewer" and role != "admin":
+        if not codes and role != "viewer":
             raise ValueError(f"{path.name} row {row_number}: a {ROLE_NAMES[role]} must cover some trusts "
                              "(trust or ICB codes, or *)")
         rules.append(UserRule(principal.lower(), role, frozenset(codes)))
@@ -222,7 +222,7 @@ AUDIT_ACTIONS = ("file_received", "narrative_saved", "spc_settings_changed")
 
 
 def record(con: duckdb.DuckDBPyConnection, identity: Identity, action: str, org_code: str | None, detail: str,
-           at: datetime | None = None) -> None:
+           *, at: datetime | None = None) -> None:
     """One audit row, written in the same transaction as the change it records."""
     con.execute("INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?)",
                 [at or config.uk_now(), identity.name, identity.source, action, org_code, detail])
@@ -230,7 +230,8 @@ def record(con: duckdb.DuckDBPyConnection, identity: Identity, action: str, org_
 
 def audit_entries(con: duckdb.DuckDBPyConnection, limit: int = 500) -> pl.DataFrame:
     """The latest audit rows, newest first (empty for a database written before the audit log)."""
-    if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'audit_log'").fetchall()[0][0]:
+    found = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'audit_log'").fetchall()
+    if not found[0][0]:
         return pl.DataFrame(schema={"recorded_at": pl.Datetime("us"), "actor": pl.String, "actor_source": pl.String,
                                     "action": pl.String, "org_code": pl.String, "detail": pl.String})
     return con.sql("SELECT * FROM audit_log ORDER BY recorded_at DESC LIMIT ?", params=[limit]).pl()

@@ -10,6 +10,8 @@ import pytest
 from conftest import load_rows_directly, week_of_rows
 from streamlit.testing.v1 import AppTest
 
+from pipelines import access
+from pipelines.reports.narrative import save_narrative
 from ui import auth
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,9 +104,6 @@ def test_a_submitter_uploads_and_a_viewer_does_not(two_weeks: Path) -> None:
 
 
 def test_the_audit_section_shows_each_write(two_weeks: Path) -> None:
-    from pipelines import access
-    from pipelines.reports.narrative import save_narrative
-
     lead = access.Identity("placelead@example.nhs.uk", "token", (access.Grant("place_lead", frozenset({"RCB"})),))
     save_narrative(two_weeks, date(2024, 4, 14), "stranded_7plus_pct", "RCB", "Steady.", lead)
     app = run("pages/data_quality.py")

@@ -4,6 +4,7 @@ endpoint closed at the proxy, sticky sessions, and the systemd units for the das
 from __future__ import annotations
 
 import configparser
+import json
 import subprocess
 import sys
 import tomllib
@@ -23,7 +24,7 @@ def test_server_settings_are_hardened() -> None:
 
 def test_the_secrets_file_is_never_committed_and_the_example_has_every_setting() -> None:
     assert ".streamlit/secrets.toml" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
-    tracked = subprocess.run(["git", "ls-files", ".streamlit"], cwd=ROOT, capture_output=True, text=True).stdout
+    tracked = subprocess.run(["git", "ls-files", ".streamlit"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert "secrets.toml\n" not in tracked.replace("secrets.toml.example", "")
     example = tomllib.loads((ROOT / ".streamlit" / "secrets.toml.example").read_text(encoding="utf-8"))
     assert set(example["auth"]) >= {"redirect_uri", "cookie_secret", "client_id", "client_secret",
@@ -46,19 +47,18 @@ def test_systemd_units_run_the_dashboard_and_the_daily_ingest() -> None:
         units[name] = unit
     assert "streamlit run dashboard.py --server.port %i --server.address 127.0.0.1" in \
         units["flow-dashboard@.service"]["Service"]["ExecStart"]
-    assert units["flow-ingest.service"]["Service"]["ExecStart"].endswith("python -m pipelines ingest /srv/flow-dashboard/incoming")
+    ingest = units["flow-ingest.service"]["Service"]["ExecStart"]
+    assert ingest.endswith("python -m pipelines ingest /srv/flow-dashboard/incoming")
     assert units["flow-ingest.timer"]["Timer"]["OnCalendar"] == "*-*-* 10:30:00 Europe/London"
 
 
 def test_the_command_line_says_it_is_for_administrators() -> None:
     help_text = subprocess.run([sys.executable, "-m", "pipelines", "--help"], cwd=ROOT, capture_output=True,
-                               text=True).stdout
+                               text=True, check=True).stdout
     assert "for administrators on the server" in " ".join(help_text.split())
 
 
 def test_oidc_provider_versions_are_exact() -> None:
-    import json
-
     package = json.loads((ROOT / "tests" / "oidc" / "package.json").read_text(encoding="utf-8"))
     assert all(version[0].isdigit() for version in package["dependencies"].values())
     assert (ROOT / "tests" / "oidc" / "package-lock.json").exists()

@@ -21,10 +21,18 @@ from pathlib import Path
 
 import pytest
 from conftest import load_rows_directly, week_of_rows, write_csv
-from test_e2e_browser import (ROOT, SERVER_START_TIMEOUT_S, _free_port, _healthy, _skip_or_fail, browser, expect,
-                              open_page, screenshot)
-
 from playwright.sync_api import Browser, Page
+from test_e2e_browser import (
+    ROOT,
+    SERVER_START_TIMEOUT_S,
+    _free_port,
+    _healthy,
+    _skip_or_fail,
+    browser,
+    expect,
+    open_page,
+    screenshot,
+)
 
 OIDC_DIR = ROOT / "tests" / "oidc"
 if not shutil.which("node") or not (OIDC_DIR / "node_modules" / "oidc-provider").is_dir():

@@ -13,10 +13,18 @@ from pathlib import Path
 
 import pytest
 from conftest import load_rows_directly, week_of_rows, write_csv
-from test_e2e_browser import (ROOT, SERVER_START_TIMEOUT_S, _free_port, _healthy, browser, expect, open_page,
-                              read_grid, screenshot)
-
 from playwright.sync_api import Browser, Page
+from test_e2e_browser import (
+    ROOT,
+    SERVER_START_TIMEOUT_S,
+    _free_port,
+    _healthy,
+    browser,
+    expect,
+    open_page,
+    read_grid,
+    screenshot,
+)
 
 __all__ = ["browser"]  # the Chromium fixture, shared with test_e2e_browser
 STRANDED = "Stranded: occupied beds with LoS 7+ days"
@@ -69,7 +77,7 @@ def harrogate_stranded(page: Page) -> str:
 def test_two_dashboards_serve_the_new_figures_after_an_ingest_swaps_the_file(
         two_servers: tuple[Path, list[str]], pages: list[Page], tmp_path: Path) -> None:
     db, urls = two_servers
-    for page, url in zip(pages, urls):
+    for page, url in zip(pages, urls, strict=True):
         open_page(page, url)
         expect(page.get_by_role("combobox", name="Week ending (Sunday)")).to_have_value("Sun 14/04/2024")
         assert harrogate_stranded(page).startswith("40.0%")
@@ -80,13 +88,13 @@ def test_two_dashboards_serve_the_new_figures_after_an_ingest_swaps_the_file(
     ingest = subprocess.Popen([sys.executable, "-m", "pipelines", "ingest", str(new_week), "--db", str(db)],
                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     views = 0
-    while ingest.poll() is None or views < 2:  # both dashboards keep serving while the file is swapped
-        for page, url in zip(pages, urls):
+    while ingest.poll() is None or views < len(urls):  # both dashboards keep serving while the file is swapped
+        for page, url in zip(pages, urls, strict=True):
             open_page(page, url)  # fails on any exception shown on the page
             views += 1
     assert ingest.wait() == 0, ingest.stdout.read().decode() if ingest.stdout else ""
     assert db.stat().st_ino != inode_before  # the file really was swapped, not written in place
-    for number, (page, url) in enumerate(zip(pages, urls), start=1):
+    for number, (page, url) in enumerate(zip(pages, urls, strict=True), start=1):
         open_page(page, url)  # the next view
         expect(page.get_by_role("combobox", name="Week ending (Sunday)")).to_have_value("Sun 21/04/2024")
         assert harrogate_stranded(page).startswith("30.0%"), number

@@ -231,7 +231,7 @@ def _settings_form(org_code: str, metric: Metric, spc: drilldown.TrustSpc, first
         message = f"Saved the SPC settings of {metric.label}."
     try:
         spc_data.save_spc_settings(config.db_path(), org_code, metric.id, baseline, recalculate,
-                                   identity if typed_name is None else typed_name.strip(),
+                                   typed_name.strip() if typed_name is not None else identity,
                                    reason.strip() if save else "cleared")
     except (ValueError, access.AccessDenied) as problem:
         st.error(f"Not saved: {problem}.")

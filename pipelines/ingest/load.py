@@ -140,7 +140,8 @@ def outside_cover(frame: pl.DataFrame, actor: access.Identity) -> pl.DataFrame:
     return frame.filter(pl.col("org_code").is_not_null() & ~pl.col("org_code").is_in(sorted(covered))).select(
         "source_row", column_name=pl.lit("org_code"), rule=pl.lit("not_your_organisation"), severity=pl.lit("error"),
         message=pl.format("Row {}: {} is not one of the trusts {} submits for ({}); the row was not loaded.",
-                          "source_row", "org_code", pl.lit(actor.name), pl.lit(mine))).cast(ISSUE_SCHEMA)
+                          "source_row", "org_code", pl.lit(actor.name), pl.lit(mine))).select(
+            pl.col(name).cast(dtype) for name, dtype in ISSUE_SCHEMA.items())
 
 
 def _load_sitrep(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, content: bytes, today: date,
@@ -207,7 +208,7 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, name: str, path: str, content: b
             reader = None
         outcome.reader = reader
         _close_ledger_entry(con, outcome, reader)
-        access.record(con, actor, "file_received", None, f"file #{outcome.file_id}: {outcome.summary()}", received_at)
+        access.record(con, actor, "file_received", None, f"file #{outcome.file_id}: {outcome.summary()}", at=received_at)
         con.execute("COMMIT")
         return outcome
     except BaseException:

@@ -219,7 +219,7 @@ def save_narrative(db: Path, week_ending: date, metric: str, org_code: str | Non
         """, [week_ending, metric, org_code, text, name, saved_at])
         which = "system narrative" if org_code is None else "place lead's narrative"
         access.record(con, actor, "narrative_saved", org_code,
-                      f"{which}, {metric}, week ending {week_ending:%d/%m/%Y} ({len(text):,} characters)", saved_at)
+                      f"{which}, {metric}, week ending {week_ending:%d/%m/%Y} ({len(text):,} characters)", at=saved_at)
 
 
 def narrative_history(con: duckdb.DuckDBPyConnection, week_ending: date, metric: str,

@@ -101,4 +101,4 @@ def save_spc_settings(db: Path, org_code: str, metric: str, baseline: tuple[date
         recalc = ", ".join(f"{d:%d/%m/%Y}" for d in dates) or "none"
         access.record(con, actor, "spc_settings_changed", org_code,
                       f"{metric}: {shown}; recalculate from {recalc}" + (f"; reason: {reason}" if reason else ""),
-                      set_at)
+                      at=set_at)
