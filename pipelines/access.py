@@ -19,6 +19,7 @@ all their rights.
 from __future__ import annotations
 
 import fnmatch
+import getpass
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -101,7 +102,10 @@ def public_viewer() -> Identity:
 
 def server_admin() -> Identity:
     """Whoever runs ``python -m pipelines`` on the server: an administrator (the command line is theirs)."""
-    user = os.environ.get("USER") or os.environ.get("LOGNAME") or "unknown"
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no login name for this process's user id
+        user = str(os.getuid())
     return Identity(f"server:{user}", "server", (Grant("admin", None),))
 
 

@@ -162,7 +162,7 @@ def test_a_submitters_rows_for_other_trusts_are_rejected_row_by_row(db: Path, tm
         (row, "not_your_organisation", f"Row {row}: RCD is not one of the trusts submitter@nhs.test submits for "
                                        "(RCB); the row was not loaded.") for row in (9, 10)]
     assert query(db, "SELECT actor, action, detail FROM audit_log") == [
-        ("submitter@nhs.test", "file_received", "file #1: loaded    mixed.csv: 7 of 9 rows loaded, 2 rejected")]
+        ("submitter@nhs.test", "file_received", "file #1: loaded mixed.csv: 7 of 9 rows loaded, 2 rejected")]
 
 
 def test_viewers_and_place_leads_cannot_upload(db: Path, tmp_path: Path) -> None:

@@ -192,7 +192,7 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, name: str, path: str, content: b
         file_id, earlier_name, received = earlier
         skipped = FileOutcome(name, "skipped", f"already loaded as file #{file_id} ({earlier_name}) on "
                                                f"{received:%d/%m/%Y %H:%M}; nothing changed", file_id=file_id)
-        access.record(con, actor, "file_received", None, skipped.summary())
+        access.record(con, actor, "file_received", None, " ".join(skipped.summary().split()))
         return skipped
     received_at = config.uk_now()
     outcome = FileOutcome(name, "loaded")
@@ -208,7 +208,8 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, name: str, path: str, content: b
             reader = None
         outcome.reader = reader
         _close_ledger_entry(con, outcome, reader)
-        access.record(con, actor, "file_received", None, f"file #{outcome.file_id}: {outcome.summary()}", at=received_at)
+        summary = " ".join(outcome.summary().split())
+        access.record(con, actor, "file_received", None, f"file #{outcome.file_id}: {summary}", at=received_at)
         con.execute("COMMIT")
         return outcome
     except BaseException:
