@@ -3,17 +3,20 @@ read-only (no upload, editing or baseline changes), and sign-in configured (no f
 in; what a place lead, a submitter and a viewer are offered)."""
 from __future__ import annotations
 
+import shutil
 from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import load_rows_directly, week_of_rows
+from conftest import load_rows_directly, query, week_of_rows
 from streamlit.testing.v1 import AppTest
+from test_trust_spc import labelled, step
 
 from pipelines import access
 from pipelines.reports.narrative import save_narrative
 from ui import auth
 
+__all__ = ["step"]  # the fixture of test_trust_spc: a step change in Harrogate's stranded patients
 ROOT = Path(__file__).resolve().parents[1]
 AUTH = {"redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie_secret": "x" * 32, "client_id": "dashboard",
         "client_secret": "secret", "server_metadata_url": "http://127.0.0.1:1/.well-known/openid-configuration"}
@@ -109,3 +112,29 @@ def test_the_audit_section_shows_each_write(two_weeks: Path) -> None:
     app = run("pages/data_quality.py")
     audit = app.dataframe[-1].value
     assert list(audit["actor"]) == ["placelead@example.nhs.uk"] and list(audit["action"]) == ["narrative_saved"]
+
+
+@pytest.fixture
+def leads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two discharge group leads: one covering Humber and North Yorkshire ICB (Harrogate's), one West Yorkshire."""
+    for name in ("trusts.csv", "ambitions.csv"):
+        shutil.copy(ROOT / "reference_data" / name, tmp_path / name)
+    (tmp_path / "users.csv").write_text("principal,role,covers\nhny@nhs.test,group_lead,QOQ\n"
+                                        "wy@nhs.test,group_lead,QWO\n", encoding="utf-8")
+    monkeypatch.setenv("FLOW_REFERENCE_DIR", str(tmp_path))
+
+
+def test_a_group_lead_moves_baselines_of_their_trusts_only(step: Path, leads: None) -> None:
+    own = run("pages/trust.py", {"is_logged_in": True, "email": "hny@nhs.test"}, True,
+              trust="RCD", metric="stranded_7plus_pct")
+    assert not [w for w in own.text_input if w.label == "Your name"]  # the name is the token's
+    labelled(own.date_input, "Recalculate limits from").set_value(date(2024, 4, 15))
+    labelled(own.button, "Save SPC settings").click().run()
+    assert not own.exception
+    assert query(step, "SELECT set_by FROM spc_settings") == [("hny@nhs.test",)]
+    assert query(step, "SELECT actor, action, org_code FROM audit_log") == [
+        ("hny@nhs.test", "spc_settings_changed", "RCD")]
+    other = run("pages/trust.py", {"is_logged_in": True, "email": "wy@nhs.test"}, True,
+                trust="RCD", metric="stranded_7plus_pct")
+    assert not other.exception and not [b for b in other.button if b.label == "Save SPC settings"]
+    assert any("needs the discharge group lead role for this trust" in c.value for c in other.caption)
