@@ -237,7 +237,10 @@ def test_6_a_trust_only_a_publication_names_is_listed_for_review_and_not_trusted
     assert rules(db, sitrep) == [(2, "known_ods_code")]
 
 
-def test_6_publications_can_be_refused_for_users_who_are_not_administrators(db):
+def test_6_publications_are_refused_for_users_who_are_not_administrators(db):
+    from pipelines import access
+
+    submitter = access.Identity("a submitter", "token", (access.Grant("submitter", frozenset({"RCD"})),))
     [outcome] = ingest_sources([("webfile.csv", "upload:webfile.csv", fake_publication(40, {"RCD": 40}))], db,
-                               today=TODAY, allow_publications=False)
-    assert outcome.status == "rejected" and "only an administrator can load" in outcome.message
+                               today=TODAY, actor=submitter)
+    assert outcome.status == "rejected" and "only administrators" in outcome.message

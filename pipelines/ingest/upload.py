@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from pipelines import access
 from pipelines.ingest.load import FileOutcome, ingest_sources
 
 MAX_UPLOAD_MB = 50
@@ -72,15 +73,17 @@ def not_started(name: str, why: str) -> FileOutcome:
 
 
 def load_uploads(uploads: Sequence[tuple[str, bytes]], db: Path | None = None, *, today: date | None = None,
-                 allow_publications: bool = True, budget_seconds: float = MAX_UPLOAD_SECONDS) -> Iterator[Event]:
+                 actor: access.Identity | None = None, budget_seconds: float = MAX_UPLOAD_SECONDS) -> Iterator[Event]:
     """Load (browser file name, content) pairs in one write session, yielding what happens as it happens.
 
     Files over the size limit are refused first, without loading anything from them. The rest go
     through ``pipelines.ingest.load.ingest_sources`` (one transaction per file, write-then-swap), exactly as
     ``python -m pipelines ingest`` does. Stopping the iteration early (the page closed) lets the file
     being loaded finish and starts no other; so does running past ``budget_seconds``.
-    ``allow_publications=False`` rejects NHS England's publication (only administrators may load it).
+    ``actor`` is the uploading identity (AccessDenied at once when it may not upload).
     """
+    actor = actor or access.single_analyst()
+    access.require(actor, "upload_file")
     named = [(safe_name(name), content) for name, content in uploads]
     for name, content in named:
         if len(content) > MAX_UPLOAD_BYTES:
@@ -104,8 +107,8 @@ def load_uploads(uploads: Sequence[tuple[str, bytes]], db: Path | None = None, *
 
     def work() -> None:
         try:
-            for outcome in ingest_sources(sources(), db, today=today, on_wait=lambda: events.put(Waiting()),
-                                          allow_publications=allow_publications):
+            for outcome in ingest_sources(sources(), db, today=today, actor=actor,
+                                          on_wait=lambda: events.put(Waiting())):
                 events.put(outcome)
         except BaseException as error:  # handed to the page, which says the load failed as a whole
             events.put(error)
