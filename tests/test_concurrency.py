@@ -233,7 +233,7 @@ def assert_none_of_it_then_reload(db: Path, big_file: Path) -> None:
 
 @pytest.mark.parametrize("stop_after", [
     "pipelines.ingest.load:_store_rows",  # inside the file's transaction: its rows are in the copy, not committed
-    "pipelines.warehouse:refresh_derived",  # the file committed in the copy; not yet swapped in
+    "pipelines.ingest.load:_refresh_touched",  # the file committed in the copy; not yet swapped in
 ])
 def test_a_load_killed_part_way_leaves_none_of_the_file(seeded, big_file, tmp_path, stop_after):
     marker = tmp_path / "reached"

@@ -4,10 +4,17 @@ A file whose content was loaded before is skipped (content hash ledger). Valid r
 file are loaded; rows breaking an error rule are stored in ``rejected_rows`` with their raw
 values; warnings load the row and flag it. A later file's figures for a trust/site/day
 replace the current ones in ``sitrep_daily``; every loaded row stays in ``sitrep_history``.
+
+Files are loaded in rounds of write sessions (lock, copy, load, swap); each round then refreshes
+the derived tables for the trust-weeks its files touched, and a file's outcome is yielded only after
+its round is swapped in: whatever stops the caller (Ctrl+C, a closed pipe, a full disk), a file
+reported as loaded is in the live database.
 """
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -22,10 +29,17 @@ from pipelines.ingest.readers import read_sitrep
 from pipelines.publication.read import detect as detect_publication
 from pipelines.publication.read import read_publication
 from pipelines.publication.store import store_publication
+from pipelines.spc.store import refresh_derived
 from pipelines.warehouse import open_for_write
+from pipelines.warehouse.reference import reload_reference
+
+log = logging.getLogger(__name__)
 
 SOURCE = "trust_sitrep"
 FILE_TYPES = (".csv", ".xlsx")
+# A round's write session swaps in what it loaded once it has worked this long: one copy and swap
+# per round keeps a big folder fast, and a reported file is never more than a round away from saved.
+ROUND_S = 5.0
 
 
 @dataclass
@@ -195,19 +209,68 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, name: str, path: str, content: b
         raise
 
 
+def _ingest_source(con: duckdb.DuckDBPyConnection, name: str, path: str, content: bytes | OSError, *,
+                   force: bool, today: date) -> FileOutcome:
+    """One file, in its own transaction; a failure of this file alone is a rejection, logged with its traceback."""
+    started = time.perf_counter()
+    if isinstance(content, OSError):
+        outcome = FileOutcome(name, "rejected", f"could not be read ({content.strerror or content})")
+    else:
+        try:
+            outcome = _ingest_one(con, name, path, content, force=force, today=today)
+        except (OSError, duckdb.IOException, duckdb.FatalException):
+            raise  # the disk or the database, not this file: the whole round stops and nothing of it is kept
+        except Exception as error:  # a bug must not stop the other files, nor show a stack trace
+            log.exception("internal error loading %s", path)
+            outcome = FileOutcome(name, "rejected", f"could not be loaded because of an internal error "
+                                                    f"({type(error).__name__}); nothing from it was loaded. "
+                                                    "The details are in the log.")
+    log.info("%s %s in %.3f s", outcome.status, path, time.perf_counter() - started)
+    return outcome
+
+
+def _refresh_touched(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], everything: bool) -> None:
+    """The derived tables for the trust-days this round's files brought (their rows in sitrep_history):
+    everything when the reference data changed."""
+    if everything:
+        refresh_derived(con, None)
+        return
+    file_ids = [o.file_id for o in outcomes if o.file_id is not None and o.status in LOADED]
+    if file_ids:
+        refresh_derived(con, con.sql("SELECT DISTINCT org_code, period_date FROM sitrep_history "
+                                     "WHERE file_id IN (SELECT unnest(?::INTEGER[]))", params=[file_ids]).pl())
+
+
+LOADED = ("loaded", "loaded_with_rejections")
+
+
 def ingest_sources(sources: Iterable[tuple[str, str, bytes | OSError]], db: Path | None = None, *, force: bool = False,
-                   today: date | None = None, on_wait: Callable[[], None] | None = None) -> Iterator[FileOutcome]:
-    """Load (name, path, content) sources in one write session, yielding each file's outcome as it is done."""
-    with open_for_write(config.db_path(db), on_wait) as con:
-        for name, path, content in sources:
-            if isinstance(content, OSError):
-                yield FileOutcome(name, "rejected", f"could not be read ({content.strerror or content})")
-                continue
-            try:
-                yield _ingest_one(con, name, path, content, force=force, today=today or date.today())
-            except Exception as error:  # a bug must not stop the other files, nor show a stack trace
-                yield FileOutcome(name, "rejected", f"could not be loaded because of an internal error "
-                                                    f"({type(error).__name__}: {error}); nothing from it was loaded")
+                   today: date | None = None, on_wait: Callable[[], None] | None = None,
+                   round_s: float = ROUND_S) -> Iterator[FileOutcome]:
+    """Load (name, path, content) sources, yielding each file's outcome once it is in the live database.
+
+    Rounds of write sessions (see the module doc) each take files until ``round_s`` has passed; a
+    file's outcome is yielded after its round is swapped in, outside the write session, so stopping
+    the iteration never holds the lock nor loses a file already yielded.
+    """
+    target = config.db_path(db)
+    today = today or config.uk_today()
+    pending = iter(sources)
+    finished = False
+    while not finished:
+        done: list[FileOutcome] = []
+        started = time.perf_counter()
+        with open_for_write(target, on_wait) as con:
+            reference_changed = reload_reference(con)
+            finished = True
+            for name, path, content in pending:
+                done.append(_ingest_source(con, name, path, content, force=force, today=today))
+                if time.perf_counter() - started > round_s:
+                    finished = False
+                    break
+            _refresh_touched(con, done, reference_changed)
+        log.info("round of %d files saved in %.3f s", len(done), time.perf_counter() - started)
+        yield from done
 
 
 def ingest_paths(paths: Iterable[Path], db: Path | None = None, **options) -> Iterator[FileOutcome]:
