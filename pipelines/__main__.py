@@ -205,31 +205,32 @@ _HANDLERS: list[logging.Handler] = []
 
 
 def configure_logging(verbosity: int, db: Path) -> None:
-    """The log: on stderr at WARNING (INFO with -v, DEBUG with -vv, or $FLOW_LOG_LEVEL), and always at
-    INFO with tracebacks in ``<database folder>/pipelines.log`` when that folder is writable."""
+    """The log: always at INFO, with tracebacks, in ``<database folder>/pipelines.log`` (when that folder
+    is writable); also on stderr with -v (INFO), -vv (DEBUG) or $FLOW_LOG_LEVEL (a level name)."""
     named = os.environ.get("FLOW_LOG_LEVEL", "").upper()
-    level = (logging.DEBUG if verbosity > 1 else logging.INFO if verbosity else
-             getattr(logging, named, logging.WARNING) if named else logging.WARNING)
+    console_level = (logging.DEBUG if verbosity > 1 else logging.INFO if verbosity
+                     else getattr(logging, named, None) if named else None)
     root = logging.getLogger()
     for handler in _HANDLERS:  # main() run again in one process (tests): one set of handlers
         root.removeHandler(handler)
     _HANDLERS.clear()
-    root.setLevel(min(level, logging.INFO))
-    console = logging.StreamHandler(sys.stderr)
-    console.setLevel(level)
-    console.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root.addHandler(console)
-    _HANDLERS.append(console)
+    root.setLevel(min(console_level or logging.INFO, logging.INFO))
+    if console_level is not None:
+        console = logging.StreamHandler(sys.stderr)
+        console.setLevel(console_level)
+        console.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        _HANDLERS.append(console)
     try:
         db.parent.mkdir(parents=True, exist_ok=True)
         to_file = logging.handlers.RotatingFileHandler(db.parent / "pipelines.log", maxBytes=2_000_000,
                                                        backupCount=3, encoding="utf-8")
+        to_file.setLevel(logging.INFO)
+        to_file.setFormatter(logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"))
+        _HANDLERS.append(to_file)
     except OSError:
-        return  # a read-only folder: the console is the log
-    to_file.setLevel(logging.INFO)
-    to_file.setFormatter(logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"))
-    root.addHandler(to_file)
-    _HANDLERS.append(to_file)
+        pass  # a read-only folder: only the console, if asked for
+    for handler in _HANDLERS:
+        root.addHandler(handler)
 
 
 def main(argv: list[str] | None = None) -> int:

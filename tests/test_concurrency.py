@@ -73,7 +73,9 @@ def cli(*args: str) -> list[str]:
 
 def start(command: list[str], **options) -> subprocess.Popen:
     return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)}, **options)
+                            # waits here are for other test loads on a busy machine, never a hung writer
+                            env={**os.environ, "PYTHONPATH": str(ROOT), "FLOW_LOCK_TIMEOUT": str(DEADLINE_S)},
+                            **options)
 
 
 def finish(process: subprocess.Popen) -> tuple[int, str, str]:

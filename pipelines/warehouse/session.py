@@ -48,11 +48,10 @@ class WriteLockTimeout(Exception):
 
 
 def _check(con: duckdb.DuckDBPyConnection, db: Path, size: int) -> None:
-    """A file DuckDB opened can still be cut short: its blocks must all be there, its ledger readable."""
-    block_size, total_blocks = con.execute("SELECT block_size, total_blocks FROM pragma_database_size()").fetchall()[0]
-    if size < _HEADERS_BYTES + block_size * total_blocks:
-        raise DatabaseDamaged(db, f"the file is cut short: {size:,} bytes of the "
-                                  f"{_HEADERS_BYTES + block_size * total_blocks:,} it needs")
+    """A file DuckDB opened can still be cut short: it is whole blocks after the headers, its ledger readable."""
+    block_size = con.execute("SELECT block_size FROM pragma_database_size()").fetchall()[0][0]
+    if size < _HEADERS_BYTES or (size - _HEADERS_BYTES) % block_size:
+        raise DatabaseDamaged(db, f"the file is cut short: {size:,} bytes is not a whole number of blocks")
     con.execute("SELECT count(*) FROM ingest_files").fetchall()
 
 
