@@ -49,3 +49,8 @@ def lock_timeout_s() -> float:
 def generations_kept() -> int:
     """How many earlier versions of the database each write keeps: $FLOW_GENERATIONS, default 3."""
     return max(int(_env_number("FLOW_GENERATIONS", 3)), 0)
+
+
+def ingest_round_s() -> float:
+    """How long an ingest loads files before swapping them in and reporting them: $FLOW_ROUND_S, default 5."""
+    return _env_number("FLOW_ROUND_S", 5.0)

@@ -37,9 +37,6 @@ log = logging.getLogger(__name__)
 
 SOURCE = "trust_sitrep"
 FILE_TYPES = (".csv", ".xlsx")
-# A round's write session swaps in what it loaded once it has worked this long: one copy and swap
-# per round keeps a big folder fast, and a reported file is never more than a round away from saved.
-ROUND_S = 5.0
 
 
 @dataclass
@@ -246,13 +243,15 @@ LOADED = ("loaded", "loaded_with_rejections")
 
 def ingest_sources(sources: Iterable[tuple[str, str, bytes | OSError]], db: Path | None = None, *, force: bool = False,
                    today: date | None = None, on_wait: Callable[[], None] | None = None,
-                   round_s: float = ROUND_S) -> Iterator[FileOutcome]:
+                   round_s: float | None = None) -> Iterator[FileOutcome]:
     """Load (name, path, content) sources, yielding each file's outcome once it is in the live database.
 
-    Rounds of write sessions (see the module doc) each take files until ``round_s`` has passed; a
-    file's outcome is yielded after its round is swapped in, outside the write session, so stopping
-    the iteration never holds the lock nor loses a file already yielded.
+    Rounds of write sessions (see the module doc) each take files until ``round_s`` (default
+    $FLOW_ROUND_S, 5 s) has passed: one copy and swap per round keeps a big folder fast. A file's
+    outcome is yielded after its round is swapped in, outside the write session, so stopping the
+    iteration never holds the lock nor loses a file already yielded.
     """
+    round_s = config.ingest_round_s() if round_s is None else round_s
     target = config.db_path(db)
     today = today or config.uk_today()
     pending = iter(sources)
