@@ -92,11 +92,9 @@ def _print_outcome(outcome: FileOutcome) -> None:
     sys.stdout.flush()  # now, so that a closed pipe is met here and not at exit
 
 
-def _stopped(reported: int, why: str) -> str:
-    saved = (f"the {reported} file{'s' * (reported != 1)} reported above {'are' if reported != 1 else 'is'} saved"
-             if reported else "no file was reported, and none of them was saved")
-    return (f"{why}: {saved}; nothing from the others was loaded. Run the same command again to load "
-            "them (files already loaded are skipped).")
+def _stopped(why: str) -> str:
+    return (f"{why}. Every file reported above is saved in the database. Run the same command again "
+            "to load the rest: files already loaded are skipped.")
 
 
 def _ingest(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -108,7 +106,7 @@ def _ingest(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error("no .csv or .xlsx files found in the folders given")
     db = config.db_path(args.db)
     print(f"Loading {len(files)} file{'s' * (len(files) != 1)} into {db}", file=sys.stderr)
-    all_ok, reported = True, 0
+    all_ok = True
     try:
         with tqdm(total=len(files), unit="file", disable=len(files) < 2 or not sys.stderr.isatty(),
                   file=sys.stderr) as progress:
@@ -117,20 +115,19 @@ def _ingest(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                                                                    file=sys.stderr)):
                 all_ok &= outcome.ok
                 _print_outcome(outcome)
-                reported += 1
                 progress.update()
     except KeyboardInterrupt:
-        print(_stopped(reported, "Interrupted"), file=sys.stderr)
+        print(_stopped("Interrupted"), file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
-        print(_stopped(reported, "Stopped because the output was closed"), file=sys.stderr)
+        print(_stopped("Stopped because the output was closed"), file=sys.stderr)
         return EXIT_OUTPUT_CLOSED
     except OSError as error:
         log.exception("the ingest stopped")
         why = ("The disk is full" if error.errno == errno.ENOSPC
                else f"The database could not be written ({error.strerror or type(error).__name__})")
-        print(_stopped(reported, why), file=sys.stderr)
+        print(_stopped(why), file=sys.stderr)
         return EXIT_NO_SPACE
     return 0 if all_ok else 1
 
