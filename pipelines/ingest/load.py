@@ -255,21 +255,25 @@ def ingest_sources(sources: Iterable[tuple[str, str, bytes | OSError]], db: Path
     target = config.db_path(db)
     today = today or config.uk_today()
     pending = iter(sources)
-    finished = False
-    while not finished:
+    following: tuple[str, str, bytes | OSError] | None = None
+    while True:
         done: list[FileOutcome] = []
         started = time.perf_counter()
         with open_for_write(target, on_wait) as con:
             reference_changed = reload_reference(con)
-            finished = True
-            for name, path, content in pending:
+            # Pulled under the lock: an upload says "waiting" before it says which file started.
+            following = following or next(pending, None)
+            while following is not None:
+                name, path, content = following
                 done.append(_ingest_source(con, name, path, content, force=force, today=today))
+                following = next(pending, None)
                 if time.perf_counter() - started > round_s:
-                    finished = False
                     break
             _refresh_touched(con, done, reference_changed)
         log.info("round of %d files saved in %.3f s", len(done), time.perf_counter() - started)
         yield from done
+        if following is None:
+            return
 
 
 def ingest_paths(paths: Iterable[Path], db: Path | None = None, **options) -> Iterator[FileOutcome]:

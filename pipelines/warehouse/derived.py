@@ -17,8 +17,10 @@ from pipelines.warehouse.schema import WEEKLY_PARTS_SQL, trust_day_sql
 log = logging.getLogger(__name__)
 
 _WEEK_OF = "period_date + CAST(7 - isodow(period_date) AS INTEGER)"
+# The date range first, so DuckDB skips the row groups of other years before joining on the weeks.
 _TOUCHED_DAILY = f"""(SELECT d.* FROM sitrep_daily d
-    SEMI JOIN touched_weeks w ON d.org_code = w.org_code AND d.{_WEEK_OF} = w.week_ending)"""
+    SEMI JOIN touched_weeks w ON d.org_code = w.org_code AND d.{_WEEK_OF} = w.week_ending
+    WHERE d.period_date BETWEEN $first AND $last)"""
 _TOUCHED_PARTS_SQL = metric_parts_sql("week_ending", f"({trust_day_sql(_TOUCHED_DAILY)})")
 # A series' SPC reads only its complete weeks, through these columns.
 _COMPLETE = """SELECT org_code, metric, week_ending, numerator, denominator FROM {table}
@@ -45,7 +47,8 @@ def refresh_weekly_parts(con: duckdb.DuckDBPyConnection, trust_days: pl.DataFram
     con.execute(f"CREATE OR REPLACE TEMP TABLE complete_before AS {_COMPLETE.format(table='weekly_metric_parts')}")
     con.execute("""DELETE FROM weekly_metric_parts p USING touched_weeks w
                    WHERE p.org_code = w.org_code AND p.week_ending = w.week_ending""")
-    con.execute(f"INSERT INTO weekly_metric_parts BY NAME {_TOUCHED_PARTS_SQL}")
+    first, last = con.execute("SELECT min(week_ending) - 6, max(week_ending) FROM touched_weeks").fetchall()[0]
+    con.execute(f"INSERT INTO weekly_metric_parts BY NAME {_TOUCHED_PARTS_SQL}", {"first": first, "last": last})
     changed = con.sql(f"""
         WITH after AS ({_COMPLETE.format(table='weekly_metric_parts')})
         SELECT DISTINCT org_code, metric FROM (
