@@ -39,6 +39,10 @@ TARGET_RATIO, TARGET_S, TARGET_MIB = 2.0, 1.0, 400
 
 
 def peak_mib() -> float:
+    """This process's peak resident memory (VmHWM: unlike ru_maxrss, not inherited from the parent)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -83,9 +87,15 @@ def child_baseline(db: Path, csv: Path) -> dict:
     return {"load": time.perf_counter() - started, "cpu": time.process_time() - cpu}
 
 
-def child_ingest(db: Path, csv: Path, rows: int) -> dict:
-    import pipelines.ingest.contract  # noqa: F401  (Great Expectations and the suite: the contract's cost)
+def child_ingest(db: Path, csv: Path, rows: int, contract: bool = True) -> dict:
+    import pipelines.ingest.contract  # (Great Expectations and the suite: the contract's cost)
     from pipelines.ingest.load import ingest_paths
+
+    if not contract:  # the write path alone: what the contract checks is measured by benchmark.py
+        import polars as pl
+
+        from pipelines.catalogue.issues import ISSUE_SCHEMA
+        pipelines.ingest.contract.validate = lambda *_args: pl.DataFrame(schema=ISSUE_SCHEMA)
 
     started, cpu = time.perf_counter(), time.process_time()
     [outcome] = list(ingest_paths([csv], db))
@@ -114,7 +124,7 @@ def main() -> None:
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", action="store_true")
-    parser.add_argument("--child", choices=["baseline", "ingest"])
+    parser.add_argument("--child", choices=["baseline", "ingest", "write"])
     parser.add_argument("--db", type=Path)
     parser.add_argument("--csv", type=Path)
     parser.add_argument("--rows", type=int)
@@ -123,7 +133,7 @@ def main() -> None:
     if args.child:
         use_reference_dir(args.reference)
         result = child_baseline(args.db, args.csv) if args.child == "baseline" else \
-            child_ingest(args.db, args.csv, args.rows)
+            child_ingest(args.db, args.csv, args.rows, contract=args.child == "ingest")
         print(json.dumps({**result, "peak_mib": peak_mib()}))
         return
 
@@ -136,8 +146,8 @@ def main() -> None:
     generate_frame(codes, 1, LAST_DAY).write_csv(csv, date_format="%Y-%m-%d")
     print(f"Daily load: one day ({args.trusts} trusts, {LAST_DAY:%d/%m/%Y}) into {args.years}-year history x "
           f"{args.scales}; best of {args.repeat} fresh processes each")
-    print(f"{'history':>10} {'rows':>11} {'db MiB':>7} | {'baseline s':>10} {'cpu s':>6} {'MiB':>5} | "
-          f"{'load s':>7} {'cpu s':>6} {'process s':>9} {'MiB':>5} | {'load/base':>9} {'cpu/cpu':>7}")
+    print(f"{'history':>8} {'rows':>10} {'db MiB':>6} | {'run':<26} {'wall s':>7} {'cpu s':>6} {'process s':>9} "
+          f"{'MiB':>5} | {'wall/base':>9} {'cpu/base':>8}")
     for scale in args.scales:
         days = 365 * args.years * scale
         pristine = OUTPUT / f"national_{scale}x.duckdb"
@@ -145,16 +155,19 @@ def main() -> None:
             build(pristine, codes, days)
         work_db = OUTPUT / "work" / "flow.duckdb"
         work_db.parent.mkdir(exist_ok=True)
-        base = min((run_child("baseline", pristine, work_db, csv, args.trusts, reference)
-                    for _ in range(args.repeat)), key=lambda r: r["load"])
-        ours = min((run_child("ingest", pristine, work_db, csv, args.trusts, reference)
-                    for _ in range(args.repeat)), key=lambda r: r["load"])
-        print(f"{f'{scale}x':>10} {days * args.trusts:>11,} {pristine.stat().st_size / 2**20:>7.1f} | "
-              f"{base['load']:>10.3f} {base['cpu']:>6.3f} {base['peak_mib']:>5.0f} | {ours['load']:>7.3f} "
-              f"{ours['cpu']:>6.3f} {ours['process']:>9.3f} {ours['peak_mib']:>5.0f} | "
-              f"{ours['load'] / base['load']:>8.1f}x {ours['cpu'] / base['cpu']:>6.1f}x")
-    print("load s / cpu s: wall and CPU time (all threads) of the write, imports excluded; process s: the "
-          "whole process, imports included; MiB: the process's peak RSS")
+        runs = {kind: min((run_child(kind, pristine, work_db, csv, args.trusts, reference)
+                           for _ in range(args.repeat)), key=lambda r: r["load"])
+                for kind in ("baseline", "write", "ingest")}
+        base = runs["baseline"]
+        for kind, label in (("baseline", "baseline: copy+append+swap"), ("write", "write path (no contract)"),
+                            ("ingest", "daily load (with contract)")):
+            run = runs[kind]
+            print(f"{f'{scale}x':>8} {days * args.trusts:>10,} {pristine.stat().st_size / 2**20:>6.1f} | "
+                  f"{label:<26} {run['load']:>7.3f} {run['cpu']:>6.3f} {run['process']:>9.3f} "
+                  f"{run['peak_mib']:>5.0f} | "
+                  f"{run['load'] / base['load']:>8.1f}x {run['cpu'] / base['cpu']:>7.1f}x")
+    print("wall s / cpu s: wall and CPU time (all threads) of the load, imports excluded; process s: the "
+          "whole process, imports included; MiB: the process's peak RSS (VmHWM)")
     print(f"targets: load within {TARGET_RATIO:.0f}x the baseline, under {TARGET_S:.0f} s, "
           f"under {TARGET_MIB} MiB, flat as history grows")
     if not args.keep:

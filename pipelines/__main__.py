@@ -49,7 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
     ingest.add_argument("--db", type=Path, help=f"database file (default: $FLOW_DB or {config.DEFAULT_DB})")
     ingest.add_argument("--force", action="store_true", help="load files again even if their content was loaded before")
-    export = commands.add_parser("export", parents=[common], help="write the weekly narrative table (CSV, Excel or Word)")
+    export = commands.add_parser("export", parents=[common],
+                                 help="write the weekly narrative table (CSV, Excel or Word)")
     export.add_argument("--week-ending", type=_sunday, metavar="YYYY-MM-DD",
                         help="the Sunday that ends the week (default: the latest complete week)")
     export.add_argument("--format", required=True, choices=list(FORMATS), dest="fmt")

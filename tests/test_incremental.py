@@ -6,7 +6,6 @@ from datetime import date, datetime, timedelta
 
 import duckdb
 import polars as pl
-import pytest
 from conftest import load_rows_directly, week_of_rows
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

@@ -22,8 +22,14 @@ from pipelines.publication import tables as t
 from pipelines.publication.store import TABLES
 from pipelines.reports import narrative
 from pipelines.spc import store
-from pipelines.warehouse import DatabaseDamaged, WriteLockTimeout, connect_read, open_for_write, write_lock
-from pipelines.warehouse import session
+from pipelines.warehouse import (
+    DatabaseDamaged,
+    WriteLockTimeout,
+    connect_read,
+    open_for_write,
+    session,
+    write_lock,
+)
 from pipelines.warehouse.reference import reload_reference
 from pipelines.warehouse.schema import migrate
 
@@ -101,10 +107,10 @@ def test_spc_settings_keep_their_history_and_refresh_only_their_series(db, monke
 
 
 def test_a_write_lock_wait_times_out_naming_who_holds_it(db):
-    with write_lock(db):
-        with pytest.raises(WriteLockTimeout, match=rf"held by process {os.getpid()} \(`python .*`\) since "):
-            with write_lock(db, timeout_s=0.2):
-                pass
+    with (write_lock(db),
+          pytest.raises(WriteLockTimeout, match=rf"held by process {os.getpid()} \(`python .*`\) since "),
+          write_lock(db, timeout_s=0.2)):
+        pass
     with write_lock(db, timeout_s=0.2):  # free again; the holder's note is cleared
         assert Path(f"{db}.lock").read_text() != ""
     assert Path(f"{db}.lock").read_text() == ""
@@ -154,9 +160,8 @@ def test_a_damaged_file_is_detected_on_open_with_a_plain_message(db, damage):
         connect_read(db)
     assert "python -m pipelines restore" in raised.value.plain and str(db.parent) not in raised.value.plain
     before = db.read_bytes()
-    with pytest.raises(DatabaseDamaged):
-        with open_for_write(db):
-            pass
+    with pytest.raises(DatabaseDamaged), open_for_write(db):
+        pass
     assert db.read_bytes() == before  # a write does not touch it
 
 
