@@ -56,8 +56,9 @@ def weekly_series(con: duckdb.DuckDBPyConnection, up_to_week: date | None = None
     """, params=[up_to_week is None, up_to_week, list(metrics), org_codes is None, list(org_codes or [])]).pl()
 
 
-_SUMMARY_SCHEMA = {"org_code": pl.String, "metric": pl.String, "week_ending": pl.Date, "variation": pl.String,
-                   "assurance": pl.String, "message": pl.String}
+_SUMMARY_SCHEMA = pl.Schema({
+    "org_code": pl.String(), "metric": pl.String(), "week_ending": pl.Date(), "variation": pl.String(),
+    "assurance": pl.String(), "message": pl.String()})
 
 
 def _latest_points(con: duckdb.DuckDBPyConnection, up_to_week: date | None,
