@@ -11,6 +11,10 @@ restore: put an earlier generation of the database back (exit status 0), or list
 Any command: 3 another write held the database too long, 4 the database is damaged (restore it),
 5 the disk is full or not writable, 130 interrupted (Ctrl+C), 141 the output was closed (a pipe).
 The README's table of exit statuses is the reference.
+
+The command line is for administrators on the server: it acts with every right (any trust's rows,
+NHS England publication files) and is recorded in the audit log as server:<login name>.
+Everyone else uses the dashboard, signed in, where their role decides what they may do.
 """
 from __future__ import annotations
 
@@ -42,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-v", "--verbose", action="count", default=0,
                         help="log what is done, with timings, on stderr (-vv for more); or set $FLOW_LOG_LEVEL")
-    parser = argparse.ArgumentParser(prog="python -m pipelines", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m pipelines", description=__doc__.split("\n\n")[0],
+                                     epilog=" ".join(__doc__.split("\n\n")[2].split()))
     commands = parser.add_subparsers(dest="command", required=True)
     ingest = commands.add_parser("ingest", parents=[common],
                                  help="load daily sitrep files (CSV or .xlsx) and folders of them")

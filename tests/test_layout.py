@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # The order data flows in (README, "Architecture"): a layer may import itself and anything before it.
-LAYERS = ["config", "catalogue", "warehouse", "spc", "publication", "ingest", "queries", "reports", "__main__"]
+LAYERS = ["config", "access", "catalogue", "warehouse", "spc", "publication", "ingest", "queries", "reports", "__main__"]
 
 
 def _layer(module: str) -> str:
