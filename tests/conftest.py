@@ -10,7 +10,9 @@ import polars as pl
 import pytest
 
 from pipelines.catalogue.columns import COLUMN_NAMES
+from pipelines.spc.store import refresh_derived
 from pipelines.warehouse import open_for_write
+from pipelines.warehouse.reference import reload_reference
 
 SHARED_NHSE = Path(__file__).resolve().parents[2] / "shared" / "nhse"
 
@@ -41,7 +43,8 @@ def write_csv(path: Path, rows: list[dict[str, object]], columns: tuple[str, ...
 
 
 def load_rows_directly(db: Path, rows: list[dict[str, object]]) -> None:
-    """Put canonical rows straight into sitrep_daily (bypassing reader and contract) to test the views."""
+    """Put canonical rows straight into sitrep_daily (bypassing reader and contract) to test the views,
+    then refresh the derived tables as an ingest would."""
     frame = pl.DataFrame(rows).with_columns(
         pl.col("period_date").str.to_date(), pl.col("site_code").replace("", None),
         source=pl.lit("test"), file_id=pl.lit(0), source_file=pl.lit("test"), source_row=pl.int_range(2, len(rows) + 2),
@@ -49,6 +52,9 @@ def load_rows_directly(db: Path, rows: list[dict[str, object]]) -> None:
     with open_for_write(db) as con:
         con.register("rows", frame)
         con.execute("INSERT INTO sitrep_daily BY NAME SELECT * FROM rows")
+        con.unregister("rows")
+        reload_reference(con)
+        refresh_derived(con, None)
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ import polars as pl
 from pipelines import config
 from pipelines.catalogue.columns import CONTRACT_FILE
 from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
-from pipelines.warehouse import read_sites
+from pipelines.warehouse.reference import read_sites
 
 ENGINES = ("polars", "ge")
 ENGINE_SETTING = "FLOW_CONTRACT_ENGINE"

@@ -18,7 +18,8 @@ from pipelines.publication.read import NhseRead
 
 SOURCE = "nhse_publication"
 
-# Warehouse table -> (NhseRead attribute, its schema, the key a later publication replaces).
+# Warehouse table -> (NhseRead attribute, its schema, the key a later publication replaces); the tables
+# are created by pipelines.warehouse.schema.
 TABLES: dict[str, tuple[str, dict, tuple[str, ...]]] = {
     "nhse_daily_area": ("daily_areas", t.DAILY_AREA_SCHEMA, ("period_date", "level", "area_code")),
     "nhse_bed_days_lost": ("weekly_bed_days_lost", t.BED_DAYS_SCHEMA, ("week_commencing", "org_code")),
@@ -31,15 +32,6 @@ TABLES: dict[str, tuple[str, dict, tuple[str, ...]]] = {
     "nhse_delay_reasons_area": ("delay_reasons_areas", t.DELAY_REASON_AREA_SCHEMA,
                                 ("period_start", "level", "area_code", "reason")),
 }
-_PROVENANCE = {"file_id": pl.Int32(), "loaded_at": pl.Datetime("us")}
-
-
-def ensure_publication_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """The publication's tables, with the readers' columns plus provenance: always present."""
-    for table, (_, schema, _) in {"nhse_daily": ("daily", t.DAILY_SCHEMA, ()), **TABLES}.items():
-        con.register("shape", pl.DataFrame(schema={**schema, **_PROVENANCE}))
-        con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM shape")
-        con.unregister("shape")
 
 
 def _add_unknown_trusts(con: duckdb.DuckDBPyConnection, trusts: pl.DataFrame) -> int:
