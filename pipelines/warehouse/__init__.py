@@ -20,6 +20,7 @@ import polars as pl
 from pipelines import config
 from pipelines.catalogue.columns import COLUMNS
 from pipelines.catalogue.metrics import METRICS, metric_parts_sql
+from pipelines.catalogue.sources import current_value_sql
 
 _MEASURES = ",\n    ".join(f"{c.name} {'DATE' if c.kind == 'date' else 'VARCHAR' if c.kind == 'code' else 'INTEGER'}"
                            for c in COLUMNS)
@@ -127,8 +128,9 @@ CREATE OR REPLACE MACRO change_direction(change, better) AS CASE
 
 _SUMMED = [c.name for c in COLUMNS if c.kind == "count"]
 _TRUST_DAY_COLUMNS = ",\n    ".join(
-    # A trust-day total is only known when every site reported the figure.
-    [f"CASE WHEN count({c}) = count(*) THEN sum({c}) END AS {c}" for c in _SUMMED]
+    # Each field from the first source (catalogue.sources.PRECEDENCE) that reports it; from the
+    # trust's own file only when every site reported the figure.
+    [f"{current_value_sql(c)} AS {c}" for c in _SUMMED]
     + ["max(trust_opel) AS trust_opel", "max(la_opel) AS la_opel"])
 
 # Weekly parts are read by every page view, so they are kept as a table, rebuilt at the end of
@@ -223,6 +225,9 @@ def refresh_reference(con: duckdb.DuckDBPyConnection, reference_dir: Path | None
     con.register("definitions", definitions)
     con.execute("DELETE FROM metric_definitions; INSERT INTO metric_definitions BY NAME SELECT * FROM definitions")
     con.unregister("definitions")
+    from pipelines.publication.store import refresh_successions  # writers only: keeps page imports light
+
+    refresh_successions(con, reference_dir)
 
 
 def connect_read(db: Path) -> duckdb.DuckDBPyConnection:
