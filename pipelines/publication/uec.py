@@ -97,9 +97,14 @@ def _sheets(book: fastexcel.ExcelReader) -> dict[str, str]:
 
 
 def detect_uec(book: fastexcel.ExcelReader) -> bool:
-    """A 'G&A beds' sheet whose header row has Code, Name and bed labels."""
+    """A 'G&A beds' sheet titled as a daily hospital situation report, or whose header row has Code, Name
+    and bed labels (a damaged one is still ours, to be rejected with a reason)."""
     sheet = _sheets(book).get(BEDS_SHEET)
-    return sheet is not None and _header(load_grid(book, sheet, n_rows=HEADER_SEARCH_ROWS), beds_measure) is not None
+    if sheet is None:
+        return False
+    grid = load_grid(book, sheet, n_rows=HEADER_SEARCH_ROWS)
+    titled = any("daily hospital situation report" in norm(c) for row in grid.rows[:12] for c in row if c)
+    return titled or _header(grid, beds_measure) is not None
 
 
 def _header(grid: Grid, classify) -> tuple[int, int, int, int | None] | None:
