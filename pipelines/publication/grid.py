@@ -60,7 +60,29 @@ def load_grid(book: fastexcel.ExcelReader, sheet: str, n_rows: int | None = None
     loaded = book.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="string", n_rows=n_rows)
     frame = loaded.to_polars()
     frame.columns = [column_letter(c.absolute_index) for c in loaded.selected_columns]
-    return Grid(sheet, frame)
+    return Grid(sheet, frame if n_rows is not None else _exact_numbers(book, sheet, frame))
+
+
+def _exact_numbers(book: fastexcel.ExcelReader, sheet: str, text: pl.DataFrame) -> pl.DataFrame:
+    """Numeric cells as the shortest text that reads back to the workbook's double: fastexcel's text
+    of a number keeps only ~10 significant digits (12.666666666666666 -> '12.666666667')."""
+    rounded = text.select(pl.all().str.contains(r"\.\d{9}").any()).row(0)  # only these may have lost digits
+    letters = [letter for letter, lost in zip(text.columns, rounded) if lost]
+    if not letters:
+        return text
+    loaded = book.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="float")
+    numbers = loaded.to_polars()
+    numbers.columns = [column_letter(c.absolute_index) for c in loaded.selected_columns]
+    exact = []
+    for letter in letters:
+        if letter not in numbers.columns:
+            continue
+        value = numbers.get_column(letter)
+        whole = (value == value.round(0)) & (value.abs() < 2**53)
+        as_text = pl.when(whole).then(value.cast(pl.Int64, strict=False).cast(pl.String)).otherwise(value.cast(pl.String))
+        is_number = pl.col(letter).str.strip_chars().str.replace_all(",", "").cast(pl.Float64, strict=False).is_not_null()
+        exact.append(pl.when(is_number & value.is_not_null()).then(as_text).otherwise(pl.col(letter)).alias(letter))
+    return text.with_columns(exact) if text.height == numbers.height else text
 
 
 def find_label_row(grid: Grid, is_label: Callable[[object], object]) -> tuple[int, int] | None:
