@@ -13,6 +13,7 @@ import polars as pl
 
 from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
 from pipelines.publication.long_csv import _column_key
+from pipelines.publication.names import icb_short_name
 from pipelines.publication.tables import ENGLAND, ICB, REGION, TRUST, is_trust_expr, norm, parse_values
 
 BEDS_CSV = "nhse_beds_monthly_csv"
@@ -54,6 +55,7 @@ class BedsMonthlyRead:
     reader: str
     monthly: pl.DataFrame
     areas: pl.DataFrame
+    trust_icbs: pl.DataFrame  # org_code, icb_code, icb_name: each trust's ICB as NHS England attributes it
     notes: list[str] = field(default_factory=list)
     issues: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=ISSUE_SCHEMA))
 
@@ -106,9 +108,15 @@ def read_beds_csv(content: bytes) -> BedsMonthlyRead:
                                          **{c: c for c in _ROWS}).cast(BEDS_MONTHLY_SCHEMA)
     areas = frame.filter(~trust).select("level", area_code="code", area_name="name", region="region",
                                         **{c: c for c in _ROWS}).cast(BEDS_MONTHLY_AREA_SCHEMA)
+    icb_codes = frame.filter(pl.col("level") == ICB).select("icb", icb_code="code").drop_nulls().unique("icb")
+    trust_icbs = (frame.filter(trust).select(org_code="code", icb="icb").unique("org_code", maintain_order=True)
+                  .join(icb_codes, on="icb", how="left").filter(pl.col("icb_code").is_not_null())
+                  .select("org_code", "icb_code", icb_name=pl.col("icb").map_elements(icb_short_name,
+                                                                                       return_dtype=pl.String)))
     if monthly.is_empty():
         raise FileRejected("the monthly beds CSV has no provider (trust) rows.")
     months = monthly["month"].unique().sort()
     reader = (f"NHS England monthly beds CSV (monthly averages; {monthly['org_code'].n_unique()} trusts, "
               f"{', '.join(f'{m:%b %Y}' for m in months)})")
-    return BedsMonthlyRead(BEDS_CSV, reader, monthly, areas, notes, pl.DataFrame(issues, schema=ISSUE_SCHEMA))
+    return BedsMonthlyRead(BEDS_CSV, reader, monthly, areas, trust_icbs, notes,
+                           pl.DataFrame(issues, schema=ISSUE_SCHEMA))

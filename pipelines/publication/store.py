@@ -123,6 +123,9 @@ def store_publication(con: duckdb.DuckDBPyConnection, read: NhseRead | UecRead |
     con.unregister("incoming")
 
     period_end = read.period[1] if read.period else read.daily["period_date"].max()
+    added = _with_names(con, read.trusts, period_end, provenance)
+    _store_icbs(con, read.trusts.filter(pl.col("icb_code").is_not_null()).select("org_code", "icb_code", "icb_name"),
+                period_end, provenance)
     for table, (attribute, _, key) in TABLES.items():
         frame = getattr(read, attribute)
         if frame.height:
@@ -131,7 +134,7 @@ def store_publication(con: duckdb.DuckDBPyConnection, read: NhseRead | UecRead |
             "rows_rejected": errors.select("org_code", "period_date").n_unique(),
             "rows_warned": warned.join(errors, on=["org_code", "period_date"], how="anti")
             .select("org_code", "period_date").n_unique(),
-            "rows_superseded": superseded, "trusts_added": _with_names(con, read.trusts, period_end, provenance)}
+            "rows_superseded": superseded, "trusts_added": added}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -206,6 +209,22 @@ def _published_names(con: duckdb.DuckDBPyConnection, names: pl.DataFrame, period
           AND trusts.org_code NOT IN (SELECT successor FROM trust_successions WHERE name IS NOT NULL)""")
 
 
+def _store_icbs(con: duckdb.DuckDBPyConnection, trust_icbs: pl.DataFrame, period_end: date | None,
+                provenance: dict) -> None:
+    """Each trust's ICB as NHS England attributes it, by period; trusts the reference file does not hold
+    take the latest (the reference file's own ICBs stay, and disagreements are listed on the data quality page)."""
+    if trust_icbs.is_empty() or period_end is None:
+        return
+    _replace(con, "nhse_trust_icb", trust_icbs.with_columns(period_end=pl.lit(period_end), **provenance),
+             ("org_code", "period_end"))
+    con.execute("""
+        UPDATE trusts SET icb_code = latest.icb_code, icb_name = coalesce(latest.icb_name, trusts.icb_name) FROM (
+            SELECT org_code, icb_code, icb_name FROM nhse_trust_icb
+            QUALIFY row_number() OVER (PARTITION BY org_code ORDER BY period_end DESC, file_id DESC) = 1
+        ) latest
+        WHERE trusts.org_code = latest.org_code AND trusts.source <> 'reference_data'""")
+
+
 def _trust_rows(frame: pl.DataFrame, name: str = "org_name") -> pl.DataFrame:
     """org_code, name, short_name (and no region or ICB) of the trusts a beds publication names."""
     seen = frame.select("org_code", name).drop_nulls("org_code").unique("org_code", keep="last", maintain_order=True)
@@ -266,6 +285,10 @@ def store_beds_monthly(con: duckdb.DuckDBPyConnection, read: BedsMonthlyRead, fi
         _replace(con, "nhse_beds_monthly_area", read.areas.with_columns(**provenance),
                  ("month", "level", "area_code", "metric", "org_type"))
     trusts = _trust_rows(read.monthly)
+    month_end = read.monthly["month"].max()
+    month_end = month_end and t.month_end(month_end)
+    added = _with_names(con, trusts, month_end, provenance)
+    _store_icbs(con, read.trust_icbs, month_end, provenance)
     return {"rows_read": read.monthly.height + read.areas.height, "rows_loaded": read.monthly.height + read.areas.height,
             "rows_current": read.monthly.height + read.areas.height, "rows_rejected": 0, "rows_warned": 0, "rows_superseded": replaced,
-            "trusts_added": _with_names(con, trusts, read.monthly["month"].max(), provenance)}
+            "trusts_added": added}

@@ -98,6 +98,9 @@ class NhseRead:
     delay_reasons: pl.DataFrame = field(default_factory=lambda: empty(DELAY_REASON_SCHEMA))
     delay_reasons_areas: pl.DataFrame = field(default_factory=lambda: empty(DELAY_REASON_AREA_SCHEMA))
     trusts: pl.DataFrame = field(default_factory=lambda: empty(TRUST_SCHEMA))
+    # each trust's ICB as NHS England attributes it (the workbook's 'Lkp - Prov' sheet, the CSV's ICB column)
+    trust_icbs: pl.DataFrame = field(default_factory=lambda: empty(
+        {"org_code": pl.String(), "icb_code": pl.String(), "icb_name": pl.String()}))
     icbs: pl.DataFrame = field(default_factory=lambda: empty(ICB_SCHEMA))
     issues: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=ISSUE_SCHEMA))
     notes: list[str] = field(default_factory=list)

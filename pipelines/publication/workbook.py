@@ -24,6 +24,7 @@ from pipelines.publication.grid import (
     sheet_month,
     single_period,
 )
+from pipelines.publication.lookup import is_provider_lookup, read_provider_lookup
 from pipelines.publication.tables import (
     BED_DAY_MEASURES,
     BED_DAYS_AREA_SCHEMA,
@@ -127,10 +128,14 @@ def read_monthly(book: fastexcel.ExcelReader) -> NhseRead:
         grid = load_grid(book, sheets["table 5"])
         read.delay_reasons, read.delay_reasons_areas = read_table5(grid, month, log)
         _check_dates(read.delay_reasons_areas["period_start"].unique(), period, "Table 5")
+    lookup = next((s for s in book.sheet_names if is_provider_lookup(s)), None)
+    if lookup is not None:
+        read.trust_icbs = read_provider_lookup(load_grid(book, lookup), log.notes)
     missing = [f"Table {n}" for n in (3, 4, 5) if f"table {n}" not in sheets]
     if missing:
         log.notes.append(f"sheet(s) not in this workbook, so not loaded: {', '.join(missing)}")
-    ignored = [s for key, s in sheets.items() if key not in {"cover sheet", "table 2", "table 3", "table 4", "table 5"}]
+    ignored = [s for key, s in sheets.items() if key not in {"cover sheet", "table 2", "table 3", "table 4", "table 5"}
+               and s != lookup]
     if ignored:  # contents, Table 1 (count of organisations not submitting) and lookups: no per-trust figures
         log.notes.insert(0, f"sheet(s) ignored, having no per-organisation figures: {', '.join(map(repr, ignored))}")
     log.notes.append("ICB, region and England rows are kept apart from the trusts (frames *_areas)")
