@@ -155,7 +155,8 @@ def test_markers_empty_and_error_cells_are_not_reported_never_zero_and_noted(tmp
     read = read_publication("markers.xlsx", content)
     notes = " ".join(read.notes)
     assert "2 trust cell(s) '-' or another not-available marker, stored as not reported (not 0)" in notes
-    assert "stored as not reported" in notes and ("Excel error" in notes or "empty" in notes)
+    assert "1 trust cell(s) an Excel error, stored as not reported (not 0), e.g. RCB 02/04/2024 (M18)" in notes
+    assert "1 trust cell(s) empty, stored as not reported (not 0)" in notes
     assert "no los_14plus columns" in notes
     path = tmp_path / "markers.xlsx"
     path.write_bytes(content)

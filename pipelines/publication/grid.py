@@ -8,6 +8,10 @@ Name``) are found by their header cells, because NHS England moves rows between 
 """
 from __future__ import annotations
 
+import html
+import io
+import re
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -60,7 +64,16 @@ def load_grid(book: fastexcel.ExcelReader, sheet: str, n_rows: int | None = None
     loaded = book.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="string", n_rows=n_rows)
     frame = loaded.to_polars()
     frame.columns = [column_letter(c.absolute_index) for c in loaded.selected_columns]
-    return Grid(sheet, frame if n_rows is not None else _exact_numbers(book, sheet, frame))
+    if n_rows is not None:
+        return Grid(sheet, frame)
+    frame = _exact_numbers(book, sheet, frame)
+    errors = getattr(book, "errors", {}).get(sheet, {})
+    if errors:  # the error's text in place of the empty cell fastexcel gives, so it is noted as an error
+        frame = frame.with_row_index("_row").with_columns(
+            pl.col("_row").replace_strict({r: text for (r, c), text in errors.items() if c == letter},
+                                          default=pl.col(letter), return_dtype=pl.String).alias(letter)
+            for letter in {c for _, c in errors} if letter in frame.columns).drop("_row")
+    return Grid(sheet, frame)
 
 
 def _exact_numbers(book: fastexcel.ExcelReader, sheet: str, text: pl.DataFrame) -> pl.DataFrame:
@@ -214,6 +227,10 @@ def _cell_notes(table: str, long: pl.DataFrame) -> tuple[list[str], list[dict]]:
     for level, count in sorted(suppressed.iter_rows()):
         notes.append(f"{table}: {count:,} {_LEVEL_WORDS[level]} cell(s) are '-' (not submitted or suppressed) "
                      "and are stored as missing, not 0")
+    errors = long.filter(pl.col("status") == "error").sort("source_row", "column")
+    if errors.height:
+        cells = ", ".join(f"{r['column']}{r['source_row']} ({r['text']})" for r in errors.head(5).iter_rows(named=True))
+        notes.append(f"{table}: {errors.height:,} cell(s) hold an Excel error and are stored as missing, not 0: {cells}")
     bad = long.filter(pl.col("status") == "bad").sort("source_row", "column")
     issues = [{"source_row": row["source_row"], "column_name": row["measure"], "rule": "number", "severity": "error",
                "message": f"{table} row {row['source_row']}, column {row['column']}: '{row['text']}' is not a number"}
@@ -231,4 +248,46 @@ def locate(grid: Grid, test: Callable[[object], bool], example: str) -> tuple[in
     if found is None:
         raise FileRejected(f"{grid.sheet}: no row of column labels found in the first {HEADER_SEARCH_ROWS} rows "
                            f"(expected labels such as '{example}').")
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Excel error cells: fastexcel reads them as empty, so they are found in the sheet XML
+# ---------------------------------------------------------------------------------------------
+_CELL_ERROR = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*?\bt="e"[^>]*>(?:<f[^>]*?(?:/>|>.*?</f>))?<v>([^<]*)</v>')
+
+
+class Book:
+    """A fastexcel workbook that also knows its error cells (#DIV/0!, #N/A ...) per sheet, so they are
+    noted as errors rather than read as empty cells."""
+
+    def __init__(self, content: bytes) -> None:
+        self.reader = fastexcel.read_excel(content)
+        self.errors = _error_cells(content)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.reader, name)
+
+
+def _error_cells(content: bytes) -> dict[str, dict[tuple[int, str], str]]:
+    """Sheet name -> {(grid row, column letter): error text}, from the sheets' XML."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        book = archive.read("xl/workbook.xml")
+        rels = archive.read("xl/_rels/workbook.xml.rels")
+    except (KeyError, zipfile.BadZipFile):
+        return {}
+    targets = {rid: target for rid, target in re.findall(rb'Id="([^"]+)"[^>]*?Target="([^"]+)"', rels)}
+    targets |= {rid: target for target, rid in re.findall(rb'Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)}
+    found = {}
+    for name, rid in re.findall(rb'<sheet [^>]*?name="([^"]+)"[^>]*?r:id="([^"]+)"', book):
+        target = targets.get(rid, b"").decode().lstrip("/")
+        path = target if target.startswith("xl/") else f"xl/{target}"
+        try:
+            xml = archive.read(path)
+        except KeyError:
+            continue
+        cells = {(int(row) - 1, col.decode()): value.decode() for col, row, value in _CELL_ERROR.findall(xml)}
+        if cells:
+            found[html.unescape(name.decode())] = cells
     return found

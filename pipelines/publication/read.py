@@ -33,6 +33,7 @@ import polars as pl
 
 from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
 from pipelines.publication import tables as t
+from pipelines.publication.grid import Book
 from pipelines.publication.long_csv import (
     ISSUE_LIMIT,
     LONG_CSV_COLUMNS,
@@ -104,13 +105,13 @@ def read_publication(name: str, content: bytes) -> NhseRead | UecRead | BedsMont
                            "(Period, Level, Region, ICB, Org Code, Org Name, Metric, Type, Value).")
     try:
         if kind == UEC_WORKBOOK:
-            return read_uec(fastexcel.read_excel(content))
+            return read_uec(Book(content))
         if kind == BEDS_CSV:
             return read_beds_csv(content)
         if kind == LONG_CSV:
             read = read_long_csv(content)
         else:
-            book = fastexcel.read_excel(content)
+            book = Book(content)
             read = read_monthly(book) if kind == MONTHLY else read_timeseries(book)
     except FileRejected as exc:
         raise FileRejected(f"{name}: {exc}") from None

@@ -123,6 +123,7 @@ def read_monthly(book: fastexcel.ExcelReader) -> NhseRead:
     if "table 4" in sheets:
         grid = load_grid(book, sheets["table 4"])
         read.monthly_destinations, read.destinations_areas = read_table4(grid, month, log)
+        read.monthly_destinations = _unsubmitted_months(read.monthly_destinations, daily, grid.sheet, log)
         _check_dates(read.destinations_areas["period_start"].unique(), period, "Table 4")
     if "table 5" in sheets:
         grid = load_grid(book, sheets["table 5"])
@@ -141,6 +142,20 @@ def read_monthly(book: fastexcel.ExcelReader) -> NhseRead:
     log.notes.append("ICB, region and England rows are kept apart from the trusts (frames *_areas)")
     read.notes, read.issues = log.notes, pl.DataFrame(log.issues, schema=ISSUE_SCHEMA)
     return read
+
+
+def _unsubmitted_months(destinations: pl.DataFrame, daily: pl.DataFrame, sheet: str, log: Log) -> pl.DataFrame:
+    """A trust that submitted nothing all month in Table 2 (every day '-') shows 0 discharges in Table 4:
+    that is "not reported", not a month with no discharges."""
+    silent = daily.group_by("org_code").agg(pl.col("nctr_patients").is_null().all().alias("silent")).filter("silent")
+    zero = destinations.group_by("org_code").agg((pl.col("discharges").fill_null(0) == 0).all().alias("zero"))
+    empty = silent.join(zero.filter("zero"), on="org_code")["org_code"].sort().to_list()
+    if not empty:
+        return destinations
+    log.notes.append(f"{sheet}: {len(empty)} trust(s) submitted nothing all month ({', '.join(empty)}): their 0 "
+                     "discharges by destination are stored as not reported")
+    return destinations.with_columns(discharges=pl.when(pl.col("org_code").is_in(empty)).then(None)
+                                     .otherwise(pl.col("discharges")))
 
 
 def read_timeseries(book: fastexcel.ExcelReader) -> NhseRead:
