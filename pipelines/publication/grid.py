@@ -58,7 +58,7 @@ class Grid:
         return self.frame.columns
 
 
-def load_grid(book: fastexcel.ExcelReader, sheet: str, n_rows: int | None = None) -> Grid:
+def load_grid(book: fastexcel.ExcelReader, sheet: str, n_rows: int | None = None, exact: bool = True) -> Grid:
     # skip_rows=0 keeps leading empty rows (fastexcel otherwise starts at the first used row), and
     # absolute_index gives each column's true position because leading empty columns are dropped.
     loaded = book.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="string", n_rows=n_rows)
@@ -66,8 +66,9 @@ def load_grid(book: fastexcel.ExcelReader, sheet: str, n_rows: int | None = None
     frame.columns = [column_letter(c.absolute_index) for c in loaded.selected_columns]
     if n_rows is not None:
         return Grid(sheet, frame)
-    frame = _exact_numbers(book, sheet, frame)
-    errors = getattr(book, "errors", {}).get(sheet, {})
+    if exact:  # whole counts (the UEC sitrep) are exact as text already
+        frame = _exact_numbers(book, sheet, frame)
+    errors = book.errors_in(sheet) if isinstance(book, Book) else {}
     if errors:  # the error's text in place of the empty cell fastexcel gives, so it is noted as an error
         frame = frame.with_row_index("_row").with_columns(
             pl.col("_row").replace_strict({r: text for (r, c), text in errors.items() if c == letter},
@@ -258,36 +259,32 @@ _CELL_ERROR = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*?\bt="e"[^>]*>(?:<f[^>]*?(?
 
 
 class Book:
-    """A fastexcel workbook that also knows its error cells (#DIV/0!, #N/A ...) per sheet, so they are
-    noted as errors rather than read as empty cells."""
+    """A fastexcel workbook that also knows its error cells (#DIV/0!, #N/A ...), so they are noted as
+    errors rather than read as empty cells. A sheet's XML is scanned only when the sheet is loaded."""
 
     def __init__(self, content: bytes) -> None:
         self.reader = fastexcel.read_excel(content)
-        self.errors = _error_cells(content)
+        self.content = content
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.reader, name)
 
-
-def _error_cells(content: bytes) -> dict[str, dict[tuple[int, str], str]]:
-    """Sheet name -> {(grid row, column letter): error text}, from the sheets' XML."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(content))
-        book = archive.read("xl/workbook.xml")
-        rels = archive.read("xl/_rels/workbook.xml.rels")
-    except (KeyError, zipfile.BadZipFile):
-        return {}
-    targets = {rid: target for rid, target in re.findall(rb'Id="([^"]+)"[^>]*?Target="([^"]+)"', rels)}
-    targets |= {rid: target for target, rid in re.findall(rb'Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)}
-    found = {}
-    for name, rid in re.findall(rb'<sheet [^>]*?name="([^"]+)"[^>]*?r:id="([^"]+)"', book):
-        target = targets.get(rid, b"").decode().lstrip("/")
-        path = target if target.startswith("xl/") else f"xl/{target}"
+    def errors_in(self, sheet: str) -> dict[tuple[int, str], str]:
+        """{(grid row, column letter): error text} of one sheet."""
         try:
-            xml = archive.read(path)
-        except KeyError:
-            continue
-        cells = {(int(row) - 1, col.decode()): value.decode() for col, row, value in _CELL_ERROR.findall(xml)}
-        if cells:
-            found[html.unescape(name.decode())] = cells
-    return found
+            archive = zipfile.ZipFile(io.BytesIO(self.content))
+            book, rels = archive.read("xl/workbook.xml"), archive.read("xl/_rels/workbook.xml.rels")
+        except (KeyError, zipfile.BadZipFile):
+            return {}
+        targets = dict(re.findall(rb'Id="([^"]+)"[^>]*?Target="([^"]+)"', rels))
+        targets |= {rid: target for target, rid in re.findall(rb'Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)}
+        for name, rid in re.findall(rb'<sheet [^>]*?name="([^"]+)"[^>]*?r:id="([^"]+)"', book):
+            if html.unescape(name.decode()) != sheet:
+                continue
+            target = targets.get(rid, b"").decode().lstrip("/")
+            try:
+                xml = archive.read(target if target.startswith("xl/") else f"xl/{target}")
+            except KeyError:
+                return {}
+            return {(int(row) - 1, col.decode()): value.decode() for col, row, value in _CELL_ERROR.findall(xml)}
+        return {}

@@ -220,12 +220,12 @@ def read_uec(book: fastexcel.ExcelReader) -> UecRead:
     sheets, notes = _sheets(book), []
     if BEDS_SHEET not in sheets:
         raise FileRejected("no 'G&A beds' sheet: not an NHS England UEC daily sitrep workbook.")
-    beds = _wide(_sheet_facts(load_grid(book, sheets[BEDS_SHEET]), beds_measure, "Total Beds Open", notes),
+    beds = _wide(_sheet_facts(load_grid(book, sheets[BEDS_SHEET], exact=False), beds_measure, "Total Beds Open", notes),
                  BED_MEASURES, "beds_source_row")
     keys = ["level", "code", "name", "region", "period"]
     has_long_stay = LONG_STAY_SHEET in sheets
     if has_long_stay:
-        los = _wide(_sheet_facts(load_grid(book, sheets[LONG_STAY_SHEET]), los_measure, "> 7 days", notes),
+        los = _wide(_sheet_facts(load_grid(book, sheets[LONG_STAY_SHEET], exact=False), los_measure, "> 7 days", notes),
                     LOS_MEASURES, "los_source_row")
         both = beds.join(los.drop("source_column"), on=keys, how="full", coalesce=True, nulls_equal=True)
         missing = [m for m in LOS_MEASURES if los[m].is_null().all()]
