@@ -34,7 +34,8 @@ def best_of(runs: int, work) -> float:
 
 def main() -> None:
     folder = Path(sys.argv[1]) if len(sys.argv) > 1 else next(
-        (p / "shared" / "nhse" for p in ROOT.parents if (p / "shared" / "nhse").is_dir()), ROOT.parent / "shared" / "nhse")
+        (p / "shared" / "nhse" for p in ROOT.parents if (p / "shared" / "nhse").is_dir()),
+        ROOT.parent / "shared" / "nhse")
     workbooks = sorted(p for p in [*folder.glob("*.xlsx"), *folder.glob("*.csv")]
                        if detect(p.name, p.read_bytes()) not in (None, "nhse_community_workbook"))
     if not workbooks:

@@ -43,7 +43,8 @@ def test_the_trusts_own_sitrep_takes_precedence_and_nothing_is_double_counted(db
     ingest(db, *files)
     # every field the trust's file reports is current from it; the publication's row stays beside it
     assert query(db, "SELECT DISTINCT source FROM sitrep_field_source WHERE org_code = 'RCD' "
-                     "AND period_date BETWEEN '2023-11-01' AND '2023-11-30' AND source IS NOT NULL") == [("trust_sitrep",)]
+                     "AND period_date BETWEEN '2023-11-01' AND '2023-11-30' AND source IS NOT NULL") == [
+        ("trust_sitrep",)]
     assert query(db, "SELECT count(*) FROM sitrep_trust_day WHERE org_code = 'RCD' "
                      "AND period_date BETWEEN '2023-11-01' AND '2023-11-30'") == [(30,)]
     # the publication's figures for Harrogate stay queryable as history

@@ -76,7 +76,8 @@ def test_counts_keep_a_trust_with_no_submission_in_the_range(con):
 def test_daily_grid_has_every_trust_and_day(con):
     daily = opel.daily_opel(con, MAY_13, MAY_16, ALL_ICBS)
     assert daily.height == 3 * 4
-    assert daily["trust"].unique(maintain_order=True).to_list() == ["York and Scarborough", "South Tees", "Airedale"]  # by ICB
+    # by ICB
+    assert daily["trust"].unique(maintain_order=True).to_list() == ["York and Scarborough", "South Tees", "Airedale"]
     airedale = daily.filter(org_code="RCF")
     assert airedale["submitted"].to_list() == [True, True, False, False]
     assert airedale["trust_opel"].to_list() == [4, 4, None, None]
@@ -105,7 +106,8 @@ def test_trust_heatmap_is_discrete_with_uk_hover(con):
         (n, c, True) for n, c in zip(names, colours)]
     assert not any(t.showlegend for t in heatmaps)
     assert list(fig.data[0].y[0]) == ["Humber and North Yorkshire", "North East and North Cumbria", "West Yorkshire"]
-    assert cell(fig, "York and Scarborough", 1) == ("York and Scarborough, Tue 14/05/2024: OPEL 3", [None, None, 3, None, None])
+    assert cell(fig, "York and Scarborough", 1) == ("York and Scarborough, Tue 14/05/2024: OPEL 3",
+                                                    [None, None, 3, None, None])
     assert cell(fig, "Airedale", 2) == ("Airedale, Wed 15/05/2024: no submission", [None, None, None, None, 0])
     assert fig.data[2].texttemplate == "%{z}"  # four days: the level is written in each cell
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from datetime import date
 
 import openpyxl
 import polars as pl
@@ -71,7 +70,8 @@ def test_a_trust_month_with_no_submissions_is_not_reported_not_zero():
 
 def test_the_provider_lookup_gives_each_trust_its_icb():
     assert is_provider_lookup("Lkp - Prov") and not is_provider_lookup("Table 2")
-    frame = pl.DataFrame({"A": [None, "Org Code", "RCD", "RCB", None], "B": [None, "Org Name", "HARROGATE", "YORK", None],
+    frame = pl.DataFrame({"A": [None, "Org Code", "RCD", "RCB", None],
+                          "B": [None, "Org Name", "HARROGATE", "YORK", None],
                           "C": [None, "ICB Code", "QWO", "QOQ", None],
                           "D": [None, "ICB Name", "NHS WEST YORKSHIRE INTEGRATED CARE BOARD",
                                 "NHS HUMBER AND NORTH YORKSHIRE INTEGRATED CARE BOARD", None]})

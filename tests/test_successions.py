@@ -91,7 +91,8 @@ def test_the_drilldown_offers_the_combined_series_with_the_merger_marked(merged:
 def _beds_csv(path: Path) -> Path:
     header = "Period,Level,Region,ICB,Org Code,Org Name,Metric,Type,Value"
     west = "NHS WEST YORKSHIRE INTEGRATED CARE BOARD"
-    lines = [header, f"01/04/2024,ICB,NORTH EAST AND YORKSHIRE,{west},QWO,West Yorkshire ICB,G&A beds available,Type 1,5000"]
+    lines = [header,
+             f"01/04/2024,ICB,NORTH EAST AND YORKSHIRE,{west},QWO,West Yorkshire ICB,G&A beds available,Type 1,5000"]
     for code, name, icb in (("RCB", "York and Scarborough Teaching Hospitals NHS Foundation Trust", west),
                             ("R0A", "Manchester University NHS Foundation Trust",
                              "NHS GREATER MANCHESTER INTEGRATED CARE BOARD")):

@@ -220,7 +220,8 @@ def test_page_defaults_to_the_first_reporting_trust_and_shows_its_latest_week(dr
     assert (tile.label, tile.value, tile.delta) == ("Stranded 7+ days", "40.0%", "-10.0 pts, better")
     assert "! just misses (< 40%)" in texts(app.caption)
     # grouped by sitrep_daily.source: here the fixture's one source, the trust's own file, with its two files
-    assert ("Source: the trust's own sitrep files (test, sitrep_week2.csv) for 01/04/2024-14/04/2024. Latest loaded 15/04/2024 09:30."
+    assert ("Source: the trust's own sitrep files (test, sitrep_week2.csv) for 01/04/2024-14/04/2024. "
+            "Latest loaded 15/04/2024 09:30."
             in texts(app.caption))
     assert not app.warning
     assert dict(app.query_params) == {"trust": "RWA", "metric": "stranded_7plus_pct"}  # default dates: not written

@@ -101,7 +101,8 @@ def uec_workbook(days: list[date], trusts: dict[str, tuple[str, int, int, tuple[
 
 
 APRIL = [date(2024, 4, 1) + timedelta(days=i) for i in range(5)]
-YORK, HARROGATE = "York and Scarborough Teaching Hospitals NHS Foundation Trust", "Harrogate and District NHS Foundation Trust"
+YORK = "York and Scarborough Teaching Hospitals NHS Foundation Trust"
+HARROGATE = "Harrogate and District NHS Foundation Trust"
 
 
 def test_labels_are_recognised_in_every_spelling():
@@ -192,9 +193,10 @@ def test_every_load_order_gives_the_same_figures_and_sources(tmp_path: Path):
     for n, order in enumerate(itertools.permutations([trust_file, uec, discharge])):
         db = tmp_path / f"order{n}.duckdb"
         assert all(o.status.startswith("loaded") for o in ingest(db, *order)), order
-        figures = tuple(query(db, "SELECT * EXCLUDE (rows_reported) FROM sitrep_trust_day ORDER BY org_code, period_date"))
+        figures = tuple(query(db, "SELECT * EXCLUDE (rows_reported) FROM sitrep_trust_day ORDER BY ALL"))
         sources = tuple(query(db, "SELECT * FROM sitrep_field_source WHERE source IS NOT NULL ORDER BY ALL"))
-        weekly = tuple(query(db, "SELECT org_code, metric, numerator, denominator FROM weekly_metric_parts ORDER BY ALL"))
+        weekly = tuple(query(db, "SELECT org_code, metric, numerator, denominator FROM weekly_metric_parts "
+                                 "ORDER BY ALL"))
         results.add((figures, sources, weekly))
     assert len(results) == 1  # all six orders agree
     db = tmp_path / "order0.duckdb"
@@ -255,7 +257,8 @@ def test_every_trust_day_cell_of_the_2018_19_winter_workbook_is_in_the_warehouse
     assert len(cells) > 50_000
     expected = {k: (v if isinstance(v, (int, float)) else None) for k, v in cells.items()}
     assert {k: held.get(k) for k in expected} == expected  # "-" and empty cells are not reported, never 0
-    england = query(db, "SELECT beds_open FROM nhse_uec_daily_area WHERE level = 'england' AND period_date = '2018-12-03'")
+    england = query(db, "SELECT beds_open FROM nhse_uec_daily_area WHERE level = 'england' "
+                        "AND period_date = '2018-12-03'")
     assert england == [(96403,)]
 
 

@@ -15,10 +15,10 @@ import streamlit as st
 
 from pipelines import config
 from pipelines.catalogue.metrics import Metric
+from pipelines.catalogue.sources import SOURCE_LABELS
 from pipelines.queries import drilldown
 from pipelines.spc import store as spc_data
 from pipelines.spc.xmr import assurance_label, variation_label
-from pipelines.catalogue.sources import SOURCE_LABELS
 from ui import charts, data, publication_charts, spc_chart
 from ui.app import signed_in_name
 from ui.spc_icons import assurance_icon, variation_icon

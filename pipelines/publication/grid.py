@@ -93,8 +93,10 @@ def _exact_numbers(book: fastexcel.ExcelReader, sheet: str, text: pl.DataFrame) 
             continue
         value = numbers.get_column(letter)
         whole = (value == value.round(0)) & (value.abs() < 2**53)
-        as_text = pl.when(whole).then(value.cast(pl.Int64, strict=False).cast(pl.String)).otherwise(value.cast(pl.String))
-        is_number = pl.col(letter).str.strip_chars().str.replace_all(",", "").cast(pl.Float64, strict=False).is_not_null()
+        as_text = (pl.when(whole).then(value.cast(pl.Int64, strict=False).cast(pl.String))
+                   .otherwise(value.cast(pl.String)))
+        is_number = (pl.col(letter).str.strip_chars().str.replace_all(",", "")
+                     .cast(pl.Float64, strict=False).is_not_null())
         exact.append(pl.when(is_number & value.is_not_null()).then(as_text).otherwise(pl.col(letter)).alias(letter))
     return text.with_columns(exact) if text.height == numbers.height else text
 
@@ -231,7 +233,8 @@ def _cell_notes(table: str, long: pl.DataFrame) -> tuple[list[str], list[dict]]:
     errors = long.filter(pl.col("status") == "error").sort("source_row", "column")
     if errors.height:
         cells = ", ".join(f"{r['column']}{r['source_row']} ({r['text']})" for r in errors.head(5).iter_rows(named=True))
-        notes.append(f"{table}: {errors.height:,} cell(s) hold an Excel error and are stored as missing, not 0: {cells}")
+        notes.append(f"{table}: {errors.height:,} cell(s) hold an Excel error and are stored as missing, "
+                     f"not 0: {cells}")
     bad = long.filter(pl.col("status") == "bad").sort("source_row", "column")
     issues = [{"source_row": row["source_row"], "column_name": row["measure"], "rule": "number", "severity": "error",
                "message": f"{table} row {row['source_row']}, column {row['column']}: '{row['text']}' is not a number"}

@@ -33,6 +33,7 @@ import polars as pl
 
 from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
 from pipelines.publication import tables as t
+from pipelines.publication.beds_csv import BEDS_CSV, BedsMonthlyRead, is_beds_csv, read_beds_csv
 from pipelines.publication.grid import Book
 from pipelines.publication.long_csv import (
     ISSUE_LIMIT,
@@ -42,7 +43,6 @@ from pipelines.publication.long_csv import (
     csv_header,
     read_long_csv,
 )
-from pipelines.publication.beds_csv import BEDS_CSV, BedsMonthlyRead, is_beds_csv, read_beds_csv
 from pipelines.publication.names import icb_short_name, reference_rows, short_name, title_case
 from pipelines.publication.tables import (
     COMMUNITY,

@@ -158,7 +158,8 @@ CREATE TABLE IF NOT EXISTS trust_successions (
 );
 """
 # One truth per field, queryable: for every trust-day and field, the source its current value comes from.
-FIELD_SOURCE_VIEW = "CREATE OR REPLACE VIEW sitrep_field_source AS\nSELECT org_code, period_date, field, source FROM (\n" \
+FIELD_SOURCE_VIEW = "CREATE OR REPLACE VIEW sitrep_field_source AS\n" \
+    "SELECT org_code, period_date, field, source FROM (\n" \
     "    SELECT org_code, period_date,\n        " + ",\n        ".join(
         f"{current_source_sql(c)} AS {c}" for c in COUNT_COLUMNS) + \
     "\n    FROM sitrep_daily GROUP BY org_code, period_date\n) UNPIVOT (source FOR field IN (" + \
@@ -279,7 +280,8 @@ def store_beds_monthly(con: duckdb.DuckDBPyConnection, read: BedsMonthlyRead, fi
     Monthly averages never enter the trust-day figures."""
     provenance = {"file_id": pl.lit(file_id, pl.Int32), "loaded_at": pl.lit(loaded_at)}
     before = con.execute("SELECT count(*) FROM nhse_beds_monthly").fetchall()[0][0]
-    _replace(con, "nhse_beds_monthly", read.monthly.with_columns(**provenance), ("month", "org_code", "metric", "org_type"))
+    _replace(con, "nhse_beds_monthly", read.monthly.with_columns(**provenance),
+             ("month", "org_code", "metric", "org_type"))
     replaced = before + read.monthly.height - con.execute("SELECT count(*) FROM nhse_beds_monthly").fetchall()[0][0]
     if read.areas.height:
         _replace(con, "nhse_beds_monthly_area", read.areas.with_columns(**provenance),
@@ -289,6 +291,7 @@ def store_beds_monthly(con: duckdb.DuckDBPyConnection, read: BedsMonthlyRead, fi
     month_end = month_end and t.month_end(month_end)
     added = _with_names(con, trusts, month_end, provenance)
     _store_icbs(con, read.trust_icbs, month_end, provenance)
-    return {"rows_read": read.monthly.height + read.areas.height, "rows_loaded": read.monthly.height + read.areas.height,
-            "rows_current": read.monthly.height + read.areas.height, "rows_rejected": 0, "rows_warned": 0, "rows_superseded": replaced,
+    rows = read.monthly.height + read.areas.height
+    return {"rows_read": rows, "rows_loaded": rows, "rows_current": rows, "rows_rejected": 0, "rows_warned": 0,
+            "rows_superseded": replaced,
             "trusts_added": added}
