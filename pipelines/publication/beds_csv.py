@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
-from pipelines.publication.long_csv import _column_key
+from pipelines.publication.long_csv import read_text_csv
 from pipelines.publication.names import icb_short_name
 from pipelines.publication.tables import ENGLAND, ICB, REGION, TRUST, is_trust_expr, norm, parse_values
 
@@ -61,12 +61,7 @@ class BedsMonthlyRead:
 
 
 def read_beds_csv(content: bytes) -> BedsMonthlyRead:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = content.decode("cp1252")
-    raw = pl.read_csv(text.encode(), infer_schema=False, truncate_ragged_lines=True)
-    raw.columns = [_column_key(c) for c in raw.columns]
+    raw = read_text_csv(content)
     missing = [c for c in BEDS_CSV_COLUMNS if c not in raw.columns and c not in ("region", "icb", "org_name")]
     if missing:
         raise FileRejected(f"the monthly beds CSV has no column(s) {', '.join(missing)}.")

@@ -174,6 +174,7 @@ def ensure_beds_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.unregister("shape")
     con.execute(SUCCESSIONS_DDL)
     con.execute(FIELD_SOURCE_VIEW)
+    refresh_successions(con)  # a reference file, but read here so the warehouse needs no new import
 
 
 def refresh_successions(con: duckdb.DuckDBPyConnection, reference_dir: Path | None = None) -> None:

@@ -225,9 +225,6 @@ def refresh_reference(con: duckdb.DuckDBPyConnection, reference_dir: Path | None
     con.register("definitions", definitions)
     con.execute("DELETE FROM metric_definitions; INSERT INTO metric_definitions BY NAME SELECT * FROM definitions")
     con.unregister("definitions")
-    from pipelines.publication.store import refresh_successions  # writers only: keeps page imports light
-
-    refresh_successions(con, reference_dir)
 
 
 def connect_read(db: Path) -> duckdb.DuckDBPyConnection:
