@@ -9,6 +9,7 @@ import duckdb
 import polars as pl
 import pytest
 from conftest import SHARED_NHSE, load_rows_directly, query, week_of_rows
+from test_nhse_readers import long_csv
 from test_trust_page import run_page, texts
 from test_uec_beds import APRIL, uec_workbook
 
@@ -17,7 +18,7 @@ from pipelines.queries import drilldown, quality
 from pipelines.queries import weekly as queries
 from pipelines.spc import store as spc_data
 from pipelines.warehouse import open_for_write
-from ui import trust_sections
+from ui import publication_charts, trust_sections
 
 MERGER = date(2023, 4, 1)  # Yeovil (RA4) into Somerset (RH5), a Saturday
 FIRST_MONDAY = date(2022, 11, 7)
@@ -149,3 +150,20 @@ WORKBOOK_2023 = SHARED_NHSE / "acute-discharge-sitrep-2023-11.xlsx"
 def test_names_come_from_the_latest_publication_in_either_order(db: Path, order):
     list(ingest_paths(list(order), db))
     assert query(db, "SELECT short_name FROM trusts WHERE org_code = 'RBN'") == [("Mersey and West Lancashire",)]
+
+
+def test_table3_is_charted_on_the_drilldown(tmp_path: Path, db: Path):
+    discharge = tmp_path / "discharge.csv"
+    discharge.write_bytes(long_csv())  # York: 900 additional bed days for 21+ day stays, week commencing 01/04/2024
+    list(ingest_paths([discharge], db))
+    app = run_page(trust="RCB", metric="ctr_discharged_pct", **{"from": "2024-04-01", "to": "2024-04-07"})
+    assert "Bed days lost to long stays (NHS England publication)" in texts(app.subheader)
+    with duckdb.connect(str(db), read_only=True) as con:
+        weeks = drilldown.bed_days_lost(con, "RCB", date(2024, 4, 1), date(2024, 4, 7))
+    figure = publication_charts.bed_days_lost_figure(weeks)
+    assert [t.name for t in figure.data] == ["7+ days", "14+ days", "21+ days"]
+    assert list(figure.data[2].y) == [900] and weeks["los_7plus"].to_list() == [None]  # not reported, not 0
+    no_days = pl.DataFrame(schema={"period_date": pl.Date, "value": pl.Float64})
+    months = pl.DataFrame({"month": [date(2024, 4, 1)], "value": [41.2]})
+    monthly = publication_charts.monthly_points_figure(no_days, months, "%")
+    assert monthly.data[-1].name == "Monthly average (NHS England)"

@@ -47,7 +47,7 @@ def bed_days_lost_figure(weeks: pl.DataFrame) -> go.Figure:
                                 hovertext=[f"w/c {uk_date(d)}" for d in weeks["week_commencing"]],
                                 hoverinfo="text+y+name")
                      for column, name, colour, dash, symbol in LONG_STAYS])
-    return _layout(fig, "Additional bed days")
+    return _layout(fig, "Additional bed days").update_yaxes(rangemode="tozero")
 
 
 def combined_figure(own: pl.DataFrame, combined: pl.DataFrame, mergers: list[tuple[str, date]], trust: str,
