@@ -9,6 +9,7 @@ import duckdb
 import polars as pl
 import pytest
 from conftest import SHARED_NHSE, load_rows_directly, query, week_of_rows
+from streamlit.testing.v1 import AppTest
 from test_nhse_readers import long_csv
 from test_trust_page import run_page, texts
 from test_uec_beds import APRIL, uec_workbook
@@ -167,3 +168,11 @@ def test_table3_is_charted_on_the_drilldown(tmp_path: Path, db: Path):
     months = pl.DataFrame({"month": [date(2024, 4, 1)], "value": [41.2]})
     monthly = publication_charts.monthly_points_figure(no_days, months, "%")
     assert monthly.data[-1].name == "Monthly average (NHS England)"
+
+
+def test_the_data_quality_page_lists_icb_disagreements(tmp_path: Path, db: Path):
+    list(ingest_paths([_beds_csv(tmp_path / "beds.csv")], db))
+    app = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" / "data_quality.py"), default_timeout=60)
+    app.run()
+    assert not app.exception
+    assert "ICBs: the reference file and NHS England disagree" in texts(app.subheader)
