@@ -134,9 +134,9 @@ def _store_rows(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, frame: pl.
     con.register("incoming", incoming)
     con.execute("INSERT INTO sitrep_history BY NAME SELECT * EXCLUDE (source_file, loaded_at) FROM incoming")
     # A trust-level row and site rows of the same trust-day describe the same beds: either replaces the other.
-    outcome.rows_superseded = con.execute("""
+    outcome.rows_superseded = con.execute(f"""
         DELETE FROM sitrep_daily d USING (SELECT DISTINCT org_code, period_date, site_code FROM incoming) i
-        WHERE d.org_code = i.org_code AND d.period_date = i.period_date
+        WHERE d.source = '{SOURCE}' AND d.org_code = i.org_code AND d.period_date = i.period_date
           AND (d.site_code IS NOT DISTINCT FROM i.site_code OR d.site_code IS NULL OR i.site_code IS NULL)
     """).fetchall()[0][0]
     con.execute("INSERT INTO sitrep_daily BY NAME SELECT * FROM incoming")
@@ -216,7 +216,8 @@ def _load_publication(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, cont
     outcome.rows_superseded = counts["rows_superseded"]
     _settle_status(outcome)
     if kept := counts["rows_loaded"] - counts["rows_current"]:
-        outcome.notes.append(f"{kept:,} trust-days kept as history only: the trust's own sitrep takes precedence")
+        outcome.notes.append(f"{kept:,} trust-days also in the trust's own sitrep: its fields take precedence, "
+                             "these are used only for fields it does not report")
     if counts["trusts_added"]:
         outcome.notes.append(f"{counts['trusts_added']} trusts added to the reference data")
     return read.reader

@@ -33,7 +33,7 @@ def weekly_series(con: duckdb.DuckDBPyConnection, up_to_week: date | None = None
                   org_codes: Sequence[str] | None = None, metrics: Sequence[str] = SPC_METRICS) -> pl.DataFrame:
     """One row per trust, metric and complete week (up to ``up_to_week``), with what ``xmr_many``
     needs: the metric's direction, the ambition in force in the series' last week as the target,
-    and the stored baseline and recalculation dates."""
+    and the stored baseline and recalculation dates, plus the dates other trusts merged into it."""
     # Straight from weekly_metric_parts (the weekly_position view adds joins SPC does not need).
     return con.sql("""
         WITH series AS (
@@ -48,11 +48,16 @@ def weekly_series(con: duckdb.DuckDBPyConnection, up_to_week: date | None = None
         target AS (
             SELECT l.org_code, l.metric, a.threshold AS target, a.comparison AS target_comparison
             FROM last_week l ASOF LEFT JOIN ambitions a ON a.metric = l.metric AND l.period >= a.effective_from
+        ),
+        mergers AS (  -- a merger changes the process: limits start again at it, without anyone asking
+            SELECT successor AS org_code, list(succession_date) AS dates FROM trust_successions GROUP BY successor
         )
         SELECT series.*, t.target, t.target_comparison, s.baseline_start, s.baseline_end,
-            coalesce(s.recalculate_from, []::DATE[]) AS recalculate_from
+            list_sort(list_distinct(list_concat(coalesce(s.recalculate_from, []::DATE[]),
+                                                coalesce(m.dates, []::DATE[])))) AS recalculate_from
         FROM series JOIN target t USING (org_code, metric)
         LEFT JOIN spc_settings s USING (org_code, metric)
+        LEFT JOIN mergers m USING (org_code)
     """, params=[up_to_week is None, up_to_week, list(metrics), org_codes is None, list(org_codes or [])]).pl()
 
 

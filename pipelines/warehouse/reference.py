@@ -1,5 +1,5 @@
-"""Reference data (reference_data/trusts.csv, sites.csv, ambitions.csv, the metric catalogue) into the warehouse,
-reloaded only when it changed: its content hash is kept in ``reference_state``."""
+"""Reference data (reference_data/trusts.csv, sites.csv, ambitions.csv, successions.csv, the metric catalogue)
+into the warehouse, reloaded only when it changed: its content hash is kept in ``reference_state``."""
 from __future__ import annotations
 
 import hashlib
@@ -15,6 +15,7 @@ from pipelines.catalogue.metrics import METRICS
 
 log = logging.getLogger(__name__)
 _FILES = ("trusts.csv", "ambitions.csv")
+_OPTIONAL_FILES = ("successions.csv",)  # merged trusts (issue 13); a reference folder may not have it
 
 
 def _definitions() -> pl.DataFrame:
@@ -38,6 +39,9 @@ def reference_hash(reference_dir: Path) -> str:
     for name in _FILES:
         digest.update((reference_dir / name).read_bytes())
     digest.update(read_sites(reference_dir).write_csv().encode())
+    for name in _OPTIONAL_FILES:
+        path = reference_dir / name
+        digest.update(path.read_bytes() if path.exists() else b"")
     digest.update(_definitions().write_csv().encode())
     return digest.hexdigest()
 
@@ -59,6 +63,24 @@ def _load(con: duckdb.DuckDBPyConnection, reference_dir: Path) -> None:
     finally:
         for name, _ in tables:
             con.unregister(name)
+    _load_successions(con, reference_dir)
+
+
+def _load_successions(con: duckdb.DuckDBPyConnection, reference_dir: Path) -> None:
+    """reference_data/successions.csv -> trust_successions (replaced, like the ambitions)."""
+    path = reference_dir / "successions.csv"
+    if not path.exists():
+        return
+    frame = pl.read_csv(path, infer_schema=False).with_columns(
+        succession_date=pl.col("succession_date").str.to_date("%Y-%m-%d"))
+    con.register("successions_file", frame)
+    try:
+        con.execute("DELETE FROM trust_successions; INSERT INTO trust_successions BY NAME SELECT * FROM successions_file")
+    finally:
+        con.unregister("successions_file")
+    # a successor's name from the reference file wins over every publication's spelling
+    con.execute("""UPDATE trusts SET name = s.name FROM trust_successions s
+                   WHERE trusts.org_code = s.successor AND s.name IS NOT NULL""")
 
 
 def reload_reference(con: duckdb.DuckDBPyConnection, reference_dir: Path | None = None) -> bool:

@@ -9,6 +9,7 @@ import duckdb
 
 from pipelines.catalogue.columns import COLUMNS
 from pipelines.catalogue.metrics import metric_parts_sql
+from pipelines.catalogue.sources import current_source_sql, current_value_sql
 
 _MEASURES = ",\n    ".join(f"{c.name} {'DATE' if c.kind == 'date' else 'VARCHAR' if c.kind == 'code' else 'INTEGER'}"
                            for c in COLUMNS)
@@ -136,6 +137,31 @@ CREATE TABLE IF NOT EXISTS nhse_delay_reasons_area (period_start DATE, period_en
     patients DOUBLE, {_PUBLISHED});
 """
 
+# NHS England's UEC daily sitrep and monthly beds publication (pipelines.publication.uec, beds_csv), the
+# names and ICBs each publication gives a trust, and the trust successions reference file.
+_UEC_BEDS = ", ".join(f"{group}{kind} BIGINT" for group in ("", "adult_", "paediatric_")
+                      for kind in ("core_beds_open", "escalation_beds_open", "beds_open", "beds_occupied"))
+_UEC = f"{_UEC_BEDS}, los_7plus BIGINT, los_14plus BIGINT, los_21plus BIGINT, beds_source_row BIGINT, " \
+       "los_source_row BIGINT, source_column VARCHAR, file_id INTEGER, loaded_at TIMESTAMP"
+_BEDS = "month DATE, metric VARCHAR, measure VARCHAR, org_type VARCHAR, value DOUBLE, source_row BIGINT, " \
+        "file_id INTEGER, loaded_at TIMESTAMP"
+BEDS_SQL = f"""
+CREATE TABLE IF NOT EXISTS nhse_uec_daily (period_date DATE, {_ORG}, {_UEC});
+CREATE TABLE IF NOT EXISTS nhse_uec_daily_area (period_date DATE, level VARCHAR, area_code VARCHAR,
+    area_name VARCHAR, {_UEC});
+CREATE TABLE IF NOT EXISTS nhse_beds_monthly ({_ORG}, icb_name VARCHAR, {_BEDS});
+CREATE TABLE IF NOT EXISTS nhse_beds_monthly_area ({_AREA}, {_BEDS});
+CREATE TABLE IF NOT EXISTS nhse_trust_names (org_code VARCHAR, published_name VARCHAR, period_end DATE,
+    file_id INTEGER, loaded_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS nhse_trust_icb (org_code VARCHAR, icb_code VARCHAR, icb_name VARCHAR, period_end DATE,
+    file_id INTEGER, loaded_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS trust_successions (
+    predecessor VARCHAR NOT NULL, successor VARCHAR NOT NULL, succession_date DATE NOT NULL,
+    name VARCHAR,                  -- the successor's name when the reference file says so (else the latest published)
+    note VARCHAR
+);
+"""
+
 # Formulas that every view shares, kept as SQL macros so analysts can use them too.
 MACROS_SQL = """
 CREATE OR REPLACE MACRO metric_value(aggregate, numerator, denominator) AS CASE aggregate
@@ -163,8 +189,9 @@ CREATE OR REPLACE MACRO change_direction(change, better) AS CASE
 
 _SUMMED = [c.name for c in COLUMNS if c.kind == "count"]
 _TRUST_DAY_COLUMNS = ",\n    ".join(
-    # A trust-day total is only known when every site reported the figure.
-    [f"CASE WHEN count({c}) = count(*) THEN sum({c}) END AS {c}" for c in _SUMMED]
+    # Each field from the first source (catalogue.sources.PRECEDENCE) that reports it; from the
+    # trust's own file only when every site reported the figure.
+    [f"{current_value_sql(c)} AS {c}" for c in _SUMMED]
     + ["max(trust_opel) AS trust_opel", "max(la_opel) AS la_opel"])
 
 
@@ -184,8 +211,17 @@ GROUP BY org_code, period_date"""
 # filter by trust or date).
 WEEKLY_PARTS_SQL = metric_parts_sql("week_ending")
 
+# One truth per field, queryable: for every trust-day and field, the source its current value comes from.
+FIELD_SOURCE_VIEW_SQL = "CREATE OR REPLACE VIEW sitrep_field_source AS\n" \
+    "SELECT org_code, period_date, field, source FROM (\n" \
+    "    SELECT org_code, period_date,\n        " + ",\n        ".join(
+        f"{current_source_sql(c)} AS {c}" for c in _SUMMED) + \
+    "\n    FROM sitrep_daily GROUP BY org_code, period_date\n) UNPIVOT (source FOR field IN (" + \
+    ", ".join(_SUMMED) + "))"
+
 DAILY_VIEWS_SQL = f"""
 CREATE OR REPLACE VIEW sitrep_trust_day AS {trust_day_sql()};
+{FIELD_SOURCE_VIEW_SQL};
 
 CREATE OR REPLACE VIEW daily_metric_parts AS {metric_parts_sql("period_date")};
 
@@ -228,7 +264,7 @@ LEFT JOIN valued prev ON prev.org_code = v.org_code AND prev.metric = v.metric
 
 
 # Bumped whenever the statements above change, so an older file is brought up to date once.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _version(con: duckdb.DuckDBPyConnection) -> int:
@@ -246,6 +282,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> bool:
         return False
     con.execute(SCHEMA_SQL)
     con.execute(PUBLICATION_SQL)
+    con.execute(BEDS_SQL)
     con.execute(MACROS_SQL)
     con.execute(DAILY_VIEWS_SQL)
     con.execute(f"CREATE TABLE IF NOT EXISTS weekly_metric_parts AS {WEEKLY_PARTS_SQL}")
