@@ -5,8 +5,10 @@ import streamlit as st
 
 from pipelines import config
 from pipelines.ingest.load import ensure_database
+from ui.style import apply_theme
 
 st.set_page_config(page_title="Discharge and flow", page_icon=":hospital:", layout="wide")
+apply_theme()
 
 if not config.db_path().exists():
     with st.spinner("First start: building the database from the bundled sample data (about 20 seconds)..."):
@@ -21,4 +23,4 @@ PAGES = [
     st.Page("pages/data_quality.py", title="Data quality and upload", icon=":material/fact_check:",
             url_path="data-quality"),
 ]
-st.navigation(PAGES).run()
+st.navigation(PAGES, position="top").run()

@@ -20,7 +20,7 @@ ensure_entrypoint()
 st.title("Weekly narrative")
 if saved_message := st.session_state.pop("narrative_saved", None):
     st.success(saved_message)
-table, chosen_icbs, chosen_places = weekly_table_with_filters()
+table, chosen_icbs, chosen_places, _ = weekly_table_with_filters()
 week = table.week_ending
 selection = (week, chosen_icbs, chosen_places)
 
