@@ -16,8 +16,8 @@ from pipelines.reports.presentation import SPC_MARK, STATUS_FILL, TableCell, spc
 from pipelines.reports.weekly_table import SYSTEM_NAME, MetricRow
 
 INK = "#212B32"  # NHS black: body text, at least 4.5:1 on every status fill
-BETTER_INK = "#00562B"  # dark NHS green, for a change that is better
-WORSE_INK = "#8A1538"  # NHS dark pink-red, for a change that is worse
+BETTER_INK = "#004220"  # dark green, for a change that is better
+WORSE_INK = "#6E0F2C"  # dark red, for a change that is worse
 LINK = "#003087"  # NHS dark blue
 SPC_BADGE = {"improvement": ("#005EB8", "#FFFFFF"), "concern": ("#ED8B00", INK), "common": ("transparent", INK)}
 METRIC_COLUMN_PX, AMBITION_COLUMN_PX, MIN_CELL_PX = 136, 56, 58

@@ -131,9 +131,10 @@ def _trusts_sentence(row: MetricRow, present: list[TableCell], total: int) -> st
     if row.ambition != "none" and metric.unit == "%":
         off = _worst_first([c for c in present if c.status in ("red", "amber")])
         if off:
-            count = f"All {total}" if len(off) == total else f"{len(off)} of {total}"
-            head = (f"{count} {_side(metric)} the ambition: "
+            count = {1: "", 2: "Both "}.get(total, f"All {total} ") if len(off) == total else f"{len(off)} of {total} "
+            head = (f"{count}{_side(metric)} the ambition: "
                     + _listed([f"{c.name} {_figure(c, row.threshold)}" for c in off]))
+            head = head[0].upper() + head[1:]
         else:
             head = f"All {len(present)} reporting within the ambition" if len(present) < total                 else f"All {total} within the ambition"
     else:
@@ -164,8 +165,9 @@ def _notes_sentence(row: MetricRow, present: list[TableCell], missing: list[Tabl
     metric = row.cells[0].catalogue if row.cells else None
     notes = []
     if metric is not None and metric.unit == "%" and row.ambition != "none":
+        # within and worsening; one whose process does not reliably meet the ambition gets the SPC remark instead
         drifting = [c for c in present if c.status == "green" and c.change_direction == "worse"
-                    and rounded_change(c.change or 0, metric.unit) != 0]
+                    and rounded_change(c.change or 0, metric.unit) != 0 and c.assurance != "fail"]
         if drifting:
             verb = "rising" if metric.better == "lower" else "falling"
             notes.append(f"{_names([c.name for c in drifting[:MAX_NAMED]])} within but {verb}")
@@ -188,7 +190,7 @@ def draft_narrative(table: WeeklyTable, metric: str) -> str:
     missing = [c for c in row.cells if c.value is None]
     if not present:
         return "No figures this week."
-    sentences = [_system_sentence(row), _trusts_sentence(row, present, len(row.cells)),
+    sentences = [_system_sentence(row), _trusts_sentence(row, present, len(present)),
                  _notes_sentence(row, present, missing)]
     return " ".join(s for s in sentences if s)
 
@@ -205,9 +207,20 @@ def draft_trust_narrative(table: WeeklyTable, metric: str, org_code: str) -> str
         return f"{name} has no figures for this week."
     status = f", {_against(cell, row.ambition)}" if cell.status != "none" and cell.catalogue.unit == "%" else ""
     text = f"{cell.name}: {_figure(cell, row.threshold)}{status}, {_change(cell)}."
-    if spc := _spc_remark([cell]):
-        text += f" {spc[0].upper()}{spc[1:]}."
-    return text
+    return f"{text} {spc}" if (spc := _trust_spc(cell)) else text
+
+
+def _trust_spc(cell: TableCell) -> str:
+    """One trust's SPC reading where it adds to the status, in the status's terms."""
+    if cell.status == "green" and cell.assurance == "fail":
+        return "It meets the ambition this week, but its process does not reliably meet it (SPC)."
+    if cell.status in ("red", "amber") and cell.assurance == "pass":
+        return "It misses the ambition this week, although its process usually meets it (SPC)."
+    kind = (cell.variation or "").split("_")[0]
+    if kind in ("concern", "improvement"):
+        failing = " and consistently failing the ambition" if cell.assurance == "fail" else ""
+        return f"SPC: special-cause {kind}{failing}."
+    return ""
 
 
 # --- Storage --------------------------------------------------------------------------------

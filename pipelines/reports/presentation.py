@@ -16,7 +16,7 @@ from pipelines.spc.xmr import ASSURANCE_LABELS, VARIATION_LABELS
 # Status fills, used by the pages and the Excel and Word exports alike. Pale green, mid amber and a
 # darker red, so they differ in lightness as well as hue (distinct for a deuteranope too: see
 # tests/test_presentation.py); the symbol is always printed beside the colour.
-STATUS_FILL = {"green": "#D5EFDF", "amber": "#FFD966", "red": "#E8A09A", "none": "#FFFFFF"}
+STATUS_FILL = {"green": "#E6F4EC", "amber": "#FFC83D", "red": "#E38B82", "none": "#FFFFFF"}
 NHS_PALE_GREY = "#E8EDEE"
 
 STATUS_SYMBOL = {"green": "✓", "amber": "!", "red": "✗", "none": ""}
