@@ -158,7 +158,7 @@ def test_table_html_links_every_cell_to_the_drilldown_and_escapes_text():
                      "trust?trust=RTR&metric=stranded_7plus_pct"]
     harrogate = parsed.links[2]
     assert harrogate["title"].startswith('<b>Harrogate</b> & "co", Stranded') and "<script>x</script>" in harrogate["title"]
-    assert harrogate["aria-label"] == harrogate["title"]
+    assert harrogate["aria-label"] == "52% ✗ ▲: " + harrogate["title"]  # what it shows, then the words
     text = " ".join(t.strip() for t in parsed.text if t.strip() and not t.lstrip().startswith((".", "}")))
     # the combined column, Harrogate (with the comment's mark), then South Tees, which sent nothing
     assert text.endswith("Stranded 7+ days < 40% 52% ✗ ▲ 52% ✗ ▲ ✎ –"), text

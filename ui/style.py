@@ -29,6 +29,9 @@ ACCESSIBLE_TEXT_CSS = f"""<style>
 [data-baseweb="select"] div[class*="placeholder"], [data-testid="stMetricLabel"] {{
   color: {NHS_SECONDARY_TEXT} !important; opacity: 1 !important; }}
 [data-testid="stMetricLabel"] p {{ white-space: normal !important; overflow: visible !important; }}
+/* The date pickers' day/month/year parts are targets of their own: at least 24 x 24 px (WCAG 2.2, 2.5.8). */
+[role="spinbutton"][contenteditable] {{ display: inline-flex; min-width: 24px; min-height: 24px;
+  align-items: center; justify-content: center; }}
 /* Less empty space above the page, so the weekly table's header row is on the first screen. */
 [data-testid="stMainBlockContainer"] {{ padding-top: 3.5rem !important; }}
 h1 {{ font-size: 2rem !important; padding-top: 0.5rem !important; }}

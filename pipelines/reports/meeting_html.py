@@ -80,15 +80,17 @@ def _marks(cell: TableCell) -> str:
 def cell_html(cell: TableCell, comment: str = "") -> str:
     """A ``<td>``: filled by status, a link to the drill-down (trust cells) carrying the details."""
     details = cell.details + (f" {comment}" if comment else "")
+    # The accessible name starts with what the cell shows (WCAG 2.5.3, label in name), then the words.
+    name = f"{cell.text} {cell.marks}".strip() + f": {details}"
     fill = STATUS_FILL[cell.status] if cell.value is not None else "#FFFFFF"
     system = ' class="wt-sys"' if cell.org_code is None else ""
     marks = _marks(cell) + (' <span class="note" aria-hidden="true">✎</span>' if comment else "")
     body = f'<span class="v">{_e(cell.text)}</span><span class="m">{marks or "&nbsp;"}</span>'
     if cell.org_code is None:
-        inner = f'<span class="wt-cell" title="{_e(details)}" role="img" aria-label="{_e(details)}">{body}</span>'
+        inner = f'<span class="wt-cell" tabindex="0" title="{_e(details)}" role="img" aria-label="{_e(name)}">{body}</span>'
     else:
         inner = (f'<a class="wt-cell" href="{_e(drilldown_href(cell.org_code, cell.metric))}" target="_self" '
-                 f'title="{_e(details)}" aria-label="{_e(details)}">{body}</a>')
+                 f'title="{_e(details)}" aria-label="{_e(name)}">{body}</a>')
     return f'<td{system} style="background:{fill}">{inner}</td>'
 
 
