@@ -173,3 +173,15 @@ def test_weekly_position_cells_carry_the_spc_reading(db):
         "SPC: Special cause improvement (low); consistently failing the ambition.") for d in cell_details(app))
     legend = [c.value for c in app.caption]
     assert "L improvement: Special cause improvement (low)" in legend
+
+
+def test_place_leads_comment_shows_on_the_drilldown(two_weeks):
+    from pipelines.reports.narrative import save_narrative
+
+    save_narrative(two_weeks, date(2024, 4, 14), "stranded_7plus_pct", "RCD", "Two wards reopened", "Hal")
+    app = AppTest.from_file(str(ROOT / "pages/trust.py"), default_timeout=60)
+    app.query_params["trust"] = "RCD"
+    app.run()
+    assert not app.exception
+    assert ("Place lead's comment on Stranded: occupied beds with LoS 7+ days (Hal): Two wards reopened"
+            in [t.value for t in app.text])

@@ -15,7 +15,7 @@ import duckdb
 import polars as pl
 
 from pipelines import config
-from pipelines.catalogue.metrics import METRIC_IDS, Metric
+from pipelines.catalogue.metrics import METRIC_IDS, METRICS, Metric
 from pipelines.reports.presentation import TableCell, format_value, percent_change, rounded_change
 from pipelines.reports.weekly_table import MetricRow, WeeklyTable
 from pipelines.warehouse import open_for_write
@@ -297,3 +297,9 @@ def comments_by_cell(narratives: pl.DataFrame) -> dict[tuple[str, str | None], s
 
     return {(r["metric"], r["org_code"]): f"{whose(r['org_code'], r['author'])}: {r['text']}"
             for r in narratives.to_dicts()}
+
+
+def trust_comments(narratives: pl.DataFrame, org_code: str) -> list[tuple[str, str, str]]:
+    """A trust's place lead's comments of the week: (metric label, author, text), in catalogue order."""
+    saved = {r["metric"]: r for r in narratives.to_dicts() if r["org_code"] == org_code}
+    return [(m.label, saved[m.id]["author"], saved[m.id]["text"]) for m in METRICS if m.id in saved]
