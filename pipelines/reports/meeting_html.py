@@ -53,6 +53,11 @@ STYLE = f"""<style>
 .wt .worse {{ color: {WORSE_INK}; font-weight: 700; }}
 .wt .spc {{ display: inline-block; min-width: 1.1em; border-radius: 0.6em; padding: 0 2px; font-weight: 700; }}
 .wt .note {{ font-weight: 700; }}
+@media print {{
+  .wt-wrap {{ overflow: visible; }}
+  .wt {{ min-width: 0 !important; font-size: 7pt; }}
+  .wt td, .wt th {{ -webkit-print-color-adjust: exact; print-color-adjust: exact; }}
+}}
 .wt-key {{ font-size: 0.8rem; color: {INK}; margin: 0.2rem 0 0.4rem 0; }}
 .wt-key .spc {{ display: inline-block; min-width: 1.1em; border-radius: 0.6em; padding: 0 2px; font-weight: 700;
   text-align: center; }}
