@@ -16,6 +16,7 @@ import streamlit as st
 from pipelines import config
 from pipelines.catalogue.metrics import Metric
 from pipelines.queries import drilldown
+from pipelines.reports.weekly_table import site_label, site_names
 from pipelines.spc import store as spc_data
 from pipelines.spc.xmr import assurance_label, variation_label
 from ui import charts, data, spc_chart
@@ -120,6 +121,9 @@ def site_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first: date,
     if sites.is_empty():
         return
     st.subheader("By site")
+    names = site_names()  # reference_data/sites.csv: "York Hospital (RCB55)" rather than a bare code
+    sites = sites.with_columns(pl.col("site_code").replace_strict(
+        {code: site_label(code, names) for code in sites["site_code"].unique()}, return_dtype=pl.String))
     site_codes = ", ".join(sites["site_code"].unique(maintain_order=True))
     st.caption(f"{trust['short_name']} submits per site ({site_codes}); "
                "the daily figure of each site, from the same formula as the trust.")
