@@ -197,8 +197,9 @@ def test_weekly_position_in_the_browser(streamlit_app: str, page: Page) -> None:
     assert stranded["Ambition"] == "< 40%"
     assert stranded["Harrogate"] == "40% ! ↓ ~" or stranded["Harrogate"].startswith("40% ! ↓"), stranded
     # the long words are the cell's tooltip and accessible name, and the cell opens the drill-down
-    cell = page.get_by_role("link", name="Harrogate, Stranded: occupied beds with LoS 7+ days: 40.0%.", exact=False).first
+    cell = page.locator("table.wt a.wt-cell[title^='Harrogate, Stranded 7+ days: 40.0%.']")
     expect(cell).to_have_attribute("title", re.compile(r"10\.0 pts better than last week \(50\.0%\)"))
+    expect(cell).to_have_accessible_description(re.compile(r"^Harrogate, Stranded 7\+ days: 40\.0%\."))
     cell.focus()  # reachable by keyboard
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Harrogate (RCD)")).to_be_visible()

@@ -82,7 +82,7 @@ def test_weekly_position_shows_latest_week_by_trust(two_weeks):
     # the selected trusts combined: a ratio of the two trusts' sums
     assert stranded["Combined"].startswith(f"{100 * (7 * 36 + 7 * 36) / (7 * 90 + 7 * 80):.0f}% ✗")
     details = cell_details(app)
-    assert ("Harrogate, Stranded: occupied beds with LoS 7+ days: 40.0%. ! just misses the ambition (within the amber "
+    assert ("Harrogate, Stranded 7+ days: 40.0%. ! just misses the ambition (within the amber "
             "tolerance). 10.0 pts better than last week (50.0%).") in details
     assert "2 of 2 selected trusts submitted figures" in next(h.value for h in app.get("html") if 'class="wt"' in h.value)
 
@@ -185,3 +185,14 @@ def test_place_leads_comment_shows_on_the_drilldown(two_weeks):
     assert not app.exception
     assert ("Place lead's comment on Stranded: occupied beds with LoS 7+ days (Hal): Two wards reopened"
             in [t.value for t in app.text])
+
+
+def test_a_trust_submitting_per_site_shows_its_sites_by_name(db):
+    """York and Scarborough (RCB) per site: York Hospital 30 of 60 stranded (50%), Scarborough 8 of 40 (20%)."""
+    monday = date(2024, 4, 8)
+    load_rows_directly(db, [{**row, "site_code": site} for site, beds, stranded in (("RCB55", 60, 30), ("RCBCA", 40, 8))
+                            for row in week_of_rows("RCB", monday, ga_beds_occupied=beds, los_7plus=stranded)])
+    app = run_page("pages/weekly_position.py")
+    assert weekly_table(app)["Stranded 7+ days"]["York and Scarborough"].startswith("38%")  # the trust: 38 of 100
+    york = next(d for d in cell_details(app) if d.startswith("York and Scarborough, Stranded"))
+    assert "by site: York Hospital 50% / Scarborough Hospital 20%" in york

@@ -8,7 +8,6 @@ from pipelines.queries import weekly as queries
 from pipelines.reports.weekly_table import WeeklyTable, build_weekly_table, select_trusts
 from ui import data, params
 
-
 ORIENTATIONS = {"columns": "Trusts as columns", "rows": "Trusts as rows"}
 
 
@@ -35,9 +34,10 @@ def weekly_table_with_filters(orientation: bool = False) -> tuple[WeeklyTable, t
                                           placeholder="All places")
     view = "columns"
     if orientation:
-        view = columns[3].selectbox("Layout", list(ORIENTATIONS), format_func=ORIENTATIONS.__getitem__,
-                                  index=list(ORIENTATIONS).index(params.get_choice("view", list(ORIENTATIONS), "columns")),
-                                  help="Trusts as rows suits a region of many trusts.")
+        layouts = list(ORIENTATIONS)
+        view = columns[3].selectbox("Layout", layouts, format_func=ORIENTATIONS.__getitem__,
+                                    index=layouts.index(params.get_choice("view", layouts) or "columns"),
+                                    help="Trusts as rows suits a region of many trusts.") or "columns"
     params.set_params(week=None if week == default_week else week, icb=chosen_icbs, place=chosen_places,
                       **({"view": None if view == "columns" else view} if orientation else {}))
     table = data.read(build_weekly_table, week, tuple(chosen_icbs), tuple(chosen_places))

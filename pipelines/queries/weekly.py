@@ -10,6 +10,8 @@ from datetime import date
 import duckdb
 import polars as pl
 
+from pipelines.catalogue.metrics import METRICS
+
 
 def latest_complete_week(con: duckdb.DuckDBPyConnection) -> date | None:
     """The latest week (Monday to Sunday) whose Sunday is covered by the data."""
@@ -75,8 +77,6 @@ def trusts_with_data(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 def site_weekly(con: duckdb.DuckDBPyConnection, week_ending: date, org_codes: tuple[str, ...]) -> pl.DataFrame:
     """Per-site weekly values of every metric for trusts that submit per site: org_code,
     site_code, metric, value (ratios of the week's sums, daily averages, highest level)."""
-    from pipelines.catalogue.metrics import METRICS  # the formulas; SQL from the catalogue only
-
     parts = []
     for m in METRICS:
         numerator = f"CAST(({m.numerator}) AS DOUBLE)"

@@ -21,7 +21,8 @@ from pipelines.reports.export_xlsx import to_xlsx
 from pipelines.reports.narrative import current_narratives
 from pipelines.reports.weekly_table import WeeklyTable, build_weekly_table
 
-__all__ = ["FORMATS", "daily_figures_csv", "file_name", "render", "render_table", "tidy", "to_csv", "to_docx", "to_xlsx"]
+__all__ = ["FORMATS", "daily_figures_csv", "file_name", "render", "render_table", "tidy", "to_csv", "to_docx",
+           "to_xlsx"]
 
 # format -> (MIME type, what the page's button says)
 FORMATS: dict[str, tuple[str, str]] = {

@@ -97,7 +97,9 @@ def _table(document: WordDocument, table: WeeklyTable) -> None:
     for column, width in zip(grid.columns, widths):
         column.width = width  # the table grid: what LibreOffice and Word lay out by
     for row in grid.rows:
-        row._tr.get_or_add_trPr().append(_cant_split())
+        keep_together = OxmlElement("w:cantSplit")  # a row never breaks across pages
+        keep_together.set(qn("w:val"), "true")
+        row._tr.get_or_add_trPr().append(keep_together)
         for cell, width in zip(row.cells, widths):
             cell.width = width
 
@@ -111,12 +113,6 @@ def _narrow_margins(grid: Table) -> None:
         margin.set(qn("w:type"), "dxa")
         margins.append(margin)
     grid._tbl.tblPr.append(margins)
-
-
-def _cant_split() -> OxmlElement:
-    marker = OxmlElement("w:cantSplit")
-    marker.set(qn("w:val"), "true")
-    return marker
 
 
 def _small(document: WordDocument, text: str, bold_head: str = "") -> None:

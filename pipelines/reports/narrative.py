@@ -71,7 +71,9 @@ def _change(cell: TableCell) -> str:
         percent = percent_change(cell.value, cell.previous_value)
         if percent is None:
             return "unchanged on last week" if cell.value == cell.previous_value else "up from 0 last week"
-        return "unchanged on last week" if percent == 0 else f"{'up' if percent > 0 else 'down'} {abs(percent)}% on last week"
+        if percent == 0:
+            return "unchanged on last week"
+        return f"{'up' if percent > 0 else 'down'} {abs(percent)}% on last week"
     shown = rounded_change(cell.change, metric.unit)
     if shown == 0:
         return "unchanged on last week"
@@ -91,7 +93,7 @@ def _against(cell: TableCell, ambition: str) -> str:
 
 
 def _worst_first(cells: list[TableCell]) -> list[TableCell]:
-    return sorted(cells, key=lambda c: -c.value if c.catalogue.better == "lower" else c.value)
+    return sorted(cells, key=lambda c: -(c.value or 0.0) if c.catalogue.better == "lower" else (c.value or 0.0))
 
 
 def _system_sentence(row: MetricRow) -> str:
@@ -116,10 +118,10 @@ def _moved_most(cells: list[TableCell]) -> str:
         scored = [(abs(p), c) for c in worse if (p := percent_change(c.value, c.previous_value))]
         if not scored:
             return ""
-        amount, cell = max(scored, key=lambda t: t[0])
-        return f"{cell.name} {'rose' if metric.better == 'lower' else 'fell'} most, by {amount}%"
-    amount, cell = max(((abs(rounded_change(c.change or 0, metric.unit)), c) for c in worse), key=lambda t: t[0])
-    return f"{cell.name} worsened most, by {_points(amount)}" if amount else ""
+        percent, most = max(scored, key=lambda t: t[0])
+        return f"{most.name} {'rose' if metric.better == 'lower' else 'fell'} most, by {percent}%"
+    points, most = max(((abs(rounded_change(c.change or 0, metric.unit)), c) for c in worse), key=lambda t: t[0])
+    return f"{most.name} worsened most, by {_points(points)}" if points else ""
 
 
 def _trusts_sentence(row: MetricRow, present: list[TableCell], total: int) -> str:
@@ -136,7 +138,7 @@ def _trusts_sentence(row: MetricRow, present: list[TableCell], total: int) -> st
                     + _listed([f"{c.name} {_figure(c, row.threshold)}" for c in off]))
             head = head[0].upper() + head[1:]
         else:
-            head = f"All {len(present)} reporting within the ambition" if len(present) < total                 else f"All {total} within the ambition"
+            head = f"All {total} within the ambition" if total > 1 else "Within the ambition"
     else:
         head = ("Highest: " if metric.better == "lower" else "Lowest: ") + _listed(
             [f"{c.name} {_figure(c)}" for c in _worst_first(present)])
@@ -202,7 +204,7 @@ def draft_trust_narrative(table: WeeklyTable, metric: str, org_code: str) -> str
         raise ValueError(f"{org_code!r} is not one of the table's trusts.")
     row = next((r for r in table.rows if r.metric == metric), None)
     cell = next((c for c in row.cells if c.org_code == org_code), None) if row else None
-    if cell is None or cell.value is None:
+    if row is None or cell is None or cell.value is None:
         name = dict(table.trusts.select("org_code", "trust").iter_rows())[org_code]
         return f"{name} has no figures for this week."
     status = f", {_against(cell, row.ambition)}" if cell.status != "none" and cell.catalogue.unit == "%" else ""

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from pipelines.catalogue.metrics import METRIC_BY_ID, Metric
-from pipelines.spc.xmr import ASSURANCE_LABELS, VARIATION_LABELS
+from pipelines.spc.xmr import VARIATION_LABELS
 
 # Status fills, used by the pages and the Excel and Word exports alike. Pale green, mid amber and a
 # darker red, so they differ in lightness as well as hue (distinct for a deuteranope too: see
@@ -29,9 +29,9 @@ STATUS_TEXT = {s: f"{STATUS_SYMBOL[s]} {w}" if STATUS_SYMBOL[s] else "" for s, w
 SPC_MARK = {"common_cause": "~", "improvement_high": "H", "improvement_low": "L", "concern_high": "H",
             "concern_low": "L", "neither": "±", "run_chart": ""}
 # Kept for the page's legend: the short words beside each icon.
-VARIATION_TEXT = {"common_cause": "~ common cause", "improvement_high": "H improvement", "improvement_low":
-                  "L improvement", "concern_high": "H concern", "concern_low": "L concern", "neither": "± mixed signals",
-                  "run_chart": ""}
+VARIATION_TEXT = {"common_cause": "~ common cause", "improvement_high": "H improvement",
+                  "improvement_low": "L improvement", "concern_high": "H concern", "concern_low": "L concern",
+                  "neither": "± mixed signals", "run_chart": ""}
 ASSURANCE_TEXT = {"pass": "passing", "fail": "failing", "hit_or_miss": "hit or miss"}
 # Worse is a filled triangle, better a plain arrow: the change is never told by colour alone.
 WORSE_ARROW = {"↑": "▲", "↓": "▼"}
@@ -46,11 +46,15 @@ def spc_kind(variation: str | None) -> str:
     return variation.split("_")[0] if variation.startswith(("improvement", "concern")) else "common"
 
 
+ASSURANCE_WORDS = {"pass": "consistently passing the ambition", "fail": "consistently failing the ambition",
+                   "hit_or_miss": "hit or miss against the ambition"}
+
+
 def spc_words(variation: str | None, assurance: str | None) -> str:
     """'Special cause concern (high); consistently failing the ambition': the details' SPC reading."""
     words = [VARIATION_LABELS[variation]] if variation in VARIATION_LABELS and variation != "run_chart" else []
-    if assurance in ASSURANCE_LABELS and assurance is not None:
-        words.append(ASSURANCE_LABELS[assurance].lower())
+    if assurance in ASSURANCE_WORDS:
+        words.append(ASSURANCE_WORDS[assurance])
     return "; ".join(words)
 
 
@@ -156,7 +160,8 @@ class TableCell:
         if self.value is None:
             return "n/r"
         text = format_value(self.value, metric.unit, metric.decimals)
-        if metric.aggregate == "daily_average" and (percent := percent_change(self.value, self.previous_value)) is not None:
+        percent = percent_change(self.value, self.previous_value)
+        if metric.aggregate == "daily_average" and percent is not None:
             text += f", {percent:+d}%" if percent else ", 0%"
         return text
 
@@ -183,7 +188,7 @@ class TableCell:
     def details(self) -> str:
         """The long words of the cell, for its tooltip and screen readers."""
         metric = self.catalogue
-        head = f"{self.name}, {metric.label}"
+        head = f"{self.name}, {metric.short_label}"  # the full label is the row's own tooltip
         if not self.submitted:
             return f"{head}: {NO_SUBMISSION}."
         if self.value is None:

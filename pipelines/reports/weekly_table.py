@@ -80,13 +80,15 @@ def metric_rows(position: pl.DataFrame, system: pl.DataFrame, trusts: pl.DataFra
     rows = []
     for metric in (m for m in METRICS if m.id in reported):
         first = next(r for (mid, _), r in found.items() if mid == metric.id)
-        cells = [cell_from_row(row, name, tuple(by_site.get((metric.id, code), ()))) if (row := found.get((metric.id, code)))
+        cells = [cell_from_row(row, name, tuple(by_site.get((metric.id, code), ())))
+                 if (row := found.get((metric.id, code)))
                  else TableCell(code, name, metric.id, None, "none", submitted=False) for code, name in order]
         system_row = combined.get(metric.id)
         rows.append(MetricRow(metric.id, metric.label, metric.short_label, metric.unit,
                               format_ambition(first["ambition_comparison"], first["ambition"], metric.unit),
                               first["ambition_comparison"], first["ambition"], cells,
-                              cell_from_row({**system_row, "org_code": None}, SYSTEM_LONG_NAME) if system_row else None))
+                              cell_from_row({**system_row, "org_code": None}, SYSTEM_LONG_NAME)
+                              if system_row else None))
     return rows
 
 
