@@ -178,3 +178,14 @@ def test_headline_tiles_use_the_one_change_formatter():
                             "status": "none", "ambition": None, "ambition_comparison": None}])
     [tile] = headline_figures(system, ("recorded_delays",))
     assert (tile["short_label"], tile["delta"]) == ("Recorded delays", "no change")
+
+
+def test_trusts_as_rows_shows_site_figures_under_a_trust_that_submits_per_site():
+    trusts = pl.DataFrame({"org_code": ["RCB"], "trust": ["York and Scarborough"]})
+    position = pl.DataFrame([position_row("RCB", "York and Scarborough", value=38.0)])
+    sites = pl.DataFrame({"org_code": ["RCB", "RCB"], "site_code": ["RCB55", "RCBCA"],
+                          "metric": ["stranded_7plus_pct"] * 2, "value": [50.0, 20.0]})
+    rows = metric_rows(position, position.clear(), trusts, sites, {"RCB55": "York Hospital"})
+    html = table_html(rows, list(trusts.iter_rows()), orientation="rows")
+    assert re.findall(r'<th scope="row" class="wt-site">↳ ([^<]+)</th><td class="wt-site">([^<]+)</td>', html) == [
+        ("York Hospital", "50%"), ("RCBCA", "20%")]  # a site missing from sites.csv shows its code

@@ -12,7 +12,7 @@ from __future__ import annotations
 from html import escape
 from urllib.parse import urlencode
 
-from pipelines.reports.presentation import SPC_MARK, STATUS_FILL, TableCell, spc_kind
+from pipelines.reports.presentation import SPC_MARK, STATUS_FILL, TableCell, format_value, spc_kind
 from pipelines.reports.weekly_table import SYSTEM_NAME, MetricRow
 
 INK = "#212B32"  # NHS black: body text, at least 4.5:1 on every status fill
@@ -54,6 +54,7 @@ STYLE = f"""<style>
 .wt .worse {{ color: {WORSE_INK}; font-weight: 700; }}
 .wt .spc {{ display: inline-block; min-width: 1.1em; border-radius: 0.6em; padding: 0 2px; font-weight: 700; }}
 .wt .note {{ font-weight: 700; }}
+.wt .wt-site {{ font-size: 0.72rem; font-weight: 400; }}
 @media print {{
   .wt-wrap {{ overflow: visible; }}
   .wt {{ min-width: 0 !important; font-size: 7pt; }}
@@ -164,7 +165,23 @@ def _trusts_as_rows(rows: list[MetricRow], trusts: list[tuple[str, str]],
         cells = [f'<th scope="row"><a href="{_e(drilldown_href(code))}" target="_self">{_e(name)}</a></th>']
         cells += [cell_html(r.cells[j], _comment(comments, r.metric, code)) for r in rows]
         lines.append(f"<tr>{''.join(cells)}</tr>")
+        lines += _site_rows([r.cells[j] for r in rows])
     return f"<colgroup>{cols}</colgroup><thead><tr>{''.join(head)}</tr></thead><tbody>{''.join(lines)}</tbody>"
+
+
+def _site_rows(cells: list[TableCell]) -> list[str]:
+    """Under a trust that submits per site, a row per site with its figures (named from sites.csv)."""
+    sites = list(dict.fromkeys(name for cell in cells for name, _ in cell.sites))
+    lines = []
+    for site in sites:
+        figures = []
+        for cell in cells:
+            value = dict(cell.sites).get(site)
+            metric = cell.catalogue
+            text = format_value(value, metric.unit, metric.decimals) if value is not None else "–"
+            figures.append(f'<td class="wt-site">{_e(text)}</td>')
+        lines.append(f'<tr><th scope="row" class="wt-site">↳ {_e(site)}</th>{"".join(figures)}</tr>')
+    return lines
 
 
 def key_html() -> str:
