@@ -12,6 +12,7 @@ from pipelines.reports.meeting_html import key_html, table_html
 from pipelines.reports.presentation import ASSURANCE_TEXT, VARIATION_TEXT
 from pipelines.spc.xmr import assurance_label, variation_label
 from ui import data
+from ui.app import ensure_entrypoint
 from ui.spc_icons import assurance_icon, variation_icon
 from ui.weekly_filters import weekly_table_with_filters
 
@@ -20,6 +21,7 @@ SPC_LEGEND = [(f"{VARIATION_TEXT[v]}: {variation_label(v)}", variation_icon(v, s
               for v in ("common_cause", "improvement_high", "improvement_low", "concern_high", "concern_low")] + [
              (f"{ASSURANCE_TEXT[a]}: {assurance_label(a)}", assurance_icon(a, size=36)) for a in ASSURANCE_TEXT]
 
+ensure_entrypoint()  # with sign-in configured: nothing below before signing in
 st.title("Weekly position")
 table, chosen_icbs, chosen_places, orientation = weekly_table_with_filters(orientation=True)
 week = table.week_ending

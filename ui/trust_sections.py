@@ -21,7 +21,8 @@ from pipelines.reports.weekly_table import site_label, site_names
 from pipelines.spc import store as spc_data
 from pipelines.spc.xmr import assurance_label, variation_label
 from ui import charts, data, spc_chart
-from ui.app import signed_in_name
+from pipelines import access
+from ui import auth
 from ui.spc_icons import assurance_icon, variation_icon
 
 SOURCE_NAMES = {drilldown.TRUST_SITREP: "the trust's own sitrep files",
@@ -192,6 +193,12 @@ def _settings_form(org_code: str, metric: Metric, spc: drilldown.TrustSpc, first
     def within(day: date | None) -> date | None:  # a stored date the weeks no longer reach is not offered
         return day if day is not None and first_week <= day <= last_week else None
 
+    identity = auth.current_identity()
+    if not access.may(identity, "change_spc", org_code):
+        with st.expander("Baseline and recalculation dates", expanded=stored):
+            st.caption(_settings_text(settings))
+            st.caption("Changing them needs the discharge group lead role for this trust.")
+        return
     with st.expander("Fix a baseline or recalculate the limits", expanded=stored):
         st.caption(_settings_text(settings))
         with st.form(f"spc-settings-{org_code}-{metric.id}"):
@@ -205,18 +212,13 @@ def _settings_form(org_code: str, metric: Metric, spc: drilldown.TrustSpc, first
                                           "ending on or after this date. Earlier dates are kept.")
             reason = right.text_input("Reason", value=settings.get("reason") or "",
                                       help="For example: new discharge-to-assess service from this date.")
-            author = signed_in_name()
-            if author is None:
-                author = left.text_input("Your name", key=AUTHOR_KEY, persist_state="session",
-                                         help="Recorded with the settings.") or ""
-            else:
-                left.text(f"Saving as {author} (signed in)")
+            typed_name = auth.author_field(left, AUTHOR_KEY, "Recorded with the settings.")
             save_col, clear_col = st.columns(2)
             save = save_col.form_submit_button("Save SPC settings")
             clear = clear_col.form_submit_button("Clear baseline and recalculation dates")
     if not (save or clear):
         return
-    if not author.strip():
+    if typed_name is not None and not typed_name.strip():
         st.error("Enter your name, so the settings say who set them.")
         return
     if clear:
@@ -233,9 +235,10 @@ def _settings_form(org_code: str, metric: Metric, spc: drilldown.TrustSpc, first
             return
         message = f"Saved the SPC settings of {metric.label}."
     try:
-        spc_data.save_spc_settings(config.db_path(), org_code, metric.id, baseline, recalculate, author.strip(),
+        spc_data.save_spc_settings(config.db_path(), org_code, metric.id, baseline, recalculate,
+                                   typed_name.strip() if typed_name is not None else identity,
                                    reason.strip() if save else "cleared")
-    except ValueError as problem:
+    except (ValueError, access.AccessDenied) as problem:
         st.error(f"Not saved: {problem}.")
         return
     st.session_state[SAVED_KEY] = message
