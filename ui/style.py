@@ -33,7 +33,8 @@ ACCESSIBLE_TEXT_CSS = f"""<style>
 [role="spinbutton"][contenteditable] {{ display: inline-flex; min-width: 24px; min-height: 24px;
   align-items: center; justify-content: center; }}
 /* Less empty space above the page, so the weekly table's header row is on the first screen. */
-[data-testid="stMainBlockContainer"] {{ padding-top: 3.5rem !important; }}
+[data-testid="stMainBlockContainer"] {{ padding-top: 3.5rem !important; padding-left: 1.5rem !important;
+  padding-right: 1.5rem !important; }}
 h1 {{ font-size: 2rem !important; padding-top: 0.5rem !important; }}
 </style>"""
 

@@ -20,7 +20,7 @@ BETTER_INK = "#004220"  # dark green, for a change that is better
 WORSE_INK = "#6E0F2C"  # dark red, for a change that is worse
 LINK = "#003087"  # NHS dark blue
 SPC_BADGE = {"improvement": ("#005EB8", "#FFFFFF"), "concern": ("#ED8B00", INK), "common": ("transparent", INK)}
-METRIC_COLUMN_PX, AMBITION_COLUMN_PX, MIN_CELL_PX = 136, 56, 58
+METRIC_COLUMN_PX, AMBITION_COLUMN_PX, MIN_CELL_PX = 124, 58, 56
 
 
 def _e(text: object) -> str:
@@ -48,7 +48,7 @@ STYLE = f"""<style>
 .wt a:hover, .wt a:focus-visible {{ text-decoration: underline; }}
 .wt a:focus-visible {{ outline: 3px solid #FFB81C; outline-offset: -1px; box-shadow: 0 0 0 4px {INK}; }}
 .wt .wt-cell {{ display: block; color: {INK}; }}
-.wt .v {{ font-weight: 600; }}
+.wt .v {{ font-weight: 600; white-space: normal; }}
 .wt .m {{ display: block; font-size: 0.72rem; line-height: 1.1; }}
 .wt .better {{ color: {BETTER_INK}; font-weight: 700; }}
 .wt .worse {{ color: {WORSE_INK}; font-weight: 700; }}
