@@ -6,8 +6,10 @@ import streamlit as st
 from pipelines import config
 from pipelines.ingest.load import ensure_database
 from ui import auth
+from ui.style import apply_theme
 
 st.set_page_config(page_title="Discharge and flow", page_icon=":hospital:", layout="wide")
+apply_theme()
 PAGES = [
     st.Page("pages/weekly_position.py", title="Weekly position", icon=":material/table_chart:", default=True,
             url_path="weekly"),
@@ -22,4 +24,5 @@ auth.gate(PAGES)  # with sign-in configured, nothing below runs before the user 
 if not config.db_path().exists():
     with st.spinner("First start: building the database from the bundled sample data (about 20 seconds)..."):
         ensure_database()
-st.navigation(PAGES).run()
+# Across the top, so the weekly table has the whole width of a 1366 px screen.
+st.navigation(PAGES, position="top").run()

@@ -21,7 +21,7 @@ identity = auth.current_identity()
 st.title("Weekly narrative")
 if saved_message := st.session_state.pop("narrative_saved", None):
     st.success(saved_message)
-table, chosen_icbs, chosen_places = weekly_table_with_filters()
+table, chosen_icbs, chosen_places, _ = weekly_table_with_filters()
 week = table.week_ending
 selection = (week, chosen_icbs, chosen_places)
 
@@ -50,50 +50,57 @@ for column, (fmt, (mime, label)) in zip(st.columns(len(export.FORMATS)), export.
                            file_name=export.file_name(week, fmt), mime=mime, on_click="ignore",
                            icon=":material/download:")
 
-metrics = table.position.select("display_order", "metric", "metric_label").unique().sort("display_order")
-if metrics.is_empty():
+labels = {row.metric: row.label for row in table.rows}
+if not labels:
     st.info("None of the selected trusts submitted figures for this week, so there is nothing to draft from.")
-for _, metric, label in metrics.iter_rows():
-    draft = (narrative.draft_narrative(table, metric) if org_code is None
-             else narrative.draft_trust_narrative(table, metric, org_code))
-    history = data.read(narrative.narrative_history, week, metric, org_code)
-    saved = history.row(0, named=True) if history.height else None
-    key = f"{week}-{subject}-{metric}"
-    with st.container(border=True):
-        st.subheader(label)
-        draft_col, saved_col = st.columns(2)
-        # Narratives are shown with st.text: never read as Markdown or HTML, so no injected links or scripts.
-        draft_col.caption("Draft from the figures")
-        draft_col.text(draft)
-        saved_col.caption("Saved narrative")
-        if saved:
-            saved_col.text(saved["text"])
-            saved_col.text(f"Last saved by {saved['author']} at {saved['saved_at']:%d/%m/%Y %H:%M}")
-        else:
-            saved_col.text("Nothing saved yet for this week.")
-        if may_edit:
-            with st.form(f"form-{key}", border=False):
-                # No max_chars: the browser would cut a long paste off silently; the save says what is too long instead.
-                text = st.text_area("Edit, then save", value=saved["text"] if saved else draft, key=f"text-{key}",
-                                    height=110, help=f"Starts from the saved text, or from the draft when nothing is saved "
-                                                     f"yet. Up to {narrative.MAX_LENGTH:,} characters; Ctrl+Enter saves.")
-                pressed = st.form_submit_button("Save", key=f"save-{key}")
-            if pressed:
-                try:
-                    with st.spinner("Saving..."):
-                        narrative.save_narrative(config.db_path(), week, metric, org_code, text,
-                                                 identity if typed_name is None else typed_name)
-                except (ValueError, access.AccessDenied) as problem:
-                    st.error(str(problem))
-                else:
-                    st.session_state["narrative_saved"] = f"Saved the narrative for {label}."
-                    st.rerun()
-        if history.height:
-            with st.expander(f"History ({history.height} saved version{'s' * (history.height != 1)})"):
-                st.dataframe(history.select("saved_at", "author", "text"), hide_index=True, width="stretch",
-                             column_config={
-                                 "saved_at": st.column_config.DatetimeColumn("Saved", format="DD/MM/YYYY HH:mm"),
-                                 "author": "By", "text": st.column_config.TextColumn("Narrative", width="large")})
+    st.stop()
+saved_now = data.read(narrative.current_narratives, week)
+done = {m for m, code in saved_now.select("metric", "org_code").iter_rows() if code == org_code}
+# One metric at a time keeps the page short; the picker says which already have a saved narrative.
+metric = st.selectbox("Metric", list(labels),
+                      index=list(labels).index(params.get_choice("metric", list(labels)) or next(iter(labels))),
+                      format_func=lambda m: f"{labels[m]}{'  ✓ saved' if m in done else ''}")
+params.set_params(metric=metric)
+label = labels[metric]
+draft = (narrative.draft_narrative(table, metric) if org_code is None
+         else narrative.draft_trust_narrative(table, metric, org_code))
+history = data.read(narrative.narrative_history, week, metric, org_code)
+saved = history.row(0, named=True) if history.height else None
+key = f"{week}-{subject}-{metric}"
+with st.container(border=True):
+    draft_col, saved_col = st.columns(2)
+    # Narratives are shown with st.text: never read as Markdown or HTML, so no injected links or scripts.
+    draft_col.caption("Draft from the figures")
+    draft_col.text(draft)
+    saved_col.caption("Saved narrative")
+    if saved:
+        saved_col.text(saved["text"])
+        saved_col.text(f"Last saved by {saved['author']} at {saved['saved_at']:%d/%m/%Y %H:%M}")
+    else:
+        saved_col.text("Nothing saved yet for this week.")
+    if may_edit:
+        with st.form(f"form-{key}", border=False):
+            # No max_chars: the browser would cut a long paste off silently; the save says what is too long instead.
+            text = st.text_area("Edit, then save", value=saved["text"] if saved else draft, key=f"text-{key}",
+                                height=110, help=f"Starts from the saved text, or from the draft when nothing is saved "
+                                                 f"yet. Up to {narrative.MAX_LENGTH:,} characters; Ctrl+Enter saves.")
+            pressed = st.form_submit_button("Save", key=f"save-{key}")
+        if pressed:
+            try:
+                with st.spinner("Saving..."):
+                    narrative.save_narrative(config.db_path(), week, metric, org_code, text,
+                                             identity if typed_name is None else typed_name)
+            except (ValueError, access.AccessDenied) as problem:
+                st.error(str(problem))
+            else:
+                st.session_state["narrative_saved"] = f"Saved the narrative for {label}."
+                st.rerun()
+    if history.height:
+        with st.expander(f"History ({history.height} saved version{'s' * (history.height != 1)})"):
+            st.dataframe(history.select("saved_at", "author", "text"), hide_index=True, width="stretch",
+                         column_config={
+                             "saved_at": st.column_config.DatetimeColumn("Saved", format="DD/MM/YYYY HH:mm"),
+                             "author": "By", "text": st.column_config.TextColumn("Narrative", width="large")})
 
 st.subheader("Underlying daily figures")
 st.caption("The daily sitrep figures of one trust as loaded (per site where it submits per site), with the file "

@@ -9,6 +9,7 @@ import streamlit as st
 from pipelines.catalogue.metrics import METRICS
 from pipelines.queries import drilldown
 from pipelines.queries import weekly as queries
+from pipelines.reports import narrative
 from pipelines.reports.presentation import headline_figures
 from ui import charts, data, params, trust_sections
 from ui.app import ensure_entrypoint
@@ -111,6 +112,9 @@ if publication_only:  # the publication's figures only: no tiles of "not reporte
                                              drilldown.publication_gap("ga_occupancy_pct")))
 else:
     show_tiles(headline_figures(week_position, SUMMARY))
+# The place lead's comments on this trust for the week (from the Weekly narrative page), marked as theirs.
+for label, author, text in narrative.trust_comments(data.read(narrative.current_narratives, week), code):
+    st.text(f"Place lead's comment on {label} ({author}): {text}")  # st.text: never Markdown or HTML
 
 # The chosen metric: day by day and week by week, as an SPC chart, beside the system and by site.
 st.subheader(metric.label)

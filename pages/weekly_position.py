@@ -1,4 +1,5 @@
-"""Home: the weekly position of every trust against the national ambitions (DOMAIN section 1)."""
+"""Home: the weekly position of every trust against the national ambitions (DOMAIN section 1):
+one compact HTML table, metrics as rows and trusts as columns, that a discharge group can meet over."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -7,50 +8,51 @@ from functools import partial
 import streamlit as st
 
 from pipelines.reports import export, narrative
-from pipelines.reports.presentation import ASSURANCE_TEXT, VARIATION_TEXT, headline_figures
+from pipelines.reports.meeting_html import key_html, table_html
+from pipelines.reports.presentation import ASSURANCE_TEXT, VARIATION_TEXT
 from pipelines.spc.xmr import assurance_label, variation_label
 from ui import data
 from ui.app import ensure_entrypoint
 from ui.spc_icons import assurance_icon, variation_icon
-from ui.style import status_styler
-from ui.tiles import show_tiles
 from ui.weekly_filters import weekly_table_with_filters
 
-# The words in the cells beside the icons they stand for.
-SPC_LEGEND = [(f"SPC {VARIATION_TEXT[v]}: {variation_label(v)}", variation_icon(v, size=36))
+# The marks in the cells beside the icons they stand for.
+SPC_LEGEND = [(f"{VARIATION_TEXT[v]}: {variation_label(v)}", variation_icon(v, size=36))
               for v in ("common_cause", "improvement_high", "improvement_low", "concern_high", "concern_low")] + [
              (f"{ASSURANCE_TEXT[a]}: {assurance_label(a)}", assurance_icon(a, size=36)) for a in ASSURANCE_TEXT]
-HEADLINE_METRICS = ("stranded_7plus_pct", "super_stranded_21plus_pct", "ga_occupancy_pct",
-                    "ctr_discharged_by_5pm_pct", "recorded_delays", "pathway_0_1_pct")
 
 ensure_entrypoint()  # with sign-in configured: nothing below before signing in
 st.title("Weekly position")
-table, chosen_icbs, chosen_places = weekly_table_with_filters()
+table, chosen_icbs, chosen_places, orientation = weekly_table_with_filters(orientation=True)
 week = table.week_ending
-st.caption(f"Monday {week - timedelta(days=6):%d/%m/%Y} to Sunday {week:%d/%m/%Y}: "
+narratives = data.read(narrative.current_narratives, week)
+trusts = list(table.trusts.select("org_code", "trust").iter_rows())
+caption = (f"Monday {week - timedelta(days=6):%d/%m/%Y} to Sunday {week:%d/%m/%Y}: "
            f"{table.position['org_code'].n_unique()} of {table.trusts.height} selected trusts submitted figures.")
+# Our own markup; every text from a file or a user inside it is escaped by meeting_html.
+st.html(table_html(table.rows, trusts, orientation, narrative.comments_by_cell(narratives), caption))
+st.html(key_html())
 
-st.subheader("Selected trusts combined")
-show_tiles(headline_figures(table.system, HEADLINE_METRICS))
-
-st.subheader("By trust")
-st.caption("Each cell: the weekly value; ✓ meets the ambition, ! misses it by no more than the tolerance, "
-           "✗ misses it; the change on the week before, better or worse; then the SPC reading (see below). "
-           "The narrative is the discharge group's, from the Weekly narrative page.")
-for column, (fmt, (mime, label)) in zip(st.columns(len(export.FORMATS)), export.FORMATS.items()):
+for column, (fmt, (mime, label)) in zip(st.columns(len(export.FORMATS) + 2), export.FORMATS.items()):
     column.download_button(label, partial(data.read, export.render, week, chosen_icbs, chosen_places, fmt),
                            file_name=export.file_name(week, fmt), mime=mime, on_click="ignore",
                            icon=":material/download:")
-text, status = narrative.with_narratives(table, data.read(narrative.current_narratives, week))
-st.dataframe(status_styler(text, status), hide_index=True, width="stretch", height=36 * (text.height + 1) + 3,
-             column_config={"Metric": st.column_config.TextColumn(pinned=True, width="large"),
-                            "Ambition": st.column_config.TextColumn(pinned=True, width="small"),
-                            "Narrative": st.column_config.TextColumn(width="large")})
 
-with st.expander("Reading the SPC words (statistical process control, Making Data Count)"):
+labels = {r.metric: r.label for r in table.rows}
+names = dict(trusts)
+saved = [r for r in narratives.to_dicts() if r["metric"] in labels]
+with st.expander(f"Narratives and place leads' comments ({len(saved)})", expanded=bool(saved)):
+    if not saved:
+        st.caption("None saved for this week yet: write them on the Weekly narrative page.")
+    for r in saved:
+        whose = "Discharge group" if r["org_code"] is None else f"{names.get(r['org_code'], r['org_code'])} place lead"
+        st.markdown(f"**{labels[r['metric']]}**")  # a catalogue label, not user text
+        st.text(f"{whose} ({r['author']}): {r['text']}")  # st.text: never read as Markdown or HTML
+
+with st.expander("Reading the SPC marks (statistical process control, Making Data Count)"):
     st.caption("Each trust's weekly series up to this week is read as an XmR chart. Variation: is the latest "
                "week a real change (special cause) or noise (common cause)? Assurance: will the trust reliably "
-               "meet the ambition? The trust drill-down page draws the chart.")
+               "meet the ambition? The cell's details give both; the trust drill-down page draws the chart.")
     for column, (words, icon) in zip(st.columns(len(SPC_LEGEND)), SPC_LEGEND):
         column.markdown(icon, unsafe_allow_html=True)  # our own SVG, with its alt text
         column.caption(words)

@@ -1,4 +1,5 @@
-"""End to end: the real app served by ``streamlit run``, viewed in headless Chromium.
+"""End to end: the real app served by ``streamlit run``, viewed in headless Chromium: the weekly
+table's layout at 1366x768 on the sample data, and axe-core (WCAG 2.2 AA) on every page.
 
 The AppTest tests in test_pages.py check what each page computes; this one checks that the served
 app renders it in a browser. Playwright's own browser download does not work here, so the test uses
@@ -15,6 +16,7 @@ waits for what it needs, reads it and calls ``screenshot(page, "<name>")``.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -30,6 +32,7 @@ from conftest import load_rows_directly, week_of_rows
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
+AXE = ROOT / "tests" / "js" / "node_modules" / "axe-core" / "axe.min.js"  # `npm ci` in tests/js
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
 SERVER_START_TIMEOUT_S = 60
@@ -67,17 +70,8 @@ def _healthy(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="module")
-def streamlit_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``streamlit run dashboard.py`` on a known database; yields the base URL.
-
-    Harrogate (RCD): 90 beds occupied, 45 then 36 with LoS 7+ days, so stranded 50.0% in the week
-    ending 7 April 2024 and 40.0% in the week ending 14 April 2024.
-    """
-    workdir = tmp_path_factory.mktemp("e2e")
-    db = workdir / "flow.duckdb"
-    load_rows_directly(db, week_of_rows("RCD", date(2024, 4, 1), ga_beds_occupied=90, los_7plus=45)
-                       + week_of_rows("RCD", date(2024, 4, 8), ga_beds_occupied=90, los_7plus=36))
+def _serve(db: Path, workdir: Path) -> Iterator[str]:
+    """``streamlit run dashboard.py`` on ``db``; yields the base URL, stops the server after."""
     port = _free_port()
     log_path = workdir / "streamlit.log"
     command = [sys.executable, "-m", "streamlit", "run", "dashboard.py",
@@ -103,6 +97,31 @@ def streamlit_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def streamlit_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app on a known database; yields the base URL.
+
+    Harrogate (RCD): 90 beds occupied, 45 then 36 with LoS 7+ days, so stranded 50.0% in the week
+    ending 7 April 2024 and 40.0% in the week ending 14 April 2024.
+    """
+    workdir = tmp_path_factory.mktemp("e2e")
+    db = workdir / "flow.duckdb"
+    load_rows_directly(db, week_of_rows("RCD", date(2024, 4, 1), ga_beds_occupied=90, los_7plus=45)
+                       + week_of_rows("RCD", date(2024, 4, 8), ga_beds_occupied=90, los_7plus=36))
+    yield from _serve(db, workdir)
+
+
+@pytest.fixture(scope="module")
+def sample_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app on the bundled sample data (13 trusts), as a new user first sees it."""
+    from pipelines.ingest.load import ensure_database
+
+    workdir = tmp_path_factory.mktemp("e2e-sample")
+    db = workdir / "flow.duckdb"
+    ensure_database(db)
+    yield from _serve(db, workdir)
 
 
 @pytest.fixture(scope="module")
@@ -157,21 +176,83 @@ def screenshot(page: Page, name: str) -> Path:
     return path
 
 
+def read_weekly_table(page: Page) -> list[list[str]]:
+    """The weekly table's header row and rows as text (it is real HTML: text in the page)."""
+    table = page.locator("table.wt")
+    expect(table).to_be_visible()
+    return table.evaluate("""table => Array.from(table.querySelectorAll('tr'),
+        row => Array.from(row.querySelectorAll('th, td'), cell => cell.innerText.replace(/\\s+/g, ' ').trim()))""")
+
+
 def test_weekly_position_in_the_browser(streamlit_app: str, page: Page) -> None:
     open_page(page, streamlit_app)
     expect(page.get_by_role("heading", name="Weekly position")).to_be_visible()
     expect(page.get_by_role("combobox", name="Week ending (Sunday)")).to_have_value("Sun 14/04/2024")
     expect(page.get_by_text("Monday 08/04/2024 to Sunday 14/04/2024")).to_be_visible()
 
-    header, *rows = read_grid(page)
-    assert header == ["Metric", "Ambition", "Harrogate", "Narrative"]
+    header, *rows = read_weekly_table(page)
+    assert header == ["Metric", "Ambition", "Combined", "Harrogate"]
     by_metric = {row[0]: dict(zip(header, row)) for row in rows}
-    stranded = by_metric["Stranded: occupied beds with LoS 7+ days"]
+    stranded = by_metric["Stranded 7+ days"]
     assert stranded["Ambition"] == "< 40%"
-    assert stranded["Harrogate"].startswith("40.0%"), stranded
-    assert "10.0 pts better" in stranded["Harrogate"], stranded
+    assert stranded["Harrogate"] == "40% ! ↓ ~" or stranded["Harrogate"].startswith("40% ! ↓"), stranded
+    # the long words are the cell's tooltip and accessible name, and the cell opens the drill-down
+    cell = page.locator("table.wt a.wt-cell[title^='Harrogate, Stranded 7+ days: 40.0%.']")
+    expect(cell).to_have_attribute("title", re.compile(r"10\.0 pts better than last week \(50\.0%\)"))
+    expect(cell).to_have_accessible_description(re.compile(r"^Harrogate, Stranded 7\+ days: 40\.0%\."))
+    cell.focus()  # reachable by keyboard
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Harrogate (RCD)")).to_be_visible()
+    assert "metric=stranded_7plus_pct" in page.url
 
     screenshot(page, "weekly_position")
+
+
+def test_home_page_shows_every_trust_side_by_side_at_1366x768(sample_app: str, browser: Browser) -> None:
+    """A laptop or a meeting-room projector: all 13 trusts of the sample readable without scrolling sideways,
+    and the trusts' header row on the first screen."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = open_page(context.new_page(), sample_app)
+        headers = page.locator("table.wt thead th")
+        expect(headers.first).to_be_visible()
+        names = [t.strip() for t in headers.all_inner_texts()][3:]  # after Metric, Ambition, Combined
+        assert len(names) == 13, names
+        for th in headers.all():
+            box = th.bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 1366, (th.inner_text(), box)
+            assert box["y"] < 768, (th.inner_text(), box)
+        scroller = page.locator(".wt-wrap")
+        assert scroller.evaluate("el => el.scrollWidth <= el.clientWidth"), "the table scrolls sideways"
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "weekly_position_1366x768.png"))
+    finally:
+        context.close()
+
+
+def axe_violations(page: Page) -> list[str]:
+    """Serious and critical WCAG 2.2 A/AA violations axe-core finds on the page as it is now."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("""async () => (await axe.run(document, {runOnly: {type: 'tag',
+        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})).violations""")
+    return [f"{v['id']} ({v['impact']}): {v['help']} at " + "; ".join(n["target"][0] for n in v["nodes"][:3])
+            for v in result if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.parametrize("path, heading", [("", "Weekly position"), ("trust?trust=RCD", "Harrogate (RCD)"),
+                                           ("opel", "OPEL levels"), ("narrative", "Weekly narrative"),
+                                           ("data-quality", "Data quality and upload")])
+def test_no_serious_accessibility_violation_on_any_page(sample_app: str, page: Page, path: str, heading: str) -> None:
+    if not AXE.exists():
+        _skip_or_fail(f"axe-core is not installed: run `npm ci` in {AXE.parents[2]}")
+    open_page(page, sample_app, path)
+    expect(page.get_by_role("heading", name=heading).first).to_be_visible()
+    page.wait_for_timeout(500)  # charts draw after the script has run
+    # Not mid-rerun: Streamlit fades stale elements while a script runs, which axe would read as low contrast.
+    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
+    expect(page.locator("[data-stale='true']")).to_have_count(0)
+    assert axe_violations(page) == []
 
 
 def test_trust_drilldown_in_the_browser(streamlit_app: str, page: Page) -> None:

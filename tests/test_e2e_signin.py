@@ -151,7 +151,7 @@ def test_nothing_before_signing_in(signed_in_app: str, page: Page) -> None:
 def test_viewer_reads_but_cannot_write(signed_in_app: str, page: Page) -> None:
     sign_in(page, signed_in_app, "viewer")
     expect(page.get_by_text("Signed in as viewer@example.nhs.uk")).to_be_visible()
-    expect(page.get_by_test_id("stDataFrame").first).to_be_visible()  # the weekly table
+    expect(page.locator("table.wt")).to_be_visible()  # the weekly table (HTML)
     open_page(page, signed_in_app, "data-quality")
     expect(page.get_by_text("Uploading files needs the submitter role")).to_be_visible()
     assert page.get_by_test_id("stFileUploader").count() == 0

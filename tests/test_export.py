@@ -24,6 +24,7 @@ from pipelines.catalogue.columns import COLUMN_NAMES
 from pipelines.reports import export
 from pipelines.reports.export_common import neutralise
 from pipelines.reports.narrative import save_narrative
+from pipelines.reports.presentation import STATUS_FILL
 from pipelines.reports.weekly_table import build_weekly_table
 from pipelines.warehouse import open_for_write
 
@@ -32,7 +33,7 @@ WEEK_1, WEEK_2 = date(2024, 4, 1), date(2024, 4, 8)  # Mondays; the weeks end on
 SUNDAY_2 = date(2024, 4, 14)
 STRANDED = "Stranded: occupied beds with LoS 7+ days"
 HYPERLINK = '=HYPERLINK("http://evil.example","click")'
-FILLS = {"green": "FFCCE5D8", "amber": "FFFFE9B3", "red": "FFF7D4D1"}
+FILLS = {status: "FF" + colour.lstrip("#") for status, colour in STATUS_FILL.items()}
 HUMBER = "NHS Humber and North Yorkshire ICB"  # York's ICB
 WEST_YORKSHIRE = "NHS West Yorkshire ICB"  # Harrogate's, as NHS England attributes it
 
@@ -123,14 +124,18 @@ def test_xlsx_numbers_formats_fills_and_status_text(pack):
     sheet = book["Weekly position"]
     assert sheet["A1"].value == "Weekly discharge position: week ending Sunday 14/04/2024"
     assert [c.value for c in sheet[3]] == [
-        "Metric", "Ambition", "Harrogate", "Harrogate: status and change", "South Tees", "South Tees: status and change",
-        "York and Scarborough", "York and Scarborough: status and change", "Narrative"]
+        "Metric", "Ambition", "Combined", "Combined: status and change", "Harrogate", "Harrogate: status and change",
+        "South Tees", "South Tees: status and change", "York and Scarborough", "York and Scarborough: status and change",
+        "Narrative"]
     assert sheet.freeze_panes == "C4"  # the header rows and the metric and ambition columns stay in view
-    assert sheet.column_dimensions["A"].width > 40 and sheet.column_dimensions["I"].width > 60
+    assert sheet.column_dimensions["A"].width > 40 and sheet.column_dimensions["K"].width > 60
     rows = cells_by_label(sheet)
     assert list(rows)[:3] == ["G&A bed occupancy", "G&A beds occupied by COVID-19 patients", STRANDED]
 
-    metric, ambition, harrogate, harrogate_status, tees, tees_status, york, york_status, narrative = rows[STRANDED]
+    (metric, ambition, combined, combined_status, harrogate, harrogate_status, tees, tees_status, york, york_status,
+     narrative) = rows[STRANDED]
+    # the selected trusts combined: a ratio of their sums, (52 + 39) / 200
+    assert combined.value == pytest.approx(0.455) and combined.fill.fgColor.rgb == FILLS["red"]
     assert ambition.value == "< 40%"
     assert harrogate.value == pytest.approx(0.52) and harrogate.data_type == "n"
     assert harrogate.number_format == "0.0%"
@@ -143,13 +148,13 @@ def test_xlsx_numbers_formats_fills_and_status_text(pack):
     assert narrative.value == HYPERLINK and narrative.data_type == "s" and narrative.quotePrefix
 
     delays = rows["Recorded delays (daily average)"]
-    assert (delays[2].value, delays[2].number_format, delays[2].fill.fill_type) == (11, "#,##0", None)  # no ambition
-    assert delays[3].value == "↑ 1 worse"
+    assert (delays[4].value, delays[4].number_format, delays[4].fill.fill_type) == (11, "#,##0", None)  # no ambition
+    assert delays[5].value == "↑ 1 worse"
     opel = rows["Trust OPEL (highest in the week)"]
-    assert (opel[2].value, opel[2].number_format, opel[2].fill.fgColor.rgb) == (3, "0", FILLS["amber"])
-    assert opel[3].value == "! just misses, → no change"
+    assert (opel[4].value, opel[4].number_format, opel[4].fill.fgColor.rgb) == (3, "0", FILLS["amber"])
+    assert opel[5].value == "! just misses, no change"
     la_opel = rows["Local authority OPEL (highest in the week)"]
-    assert (la_opel[6].value, la_opel[6].fill.fill_type, la_opel[7].value) == ("not reported", None, None)
+    assert (la_opel[8].value, la_opel[8].fill.fill_type, la_opel[9].value) == ("not reported", None, None)
 
 
 def test_xlsx_data_sheet_keeps_numbers_and_neutralises_text(pack):
@@ -181,31 +186,37 @@ def test_xlsx_definitions_sheet(pack):
     assert files[:4] == ["test", 0, None, 14]  # the fixture's rows: two trusts, seven days, no ingest record
 
 
-def test_docx_landscape_table_with_status_and_narrative(pack):
+def test_docx_landscape_compact_table_with_combined_column_then_narratives(pack):
     document = docx.Document(io.BytesIO(render(pack, "docx")))
     section = document.sections[0]
     assert section.orientation == WD_ORIENT.LANDSCAPE and section.page_width > section.page_height
     assert round(section.page_width.mm) == 297
     assert document.paragraphs[0].text == "Weekly discharge position: week ending Sunday 14/04/2024"
     table = document.tables[0]
-    assert [c.text for c in table.rows[0].cells] == ["Metric", "Ambition", "Harrogate", "South Tees",
-                                                       "York and Scarborough", "Narrative"]
+    assert [c.text for c in table.rows[0].cells] == ["Metric", "Ambition", "Combined", "Harrogate", "South Tees",
+                                                       "York and Scarborough"]
+    assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None  # repeated on every page
     with duckdb.connect(str(pack), read_only=True) as con:
-        page = build_weekly_table(con, SUNDAY_2).text  # what the home page shows
-    assert [[c.text for c in row.cells[:-1]] for row in table.rows[1:]] == [list(r) for r in page.iter_rows()]
-    stranded = next(row for row in table.rows if row.cells[0].text == STRANDED)
-    assert stranded.cells[2].text.startswith("52.0% ✗ misses ambition")
-    assert stranded.cells[-1].text == HYPERLINK  # a Word table is not a spreadsheet: the text as written
+        page = build_weekly_table(con, SUNDAY_2).rows  # what the home page shows, cell by cell
+    assert [row.cells[0].text for row in table.rows[1:]] == [r.short_label for r in page]
+    assert [[c.text for c in row.cells[2:]] for row in table.rows[1:]] == [
+        [f"{c.text}\n{c.marks}" if c.marks else c.text for c in [r.system, *r.cells]] for r in page]
+    stranded = next(row for row in table.rows if row.cells[0].text == "Stranded 7+ days")
+    assert [c.text for c in stranded.cells[1:]] == ["< 40%", "46%\n✗ ▲", "52%\n✗ ▲", "–", "39%\n✓ ▲"]
+    sizes = {run.font.size.pt for row in table.rows for c in row.cells for p in c.paragraphs for run in p.runs}
+    assert min(sizes) >= 8
 
     def shading(cell) -> str | None:
         found = cell._tc.tcPr.find(qn("w:shd"))
         return None if found is None else found.get(qn("w:fill"))
 
-    assert [shading(c) for c in stranded.cells[2:5]] == ["F7D4D1", None, "CCE5D8"]
-    comments = [p.text for p in document.paragraphs]
-    assert "Comments by trust" in comments
-    assert f"Harrogate, {STRANDED}: - worse again" in comments
-    assert "Source: daily sitrep files test." in comments
+    assert [shading(c) for c in stranded.cells[2:6]] == [STATUS_FILL[s].lstrip("#") for s in ("red", "red")] + [
+        None, STATUS_FILL["green"].lstrip("#")]
+    paragraphs = [p.text for p in document.paragraphs]
+    assert "Narrative" in paragraphs and f"{STRANDED}: {HYPERLINK}" in paragraphs  # text as written, not a formula
+    assert "Comments by trust (place leads)" in paragraphs
+    assert f"Harrogate, {STRANDED}: - worse again" in paragraphs
+    assert "Source: daily sitrep files test." in paragraphs
 
 
 def test_daily_figures_csv(pack):
@@ -237,7 +248,8 @@ def test_cli_defaults_to_the_latest_complete_week_and_filters(pack, tmp_path):
     assert main(["export", "--format", "xlsx", "--out", str(out), "--icb", HUMBER, WEST_YORKSHIRE]) == 0  # $FLOW_DB
     sheet = openpyxl.load_workbook(out)["Weekly position"]
     assert sheet["A1"].value.endswith("14/04/2024")
-    assert [sheet.cell(3, col).value for col in (3, 5, 7)] == ["Harrogate", "York and Scarborough", "Narrative"]
+    assert [sheet.cell(3, col).value for col in (3, 5, 7, 9)] == ["Combined", "Harrogate", "York and Scarborough",
+                                                                 "Narrative"]
 
 
 def test_cli_export_runs_as_a_module(pack, tmp_path):

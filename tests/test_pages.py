@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,49 @@ ROOT = Path(__file__).resolve().parents[1]
 def run_page(page: str) -> AppTest:
     app = AppTest.from_file(str(ROOT / page), default_timeout=60)
     return app.run()
+
+
+class _TableText(HTMLParser):
+    """The weekly table's rows as text, and each cell's details (its title)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self.titles: list[list[str]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr":
+            self.rows.append([])
+            self.titles.append([])
+        elif tag in ("th", "td"):
+            self._cell = []
+        elif tag in ("a", "span") and self._cell is not None and (title := dict(attrs).get("title")):
+            if tag == "a" or "wt-cell" in (dict(attrs).get("class") or ""):
+                self.titles[-1].append(title)
+
+    def handle_endtag(self, tag):
+        if tag in ("th", "td") and self._cell is not None:
+            self.rows[-1].append(" ".join(" ".join(self._cell).split()))
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def weekly_table(app: AppTest) -> dict[str, dict[str, str]]:
+    """{metric short label: {column: cell text}} from the page's HTML table."""
+    parser = _TableText()
+    parser.feed(next(h.value for h in app.get("html") if 'class="wt"' in h.value))
+    header, *rows = parser.rows
+    return {row[0]: dict(zip(header, row)) for row in rows} | {"": dict.fromkeys(header, "")}
+
+
+def cell_details(app: AppTest) -> list[str]:
+    parser = _TableText()
+    parser.feed(next(h.value for h in app.get("html") if 'class="wt"' in h.value))
+    return [t for row in parser.titles for t in row]
 
 
 @pytest.fixture
@@ -29,29 +73,36 @@ def test_weekly_position_shows_latest_week_by_trust(two_weeks):
     app = run_page("pages/weekly_position.py")
     assert not app.exception
     assert app.selectbox[0].value == date(2024, 4, 14)
-    table = app.dataframe[0].value
-    assert list(table.columns[:4]) == ["Metric", "Ambition", "Harrogate", "South Tees"]
-    stranded = table.set_index("Metric").loc["Stranded: occupied beds with LoS 7+ days"]
+    table = weekly_table(app)
+    assert list(table[""]) == ["Metric", "Ambition", "Combined", "Harrogate", "South Tees"]
+    stranded = table["Stranded 7+ days"]
     assert stranded["Ambition"] == "< 40%"
-    assert stranded["Harrogate"].startswith("40.0% ! just misses")
-    assert stranded["Harrogate"].endswith("↓ 10.0 pts better")
-    assert stranded["South Tees"].startswith("45.0% ✗ misses ambition")
+    assert stranded["Harrogate"] == "40% ! ↓"  # just misses, better than last week (no SPC with two weeks)
+    assert stranded["South Tees"] == "45% ✗"
+    # the selected trusts combined: a ratio of the two trusts' sums
+    assert stranded["Combined"].startswith(f"{100 * (7 * 36 + 7 * 36) / (7 * 90 + 7 * 80):.0f}% ✗")
+    details = cell_details(app)
+    assert ("Harrogate, Stranded 7+ days: 40.0%. ! just misses the ambition (within the amber "
+            "tolerance). 10.0 pts better than last week (50.0%).") in details
+    assert "2 of 2 selected trusts submitted figures" in next(h.value for h in app.get("html") if 'class="wt"' in h.value)
 
 
 def test_weekly_position_week_picker_changes_the_table(two_weeks):
     app = run_page("pages/weekly_position.py")
     app.selectbox[0].set_value(date(2024, 4, 7)).run()
-    table = app.dataframe[0].value.set_index("Metric")
-    assert table.loc["Stranded: occupied beds with LoS 7+ days", "Harrogate"].startswith("50.0% ✗ misses ambition")
-    assert set(table["South Tees"]) == {"no submission this week"}
+    table = weekly_table(app)
+    assert table["Stranded 7+ days"]["Harrogate"] == "50% ✗"
+    assert {row["South Tees"] for label, row in table.items() if label} == {"–"}  # no submission: never a zero
     assert app.query_params["week"] == "2024-04-07"
 
 
-def test_weekly_position_headline_combines_selected_trusts(two_weeks):
+def test_weekly_position_trusts_as_rows(two_weeks):
     app = run_page("pages/weekly_position.py")
-    stranded = next(m for m in app.metric if m.label == "Stranded 7+ days")
-    assert stranded.value == f"{100 * (7 * 36 + 7 * 36) / (7 * 90 + 7 * 80):.1f}%"  # ratio of the two trusts' sums
-    assert "trusts submitted" in app.caption[0].value and "2 of 2" in app.caption[0].value
+    app.selectbox[1].set_value("rows").run()
+    assert app.query_params["view"] == "rows"
+    parser = _TableText()
+    parser.feed(next(h.value for h in app.get("html") if 'class="wt"' in h.value))
+    assert [row[0] for row in parser.rows] == ["Trust", "Combined", "Harrogate", "South Tees"]
 
 
 def test_weekly_position_icb_filter_from_the_url(two_weeks):
@@ -60,7 +111,17 @@ def test_weekly_position_icb_filter_from_the_url(two_weeks):
     app.run()
     assert not app.exception
     assert app.multiselect[0].value == ["NHS North East and North Cumbria ICB"]
-    assert list(app.dataframe[0].value.columns) == ["Metric", "Ambition", "South Tees", "Narrative"]
+    assert list(weekly_table(app)[""]) == ["Metric", "Ambition", "Combined", "South Tees"]
+
+
+def test_place_leads_comment_shows_beside_the_table_marked_as_theirs(two_weeks):
+    from pipelines.reports.narrative import save_narrative
+
+    save_narrative(two_weeks, date(2024, 4, 14), "stranded_7plus_pct", "RCD", "<b>Two wards</b> reopened", "Hal")
+    app = run_page("pages/weekly_position.py")
+    assert weekly_table(app)["Stranded 7+ days"]["Harrogate"] == "40% ! ↓ ✎"
+    assert any(d.endswith("Place lead's comment (Hal): <b>Two wards</b> reopened") for d in cell_details(app))
+    assert "Harrogate place lead (Hal): <b>Two wards</b> reopened" in [t.value for t in app.text]  # plain text
 
 
 def test_weekly_position_without_a_database_says_how_to_load(db):
@@ -73,8 +134,7 @@ def test_dashboard_builds_the_sample_database_on_first_start(db):
     app = run_page("dashboard.py")
     assert not app.exception
     assert db.exists()
-    table = app.dataframe[0].value
-    assert {"York and Scarborough", "Harrogate", "South Tees", "Airedale"} <= set(table.columns)
+    assert {"York and Scarborough", "Harrogate", "South Tees", "Airedale"} <= set(weekly_table(app)[""])
     assert app.selectbox[0].value == date(2025, 9, 28)  # the sample's last complete week
 
 
@@ -93,7 +153,7 @@ def test_pages_keep_answering_while_an_ingest_is_writing(two_weeks):
         writer.execute("DELETE FROM sitrep_daily")  # uncommitted work in the ingest's private copy
         app = run_page("pages/weekly_position.py")
         assert not app.exception
-        assert "Harrogate" in app.dataframe[0].value.columns
+        assert "Harrogate" in weekly_table(app)[""]
 
 
 def test_weekly_position_cells_carry_the_spc_reading(db):
@@ -106,8 +166,33 @@ def test_weekly_position_cells_carry_the_spc_reading(db):
                              los_14plus=20, los_21plus=10)
     load_rows_directly(db, rows)
     app = run_page("pages/weekly_position.py")
-    cell = app.dataframe[0].value.set_index("Metric").loc["Stranded: occupied beds with LoS 7+ days", "Harrogate"]
+    cell = weekly_table(app)["Stranded 7+ days"]["Harrogate"]
+    assert cell.endswith(" L")  # the SPC mark: special cause improvement, low
     # limits from all 28 weeks: mean 47.7, lower limit 43.9, above the 40% ambition: consistently failing
-    assert cell.endswith("SPC ⇩ improvement, failing")
+    assert any(d.startswith("Harrogate, Stranded") and d.endswith(
+        "SPC: Special cause improvement (low); consistently failing the ambition.") for d in cell_details(app))
     legend = [c.value for c in app.caption]
-    assert "SPC ⇩ improvement: Special cause improvement (low)" in legend
+    assert "L improvement: Special cause improvement (low)" in legend
+
+
+def test_place_leads_comment_shows_on_the_drilldown(two_weeks):
+    from pipelines.reports.narrative import save_narrative
+
+    save_narrative(two_weeks, date(2024, 4, 14), "stranded_7plus_pct", "RCD", "Two wards reopened", "Hal")
+    app = AppTest.from_file(str(ROOT / "pages/trust.py"), default_timeout=60)
+    app.query_params["trust"] = "RCD"
+    app.run()
+    assert not app.exception
+    assert ("Place lead's comment on Stranded: occupied beds with LoS 7+ days (Hal): Two wards reopened"
+            in [t.value for t in app.text])
+
+
+def test_a_trust_submitting_per_site_shows_its_sites_by_name(db):
+    """York and Scarborough (RCB) per site: York Hospital 30 of 60 stranded (50%), Scarborough 8 of 40 (20%)."""
+    monday = date(2024, 4, 8)
+    load_rows_directly(db, [{**row, "site_code": site} for site, beds, stranded in (("RCB55", 60, 30), ("RCBCA", 40, 8))
+                            for row in week_of_rows("RCB", monday, ga_beds_occupied=beds, los_7plus=stranded)])
+    app = run_page("pages/weekly_position.py")
+    assert weekly_table(app)["Stranded 7+ days"]["York and Scarborough"].startswith("38%")  # the trust: 38 of 100
+    york = next(d for d in cell_details(app) if d.startswith("York and Scarborough, Stranded"))
+    assert "by site: York Hospital 50% / Scarborough Hospital 20%" in york

@@ -264,7 +264,7 @@ def test_metric_without_an_ambition_says_so(drill):
 def test_site_breakdown_only_for_a_trust_with_site_rows(drill):
     app = run_page(trust="RCB")
     assert "By site" in texts(app.subheader)
-    assert any("RCB55, RCBCA" in c for c in texts(app.caption))
+    assert any("York Hospital (RCB55), Scarborough Hospital (RCBCA)" in c for c in texts(app.caption))  # sites.csv
     assert "By site" not in texts(run_page(trust="RWA").subheader)
 
 

@@ -1,17 +1,17 @@
 """Colours and symbols shared by every page. NHS identity colours; status is never colour alone."""
 from __future__ import annotations
 
-import polars as pl
-from pandas.io.formats.style import Styler
+import streamlit as st
 
 from pipelines.reports.presentation import NHS_PALE_GREY, STATUS_FILL  # noqa: F401  (defined with the exports, which share them)
 
 NHS_BLUE = "#005EB8"
 NHS_DARK_BLUE = "#003087"
 NHS_GREY = "#425563"
+NHS_SECONDARY_TEXT = "#4C6272"  # 6.3:1 on white, 5.9:1 on Streamlit's pale widget grey
 
 # Red/amber/green with different lightness, so they stay distinct for colour-blind readers,
-# and always paired with the status text and symbol of pipelines.reports.presentation.STATUS_TEXT.
+# and always paired with the status symbol of pipelines.reports.presentation.STATUS_SYMBOL.
 STATUS_LINE = {"green": "#007F3B", "amber": "#FFB81C", "red": "#D5281B", "none": NHS_GREY}
 
 # OPEL 1 to 4: one hue family from pale to dark, readable without colour vision too.
@@ -20,10 +20,25 @@ OPEL_TEXT_COLOURS = {1: "#212B32", 2: "#212B32", 3: "#212B32", 4: "#FFFFFF"}
 
 AMBITION_LINE = {"color": NHS_DARK_BLUE, "dash": "dash", "width": 2}
 
+# Streamlit draws captions, help and placeholders in a faded grey (3.9:1 on white): NHS dark grey instead.
+ACCESSIBLE_TEXT_CSS = f"""<style>
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p,
+[data-testid="stWidgetLabel"] small, [data-testid="stTooltipHoverTarget"] svg,
+[data-testid="stMetricDelta"][data-test-delta-color="off"], [data-testid="stMarkdownContainer"] small,
+.stSelectbox [data-baseweb="select"] [aria-selected="false"], input::placeholder, textarea::placeholder,
+[data-baseweb="select"] div[class*="placeholder"], [data-testid="stMetricLabel"] {{
+  color: {NHS_SECONDARY_TEXT} !important; opacity: 1 !important; }}
+[data-testid="stMetricLabel"] p {{ white-space: normal !important; overflow: visible !important; }}
+/* The date pickers' day/month/year parts are targets of their own: at least 24 x 24 px (WCAG 2.2, 2.5.8). */
+[role="spinbutton"][contenteditable] {{ display: inline-flex; min-width: 24px; min-height: 24px;
+  align-items: center; justify-content: center; }}
+/* Less empty space above the page, so the weekly table's header row is on the first screen. */
+[data-testid="stMainBlockContainer"] {{ padding-top: 3.5rem !important; padding-left: 1.5rem !important;
+  padding-right: 1.5rem !important; }}
+h1 {{ font-size: 2rem !important; padding-top: 0.5rem !important; }}
+</style>"""
 
-def status_styler(text: pl.DataFrame, status: pl.DataFrame) -> Styler:
-    """The weekly table with each trust cell filled by its status (the text says the status too)."""
-    frame = text.to_pandas()
-    fills = status.to_pandas().map(lambda s: f"background-color: {STATUS_FILL.get(s, '#FFFFFF')}")
-    fills[["Metric", "Ambition"]] = ""
-    return frame.style.apply(lambda _: fills, axis=None)
+
+def apply_theme() -> None:
+    """The CSS every page needs (called once per run by dashboard.py)."""
+    st.html(ACCESSIBLE_TEXT_CSS)

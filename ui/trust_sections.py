@@ -17,6 +17,8 @@ from pipelines import config
 from pipelines.catalogue.metrics import Metric
 from pipelines.catalogue.sources import SOURCE_LABELS
 from pipelines.queries import drilldown
+from pipelines.reports.presentation import format_ambition
+from pipelines.reports.weekly_table import site_label, site_names
 from pipelines.spc import store as spc_data
 from pipelines.spc.xmr import assurance_label, variation_label
 from ui import charts, data, publication_charts, spc_chart
@@ -121,6 +123,9 @@ def site_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first: date,
     if sites.is_empty():
         return
     st.subheader("By site")
+    names = site_names()  # reference_data/sites.csv: "York Hospital (RCB55)" rather than a bare code
+    sites = sites.with_columns(pl.col("site_code").replace_strict(
+        {code: site_label(code, names) for code in sites["site_code"].unique()}, return_dtype=pl.String))
     site_codes = ", ".join(sites["site_code"].unique(maintain_order=True))
     st.caption(f"{trust['short_name']} submits per site ({site_codes}); "
                "the daily figure of each site, from the same formula as the trust.")
@@ -251,12 +256,17 @@ def pathway_sections(trust: dict, weekly: pl.DataFrame, first: date, last: date)
     """Weekly pathway mix from the trust's own sitrep; the monthly mix from NHS England's
     publication (Table 4) where it has the trust; the publication's top delay reasons (Table 5)."""
     code, name = trust["org_code"], trust["short_name"]
+    home = weekly.filter(pl.col("metric") == drilldown.PATHWAY_METRIC).drop_nulls("ambition").tail(1).to_dicts()
+    # The ambition in force, from the ambitions file (never a number written here).
+    ambition = "there is no ambition for going home on pathways 0-1"
+    if home:
+        ambition = ("the ambition for going home on pathways 0-1 is "
+                    + format_ambition(home[0]["ambition_comparison"], home[0]["ambition"], home[0]["unit"]))
     destinations = data.read(drilldown.publication_destinations, code, first, last)
     has_months = destinations["discharges"].drop_nulls().sum() > 0
     if not weekly.filter(pl.col("metric") == "pathway_0_1_pct")["value"].is_null().all():
         st.subheader("Pathway mix")
-        st.caption("Share of each week's discharges by pathway; the ambition is for 95% to go home on pathways 0-1. "
-                   "Source: the trust's own sitrep files.")
+        st.caption(f"Share of each week's discharges by pathway; {ambition}. Source: the trust's own sitrep files.")
         st.plotly_chart(charts.pathway_figure(weekly))
     elif not has_months:
         st.subheader("Pathway mix")
@@ -264,8 +274,8 @@ def pathway_sections(trust: dict, weekly: pl.DataFrame, first: date, last: date)
     if has_months:
         st.subheader("Pathway mix by month (NHS England publication)")
         st.caption("Share of each month's discharges by pathway, from the intended destinations NHS England "
-                   "publishes (Table 4; hover for them); the ambition is for 95% to go home on pathways 0-1. "
-                   + HOSPICE_NOTE + " " + _files_text(destinations))
+                   f"publishes (Table 4; hover for them); {ambition}. " + HOSPICE_NOTE + " "
+                   + _files_text(destinations))
         st.plotly_chart(charts.monthly_pathway_figure(destinations))
     reasons = data.read(drilldown.publication_delay_reasons, code, first, last)
     if not reasons.is_empty():

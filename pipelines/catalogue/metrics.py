@@ -19,52 +19,76 @@ class Metric:
     numerator: str  # SQL over one trust-day row of sitrep_trust_day
     denominator: str | None  # SQL for "ratio"; None otherwise
     definition: str
+    short_label: str  # for a table row or a tile, where the full label would be cut off
+    decimals: int = 0  # in the compact weekly table cell; the details always give one decimal place
+    headline: bool = False  # one of the headline tiles of the selected trusts combined
 
     @property
     def unit(self) -> str:
         return {"ratio": "%", "daily_average": "patients", "max": "level"}[self.aggregate]
+
+    @property
+    def has_spc(self) -> bool:
+        """OPEL levels (the week's highest of 1-4) are not a continuous measure: no XmR chart."""
+        return self.aggregate != "max"
 
 
 _PATHWAY_TOTAL = "discharges_p0 + discharges_p1 + discharges_p2 + discharges_p3"
 
 METRICS: tuple[Metric, ...] = (
     Metric("ga_occupancy_pct", "G&A bed occupancy", "lower", "ratio", "ga_beds_occupied", "ga_beds_open",
-           "Adult G&A beds occupied as a percentage of G&A beds open (core plus escalation)."),
+           "Adult G&A beds occupied as a percentage of G&A beds open (core plus escalation).",
+           "G&A occupancy", headline=True),
     Metric("covid_occupancy_pct", "G&A beds occupied by COVID-19 patients", "lower", "ratio",
            "covid_beds_occupied", "ga_beds_occupied",
-           "G&A beds occupied by patients with confirmed COVID-19 as a percentage of occupied G&A beds."),
+           "G&A beds occupied by patients with confirmed COVID-19 as a percentage of occupied G&A beds.",
+           "COVID-19 beds"),
     Metric("stranded_7plus_pct", "Stranded: occupied beds with LoS 7+ days", "lower", "ratio", "los_7plus",
-           "ga_beds_occupied", "Patients with a length of stay of 7 days or more as a percentage of occupied G&A beds."),
+           "ga_beds_occupied", "Patients with a length of stay of 7 days or more as a percentage of occupied G&A beds.",
+           "Stranded 7+ days", headline=True),
     Metric("stranded_14plus_pct", "Occupied beds with LoS 14+ days", "lower", "ratio", "los_14plus",
-           "ga_beds_occupied", "Patients with a length of stay of 14 days or more as a percentage of occupied G&A beds."),
+           "ga_beds_occupied", "Patients with a length of stay of 14 days or more as a percentage of occupied G&A beds.",
+           "LoS 14+ days"),
     Metric("super_stranded_21plus_pct", "Super-stranded: occupied beds with LoS 21+ days", "lower", "ratio",
            "los_21plus", "ga_beds_occupied",
-           "Patients with a length of stay of 21 days or more as a percentage of occupied G&A beds."),
+           "Patients with a length of stay of 21 days or more as a percentage of occupied G&A beds.",
+           "Super-stranded 21+", headline=True),
     Metric("nctr_pct_of_occupied", "Patients not meeting the criteria to reside", "lower", "ratio",
            "nctr_patients", "ga_beds_occupied",
-           "Patients who no longer meet the criteria to reside as a percentage of occupied G&A beds."),
+           "Patients who no longer meet the criteria to reside as a percentage of occupied G&A beds.",
+           "NCTR of occupied"),
     Metric("ctr_discharged_pct", "NCTR patients discharged that day", "higher", "ratio", "nctr_discharged",
-           "nctr_patients", "Patients not meeting the criteria to reside who were discharged that day, as a percentage of them."),
+           "nctr_patients", "Patients not meeting the criteria to reside who were discharged that day, as a percentage of them.",
+           "NCTR discharged", decimals=1),
     Metric("ctr_discharged_by_5pm_pct", "NCTR patients discharged by 5pm", "higher", "ratio",
            "nctr_discharged_by_5pm", "nctr_patients",
-           "Patients not meeting the criteria to reside who were discharged by 17:00 that day, as a percentage of them."),
+           "Patients not meeting the criteria to reside who were discharged by 17:00 that day, as a percentage of them.",
+           "NCTR out by 5pm", decimals=1, headline=True),
     Metric("recorded_delays", "Recorded delays (daily average)", "lower", "daily_average",
            "nctr_patients - nctr_discharged", None,
-           "Daily average of patients not meeting the criteria to reside who remained in hospital."),
+           "Daily average of patients not meeting the criteria to reside who remained in hospital.",
+           "Recorded delays", headline=True),
     Metric("pathway_0_1_pct", "Discharges home on pathways 0-1", "higher", "ratio",
-           "discharges_p0 + discharges_p1", _PATHWAY_TOTAL, "Discharges on pathways 0 and 1 as a percentage of all discharges."),
+           "discharges_p0 + discharges_p1", _PATHWAY_TOTAL, "Discharges on pathways 0 and 1 as a percentage of all discharges.",
+           "Home (P0-1)", headline=True),
     Metric("pathway_0_pct", "Discharges on pathway 0", "higher", "ratio", "discharges_p0", _PATHWAY_TOTAL,
-           "Discharges home with no new support as a percentage of all discharges."),
+           "Discharges home with no new support as a percentage of all discharges.",
+           "Pathway 0"),
     Metric("pathway_1_pct", "Discharges on pathway 1", "higher", "ratio", "discharges_p1", _PATHWAY_TOTAL,
-           "Discharges home with support (reablement) as a percentage of all discharges."),
+           "Discharges home with support (reablement) as a percentage of all discharges.",
+           "Pathway 1"),
     Metric("pathway_2_pct", "Discharges on pathway 2", "lower", "ratio", "discharges_p2", _PATHWAY_TOTAL,
-           "Discharges to short-term bedded rehabilitation or recovery as a percentage of all discharges."),
+           "Discharges to short-term bedded rehabilitation or recovery as a percentage of all discharges.",
+           "Pathway 2"),
     Metric("pathway_3_pct", "Discharges on pathway 3", "lower", "ratio", "discharges_p3", _PATHWAY_TOTAL,
-           "Discharges to a new care home placement as a percentage of all discharges."),
+           "Discharges to a new care home placement as a percentage of all discharges.",
+           "Pathway 3"),
     Metric("trust_opel_max", "Trust OPEL (highest in the week)", "lower", "max", "trust_opel", None,
-           "The highest OPEL level the trust reported in the week."),
+           "The highest OPEL level the trust reported in the week.",
+           "Trust OPEL"),
     Metric("la_opel_max", "Local authority OPEL (highest in the week)", "lower", "max", "la_opel", None,
-           "The highest OPEL level reported for the trust's main local authority in the week."),
+           "The highest OPEL level reported for the trust's main local authority in the week.",
+           "LA OPEL"),
 )
 
 METRIC_IDS: tuple[str, ...] = tuple(m.id for m in METRICS)
@@ -106,3 +130,6 @@ SELECT {period}, org_code, part.metric AS metric, part.numerator AS numerator,
        part.denominator AS denominator, part.days AS days_with_data, days_reported
 -- unnest in a projection, not a lateral join: a filter on a trust or date then reaches the scan
 FROM (SELECT {period}, org_code, days_reported, unnest(parts) AS part FROM grouped)"""
+
+METRIC_BY_ID: dict[str, Metric] = {m.id: m for m in METRICS}
+HEADLINE_METRICS: tuple[str, ...] = tuple(m.id for m in METRICS if m.headline)

@@ -10,6 +10,8 @@ from datetime import date
 import duckdb
 import polars as pl
 
+from pipelines.catalogue.metrics import METRICS
+
 
 def latest_complete_week(con: duckdb.DuckDBPyConnection) -> date | None:
     """The latest week (Monday to Sunday) whose Sunday is covered by the data."""
@@ -74,3 +76,29 @@ def trusts_with_data(con: duckdb.DuckDBPyConnection, week_ending: date | None = 
               SELECT predecessor FROM trust_successions WHERE succession_date <= $1::DATE - 6))
         ORDER BY trust
     """, params=[week_ending]).pl()
+
+
+def site_weekly(con: duckdb.DuckDBPyConnection, week_ending: date, org_codes: tuple[str, ...]) -> pl.DataFrame:
+    """Per-site weekly values of every metric for trusts that submit per site: org_code,
+    site_code, metric, value (ratios of the week's sums, daily averages, highest level)."""
+    parts = []
+    for m in METRICS:
+        numerator = f"CAST(({m.numerator}) AS DOUBLE)"
+        if m.aggregate == "ratio":
+            both = f"({m.numerator}) IS NOT NULL AND ({m.denominator}) IS NOT NULL"
+            value = (f"100.0 * sum({numerator}) FILTER (WHERE {both}) / "
+                     f"nullif(sum(CAST(({m.denominator}) AS DOUBLE)) FILTER (WHERE {both}), 0)")
+        elif m.aggregate == "daily_average":
+            value = f"avg({numerator})"
+        else:
+            value = f"max({numerator})"
+        parts.append(f"{{'metric': '{m.id}', 'value': {value}}}")
+    return con.sql(f"""
+        SELECT org_code, site_code, part.metric AS metric, part.value AS value FROM (
+            SELECT org_code, site_code, unnest([{', '.join(parts)}]) AS part
+            FROM sitrep_daily
+            WHERE site_code IS NOT NULL AND org_code IN (SELECT unnest(?::VARCHAR[]))
+              AND period_date BETWEEN ?::DATE - INTERVAL 6 DAY AND ?::DATE
+            GROUP BY org_code, site_code)
+        ORDER BY org_code, site_code
+    """, params=[list(org_codes), week_ending, week_ending]).pl()

@@ -15,13 +15,14 @@ import duckdb
 import polars as pl
 
 from pipelines.catalogue.columns import COLUMN_NAMES
-from pipelines.reports.export_common import neutralise, tidy, week_sources
+from pipelines.reports.export_common import neutralise_column, tidy, week_sources
 from pipelines.reports.export_docx import to_docx
 from pipelines.reports.export_xlsx import to_xlsx
 from pipelines.reports.narrative import current_narratives
 from pipelines.reports.weekly_table import WeeklyTable, build_weekly_table
 
-__all__ = ["FORMATS", "daily_figures_csv", "file_name", "render", "render_table", "tidy", "to_csv", "to_docx", "to_xlsx"]
+__all__ = ["FORMATS", "daily_figures_csv", "file_name", "render", "render_table", "tidy", "to_csv", "to_docx",
+           "to_xlsx"]
 
 # format -> (MIME type, what the page's button says)
 FORMATS: dict[str, tuple[str, str]] = {
@@ -34,7 +35,7 @@ FORMATS: dict[str, tuple[str, str]] = {
 def _csv_bytes(frame: pl.DataFrame) -> bytes:
     """UTF-8 with a byte-order mark, so Excel shows trust names and narratives' accents correctly
     when the file is double-clicked; every text cell neutralised."""
-    safe = frame.with_columns(pl.col(pl.String).map_elements(neutralise, return_dtype=pl.String))
+    safe = frame.with_columns(neutralise_column(name) for name, dtype in frame.schema.items() if dtype == pl.String)
     buffer = io.BytesIO()
     safe.write_csv(buffer, include_bom=True)
     return buffer.getvalue()

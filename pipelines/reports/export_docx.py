@@ -1,8 +1,9 @@
-"""The weekly narrative table as a Word document for a board paper (python-docx).
+"""The weekly table as a Word document for a board paper (python-docx).
 
-Landscape A4: a title with the week, the table with metrics as rows and trusts as columns (each
-cell the home page's words, shaded pale red, amber or green by status) and the system narrative,
-then the trusts' own comments and where the figures came from.
+Landscape A4, the same compact cells as the home page (value, then status symbol, change arrow and
+SPC mark; shaded by status), the combined column beside the trusts, the header row repeated on
+every page, 8 pt at least; the narratives and the place leads' comments follow as a section. Up to
+14 trusts fit one page (tests/test_export.py converts the file to PDF with LibreOffice to prove it).
 """
 from __future__ import annotations
 
@@ -12,20 +13,22 @@ import polars as pl
 from docx import Document
 from docx.document import Document as WordDocument
 from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
-from docx.table import _Cell, _Row
+from docx.table import Table, _Cell, _Row
 
-from pipelines.reports.export_common import STATUS_KEY, WeekSources, submitted, table_lines, title, week_range
+from pipelines.reports.export_common import STATUS_KEY, WeekSources, submitted, title, week_range
 from pipelines.reports.narrative import narrative_text
-from pipelines.reports.presentation import NHS_PALE_GREY, STATUS_FILL
-from pipelines.reports.weekly_table import WeeklyTable
+from pipelines.reports.presentation import NHS_PALE_GREY, STATUS_FILL, TableCell
+from pipelines.reports.weekly_table import SYSTEM_NAME, WeeklyTable
 
 PAGE = (Mm(297), Mm(210))  # A4, landscape
-MARGIN = Mm(12)
-TABLE_FONT = Pt(7.5)
-WIDTHS = {"metric": Mm(42), "ambition": Mm(14), "narrative": Mm(62)}  # the trusts share what is left
+MARGIN = Mm(10)
+TABLE_FONT = Pt(8)
+WIDTHS = {"metric": Mm(28), "ambition": Mm(11)}  # the combined and trust columns share what is left
 
 
 def _shade(cell: _Cell, colour: str) -> None:
@@ -37,10 +40,14 @@ def _shade(cell: _Cell, colour: str) -> None:
     cell._tc.get_or_add_tcPr().append(shading)
 
 
-def _write(cell: _Cell, text: str, bold: bool = False) -> None:
-    """The text as a plain run in the table's small font (narratives keep their line breaks)."""
-    paragraph = cell.paragraphs[0]
+def _write(cell: _Cell, text: str, bold: bool = False, centre: bool = False) -> None:
+    """The text as a plain run in the table's font (narratives keep their line breaks)."""
+    paragraph = cell.paragraphs[0] if not cell.paragraphs[0].runs else cell.add_paragraph()
     paragraph.paragraph_format.space_after = Pt(0)
+    paragraph.paragraph_format.space_before = Pt(0)
+    paragraph.paragraph_format.line_spacing = 1.0
+    if centre:
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run = paragraph.add_run(text)
     run.font.size = TABLE_FONT
     run.bold = bold
@@ -53,42 +60,85 @@ def _repeat_as_header(row: _Row) -> None:
     row._tr.get_or_add_trPr().append(marker)
 
 
-def _table(document: WordDocument, table: WeeklyTable, narratives: pl.DataFrame) -> None:
+def _cell(out: _Cell, cell: TableCell | None) -> None:
+    """The page's compact cell: the figure, then its marks; shaded by status."""
+    if cell is None:
+        _write(out, "–", centre=True)
+        return
+    _write(out, cell.text, bold=True, centre=True)
+    if cell.marks:
+        _write(out, cell.marks, centre=True)
+    if cell.value is not None and cell.status != "none":
+        _shade(out, STATUS_FILL[cell.status])
+
+
+def _table(document: WordDocument, table: WeeklyTable) -> None:
     trusts = list(table.trusts["trust"])
-    lines = table_lines(table)
-    grid = document.add_table(rows=1 + len(lines), cols=3 + len(trusts))
+    has_system = any(r.system for r in table.rows)
+    names = ["Metric", "Ambition", *([SYSTEM_NAME] if has_system else []), *trusts]
+    grid = document.add_table(rows=1 + len(table.rows), cols=len(names))
     grid.style = "Table Grid"
+    grid.alignment = WD_TABLE_ALIGNMENT.CENTER
     grid.autofit = False
-    usable = PAGE[0] - 2 * MARGIN - WIDTHS["metric"] - WIDTHS["ambition"] - WIDTHS["narrative"]
-    widths = [WIDTHS["metric"], WIDTHS["ambition"], *[usable // max(len(trusts), 1)] * len(trusts), WIDTHS["narrative"]]
-    for cell, name in zip(grid.rows[0].cells, ["Metric", "Ambition", *trusts, "Narrative"]):
-        _write(cell, name, bold=True)
+    _narrow_margins(grid)
+    usable = PAGE[0] - 2 * MARGIN - WIDTHS["metric"] - WIDTHS["ambition"]
+    share = usable // max(len(names) - 2, 1)
+    widths = [WIDTHS["metric"], WIDTHS["ambition"], *[share] * (len(names) - 2)]
+    for cell, name in zip(grid.rows[0].cells, names):
+        _write(cell, name, bold=name in ("Metric", "Ambition", SYSTEM_NAME), centre=name != "Metric")
         _shade(cell, NHS_PALE_GREY)
     _repeat_as_header(grid.rows[0])
-    for row, line in zip(grid.rows[1:], lines):
-        _write(row.cells[0], line.label, bold=True)
-        _write(row.cells[1], line.ambition)
-        for cell, trust in zip(row.cells[2:], line.cells):
-            _write(cell, trust.text)
-            if trust.status != "none":
-                _shade(cell, STATUS_FILL[trust.status])
-        _write(row.cells[-1], narrative_text(narratives, line.metric))
+    for out, row in zip(grid.rows[1:], table.rows):
+        _write(out.cells[0], row.short_label, bold=True)
+        _write(out.cells[1], row.ambition if row.ambition != "none" else "–", centre=True)
+        cells = [row.system] if has_system else []
+        for target, cell in zip(out.cells[2:], [*cells, *row.cells]):
+            _cell(target, cell)
+    for column, width in zip(grid.columns, widths):
+        column.width = width  # the table grid: what LibreOffice and Word lay out by
     for row in grid.rows:
+        keep_together = OxmlElement("w:cantSplit")  # a row never breaks across pages
+        keep_together.set(qn("w:val"), "true")
+        row._tr.get_or_add_trPr().append(keep_together)
         for cell, width in zip(row.cells, widths):
             cell.width = width
 
 
-def _trust_comments(document: WordDocument, table: WeeklyTable, narratives: pl.DataFrame) -> None:
-    """The place leads' comments (trust-level narratives) of the week, by metric."""
-    comments = [(line.label, cell.trust, text) for line in table_lines(table) for cell in line.cells
-                if (text := narrative_text(narratives, line.metric, cell.org_code))]
-    if not comments:
-        return
-    document.add_heading("Comments by trust", level=2)
-    for label, trust, text in comments:
-        paragraph = document.add_paragraph()
-        paragraph.add_run(f"{trust}, {label}: ").bold = True
-        paragraph.add_run(text)
+def _narrow_margins(grid: Table) -> None:
+    """Cell margins of 0.7 mm instead of Word's 1.9 mm: with 15 columns that is most of a column."""
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        margin = OxmlElement(f"w:{side}")
+        margin.set(qn("w:w"), "40")  # twentieths of a point
+        margin.set(qn("w:type"), "dxa")
+        margins.append(margin)
+    grid._tbl.tblPr.append(margins)
+
+
+def _small(document: WordDocument, text: str, bold_head: str = "") -> None:
+    paragraph = document.add_paragraph()
+    paragraph.paragraph_format.space_after = Pt(2)
+    if bold_head:
+        head = paragraph.add_run(bold_head)
+        head.bold = True
+        head.font.size = Pt(9)
+    run = paragraph.add_run(text)
+    run.font.size = Pt(9)
+
+
+def _narratives(document: WordDocument, table: WeeklyTable, narratives: pl.DataFrame) -> None:
+    """The system narratives, then the place leads' comments (trust-level narratives), by metric."""
+    system = [(row.label, text) for row in table.rows if (text := narrative_text(narratives, row.metric))]
+    comments = [(row.label, cell.name, text) for row in table.rows for cell in row.cells
+                if cell.org_code and (text := narrative_text(narratives, row.metric, cell.org_code))]
+    if system:
+        document.add_heading("Narrative", level=2)
+        for label, text in system:
+            _small(document, text, f"{label}: ")
+    if comments:
+        document.add_heading("Comments by trust (place leads)", level=2)
+        for label, trust, text in comments:
+            _small(document, text, f"{trust}, {label}: ")
 
 
 def to_docx(table: WeeklyTable, narratives: pl.DataFrame, sources: WeekSources) -> bytes:
@@ -98,16 +148,15 @@ def to_docx(table: WeeklyTable, narratives: pl.DataFrame, sources: WeekSources) 
     section.page_width, section.page_height = PAGE
     section.left_margin = section.right_margin = section.top_margin = section.bottom_margin = MARGIN
     document.core_properties.title = title(table.week_ending)
-    document.add_heading(title(table.week_ending), level=1)
+    heading = document.add_heading(title(table.week_ending), level=1)
+    heading.paragraph_format.space_before = Pt(0)
     as_at = f" Data as at {sources.as_at:%d/%m/%Y %H:%M}." if sources.as_at else ""
-    document.add_paragraph(f"{week_range(table.week_ending)}: {submitted(table)}.{as_at} {STATUS_KEY}")
-    _table(document, table, narratives)
-    _trust_comments(document, table, narratives)
+    _small(document, f"{week_range(table.week_ending)}: {submitted(table)}.{as_at} {STATUS_KEY}")
+    _table(document, table)
+    _narratives(document, table, narratives)
     files = list(sources.files["source_file"])
     if files:
-        note = document.add_paragraph(f"Source: daily sitrep files {', '.join(files)}.")
-        for run in note.runs:
-            run.font.size = Pt(8)
+        _small(document, f"Source: daily sitrep files {', '.join(files)}.")
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()

@@ -16,19 +16,25 @@ from xlsxwriter.format import Format
 
 from pipelines.reports.export_common import (
     STATUS_KEY,
-    Cell,
     WeekSources,
     is_formula_like,
-    status_note,
     submitted,
-    table_lines,
     tidy,
     title,
     week_range,
 )
 from pipelines.reports.narrative import narrative_text
-from pipelines.reports.presentation import NHS_PALE_GREY, STATUS_FILL, format_ambition
-from pipelines.reports.weekly_table import WeeklyTable
+from pipelines.reports.presentation import (
+    NHS_PALE_GREY,
+    NO_SUBMISSION,
+    NOT_REPORTED,
+    STATUS_FILL,
+    STATUS_TEXT,
+    TableCell,
+    format_ambition,
+    format_change,
+)
+from pipelines.reports.weekly_table import SYSTEM_NAME, WeeklyTable
 
 # Percentages are stored as fractions (39.2% as 0.392) so that Excel's percentage arithmetic works.
 NUMBER_FORMATS = {"%": "0.0%", "patients": "#,##0", "level": "0"}
@@ -76,13 +82,23 @@ class _Sheet:
             self.text(row, col, name, **HEADER)
 
 
-def _trust_cell(out: _Sheet, row: int, col: int, cell: Cell, unit: str) -> None:
+def status_note(cell: TableCell) -> str:
+    """The cell's words beside its number: '✗ misses ambition, ↑ 0.3 pts worse', from its typed fields."""
+    words = [STATUS_TEXT[cell.status], format_change(cell.change, cell.change_direction, cell.catalogue.unit)]
+    if cell.days_with_data < 7:
+        words.append(f"{cell.days_with_data} of 7 days")
+    return ", ".join(w for w in words if w)
+
+
+def _trust_cell(out: _Sheet, row: int, col: int, cell: TableCell | None) -> None:
     """The value (a number) and beside it the status and change in words, both filled by status;
     a trust without a figure gets the page's words ('no submission this week', 'not reported')."""
-    if cell.value is None:
-        out.text(row, col, cell.text, text_wrap=True, italic=True)
+    if cell is None or cell.value is None:
+        words = NOT_REPORTED if cell is not None and cell.submitted else NO_SUBMISSION
+        out.text(row, col, words, text_wrap=True, italic=True)
         out.sheet.write_blank(row, col + 1, None, out.format())
         return
+    unit = cell.catalogue.unit
     fill = {"text_wrap": True} | ({} if cell.status == "none" else {"bg_color": STATUS_FILL[cell.status]})
     value = cell.value / 100 if unit == "%" else cell.value
     out.number(row, col, value, NUMBER_FORMATS[unit], **fill)
@@ -90,24 +106,24 @@ def _trust_cell(out: _Sheet, row: int, col: int, cell: Cell, unit: str) -> None:
 
 
 def _position_sheet(out: _Sheet, table: WeeklyTable, narratives: pl.DataFrame, sources: WeekSources) -> None:
-    trusts = list(table.trusts["trust"])
-    narrative_col = 2 + 2 * len(trusts)
+    columns = [SYSTEM_NAME, *table.trusts["trust"]]  # the selected trusts combined first, as on the page
+    narrative_col = 2 + 2 * len(columns)
     as_at = f"; data as at {sources.as_at:%d/%m/%Y %H:%M}" if sources.as_at else ""
     out.text(0, 0, title(table.week_ending), bold=True, font_size=14)
     out.text(1, 0, f"{week_range(table.week_ending)}: {submitted(table)}{as_at}. {STATUS_KEY}")
-    out.header(HEADER_ROW, ["Metric", "Ambition", *[n for t in trusts for n in (t, f"{t}: status and change")],
+    out.header(HEADER_ROW, ["Metric", "Ambition", *[n for t in columns for n in (t, f"{t}: status and change")],
                             "Narrative"])
-    for row, line in enumerate(table_lines(table), start=HEADER_ROW + 1):
+    for row, line in enumerate(table.rows, start=HEADER_ROW + 1):
         out.text(row, 0, line.label, text_wrap=True, bold=True)
         out.text(row, 1, line.ambition)
-        for j, cell in enumerate(line.cells):
-            _trust_cell(out, row, 2 + 2 * j, cell, line.unit)
+        for j, cell in enumerate([line.system, *line.cells]):
+            _trust_cell(out, row, 2 + 2 * j, cell)
         out.text(row, narrative_col, narrative_text(narratives, line.metric), text_wrap=True)
     sheet = out.sheet
     sheet.freeze_panes(HEADER_ROW + 1, 2)
     sheet.set_column(0, 0, WIDTHS["metric"])
     sheet.set_column(1, 1, WIDTHS["ambition"])
-    for j in range(len(trusts)):
+    for j in range(len(columns)):
         sheet.set_column(2 + 2 * j, 2 + 2 * j, WIDTHS["value"])
         sheet.set_column(3 + 2 * j, 3 + 2 * j, WIDTHS["status"])
     sheet.set_column(narrative_col, narrative_col, WIDTHS["narrative"])

@@ -7,7 +7,6 @@ a row, so the history of who wrote what, and when, is never lost.
 """
 from __future__ import annotations
 
-import operator
 import re
 from datetime import date
 from pathlib import Path
@@ -16,9 +15,9 @@ import duckdb
 import polars as pl
 
 from pipelines import access, config
-from pipelines.catalogue.metrics import METRIC_IDS
-from pipelines.reports.presentation import format_ambition, format_value
-from pipelines.reports.weekly_table import WeeklyTable
+from pipelines.catalogue.metrics import METRIC_IDS, METRICS, Metric
+from pipelines.reports.presentation import TableCell, format_value, percent_change, rounded_change
+from pipelines.reports.weekly_table import MetricRow, WeeklyTable
 from pipelines.warehouse import open_for_write
 
 MAX_LENGTH = 2000  # characters: a narrative is a cell of a board paper's table, not a report
@@ -27,144 +26,203 @@ MAX_AUTHOR_LENGTH = 200
 # Control characters other than tab and newline cannot be stored in .docx or .xlsx (XML), and
 # only ever arrive by accident (pasted from other tools), so they are dropped on saving.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
 
 # --- Drafting -------------------------------------------------------------------------------
+# At most three short sentences per metric (about 60 words): the system first, then the trusts
+# grouped, then what else matters (within but worsening, one SPC remark where it adds something,
+# who sent nothing). SPC never contradicts the status: a point that meets the ambition in a process
+# that does not reliably meet it is said to be exactly that.
+
+MAX_NAMED = 3  # trusts named in a group before "and N more"
+
 
 def _names(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-def _met_last_week(row: dict) -> bool | None:
-    """Whether last week's value met this week's ambition (None: no figure last week). The view
-    gives only this week's status; last week is judged against the same ambition so that
-    "remains within" and "is back within" compare like with like."""
-    if row["previous_value"] is None:
-        return None
-    return _COMPARE[row["ambition_comparison"]](row["previous_value"], row["ambition"])
+def _listed(items: list[str]) -> str:
+    """'Harrogate 52%, South Tees 50%, Hull 45% and 2 more'."""
+    if len(items) <= MAX_NAMED:
+        return _names(items)
+    return f"{', '.join(items[:MAX_NAMED])} and {len(items) - MAX_NAMED} more"
 
 
-def _against_ambition(row: dict, ambition: str) -> str:
-    """'remains within the ambition', 'has gone just over it', 'is below the ambition', ..."""
-    before = _met_last_week(row)
-    if row["status"] == "green":
-        verb = {True: "remains", False: "is back", None: "is"}[before]
-        return f"{verb} within {ambition}"
-    side = ("just " if row["status"] == "amber" else "") + ("over" if row["better"] == "lower" else "below")
-    verb = {True: "has gone" if row["better"] == "lower" else "has fallen", False: "remains", None: "is"}[before]
-    return f"{verb} {side} {ambition}"
+def _figure(cell: TableCell, threshold: float | None = None) -> str:
+    """The table's compact figure, or one decimal place where the compact one would read as the
+    ambition itself ('1%' over an ambition of 1% or less)."""
+    metric = cell.catalogue
+    compact = format_value(cell.value, metric.unit, metric.decimals)
+    if threshold is not None and metric.unit == "%" and compact == format_value(threshold, "%", metric.decimals):
+        return format_value(cell.value, metric.unit)
+    return compact
 
 
-def _part_week(row: dict) -> str:
-    return f" ({row['days_with_data']} of 7 days)" if row["days_with_data"] < 7 else ""
+def _points(amount: float) -> str:
+    return f"{amount:g} point{'s' * (amount != 1)}"
 
 
-def _percent_clause(row: dict, ambition: str | None) -> str:
-    """A percentage: its place against the ambition (if any), then better or worse by how many points."""
-    value = format_value(row["value"], row["unit"]) + _part_week(row)
-    if ambition is None:
-        head, contrast = f"is at {value}", False
+def _change(cell: TableCell) -> str:
+    """'3 points worse than last week', 'down 22% on last week', 'unchanged on last week'."""
+    metric = cell.catalogue
+    if cell.previous_value is None or cell.change is None:
+        return "no figure for the week before"
+    if metric.aggregate == "daily_average":
+        percent = percent_change(cell.value, cell.previous_value)
+        if percent is None:
+            return "unchanged on last week" if cell.value == cell.previous_value else "up from 0 last week"
+        if percent == 0:
+            return "unchanged on last week"
+        return f"{'up' if percent > 0 else 'down'} {abs(percent)}% on last week"
+    shown = rounded_change(cell.change, metric.unit)
+    if shown == 0:
+        return "unchanged on last week"
+    if metric.unit == "level":
+        return f"{'up' if shown > 0 else 'down'} from {cell.previous_value:.0f} last week"
+    return f"{_points(abs(shown))} {cell.change_direction} than last week"
+
+
+def _side(metric: Metric) -> str:
+    return "over" if metric.better == "lower" else "below"
+
+
+def _against(cell: TableCell, ambition: str) -> str:
+    """'within the ambition (< 40%)' or 'over the ambition (< 40%)'."""
+    side = "within" if cell.status == "green" else _side(cell.catalogue)
+    return f"{side} the ambition ({ambition})"
+
+
+def _worst_first(cells: list[TableCell]) -> list[TableCell]:
+    return sorted(cells, key=lambda c: -(c.value or 0.0) if c.catalogue.better == "lower" else (c.value or 0.0))
+
+
+def _system_sentence(row: MetricRow) -> str:
+    cell = row.system
+    if cell is None or cell.value is None:
+        return ""
+    if cell.catalogue.unit == "level":
+        return f"Highest level this week: {_figure(cell)}, {_change(cell)}."
+    status = f", {_against(cell, row.ambition)}" if cell.status != "none" else ""
+    return f"Combined: {_figure(cell, row.threshold)}{status}, {_change(cell)}."
+
+
+def _moved_most(cells: list[TableCell]) -> str:
+    """'Harrogate worsened most, by 3 points' (or by 10% for a count); '' when nobody worsened."""
+    worse = [c for c in cells if c.change_direction == "worse" and c.change is not None]
+    if not worse:
+        return ""
+    metric = worse[0].catalogue
+    if metric.unit == "level":
+        return ""
+    if metric.aggregate == "daily_average":
+        scored = [(abs(p), c) for c in worse if (p := percent_change(c.value, c.previous_value))]
+        if not scored:
+            return ""
+        percent, most = max(scored, key=lambda t: t[0])
+        return f"{most.name} {'rose' if metric.better == 'lower' else 'fell'} most, by {percent}%"
+    points, most = max(((abs(rounded_change(c.change or 0, metric.unit)), c) for c in worse), key=lambda t: t[0])
+    return f"{most.name} worsened most, by {_points(points)}" if points else ""
+
+
+def _trusts_sentence(row: MetricRow, present: list[TableCell], total: int) -> str:
+    metric = present[0].catalogue
+    if metric.unit == "level":
+        levels = sorted({int(c.value or 0) for c in present}, reverse=True)
+        groups = [f"{level}: {_listed([c.name for c in present if int(c.value or 0) == level])}" for level in levels]
+        return f"By trust, level {'; level '.join(groups)}."
+    if row.ambition != "none" and metric.unit == "%":
+        off = _worst_first([c for c in present if c.status in ("red", "amber")])
+        if off:
+            count = {1: "", 2: "Both "}.get(total, f"All {total} ") if len(off) == total else f"{len(off)} of {total} "
+            head = (f"{count}{_side(metric)} the ambition: "
+                    + _listed([f"{c.name} {_figure(c, row.threshold)}" for c in off]))
+            head = head[0].upper() + head[1:]
+        else:
+            head = f"All {total} within the ambition" if total > 1 else "Within the ambition"
     else:
-        head = f"{_against_ambition(row, ambition)} at {value}"
-        contrast = (row["status"] == "green") == (row["change_direction"] == "worse")
-    if row["change"] is None:
-        return f"{head}, with no figure for the week before"
-    points = abs(round(row["change"], 1))
-    if points == 0:  # too small to show at one decimal place: the table says "no change" too
-        return f"{head}, unchanged on last week"
-    moved = "improved" if row["change_direction"] == "better" else "worsened"
-    return f"{head} {'but' if contrast else 'and'} {moved} by {points:.1f} points"
+        head = ("Highest: " if metric.better == "lower" else "Lowest: ") + _listed(
+            [f"{c.name} {_figure(c)}" for c in _worst_first(present)])
+    moved = _moved_most(present)
+    return f"{head}; {moved}." if moved else f"{head}."
 
 
-def _count_clause(row: dict) -> str:
-    """A daily average count, as the group writes it: '163, down 22% on last week'."""
-    value = format_value(row["value"], row["unit"]) + _part_week(row)
-    previous = row["previous_value"]
-    if previous is None:
-        return f"{value}, with no figure for the week before"
-    if previous == 0:
-        return f"{value}, unchanged on last week" if row["value"] == 0 else f"{value}, up from 0 last week"
-    percent = round(100 * row["change"] / previous)
-    if percent == 0:
-        return f"{value}, unchanged on last week"
-    return f"{value}, {'up' if percent > 0 else 'down'} {abs(percent)}% on last week"
+def _spc_remark(present: list[TableCell]) -> str:
+    """At most one SPC remark, only where it adds to the status, and never against it."""
+    def named(pick: list[TableCell]) -> str:
+        return _names([c.name for c in pick[:MAX_NAMED]])
+
+    if meets_but_fails := [c for c in present if c.status == "green" and c.assurance == "fail"]:
+        return f"{named(meets_but_fails)} within this week but not reliably (SPC)"
+    if misses_but_passes := [c for c in present if c.status in ("red", "amber") and c.assurance == "pass"]:
+        return f"{named(misses_but_passes)} missed this week though it usually meets it (SPC)"
+    if concern := [c for c in present if (c.variation or "").startswith("concern")]:
+        return f"special-cause concern (SPC) at {named(concern)}"
+    if improving := [c for c in present if (c.variation or "").startswith("improvement")]:
+        still = " though still short of the ambition" if all(c.status in ("red", "amber") for c in improving) else ""
+        return f"special-cause improvement (SPC) at {named(improving)}{still}"
+    return ""
 
 
-def _level_clause(row: dict) -> str:
-    """An OPEL level, the week's highest: 'highest level 3, up from 2 last week'."""
-    level, previous = int(row["value"]), row["previous_value"]
-    if previous is None:
-        return f"highest level {level}"
-    if previous == row["value"]:
-        return f"highest level {level}, the same as last week"
-    return f"highest level {level}, {'up' if row['value'] > previous else 'down'} from {int(previous)} last week"
-
-
-def _uses_ambition(row: dict) -> bool:
-    """Percentages are written against their ambition; counts and OPEL levels by their change alone
-    (their status is in the table's colour)."""
-    return row["unit"] == "%" and row["status"] != "none"
-
-
-_SPC_WORDS = {"improvement_high": "special-cause improvement", "improvement_low": "special-cause improvement",
-              "concern_high": "special-cause concern", "concern_low": "special-cause concern",
-              "neither": "special-cause variation both ways", "pass": "consistently passing the ambition",
-              "fail": "consistently failing the ambition"}
-
-
-def spc_phrase(variation: str | None, assurance: str | None) -> str:
-    """'special-cause concern, consistently failing the ambition': only what SPC says beyond noise
-    (common cause and hit-or-miss go unsaid, to keep the draft short)."""
-    return ", ".join(_SPC_WORDS[w] for w in (variation, assurance) if w in _SPC_WORDS)
-
-
-def _clause(row: dict, ambition: str) -> str:
-    name = row["trust"] or row["org_code"]
-    if row["unit"] == "level":
-        text = f"{name}: {_level_clause(row)}"
-    elif row["unit"] == "patients":
-        text = f"{name}: {_count_clause(row)}"
-    else:
-        text = f"{name} {_percent_clause(row, ambition if _uses_ambition(row) else None)}"
-    spc = spc_phrase(row.get("variation"), row.get("assurance"))
-    return f"{text} ({spc})" if spc else text
-
-
-def _rows_by_trust(table: WeeklyTable, metric: str) -> list[tuple[str, str, dict | None]]:
-    """(org_code, short name, the trust's figures or None when it has none) in the table's trust order."""
-    found = {r["org_code"]: r for r in table.position.filter(pl.col("metric") == metric).to_dicts()
-             if r["value"] is not None}
-    return [(code, name, found.get(code)) for code, name in table.trusts.select("org_code", "trust").iter_rows()]
+def _notes_sentence(row: MetricRow, present: list[TableCell], missing: list[TableCell]) -> str:
+    metric = row.cells[0].catalogue if row.cells else None
+    notes = []
+    if metric is not None and metric.unit == "%" and row.ambition != "none":
+        # within and worsening; one whose process does not reliably meet the ambition gets the SPC remark instead
+        drifting = [c for c in present if c.status == "green" and c.change_direction == "worse"
+                    and rounded_change(c.change or 0, metric.unit) != 0 and c.assurance != "fail"]
+        if drifting:
+            verb = "rising" if metric.better == "lower" else "falling"
+            notes.append(f"{_names([c.name for c in drifting[:MAX_NAMED]])} within but {verb}")
+    if spc := _spc_remark(present):
+        notes.append(spc)
+    if missing:
+        notes.append(f"no figures from {_listed([c.name for c in missing])}")
+    if not notes:
+        return ""
+    text = "; ".join(notes)
+    return text[0].upper() + text[1:] + "."
 
 
 def draft_narrative(table: WeeklyTable, metric: str) -> str:
-    """The system narrative for one metric of the weekly table, one clause per trust, with the
-    trust's SPC reading where it says more than noise."""
-    clauses, missing, named = [], [], False
-    for code, name, row in _rows_by_trust(table, metric):
-        if row is None:
-            missing.append(name)
-            continue
-        # Name the ambition once, then refer back to it: "York is within the ambition ...; Harrogate is over it".
-        clauses.append(_clause(row, "it" if named else "the ambition"))
-        named = named or _uses_ambition(row)
-    sentences = ["; ".join(clauses) + "."] if clauses else []
-    if missing:
-        sentences.append(f"No figures this week from {_names(missing)}.")
-    return " ".join(sentences) or "No figures this week."
+    """The system narrative for one metric: at most three short sentences."""
+    row = next((r for r in table.rows if r.metric == metric), None)
+    if row is None:
+        return "No figures this week."
+    present = [c for c in row.cells if c.value is not None]
+    missing = [c for c in row.cells if c.value is None]
+    if not present:
+        return "No figures this week."
+    sentences = [_system_sentence(row), _trusts_sentence(row, present, len(present)),
+                 _notes_sentence(row, present, missing)]
+    return " ".join(s for s in sentences if s)
 
 
 def draft_trust_narrative(table: WeeklyTable, metric: str, org_code: str) -> str:
-    """A place lead's draft for one trust: as in the system narrative, with the ambition spelt out."""
-    rows = {code: (name, row) for code, name, row in _rows_by_trust(table, metric)}
-    if org_code not in rows:
+    """A place lead's draft for one trust: its figure against the ambition, the change, and SPC
+    only where it adds to the status."""
+    if org_code not in set(table.trusts["org_code"]):
         raise ValueError(f"{org_code!r} is not one of the table's trusts.")
-    name, row = rows[org_code]
-    if row is None:
+    row = next((r for r in table.rows if r.metric == metric), None)
+    cell = next((c for c in row.cells if c.org_code == org_code), None) if row else None
+    if row is None or cell is None or cell.value is None:
+        name = dict(table.trusts.select("org_code", "trust").iter_rows())[org_code]
         return f"{name} has no figures for this week."
-    ambition = f"the ambition ({format_ambition(row['ambition_comparison'], row['ambition'], row['unit'])})"
-    return _clause(row, ambition) + "."
+    status = f", {_against(cell, row.ambition)}" if cell.status != "none" and cell.catalogue.unit == "%" else ""
+    text = f"{cell.name}: {_figure(cell, row.threshold)}{status}, {_change(cell)}."
+    return f"{text} {spc}" if (spc := _trust_spc(cell)) else text
+
+
+def _trust_spc(cell: TableCell) -> str:
+    """One trust's SPC reading where it adds to the status, in the status's terms."""
+    if cell.status == "green" and cell.assurance == "fail":
+        return "It meets the ambition this week, but its process does not reliably meet it (SPC)."
+    if cell.status in ("red", "amber") and cell.assurance == "pass":
+        return "It misses the ambition this week, although its process usually meets it (SPC)."
+    kind = (cell.variation or "").split("_")[0]
+    if kind in ("concern", "improvement"):
+        failing = " and consistently failing the ambition" if cell.assurance == "fail" else ""
+        return f"SPC: special-cause {kind}{failing}."
+    return ""
 
 
 # --- Storage --------------------------------------------------------------------------------
@@ -247,10 +305,17 @@ def narrative_text(narratives: pl.DataFrame, metric: str, org_code: str | None =
     return found["text"][0] if found.height else ""
 
 
-def with_narratives(table: WeeklyTable, narratives: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The table's text and status frames with a last "Narrative" column: the saved system
-    narratives (status "none", so uncoloured), for showing the table as the discharge group reads it."""
-    metric_of = dict(table.position.select("metric_label", "metric").unique().iter_rows())
-    texts = [narrative_text(narratives, metric_of[label]) for label in table.text["Metric"]]
-    return (table.text.with_columns(Narrative=pl.Series(texts, dtype=pl.String)),
-            table.status.with_columns(Narrative=pl.lit("none")))
+def comments_by_cell(narratives: pl.DataFrame) -> dict[tuple[str, str | None], str]:
+    """(metric, org_code or None) -> the saved text marked as whose it is, for the weekly table's
+    cell details: "Place lead's comment (Yve): ..." (org_code None: the system narrative)."""
+    def whose(org_code: str | None, author: str) -> str:
+        return f"Narrative ({author})" if org_code is None else f"Place lead's comment ({author})"
+
+    return {(r["metric"], r["org_code"]): f"{whose(r['org_code'], r['author'])}: {r['text']}"
+            for r in narratives.to_dicts()}
+
+
+def trust_comments(narratives: pl.DataFrame, org_code: str) -> list[tuple[str, str, str]]:
+    """A trust's place lead's comments of the week: (metric label, author, text), in catalogue order."""
+    saved = {r["metric"]: r for r in narratives.to_dicts() if r["org_code"] == org_code}
+    return [(m.label, saved[m.id]["author"], saved[m.id]["text"]) for m in METRICS if m.id in saved]

@@ -1,53 +1,101 @@
-"""How a weekly figure is written for people: one place for the page, the exports and the narrative."""
+"""How a weekly figure is written for people: one place for the page, the exports and the narrative.
+
+A cell of the weekly table is a typed ``TableCell`` (numbers, codes); its compact text ("39%",
+"163, -22%"), symbol, arrow and the long words of its details are derived here, once, so the page,
+the Word and Excel exports and the CSV never parse display text back into figures.
+"""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import polars as pl
 
-# Status fills, used by the pages and the Excel and Word exports alike. Red/amber/green of
-# different lightness, so they stay distinct for colour-blind readers; always beside the words.
-STATUS_FILL = {"green": "#CCE5D8", "amber": "#FFE9B3", "red": "#F7D4D1", "none": "#FFFFFF"}
+from pipelines.catalogue.metrics import METRIC_BY_ID, Metric
+from pipelines.spc.xmr import VARIATION_LABELS
+
+# Status fills, used by the pages and the Excel and Word exports alike. Pale green, mid amber and a
+# darker red, so they differ in lightness as well as hue (distinct for a deuteranope too: see
+# tests/test_presentation.py); the symbol is always printed beside the colour.
+STATUS_FILL = {"green": "#E6F4EC", "amber": "#FFC83D", "red": "#E38B82", "none": "#FFFFFF"}
 NHS_PALE_GREY = "#E8EDEE"
 
-STATUS_TEXT = {"green": "✓ meets ambition", "amber": "! just misses", "red": "✗ misses ambition", "none": ""}
+STATUS_SYMBOL = {"green": "✓", "amber": "!", "red": "✗", "none": ""}
+STATUS_WORDS = {"green": "meets the ambition", "amber": "just misses the ambition (within the amber tolerance)",
+                "red": "misses the ambition", "none": "no national ambition"}
+STATUS_TEXT = {s: f"{STATUS_SYMBOL[s]} {w}" if STATUS_SYMBOL[s] else "" for s, w in
+               {"green": "meets ambition", "amber": "just misses", "red": "misses ambition", "none": ""}.items()}
 
-# Compact SPC words for a table cell (the drill-down draws the Making Data Count icons).
-VARIATION_TEXT = {"common_cause": "~ common cause", "improvement_high": "⇧ improvement", "improvement_low":
-                  "⇩ improvement", "concern_high": "⇧ concern", "concern_low": "⇩ concern", "neither": "± mixed signals",
-                  "run_chart": ""}
+# One character for the table cell (the MDC icons' letters); the words are in the cell's details.
+SPC_MARK = {"common_cause": "~", "improvement_high": "H", "improvement_low": "L", "concern_high": "H",
+            "concern_low": "L", "neither": "±", "run_chart": ""}
+# Kept for the page's legend: the short words beside each icon.
+VARIATION_TEXT = {"common_cause": "~ common cause", "improvement_high": "H improvement",
+                  "improvement_low": "L improvement", "concern_high": "H concern", "concern_low": "L concern",
+                  "neither": "± mixed signals", "run_chart": ""}
 ASSURANCE_TEXT = {"pass": "passing", "fail": "failing", "hit_or_miss": "hit or miss"}
+# Worse is a filled triangle, better a plain arrow: the change is never told by colour alone.
+WORSE_ARROW = {"↑": "▲", "↓": "▼"}
+NO_SUBMISSION = "no submission this week"
+NOT_REPORTED = "not reported"
 
 
-def spc_text(variation: str | None, assurance: str | None) -> str:
-    """'SPC ⇩ improvement, hit or miss': a trust/metric's variation and assurance in a few words."""
-    words = [w for w in (VARIATION_TEXT.get(variation or "", ""), ASSURANCE_TEXT.get(assurance or "", "")) if w]
-    return f"SPC {', '.join(words)}" if words else ""
+def spc_kind(variation: str | None) -> str:
+    """'improvement', 'concern', 'common' or '' (no reading): the class of the cell's SPC mark."""
+    if not variation or variation == "run_chart":
+        return ""
+    return variation.split("_")[0] if variation.startswith(("improvement", "concern")) else "common"
 
 
-def format_value(value: float | None, unit: str) -> str:
+ASSURANCE_WORDS = {"pass": "consistently passing the ambition", "fail": "consistently failing the ambition",
+                   "hit_or_miss": "hit or miss against the ambition"}
+
+
+def spc_words(variation: str | None, assurance: str | None) -> str:
+    """'Special cause concern (high); consistently failing the ambition': the details' SPC reading."""
+    words = [VARIATION_LABELS[variation]] if variation in VARIATION_LABELS and variation != "run_chart" else []
+    if assurance in ASSURANCE_WORDS:
+        words.append(ASSURANCE_WORDS[assurance])
+    return "; ".join(words)
+
+
+def format_value(value: float | None, unit: str, decimals: int = 1) -> str:
+    """The full figure (one decimal place for percentages): '39.2%', '1,352', '3'."""
     if value is None:
-        return "not reported"
+        return NOT_REPORTED
     if unit == "%":
-        return f"{value:.1f}%"
+        return f"{value:.{decimals}f}%"
     return f"{value:,.0f}" if unit == "patients" else f"{value:.0f}"
 
 
-def format_change(change: float | None, direction: str | None, unit: str) -> str:
+def rounded_change(change: float, unit: str) -> float:
+    """The change as it is shown: to 0.1 points for percentages, to a whole number otherwise."""
+    return round(change, 1) if unit == "%" else round(change)
+
+
+def format_change(change: float | None, direction: str | None, unit: str, signed: bool = False) -> str:
+    """The one change formatter: '↑ 3.0 pts worse' (or, ``signed``, '+3.0 pts, worse' for widgets
+    that draw their own arrow); 'no change' whenever the change rounds to nothing."""
     if change is None or direction is None:
         return ""
-    amount = f"{abs(change):.1f} pts" if unit == "%" else f"{abs(change):,.0f}"
-    if direction == "same" or float(amount.split()[0].replace(",", "")) == 0:
-        return "→ no change"  # a change too small to show is shown as none
-    return f"{'↑' if change > 0 else '↓'} {amount} {direction}"
+    shown = rounded_change(change, unit)
+    if direction == "same" or shown == 0:
+        return "no change"
+    amount = f"{shown:+.1f} pts" if unit == "%" else f"{shown:+,.0f}"
+    if signed:
+        return f"{amount}, {direction}"
+    return f"{'↑' if shown > 0 else '↓'} {amount[1:]} {direction}"
 
 
 def format_delta(change: float | None, direction: str | None, unit: str) -> str:
-    """'+0.3 pts, worse': signed, for widgets that draw their own arrow from the sign."""
-    if change is None or direction is None:
-        return ""
-    if direction == "same":
-        return "no change"
-    amount = f"{change:+.1f} pts" if unit == "%" else f"{change:+,.0f}"
-    return f"{amount}, {direction}"
+    """'+0.3 pts, worse' for st.metric's delta: ``format_change`` signed."""
+    return format_change(change, direction, unit, signed=True)
+
+
+def percent_change(value: float | None, previous: float | None) -> int | None:
+    """A count's change on last week in whole per cent (None when last week had none or zero)."""
+    if value is None or previous is None or previous == 0:
+        return None
+    return round(100 * (value - previous) / previous)
 
 
 def format_ambition(comparison: str | None, threshold: float | None, unit: str) -> str:
@@ -57,53 +105,121 @@ def format_ambition(comparison: str | None, threshold: float | None, unit: str) 
     return f"{symbol} {threshold:g}{'%' if unit == '%' else ''}"
 
 
-def cell_text(row: dict) -> str:
-    """'39.2% ✓ meets ambition, ↑ 2.0 pts worse', or 'not reported'; notes a part week."""
-    text = format_value(row["value"], row["unit"])
-    if row["value"] is None:
+@dataclass(frozen=True)
+class TableCell:
+    """One cell of the weekly table: a trust's (or, ``org_code`` None, the selected trusts
+    combined) figure for one metric and week, as numbers and codes."""
+    org_code: str | None
+    name: str
+    metric: str
+    value: float | None
+    status: str  # green, amber, red, none
+    previous_value: float | None = None
+    change: float | None = None
+    change_direction: str | None = None  # better, worse, same
+    days_with_data: int = 7
+    variation: str | None = None
+    assurance: str | None = None
+    submitted: bool = True  # False: the trust sent nothing that week
+    sites: tuple[tuple[str, float | None], ...] = ()  # (site name, value) where the trust submits per site
+
+    @property
+    def catalogue(self) -> Metric:
+        return METRIC_BY_ID[self.metric]
+
+    @property
+    def symbol(self) -> str:
+        return STATUS_SYMBOL[self.status] if self.value is not None else ""
+
+    @property
+    def arrow(self) -> str:
+        """'↑' or '↓' for a change that shows, '' otherwise; better or worse is ``change_direction``."""
+        text = format_change(self.change, self.change_direction, self.catalogue.unit)
+        return text[0] if text[:1] in ("↑", "↓") else ""
+
+    @property
+    def change_mark(self) -> str:
+        """'↑' / '↓' for a better change, '▲' / '▼' for a worse one, '' for none."""
+        arrow = self.arrow
+        return WORSE_ARROW[arrow] if arrow and self.change_direction == "worse" else arrow
+
+    @property
+    def marks(self) -> str:
+        """The cell's small second line as plain text: '✗ ▲ H 4d' (status, change, SPC, days)."""
+        parts = [self.symbol, self.change_mark, SPC_MARK.get(self.variation or "", "")]
+        if self.value is not None and self.days_with_data < 7:
+            parts.append(f"{self.days_with_data}d")
+        return " ".join(p for p in parts if p)
+
+    @property
+    def text(self) -> str:
+        """The compact figure: '39%', '21.6%', '3', and for recorded delays '163, -22%'."""
+        if not self.submitted:
+            return "–"
+        metric = self.catalogue
+        if self.value is None:
+            return "n/r"
+        text = format_value(self.value, metric.unit, metric.decimals)
+        percent = percent_change(self.value, self.previous_value)
+        if metric.aggregate == "daily_average" and percent is not None:
+            text += f", {percent:+d}%" if percent else ", 0%"
         return text
-    parts = [text, STATUS_TEXT[row["status"]]]
-    change = format_change(row["change"], row["change_direction"], row["unit"])
-    if row["days_with_data"] < 7:
-        parts.append(f"({row['days_with_data']} of 7 days)")
-    spc = spc_text(row.get("variation"), row.get("assurance"))
-    return " ".join(p for p in parts if p) + (f", {change}" if change else "") + (f"; {spc}" if spc else "")
+
+    @property
+    def site_text(self) -> str:
+        """'York 38% / Scarborough 41%' for a trust that submits per site, '' otherwise."""
+        metric = self.catalogue
+        return " / ".join(f"{name} {format_value(value, metric.unit, metric.decimals) if value is not None else 'n/r'}"
+                          for name, value in self.sites)
+
+    @property
+    def change_words(self) -> str:
+        """'3.0 pts worse than last week (49.0%)' or 'no change on last week (49.0%)'."""
+        metric = self.catalogue
+        if self.previous_value is None:
+            return "no figure for the week before"
+        change = format_change(self.change, self.change_direction, metric.unit)
+        before = format_value(self.previous_value, metric.unit)
+        if change == "no change":
+            return f"no change on last week ({before})"
+        return f"{change[2:]} than last week ({before})"
+
+    @property
+    def details(self) -> str:
+        """The long words of the cell, for its tooltip and screen readers."""
+        metric = self.catalogue
+        head = f"{self.name}, {metric.short_label}"  # the full label is the row's own tooltip
+        if not self.submitted:
+            return f"{head}: {NO_SUBMISSION}."
+        if self.value is None:
+            return f"{head}: {NOT_REPORTED} this week."
+        parts = [f"{head}: {format_value(self.value, metric.unit)}"]
+        if self.status != "none":
+            parts.append(f"{self.symbol} {STATUS_WORDS[self.status]}")
+        parts.append(self.change_words)
+        if spc := spc_words(self.variation, self.assurance):
+            parts.append(f"SPC: {spc}")
+        if self.days_with_data < 7:
+            parts.append(f"{self.days_with_data} of 7 days of data")
+        if self.sites:
+            parts.append(f"by site: {self.site_text}")
+        return ". ".join(parts) + "."
 
 
-NO_SUBMISSION = "no submission this week"
-
-
-def position_grid(position: pl.DataFrame, trusts: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The discharge group's table: metrics as rows, ``trusts`` (short names, in order) as columns.
-
-    Returns the cell texts and, in the same shape, each cell's status (for colouring). A trust
-    with no figures in the week gets ``NO_SUBMISSION`` rather than a blank or a zero.
-    """
-    if position.is_empty():
-        empty = pl.DataFrame(schema={"Metric": pl.String, "Ambition": pl.String, **{t: pl.String for t in trusts}})
-        return empty, empty
-    cells = position.with_columns(
-        cell=pl.struct(pl.all()).map_elements(cell_text, return_dtype=pl.String),
-        ambition_text=pl.struct("ambition_comparison", "ambition", "unit").map_elements(
-            lambda r: format_ambition(r["ambition_comparison"], r["ambition"], r["unit"]), return_dtype=pl.String),
-        trust=pl.coalesce("trust", "org_code"))
-    rows = cells.group_by("display_order", "metric_label").agg(Ambition=pl.col("ambition_text").first()).sort("display_order")
-
-    def wide(values: str, missing: str) -> pl.DataFrame:
-        table = cells.pivot(on="trust", index="display_order", values=values, aggregate_function="first")
-        for trust in trusts:
-            if trust not in table.columns:
-                table = table.with_columns(pl.lit(missing).alias(trust))
-        return (rows.join(table, on="display_order", how="left").rename({"metric_label": "Metric"})
-                .select("Metric", "Ambition", *trusts))
-
-    return wide("cell", NO_SUBMISSION), wide("status", "none")
+def cell_from_row(row: dict, name: str, sites: tuple[tuple[str, float | None], ...] = ()) -> TableCell:
+    """A ``weekly_position`` (or ``system_weekly``) row as a cell."""
+    return TableCell(org_code=row.get("org_code"), name=name, metric=row["metric"], value=row["value"],
+                     status=row["status"] or "none", previous_value=row["previous_value"], change=row["change"],
+                     change_direction=row["change_direction"], days_with_data=row.get("days_with_data") or 7,
+                     variation=row.get("variation"), assurance=row.get("assurance"), sites=sites)
 
 
 def headline_figures(system: pl.DataFrame, metrics: tuple[str, ...]) -> list[dict[str, str]]:
-    """Tiles for one week of the selected trusts combined: value, change on last week, status."""
+    """Tiles for one week of ``system_weekly`` (or one trust's ``weekly_position``) rows: value,
+    change on last week, status."""
     rows = {r["metric"]: r for r in system.to_dicts()}
-    return [{"metric": m, "label": r["metric_label"], "value": format_value(r["value"], r["unit"]),
+    return [{"metric": m, "label": r["metric_label"], "short_label": METRIC_BY_ID[m].short_label,
+             "value": format_value(r["value"], r["unit"]),
              "delta": format_delta(r["change"], r["change_direction"], r["unit"]), "better": r["better"],
              "direction": r["change_direction"] or "",
              "status": STATUS_TEXT[r["status"]],

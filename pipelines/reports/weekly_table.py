@@ -8,9 +8,28 @@ from datetime import date
 import duckdb
 import polars as pl
 
+from pipelines import config
+from pipelines.catalogue.metrics import METRICS
 from pipelines.queries import weekly as queries
-from pipelines.reports.presentation import position_grid
+from pipelines.reports.presentation import TableCell, cell_from_row, format_ambition
 from pipelines.spc.store import spc_summary
+
+SYSTEM_NAME = "Combined"  # the column of the selected trusts combined (the system figure)
+SYSTEM_LONG_NAME = "Selected trusts combined"
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    """One metric row of the weekly table: its cells in the table's trust order and the combined one."""
+    metric: str
+    label: str
+    short_label: str
+    unit: str
+    ambition: str  # as people read it: "< 40%", or "none"
+    comparison: str | None
+    threshold: float | None
+    cells: list[TableCell]
+    system: TableCell | None
 
 
 @dataclass(frozen=True)
@@ -20,8 +39,7 @@ class WeeklyTable:
     position: pl.DataFrame  # weekly_position rows of those trusts for the week
     system: pl.DataFrame  # the selected trusts combined (queries.system_weekly) for the week
     spc: pl.DataFrame  # variation and assurance per trust and metric as at the week (spc_data.spc_summary)
-    text: pl.DataFrame  # metrics as rows, trusts as columns: what people read
-    status: pl.DataFrame  # the same shape: each cell's status, for colouring
+    rows: list[MetricRow]  # metrics as rows, trusts as columns: what people read
 
 
 def select_trusts(trusts: pl.DataFrame, icbs: Sequence[str] = (), places: Sequence[str] = ()) -> pl.DataFrame:
@@ -33,6 +51,47 @@ def select_trusts(trusts: pl.DataFrame, icbs: Sequence[str] = (), places: Sequen
     return trusts
 
 
+def site_names() -> dict[str, str]:
+    """Site code -> name from reference_data/sites.csv (empty when the file is absent)."""
+    path = config.reference_dir() / "sites.csv"
+    if not path.exists():
+        return {}
+    frame = pl.read_csv(path, infer_schema=False)
+    return dict(zip(frame["site_code"].str.strip_chars(), frame["name"].str.strip_chars()))
+
+
+def site_label(site_code: str, names: dict[str, str]) -> str:
+    """'York Hospital (RCB55)': a site's name with its code, or the code when the name is unknown."""
+    return f"{names[site_code]} ({site_code})" if site_code in names else site_code
+
+
+def metric_rows(position: pl.DataFrame, system: pl.DataFrame, trusts: pl.DataFrame,
+                sites: pl.DataFrame | None = None, names: dict[str, str] | None = None) -> list[MetricRow]:
+    """The table's rows from typed query rows, in catalogue order; only metrics someone reported.
+    A trust with no figures in the week gets a cell with ``submitted`` False, never a zero."""
+    found = {(r["metric"], r["org_code"]): r for r in position.to_dicts()}
+    combined = {r["metric"]: r for r in system.to_dicts()}
+    by_site: dict[tuple[str, str], list[tuple[str, float | None]]] = {}
+    for r in (sites.to_dicts() if sites is not None else []):
+        by_site.setdefault((r["metric"], r["org_code"]), []).append((names.get(r["site_code"], r["site_code"])
+                                                                   if names else r["site_code"], r["value"]))
+    reported = set(position["metric"]) if position.height else set()
+    order = list(trusts.select("org_code", "trust").iter_rows())
+    rows = []
+    for metric in (m for m in METRICS if m.id in reported):
+        first = next(r for (mid, _), r in found.items() if mid == metric.id)
+        cells = [cell_from_row(row, name, tuple(by_site.get((metric.id, code), ())))
+                 if (row := found.get((metric.id, code)))
+                 else TableCell(code, name, metric.id, None, "none", submitted=False) for code, name in order]
+        system_row = combined.get(metric.id)
+        rows.append(MetricRow(metric.id, metric.label, metric.short_label, metric.unit,
+                              format_ambition(first["ambition_comparison"], first["ambition"], metric.unit),
+                              first["ambition_comparison"], first["ambition"], cells,
+                              cell_from_row({**system_row, "org_code": None}, SYSTEM_LONG_NAME)
+                              if system_row else None))
+    return rows
+
+
 def build_weekly_table(con: duckdb.DuckDBPyConnection, week_ending: date, icbs: Sequence[str] = (),
                        places: Sequence[str] = ()) -> WeeklyTable:
     trusts = select_trusts(queries.trusts_with_data(con, week_ending), icbs, places)
@@ -42,5 +101,6 @@ def build_weekly_table(con: duckdb.DuckDBPyConnection, week_ending: date, icbs: 
                 .join(spc.select("org_code", "metric", "variation", "assurance"), on=["org_code", "metric"],
                       how="left"))
     system = queries.system_weekly(con, org_codes, week_ending, week_ending)
-    text, status = position_grid(position, list(trusts["trust"]))
-    return WeeklyTable(week_ending, trusts, position, system, spc, text, status)
+    rows = metric_rows(position, system, trusts, queries.site_weekly(con, week_ending, org_codes), site_names())
+    return WeeklyTable(week_ending, trusts, position, system, spc, rows)
+

@@ -1,0 +1,62 @@
+"""The Word board pack fits the page: 14 trusts (the size of a large system) with every metric,
+converted to PDF by LibreOffice headless and its pages counted (pdfinfo, from poppler-utils). Skipped, with the reason, when
+LibreOffice is not installed locally (.ci/run installs it, and under CI a missing one fails)."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from datetime import date, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pipelines.catalogue.metrics import METRICS
+from pipelines.reports.export_common import WeekSources
+from pipelines.reports.export_docx import to_docx
+from pipelines.reports.weekly_table import WeeklyTable, metric_rows
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+if SOFFICE is None or shutil.which("pdfinfo") is None:
+    if os.environ.get("CI"):
+        pytest.fail("LibreOffice (soffice) or pdfinfo is missing; CI must run the board pack test", pytrace=False)
+    pytest.skip("LibreOffice or pdfinfo is not installed (apt-get install libreoffice-writer-nogui poppler-utils)", allow_module_level=True)
+
+SUNDAY = date(2025, 9, 28)
+# Long real names, so header wrapping is tested too.
+NAMES = ["Calderdale and Huddersfield", "County Durham and Darlington", "York and Scarborough", "Northern Lincolnshire",
+         "Mid Yorkshire", "South Tees", "Newcastle", "Gateshead", "Harrogate", "Airedale", "Bradford", "Leeds", "Hull",
+         "North Cumbria"]
+
+
+def fourteen_trust_table() -> WeeklyTable:
+    trusts = pl.DataFrame({"org_code": [f"R{i:02d}" for i in range(len(NAMES))], "trust": NAMES})
+    rows = []
+    for i, code in enumerate(trusts["org_code"]):
+        for metric in METRICS:
+            value = 3.0 if metric.unit == "level" else 1352.0 if metric.unit == "patients" else 40.0 + i
+            rows.append({"org_code": code, "trust": NAMES[i], "metric": metric.id, "value": value,
+                         "status": ["green", "amber", "red"][i % 3], "previous_value": value - 1, "change": 1.0,
+                         "change_direction": "worse", "days_with_data": 5 if i == 0 else 7, "ambition": 40.0,
+                         "ambition_comparison": "<", "variation": "concern_high", "assurance": "fail"})
+    position = pl.DataFrame(rows)
+    system = position.filter(pl.col("org_code") == "R01").with_columns(org_code=pl.lit(None, pl.String))
+    return WeeklyTable(SUNDAY, trusts, position, system, pl.DataFrame(), metric_rows(position, system, trusts))
+
+
+def pdf_pages(docx: bytes, folder: Path) -> int:
+    source = folder / "pack.docx"
+    source.write_bytes(docx)
+    # A profile of its own, so a LibreOffice the user has open (or another test) does not block this one.
+    subprocess.run([SOFFICE, f"-env:UserInstallation=file://{folder / 'profile'}", "--headless", "--convert-to", "pdf",
+                    "--outdir", str(folder), str(source)], check=True, capture_output=True, timeout=180)
+    info = subprocess.run(["pdfinfo", str(folder / "pack.pdf")], check=True, capture_output=True, text=True).stdout
+    return int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+
+
+def test_fourteen_trusts_fit_one_landscape_page(tmp_path):
+    table = fourteen_trust_table()
+    sources = WeekSources(pl.DataFrame(), pl.DataFrame({"source_file": ["week.csv"]}), datetime(2025, 9, 29, 9, 0))
+    no_narratives = pl.DataFrame(schema={"metric": pl.String, "org_code": pl.String, "text": pl.String})
+    assert pdf_pages(to_docx(table, no_narratives, sources), tmp_path) == 1
