@@ -6,9 +6,9 @@ from functools import partial
 
 import streamlit as st
 
+from pipelines.catalogue.wording import ASSURANCE_TEXT, VARIATION_TEXT, assurance_label, variation_label
 from pipelines.reports import export, narrative
-from pipelines.reports.presentation import ASSURANCE_TEXT, VARIATION_TEXT, headline_figures
-from pipelines.spc.xmr import assurance_label, variation_label
+from pipelines.reports.presentation import headline_figures
 from ui import data
 from ui.spc_icons import assurance_icon, variation_icon
 from ui.style import status_styler

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import VALID_ROW, query, sitrep_row, write_csv
+from helpers import REFERENCE_FIXTURES, VALID_ROW, query, sitrep_row, write_csv
 
 from pipelines.ingest import upload
 from pipelines.ingest.load import FileOutcome, ingest_paths
@@ -166,7 +166,7 @@ BIG_ROWS = 50_000
 @pytest.fixture(scope="module")
 def big_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """50,000 valid rows: 10 sites of each of 13 trusts for 385 days (the first 50,000 of them)."""
-    trusts = pl.read_csv(ROOT / "reference_data" / "trusts.csv")["org_code"]
+    trusts = pl.read_csv(REFERENCE_FIXTURES / "trusts.csv")["org_code"]
     days = pl.date_range(date(2020, 1, 1), date(2020, 1, 1) + timedelta(days=384), eager=True)
     frame = (pl.DataFrame({"org_code": trusts}).join(pl.DataFrame({"site": [f"{n:02d}" for n in range(10)]}),
                                                     how="cross")

@@ -5,7 +5,7 @@ import json
 from datetime import date
 
 import pytest
-from conftest import sitrep_row, write_csv
+from helpers import sitrep_row, write_csv
 
 from pipelines.catalogue.columns import CONTRACT_FILE, REQUIRED
 from pipelines.ingest.contract import validate

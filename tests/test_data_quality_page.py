@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import load_rows_directly, query, sitrep_row, week_of_rows, write_csv
+from helpers import load_rows_directly, query, sitrep_row, week_of_rows, write_csv
 from streamlit.testing.v1 import AppTest
 
 from pipelines.catalogue.columns import COLUMN_NAMES

@@ -25,7 +25,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import load_rows_directly, week_of_rows
+from helpers import load_rows_directly, week_of_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -191,7 +191,7 @@ def test_trust_drilldown_in_the_browser(streamlit_app: str, page: Page) -> None:
 
 def test_upload_with_one_bad_row_shows_the_rejection_in_the_browser(streamlit_app: str, page: Page,
                                                                       tmp_path: Path) -> None:
-    from conftest import sitrep_row, write_csv
+    from helpers import sitrep_row, write_csv
 
     # Harrogate in March 2024, before the fixture's weeks, so the other tests' figures do not change.
     upload = write_csv(tmp_path / "harrogate_march.csv", [

@@ -15,7 +15,7 @@ import duckdb
 import openpyxl
 import polars as pl
 import pytest
-from conftest import load_rows_directly, week_of_rows
+from helpers import load_rows_directly, week_of_rows
 from docx.enum.section import WD_ORIENT
 from docx.oxml.ns import qn
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import query, sitrep_row, write_csv
+from helpers import query, sitrep_row, write_csv
 
 from pipelines.ingest.load import ingest_paths
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import load_rows_directly, sitrep_row
+from helpers import load_rows_directly, sitrep_row
 from streamlit.testing.v1 import AppTest
 
 from pipelines.queries import opel

@@ -9,10 +9,11 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from conftest import load_rows_directly, week_of_rows
+from helpers import load_rows_directly, shown, shown_all, week_of_rows
 from streamlit.testing.v1 import AppTest
 
 from pipelines.catalogue.metrics import METRICS
+from pipelines.catalogue.wording import opel_text
 from pipelines.queries import drilldown
 from pipelines.queries import weekly as queries
 from pipelines.warehouse import open_for_write
@@ -177,7 +178,7 @@ def test_opel_strip_pathway_and_peer_figures(con):
     daily = drilldown.trust_daily(con, "RCB", ("trust_opel_max",), WEEK_2, WEEK_2)
     strip = charts.opel_strip([("Trust", daily)]).data[0]
     assert strip.type == "heatmap" and list(strip.z[0]) == [3.0]
-    assert strip.customdata[0][0] == "Mon 08/04/2024<br>Trust: OPEL 3 (major pressures)"
+    assert strip.customdata[0][0] == f"Mon 08/04/2024<br>Trust: {opel_text(3)}"
 
     weekly = drilldown.trust_weekly(con, "RCD", SUNDAY_1, SUNDAY_2)
     pathway = charts.pathway_figure(weekly)
@@ -205,7 +206,7 @@ def run_page(**query: str) -> AppTest:
 
 
 def texts(elements) -> list[str]:
-    return [e.value for e in elements]
+    return shown_all(elements)  # as the user reads them: names from files are Markdown-escaped
 
 
 def test_page_defaults_to_the_first_reporting_trust_and_shows_its_latest_week(drill):
@@ -214,7 +215,7 @@ def test_page_defaults_to_the_first_reporting_trust_and_shows_its_latest_week(dr
     assert {"Harrogate (RCD)", "South Tees (RTR)", "York and Scarborough (RCB)", "Hull (RWA)"} <= set(trust.options)
     assert trust.value == "RCD" and metric.value == "stranded_7plus_pct"  # Airedale, first by name, has no figures
     assert app.date_input[0].value == (WEEK_1, SUNDAY_2)
-    assert app.header[0].value == "Harrogate (RCD)"
+    assert shown(app.header[0].value) == "Harrogate (RCD)"
     assert "Week ending Sun 14/04/2024" in texts(app.subheader)
     tile = app.metric[0]
     assert (tile.label, tile.value, tile.delta) == ("Stranded 7+ days", "40.0%", "-10.0 pts, better")

@@ -32,7 +32,8 @@ TRUST_SITREP, PUBLICATION = "trust_sitrep", "nhse_publication"
 PUBLICATION_FIELDS = frozenset({"nctr_patients", "nctr_discharged", "nctr_discharged_by_5pm"})
 _BED_FIELDS = frozenset({"ga_beds_open", "ga_beds_occupied", "covid_beds_occupied", "los_7plus", "los_14plus",
                          "los_21plus"})
-PATHWAY_METRIC = "pathway_0_1_pct"  # its ambition is the "95% home" line of the monthly pathway mix
+PATHWAY_METRIC = "pathway_0_1_pct"  # its ambition is the "home" line of the monthly pathway mix
+DEFAULT_WEEKS = 26  # the page opens on this many latest weeks
 
 
 def week_ending(day: date) -> date:
@@ -48,6 +49,43 @@ def weeks_in_range(first: date, last: date, earliest: date, latest: date) -> tup
     first_week = week_ending(first if first == earliest else first + timedelta(days=6))
     last_week = week_ending(last if last == latest else last - timedelta(days=6))
     return (first_week, last_week) if first_week <= last_week else (week_ending(first), week_ending(last))
+
+
+def default_window(earliest: date, latest: date, trust_last: date | None,
+                   weeks: int = DEFAULT_WEEKS) -> tuple[date, date]:
+    """The days the page opens on: the latest ``weeks`` weeks (Monday to Sunday) with figures; a trust
+    whose figures stop earlier (one known only from an older NHS England publication, say) opens on
+    its own latest weeks instead of an empty range."""
+    def start(end: date) -> date:
+        return max(earliest, week_ending(end) - timedelta(weeks=weeks) + timedelta(days=1))
+
+    end = trust_last if trust_last is not None and trust_last < start(latest) else latest
+    return start(end), end
+
+
+@dataclass(frozen=True)
+class TrustWeeks:
+    """The weeks the page shows for the chosen days: ``weekly`` the trust's ``weekly_position`` rows
+    from ``first_week`` to ``last_week`` (by Sunday), ``week`` the summary week (None: no figures)."""
+    first_week: date
+    last_week: date
+    weekly: pl.DataFrame
+    week: date | None
+
+
+def trust_weeks(con: duckdb.DuckDBPyConnection, org_code: str, first: date, last: date, earliest: date,
+                latest: date) -> TrustWeeks:
+    """The trust's weeks for the days ``first`` to ``last`` (``weeks_in_range``); when its only figures
+    are in a part week at an end of the range, that week. The summary week is the latest ending on or
+    before ``last`` (else the only, part, week)."""
+    first_week, last_week = weeks_in_range(first, last, earliest, latest)
+    weekly = trust_weekly(con, org_code, first_week, last_week)
+    if weekly.is_empty():
+        first_week, last_week = week_ending(first), week_ending(last)
+        weekly = trust_weekly(con, org_code, first_week, last_week)
+    complete = weekly.filter(pl.col("week_ending") <= last)["week_ending"]
+    week = (complete if not complete.is_empty() else weekly["week_ending"]).max()
+    return TrustWeeks(first_week, last_week, weekly, week)  # type: ignore[arg-type]  # a date or None
 
 
 def trusts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

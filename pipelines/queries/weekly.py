@@ -25,6 +25,12 @@ def date_extent(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | Non
     return first, last
 
 
+def clamp_range(first: date, last: date, earliest: date, latest: date) -> tuple[date, date]:
+    """A range from a shared link, moved inside the data (the date picker refuses dates outside it)."""
+    last = min(max(last, earliest), latest)
+    return min(max(first, earliest), last), last
+
+
 def weeks_with_data(con: duckdb.DuckDBPyConnection) -> list[date]:
     """Every week ending with any data, newest first."""
     return [r[0] for r in con.execute(

@@ -17,6 +17,7 @@ import polars as pl
 
 from pipelines import config
 from pipelines.catalogue.metrics import METRIC_IDS
+from pipelines.catalogue.wording import SPC_PHRASES
 from pipelines.reports.presentation import format_ambition, format_value
 from pipelines.reports.weekly_table import WeeklyTable
 from pipelines.warehouse import open_for_write
@@ -107,16 +108,12 @@ def _uses_ambition(row: dict) -> bool:
     return row["unit"] == "%" and row["status"] != "none"
 
 
-_SPC_WORDS = {"improvement_high": "special-cause improvement", "improvement_low": "special-cause improvement",
-              "concern_high": "special-cause concern", "concern_low": "special-cause concern",
-              "neither": "special-cause variation both ways", "pass": "consistently passing the ambition",
-              "fail": "consistently failing the ambition"}
 
 
 def spc_phrase(variation: str | None, assurance: str | None) -> str:
     """'special-cause concern, consistently failing the ambition': only what SPC says beyond noise
     (common cause and hit-or-miss go unsaid, to keep the draft short)."""
-    return ", ".join(_SPC_WORDS[w] for w in (variation, assurance) if w in _SPC_WORDS)
+    return ", ".join(SPC_PHRASES[w] for w in (variation, assurance) if w in SPC_PHRASES)
 
 
 def _clause(row: dict, ambition: str) -> str:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from pipelines.catalogue.wording import ASSURANCE_TEXT, VARIATION_TEXT
+
 # Status fills, used by the pages and the Excel and Word exports alike. Red/amber/green of
 # different lightness, so they stay distinct for colour-blind readers; always beside the words.
 STATUS_FILL = {"green": "#CCE5D8", "amber": "#FFE9B3", "red": "#F7D4D1", "none": "#FFFFFF"}
@@ -10,11 +12,6 @@ NHS_PALE_GREY = "#E8EDEE"
 
 STATUS_TEXT = {"green": "✓ meets ambition", "amber": "! just misses", "red": "✗ misses ambition", "none": ""}
 
-# Compact SPC words for a table cell (the drill-down draws the Making Data Count icons).
-VARIATION_TEXT = {"common_cause": "~ common cause", "improvement_high": "⇧ improvement", "improvement_low":
-                  "⇩ improvement", "concern_high": "⇧ concern", "concern_low": "⇩ concern", "neither": "± mixed signals",
-                  "run_chart": ""}
-ASSURANCE_TEXT = {"pass": "passing", "fail": "failing", "hit_or_miss": "hit or miss"}
 
 
 def spc_text(variation: str | None, assurance: str | None) -> str:
