@@ -15,9 +15,9 @@ import duckdb
 import openpyxl
 import polars as pl
 import pytest
-from helpers import load_rows_directly, week_of_rows
 from docx.enum.section import WD_ORIENT
 from docx.oxml.ns import qn
+from helpers import load_rows_directly, week_of_rows
 
 from pipelines.__main__ import main
 from pipelines.catalogue.columns import COLUMN_NAMES

@@ -244,10 +244,7 @@ def publication_destinations(con: duckdb.DuckDBPyConnection, org_code: str, firs
             a.threshold AS ambition, a.comparison AS ambition_comparison
         FROM nhse_destinations d
         LEFT JOIN ingest_files f USING (file_id)
-        LEFT JOIN LATERAL (
-            SELECT threshold, comparison FROM ambitions
-            WHERE metric = ? AND effective_from <= d.month ORDER BY effective_from DESC LIMIT 1
-        ) a ON true
+        LEFT JOIN LATERAL ambition_in_force(?, d.month) a ON true
         WHERE d.org_code = ? AND d.month BETWEEN date_trunc('month', ?::DATE) AND ?
         ORDER BY d.month, d.pathway, d.destination_code, d.destination
     """, params=[PATHWAY_METRIC, org_code, first, last]).pl()

@@ -42,7 +42,7 @@ def weekly_series(con: duckdb.DuckDBPyConnection, up_to_week: date | None = None
         last_week AS (SELECT org_code, metric, max(period) AS period FROM series GROUP BY org_code, metric),
         target AS (
             SELECT l.org_code, l.metric, a.threshold AS target, a.comparison AS target_comparison
-            FROM last_week l ASOF LEFT JOIN ambitions a ON a.metric = l.metric AND l.period >= a.effective_from
+            FROM last_week l LEFT JOIN LATERAL ambition_in_force(l.metric, l.period) a ON true
         )
         SELECT series.*, t.target, t.target_comparison, s.baseline_start, s.baseline_end,
             coalesce(s.recalculate_from, []::DATE[]) AS recalculate_from

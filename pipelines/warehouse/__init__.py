@@ -100,8 +100,18 @@ CREATE TABLE IF NOT EXISTS metric_definitions (
 );
 """
 
+# The ambition in force for a metric on a day: the latest row of ``ambitions`` effective on or before
+# it (ambitions change by planning year). Every view, query and export joins it the same way:
+#   LEFT JOIN LATERAL ambition_in_force(v.metric, v.week_ending) a ON true
+AMBITION_MACRO_SQL = """
+CREATE OR REPLACE {temp} MACRO ambition_in_force(metric_id, day) AS TABLE
+    SELECT comparison, threshold, amber_tolerance, effective_from, source FROM ambitions
+    WHERE metric = metric_id AND effective_from <= day
+    ORDER BY effective_from DESC LIMIT 1;
+"""
+
 # Formulas that every view shares, kept as SQL macros so analysts can use them too.
-MACROS_SQL = """
+MACROS_SQL = AMBITION_MACRO_SQL.format(temp="") + """
 CREATE OR REPLACE MACRO metric_value(aggregate, numerator, denominator) AS CASE aggregate
     WHEN 'ratio' THEN 100.0 * numerator / nullif(denominator, 0)
     WHEN 'daily_average' THEN numerator / nullif(denominator, 0)
@@ -177,7 +187,7 @@ SELECT v.week_ending, v.org_code, t.short_name AS trust, t.icb_code, t.place,
 FROM valued v
 JOIN metric_definitions d USING (metric)
 LEFT JOIN trusts t USING (org_code)
-ASOF LEFT JOIN ambitions a ON a.metric = v.metric AND v.week_ending >= a.effective_from
+LEFT JOIN LATERAL ambition_in_force(v.metric, v.week_ending) a ON true
 LEFT JOIN valued prev ON prev.org_code = v.org_code AND prev.metric = v.metric
     AND prev.week_ending = v.week_ending - INTERVAL 7 DAY;
 """
@@ -226,8 +236,11 @@ def refresh_reference(con: duckdb.DuckDBPyConnection, reference_dir: Path | None
 
 
 def connect_read(db: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the live file: never blocked by an ingest (see module doc)."""
-    return duckdb.connect(str(db), read_only=True)
+    """A read-only connection to the live file: never blocked by an ingest (see module doc).
+    The ambition macro is also defined for the session, so a file written before it existed still answers."""
+    con = duckdb.connect(str(db), read_only=True)
+    con.execute(AMBITION_MACRO_SQL.format(temp="TEMP"))
+    return con
 
 
 def database_version(db: Path) -> tuple[int, int] | None:
