@@ -18,8 +18,6 @@ DEFAULT_METRIC = "stranded_7plus_pct"
 # The latest-week tiles: the discharge group's headline figures (DOMAIN 1).
 SUMMARY = ("stranded_7plus_pct", "super_stranded_21plus_pct", "ga_occupancy_pct", "ctr_discharged_by_5pm_pct",
            "recorded_delays")
-# A trust known only from NHS England's publication: the criteria-to-reside figures it has.
-PUBLICATION_SUMMARY = ("ctr_discharged_pct", "ctr_discharged_by_5pm_pct", "recorded_delays")
 BY_ID = {m.id: m for m in METRICS}
 
 ensure_entrypoint()  # a deep link on a fresh server: let dashboard.py set up and route first
@@ -84,7 +82,8 @@ if days < 7:
     st.warning(f"Part week: {days} of 7 days reported, so these figures may change when the rest arrive.")
 week_position = weekly.filter(pl.col("week_ending") == week)
 if publication_only:  # the publication's figures only: no tiles of "not reported"
-    show_tiles([t for t in headline_figures(week_position, PUBLICATION_SUMMARY) if t["value"] != "not reported"])
+    tiles = headline_figures(week_position, drilldown.publication_metrics())
+    show_tiles([t for t in tiles if t["value"] != "not reported"])
     st.info(trust_sections.not_reported_text("Bed occupancy and length of stay (stranded patients)",
                                              drilldown.publication_gap("ga_occupancy_pct")))
 else:

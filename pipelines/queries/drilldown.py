@@ -233,6 +233,12 @@ def publication_gap(metric: str) -> str | None:
     return "NHS England's publication has no OPEL levels"
 
 
+def publication_metrics() -> tuple[str, ...]:
+    """The metrics NHS England's publication supplies day by day (``publication_gap`` is None), in
+    catalogue order: the tiles of a trust whose figures come only from it."""
+    return tuple(m.id for m in METRICS if publication_gap(m.id) is None)
+
+
 # --- NHS England's publication: monthly pathways and delay reasons ----------------------------------
 
 def publication_destinations(con: duckdb.DuckDBPyConnection, org_code: str, first: date, last: date) -> pl.DataFrame:
