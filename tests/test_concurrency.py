@@ -108,6 +108,7 @@ def seeded(db: Path, tmp_path: Path) -> Path:
     return db
 
 
+@pytest.mark.slow  # a subprocess that pays the Great Expectations import
 def test_parallel_loads_and_readers_see_no_error_and_whole_files_only(seeded, tmp_path):
     sizes = [300, 200, 100]  # three CLI loads of different trusts, so no figure replaces another
     files = [write_csv(tmp_path / f"load_{i}.csv", days_of_rows(TRUSTS[i], date(2023, 2, 1), n))
@@ -137,6 +138,7 @@ def test_parallel_loads_and_readers_see_no_error_and_whole_files_only(seeded, tm
     assert lock_is_free(seeded) and not list(tmp_path.glob("*.writing*"))
 
 
+@pytest.mark.slow  # a subprocess that pays the Great Expectations import
 def test_browser_upload_and_cli_load_at_the_same_time_both_complete(seeded, tmp_path):
     from_cli = write_csv(tmp_path / "from_cli.csv", days_of_rows("RCD", date(2023, 3, 1), 50))
     uploaded = write_csv(tmp_path / "uploaded.csv", days_of_rows("RTR", date(2023, 3, 1), 40)).read_bytes()
@@ -235,6 +237,7 @@ def assert_none_of_it_then_reload(db: Path, big_file: Path) -> None:
     "pipelines.ingest.load:_store_rows",  # inside the file's transaction: its rows are in the copy, not committed
     "pipelines.warehouse:refresh_derived",  # the file committed in the copy; not yet swapped in
 ])
+@pytest.mark.slow  # a subprocess that pays the Great Expectations import
 def test_a_load_killed_part_way_leaves_none_of_the_file(seeded, big_file, tmp_path, stop_after):
     marker = tmp_path / "reached"
     process = start([sys.executable, "-c", STALL_AFTER, stop_after, str(big_file), str(seeded), str(marker)])
@@ -244,6 +247,7 @@ def test_a_load_killed_part_way_leaves_none_of_the_file(seeded, big_file, tmp_pa
     assert_none_of_it_then_reload(seeded, big_file)
 
 
+@pytest.mark.slow  # a subprocess that pays the Great Expectations import
 def test_the_cli_killed_as_it_starts_writing_leaves_none_of_the_file(seeded, big_file):
     """The CLI as users run it, killed the moment its working copy appears."""
     process = start(cli(str(big_file), "--db", str(seeded)))

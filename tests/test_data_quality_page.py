@@ -226,6 +226,7 @@ def test_load_button_without_files_explains_the_size_limit(db):
     assert app.warning[0].value.startswith("No file to load") and "50 MB" in app.warning[0].value
 
 
+@pytest.mark.slow  # a subprocess that pays the Great Expectations import
 def test_page_and_rules_never_import_great_expectations():
     script = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); import pipelines.ingest.contract, pipelines.queries.quality, pipelines.ingest.upload;"
               "from streamlit.testing.v1 import AppTest;"

@@ -239,6 +239,7 @@ def test_cli_defaults_to_the_latest_complete_week_and_filters(pack, tmp_path):
     assert [sheet.cell(3, col).value for col in (3, 5, 7)] == ["Harrogate", "York and Scarborough", "Narrative"]
 
 
+@pytest.mark.slow  # a subprocess that pays the Great Expectations import
 def test_cli_export_runs_as_a_module(pack, tmp_path):
     out = tmp_path / "week.docx"
     done = subprocess.run([sys.executable, "-m", "pipelines", "export", "--week-ending", "2024-04-14", "--format",
