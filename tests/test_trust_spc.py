@@ -325,7 +325,8 @@ def test_publication_queries(pub_con):
 
 def test_monthly_pathway_figure_shares_detail_and_ambition(pub_con):
     months = drilldown.publication_destinations(pub_con, "R0A", date(2023, 10, 1), date(2023, 11, 30))
-    fig = charts.monthly_pathway_figure(months)
+    fig = charts.monthly_pathway_figure(months, drilldown.publication_pathway_mix(pub_con, "R0A", date(2023, 10, 1),
+                                                                                  date(2023, 11, 30)))
     p0, p1, p2, p3, ambition = fig.data
     # of 1,000 discharges a month: P0 720, P1 150, P2 80, P3 50 (new placements and P3b)
     assert list(p0.y) == pytest.approx([72.0, 72.0]) and list(p3.y) == pytest.approx([5.0, 5.0])

@@ -16,6 +16,7 @@ import polars as pl
 
 from pipelines.catalogue.dates import AXIS_DATE_WORDS, uk_day, uk_month
 from pipelines.catalogue.wording import OPEL_MEANINGS, opel_text
+from pipelines.queries import drilldown
 from pipelines.reports.presentation import STATUS_TEXT, format_ambition, format_value
 from ui.style import AMBITION_LINE, NHS_BLUE, NHS_DARK_BLUE, NHS_GREY, NHS_PALE_GREY, OPEL_COLOURS
 
@@ -206,19 +207,20 @@ def site_figure(sites: pl.DataFrame, weekly: pl.DataFrame, unit: str) -> go.Figu
 def pathway_figure(weekly: pl.DataFrame) -> go.Figure:
     """Weekly shares of discharges by pathway (P0 at the bottom, so P0+P1 is the top of the
     blues), against the ambition of discharges home on P0-P1."""
-    wide = (weekly.filter(pl.col("metric").str.starts_with("pathway_"))
+    shares_by_pathway = drilldown.pathway_share_metrics()
+    wide = (weekly.filter(pl.col("metric").is_in([*shares_by_pathway, drilldown.PATHWAY_METRIC]))
             .pivot(on="metric", index="week_ending", values="value").sort("week_ending"))
     fig = go.Figure()
-    for n, (code, meaning, colour) in enumerate(PATHWAYS):
-        shares = wide[f"pathway_{n}_pct"].to_list()
+    for metric, (code, meaning, colour) in zip(shares_by_pathway, PATHWAYS, strict=True):
+        shares = wide[metric].to_list()
         texts = [f"Week ending {uk_day(w)}<br>{code} {meaning}: {format_value(s, '%')}"
                  f"<br>Home (P0+P1): {format_value(home, '%')}"
-                 for w, s, home in zip(wide["week_ending"], shares, wide["pathway_0_1_pct"])]
+                 for w, s, home in zip(wide["week_ending"], shares, wide[drilldown.PATHWAY_METRIC], strict=True)]
         fig.add_trace(go.Bar(x=wide["week_ending"].to_list(), y=shares, name=f"{code} {meaning}", customdata=texts,
                              marker={"color": colour, "line": {"color": "white", "width": 0.5}},
                              xperiod=WEEK_MS, xperiod0=FIRST_MONDAY, xperiodalignment="middle",
                              hovertemplate="%{customdata}<extra></extra>"))
-    if (step := ambition_step(weekly.filter(pl.col("metric") == "pathway_0_1_pct"))) is not None:
+    if (step := ambition_step(weekly.filter(pl.col("metric") == drilldown.PATHWAY_METRIC))) is not None:
         step.name = f"{step.name} home (P0+P1)"
         fig.add_trace(step)
     fig.update_layout(barmode="stack", bargap=0.15)
@@ -253,28 +255,28 @@ def _periods_axis(fig: go.Figure, labels: Sequence[str], slots: int = 6) -> None
                      range=[-0.5 - pad, len(labels) - 0.5 + pad])
 
 
-def monthly_pathway_figure(destinations: pl.DataFrame) -> go.Figure:
+def monthly_pathway_figure(destinations: pl.DataFrame, mix: pl.DataFrame) -> go.Figure:
     """Monthly shares of discharges by pathway from NHS England's Table 4 (P0 at the bottom), each
     pathway's published destinations in the hover, against the ambition for discharges home (P0+P1).
+    ``mix``: the shares by the catalogue's formulas (``pipelines.queries.drilldown.publication_pathway_mix``);
     ``destinations``: ``month``, ``destination``, ``pathway``, ``discharges`` (null: not published),
     ``ambition``, ``ambition_comparison`` (as ``pipelines.queries.drilldown.publication_destinations``)."""
-    known = destinations.filter(pl.col("discharges").is_not_null())
-    totals = known.group_by("month").agg(total=pl.col("discharges").sum()).filter(pl.col("total") > 0).sort("month")
-    months, total = totals["month"].to_list(), dict(zip(totals["month"], totals["total"]))
-    home = dict(known.filter(pl.col("pathway") <= 1).group_by("month").agg(pl.col("discharges").sum()).rows())
+    by_key = {(r["month"], r["metric"]): r for r in mix.to_dicts()}
+    months = sorted(mix["month"].unique())
     fig = go.Figure()
-    for n, (code, meaning, colour) in enumerate(PATHWAYS):
+    for n, (metric, (code, meaning, colour)) in enumerate(zip(drilldown.pathway_share_metrics(), PATHWAYS,
+                                                               strict=True)):
         counts, texts = [], []
         for month in months:
+            share, home = by_key[(month, metric)], by_key[(month, drilldown.PATHWAY_METRIC)]
             rows = destinations.filter((pl.col("month") == month) & (pl.col("pathway") == n)).to_dicts()
-            count = sum(r["discharges"] or 0 for r in rows)
-            counts.append(100 * count / total[month])
+            counts.append(share["value"])
             detail = "".join(f"<br>  {r['destination']}: "
                              + (f"{r['discharges']:,}" if r["discharges"] is not None else "not published")
                              for r in rows)
-            texts.append(f"{month:%B %Y}<br>{code} {meaning}: {format_value(counts[-1], '%')} "
-                         f"({count:,} of {total[month]:,}){detail}"
-                         f"<br>Home (P0+P1): {format_value(100 * home.get(month, 0) / total[month], '%')}")
+            texts.append(f"{month:%B %Y}<br>{code} {meaning}: {format_value(share['value'], '%')} "
+                         f"({share['numerator']:,.0f} of {share['denominator']:,.0f}){detail}"
+                         f"<br>Home (P0+P1): {format_value(home['value'], '%')}")
         fig.add_trace(go.Bar(x=list(range(len(months))), y=counts, name=f"{code} {meaning}", customdata=texts,
                              marker={"color": colour, "line": {"color": "white", "width": 0.5}},
                              hovertemplate="%{customdata}<extra></extra>"))

@@ -281,7 +281,8 @@ def pathway_sections(trust: dict, weekly: pl.DataFrame, first: date, last: date)
         st.caption(plain("Share of each month's discharges by pathway, from the intended destinations NHS England "
                          f"publishes (Table 4; hover for them); {home_ambition_text(destinations.sort('month'))}. "
                          + _files_text(destinations)))
-        st.plotly_chart(charts.monthly_pathway_figure(destinations))
+        mix = data.read(drilldown.publication_pathway_mix, code, first, last)
+        st.plotly_chart(charts.monthly_pathway_figure(destinations, mix))
     reasons = data.read(drilldown.publication_delay_reasons, code, first, last)
     if not reasons.is_empty():
         latest = reasons.filter(pl.col("period_start") == pl.col("period_start").max()).row(0, named=True)

@@ -256,6 +256,37 @@ def publication_destinations(con: duckdb.DuckDBPyConnection, org_code: str, firs
     """, params=[PATHWAY_METRIC, org_code, first, last]).pl()
 
 
+def pathway_share_metrics() -> tuple[str, ...]:
+    """The catalogue's share of discharges on each single pathway (P0, P1, P2, P3 in order): the
+    metrics with the home metric's denominator (all discharges) whose numerator is one pathway."""
+    total = _BY_ID[PATHWAY_METRIC].denominator
+    return tuple(m.id for m in METRICS
+                 if m.denominator == total and re.fullmatch(r"discharges_p\d", m.numerator.strip()))
+
+
+def publication_pathway_mix(con: duckdb.DuckDBPyConnection, org_code: str, first: date, last: date) -> pl.DataFrame:
+    """The publication's monthly discharges by pathway (Table 4, ``nhse_destinations``) as the
+    catalogue's pathway metrics (``pathway_share_metrics`` and the home metric): per month with any
+    discharges and metric, ``value`` (per cent), ``numerator`` and ``denominator`` (discharges), by the
+    same formulas as the trust's own sitrep. A destination not published counts as none."""
+    definitions = [_BY_ID[m] for m in (*pathway_share_metrics(), PATHWAY_METRIC)]
+    pathways = ",\n            ".join(
+        f"coalesce(sum(discharges) FILTER (WHERE pathway = {n}), 0) AS discharges_p{n}" for n in range(4))
+    selects = "\n        UNION ALL ".join(
+        f"SELECT month, '{d.id}' AS metric, {num} AS numerator, {den} AS denominator, "
+        f"metric_value('{d.aggregate}', {num}, {den}) AS value FROM months"
+        for d, (num, den) in ((d, _site_value_sql(d)) for d in definitions))
+    return con.sql(f"""
+        WITH months AS (
+            SELECT month, {pathways}
+            FROM nhse_destinations
+            WHERE org_code = ? AND month BETWEEN date_trunc('month', ?::DATE) AND ?
+            GROUP BY month
+        ), mix AS ({selects})
+        SELECT * FROM mix WHERE denominator > 0 ORDER BY month, metric
+    """, params=[org_code, first, last]).pl()
+
+
 def publication_delay_reasons(con: duckdb.DuckDBPyConnection, org_code: str, first: date, last: date,
                               top: int = 5) -> pl.DataFrame:
     """Table 5 of the publication for the trust: the average number of NCTR patients with a length
