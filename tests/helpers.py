@@ -60,9 +60,9 @@ def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
 
 
 def shown(value: str) -> str:
-    """A Markdown element's text as the page shows it: without the backslash escapes that
-    ``ui.safe_text.plain`` puts before Markdown characters of names from files and users."""
-    return re.sub(r"\\(.)", r"\1", value)
+    """A Markdown element's text as the page shows it: without the backslash escapes and invisible
+    word joiners that ``ui.safe_text.plain`` puts in names from files and users."""
+    return re.sub(r"\\(.)", r"\1", value).replace("\u2060", "")
 
 
 def shown_all(elements: Iterable) -> list[str]:

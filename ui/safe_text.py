@@ -18,13 +18,15 @@ import unicodedata
 # Bidirectional embeddings, overrides, isolates and marks (Unicode TR 9): they reorder what follows.
 BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # Backslash escapes (CommonMark) for what Markdown or Streamlit's extensions give a meaning: links and
-# images ([ ] !), emphasis and code (* _ ` ~), HTML and quotes (< >), tables (|), headings (#), LaTeX ($),
-# email autolinks (@), entities (&name;), and the "://" and "www." that start a bare web link. Other
-# punctuation, "(RCB)" say, stays as it is, so the page's source reads as the user sees it.
-_MARKDOWN = re.compile(r"([\\`*_\[\]<>!|#~$@])|(?i:(?<=http)(:)(?=//)|(?<=https)(:)(?=//)|(?<=\bwww)(\.))"
-                       r"|(&)(?=#?\w+;)")
+# images ([ ] !), emphasis and code (* _ ` ~), HTML and quotes (< >), tables (|), headings (#), LaTeX ($)
+# and entities (&name;). Other punctuation, "(RCB)" say, stays as it is.
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>!|#~$])|(&)(?=#?\w+;)")
 # A line starting like a list item ("- x", "+ x", "1. x") would become one.
 _LIST_START = re.compile(r"^(\s*(?:\d+)?)([-+.)])(?=\s)")
+# Bare web and email addresses are linked after escapes are resolved (GFM autolink literals), so
+# escaping cannot stop them: an invisible word joiner inside "://", after "www" and after "@" does.
+WORD_JOINER = "\u2060"
+_AUTOLINK = re.compile(r"(?i)(?:(?<=https:)|(?<=http:))(?=//)|(?<=\bwww)(?=\.)|(?<=@)")
 
 
 def clean(text: object) -> str:
@@ -46,4 +48,4 @@ def plain(text: object) -> str:
     """``text`` cleaned and with its Markdown escaped: shows as the characters it is in ``st.header``,
     ``st.caption``, ``st.info`` and the like."""
     escaped = _MARKDOWN.sub(lambda found: "\\" + next(g for g in found.groups() if g), clean(text))
-    return _LIST_START.sub(r"\1\\\2", escaped)
+    return _AUTOLINK.sub(WORD_JOINER, _LIST_START.sub(r"\1\\\2", escaped))
