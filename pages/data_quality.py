@@ -96,8 +96,11 @@ def show_outcomes(outcomes: list[FileOutcome]) -> None:
 
 def upload_tab() -> None:
     with st.form("upload_form", clear_on_submit=True):
+        # No ``type=``: with it Streamlit checks each name itself before the page runs, and a name with a
+        # NUL byte then replaces the whole page with an exception the page cannot catch. The readers
+        # decide by content anyway, and refuse anything that is not CSV or .xlsx with a plain message.
         files = st.file_uploader(
-            "Daily sitrep files (CSV or Excel .xlsx)", type=["csv", "xlsx"], accept_multiple_files=True,
+            "Daily sitrep files (CSV or Excel .xlsx)", accept_multiple_files=True,
             max_upload_size=upload.MAX_UPLOAD_MB,
             help="One or more files in the daily sitrep template. Each is checked against the data contract; "
                  "valid rows are loaded and every rejected row is listed with the reason.")

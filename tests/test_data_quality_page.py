@@ -307,3 +307,44 @@ def test_other_pages_show_uploaded_figures_on_their_next_view(loaded):
     assert frame_with(app, "rows_superseded")["file_name"][0] == "next week.csv"
     opel = AppTest.from_file(str(ROOT / "pages" / "opel.py"), default_timeout=60).run()
     assert opel.date_input[0].value[1] == date(2024, 4, 14)
+
+
+# ---- uploads through the page: hostile names and failures get plain words, never an exception ----
+
+def upload_through_page(files: list[tuple[str, bytes, str]]) -> AppTest:
+    app = run_page()
+    app.file_uploader[0].set_value(files)
+    app.button[0].click().run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_a_nul_and_markdown_in_an_upload_name_show_as_plain_text(db):
+    name = "har\x00rogate **[x](evil.example)**.csv"  # Streamlit itself refuses a NUL when it checks types
+    app = upload_through_page([(name, csv_bytes(harrogate_rows()), "text/csv")])
+    shown = "\n".join(t.value for t in app.text)  # st.text: no Markdown
+    assert "harrogate **[x](evil.example)**.csv: 6 of 7 rows loaded" in shown and "\x00" not in shown
+    assert query(db, "SELECT file_name FROM ingest_files") == [("harrogate **[x](evil.example)**.csv",)]
+
+
+@pytest.mark.parametrize("failure", [PermissionError(13, "Permission denied", "/srv/data/flow.duckdb.writing"),
+                                     RuntimeError("internal detail /srv/app/pipelines/load.py")])
+def test_a_failed_upload_says_so_in_plain_words_and_logs_the_details(db, monkeypatch, caplog, failure):
+    """A read-only database folder (or any other failure) never shows a traceback, a path or an
+    exception's text: the user reads a plain message, the log has the details."""
+    def fail(*args, **kwargs):
+        raise failure
+        yield  # a generator, as load_uploads is
+
+    monkeypatch.setattr(upload, "load_uploads", fail)
+    app = upload_through_page([("harrogate.csv", csv_bytes(harrogate_rows()), "text/csv")])
+    errors = [e.value for e in app.error]
+    assert errors and errors[0].startswith("The load failed and the database was left as it was.")
+    assert not any("/srv" in e or type(failure).__name__ in e for e in errors)
+    assert any(record.exc_info and record.exc_info[1] is failure for record in caplog.records)
+
+
+def test_resubmission_file_name_is_safe_for_any_upload_name():
+    assert quality.resubmission_file_name(3, "sitrep_2024-04.csv") == "rejected_rows_3_sitrep_2024-04.csv"
+    assert quality.resubmission_file_name(4, 'a\x00b/../"c".xlsx') == "rejected_rows_4_a_b_.._c.csv"  # no folders, quotes or NUL
+    assert quality.resubmission_file_name(5, "...") == "rejected_rows_5.csv"
