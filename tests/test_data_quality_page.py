@@ -346,5 +346,6 @@ def test_a_failed_upload_says_so_in_plain_words_and_logs_the_details(db, monkeyp
 
 def test_resubmission_file_name_is_safe_for_any_upload_name():
     assert quality.resubmission_file_name(3, "sitrep_2024-04.csv") == "rejected_rows_3_sitrep_2024-04.csv"
-    assert quality.resubmission_file_name(4, 'a\x00b/../"c".xlsx') == "rejected_rows_4_a_b_.._c.csv"  # no folders, quotes or NUL
+    # no folders, quotes or NUL
+    assert quality.resubmission_file_name(4, 'a\x00b/../"c".xlsx') == "rejected_rows_4_a_b_.._c.csv"
     assert quality.resubmission_file_name(5, "...") == "rejected_rows_5.csv"
