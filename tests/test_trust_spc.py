@@ -215,6 +215,28 @@ def test_the_settings_form_needs_a_name(step):
     assert texts(app.error) == ["Enter your name, so the settings say who set them."]
 
 
+def test_an_unwritable_database_gives_a_plain_message_and_names_lose_bidi_overrides(step, monkeypatch, caplog):
+    from pipelines.spc import store as spc_data
+
+    saved = []
+    app = run_page(trust="RCD", metric="stranded_7plus_pct")
+    labelled(app.text_input, "Your name").set_value("Dr \u202eecilA\u202c")
+    labelled(app.text_input, "Reason").set_value("new [service](https://evil.example)")
+    labelled(app.date_input, "Recalculate limits from").set_value(sunday(16))
+    monkeypatch.setattr(spc_data, "save_spc_settings", lambda *args: saved.append(args))
+    labelled(app.button, "Save SPC settings").click().run()
+    assert saved[0][-2:] == ("Dr ecilA", "new [service](https://evil.example)")  # who, and why, as typed
+
+    def read_only(*args):
+        raise PermissionError(13, "Permission denied", "/srv/data/flow.duckdb.writing")
+
+    monkeypatch.setattr(spc_data, "save_spc_settings", read_only)
+    labelled(app.button, "Save SPC settings").click().run()
+    assert not app.exception
+    assert texts(app.error) == [trust_sections.NOT_SAVED] and "/srv" not in trust_sections.NOT_SAVED
+    assert any(record.exc_info and record.exc_info[0] is PermissionError for record in caplog.records)
+
+
 def test_trust_spc_reads_the_same_series_as_metric_spc(step):
     with duckdb.connect(str(step), read_only=True) as con:
         spc = drilldown.trust_spc(con, "RCD", "stranded_7plus_pct", sunday(30))
