@@ -57,8 +57,8 @@ def upward_imports() -> list[str]:
 
 
 # Two late imports the write-session split removes (issue "house in order", item 2); the list only shrinks.
-KNOWN_UPWARD = ["pipelines.warehouse:193 -> pipelines.publication.store",
-                "pipelines.warehouse:200 -> pipelines.spc.store"]
+KNOWN_UPWARD = ["pipelines.warehouse:203 -> pipelines.publication.store",
+                "pipelines.warehouse:210 -> pipelines.spc.store"]
 
 
 def test_no_package_imports_a_later_one() -> None:
