@@ -34,10 +34,10 @@ start, end = queries.clamp_range(params.get_date("from", opel.default_first_day(
 dates_col, icb_col = st.columns([2, 5])
 picked = dates_col.date_input("Dates", (start, end), earliest, latest, key="opel_dates", format="DD/MM/YYYY")
 # No ICB chosen means every ICB, as on the weekly position page.
-chosen = icb_col.multiselect("ICB", icb_options, default=params.get_list("icb", icb_options),
-                             placeholder="All ICBs", key="opel_icb")
+# Streamlit keeps the ICBs in the URL itself (repeated ``icb=``), as params.py writes lists.
+chosen = icb_col.multiselect("ICB", icb_options, placeholder="All ICBs", key="icb", bind="query-params")
 first, last = (*picked, latest, latest)[:2]  # while only the start is picked, up to the latest day
-params.set_params(**{"from": first, "to": last, "icb": chosen})
+params.set_params(**{"from": first, "to": last})
 
 icbs = tuple(chosen or icb_options)
 period = f"between {uk_date(first)} and {uk_date(last)}"
