@@ -44,8 +44,8 @@ def load_files(files: list[UploadedFile]) -> list[FileOutcome]:
     outcomes: list[FileOutcome] = []
     with st.status(f"Loading {len(files)} file{'s' * (len(files) != 1)}...", expanded=True) as status:
         try:
-            # Names are cleaned (pipelines.ingest.upload.safe_name) before anything shows or records them.
-            for event in upload.load_uploads([(upload.safe_name(f.name), f.getvalue()) for f in files]):
+            # load_uploads cleans each name (upload.safe_name) before anything shows or records it.
+            for event in upload.load_uploads([(f.name, f.getvalue()) for f in files]):
                 if isinstance(event, upload.Waiting):
                     status.update(label="Waiting for another load to finish...")
                     st.write("Another load is writing to the database; this one starts as soon as it is done.")
