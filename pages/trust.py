@@ -71,7 +71,7 @@ st.caption(plain(trust_sections.source_text(groups)))
 # Figures only from NHS England's publication: it has no beds, lengths of stay, pathways by day or OPEL.
 publication_only = [g["source"] for g in groups] == [drilldown.PUBLICATION]
 
-weeks = data.read(drilldown.trust_weeks, code, first, last, earliest, latest)
+weeks = data.read(drilldown.trust_weeks, code, first, last, (earliest, latest))
 first_week, last_week, weekly, week = weeks.first_week, weeks.last_week, weeks.weekly, weeks.week
 week_rows = {r["metric"]: r for r in weekly.filter(pl.col("week_ending") == week).to_dicts()}
 st.subheader(f"Week ending {uk_day(week)}")

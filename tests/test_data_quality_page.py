@@ -349,3 +349,9 @@ def test_resubmission_file_name_is_safe_for_any_upload_name():
     # no folders, quotes or NUL
     assert quality.resubmission_file_name(4, 'a\x00b/../"c".xlsx') == "rejected_rows_4_a_b_.._c.csv"
     assert quality.resubmission_file_name(5, "...") == "rejected_rows_5.csv"
+
+
+def test_the_submissions_grid_opens_on_the_latest_five_weeks_and_names_the_monday():
+    assert quality.default_first_day(date(2024, 1, 1), date(2024, 4, 14)) == date(2024, 3, 11)
+    assert quality.default_first_day(date(2024, 4, 1), date(2024, 4, 14)) == date(2024, 4, 1)  # not before the data
+    assert [quality.week_commencing(date(2024, 4, d)) for d in (8, 11, 14)] == [date(2024, 4, 8)] * 3

@@ -203,3 +203,9 @@ def test_without_a_database_says_how_to_load(db):
     app = run_page()
     assert not app.exception
     assert "No data yet" in infos(app)[0]
+
+
+def test_the_page_opens_on_eight_weeks_up_to_the_latest_day():
+    from pipelines.queries import opel as opel_queries
+
+    assert opel_queries.default_first_day(date(2024, 6, 10)) == date(2024, 4, 16)

@@ -277,3 +277,19 @@ def test_opel_metric_is_a_strip_not_a_line(drill):
 def test_page_without_a_database_says_how_to_load(db):
     app = run_page()
     assert "No data yet" in app.info[0].value
+
+
+def test_trust_weeks_fall_back_to_the_part_week_that_holds_the_only_figures(con):
+    # Two days chosen inside week 2 (no whole week fits): the week they touch, summarised as it is.
+    weeks = drilldown.trust_weeks(con, "RCD", WEEK_2 + timedelta(days=1), WEEK_2 + timedelta(days=2),
+                                  (WEEK_1, SUNDAY_2))
+    assert (weeks.first_week, weeks.last_week, weeks.week) == (SUNDAY_2, SUNDAY_2, SUNDAY_2)
+    assert set(weeks.weekly["week_ending"]) == {SUNDAY_2}
+
+
+def test_default_window_is_the_latest_weeks_or_a_stopped_trusts_own():
+    earliest, latest = date(2023, 1, 2), date(2024, 4, 14)
+    assert drilldown.default_window(earliest, latest, latest, weeks=2) == (WEEK_1, latest)
+    stopped = date(2023, 6, 4)  # a Sunday long before the latest weeks
+    assert drilldown.default_window(earliest, latest, stopped, weeks=2) == (date(2023, 5, 22), stopped)
+    assert drilldown.default_window(WEEK_2, latest, None, weeks=26) == (WEEK_2, latest)  # not before the data

@@ -73,12 +73,12 @@ class TrustWeeks:
     week: date | None
 
 
-def trust_weeks(con: duckdb.DuckDBPyConnection, org_code: str, first: date, last: date, earliest: date,
-                latest: date) -> TrustWeeks:
-    """The trust's weeks for the days ``first`` to ``last`` (``weeks_in_range``); when its only figures
-    are in a part week at an end of the range, that week. The summary week is the latest ending on or
-    before ``last`` (else the only, part, week)."""
-    first_week, last_week = weeks_in_range(first, last, earliest, latest)
+def trust_weeks(con: duckdb.DuckDBPyConnection, org_code: str, first: date, last: date,
+                extent: tuple[date, date]) -> TrustWeeks:
+    """The trust's weeks for the days ``first`` to ``last`` (``weeks_in_range``, ``extent`` the first and
+    last day of the data); when its only figures are in a part week at an end of the range, that week.
+    The summary week is the latest ending on or before ``last`` (else the only, part, week)."""
+    first_week, last_week = weeks_in_range(first, last, *extent)
     weekly = trust_weekly(con, org_code, first_week, last_week)
     if weekly.is_empty():
         first_week, last_week = week_ending(first), week_ending(last)
