@@ -6,8 +6,9 @@ code, an upload's file name, an SPC reason or an author's name must show as the 
 never as a live link or a remote image, and never reordered on screen by bidirectional override
 characters (a name typed with a right-to-left override displays as a different, plausible name).
 
-``clean`` drops those characters (for ``st.text`` and tables, which show text as it is); ``plain``
-also escapes every Markdown character, for the elements that render Markdown. Pages compose their
+``clean`` drops those characters (for ``st.text``, widget options and tables, which show text as it is);
+``plain`` also escapes Markdown and stops bare web addresses being linked, for the elements that
+render Markdown. Pages compose their
 own Markdown-free wording around the escaped pieces.
 """
 from __future__ import annotations
@@ -18,7 +19,7 @@ import unicodedata
 # Bidirectional embeddings, overrides, isolates and marks (Unicode TR 9): they reorder what follows.
 BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # Backslash escapes (CommonMark) for what Markdown or Streamlit's extensions give a meaning: links and
-# images ([ ] !), emphasis and code (* _ ` ~), HTML and quotes (< >), tables (|), headings (#), LaTeX ($)
+# images ([ ] !), emphasis and code (* _ ` ~), HTML (< >), tables (|), headings (#), LaTeX ($)
 # and entities (&name;). Other punctuation, "(RCB)" say, stays as it is.
 _MARKDOWN = re.compile(r"([\\`*_\[\]<>!|#~$])|(&)(?=#?\w+;)")
 # A line starting like a list item ("- x", "+ x", "1. x") would become one.
