@@ -8,8 +8,7 @@ characters (a name typed with a right-to-left override displays as a different, 
 
 ``clean`` drops those characters (for ``st.text``, widget options and tables, which show text as it is);
 ``plain`` also escapes Markdown and stops bare web addresses being linked, for the elements that
-render Markdown. Pages compose their
-own Markdown-free wording around the escaped pieces.
+render Markdown; pages pass their whole sentence through it (their own wording has no Markdown).
 """
 from __future__ import annotations
 
