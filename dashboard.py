@@ -5,13 +5,9 @@ import streamlit as st
 
 from pipelines import config
 from pipelines.ingest.load import ensure_database
+from ui import auth
 
 st.set_page_config(page_title="Discharge and flow", page_icon=":hospital:", layout="wide")
-
-if not config.db_path().exists():
-    with st.spinner("First start: building the database from the bundled sample data (about 20 seconds)..."):
-        ensure_database()
-
 PAGES = [
     st.Page("pages/weekly_position.py", title="Weekly position", icon=":material/table_chart:", default=True,
             url_path="weekly"),
@@ -21,4 +17,9 @@ PAGES = [
     st.Page("pages/data_quality.py", title="Data quality and upload", icon=":material/fact_check:",
             url_path="data-quality"),
 ]
+auth.gate(PAGES)  # with sign-in configured, nothing below runs before the user has signed in
+
+if not config.db_path().exists():
+    with st.spinner("First start: building the database from the bundled sample data (about 20 seconds)..."):
+        ensure_database()
 st.navigation(PAGES).run()

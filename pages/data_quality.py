@@ -12,12 +12,13 @@ import polars as pl
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
+from pipelines import access
 from pipelines.catalogue.dates import uk_date
 from pipelines.ingest import upload
 from pipelines.ingest.load import FileOutcome
 from pipelines.queries import quality
 from pipelines.queries import weekly as queries
-from ui import data
+from ui import auth, data
 from ui.app import ensure_entrypoint
 from ui.quality_charts import completeness_heatmap
 from ui.safe_text import plain
@@ -45,7 +46,8 @@ def load_files(files: list[UploadedFile]) -> list[FileOutcome]:
     with st.status(f"Loading {len(files)} file{'s' * (len(files) != 1)}...", expanded=True) as status:
         try:
             # load_uploads cleans each name (upload.safe_name) before anything shows or records it.
-            for event in upload.load_uploads([(f.name, f.getvalue()) for f in files]):
+            uploads = [(f.name, f.getvalue()) for f in files]
+            for event in upload.load_uploads(uploads, actor=auth.current_identity()):
                 if isinstance(event, upload.Waiting):
                     status.update(label="Waiting for another load to finish...")
                     st.write("Another load is writing to the database; this one starts as soon as it is done.")
@@ -95,6 +97,13 @@ def show_outcomes(outcomes: list[FileOutcome]) -> None:
 
 
 def upload_tab() -> None:
+    identity = auth.current_identity()
+    if not access.may(identity, "upload_file"):
+        st.info("Uploading files needs the submitter role (trust BI teams) or the administrator role. "
+                "Every other tab shows what was loaded.")
+        return
+    if (mine := access.trusts_covered(identity, "submit_rows")) is not None:
+        st.caption(f"You submit for {', '.join(sorted(mine))}: rows for other trusts are rejected, row by row.")
     with st.form("upload_form", clear_on_submit=True):
         # No ``type=``: with it Streamlit checks each name itself before the page runs, and a name with a
         # NUL byte then replaces the whole page with an exception the page cannot catch. The readers
@@ -190,6 +199,20 @@ def completeness_tab() -> None:
             "days": st.column_config.TextColumn("Days with no submission", width="large")})
 
 
+def audit_section() -> None:
+    st.subheader("Who changed what")
+    st.caption("Every file received, narrative saved and SPC setting changed, newest first: the signed-in account "
+               "from the identity token (without sign-in, the name typed; server: the command line).")
+    entries = data.read(access.audit_entries)
+    if entries.is_empty():
+        st.caption("Nothing recorded yet.")
+        return
+    st.dataframe(entries, hide_index=True, width="stretch", column_config={
+        "recorded_at": st.column_config.DatetimeColumn("When", format="DD/MM/YYYY HH:mm:ss"), "actor": "Who",
+        "actor_source": "Signed in by", "action": "What", "org_code": "Trust",
+        "detail": st.column_config.TextColumn("Detail", width="large")})
+
+
 def rules_tab() -> None:
     rules = quality.contract_rules()
     st.dataframe(rules, hide_index=True, height=35 * (rules.height + 1) + 3, column_config={
@@ -215,3 +238,5 @@ for tab, section in zip(tabs[1:4], (ledger_tab, rejections_tab, completeness_tab
             st.info(f"No database yet. {LOAD_HINT}")
 with tabs[4]:
     rules_tab()
+if data.database_exists():
+    audit_section()

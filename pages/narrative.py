@@ -7,16 +7,17 @@ from functools import partial
 
 import streamlit as st
 
-from pipelines import config
+from pipelines import access, config
 from pipelines.reports import export, narrative
-from ui import data, params
-from ui.app import ensure_entrypoint, signed_in_name
+from ui import auth, data, params
+from ui.app import ensure_entrypoint
 from ui.weekly_filters import weekly_table_with_filters
 
 SYSTEM = "system"  # "Narrative for": the weekly table's own narrative column rather than one trust
 
 
 ensure_entrypoint()
+identity = auth.current_identity()
 st.title("Weekly narrative")
 if saved_message := st.session_state.pop("narrative_saved", None):
     st.success(saved_message)
@@ -32,13 +33,14 @@ subject = subject_col.selectbox(
     format_func=lambda s: "The weekly table (all selected trusts)" if s == SYSTEM else f"{names[s]}: place lead's comment")
 org_code = None if subject == SYSTEM else subject
 params.set_params(trust=org_code)
-author = signed_in_name()
-if author is None:
-    # Asked once: the value stays for the whole session, on every page.
-    author = author_col.text_input("Your name", key="narrative_author", persist_state="session",
-                                   help="Recorded with every narrative you save.") or ""
-else:
-    author_col.text(f"Saving as {author} (signed in)")
+may_edit = (access.may(identity, "edit_system_narrative") if org_code is None
+            else access.may(identity, "edit_trust_narrative", org_code))
+# Without sign-in the name is asked once (kept for the session, on every page); signed in, it is the token's.
+typed_name = auth.author_field(author_col, "narrative_author", "Recorded with every narrative you save.") if may_edit \
+    else None
+if not may_edit:
+    author_col.caption("You can read this narrative. Editing it needs the "
+                       + ("discharge group lead role." if org_code is None else "place lead role for this trust."))
 
 st.caption(f"Monday {week - timedelta(days=6):%d/%m/%Y} to Sunday {week:%d/%m/%Y}. The draft is written from the "
            "figures; nothing is saved until you press Save, and every save is kept in the history.")
@@ -69,21 +71,23 @@ for _, metric, label in metrics.iter_rows():
             saved_col.text(f"Last saved by {saved['author']} at {saved['saved_at']:%d/%m/%Y %H:%M}")
         else:
             saved_col.text("Nothing saved yet for this week.")
-        with st.form(f"form-{key}", border=False):
-            # No max_chars: the browser would cut a long paste off silently; the save says what is too long instead.
-            text = st.text_area("Edit, then save", value=saved["text"] if saved else draft, key=f"text-{key}",
-                                height=110, help=f"Starts from the saved text, or from the draft when nothing is saved "
-                                                 f"yet. Up to {narrative.MAX_LENGTH:,} characters; Ctrl+Enter saves.")
-            pressed = st.form_submit_button("Save", key=f"save-{key}")
-        if pressed:
-            try:
-                with st.spinner("Saving..."):
-                    narrative.save_narrative(config.db_path(), week, metric, org_code, text, author)
-            except ValueError as problem:
-                st.error(str(problem))
-            else:
-                st.session_state["narrative_saved"] = f"Saved the narrative for {label}."
-                st.rerun()
+        if may_edit:
+            with st.form(f"form-{key}", border=False):
+                # No max_chars: the browser would cut a long paste off silently; the save says what is too long instead.
+                text = st.text_area("Edit, then save", value=saved["text"] if saved else draft, key=f"text-{key}",
+                                    height=110, help=f"Starts from the saved text, or from the draft when nothing is saved "
+                                                     f"yet. Up to {narrative.MAX_LENGTH:,} characters; Ctrl+Enter saves.")
+                pressed = st.form_submit_button("Save", key=f"save-{key}")
+            if pressed:
+                try:
+                    with st.spinner("Saving..."):
+                        narrative.save_narrative(config.db_path(), week, metric, org_code, text,
+                                                 identity if typed_name is None else typed_name)
+                except (ValueError, access.AccessDenied) as problem:
+                    st.error(str(problem))
+                else:
+                    st.session_state["narrative_saved"] = f"Saved the narrative for {label}."
+                    st.rerun()
         if history.height:
             with st.expander(f"History ({history.height} saved version{'s' * (history.height != 1)})"):
                 st.dataframe(history.select("saved_at", "author", "text"), hide_index=True, width="stretch",

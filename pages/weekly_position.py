@@ -10,6 +10,7 @@ from pipelines.catalogue.wording import ASSURANCE_TEXT, VARIATION_TEXT, assuranc
 from pipelines.reports import export, narrative
 from pipelines.reports.presentation import headline_figures
 from ui import data
+from ui.app import ensure_entrypoint
 from ui.spc_icons import assurance_icon, variation_icon
 from ui.style import status_styler
 from ui.tiles import show_tiles
@@ -22,6 +23,7 @@ SPC_LEGEND = [(f"SPC {VARIATION_TEXT[v]}: {variation_label(v)}", variation_icon(
 HEADLINE_METRICS = ("stranded_7plus_pct", "super_stranded_21plus_pct", "ga_occupancy_pct",
                     "ctr_discharged_by_5pm_pct", "recorded_delays", "pathway_0_1_pct")
 
+ensure_entrypoint()  # with sign-in configured: nothing below before signing in
 st.title("Weekly position")
 table, chosen_icbs, chosen_places = weekly_table_with_filters()
 week = table.week_ending

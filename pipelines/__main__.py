@@ -6,6 +6,10 @@ ingest: exit status 0 when every row of every file loaded (or the file was alrea
 ingest_files), 2 on usage errors.
 export: the weekly narrative table, the same file as the dashboard's download; exit status 0
 with the file written, 2 on usage errors (a bad date, an unknown format, no figures that week).
+
+The command line is for administrators on the server: it acts with every right (any trust's rows,
+NHS England publication files) and is recorded in the audit log as server:<login name>.
+Everyone else uses the dashboard, signed in, where their role decides what they may do.
 """
 from __future__ import annotations
 
@@ -27,7 +31,8 @@ MAX_MESSAGES_SHOWN = 10
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pipelines", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m pipelines", description=__doc__.split("\n\n")[0],
+                                     epilog=" ".join(__doc__.split("\n\n")[2].split()))
     commands = parser.add_subparsers(dest="command", required=True)
     ingest = commands.add_parser("ingest", help="load daily sitrep files (CSV or .xlsx) and folders of them")
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")

@@ -20,6 +20,7 @@ def reruns(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
         raise Rerun
 
     monkeypatch.setattr(app.st, "rerun", rerun)
+    monkeypatch.setattr(app, "current_identity", lambda: None)  # sign-in is another test's subject
     monkeypatch.setattr(PagesManager, "uses_pages_directory", PagesManager.uses_pages_directory)
     return calls
 

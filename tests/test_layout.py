@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # The order data flows in (README, "Architecture"): a layer may import itself and anything before it.
-LAYERS = ["config", "catalogue", "warehouse", "spc", "publication", "ingest", "queries", "reports", "__main__"]
+LAYERS = ["config", "access", "catalogue", "warehouse", "spc", "publication", "ingest", "queries", "reports", "__main__"]
 
 
 def _layer(module: str) -> str:
@@ -57,8 +57,8 @@ def upward_imports() -> list[str]:
 
 
 # Two late imports the write-session split removes (issue "house in order", item 2); the list only shrinks.
-KNOWN_UPWARD = ["pipelines.warehouse:203 -> pipelines.publication.store",
-                "pipelines.warehouse:210 -> pipelines.spc.store"]
+KNOWN_UPWARD = ["pipelines.warehouse:212 -> pipelines.publication.store",
+                "pipelines.warehouse:219 -> pipelines.spc.store"]
 
 
 def test_no_package_imports_a_later_one() -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
+from ui.auth import current_identity
+
 
 def ensure_entrypoint() -> None:
-    """Hand a deep link on a freshly started server over to dashboard.py.
+    """Stop unless signed in (when sign-in is configured), and hand a deep link on a freshly started server over to dashboard.py.
 
     Until dashboard.py has called st.navigation once, Streamlit treats the pages/ folder as an
     old-style multipage app and runs a linked page on its own, without the set-up and navigation
@@ -22,11 +24,5 @@ def ensure_entrypoint() -> None:
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
+    current_identity()  # with sign-in configured, a page draws nothing for a visitor who has not signed in
 
-
-def signed_in_name() -> str | None:
-    """The signed-in user's name; None when the app has no sign-in configured (``st.user`` is
-    then empty and has no ``is_logged_in``) or nobody is signed in."""
-    if not st.user.get("is_logged_in"):
-        return None
-    return str(st.user.get("name") or st.user.get("email") or "") or None

@@ -15,14 +15,13 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from pipelines import config
+from pipelines import access, config
 from pipelines.catalogue.dates import uk_date, uk_day, uk_timestamp
 from pipelines.catalogue.metrics import Metric
 from pipelines.catalogue.wording import assurance_label, variation_label
 from pipelines.queries import drilldown
 from pipelines.spc import store as spc_data
-from ui import charts, data, spc_chart
-from ui.app import signed_in_name
+from ui import auth, charts, data, spc_chart
 from ui.safe_text import clean, plain
 from ui.spc_icons import assurance_icon, variation_icon
 
@@ -191,6 +190,12 @@ def _settings_form(org_code: str, metric: Metric, spc: drilldown.TrustSpc, first
     def within(day: date | None) -> date | None:  # a stored date the weeks no longer reach is not offered
         return day if day is not None and first_week <= day <= last_week else None
 
+    identity = auth.current_identity()
+    if not access.may(identity, "change_spc", org_code):
+        with st.expander("Baseline and recalculation dates", expanded=stored):
+            st.caption(plain(_settings_text(settings)))
+            st.caption("Changing them needs the discharge group lead role for this trust.")
+        return
     with st.expander("Fix a baseline or recalculate the limits", expanded=stored):
         st.caption(plain(_settings_text(settings)))
         with st.form(f"spc-settings-{org_code}-{metric.id}"):
@@ -204,18 +209,13 @@ def _settings_form(org_code: str, metric: Metric, spc: drilldown.TrustSpc, first
                                           "ending on or after this date. Earlier dates are kept.")
             reason = right.text_input("Reason", value=settings.get("reason") or "",
                                       help="For example: new discharge-to-assess service from this date.")
-            author = signed_in_name()
-            if author is None:
-                author = left.text_input("Your name", key=AUTHOR_KEY, persist_state="session",
-                                         help="Recorded with the settings.") or ""
-            else:
-                left.text(f"Saving as {author} (signed in)")
+            typed_name = auth.author_field(left, AUTHOR_KEY, "Recorded with the settings.")
             save_col, clear_col = st.columns(2)
             save = save_col.form_submit_button("Save SPC settings")
             clear = clear_col.form_submit_button("Clear baseline and recalculation dates")
     if not (save or clear):
         return
-    if not author.strip():
+    if typed_name is not None and not typed_name.strip():
         st.error("Enter your name, so the settings say who set them.")
         return
     if clear:
@@ -233,8 +233,9 @@ def _settings_form(org_code: str, metric: Metric, spc: drilldown.TrustSpc, first
         message = f"Saved the SPC settings of {metric.label}."
     try:
         spc_data.save_spc_settings(config.db_path(), org_code, metric.id, baseline, recalculate,
-                                   clean(author).strip(), clean(reason).strip() if save else "cleared")
-    except ValueError as problem:
+                                   clean(typed_name).strip() if typed_name is not None else identity,
+                                   clean(reason).strip() if save else "cleared")
+    except (ValueError, access.AccessDenied) as problem:
         st.error(f"Not saved: {problem}.")
         return
     except (OSError, duckdb.Error):  # a read-only or full disk, say: logged, and said in plain words

@@ -16,8 +16,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines import config
-from pipelines.catalogue.issues import FileRejected
+from pipelines import access, config
+from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
 from pipelines.ingest.readers import read_sitrep
 from pipelines.publication.read import detect as detect_publication
 from pipelines.publication.read import read_publication
@@ -131,14 +131,28 @@ def _store_rows(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, frame: pl.
     con.unregister("incoming")
 
 
+def outside_cover(frame: pl.DataFrame, actor: access.Identity) -> pl.DataFrame:
+    """An error for each row of a trust the actor does not submit for (ISSUE_SCHEMA)."""
+    covered = access.trusts_covered(actor, "submit_rows")
+    if covered is None:
+        return pl.DataFrame(schema=ISSUE_SCHEMA)
+    mine = ", ".join(sorted(covered)) or "none"
+    return frame.filter(pl.col("org_code").is_not_null() & ~pl.col("org_code").is_in(sorted(covered))).select(
+        "source_row", column_name=pl.lit("org_code"), rule=pl.lit("not_your_organisation"), severity=pl.lit("error"),
+        message=pl.format("Row {}: {} is not one of the trusts {} submits for ({}); the row was not loaded.",
+                          "source_row", "org_code", pl.lit(actor.name), pl.lit(mine))).select(
+            pl.col(name).cast(dtype) for name, dtype in ISSUE_SCHEMA.items())
+
+
 def _load_sitrep(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, content: bytes, today: date,
-                 received_at: datetime) -> str:
-    """A trust's daily sitrep: read, check against the contract, store. Returns the reader used."""
+                 received_at: datetime, actor: access.Identity) -> str:
+    """A trust's daily sitrep: read, check against the contract and the actor's trusts, store.
+    Returns the reader used."""
     read = read_sitrep(outcome.file_name, content)
     from pipelines.ingest.contract import validate  # Great Expectations only when a file is really checked
 
     known = [r[0] for r in con.execute("SELECT org_code FROM trusts").fetchall()]
-    issues = validate(read.frame, read.issues, known, today)
+    issues = pl.concat([validate(read.frame, read.issues, known, today), outside_cover(read.frame, actor)])
     errors = issues.filter(pl.col("severity") == "error")
     warned = issues.filter(pl.col("severity") == "warning").join(errors, on="source_row", how="anti")
     outcome.issues, outcome.notes, outcome.rows_read = issues, read.notes, read.frame.height
@@ -151,8 +165,12 @@ def _load_sitrep(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, content: 
 
 
 def _load_publication(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, content: bytes, today: date,
-                      received_at: datetime) -> str:
-    """NHS England's published sitrep (workbook or long CSV): see pipelines.publication.store."""
+                      received_at: datetime, actor: access.Identity) -> str:
+    """NHS England's published sitrep (workbook or long CSV): see pipelines.publication.store.
+    Administrators only: it adds trusts and figures for the whole country."""
+    if not access.may(actor, "upload_publication"):
+        raise FileRejected(f"{outcome.file_name} is an NHS England publication file, which only administrators "
+                           f"may load (it adds trusts and figures for every trust); nothing from it was loaded.")
     read = read_publication(outcome.file_name, content)
     counts = store_publication(con, read, outcome.file_id, outcome.file_name, received_at)
     outcome.issues, outcome.notes = read.issues, read.notes
@@ -168,12 +186,14 @@ def _load_publication(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, cont
 
 
 def _ingest_one(con: duckdb.DuckDBPyConnection, name: str, path: str, content: bytes, *, force: bool,
-                today: date) -> FileOutcome:
+                today: date, actor: access.Identity) -> FileOutcome:
     content_hash = hashlib.sha256(content).hexdigest()
     if not force and (earlier := _already_loaded(con, content_hash)):
         file_id, earlier_name, received = earlier
-        return FileOutcome(name, "skipped", f"already loaded as file #{file_id} ({earlier_name}) on "
-                                            f"{received:%d/%m/%Y %H:%M}; nothing changed", file_id=file_id)
+        skipped = FileOutcome(name, "skipped", f"already loaded as file #{file_id} ({earlier_name}) on "
+                                               f"{received:%d/%m/%Y %H:%M}; nothing changed", file_id=file_id)
+        access.record(con, actor, "file_received", None, " ".join(skipped.summary().split()))
+        return skipped
     received_at = config.uk_now()
     outcome = FileOutcome(name, "loaded")
     con.execute("BEGIN TRANSACTION")
@@ -182,12 +202,14 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, name: str, path: str, content: b
         # Which kind of file it is, by its content: NHS England's publication or a trust's own sitrep.
         load = _load_publication if detect_publication(name, content) else _load_sitrep
         try:
-            reader = load(con, outcome, content, today, received_at)
+            reader = load(con, outcome, content, today, received_at, actor)
         except FileRejected as rejection:  # raised before anything of the file was stored
             outcome = FileOutcome(name, "rejected", str(rejection), file_id=outcome.file_id)
             reader = None
         outcome.reader = reader
         _close_ledger_entry(con, outcome, reader)
+        summary = " ".join(outcome.summary().split())
+        access.record(con, actor, "file_received", None, f"file #{outcome.file_id}: {summary}", at=received_at)
         con.execute("COMMIT")
         return outcome
     except BaseException:
@@ -196,15 +218,22 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, name: str, path: str, content: b
 
 
 def ingest_sources(sources: Iterable[tuple[str, str, bytes | OSError]], db: Path | None = None, *, force: bool = False,
-                   today: date | None = None, on_wait: Callable[[], None] | None = None) -> Iterator[FileOutcome]:
-    """Load (name, path, content) sources in one write session, yielding each file's outcome as it is done."""
+                   today: date | None = None, on_wait: Callable[[], None] | None = None,
+                   actor: access.Identity | None = None) -> Iterator[FileOutcome]:
+    """Load (name, path, content) sources in one write session, yielding each file's outcome as it is done.
+
+    ``actor`` is who sends the files (default: the administrator running the command line on the
+    server); AccessDenied before anything is read when they may not upload at all, and their rows
+    for trusts they do not submit for are rejected row by row."""
+    actor = actor or access.server_admin()
+    access.require(actor, "upload_file")
     with open_for_write(config.db_path(db), on_wait) as con:
         for name, path, content in sources:
             if isinstance(content, OSError):
                 yield FileOutcome(name, "rejected", f"could not be read ({content.strerror or content})")
                 continue
             try:
-                yield _ingest_one(con, name, path, content, force=force, today=today or date.today())
+                yield _ingest_one(con, name, path, content, force=force, today=today or date.today(), actor=actor)
             except Exception as error:  # a bug must not stop the other files, nor show a stack trace
                 yield FileOutcome(name, "rejected", f"could not be loaded because of an internal error "
                                                     f"({type(error).__name__}: {error}); nothing from it was loaded")

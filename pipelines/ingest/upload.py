@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from pipelines import access
 from pipelines.ingest.load import FileOutcome, ingest_sources
 
 MAX_UPLOAD_MB = 50
@@ -60,13 +61,16 @@ def too_large(name: str, size: int) -> FileOutcome:
 
 
 def load_uploads(uploads: Sequence[tuple[str, bytes]], db: Path | None = None, *,
-                 today: date | None = None) -> Iterator[Event]:
+                 today: date | None = None, actor: access.Identity | None = None) -> Iterator[Event]:
     """Load (browser file name, content) pairs in one write session, yielding what happens as it happens.
 
     Files over the size limit are refused first, without loading anything from them. The rest go
     through ``pipelines.ingest.load.ingest_sources`` (one transaction per file, write-then-swap), exactly as
     ``python -m pipelines ingest`` does. Stopping the iteration early does not stop the load.
+    ``actor`` is the uploading identity (AccessDenied at once when it may not upload).
     """
+    actor = actor or access.single_analyst()
+    access.require(actor, "upload_file")
     named = [(safe_name(name), content) for name, content in uploads]
     for name, content in named:
         if len(content) > MAX_UPLOAD_BYTES:
@@ -83,7 +87,8 @@ def load_uploads(uploads: Sequence[tuple[str, bytes]], db: Path | None = None, *
 
     def work() -> None:
         try:
-            for outcome in ingest_sources(sources(), db, today=today, on_wait=lambda: events.put(Waiting())):
+            for outcome in ingest_sources(sources(), db, today=today, actor=actor,
+                                          on_wait=lambda: events.put(Waiting())):
                 events.put(outcome)
         except BaseException as error:  # handed to the page, which says the load failed as a whole
             events.put(error)

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines import config
+from pipelines import access, config
 from pipelines.catalogue.metrics import METRIC_IDS
 from pipelines.catalogue.wording import SPC_PHRASES
 from pipelines.reports.presentation import format_ambition, format_value
@@ -186,10 +186,20 @@ def check_narrative(text: str, author: str) -> tuple[str, str]:
     return text, author
 
 
-def save_narrative(db: Path, week_ending: date, metric: str, org_code: str | None, text: str, author: str) -> None:
+def save_narrative(db: Path, week_ending: date, metric: str, org_code: str | None, text: str,
+                   author: access.Identity | str) -> None:
     """Store a new version of the narrative (``org_code`` None: the system narrative). Earlier
-    versions stay: the current one is the latest (view ``narrative_current``)."""
-    text, author = check_narrative(text, author)
+    versions stay: the current one is the latest (view ``narrative_current``).
+
+    ``author`` is the acting identity (signed in: the email from the token), checked against the
+    permission rules; a plain name means the single-analyst mode without sign-in (full rights).
+    """
+    actor = author if isinstance(author, access.Identity) else access.single_analyst(author)
+    text, name = check_narrative(text, actor.name if isinstance(author, access.Identity) else author)
+    if org_code is None:
+        access.require(actor, "edit_system_narrative")
+    else:
+        access.require(actor, "edit_trust_narrative", org_code)
     if metric not in METRIC_IDS:
         raise ValueError(f"{metric!r} is not a metric: expected one of {', '.join(METRIC_IDS)}.")
     if week_ending.isoweekday() != 7:
@@ -198,11 +208,15 @@ def save_narrative(db: Path, week_ending: date, metric: str, org_code: str | Non
         if org_code is not None and not con.execute("SELECT count(*) FROM trusts WHERE org_code = ?",
                                                     [org_code]).fetchall()[0][0]:
             raise ValueError(f"{org_code!r} is not a known trust ODS code.")
+        saved_at = config.uk_now()
         # Under the write lock, so the next id cannot be taken by another writer.
         con.execute("""
             INSERT INTO narratives (narrative_id, week_ending, metric, org_code, text, author, saved_at)
             SELECT coalesce(max(narrative_id), 0) + 1, ?, ?, ?, ?, ?, ? FROM narratives
-        """, [week_ending, metric, org_code, text, author, config.uk_now()])
+        """, [week_ending, metric, org_code, text, name, saved_at])
+        which = "system narrative" if org_code is None else "place lead's narrative"
+        access.record(con, actor, "narrative_saved", org_code,
+                      f"{which}, {metric}, week ending {week_ending:%d/%m/%Y} ({len(text):,} characters)", at=saved_at)
 
 
 def narrative_history(con: duckdb.DuckDBPyConnection, week_ending: date, metric: str,

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines import config
+from pipelines import access, config
 from pipelines.catalogue.metrics import METRICS
 from pipelines.spc.xmr import xmr_many
 from pipelines.warehouse import open_for_write
@@ -82,12 +82,23 @@ def refresh_spc_latest(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def save_spc_settings(db: Path, org_code: str, metric: str, baseline: tuple[date, date] | None,
-                      recalculate_from: Sequence[date], set_by: str, reason: str = "") -> None:
-    """Fix a baseline and/or dates to recalculate limits from, for one trust and metric."""
+                      recalculate_from: Sequence[date], set_by: access.Identity | str, reason: str = "") -> None:
+    """Fix a baseline and/or dates to recalculate limits from, for one trust and metric.
+
+    ``set_by`` is the acting identity, checked against the permission rules (a plain name: the
+    single-analyst mode without sign-in); the change is recorded in the audit log."""
+    actor = set_by if isinstance(set_by, access.Identity) else access.single_analyst(set_by)
+    access.require(actor, "change_spc", org_code)
     if baseline and baseline[0] > baseline[1]:
         raise ValueError("the baseline must start before it ends")
     set_at = config.uk_now()
+    dates = sorted(set(recalculate_from))
     with open_for_write(db) as con:
         con.execute("INSERT OR REPLACE INTO spc_settings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [org_code, metric, baseline[0] if baseline else None, baseline[1] if baseline else None,
-                     sorted(set(recalculate_from)), reason or None, set_by, set_at])
+                     dates, reason or None, actor.name, set_at])
+        shown = (f"baseline {baseline[0]:%d/%m/%Y} to {baseline[1]:%d/%m/%Y}" if baseline else "no baseline")
+        recalc = ", ".join(f"{d:%d/%m/%Y}" for d in dates) or "none"
+        access.record(con, actor, "spc_settings_changed", org_code,
+                      f"{metric}: {shown}; recalculate from {recalc}" + (f"; reason: {reason}" if reason else ""),
+                      at=set_at)

@@ -83,6 +83,15 @@ CREATE TABLE IF NOT EXISTS spc_settings (
     reason VARCHAR, set_by VARCHAR NOT NULL, set_at TIMESTAMP NOT NULL,
     PRIMARY KEY (org_code, metric)
 );
+-- Every write, by whom (pipelines.access.record): in the same transaction as the write it records.
+CREATE TABLE IF NOT EXISTS audit_log (
+    recorded_at TIMESTAMP NOT NULL,   -- UK local time
+    actor VARCHAR NOT NULL,           -- the email from the identity token; the typed name without sign-in
+    actor_source VARCHAR NOT NULL,    -- token | single_analyst | server (the command line)
+    action VARCHAR NOT NULL,          -- file_received | narrative_saved | spc_settings_changed
+    org_code VARCHAR,                 -- the trust concerned; NULL for the system narrative or a whole file
+    detail VARCHAR NOT NULL           -- file name and outcome, narrative week and metric, the settings
+);
 CREATE TABLE IF NOT EXISTS spc_latest (
     org_code VARCHAR, metric VARCHAR, week_ending DATE, variation VARCHAR, assurance VARCHAR, message VARCHAR
 );

@@ -1,0 +1,194 @@
+"""End to end, signed in through a real OpenID Connect provider (issue 15).
+
+The npm package oidc-provider (tests/oidc, installed by ``npm ci`` there) runs on 127.0.0.1 with
+three accounts and its own sign-in form; ``streamlit run dashboard.py`` runs with an [auth]
+secrets file pointing at it and a users.csv giving the accounts their roles (the submitter by a
+group claim, as Microsoft Entra ID sends it). Headless Chromium signs in through the provider's
+form as a viewer, a place lead and a submitter and checks what each can and cannot do.
+Skipped locally without node or tests/oidc/node_modules; under CI it fails instead.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from conftest import load_rows_directly, week_of_rows, write_csv
+from playwright.sync_api import Browser, Page
+from test_e2e_browser import (
+    ROOT,
+    SERVER_START_TIMEOUT_S,
+    _free_port,
+    _healthy,
+    _skip_or_fail,
+    browser,
+    expect,
+    open_page,
+    screenshot,
+)
+
+OIDC_DIR = ROOT / "tests" / "oidc"
+if not shutil.which("node") or not (OIDC_DIR / "node_modules" / "oidc-provider").is_dir():
+    _skip_or_fail("node or tests/oidc/node_modules is missing (run `npm ci` in tests/oidc)")
+
+USERS_CSV = """principal,role,covers
+viewer@example.nhs.uk,viewer,*
+placelead@example.nhs.uk,place_lead,RCB
+group:york-bi-team,submitter,RCB
+"""
+__all__ = ["browser"]  # the Chromium fixture, shared with test_e2e_browser
+
+
+def _wait_until(url: str, check, process: subprocess.Popen, log: Path) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while not check(url):
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"{url} did not come up; output:\n" + log.read_text(errors="replace"))
+        time.sleep(0.25)
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def signed_in_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The provider and the dashboard with sign-in on; yields the dashboard's base URL."""
+    work = tmp_path_factory.mktemp("signin")
+    db = work / "flow.duckdb"
+    load_rows_directly(db, week_of_rows("RCB", date(2024, 4, 1)) + week_of_rows("RCB", date(2024, 4, 8))
+                       + week_of_rows("RCD", date(2024, 4, 1)) + week_of_rows("RCD", date(2024, 4, 8)))
+    reference = work / "reference"
+    reference.mkdir()
+    for name in ("trusts.csv", "ambitions.csv"):
+        shutil.copy(ROOT / "reference_data" / name, reference / name)
+    (reference / "users.csv").write_text(USERS_CSV, encoding="utf-8")
+    app_port, idp_port = _free_port(), _free_port()
+    base_url, issuer = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{idp_port}"
+    secrets = work / "secrets.toml"
+    secrets.write_text(f"""[auth]
+redirect_uri = "{base_url}/oauth2callback"
+cookie_secret = "{os.urandom(32).hex()}"
+client_id = "flow-dashboard"
+client_secret = "flow-dashboard-test-secret"
+server_metadata_url = "{issuer}/.well-known/openid-configuration"
+client_kwargs = {{ scope = "openid email profile groups", prompt = "login" }}
+""", encoding="utf-8")
+    idp_log, app_log = work / "oidc.log", work / "streamlit.log"
+    with open(idp_log, "wb") as log:
+        idp = subprocess.Popen(["node", "provider.mjs"], cwd=OIDC_DIR, stdout=log, stderr=subprocess.STDOUT,
+                               env={**os.environ, "PORT": str(idp_port), "REDIRECT_URIS": f"{base_url}/oauth2callback"})
+    app = None
+    try:
+        _wait_until(f"{issuer}/.well-known/openid-configuration", _answers, idp, idp_log)
+        with open(app_log, "wb") as log:
+            app = subprocess.Popen(
+                [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
+                 "--server.port", str(app_port), "--secrets.files", str(secrets),
+                 "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                env={**os.environ, "FLOW_DB": str(db), "FLOW_REFERENCE_DIR": str(reference)})
+        _wait_until(f"{base_url}/_stcore/health", _healthy, app, app_log)
+        yield base_url
+    finally:
+        if app is not None:
+            _stop(app)
+        _stop(idp)
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    context.set_default_timeout(30_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def sign_in(page: Page, base_url: str, account: str) -> Page:
+    """Through the provider's own form: its login and consent pages, then back to the dashboard."""
+    page.goto(base_url)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/interaction/**")
+    page.locator('input[name="login"]').fill(account)
+    page.locator('input[name="password"]').fill("any password")
+    page.locator('button[type="submit"]').click()
+    page.wait_for_url("**/interaction/**")  # consent
+    page.locator('button[type="submit"]').click()
+    page.wait_for_url(f"{base_url}/**")
+    return open_page(page, base_url)
+
+
+def test_nothing_before_signing_in(signed_in_app: str, page: Page) -> None:
+    open_page(page, signed_in_app, "data-quality")
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    assert page.get_by_test_id("stDataFrame").count() == 0
+    assert page.get_by_test_id("stFileUploader").count() == 0
+    screenshot(page, "signin-before")
+
+
+def test_viewer_reads_but_cannot_write(signed_in_app: str, page: Page) -> None:
+    sign_in(page, signed_in_app, "viewer")
+    expect(page.get_by_text("Signed in as viewer@example.nhs.uk")).to_be_visible()
+    expect(page.get_by_test_id("stDataFrame").first).to_be_visible()  # the weekly table
+    open_page(page, signed_in_app, "data-quality")
+    expect(page.get_by_text("Uploading files needs the submitter role")).to_be_visible()
+    assert page.get_by_test_id("stFileUploader").count() == 0
+    open_page(page, signed_in_app, "narrative")
+    assert page.get_by_role("button", name="Save", exact=True).count() == 0
+    screenshot(page, "signin-viewer-narrative")
+
+
+def test_place_lead_edits_own_trust_only(signed_in_app: str, page: Page) -> None:
+    sign_in(page, signed_in_app, "placelead")
+    open_page(page, signed_in_app, "narrative?trust=RCB")
+    expect(page.get_by_text("Saving as placelead@example.nhs.uk (signed in)")).to_be_visible()
+    box = page.get_by_test_id("stTextArea").first.locator("textarea")
+    box.fill("York steady this week.")
+    page.get_by_role("button", name="Save", exact=True).first.click()
+    expect(page.get_by_text("Saved the narrative")).to_be_visible()
+    expect(page.get_by_text("Last saved by placelead@example.nhs.uk").first).to_be_visible()
+    screenshot(page, "signin-placelead-own")
+    open_page(page, signed_in_app, "narrative?trust=RCD")
+    expect(page.get_by_text("Editing it needs the place lead role for this trust.")).to_be_visible()
+    assert page.get_by_role("button", name="Save", exact=True).count() == 0
+    screenshot(page, "signin-placelead-other")
+
+
+def test_submitter_rows_for_another_trust_are_rejected(signed_in_app: str, page: Page, tmp_path: Path) -> None:
+    file = write_csv(tmp_path / "york_and_harrogate.csv", week_of_rows("RCB", date(2024, 4, 15))
+                     + week_of_rows("RCD", date(2024, 4, 15))[:2])
+    sign_in(page, signed_in_app, "submitter")
+    open_page(page, signed_in_app, "data-quality")
+    expect(page.get_by_text("You submit for RCB")).to_be_visible()
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(file))
+    page.get_by_role("button", name="Load files").click()
+    expect(page.get_by_text("Loaded, with rejected rows")).to_be_visible(timeout=90_000)
+    expect(page.get_by_text("RCD is not one of the trusts submitter@example.nhs.uk submits for").first).to_be_visible()
+    expect(page.get_by_text("7 of 9 rows loaded, 2 rejected").last).to_be_visible()
+    audit = page.get_by_test_id("stDataFrame").last
+    expect(audit).to_be_visible()
+    screenshot(page, "signin-submitter-upload")
+    open_page(page, signed_in_app, "narrative?trust=RCB")
+    assert page.get_by_role("button", name="Save", exact=True).count() == 0  # a submitter does not write narratives

@@ -1,0 +1,131 @@
+"""Sign-in glue: which mode the dashboard runs in, who is acting, and what every page says about it.
+
+Three modes (README, "Sign-in and roles"):
+- ``[auth]`` in .streamlit/secrets.toml: OpenID Connect sign-in (st.login); nobody sees a figure
+  before signing in, and roles come from reference_data/users.csv (pipelines.access);
+- no ``[auth]``: one analyst on their own machine, full rights, and a notice on every page;
+- no ``[auth]`` and ``FLOW_READ_ONLY=1`` (or ``read_only = true`` under ``[dashboard]`` in
+  secrets.toml): public read-only, nobody uploads, edits or moves a baseline.
+The rules themselves are enforced in pipelines; this module only decides whom to pass them.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import streamlit as st
+from streamlit.navigation.page import StreamlitPage
+
+from pipelines import access
+
+SIGNED_IN_NOTE = "Signed in"
+NO_SIGN_IN_NOTICE = ("No sign-in: single-analyst mode. Anyone who can open this page can upload files, edit "
+                     "narratives and change SPC baselines. For a shared server, configure sign-in (README, "
+                     "\"Sign-in and roles\").")
+READ_ONLY_NOTICE = "Public read-only view: uploading, editing narratives and changing SPC settings are switched off."
+
+
+def _secrets_section(name: str) -> dict:
+    try:
+        return dict(st.secrets.get(name) or {})
+    except (FileNotFoundError, st.errors.StreamlitSecretNotFoundError):
+        return {}
+
+
+def auth_configured() -> bool:
+    """Whether .streamlit/secrets.toml has an [auth] section: sign-in is then required."""
+    return bool(_secrets_section("auth"))
+
+
+def read_only() -> bool:
+    """The public read-only setting: $FLOW_READ_ONLY=1, or read_only = true under [dashboard] in secrets.toml."""
+    if os.environ.get("FLOW_READ_ONLY", "").strip().lower() in ("1", "true", "yes"):
+        return True
+    return bool(_secrets_section("dashboard").get("read_only", False))
+
+
+@lru_cache(maxsize=4)
+def _rules(path: Path, version: float) -> list[access.UserRule]:  # noqa: ARG001 - version: re-read when the file changes
+    return access.read_users(path)
+
+
+def users() -> list[access.UserRule]:
+    """The users file's rules, read again whenever it changes (no restart needed to add a user)."""
+    path = access.users_file()
+    if not path.exists():
+        return []
+    return _rules(path, path.stat().st_mtime)
+
+
+def _sign_in() -> None:
+    st.title("Discharge and flow dashboard")
+    st.write("Sign in with your organisation's account to see the figures.")
+    st.button("Sign in", type="primary", on_click=st.login, icon=":material/login:")
+
+
+def _sign_in_page(pages: Sequence[StreamlitPage] = ()) -> None:
+    """The sign-in page, under every page's address (so a deep link shows it too, with no page list)."""
+    # StreamlitPage has no public getter for a default page's own path (Streamlit 1.67 is pinned).
+    routes = [st.Page(_sign_in, title="Sign in", url_path=page._url_path, default=page._default) for page in pages]
+    st.navigation(routes or [st.Page(_sign_in, title="Sign in", default=True)], position="hidden").run()
+    st.stop()
+
+
+def _no_access_page(identity: access.Identity) -> None:
+    st.title("Discharge and flow dashboard")
+    st.warning(f"You are signed in as {identity.name}, but this account has no role on the dashboard yet. "
+               "Ask the dashboard's administrator to add you (reference_data/users.csv).")
+    st.button("Sign out", on_click=st.logout)
+    st.stop()
+
+
+def current_identity(pages: Sequence[StreamlitPage] = ()) -> access.Identity:
+    """Who is acting in this session. With sign-in configured and nobody signed in (or an account
+    without a role), the sign-in page is shown instead and the script stops here: no figure is drawn."""
+    if auth_configured():
+        if not st.user.get("is_logged_in"):
+            _sign_in_page(pages)
+        try:
+            identity = access.identity_from_claims(st.user.to_dict(), users())
+        except ValueError as problem:  # a broken users file: nobody gets in, and the message says why
+            st.error(f"Sign-in is configured but the users file cannot be read: {problem}")
+            st.stop()
+        if not identity.grants:
+            _no_access_page(identity)
+        return identity
+    if read_only():
+        return access.public_viewer()
+    return access.single_analyst()
+
+
+def gate(pages: Sequence[StreamlitPage]) -> access.Identity:
+    """Run first on every page (dashboard.py, with its pages): the identity, and the mode said
+    plainly in the sidebar."""
+    identity = current_identity(pages)
+    with st.sidebar:
+        if identity.source == "token":
+            st.caption(f"{SIGNED_IN_NOTE} as {identity.name}: {identity.describe()}")
+            st.button("Sign out", on_click=st.logout, key="sign_out", icon=":material/logout:")
+        elif identity.source == "public":
+            st.info(READ_ONLY_NOTICE, icon=":material/visibility:")
+        else:
+            st.warning(NO_SIGN_IN_NOTICE, icon=":material/lock_open:")
+    return identity
+
+
+def acting(typed_name: str) -> access.Identity:
+    """The identity a write is made as: the signed-in one, or without sign-in the name the analyst typed."""
+    identity = current_identity()
+    return access.single_analyst(typed_name) if identity.source == "single_analyst" else identity
+
+
+def author_field(container, key: str, help_text: str) -> str | None:  # noqa: ANN001 - any Streamlit container
+    """Without sign-in, the analyst's name (asked once, kept for the session); signed in, no field:
+    the name is the token's. Returns the typed name, or None when signed in."""
+    identity = current_identity()
+    if identity.source != "single_analyst":
+        container.text(f"Saving as {identity.name} (signed in)")
+        return None
+    return container.text_input("Your name", key=key, persist_state="session", help=help_text) or ""
