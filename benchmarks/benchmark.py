@@ -308,7 +308,7 @@ def run_breakdown(csv: Path, db: Path, codes: list[str], today: date, rows: int,
                   warm_total: float) -> dict[str, float]:
     """Read and contract timed by calling them directly; the load (with provenance, history and
     the derived tables) is the warm ingest's remainder, of which an empty write session on the
-    loaded database (copy, schema, derived tables incl. SPC, checkpoint, swap) is timed too."""
+    loaded database (lock, copy, checkpoint, swap: the ingest refreshes the derived tables) is timed too."""
     from pipelines.ingest.contract import validate
     from pipelines.ingest.readers import read_sitrep
     from pipelines.warehouse import open_for_write

@@ -178,6 +178,7 @@ def completeness_tab() -> None:
     earliest, latest = data.read(queries.date_extent)
     if latest is None:
         st.info(f"No sitrep figures yet. {LOAD_HINT}")
+        icb_section()
         return
     picked = st.date_input("Days", (quality.default_first_day(earliest, latest), latest),
                            earliest, latest, format="DD/MM/YYYY", key="dq_dates")
@@ -197,6 +198,16 @@ def completeness_tab() -> None:
         st.dataframe(missing, hide_index=True, column_config={
             "trust": "Trust", "org_code": "ODS code", "days_missing": st.column_config.NumberColumn("Days missing"),
             "days": st.column_config.TextColumn("Days with no submission", width="large")})
+    icb_section()
+
+
+def icb_section() -> None:
+    """Trusts whose ICB in the reference file is not the one NHS England attributes them to."""
+    disagreements = data.read(quality.icb_disagreements)
+    if not disagreements.is_empty():
+        st.subheader("ICBs: the reference file and NHS England disagree")
+        st.caption("The reference file's ICB is kept; NHS England's is from its latest publication naming the trust.")
+        st.dataframe(disagreements, hide_index=True)
 
 
 def audit_section() -> None:

@@ -68,6 +68,7 @@ if not groups:
                      f"{reported}"))
     st.stop()
 st.caption(plain(trust_sections.source_text(groups)))
+st.caption(plain(trust_sections.field_source_text(data.read(drilldown.field_sources, code, first, last))))
 # Figures only from NHS England's publication: it has no beds, lengths of stay, pathways by day or OPEL.
 publication_only = [g["source"] for g in groups] == [drilldown.PUBLICATION]
 
@@ -101,6 +102,7 @@ else:
         trust_sections.spc_section(code, metric, week)
     trust_sections.comparison_section(trust, metric, weekly, first_week, last_week, week)
     trust_sections.site_section(trust, metric, weekly, first, last)
+trust_sections.beds_publication_sections(trust, metric, weekly, first, last)
 
 # Where discharged patients went (week by week, and by month from NHS England), and why others wait.
 trust_sections.pathway_sections(trust, weekly, first, last)

@@ -1,11 +1,16 @@
-"""Command line: ``python -m pipelines ingest PATH... [--db FILE] [--force]`` and
-``python -m pipelines export [--week-ending YYYY-MM-DD] --format csv|xlsx|docx --out FILE [--db FILE]``.
+"""Command line: ``python -m pipelines ingest PATH... [--db FILE] [--force]``,
+``python -m pipelines export [--week-ending YYYY-MM-DD] --format csv|xlsx|docx --out FILE [--db FILE]`` and
+``python -m pipelines restore [--list] [--generation N] [--db FILE]``; ``-v`` for the log on stderr.
 
 ingest: exit status 0 when every row of every file loaded (or the file was already loaded),
 1 when any row or file was rejected (all of it is stored, see rejected_rows and
-ingest_files), 2 on usage errors.
+ingest_files), 2 on usage errors; a file is printed as loaded only once it is in the live database.
 export: the weekly narrative table, the same file as the dashboard's download; exit status 0
 with the file written, 2 on usage errors (a bad date, an unknown format, no figures that week).
+restore: put an earlier generation of the database back (exit status 0), or list them.
+Any command: 3 another write held the database too long, 4 the database is damaged (restore it),
+5 the disk is full or not writable, 130 interrupted (Ctrl+C), 141 the output was closed (a pipe).
+The README's table of exit statuses is the reference.
 
 The command line is for administrators on the server: it acts with every right (any trust's rows,
 NHS England publication files) and is recorded in the audit log as server:<login name>.
@@ -14,6 +19,10 @@ Everyone else uses the dashboard, signed in, where their role decides what they 
 from __future__ import annotations
 
 import argparse
+import errno
+import logging
+import logging.handlers
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -21,24 +30,32 @@ from pathlib import Path
 from tqdm import tqdm
 
 from pipelines import config
-from pipelines.ingest.load import expand_paths, ingest_paths
+from pipelines.ingest.load import FileOutcome, expand_paths, ingest_paths
 from pipelines.queries import weekly as queries
 from pipelines.reports.export import FORMATS, render_table
 from pipelines.reports.weekly_table import build_weekly_table
-from pipelines.warehouse import connect_read
+from pipelines.warehouse import DatabaseDamaged, WriteLockTimeout, connect_read
+from pipelines.warehouse.session import generations, restore
 
+log = logging.getLogger("pipelines")
 MAX_MESSAGES_SHOWN = 10
+EXIT_LOCK_TIMEOUT, EXIT_DAMAGED, EXIT_NO_SPACE, EXIT_INTERRUPTED, EXIT_OUTPUT_CLOSED = 3, 4, 5, 130, 141
 
 
 def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="count", default=0,
+                        help="log what is done, with timings, on stderr (-vv for more); or set $FLOW_LOG_LEVEL")
     parser = argparse.ArgumentParser(prog="python -m pipelines", description=__doc__.split("\n\n")[0],
                                      epilog=" ".join(__doc__.split("\n\n")[2].split()))
     commands = parser.add_subparsers(dest="command", required=True)
-    ingest = commands.add_parser("ingest", help="load daily sitrep files (CSV or .xlsx) and folders of them")
+    ingest = commands.add_parser("ingest", parents=[common],
+                                 help="load daily sitrep files (CSV or .xlsx) and folders of them")
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
     ingest.add_argument("--db", type=Path, help=f"database file (default: $FLOW_DB or {config.DEFAULT_DB})")
     ingest.add_argument("--force", action="store_true", help="load files again even if their content was loaded before")
-    export = commands.add_parser("export", help="write the weekly narrative table (CSV, Excel or Word)")
+    export = commands.add_parser("export", parents=[common],
+                                 help="write the weekly narrative table (CSV, Excel or Word)")
     export.add_argument("--week-ending", type=_sunday, metavar="YYYY-MM-DD",
                         help="the Sunday that ends the week (default: the latest complete week)")
     export.add_argument("--format", required=True, choices=list(FORMATS), dest="fmt")
@@ -48,6 +65,13 @@ def _parser() -> argparse.ArgumentParser:
                         help="only the trusts of these ICBs (names as on the dashboard)")
     export.add_argument("--place", nargs="+", action="extend", default=[], metavar="NAME",
                         help="only the trusts of these places")
+    restore_ = commands.add_parser("restore", parents=[common],
+                                   help="put an earlier generation of the database back (after damage or a mistake)")
+    restore_.add_argument("--list", action="store_true", help="list the live database and the generations kept")
+    restore_.add_argument("--generation", type=int, metavar="N",
+                          help="the generation to restore (1 is the newest; default: the newest sound one, "
+                               "only when the live database is damaged)")
+    restore_.add_argument("--db", type=Path, help=f"database file (default: $FLOW_DB or {config.DEFAULT_DB})")
     return parser
 
 
@@ -61,6 +85,24 @@ def _sunday(text: str) -> date:
     return day
 
 
+def _print_outcome(outcome: FileOutcome) -> None:
+    lines = [outcome.summary()] + [f"          {note}" for note in
+                                   ([f"read as {outcome.reader}"] if outcome.reader else []) + outcome.notes]
+    if outcome.issues is not None and outcome.issues.height:
+        lines += [f"          {message}" for message in outcome.issues.get_column("message").head(MAX_MESSAGES_SHOWN)]
+        if outcome.issues.height > MAX_MESSAGES_SHOWN:
+            lines.append(f"          ... and {outcome.issues.height - MAX_MESSAGES_SHOWN:,} more "
+                         f"(see rejected_rows, file_id {outcome.file_id})")
+    for line in lines:
+        tqdm.write(line, file=sys.stdout)
+    sys.stdout.flush()  # now, so that a closed pipe is met here and not at exit
+
+
+def _stopped(why: str) -> str:
+    return (f"{why}. Every file reported above is saved in the database. Run the same command again "
+            "to load the rest: files already loaded are skipped.")
+
+
 def _ingest(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     missing = [str(p) for p in args.paths if not p.exists()]
     if missing:
@@ -71,20 +113,28 @@ def _ingest(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     db = config.db_path(args.db)
     print(f"Loading {len(files)} file{'s' * (len(files) != 1)} into {db}", file=sys.stderr)
     all_ok = True
-    with tqdm(total=len(files), unit="file", disable=len(files) < 2 or not sys.stderr.isatty(), file=sys.stderr) as progress:
-        for outcome in ingest_paths(args.paths, db, force=args.force,
-                                    on_wait=lambda: tqdm.write("waiting for another load to finish...", file=sys.stderr)):
-            all_ok &= outcome.ok
-            tqdm.write(outcome.summary(), file=sys.stdout)
-            for note in ([f"read as {outcome.reader}"] if outcome.reader else []) + outcome.notes:
-                tqdm.write(f"          {note}", file=sys.stdout)
-            if outcome.issues is not None and outcome.issues.height:
-                for message in outcome.issues.get_column("message").head(MAX_MESSAGES_SHOWN):
-                    tqdm.write(f"          {message}", file=sys.stdout)
-                if outcome.issues.height > MAX_MESSAGES_SHOWN:
-                    tqdm.write(f"          ... and {outcome.issues.height - MAX_MESSAGES_SHOWN:,} more "
-                               f"(see rejected_rows, file_id {outcome.file_id})", file=sys.stdout)
-            progress.update()
+    try:
+        with tqdm(total=len(files), unit="file", disable=len(files) < 2 or not sys.stderr.isatty(),
+                  file=sys.stderr) as progress:
+            for outcome in ingest_paths(args.paths, db, force=args.force,
+                                        on_wait=lambda: tqdm.write("waiting for another load to finish...",
+                                                                   file=sys.stderr)):
+                all_ok &= outcome.ok
+                _print_outcome(outcome)
+                progress.update()
+    except KeyboardInterrupt:
+        print(_stopped("Interrupted"), file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        print(_stopped("Stopped because the output was closed"), file=sys.stderr)
+        return EXIT_OUTPUT_CLOSED
+    except OSError as error:
+        log.exception("the ingest stopped")
+        why = ("The disk is full" if error.errno == errno.ENOSPC
+               else f"The database could not be written ({error.strerror or type(error).__name__})")
+        print(_stopped(why), file=sys.stderr)
+        return EXIT_NO_SPACE
     return 0 if all_ok else 1
 
 
@@ -115,10 +165,93 @@ def _export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 0
 
 
+def _restore(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    db = config.db_path(args.db)
+    found = generations(db)
+    if args.list:
+        if not found:
+            print(f"no database and no earlier generations at {db}")
+        for g in found:
+            state = f"DAMAGED: {g.problem}" if g.problem else (
+                f"{g.files_loaded} files loaded, figures to {g.latest_day or '-'}")
+            label = "live" if g.number == 0 else f"{g.number:>4}"
+            print(f"{label}  {g.modified:%d/%m/%Y %H:%M:%S}  {g.size_bytes / 1024 / 1024:8.1f} MiB  {state}")
+        return 0
+    earlier = [g for g in found if g.number > 0]
+    live_sound = bool(found) and found[0].number == 0 and found[0].problem is None
+    if args.generation is None:
+        if live_sound:
+            parser.error("the live database is sound; give --generation N to go back to an earlier one "
+                         "(see --list)")
+        sound = [g for g in earlier if g.problem is None]
+        if not sound:
+            print(f"No sound earlier generation of {db} is kept, so nothing can be restored.", file=sys.stderr)
+            return EXIT_DAMAGED
+        chosen = sound[0]
+    else:
+        matching = [g for g in earlier if g.number == args.generation]
+        if not matching:
+            parser.error(f"no generation {args.generation} of {db}; kept: "
+                         f"{', '.join(str(g.number) for g in earlier) or 'none'}")
+        chosen = matching[0]
+    set_aside = restore(db, chosen.number)
+    print(f"Restored {db} from generation {chosen.number} (saved {chosen.modified:%d/%m/%Y %H:%M}, "
+          f"{chosen.files_loaded} files loaded, figures to {chosen.latest_day or '-'}).")
+    if set_aside:
+        print(f"The damaged file was kept as {set_aside}.")
+    else:
+        print("The database it replaced is now generation 1.")
+    return 0
+
+
+_HANDLERS: list[logging.Handler] = []
+
+
+def configure_logging(verbosity: int, db: Path) -> None:
+    """The log: always at INFO, with tracebacks, in ``<database folder>/pipelines.log`` (when that folder
+    is writable); also on stderr with -v (INFO), -vv (DEBUG) or $FLOW_LOG_LEVEL (a level name)."""
+    named = os.environ.get("FLOW_LOG_LEVEL", "").upper()
+    console_level = (logging.DEBUG if verbosity > 1 else logging.INFO if verbosity
+                     else getattr(logging, named, None) if named else None)
+    root = logging.getLogger()
+    for handler in _HANDLERS:  # main() run again in one process (tests): one set of handlers
+        root.removeHandler(handler)
+    _HANDLERS.clear()
+    root.setLevel(min(console_level or logging.INFO, logging.INFO))
+    if console_level is not None:
+        console = logging.StreamHandler(sys.stderr)
+        console.setLevel(console_level)
+        console.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        _HANDLERS.append(console)
+    try:
+        db.parent.mkdir(parents=True, exist_ok=True)
+        to_file = logging.handlers.RotatingFileHandler(db.parent / "pipelines.log", maxBytes=2_000_000,
+                                                       backupCount=3, encoding="utf-8")
+        to_file.setLevel(logging.INFO)
+        to_file.setFormatter(logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"))
+        _HANDLERS.append(to_file)
+    except OSError:
+        pass  # a read-only folder: only the console, if asked for
+    for handler in _HANDLERS:
+        root.addHandler(handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    return _ingest(args, parser) if args.command == "ingest" else _export(args, parser)
+    configure_logging(args.verbose, config.db_path(args.db))
+    command = {"ingest": _ingest, "export": _export, "restore": _restore}[args.command]
+    try:
+        return command(args, parser)
+    except WriteLockTimeout as timeout:
+        print(timeout, file=sys.stderr)
+        return EXIT_LOCK_TIMEOUT
+    except DatabaseDamaged as damaged:
+        print(damaged.plain, file=sys.stderr)
+        return EXIT_DAMAGED
+    except KeyboardInterrupt:
+        print("Interrupted; nothing was changed.", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

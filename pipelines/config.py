@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -26,3 +26,31 @@ def db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
 def uk_now() -> datetime:
     """Now in UK local time, to the second: how every time stored in the database is written."""
     return datetime.now(ZoneInfo("Europe/London")).replace(tzinfo=None, microsecond=0)
+
+
+def uk_today() -> date:
+    """Today's date in the UK: what "not in the future" means for a sitrep, wherever the server runs."""
+    return uk_now().date()
+
+
+def _env_number(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    try:
+        return float(value) if value else default
+    except ValueError:
+        raise ValueError(f"${name} must be a number, not {value!r}") from None
+
+
+def lock_timeout_s() -> float:
+    """How long a write waits for another write to finish: $FLOW_LOCK_TIMEOUT seconds, default 60."""
+    return _env_number("FLOW_LOCK_TIMEOUT", 60.0)
+
+
+def generations_kept() -> int:
+    """How many earlier versions of the database each write keeps: $FLOW_GENERATIONS, default 3."""
+    return max(int(_env_number("FLOW_GENERATIONS", 3)), 0)
+
+
+def ingest_round_s() -> float:
+    """How long an ingest loads files before swapping them in and reporting them: $FLOW_ROUND_S, default 5."""
+    return _env_number("FLOW_ROUND_S", 5.0)

@@ -12,10 +12,14 @@ import duckdb
 import polars as pl
 
 from pipelines.catalogue.columns import COLUMN_NAMES
+from pipelines.spc.store import refresh_derived
 from pipelines.warehouse import open_for_write
+from pipelines.warehouse.reference import reload_reference
 
 REFERENCE_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "reference"  # the tests' trusts, ambitions
-SHARED_NHSE = Path(__file__).resolve().parents[2] / "shared" / "nhse"
+# ../shared/nhse from the repository root (a worktree sits one level deeper, so look further up too)
+SHARED_NHSE = next((p / "shared" / "nhse" for p in Path(__file__).resolve().parents[1:4]
+                    if (p / "shared" / "nhse").is_dir()), Path(__file__).resolve().parents[2] / "shared" / "nhse")
 
 VALID_ROW = {
     "period_date": "2024-04-01", "org_code": "RCD", "site_code": "", "ga_beds_open": 100, "ga_beds_occupied": 90,
@@ -44,14 +48,18 @@ def write_csv(path: Path, rows: list[dict[str, object]], columns: tuple[str, ...
 
 
 def load_rows_directly(db: Path, rows: list[dict[str, object]]) -> None:
-    """Put canonical rows straight into sitrep_daily (bypassing reader and contract) to test the views."""
+    """Put canonical rows straight into sitrep_daily (bypassing reader and contract) to test the views,
+    then refresh the derived tables as an ingest would."""
     frame = pl.DataFrame(rows).with_columns(
         pl.col("period_date").str.to_date(), pl.col("site_code").replace("", None),
-        source=pl.lit("test"), file_id=pl.lit(0), source_file=pl.lit("test"), source_row=pl.int_range(2, len(rows) + 2),
+        source=pl.lit("trust_sitrep"), file_id=pl.lit(0), source_file=pl.lit("test"), source_row=pl.int_range(2, len(rows) + 2),
         loaded_at=pl.lit(None, dtype=pl.Datetime).fill_null(pl.datetime(2024, 1, 1)))
     with open_for_write(db) as con:
         con.register("rows", frame)
         con.execute("INSERT INTO sitrep_daily BY NAME SELECT * FROM rows")
+        con.unregister("rows")
+        reload_reference(con)
+        refresh_derived(con, None)
 
 
 def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:

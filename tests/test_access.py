@@ -96,7 +96,8 @@ def test_users_file_by_email_wildcard_and_group_claim(users: list[access.UserRul
     # Microsoft Entra ID: email in preferred_username, groups as object ids; an ICB stands for its trusts.
     bi = access.identity_from_claims({"preferred_username": "bi@leeds.test",
                                       "groups": ["0C1D2E3F-aaaa-bbbb-cccc-123456789abc"]}, users)
-    assert access.trusts_covered(bi, "submit_rows") == {"RCF", "RAE", "RR8", "RXF", "RWY"}
+    # West Yorkshire holds Harrogate (RCD), as NHS England attributes it
+    assert access.trusts_covered(bi, "submit_rows") == {"RCF", "RAE", "RR8", "RXF", "RWY", "RCD"}
     assert access.identity_from_claims({"email": "stranger@nhs.test"}, users).grants == ()
 
 

@@ -116,7 +116,8 @@ def test_the_audit_section_shows_each_write(two_weeks: Path) -> None:
 
 @pytest.fixture
 def leads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Two discharge group leads: one covering Humber and North Yorkshire ICB (Harrogate's), one West Yorkshire."""
+    """Two discharge group leads: one covering West Yorkshire ICB (Harrogate's, as NHS England attributes it),
+    one Humber and North Yorkshire."""
     for name in ("trusts.csv", "ambitions.csv"):
         shutil.copy(REFERENCE_FIXTURES / name, tmp_path / name)
     (tmp_path / "users.csv").write_text("principal,role,covers\nhny@nhs.test,group_lead,QOQ\n"
@@ -125,16 +126,16 @@ def leads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_group_lead_moves_baselines_of_their_trusts_only(step: Path, leads: None) -> None:
-    own = run("pages/trust.py", {"is_logged_in": True, "email": "hny@nhs.test"}, True,
+    own = run("pages/trust.py", {"is_logged_in": True, "email": "wy@nhs.test"}, True,
               trust="RCD", metric="stranded_7plus_pct")
     assert not [w for w in own.text_input if w.label == "Your name"]  # the name is the token's
     labelled(own.date_input, "Recalculate limits from").set_value(date(2024, 4, 15))
     labelled(own.button, "Save SPC settings").click().run()
     assert not own.exception
-    assert query(step, "SELECT set_by FROM spc_settings") == [("hny@nhs.test",)]
+    assert query(step, "SELECT set_by FROM spc_settings") == [("wy@nhs.test",)]
     assert query(step, "SELECT actor, action, org_code FROM audit_log") == [
-        ("hny@nhs.test", "spc_settings_changed", "RCD")]
-    other = run("pages/trust.py", {"is_logged_in": True, "email": "wy@nhs.test"}, True,
+        ("wy@nhs.test", "spc_settings_changed", "RCD")]
+    other = run("pages/trust.py", {"is_logged_in": True, "email": "hny@nhs.test"}, True,
                 trust="RCD", metric="stranded_7plus_pct")
     assert not other.exception and not [b for b in other.button if b.label == "Save SPC settings"]
     assert any("needs the discharge group lead role for this trust" in c.value for c in other.caption)

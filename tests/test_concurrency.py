@@ -73,7 +73,9 @@ def cli(*args: str) -> list[str]:
 
 def start(command: list[str], **options) -> subprocess.Popen:
     return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)}, **options)
+                            # waits here are for other test loads on a busy machine, never a hung writer
+                            env={**os.environ, "PYTHONPATH": str(ROOT), "FLOW_LOCK_TIMEOUT": str(DEADLINE_S)},
+                            **options)
 
 
 def finish(process: subprocess.Popen) -> tuple[int, str, str]:
@@ -235,7 +237,7 @@ def assert_none_of_it_then_reload(db: Path, big_file: Path) -> None:
 
 @pytest.mark.parametrize("stop_after", [
     "pipelines.ingest.load:_store_rows",  # inside the file's transaction: its rows are in the copy, not committed
-    "pipelines.warehouse:refresh_derived",  # the file committed in the copy; not yet swapped in
+    "pipelines.ingest.load:_refresh_touched",  # the file committed in the copy; not yet swapped in
 ])
 @pytest.mark.slow  # a subprocess that pays the Great Expectations import
 def test_a_load_killed_part_way_leaves_none_of_the_file(seeded, big_file, tmp_path, stop_after):

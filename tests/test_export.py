@@ -33,7 +33,8 @@ SUNDAY_2 = date(2024, 4, 14)
 STRANDED = "Stranded: occupied beds with LoS 7+ days"
 HYPERLINK = '=HYPERLINK("http://evil.example","click")'
 FILLS = {"green": "FFCCE5D8", "amber": "FFFFE9B3", "red": "FFF7D4D1"}
-HUMBER = "NHS Humber and North Yorkshire ICB"
+HUMBER = "NHS Humber and North Yorkshire ICB"  # York's ICB
+WEST_YORKSHIRE = "NHS West Yorkshire ICB"  # Harrogate's, as NHS England attributes it
 
 
 @pytest.fixture
@@ -100,7 +101,7 @@ def test_csv_is_tidy_and_matches_the_page(pack):
 
 
 def test_csv_follows_the_page_filters(pack):
-    rows = csv_rows(render(pack, "csv", (HUMBER,)))
+    rows = csv_rows(render(pack, "csv", (HUMBER, WEST_YORKSHIRE)))
     assert {r["trust"] for r in rows} == {"Harrogate", "York and Scarborough", "Selected trusts combined"}
 
 
@@ -233,7 +234,7 @@ def test_cli_export_csv_of_the_fixture_week(pack, tmp_path, capsys):
 
 def test_cli_defaults_to_the_latest_complete_week_and_filters(pack, tmp_path):
     out = tmp_path / "week.xlsx"
-    assert main(["export", "--format", "xlsx", "--out", str(out), "--icb", HUMBER]) == 0  # database from $FLOW_DB
+    assert main(["export", "--format", "xlsx", "--out", str(out), "--icb", HUMBER, WEST_YORKSHIRE]) == 0  # $FLOW_DB
     sheet = openpyxl.load_workbook(out)["Weekly position"]
     assert sheet["A1"].value.endswith("14/04/2024")
     assert [sheet.cell(3, col).value for col in (3, 5, 7)] == ["Harrogate", "York and Scarborough", "Narrative"]

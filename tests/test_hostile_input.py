@@ -267,7 +267,8 @@ def test_uploaded_file_names_never_touch_the_filesystem(tmp_path, monkeypatch, n
                for name in names]
     outcomes = [e for e in upload.load_uploads(uploads, db, today=TODAY) if isinstance(e, FileOutcome)]
 
-    assert tree(tmp_path) - before <= {"db", "db/flow.duckdb", "db/flow.duckdb.lock"}
+    generations = {f"db/flow.duckdb.{n}" for n in range(1, 4)}  # earlier versions kept by each swap
+    assert tree(tmp_path) - before <= {"db", "db/flow.duckdb", "db/flow.duckdb.lock", *generations}
     assert [looks_like(work, n) for n in names] == existed  # e.g. /tmp/x or ../../x: not created
     shown = [upload.safe_name(n) for n in names]
     assert [(o.file_name, o.status) for o in outcomes] == [(s, "loaded") for s in shown]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from helpers import query, sitrep_row, write_csv
 
+from pipelines.ingest import load
 from pipelines.ingest.load import ingest_paths
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,13 +100,30 @@ def test_whole_file_rejection_leaves_the_data_exactly_as_it_was(tmp_path, db, co
     assert query(db, "SELECT status, rows_loaded FROM ingest_files WHERE file_name = 'bad.csv'") == [("rejected", 0)]
 
 
-def test_an_error_during_the_write_leaves_the_live_database_untouched(tmp_path, db):
+def test_an_error_during_the_write_leaves_the_live_database_untouched(tmp_path, db, monkeypatch):
     ingest(db, write_csv(tmp_path / "good.csv", [sitrep_row()]))
     before = snapshot(db)
+
+    def crash(*_args: object) -> None:
+        raise RuntimeError("crash after the file was written to the working copy")
+
+    monkeypatch.setattr(load, "_refresh_touched", crash)
     with pytest.raises(RuntimeError):
-        for _ in ingest_paths([write_csv(tmp_path / "next.csv", [sitrep_row(org_code="RTR")])], db):
-            raise RuntimeError("crash after the file was written to the working copy")
+        list(ingest_paths([write_csv(tmp_path / "next.csv", [sitrep_row(org_code="RTR")])], db))
     assert snapshot(db) == before
+    assert not list(db.parent.glob("*.writing*"))
+
+
+def test_a_file_reported_as_loaded_is_saved_whatever_the_caller_does_next(tmp_path, db):
+    """An outcome is yielded only after its write session is swapped in: a caller that stops at the
+    first report (a closed pipe, Ctrl+C) keeps that file, and the lock is free."""
+    files = [write_csv(tmp_path / f"{org}.csv", [sitrep_row(org_code=org)]) for org in ("RCD", "RTR")]
+    with pytest.raises(RuntimeError):
+        for outcome in ingest_paths(files, db, round_s=0):  # a round per file
+            assert outcome.status == "loaded"
+            raise RuntimeError("the reader of the output went away")
+    assert query(db, "SELECT file_name FROM ingest_files") == [("RCD.csv",)]
+    assert query(db, "SELECT org_code FROM sitrep_daily") == [("RCD",)]
     assert not list(db.parent.glob("*.writing*"))
 
 

@@ -41,12 +41,20 @@ def test_every_published_trust_day_is_loaded_with_the_workbook_totals(db):
 def test_the_trusts_own_sitrep_takes_precedence_and_nothing_is_double_counted(db, order):
     files = [SAMPLE_NOVEMBER, WORKBOOK] if order == "trust file first" else [WORKBOOK, SAMPLE_NOVEMBER]
     ingest(db, *files)
-    assert query(db, "SELECT source, count(*) FROM sitrep_daily WHERE org_code = 'RCD' "
-                     "AND period_date BETWEEN '2023-11-01' AND '2023-11-30' GROUP BY 1") == [("trust_sitrep", 30)]
+    # every field the trust's file reports is current from it; the publication's row stays beside it
+    assert query(db, "SELECT DISTINCT source FROM sitrep_field_source WHERE org_code = 'RCD' "
+                     "AND period_date BETWEEN '2023-11-01' AND '2023-11-30' AND source IS NOT NULL") == [
+        ("trust_sitrep",)]
+    assert query(db, "SELECT count(*) FROM sitrep_trust_day WHERE org_code = 'RCD' "
+                     "AND period_date BETWEEN '2023-11-01' AND '2023-11-30'") == [(30,)]
     # the publication's figures for Harrogate stay queryable as history
     assert query(db, "SELECT count(*) FROM nhse_daily WHERE org_code = 'RCD'") == [(30,)]
     assert query(db, "SELECT count(*) FROM (SELECT org_code, period_date FROM sitrep_daily "
-                     "WHERE site_code IS NULL GROUP BY ALL HAVING count(*) > 1)") == [(0,)]
+                     "WHERE site_code IS NULL GROUP BY org_code, period_date, source HAVING count(*) > 1)") == [(0,)]
+    own = query(db, "SELECT sum(nctr_patients) FROM sitrep_daily WHERE org_code = 'RCD' AND source = 'trust_sitrep' "
+                    "AND period_date BETWEEN '2023-11-01' AND '2023-11-30'")
+    assert query(db, "SELECT sum(nctr_patients) FROM sitrep_trust_day WHERE org_code = 'RCD' "
+                     "AND period_date BETWEEN '2023-11-01' AND '2023-11-30'") == own  # not counted twice
     # a trust with no sitrep of its own is current from the publication
     assert query(db, "SELECT DISTINCT source FROM sitrep_daily WHERE org_code = 'R0A'") == [("nhse_publication",)]
 

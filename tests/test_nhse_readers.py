@@ -28,12 +28,13 @@ import openpyxl
 import polars as pl
 import pytest
 import xlsxwriter
+from helpers import SHARED_NHSE
 from openpyxl.utils import column_index_from_string
 
 from pipelines.catalogue.issues import FileRejected
 from pipelines.publication import read as nhse
 
-NHSE_DIR = Path(__file__).resolve().parents[2] / "shared" / "nhse"
+NHSE_DIR = SHARED_NHSE
 SAMPLE_SITREPS = Path(__file__).resolve().parents[1] / "sample_data" / "sitrep"
 MONTHLY = ("acute-discharge-sitrep-2022-04.xlsx", "acute-discharge-sitrep-2023-11.xlsx")
 TIMESERIES = "acute-discharge-sitrep-timeseries-2021-04-to-2024-01.xlsx"

@@ -1,6 +1,6 @@
 """The OPEL page: its queries, its heatmaps and what a user sees, on a small hand-made fixture.
 
-Harrogate (RCD, Humber and North Yorkshire ICB, LA North Yorkshire), Mon 13 to Thu 16 May 2024:
+York and Scarborough (RCB, Humber and North Yorkshire ICB, LA City of York), Mon 13 to Thu 16 May 2024:
     trust OPEL 3, 3, 4, 2 and LA OPEL 2, 4, 4, blank; then Mon 10 June 2024: trust 1, LA 1.
 South Tees (RTR, North East and North Cumbria ICB): 13 to 16 May, trust OPEL 1, 2, 2, 2, LA OPEL never reported.
 Airedale (RCF, West Yorkshire ICB, LA Bradford): 13 and 14 May only, trust OPEL 4, 4, LA OPEL 3, 3.
@@ -33,7 +33,7 @@ def days(org_code: str, first_day: int, trust_opel: list[int], la_opel: list[int
 
 @pytest.fixture
 def opel_db(db: Path) -> Path:
-    load_rows_directly(db, days("RCD", 13, [3, 3, 4, 2], [2, 4, 4, None]) + days("RCD", 10, [1], [1], month=6)
+    load_rows_directly(db, days("RCB", 13, [3, 3, 4, 2], [2, 4, 4, None]) + days("RCB", 10, [1], [1], month=6)
                        + days("RTR", 13, [1, 2, 2, 2], [None] * 4) + days("RCF", 13, [4, 4], [3, 3]))
     return db
 
@@ -53,12 +53,12 @@ def test_date_extent_and_icbs(con):
 
 def test_counts_by_trust_worst_first(con):
     counts = opel.opel_counts(con, MAY_13, MAY_16, ALL_ICBS)
-    assert counts["trust"].to_list() == ["Airedale", "Harrogate", "South Tees"]  # most days at OPEL 4 first
-    harrogate = counts.row(1, named=True)
-    assert (harrogate["days_reported"], harrogate["days_opel_3"], harrogate["days_opel_4"],
-            harrogate["highest_opel"]) == (4, 2, 1, 4)
-    assert (harrogate["la_days_reported"], harrogate["la_days_opel_3"], harrogate["la_days_opel_4"],
-            harrogate["la_highest_opel"]) == (3, 0, 2, 4)
+    assert counts["trust"].to_list() == ["Airedale", "York and Scarborough", "South Tees"]  # most days at OPEL 4 first
+    york = counts.row(1, named=True)
+    assert (york["days_reported"], york["days_opel_3"], york["days_opel_4"],
+            york["highest_opel"]) == (4, 2, 1, 4)
+    assert (york["la_days_reported"], york["la_days_opel_3"], york["la_days_opel_4"],
+            york["la_highest_opel"]) == (3, 0, 2, 4)
     airedale, south_tees = counts.row(0, named=True), counts.row(2, named=True)
     assert (airedale["days_reported"], airedale["days_opel_4"], airedale["la_days_opel_3"]) == (2, 2, 2)
     assert (south_tees["days_opel_3"], south_tees["highest_opel"], south_tees["la_days_reported"],
@@ -76,7 +76,8 @@ def test_counts_keep_a_trust_with_no_submission_in_the_range(con):
 def test_daily_grid_has_every_trust_and_day(con):
     daily = opel.daily_opel(con, MAY_13, MAY_16, ALL_ICBS)
     assert daily.height == 3 * 4
-    assert daily["trust"].unique(maintain_order=True).to_list() == ["Harrogate", "South Tees", "Airedale"]  # by ICB
+    # by ICB
+    assert daily["trust"].unique(maintain_order=True).to_list() == ["York and Scarborough", "South Tees", "Airedale"]
     airedale = daily.filter(org_code="RCF")
     assert airedale["submitted"].to_list() == [True, True, False, False]
     assert airedale["trust_opel"].to_list() == [4, 4, None, None]
@@ -105,7 +106,8 @@ def test_trust_heatmap_is_discrete_with_uk_hover(con):
         (n, c, True) for n, c in zip(names, colours)]
     assert not any(t.showlegend for t in heatmaps)
     assert list(fig.data[0].y[0]) == ["Humber and North Yorkshire", "North East and North Cumbria", "West Yorkshire"]
-    assert cell(fig, "Harrogate", 1) == ("Harrogate, Tue 14/05/2024: OPEL 3", [None, None, 3, None, None])
+    assert cell(fig, "York and Scarborough", 1) == ("York and Scarborough, Tue 14/05/2024: OPEL 3",
+                                                    [None, None, 3, None, None])
     assert cell(fig, "Airedale", 2) == ("Airedale, Wed 15/05/2024: no submission", [None, None, None, None, 0])
     assert fig.data[2].texttemplate == "%{z}"  # four days: the level is written in each cell
 
@@ -117,9 +119,9 @@ def test_long_ranges_drop_the_numbers_in_cells(con):
 
 def test_la_heatmap_rows_only_for_trusts_that_report_it(con):
     fig = la_heatmap(opel.daily_opel(con, MAY_13, MAY_16, ALL_ICBS))
-    assert list(fig.data[0].y[1]) == ["North Yorkshire (Harrogate)", "Bradford (Airedale)"]
-    assert cell(fig, "North Yorkshire (Harrogate)", 3)[0] == (
-        "North Yorkshire (Harrogate), Thu 16/05/2024: LA OPEL not reported")
+    assert list(fig.data[0].y[1]) == ["City of York (York and Scarborough)", "Bradford (Airedale)"]
+    assert cell(fig, "City of York (York and Scarborough)", 3)[0] == (
+        "City of York (York and Scarborough), Thu 16/05/2024: LA OPEL not reported")
     assert cell(fig, "Bradford (Airedale)", 2)[0] == "Bradford (Airedale), Wed 15/05/2024: no submission"
 
 
@@ -150,9 +152,9 @@ def test_page_defaults_to_all_data_up_to_the_latest_day(opel_db):
     assert app.markdown[0].value == (
         "**2 of 3 trusts reported OPEL 4 on at least one day between 13/05/2024 and 10/06/2024.**")
     table = app.dataframe[0].value
-    assert list(table["trust"]) == ["Airedale", "Harrogate", "South Tees"]
-    harrogate = table.set_index("trust").loc["Harrogate"]
-    assert [harrogate[c] for c in ("days_reported", "days_opel_3", "days_opel_4", "highest_opel",
+    assert list(table["trust"]) == ["Airedale", "York and Scarborough", "South Tees"]
+    york = table.set_index("trust").loc["York and Scarborough"]
+    assert [york[c] for c in ("days_reported", "days_opel_3", "days_opel_4", "highest_opel",
                                    "la_days_reported", "la_days_opel_4", "la_highest_opel")] == [5, 2, 1, 4, 4, 2, 4]
     assert "Local authority OPEL not reported by: South Tees." in [c.value for c in app.caption]
     assert len(app.get("plotly_chart")) == 2
@@ -173,8 +175,8 @@ def test_a_link_opens_the_same_view(opel_db):
                    to="2024-05-16")
     assert app.date_input[0].value == (date(2024, 5, 14), MAY_16)
     assert app.multiselect[0].value == ["NHS Humber and North Yorkshire ICB", "NHS West Yorkshire ICB"]
-    # From the 14th each has one day at OPEL 4; Harrogate also has one at 3, so it comes first.
-    assert list(app.dataframe[0].value["trust"]) == ["Harrogate", "Airedale"]
+    # From the 14th each has one day at OPEL 4; York and Scarborough also has one at 3, so it comes first.
+    assert list(app.dataframe[0].value["trust"]) == ["York and Scarborough", "Airedale"]
 
 
 def test_a_range_with_no_data_says_so(opel_db):

@@ -33,14 +33,14 @@ def site_rows(site_code: str, **figures: object) -> list[dict[str, object]]:
 def drill(db: Path) -> Path:
     """Three trusts, figures chosen for hand checks (stranded = los_7plus / ga_beds_occupied):
 
-    * Harrogate (RCD, ICB QOQ): 45 of 90 (50%) in week 1, then 36 of 90 (40%) in week 2.
+    * Hull (RWA, ICB QOQ): 45 of 90 (50%) in week 1, then 36 of 90 (40%) in week 2.
     * York and Scarborough (RCB, QOQ), per site in week 2 only: RCB55 30 of 60 (50%), RCBCA 8 of 40
       (20%), so the trust is 38 of 100 (38%); recorded delays 10 and 4 a day; trust OPEL 3 and 2.
     * South Tees (RTR, ICB QHM): Monday to Friday of week 2 only (a part week), 36 of 80 (45%).
-    Week 2 of Harrogate comes from a second file, loaded later.
+    Week 2 of Hull comes from a second file, loaded later.
     """
-    load_rows_directly(db, week_of_rows("RCD", WEEK_1, ga_beds_occupied=90, los_7plus=45)
-                       + week_of_rows("RCD", WEEK_2, ga_beds_occupied=90, los_7plus=36)
+    load_rows_directly(db, week_of_rows("RWA", WEEK_1, ga_beds_occupied=90, los_7plus=45)
+                       + week_of_rows("RWA", WEEK_2, ga_beds_occupied=90, los_7plus=36)
                        + site_rows("RCB55", ga_beds_occupied=60, los_7plus=30, los_14plus=20, los_21plus=10,
                                    nctr_patients=15, nctr_discharged=5, trust_opel=3)
                        + site_rows("RCBCA", ga_beds_occupied=40, los_7plus=8, los_14plus=6, los_21plus=4,
@@ -48,7 +48,7 @@ def drill(db: Path) -> Path:
                        + week_of_rows("RTR", WEEK_2, ga_beds_occupied=80, los_7plus=36)[:5])
     with open_for_write(db) as con:
         con.execute("UPDATE sitrep_daily SET source_file = 'sitrep_week2.csv', file_id = 1, "
-                    "loaded_at = TIMESTAMP '2024-04-15 09:30:00' WHERE org_code = 'RCD' AND period_date >= ?", [WEEK_2])
+                    "loaded_at = TIMESTAMP '2024-04-15 09:30:00' WHERE org_code = 'RWA' AND period_date >= ?", [WEEK_2])
     return db
 
 
@@ -97,30 +97,30 @@ def test_trusts_lists_every_reference_trust_by_short_name_with_its_dates(con):
     assert trusts["short_name"].to_list() == sorted(trusts["short_name"].to_list())
     assert trusts.height == 13
     by_code = {r["org_code"]: r for r in trusts.to_dicts()}
-    assert (by_code["RCD"]["first_date"], by_code["RCD"]["last_date"]) == (WEEK_1, SUNDAY_2)
-    assert by_code["RWA"]["first_date"] is None  # Hull: known but never reported
-    assert by_code["RCD"]["icb_code"] == "QOQ" and by_code["RCB"]["local_authority"] == "City of York"
+    assert (by_code["RWA"]["first_date"], by_code["RWA"]["last_date"]) == (WEEK_1, SUNDAY_2)
+    assert by_code["RCD"]["first_date"] is None  # Harrogate: known but never reported here
+    assert by_code["RCD"]["icb_code"] == "QWO" and by_code["RCB"]["local_authority"] == "City of York"
 
 
 def test_trust_weekly_and_daily(con):
-    weekly = drilldown.trust_weekly(con, "RCD", SUNDAY_1, SUNDAY_2)
+    weekly = drilldown.trust_weekly(con, "RWA", SUNDAY_1, SUNDAY_2)
     assert stranded(weekly) == pytest.approx([50.0, 40.0])
-    daily = drilldown.trust_daily(con, "RCD", ("stranded_7plus_pct",), WEEK_2, WEEK_2 + timedelta(days=1))
+    daily = drilldown.trust_daily(con, "RWA", ("stranded_7plus_pct",), WEEK_2, WEEK_2 + timedelta(days=1))
     assert daily.select("period_date", "value", "numerator", "denominator").rows() == [
         (WEEK_2, pytest.approx(40.0), 36, 90), (WEEK_2 + timedelta(days=1), pytest.approx(40.0), 36, 90)]
 
 
 def test_icb_members_and_system_figure_are_ratios_of_summed_parts(con):
-    assert drilldown.icb_members(con, "RCD") == ["RCB", "RCD", "RJL", "RWA"]
-    system = drilldown.system_weekly(con, "RCD", "stranded_7plus_pct", SUNDAY_1, SUNDAY_2)
-    # week 1: Harrogate alone; week 2: (7 x 36 + 7 x 38) / (7 x 90 + 7 x 100), not the mean of 40% and 38%
+    assert drilldown.icb_members(con, "RWA") == ["RCB", "RJL", "RWA"]
+    system = drilldown.system_weekly(con, "RWA", "stranded_7plus_pct", SUNDAY_1, SUNDAY_2)
+    # week 1: Hull alone; week 2: (7 x 36 + 7 x 38) / (7 x 90 + 7 x 100), not the mean of 40% and 38%
     assert system["value"].to_list() == pytest.approx([50.0, 100 * 74 / 190])
 
 
 def test_peers_are_the_icb_trusts_of_the_week_lowest_first(con):
-    peers = drilldown.peers(con, "RCD", "stranded_7plus_pct", SUNDAY_2)
+    peers = drilldown.peers(con, "RWA", "stranded_7plus_pct", SUNDAY_2)
     assert peers.select("org_code", "value", "status").rows() == [
-        ("RCB", pytest.approx(38.0), "green"), ("RCD", pytest.approx(40.0), "amber")]  # South Tees is in QHM
+        ("RCB", pytest.approx(38.0), "green"), ("RWA", pytest.approx(40.0), "amber")]  # South Tees is in QHM
 
 
 @pytest.mark.parametrize("metric, expected", [
@@ -145,7 +145,7 @@ def test_site_parts_add_up_to_the_trust_figure(con, metric):
 
 
 def test_site_metric_is_empty_for_trust_level_rows_and_refuses_unknown_metrics(con):
-    assert drilldown.site_metric(con, "RCD", "stranded_7plus_pct", WEEK_1, SUNDAY_2).is_empty()
+    assert drilldown.site_metric(con, "RWA", "stranded_7plus_pct", WEEK_1, SUNDAY_2).is_empty()
     with pytest.raises(KeyError):
         drilldown.site_metric(con, "RCB", "los_7plus); DROP TABLE trusts; --", WEEK_1, SUNDAY_2)
 
@@ -153,8 +153,8 @@ def test_site_metric_is_empty_for_trust_level_rows_and_refuses_unknown_metrics(c
 # --- figures --------------------------------------------------------------------------------------
 
 def test_metric_figure_has_uk_hover_texts_and_a_named_ambition_step(con):
-    weekly = drilldown.trust_weekly(con, "RCD", SUNDAY_1, SUNDAY_2).filter(pl.col("metric") == "stranded_7plus_pct")
-    daily = drilldown.trust_daily(con, "RCD", ("stranded_7plus_pct",), WEEK_1, SUNDAY_2)
+    weekly = drilldown.trust_weekly(con, "RWA", SUNDAY_1, SUNDAY_2).filter(pl.col("metric") == "stranded_7plus_pct")
+    daily = drilldown.trust_daily(con, "RWA", ("stranded_7plus_pct",), WEEK_1, SUNDAY_2)
     fig = charts.metric_figure(daily, weekly, "%")
     daily_trace, weekly_trace, ambition = fig.data
     assert daily_trace.customdata[-1] == "Sun 14/04/2024<br>Daily: 40.0% (36 of 90)"
@@ -180,7 +180,7 @@ def test_opel_strip_pathway_and_peer_figures(con):
     assert strip.type == "heatmap" and list(strip.z[0]) == [3.0]
     assert strip.customdata[0][0] == f"Mon 08/04/2024<br>Trust: {opel_text(3)}"
 
-    weekly = drilldown.trust_weekly(con, "RCD", SUNDAY_1, SUNDAY_2)
+    weekly = drilldown.trust_weekly(con, "RWA", SUNDAY_1, SUNDAY_2)
     pathway = charts.pathway_figure(weekly)
     assert [t.name for t in pathway.data] == [
         "P0 home, no new support", "P1 home with support", "P2 bedded rehabilitation", "P3 care home",
@@ -189,8 +189,8 @@ def test_opel_strip_pathway_and_peer_figures(con):
     assert list(pathway.data[0].y) == pytest.approx([60.0, 60.0])
     assert "Home (P0+P1): 90.0%" in pathway.data[0].customdata[0]
 
-    peers = charts.peer_figure(drilldown.peers(con, "RCD", "stranded_7plus_pct", SUNDAY_2), "RCD", "%").data[0]
-    assert list(peers.y) == ["York and Scarborough", "▶ Harrogate"]
+    peers = charts.peer_figure(drilldown.peers(con, "RWA", "stranded_7plus_pct", SUNDAY_2), "RWA", "%").data[0]
+    assert list(peers.y) == ["York and Scarborough", "▶ Hull"]
     assert list(peers.marker.color)[1] == NHS_BLUE and list(peers.text) == ["38.0%", "40.0%"]
 
 
@@ -213,18 +213,19 @@ def test_page_defaults_to_the_first_reporting_trust_and_shows_its_latest_week(dr
     app = run_page()
     trust, metric = app.selectbox
     assert {"Harrogate (RCD)", "South Tees (RTR)", "York and Scarborough (RCB)", "Hull (RWA)"} <= set(trust.options)
-    assert trust.value == "RCD" and metric.value == "stranded_7plus_pct"  # Airedale, first by name, has no figures
+    assert trust.value == "RWA" and metric.value == "stranded_7plus_pct"  # Airedale, first by name, has no figures
     assert app.date_input[0].value == (WEEK_1, SUNDAY_2)
-    assert shown(app.header[0].value) == "Harrogate (RCD)"
+    assert shown(app.header[0].value) == "Hull (RWA)"
     assert "Week ending Sun 14/04/2024" in texts(app.subheader)
     tile = app.metric[0]
     assert (tile.label, tile.value, tile.delta) == ("Stranded 7+ days", "40.0%", "-10.0 pts, better")
     assert "! just misses (< 40%)" in texts(app.caption)
-    # grouped by sitrep_daily.source: here the fixture's one source, "test", with its two files
-    assert ("Source: test (test, sitrep_week2.csv) for 01/04/2024-14/04/2024. Latest loaded 15/04/2024 09:30."
+    # grouped by sitrep_daily.source: here the fixture's one source, the trust's own file, with its two files
+    assert ("Source: the trust's own sitrep files (test, sitrep_week2.csv) for 01/04/2024-14/04/2024. "
+            "Latest loaded 15/04/2024 09:30."
             in texts(app.caption))
     assert not app.warning
-    assert dict(app.query_params) == {"trust": "RCD", "metric": "stranded_7plus_pct"}  # default dates: not written
+    assert dict(app.query_params) == {"trust": "RWA", "metric": "stranded_7plus_pct"}  # default dates: not written
 
 
 def test_trust_in_the_url_is_selected_and_a_part_week_is_flagged(drill):
@@ -251,7 +252,7 @@ def test_a_trust_without_submissions_in_the_range_says_so(drill):
     assert app.warning[0].value == ("South Tees has no submissions between 01/04/2024 and 07/04/2024. "
                                     "Its figures run from 08/04/2024 to 12/04/2024.")
     assert not app.metric and not app.get("plotly_chart")
-    assert "not submitted any figures yet" in run_page(trust="RWA").warning[0].value
+    assert "not submitted any figures yet" in run_page(trust="RCD").warning[0].value
 
 
 def test_metric_without_an_ambition_says_so(drill):
@@ -265,7 +266,7 @@ def test_site_breakdown_only_for_a_trust_with_site_rows(drill):
     app = run_page(trust="RCB")
     assert "By site" in texts(app.subheader)
     assert any("RCB55, RCBCA" in c for c in texts(app.caption))
-    assert "By site" not in texts(run_page(trust="RCD").subheader)
+    assert "By site" not in texts(run_page(trust="RWA").subheader)
 
 
 def test_opel_metric_is_a_strip_not_a_line(drill):

@@ -18,15 +18,15 @@ import streamlit as st
 from pipelines import access, config
 from pipelines.catalogue.dates import uk_date, uk_day, uk_timestamp
 from pipelines.catalogue.metrics import Metric
+from pipelines.catalogue.sources import SOURCE_LABELS
 from pipelines.catalogue.wording import assurance_label, variation_label
 from pipelines.queries import drilldown
 from pipelines.spc import store as spc_data
-from ui import auth, charts, data, spc_chart
+from ui import auth, charts, data, publication_charts, spc_chart
 from ui.safe_text import clean, plain
 from ui.spc_icons import assurance_icon, variation_icon
 
-SOURCE_NAMES = {drilldown.TRUST_SITREP: "the trust's own sitrep files",
-                drilldown.PUBLICATION: "NHS England Acute Daily Discharge SitRep"}
+SOURCE_NAMES = SOURCE_LABELS
 # OPEL strips: the trust's own level and its main local authority's (DOMAIN 4), named from the trust row.
 OPEL_ROWS = {"trust_opel_max": ("Trust", "short_name"), "la_opel_max": ("Local authority", "local_authority")}
 AUTHOR_KEY = "narrative_author"  # the narrative page's key: the name is asked once per session for both pages
@@ -281,7 +281,7 @@ def pathway_sections(trust: dict, weekly: pl.DataFrame, first: date, last: date)
         st.subheader("Pathway mix by month (NHS England publication)")
         st.caption(plain("Share of each month's discharges by pathway, from the intended destinations NHS England "
                          f"publishes (Table 4; hover for them); {home_ambition_text(destinations.sort('month'))}. "
-                         + _files_text(destinations)))
+                         + HOSPICE_NOTE + " " + _files_text(destinations)))
         mix = data.read(drilldown.publication_pathway_mix, code, first, last)
         st.plotly_chart(charts.monthly_pathway_figure(destinations, mix))
     reasons = data.read(drilldown.publication_delay_reasons, code, first, last)
@@ -293,3 +293,55 @@ def pathway_sections(trust: dict, weekly: pl.DataFrame, first: date, last: date)
                          f"14+ days, by reason for the delay: the {reasons['reason'].n_unique()} largest reasons of "
                          f"the latest period ({period}), over the chosen dates (Table 5). " + _files_text(reasons)))
         st.plotly_chart(charts.delay_reasons_figure(reasons))
+
+
+# --- NHS England's beds publications and merged trusts ------------------------------------------------
+
+FIELD_WORDS = {"ga_beds_open": "G&A beds open", "ga_beds_occupied": "G&A beds occupied",
+               "covid_beds_occupied": "COVID-19 beds", "los_7plus": "stays 7+ days", "los_14plus": "stays 14+ days",
+               "los_21plus": "stays 21+ days", "nctr_patients": "not meeting the criteria to reside",
+               "nctr_discharged": "of them discharged", "nctr_discharged_by_5pm": "discharged by 5pm"}
+HOSPICE_NOTE = ("Trust figures exclude discharges to hospice, which NHS England's England figures include "
+                "(Table 2 note 1), so England is not the sum of its trusts.")
+
+
+def field_source_text(sources: pl.DataFrame) -> str:
+    """'Where each figure came from: G&A beds open: NHS England UEC daily sitrep (34 days); ...'."""
+    parts = []
+    for (name,), rows in sources.group_by("field", maintain_order=True):
+        said = ", ".join(f"{SOURCE_LABELS.get(r['source'], r['source'])} ({r['days']} days)"
+                         for r in rows.iter_rows(named=True))
+        parts.append(f"{FIELD_WORDS.get(name, name)}: {said}")
+    return ("Where each figure came from (the trust's own file first, then NHS England's UEC sitrep, then its "
+            "discharge sitrep): " + "; ".join(parts) + ".") if parts else ""
+
+
+def beds_publication_sections(trust: dict, metric: Metric, weekly: pl.DataFrame, first: date, last: date) -> None:
+    """Monthly beds averages beside the daily series, a merged trust's combined series, Table 3's bed days lost."""
+    code, name = trust["org_code"], trust["short_name"]
+    monthly = data.read(drilldown.monthly_beds_points, code, metric.id, first, last)
+    if not monthly.is_empty():
+        daily = data.read(drilldown.trust_daily, code, (metric.id,), first, last)
+        st.subheader(f"{metric.label}: monthly averages (NHS England)")
+        st.caption(plain("Daily figures (line) beside NHS England's monthly beds publication (diamonds: monthly "
+                         "averages of the daily sitrep, shares of all G&A beds). Source: "
+                         + ", ".join(monthly["source_file"].drop_nulls().unique(maintain_order=True)) + "."))
+        st.plotly_chart(publication_charts.monthly_points_figure(daily, monthly, metric.unit))
+    merged = data.read(drilldown.predecessors, code)
+    if not merged.is_empty() and metric.aggregate != "max":
+        listed = ", ".join(f"{r['name']} ({r['predecessor']}) on {uk_date(r['succession_date'])}"
+                           for r in merged.iter_rows(named=True))
+        if st.toggle(plain(f"Include the history of trusts merged into {name}: {listed}"), key="with_predecessors"):
+            weeks = weekly.filter(pl.col("metric") == metric.id)["week_ending"]
+            combined = data.read(drilldown.combined_weekly, code, metric.id, weeks.min(), weeks.max())
+            st.plotly_chart(publication_charts.combined_figure(
+                weekly.filter(pl.col("metric") == metric.id), combined,
+                [(r["name"], r["succession_date"]) for r in merged.iter_rows(named=True)], name, metric.unit))
+            st.caption("Before each merger the combined series adds the merged trust's figures (ratios of summed "
+                       "parts); SPC limits start again at each merger date.")
+    lost = data.read(drilldown.bed_days_lost, code, first, last)
+    if not lost.is_empty():
+        st.subheader("Bed days lost to long stays (NHS England publication)")
+        st.caption("Additional bed days used each week by patients not meeting the criteria to reside, with stays "
+                   "of 7+, 14+ and 21+ days (Table 3). " + _files_text(lost))
+        st.plotly_chart(publication_charts.bed_days_lost_figure(lost))

@@ -88,17 +88,18 @@ def _part_sql(metric: Metric) -> str:
             f"'denominator': CAST({denominator} AS DOUBLE), 'days': CAST({days} AS INTEGER)}}")
 
 
-def metric_parts_sql(period: str) -> str:
+def metric_parts_sql(period: str, trust_days: str = "sitrep_trust_day") -> str:
     """A view body: one row per trust, period and metric with the summed parts of its formula.
 
-    ``period`` is ``week_ending`` (weekly parts) or ``period_date`` (daily parts, one day each).
+    ``period`` is ``week_ending`` (weekly parts) or ``period_date`` (daily parts, one day each);
+    ``trust_days`` is the relation of trust-day totals to sum (a subquery refreshes a few weeks).
     """
     parts = ",\n        ".join(_part_sql(m) for m in METRICS)
     return f"""
 WITH grouped AS (
     SELECT org_code, {period}, count(*) AS days_reported,
         [{parts}] AS parts
-    FROM sitrep_trust_day
+    FROM {trust_days}
     GROUP BY org_code, {period}
 )
 SELECT {period}, org_code, part.metric AS metric, part.numerator AS numerator,

@@ -4,10 +4,17 @@ A file whose content was loaded before is skipped (content hash ledger). Valid r
 file are loaded; rows breaking an error rule are stored in ``rejected_rows`` with their raw
 values; warnings load the row and flag it. A later file's figures for a trust/site/day
 replace the current ones in ``sitrep_daily``; every loaded row stays in ``sitrep_history``.
+
+Files are loaded in rounds of write sessions (lock, copy, load, swap); each round then refreshes
+the derived tables for the trust-weeks its files touched, and a file's outcome is yielded only after
+its round is swapped in: whatever stops the caller (Ctrl+C, a closed pipe, a full disk), a file
+reported as loaded is in the live database.
 """
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -22,7 +29,11 @@ from pipelines.ingest.readers import read_sitrep
 from pipelines.publication.read import detect as detect_publication
 from pipelines.publication.read import read_publication
 from pipelines.publication.store import store_publication
+from pipelines.spc.store import refresh_derived
 from pipelines.warehouse import open_for_write
+from pipelines.warehouse.reference import reload_reference
+
+log = logging.getLogger(__name__)
 
 SOURCE = "trust_sitrep"
 FILE_TYPES = (".csv", ".xlsx")
@@ -122,9 +133,9 @@ def _store_rows(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, frame: pl.
     con.register("incoming", incoming)
     con.execute("INSERT INTO sitrep_history BY NAME SELECT * EXCLUDE (source_file, loaded_at) FROM incoming")
     # A trust-level row and site rows of the same trust-day describe the same beds: either replaces the other.
-    outcome.rows_superseded = con.execute("""
+    outcome.rows_superseded = con.execute(f"""
         DELETE FROM sitrep_daily d USING (SELECT DISTINCT org_code, period_date, site_code FROM incoming) i
-        WHERE d.org_code = i.org_code AND d.period_date = i.period_date
+        WHERE d.source = '{SOURCE}' AND d.org_code = i.org_code AND d.period_date = i.period_date
           AND (d.site_code IS NOT DISTINCT FROM i.site_code OR d.site_code IS NULL OR i.site_code IS NULL)
     """).fetchall()[0][0]
     con.execute("INSERT INTO sitrep_daily BY NAME SELECT * FROM incoming")
@@ -179,7 +190,8 @@ def _load_publication(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, cont
     outcome.rows_superseded = counts["rows_superseded"]
     _settle_status(outcome)
     if kept := counts["rows_loaded"] - counts["rows_current"]:
-        outcome.notes.append(f"{kept:,} trust-days kept as history only: the trust's own sitrep takes precedence")
+        outcome.notes.append(f"{kept:,} trust-days also in the trust's own sitrep: its fields take precedence, "
+                             "these are used only for fields it does not report")
     if counts["trusts_added"]:
         outcome.notes.append(f"{counts['trusts_added']} trusts added to the reference data")
     return read.reader
@@ -217,26 +229,80 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, name: str, path: str, content: b
         raise
 
 
+def _ingest_source(con: duckdb.DuckDBPyConnection, name: str, path: str, content: bytes | OSError, *,
+                   force: bool, today: date, actor: access.Identity) -> FileOutcome:
+    """One file, in its own transaction; a failure of this file alone is a rejection, logged with its traceback."""
+    started = time.perf_counter()
+    if isinstance(content, OSError):
+        outcome = FileOutcome(name, "rejected", f"could not be read ({content.strerror or content})")
+    else:
+        try:
+            outcome = _ingest_one(con, name, path, content, force=force, today=today, actor=actor)
+        except (OSError, duckdb.IOException, duckdb.FatalException):
+            raise  # the disk or the database, not this file: the whole round stops and nothing of it is kept
+        except Exception as error:  # a bug must not stop the other files, nor show a stack trace
+            log.exception("internal error loading %s", path)
+            outcome = FileOutcome(name, "rejected", f"could not be loaded because of an internal error "
+                                                    f"({type(error).__name__}); nothing from it was loaded. "
+                                                    "The details are in the log.")
+    log.info("%s %s in %.3f s", outcome.status, path, time.perf_counter() - started)
+    return outcome
+
+
+def _refresh_touched(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], everything: bool) -> None:
+    """The derived tables for the trust-days this round's files brought (their rows in sitrep_history):
+    everything when the reference data changed."""
+    if everything:
+        refresh_derived(con, None)
+        return
+    file_ids = [o.file_id for o in outcomes if o.file_id is not None and o.status in LOADED]
+    if file_ids:
+        refresh_derived(con, con.sql("SELECT DISTINCT org_code, period_date FROM sitrep_history "
+                                     "WHERE file_id IN (SELECT unnest(?::INTEGER[]))", params=[file_ids]).pl())
+
+
+LOADED = ("loaded", "loaded_with_rejections")
+
+
 def ingest_sources(sources: Iterable[tuple[str, str, bytes | OSError]], db: Path | None = None, *, force: bool = False,
                    today: date | None = None, on_wait: Callable[[], None] | None = None,
-                   actor: access.Identity | None = None) -> Iterator[FileOutcome]:
-    """Load (name, path, content) sources in one write session, yielding each file's outcome as it is done.
+                   round_s: float | None = None, actor: access.Identity | None = None) -> Iterator[FileOutcome]:
+    """Load (name, path, content) sources, yielding each file's outcome once it is in the live database.
+
+    Rounds of write sessions (see the module doc) each take files until ``round_s`` (default
+    $FLOW_ROUND_S, 5 s) has passed: one copy and swap per round keeps a big folder fast. A file's
+    outcome is yielded after its round is swapped in, outside the write session, so stopping the
+    iteration never holds the lock nor loses a file already yielded.
 
     ``actor`` is who sends the files (default: the administrator running the command line on the
     server); AccessDenied before anything is read when they may not upload at all, and their rows
-    for trusts they do not submit for are rejected row by row."""
+    for trusts they do not submit for are rejected row by row.
+    """
     actor = actor or access.server_admin()
     access.require(actor, "upload_file")
-    with open_for_write(config.db_path(db), on_wait) as con:
-        for name, path, content in sources:
-            if isinstance(content, OSError):
-                yield FileOutcome(name, "rejected", f"could not be read ({content.strerror or content})")
-                continue
-            try:
-                yield _ingest_one(con, name, path, content, force=force, today=today or date.today(), actor=actor)
-            except Exception as error:  # a bug must not stop the other files, nor show a stack trace
-                yield FileOutcome(name, "rejected", f"could not be loaded because of an internal error "
-                                                    f"({type(error).__name__}: {error}); nothing from it was loaded")
+    round_s = config.ingest_round_s() if round_s is None else round_s
+    target = config.db_path(db)
+    today = today or config.uk_today()
+    pending = iter(sources)
+    following: tuple[str, str, bytes | OSError] | None = None
+    while True:
+        done: list[FileOutcome] = []
+        started = time.perf_counter()
+        with open_for_write(target, on_wait) as con:
+            reference_changed = reload_reference(con)
+            # Pulled under the lock: an upload says "waiting" before it says which file started.
+            following = following or next(pending, None)
+            while following is not None:
+                name, path, content = following
+                done.append(_ingest_source(con, name, path, content, force=force, today=today, actor=actor))
+                following = next(pending, None)
+                if time.perf_counter() - started > round_s:
+                    break
+            _refresh_touched(con, done, reference_changed)
+        log.info("round of %d files saved in %.3f s", len(done), time.perf_counter() - started)
+        yield from done
+        if following is None:
+            return
 
 
 def ingest_paths(paths: Iterable[Path], db: Path | None = None, **options) -> Iterator[FileOutcome]:

@@ -8,6 +8,10 @@ Name``) are found by their header cells, because NHS England moves rows between 
 """
 from __future__ import annotations
 
+import html
+import io
+import re
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -54,13 +58,47 @@ class Grid:
         return self.frame.columns
 
 
-def load_grid(book: fastexcel.ExcelReader, sheet: str, n_rows: int | None = None) -> Grid:
+def load_grid(book: fastexcel.ExcelReader, sheet: str, n_rows: int | None = None, exact: bool = True) -> Grid:
     # skip_rows=0 keeps leading empty rows (fastexcel otherwise starts at the first used row), and
     # absolute_index gives each column's true position because leading empty columns are dropped.
     loaded = book.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="string", n_rows=n_rows)
     frame = loaded.to_polars()
     frame.columns = [column_letter(c.absolute_index) for c in loaded.selected_columns]
+    if n_rows is not None:
+        return Grid(sheet, frame)
+    if exact:  # whole counts (the UEC sitrep) are exact as text already
+        frame = _exact_numbers(book, sheet, frame)
+    errors = book.errors_in(sheet) if isinstance(book, Book) else {}
+    if errors:  # the error's text in place of the empty cell fastexcel gives, so it is noted as an error
+        frame = frame.with_row_index("_row").with_columns(
+            pl.col("_row").replace_strict({r: text for (r, c), text in errors.items() if c == letter},
+                                          default=pl.col(letter), return_dtype=pl.String).alias(letter)
+            for letter in {c for _, c in errors} if letter in frame.columns).drop("_row")
     return Grid(sheet, frame)
+
+
+def _exact_numbers(book: fastexcel.ExcelReader, sheet: str, text: pl.DataFrame) -> pl.DataFrame:
+    """Numeric cells as the shortest text that reads back to the workbook's double: fastexcel's text
+    of a number keeps only ~10 significant digits (12.666666666666666 -> '12.666666667')."""
+    rounded = text.select(pl.all().str.contains(r"\.\d{9}").any()).row(0)  # only these may have lost digits
+    letters = [letter for letter, lost in zip(text.columns, rounded) if lost]
+    if not letters:
+        return text
+    loaded = book.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="float")
+    numbers = loaded.to_polars()
+    numbers.columns = [column_letter(c.absolute_index) for c in loaded.selected_columns]
+    exact = []
+    for letter in letters:
+        if letter not in numbers.columns:
+            continue
+        value = numbers.get_column(letter)
+        whole = (value == value.round(0)) & (value.abs() < 2**53)
+        as_text = (pl.when(whole).then(value.cast(pl.Int64, strict=False).cast(pl.String))
+                   .otherwise(value.cast(pl.String)))
+        is_number = (pl.col(letter).str.strip_chars().str.replace_all(",", "")
+                     .cast(pl.Float64, strict=False).is_not_null())
+        exact.append(pl.when(is_number & value.is_not_null()).then(as_text).otherwise(pl.col(letter)).alias(letter))
+    return text.with_columns(exact) if text.height == numbers.height else text
 
 
 def find_label_row(grid: Grid, is_label: Callable[[object], object]) -> tuple[int, int] | None:
@@ -192,6 +230,11 @@ def _cell_notes(table: str, long: pl.DataFrame) -> tuple[list[str], list[dict]]:
     for level, count in sorted(suppressed.iter_rows()):
         notes.append(f"{table}: {count:,} {_LEVEL_WORDS[level]} cell(s) are '-' (not submitted or suppressed) "
                      "and are stored as missing, not 0")
+    errors = long.filter(pl.col("status") == "error").sort("source_row", "column")
+    if errors.height:
+        cells = ", ".join(f"{r['column']}{r['source_row']} ({r['text']})" for r in errors.head(5).iter_rows(named=True))
+        notes.append(f"{table}: {errors.height:,} cell(s) hold an Excel error and are stored as missing, "
+                     f"not 0: {cells}")
     bad = long.filter(pl.col("status") == "bad").sort("source_row", "column")
     issues = [{"source_row": row["source_row"], "column_name": row["measure"], "rule": "number", "severity": "error",
                "message": f"{table} row {row['source_row']}, column {row['column']}: '{row['text']}' is not a number"}
@@ -210,3 +253,41 @@ def locate(grid: Grid, test: Callable[[object], bool], example: str) -> tuple[in
         raise FileRejected(f"{grid.sheet}: no row of column labels found in the first {HEADER_SEARCH_ROWS} rows "
                            f"(expected labels such as '{example}').")
     return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Excel error cells: fastexcel reads them as empty, so they are found in the sheet XML
+# ---------------------------------------------------------------------------------------------
+_CELL_ERROR = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*?\bt="e"[^>]*>(?:<f[^>]*?(?:/>|>.*?</f>))?<v>([^<]*)</v>')
+
+
+class Book:
+    """A fastexcel workbook that also knows its error cells (#DIV/0!, #N/A ...), so they are noted as
+    errors rather than read as empty cells. A sheet's XML is scanned only when the sheet is loaded."""
+
+    def __init__(self, content: bytes) -> None:
+        self.reader = fastexcel.read_excel(content)
+        self.content = content
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.reader, name)
+
+    def errors_in(self, sheet: str) -> dict[tuple[int, str], str]:
+        """{(grid row, column letter): error text} of one sheet."""
+        try:
+            archive = zipfile.ZipFile(io.BytesIO(self.content))
+            book, rels = archive.read("xl/workbook.xml"), archive.read("xl/_rels/workbook.xml.rels")
+        except (KeyError, zipfile.BadZipFile):
+            return {}
+        targets = dict(re.findall(rb'Id="([^"]+)"[^>]*?Target="([^"]+)"', rels))
+        targets |= {rid: target for target, rid in re.findall(rb'Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)}
+        for name, rid in re.findall(rb'<sheet [^>]*?name="([^"]+)"[^>]*?r:id="([^"]+)"', book):
+            if html.unescape(name.decode()) != sheet:
+                continue
+            target = targets.get(rid, b"").decode().lstrip("/")
+            try:
+                xml = archive.read(target if target.startswith("xl/") else f"xl/{target}")
+            except KeyError:
+                return {}
+            return {(int(row) - 1, col.decode()): value.decode() for col, row, value in _CELL_ERROR.findall(xml)}
+        return {}

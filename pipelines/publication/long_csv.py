@@ -65,14 +65,20 @@ _CSV = "CSV"  # source_sheet of long-CSV rows; their source_row is the line numb
 ISSUE_LIMIT = 1000
 
 
-def read_long_csv(content: bytes) -> NhseRead:
-    log = t.Log()
+def read_text_csv(content: bytes) -> pl.DataFrame:
+    """A publication's CSV as text columns named by ``_column_key`` (UTF-8 with or without BOM, else cp1252)."""
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = content.decode("cp1252")
     raw = pl.read_csv(text.encode(), infer_schema=False, truncate_ragged_lines=True)
     raw.columns = [_column_key(c) for c in raw.columns]
+    return raw
+
+
+def read_long_csv(content: bytes) -> NhseRead:
+    log = t.Log()
+    raw = read_text_csv(content)
     frame = raw.select([pl.col(c) if c in raw.columns else pl.lit(None, pl.String).alias(c) for c in LONG_CSV_COLUMNS])
     frame = _long_metrics(_long_levels(frame.with_row_index("source_row", offset=2), log), log)
     value, status = t.parse_values(pl.col("value"))

@@ -71,7 +71,9 @@ def reference_rows(read: NhseRead) -> tuple[pl.DataFrame, pl.DataFrame]:
     seen = pl.concat([frame.select("org_code", "org_name", "region") for frame in (
         read.daily, read.weekly_bed_days_lost, read.monthly_destinations, read.delay_reasons)])
     seen = seen.filter(pl.col("org_code").is_not_null()).unique("org_code", keep="first", maintain_order=True)
-    icb_of = read.daily.filter(pl.col("icb_code").is_not_null()).unique("org_code").select("org_code", "icb_code")
+    icb_of = pl.concat([read.trust_icbs.select("org_code", "icb_code"),  # NHS England's lookup first
+                        read.daily.filter(pl.col("icb_code").is_not_null()).select("org_code", "icb_code")])
+    icb_of = icb_of.unique("org_code", keep="first", maintain_order=True)
     icbs = pl.concat([frame.filter(pl.col("level") == t.ICB).select("area_code", "area_name", "region") for frame in (
         read.daily_areas, read.weekly_bed_days_lost_areas, read.destinations_areas, read.delay_reasons_areas)])
     icbs = icbs.filter(pl.col("area_code").is_not_null()).unique("area_code", keep="first", maintain_order=True)
@@ -80,8 +82,11 @@ def reference_rows(read: NhseRead) -> tuple[pl.DataFrame, pl.DataFrame]:
         short_name=pl.col("area_name").map_elements(icb_short_name, return_dtype=pl.String),
         region="region", published_name="area_name")
     shorts = _short_names(dict(seen.select("org_code", "org_name").iter_rows()))
+    lookup_names = read.trust_icbs.select("icb_code", lookup_name="icb_name").unique("icb_code")
     trusts = seen.join(icb_of, on="org_code", how="left").join(
-        icbs.select("icb_code", icb_name="short_name"), on="icb_code", how="left").select(
+        icbs.select("icb_code", icb_name="short_name"), on="icb_code", how="left").join(
+        lookup_names, on="icb_code", how="left").with_columns(
+        icb_name=pl.coalesce("icb_name", "lookup_name")).select(
         "org_code", name=pl.col("org_name").map_elements(title_case, return_dtype=pl.String),
         short_name=pl.col("org_code").replace_strict(shorts, default=None), region="region", icb_code="icb_code",
         icb_name="icb_name", published_name="org_name")

@@ -1,6 +1,6 @@
 """NHS England's published Acute Daily Discharge SitRep (DOMAIN 2.2) -> tidy Polars frames.
 
-Three publications are recognised by their content, never by file name (``detect``):
+Five publications are recognised by their content, never by file name (``detect``):
 
 * ``nhse_monthly_workbook``: Cover Sheet, Contents, Table 1 ... Table 5 (sometimes lookup sheets).
   Table 2 per organisation per day (3 measures a day; older issues 4, with the 17:00 split),
@@ -8,6 +8,9 @@ Three publications are recognised by their content, never by file name (``detect
   the month's average of weekly snapshots of NCTR patients with LoS 14+ by delay reason.
 * ``nhse_timeseries_workbook``: national figures only, 'Daily Series' (Table 2 measures and
   destinations per day) and 'Weekly Series' (bed days lost and delay reasons per week).
+* ``nhse_uec_sitrep_workbook``: the UEC daily sitrep winter time series (beds and long stays per
+  trust per day), read in ``pipelines.publication.uec``.
+* ``nhse_beds_monthly_csv``: the monthly beds publication (long CSV), ``pipelines.publication.beds_csv``.
 * ``nhse_long_csv`` (2024 on): ``Level, Region, ICB, Org Code, Org Name, Period, Metric, Metric
   Type, Metric Group, Value``.
 
@@ -30,6 +33,8 @@ import polars as pl
 
 from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
 from pipelines.publication import tables as t
+from pipelines.publication.beds_csv import BEDS_CSV, BedsMonthlyRead, is_beds_csv, read_beds_csv
+from pipelines.publication.grid import Book
 from pipelines.publication.long_csv import (
     ISSUE_LIMIT,
     LONG_CSV_COLUMNS,
@@ -49,6 +54,7 @@ from pipelines.publication.tables import (
     TRUST_SCHEMA,
     NhseRead,
 )
+from pipelines.publication.uec import UEC_WORKBOOK, UecRead, detect_uec, read_uec
 from pipelines.publication.workbook import detect_workbook, read_monthly, read_timeseries
 
 __all__ = ["COMMUNITY", "ICB_SCHEMA", "ISSUE_LIMIT", "LONG_CSV", "LONG_CSV_COLUMNS", "LONG_CSV_METRICS", "MONTHLY",
@@ -64,17 +70,20 @@ def detect(name: str, content: bytes) -> str | None:
     and the top of Table 2 (or a CSV's first line), so it is cheap for a trust sitrep."""
     if content[:4] == b"PK\x03\x04":
         try:
-            return detect_workbook(fastexcel.read_excel(content))
+            book = fastexcel.read_excel(content)
+            return detect_workbook(book) or (UEC_WORKBOOK if detect_uec(book) else None)
         except Exception:  # damaged or not a workbook: not ours to judge here
             return None
     header = csv_header(content)
+    if is_beds_csv(header):  # before the discharge CSV: its columns are a subset of the beds CSV's
+        return BEDS_CSV
     return LONG_CSV if header is not None and LONG_CSV_REQUIRED <= set(header) else None
 
 
 # ---------------------------------------------------------------------------------------------
 # Reading
 # ---------------------------------------------------------------------------------------------
-def read_publication(name: str, content: bytes) -> NhseRead:
+def read_publication(name: str, content: bytes) -> NhseRead | UecRead | BedsMonthlyRead:
     """Read an NHS England publication into tidy frames; FileRejected when it cannot be used as a whole."""
     if not content or content.isspace():
         raise FileRejected(f"{name}: the file is empty.")
@@ -90,13 +99,19 @@ def read_publication(name: str, content: bytes) -> NhseRead:
     if kind is None:
         raise FileRejected(f"{name}: not an NHS England Acute Discharge SitRep publication: expected the monthly "
                            "workbook (sheets 'Table 2' ... with 'Number of patients who no longer meet the criteria "
-                           "to reside'), the national time series ('Daily Series'), or the long CSV with columns "
-                           "Level, Region, ICB, Org Code, Org Name, Period, Metric, Metric Type, Metric Group, Value.")
+                           "to reside'), the national time series ('Daily Series'), the long CSV with columns "
+                           "Level, Region, ICB, Org Code, Org Name, Period, Metric, Metric Type, Metric Group, Value, "
+                           "the UEC daily sitrep winter workbook (sheet 'G&A beds') or the monthly beds CSV "
+                           "(Period, Level, Region, ICB, Org Code, Org Name, Metric, Type, Value).")
     try:
+        if kind == UEC_WORKBOOK:
+            return read_uec(Book(content))
+        if kind == BEDS_CSV:
+            return read_beds_csv(content)
         if kind == LONG_CSV:
             read = read_long_csv(content)
         else:
-            book = fastexcel.read_excel(content)
+            book = Book(content)
             read = read_monthly(book) if kind == MONTHLY else read_timeseries(book)
     except FileRejected as exc:
         raise FileRejected(f"{name}: {exc}") from None

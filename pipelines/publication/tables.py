@@ -35,6 +35,7 @@ from pipelines.publication.labels import (  # noqa: F401
 TRUST, ICB, REGION, ENGLAND = "trust", "icb", "region", "england"
 # Markers NHS England uses for a value that is missing: not submitted, suppressed, not applicable.
 MISSING_MARKERS = ("-", "*", "..", "[c]", "[x]", "[z]", "[u]")
+EXCEL_ERROR = r"^#(?:DIV/0!|N/A|VALUE!|REF!|NUM!|NAME\?|NULL!|SPILL!|CALC!|GETTING_DATA)$"  # a cell's error value
 ICB_CODE = r"^Q[A-Z0-9]{2}$"  # ICB ODS codes (QOQ, QH8); trust codes never start with Q
 REGION_CODE = r"^Y\d{2}$"  # NHS England region codes (Y56 ... Y63)
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name} | {
@@ -97,6 +98,9 @@ class NhseRead:
     delay_reasons: pl.DataFrame = field(default_factory=lambda: empty(DELAY_REASON_SCHEMA))
     delay_reasons_areas: pl.DataFrame = field(default_factory=lambda: empty(DELAY_REASON_AREA_SCHEMA))
     trusts: pl.DataFrame = field(default_factory=lambda: empty(TRUST_SCHEMA))
+    # each trust's ICB as NHS England attributes it (the workbook's 'Lkp - Prov' sheet, the CSV's ICB column)
+    trust_icbs: pl.DataFrame = field(default_factory=lambda: empty(
+        {"org_code": pl.String(), "icb_code": pl.String(), "icb_name": pl.String()}))
     icbs: pl.DataFrame = field(default_factory=lambda: empty(ICB_SCHEMA))
     issues: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=ISSUE_SCHEMA))
     notes: list[str] = field(default_factory=list)
@@ -162,11 +166,12 @@ def month_end(first: date) -> date:
 
 
 def parse_values(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """(value as Float64 or null, status: 'ok' | 'blank' | 'suppressed' | 'bad')."""
+    """(value as Float64 or null, status: 'ok' | 'blank' | 'suppressed' | 'error' | 'bad')."""
     clean = text.str.strip_chars()
     number = clean.str.replace_all(",", "").cast(pl.Float64, strict=False)
     status = (pl.when(clean.is_null() | (clean == "")).then(pl.lit("blank"))
               .when(clean.str.to_lowercase().is_in(MISSING_MARKERS)).then(pl.lit("suppressed"))
+              .when(clean.str.contains(EXCEL_ERROR)).then(pl.lit("error"))
               .when(number.is_null()).then(pl.lit("bad"))
               .otherwise(pl.lit("ok")))
     return number, status

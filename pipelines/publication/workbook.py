@@ -24,6 +24,7 @@ from pipelines.publication.grid import (
     sheet_month,
     single_period,
 )
+from pipelines.publication.lookup import is_provider_lookup, read_provider_lookup
 from pipelines.publication.tables import (
     BED_DAY_MEASURES,
     BED_DAYS_AREA_SCHEMA,
@@ -122,20 +123,39 @@ def read_monthly(book: fastexcel.ExcelReader) -> NhseRead:
     if "table 4" in sheets:
         grid = load_grid(book, sheets["table 4"])
         read.monthly_destinations, read.destinations_areas = read_table4(grid, month, log)
+        read.monthly_destinations = _unsubmitted_months(read.monthly_destinations, daily, grid.sheet, log)
         _check_dates(read.destinations_areas["period_start"].unique(), period, "Table 4")
     if "table 5" in sheets:
         grid = load_grid(book, sheets["table 5"])
         read.delay_reasons, read.delay_reasons_areas = read_table5(grid, month, log)
         _check_dates(read.delay_reasons_areas["period_start"].unique(), period, "Table 5")
+    lookup = next((s for s in book.sheet_names if is_provider_lookup(s)), None)
+    if lookup is not None:
+        read.trust_icbs = read_provider_lookup(load_grid(book, lookup), log.notes)
     missing = [f"Table {n}" for n in (3, 4, 5) if f"table {n}" not in sheets]
     if missing:
         log.notes.append(f"sheet(s) not in this workbook, so not loaded: {', '.join(missing)}")
-    ignored = [s for key, s in sheets.items() if key not in {"cover sheet", "table 2", "table 3", "table 4", "table 5"}]
+    ignored = [s for key, s in sheets.items() if key not in {"cover sheet", "table 2", "table 3", "table 4", "table 5"}
+               and s != lookup]
     if ignored:  # contents, Table 1 (count of organisations not submitting) and lookups: no per-trust figures
         log.notes.insert(0, f"sheet(s) ignored, having no per-organisation figures: {', '.join(map(repr, ignored))}")
     log.notes.append("ICB, region and England rows are kept apart from the trusts (frames *_areas)")
     read.notes, read.issues = log.notes, pl.DataFrame(log.issues, schema=ISSUE_SCHEMA)
     return read
+
+
+def _unsubmitted_months(destinations: pl.DataFrame, daily: pl.DataFrame, sheet: str, log: Log) -> pl.DataFrame:
+    """A trust that submitted nothing all month in Table 2 (every day '-') shows 0 discharges in Table 4:
+    that is "not reported", not a month with no discharges."""
+    silent = daily.group_by("org_code").agg(pl.col("nctr_patients").is_null().all().alias("silent")).filter("silent")
+    zero = destinations.group_by("org_code").agg((pl.col("discharges").fill_null(0) == 0).all().alias("zero"))
+    empty = silent.join(zero.filter("zero"), on="org_code")["org_code"].sort().to_list()
+    if not empty:
+        return destinations
+    log.notes.append(f"{sheet}: {len(empty)} trust(s) submitted nothing all month ({', '.join(empty)}): their 0 "
+                     "discharges by destination are stored as not reported")
+    return destinations.with_columns(discharges=pl.when(pl.col("org_code").is_in(empty)).then(None)
+                                     .otherwise(pl.col("discharges")))
 
 
 def read_timeseries(book: fastexcel.ExcelReader) -> NhseRead:

@@ -19,6 +19,7 @@ import polars as pl
 
 from pipelines.catalogue.columns import COLUMN_NAMES
 from pipelines.catalogue.metrics import METRICS, Metric
+from pipelines.publication.beds_csv import MONTHLY_POINTS
 from pipelines.queries import weekly as queries
 from pipelines.spc import store as spc_data
 from pipelines.spc.xmr import SpcResult, xmr_many
@@ -348,3 +349,72 @@ def trust_spc(con: duckdb.DuckDBPyConnection, org_code: str, metric: str, up_to_
     """, params=[org_code, metric]).pl()
     return TrustSpc(result, _BY_ID[metric].better, target, comparison, ambition,
                     stored.row(0, named=True) if stored.height else None)
+
+
+# --- NHS England's beds publications, merged trusts and where each field came from ------------------
+
+def field_sources(con: duckdb.DuckDBPyConnection, org_code: str, first: date, last: date) -> pl.DataFrame:
+    """Which source each current field of the trust came from in the range (``sitrep_field_source``):
+    field, source, days; most days first."""
+    return con.sql("""
+        SELECT field, source, count(*) AS days FROM sitrep_field_source
+        WHERE org_code = ? AND period_date BETWEEN ? AND ? AND source IS NOT NULL
+        GROUP BY field, source ORDER BY field, days DESC
+    """, params=[org_code, first, last]).pl()
+
+
+def monthly_beds_points(con: duckdb.DuckDBPyConnection, org_code: str, metric: str, first: date,
+                        last: date) -> pl.DataFrame:
+    """The monthly beds publication's average for ``metric`` (``MONTHLY_POINTS``), per month overlapping
+    the range: month, value (a percentage), source_file. Empty when the publication has no such figure."""
+    if metric not in MONTHLY_POINTS:
+        return pl.DataFrame(schema={"month": pl.Date, "value": pl.Float64, "source_file": pl.String})
+    numerator, denominator = MONTHLY_POINTS[metric]
+    return con.sql("""
+        WITH m AS (
+            SELECT month, measure, value, file_id FROM nhse_beds_monthly
+            WHERE org_code = $1 AND month BETWEEN date_trunc('month', $2::DATE) AND $3 AND measure IN ($4, $5)
+        )
+        SELECT n.month, 100.0 * CASE WHEN $5 IS NULL THEN n.value ELSE n.value / nullif(d.value, 0) END AS value,
+            f.file_name AS source_file
+        FROM m n LEFT JOIN m d ON d.month = n.month AND d.measure = $5
+        LEFT JOIN ingest_files f ON f.file_id = n.file_id
+        WHERE n.measure = $4 AND n.value IS NOT NULL
+        ORDER BY n.month
+    """, params=[org_code, first, last, numerator, denominator]).pl()
+
+
+def bed_days_lost(con: duckdb.DuckDBPyConnection, org_code: str, first: date, last: date) -> pl.DataFrame:
+    """Table 3 of the discharge sitrep for the trust: weekly additional bed days lost for NCTR patients
+    with stays of 7+, 14+ and 21+ days, for the weeks overlapping the range, with the file."""
+    return con.sql("""
+        SELECT b.week_commencing, b.week_ending, b.additional_bed_days_los_7plus AS los_7plus,
+            b.additional_bed_days_los_14plus AS los_14plus, b.additional_bed_days_los_21plus AS los_21plus,
+            f.file_name AS source_file
+        FROM nhse_bed_days_lost b LEFT JOIN ingest_files f USING (file_id)
+        WHERE b.org_code = ? AND b.week_ending >= ? AND b.week_commencing <= ?
+        ORDER BY b.week_commencing
+    """, params=[org_code, first, last]).pl()
+
+
+def predecessors(con: duckdb.DuckDBPyConnection, org_code: str) -> pl.DataFrame:
+    """Trusts merged into ``org_code`` (reference_data/successions.csv): predecessor, name, succession_date."""
+    return con.sql("""
+        SELECT s.predecessor, coalesce(t.short_name, s.predecessor) AS name, s.succession_date
+        FROM trust_successions s LEFT JOIN trusts t ON t.org_code = s.predecessor
+        WHERE s.successor = ? ORDER BY s.succession_date
+    """, params=[org_code]).pl()
+
+
+def combined_weekly(con: duckdb.DuckDBPyConnection, org_code: str, metric: str, first_week: date,
+                    last_week: date) -> pl.DataFrame:
+    """The trust's weekly metric with its predecessors' history added (ratios of summed parts, summed daily
+    averages): week_ending, value, trusts (how many trusts' figures the week holds)."""
+    return con.sql("""
+        SELECT p.week_ending, combined_value(d.aggregate, p.numerator, p.denominator) AS value,
+            count(DISTINCT p.org_code) FILTER (WHERE p.numerator IS NOT NULL) AS trusts
+        FROM weekly_metric_parts p JOIN metric_definitions d USING (metric)
+        WHERE p.metric = $2 AND p.week_ending BETWEEN $3 AND $4
+          AND (p.org_code = $1 OR p.org_code IN (SELECT predecessor FROM trust_successions WHERE successor = $1))
+        GROUP BY p.week_ending, d.aggregate ORDER BY p.week_ending
+    """, params=[org_code, metric, first_week, last_week]).pl()

@@ -139,6 +139,9 @@ def completeness(con: duckdb.DuckDBPyConnection, first: date, last: date) -> pl.
         FROM ({_TRUSTS}) t CROSS JOIN days d
         LEFT JOIN sent s ON s.org_code = t.org_code AND s.period_date = d.period_date
         LEFT JOIN usual u ON u.org_code = t.org_code
+        -- a trust merged into another is not expected to submit from the merger date
+        WHERE NOT EXISTS (SELECT 1 FROM trust_successions m
+                          WHERE m.predecessor = t.org_code AND d.period_date >= m.succession_date)
         ORDER BY t.trust, d.period_date
     """, params=[first, last]).pl()
 
@@ -205,3 +208,19 @@ class _Placeholders(dict):
 
     def __missing__(self, key: str) -> str:
         return f"<{key.removesuffix('_A').removesuffix('_B')}>"
+
+
+def icb_disagreements(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Trusts whose ICB in the reference file differs from NHS England's latest attribution (the
+    publications' provider lookup or ICB column): org_code, trust, reference ICB, NHS England's ICB, as at."""
+    return con.sql("""
+        WITH latest AS (
+            SELECT org_code, icb_code, icb_name, period_end FROM nhse_trust_icb
+            QUALIFY row_number() OVER (PARTITION BY org_code ORDER BY period_end DESC, file_id DESC) = 1
+        )
+        SELECT t.org_code, t.short_name AS trust, t.icb_code AS reference_icb, t.icb_name AS reference_icb_name,
+            l.icb_code AS nhse_icb, l.icb_name AS nhse_icb_name, l.period_end AS nhse_as_at
+        FROM trusts t JOIN latest l USING (org_code)
+        WHERE t.source = 'reference_data' AND t.icb_code IS DISTINCT FROM l.icb_code
+        ORDER BY t.short_name
+    """).pl()

@@ -68,11 +68,15 @@ def system_weekly(con: duckdb.DuckDBPyConnection, org_codes: tuple[str, ...], fi
     """, params=[list(org_codes), first_week, last_week, first_week]).pl()
 
 
-def trusts_with_data(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Trusts that have ever submitted, with names and the ICB and place they belong to."""
+def trusts_with_data(con: duckdb.DuckDBPyConnection, week_ending: date | None = None) -> pl.DataFrame:
+    """Trusts that have ever submitted, with names and the ICB and place they belong to. Given a week, a
+    trust merged into another before that week began (``trust_successions``) is left out: it no longer
+    exists, so it is not "no submission this week"."""
     return con.sql("""
         SELECT t.org_code, coalesce(t.short_name, t.org_code) AS trust, t.name, t.icb_code,
             coalesce(t.icb_name, t.icb_code) AS icb_name, t.place, t.local_authority
         FROM trusts t WHERE t.org_code IN (SELECT DISTINCT org_code FROM sitrep_daily)
+          AND ($1::DATE IS NULL OR t.org_code NOT IN (
+              SELECT predecessor FROM trust_successions WHERE succession_date <= $1::DATE - 6))
         ORDER BY trust
-    """).pl()
+    """, params=[week_ending]).pl()

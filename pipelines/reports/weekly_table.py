@@ -35,7 +35,7 @@ def select_trusts(trusts: pl.DataFrame, icbs: Sequence[str] = (), places: Sequen
 
 def build_weekly_table(con: duckdb.DuckDBPyConnection, week_ending: date, icbs: Sequence[str] = (),
                        places: Sequence[str] = ()) -> WeeklyTable:
-    trusts = select_trusts(queries.trusts_with_data(con), icbs, places)
+    trusts = select_trusts(queries.trusts_with_data(con, week_ending), icbs, places)
     org_codes = tuple(trusts["org_code"])
     spc = spc_summary(con, week_ending, org_codes)
     position = (queries.weekly_position(con, week_ending).filter(pl.col("org_code").is_in(org_codes))

@@ -8,6 +8,8 @@ measurement an XmR chart suits.
 """
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -19,6 +21,9 @@ from pipelines import access, config
 from pipelines.catalogue.metrics import METRICS
 from pipelines.spc.xmr import xmr_many
 from pipelines.warehouse import open_for_write
+from pipelines.warehouse.derived import rebuild_weekly_parts, refresh_weekly_parts
+
+log = logging.getLogger(__name__)
 
 SPC_METRICS: tuple[str, ...] = tuple(m.id for m in METRICS if m.aggregate != "max")
 KEYS = ("org_code", "metric")
@@ -28,7 +33,7 @@ def weekly_series(con: duckdb.DuckDBPyConnection, up_to_week: date | None = None
                   org_codes: Sequence[str] | None = None, metrics: Sequence[str] = SPC_METRICS) -> pl.DataFrame:
     """One row per trust, metric and complete week (up to ``up_to_week``), with what ``xmr_many``
     needs: the metric's direction, the ambition in force in the series' last week as the target,
-    and the stored baseline and recalculation dates."""
+    and the stored baseline and recalculation dates, plus the dates other trusts merged into it."""
     # Straight from weekly_metric_parts (the weekly_position view adds joins SPC does not need).
     return con.sql("""
         WITH series AS (
@@ -43,16 +48,22 @@ def weekly_series(con: duckdb.DuckDBPyConnection, up_to_week: date | None = None
         target AS (
             SELECT l.org_code, l.metric, a.threshold AS target, a.comparison AS target_comparison
             FROM last_week l LEFT JOIN LATERAL ambition_in_force(l.metric, l.period) a ON true
+        ),
+        mergers AS (  -- a merger changes the process: limits start again at it, without anyone asking
+            SELECT successor AS org_code, list(succession_date) AS dates FROM trust_successions GROUP BY successor
         )
         SELECT series.*, t.target, t.target_comparison, s.baseline_start, s.baseline_end,
-            coalesce(s.recalculate_from, []::DATE[]) AS recalculate_from
+            list_sort(list_distinct(list_concat(coalesce(s.recalculate_from, []::DATE[]),
+                                                coalesce(m.dates, []::DATE[])))) AS recalculate_from
         FROM series JOIN target t USING (org_code, metric)
         LEFT JOIN spc_settings s USING (org_code, metric)
+        LEFT JOIN mergers m USING (org_code)
     """, params=[up_to_week is None, up_to_week, list(metrics), org_codes is None, list(org_codes or [])]).pl()
 
 
-_SUMMARY_SCHEMA = {"org_code": pl.String, "metric": pl.String, "week_ending": pl.Date, "variation": pl.String,
-                   "assurance": pl.String, "message": pl.String}
+_SUMMARY_SCHEMA = pl.Schema({
+    "org_code": pl.String(), "metric": pl.String(), "week_ending": pl.Date(), "variation": pl.String(),
+    "assurance": pl.String(), "message": pl.String()})
 
 
 def _latest_points(con: duckdb.DuckDBPyConnection, up_to_week: date | None,
@@ -69,21 +80,63 @@ def _latest_points(con: duckdb.DuckDBPyConnection, up_to_week: date | None,
 def spc_summary(con: duckdb.DuckDBPyConnection, week_ending: date,
                 org_codes: Sequence[str] | None = None) -> pl.DataFrame:
     """Variation and assurance of each trust and metric as at ``week_ending`` (the series up to it);
-    a series without a complete figure for that week has no row."""
-    return _latest_points(con, week_ending, org_codes).filter(pl.col("week_ending") == week_ending)
+    a series without a complete figure for that week has no row.
+
+    A series whose latest complete week is ``week_ending`` is read from ``spc_latest`` (stored by
+    every write that changed it); only series that have later weeks are charted here, up to that week.
+    """
+    stored = con.sql("""
+        SELECT org_code, metric, week_ending, variation, assurance, message FROM spc_latest
+        WHERE week_ending >= ? AND (? OR org_code IN (SELECT unnest(?::VARCHAR[])))
+    """, params=[week_ending, org_codes is None, list(org_codes or [])]).pl().cast(_SUMMARY_SCHEMA)
+    current = stored.filter(pl.col("week_ending") == week_ending)
+    later = stored.filter(pl.col("week_ending") > week_ending)
+    if later.is_empty():
+        return current
+    earlier = _latest_points(con, week_ending, later["org_code"].unique().to_list())
+    earlier = earlier.join(later.select(*KEYS), on=list(KEYS), how="semi").filter(pl.col("week_ending") == week_ending)
+    return pl.concat([current, earlier]).sort(KEYS)
 
 
-def refresh_spc_latest(con: duckdb.DuckDBPyConnection) -> None:
-    """Rebuild ``spc_latest`` (read through the view ``metric_spc``): every trust and metric at
-    its latest complete week."""
-    con.register("summary", _latest_points(con, None, None))
-    con.execute("DELETE FROM spc_latest; INSERT INTO spc_latest SELECT * FROM summary")
+def refresh_spc(con: duckdb.DuckDBPyConnection, series: pl.DataFrame | None = None) -> None:
+    """Store in ``spc_latest`` (read through the view ``metric_spc``) each series' reading at its
+    latest complete week: for the (org_code, metric) series given, or for every series."""
+    started = time.perf_counter()
+    if series is None:
+        fresh = _latest_points(con, None, None)
+        con.execute("DELETE FROM spc_latest")
+    else:
+        series = series.select(*KEYS).filter(pl.col("metric").is_in(SPC_METRICS))
+        if series.is_empty():
+            return
+        fresh = _latest_points(con, None, series["org_code"].unique().to_list()).join(
+            series, on=list(KEYS), how="semi")
+        con.register("changed_series", series)
+        con.execute("DELETE FROM spc_latest s USING changed_series c WHERE s.org_code = c.org_code "
+                    "AND s.metric = c.metric")
+        con.unregister("changed_series")
+    con.register("summary", fresh)
+    con.execute("INSERT INTO spc_latest BY NAME SELECT * FROM summary")
     con.unregister("summary")
+    log.info("SPC refreshed for %s series in %.3f s", "all" if series is None else f"{series.height:,}",
+             time.perf_counter() - started)
+
+
+def refresh_derived(con: duckdb.DuckDBPyConnection, trust_days: pl.DataFrame | None = None) -> None:
+    """After a write to ``sitrep_daily``: the weekly parts of the trust-weeks of ``trust_days``
+    (org_code, period_date) and the SPC of the series whose complete weeks changed; everything
+    when ``trust_days`` is None (after the reference data changed)."""
+    if trust_days is None:
+        rebuild_weekly_parts(con)
+        refresh_spc(con)
+    elif trust_days.height:
+        refresh_spc(con, refresh_weekly_parts(con, trust_days))
 
 
 def save_spc_settings(db: Path, org_code: str, metric: str, baseline: tuple[date, date] | None,
                       recalculate_from: Sequence[date], set_by: access.Identity | str, reason: str = "") -> None:
-    """Fix a baseline and/or dates to recalculate limits from, for one trust and metric.
+    """Fix a baseline and/or dates to recalculate limits from, for one trust and metric. Every save is
+    kept in ``spc_settings_history``; ``spc_settings`` holds the current ones. Refreshes that series' SPC.
 
     ``set_by`` is the acting identity, checked against the permission rules (a plain name: the
     single-analyst mode without sign-in); the change is recorded in the audit log."""
@@ -93,12 +146,14 @@ def save_spc_settings(db: Path, org_code: str, metric: str, baseline: tuple[date
         raise ValueError("the baseline must start before it ends")
     set_at = config.uk_now()
     dates = sorted(set(recalculate_from))
+    values = [org_code, metric, baseline[0] if baseline else None, baseline[1] if baseline else None,
+              dates, reason or None, actor.name, set_at]
     with open_for_write(db) as con:
-        con.execute("INSERT OR REPLACE INTO spc_settings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [org_code, metric, baseline[0] if baseline else None, baseline[1] if baseline else None,
-                     dates, reason or None, actor.name, set_at])
+        con.execute("INSERT OR REPLACE INTO spc_settings VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values)
+        con.execute("INSERT INTO spc_settings_history VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values)
         shown = (f"baseline {baseline[0]:%d/%m/%Y} to {baseline[1]:%d/%m/%Y}" if baseline else "no baseline")
         recalc = ", ".join(f"{d:%d/%m/%Y}" for d in dates) or "none"
         access.record(con, actor, "spc_settings_changed", org_code,
                       f"{metric}: {shown}; recalculate from {recalc}" + (f"; reason: {reason}" if reason else ""),
                       at=set_at)
+        refresh_spc(con, pl.DataFrame({"org_code": [org_code], "metric": [metric]}))

@@ -1,0 +1,62 @@
+"""The weekly parts table, refreshed for the trust-weeks a write changed (issue 11, item 2).
+
+Rebuilding only the touched trust-weeks gives the same table as a full rebuild: a trust-week's parts
+depend on that trust's days of that week and nothing else (tests/test_incremental.py checks it).
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+import duckdb
+import polars as pl
+
+from pipelines.catalogue.metrics import metric_parts_sql
+from pipelines.warehouse.schema import WEEKLY_PARTS_SQL, trust_day_sql
+
+log = logging.getLogger(__name__)
+
+_WEEK_OF = "period_date + CAST(7 - isodow(period_date) AS INTEGER)"
+# The date range first, so DuckDB skips the row groups of other years before joining on the weeks.
+_TOUCHED_DAILY = f"""(SELECT d.* FROM sitrep_daily d
+    SEMI JOIN touched_weeks w ON d.org_code = w.org_code AND d.{_WEEK_OF} = w.week_ending
+    WHERE d.period_date BETWEEN $first AND $last)"""
+_TOUCHED_PARTS_SQL = metric_parts_sql("week_ending", f"({trust_day_sql(_TOUCHED_DAILY)})")
+# A series' SPC reads only its complete weeks, through these columns.
+_COMPLETE = """SELECT org_code, metric, week_ending, numerator, denominator FROM {table}
+    SEMI JOIN touched_weeks USING (org_code, week_ending) WHERE days_with_data = 7"""
+
+
+def rebuild_weekly_parts(con: duckdb.DuckDBPyConnection) -> None:
+    """The whole table from ``sitrep_daily``: after reference or schema changes, and as the reference for tests."""
+    started = time.perf_counter()
+    con.execute(f"DELETE FROM weekly_metric_parts; INSERT INTO weekly_metric_parts BY NAME {WEEKLY_PARTS_SQL}")
+    log.info("weekly parts rebuilt in %.3f s", time.perf_counter() - started)
+
+
+def refresh_weekly_parts(con: duckdb.DuckDBPyConnection, trust_days: pl.DataFrame) -> pl.DataFrame:
+    """Rebuild the weeks of the (org_code, period_date) pairs given; returns the (org_code, metric)
+    series whose complete weeks changed, the only ones whose SPC can have changed."""
+    started = time.perf_counter()
+    con.register("touched_days", trust_days.select("org_code", "period_date"))
+    try:
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE touched_weeks AS
+                        SELECT DISTINCT org_code, {_WEEK_OF} AS week_ending FROM touched_days""")
+    finally:
+        con.unregister("touched_days")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE complete_before AS {_COMPLETE.format(table='weekly_metric_parts')}")
+    con.execute("""DELETE FROM weekly_metric_parts p USING touched_weeks w
+                   WHERE p.org_code = w.org_code AND p.week_ending = w.week_ending""")
+    first, last = con.execute("SELECT min(week_ending) - 6, max(week_ending) FROM touched_weeks").fetchall()[0]
+    con.execute(f"INSERT INTO weekly_metric_parts BY NAME {_TOUCHED_PARTS_SQL}", {"first": first, "last": last})
+    changed = con.sql(f"""
+        WITH after AS ({_COMPLETE.format(table='weekly_metric_parts')})
+        SELECT DISTINCT org_code, metric FROM (
+            (SELECT * FROM complete_before EXCEPT SELECT * FROM after)
+            UNION ALL (SELECT * FROM after EXCEPT SELECT * FROM complete_before))
+        ORDER BY org_code, metric""").pl()
+    weeks = con.execute("SELECT count(*) FROM touched_weeks").fetchall()[0][0]
+    con.execute("DROP TABLE touched_weeks; DROP TABLE complete_before")
+    log.info("weekly parts refreshed for %d trust-weeks in %.3f s; %d series with changed complete weeks",
+             weeks, time.perf_counter() - started, changed.height)
+    return changed

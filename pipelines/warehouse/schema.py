@@ -1,0 +1,298 @@
+"""Every table's DDL, the macros and the views: the warehouse's stable interface, defined here only.
+
+``migrate`` brings a database file to this schema: a new file gets every table and the reference
+data; an older file gets what it lacks. Analysts' tools rely on the names (README, "The warehouse").
+"""
+from __future__ import annotations
+
+import duckdb
+
+from pipelines.catalogue.columns import COLUMNS
+from pipelines.catalogue.metrics import metric_parts_sql
+from pipelines.catalogue.sources import current_source_sql, current_value_sql
+
+_MEASURES = ",\n    ".join(f"{c.name} {'DATE' if c.kind == 'date' else 'VARCHAR' if c.kind == 'code' else 'INTEGER'}"
+                           for c in COLUMNS)
+
+SCHEMA_SQL = f"""
+CREATE TABLE IF NOT EXISTS ingest_files (
+    file_id INTEGER PRIMARY KEY,
+    file_name VARCHAR NOT NULL,
+    file_path VARCHAR,
+    content_hash VARCHAR NOT NULL,
+    size_bytes BIGINT,
+    received_at TIMESTAMP NOT NULL,
+    reader VARCHAR,
+    status VARCHAR NOT NULL,          -- loaded | loaded_with_rejections | rejected
+    rows_read INTEGER NOT NULL,
+    rows_loaded INTEGER NOT NULL,
+    rows_rejected INTEGER NOT NULL,
+    rows_warned INTEGER NOT NULL,
+    rows_superseded INTEGER NOT NULL, -- current rows of earlier files this file replaced
+    message VARCHAR
+);
+CREATE TABLE IF NOT EXISTS sitrep_history (
+    file_id INTEGER NOT NULL,
+    source_row INTEGER NOT NULL,
+    source VARCHAR NOT NULL,
+    {_MEASURES}
+);
+CREATE TABLE IF NOT EXISTS sitrep_daily (
+    {_MEASURES},
+    source VARCHAR NOT NULL,
+    file_id INTEGER NOT NULL,
+    source_file VARCHAR NOT NULL,
+    source_row INTEGER NOT NULL,
+    loaded_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rejected_rows (
+    file_id INTEGER NOT NULL,
+    file_name VARCHAR NOT NULL,
+    source_row INTEGER,
+    org_code VARCHAR,
+    period_date DATE,
+    column_name VARCHAR,
+    rule VARCHAR NOT NULL,
+    severity VARCHAR NOT NULL,        -- error: row rejected | warning: row loaded and flagged
+    message VARCHAR NOT NULL,
+    raw_values VARCHAR                -- the row as the file had it, as JSON
+);
+CREATE TABLE IF NOT EXISTS narratives (
+    narrative_id INTEGER PRIMARY KEY,
+    week_ending DATE NOT NULL,
+    metric VARCHAR NOT NULL,
+    org_code VARCHAR,                 -- NULL: the system narrative (the weekly table's column)
+    text VARCHAR NOT NULL,
+    author VARCHAR NOT NULL,
+    saved_at TIMESTAMP NOT NULL       -- every save is a new row: nothing is overwritten
+);
+CREATE TABLE IF NOT EXISTS spc_settings (
+    org_code VARCHAR NOT NULL, metric VARCHAR NOT NULL,
+    baseline_start DATE, baseline_end DATE,        -- limits from these weeks only (both or neither)
+    recalculate_from DATE[] NOT NULL,              -- known service changes: limits start again
+    reason VARCHAR, set_by VARCHAR NOT NULL, set_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (org_code, metric)
+);
+CREATE TABLE IF NOT EXISTS spc_settings_history (  -- every save, including clearing: nothing is lost
+    org_code VARCHAR NOT NULL, metric VARCHAR NOT NULL,
+    baseline_start DATE, baseline_end DATE, recalculate_from DATE[] NOT NULL,
+    reason VARCHAR, set_by VARCHAR NOT NULL, set_at TIMESTAMP NOT NULL
+);
+-- Every write, by whom (pipelines.access.record): in the same transaction as the write it records.
+CREATE TABLE IF NOT EXISTS audit_log (
+    recorded_at TIMESTAMP NOT NULL,   -- UK local time
+    actor VARCHAR NOT NULL,           -- the email from the identity token; the typed name without sign-in
+    actor_source VARCHAR NOT NULL,    -- token | single_analyst | server (the command line)
+    action VARCHAR NOT NULL,          -- file_received | narrative_saved | spc_settings_changed
+    org_code VARCHAR,                 -- the trust concerned; NULL for the system narrative or a whole file
+    detail VARCHAR NOT NULL           -- file name and outcome, narrative week and metric, the settings
+);
+CREATE TABLE IF NOT EXISTS spc_latest (
+    org_code VARCHAR, metric VARCHAR, week_ending DATE, variation VARCHAR, assurance VARCHAR, message VARCHAR
+);
+CREATE TABLE IF NOT EXISTS trusts (
+    org_code VARCHAR PRIMARY KEY, name VARCHAR, short_name VARCHAR, region VARCHAR,
+    icb_code VARCHAR, icb_name VARCHAR, place VARCHAR, local_authority VARCHAR, source VARCHAR
+);
+CREATE TABLE IF NOT EXISTS ambitions (
+    metric VARCHAR, comparison VARCHAR, threshold DOUBLE, amber_tolerance DOUBLE,
+    effective_from DATE, source VARCHAR
+);
+CREATE TABLE IF NOT EXISTS metric_definitions (
+    metric VARCHAR PRIMARY KEY, label VARCHAR, unit VARCHAR, better VARCHAR, aggregate VARCHAR,
+    numerator VARCHAR, denominator VARCHAR, definition VARCHAR, display_order INTEGER
+);
+CREATE TABLE IF NOT EXISTS reference_state (  -- what the reference tables were loaded from
+    content_hash VARCHAR NOT NULL, loaded_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+"""
+
+# NHS England's publication (pipelines.publication reads it; tests/test_warehouse_schema.py checks that
+# these columns are the readers' columns plus provenance).
+_PUBLISHED = "source_sheet VARCHAR, source_row BIGINT, source_column VARCHAR, file_id INTEGER, loaded_at TIMESTAMP"
+_NCTR = "nctr_patients BIGINT, nctr_discharged BIGINT, nctr_remaining BIGINT, nctr_discharged_by_5pm BIGINT, " \
+        "nctr_discharged_after_5pm BIGINT"
+_BED_DAYS = "additional_bed_days_los_7plus BIGINT, additional_bed_days_los_14plus BIGINT, " \
+            "additional_bed_days_los_21plus BIGINT"
+_ORG = "org_code VARCHAR, org_name VARCHAR, region VARCHAR"
+_AREA = "level VARCHAR, area_code VARCHAR, area_name VARCHAR, region VARCHAR"
+_DESTINATION = "destination_code VARCHAR, destination VARCHAR, pathway BIGINT, discharges BIGINT"
+PUBLICATION_SQL = f"""
+CREATE TABLE IF NOT EXISTS nhse_daily (period_date DATE, {_ORG}, icb_code VARCHAR, {_NCTR}, {_PUBLISHED});
+CREATE TABLE IF NOT EXISTS nhse_daily_area (period_date DATE, {_AREA}, {_NCTR}, {_PUBLISHED});
+CREATE TABLE IF NOT EXISTS nhse_bed_days_lost (week_commencing DATE, week_ending DATE, {_ORG}, {_BED_DAYS},
+    {_PUBLISHED});
+CREATE TABLE IF NOT EXISTS nhse_bed_days_lost_area (week_commencing DATE, week_ending DATE, {_AREA}, {_BED_DAYS},
+    {_PUBLISHED});
+CREATE TABLE IF NOT EXISTS nhse_destinations (month DATE, {_ORG}, {_DESTINATION}, {_PUBLISHED});
+CREATE TABLE IF NOT EXISTS nhse_destinations_area (period_start DATE, period_end DATE, {_AREA}, {_DESTINATION},
+    {_PUBLISHED});
+CREATE TABLE IF NOT EXISTS nhse_delay_reasons (period_start DATE, period_end DATE, {_ORG}, reason VARCHAR,
+    patients DOUBLE, {_PUBLISHED});
+CREATE TABLE IF NOT EXISTS nhse_delay_reasons_area (period_start DATE, period_end DATE, {_AREA}, reason VARCHAR,
+    patients DOUBLE, {_PUBLISHED});
+"""
+
+# NHS England's UEC daily sitrep and monthly beds publication (pipelines.publication.uec, beds_csv), the
+# names and ICBs each publication gives a trust, and the trust successions reference file.
+_UEC_BEDS = ", ".join(f"{group}{kind} BIGINT" for group in ("", "adult_", "paediatric_")
+                      for kind in ("core_beds_open", "escalation_beds_open", "beds_open", "beds_occupied"))
+_UEC = f"{_UEC_BEDS}, los_7plus BIGINT, los_14plus BIGINT, los_21plus BIGINT, beds_source_row BIGINT, " \
+       "los_source_row BIGINT, source_column VARCHAR, file_id INTEGER, loaded_at TIMESTAMP"
+_BEDS = "month DATE, metric VARCHAR, measure VARCHAR, org_type VARCHAR, value DOUBLE, source_row BIGINT, " \
+        "file_id INTEGER, loaded_at TIMESTAMP"
+BEDS_SQL = f"""
+CREATE TABLE IF NOT EXISTS nhse_uec_daily (period_date DATE, {_ORG}, {_UEC});
+CREATE TABLE IF NOT EXISTS nhse_uec_daily_area (period_date DATE, level VARCHAR, area_code VARCHAR,
+    area_name VARCHAR, {_UEC});
+CREATE TABLE IF NOT EXISTS nhse_beds_monthly ({_ORG}, icb_name VARCHAR, {_BEDS});
+CREATE TABLE IF NOT EXISTS nhse_beds_monthly_area ({_AREA}, {_BEDS});
+CREATE TABLE IF NOT EXISTS nhse_trust_names (org_code VARCHAR, published_name VARCHAR, period_end DATE,
+    file_id INTEGER, loaded_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS nhse_trust_icb (org_code VARCHAR, icb_code VARCHAR, icb_name VARCHAR, period_end DATE,
+    file_id INTEGER, loaded_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS trust_successions (
+    predecessor VARCHAR NOT NULL, successor VARCHAR NOT NULL, succession_date DATE NOT NULL,
+    name VARCHAR,                  -- the successor's name when the reference file says so (else the latest published)
+    note VARCHAR
+);
+"""
+
+# Formulas that every view shares, kept as SQL macros so analysts can use them too.
+# The ambition in force for a metric on a day: the latest row of ``ambitions`` effective on or before
+# it (ambitions change by planning year). Every view, query and export joins it the same way:
+#   LEFT JOIN LATERAL ambition_in_force(v.metric, v.week_ending) a ON true
+AMBITION_MACRO_SQL = """
+CREATE OR REPLACE {temp} MACRO ambition_in_force(metric_id, day) AS TABLE
+    SELECT comparison, threshold, amber_tolerance, effective_from, source FROM ambitions
+    WHERE metric = metric_id AND effective_from <= day
+    ORDER BY effective_from DESC LIMIT 1;
+"""
+
+MACROS_SQL = AMBITION_MACRO_SQL.format(temp="") + """
+CREATE OR REPLACE MACRO metric_value(aggregate, numerator, denominator) AS CASE aggregate
+    WHEN 'ratio' THEN 100.0 * numerator / nullif(denominator, 0)
+    WHEN 'daily_average' THEN numerator / nullif(denominator, 0)
+    ELSE numerator END;
+-- Several trusts combined (a system figure): ratios of summed parts, summed daily averages, highest level.
+CREATE OR REPLACE MACRO combined_value(aggregate, numerator, denominator) AS CASE aggregate
+    WHEN 'ratio' THEN 100.0 * sum(numerator) / nullif(sum(denominator), 0)
+    WHEN 'daily_average' THEN sum(numerator / nullif(denominator, 0))
+    ELSE max(numerator) END;
+CREATE OR REPLACE MACRO rag_status(value, comparison, threshold, tolerance) AS CASE
+    WHEN value IS NULL OR threshold IS NULL THEN 'none'
+    WHEN (comparison = '<' AND value < threshold) OR (comparison = '<=' AND value <= threshold)
+      OR (comparison = '>' AND value > threshold) OR (comparison = '>=' AND value >= threshold) THEN 'green'
+    WHEN (comparison IN ('<', '<=') AND value <= threshold + tolerance)
+      OR (comparison IN ('>', '>=') AND value >= threshold - tolerance) THEN 'amber'
+    ELSE 'red' END;
+CREATE OR REPLACE MACRO change_direction(change, better) AS CASE
+    WHEN change IS NULL THEN NULL
+    WHEN change = 0 THEN 'same'
+    WHEN (change < 0) = (better = 'lower') THEN 'better'
+    ELSE 'worse' END;
+"""
+
+_SUMMED = [c.name for c in COLUMNS if c.kind == "count"]
+_TRUST_DAY_COLUMNS = ",\n    ".join(
+    # Each field from the first source (catalogue.sources.PRECEDENCE) that reports it; from the
+    # trust's own file only when every site reported the figure.
+    [f"{current_value_sql(c)} AS {c}" for c in _SUMMED]
+    + ["max(trust_opel) AS trust_opel", "max(la_opel) AS la_opel"])
+
+
+def trust_day_sql(daily: str = "sitrep_daily") -> str:
+    """Sites rolled up to trust-days, from ``daily`` (the whole table, or a subquery of a few trust-days)."""
+    return f"""
+SELECT org_code, period_date,
+    period_date + CAST(7 - isodow(period_date) AS INTEGER) AS week_ending,
+    count(*) AS rows_reported,
+    {_TRUST_DAY_COLUMNS}
+FROM {daily}
+GROUP BY org_code, period_date"""
+
+
+# Weekly parts are read by every page view, so they are kept as a table, refreshed by each write for
+# the trust-weeks it changed (pipelines.warehouse.derived); daily figures stay views (queries on them
+# filter by trust or date).
+WEEKLY_PARTS_SQL = metric_parts_sql("week_ending")
+
+# One truth per field, queryable: for every trust-day and field, the source its current value comes from.
+FIELD_SOURCE_VIEW_SQL = "CREATE OR REPLACE VIEW sitrep_field_source AS\n" \
+    "SELECT org_code, period_date, field, source FROM (\n" \
+    "    SELECT org_code, period_date,\n        " + ",\n        ".join(
+        f"{current_source_sql(c)} AS {c}" for c in _SUMMED) + \
+    "\n    FROM sitrep_daily GROUP BY org_code, period_date\n) UNPIVOT (source FOR field IN (" + \
+    ", ".join(_SUMMED) + "))"
+
+DAILY_VIEWS_SQL = f"""
+CREATE OR REPLACE VIEW sitrep_trust_day AS {trust_day_sql()};
+{FIELD_SOURCE_VIEW_SQL};
+
+CREATE OR REPLACE VIEW daily_metric_parts AS {metric_parts_sql("period_date")};
+
+CREATE OR REPLACE VIEW daily_metric AS
+SELECT p.period_date, p.org_code, p.metric, metric_value(d.aggregate, p.numerator, p.denominator) AS value,
+    p.numerator, p.denominator
+FROM daily_metric_parts p JOIN metric_definitions d USING (metric);
+"""
+
+POSITION_VIEW_SQL = """
+CREATE OR REPLACE VIEW metric_spc AS
+SELECT s.week_ending, s.org_code, t.short_name AS trust, s.metric, d.label AS metric_label,
+    s.variation, s.assurance, s.message
+FROM spc_latest s LEFT JOIN trusts t USING (org_code) LEFT JOIN metric_definitions d USING (metric);
+CREATE OR REPLACE VIEW narrative_current AS
+SELECT * FROM narratives
+QUALIFY row_number() OVER (PARTITION BY week_ending, metric, org_code ORDER BY saved_at DESC, narrative_id DESC) = 1;
+
+CREATE OR REPLACE VIEW weekly_position AS
+WITH valued AS (
+    SELECT p.*, metric_value(d.aggregate, p.numerator, p.denominator) AS value
+    FROM weekly_metric_parts p JOIN metric_definitions d USING (metric)
+)
+SELECT v.week_ending, v.org_code, t.short_name AS trust, t.icb_code, t.place,
+    v.metric, d.label AS metric_label, d.unit, d.better, d.display_order,
+    v.value, v.numerator, v.denominator, v.days_with_data, v.days_reported,
+    a.threshold AS ambition, a.comparison AS ambition_comparison, a.amber_tolerance,
+    rag_status(v.value, a.comparison, a.threshold, a.amber_tolerance) AS status,
+    prev.value AS previous_value,
+    v.value - prev.value AS change,
+    change_direction(v.value - prev.value, d.better) AS change_direction
+FROM valued v
+JOIN metric_definitions d USING (metric)
+LEFT JOIN trusts t USING (org_code)
+LEFT JOIN LATERAL ambition_in_force(v.metric, v.week_ending) a ON true
+LEFT JOIN valued prev ON prev.org_code = v.org_code AND prev.metric = v.metric
+    AND prev.week_ending = v.week_ending - INTERVAL 7 DAY;
+"""
+
+
+
+# Bumped whenever the statements above change, so an older file is brought up to date once.
+SCHEMA_VERSION = 4
+
+
+def _version(con: duckdb.DuckDBPyConnection) -> int:
+    try:
+        found = con.execute("SELECT max(version) FROM schema_version").fetchall()[0][0]
+    except duckdb.CatalogException:  # a file from before the version was kept, or a new one
+        return 0
+    return found or 0
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> bool:
+    """Bring the file to this schema: create what is missing, (re)define the macros and views.
+    Returns True when anything was done (a new or older file), False for a file already current."""
+    if _version(con) == SCHEMA_VERSION:
+        return False
+    con.execute(SCHEMA_SQL)
+    con.execute(PUBLICATION_SQL)
+    con.execute(BEDS_SQL)
+    con.execute(MACROS_SQL)
+    con.execute(DAILY_VIEWS_SQL)
+    con.execute(f"CREATE TABLE IF NOT EXISTS weekly_metric_parts AS {WEEKLY_PARTS_SQL}")
+    con.execute(POSITION_VIEW_SQL)
+    con.execute("DELETE FROM schema_version; INSERT INTO schema_version VALUES (?)", [SCHEMA_VERSION])
+    return True

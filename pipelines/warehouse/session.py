@@ -1,0 +1,278 @@
+"""Safe connections: read-only readers, and write sessions that lock, copy, write and swap.
+
+Writes never happen in the live file. A writer takes an exclusive file lock, copies the database,
+writes the copy and atomically renames it over the original, keeping the file it replaces as the
+newest of a few earlier generations (``<db>.1`` newest ... ``<db>.N``). Readers open the live file
+read-only and so never meet DuckDB's single-writer lock; a crash mid-write leaves the live file
+untouched. What a write changes beyond its own rows (derived tables, reference data) is the
+caller's job: the session does nothing else.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from pipelines import config
+from pipelines.warehouse.schema import AMBITION_MACRO_SQL, migrate
+
+log = logging.getLogger(__name__)
+
+_HEADERS_BYTES = 3 * 4096  # DuckDB's file header and two database headers, before the first block
+
+
+class DatabaseDamaged(Exception):
+    """The database file cannot be read as DuckDB. ``plain`` is the message for people (no paths)."""
+
+    def __init__(self, db: Path, reason: str) -> None:
+        self.db, self.reason = db, reason
+        self.plain = (f"The database {db.name} is damaged ({reason}), so it cannot be read. Nothing was changed. "
+                      "Earlier copies are kept: list them with `python -m pipelines restore --list` and put the "
+                      "newest good one back with `python -m pipelines restore`.")
+        super().__init__(self.plain)
+
+
+class WriteLockTimeout(Exception):
+    """Another write held the database for longer than this one would wait."""
+
+
+def _check(con: duckdb.DuckDBPyConnection, db: Path, size: int) -> None:
+    """A file DuckDB opened can still be cut short: it is whole blocks after the headers, its ledger readable."""
+    block_size = con.execute("SELECT block_size FROM pragma_database_size()").fetchall()[0][0]
+    if size < _HEADERS_BYTES or (size - _HEADERS_BYTES) % block_size:
+        raise DatabaseDamaged(db, f"the file is cut short: {size:,} bytes is not a whole number of blocks")
+    con.execute("SELECT count(*) FROM ingest_files").fetchall()
+
+
+def _open_checked(path: Path, db: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """Connect to ``path`` (the live file ``db`` or its working copy); DatabaseDamaged if it is not sound."""
+    size = path.stat().st_size
+    if size == 0:
+        raise DatabaseDamaged(db, "the file is empty")
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as error:
+        log.warning("cannot open %s", path, exc_info=True)
+        raise DatabaseDamaged(db, "it is not a readable DuckDB file" if "not a valid DuckDB" in str(error)
+                              else "part of it cannot be read") from error
+    try:
+        _check(con, db, size)
+    except duckdb.CatalogException:
+        pass  # no ledger yet: a database created by an analyst's tool, or from before the ledger
+    except (duckdb.Error, DatabaseDamaged) as error:
+        con.close()
+        log.warning("damaged database %s", path, exc_info=True)
+        raise error if isinstance(error, DatabaseDamaged) else DatabaseDamaged(db, "part of it cannot be read") \
+            from error
+    return con
+
+
+def connect_read(db: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the live file: never blocked by a write (see module doc).
+    Raises DatabaseDamaged (with a plain message saying how to restore) when the file is not sound."""
+    if not db.exists():
+        return duckdb.connect(str(db), read_only=True)  # DuckDB's own "no such file" error, as before
+    con = _open_checked(db, db, read_only=True)
+    # The ambition macro for this session too, so a file written before it existed still answers.
+    con.execute(AMBITION_MACRO_SQL.format(temp="TEMP"))
+    return con
+
+
+def database_version(db: Path) -> tuple[int, int] | None:
+    """Changes whenever a write swaps in a new file: a cache key that follows the data."""
+    try:
+        stat = db.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns
+
+
+def _lock_holder(text: str) -> str:
+    """Who holds the lock, from what it wrote in the lock file, for the waiting user."""
+    try:
+        holder = json.loads(text)
+        pid, since, command = int(holder["pid"]), datetime.fromisoformat(holder["since"]), holder["command"]
+    except (ValueError, KeyError, TypeError):
+        return "a write that did not say who it is"
+    try:
+        os.kill(pid, 0)
+        state = ""
+    except ProcessLookupError:
+        state = ", which is no longer running (a process it started still holds the lock)"
+    except PermissionError:
+        state = ""
+    held = (config.uk_now() - since).total_seconds()
+    return f"process {pid} (`{command}`) since {since:%H:%M:%S} on {since:%d/%m/%Y}, {held:,.0f} s ago{state}"
+
+
+@contextmanager
+def write_lock(db: Path, on_wait: Callable[[], None] | None = None,
+               timeout_s: float | None = None) -> Iterator[None]:
+    """Exclusive lock for writers of one database file, held across processes. Waits at most
+    ``timeout_s`` (default $FLOW_LOCK_TIMEOUT, 60 s), then raises WriteLockTimeout naming the holder."""
+    db.parent.mkdir(parents=True, exist_ok=True)
+    timeout_s = config.lock_timeout_s() if timeout_s is None else timeout_s
+    started = time.monotonic()
+    with open(f"{db}.lock", "a+", encoding="utf-8") as handle:  # "a+": never wipe the holder's note
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            log.info("waiting for the write lock of %s, held by %s", db, _lock_holder(handle.read()))
+            if on_wait:
+                on_wait()
+            while True:
+                time.sleep(0.05)
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() - started < timeout_s:
+                        continue
+                    handle.seek(0)
+                    holder = _lock_holder(handle.read())
+                    log.error("gave up waiting %.0f s for the write lock of %s, held by %s", timeout_s, db, holder)
+                    raise WriteLockTimeout(
+                        f"Another write to the database has not finished after {timeout_s:,.0f} s: it is held by "
+                        f"{holder}. If that process is stuck, stop it and try again; nothing was changed.") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(json.dumps({"pid": os.getpid(), "since": config.uk_now().isoformat(),
+                                 "command": " ".join(["python", *sys.argv])[:200]}))
+        handle.flush()
+        log.info("write lock of %s taken after %.3f s", db, time.monotonic() - started)
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            handle.flush()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def generation_path(db: Path, number: int) -> Path:
+    """Earlier versions of ``db``: 1 is the one the last write replaced."""
+    return db.with_name(f"{db.name}.{number}")
+
+
+def _keep_generation(db: Path, kept: int) -> None:
+    """Shift <db>.1..N up by one (the oldest goes) and make the live file <db>.1, before it is replaced."""
+    if kept < 1 or not db.exists():
+        return
+    generation_path(db, kept).unlink(missing_ok=True)
+    for number in range(kept - 1, 0, -1):
+        if generation_path(db, number).exists():
+            os.replace(generation_path(db, number), generation_path(db, number + 1))
+    try:
+        os.link(db, generation_path(db, 1))  # the same bytes under a second name: no copy
+    except OSError:
+        shutil.copyfile(db, generation_path(db, 1))
+
+
+def _discard(work: Path) -> None:
+    for leftover in (work, Path(f"{work}.wal")):
+        leftover.unlink(missing_ok=True)
+
+
+@contextmanager
+def open_for_write(db: Path, on_wait: Callable[[], None] | None = None,
+                   timeout_s: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Lock, copy, write (the block), swap: the copy replaces the live file only if the block succeeds.
+
+    A new or older file is brought to the current schema first (pipelines.warehouse.schema.migrate).
+    """
+    with write_lock(db, on_wait, timeout_s):
+        started = time.perf_counter()
+        work = db.with_name(f"{db.name}.writing")  # only ever touched under the lock
+        _discard(work)  # from a writer that was killed
+        if db.exists():
+            shutil.copyfile(db, work)
+            con = _open_checked(work, db, read_only=False)
+        else:
+            con = duckdb.connect(str(work))
+        copied = time.perf_counter()
+        try:
+            migrate(con)
+            yield con
+            written = time.perf_counter()
+            con.execute("CHECKPOINT")
+            con.close()
+            _keep_generation(db, config.generations_kept())
+            os.replace(work, db)
+        except BaseException:
+            con.close()
+            _discard(work)
+            log.info("write session on %s abandoned after %.3f s; the live file is unchanged", db,
+                     time.perf_counter() - started)
+            raise
+        log.info("write session on %s: copy %.3f s, write %.3f s, checkpoint and swap %.3f s", db,
+                 copied - started, written - copied, time.perf_counter() - written)
+
+
+@dataclass(frozen=True)
+class Generation:
+    number: int  # 0: the live file
+    path: Path
+    modified: datetime
+    size_bytes: int
+    problem: str | None  # why it cannot be used, or None
+    files_loaded: int | None
+    latest_day: str | None
+
+
+def describe(db: Path, number: int) -> Generation:
+    path = db if number == 0 else generation_path(db, number)
+    stat = path.stat()
+    problem, files, latest = None, None, None
+    try:
+        with _open_checked(path, db, read_only=True) as con:
+            files = con.execute("SELECT count(*) FROM ingest_files WHERE status <> 'rejected'").fetchall()[0][0]
+            day = con.execute("SELECT max(period_date) FROM sitrep_daily").fetchall()[0][0]
+            latest = f"{day:%d/%m/%Y}" if day else None
+    except DatabaseDamaged as damaged:
+        problem = damaged.reason
+    except duckdb.Error as error:
+        problem = f"not a dashboard database ({type(error).__name__})"
+    return Generation(number, path, datetime.fromtimestamp(stat.st_mtime), stat.st_size, problem, files, latest)
+
+
+def generations(db: Path) -> list[Generation]:
+    """The live file (number 0, if present) and every earlier generation kept, newest first."""
+    numbers = [0] if db.exists() else []
+    numbers += sorted(int(p.name.rsplit(".", 1)[1]) for p in db.parent.glob(f"{db.name}.*")
+                      if p.name.rsplit(".", 1)[1].isdigit())
+    return [describe(db, n) for n in numbers]
+
+
+def restore(db: Path, number: int, timeout_s: float | None = None) -> Path | None:
+    """Put generation ``number`` back as the live file, under the write lock. A sound live file becomes
+    generation 1 as on every write (so a restore can be undone); a damaged one is kept aside as
+    ``<db>.damaged-<time>``, whose path is returned."""
+    source = generation_path(db, number)
+    chosen = describe(db, number)
+    if chosen.problem:
+        raise DatabaseDamaged(source, chosen.problem)
+    with write_lock(db, timeout_s=timeout_s):
+        work = db.with_name(f"{db.name}.writing")
+        _discard(work)
+        shutil.copyfile(source, work)
+        set_aside = None
+        if db.exists() and describe(db, 0).problem:
+            set_aside = db.with_name(f"{db.name}.damaged-{config.uk_now():%Y%m%d-%H%M%S}")
+            os.replace(db, set_aside)
+        else:
+            _keep_generation(db, config.generations_kept())
+        os.replace(work, db)
+    log.info("restored %s from generation %d", db, number)
+    return set_aside

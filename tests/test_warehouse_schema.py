@@ -1,0 +1,35 @@
+"""The warehouse owns every table's DDL; the publication readers' frames must fit it column for column."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from pipelines.publication import tables as t
+from pipelines.publication.beds_csv import BEDS_MONTHLY_AREA_SCHEMA, BEDS_MONTHLY_SCHEMA
+from pipelines.publication.uec import UEC_AREA_SCHEMA, UEC_DAILY_SCHEMA
+from pipelines.warehouse import open_for_write
+
+PROVENANCE = ["file_id", "loaded_at"]
+READER_SCHEMAS: dict[str, dict] = {
+    "nhse_daily": t.DAILY_SCHEMA, "nhse_daily_area": t.DAILY_AREA_SCHEMA,
+    "nhse_bed_days_lost": t.BED_DAYS_SCHEMA, "nhse_bed_days_lost_area": t.BED_DAYS_AREA_SCHEMA,
+    "nhse_destinations": t.DESTINATION_SCHEMA, "nhse_destinations_area": t.DESTINATION_AREA_SCHEMA,
+    "nhse_delay_reasons": t.DELAY_REASON_SCHEMA, "nhse_delay_reasons_area": t.DELAY_REASON_AREA_SCHEMA,
+    "nhse_uec_daily": UEC_DAILY_SCHEMA, "nhse_uec_daily_area": UEC_AREA_SCHEMA,
+    "nhse_beds_monthly": BEDS_MONTHLY_SCHEMA, "nhse_beds_monthly_area": BEDS_MONTHLY_AREA_SCHEMA,
+}
+
+
+@pytest.mark.parametrize("table", sorted(READER_SCHEMAS))
+def test_publication_tables_hold_the_readers_columns_plus_provenance(db: Path, table: str) -> None:
+    with open_for_write(db):
+        pass
+    with duckdb.connect(str(db), read_only=True) as con:
+        columns = [row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()]
+        empty = pl.DataFrame(schema={**READER_SCHEMAS[table]})
+        con.register("frame", empty.with_columns(file_id=pl.lit(1), loaded_at=pl.lit(None, pl.Datetime)))
+        con.execute(f"SELECT * FROM {table} UNION ALL BY NAME SELECT * FROM frame").fetchall()
+    assert columns == [*READER_SCHEMAS[table], *PROVENANCE]
