@@ -282,7 +282,7 @@ def test_page_without_a_database_says_how_to_load(db):
 
 def test_trust_weeks_fall_back_to_the_part_week_that_holds_the_only_figures(con):
     # Two days chosen inside week 2 (no whole week fits): the week they touch, summarised as it is.
-    weeks = drilldown.trust_weeks(con, "RCD", WEEK_2 + timedelta(days=1), WEEK_2 + timedelta(days=2),
+    weeks = drilldown.trust_weeks(con, "RWA", WEEK_2 + timedelta(days=1), WEEK_2 + timedelta(days=2),
                                   (WEEK_1, SUNDAY_2))
     assert (weeks.first_week, weeks.last_week, weeks.week) == (SUNDAY_2, SUNDAY_2, SUNDAY_2)
     assert set(weeks.weekly["week_ending"]) == {SUNDAY_2}
