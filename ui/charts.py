@@ -69,7 +69,7 @@ def ambition_step(weekly: pl.DataFrame) -> go.Scatter | None:
     weeks, levels = weekly["week_ending"].to_list(), weekly["ambition"].to_list()
     mondays = [w - timedelta(days=6) for w in weeks] + [weeks[-1] + timedelta(days=1)]
     texts = [f"{ambition_text(c, t, u)} from {uk_day(m)}" for c, t, u, m in
-             zip(weekly["ambition_comparison"], levels, weekly["unit"], mondays)]
+             zip(weekly["ambition_comparison"], levels, weekly["unit"], mondays, strict=False)]
     return go.Scatter(x=mondays, y=levels + levels[-1:], customdata=texts + texts[-1:], mode="lines",
                       line={**AMBITION_LINE, "shape": "hv"}, connectgaps=False,
                       name=ambition_text(latest["ambition_comparison"], latest["ambition"], latest["unit"]),
@@ -131,7 +131,7 @@ def opel_strip(rows: Sequence[tuple[str, pl.DataFrame]], period: str = "period_d
     days = sorted({d for _, frame in rows for d in frame[period]})
     z, texts = [], []
     for name, frame in rows:
-        by_day = dict(zip(frame[period], frame["value"]))
+        by_day = dict(zip(frame[period], frame["value"], strict=False))
         z.append([by_day.get(d) for d in days])
         texts.append([f"{prefix}{uk_day(d)}<br>{name}: "
                       + (opel_text(int(by_day[d]))
@@ -174,7 +174,7 @@ def peer_figure(peers: pl.DataFrame, org_code: str, unit: str) -> go.Figure:
         x=[r["value"] for r in rows], y=names, orientation="h", text=values, textposition="outside", cliponaxis=False,
         marker={"color": [NHS_BLUE if r["org_code"] == org_code else NHS_PALE_GREY for r in rows],
                 "line": {"color": NHS_GREY, "width": 1}},
-        customdata=[f"{r['trust']}: {v} {STATUS_TEXT[r['status']]}" for v, r in zip(values, rows)],
+        customdata=[f"{r['trust']}: {v} {STATUS_TEXT[r['status']]}" for v, r in zip(values, rows, strict=False)],
         hovertemplate="%{customdata}<extra></extra>", showlegend=False))
     known = [r for r in rows if r["ambition"] is not None]
     if known:

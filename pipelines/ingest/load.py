@@ -25,6 +25,7 @@ import polars as pl
 
 from pipelines import access, config
 from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
+from pipelines.ingest.contract import validate
 from pipelines.ingest.readers import check_size, read_sitrep
 from pipelines.publication.authentic import check_publication
 from pipelines.publication.read import detect as detect_publication
@@ -183,8 +184,6 @@ def _load_sitrep(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, content: 
     """A trust's daily sitrep: read, check against the contract and the actor's trusts, store.
     Returns the reader used."""
     read = read_sitrep(outcome.file_name, content)
-    from pipelines.ingest.contract import validate
-
     issues = pl.concat([validate(read.frame, read.issues, known_org_codes(con), today,
                                  sites=con.sql("SELECT site_code, org_code FROM sites").pl(),
                                  loaded_levels=loaded_levels(con, read.frame)),

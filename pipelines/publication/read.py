@@ -20,7 +20,8 @@ frames so an aggregate can never be counted as a trust.
 
 This module is the public interface. The workbooks are read in ``pipelines.publication.workbook`` (each sheet
 as a grid, ``pipelines.publication.grid``), the long CSV in ``pipelines.publication.long_csv``, the trusts' and ICBs'
-names in ``pipelines.publication.names``; schemas, ``NhseRead`` and shared helpers are in ``pipelines.publication.tables``.
+names in ``pipelines.publication.names``; schemas, ``NhseRead`` and shared helpers are in
+``pipelines.publication.tables``.
 """
 from __future__ import annotations
 
@@ -77,7 +78,7 @@ def detect(name: str, content: bytes) -> str | None:
     header = csv_header(content)
     if is_beds_csv(header):  # before the discharge CSV: its columns are a subset of the beds CSV's
         return BEDS_CSV
-    return LONG_CSV if header is not None and LONG_CSV_REQUIRED <= set(header) else None
+    return LONG_CSV if header is not None and set(header) >= LONG_CSV_REQUIRED else None
 
 
 # ---------------------------------------------------------------------------------------------
