@@ -20,7 +20,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from helpers import REFERENCE_FIXTURES, load_rows_directly, week_of_rows, write_csv
+from helpers import REFERENCE_FIXTURES, load_rows_directly, stop_process, week_of_rows, write_csv
 from playwright.sync_api import Browser, Page
 from test_e2e_browser import (
     ROOT,
@@ -60,15 +60,6 @@ def _answers(url: str) -> bool:
             return True
     except OSError:
         return False
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -112,8 +103,8 @@ client_kwargs = {{ scope = "openid email profile groups", prompt = "login" }}
         yield base_url
     finally:
         if app is not None:
-            _stop(app)
-        _stop(idp)
+            stop_process(app)
+        stop_process(idp)
 
 
 @pytest.fixture
