@@ -10,6 +10,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import cast
 
 import plotly.graph_objects as go
 import polars as pl
@@ -82,7 +83,8 @@ def break_gaps(rows: list[dict], key: str, step: timedelta) -> list[dict | None]
     drawing a straight line across them."""
     out: list[dict | None] = []
     for row in rows:
-        if out and row[key] - out[-1][key] > step:
+        # a None is only ever appended just before a row, so the last item is a row
+        if out and row[key] - cast(dict, out[-1])[key] > step:
             out.append(None)
         out.append(row)
     return out
@@ -309,6 +311,9 @@ def delay_reasons_figure(reasons: pl.DataFrame) -> go.Figure:
     for i, ((rank, reason), frame) in enumerate(reasons.sort("rank", "period_start").group_by(
             "rank", "reason", maintain_order=True)):
         colour, dash, symbol = REASON_STYLES[i % len(REASON_STYLES)]
+        xs: list[int | None]
+        ys: list[float | None]
+        texts: list[str | None]
         xs, ys, texts, previous_end = [], [], [], None
         for r in frame.to_dicts():
             if previous_end is not None and r["period_start"] != previous_end + timedelta(days=1):

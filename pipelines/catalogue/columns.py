@@ -71,7 +71,7 @@ KEY: tuple[str, ...] = ("period_date", "org_code", "site_code")
 
 # Canonical schema of a reader's output. ``source_row`` is the row number the user sees
 # in Excel or a text editor (1-based, counting title rows and the header).
-SCHEMA: dict[str, pl.DataType] = {"source_row": pl.Int64(), **{c.name: c.dtype for c in COLUMNS}}
+SCHEMA = pl.Schema({"source_row": pl.Int64(), **{c.name: c.dtype for c in COLUMNS}})
 
 
 def normalise_header(text: str) -> str:

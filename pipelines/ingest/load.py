@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import cast
 
 import duckdb
 import polars as pl
@@ -208,7 +209,8 @@ def _load_publication(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, cont
                            f"may load (it adds trusts and figures for every trust); nothing from it was loaded.")
     read = read_publication(outcome.file_name, content)
     check_publication(outcome.file_name, read)
-    counts = store_publication(con, read, outcome.file_id, outcome.file_name, received_at)
+    # _open_ledger_entry gave the file its id before any loader runs
+    counts = store_publication(con, read, cast(int, outcome.file_id), outcome.file_name, received_at)
     outcome.issues, outcome.notes = read.issues, read.notes
     outcome.rows_read, outcome.rows_loaded = counts["rows_read"], counts["rows_loaded"]
     outcome.rows_rejected, outcome.rows_warned = counts["rows_rejected"], counts["rows_warned"]

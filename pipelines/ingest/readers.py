@@ -68,7 +68,7 @@ class SitrepRead:
 @dataclass
 class _Table:
     """A file's cells as text, before mapping to the template."""
-    header: list[str | None]
+    header: Sequence[str | None]
     header_row: int  # source row of the header
     body: pl.DataFrame  # source_row, then one String column per header cell
     reader: str
@@ -280,7 +280,7 @@ def _misfits(header: Sequence[str | None], rows: pl.DataFrame, counts: pl.DataFr
         (pl.col("filled") > len(header)) | (pl.col("fields") < used)).select("source_row", "fields")
 
 
-def _map_header(header: list[str | None], columns: list[str]) -> tuple[dict[str, str], list[str]]:
+def _map_header(header: Sequence[str | None], columns: list[str]) -> tuple[dict[str, str], list[str]]:
     """Template column -> body column, plus notes on header cells that were not used."""
     mapping: dict[str, str] = {}
     unknown: list[str] = []

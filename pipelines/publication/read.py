@@ -28,6 +28,7 @@ from __future__ import annotations
 import io
 import zipfile
 from datetime import date
+from typing import cast
 
 import fastexcel
 import polars as pl
@@ -106,13 +107,13 @@ def read_publication(name: str, content: bytes) -> NhseRead | UecRead | BedsMont
                            "(Period, Level, Region, ICB, Org Code, Org Name, Metric, Type, Value).")
     try:
         if kind == UEC_WORKBOOK:
-            return read_uec(Book(content))
+            return read_uec(cast(fastexcel.ExcelReader, Book(content)))  # Book forwards ExcelReader's attributes
         if kind == BEDS_CSV:
             return read_beds_csv(content)
         if kind == LONG_CSV:
             read = read_long_csv(content)
         else:
-            book = Book(content)
+            book = cast(fastexcel.ExcelReader, Book(content))  # Book forwards ExcelReader's attributes
             read = read_monthly(book) if kind == MONTHLY else read_timeseries(book)
     except FileRejected as exc:
         raise FileRejected(f"{name}: {exc}") from None
