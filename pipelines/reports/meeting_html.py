@@ -37,7 +37,7 @@ STYLE = f"""<style>
 .wt {{ border-collapse: collapse; table-layout: fixed; width: 100%; font-size: 0.8rem; color: {INK}; }}
 .wt th, .wt td {{ border: 1px solid #AEB7BD; padding: 2px 3px; vertical-align: middle; }}
 .wt thead th {{ background: #E8EDEE; font-weight: 600; font-size: 0.72rem; line-height: 1.15; text-align: center;
-  overflow-wrap: anywhere; }}
+  overflow-wrap: break-word; hyphens: auto; }}  /* "Scarbor-ough", not "Scarborou / gh" */
 .wt thead th:first-child, .wt tbody th {{ position: sticky; left: 0; z-index: 1; text-align: left; }}
 .wt tbody th {{ background: #FFFFFF; font-weight: 600; }}
 .wt td {{ text-align: center; white-space: nowrap; }}
@@ -122,7 +122,7 @@ def table_html(rows: list[MetricRow], trusts: list[tuple[str, str]], orientation
         columns = len(trusts) + has_system
     min_width = METRIC_COLUMN_PX + (AMBITION_COLUMN_PX if orientation != "rows" else 0) + MIN_CELL_PX * columns
     return (f'{STYLE}<div class="wt-wrap" role="region" aria-label="Weekly position table" tabindex="0">'
-            f'<table class="wt" style="min-width:{min_width}px">{caption_html}{body}</table></div>')
+            f'<table class="wt" lang="en-GB" style="min-width:{min_width}px">{caption_html}{body}</table></div>')
 
 
 def _trust_header(code: str, name: str) -> str:
