@@ -78,7 +78,8 @@ def main() -> None:
     met = sum(line.endswith(": met") for *_, reported, _ in results for line in reported)
     missed = sum(line.startswith("TARGET") and not line.endswith(": met")
                  for *_, reported, _ in results for line in reported)
-    print(f"\ntargets met: {met}, not met: {missed}; scripts failed: {sum(r[2] != 0 for r in results)}")
+    print(f"\ntargets met: {met}, not met (or the run failed): {missed}; "
+          f"scripts failed: {sum(r[2] != 0 for r in results)}")
 
 
 if __name__ == "__main__":
