@@ -6,28 +6,30 @@ from a file (names, notes) is shown with st.text or in tables, never as Markdown
 """
 from __future__ import annotations
 
-from datetime import timedelta
+import logging
 
-import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from pipelines import access
+from pipelines.catalogue.dates import uk_date
 from pipelines.ingest import upload
 from pipelines.ingest.load import FileOutcome
 from pipelines.queries import quality
 from pipelines.queries import weekly as queries
 from ui import auth, data
 from ui.app import ensure_entrypoint
-from ui.style import NHS_BLUE, NHS_GREY
+from ui.quality_charts import completeness_heatmap
+from ui.safe_text import plain
 
 MESSAGES_SHOWN = 5  # as text under the summary; the table below has them all
 LOAD_HINT = "Upload files on the Upload tab, or load them with `python -m pipelines ingest PATH`."
 STATUS_TEXT = {"loaded": "✅ Loaded", "loaded_with_rejections": "⚠️ Loaded, with rejected rows",
                "rejected": "❌ Not loaded", "skipped": "↩️ Already loaded: nothing changed"}
-# Submitted, partial, missing: dark, mid and very light, so they differ without colour vision too.
-STATE_COLOURS = {"submitted": NHS_BLUE, "partial": "#FFB81C", "missing": "#D8DDE0"}
+LOAD_FAILED = ("The load failed and the database was left as it was. Please try again; if it fails again, "
+               "tell the dashboard's support team the time it happened (the details are in the server's log).")
+log = logging.getLogger(__name__)
 # The browser refuses a larger file before sending it (the uploader marks it in red and says why on
 # hover), so the page can only explain; pipelines.ingest.upload refuses it again should one reach the server.
 TOO_LARGE_HINT = (f"Up to {upload.MAX_UPLOAD_MB} MB per file. A larger file is marked in red in the box above "
@@ -43,20 +45,21 @@ def load_files(files: list[UploadedFile]) -> list[FileOutcome]:
     outcomes: list[FileOutcome] = []
     with st.status(f"Loading {len(files)} file{'s' * (len(files) != 1)}...", expanded=True) as status:
         try:
+            # load_uploads cleans each name (upload.safe_name) before anything shows or records it.
             uploads = [(f.name, f.getvalue()) for f in files]
             for event in upload.load_uploads(uploads, actor=auth.current_identity()):
                 if isinstance(event, upload.Waiting):
                     status.update(label="Waiting for another load to finish...")
                     st.write("Another load is writing to the database; this one starts as soon as it is done.")
                 elif isinstance(event, upload.Started):
-                    status.update(label=f"Loading {event.file_name}...")
+                    status.update(label=plain(f"Loading {event.file_name}..."))
                 else:
                     outcomes.append(event)
                     st.text(event.summary())
-        except Exception as error:  # the whole load failed: the database is as it was before
+        except Exception:  # the whole load failed: the database is as it was; the details go to the log only
+            log.exception("upload of %d file(s) failed", len(files))
             status.update(label="The load failed; nothing from it was saved", state="error")
-            st.error(f"The load failed and the database was left as it was ({type(error).__name__}: {error}). "
-                     "Please try again; if it fails again, send this message to the dashboard's support team.")
+            st.error(LOAD_FAILED)
             return outcomes
         status.update(label=f"Done: {len(outcomes)} file{'s' * (len(outcomes) != 1)}", state="complete")
     return outcomes
@@ -69,7 +72,7 @@ def fix_download(file_id: int, file_name: str, key: str) -> None:
         st.caption("No rows of this file were rejected (rows with warnings were loaded).")
         return
     st.download_button(f"Download the {rows.height:,} rejected row{'s' * (rows.height != 1)} to fix (CSV)",
-                       quality.to_csv(rows), file_name=f"rejected_rows_{file_id}_{file_name.rsplit('.', 1)[0]}.csv",
+                       quality.to_csv(rows), file_name=quality.resubmission_file_name(file_id, file_name),
                        mime="text/csv", key=key, on_click="ignore",
                        help="The rows as you sent them plus a 'problems' column. Correct the figures, delete "
                             "the 'problems' column if you like, and upload the file again.")
@@ -93,33 +96,6 @@ def show_outcomes(outcomes: list[FileOutcome]) -> None:
                 fix_download(outcome.file_id, outcome.file_name, key=f"fix_upload_{index}")
 
 
-def completeness_heatmap(grid: pl.DataFrame) -> go.Figure:
-    states = {state: code for code, state in enumerate(quality.STATES)}
-    cells = grid.with_columns(code=pl.col("state").replace_strict(states), hover=pl.format(
-        "{}, {}: {}", "trust", pl.col("period_date").dt.strftime("%a %d/%m/%Y"),
-        pl.when(pl.col("state") == "missing").then(pl.lit("no submission"))
-        .when(pl.col("state") == "partial")
-        .then(pl.format("partial ({} of the usual {} rows)", "rows_sent", "usual_rows"))
-        .otherwise(pl.format("submitted ({} rows)", "rows_sent"))))
-    rows = cells.group_by("trust", maintain_order=True).agg("code", "hover")
-    colours = list(STATE_COLOURS.values())
-    steps = len(colours)
-    # A discrete scale: state code i covers i - 0.5 to i + 0.5, in one flat colour.
-    scale = [[(i + edge) / steps, colour] for i, colour in enumerate(colours) for edge in (0, 1)]
-    fig = go.Figure(go.Heatmap(
-        x=cells["period_date"].unique(maintain_order=True).to_list(), y=rows["trust"].to_list(),
-        z=rows["code"].to_list(), customdata=rows["hover"].to_list(), hovertemplate="%{customdata}<extra></extra>",
-        zmin=-0.5, zmax=steps - 0.5, colorscale=scale, showscale=False, xgap=1, ygap=1))
-    for state, colour in STATE_COLOURS.items():  # the legend: one key per state, always all three
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=state, hoverinfo="skip", marker={
-            "symbol": "square", "size": 14, "color": colour, "line": {"color": NHS_GREY, "width": 1}}))
-    fig.update_xaxes(tickformat="%d/%m/%Y", showgrid=False)
-    fig.update_yaxes(autorange="reversed", automargin=True, showgrid=False)
-    fig.update_layout(height=120 + 24 * rows.height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      legend={"orientation": "h", "y": 1.01, "yanchor": "bottom", "x": 0}, plot_bgcolor="white")
-    return fig
-
-
 def upload_tab() -> None:
     identity = auth.current_identity()
     if not access.may(identity, "upload_file"):
@@ -129,8 +105,11 @@ def upload_tab() -> None:
     if (mine := access.trusts_covered(identity, "submit_rows")) is not None:
         st.caption(f"You submit for {', '.join(sorted(mine))}: rows for other trusts are rejected, row by row.")
     with st.form("upload_form", clear_on_submit=True):
+        # No ``type=``: with it Streamlit checks each name itself before the page runs, and a name with a
+        # NUL byte then replaces the whole page with an exception the page cannot catch. The readers
+        # decide by content anyway, and refuse anything that is not CSV or .xlsx with a plain message.
         files = st.file_uploader(
-            "Daily sitrep files (CSV or Excel .xlsx)", type=["csv", "xlsx"], accept_multiple_files=True,
+            "Daily sitrep files (CSV or Excel .xlsx)", accept_multiple_files=True,
             max_upload_size=upload.MAX_UPLOAD_MB,
             help="One or more files in the daily sitrep template. Each is checked against the data contract; "
                  "valid rows are loaded and every rejected row is listed with the reason.")
@@ -201,7 +180,7 @@ def completeness_tab() -> None:
         st.info(f"No sitrep figures yet. {LOAD_HINT}")
         icb_section()
         return
-    picked = st.date_input("Days", (max(earliest, latest - timedelta(weeks=5) + timedelta(days=1)), latest),
+    picked = st.date_input("Days", (quality.default_first_day(earliest, latest), latest),
                            earliest, latest, format="DD/MM/YYYY", key="dq_dates")
     first, last = (*picked, latest, latest)[:2]  # while only the start is picked, up to the latest day
     grid = data.read(quality.completeness, first, last)
@@ -209,9 +188,9 @@ def completeness_tab() -> None:
     st.caption("Rows: every trust in the reference list and any other trust that has submitted. "
                f"Submitted: the trust's usual rows arrived. {quality.PARTIAL_DEFINITION} Missing: nothing "
                "arrived for that day. Hover a cell for the details.")
-    monday = last - timedelta(days=last.weekday())
-    st.subheader(f"Missing submissions in the week of Monday {monday:%d/%m/%Y}")
-    st.caption(f"Days from {monday:%d/%m/%Y} to {last:%d/%m/%Y}, the last day shown above.")
+    monday = quality.week_commencing(last)
+    st.subheader(f"Missing submissions in the week of Monday {uk_date(monday)}")
+    st.caption(f"Days from {uk_date(monday)} to {uk_date(last)}, the last day shown above.")
     missing = quality.missing_in_week(grid, last)
     if missing.is_empty():
         st.success("Every trust submitted every day of this week.")

@@ -1,23 +1,23 @@
 """OPEL levels: which trusts and local authorities were at OPEL 3 or 4, and when (DOMAIN 4)."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 import polars as pl
 import streamlit as st
 
+from pipelines.catalogue.dates import uk_date
+from pipelines.catalogue.wording import opel_key
 from pipelines.queries import opel
 from pipelines.queries import weekly as queries
 from ui import data, params
 from ui.app import ensure_entrypoint
-from ui.opel_charts import MAX_DAYS_WITH_NUMBERS, headline, la_heatmap, trust_heatmap, uk_date
+from ui.opel_charts import MAX_DAYS_WITH_NUMBERS, headline, la_heatmap, trust_heatmap
+from ui.safe_text import plain
 
 LOAD_HINT = "Load sitrep files with `python -m pipelines ingest PATH`."
 
 ensure_entrypoint()
 st.title("OPEL levels")
-st.caption("OPEL 1: able to meet demand. 2: starting to show signs of pressure. "
-           "3: major pressures compromising flow. 4: unable to deliver comprehensive care.")
+st.caption(opel_key())
 if not data.database_exists():
     st.info(f"No data yet. {LOAD_HINT}")
     st.stop()
@@ -29,23 +29,23 @@ icb_options = data.read(opel.icb_names)
 
 # Controls, initialised from the URL so a link opens the same view; default: the last 8 weeks of data.
 # A shared link may carry dates outside the data, which the date picker refuses, so they are clamped.
-end = min(max(params.get_date("to", latest), earliest), latest)
-start = min(max(params.get_date("from", latest - timedelta(weeks=8) + timedelta(days=1)), earliest), end)
+start, end = queries.clamp_range(params.get_date("from", opel.default_first_day(latest)),
+                                params.get_date("to", latest), earliest, latest)
 dates_col, icb_col = st.columns([2, 5])
 picked = dates_col.date_input("Dates", (start, end), earliest, latest, key="opel_dates", format="DD/MM/YYYY")
 # No ICB chosen means every ICB, as on the weekly position page.
-chosen = icb_col.multiselect("ICB", icb_options, default=params.get_list("icb", icb_options),
-                             placeholder="All ICBs", key="opel_icb")
+# Streamlit keeps the ICBs in the URL itself (repeated ``icb=``), as params.py writes lists.
+chosen = icb_col.multiselect("ICB", icb_options, placeholder="All ICBs", key="icb", bind="query-params")
 first, last = (*picked, latest, latest)[:2]  # while only the start is picked, up to the latest day
-params.set_params(**{"from": first, "to": last, "icb": chosen})
+params.set_params(**{"from": first, "to": last})
 
 icbs = tuple(chosen or icb_options)
 period = f"between {uk_date(first)} and {uk_date(last)}"
 counts = data.read(opel.opel_counts, first, last, icbs)
 if counts["days_reported"].sum() == 0:
     where = f"the {' or '.join(chosen)}" if chosen else "any ICB"
-    st.info(f"No trust in {where} submitted figures {period}. "
-            f"The data runs from {uk_date(earliest)} to {uk_date(latest)}.")
+    st.info(plain(f"No trust in {where} submitted figures {period}. "
+                  f"The data runs from {uk_date(earliest)} to {uk_date(latest)}."))
     st.stop()
 
 st.markdown(f"**{headline(counts, first, last)}**")
@@ -67,7 +67,7 @@ else:
     st.caption("Each row: the local authority, and in brackets the trust that reported its level. "
                f"Grey: not reported that day.{numbers_note}")
     if not_reporting:
-        st.caption(f"Local authority OPEL not reported by: {', '.join(not_reporting)}.")
+        st.caption(plain(f"Local authority OPEL not reported by: {', '.join(not_reporting)}."))
 
 st.subheader("Days at OPEL 3 and 4, by trust")
 level = st.column_config.NumberColumn

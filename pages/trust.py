@@ -1,33 +1,25 @@
 """Trust drill-down: one trust's daily and weekly story against the ambition, beside its system and peers."""
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 import polars as pl
 import streamlit as st
 
+from pipelines.catalogue.dates import uk_date, uk_day
 from pipelines.catalogue.metrics import METRICS
 from pipelines.queries import drilldown
 from pipelines.queries import weekly as queries
 from pipelines.reports import narrative
 from pipelines.reports.presentation import headline_figures
-from ui import charts, data, params, trust_sections
+from ui import data, params, trust_sections
 from ui.app import ensure_entrypoint
+from ui.safe_text import clean, plain
 from ui.tiles import show_tiles
 
 DEFAULT_METRIC = "stranded_7plus_pct"
-DEFAULT_WEEKS = 26
 # The latest-week tiles: the discharge group's headline figures (DOMAIN 1).
 SUMMARY = ("stranded_7plus_pct", "super_stranded_21plus_pct", "ga_occupancy_pct", "ctr_discharged_by_5pm_pct",
            "recorded_delays")
-# A trust known only from NHS England's publication: the criteria-to-reside figures it has.
-PUBLICATION_SUMMARY = ("ctr_discharged_pct", "ctr_discharged_by_5pm_pct", "recorded_delays")
 BY_ID = {m.id: m for m in METRICS}
-
-
-def uk(day: date) -> str:
-    return f"{day:%d/%m/%Y}"
-
 
 ensure_entrypoint()  # a deep link on a fresh server: let dashboard.py set up and route first
 st.title("Trust drill-down")
@@ -39,11 +31,6 @@ if latest is None:
     st.info("The database has no sitrep figures yet. Load files with `python -m pipelines ingest PATH`.")
     st.stop()
 
-
-def default_window_start(end: date) -> date:
-    return max(earliest, drilldown.week_ending(end) - timedelta(weeks=DEFAULT_WEEKS) + timedelta(days=1))
-
-
 trusts = data.read(drilldown.trusts)
 codes = trusts["org_code"].to_list()
 reporting = trusts.filter(pl.col("last_date").is_not_null())["org_code"].to_list()
@@ -53,20 +40,15 @@ reporting = trusts.filter(pl.col("last_date").is_not_null())["org_code"].to_list
 metric_ids = list(BY_ID)
 names = dict(zip(codes, trusts["short_name"]))
 pick_trust, pick_dates, pick_metric = st.columns([2, 2, 3])
-code = pick_trust.selectbox("Trust", codes, format_func=lambda c: f"{names[c]} ({c})",
+code = pick_trust.selectbox("Trust", codes, format_func=lambda c: clean(f"{names[c]} ({c})"),
                             index=codes.index(params.get_choice("trust", codes, (reporting or codes)[0])))
 trust = trusts.row(codes.index(code), named=True)
-# The latest weeks with figures; a trust whose figures stop earlier (one known only from an older
-# NHS England publication, say) opens on its own latest weeks instead of an empty range.
-default_end = latest
-if trust["last_date"] is not None and trust["last_date"] < default_window_start(latest):
-    default_end = trust["last_date"]
-default_start = default_window_start(default_end)
-url_end = min(max(params.get_date("to", default_end), earliest), latest)
-url_start = min(max(params.get_date("from", default_start), earliest), url_end)
+default_start, default_end = drilldown.default_window(earliest, latest, trust["last_date"])
+url_start, url_end = queries.clamp_range(params.get_date("from", default_start), params.get_date("to", default_end),
+                                         earliest, latest)
 picked = pick_dates.date_input("Dates", (url_start, url_end), min_value=earliest, max_value=latest,
-                               format="DD/MM/YYYY",
-                               help=f"Default: the latest {DEFAULT_WEEKS} weeks (Monday to Sunday) with figures.")
+                               format="DD/MM/YYYY", help=f"Default: the latest {drilldown.DEFAULT_WEEKS} weeks "
+                                                         "(Monday to Sunday) with figures.")
 metric_id = pick_metric.selectbox("Metric", metric_ids, format_func=lambda m: BY_ID[m].label,
                                   index=metric_ids.index(params.get_choice("metric", metric_ids, DEFAULT_METRIC)))
 first, last = (*picked, default_end, default_end)[:2]  # while only the start is picked: up to the default end
@@ -76,30 +58,25 @@ if len(picked) == 2:  # not mid-pick: the widget's identity follows the URL, so 
                          "to": None if last == default_end else last})
 
 metric = BY_ID[metric_id]
-st.header(f"{trust['short_name']} ({code})")
-st.caption(" · ".join(filter(None, [trust["name"], trust["icb_name"], trust["place"] and f"place: {trust['place']}"])))
+st.header(plain(f"{trust['short_name']} ({code})"))
+st.caption(plain(" · ".join(filter(None, [trust["name"], trust["icb_name"],
+                                          trust["place"] and f"place: {trust['place']}"]))))
 groups = data.read(drilldown.source_groups, code, first, last)
 if not groups:
-    reported = (f" Its figures run from {uk(trust['first_date'])} to {uk(trust['last_date'])}."
+    reported = (f" Its figures run from {uk_date(trust['first_date'])} to {uk_date(trust['last_date'])}."
                 if trust["first_date"] else " It has not submitted any figures yet.")
-    st.warning(f"{trust['short_name']} has no submissions between {uk(first)} and {uk(last)}.{reported}")
+    st.warning(plain(f"{trust['short_name']} has no submissions between {uk_date(first)} and {uk_date(last)}."
+                     f"{reported}"))
     st.stop()
-st.caption(trust_sections.source_text(groups))
-st.caption(trust_sections.field_source_text(data.read(drilldown.field_sources, code, first, last)))
+st.caption(plain(trust_sections.source_text(groups)))
+st.caption(plain(trust_sections.field_source_text(data.read(drilldown.field_sources, code, first, last))))
 # Figures only from NHS England's publication: it has no beds, lengths of stay, pathways by day or OPEL.
 publication_only = [g["source"] for g in groups] == [drilldown.PUBLICATION]
 
-first_week, last_week = drilldown.weeks_in_range(first, last, earliest, latest)
-weekly = data.read(drilldown.trust_weekly, code, first_week, last_week)
-if weekly.is_empty():  # its only figures are in a part week at an end of the range: show that week
-    first_week, last_week = drilldown.week_ending(first), drilldown.week_ending(last)
-    weekly = data.read(drilldown.trust_weekly, code, first_week, last_week)
-
-# The summary: the latest week ending on or before the last day chosen (else the only, part, week).
-complete = weekly.filter(pl.col("week_ending") <= last)["week_ending"]
-week = (complete if not complete.is_empty() else weekly["week_ending"]).max()
+weeks = data.read(drilldown.trust_weeks, code, first, last, (earliest, latest))
+first_week, last_week, weekly, week = weeks.first_week, weeks.last_week, weeks.weekly, weeks.week
 week_rows = {r["metric"]: r for r in weekly.filter(pl.col("week_ending") == week).to_dicts()}
-st.subheader(f"Week ending {charts.uk_date(week)}")
+st.subheader(f"Week ending {uk_day(week)}")
 st.caption("Each tile: the week's figure (a ratio of the week's sums, or a daily average), the change on the "
            "week before, better or worse, and the status against the ambition.")
 days = next(iter(week_rows.values()))["days_reported"]
@@ -107,7 +84,8 @@ if days < 7:
     st.warning(f"Part week: {days} of 7 days reported, so these figures may change when the rest arrive.")
 week_position = weekly.filter(pl.col("week_ending") == week)
 if publication_only:  # the publication's figures only: no tiles of "not reported"
-    show_tiles([t for t in headline_figures(week_position, PUBLICATION_SUMMARY) if t["value"] != "not reported"])
+    tiles = headline_figures(week_position, drilldown.publication_metrics())
+    show_tiles([t for t in tiles if t["value"] != "not reported"])
     st.info(trust_sections.not_reported_text("Bed occupancy and length of stay (stranded patients)",
                                              drilldown.publication_gap("ga_occupancy_pct")))
 else:

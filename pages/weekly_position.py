@@ -7,10 +7,10 @@ from functools import partial
 
 import streamlit as st
 
+from pipelines.catalogue.dates import uk_date
+from pipelines.catalogue.wording import ASSURANCE_TEXT, VARIATION_TEXT, assurance_label, variation_label
 from pipelines.reports import export, narrative
 from pipelines.reports.meeting_html import key_html, table_html
-from pipelines.reports.presentation import ASSURANCE_TEXT, VARIATION_TEXT
-from pipelines.spc.xmr import assurance_label, variation_label
 from ui import data
 from ui.app import ensure_entrypoint
 from ui.spc_icons import assurance_icon, variation_icon
@@ -27,7 +27,7 @@ table, chosen_icbs, chosen_places, orientation = weekly_table_with_filters(orien
 week = table.week_ending
 narratives = data.read(narrative.current_narratives, week)
 trusts = list(table.trusts.select("org_code", "trust").iter_rows())
-caption = (f"Monday {week - timedelta(days=6):%d/%m/%Y} to Sunday {week:%d/%m/%Y}: "
+caption = (f"Monday {uk_date(week - timedelta(days=6))} to Sunday {uk_date(week)}: "
            f"{table.position['org_code'].n_unique()} of {table.trusts.height} selected trusts submitted figures.")
 # Our own markup; every text from a file or a user inside it is escaped by meeting_html.
 st.html(table_html(table.rows, trusts, orientation, narrative.comments_by_cell(narratives), caption))

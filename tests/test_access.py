@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import SHARED_NHSE, load_rows_directly, query, week_of_rows, write_csv
+from helpers import REFERENCE_FIXTURES, SHARED_NHSE, load_rows_directly, query, week_of_rows, write_csv
 
 from pipelines import access
 from pipelines.ingest.load import ingest_paths
@@ -85,7 +85,7 @@ analyst@nhs.test,group_lead,*
 @pytest.fixture
 def users(tmp_path: Path) -> list[access.UserRule]:
     (tmp_path / "users.csv").write_text(USERS, encoding="utf-8")
-    return access.read_users(tmp_path / "users.csv", pl.read_csv("reference_data/trusts.csv", infer_schema=False))
+    return access.read_users(tmp_path / "users.csv", pl.read_csv(REFERENCE_FIXTURES / "trusts.csv", infer_schema=False))
 
 
 def test_users_file_by_email_wildcard_and_group_claim(users: list[access.UserRule]) -> None:
@@ -110,11 +110,11 @@ def test_users_file_by_email_wildcard_and_group_claim(users: list[access.UserRul
 def test_a_bad_users_file_names_the_row(tmp_path: Path, line: str, message: str) -> None:
     (tmp_path / "users.csv").write_text(f"principal,role,covers\n{line}\n", encoding="utf-8")
     with pytest.raises(ValueError, match=message):
-        access.read_users(tmp_path / "users.csv", pl.read_csv("reference_data/trusts.csv", infer_schema=False))
+        access.read_users(tmp_path / "users.csv", pl.read_csv(REFERENCE_FIXTURES / "trusts.csv", infer_schema=False))
 
 
 def test_the_shipped_users_file_reads() -> None:
-    assert access.read_users(Path("reference_data/users.csv"))
+    assert access.read_users(REFERENCE_FIXTURES / "users.csv")
 
 
 # --- Enforced where the data is written, and audited ----------------------------------------

@@ -11,7 +11,7 @@ import zlib
 from datetime import date, timedelta
 from pathlib import Path
 
-from conftest import VALID_ROW, query
+from helpers import VALID_ROW, query
 
 from pipelines.catalogue.columns import COLUMN_NAMES
 from pipelines.ingest.load import FileOutcome, ingest_sources

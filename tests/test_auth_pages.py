@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import load_rows_directly, query, week_of_rows
+from helpers import REFERENCE_FIXTURES, load_rows_directly, query, week_of_rows
 from streamlit.testing.v1 import AppTest
 from test_trust_spc import labelled, step
 
@@ -119,7 +119,7 @@ def leads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two discharge group leads: one covering West Yorkshire ICB (Harrogate's, as NHS England attributes it),
     one Humber and North Yorkshire."""
     for name in ("trusts.csv", "ambitions.csv"):
-        shutil.copy(ROOT / "reference_data" / name, tmp_path / name)
+        shutil.copy(REFERENCE_FIXTURES / name, tmp_path / name)
     (tmp_path / "users.csv").write_text("principal,role,covers\nhny@nhs.test,group_lead,QOQ\n"
                                         "wy@nhs.test,group_lead,QWO\n", encoding="utf-8")
     monkeypatch.setenv("FLOW_REFERENCE_DIR", str(tmp_path))

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import VALID_ROW, query, sitrep_row, write_csv
+from helpers import REFERENCE_FIXTURES, VALID_ROW, query, sitrep_row, write_csv
 
 from pipelines.ingest import upload
 from pipelines.ingest.load import FileOutcome, ingest_paths
@@ -110,6 +110,7 @@ def seeded(db: Path, tmp_path: Path) -> Path:
     return db
 
 
+@pytest.mark.slow  # a subprocess that pays the Great Expectations import
 def test_parallel_loads_and_readers_see_no_error_and_whole_files_only(seeded, tmp_path):
     sizes = [300, 200, 100]  # three CLI loads of different trusts, so no figure replaces another
     files = [write_csv(tmp_path / f"load_{i}.csv", days_of_rows(TRUSTS[i], date(2023, 2, 1), n))
@@ -139,6 +140,7 @@ def test_parallel_loads_and_readers_see_no_error_and_whole_files_only(seeded, tm
     assert lock_is_free(seeded) and not list(tmp_path.glob("*.writing*"))
 
 
+@pytest.mark.slow  # a subprocess that pays the Great Expectations import
 def test_browser_upload_and_cli_load_at_the_same_time_both_complete(seeded, tmp_path):
     from_cli = write_csv(tmp_path / "from_cli.csv", days_of_rows("RCD", date(2023, 3, 1), 50))
     uploaded = write_csv(tmp_path / "uploaded.csv", days_of_rows("RTR", date(2023, 3, 1), 40)).read_bytes()
@@ -169,7 +171,7 @@ BIG_ROWS = 50_000
 def big_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """50,000 valid trust-level rows: each of 13 trusts for 3,847 days from 01/01/2015, skipping 2023 (the
     other tests' days), the first 50,000. Trust-level, because site codes must be real sites (sites.csv)."""
-    trusts = pl.read_csv(ROOT / "reference_data" / "trusts.csv")["org_code"]
+    trusts = pl.read_csv(REFERENCE_FIXTURES / "trusts.csv")["org_code"]
     days = pl.date_range(date(2015, 1, 1), date(2015, 1, 1) + timedelta(days=3846 + 365), eager=True)
     days = days.filter(days.dt.year() != 2023)
     frame = (pl.DataFrame({"period_date": days}).join(pl.DataFrame({"org_code": trusts}), how="cross").head(BIG_ROWS)
@@ -237,6 +239,7 @@ def assert_none_of_it_then_reload(db: Path, big_file: Path) -> None:
     "pipelines.ingest.load:_store_rows",  # inside the file's transaction: its rows are in the copy, not committed
     "pipelines.ingest.load:_refresh_touched",  # the file committed in the copy; not yet swapped in
 ])
+@pytest.mark.slow  # a subprocess that pays the Great Expectations import
 def test_a_load_killed_part_way_leaves_none_of_the_file(seeded, big_file, tmp_path, stop_after):
     marker = tmp_path / "reached"
     process = start([sys.executable, "-c", STALL_AFTER, stop_after, str(big_file), str(seeded), str(marker)])
@@ -246,6 +249,7 @@ def test_a_load_killed_part_way_leaves_none_of_the_file(seeded, big_file, tmp_pa
     assert_none_of_it_then_reload(seeded, big_file)
 
 
+@pytest.mark.slow  # a subprocess that pays the Great Expectations import
 def test_the_cli_killed_as_it_starts_writing_leaves_none_of_the_file(seeded, big_file):
     """The CLI as users run it, killed the moment its working copy appears."""
     process = start(cli(str(big_file), "--db", str(seeded)))

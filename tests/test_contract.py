@@ -6,7 +6,7 @@ from datetime import date
 
 import polars as pl
 import pytest
-from conftest import sitrep_row, write_csv
+from helpers import sitrep_row, write_csv
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import load_rows_directly, query, sitrep_row, week_of_rows, write_csv
+from helpers import load_rows_directly, query, sitrep_row, week_of_rows, write_csv
 from streamlit.testing.v1 import AppTest
 
 from pipelines.catalogue.columns import COLUMN_NAMES
@@ -226,6 +226,7 @@ def test_load_button_without_files_explains_the_size_limit(db):
     assert app.warning[0].value.startswith("No file to load") and "50 MB" in app.warning[0].value
 
 
+@pytest.mark.slow  # a subprocess that pays the Great Expectations import
 def test_page_and_rules_never_import_great_expectations():
     script = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); import pipelines.ingest.contract, pipelines.queries.quality, pipelines.ingest.upload;"
               "from streamlit.testing.v1 import AppTest;"
@@ -319,3 +320,51 @@ def test_trusts_only_a_publication_named_are_listed_for_review(db):
     assert outcome.status == "loaded", outcome.message
     review = frame_with(run_page(), "first_file")
     assert review[["org_code", "days", "first_file"]].values.tolist() == [["ZZX99", 1, "webfile.csv"]]
+
+
+# ---- uploads through the page: hostile names and failures get plain words, never an exception ----
+
+def upload_through_page(files: list[tuple[str, bytes, str]]) -> AppTest:
+    app = run_page()
+    app.file_uploader[0].set_value(files)
+    app.button[0].click().run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_a_nul_and_markdown_in_an_upload_name_show_as_plain_text(db):
+    name = "har\x00rogate **[x](evil.example)**.csv"  # Streamlit itself refuses a NUL when it checks types
+    app = upload_through_page([(name, csv_bytes(harrogate_rows()), "text/csv")])
+    shown = "\n".join(t.value for t in app.text)  # st.text: no Markdown
+    assert "harrogate **[x](evil.example)**.csv: 6 of 7 rows loaded" in shown and "\x00" not in shown
+    assert query(db, "SELECT file_name FROM ingest_files") == [("harrogate **[x](evil.example)**.csv",)]
+
+
+@pytest.mark.parametrize("failure", [PermissionError(13, "Permission denied", "/srv/data/flow.duckdb.writing"),
+                                     RuntimeError("internal detail /srv/app/pipelines/load.py")])
+def test_a_failed_upload_says_so_in_plain_words_and_logs_the_details(db, monkeypatch, caplog, failure):
+    """A read-only database folder (or any other failure) never shows a traceback, a path or an
+    exception's text: the user reads a plain message, the log has the details."""
+    def fail(*args, **kwargs):
+        raise failure
+        yield  # a generator, as load_uploads is
+
+    monkeypatch.setattr(upload, "load_uploads", fail)
+    app = upload_through_page([("harrogate.csv", csv_bytes(harrogate_rows()), "text/csv")])
+    errors = [e.value for e in app.error]
+    assert errors and errors[0].startswith("The load failed and the database was left as it was.")
+    assert not any("/srv" in e or type(failure).__name__ in e for e in errors)
+    assert any(record.exc_info and record.exc_info[1] is failure for record in caplog.records)
+
+
+def test_resubmission_file_name_is_safe_for_any_upload_name():
+    assert quality.resubmission_file_name(3, "sitrep_2024-04.csv") == "rejected_rows_3_sitrep_2024-04.csv"
+    # no folders, quotes or NUL
+    assert quality.resubmission_file_name(4, 'a\x00b/../"c".xlsx') == "rejected_rows_4_a_b_.._c.csv"
+    assert quality.resubmission_file_name(5, "...") == "rejected_rows_5.csv"
+
+
+def test_the_submissions_grid_opens_on_the_latest_five_weeks_and_names_the_monday():
+    assert quality.default_first_day(date(2024, 1, 1), date(2024, 4, 14)) == date(2024, 3, 11)
+    assert quality.default_first_day(date(2024, 4, 1), date(2024, 4, 14)) == date(2024, 4, 1)  # not before the data
+    assert [quality.week_commencing(date(2024, 4, d)) for d in (8, 11, 14)] == [date(2024, 4, 8)] * 3

@@ -27,7 +27,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import load_rows_directly, week_of_rows
+from helpers import load_rows_directly, week_of_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -70,6 +70,9 @@ def _healthy(url: str) -> bool:
         return False
 
 
+APP_DB: list[Path] = []  # the database streamlit_app serves, for a test that adds to it
+
+
 def _serve(db: Path, workdir: Path) -> Iterator[str]:
     """``streamlit run dashboard.py`` on ``db``; yields the base URL, stops the server after."""
     port = _free_port()
@@ -110,6 +113,7 @@ def streamlit_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db = workdir / "flow.duckdb"
     load_rows_directly(db, week_of_rows("RCD", date(2024, 4, 1), ga_beds_occupied=90, los_7plus=45)
                        + week_of_rows("RCD", date(2024, 4, 8), ga_beds_occupied=90, los_7plus=36))
+    APP_DB.append(db)
     yield from _serve(db, workdir)
 
 
@@ -272,7 +276,7 @@ def test_trust_drilldown_in_the_browser(streamlit_app: str, page: Page) -> None:
 
 def test_upload_with_one_bad_row_shows_the_rejection_in_the_browser(streamlit_app: str, page: Page,
                                                                       tmp_path: Path) -> None:
-    from conftest import sitrep_row, write_csv
+    from helpers import sitrep_row, write_csv
 
     # Harrogate in March 2024, before the fixture's weeks, so the other tests' figures do not change.
     upload = write_csv(tmp_path / "harrogate_march.csv", [
@@ -301,3 +305,31 @@ def test_upload_with_one_bad_row_shows_the_rejection_in_the_browser(streamlit_ap
     expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
     page.set_viewport_size({"width": 1400, "height": 1300})
     screenshot(page, "data_quality_upload")
+
+
+def test_names_from_files_show_as_plain_text_in_the_browser(streamlit_app: str, page: Page) -> None:
+    """A trust name with Markdown link and image syntax, a bare address and a right-to-left override
+    (as a publication or upload could bring) shows as its characters: no link, no image, no reordering.
+    Last in this file: it adds a trust to the served database."""
+    from helpers import load_rows_directly, week_of_rows
+
+    from pipelines.warehouse import open_for_write
+
+    evil = "[x](https://evil.example) ![](https://evil.example/p.png)"
+    load_rows_directly(APP_DB[0], week_of_rows("ZZX", date(2024, 4, 8)))
+    with open_for_write(APP_DB[0]) as con:
+        con.execute("INSERT OR REPLACE INTO trusts (org_code, short_name, name) VALUES ('ZZX', ?, ?)",
+                    [evil, "Dr \u202eecilA\u202c www.evil.example"])
+    open_page(page, streamlit_app, "trust?trust=ZZX")
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_role("heading").filter(has_text="(ZZX)")).to_be_visible()
+
+    def seen(texts: list[str]) -> list[str]:  # without the invisible word joiners that stop bare links
+        return [t.replace("\u2060", "") for t in texts]
+
+    assert f"{evil} (ZZX)" in seen(main.get_by_role("heading").all_inner_texts())
+    captions = seen(main.get_by_test_id("stCaptionContainer").all_inner_texts())
+    assert any(t.startswith("Dr ecilA www.evil.example") for t in captions), captions
+    live = main.locator("a[href*='evil']:not([href^='#']), img[src*='evil']")  # a heading's own anchor is fine
+    assert live.count() == 0, live.evaluate_all("found => found.map(e => e.parentElement.outerHTML)")
+    screenshot(page, "trust_plain_text")

@@ -20,7 +20,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import load_rows_directly, week_of_rows, write_csv
+from helpers import REFERENCE_FIXTURES, load_rows_directly, week_of_rows, write_csv
 from playwright.sync_api import Browser, Page
 from test_e2e_browser import (
     ROOT,
@@ -81,7 +81,7 @@ def signed_in_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     reference = work / "reference"
     reference.mkdir()
     for name in ("trusts.csv", "ambitions.csv"):
-        shutil.copy(ROOT / "reference_data" / name, reference / name)
+        shutil.copy(REFERENCE_FIXTURES / name, reference / name)
     (reference / "users.csv").write_text(USERS_CSV, encoding="utf-8")
     app_port, idp_port = _free_port(), _free_port()
     base_url, issuer = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{idp_port}"

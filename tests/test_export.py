@@ -15,9 +15,9 @@ import duckdb
 import openpyxl
 import polars as pl
 import pytest
-from conftest import load_rows_directly, week_of_rows
 from docx.enum.section import WD_ORIENT
 from docx.oxml.ns import qn
+from helpers import load_rows_directly, week_of_rows
 
 from pipelines.__main__ import main
 from pipelines.catalogue.columns import COLUMN_NAMES
@@ -252,6 +252,7 @@ def test_cli_defaults_to_the_latest_complete_week_and_filters(pack, tmp_path):
                                                                  "Narrative"]
 
 
+@pytest.mark.slow  # a subprocess that pays the Great Expectations import
 def test_cli_export_runs_as_a_module(pack, tmp_path):
     out = tmp_path / "week.docx"
     done = subprocess.run([sys.executable, "-m", "pipelines", "export", "--week-ending", "2024-04-14", "--format",

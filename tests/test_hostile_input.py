@@ -19,7 +19,7 @@ from pathlib import Path
 
 import polars as pl
 import xlsxwriter
-from conftest import VALID_ROW, query
+from helpers import VALID_ROW, query
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

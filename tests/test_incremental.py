@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 import duckdb
 import polars as pl
-from conftest import load_rows_directly, week_of_rows
+from helpers import load_rows_directly, week_of_rows
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

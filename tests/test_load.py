@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import query, sitrep_row, write_csv
+from helpers import query, sitrep_row, write_csv
 
 from pipelines.ingest import load
 from pipelines.ingest.load import ingest_paths
@@ -133,6 +133,7 @@ def run_cli(*args: str, env_db: Path | None = None) -> subprocess.CompletedProce
                           text=True, timeout=300)
 
 
+@pytest.mark.slow  # a subprocess that pays the Great Expectations import
 def test_cli_exit_codes_and_summary_lines(tmp_path):
     db = tmp_path / "cli.duckdb"
     good = write_csv(tmp_path / "good.csv", [sitrep_row()])
@@ -148,6 +149,7 @@ def test_cli_exit_codes_and_summary_lines(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # a subprocess that pays the Great Expectations import
 def test_cli_folder_and_usage_errors(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from conftest import load_rows_directly, query, sitrep_row, week_of_rows
+from helpers import load_rows_directly, query, sitrep_row, week_of_rows
 
 from pipelines.catalogue.metrics import METRIC_IDS
 

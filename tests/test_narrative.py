@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from conftest import load_rows_directly, query, week_of_rows
+from helpers import load_rows_directly, query, week_of_rows
 
 from pipelines.reports import narrative
 from pipelines.reports.weekly_table import WeeklyTable, build_weekly_table, metric_rows

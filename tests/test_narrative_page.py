@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import load_rows_directly, query, week_of_rows
+from helpers import load_rows_directly, query, week_of_rows
 from streamlit.testing.v1 import AppTest
 
 from pipelines.reports.narrative import save_narrative

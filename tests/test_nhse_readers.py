@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import re
-import time
 import zipfile
 from datetime import date, datetime
 from functools import lru_cache
@@ -29,7 +28,7 @@ import openpyxl
 import polars as pl
 import pytest
 import xlsxwriter
-from conftest import SHARED_NHSE
+from helpers import SHARED_NHSE
 from openpyxl.utils import column_index_from_string
 
 from pipelines.catalogue.issues import FileRejected
@@ -281,12 +280,9 @@ def test_timeseries_not_collected_zeros_are_missing() -> None:
 
 @real_files
 @pytest.mark.parametrize("file_name", [*MONTHLY, TIMESERIES])
-def test_a_workbook_loads_in_under_two_seconds(file_name: str) -> None:
-    content = (NHSE_DIR / file_name).read_bytes()
-    nhse.read_publication(file_name, content)  # the first read in a process pays for library warm-up
-    start = time.perf_counter()
-    read = nhse.read_publication(file_name, content)
-    assert time.perf_counter() - start < 2.0
+def test_a_real_workbook_reads_without_errors(file_name: str) -> None:
+    # Its speed (target: under 2 s) is printed by benchmarks/publication_benchmark.py, not timed here.
+    read = nhse.read_publication(file_name, (NHSE_DIR / file_name).read_bytes())
     assert read.issues.filter(pl.col("severity") == "error").is_empty()
 
 
@@ -483,11 +479,10 @@ def test_trust_sitrep_files_are_not_nhse_publications(path: Path) -> None:
         nhse.read_publication(path.name, content)
 
 
-def test_detect_reads_only_the_start_of_a_big_csv() -> None:
+def test_detect_tells_a_big_trust_csv_from_a_publication() -> None:
+    # Its speed (it reads only the start) is printed by benchmarks/publication_benchmark.py.
     big = b"period_date,org_code,nctr_patients\n" + b"2024-04-01,RCB,5\n" * 2_000_000
-    start = time.perf_counter()
     assert nhse.detect("big.csv", big) is None
-    assert time.perf_counter() - start < 0.05
 
 
 def test_check_daily_rules() -> None:

@@ -9,7 +9,7 @@ import zipfile
 import openpyxl
 import polars as pl
 import pytest
-from conftest import SHARED_NHSE
+from helpers import SHARED_NHSE
 
 from pipelines.publication.grid import Book, Grid, load_grid
 from pipelines.publication.lookup import is_provider_lookup, read_provider_lookup
@@ -90,7 +90,7 @@ SERIES = SHARED_NHSE / "acute-discharge-sitrep-timeseries-2021-04-to-2024-01.xls
 
 @pytest.mark.skipif(not (WORKBOOK_2023.exists() and SERIES.exists()), reason=f"real files not found in {SHARED_NHSE}")
 def test_the_national_series_no_longer_deletes_a_months_england_totals(db):
-    from conftest import query
+    from helpers import query
 
     from pipelines.ingest.load import ingest_paths
 

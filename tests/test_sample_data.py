@@ -11,6 +11,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from helpers import REFERENCE_FIXTURES
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -21,7 +22,7 @@ SAMPLE = ROOT / "sample_data"
 GENERATED_DIRS = ("sitrep", "flawed")
 START, END = date(2023, 4, 1), date(2025, 9, 30)
 COUNTS = [c for c in COLUMN_NAMES if c not in ("period_date", "org_code", "site_code", "trust_opel", "la_opel")]
-TRUSTS = pl.read_csv(ROOT / "reference_data" / "trusts.csv")["org_code"].to_list()
+TRUSTS = pl.read_csv(REFERENCE_FIXTURES / "trusts.csv")["org_code"].to_list()
 
 
 def raw_cells(path: Path) -> pl.DataFrame:

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import load_rows_directly, week_of_rows, write_csv
+from helpers import load_rows_directly, week_of_rows, write_csv
 from playwright.sync_api import Browser, Page
 from test_e2e_browser import (
     ROOT,

@@ -9,18 +9,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from pipelines.spc.xmr import (
-    ASSURANCE_LABELS,
-    OUTSIDE,
-    SHIFT,
-    TREND,
-    TWO_OF_THREE,
-    VARIATION_LABELS,
-    assurance_label,
-    variation_label,
-    xmr,
-    xmr_many,
-)
+from pipelines.catalogue.wording import ASSURANCE_LABELS, VARIATION_LABELS, assurance_label, variation_label
+from pipelines.spc.xmr import OUTSIDE, SHIFT, TREND, TWO_OF_THREE, xmr, xmr_many
 from ui.spc_icons import assurance_icon, data_uri, variation_icon
 
 START = date(2024, 1, 7)  # a week-ending Sunday

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import duckdb
 import pytest
-from conftest import load_rows_directly, query, week_of_rows
+from helpers import load_rows_directly, query, week_of_rows
 
 from pipelines.reports import export
 from pipelines.spc.store import save_spc_settings, spc_summary

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from conftest import SHARED_NHSE, load_rows_directly, query, week_of_rows
+from helpers import SHARED_NHSE, load_rows_directly, query, week_of_rows
 from streamlit.testing.v1 import AppTest
 from test_nhse_readers import long_csv
 from test_trust_page import run_page, texts

@@ -9,10 +9,11 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from conftest import load_rows_directly, week_of_rows
+from helpers import load_rows_directly, shown, shown_all, week_of_rows
 from streamlit.testing.v1 import AppTest
 
 from pipelines.catalogue.metrics import METRICS
+from pipelines.catalogue.wording import opel_text
 from pipelines.queries import drilldown
 from pipelines.queries import weekly as queries
 from pipelines.warehouse import open_for_write
@@ -177,7 +178,7 @@ def test_opel_strip_pathway_and_peer_figures(con):
     daily = drilldown.trust_daily(con, "RCB", ("trust_opel_max",), WEEK_2, WEEK_2)
     strip = charts.opel_strip([("Trust", daily)]).data[0]
     assert strip.type == "heatmap" and list(strip.z[0]) == [3.0]
-    assert strip.customdata[0][0] == "Mon 08/04/2024<br>Trust: OPEL 3 (major pressures)"
+    assert strip.customdata[0][0] == f"Mon 08/04/2024<br>Trust: {opel_text(3)}"
 
     weekly = drilldown.trust_weekly(con, "RWA", SUNDAY_1, SUNDAY_2)
     pathway = charts.pathway_figure(weekly)
@@ -205,7 +206,7 @@ def run_page(**query: str) -> AppTest:
 
 
 def texts(elements) -> list[str]:
-    return [e.value for e in elements]
+    return shown_all(elements)  # as the user reads them: names from files are Markdown-escaped
 
 
 def test_page_defaults_to_the_first_reporting_trust_and_shows_its_latest_week(drill):
@@ -214,7 +215,7 @@ def test_page_defaults_to_the_first_reporting_trust_and_shows_its_latest_week(dr
     assert {"Harrogate (RCD)", "South Tees (RTR)", "York and Scarborough (RCB)", "Hull (RWA)"} <= set(trust.options)
     assert trust.value == "RWA" and metric.value == "stranded_7plus_pct"  # Airedale, first by name, has no figures
     assert app.date_input[0].value == (WEEK_1, SUNDAY_2)
-    assert app.header[0].value == "Hull (RWA)"
+    assert shown(app.header[0].value) == "Hull (RWA)"
     assert "Week ending Sun 14/04/2024" in texts(app.subheader)
     tile = app.metric[0]
     assert (tile.label, tile.value, tile.delta) == ("Stranded 7+ days", "40.0%", "-10.0 pts, better")
@@ -277,3 +278,19 @@ def test_opel_metric_is_a_strip_not_a_line(drill):
 def test_page_without_a_database_says_how_to_load(db):
     app = run_page()
     assert "No data yet" in app.info[0].value
+
+
+def test_trust_weeks_fall_back_to_the_part_week_that_holds_the_only_figures(con):
+    # Two days chosen inside week 2 (no whole week fits): the week they touch, summarised as it is.
+    weeks = drilldown.trust_weeks(con, "RWA", WEEK_2 + timedelta(days=1), WEEK_2 + timedelta(days=2),
+                                  (WEEK_1, SUNDAY_2))
+    assert (weeks.first_week, weeks.last_week, weeks.week) == (SUNDAY_2, SUNDAY_2, SUNDAY_2)
+    assert set(weeks.weekly["week_ending"]) == {SUNDAY_2}
+
+
+def test_default_window_is_the_latest_weeks_or_a_stopped_trusts_own():
+    earliest, latest = date(2023, 1, 2), date(2024, 4, 14)
+    assert drilldown.default_window(earliest, latest, latest, weeks=2) == (WEEK_1, latest)
+    stopped = date(2023, 6, 4)  # a Sunday long before the latest weeks
+    assert drilldown.default_window(earliest, latest, stopped, weeks=2) == (date(2023, 5, 22), stopped)
+    assert drilldown.default_window(WEEK_2, latest, None, weeks=26) == (WEEK_2, latest)  # not before the data

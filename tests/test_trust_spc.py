@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from conftest import SHARED_NHSE, load_rows_directly, query, week_of_rows
+from helpers import SHARED_NHSE, load_rows_directly, query, week_of_rows
 from streamlit.testing.v1 import AppTest
 from test_trust_page import run_page, texts
 
@@ -17,8 +17,8 @@ from pipelines.publication import tables as nhse_tables
 from pipelines.publication.read import NhseRead
 from pipelines.publication.store import store_publication
 from pipelines.queries import drilldown
-from pipelines.spc.xmr import OUTSIDE, SHIFT, TREND, SpcResult
 from pipelines.spc.store import refresh_derived
+from pipelines.spc.xmr import OUTSIDE, SHIFT, TREND, SpcResult
 from pipelines.warehouse import open_for_write
 from ui import charts, spc_chart, trust_sections
 
@@ -216,6 +216,28 @@ def test_the_settings_form_needs_a_name(step):
     assert texts(app.error) == ["Enter your name, so the settings say who set them."]
 
 
+def test_an_unwritable_database_gives_a_plain_message_and_names_lose_bidi_overrides(step, monkeypatch, caplog):
+    from pipelines.spc import store as spc_data
+
+    saved = []
+    app = run_page(trust="RCD", metric="stranded_7plus_pct")
+    labelled(app.text_input, "Your name").set_value("Dr \u202eecilA\u202c")
+    labelled(app.text_input, "Reason").set_value("new [service](https://evil.example)")
+    labelled(app.date_input, "Recalculate limits from").set_value(sunday(16))
+    monkeypatch.setattr(spc_data, "save_spc_settings", lambda *args: saved.append(args))
+    labelled(app.button, "Save SPC settings").click().run()
+    assert saved[0][-2:] == ("Dr ecilA", "new [service](https://evil.example)")  # who, and why, as typed
+
+    def read_only(*args):
+        raise PermissionError(13, "Permission denied", "/srv/data/flow.duckdb.writing")
+
+    monkeypatch.setattr(spc_data, "save_spc_settings", read_only)
+    labelled(app.button, "Save SPC settings").click().run()
+    assert not app.exception
+    assert texts(app.error) == [trust_sections.NOT_SAVED] and "/srv" not in trust_sections.NOT_SAVED
+    assert any(record.exc_info and record.exc_info[0] is PermissionError for record in caplog.records)
+
+
 def test_trust_spc_reads_the_same_series_as_metric_spc(step):
     with duckdb.connect(str(step), read_only=True) as con:
         spc = drilldown.trust_spc(con, "RCD", "stranded_7plus_pct", sunday(30))
@@ -327,7 +349,8 @@ def test_publication_queries(pub_con):
 
 def test_monthly_pathway_figure_shares_detail_and_ambition(pub_con):
     months = drilldown.publication_destinations(pub_con, "R0A", date(2023, 10, 1), date(2023, 11, 30))
-    fig = charts.monthly_pathway_figure(months)
+    fig = charts.monthly_pathway_figure(months, drilldown.publication_pathway_mix(pub_con, "R0A", date(2023, 10, 1),
+                                                                                  date(2023, 11, 30)))
     p0, p1, p2, p3, ambition = fig.data
     # of 1,000 discharges a month: P0 720, P1 150, P2 80, P3 50 (new placements and P3b)
     assert list(p0.y) == pytest.approx([72.0, 72.0]) and list(p3.y) == pytest.approx([5.0, 5.0])

@@ -17,7 +17,7 @@ import openpyxl
 import polars as pl
 import pytest
 import xlsxwriter
-from conftest import SHARED_NHSE, query, sitrep_row, write_csv
+from helpers import SHARED_NHSE, query, sitrep_row, write_csv
 from test_nhse_readers import long_csv
 
 from pipelines.ingest.load import ingest_paths

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from conftest import load_rows_directly, query, sitrep_row, week_of_rows, write_csv
+from helpers import load_rows_directly, query, sitrep_row, week_of_rows, write_csv
 from streamlit.testing.v1 import AppTest
 
 from pipelines import __main__ as cli

@@ -14,6 +14,12 @@ def ensure_entrypoint() -> None:
     old-style multipage app and runs a linked page on its own, without the set-up and navigation
     of dashboard.py (and without building the sample database). Switching that mode off and
     rerunning makes dashboard.py run and route to the same page by its URL path.
+
+    Streamlit 1.67 offers no supported switch: v1 discovery is decided by ``pages/`` existing beside
+    the entry point (``PagesManager.__init__``), and ``client.showSidebarNavigation`` only hides
+    the v1 sidebar. Upstream: streamlit/streamlit#10276 (review: "pages folder + MPAv2 ... directly
+    access an URL path ... sometimes it completely switch back to MPAv1") and #9624. The private
+    attribute is written here only; tests/test_app.py fails if Streamlit drops it.
     """
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False

@@ -1,8 +1,9 @@
 """Plotly figures for the trust drill-down, and the texts their legends and hovers share with the page.
 
 Built from the frames of ``pipelines.queries.drilldown`` so they can be tested without a browser.
-Hover texts are written here in UK form ("Sun 14/04/2024", "39.2%") rather than by Plotly's
-US-leaning date formats, and figures reuse ``pipelines.reports.presentation`` so they read as the tables do.
+Hover texts are written here in UK form ("Sun 14/04/2024" by ``pipelines.catalogue.dates``, "39.2%")
+rather than by Plotly's US-leaning date formats, and figures reuse ``pipelines.reports.presentation`` so
+they read as the tables do.
 """
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from datetime import date, timedelta
 import plotly.graph_objects as go
 import polars as pl
 
+from pipelines.catalogue.dates import AXIS_DATE_WORDS, uk_day, uk_month
+from pipelines.catalogue.wording import OPEL_MEANINGS, opel_text
+from pipelines.queries import drilldown
 from pipelines.reports.presentation import STATUS_TEXT, format_ambition, format_value
 from ui.style import AMBITION_LINE, NHS_BLUE, NHS_DARK_BLUE, NHS_GREY, NHS_PALE_GREY, OPEL_COLOURS
 
@@ -22,13 +26,8 @@ FIRST_MONDAY = "2000-01-03"  # anchors Plotly's weekly periods to Monday-to-Sund
 # Home in blues; P2 mid grey and P3 NHS pink, both at least 3:1 against white (the pale grey was not).
 PATHWAYS = (("P0", "home, no new support", NHS_DARK_BLUE), ("P1", "home with support", NHS_BLUE),
             ("P2", "bedded rehabilitation", "#768692"), ("P3", "care home", "#AE2573"))
-OPEL_MEANING = {1: "able to meet demand", 2: "signs of pressure", 3: "major pressures", 4: "unable to deliver care"}
 # Several sites or series on one chart: told apart by dash as well as colour.
 SERIES_STYLES = ((NHS_BLUE, "solid"), (NHS_DARK_BLUE, "dot"), (NHS_GREY, "dashdot"))
-
-
-def uk_date(day: date) -> str:
-    return f"{day:%a %d/%m/%Y}"
 
 
 def ambition_text(comparison: str | None, threshold: float | None, unit: str) -> str:
@@ -52,7 +51,7 @@ def _layout(fig: go.Figure, unit: str | None, height: int = 360) -> go.Figure:
     fig.update_layout(height=height, plot_bgcolor="white", hovermode="closest",
                       margin={"l": 10, "r": 10, "t": 10, "b": 10},
                       legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0, "traceorder": "normal"})
-    fig.update_xaxes(tickformat="%d %b %Y", showgrid=False, linecolor=NHS_GREY)
+    fig.update_xaxes(tickformat=AXIS_DATE_WORDS, showgrid=False, linecolor=NHS_GREY)
     if unit is not None:
         # Not from zero: a line's axis fits its figures, so a real change is visible (as on SPC charts).
         fig.update_yaxes(title_text=AXIS_TITLES[unit], gridcolor=NHS_PALE_GREY, zeroline=False)
@@ -69,7 +68,7 @@ def ambition_step(weekly: pl.DataFrame) -> go.Scatter | None:
     latest = known.row(-1, named=True)
     weeks, levels = weekly["week_ending"].to_list(), weekly["ambition"].to_list()
     mondays = [w - timedelta(days=6) for w in weeks] + [weeks[-1] + timedelta(days=1)]
-    texts = [f"{ambition_text(c, t, u)} from {uk_date(m)}" for c, t, u, m in
+    texts = [f"{ambition_text(c, t, u)} from {uk_day(m)}" for c, t, u, m in
              zip(weekly["ambition_comparison"], levels, weekly["unit"], mondays)]
     return go.Scatter(x=mondays, y=levels + levels[-1:], customdata=texts + texts[-1:], mode="lines",
                       line={**AMBITION_LINE, "shape": "hv"}, connectgaps=False,
@@ -93,7 +92,7 @@ def _weekly_trace(weekly: pl.DataFrame, name: str, colour: str, dash: str = "sol
                   size: int = 9) -> go.Scatter:
     """Weekly values (ratios of weekly sums) as markers and line; an open marker for a part week."""
     rows = break_gaps(weekly.sort("week_ending").to_dicts(), "week_ending", timedelta(days=7))
-    texts = [r and (f"Week ending {uk_date(r['week_ending'])}<br>{name}: "
+    texts = [r and (f"Week ending {uk_day(r['week_ending'])}<br>{name}: "
                     f"{figure_text(r['value'], r['unit'], r.get('numerator'), r.get('denominator'))}"
                     + (f"<br>{STATUS_TEXT[r['status']]}" if r.get("status") not in (None, "none") else "")
                     + (f"<br>{r['days_with_data']} of 7 days" if r.get("days_with_data", 7) < 7 else ""))
@@ -108,7 +107,7 @@ def _weekly_trace(weekly: pl.DataFrame, name: str, colour: str, dash: str = "sol
 def _daily_trace(daily: pl.DataFrame, name: str, unit: str, colour: str = NHS_BLUE,
                  dash: str = "solid") -> go.Scatter:
     rows = break_gaps(daily.sort("period_date").to_dicts(), "period_date", timedelta(days=1))
-    texts = [r and (f"{uk_date(r['period_date'])}<br>{name}: "
+    texts = [r and (f"{uk_day(r['period_date'])}<br>{name}: "
                     f"{figure_text(r['value'], unit, r['numerator'], r['denominator'])}") for r in rows]
     return go.Scatter(x=[r and r["period_date"] for r in rows], y=[r and r["value"] for r in rows], customdata=texts,
                       mode="lines", name=name, line={"color": colour, "width": 1, "dash": dash},
@@ -134,8 +133,8 @@ def opel_strip(rows: Sequence[tuple[str, pl.DataFrame]], period: str = "period_d
     for name, frame in rows:
         by_day = dict(zip(frame[period], frame["value"]))
         z.append([by_day.get(d) for d in days])
-        texts.append([f"{prefix}{uk_date(d)}<br>{name}: "
-                      + (f"OPEL {by_day[d]:.0f} ({OPEL_MEANING[int(by_day[d])]})"
+        texts.append([f"{prefix}{uk_day(d)}<br>{name}: "
+                      + (opel_text(int(by_day[d]))
                          if by_day.get(d) is not None else "not reported") for d in days])
     # Discrete bands: each level gets its own colour, with no blending between levels.
     colourscale = [[pos, colour] for i, colour in enumerate(OPEL_COLOURS.values()) for pos in (i / 4, (i + 1) / 4)]
@@ -145,7 +144,7 @@ def opel_strip(rows: Sequence[tuple[str, pl.DataFrame]], period: str = "period_d
         xgap=1 if len(days) <= 60 else 0, ygap=4,
         colorscale=colourscale, hovertemplate="%{customdata}<extra></extra>", showscale=show_scale,
         colorbar={"title": {"text": "OPEL"}, "tickvals": [1, 2, 3, 4],
-                  "ticktext": [f"{level} {meaning}" for level, meaning in OPEL_MEANING.items()]}))
+                  "ticktext": [f"{level} {meaning}" for level, meaning in OPEL_MEANINGS.items()]}))
     fig = _layout(fig, None, height=120 + 50 * len(rows))
     fig.update_yaxes(autorange="reversed", showgrid=False)  # rows top to bottom in the order given
     return fig
@@ -208,19 +207,20 @@ def site_figure(sites: pl.DataFrame, weekly: pl.DataFrame, unit: str) -> go.Figu
 def pathway_figure(weekly: pl.DataFrame) -> go.Figure:
     """Weekly shares of discharges by pathway (P0 at the bottom, so P0+P1 is the top of the
     blues), against the ambition of discharges home on P0-P1."""
-    wide = (weekly.filter(pl.col("metric").str.starts_with("pathway_"))
+    shares_by_pathway = drilldown.pathway_share_metrics()
+    wide = (weekly.filter(pl.col("metric").is_in([*shares_by_pathway, drilldown.PATHWAY_METRIC]))
             .pivot(on="metric", index="week_ending", values="value").sort("week_ending"))
     fig = go.Figure()
-    for n, (code, meaning, colour) in enumerate(PATHWAYS):
-        shares = wide[f"pathway_{n}_pct"].to_list()
-        texts = [f"Week ending {uk_date(w)}<br>{code} {meaning}: {format_value(s, '%')}"
+    for metric, (code, meaning, colour) in zip(shares_by_pathway, PATHWAYS, strict=True):
+        shares = wide[metric].to_list()
+        texts = [f"Week ending {uk_day(w)}<br>{code} {meaning}: {format_value(s, '%')}"
                  f"<br>Home (P0+P1): {format_value(home, '%')}"
-                 for w, s, home in zip(wide["week_ending"], shares, wide["pathway_0_1_pct"])]
+                 for w, s, home in zip(wide["week_ending"], shares, wide[drilldown.PATHWAY_METRIC], strict=True)]
         fig.add_trace(go.Bar(x=wide["week_ending"].to_list(), y=shares, name=f"{code} {meaning}", customdata=texts,
                              marker={"color": colour, "line": {"color": "white", "width": 0.5}},
                              xperiod=WEEK_MS, xperiod0=FIRST_MONDAY, xperiodalignment="middle",
                              hovertemplate="%{customdata}<extra></extra>"))
-    if (step := ambition_step(weekly.filter(pl.col("metric") == "pathway_0_1_pct"))) is not None:
+    if (step := ambition_step(weekly.filter(pl.col("metric") == drilldown.PATHWAY_METRIC))) is not None:
         step.name = f"{step.name} home (P0+P1)"
         fig.add_trace(step)
     fig.update_layout(barmode="stack", bargap=0.15)
@@ -239,7 +239,7 @@ REASON_STYLES = (("#005EB8", "solid", "circle"), ("#ED8B00", "dash", "square"), 
 def period_label(start: date, end: date) -> str:
     """'Nov 2023' for a calendar month, else '01/11-07/11/2023'."""
     if start.day == 1 and (end + timedelta(days=1)).day == 1 and (start.year, start.month) == (end.year, end.month):
-        return f"{start:%b %Y}"
+        return uk_month(start)
     return f"{start:%d/%m}-{end:%d/%m/%Y}"
 
 
@@ -255,28 +255,28 @@ def _periods_axis(fig: go.Figure, labels: Sequence[str], slots: int = 6) -> None
                      range=[-0.5 - pad, len(labels) - 0.5 + pad])
 
 
-def monthly_pathway_figure(destinations: pl.DataFrame) -> go.Figure:
+def monthly_pathway_figure(destinations: pl.DataFrame, mix: pl.DataFrame) -> go.Figure:
     """Monthly shares of discharges by pathway from NHS England's Table 4 (P0 at the bottom), each
     pathway's published destinations in the hover, against the ambition for discharges home (P0+P1).
+    ``mix``: the shares by the catalogue's formulas (``pipelines.queries.drilldown.publication_pathway_mix``);
     ``destinations``: ``month``, ``destination``, ``pathway``, ``discharges`` (null: not published),
     ``ambition``, ``ambition_comparison`` (as ``pipelines.queries.drilldown.publication_destinations``)."""
-    known = destinations.filter(pl.col("discharges").is_not_null())
-    totals = known.group_by("month").agg(total=pl.col("discharges").sum()).filter(pl.col("total") > 0).sort("month")
-    months, total = totals["month"].to_list(), dict(zip(totals["month"], totals["total"]))
-    home = dict(known.filter(pl.col("pathway") <= 1).group_by("month").agg(pl.col("discharges").sum()).rows())
+    by_key = {(r["month"], r["metric"]): r for r in mix.to_dicts()}
+    months = sorted(mix["month"].unique())
     fig = go.Figure()
-    for n, (code, meaning, colour) in enumerate(PATHWAYS):
+    for n, (metric, (code, meaning, colour)) in enumerate(zip(drilldown.pathway_share_metrics(), PATHWAYS,
+                                                               strict=True)):
         counts, texts = [], []
         for month in months:
+            share, home = by_key[(month, metric)], by_key[(month, drilldown.PATHWAY_METRIC)]
             rows = destinations.filter((pl.col("month") == month) & (pl.col("pathway") == n)).to_dicts()
-            count = sum(r["discharges"] or 0 for r in rows)
-            counts.append(100 * count / total[month])
+            counts.append(share["value"])
             detail = "".join(f"<br>  {r['destination']}: "
                              + (f"{r['discharges']:,}" if r["discharges"] is not None else "not published")
                              for r in rows)
-            texts.append(f"{month:%B %Y}<br>{code} {meaning}: {format_value(counts[-1], '%')} "
-                         f"({count:,} of {total[month]:,}){detail}"
-                         f"<br>Home (P0+P1): {format_value(100 * home.get(month, 0) / total[month], '%')}")
+            texts.append(f"{month:%B %Y}<br>{code} {meaning}: {format_value(share['value'], '%')} "
+                         f"({share['numerator']:,.0f} of {share['denominator']:,.0f}){detail}"
+                         f"<br>Home (P0+P1): {format_value(home['value'], '%')}")
         fig.add_trace(go.Bar(x=list(range(len(months))), y=counts, name=f"{code} {meaning}", customdata=texts,
                              marker={"color": colour, "line": {"color": "white", "width": 0.5}},
                              hovertemplate="%{customdata}<extra></extra>"))
@@ -294,7 +294,7 @@ def monthly_pathway_figure(destinations: pl.DataFrame) -> go.Figure:
                                       "home (P0+P1)", hovertemplate="%{customdata}<extra></extra>"))
     fig.update_layout(barmode="stack", bargap=0.3)
     fig = _layout(fig, "%")
-    _periods_axis(fig, [f"{m:%b %Y}" for m in months])
+    _periods_axis(fig, [uk_month(m) for m in months])
     fig.update_yaxes(title_text="Share of discharges (%)", range=[0, 100])
     return fig
 
@@ -315,7 +315,7 @@ def delay_reasons_figure(reasons: pl.DataFrame) -> go.Figure:
                 xs, ys, texts = xs + [None], ys + [None], texts + [None]  # a gap in time: no line across it
             xs.append(position[r["period_start"]])
             ys.append(r["patients"])
-            texts.append(f"{uk_date(r['period_start'])} to {uk_date(r['period_end'])}<br>{_wrap(reason)}<br>"
+            texts.append(f"{uk_day(r['period_start'])} to {uk_day(r['period_end'])}<br>{_wrap(reason)}<br>"
                          + (f"{r['patients']:,.1f} patients (average, length of stay 14+ days)"
                             if r["patients"] is not None else "not published"))
             previous_end = r["period_end"]

@@ -11,13 +11,10 @@ from datetime import date
 import plotly.graph_objects as go
 import polars as pl
 
+from pipelines.catalogue.dates import DATE, DAY, uk_date
 from ui.style import NHS_GREY, NHS_PALE_GREY, OPEL_COLOURS, OPEL_TEXT_COLOURS
 
 MAX_DAYS_WITH_NUMBERS = 31  # beyond this the cells are too narrow for the level's number
-
-
-def uk_date(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
 
 
 def headline(counts: pl.DataFrame, first: date, last: date) -> str:
@@ -45,7 +42,7 @@ def la_heatmap(daily: pl.DataFrame) -> go.Figure:
 def _heatmap(daily: pl.DataFrame, level: str, row_label: pl.Expr, blank_name: str, blank_hover: pl.Expr) -> go.Figure:
     cells = daily.with_columns(
         row=row_label,
-        hover=pl.format("{}, {}: {}", row_label, pl.col("period_date").dt.strftime("%a %d/%m/%Y"),
+        hover=pl.format("{}, {}: {}", row_label, pl.col("period_date").dt.strftime(DAY),
                         pl.when(pl.col(level).is_not_null()).then(pl.format("OPEL {}", level)).otherwise(blank_hover)))
     # The grid is sorted by ICB, trust and day, so each row's cells are its days in order.
     rows = cells.group_by("icb_name", "row", maintain_order=True).agg(pl.col(level), pl.col("hover"))
@@ -75,7 +72,7 @@ def _heatmap(daily: pl.DataFrame, level: str, row_label: pl.Expr, blank_name: st
     heatmaps = ([trace(f"OPEL {n}", n, OPEL_COLOURS[n], n, OPEL_TEXT_COLOURS[n]) for n in OPEL_COLOURS]
                 + [trace(blank_name, 0, NHS_PALE_GREY, None)])
     fig = go.Figure(heatmaps + [key(h.name, h.colorscale[0][1]) for h in heatmaps])
-    fig.update_xaxes(tickformat="%d/%m/%Y", automargin=True, showgrid=False)
+    fig.update_xaxes(tickformat=DATE, automargin=True, showgrid=False)
     fig.update_yaxes(autorange="reversed", automargin=True, showgrid=False)  # first trust at the top
     fig.update_layout(height=120 + 24 * len(rows), margin={"l": 10, "r": 10, "t": 40, "b": 10},
                       legend={"orientation": "h", "y": 1.01, "yanchor": "bottom", "x": 0},

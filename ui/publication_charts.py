@@ -8,7 +8,8 @@ from datetime import date
 import plotly.graph_objects as go
 import polars as pl
 
-from ui.charts import AXIS_TITLES, uk_date
+from pipelines.catalogue.dates import uk_day
+from ui.charts import AXIS_TITLES
 from ui.style import NHS_BLUE, NHS_DARK_BLUE, NHS_GREY, NHS_PALE_GREY
 
 # 7+, 14+, 21+ days told apart by dash and marker as well as colour
@@ -31,7 +32,7 @@ def monthly_points_figure(daily: pl.DataFrame, monthly: pl.DataFrame, unit: str)
     if not daily.is_empty():
         fig.add_trace(go.Scatter(x=daily["period_date"], y=daily["value"], mode="lines", name="Daily",
                                  line={"color": NHS_GREY, "width": 1},
-                                 hovertext=[uk_date(d) for d in daily["period_date"]], hoverinfo="text+y"))
+                                 hovertext=[uk_day(d) for d in daily["period_date"]], hoverinfo="text+y"))
     middle = [m.replace(day=15) for m in monthly["month"]]
     fig.add_trace(go.Scatter(x=middle, y=monthly["value"], mode="markers", name="Monthly average (NHS England)",
                              marker={"color": NHS_DARK_BLUE, "size": 12, "symbol": "diamond"},
@@ -44,7 +45,7 @@ def bed_days_lost_figure(weeks: pl.DataFrame) -> go.Figure:
     """Table 3: additional bed days lost per week, one line per length of stay."""
     fig = go.Figure([go.Scatter(x=weeks["week_commencing"], y=weeks[column], name=name, mode="lines+markers",
                                 line={"color": colour, "dash": dash}, marker={"symbol": symbol},
-                                hovertext=[f"w/c {uk_date(d)}" for d in weeks["week_commencing"]],
+                                hovertext=[f"w/c {uk_day(d)}" for d in weeks["week_commencing"]],
                                 hoverinfo="text+y+name")
                      for column, name, colour, dash, symbol in LONG_STAYS])
     return _layout(fig, "Additional bed days").update_yaxes(rangemode="tozero")

@@ -14,9 +14,10 @@ from datetime import date, timedelta
 import plotly.graph_objects as go
 import polars as pl
 
+from pipelines.catalogue.dates import uk_date, uk_day
 from pipelines.reports.presentation import format_value
 from pipelines.spc.xmr import OUTSIDE, SHIFT, TREND, TWO_OF_THREE, SpcResult
-from ui.charts import _layout, ambition_step, break_gaps, uk_date
+from ui.charts import _layout, ambition_step, break_gaps
 from ui.spc_icons import COMMON, CONCERN, IMPROVEMENT, NEITHER
 
 IMPROVEMENT_FILL = "#41B6E6"  # NHS light blue, outlined in NHS blue so the marker stands out on white
@@ -40,7 +41,7 @@ RULE_TEXT = {
 
 def point_text(row: dict, label: str, unit: str) -> str:
     """The hover of one point: week, value, and its classification with the rules that fired."""
-    text = f"Week ending {uk_date(row['period'])}<br>{label}: {format_value(row['value'], unit)}"
+    text = f"Week ending {uk_day(row['period'])}<br>{label}: {format_value(row['value'], unit)}"
     name = SIGNALS[row["signal"]][0]
     if row["signal"] in (None, "common cause"):
         return f"{text}<br>{name}"
@@ -58,8 +59,8 @@ def _segment_line(points: pl.DataFrame, column: str, name: str, unit: str) -> tu
         for period, value in zip(segment["period"], segment[column]):
             xs.append(period)
             ys.append(value)
-            texts.append(f"{name}: {format_value(value, unit)}<br>limits of the weeks from {uk_date(start)}"
-                         f"<br>week ending {uk_date(period)}")
+            texts.append(f"{name}: {format_value(value, unit)}<br>limits of the weeks from {uk_day(start)}"
+                         f"<br>week ending {uk_day(period)}")
         xs.append(None)
         ys.append(None)
         texts.append(None)
@@ -104,7 +105,7 @@ def spc_figure(result: SpcResult, label: str, unit: str, ambition: pl.DataFrame 
     for start in starts["period"]:
         fig.add_shape(type="line", x0=start, x1=start, xref="x", y0=0, y1=1, yref="paper",
                       line={"color": MEAN_COLOUR, "width": 1, "dash": "dashdot"})
-        fig.add_annotation(x=start, y=1, xref="x", yref="paper", text=f"Recalculated from {start:%d/%m/%Y}",
+        fig.add_annotation(x=start, y=1, xref="x", yref="paper", text=f"Recalculated from {uk_date(start)}",
                            showarrow=False, xanchor="left", yanchor="bottom", font={"size": 11})
     if baseline is not None:
         fig.add_shape(type="rect", x0=baseline[0], x1=baseline[1], xref="x", y0=0, y1=1, yref="paper",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 from xml.sax.saxutils import escape, quoteattr
 
-from pipelines.spc.xmr import assurance_label, variation_label
+from pipelines.catalogue.wording import assurance_label, variation_label
 
 IMPROVEMENT = "#005EB8"  # NHS blue: white text on it passes 4.5:1, unlike the paler #41B6E6
 CONCERN = "#ED8B00"  # NHS orange: dark text, as white on orange is only 2.5:1

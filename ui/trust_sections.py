@@ -7,23 +7,24 @@ Layout only: the questions asked of the warehouse live in ``pipelines.queries.dr
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import date
 
+import duckdb
 import polars as pl
 import streamlit as st
 
-from pipelines import config
+from pipelines import access, config
+from pipelines.catalogue.dates import uk_date, uk_day, uk_timestamp
 from pipelines.catalogue.metrics import Metric
 from pipelines.catalogue.sources import SOURCE_LABELS
+from pipelines.catalogue.wording import assurance_label, variation_label
 from pipelines.queries import drilldown
-from pipelines.reports.presentation import format_ambition
 from pipelines.reports.weekly_table import site_label, site_names
 from pipelines.spc import store as spc_data
-from pipelines.spc.xmr import assurance_label, variation_label
-from ui import charts, data, publication_charts, spc_chart
-from pipelines import access
-from ui import auth
+from ui import auth, charts, data, publication_charts, spc_chart
+from ui.safe_text import clean, plain
 from ui.spc_icons import assurance_icon, variation_icon
 
 SOURCE_NAMES = SOURCE_LABELS
@@ -31,10 +32,9 @@ SOURCE_NAMES = SOURCE_LABELS
 OPEL_ROWS = {"trust_opel_max": ("Trust", "short_name"), "la_opel_max": ("Local authority", "local_authority")}
 AUTHOR_KEY = "narrative_author"  # the narrative page's key: the name is asked once per session for both pages
 SAVED_KEY = "trust_spc_saved"
-
-
-def uk(day: date) -> str:
-    return f"{day:%d/%m/%Y}"
+NOT_SAVED = ("Not saved: the database could not be written (the disk may be full or read-only). Nothing was "
+             "changed; please try again later or tell the dashboard's support team.")
+log = logging.getLogger(__name__)
 
 
 def _listed(items: Sequence[str]) -> str:
@@ -50,12 +50,12 @@ def source_text(groups: Sequence[dict]) -> str:
     for group in groups:
         files, spans = group["files"], group["spans"]
         listed = ", ".join(files) if len(files) <= 3 else f"{len(files)} files, {files[0]} to {files[-1]}"
-        when = (_listed([f"{uk(start)}-{uk(end)}" for start, end in spans]) if len(spans) <= 3 else
-                f"{group['days']} days between {uk(spans[0][0])} and {uk(spans[-1][1])}")
+        when = (_listed([f"{uk_date(start)}-{uk_date(end)}" for start, end in spans]) if len(spans) <= 3 else
+                f"{group['days']} days between {uk_date(spans[0][0])} and {uk_date(spans[-1][1])}")
         parts.append(f"{SOURCE_NAMES.get(group['source'], group['source'])} ({listed}) for {when}")
     loaded = [g["loaded_at"] for g in groups if g["loaded_at"] is not None]
     return ("Source: " + "; ".join(parts) + "."
-            + (f" Latest loaded {max(loaded):%d/%m/%Y %H:%M}." if loaded else ""))
+            + (f" Latest loaded {uk_timestamp(max(loaded))}." if loaded else ""))
 
 
 def not_reported_text(label: str, gap: str) -> str:
@@ -70,7 +70,8 @@ def metric_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first: dat
     shown = tuple(OPEL_ROWS) if metric.aggregate == "max" else (metric.id,)
     daily = data.read(drilldown.trust_daily, trust["org_code"], shown, first, last)
     if daily.filter(pl.col("metric") == metric.id)["value"].is_null().all():
-        st.info(f"{trust['short_name']} reported no figures for this metric between {uk(first)} and {uk(last)}.")
+        st.info(plain(f"{trust['short_name']} reported no figures for this metric between {uk_date(first)} and "
+                      f"{uk_date(last)}."))
     elif metric.aggregate == "max":  # OPEL is a level: a day-by-day strip, not a line (DOMAIN 4)
         strips = [(f"{label} ({trust[field]})" if trust[field] else label, daily.filter(pl.col("metric") == m))
                   for m, (label, field) in OPEL_ROWS.items()]
@@ -95,22 +96,22 @@ def comparison_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first_
     metric_weekly = weekly.filter(pl.col("metric") == metric.id)
     st.subheader("Beside the system and its peers")
     if trust["icb_code"] is None:  # e.g. a trust added from NHS England's publication, which names no ICB
-        st.info(f"The reference data gives {trust['short_name']} no ICB, so there is no system to compare it with. "
-                "Add its ICB to reference_data/trusts.csv to see it beside its system and peers.")
+        st.info(plain(f"The reference data gives {trust['short_name']} no ICB, so there is no system to compare it "
+                      "with. Add its ICB to reference_data/trusts.csv to see it beside its system and peers."))
         return
     system = data.read(drilldown.system_weekly, code, metric.id, first_week, last_week)
     peers = data.read(drilldown.peers, code, metric.id, week)
     # Side by side for lines and bars; OPEL strips need the full width for their rows' names.
     left, right = st.columns([3, 2]) if metric.aggregate != "max" else (st.container(), st.container())
     with left:
-        st.caption(f"{trust['short_name']} and all trusts of {icb or 'its system'} combined, week by week.")
+        st.caption(plain(f"{trust['short_name']} and all trusts of {icb or 'its system'} combined, week by week."))
         if system["value"].is_null().all():
             st.info("No system figures for this metric in the chosen dates.")
         else:
             st.plotly_chart(charts.system_figure(metric_weekly, system, trust["short_name"],
                                                  f"{icb or 'System'} (combined)", metric.unit))
     with right:
-        st.caption(f"Trusts of {icb or 'the system'}, week ending {charts.uk_date(week)}.")
+        st.caption(plain(f"Trusts of {icb or 'the system'}, week ending {uk_day(week)}."))
         if peers.is_empty():
             st.info("No trust of the system reported this metric in that week.")
         else:
@@ -127,8 +128,8 @@ def site_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first: date,
     sites = sites.with_columns(pl.col("site_code").replace_strict(
         {code: site_label(code, names) for code in sites["site_code"].unique()}, return_dtype=pl.String))
     site_codes = ", ".join(sites["site_code"].unique(maintain_order=True))
-    st.caption(f"{trust['short_name']} submits per site ({site_codes}); "
-               "the daily figure of each site, from the same formula as the trust.")
+    st.caption(plain(f"{trust['short_name']} submits per site ({site_codes}); "
+                     "the daily figure of each site, from the same formula as the trust."))
     st.plotly_chart(charts.site_figure(sites, weekly.filter(pl.col("metric") == metric.id), metric.unit))
 
 
@@ -155,11 +156,11 @@ def spc_section(org_code: str, metric: Metric, week: date) -> None:
     spc = data.read(drilldown.trust_spc, org_code, metric.id, week)
     result = spc.result
     if result.n_points == 0:
-        st.info(f"No complete week (all 7 days reported) of this metric up to {charts.uk_date(week)}, "
+        st.info(f"No complete week (all 7 days reported) of this metric up to {uk_day(week)}, "
                 "so there is no SPC chart.")
         return
     st.caption(f"Statistical process control (Making Data Count): every complete week up to the week ending "
-               f"{charts.uk_date(week)}, not only the dates chosen above, as the weekly table reads it. Blue: "
+               f"{uk_day(week)}, not only the dates chosen above, as the weekly table reads it. Blue: "
                "special cause improvement; orange: special cause concern; grey: common cause. Hover for the rule.")
     settings = spc.settings or {}
     baseline = ((settings["baseline_start"], settings["baseline_end"])
@@ -168,22 +169,22 @@ def spc_section(org_code: str, metric: Metric, week: date) -> None:
     chart.plotly_chart(spc_chart.spc_figure(result, metric.label, metric.unit, spc.ambition, baseline))
     with icons:
         _icons(spc)
-    st.caption(result.message)
+    st.caption(plain(result.message))
     _settings_form(org_code, metric, spc, result.points["period"].min(), result.points["period"].max())
 
 
 def _settings_text(settings: dict) -> str:
     parts = []
     if settings.get("baseline_start"):
-        parts.append(f"baseline fixed to the weeks ending {uk(settings['baseline_start'])} to "
-                     f"{uk(settings['baseline_end'])}")
+        parts.append(f"baseline fixed to the weeks ending {uk_date(settings['baseline_start'])} to "
+                     f"{uk_date(settings['baseline_end'])}")
     if settings.get("recalculate_from"):
-        parts.append(f"limits recalculated from {_listed([uk(d) for d in settings['recalculate_from']])}")
+        parts.append(f"limits recalculated from {_listed([uk_date(d) for d in settings['recalculate_from']])}")
     if not parts:
         return "No baseline or recalculation dates are stored: limits come from all the weeks."
     reason = f" ({settings['reason']})" if settings.get("reason") else ""
     return (f"Stored: {'; '.join(parts)}{reason}, set by {settings['set_by']} on "
-            f"{settings['set_at']:%d/%m/%Y %H:%M}.")
+            f"{uk_timestamp(settings['set_at'])}.")
 
 
 def _settings_form(org_code: str, metric: Metric, spc: drilldown.TrustSpc, first_week: date, last_week: date) -> None:
@@ -196,11 +197,11 @@ def _settings_form(org_code: str, metric: Metric, spc: drilldown.TrustSpc, first
     identity = auth.current_identity()
     if not access.may(identity, "change_spc", org_code):
         with st.expander("Baseline and recalculation dates", expanded=stored):
-            st.caption(_settings_text(settings))
+            st.caption(plain(_settings_text(settings)))
             st.caption("Changing them needs the discharge group lead role for this trust.")
         return
     with st.expander("Fix a baseline or recalculate the limits", expanded=stored):
-        st.caption(_settings_text(settings))
+        st.caption(plain(_settings_text(settings)))
         with st.form(f"spc-settings-{org_code}-{metric.id}"):
             left, right = st.columns(2)
             dates = {"min_value": first_week, "max_value": last_week, "format": "DD/MM/YYYY"}
@@ -236,16 +237,29 @@ def _settings_form(org_code: str, metric: Metric, spc: drilldown.TrustSpc, first
         message = f"Saved the SPC settings of {metric.label}."
     try:
         spc_data.save_spc_settings(config.db_path(), org_code, metric.id, baseline, recalculate,
-                                   typed_name.strip() if typed_name is not None else identity,
-                                   reason.strip() if save else "cleared")
+                                   clean(typed_name).strip() if typed_name is not None else identity,
+                                   clean(reason).strip() if save else "cleared")
     except (ValueError, access.AccessDenied) as problem:
         st.error(f"Not saved: {problem}.")
+        return
+    except (OSError, duckdb.Error):  # a read-only or full disk, say: logged, and said in plain words
+        log.exception("SPC settings of %s %s not saved", org_code, metric.id)
+        st.error(NOT_SAVED)
         return
     st.session_state[SAVED_KEY] = message
     st.rerun()
 
 
 # --- pathway mix and NHS England's publication ------------------------------------------------------
+
+def home_ambition_text(frame: pl.DataFrame) -> str:
+    """'the ambition is for 95% to go home on pathways 0-1', from the latest ambition in ``frame``
+    (columns ``ambition``, ``ambition_comparison``), so the caption says what the chart's line shows."""
+    known = frame.filter(pl.col("ambition").is_not_null())
+    if known.is_empty():
+        return "there is no national ambition for discharges home on pathways 0-1"
+    return f"the ambition is for {known['ambition'][-1]:g}% to go home on pathways 0-1"
+
 
 def _files_text(frame: pl.DataFrame) -> str:
     files = frame["source_file"].drop_nulls().unique(maintain_order=True).to_list()
@@ -256,35 +270,32 @@ def pathway_sections(trust: dict, weekly: pl.DataFrame, first: date, last: date)
     """Weekly pathway mix from the trust's own sitrep; the monthly mix from NHS England's
     publication (Table 4) where it has the trust; the publication's top delay reasons (Table 5)."""
     code, name = trust["org_code"], trust["short_name"]
-    home = weekly.filter(pl.col("metric") == drilldown.PATHWAY_METRIC).drop_nulls("ambition").tail(1).to_dicts()
-    # The ambition in force, from the ambitions file (never a number written here).
-    ambition = "there is no ambition for going home on pathways 0-1"
-    if home:
-        ambition = ("the ambition for going home on pathways 0-1 is "
-                    + format_ambition(home[0]["ambition_comparison"], home[0]["ambition"], home[0]["unit"]))
     destinations = data.read(drilldown.publication_destinations, code, first, last)
     has_months = destinations["discharges"].drop_nulls().sum() > 0
-    if not weekly.filter(pl.col("metric") == "pathway_0_1_pct")["value"].is_null().all():
+    home = weekly.filter(pl.col("metric") == drilldown.PATHWAY_METRIC).sort("week_ending")
+    if not home["value"].is_null().all():
         st.subheader("Pathway mix")
-        st.caption(f"Share of each week's discharges by pathway; {ambition}. Source: the trust's own sitrep files.")
+        st.caption(f"Share of each week's discharges by pathway; {home_ambition_text(home)}. "
+                   "Source: the trust's own sitrep files.")
         st.plotly_chart(charts.pathway_figure(weekly))
     elif not has_months:
         st.subheader("Pathway mix")
-        st.info(f"{name} reported no discharges by pathway in the chosen dates.")
+        st.info(plain(f"{name} reported no discharges by pathway in the chosen dates."))
     if has_months:
         st.subheader("Pathway mix by month (NHS England publication)")
-        st.caption("Share of each month's discharges by pathway, from the intended destinations NHS England "
-                   f"publishes (Table 4; hover for them); {ambition}. " + HOSPICE_NOTE + " "
-                   + _files_text(destinations))
-        st.plotly_chart(charts.monthly_pathway_figure(destinations))
+        st.caption(plain("Share of each month's discharges by pathway, from the intended destinations NHS England "
+                         f"publishes (Table 4; hover for them); {home_ambition_text(destinations.sort('month'))}. "
+                         + HOSPICE_NOTE + " " + _files_text(destinations)))
+        mix = data.read(drilldown.publication_pathway_mix, code, first, last)
+        st.plotly_chart(charts.monthly_pathway_figure(destinations, mix))
     reasons = data.read(drilldown.publication_delay_reasons, code, first, last)
     if not reasons.is_empty():
         latest = reasons.filter(pl.col("period_start") == pl.col("period_start").max()).row(0, named=True)
         st.subheader("Delay reasons (NHS England publication)")
-        st.caption("Average number of patients not meeting the criteria to reside with a length of stay of 14+ "
-                   f"days, by reason for the delay: the {reasons['reason'].n_unique()} largest reasons of the latest "
-                   f"period ({charts.period_label(latest['period_start'], latest['period_end'])}), over the chosen "
-                   "dates (Table 5). " + _files_text(reasons))
+        period = charts.period_label(latest["period_start"], latest["period_end"])
+        st.caption(plain("Average number of patients not meeting the criteria to reside with a length of stay of "
+                         f"14+ days, by reason for the delay: the {reasons['reason'].n_unique()} largest reasons of "
+                         f"the latest period ({period}), over the chosen dates (Table 5). " + _files_text(reasons)))
         st.plotly_chart(charts.delay_reasons_figure(reasons))
 
 
@@ -316,15 +327,15 @@ def beds_publication_sections(trust: dict, metric: Metric, weekly: pl.DataFrame,
     if not monthly.is_empty():
         daily = data.read(drilldown.trust_daily, code, (metric.id,), first, last)
         st.subheader(f"{metric.label}: monthly averages (NHS England)")
-        st.caption("Daily figures (line) beside NHS England's monthly beds publication (diamonds: monthly averages "
-                   "of the daily sitrep, shares of all G&A beds). Source: "
-                   + ", ".join(monthly["source_file"].drop_nulls().unique(maintain_order=True)) + ".")
+        st.caption(plain("Daily figures (line) beside NHS England's monthly beds publication (diamonds: monthly "
+                         "averages of the daily sitrep, shares of all G&A beds). Source: "
+                         + ", ".join(monthly["source_file"].drop_nulls().unique(maintain_order=True)) + "."))
         st.plotly_chart(publication_charts.monthly_points_figure(daily, monthly, metric.unit))
     merged = data.read(drilldown.predecessors, code)
     if not merged.is_empty() and metric.aggregate != "max":
-        listed = ", ".join(f"{r['name']} ({r['predecessor']}) on {uk(r['succession_date'])}"
+        listed = ", ".join(f"{r['name']} ({r['predecessor']}) on {uk_date(r['succession_date'])}"
                            for r in merged.iter_rows(named=True))
-        if st.toggle(f"Include the history of trusts merged into {name}: {listed}", key="with_predecessors"):
+        if st.toggle(plain(f"Include the history of trusts merged into {name}: {listed}"), key="with_predecessors"):
             weeks = weekly.filter(pl.col("metric") == metric.id)["week_ending"]
             combined = data.read(drilldown.combined_weekly, code, metric.id, weeks.min(), weeks.max())
             st.plotly_chart(publication_charts.combined_figure(

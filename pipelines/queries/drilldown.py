@@ -33,7 +33,8 @@ TRUST_SITREP, PUBLICATION = "trust_sitrep", "nhse_publication"
 PUBLICATION_FIELDS = frozenset({"nctr_patients", "nctr_discharged", "nctr_discharged_by_5pm"})
 _BED_FIELDS = frozenset({"ga_beds_open", "ga_beds_occupied", "covid_beds_occupied", "los_7plus", "los_14plus",
                          "los_21plus"})
-PATHWAY_METRIC = "pathway_0_1_pct"  # its ambition is the "95% home" line of the monthly pathway mix
+PATHWAY_METRIC = "pathway_0_1_pct"  # its ambition is the "home" line of the monthly pathway mix
+DEFAULT_WEEKS = 26  # the page opens on this many latest weeks
 
 
 def week_ending(day: date) -> date:
@@ -49,6 +50,43 @@ def weeks_in_range(first: date, last: date, earliest: date, latest: date) -> tup
     first_week = week_ending(first if first == earliest else first + timedelta(days=6))
     last_week = week_ending(last if last == latest else last - timedelta(days=6))
     return (first_week, last_week) if first_week <= last_week else (week_ending(first), week_ending(last))
+
+
+def default_window(earliest: date, latest: date, trust_last: date | None,
+                   weeks: int = DEFAULT_WEEKS) -> tuple[date, date]:
+    """The days the page opens on: the latest ``weeks`` weeks (Monday to Sunday) with figures; a trust
+    whose figures stop earlier (one known only from an older NHS England publication, say) opens on
+    its own latest weeks instead of an empty range."""
+    def start(end: date) -> date:
+        return max(earliest, week_ending(end) - timedelta(weeks=weeks) + timedelta(days=1))
+
+    end = trust_last if trust_last is not None and trust_last < start(latest) else latest
+    return start(end), end
+
+
+@dataclass(frozen=True)
+class TrustWeeks:
+    """The weeks the page shows for the chosen days: ``weekly`` the trust's ``weekly_position`` rows
+    from ``first_week`` to ``last_week`` (by Sunday), ``week`` the summary week (None: no figures)."""
+    first_week: date
+    last_week: date
+    weekly: pl.DataFrame
+    week: date | None
+
+
+def trust_weeks(con: duckdb.DuckDBPyConnection, org_code: str, first: date, last: date,
+                extent: tuple[date, date]) -> TrustWeeks:
+    """The trust's weeks for the days ``first`` to ``last`` (``weeks_in_range``, ``extent`` the first and
+    last day of the data); when its only figures are in a part week at an end of the range, that week.
+    The summary week is the latest ending on or before ``last`` (else the only, part, week)."""
+    first_week, last_week = weeks_in_range(first, last, *extent)
+    weekly = trust_weekly(con, org_code, first_week, last_week)
+    if weekly.is_empty():
+        first_week, last_week = week_ending(first), week_ending(last)
+        weekly = trust_weekly(con, org_code, first_week, last_week)
+    complete = weekly.filter(pl.col("week_ending") <= last)["week_ending"]
+    week = (complete if not complete.is_empty() else weekly["week_ending"]).max()
+    return TrustWeeks(first_week, last_week, weekly, week)  # type: ignore[arg-type]  # a date or None
 
 
 def trusts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
@@ -196,6 +234,12 @@ def publication_gap(metric: str) -> str | None:
     return "NHS England's publication has no OPEL levels"
 
 
+def publication_metrics() -> tuple[str, ...]:
+    """The metrics NHS England's publication supplies day by day (``publication_gap`` is None), in
+    catalogue order: the tiles of a trust whose figures come only from it."""
+    return tuple(m.id for m in METRICS if publication_gap(m.id) is None)
+
+
 # --- NHS England's publication: monthly pathways and delay reasons ----------------------------------
 
 def publication_destinations(con: duckdb.DuckDBPyConnection, org_code: str, first: date, last: date) -> pl.DataFrame:
@@ -207,13 +251,41 @@ def publication_destinations(con: duckdb.DuckDBPyConnection, org_code: str, firs
             a.threshold AS ambition, a.comparison AS ambition_comparison
         FROM nhse_destinations d
         LEFT JOIN ingest_files f USING (file_id)
-        LEFT JOIN LATERAL (
-            SELECT threshold, comparison FROM ambitions
-            WHERE metric = ? AND effective_from <= d.month ORDER BY effective_from DESC LIMIT 1
-        ) a ON true
+        LEFT JOIN LATERAL ambition_in_force(?, d.month) a ON true
         WHERE d.org_code = ? AND d.month BETWEEN date_trunc('month', ?::DATE) AND ?
         ORDER BY d.month, d.pathway, d.destination_code, d.destination
     """, params=[PATHWAY_METRIC, org_code, first, last]).pl()
+
+
+def pathway_share_metrics() -> tuple[str, ...]:
+    """The catalogue's share of discharges on each single pathway (P0, P1, P2, P3 in order): the
+    metrics with the home metric's denominator (all discharges) whose numerator is one pathway."""
+    total = _BY_ID[PATHWAY_METRIC].denominator
+    return tuple(m.id for m in METRICS
+                 if m.denominator == total and re.fullmatch(r"discharges_p\d", m.numerator.strip()))
+
+
+def publication_pathway_mix(con: duckdb.DuckDBPyConnection, org_code: str, first: date, last: date) -> pl.DataFrame:
+    """The publication's monthly discharges by pathway (Table 4, ``nhse_destinations``) as the
+    catalogue's pathway metrics (``pathway_share_metrics`` and the home metric): per month with any
+    discharges and metric, ``value`` (per cent), ``numerator`` and ``denominator`` (discharges), by the
+    same formulas as the trust's own sitrep. A destination not published counts as none."""
+    definitions = [_BY_ID[m] for m in (*pathway_share_metrics(), PATHWAY_METRIC)]
+    pathways = ",\n            ".join(
+        f"coalesce(sum(discharges) FILTER (WHERE pathway = {n}), 0) AS discharges_p{n}" for n in range(4))
+    selects = "\n        UNION ALL ".join(
+        f"SELECT month, '{d.id}' AS metric, {num} AS numerator, {den} AS denominator, "
+        f"metric_value('{d.aggregate}', {num}, {den}) AS value FROM months"
+        for d, (num, den) in ((d, _site_value_sql(d)) for d in definitions))
+    return con.sql(f"""
+        WITH months AS (
+            SELECT month, {pathways}
+            FROM nhse_destinations
+            WHERE org_code = ? AND month BETWEEN date_trunc('month', ?::DATE) AND ?
+            GROUP BY month
+        ), mix AS ({selects})
+        SELECT * FROM mix WHERE denominator > 0 ORDER BY month, metric
+    """, params=[org_code, first, last]).pl()
 
 
 def publication_delay_reasons(con: duckdb.DuckDBPyConnection, org_code: str, first: date, last: date,

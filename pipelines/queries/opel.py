@@ -5,7 +5,7 @@ still appears (as days with no submission) instead of silently dropping out of t
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 import polars as pl
@@ -18,6 +18,14 @@ _TRUSTS = """
         coalesce(t.local_authority, 'local authority not recorded') AS local_authority
     FROM (SELECT DISTINCT org_code FROM sitrep_trust_day) s LEFT JOIN trusts t USING (org_code)
 """
+
+
+DEFAULT_WEEKS = 8  # the page opens on this many latest weeks of data
+
+
+def default_first_day(latest: date, weeks: int = DEFAULT_WEEKS) -> date:
+    """The first day the page shows by default: ``weeks`` weeks up to the latest day with data."""
+    return latest - timedelta(weeks=weeks) + timedelta(days=1)
 
 
 def icb_names(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -6,12 +6,14 @@ English. Reading the rules never imports Great Expectations: the suite is plain 
 """
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import duckdb
 import polars as pl
 
 from pipelines.catalogue.columns import COLUMN_NAMES, REQUIRED
+from pipelines.catalogue.dates import DATE
 from pipelines.ingest.contract import load_suite_definition
 from pipelines.ingest.load import SOURCE as SITREP_SOURCE
 
@@ -158,13 +160,33 @@ def completeness(con: duckdb.DuckDBPyConnection, first: date, last: date) -> pl.
     """, params=[first, last]).pl()
 
 
+COMPLETENESS_WEEKS = 5  # the submissions grid opens on this many latest weeks
+
+
+def default_first_day(earliest: date, latest: date, weeks: int = COMPLETENESS_WEEKS) -> date:
+    """The first day the submissions grid shows by default: ``weeks`` weeks up to ``latest``."""
+    return max(earliest, latest - timedelta(weeks=weeks) + timedelta(days=1))
+
+
+def week_commencing(day: date) -> date:
+    """The Monday of the Monday-to-Sunday week holding ``day``."""
+    return day - timedelta(days=day.weekday())
+
+
+def resubmission_file_name(file_id: int, file_name: str) -> str:
+    """'rejected_rows_12_sitrep_2024-04.csv': the download's name, from letters, digits, '.', '-' and
+    '_' only, so no name a user uploaded can break the download or a folder on their machine."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", file_name.rsplit(".", 1)[0]).strip("._")[:80]
+    return f"rejected_rows_{file_id}{'_' + stem if stem else ''}.csv"
+
+
 def missing_in_week(grid: pl.DataFrame, last: date) -> pl.DataFrame:
     """Trusts with no submission on some day of the week (Monday to Sunday) holding ``last``, up to
     ``last``: trust, org_code, days_missing (count) and days (dd/mm/yyyy, comma separated)."""
-    monday = last - timedelta(days=last.weekday())
+    monday = week_commencing(last)
     return (grid.filter(pl.col("state") == "missing", pl.col("period_date").is_between(monday, last))
             .group_by("trust", "org_code", maintain_order=True)
-            .agg(days_missing=pl.len(), days=pl.col("period_date").dt.strftime("%d/%m/%Y").str.join(", ")))
+            .agg(days_missing=pl.len(), days=pl.col("period_date").dt.strftime(DATE).str.join(", ")))
 
 
 def contract_rules() -> pl.DataFrame:

@@ -27,6 +27,12 @@ def date_extent(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | Non
     return first, last
 
 
+def clamp_range(first: date, last: date, earliest: date, latest: date) -> tuple[date, date]:
+    """A range from a shared link, moved inside the data (the date picker refuses dates outside it)."""
+    last = min(max(last, earliest), latest)
+    return min(max(first, earliest), last), last
+
+
 def weeks_with_data(con: duckdb.DuckDBPyConnection) -> list[date]:
     """Every week ending with any data, newest first."""
     return [r[0] for r in con.execute(
@@ -57,7 +63,7 @@ def system_weekly(con: duckdb.DuckDBPyConnection, org_codes: tuple[str, ...], fi
             prev.value AS previous_value, c.value - prev.value AS change,
             change_direction(c.value - prev.value, c.better) AS change_direction
         FROM combined c
-        ASOF LEFT JOIN ambitions a ON a.metric = c.metric AND c.week_ending >= a.effective_from
+        LEFT JOIN LATERAL ambition_in_force(c.metric, c.week_ending) a ON true
         LEFT JOIN combined prev ON prev.metric = c.metric AND prev.week_ending = c.week_ending - INTERVAL 7 DAY
         WHERE c.week_ending >= ?
         ORDER BY c.week_ending, c.display_order

@@ -97,7 +97,7 @@ def week_sources(con: duckdb.DuckDBPyConnection, table: WeeklyTable) -> WeekSour
         )
         SELECT d.metric, d.label, d.unit, d.better, d.definition, a.comparison, a.threshold, a.amber_tolerance,
             a.effective_from, a.source
-        FROM d ASOF LEFT JOIN ambitions a ON a.metric = d.metric AND d.week_ending >= a.effective_from
+        FROM d LEFT JOIN LATERAL ambition_in_force(d.metric, d.week_ending) a ON true
         ORDER BY d.display_order
     """, params=[table.week_ending, metrics]).pl()
     files = con.sql("""

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from pipelines.catalogue.metrics import METRIC_BY_ID, Metric
-from pipelines.spc.xmr import VARIATION_LABELS
+from pipelines.catalogue.wording import ASSURANCE_WORDS, VARIATION_LABELS
 
 # Status fills, used by the pages and the Excel and Word exports alike. Pale green, mid amber and a
 # darker red, so they differ in lightness as well as hue (distinct for a deuteranope too: see
@@ -28,11 +28,6 @@ STATUS_TEXT = {s: f"{STATUS_SYMBOL[s]} {w}" if STATUS_SYMBOL[s] else "" for s, w
 # One character for the table cell (the MDC icons' letters); the words are in the cell's details.
 SPC_MARK = {"common_cause": "~", "improvement_high": "H", "improvement_low": "L", "concern_high": "H",
             "concern_low": "L", "neither": "±", "run_chart": ""}
-# Kept for the page's legend: the short words beside each icon.
-VARIATION_TEXT = {"common_cause": "~ common cause", "improvement_high": "H improvement",
-                  "improvement_low": "L improvement", "concern_high": "H concern", "concern_low": "L concern",
-                  "neither": "± mixed signals", "run_chart": ""}
-ASSURANCE_TEXT = {"pass": "passing", "fail": "failing", "hit_or_miss": "hit or miss"}
 # Worse is a filled triangle, better a plain arrow: the change is never told by colour alone.
 WORSE_ARROW = {"↑": "▲", "↓": "▼"}
 NO_SUBMISSION = "no submission this week"
@@ -45,9 +40,6 @@ def spc_kind(variation: str | None) -> str:
         return ""
     return variation.split("_")[0] if variation.startswith(("improvement", "concern")) else "common"
 
-
-ASSURANCE_WORDS = {"pass": "consistently passing the ambition", "fail": "consistently failing the ambition",
-                   "hit_or_miss": "hit or miss against the ambition"}
 
 
 def spc_words(variation: str | None, assurance: str | None) -> str:

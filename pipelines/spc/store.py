@@ -47,7 +47,7 @@ def weekly_series(con: duckdb.DuckDBPyConnection, up_to_week: date | None = None
         last_week AS (SELECT org_code, metric, max(period) AS period FROM series GROUP BY org_code, metric),
         target AS (
             SELECT l.org_code, l.metric, a.threshold AS target, a.comparison AS target_comparison
-            FROM last_week l ASOF LEFT JOIN ambitions a ON a.metric = l.metric AND l.period >= a.effective_from
+            FROM last_week l LEFT JOIN LATERAL ambition_in_force(l.metric, l.period) a ON true
         ),
         mergers AS (  -- a merger changes the process: limits start again at it, without anyone asking
             SELECT successor AS org_code, list(succession_date) AS dates FROM trust_successions GROUP BY successor

@@ -27,6 +27,8 @@ from datetime import date
 
 import polars as pl
 
+from pipelines.catalogue.dates import DATE_WORDS
+
 MIN_POINTS = 15  # fewer than this and limits are too unreliable to draw
 RUN_POINTS = 7  # shift and trend length, counted in points
 E2 = 2.66  # 3 / d2 for moving ranges of two points
@@ -35,21 +37,6 @@ OUTSIDE, SHIFT, TREND, TWO_OF_THREE = "outside limits", "shift", "trend", "two o
 RULE_LISTS = pl.Series([[rule for bit, rule in enumerate((OUTSIDE, SHIFT, TREND, TWO_OF_THREE)) if mask >> bit & 1]
                         for mask in range(16)], dtype=pl.List(pl.String))  # the rules fired, by bitmask
 
-VARIATION_LABELS = {
-    "common_cause": "Common cause variation",
-    "improvement_high": "Special cause improvement (high)",
-    "improvement_low": "Special cause improvement (low)",
-    "concern_high": "Special cause concern (high)",
-    "concern_low": "Special cause concern (low)",
-    "neither": "Special cause variation with mixed signals (rules point both up and down)",
-    "run_chart": "Run chart: too few points for limits",
-}
-ASSURANCE_LABELS = {
-    "pass": "Consistently passing the ambition",
-    "fail": "Consistently failing the ambition",
-    "hit_or_miss": "Hit or miss: the ambition lies within the process limits",
-    None: "No assurance: no ambition, or too few points for limits",
-}
 
 
 @dataclass(frozen=True)
@@ -62,16 +49,6 @@ class SpcResult:
     message: str
     n_points: int
     missing: int
-
-
-def variation_label(variation: str, better: str | None = None) -> str:
-    """Plain English for a variation code; with ``better`` it also says which way is good."""
-    label = VARIATION_LABELS[variation]
-    return f"{label}; {better} is better" if better and variation != "run_chart" else label
-
-
-def assurance_label(assurance: str | None) -> str:
-    return ASSURANCE_LABELS[assurance]
 
 
 # Columns of an ``xmr_many`` input frame besides the keys; all but ``better`` may be left out (null).
@@ -201,7 +178,7 @@ def _rules(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _day(day: pl.Expr) -> pl.Expr:
-    return day.dt.strftime("%-d %b %Y")
+    return day.dt.strftime(DATE_WORDS)
 
 
 def _segment_notes(points: pl.DataFrame, settings: pl.DataFrame) -> pl.DataFrame:

@@ -163,7 +163,17 @@ CREATE TABLE IF NOT EXISTS trust_successions (
 """
 
 # Formulas that every view shares, kept as SQL macros so analysts can use them too.
-MACROS_SQL = """
+# The ambition in force for a metric on a day: the latest row of ``ambitions`` effective on or before
+# it (ambitions change by planning year). Every view, query and export joins it the same way:
+#   LEFT JOIN LATERAL ambition_in_force(v.metric, v.week_ending) a ON true
+AMBITION_MACRO_SQL = """
+CREATE OR REPLACE {temp} MACRO ambition_in_force(metric_id, day) AS TABLE
+    SELECT comparison, threshold, amber_tolerance, effective_from, source FROM ambitions
+    WHERE metric = metric_id AND effective_from <= day
+    ORDER BY effective_from DESC LIMIT 1;
+"""
+
+MACROS_SQL = AMBITION_MACRO_SQL.format(temp="") + """
 CREATE OR REPLACE MACRO metric_value(aggregate, numerator, denominator) AS CASE aggregate
     WHEN 'ratio' THEN 100.0 * numerator / nullif(denominator, 0)
     WHEN 'daily_average' THEN numerator / nullif(denominator, 0)
@@ -256,7 +266,7 @@ SELECT v.week_ending, v.org_code, t.short_name AS trust, t.icb_code, t.place,
 FROM valued v
 JOIN metric_definitions d USING (metric)
 LEFT JOIN trusts t USING (org_code)
-ASOF LEFT JOIN ambitions a ON a.metric = v.metric AND v.week_ending >= a.effective_from
+LEFT JOIN LATERAL ambition_in_force(v.metric, v.week_ending) a ON true
 LEFT JOIN valued prev ON prev.org_code = v.org_code AND prev.metric = v.metric
     AND prev.week_ending = v.week_ending - INTERVAL 7 DAY;
 """

@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines import config
-from pipelines.warehouse.schema import migrate
+from pipelines.warehouse.schema import AMBITION_MACRO_SQL, migrate
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,10 @@ def connect_read(db: Path) -> duckdb.DuckDBPyConnection:
     Raises DatabaseDamaged (with a plain message saying how to restore) when the file is not sound."""
     if not db.exists():
         return duckdb.connect(str(db), read_only=True)  # DuckDB's own "no such file" error, as before
-    return _open_checked(db, db, read_only=True)
+    con = _open_checked(db, db, read_only=True)
+    # The ambition macro for this session too, so a file written before it existed still answers.
+    con.execute(AMBITION_MACRO_SQL.format(temp="TEMP"))
+    return con
 
 
 def database_version(db: Path) -> tuple[int, int] | None:

@@ -1,0 +1,78 @@
+"""Helpers the tests share: valid sitrep rows, writing them as files, loading them straight into a
+database, reading it back, and reading a page's text as the user sees it. Fixtures are in conftest.py."""
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.catalogue.columns import COLUMN_NAMES
+from pipelines.spc.store import refresh_derived
+from pipelines.warehouse import open_for_write
+from pipelines.warehouse.reference import reload_reference
+
+REFERENCE_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "reference"  # the tests' trusts, ambitions
+# ../shared/nhse from the repository root (a worktree sits one level deeper, so look further up too)
+SHARED_NHSE = next((p / "shared" / "nhse" for p in Path(__file__).resolve().parents[1:4]
+                    if (p / "shared" / "nhse").is_dir()), Path(__file__).resolve().parents[2] / "shared" / "nhse")
+
+VALID_ROW = {
+    "period_date": "2024-04-01", "org_code": "RCD", "site_code": "", "ga_beds_open": 100, "ga_beds_occupied": 90,
+    "covid_beds_occupied": 3, "los_7plus": 40, "los_14plus": 20, "los_21plus": 10, "nctr_patients": 15,
+    "nctr_discharged": 5, "nctr_discharged_by_5pm": 2, "discharges_p0": 6, "discharges_p1": 3, "discharges_p2": 1,
+    "discharges_p3": 0, "trust_opel": 2, "la_opel": 3,
+}
+
+
+def sitrep_row(**overrides: object) -> dict[str, object]:
+    """A row that meets every rule, with the given fields changed."""
+    return {**VALID_ROW, **overrides}
+
+
+def week_of_rows(org_code: str, monday: date, **overrides: object) -> list[dict[str, object]]:
+    return [sitrep_row(org_code=org_code, period_date=(monday + timedelta(days=i)).isoformat(), **overrides)
+            for i in range(7)]
+
+
+def write_csv(path: Path, rows: list[dict[str, object]], columns: tuple[str, ...] = COLUMN_NAMES) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(columns), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def load_rows_directly(db: Path, rows: list[dict[str, object]]) -> None:
+    """Put canonical rows straight into sitrep_daily (bypassing reader and contract) to test the views,
+    then refresh the derived tables as an ingest would."""
+    frame = pl.DataFrame(rows).with_columns(
+        pl.col("period_date").str.to_date(), pl.col("site_code").replace("", None),
+        source=pl.lit("trust_sitrep"), file_id=pl.lit(0), source_file=pl.lit("test"), source_row=pl.int_range(2, len(rows) + 2),
+        loaded_at=pl.lit(None, dtype=pl.Datetime).fill_null(pl.datetime(2024, 1, 1)))
+    with open_for_write(db) as con:
+        con.register("rows", frame)
+        con.execute("INSERT INTO sitrep_daily BY NAME SELECT * FROM rows")
+        con.unregister("rows")
+        reload_reference(con)
+        refresh_derived(con, None)
+
+
+def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def shown(value: str) -> str:
+    """A Markdown element's text as the page shows it: without the backslash escapes and invisible
+    word joiners that ``ui.safe_text.plain`` puts in names from files and users."""
+    return re.sub(r"\\(.)", r"\1", value).replace("\u2060", "")
+
+
+def shown_all(elements: Iterable) -> list[str]:
+    """``shown`` of each element's value (``app.caption``, ``app.info`` and the like)."""
+    return [shown(e.value) for e in elements]
