@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import load_rows_directly, week_of_rows, write_csv
+from helpers import load_rows_directly, week_of_rows, write_csv
 from test_e2e_browser import ROOT, Browser, Page, _serve, browser, expect  # skips (or fails under CI) without Chromium
 
 __all__ = ["browser"]  # the Chromium fixture, shared with test_e2e_browser
