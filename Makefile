@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test benchmark
+.PHONY: run test lint benchmark
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -19,7 +19,12 @@ $(VENV)/.dev: requirements-dev.txt requirements.txt | $(BIN)/python
 run: $(VENV)/.runtime
 	$(BIN)/streamlit run dashboard.py
 
-test: $(VENV)/.dev
+# The gates first (lint and types on the code that runs), then every test.
+lint: $(VENV)/.dev
+	$(BIN)/ruff check pipelines ui pages dashboard.py
+	$(BIN)/mypy pipelines ui
+
+test: lint
 	$(BIN)/python -m pytest -q
 
 benchmark: $(VENV)/.dev

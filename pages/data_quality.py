@@ -152,7 +152,7 @@ def rejections_tab() -> None:
         st.info("No rejected rows: every row of every file loaded so far met the data contract.")
         return
     options = data.read(quality.issue_options)
-    labels = dict(zip(files["file_id"], files["label"]))
+    labels = dict(zip(files["file_id"], files["label"], strict=False))
     file_col, trust_col, rule_col, severity_col = st.columns([3, 2, 3, 2])
     file_id = file_col.selectbox("File", [None, *labels], format_func=lambda i: "All files" if i is None else labels[i],
                                  key="dq_file")
@@ -256,7 +256,7 @@ st.caption("Load daily sitrep files, see what was loaded and rejected and why, a
 tabs = st.tabs(["Upload", "Files received", "Rejected rows", "Submissions", "Data contract rules"])
 with tabs[0]:
     upload_tab()  # first, so the other tabs already show what it loaded
-for tab, section in zip(tabs[1:4], (ledger_tab, rejections_tab, completeness_tab)):
+for tab, section in zip(tabs[1:4], (ledger_tab, rejections_tab, completeness_tab), strict=False):
     with tab:
         if data.database_exists():
             section()

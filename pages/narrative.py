@@ -8,6 +8,7 @@ from functools import partial
 import streamlit as st
 
 from pipelines import access, config
+from pipelines.catalogue.dates import uk_date
 from pipelines.reports import export, narrative
 from ui import auth, data, params
 from ui.app import ensure_entrypoint
@@ -25,12 +26,13 @@ table, chosen_icbs, chosen_places, _ = weekly_table_with_filters()
 week = table.week_ending
 selection = (week, chosen_icbs, chosen_places)
 
-names = dict(zip(table.trusts["org_code"], table.trusts["trust"]))
+names = dict(zip(table.trusts["org_code"], table.trusts["trust"], strict=False))
 subjects = [SYSTEM, *names]
 subject_col, author_col = st.columns([2, 3])
 subject = subject_col.selectbox(
     "Narrative for", subjects, index=subjects.index(params.get_choice("trust", subjects, SYSTEM)),
-    format_func=lambda s: "The weekly table (all selected trusts)" if s == SYSTEM else f"{names[s]}: place lead's comment")
+    format_func=lambda s: "The weekly table (all selected trusts)" if s == SYSTEM
+    else f"{names[s]}: place lead's comment")
 org_code = None if subject == SYSTEM else subject
 params.set_params(trust=org_code)
 may_edit = (access.may(identity, "edit_system_narrative") if org_code is None
@@ -42,9 +44,9 @@ if not may_edit:
     author_col.caption("You can read this narrative. Editing it needs the "
                        + ("discharge group lead role." if org_code is None else "place lead role for this trust."))
 
-st.caption(f"Monday {week - timedelta(days=6):%d/%m/%Y} to Sunday {week:%d/%m/%Y}. The draft is written from the "
+st.caption(f"Monday {uk_date(week - timedelta(days=6))} to Sunday {uk_date(week)}. The draft is written from the "
            "figures; nothing is saved until you press Save, and every save is kept in the history.")
-for column, (fmt, (mime, label)) in zip(st.columns(len(export.FORMATS)), export.FORMATS.items()):
+for column, (fmt, (mime, label)) in zip(st.columns(len(export.FORMATS)), export.FORMATS.items(), strict=False):
     # Built only when clicked (a callable), by the same code as `python -m pipelines export`.
     column.download_button(f"Narrative table: {label}", partial(data.read, export.render, *selection, fmt),
                            file_name=export.file_name(week, fmt), mime=mime, on_click="ignore",
@@ -111,6 +113,7 @@ picked = dates_col.date_input("Dates", (week - timedelta(days=6), week), format=
                               key=f"daily_dates-{week}")
 if len(picked) == 2:  # not mid-pick
     first, last = picked
-    button_col.download_button("Daily figures (CSV)", partial(data.read, export.daily_figures_csv, daily_code, first, last),
+    button_col.download_button("Daily figures (CSV)",
+                               partial(data.read, export.daily_figures_csv, daily_code, first, last),
                                file_name=f"daily-figures-{daily_code}-{first}-to-{last}.csv", mime="text/csv",
                                on_click="ignore", icon=":material/download:")

@@ -38,7 +38,7 @@ reporting = trusts.filter(pl.col("last_date").is_not_null())["org_code"].to_list
 # The widgets take their values from the URL on every run (as on the home page), so a link opens
 # the same view; the dates are written only when they differ from the default of the latest weeks.
 metric_ids = list(BY_ID)
-names = dict(zip(codes, trusts["short_name"]))
+names = dict(zip(codes, trusts["short_name"], strict=False))
 pick_trust, pick_dates, pick_metric = st.columns([2, 2, 3])
 code = pick_trust.selectbox("Trust", codes, format_func=lambda c: clean(f"{names[c]} ({c})"),
                             index=codes.index(params.get_choice("trust", codes, (reporting or codes)[0])))

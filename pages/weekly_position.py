@@ -33,7 +33,7 @@ caption = (f"Monday {uk_date(week - timedelta(days=6))} to Sunday {uk_date(week)
 st.html(table_html(table.rows, trusts, orientation, narrative.comments_by_cell(narratives), caption))
 st.html(key_html())
 
-for column, (fmt, (mime, label)) in zip(st.columns(len(export.FORMATS) + 2), export.FORMATS.items()):
+for column, (fmt, (mime, label)) in zip(st.columns(len(export.FORMATS) + 2), export.FORMATS.items(), strict=False):
     column.download_button(label, partial(data.read, export.render, week, chosen_icbs, chosen_places, fmt),
                            file_name=export.file_name(week, fmt), mime=mime, on_click="ignore",
                            icon=":material/download:")
@@ -53,6 +53,6 @@ with st.expander("Reading the SPC marks (statistical process control, Making Dat
     st.caption("Each trust's weekly series up to this week is read as an XmR chart. Variation: is the latest "
                "week a real change (special cause) or noise (common cause)? Assurance: will the trust reliably "
                "meet the ambition? The cell's details give both; the trust drill-down page draws the chart.")
-    for column, (words, icon) in zip(st.columns(len(SPC_LEGEND)), SPC_LEGEND):
+    for column, (words, icon) in zip(st.columns(len(SPC_LEGEND)), SPC_LEGEND, strict=False):
         column.markdown(icon, unsafe_allow_html=True)  # our own SVG, with its alt text
         column.caption(words)

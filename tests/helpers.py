@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+import subprocess
 from collections.abc import Iterable
 from datetime import date, timedelta
 from pathlib import Path
@@ -76,3 +77,13 @@ def shown(value: str) -> str:
 def shown_all(elements: Iterable) -> list[str]:
     """``shown`` of each element's value (``app.caption``, ``app.info`` and the like)."""
     return [shown(e.value) for e in elements]
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """Stop a server the test started: politely, then for certain."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)

@@ -27,7 +27,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from helpers import load_rows_directly, week_of_rows
+from helpers import load_rows_directly, stop_process, week_of_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -94,12 +94,7 @@ def _serve(db: Path, workdir: Path) -> Iterator[str]:
             time.sleep(0.25)
         yield base_url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
+        stop_process(server)
 
 
 @pytest.fixture(scope="module")

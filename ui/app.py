@@ -8,7 +8,8 @@ from ui.auth import current_identity
 
 
 def ensure_entrypoint() -> None:
-    """Stop unless signed in (when sign-in is configured), and hand a deep link on a freshly started server over to dashboard.py.
+    """Stop unless signed in (when sign-in is configured), and hand a deep link on a freshly started
+    server over to dashboard.py.
 
     Until dashboard.py has called st.navigation once, Streamlit treats the pages/ folder as an
     old-style multipage app and runs a linked page on its own, without the set-up and navigation

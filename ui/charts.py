@@ -10,6 +10,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import cast
 
 import plotly.graph_objects as go
 import polars as pl
@@ -69,7 +70,7 @@ def ambition_step(weekly: pl.DataFrame) -> go.Scatter | None:
     weeks, levels = weekly["week_ending"].to_list(), weekly["ambition"].to_list()
     mondays = [w - timedelta(days=6) for w in weeks] + [weeks[-1] + timedelta(days=1)]
     texts = [f"{ambition_text(c, t, u)} from {uk_day(m)}" for c, t, u, m in
-             zip(weekly["ambition_comparison"], levels, weekly["unit"], mondays)]
+             zip(weekly["ambition_comparison"], levels, weekly["unit"], mondays, strict=False)]
     return go.Scatter(x=mondays, y=levels + levels[-1:], customdata=texts + texts[-1:], mode="lines",
                       line={**AMBITION_LINE, "shape": "hv"}, connectgaps=False,
                       name=ambition_text(latest["ambition_comparison"], latest["ambition"], latest["unit"]),
@@ -82,7 +83,8 @@ def break_gaps(rows: list[dict], key: str, step: timedelta) -> list[dict | None]
     drawing a straight line across them."""
     out: list[dict | None] = []
     for row in rows:
-        if out and row[key] - out[-1][key] > step:
+        # a None is only ever appended just before a row, so the last item is a row
+        if out and row[key] - cast(dict, out[-1])[key] > step:
             out.append(None)
         out.append(row)
     return out
@@ -131,7 +133,7 @@ def opel_strip(rows: Sequence[tuple[str, pl.DataFrame]], period: str = "period_d
     days = sorted({d for _, frame in rows for d in frame[period]})
     z, texts = [], []
     for name, frame in rows:
-        by_day = dict(zip(frame[period], frame["value"]))
+        by_day = dict(zip(frame[period], frame["value"], strict=False))
         z.append([by_day.get(d) for d in days])
         texts.append([f"{prefix}{uk_day(d)}<br>{name}: "
                       + (opel_text(int(by_day[d]))
@@ -174,7 +176,7 @@ def peer_figure(peers: pl.DataFrame, org_code: str, unit: str) -> go.Figure:
         x=[r["value"] for r in rows], y=names, orientation="h", text=values, textposition="outside", cliponaxis=False,
         marker={"color": [NHS_BLUE if r["org_code"] == org_code else NHS_PALE_GREY for r in rows],
                 "line": {"color": NHS_GREY, "width": 1}},
-        customdata=[f"{r['trust']}: {v} {STATUS_TEXT[r['status']]}" for v, r in zip(values, rows)],
+        customdata=[f"{r['trust']}: {v} {STATUS_TEXT[r['status']]}" for v, r in zip(values, rows, strict=False)],
         hovertemplate="%{customdata}<extra></extra>", showlegend=False))
     known = [r for r in rows if r["ambition"] is not None]
     if known:
@@ -309,6 +311,9 @@ def delay_reasons_figure(reasons: pl.DataFrame) -> go.Figure:
     for i, ((rank, reason), frame) in enumerate(reasons.sort("rank", "period_start").group_by(
             "rank", "reason", maintain_order=True)):
         colour, dash, symbol = REASON_STYLES[i % len(REASON_STYLES)]
+        xs: list[int | None]
+        ys: list[float | None]
+        texts: list[str | None]
         xs, ys, texts, previous_end = [], [], [], None
         for r in frame.to_dicts():
             if previous_end is not None and r["period_start"] != previous_end + timedelta(days=1):

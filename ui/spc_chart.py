@@ -52,11 +52,12 @@ def point_text(row: dict, label: str, unit: str) -> str:
 def _segment_line(points: pl.DataFrame, column: str, name: str, unit: str) -> tuple[list, list, list]:
     """x, y and hover texts of one line (``mean``, ``upper_limit``, ...) drawn segment by segment,
     with a gap (None) between segments so the line breaks at each recalculation."""
+    texts: list[str | None]
     xs, ys, texts = [], [], []
     for (_,), segment in points.filter(pl.col(column).is_not_null()).partition_by(
             "segment", as_dict=True, maintain_order=True).items():
         start = segment["period"][0]
-        for period, value in zip(segment["period"], segment[column]):
+        for period, value in zip(segment["period"], segment[column], strict=False):
             xs.append(period)
             ys.append(value)
             texts.append(f"{name}: {format_value(value, unit)}<br>limits of the weeks from {uk_day(start)}"

@@ -10,7 +10,7 @@ def show_tiles(tiles: list[dict[str, str]]) -> None:
     The arrow follows the sign of the change; the colour says better (green) or worse (red), as
     the text does; no change is grey with no arrow.
     """
-    for column, tile in zip(st.columns(len(tiles) or 1), tiles):
+    for column, tile in zip(st.columns(len(tiles) or 1), tiles, strict=False):
         same = tile["direction"] in ("", "same")
         # The catalogue's short label, so it is not cut off; the full label is in the tile's help.
         column.metric(tile["short_label"], tile["value"], border=True,

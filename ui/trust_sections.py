@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import date
+from typing import Any, cast
 
 import duckdb
 import polars as pl
@@ -170,7 +171,9 @@ def spc_section(org_code: str, metric: Metric, week: date) -> None:
     with icons:
         _icons(spc)
     st.caption(plain(result.message))
-    _settings_form(org_code, metric, spc, result.points["period"].min(), result.points["period"].max())
+    # a Date column with at least one point (n_points > 0 above): its min and max are dates
+    _settings_form(org_code, metric, spc, cast(date, result.points["period"].min()),
+                   cast(date, result.points["period"].max()))
 
 
 def _settings_text(settings: dict) -> str:
@@ -204,7 +207,7 @@ def _settings_form(org_code: str, metric: Metric, spc: drilldown.TrustSpc, first
         st.caption(plain(_settings_text(settings)))
         with st.form(f"spc-settings-{org_code}-{metric.id}"):
             left, right = st.columns(2)
-            dates = {"min_value": first_week, "max_value": last_week, "format": "DD/MM/YYYY"}
+            dates: dict[str, Any] = {"min_value": first_week, "max_value": last_week, "format": "DD/MM/YYYY"}
             base_from = left.date_input("Baseline from", value=within(settings.get("baseline_start")), **dates,
                                         help="Limits from the weeks ending between these two dates only.")
             base_to = right.date_input("Baseline to", value=within(settings.get("baseline_end")), **dates)
@@ -229,7 +232,7 @@ def _settings_form(org_code: str, metric: Metric, spc: drilldown.TrustSpc, first
         if (base_from is None) != (base_to is None):
             st.error("Give both baseline dates, or neither.")
             return
-        baseline = (base_from, base_to) if base_from else None
+        baseline = (base_from, base_to) if base_from and base_to else None  # both or neither (checked above)
         recalculate = list(settings.get("recalculate_from") or []) + ([recalc] if recalc else [])
         if baseline is None and not recalculate and not stored:
             st.error("Nothing to save: give baseline dates or a date to recalculate the limits from.")

@@ -25,7 +25,7 @@ def weekly_table_with_filters(orientation: bool = False) -> tuple[WeeklyTable, t
     columns = st.columns([1.4, 2, 2, 1.4] if orientation else [1, 2, 2])
     week_col, icb_col, place_col = columns[:3]
     week = week_col.selectbox("Week ending (Sunday)", weeks,
-                              index=weeks.index(params.get_choice("week", weeks, default_week)),
+                              index=weeks.index(params.get_choice("week", weeks, default_week) or default_week),
                               format_func=lambda d: d.strftime("%a %d/%m/%Y"),
                               help="Weeks run Monday to Sunday. The default is the latest complete week.")
     chosen_icbs = icb_col.multiselect("ICB", icbs, default=params.get_list("icb", icbs), placeholder="All ICBs")

@@ -45,10 +45,12 @@ COLUMNS: tuple[Column, ...] = (
     Column("site_code", pl.String(), "code", ("site", "site_ods_code", "ods_site_code")),
     Column("ga_beds_open", pl.Int64(), "count", ("ga_beds", "beds_open", "g_a_beds_open", "ga_beds_available")),
     Column("ga_beds_occupied", pl.Int64(), "count", ("beds_occupied", "g_a_beds_occupied", "occupied_beds")),
-    Column("covid_beds_occupied", pl.Int64(), "count", ("covid_beds", "covid_19_beds_occupied", "covid19_beds_occupied")),
+    Column("covid_beds_occupied", pl.Int64(), "count",
+           ("covid_beds", "covid_19_beds_occupied", "covid19_beds_occupied")),
     Column("los_7plus", pl.Int64(), "count", ("los_7", "los_7_plus", "los_7_days", "stranded", "los_7_days_plus")),
     Column("los_14plus", pl.Int64(), "count", ("los_14", "los_14_plus", "los_14_days", "los_14_days_plus")),
-    Column("los_21plus", pl.Int64(), "count", ("los_21", "los_21_plus", "los_21_days", "super_stranded", "los_21_days_plus")),
+    Column("los_21plus", pl.Int64(), "count",
+           ("los_21", "los_21_plus", "los_21_days", "super_stranded", "los_21_days_plus")),
     Column("nctr_patients", pl.Int64(), "count", ("nctr", "patients_nctr", "no_criteria_to_reside", "nctr_total")),
     Column("nctr_discharged", pl.Int64(), "count", ("nctr_discharges", "discharged_nctr")),
     Column("nctr_discharged_by_5pm", pl.Int64(), "count",
@@ -69,7 +71,7 @@ KEY: tuple[str, ...] = ("period_date", "org_code", "site_code")
 
 # Canonical schema of a reader's output. ``source_row`` is the row number the user sees
 # in Excel or a text editor (1-based, counting title rows and the header).
-SCHEMA: dict[str, pl.DataType] = {"source_row": pl.Int64(), **{c.name: c.dtype for c in COLUMNS}}
+SCHEMA = pl.Schema({"source_row": pl.Int64(), **{c.name: c.dtype for c in COLUMNS}})
 
 
 def normalise_header(text: str) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import polars as pl
 
-ISSUE_SCHEMA = {"source_row": pl.Int64, "column_name": pl.String, "rule": pl.String,
-                "severity": pl.String, "message": pl.String}
+ISSUE_SCHEMA = pl.Schema({"source_row": pl.Int64, "column_name": pl.String, "rule": pl.String,
+                          "severity": pl.String, "message": pl.String})
 
 
 class FileRejected(Exception):

@@ -261,8 +261,10 @@ def _failures_polars(checked: pl.DataFrame, rules: tuple[Rule, ...], parameters:
 @lru_cache(maxsize=1)
 def _ge_validation_definition() -> Any:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no network here; never phone home
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+    # Imported here, never at module level: the reference engine costs seconds to import, and the
+    # default (compiled) engine must not pay for it.
+    import great_expectations as gx  # noqa: PLC0415
+    from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: PLC0415
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
@@ -284,8 +286,8 @@ def _epoch_days(value: Any) -> Any:
 def _failures_ge(checked: pl.DataFrame, parameters: Parameters) -> dict[int, pl.Series]:
     """Great Expectations on a pandas copy: exact 64-bit integers (nullable Int64) and dates as day
     numbers, because pandas' nanosecond datetimes end in 2262 and floats round large counts."""
-    import pandas as pd
-    import pyarrow as pa
+    import pandas as pd  # noqa: PLC0415  (only the Great Expectations engine needs pandas)
+    import pyarrow as pa  # noqa: PLC0415  (likewise)
 
     dates = [c for c, t in checked.schema.items() if t == pl.Date()]
     frame = checked.with_columns(pl.col(dates).sub(pl.lit(_EPOCH)).dt.total_days()).cast(

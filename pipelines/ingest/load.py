@@ -19,12 +19,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import cast
 
 import duckdb
 import polars as pl
 
 from pipelines import access, config
 from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
+from pipelines.ingest.contract import validate
 from pipelines.ingest.readers import check_size, read_sitrep
 from pipelines.publication.authentic import check_publication
 from pipelines.publication.read import detect as detect_publication
@@ -183,8 +185,6 @@ def _load_sitrep(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, content: 
     """A trust's daily sitrep: read, check against the contract and the actor's trusts, store.
     Returns the reader used."""
     read = read_sitrep(outcome.file_name, content)
-    from pipelines.ingest.contract import validate
-
     issues = pl.concat([validate(read.frame, read.issues, known_org_codes(con), today,
                                  sites=con.sql("SELECT site_code, org_code FROM sites").pl(),
                                  loaded_levels=loaded_levels(con, read.frame)),
@@ -209,7 +209,8 @@ def _load_publication(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, cont
                            f"may load (it adds trusts and figures for every trust); nothing from it was loaded.")
     read = read_publication(outcome.file_name, content)
     check_publication(outcome.file_name, read)
-    counts = store_publication(con, read, outcome.file_id, outcome.file_name, received_at)
+    # _open_ledger_entry gave the file its id before any loader runs
+    counts = store_publication(con, read, cast(int, outcome.file_id), outcome.file_name, received_at)
     outcome.issues, outcome.notes = read.issues, read.notes
     outcome.rows_read, outcome.rows_loaded = counts["rows_read"], counts["rows_loaded"]
     outcome.rows_rejected, outcome.rows_warned = counts["rows_rejected"], counts["rows_warned"]

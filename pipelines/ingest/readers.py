@@ -68,7 +68,7 @@ class SitrepRead:
 @dataclass
 class _Table:
     """A file's cells as text, before mapping to the template."""
-    header: list[str | None]
+    header: Sequence[str | None]
     header_row: int  # source row of the header
     body: pl.DataFrame  # source_row, then one String column per header cell
     reader: str
@@ -228,7 +228,7 @@ def _load_csv(name: str, data: bytes) -> _Table:
     # The header is near the top: parse only those lines (wrapping the whole text is slow).
     reader = csv.reader(line + "\n" for line in text.split("\n", HEADER_SEARCH_ROWS)[:HEADER_SEARCH_ROWS])
     header_line = 1  # line on which the next record starts
-    for _, record in zip(range(HEADER_SEARCH_ROWS), reader):
+    for _, record in zip(range(HEADER_SEARCH_ROWS), reader, strict=False):
         if _find_header([record]) is not None:
             break
         header_line = reader.line_num + 1
@@ -280,12 +280,12 @@ def _misfits(header: Sequence[str | None], rows: pl.DataFrame, counts: pl.DataFr
         (pl.col("filled") > len(header)) | (pl.col("fields") < used)).select("source_row", "fields")
 
 
-def _map_header(header: list[str | None], columns: list[str]) -> tuple[dict[str, str], list[str]]:
+def _map_header(header: Sequence[str | None], columns: list[str]) -> tuple[dict[str, str], list[str]]:
     """Template column -> body column, plus notes on header cells that were not used."""
     mapping: dict[str, str] = {}
     unknown: list[str] = []
     notes: list[str] = []
-    for cell, column in zip(header, columns):
+    for cell, column in zip(header, columns, strict=False):
         label = (cell or "").strip()
         name = canonical_name(label)
         if name is None:
@@ -361,7 +361,7 @@ def _drop_totals(raw: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
     marks = raw.select(labelled=labelled, last=last_without_org)
     skip = marks["labelled"] | marks["last"]
     notes = [f"row {row}: totals row skipped" + ("" if is_labelled else " (last row, no org_code)")
-             for row, is_labelled in zip(raw["source_row"].filter(skip), marks["labelled"].filter(skip))]
+             for row, is_labelled in zip(raw["source_row"].filter(skip), marks["labelled"].filter(skip), strict=False)]
     return raw.filter(~skip), notes
 
 

@@ -21,10 +21,10 @@ BEDS_CSV_COLUMNS = ("period", "level", "region", "icb", "org_code", "org_name", 
 _LEVELS = {"national": ENGLAND, "england": ENGLAND, "region": REGION, "icb": ICB, "provider": TRUST, "trust": TRUST}
 _ROWS = {"month": pl.Date(), "metric": pl.String(), "measure": pl.String(), "org_type": pl.String(),
          "value": pl.Float64(), "source_row": pl.Int64()}
-BEDS_MONTHLY_SCHEMA = {"org_code": pl.String(), "org_name": pl.String(), "region": pl.String(),
-                       "icb_name": pl.String(), **_ROWS}
-BEDS_MONTHLY_AREA_SCHEMA = {"level": pl.String(), "area_code": pl.String(), "area_name": pl.String(),
-                            "region": pl.String(), **_ROWS}
+BEDS_MONTHLY_SCHEMA = pl.Schema({"org_code": pl.String(), "org_name": pl.String(), "region": pl.String(),
+                                 "icb_name": pl.String(), **_ROWS})
+BEDS_MONTHLY_AREA_SCHEMA = pl.Schema({"level": pl.String(), "area_code": pl.String(), "area_name": pl.String(),
+                                      "region": pl.String(), **_ROWS})
 # The monthly figures the drill-down sets beside a metric's daily series: metric -> (numerator, denominator
 # measure, or None for a published share). Adult beds, as the metrics use (DOMAIN 2.1).
 MONTHLY_POINTS: dict[str, tuple[str, str | None]] = {

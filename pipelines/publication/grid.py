@@ -81,7 +81,7 @@ def _exact_numbers(book: fastexcel.ExcelReader, sheet: str, text: pl.DataFrame) 
     """Numeric cells as the shortest text that reads back to the workbook's double: fastexcel's text
     of a number keeps only ~10 significant digits (12.666666666666666 -> '12.666666667')."""
     rounded = text.select(pl.all().str.contains(r"\.\d{9}").any()).row(0)  # only these may have lost digits
-    letters = [letter for letter, lost in zip(text.columns, rounded) if lost]
+    letters = [letter for letter, lost in zip(text.columns, rounded, strict=False) if lost]
     if not letters:
         return text
     loaded = book.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="float")
@@ -152,7 +152,7 @@ def single_period(grid: Grid, label_row: int, first: int, period: date,
                   classify: Callable[[object], str | None]) -> pl.DataFrame:
     """Column -> (period, measure) for tables with one period for the whole sheet (Tables 4 and 5)."""
     mapping = [(letter, period, classify(label), letter)
-               for letter, label in zip(grid.letters[first:], grid.rows[label_row][first:]) if label]
+               for letter, label in zip(grid.letters[first:], grid.rows[label_row][first:], strict=False) if label]
     return pl.DataFrame([m for m in mapping if m[2]], schema={
         "column": pl.String, "period": pl.Date, "measure": pl.String, "source_column": pl.String}, orient="row")
 

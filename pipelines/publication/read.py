@@ -20,13 +20,15 @@ frames so an aggregate can never be counted as a trust.
 
 This module is the public interface. The workbooks are read in ``pipelines.publication.workbook`` (each sheet
 as a grid, ``pipelines.publication.grid``), the long CSV in ``pipelines.publication.long_csv``, the trusts' and ICBs'
-names in ``pipelines.publication.names``; schemas, ``NhseRead`` and shared helpers are in ``pipelines.publication.tables``.
+names in ``pipelines.publication.names``; schemas, ``NhseRead`` and shared helpers are in
+``pipelines.publication.tables``.
 """
 from __future__ import annotations
 
 import io
 import zipfile
 from datetime import date
+from typing import cast
 
 import fastexcel
 import polars as pl
@@ -77,7 +79,7 @@ def detect(name: str, content: bytes) -> str | None:
     header = csv_header(content)
     if is_beds_csv(header):  # before the discharge CSV: its columns are a subset of the beds CSV's
         return BEDS_CSV
-    return LONG_CSV if header is not None and LONG_CSV_REQUIRED <= set(header) else None
+    return LONG_CSV if header is not None and set(header) >= LONG_CSV_REQUIRED else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -105,13 +107,13 @@ def read_publication(name: str, content: bytes) -> NhseRead | UecRead | BedsMont
                            "(Period, Level, Region, ICB, Org Code, Org Name, Metric, Type, Value).")
     try:
         if kind == UEC_WORKBOOK:
-            return read_uec(Book(content))
+            return read_uec(cast(fastexcel.ExcelReader, Book(content)))  # Book forwards ExcelReader's attributes
         if kind == BEDS_CSV:
             return read_beds_csv(content)
         if kind == LONG_CSV:
             read = read_long_csv(content)
         else:
-            book = Book(content)
+            book = cast(fastexcel.ExcelReader, Book(content))  # Book forwards ExcelReader's attributes
             read = read_monthly(book) if kind == MONTHLY else read_timeseries(book)
     except FileRejected as exc:
         raise FileRejected(f"{name}: {exc}") from None

@@ -9,6 +9,7 @@ and ``nhse_daily``. A later publication replaces an earlier one's figures for th
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import cast
 
 import duckdb
 import polars as pl
@@ -109,7 +110,8 @@ def store_publication(con: duckdb.DuckDBPyConnection, read: NhseRead | UecRead |
     current = daily.height - own_file_days(con, "incoming")
     con.unregister("incoming")
 
-    period_end = read.period[1] if read.period else read.daily["period_date"].max()
+    # period_date is a Date column, so its max is a date (None when empty)
+    period_end = read.period[1] if read.period else cast("date | None", read.daily["period_date"].max())
     added = _with_names(con, read.trusts, period_end, provenance)
     _store_icbs(con, read.trusts.filter(pl.col("icb_code").is_not_null()).select("org_code", "icb_code", "icb_name"),
                 period_end, provenance)
@@ -192,9 +194,11 @@ def store_uec(con: duckdb.DuckDBPyConnection, read: UecRead, file_id: int, file_
                  ("period_date", "level", "area_code", "area_name"))
     rows = read.sitrep_rows().with_columns(**provenance)
     superseded = _current_rows(con, rows, UEC_SITREP, file_name)
+    # period_date is a Date column: its max is a date (None when empty)
     return {"rows_read": rows.height, "rows_loaded": rows.height, "rows_current": rows.height,
             "rows_rejected": 0, "rows_warned": 0, "rows_superseded": superseded,
-            "trusts_added": _with_names(con, _trust_rows(read.daily), read.daily["period_date"].max(), provenance)}
+            "trusts_added": _with_names(con, _trust_rows(read.daily),
+                                        cast("date | None", read.daily["period_date"].max()), provenance)}
 
 
 def _current_rows(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, source: str, file_name: str) -> int:
@@ -224,7 +228,7 @@ def store_beds_monthly(con: duckdb.DuckDBPyConnection, read: BedsMonthlyRead, fi
         _replace(con, "nhse_beds_monthly_area", read.areas.with_columns(**provenance),
                  ("month", "level", "area_code", "metric", "org_type"))
     trusts = _trust_rows(read.monthly)
-    month_end = read.monthly["month"].max()
+    month_end = cast("date | None", read.monthly["month"].max())  # a Date column: a date, None when empty
     month_end = month_end and t.month_end(month_end)
     added = _with_names(con, trusts, month_end, provenance)
     _store_icbs(con, read.trust_icbs, month_end, provenance)

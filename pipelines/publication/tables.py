@@ -65,10 +65,11 @@ _REASON = {"reason": pl.String(), "patients": pl.Float64()}
 DELAY_REASON_SCHEMA = {**_PERIOD, **ORG, **_REASON, **SOURCE}
 DELAY_REASON_AREA_SCHEMA = {**_PERIOD, **AREA, **_REASON, **SOURCE}
 # The trusts and ICBs a publication names (``pipelines.publication.names.reference_rows``)
-TRUST_SCHEMA = {"org_code": pl.String(), "name": pl.String(), "short_name": pl.String(), "region": pl.String(),
-                "icb_code": pl.String(), "icb_name": pl.String(), "published_name": pl.String()}
-ICB_SCHEMA = {"icb_code": pl.String(), "name": pl.String(), "short_name": pl.String(), "region": pl.String(),
-              "published_name": pl.String()}
+TRUST_SCHEMA = pl.Schema({"org_code": pl.String(), "name": pl.String(), "short_name": pl.String(),
+                          "region": pl.String(), "icb_code": pl.String(), "icb_name": pl.String(),
+                          "published_name": pl.String()})
+ICB_SCHEMA = pl.Schema({"icb_code": pl.String(), "name": pl.String(), "short_name": pl.String(),
+                        "region": pl.String(), "published_name": pl.String()})
 
 
 def empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
+from typing import cast
 
 import fastexcel
 import polars as pl
@@ -27,10 +29,10 @@ BED_MEASURES = tuple(f"{group}{part}" for group in ("", "adult_", "paediatric_")
 LOS_MEASURES = ("los_7plus", "los_14plus", "los_21plus")
 UEC_MEASURES = BED_MEASURES + LOS_MEASURES
 _PROVENANCE = {"beds_source_row": pl.Int64(), "los_source_row": pl.Int64(), "source_column": pl.String()}
-UEC_DAILY_SCHEMA = {"period_date": pl.Date(), "org_code": pl.String(), "org_name": pl.String(),
-                    "region": pl.String(), **{m: pl.Int64() for m in UEC_MEASURES}, **_PROVENANCE}
-UEC_AREA_SCHEMA = {"period_date": pl.Date(), "level": pl.String(), "area_code": pl.String(),
-                   "area_name": pl.String(), **{m: pl.Int64() for m in UEC_MEASURES}, **_PROVENANCE}
+UEC_DAILY_SCHEMA = pl.Schema({"period_date": pl.Date(), "org_code": pl.String(), "org_name": pl.String(),
+                              "region": pl.String(), **{m: pl.Int64() for m in UEC_MEASURES}, **_PROVENANCE})
+UEC_AREA_SCHEMA = pl.Schema({"period_date": pl.Date(), "level": pl.String(), "area_code": pl.String(),
+                             "area_name": pl.String(), **{m: pl.Int64() for m in UEC_MEASURES}, **_PROVENANCE})
 # What the metrics read (DOMAIN 2.1: adult G&A beds), from the UEC sitrep's columns.
 SITREP_FIELDS = ("ga_beds_open", "ga_beds_occupied", "los_7plus", "los_14plus", "los_21plus")
 _STATUS_WORDS = {"blank": "empty", "suppressed": "'-' or another not-available marker", "error": "an Excel error",
@@ -152,7 +154,8 @@ def _columns(grid: Grid, label_row: int, first: int, classify, notes: list[str])
 def _rows(grid: Grid, start: int, code_col: int, name_col: int, region_col: int | None,
           notes: list[str]) -> pl.DataFrame:
     """Data rows below the labels: ENGLAND, region totals (a name and no code) and trusts."""
-    found, skipped = [], []
+    found: list[tuple[int, str, str | None, str, str | None]] = []
+    skipped: list[int] = []
     for r in range(start, len(grid.rows)):
         row = grid.rows[r]
         code = str(row[code_col] or "").strip().upper()
@@ -217,7 +220,8 @@ def _wide(long: pl.DataFrame, measures: tuple[str, ...], row_name: str) -> pl.Da
 
 
 def read_uec(book: fastexcel.ExcelReader) -> UecRead:
-    sheets, notes = _sheets(book), []
+    sheets = _sheets(book)
+    notes: list[str] = []
     if BEDS_SHEET not in sheets:
         raise FileRejected("no 'G&A beds' sheet: not an NHS England UEC daily sitrep workbook.")
     beds = _wide(_sheet_facts(load_grid(book, sheets[BEDS_SHEET], exact=False), beds_measure, "Total Beds Open", notes),
@@ -246,6 +250,8 @@ def read_uec(book: fastexcel.ExcelReader) -> UecRead:
     if adult:
         notes.append("G&A beds: adult and paediatric beds are published apart; the metrics use the adult beds")
     days = daily["period_date"]
+    # a Date column: its min and max are dates (None only if empty, as before)
+    first, last = cast("date | None", days.min()), cast("date | None", days.max())
     reader = (f"NHS England UEC daily sitrep winter workbook (G&A beds{', long stays' if has_long_stay else ''}; "
-              f"{daily['org_code'].n_unique()} trusts, {days.min():%d/%m/%Y} to {days.max():%d/%m/%Y})")
+              f"{daily['org_code'].n_unique()} trusts, {first:%d/%m/%Y} to {last:%d/%m/%Y})")
     return UecRead(UEC_WORKBOOK, reader, daily, areas, has_long_stay, adult, notes)

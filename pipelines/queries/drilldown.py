@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -201,7 +202,7 @@ def source_groups(con: duckdb.DuckDBPyConnection, org_code: str, first: date, la
         SELECT source, min(period_date), max(period_date), count(*) FROM runs
         GROUP BY source, run ORDER BY source, 2
     """, [org_code, first, last]).fetchall()
-    groups: dict[str, dict[str, object]] = {}
+    groups: dict[str, dict[str, Any]] = {}  # heterogeneous: files and spans lists, a day count, a timestamp
     for source, start, end, days in spans:
         group = groups.setdefault(source, {"source": source, "files": [], "spans": [], "days": 0, "loaded_at": None})
         group["spans"].append((start, end))
@@ -322,7 +323,7 @@ class TrustSpc:
     target: float | None
     target_comparison: str | None
     ambition: pl.DataFrame
-    settings: dict[str, object] | None
+    settings: dict[str, Any] | None  # one spc_settings row: DATE, DATE[], VARCHAR and TIMESTAMP values
 
 
 def trust_spc(con: duckdb.DuckDBPyConnection, org_code: str, metric: str, up_to_week: date) -> TrustSpc:

@@ -84,23 +84,23 @@ def _table(document: WordDocument, table: WeeklyTable) -> None:
     usable = PAGE[0] - 2 * MARGIN - WIDTHS["metric"] - WIDTHS["ambition"]
     share = usable // max(len(names) - 2, 1)
     widths = [WIDTHS["metric"], WIDTHS["ambition"], *[share] * (len(names) - 2)]
-    for cell, name in zip(grid.rows[0].cells, names):
+    for cell, name in zip(grid.rows[0].cells, names, strict=False):
         _write(cell, name, bold=name in ("Metric", "Ambition", SYSTEM_NAME), centre=name != "Metric")
         _shade(cell, NHS_PALE_GREY)
     _repeat_as_header(grid.rows[0])
-    for out, row in zip(grid.rows[1:], table.rows):
+    for out, row in zip(grid.rows[1:], table.rows, strict=False):
         _write(out.cells[0], row.short_label, bold=True)
         _write(out.cells[1], row.ambition if row.ambition != "none" else "–", centre=True)
         cells = [row.system] if has_system else []
-        for target, cell in zip(out.cells[2:], [*cells, *row.cells]):
+        for target, cell in zip(out.cells[2:], [*cells, *row.cells], strict=False):
             _cell(target, cell)
-    for column, width in zip(grid.columns, widths):
+    for column, width in zip(grid.columns, widths, strict=False):
         column.width = width  # the table grid: what LibreOffice and Word lay out by
     for row in grid.rows:
         keep_together = OxmlElement("w:cantSplit")  # a row never breaks across pages
         keep_together.set(qn("w:val"), "true")
         row._tr.get_or_add_trPr().append(keep_together)
-        for cell, width in zip(row.cells, widths):
+        for cell, width in zip(row.cells, widths, strict=False):
             cell.width = width
 
 

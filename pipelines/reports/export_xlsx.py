@@ -178,11 +178,11 @@ def _definitions_sheet(out: _Sheet, table: WeeklyTable, sources: WeekSources) ->
     row += 1
     out.text(row, 0, "Source files", bold=True)
     out.header(row + 1, ["File", "File id", "Received", "Rows for this week"])
-    for row, f in enumerate(sources.files.iter_rows(named=True), start=row + 2):
-        out.text(row, 0, f["source_file"])
-        out.number(row, 1, f["file_id"], "0")
-        out.when(row, 2, f["received_at"], "dd/mm/yyyy hh:mm")
-        out.number(row, 3, f["rows"], "#,##0")
+    for line, f in enumerate(sources.files.iter_rows(named=True), start=row + 2):
+        out.text(line, 0, f["source_file"])
+        out.number(line, 1, f["file_id"], "0")
+        out.when(line, 2, f["received_at"], "dd/mm/yyyy hh:mm")
+        out.number(line, 3, f["rows"], "#,##0")
     out.sheet.freeze_panes(3, 0)
     for col, width in enumerate([28, 40, 60, 12, 12, 14, 14, 70]):
         out.sheet.set_column(col, col, width)

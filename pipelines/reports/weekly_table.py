@@ -57,7 +57,7 @@ def site_names() -> dict[str, str]:
     if not path.exists():
         return {}
     frame = pl.read_csv(path, infer_schema=False)
-    return dict(zip(frame["site_code"].str.strip_chars(), frame["name"].str.strip_chars()))
+    return dict(zip(frame["site_code"].str.strip_chars(), frame["name"].str.strip_chars(), strict=False))
 
 
 def site_label(site_code: str, names: dict[str, str]) -> str:

@@ -52,9 +52,9 @@ class SpcResult:
 
 
 # Columns of an ``xmr_many`` input frame besides the keys; all but ``better`` may be left out (null).
-INPUT = {"period": pl.Date, "value": pl.Float64, "better": pl.String, "target": pl.Float64,
-         "target_comparison": pl.String, "baseline_start": pl.Date, "baseline_end": pl.Date,
-         "recalculate_from": pl.List(pl.Date)}
+INPUT = pl.Schema({"period": pl.Date(), "value": pl.Float64(), "better": pl.String(), "target": pl.Float64(),
+                   "target_comparison": pl.String(), "baseline_start": pl.Date(), "baseline_end": pl.Date(),
+                   "recalculate_from": pl.List(pl.Date)})
 SETTINGS = list(INPUT)[2:]  # constant within a series
 POINTS = ["period", "value", "segment", "baseline", "moving_range", "mean", "upper_limit", "lower_limit",
           "upper_2sigma", "lower_2sigma", "special_cause", "rules", "direction", "signal"]

@@ -75,7 +75,8 @@ def _load_successions(con: duckdb.DuckDBPyConnection, reference_dir: Path) -> No
         succession_date=pl.col("succession_date").str.to_date("%Y-%m-%d"))
     con.register("successions_file", frame)
     try:
-        con.execute("DELETE FROM trust_successions; INSERT INTO trust_successions BY NAME SELECT * FROM successions_file")
+        con.execute("DELETE FROM trust_successions; "
+                    "INSERT INTO trust_successions BY NAME SELECT * FROM successions_file")
     finally:
         con.unregister("successions_file")
     # a successor's name from the reference file wins over every publication's spelling
