@@ -1,4 +1,4 @@
-# The two commands of the README: `make run` and `make test`.
+# The two commands of the README: `make run` and `make test` (and `make benchmark`: every benchmark, then a summary of the targets).
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -28,4 +28,4 @@ test: lint
 	$(BIN)/python -m pytest -q
 
 benchmark: $(VENV)/.dev
-	$(BIN)/python benchmarks/benchmark.py
+	$(BIN)/python benchmarks/run_all.py

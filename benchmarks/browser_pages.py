@@ -40,6 +40,7 @@ PAGES = (("Weekly position", "", "table.wt"),
          ("Data quality and upload", "data-quality", '[data-testid="stFileUploader"]'))
 TRIVIAL = ('import streamlit as st\n\nst.write("Hello")\n', '[data-testid="stMarkdownContainer"] >> text=Hello')
 TARGET_RATIO = 1.5
+TARGET_SERVER_MIB = 500
 
 
 def _free_port() -> int:
@@ -48,9 +49,17 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def peak_mib(pid: int) -> float:
+    """A process's peak resident memory (VmHWM) so far."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 @contextmanager
-def served(script: Path, db: Path) -> Iterator[str]:
-    """``streamlit run script`` on a free local port; yields its address, stops it afterwards."""
+def served(script: Path, db: Path) -> Iterator[tuple[str, int]]:
+    """``streamlit run script`` on a free local port; yields its address and process id, stops it afterwards."""
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true", "--server.port",
@@ -70,7 +79,7 @@ def served(script: Path, db: Path) -> Iterator[str]:
             if time.monotonic() > deadline or server.poll() is not None:
                 raise SystemExit(f"streamlit did not start for {script}")
             time.sleep(0.25)
-        yield url
+        yield url, server.pid
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -106,16 +115,17 @@ def main() -> None:
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        with served(trivial, db) as url:
+        with served(trivial, db) as (url, _):
             base_cold = visit(browser, url, TRIVIAL[1])
             base_warm = min(visit(browser, url, TRIVIAL[1]) for _ in range(args.repeat))
         rows = []
-        with served(ROOT / "dashboard.py", db) as url:
+        with served(ROOT / "dashboard.py", db) as (url, server):
             visit(browser, url + "/opel", "h1")  # the server's own first start (imports), not any one page's
             for name, path, selector in PAGES:
                 cold = visit(browser, f"{url}/{path}", selector)
                 warm = min(visit(browser, f"{url}/{path}", selector) for _ in range(args.repeat))
                 rows.append((name, cold, warm))
+            server_peak = peak_mib(server)  # after every page, cold and warm
         browser.close()
 
     print(f"\n{args.trusts} trusts x {args.years} years, Chromium at 1366x768, {os.cpu_count()} cores")
@@ -124,6 +134,11 @@ def main() -> None:
     for name, cold, warm in rows:
         ratio = warm / base_warm
         print(f"{name:<26}{cold:>7.2f}s{warm:>7.2f}s{ratio:>15.2f}x   {'met' if ratio <= TARGET_RATIO else 'NOT MET'}")
+    for name, _cold, warm in rows:
+        print(f"TARGET browser page {name} warm within {TARGET_RATIO:g}x a one-line page: {warm / base_warm:.2f}x: "
+              f"{'met' if warm / base_warm <= TARGET_RATIO else 'NOT MET'}")
+    print(f"TARGET dashboard server peak memory after visiting every page under {TARGET_SERVER_MIB} MiB: "
+          f"{server_peak:,.0f} MiB: {'met' if server_peak < TARGET_SERVER_MIB else 'NOT MET'}")
     if not args.keep:
         db.unlink()
 

@@ -40,6 +40,8 @@ def detect_big_csv() -> None:
     verdict = "met" if seconds < DETECT_TARGET_SECONDS else "NOT MET"
     print(f"detect() on a {len(big) / 1e6:.0f} MB trust CSV: {seconds * 1000:.1f} ms   "
           f"target: < {DETECT_TARGET_SECONDS * 1000:g} ms   {verdict}")
+    print(f"TARGET detect() on a {len(big) / 1e6:.0f} MB trust CSV under {DETECT_TARGET_SECONDS * 1000:g} ms: "
+          f"{seconds * 1000:.1f} ms: {verdict}")
 
 
 def main() -> None:
@@ -55,11 +57,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         for number, workbook in enumerate(workbooks):
             content = workbook.read_bytes()
-            read = best_of(3, lambda: read_publication(workbook.name, content))
+            read = best_of(3, lambda w=workbook, c=content: read_publication(w.name, c))
             dbs = iter(Path(scratch) / f"{number}-{run}.duckdb" for run in range(3))
-            ingest = best_of(3, lambda: list(ingest_paths([workbook], next(dbs))))
-            verdict = "met" if ingest < TARGET_SECONDS else "NOT MET"
+            outcomes: list = []
+            ingest = best_of(3, lambda w=workbook, d=dbs, o=outcomes: o.extend(ingest_paths([w], next(d))))
+            # a failed ingest is quick but measures nothing: say so rather than "met"
+            failed = sorted({o.status for o in outcomes if o.status not in ("loaded", "loaded_with_rejections")})
+            verdict = f"FAILED ({', '.join(failed)})" if failed else "met" if ingest < TARGET_SECONDS else "NOT MET"
             print(f"{workbook.name:<62}{read:>7.2f}s{ingest:>8.2f}s   {verdict}")
+            print(f"TARGET publication {workbook.name} ingest under {TARGET_SECONDS:g} s: {ingest:.2f} s: {verdict}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,127 @@
+"""First start benchmark (issue 11): a newcomer's ``streamlit run dashboard.py`` with no database,
+until the home page's weekly table is shown in a browser.
+
+Run from anywhere:  python benchmarks/first_start.py [--repeat 3]
+
+Each run uses a fresh FLOW_DB path (no database), so the first page view builds the database from
+the bundled sample data (``ensure_database``) before the weekly table is drawn. Headless Chromium
+is started before the clock (a newcomer's browser is already open); the clock starts when
+``streamlit run`` is launched and the run prints:
+  * server healthy: /_stcore/health answers "ok" (the page is then requested at once);
+  * database built: the database file exists (the sample build has been swapped in);
+  * home page shown: the weekly table (``table.wt``) is visible and the script has finished.
+It also times the sample build alone, ``ensure_database()`` in a fresh ``python -c`` process
+(interpreter start and imports included). Target: home page shown under 5 s. Median of --repeat
+runs (each also printed). A script, not a test: nothing is asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from browser_pages import CHROMIUM, CHROMIUM_ARGS, _free_port  # noqa: E402  (the same browser and ports)
+
+TARGET_S = 5.0
+TIMEOUT_S = 180
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+            return answer.read().strip() == b"ok"
+    except OSError:
+        return False
+
+
+def first_start(browser, workdir: Path) -> dict[str, float]:
+    """Seconds from ``streamlit run`` to health, database file and weekly table, on a fresh FLOW_DB."""
+    db = workdir / "flow.duckdb"
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    times: dict[str, float] = {}
+    start = time.perf_counter()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, env={**os.environ, "FLOW_DB": str(db)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    watching = threading.Event()
+
+    def watch_db() -> None:  # the moment the built database appears
+        while not watching.is_set():
+            if db.exists():
+                times["database built"] = time.perf_counter() - start
+                return
+            time.sleep(0.02)
+
+    watcher = threading.Thread(target=watch_db, daemon=True)
+    watcher.start()
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    try:
+        while not healthy(url):
+            if server.poll() is not None or time.perf_counter() - start > TIMEOUT_S:
+                raise SystemExit("streamlit did not start")
+            time.sleep(0.05)
+        times["server healthy"] = time.perf_counter() - start
+        page = context.new_page()
+        page.goto(url, timeout=TIMEOUT_S * 1000)
+        page.locator("table.wt").first.wait_for(state="visible", timeout=TIMEOUT_S * 1000)
+        page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=TIMEOUT_S * 1000)
+        times["home page shown"] = time.perf_counter() - start
+    finally:
+        watching.set()
+        context.close()
+        server.terminate()
+        server.wait(timeout=20)
+    return times
+
+
+def sample_build_alone(workdir: Path) -> float:
+    """Wall seconds of ``ensure_database()`` in a fresh process (imports included), on a fresh path."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "from pipelines.ingest.load import ensure_database; ensure_database()"],
+                   cwd=ROOT, env={**os.environ, "FLOW_DB": str(workdir / "alone.duckdb")}, check=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each; the median is reported")
+    args = parser.parse_args()
+
+    load_before = os.getloadavg()[0]
+    runs: list[dict[str, float]] = []
+    alone: list[float] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for number in range(args.repeat):
+            with tempfile.TemporaryDirectory(prefix="first_start") as work:
+                runs.append(first_start(browser, Path(work)))
+                alone.append(sample_build_alone(Path(work)))
+            print(f"run {number + 1}: " + ", ".join(f"{k} {v:.2f} s" for k, v in runs[-1].items())
+                  + f"; ensure_database() alone {alone[-1]:.2f} s", flush=True)
+        browser.close()
+
+    print(f"\nfirst start, median of {args.repeat}; {os.cpu_count()} cores, "
+          f"load average {load_before:.2f} -> {os.getloadavg()[0]:.2f}")
+    for step in ("server healthy", "database built", "home page shown"):
+        print(f"  {step:<36}{statistics.median(r[step] for r in runs):>7.2f} s")
+    print(f"  {'ensure_database() alone (process)':<36}{statistics.median(alone):>7.2f} s")
+    shown = statistics.median(r["home page shown"] for r in runs)
+    print(f"TARGET first start under {TARGET_S:g} s: {shown:.2f} s: {'met' if shown < TARGET_S else 'NOT MET'}")
+
+
+if __name__ == "__main__":
+    main()
