@@ -22,7 +22,7 @@ PAGES = [
 auth.gate(PAGES)  # with sign-in configured, nothing below runs before the user has signed in
 
 if not config.db_path().exists():
-    with st.spinner("First start: building the database from the bundled sample data (about 20 seconds)..."):
+    with st.spinner("First start: building the database from the bundled sample data (a few seconds)..."):
         ensure_database()
 # Across the top, so the weekly table has the whole width of a 1366 px screen.
 st.navigation(PAGES, position="top").run()
