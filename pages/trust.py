@@ -5,7 +5,7 @@ import polars as pl
 import streamlit as st
 
 from pipelines.catalogue.dates import uk_date, uk_day
-from pipelines.catalogue.metrics import METRICS
+from pipelines.catalogue.metrics import HEADLINE_METRICS, METRICS
 from pipelines.queries import drilldown
 from pipelines.queries import weekly as queries
 from pipelines.reports import narrative
@@ -16,9 +16,6 @@ from ui.safe_text import clean, plain
 from ui.tiles import show_tiles
 
 DEFAULT_METRIC = "stranded_7plus_pct"
-# The latest-week tiles: the discharge group's headline figures (DOMAIN 1).
-SUMMARY = ("stranded_7plus_pct", "super_stranded_21plus_pct", "ga_occupancy_pct", "ctr_discharged_by_5pm_pct",
-           "recorded_delays")
 BY_ID = {m.id: m for m in METRICS}
 
 ensure_entrypoint()  # a deep link on a fresh server: let dashboard.py set up and route first
@@ -89,7 +86,7 @@ if publication_only:  # the publication's figures only: no tiles of "not reporte
     st.info(trust_sections.not_reported_text("Bed occupancy and length of stay (stranded patients)",
                                              drilldown.publication_gap("ga_occupancy_pct")))
 else:
-    show_tiles(headline_figures(week_position, SUMMARY))
+    show_tiles(headline_figures(week_position, HEADLINE_METRICS))  # the catalogue's headline figures
 # The place lead's comments on this trust for the week (from the Weekly narrative page), marked as theirs.
 for label, author, text in narrative.trust_comments(data.read(narrative.current_narratives, week), code):
     st.text(f"Place lead's comment on {label} ({author}): {text}")  # st.text: never Markdown or HTML

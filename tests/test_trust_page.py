@@ -12,7 +12,7 @@ import pytest
 from helpers import load_rows_directly, shown, shown_all, week_of_rows
 from streamlit.testing.v1 import AppTest
 
-from pipelines.catalogue.metrics import METRICS
+from pipelines.catalogue.metrics import HEADLINE_METRICS, METRIC_BY_ID, METRICS
 from pipelines.catalogue.wording import opel_text
 from pipelines.queries import drilldown
 from pipelines.queries import weekly as queries
@@ -209,6 +209,11 @@ def texts(elements) -> list[str]:
     return shown_all(elements)  # as the user reads them: names from files are Markdown-escaped
 
 
+def stranded_tile(app: AppTest):
+    """The stranded 7+ days tile among the catalogue's headline tiles."""
+    return next(m for m in app.metric if m.label == "Stranded 7+ days")
+
+
 def test_page_defaults_to_the_first_reporting_trust_and_shows_its_latest_week(drill):
     app = run_page()
     trust, metric = app.selectbox
@@ -217,7 +222,8 @@ def test_page_defaults_to_the_first_reporting_trust_and_shows_its_latest_week(dr
     assert app.date_input[0].value == (WEEK_1, SUNDAY_2)
     assert shown(app.header[0].value) == "Hull (RWA)"
     assert "Week ending Sun 14/04/2024" in texts(app.subheader)
-    tile = app.metric[0]
+    assert [m.label for m in app.metric] == [METRIC_BY_ID[m].short_label for m in HEADLINE_METRICS]
+    tile = stranded_tile(app)
     assert (tile.label, tile.value, tile.delta) == ("Stranded 7+ days", "40.0%", "-10.0 pts, better")
     assert "! just misses (< 40%)" in texts(app.caption)
     # grouped by sitrep_daily.source: here the fixture's one source, the trust's own file, with its two files
@@ -231,7 +237,7 @@ def test_page_defaults_to_the_first_reporting_trust_and_shows_its_latest_week(dr
 def test_trust_in_the_url_is_selected_and_a_part_week_is_flagged(drill):
     app = run_page(trust="RTR")
     assert app.selectbox[0].value == "RTR" and app.header[0].value == "South Tees (RTR)"
-    assert app.metric[0].value == "45.0%"
+    assert stranded_tile(app).value == "45.0%"
     assert "5 of 7 days reported" in app.warning[0].value
 
 
@@ -239,7 +245,7 @@ def test_choices_are_kept_in_the_url_and_a_changed_url_is_followed(drill):
     app = run_page()
     app.selectbox[0].set_value("RCB").run()
     app.date_input[0].set_value((WEEK_2, SUNDAY_2)).run()
-    assert app.metric[0].value == "38.0%"
+    assert stranded_tile(app).value == "38.0%"
     # the end is the latest day, the default, so only the start is written
     assert dict(app.query_params) == {"trust": "RCB", "metric": "stranded_7plus_pct", "from": "2024-04-08"}
     app.query_params["trust"] = "RTR"
