@@ -257,7 +257,8 @@ def test_no_serious_accessibility_violation_on_any_page(sample_app: str, page: P
 def test_trust_drilldown_in_the_browser(streamlit_app: str, page: Page) -> None:
     open_page(page, streamlit_app, "trust?trust=RCD")
     expect(page.get_by_role("heading", name="Harrogate (RCD)")).to_be_visible()
-    expect(page.get_by_test_id("stMetric").first).to_contain_text("40.0%")  # stranded, week ending 14/04/2024
+    stranded = page.get_by_test_id("stMetric").filter(has_text="Stranded 7+ days")
+    expect(stranded).to_contain_text("40.0%")  # week ending 14/04/2024
     # The chosen metric, its SPC chart, the system, the peers and the pathway mix: five Plotly figures.
     charts = page.locator(".js-plotly-plot")
     expect(charts).to_have_count(5)
