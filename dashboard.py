@@ -1,17 +1,20 @@
 """Discharge and flow dashboard: the entry point. ``streamlit run dashboard.py``."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from pipelines import config
-from pipelines.ingest.load import ensure_database
 from ui import auth
+from ui.data import build_sample_database
 from ui.style import apply_theme
 
 st.set_page_config(page_title="Discharge and flow", page_icon=":hospital:", layout="wide")
 apply_theme()
+HOME = "pages/weekly_position.py"
 PAGES = [
-    st.Page("pages/weekly_position.py", title="Weekly position", icon=":material/table_chart:", default=True,
+    st.Page(HOME, title="Weekly position", icon=":material/table_chart:", default=True,
             url_path="weekly"),
     st.Page("pages/trust.py", title="Trust drill-down", icon=":material/monitoring:", url_path="trust"),
     st.Page("pages/opel.py", title="OPEL levels", icon=":material/grid_on:", url_path="opel"),
@@ -21,8 +24,10 @@ PAGES = [
 ]
 auth.gate(PAGES)  # with sign-in configured, nothing below runs before the user has signed in
 
+# Across the top, so the weekly table has the whole width of a 1366 px screen. Called before a first
+# start's build, so the page list shows its titles at once (never the pages/ folder's file names).
+navigation = st.navigation(PAGES, position="top")
 if not config.db_path().exists():
     with st.spinner("First start: building the database from the bundled sample data (a few seconds)..."):
-        ensure_database()
-# Across the top, so the weekly table has the whole width of a 1366 px screen.
-st.navigation(PAGES, position="top").run()
+        build_sample_database(Path(__file__).parent / HOME)
+navigation.run()

@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import cast
 
-import plotly.graph_objects as go
 import polars as pl
 
 from pipelines.catalogue.dates import AXIS_DATE_WORDS, uk_day, uk_month
 from pipelines.catalogue.wording import OPEL_MEANINGS, opel_text
 from pipelines.queries import drilldown
 from pipelines.reports.presentation import STATUS_TEXT, format_ambition, format_value
+from ui.plotly_go import go
 from ui.style import AMBITION_LINE, NHS_BLUE, NHS_DARK_BLUE, NHS_GREY, NHS_PALE_GREY, OPEL_COLOURS
 
 AXIS_TITLES = {"%": "Per cent (%)", "patients": "Patients", "level": "OPEL level"}

@@ -5,11 +5,16 @@ connection first. The cache key includes the database file's identity (inode and
 which changes whenever an ingest swaps in a new file, so new data shows on the next page
 view without a restart, and a query never holds a connection open between views. A damaged
 database file stops the page with a plain message saying how to restore it (no traceback, no paths).
+
+On a first start (no database yet) ``build_sample_database`` builds it from the bundled sample data.
 """
 from __future__ import annotations
 
+import ast
 import importlib
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -51,3 +56,38 @@ def _cached(db: str, version: tuple[int, int] | None, query_name: str, args: tup
             return query(con, *args)
         except duckdb.IOException as error:  # blocks missing deeper in the file than opening reads
             raise DatabaseDamaged(Path(db), "part of it cannot be read") from error
+
+
+_builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="first-start")
+_builds: dict[Path, Future[bool]] = {}
+_builds_lock = threading.Lock()
+
+
+def _ensure_database(db: Path) -> bool:
+    from pipelines.ingest.load import ensure_database  # noqa: PLC0415  (the pipeline: only a first start needs it)
+
+    return ensure_database(db)
+
+
+def _import_what_it_imports(page: Path) -> None:
+    """The modules ``page`` imports at its top, imported now as its own import statements would."""
+    for node in ast.parse(page.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            importlib.__import__(node.module, fromlist=[alias.name for alias in node.names])
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                importlib.import_module(alias.name)
+
+
+def build_sample_database(home_page: Path) -> None:
+    """First start: build the database from the bundled sample data in a worker thread (one build for
+    every session that arrives meanwhile), while this session imports what ``home_page`` imports, so
+    the page runs as soon as the database is swapped in. A failed build raises here, and the next run
+    tries again."""
+    db = config.db_path()
+    with _builds_lock:
+        build = _builds.get(db)
+        if build is None or (build.done() and not db.exists()):
+            build = _builds[db] = _builder.submit(_ensure_database, db)
+    _import_what_it_imports(home_page)
+    build.result()

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import date
 
-import plotly.graph_objects as go
 import polars as pl
 
 from pipelines.catalogue.dates import DATE, DAY, uk_date
+from ui.plotly_go import go
 from ui.style import NHS_GREY, NHS_PALE_GREY, OPEL_COLOURS, OPEL_TEXT_COLOURS
 
 MAX_DAYS_WITH_NUMBERS = 31  # beyond this the cells are too narrow for the level's number

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import date
 
-import plotly.graph_objects as go
 import polars as pl
 
 from pipelines.catalogue.dates import uk_day
 from ui.charts import AXIS_TITLES
+from ui.plotly_go import go
 from ui.style import NHS_BLUE, NHS_DARK_BLUE, NHS_GREY, NHS_PALE_GREY
 
 # 7+, 14+, 21+ days told apart by dash and marker as well as colour

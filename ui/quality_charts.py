@@ -1,11 +1,11 @@
 """The data quality page's figure, built from ``pipelines.queries.quality.completeness``: testable without a browser."""
 from __future__ import annotations
 
-import plotly.graph_objects as go
 import polars as pl
 
 from pipelines.catalogue.dates import DATE, DAY
 from pipelines.queries import quality
+from ui.plotly_go import go
 from ui.style import NHS_BLUE, NHS_GREY
 
 # Submitted, partial, missing: dark, mid and very light, so they differ without colour vision too.

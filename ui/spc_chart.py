@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import plotly.graph_objects as go
 import polars as pl
 
 from pipelines.catalogue.dates import uk_date, uk_day
 from pipelines.reports.presentation import format_value
 from pipelines.spc.xmr import OUTSIDE, SHIFT, TREND, TWO_OF_THREE, SpcResult
 from ui.charts import _layout, ambition_step, break_gaps
+from ui.plotly_go import go
 from ui.spc_icons import COMMON, CONCERN, IMPROVEMENT, NEITHER
 
 IMPROVEMENT_FILL = "#41B6E6"  # NHS light blue, outlined in NHS blue so the marker stands out on white

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -369,6 +370,7 @@ def ensure_database(db: Path | None = None) -> bool:
     target = config.db_path(db)
     if target.exists():
         return False
-    for _ in ingest_paths([config.SAMPLE_DIR], target):
+    # Nobody can be reading a database that does not exist yet: the whole sample in one round, one swap.
+    for _ in ingest_paths([config.SAMPLE_DIR], target, round_s=math.inf):
         pass
     return True
