@@ -17,11 +17,14 @@ from pipelines.warehouse.schema import WEEKLY_PARTS_SQL, trust_day_sql
 log = logging.getLogger(__name__)
 
 _WEEK_OF = "period_date + CAST(7 - isodow(period_date) AS INTEGER)"
-# The date range first, so DuckDB skips the row groups of other years before joining on the weeks.
-_TOUCHED_DAILY = f"""(SELECT d.* FROM sitrep_daily d
+# The touched weeks' rows, copied once into a small table the parts are then built from. The date
+# range first, so DuckDB skips the row groups of other years before joining on the weeks.
+_TOUCHED_DAILY = f"""CREATE OR REPLACE TEMP TABLE touched_daily AS SELECT d.* FROM sitrep_daily d
     SEMI JOIN touched_weeks w ON d.org_code = w.org_code AND d.{_WEEK_OF} = w.week_ending
-    WHERE d.period_date BETWEEN $first AND $last)"""
-_TOUCHED_PARTS_SQL = metric_parts_sql("week_ending", f"({trust_day_sql(_TOUCHED_DAILY)})")
+    WHERE d.period_date BETWEEN $first AND $last"""
+_TOUCHED_PARTS_SQL = metric_parts_sql("week_ending", f"({trust_day_sql('touched_daily')})")
+# Up to this many trust-weeks (a day of every trust in England is about 140) the refresh runs on one thread.
+_ONE_THREAD_WEEKS = 2_000
 # A series' SPC reads only its complete weeks, through these columns.
 _COMPLETE = """SELECT org_code, metric, week_ending, numerator, denominator FROM {table}
     SEMI JOIN touched_weeks USING (org_code, week_ending) WHERE days_with_data = 7"""
@@ -36,7 +39,11 @@ def rebuild_weekly_parts(con: duckdb.DuckDBPyConnection) -> None:
 
 def refresh_weekly_parts(con: duckdb.DuckDBPyConnection, trust_days: pl.DataFrame) -> pl.DataFrame:
     """Rebuild the weeks of the (org_code, period_date) pairs given; returns the (org_code, metric)
-    series whose complete weeks changed, the only ones whose SPC can have changed."""
+    series whose complete weeks changed, the only ones whose SPC can have changed.
+
+    A day's load rebuilds a few hundred rows: that runs on one thread, as DuckDB's hand-offs between
+    threads cost more than they save at this size, and far more on a busy machine (benchmarks/daily_load.py).
+    """
     started = time.perf_counter()
     con.register("touched_days", trust_days.select("org_code", "period_date"))
     try:
@@ -44,19 +51,26 @@ def refresh_weekly_parts(con: duckdb.DuckDBPyConnection, trust_days: pl.DataFram
                         SELECT DISTINCT org_code, {_WEEK_OF} AS week_ending FROM touched_days""")
     finally:
         con.unregister("touched_days")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE complete_before AS {_COMPLETE.format(table='weekly_metric_parts')}")
-    con.execute("""DELETE FROM weekly_metric_parts p USING touched_weeks w
-                   WHERE p.org_code = w.org_code AND p.week_ending = w.week_ending""")
-    first, last = con.execute("SELECT min(week_ending) - 6, max(week_ending) FROM touched_weeks").fetchall()[0]
-    con.execute(f"INSERT INTO weekly_metric_parts BY NAME {_TOUCHED_PARTS_SQL}", {"first": first, "last": last})
-    changed = con.sql(f"""
-        WITH after AS ({_COMPLETE.format(table='weekly_metric_parts')})
-        SELECT DISTINCT org_code, metric FROM (
-            (SELECT * FROM complete_before EXCEPT SELECT * FROM after)
-            UNION ALL (SELECT * FROM after EXCEPT SELECT * FROM complete_before))
-        ORDER BY org_code, metric""").pl()
-    weeks = con.execute("SELECT count(*) FROM touched_weeks").fetchall()[0][0]
-    con.execute("DROP TABLE touched_weeks; DROP TABLE complete_before")
+    weeks, first, last = con.execute(
+        "SELECT count(*), min(week_ending) - 6, max(week_ending) FROM touched_weeks").fetchall()[0]
+    threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
+    if weeks <= _ONE_THREAD_WEEKS:
+        con.execute("SET threads = 1")
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE complete_before AS {_COMPLETE.format(table='weekly_metric_parts')}")
+        con.execute("""DELETE FROM weekly_metric_parts p USING touched_weeks w
+                       WHERE p.org_code = w.org_code AND p.week_ending = w.week_ending""")
+        con.execute(_TOUCHED_DAILY, {"first": first, "last": last})
+        con.execute(f"INSERT INTO weekly_metric_parts BY NAME {_TOUCHED_PARTS_SQL}")
+        changed = con.sql(f"""
+            WITH after AS ({_COMPLETE.format(table='weekly_metric_parts')})
+            SELECT DISTINCT org_code, metric FROM (
+                (SELECT * FROM complete_before EXCEPT SELECT * FROM after)
+                UNION ALL (SELECT * FROM after EXCEPT SELECT * FROM complete_before))
+            ORDER BY org_code, metric""").pl()
+    finally:
+        con.execute(f"SET threads = {int(threads)}; DROP TABLE IF EXISTS touched_weeks; "
+                    "DROP TABLE IF EXISTS touched_daily; DROP TABLE IF EXISTS complete_before")
     log.info("weekly parts refreshed for %d trust-weeks in %.3f s; %d series with changed complete weeks",
              weeks, time.perf_counter() - started, changed.height)
     return changed
