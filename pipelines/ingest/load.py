@@ -36,11 +36,13 @@ from pipelines.publication.store import store_publication
 from pipelines.spc.store import refresh_derived
 from pipelines.warehouse import open_for_write
 from pipelines.warehouse.reference import reload_reference
+from pipelines.warehouse.session import one_thread
 
 log = logging.getLogger(__name__)
 
 SOURCE = "trust_sitrep"
 FILE_TYPES = (".csv", ".xlsx")
+SMALL_FILE_BYTES = 2**20  # a day of every trust in England is about 30 KB: loaded on one thread (one_thread)
 
 
 @dataclass
@@ -343,7 +345,8 @@ def ingest_sources(sources: Iterable[tuple[str, str, bytes | OSError]], db: Path
             following = following or next(pending, None)
             while following is not None:
                 name, path, content = following
-                done.append(_ingest_source(con, name, path, content, force=force, today=today, actor=actor))
+                with one_thread(con, isinstance(content, OSError) or len(content) <= SMALL_FILE_BYTES):
+                    done.append(_ingest_source(con, name, path, content, force=force, today=today, actor=actor))
                 following = next(pending, None)
                 if time.perf_counter() - started > round_s:
                     break

@@ -13,6 +13,7 @@ import polars as pl
 
 from pipelines.catalogue.metrics import metric_parts_sql
 from pipelines.warehouse.schema import WEEKLY_PARTS_SQL, trust_day_sql
+from pipelines.warehouse.session import one_thread
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +42,7 @@ def refresh_weekly_parts(con: duckdb.DuckDBPyConnection, trust_days: pl.DataFram
     """Rebuild the weeks of the (org_code, period_date) pairs given; returns the (org_code, metric)
     series whose complete weeks changed, the only ones whose SPC can have changed.
 
-    A day's load rebuilds a few hundred rows: that runs on one thread, as DuckDB's hand-offs between
-    threads cost more than they save at this size, and far more on a busy machine (benchmarks/daily_load.py).
+    A day's load rebuilds a few hundred rows: that runs on one thread (``session.one_thread``).
     """
     started = time.perf_counter()
     con.register("touched_days", trust_days.select("org_code", "period_date"))
@@ -53,24 +53,23 @@ def refresh_weekly_parts(con: duckdb.DuckDBPyConnection, trust_days: pl.DataFram
         con.unregister("touched_days")
     weeks, first, last = con.execute(
         "SELECT count(*), min(week_ending) - 6, max(week_ending) FROM touched_weeks").fetchall()[0]
-    threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
-    if weeks <= _ONE_THREAD_WEEKS:
-        con.execute("SET threads = 1")
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE complete_before AS {_COMPLETE.format(table='weekly_metric_parts')}")
-        con.execute("""DELETE FROM weekly_metric_parts p USING touched_weeks w
-                       WHERE p.org_code = w.org_code AND p.week_ending = w.week_ending""")
-        con.execute(_TOUCHED_DAILY, {"first": first, "last": last})
-        con.execute(f"INSERT INTO weekly_metric_parts BY NAME {_TOUCHED_PARTS_SQL}")
-        changed = con.sql(f"""
-            WITH after AS ({_COMPLETE.format(table='weekly_metric_parts')})
-            SELECT DISTINCT org_code, metric FROM (
-                (SELECT * FROM complete_before EXCEPT SELECT * FROM after)
-                UNION ALL (SELECT * FROM after EXCEPT SELECT * FROM complete_before))
-            ORDER BY org_code, metric""").pl()
+        with one_thread(con, weeks <= _ONE_THREAD_WEEKS):
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE complete_before AS {_COMPLETE.format(table='weekly_metric_parts')}")
+            con.execute("""DELETE FROM weekly_metric_parts p USING touched_weeks w
+                           WHERE p.org_code = w.org_code AND p.week_ending = w.week_ending""")
+            con.execute(_TOUCHED_DAILY, {"first": first, "last": last})
+            con.execute(f"INSERT INTO weekly_metric_parts BY NAME {_TOUCHED_PARTS_SQL}")
+            changed = con.sql(f"""
+                WITH after AS ({_COMPLETE.format(table='weekly_metric_parts')})
+                SELECT DISTINCT org_code, metric FROM (
+                    (SELECT * FROM complete_before EXCEPT SELECT * FROM after)
+                    UNION ALL (SELECT * FROM after EXCEPT SELECT * FROM complete_before))
+                ORDER BY org_code, metric""").pl()
     finally:
-        con.execute(f"SET threads = {int(threads)}; DROP TABLE IF EXISTS touched_weeks; "
-                    "DROP TABLE IF EXISTS touched_daily; DROP TABLE IF EXISTS complete_before")
+        con.execute("DROP TABLE IF EXISTS touched_weeks; DROP TABLE IF EXISTS touched_daily; "
+                    "DROP TABLE IF EXISTS complete_before")
     log.info("weekly parts refreshed for %d trust-weeks in %.3f s; %d series with changed complete weeks",
              weeks, time.perf_counter() - started, changed.height)
     return changed

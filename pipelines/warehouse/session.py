@@ -30,6 +30,7 @@ from pipelines.warehouse.schema import AMBITION_MACRO_SQL, migrate
 log = logging.getLogger(__name__)
 
 _HEADERS_BYTES = 3 * 4096  # DuckDB's file header and two database headers, before the first block
+_SMALL_WAL_BYTES = 8 * 2**20  # a day's load writes well under 1 MiB of log: checkpointed on one thread
 
 
 class DatabaseDamaged(Exception):
@@ -206,7 +207,9 @@ def open_for_write(db: Path, on_wait: Callable[[], None] | None = None,
             migrate(con)
             yield con
             written = time.perf_counter()
-            con.execute("CHECKPOINT")
+            wal = Path(f"{work}.wal")
+            with one_thread(con, not wal.exists() or wal.stat().st_size <= _SMALL_WAL_BYTES):
+                con.execute("CHECKPOINT")
             con.close()
             _keep_generation(db, config.generations_kept())
             os.replace(work, db)
@@ -218,6 +221,21 @@ def open_for_write(db: Path, on_wait: Callable[[], None] | None = None,
             raise
         log.info("write session on %s: copy %.3f s, write %.3f s, checkpoint and swap %.3f s", db,
                  copied - started, written - copied, time.perf_counter() - written)
+
+
+@contextmanager
+def one_thread(con: duckdb.DuckDBPyConnection, small: bool = True) -> Iterator[None]:
+    """Run the block on one DuckDB thread when the work is ``small`` (a day's file, a few hundred rows):
+    DuckDB's hand-offs between threads then cost more than they save, and far more on a busy machine
+    (benchmarks/daily_load.py measures it). Larger work keeps every thread. An exception leaves the
+    setting as it is: it abandons the write session, and restoring could hide it behind a second error."""
+    if not small:
+        yield
+        return
+    threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
+    con.execute("SET threads = 1")
+    yield
+    con.execute(f"SET threads = {int(threads)}")
 
 
 @dataclass(frozen=True)
