@@ -5,7 +5,8 @@ Run from anywhere:  python benchmarks/daily_load.py [--trusts 140] [--years 7] [
 For each history scale (1x = --years of daily history, 8x = eight times as many days):
 1. builds the national database once (synthetic rows of benchmarks/national_data.py put straight into
    the warehouse, derived tables built in full), and writes the next day's file as a CSV;
-2. times, each in a fresh process on a fresh copy of that database, best of --repeat:
+2. times, each in a fresh process on a fresh copy of that database, --repeat rounds of the three runs
+   below one after the other (paired: a busy machine slows a round's runs alike), reporting medians:
    (a) the baseline: copy the database file, read the day's CSV with Polars, append it to
        ``sitrep_daily``, checkpoint, rename the copy over the original;
    (b) the project's daily load, ``pipelines.ingest.load.ingest_paths`` (reader, contract, ledger,
@@ -22,8 +23,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -127,7 +130,7 @@ def main() -> None:
     parser.add_argument("--trusts", type=int, default=140)
     parser.add_argument("--years", type=int, default=7)
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 8])
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--child", choices=["baseline", "ingest", "write"])
     parser.add_argument("--db", type=Path)
@@ -149,8 +152,10 @@ def main() -> None:
     use_reference_dir(reference)
     csv = OUTPUT / "day.csv"
     generate_frame(codes, 1, LAST_DAY).write_csv(csv, date_format="%Y-%m-%d")
+    load_before = os.getloadavg()[0]
     print(f"Daily load: one day ({args.trusts} trusts, {LAST_DAY:%d/%m/%Y}) into {args.years}-year history x "
-          f"{args.scales}; best of {args.repeat} fresh processes each")
+          f"{args.scales}; median of {args.repeat} rounds of fresh processes (baseline, write path, daily load "
+          f"in turn); {os.cpu_count()} cores, load average {load_before:.2f}")
     print(f"{'history':>8} {'rows':>10} {'db MiB':>6} | {'run':<26} {'wall s':>7} {'cpu s':>6} {'process s':>9} "
           f"{'MiB':>5} | {'wall/base':>9} {'cpu/base':>8}")
     daily: dict[int, tuple[dict, dict]] = {}  # scale -> (the daily load, its baseline)
@@ -161,8 +166,9 @@ def main() -> None:
             build(pristine, codes, days)
         work_db = OUTPUT / "work" / "flow.duckdb"
         work_db.parent.mkdir(exist_ok=True)
-        runs = {kind: min((run_child(kind, pristine, work_db, csv, args.trusts, reference)
-                           for _ in range(args.repeat)), key=lambda r: r["load"])
+        rounds = [{kind: run_child(kind, pristine, work_db, csv, args.trusts, reference)
+                   for kind in ("baseline", "write", "ingest")} for _ in range(args.repeat)]
+        runs = {kind: {key: statistics.median(r[kind][key] for r in rounds) for key in rounds[0][kind]}
                 for kind in ("baseline", "write", "ingest")}
         base = runs["baseline"]
         daily[scale] = (runs["ingest"], base)
@@ -174,7 +180,8 @@ def main() -> None:
                   f"{run['peak_mib']:>5.0f} | "
                   f"{run['load'] / base['load']:>8.1f}x {run['cpu'] / base['cpu']:>7.1f}x")
     print("wall s / cpu s: wall and CPU time (all threads) of the load, imports excluded; process s: the "
-          "whole process, imports included; MiB: the process's peak RSS (VmHWM)")
+          "whole process, imports included; MiB: the process's peak RSS (VmHWM); each the median of the rounds")
+    print(f"load average {load_before:.2f} -> {os.getloadavg()[0]:.2f}")
     print(f"targets: load within {TARGET_RATIO:.0f}x the baseline, under {TARGET_S:.0f} s, "
           f"under {TARGET_MIB} MiB, flat as history grows")
     for scale, (run, base) in daily.items():
