@@ -59,13 +59,15 @@ def _cached(db: str, version: tuple[int, int] | None, query_name: str, args: tup
 
 
 _builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="first-start")
-_builds: dict[Path, Future[bool]] = {}
+_builds: dict[Path, tuple[Future[bool], threading.Event]] = {}
 _builds_lock = threading.Lock()
 
 
-def _ensure_database(db: Path) -> bool:
-    from pipelines.ingest.load import ensure_database  # noqa: PLC0415  (the pipeline: only a first start needs it)
-
+def _ensure_database(db: Path, imported: threading.Event) -> bool:
+    try:
+        from pipelines.ingest.load import ensure_database  # noqa: PLC0415  (the pipeline: only a first start needs it)
+    finally:
+        imported.set()
     return ensure_database(db)
 
 
@@ -83,11 +85,18 @@ def build_sample_database(home_page: Path) -> None:
     """First start: build the database from the bundled sample data in a worker thread (one build for
     every session that arrives meanwhile), while this session imports what ``home_page`` imports, so
     the page runs as soon as the database is swapped in. A failed build raises here, and the next run
-    tries again."""
+    tries again.
+
+    The session's imports wait until the worker has imported the pipeline: imports hold Python's global
+    lock, so they would only slow each other down, while the build itself mostly runs in DuckDB and
+    Polars, which let the imports go on beside it."""
     db = config.db_path()
     with _builds_lock:
-        build = _builds.get(db)
-        if build is None or (build.done() and not db.exists()):
-            build = _builds[db] = _builder.submit(_ensure_database, db)
+        build, imported = _builds.get(db, (None, None))
+        if build is None or imported is None or (build.done() and not db.exists()):
+            imported = threading.Event()
+            build = _builder.submit(_ensure_database, db, imported)
+            _builds[db] = build, imported
+    imported.wait()
     _import_what_it_imports(home_page)
     build.result()
