@@ -246,7 +246,8 @@ def xmr_many(frame: pl.DataFrame, *, keys: Sequence[str]) -> tuple[pl.DataFrame,
     keys = [keys] if isinstance(keys, str) else list(keys)
     given = [pl.col(name).cast(dtype) if name in frame.columns else pl.lit(None, dtype).alias(name)
              for name, dtype in INPUT.items()]
-    frame = frame.select(*keys, *given).with_columns(pl.col("value").fill_nan(None))
+    # One chunk: a frame straight from DuckDB comes in pieces, and joins on pieces are three times slower.
+    frame = frame.select(*keys, *given).with_columns(pl.col("value").fill_nan(None)).rechunk()
     if keys:  # number the series 0, 1, ... in key order
         ids = frame.select(keys).unique().sort(keys).with_row_index("_series")
         frame = frame.join(ids, on=keys, nulls_equal=True)
