@@ -461,3 +461,24 @@ def test_only_lines_that_cannot_fit_the_header_are_counted_and_the_count_is_the_
     misfits = read.issues.filter(pl.col("rule") == "row_fits_header")
     assert misfits["source_row"].to_list() == expected["source_row"].to_list()
     assert misfits["message"].str.extract(r"has (\d+) values").cast(pl.Int64).to_list() == expected["fields"].to_list()
+
+
+@given(st.integers(MAX_FIELD_CHARS - 3, MAX_FIELD_CHARS + 3), st.sampled_from(["e", "é", "€", "𝔢"]),
+       st.sampled_from(["utf-8", "cp1252"]))
+@PROPERTY
+def test_a_value_over_the_length_limit_is_rejected_by_characters_not_bytes(length, letter, encoding):
+    """Lines are first measured in bytes; a line over the limit in bytes but not in characters (accented
+    or other multi-byte letters) is read, one over it in characters is rejected naming line and length."""
+    if encoding == "cp1252" and letter not in ("e", "é", "€"):
+        encoding = "utf-8"
+    value = letter * length
+    lines = [HEADER, data_line(), data_line(site_code=value)]
+    content = ("\n".join(lines) + "\n").encode(encoding)
+    if length > MAX_FIELD_CHARS:
+        with pytest.raises(FileRejected) as rejected:
+            read_sitrep("sitrep.csv", content)
+        assert str(rejected.value) == (f"sitrep.csv: line 3 has a value {length:,} characters long, "
+                                       f"over the limit of {MAX_FIELD_CHARS:,} for one value; nothing was read "
+                                       "from the file.")
+    else:
+        assert read_sitrep("sitrep.csv", content).raw["site_code"].str.len_chars().max() == length

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import fastexcel
+import numpy as np
 import polars as pl
 
 from pipelines.catalogue.columns import COLUMN_NAMES, COLUMNS, REQUIRED, SCHEMA, Column, canonical_name
@@ -209,6 +210,26 @@ def _lines(text: str) -> pl.DataFrame:
             .with_row_index("line", offset=1).with_columns(length=pl.col("text").str.len_chars()))
 
 
+@dataclass
+class _Separators:
+    """Where a CSV's lines end and how many commas each has, from its bytes without the BOM: a newline,
+    comma and quote are one byte in UTF-8 and Windows-1252 alike, and no other character holds them."""
+    newlines: np.ndarray  # byte offset of each newline
+    longest: int  # the longest line's length in bytes, at least its length in characters
+    commas: np.ndarray  # commas on each line (quoted ones included)
+    quoted: bool  # a quote somewhere in the file: commas may be inside values
+
+    @classmethod
+    def of(cls, raw: bytes) -> _Separators:
+        codes = np.frombuffer(raw, np.uint8)
+        separators = np.flatnonzero((codes == 10) | (codes == 44))
+        ends = np.flatnonzero(codes[separators] == 10)  # positions of the newlines among the separators
+        newlines = separators[ends]
+        lengths = np.diff(newlines, prepend=-1, append=codes.size) - 1
+        commas = np.diff(ends, prepend=-1, append=separators.size) - 1
+        return cls(newlines, int(lengths.max()), commas, b'"' in raw)
+
+
 def _check_text_size(name: str, lines: pl.DataFrame) -> None:
     """Reject a CSV with a line or a field far longer than any sitrep's, before it is parsed."""
     longest_line = lines.top_k(1, by="length").row(0, named=True)
@@ -228,8 +249,10 @@ def _check_text_size(name: str, lines: pl.DataFrame) -> None:
 
 def _load_csv(name: str, data: bytes) -> _Table:
     text, encoding = _decode(name, data)
-    lines = _lines(text)
-    _check_text_size(name, lines)
+    raw = data[len(codecs.BOM_UTF8):] if data.startswith(codecs.BOM_UTF8) else data
+    separators = _Separators.of(raw)
+    if separators.longest > MAX_FIELD_CHARS:  # a line may be over a limit: measure it in characters
+        _check_text_size(name, _lines(text))
     # The header is near the top: parse only those lines (wrapping the whole text is slow).
     reader = csv.reader(line + "\n" for line in text.split("\n", HEADER_SEARCH_ROWS)[:HEADER_SEARCH_ROWS])
     header_line = 1  # line on which the next record starts
@@ -241,7 +264,9 @@ def _load_csv(name: str, data: bytes) -> _Table:
         raise _no_header(name)
     parts = text.split("\n", reader.line_num)
     body = parts[-1] if len(parts) > reader.line_num else ""
-    body_rows, counts = _csv_body(body, lines["text"].slice(reader.line_num), len(record), reader.line_num + 1)
+    # UTF-8 is read as it came; other text is passed to Polars as UTF-8.
+    body_bytes = raw[separators.newlines[reader.line_num - 1] + 1:] if encoding.startswith("utf-8") else body.encode()
+    body_rows, counts = _csv_body(body, body_bytes, separators, reader.line_num, len(record))
     return _Table(record, header_line, body_rows, f"csv ({encoding})", [], _misfits(record, counts))
 
 
@@ -252,23 +277,30 @@ def _field_counts(lines: pl.Series) -> pl.DataFrame:
                          "filled": unquoted.str.replace(r"[,\s]*$", "").str.count_matches(",") + 1}).cast(pl.Int64)
 
 
-def _csv_body(body: str, lines: pl.Series, width: int, first_line: int) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Rows below the header as text, each with the line number it starts on; and the number of fields,
-    with and without the empty fields at its end (source_row, ``fields``, ``filled``), of every row
-    that may not fit the header. ``lines`` are the body's lines."""
+def _csv_body(body: str, body_bytes: bytes, separators: _Separators, header_lines: int,
+              width: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows below the header (the text after its first ``header_lines`` lines) as text, each with the
+    line number it starts on; and the number of fields, with and without the empty fields at its end
+    (source_row, ``fields``, ``filled``), of every row that may not fit the header."""
+    first_line = header_lines + 1
     schema = {f"c{i}": pl.String for i in range(width)}
     no_counts = pl.DataFrame(schema={"source_row": pl.Int64, "fields": pl.Int64, "filled": pl.Int64})
     if not body or body.isspace():
         return pl.DataFrame(schema=schema).with_row_index("source_row"), no_counts
     # Polars keeps blank lines as all-null rows, so row i is line first_line + i ...
-    rows = pl.read_csv(body.encode(), has_header=False, schema=schema,
+    rows = pl.read_csv(body_bytes, has_header=False, schema=schema,
                        truncate_ragged_lines=True, missing_columns="insert", extra_columns="ignore")
-    if rows.height == lines.len() - body.endswith("\n"):
+    commas = separators.commas[header_lines:]
+    if rows.height == commas.size - body.endswith("\n"):
         rows = rows.with_row_index("source_row", offset=first_line)
         # A line without quotes and with exactly the header's number of separators fits it; only the
         # others (none in a tidy file) are counted field by field.
-        lines = lines.head(rows.height)
-        suspect = lines.str.contains('"', literal=True) | (lines.str.count_matches(",", literal=True) != width - 1)
+        suspect = pl.Series(commas[:rows.height] != width - 1)
+        lines = pl.Series([body]).str.split("\n").explode().head(rows.height) if separators.quoted or suspect.any() \
+            else None
+        if lines is None:
+            return rows, no_counts
+        suspect |= lines.str.contains('"', literal=True)
         counts = pl.concat([rows.select(pl.col("source_row").cast(pl.Int64)).filter(suspect),
                             _field_counts(lines.filter(suspect))], how="horizontal")
         return rows, counts
