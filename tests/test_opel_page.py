@@ -87,10 +87,13 @@ def test_daily_grid_has_every_trust_and_day(con):
 # --- figures and text ---
 
 def cell(fig, row: str, day: int) -> tuple[str, list]:
-    """The hover text of a cell, and each trace's value there (None where the trace leaves a gap)."""
+    """The hover text of a cell (from the one trace that draws it), and each trace's value there
+    (None where the trace leaves a gap)."""
     heatmaps = [trace for trace in fig.data if trace.type == "heatmap"]
     r = list(heatmaps[0].y[1]).index(row)
-    return heatmaps[0].customdata[r][day], [trace.z[r][day] for trace in heatmaps]
+    hovers = [trace.customdata[r][day] for trace in heatmaps if trace.customdata[r][day] is not None]
+    assert len(hovers) == 1  # exactly one trace hovers each cell
+    return hovers[0], [trace.z[r][day] for trace in heatmaps]
 
 
 def test_trust_heatmap_is_discrete_with_uk_hover(con):
