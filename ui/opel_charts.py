@@ -12,6 +12,8 @@ import plotly.graph_objects as go
 import polars as pl
 
 from pipelines.catalogue.dates import DATE, DAY, uk_date
+from pipelines.queries import opel
+from ui import data
 from ui.style import NHS_GREY, NHS_PALE_GREY, OPEL_COLOURS, OPEL_TEXT_COLOURS
 
 MAX_DAYS_WITH_NUMBERS = 31  # beyond this the cells are too narrow for the level's number
@@ -37,6 +39,16 @@ def la_heatmap(daily: pl.DataFrame) -> go.Figure:
     return _heatmap(reporting, "la_opel", pl.format("{} ({})", "local_authority", "trust"), blank_name="Not reported",
                     blank_hover=pl.when("submitted").then(pl.lit("LA OPEL not reported"))
                     .otherwise(pl.lit("no submission")))
+
+
+def trust_heatmap_between(first: date, last: date, icbs: tuple[str, ...]) -> go.Figure:
+    """The trust heatmap of the ICBs' daily grid (for ``ui.kept.kept``: built once per data version)."""
+    return trust_heatmap(data.read(opel.daily_opel, first, last, icbs))
+
+
+def la_heatmap_between(first: date, last: date, icbs: tuple[str, ...]) -> go.Figure:
+    """The local authority heatmap of the ICBs' daily grid (for ``ui.kept.kept``)."""
+    return la_heatmap(data.read(opel.daily_opel, first, last, icbs))
 
 
 def _heatmap(daily: pl.DataFrame, level: str, row_label: pl.Expr, blank_name: str, blank_hover: pl.Expr) -> go.Figure:
