@@ -26,7 +26,9 @@ def two_weeks(db: Path) -> Path:
       recorded delays 10 then 11 a day; trust OPEL 3 both weeks; pathways 0-1 90% both weeks.
     * York and Scarborough (RCB): stranded 37% then 39%; 14+ days 20% both weeks; super-stranded
       10% then 13%; recorded delays 10 then 8; trust OPEL 2 then 3; pathways 0-1 95% then 90%.
-    * South Tees (RTR): week 1 only.
+    * South Tees (RTR): week 1 only, so the combined change is like for like over Harrogate and York:
+      stranded (49 + 37) / 200 = 43% to (52 + 39) / 200 = 45.5%, 2.5 points worse; recorded delays
+      10 + 10 = 20 to 11 + 8 = 19 a day, down 5% (not down 37% against a week 1 that included South Tees).
     """
     york_1 = dict(los_7plus=37, los_21plus=10, trust_opel=2, discharges_p0=19, discharges_p1=0)
     load_rows_directly(db, week_of_rows("RCD", WEEK_1, ga_beds_occupied=100, los_7plus=49, los_21plus=15, trust_opel=3)
@@ -51,21 +53,21 @@ def table(two_weeks: Path) -> WeeklyTable:
 
 @pytest.mark.parametrize("metric, expected", [
     ("stranded_7plus_pct",
-     "Combined: 46%, over the ambition (< 40%), 2.1 points worse than last week. 1 of 2 over the ambition: "
+     "Combined: 46%, over the ambition (< 40%), 2.5 points worse than last week. 1 of 2 over the ambition: "
      "Harrogate 52%; Harrogate worsened most, by 3 points. York and Scarborough within but rising; no figures from "
      "South Tees."),
     ("super_stranded_21plus_pct",  # one decimal place where the compact figure would read as the ambition itself
-     "Combined: 12.0%, over the ambition (< 12%), 0.1 points better than last week. 1 of 2 over the ambition: "
+     "Combined: 12.0%, over the ambition (< 12%), 0.5 points better than last week. 1 of 2 over the ambition: "
      "York and Scarborough 13%; York and Scarborough worsened most, by 3 points. No figures from South Tees."),
     ("stranded_14plus_pct",  # no ambition: highest first and who worsened most
-     "Combined: 22%, 1.8 points worse than last week. Highest: Harrogate 25% and York and Scarborough 20%; "
+     "Combined: 22%, 2.5 points worse than last week. Highest: Harrogate 25% and York and Scarborough 20%; "
      "Harrogate worsened most, by 5 points. No figures from South Tees."),
     ("pathway_0_1_pct",  # higher is better: below the ambition, not over it
-     "Combined: 90%, below the ambition (≥ 95%), 2.5 points worse than last week. Both below the ambition: "
+     "Combined: 90%, below the ambition (≥ 95%), 3.3 points worse than last week. Both below the ambition: "
      "Harrogate 90% and York and Scarborough 90%; York and Scarborough worsened most, by 5 points. "
      "No figures from South Tees."),
     ("recorded_delays",  # counts as the seed table writes them: the percentage change
-     "Combined: 19, down 37% on last week. Highest: Harrogate 11 and York and Scarborough 8; Harrogate rose most, "
+     "Combined: 19, down 5% on last week. Highest: Harrogate 11 and York and Scarborough 8; Harrogate rose most, "
      "by 10%. No figures from South Tees."),
     ("trust_opel_max",
      "Highest level this week: 3, unchanged on last week. By trust, level 3: Harrogate and York and Scarborough. "
@@ -82,7 +84,7 @@ def with_spc(table: WeeklyTable, org_code: str, variation: str, assurance: str |
     return dataclasses.replace(table, position=position, rows=metric_rows(position, table.system, table.trusts))
 
 
-SYSTEM_STRANDED = ("Combined: 46%, over the ambition (< 40%), 2.1 points worse than last week. 1 of 2 over the "
+SYSTEM_STRANDED = ("Combined: 46%, over the ambition (< 40%), 2.5 points worse than last week. 1 of 2 over the "
                    "ambition: Harrogate 52%; Harrogate worsened most, by 3 points. ")
 
 
@@ -234,3 +236,19 @@ def test_saved_narratives_and_comments_marked_as_whose_for_the_table(two_weeks):
     assert narrative.comments_by_cell(current(two_weeks)) == {
         ("stranded_7plus_pct", None): "Narrative (Ann): York within, Harrogate over.",
         ("stranded_7plus_pct", "RCD"): "Place lead's comment (Hal): Two wards reopened."}
+
+
+def test_combined_change_is_like_for_like_when_a_trust_sent_one_week(db):
+    """South Tees sent week 2 only: the combined figure counts it, the change does not, and says so
+    (Harrogate alone: 10 then 11 delays a day is up 10%; with South Tees' 10 it would read up 110%)."""
+    load_rows_directly(db, week_of_rows("RCD", WEEK_1, ga_beds_occupied=100, los_7plus=49)
+                       + week_of_rows("RCD", WEEK_2, ga_beds_occupied=100, los_7plus=52, nctr_patients=16)
+                       + week_of_rows("RTR", WEEK_2, ga_beds_occupied=100, los_7plus=30))
+    table = weekly_table(db, SUNDAY_2)
+    assert narrative.draft_narrative(table, "recorded_delays").startswith(
+        "Combined: 21, up 10% on last week (over the 1 that reported both weeks).")
+    assert narrative.draft_narrative(table, "stranded_7plus_pct").startswith(
+        "Combined: 41%, over the ambition (< 40%), 3 points worse than last week (over the 1 that reported both weeks).")
+    stranded = next(row.system for row in table.rows if row.metric == "stranded_7plus_pct")
+    assert stranded is not None
+    assert "(49.0% for the 1 trust that reported both weeks)" in stranded.details

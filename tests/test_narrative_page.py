@@ -14,8 +14,9 @@ from pipelines.reports.narrative import save_narrative
 ROOT = Path(__file__).resolve().parents[1]
 SUNDAY_2 = date(2024, 4, 14)
 STRANDED_KEY = "2024-04-14-system-stranded_7plus_pct"
-STRANDED_DRAFT = ("Combined: 48%, over the ambition (< 40%), 0.5 points better than last week. Both over the ambition: "
-                  "Harrogate 52% and South Tees 45%; Harrogate worsened most, by 3 points.")
+# Like for like: Harrogate alone sent both weeks (the combined 48% includes South Tees' first week).
+STRANDED_DRAFT = ("Combined: 48%, over the ambition (< 40%), 3 points worse than last week (over the 1 that reported "
+                  "both weeks). Both over the ambition: Harrogate 52% and South Tees 45%; Harrogate worsened most, by 3 points.")
 
 
 @pytest.fixture

@@ -48,23 +48,40 @@ def weekly_position(con: duckdb.DuckDBPyConnection, week_ending: date) -> pl.Dat
 def system_weekly(con: duckdb.DuckDBPyConnection, org_codes: tuple[str, ...], first_week: date,
                   last_week: date) -> pl.DataFrame:
     """The selected trusts combined, per week and metric (ratios of sums), with status by the
-    ambition and the change on the week before (a week before ``first_week`` is read for it)."""
+    ambition and the change on the week before (a week before ``first_week`` is read for it).
+
+    The change is like for like: both weeks combined over the trusts that reported the metric in
+    both (``trusts_compared`` of ``trusts_reporting``), so a trust that sent only one of the two
+    weeks does not show as the system's rise or fall. ``previous_value`` is last week over those
+    trusts, the base of the change."""
     return con.sql("""
-        WITH combined AS (
+        WITH parts AS (
+            SELECT p.*, d.aggregate FROM weekly_metric_parts p JOIN metric_definitions d USING (metric)
+            WHERE p.org_code IN (SELECT unnest(?::VARCHAR[])) AND p.week_ending BETWEEN ? - INTERVAL 7 DAY AND ?
+        ), combined AS (
             SELECT p.week_ending, p.metric, d.aggregate, d.better, d.display_order, d.label AS metric_label, d.unit,
                 combined_value(d.aggregate, p.numerator, p.denominator) AS value,
                 count(DISTINCT p.org_code) FILTER (WHERE p.days_with_data > 0) AS trusts_reporting
-            FROM weekly_metric_parts p JOIN metric_definitions d USING (metric)
-            WHERE p.org_code IN (SELECT unnest(?::VARCHAR[])) AND p.week_ending BETWEEN ? - INTERVAL 7 DAY AND ?
+            FROM parts p JOIN metric_definitions d USING (metric)
             GROUP BY p.week_ending, p.metric, d.aggregate, d.better, d.display_order, d.label, d.unit
+        ), like_for_like AS (
+            SELECT cur.week_ending, cur.metric,
+                combined_value(cur.aggregate, cur.numerator, cur.denominator) AS value,
+                combined_value(cur.aggregate, prev.numerator, prev.denominator) AS previous_value,
+                count(*) AS trusts_compared
+            FROM parts cur JOIN parts prev ON prev.org_code = cur.org_code AND prev.metric = cur.metric
+                AND prev.week_ending = cur.week_ending - INTERVAL 7 DAY
+            WHERE cur.days_with_data > 0 AND prev.days_with_data > 0
+            GROUP BY cur.week_ending, cur.metric, cur.aggregate
         )
         SELECT c.*, a.threshold AS ambition, a.comparison AS ambition_comparison, a.amber_tolerance,
             rag_status(c.value, a.comparison, a.threshold, a.amber_tolerance) AS status,
-            prev.value AS previous_value, c.value - prev.value AS change,
-            change_direction(c.value - prev.value, c.better) AS change_direction
+            l.previous_value, l.value - l.previous_value AS change,
+            change_direction(l.value - l.previous_value, c.better) AS change_direction,
+            coalesce(l.trusts_compared, 0) AS trusts_compared
         FROM combined c
         LEFT JOIN LATERAL ambition_in_force(c.metric, c.week_ending) a ON true
-        LEFT JOIN combined prev ON prev.metric = c.metric AND prev.week_ending = c.week_ending - INTERVAL 7 DAY
+        LEFT JOIN like_for_like l USING (week_ending, metric)
         WHERE c.week_ending >= ?
         ORDER BY c.week_ending, c.display_order
     """, params=[list(org_codes), first_week, last_week, first_week]).pl()

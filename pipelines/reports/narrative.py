@@ -68,9 +68,9 @@ def _change(cell: TableCell) -> str:
     if cell.previous_value is None or cell.change is None:
         return "no figure for the week before"
     if metric.aggregate == "daily_average":
-        percent = percent_change(cell.value, cell.previous_value)
+        percent = percent_change(cell.change, cell.previous_value)
         if percent is None:
-            return "unchanged on last week" if cell.value == cell.previous_value else "up from 0 last week"
+            return "unchanged on last week" if cell.change == 0 else "up from 0 last week"
         if percent == 0:
             return "unchanged on last week"
         return f"{'up' if percent > 0 else 'down'} {abs(percent)}% on last week"
@@ -103,7 +103,8 @@ def _system_sentence(row: MetricRow) -> str:
     if cell.catalogue.unit == "level":
         return f"Highest level this week: {_figure(cell)}, {_change(cell)}."
     status = f", {_against(cell, row.ambition)}" if cell.status != "none" else ""
-    return f"Combined: {_figure(cell, row.threshold)}{status}, {_change(cell)}."
+    like_for_like = f" (over the {cell.compared_trusts} that reported both weeks)" if cell.compared_trusts else ""
+    return f"Combined: {_figure(cell, row.threshold)}{status}, {_change(cell)}{like_for_like}."
 
 
 def _moved_most(cells: list[TableCell]) -> str:
@@ -115,7 +116,7 @@ def _moved_most(cells: list[TableCell]) -> str:
     if metric.unit == "level":
         return ""
     if metric.aggregate == "daily_average":
-        scored = [(abs(p), c) for c in worse if (p := percent_change(c.value, c.previous_value))]
+        scored = [(abs(p), c) for c in worse if (p := percent_change(c.change, c.previous_value))]
         if not scored:
             return ""
         percent, most = max(scored, key=lambda t: t[0])

@@ -83,11 +83,12 @@ def format_delta(change: float | None, direction: str | None, unit: str) -> str:
     return format_change(change, direction, unit, signed=True)
 
 
-def percent_change(value: float | None, previous: float | None) -> int | None:
-    """A count's change on last week in whole per cent (None when last week had none or zero)."""
-    if value is None or previous is None or previous == 0:
+def percent_change(change: float | None, previous: float | None) -> int | None:
+    """A count's change on last week in whole per cent of last week's figure (None when last week
+    had none or zero). From the change, not this week's value: a combined change is like for like."""
+    if change is None or previous is None or previous == 0:
         return None
-    return round(100 * (value - previous) / previous)
+    return round(100 * change / previous)
 
 
 def format_ambition(comparison: str | None, threshold: float | None, unit: str) -> str:
@@ -114,6 +115,9 @@ class TableCell:
     assurance: str | None = None
     submitted: bool = True  # False: the trust sent nothing that week
     sites: tuple[tuple[str, float | None], ...] = ()  # (site name, value) where the trust submits per site
+    # Combined cells only: the change is over the trusts that reported both weeks; set when that is
+    # fewer than reported this week, so the details can say the change is like for like.
+    compared_trusts: int | None = None
 
     @property
     def catalogue(self) -> Metric:
@@ -152,7 +156,7 @@ class TableCell:
         if self.value is None:
             return "n/r"
         text = format_value(self.value, metric.unit, metric.decimals)
-        percent = percent_change(self.value, self.previous_value)
+        percent = percent_change(self.change, self.previous_value)
         if metric.aggregate == "daily_average" and percent is not None:
             text += f", {percent:+d}%" if percent else ", 0%"
         return text
@@ -172,6 +176,8 @@ class TableCell:
             return "no figure for the week before"
         change = format_change(self.change, self.change_direction, metric.unit)
         before = format_value(self.previous_value, metric.unit)
+        if (compared := self.compared_trusts) is not None:
+            before += f" for the {compared} trust{'s' * (compared != 1)} that reported both weeks"
         if change == "no change":
             return f"no change on last week ({before})"
         return f"{change[2:]} than last week ({before})"
@@ -203,7 +209,14 @@ def cell_from_row(row: dict, name: str, sites: tuple[tuple[str, float | None], .
     return TableCell(org_code=row.get("org_code"), name=name, metric=row["metric"], value=row["value"],
                      status=row["status"] or "none", previous_value=row["previous_value"], change=row["change"],
                      change_direction=row["change_direction"], days_with_data=row.get("days_with_data") or 7,
-                     variation=row.get("variation"), assurance=row.get("assurance"), sites=sites)
+                     variation=row.get("variation"), assurance=row.get("assurance"), sites=sites,
+                     compared_trusts=_compared_trusts(row))
+
+
+def _compared_trusts(row: dict) -> int | None:
+    """A combined row's like-for-like trust count where it differs from the trusts reporting."""
+    compared, reporting = row.get("trusts_compared"), row.get("trusts_reporting")
+    return compared if compared is not None and compared != reporting and row["previous_value"] is not None else None
 
 
 def headline_figures(system: pl.DataFrame, metrics: tuple[str, ...]) -> list[dict[str, str]]:
