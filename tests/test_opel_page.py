@@ -8,6 +8,7 @@ Nobody submitted from 17 May to 9 June.
 """
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -202,6 +203,23 @@ def test_no_local_authority_opel_in_the_selection_says_so(opel_db):
     assert infos(app) == ["No trust reported its local authority's OPEL level between 13/05/2024 and 10/06/2024."]
     assert len(app.get("plotly_chart")) == 1  # the trust heatmap still shows
     assert list(app.dataframe[0].value["trust"]) == ["South Tees"]
+
+
+def hovers(app: AppTest, chart: int = 0) -> set[str]:
+    """Every cell's hover text in one of the page's heatmaps, as the browser is sent it."""
+    spec = json.loads(app.get("plotly_chart")[chart].proto.spec)
+    return {text for trace in spec["data"] if trace["type"] == "heatmap"
+            for row in trace["customdata"] for text in row if text is not None}
+
+
+def test_the_heatmap_shows_a_new_load_on_the_next_view(opel_db):
+    # The figures are kept per data version (ui/kept.py), so a load must not leave a stale heatmap.
+    before = hovers(run_page())
+    assert "South Tees, Mon 10/06/2024: no submission" in before
+    load_rows_directly(opel_db, days("RTR", 10, [3], [None], month=6))
+    after = hovers(run_page())
+    assert "South Tees, Mon 10/06/2024: OPEL 3" in after
+    assert after - before == {"South Tees, Mon 10/06/2024: OPEL 3"}
 
 
 def test_without_a_database_says_how_to_load(db):
