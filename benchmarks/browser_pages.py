@@ -12,7 +12,9 @@ and the script run finished. Round 1 is the first visit to each page after its s
 empty query cache); each further round (--repeat) visits every page once more in the same order
 (warm: as for the next person to open it), so each page is paired with a one-line visit of its own
 round. A page's warm ratio is the median over the rounds of (page / one-line page of that round).
-Target: every page within 1.5x of the one-line page, warm.
+Target: every page within 1.5x of the one-line page, warm. Besides the five pages as they open, it
+times the weekly table of a discharge group (3 synthetic ICBs, 12 trusts) and, in the same visit as
+the drill-down's first screen (its headline tiles), the drill-down's first chart (below that screen).
 
 Where the time goes, per page (medians of the warm visits): "server" from the browser's first
 websocket message (the script-run request) to the last message it received (the script run,
