@@ -13,7 +13,9 @@ Run from anywhere:  python benchmarks/benchmark.py [--trusts N] [--years N] [--r
    load by calling those steps directly.
 3. Prints a table of the figures and the targets (issue 11): the cold ingest within 3x the cold
    baseline (whole processes), the warm ingest within 2x the warm baseline and under 5 s; rows per
-   second, database file sizes, peak RSS and the machine's core count.
+   second, database file sizes, peak RSS and the machine's core count. Each ingest run is paired
+   with a baseline run just before it, and the targets are judged on the median of the paired
+   ratios (the best of each is shown too): on a shared machine, load moves both runs of a pair alike.
 
 This is a script, not a test: nothing here is collected by pytest and no figure is asserted,
 except that every generated row must load without rejections or warnings (otherwise the
@@ -31,6 +33,7 @@ import json  # noqa: E402
 import os  # noqa: E402
 import resource  # noqa: E402
 import shutil  # noqa: E402
+import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 from datetime import date, timedelta  # noqa: E402
@@ -246,9 +249,11 @@ def main() -> None:
         cold_runs.append(run_cold(csv, dbs["ingest_cold"], reference_dir, rows))
     cold = min(cold_runs, key=lambda run: run["wall"])
     cold_base = min(cold_bases)
+    cold_ratios = [run["wall"] / base for run, base in zip(cold_runs, cold_bases, strict=True)]
     print(f"     ingest_paths {secs(cold['ingest'])} (process: imports {secs(cold['startup_imports'] + cold['import_pipeline'])}, "
           f"wall incl. interpreter start {secs(cold['wall'])}{spread([r['wall'] for r in cold_runs])}); "
-          f"bare read-and-create process {secs(cold_base)}{spread(cold_bases)}")
+          f"bare read-and-create process {secs(cold_base)}{spread(cold_bases)}; paired ratios "
+          f"{', '.join(f'{r:.2f}' for r in cold_ratios)}")
 
     # Warm-up in this process: the whole ingest once on a tiny file (the default contract engine) ---
     t0 = time.perf_counter()
@@ -257,17 +262,20 @@ def main() -> None:
     check_outcome(tiny, 2, "warm-up ingest")
     print(f"[2b] warm-up: tiny 2-row ingest {secs(tiny_ingest)}")
 
-    # 2b warm: full ingest, contract already used once in this process -------------------------
-    warm_samples = []
+    # 2b warm: full ingest, contract already used once in this process, each paired with a baseline -
+    warm_samples, warm_ratios = [], []
     for _ in range(args.repeat):
+        paired_base = baseline_once(csv, dbs["baseline"], pl, duckdb)[2]
         remove_db(dbs["ingest_warm"])
         t0 = time.perf_counter()
         warm = ingest_one(csv, dbs["ingest_warm"])
         warm_samples.append(time.perf_counter() - t0)
+        warm_ratios.append(warm_samples[-1] / paired_base)
         check_outcome(warm, rows, "warm ingest")
     warm_total = min(warm_samples)
     warm_size = dbs["ingest_warm"].stat().st_size
-    print(f"[2b] warm full ingest: ingest_paths {secs(warm_total)}{spread(warm_samples)} -> {warm.summary()}")
+    print(f"[2b] warm full ingest: ingest_paths {secs(warm_total)}{spread(warm_samples)} -> {warm.summary()}; "
+          f"paired ratios {', '.join(f'{r:.2f}' for r in warm_ratios)}")
 
     # 2b breakdown: the same steps called directly ----------------------------------------------
     runs = [run_breakdown(csv, dbs["ingest_warm"], codes, today, rows, warm_total) for _ in range(args.repeat)]
@@ -275,8 +283,7 @@ def main() -> None:
     print("[2b] breakdown: " + ", ".join(f"{k} {secs(v)}" for k, v in breakdown.items() if not k.startswith("  ")))
 
     # 3. Table ------------------------------------------------------------------------------------
-    ratio = warm_total / base_total
-    cold_ratio = cold["wall"] / cold_base
+    ratio, cold_ratio = statistics.median(warm_ratios), statistics.median(cold_ratios)
     ratio_ok, time_ok, cold_ok = ratio <= TARGET_RATIO, warm_total < TARGET_SECONDS, cold_ratio <= TARGET_COLD_RATIO
     table: list[tuple[str, str, str]] = [
         ("Data", "", ""),
@@ -301,10 +308,13 @@ def main() -> None:
         *[(k, secs(v), f"{100 * v / sum(x for n, x in breakdown.items() if not n.startswith('  ')):.0f}%"
            if not k.startswith("  ") else "") for k, v in breakdown.items()],
         ("(c) Targets", "", ""),
-        ("ratio b/a", f"{ratio:.1f}x", f"target <= {TARGET_RATIO:.0f}x: {'MET' if ratio_ok else 'NOT MET'}"),
+        ("ratio b/a (median of paired runs)", f"{ratio:.1f}x",
+         f"best b / best a {warm_total / base_total:.1f}x; "
+         f"target <= {TARGET_RATIO:.0f}x: {'MET' if ratio_ok else 'NOT MET'}"),
         ("b under 5 s", secs(warm_total), f"target < {TARGET_SECONDS:.0f} s: {'MET' if time_ok else 'NOT MET'}"),
-        ("ratio cold/cold baseline", f"{cold_ratio:.1f}x",
-         f"whole fresh processes; target <= {TARGET_COLD_RATIO:.0f}x: {'MET' if cold_ok else 'NOT MET'}"),
+        ("ratio cold/cold baseline (median of paired)", f"{cold_ratio:.1f}x",
+         f"whole fresh processes; best / best {cold['wall'] / cold_base:.1f}x; "
+         f"target <= {TARGET_COLD_RATIO:.0f}x: {'MET' if cold_ok else 'NOT MET'}"),
         ("Machine", "", ""),
         ("CPU cores (os.cpu_count)", str(cores), ""),
         ("load average (1 min)", f"{load_before:.2f} -> {os.getloadavg()[0]:.2f}",
@@ -313,9 +323,11 @@ def main() -> None:
     ]
     print_table(table)
     print(f"TARGET national cold ingest within {TARGET_COLD_RATIO:g}x bare read-and-create (fresh processes): "
-          f"{cold_ratio:.1f}x ({cold['wall']:.2f} s vs {cold_base:.2f} s): {'met' if cold_ok else 'NOT MET'}")
+          f"{cold_ratio:.1f}x median of {args.repeat} pairs (best {cold['wall']:.2f} s vs {cold_base:.2f} s): "
+          f"{'met' if cold_ok else 'NOT MET'}")
     print(f"TARGET national warm ingest within {TARGET_RATIO:g}x bare read-and-create: "
-          f"{ratio:.1f}x ({warm_total:.2f} s vs {base_total:.2f} s): {'met' if ratio_ok else 'NOT MET'}")
+          f"{ratio:.1f}x median of {args.repeat} pairs (best {warm_total:.2f} s vs {base_total:.2f} s): "
+          f"{'met' if ratio_ok else 'NOT MET'}")
     print(f"FIGURE national ingest peak memory (cold process): {cold['peak_rss'] / 2**20:,.0f} MiB")
 
     if args.keep:
@@ -332,10 +344,13 @@ def run_breakdown(csv: Path, db: Path, codes: list[str], today: date, rows: int,
                   warm_total: float) -> dict[str, float]:
     """Read and contract timed by calling them directly; the load (with provenance, history and
     the derived tables) is the warm ingest's remainder, of which an empty write session on the
-    loaded database (lock, copy, checkpoint, swap: the ingest refreshes the derived tables) is timed too."""
+    loaded database (lock, copy, checkpoint, swap) and the derived tables' full build (weekly parts
+    and the SPC readings of every series, as a first load builds them) are timed too."""
     from pipelines.ingest.contract import validate
     from pipelines.ingest.readers import read_sitrep
+    from pipelines.spc.store import refresh_spc
     from pipelines.warehouse import open_for_write
+    from pipelines.warehouse.derived import rebuild_weekly_parts
 
     t0 = time.perf_counter()
     content = csv.read_bytes()
@@ -352,9 +367,17 @@ def run_breakdown(csv: Path, db: Path, codes: list[str], today: date, rows: int,
     with open_for_write(db):
         pass
     t4 = time.perf_counter()
+    with open_for_write(db) as con:
+        t5 = time.perf_counter()
+        rebuild_weekly_parts(con)
+        t6 = time.perf_counter()
+        refresh_spc(con)
+        t7 = time.perf_counter()
     return {"read (read_bytes + read_sitrep)": t1 - t0, "contract (contract.validate)": t2 - t1,
             "load (warm ingest - read - contract)": max(warm_total - (t2 - t0), 0.0),
-            "  of which a write session's fixed cost": t4 - t3}
+            "  of which a write session's fixed cost": t4 - t3,
+            "  of which weekly parts, full build": t6 - t5,
+            "  of which SPC of every series": t7 - t6}
 
 
 def duckdb_count(db: Path) -> int:

@@ -12,11 +12,12 @@ from hypothesis import strategies as st
 
 from pipelines.catalogue.columns import COLUMN_NAMES, SCHEMA
 from pipelines.catalogue.issues import ISSUE_SCHEMA
+from pipelines.catalogue.sources import PRECEDENCE
 from pipelines.ingest.load import FileOutcome, _store_rows
 from pipelines.spc import store
 from pipelines.warehouse.derived import refresh_weekly_parts
 from pipelines.warehouse.reference import reload_reference
-from pipelines.warehouse.schema import migrate
+from pipelines.warehouse.schema import grouped_trust_day_sql, migrate, trust_day_sql
 
 FIRST_MONDAY = date(2024, 1, 1)
 SEED_WEEKS = 14  # enough complete weeks for SPC limits, so corrections move real readings
@@ -122,3 +123,29 @@ def test_spc_summary_reads_the_stored_reading_of_the_latest_week_and_charts_earl
         assert charted == []  # the latest week: read from spc_latest, nothing charted
         assert store.spc_summary(con, earlier).sort(store.KEYS).equals(computed[earlier])
         assert charted == [["RCD"]]  # only the series with later weeks are charted
+
+
+_INT32 = st.integers(min_value=-2**31, max_value=2**31 - 1)
+_daily_rows = st.lists(st.tuples(st.sampled_from(TRUSTS), st.integers(0, 9), st.sampled_from([None, "A", "B"]),
+                                 st.sampled_from([*PRECEDENCE, "another_source"]),
+                                 st.lists(st.one_of(st.none(), _INT32), min_size=len(COUNTS), max_size=len(COUNTS))),
+                       max_size=30)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=_daily_rows)
+def test_trust_days_passed_through_equal_the_grouped_definition(rows: list[tuple]) -> None:
+    """One-row trust-days skip the grouping (the national ingest's speed); any mix of sources, sites,
+    blanks and extreme figures gives exactly what grouping every trust-day gives."""
+    con = duckdb.connect()
+    migrate(con)
+    daily = pl.DataFrame(
+        [{"org_code": org, "period_date": FIRST_MONDAY + timedelta(days=day), "site_code": site, "source": source,
+          **dict(zip(COUNTS, values, strict=True)), "file_id": 1, "source_file": "f.csv", "source_row": i,
+          "loaded_at": datetime(2024, 6, 1)} for i, (org, day, site, source, values) in enumerate(rows)],
+        schema={**SCHEMA, "source": pl.String, "file_id": pl.Int32, "source_file": pl.String,
+                "source_row": pl.Int32, "loaded_at": pl.Datetime}).drop("source_row").with_row_index("source_row")
+    con.register("daily", daily)
+    con.execute("INSERT INTO sitrep_daily BY NAME SELECT * FROM daily")
+    fast = con.execute(f"SELECT * FROM ({trust_day_sql()}) ORDER BY ALL").fetchall()
+    assert fast == con.execute(f"SELECT * FROM ({grouped_trust_day_sql('sitrep_daily')}) ORDER BY ALL").fetchall()

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from pipelines.catalogue.columns import COLUMN_NAMES, SCHEMA
 from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
+from pipelines.ingest import readers
 from pipelines.ingest.readers import MAX_FIELD_CHARS, SitrepRead, read_sitrep
 
 # One valid row of text per template column, in template order.
@@ -437,3 +438,47 @@ def test_ragged_rows_are_named_and_never_shifted(shapes):
         for row, n in expected.items()}
     fitting = read.frame.filter(~pl.col("source_row").is_in(list(expected)))
     assert fitting["ga_beds_open"].to_list() == [500] * fitting.height
+
+
+# Cells that move separators about: commas and quotes inside values, blanks, spaces, numbers.
+_MISFIT_CELLS = st.sampled_from(["", " ", "9", "1,200", '"', 'a "b"', "\t", "x y"])
+
+
+@given(st.lists(st.lists(_MISFIT_CELLS, min_size=len(COLUMN_NAMES) - 3, max_size=len(COLUMN_NAMES) + 3),
+                min_size=1, max_size=6), st.sampled_from(["\n", "\r\n"]))
+@PROPERTY
+def test_only_lines_that_cannot_fit_the_header_are_counted_and_the_count_is_the_full_counts(shapes, newline):
+    """The reader counts fields only on lines that have quotes or another number of separators than
+    the header; the rows it names are exactly those a field count of every line names."""
+    first = [*GOOD.values()][:3]
+    # Every other line unquoted, as a hand-made file would be (a stray quote there makes the file unreadable).
+    lines = [HEADER] + [",".join(first + [c.replace('"', "") for c in cells]) if i % 2 else csv_line(first + cells)
+                        for i, cells in enumerate(shapes)]
+    read = read_text(newline.join(lines) + newline)
+    every = readers._field_counts(pl.Series(lines[1:])).with_row_index("source_row", offset=2)
+    expected = every.filter((pl.col("filled") > len(COLUMN_NAMES)) | (pl.col("fields") < len(COLUMN_NAMES)))
+    expected = expected.join(read.raw.select(pl.col("source_row").cast(pl.UInt32)), on="source_row")
+    misfits = read.issues.filter(pl.col("rule") == "row_fits_header")
+    assert misfits["source_row"].to_list() == expected["source_row"].to_list()
+    assert misfits["message"].str.extract(r"has (\d+) values").cast(pl.Int64).to_list() == expected["fields"].to_list()
+
+
+@given(st.integers(MAX_FIELD_CHARS - 3, MAX_FIELD_CHARS + 3), st.sampled_from(["e", "é", "€", "𝔢"]),
+       st.sampled_from(["utf-8", "cp1252"]))
+@PROPERTY
+def test_a_value_over_the_length_limit_is_rejected_by_characters_not_bytes(length, letter, encoding):
+    """Lines are first measured in bytes; a line over the limit in bytes but not in characters (accented
+    or other multi-byte letters) is read, one over it in characters is rejected naming line and length."""
+    if encoding == "cp1252" and letter not in ("e", "é", "€"):
+        encoding = "utf-8"
+    value = letter * length
+    lines = [HEADER, data_line(), data_line(site_code=value)]
+    content = ("\n".join(lines) + "\n").encode(encoding)
+    if length > MAX_FIELD_CHARS:
+        with pytest.raises(FileRejected) as rejected:
+            read_sitrep("sitrep.csv", content)
+        assert str(rejected.value) == (f"sitrep.csv: line 3 has a value {length:,} characters long, "
+                                       f"over the limit of {MAX_FIELD_CHARS:,} for one value; nothing was read "
+                                       "from the file.")
+    else:
+        assert read_sitrep("sitrep.csv", content).raw["site_code"].str.len_chars().max() == length

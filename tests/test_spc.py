@@ -7,6 +7,8 @@ from datetime import date, timedelta
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from pipelines.catalogue.wording import ASSURANCE_LABELS, VARIATION_LABELS, assurance_label, variation_label
@@ -374,6 +376,44 @@ def test_xmr_many_gives_what_xmr_gives_series_by_series():
     assert variations["shift"] == "improvement_high" and variations["trend up, lower"] == "concern_high"
     assert variations["short"] == "run_chart" and variations["neither"] == "neither"
     assert summary.filter(pl.col("metric") == "all missing").row(0, named=True)["message"] == "No points to chart."
+
+
+@st.composite
+def random_case(draw: st.DrawFn, key: tuple[str, str]) -> tuple[tuple[str, str], list, date, dict]:
+    """A series of any length and shape, with any settings the engine accepts."""
+    values = draw(st.lists(st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False),
+                                     st.sampled_from([5.0, 6.0, 7.0])), min_size=1, max_size=40))
+    better = draw(st.sampled_from(["higher", "lower"]))
+    options: dict[str, object] = {"better": better}
+    if draw(st.booleans()):
+        options["target"] = draw(st.floats(-1e6, 1e6, allow_nan=False))
+        options["target_comparison"] = draw(st.sampled_from([">", ">="] if better == "higher" else ["<", "<="]))
+    weeks = st.integers(0, len(values)).map(lambda w: START + timedelta(weeks=w))
+    if draw(st.booleans()):
+        options["baseline"] = tuple(sorted(draw(st.tuples(weeks, weeks))))
+    options["recalculate_from"] = draw(st.lists(weeks, max_size=2))
+    return key, values, START, options
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=3, unique=True).flatmap(
+    lambda metrics: st.tuples(*[random_case(("T", m)) for m in metrics])))
+def test_random_series_at_once_give_what_each_gives_alone_with_settings_per_row_or_per_series(cases):
+    """The vectorised engine equals the one-series chart on random series, and settings given once per
+    series (as the stored SPC readings are built) chart exactly what settings on every row chart."""
+    points, summary = check_against_xmr(list(cases))
+    frame = pl.concat([batch_rows(key, values, start, **kwargs) for key, values, start, kwargs in cases])
+    settings_once = frame.unique(KEYS).drop("period", "value")
+    once = xmr_many(frame.select(*KEYS, "period", "value"), keys=KEYS, settings=settings_once)
+    assert_frame_equal(once[0], points)
+    assert_frame_equal(once[1], summary)
+
+
+def test_settings_given_once_per_series_are_refused_twice():
+    frame = batch_rows(("T1", "m"), BASE, better="higher")
+    twice = pl.concat([frame.head(1), frame.head(1).with_columns(better=pl.lit("lower"))]).drop("period", "value")
+    with pytest.raises(ValueError, match=r"only one row of settings \(series trust='T1', metric='m'\)"):
+        xmr_many(frame.select(*KEYS, "period", "value"), keys=KEYS, settings=twice)
 
 
 def test_runs_never_cross_from_one_series_into_the_next():

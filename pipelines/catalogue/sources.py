@@ -31,6 +31,12 @@ def current_value_sql(column: str) -> str:
     return f"CASE {cases} END"
 
 
+def single_row_value_sql(column: str) -> str:
+    """``current_value_sql`` of a trust-day that is one row, without grouping: the row's own figure when
+    its source is one of PRECEDENCE (the other sources have no row, so none reports the field)."""
+    return f"CASE WHEN source IN ({', '.join(repr(s) for s in PRECEDENCE)}) THEN {column} END"
+
+
 def current_source_sql(column: str) -> str:
     """SQL naming the source ``current_value_sql`` takes ``column`` from (NULL: nobody reports it)."""
     cases = " ".join(f"WHEN {reported_by(s, column)} THEN '{s}'" for s in PRECEDENCE)

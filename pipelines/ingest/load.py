@@ -155,6 +155,10 @@ def known_org_codes(con: duckdb.DuckDBPyConnection) -> list[str]:
 def loaded_levels(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl.DataFrame:
     """How each trust-day of ``frame`` is loaded now from trusts' own sitreps: 'trust' (one
     trust-level row), 'site' (rows per site) or 'trust and site' (only from before this rule)."""
+    first, last = frame.select(first=pl.col("period_date").min(), last=pl.col("period_date").max()).row(0)
+    if not con.execute(f"SELECT EXISTS (FROM sitrep_daily WHERE source = '{SOURCE}' AND period_date BETWEEN ? AND ?)",
+                       [first, last]).fetchall()[0][0]:  # nothing loaded in the file's dates (a first load)
+        return pl.DataFrame(schema={"org_code": pl.String, "period_date": pl.Date, "loaded_level": pl.String})
     con.register("file_days", frame.select("org_code", "period_date").unique())
     levels = con.sql(f"""
         SELECT d.org_code, d.period_date,

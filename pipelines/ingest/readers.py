@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import fastexcel
+import numpy as np
 import polars as pl
 
 from pipelines.catalogue.columns import COLUMN_NAMES, COLUMNS, REQUIRED, SCHEMA, Column, canonical_name
@@ -203,10 +204,34 @@ def _decode(name: str, data: bytes) -> tuple[str, str]:
         raise FileRejected(f"{name}: this is not a CSV or Excel (.xlsx) file (unreadable text).") from None
 
 
-def _check_text_size(name: str, text: str) -> None:
+def _lines(text: str) -> pl.DataFrame:
+    """The text's lines (split at each newline, as ``str.split``), numbered from 1, with their lengths."""
+    return (pl.DataFrame({"text": pl.Series([text]).str.split("\n").explode()})
+            .with_row_index("line", offset=1).with_columns(length=pl.col("text").str.len_chars()))
+
+
+@dataclass
+class _Separators:
+    """Where a CSV's lines end and how many commas each has, from its bytes without the BOM: a newline,
+    comma and quote are one byte in UTF-8 and Windows-1252 alike, and no other character holds them."""
+    newlines: np.ndarray  # byte offset of each newline
+    longest: int  # the longest line's length in bytes, at least its length in characters
+    commas: np.ndarray  # commas on each line (quoted ones included)
+    quoted: bool  # a quote somewhere in the file: commas may be inside values
+
+    @classmethod
+    def of(cls, raw: bytes) -> _Separators:
+        codes = np.frombuffer(raw, np.uint8)
+        separators = np.flatnonzero((codes == 10) | (codes == 44))
+        ends = np.flatnonzero(codes[separators] == 10)  # positions of the newlines among the separators
+        newlines = separators[ends]
+        lengths = np.diff(newlines, prepend=-1, append=codes.size) - 1
+        commas = np.diff(ends, prepend=-1, append=separators.size) - 1
+        return cls(newlines, int(lengths.max()), commas, b'"' in raw)
+
+
+def _check_text_size(name: str, lines: pl.DataFrame) -> None:
     """Reject a CSV with a line or a field far longer than any sitrep's, before it is parsed."""
-    lines = pl.DataFrame({"text": text.split("\n")}).with_row_index("line", offset=1).with_columns(
-        length=pl.col("text").str.len_chars())
     longest_line = lines.top_k(1, by="length").row(0, named=True)
     if longest_line["length"] > MAX_LINE_CHARS:
         raise FileRejected(f"{name}: line {longest_line['line']} is {longest_line['length']:,} characters long, over "
@@ -224,7 +249,10 @@ def _check_text_size(name: str, text: str) -> None:
 
 def _load_csv(name: str, data: bytes) -> _Table:
     text, encoding = _decode(name, data)
-    _check_text_size(name, text)
+    raw = data[len(codecs.BOM_UTF8):] if data.startswith(codecs.BOM_UTF8) else data
+    separators = _Separators.of(raw)
+    if separators.longest > MAX_FIELD_CHARS:  # a line may be over a limit: measure it in characters
+        _check_text_size(name, _lines(text))
     # The header is near the top: parse only those lines (wrapping the whole text is slow).
     reader = csv.reader(line + "\n" for line in text.split("\n", HEADER_SEARCH_ROWS)[:HEADER_SEARCH_ROWS])
     header_line = 1  # line on which the next record starts
@@ -236,25 +264,46 @@ def _load_csv(name: str, data: bytes) -> _Table:
         raise _no_header(name)
     parts = text.split("\n", reader.line_num)
     body = parts[-1] if len(parts) > reader.line_num else ""
-    body_rows, counts = _csv_body(body, len(record), reader.line_num + 1)
-    return _Table(record, header_line, body_rows, f"csv ({encoding})", [], _misfits(record, body_rows, counts))
+    # UTF-8 is read as it came; other text is passed to Polars as UTF-8.
+    body_bytes = raw[separators.newlines[reader.line_num - 1] + 1:] if encoding.startswith("utf-8") else body.encode()
+    body_rows, counts = _csv_body(body, body_bytes, separators, reader.line_num, len(record))
+    return _Table(record, header_line, body_rows, f"csv ({encoding})", [], _misfits(record, counts))
 
 
-def _csv_body(body: str, width: int, first_line: int) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Rows below the header as text, each with the line number it starts on; and each row's number
-    of fields, with and without the empty fields at its end (``fields``, ``filled``)."""
+def _field_counts(lines: pl.Series) -> pl.DataFrame:
+    """Each line's number of fields, with and without the empty fields at its end (``fields``, ``filled``)."""
+    unquoted = lines.str.replace_all(r'"(?:[^"]|"")*"', "x")
+    return pl.DataFrame({"fields": unquoted.str.count_matches(",") + 1,
+                         "filled": unquoted.str.replace(r"[,\s]*$", "").str.count_matches(",") + 1}).cast(pl.Int64)
+
+
+def _csv_body(body: str, body_bytes: bytes, separators: _Separators, header_lines: int,
+              width: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows below the header (the text after its first ``header_lines`` lines) as text, each with the
+    line number it starts on; and the number of fields, with and without the empty fields at its end
+    (source_row, ``fields``, ``filled``), of every row that may not fit the header."""
+    first_line = header_lines + 1
     schema = {f"c{i}": pl.String for i in range(width)}
+    no_counts = pl.DataFrame(schema={"source_row": pl.Int64, "fields": pl.Int64, "filled": pl.Int64})
     if not body or body.isspace():
-        return (pl.DataFrame(schema=schema).with_row_index("source_row"),
-                pl.DataFrame(schema={"fields": pl.Int64, "filled": pl.Int64}))
+        return pl.DataFrame(schema=schema).with_row_index("source_row"), no_counts
     # Polars keeps blank lines as all-null rows, so row i is line first_line + i ...
-    rows = pl.read_csv(body.encode(), has_header=False, schema=schema,
+    rows = pl.read_csv(body_bytes, has_header=False, schema=schema,
                        truncate_ragged_lines=True, missing_columns="insert", extra_columns="ignore")
-    if rows.height == body.count("\n") + (not body.endswith("\n")):
-        unquoted = pl.Series(body.split("\n")[:rows.height]).str.replace_all(r'"(?:[^"]|"")*"', "x")
-        counts = pl.DataFrame({"fields": unquoted.str.count_matches(",") + 1,
-                               "filled": unquoted.str.replace(r"[,\s]*$", "").str.count_matches(",") + 1})
-        return rows.with_row_index("source_row", offset=first_line), counts.cast(pl.Int64)
+    commas = separators.commas[header_lines:]
+    if rows.height == commas.size - body.endswith("\n"):
+        rows = rows.with_row_index("source_row", offset=first_line)
+        # A line without quotes and with exactly the header's number of separators fits it; only the
+        # others (none in a tidy file) are counted field by field.
+        suspect = pl.Series(commas[:rows.height] != width - 1)
+        lines = pl.Series([body]).str.split("\n").explode().head(rows.height) if separators.quoted or suspect.any() \
+            else None
+        if lines is None:
+            return rows, no_counts
+        suspect |= lines.str.contains('"', literal=True)
+        counts = pl.concat([rows.select(pl.col("source_row").cast(pl.Int64)).filter(suspect),
+                            _field_counts(lines.filter(suspect))], how="horizontal")
+        return rows, counts
     # ... unless a quoted cell spans lines; then ask the csv module where each record starts.
     records, starts, fields, consumed = [], [], [], 0
     reader = csv.reader(io.StringIO(body))
@@ -264,20 +313,19 @@ def _csv_body(body: str, width: int, first_line: int) -> tuple[pl.DataFrame, pl.
         filled = len(record)
         while filled > 1 and not record[filled - 1].strip():
             filled -= 1
-        fields.append((max(len(record), 1), filled))
+        fields.append((starts[-1], max(len(record), 1), filled))
         consumed = reader.line_num
     rows = pl.DataFrame(records, schema=schema, orient="row")
     return (rows.insert_column(0, pl.Series("source_row", starts)),
-            pl.DataFrame(fields, schema={"fields": pl.Int64, "filled": pl.Int64}, orient="row"))
+            pl.DataFrame(fields, schema=no_counts.schema, orient="row"))
 
 
-def _misfits(header: Sequence[str | None], rows: pl.DataFrame, counts: pl.DataFrame) -> pl.DataFrame:
+def _misfits(header: Sequence[str | None], counts: pl.DataFrame) -> pl.DataFrame:
     """Rows with values beyond the header's last column, or fewer fields than its last named column
     (source_row, fields). Empty fields at a row's end are harmless; a row whose values would land
     under the wrong headings (an unquoted 1,200) is caught."""
     used = max((i + 1 for i, cell in enumerate(header) if cell and str(cell).strip()), default=0)
-    return pl.concat([rows.select("source_row"), counts], how="horizontal").filter(
-        (pl.col("filled") > len(header)) | (pl.col("fields") < used)).select("source_row", "fields")
+    return counts.filter((pl.col("filled") > len(header)) | (pl.col("fields") < used)).select("source_row", "fields")
 
 
 def _map_header(header: Sequence[str | None], columns: list[str]) -> tuple[dict[str, str], list[str]]:

@@ -232,36 +232,59 @@ def _summary(points: pl.DataFrame, settings: pl.DataFrame, keys: Sequence[str]) 
     return frame.with_columns(variation=variation, assurance=assurance, message=message).select(*keys, *SUMMARY)
 
 
-def xmr_many(frame: pl.DataFrame, *, keys: Sequence[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _given(frame: pl.DataFrame, names: Sequence[str]) -> list[pl.Expr]:
+    """The input columns ``names`` as INPUT types, null where ``frame`` leaves one out."""
+    return [pl.col(name).cast(INPUT[name]) if name in frame.columns else pl.lit(None, INPUT[name]).alias(name)
+            for name in names]
+
+
+def xmr_many(frame: pl.DataFrame, *, keys: Sequence[str],
+             settings: pl.DataFrame | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """XmR charts of every series in ``frame``, one series per value of ``keys`` (none: one series).
 
     Columns besides the keys: ``period`` Date, ``value`` Float64 (null = missing), ``better``
     ("higher"/"lower"), ``target`` Float64, ``target_comparison`` String, ``baseline_start`` and
     ``baseline_end`` Date, ``recalculate_from`` List(Date), all but ``better`` optional and null
-    for none; the settings are the same on every row of a series (refused otherwise).
+    for none; the settings are the same on every row of a series (refused otherwise). Or the
+    settings once per series: ``settings`` with the keys and those columns, one row per series
+    (``frame`` then needs only the keys, ``period`` and ``value``): the same charts, without
+    carrying the settings on every point.
     Returns ``(points, summary)``: ``points`` one row per charted point, ``*keys`` then the columns
     of ``SpcResult.points``; ``summary`` one row per series, ``*keys`` then ``last_period``,
     ``variation``, ``assurance``, ``n_points``, ``missing``, ``message``; both sorted by keys.
     """
     keys = [keys] if isinstance(keys, str) else list(keys)
-    given = [pl.col(name).cast(dtype) if name in frame.columns else pl.lit(None, dtype).alias(name)
-             for name, dtype in INPUT.items()]
-    frame = frame.select(*keys, *given).with_columns(pl.col("value").fill_nan(None))
+    if settings is not None and not keys:
+        raise ValueError("settings given once per series need key columns")
+    per_row = SETTINGS if settings is None else []
+    # One chunk: a frame straight from DuckDB comes in pieces, and joins on pieces are three times slower.
+    frame = frame.select(*keys, *_given(frame, ["period", "value", *per_row])).with_columns(
+        pl.col("value").fill_nan(None)).rechunk()
     if keys:  # number the series 0, 1, ... in key order
         ids = frame.select(keys).unique().sort(keys).with_row_index("_series")
         frame = frame.join(ids, on=keys, nulls_equal=True)
     else:
         frame = frame.with_columns(_series=pl.lit(0, pl.UInt32))
-    settings = frame.group_by("_series").agg(*(pl.col(name).first() for name in [*keys, *SETTINGS]),
-                                              missing=pl.col("value").null_count().cast(pl.Int64)).sort("_series")
+    missing = pl.col("value").null_count().cast(pl.Int64).alias("missing")
+    if settings is None:
+        settings = frame.group_by("_series").agg(*(pl.col(name).first() for name in [*keys, *SETTINGS]),
+                                                  missing).sort("_series")
+    else:
+        given = settings.select(*keys, *_given(settings, SETTINGS))
+        _refuse(given.filter(pl.struct(keys).is_duplicated()), "each series may have only one row of settings",
+                keys)
+        settings = (ids.join(given, on=keys, how="left", nulls_equal=True)
+                    .join(frame.group_by("_series").agg(missing), on="_series").sort("_series"))
     _check(settings, keys)
     # Sort only what the rules need, on one integer: series (high bits) then period. Sorting every
     # column on the keys themselves would take most of the time.
-    points = (frame.select("_series", "period", "value", _settings=pl.struct(SETTINGS).hash())
+    points = (frame.select("_series", "period", "value", *([pl.struct(SETTINGS).hash().alias("_settings")]
+                                                           if per_row else []))
               .sort(pl.col("_series").cast(pl.Int64) * 2**32 + pl.col("period").to_physical()))
     same_series = pl.col("_series") == pl.col("_series").shift(1)
-    varies = same_series & (pl.col("_settings") != pl.col("_settings").shift(1))
-    _refuse(points.filter(varies), "settings must be the same on every row of a series", keys, settings)
+    if per_row:
+        varies = same_series & (pl.col("_settings") != pl.col("_settings").shift(1))
+        _refuse(points.filter(varies), "settings must be the same on every row of a series", keys, settings)
     points = points.drop_nulls("value")
     repeated = same_series & (pl.col("period") == pl.col("period").shift(1))
     _refuse(points.filter(repeated), "each period may appear only once", keys, settings)
