@@ -10,7 +10,8 @@ from pipelines.queries import opel
 from pipelines.queries import weekly as queries
 from ui import data, params
 from ui.app import ensure_entrypoint
-from ui.opel_charts import MAX_DAYS_WITH_NUMBERS, headline, la_heatmap, trust_heatmap
+from ui.kept import kept
+from ui.opel_charts import MAX_DAYS_WITH_NUMBERS, headline, la_heatmap_between, trust_heatmap_between
 from ui.safe_text import plain
 
 LOAD_HINT = "Load sitrep files with `python -m pipelines ingest PATH`."
@@ -49,12 +50,12 @@ if counts["days_reported"].sum() == 0:
     st.stop()
 
 st.markdown(f"**{headline(counts, first, last)}**")
-daily = data.read(opel.daily_opel, first, last, icbs)
 numbers_note = (" The number in each cell is the level." if (last - first).days < MAX_DAYS_WITH_NUMBERS
                 else f" Choose {MAX_DAYS_WITH_NUMBERS} days or fewer to see the level written in each cell.")
 
 st.subheader("Trust OPEL by day")
-st.plotly_chart(trust_heatmap(daily))
+# Built once per data version and filters: building 140 trusts' cells is most of the page's script time.
+st.plotly_chart(kept(trust_heatmap_between, first, last, icbs))
 st.caption(f"Grey: no submission that day. Hover a cell for the trust, day and level.{numbers_note} "
            "The table below counts the days at each level.")
 
@@ -63,7 +64,7 @@ not_reporting = counts.filter(pl.col("la_days_reported") == 0).sort("trust")["tr
 if len(not_reporting) == counts.height:
     st.info(f"No trust reported its local authority's OPEL level {period}.")
 else:
-    st.plotly_chart(la_heatmap(daily))
+    st.plotly_chart(kept(la_heatmap_between, first, last, icbs))
     st.caption("Each row: the local authority, and in brackets the trust that reported its level. "
                f"Grey: not reported that day.{numbers_note}")
     if not_reporting:

@@ -8,6 +8,7 @@ Nobody submitted from 17 May to 9 June.
 """
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -87,10 +88,13 @@ def test_daily_grid_has_every_trust_and_day(con):
 # --- figures and text ---
 
 def cell(fig, row: str, day: int) -> tuple[str, list]:
-    """The hover text of a cell, and each trace's value there (None where the trace leaves a gap)."""
+    """The hover text of a cell (from the one trace that draws it), and each trace's value there
+    (None where the trace leaves a gap)."""
     heatmaps = [trace for trace in fig.data if trace.type == "heatmap"]
     r = list(heatmaps[0].y[1]).index(row)
-    return heatmaps[0].customdata[r][day], [trace.z[r][day] for trace in heatmaps]
+    hovers = [trace.customdata[r][day] for trace in heatmaps if trace.customdata[r][day] is not None]
+    assert len(hovers) == 1  # exactly one trace hovers each cell
+    return hovers[0], [trace.z[r][day] for trace in heatmaps]
 
 
 def test_trust_heatmap_is_discrete_with_uk_hover(con):
@@ -199,6 +203,23 @@ def test_no_local_authority_opel_in_the_selection_says_so(opel_db):
     assert infos(app) == ["No trust reported its local authority's OPEL level between 13/05/2024 and 10/06/2024."]
     assert len(app.get("plotly_chart")) == 1  # the trust heatmap still shows
     assert list(app.dataframe[0].value["trust"]) == ["South Tees"]
+
+
+def hovers(app: AppTest, chart: int = 0) -> set[str]:
+    """Every cell's hover text in one of the page's heatmaps, as the browser is sent it."""
+    spec = json.loads(app.get("plotly_chart")[chart].proto.spec)
+    return {text for trace in spec["data"] if trace["type"] == "heatmap"
+            for row in trace["customdata"] for text in row if text is not None}
+
+
+def test_the_heatmap_shows_a_new_load_on_the_next_view(opel_db):
+    # The figures are kept per data version (ui/kept.py), so a load must not leave a stale heatmap.
+    before = hovers(run_page())
+    assert "South Tees, Mon 10/06/2024: no submission" in before
+    load_rows_directly(opel_db, days("RTR", 10, [3], [None], month=6))
+    after = hovers(run_page())
+    assert "South Tees, Mon 10/06/2024: OPEL 3" in after
+    assert after - before == {"South Tees, Mon 10/06/2024: OPEL 3"}
 
 
 def test_without_a_database_says_how_to_load(db):

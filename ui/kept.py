@@ -1,0 +1,32 @@
+"""Objects a page draws on every rerun but that only change with the data: built once per database
+version and filters, then shared between sessions rather than copied.
+
+For Plotly figures of many thousand cells (the OPEL heatmaps: 140 trusts x 8 weeks) building the
+figure is most of the page's script time. ``st.cache_data`` would not help: it returns a pickled copy,
+and unpickling a figure validates every array again. Keep only what no caller changes.
+"""
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from pipelines import config
+from pipelines.warehouse import database_version
+
+T = TypeVar("T")
+
+
+def kept(build: Callable[..., T], *args: Any) -> T:
+    """``build(*args)``, kept until the database file changes (a module-level function of hashable
+    arguments that reads its data through ``ui.data.read``)."""
+    db = config.db_path()
+    return _kept(str(db), database_version(db), f"{build.__module__}:{build.__qualname__}", args)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)  # an OPEL figure pair is about 3 MiB
+def _kept(db: str, version: tuple[int, int] | None, build_name: str, args: tuple) -> Any:  # noqa: ARG001 - the key
+    module, name = build_name.split(":")
+    return getattr(importlib.import_module(module), name)(*args)
