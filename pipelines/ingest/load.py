@@ -121,8 +121,10 @@ def _settle_status(outcome: FileOutcome) -> None:
 
 
 def _store_rows(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, frame: pl.DataFrame, raw: pl.DataFrame,
-                issues: pl.DataFrame, received_at: datetime) -> None:
-    """Rejected and flagged rows with their raw values, then the valid rows as history and current."""
+                issues: pl.DataFrame, received_at: datetime, replaces: bool = True) -> None:
+    """Rejected and flagged rows with their raw values, then the valid rows as history and current.
+    ``replaces`` is False when no current row shares a trust-day with ``frame`` (``loaded_levels`` found
+    none): there is then nothing to supersede, and the search for it is skipped."""
     raw_json = raw.filter(pl.col("source_row").is_in(issues.get_column("source_row").implode())).select(
         "source_row", raw_values=pl.struct(pl.exclude("source_row")).struct.json_encode())
     flagged = (issues.join(frame.select("source_row", "org_code", "period_date"), on="source_row", how="left")
@@ -139,7 +141,7 @@ def _store_rows(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, frame: pl.
     con.register("incoming", incoming)
     con.execute("INSERT INTO sitrep_history BY NAME SELECT * EXCLUDE (source_file, loaded_at) FROM incoming")
     # A trust-level row and site rows of the same trust-day describe the same beds: either replaces the other.
-    outcome.rows_superseded = con.execute(f"""
+    outcome.rows_superseded = 0 if not replaces else con.execute(f"""
         DELETE FROM sitrep_daily d USING (SELECT DISTINCT org_code, period_date, site_code FROM incoming) i
         WHERE d.source = '{SOURCE}' AND d.org_code = i.org_code AND d.period_date = i.period_date
           AND (d.site_code IS NOT DISTINCT FROM i.site_code OR d.site_code IS NULL OR i.site_code IS NULL)
@@ -192,9 +194,10 @@ def _load_sitrep(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, content: 
     """A trust's daily sitrep: read, check against the contract and the actor's trusts, store.
     Returns the reader used."""
     read = read_sitrep(outcome.file_name, content)
+    levels = loaded_levels(con, read.frame)
     issues = pl.concat([validate(read.frame, read.issues, known_org_codes(con), today,
                                  sites=con.sql("SELECT site_code, org_code FROM sites").pl(),
-                                 loaded_levels=loaded_levels(con, read.frame)),
+                                 loaded_levels=levels),
                         outside_cover(read.frame, actor)])
     errors = issues.filter(pl.col("severity") == "error")
     warned = issues.filter(pl.col("severity") == "warning").join(errors, on="source_row", how="anti")
@@ -203,7 +206,7 @@ def _load_sitrep(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, content: 
     outcome.rows_warned = warned.get_column("source_row").n_unique()
     outcome.rows_loaded = outcome.rows_read - outcome.rows_rejected
     _settle_status(outcome)
-    _store_rows(con, outcome, read.frame, read.raw, issues, received_at)
+    _store_rows(con, outcome, read.frame, read.raw, issues, received_at, replaces=levels.height > 0)
     return read.reader
 
 
