@@ -11,6 +11,7 @@ from pipelines.publication import tables as t
 from pipelines.publication.beds_csv import BEDS_MONTHLY_AREA_SCHEMA, BEDS_MONTHLY_SCHEMA
 from pipelines.publication.uec import UEC_AREA_SCHEMA, UEC_DAILY_SCHEMA
 from pipelines.warehouse import open_for_write
+from pipelines.warehouse.schema import WEEKLY_PARTS_SQL
 
 PROVENANCE = ["file_id", "loaded_at"]
 READER_SCHEMAS: dict[str, dict] = {
@@ -33,3 +34,14 @@ def test_publication_tables_hold_the_readers_columns_plus_provenance(db: Path, t
         con.register("frame", empty.with_columns(file_id=pl.lit(1), loaded_at=pl.lit(None, pl.Datetime)))
         con.execute(f"SELECT * FROM {table} UNION ALL BY NAME SELECT * FROM frame").fetchall()
     assert columns == [*READER_SCHEMAS[table], *PROVENANCE]
+
+
+def test_weekly_parts_table_has_the_columns_its_query_gives(db: Path) -> None:
+    """The table is declared, not created from the query: a metric whose parts change type would
+    otherwise be cast silently into the old columns, and the weekly figures would drift."""
+    with open_for_write(db):
+        pass
+    with duckdb.connect(str(db), read_only=True) as con:
+        declared = con.execute("DESCRIBE weekly_metric_parts").fetchall()
+        given = con.execute(f"DESCRIBE {WEEKLY_PARTS_SQL}").fetchall()
+    assert [(c[0], c[1]) for c in declared] == [(c[0], c[1]) for c in given]
