@@ -29,54 +29,48 @@ SPC_METRICS: tuple[str, ...] = tuple(m.id for m in METRICS if m.aggregate != "ma
 KEYS = ("org_code", "metric")
 
 
-# A series' complete weeks, straight from weekly_metric_parts (the weekly_position view adds joins SPC
-# does not need).
-_POINTS_SQL = """
-    SELECT p.org_code, p.metric, p.week_ending AS period, metric_value(d.aggregate, p.numerator, p.denominator) AS value
-    FROM weekly_metric_parts p JOIN metric_definitions d USING (metric)
-    WHERE p.days_with_data = 7 AND ($every_week OR p.week_ending <= $up_to_week)
-      AND p.metric IN (SELECT unnest($metrics::VARCHAR[]))
-      AND ($every_trust OR p.org_code IN (SELECT unnest($org_codes::VARCHAR[])))"""
-
-
-def _series_params(up_to_week: date | None, org_codes: Sequence[str] | None,
-                   metrics: Sequence[str]) -> dict[str, object]:
-    return {"every_week": up_to_week is None, "up_to_week": up_to_week, "metrics": list(metrics),
-            "every_trust": org_codes is None, "org_codes": list(org_codes or [])}
-
-
 def weekly_points(con: duckdb.DuckDBPyConnection, up_to_week: date | None = None,
                   org_codes: Sequence[str] | None = None, metrics: Sequence[str] = SPC_METRICS) -> pl.DataFrame:
     """One row per trust, metric and complete week (up to ``up_to_week``): org_code, metric, period, value."""
-    return con.sql(_POINTS_SQL, params=_series_params(up_to_week, org_codes, metrics)).pl()
+    # Straight from weekly_metric_parts (the weekly_position view adds joins SPC does not need).
+    return con.sql("""
+        SELECT p.org_code, p.metric, p.week_ending AS period,
+            metric_value(d.aggregate, p.numerator, p.denominator) AS value
+        FROM weekly_metric_parts p JOIN metric_definitions d USING (metric)
+        WHERE p.days_with_data = 7 AND (? OR p.week_ending <= ?)
+          AND p.metric IN (SELECT unnest(?::VARCHAR[]))
+          AND (? OR p.org_code IN (SELECT unnest(?::VARCHAR[])))
+    """, params=[up_to_week is None, up_to_week, list(metrics), org_codes is None, list(org_codes or [])]).pl()
 
 
-def series_settings(con: duckdb.DuckDBPyConnection, up_to_week: date | None = None,
-                    org_codes: Sequence[str] | None = None, metrics: Sequence[str] = SPC_METRICS) -> pl.DataFrame:
-    """One row per series of ``weekly_points`` with what ``xmr_many`` needs besides the points: the
-    metric's direction, the ambition in force in the series' last week as the target, and the stored
-    baseline and recalculation dates, plus the dates other trusts merged into it."""
-    return con.sql(f"""
-        WITH last_week AS (SELECT org_code, metric, max(period) AS period FROM ({_POINTS_SQL}) GROUP BY ALL),
-        mergers AS (  -- a merger changes the process: limits start again at it, without anyone asking
-            SELECT successor AS org_code, list(succession_date) AS dates FROM trust_successions GROUP BY successor
-        )
-        SELECT l.org_code, l.metric, d.better, a.threshold AS target, a.comparison AS target_comparison,
-            s.baseline_start, s.baseline_end,
-            list_sort(list_distinct(list_concat(coalesce(s.recalculate_from, []::DATE[]),
-                                                coalesce(m.dates, []::DATE[])))) AS recalculate_from
-        FROM last_week l JOIN metric_definitions d USING (metric)
-        LEFT JOIN LATERAL ambition_in_force(l.metric, l.period) a ON true
-        LEFT JOIN spc_settings s USING (org_code, metric)
-        LEFT JOIN mergers m USING (org_code)
-    """, params=_series_params(up_to_week, org_codes, metrics)).pl()
+def series_settings(con: duckdb.DuckDBPyConnection, points: pl.DataFrame) -> pl.DataFrame:
+    """One row per series of ``points`` (``weekly_points``) with what ``xmr_many`` needs besides the
+    points: the metric's direction, the ambition in force in the series' last week as the target, and
+    the stored baseline and recalculation dates, plus the dates other trusts merged into it."""
+    con.register("spc_last_weeks", points.group_by(KEYS).agg(period=pl.col("period").max()))
+    try:
+        return con.sql("""
+            WITH mergers AS (  -- a merger changes the process: limits start again at it, without anyone asking
+                SELECT successor AS org_code, list(succession_date) AS dates FROM trust_successions GROUP BY successor
+            )
+            SELECT l.org_code, l.metric, d.better, a.threshold AS target, a.comparison AS target_comparison,
+                s.baseline_start, s.baseline_end,
+                list_sort(list_distinct(list_concat(coalesce(s.recalculate_from, []::DATE[]),
+                                                    coalesce(m.dates, []::DATE[])))) AS recalculate_from
+            FROM spc_last_weeks l JOIN metric_definitions d USING (metric)
+            LEFT JOIN LATERAL ambition_in_force(l.metric, l.period) a ON true
+            LEFT JOIN spc_settings s USING (org_code, metric)
+            LEFT JOIN mergers m USING (org_code)
+        """).pl()
+    finally:
+        con.unregister("spc_last_weeks")
 
 
 def weekly_series(con: duckdb.DuckDBPyConnection, up_to_week: date | None = None,
                   org_codes: Sequence[str] | None = None, metrics: Sequence[str] = SPC_METRICS) -> pl.DataFrame:
     """``weekly_points`` with their series' settings on every row: an ``xmr_many`` input frame."""
-    return weekly_points(con, up_to_week, org_codes, metrics).join(
-        series_settings(con, up_to_week, org_codes, metrics), on=list(KEYS))
+    points = weekly_points(con, up_to_week, org_codes, metrics)
+    return points.join(series_settings(con, points), on=list(KEYS))
 
 
 _SUMMARY_SCHEMA = pl.Schema({
@@ -91,7 +85,7 @@ def _latest_points(con: duckdb.DuckDBPyConnection, up_to_week: date | None,
     if points.is_empty():
         return pl.DataFrame(schema=_SUMMARY_SCHEMA)
     # The settings once per series, not on each of 700,000 points.
-    _, summary = xmr_many(points, keys=KEYS, settings=series_settings(con, up_to_week, org_codes))
+    _, summary = xmr_many(points, keys=KEYS, settings=series_settings(con, points))
     return summary.select(*KEYS, week_ending="last_period", variation="variation", assurance="assurance",
                           message="message").cast(_SUMMARY_SCHEMA)
 
