@@ -92,11 +92,10 @@ def build_sample_database(home_page: Path) -> None:
     Polars, which let the imports go on beside it."""
     db = config.db_path()
     with _builds_lock:
-        build, imported = _builds.get(db, (None, None))
-        if build is None or imported is None or (build.done() and not db.exists()):
+        if db not in _builds or (_builds[db][0].done() and not db.exists()):  # none yet, or the last one failed
             imported = threading.Event()
-            build = _builder.submit(_ensure_database, db, imported)
-            _builds[db] = build, imported
+            _builds[db] = _builder.submit(_ensure_database, db, imported), imported
+        build, imported = _builds[db]
     imported.wait()
     _import_what_it_imports(home_page)
     build.result()

@@ -12,16 +12,15 @@ import duckdb
 import polars as pl
 
 from pipelines.catalogue.metrics import metric_parts_sql
-from pipelines.warehouse.schema import WEEKLY_PARTS_SQL, trust_day_sql
+from pipelines.warehouse.schema import WEEK_ENDING_SQL, WEEKLY_PARTS_SQL, trust_day_sql
 from pipelines.warehouse.session import one_thread
 
 log = logging.getLogger(__name__)
 
-_WEEK_OF = "period_date + CAST(7 - isodow(period_date) AS INTEGER)"
 # The touched weeks' rows, copied once into a small table the parts are then built from. The date
 # range first, so DuckDB skips the row groups of other years before joining on the weeks.
 _TOUCHED_DAILY = f"""CREATE OR REPLACE TEMP TABLE touched_daily AS SELECT d.* FROM sitrep_daily d
-    SEMI JOIN touched_weeks w ON d.org_code = w.org_code AND d.{_WEEK_OF} = w.week_ending
+    SEMI JOIN touched_weeks w ON d.org_code = w.org_code AND d.{WEEK_ENDING_SQL} = w.week_ending
     WHERE d.period_date BETWEEN $first AND $last"""
 _TOUCHED_PARTS_SQL = metric_parts_sql("week_ending", f"({trust_day_sql('touched_daily')})")
 # Up to this many trust-weeks (a day of every trust in England is about 140) the refresh runs on one thread.
@@ -48,7 +47,7 @@ def refresh_weekly_parts(con: duckdb.DuckDBPyConnection, trust_days: pl.DataFram
     con.register("touched_days", trust_days.select("org_code", "period_date"))
     try:
         con.execute(f"""CREATE OR REPLACE TEMP TABLE touched_weeks AS
-                        SELECT DISTINCT org_code, {_WEEK_OF} AS week_ending FROM touched_days""")
+                        SELECT DISTINCT org_code, {WEEK_ENDING_SQL} AS week_ending FROM touched_days""")
     finally:
         con.unregister("touched_days")
     weeks, first, last = con.execute(

@@ -198,7 +198,8 @@ CREATE OR REPLACE MACRO change_direction(change, better) AS CASE
 """
 
 _SUMMED = [c.name for c in COLUMNS if c.kind == "count"]
-_WEEK_ENDING = "period_date + CAST(7 - isodow(period_date) AS INTEGER)"
+# The Sunday ending the Monday-to-Sunday week of period_date.
+WEEK_ENDING_SQL = "period_date + CAST(7 - isodow(period_date) AS INTEGER)"
 _SINGLE_ROW_COLUMNS = ",\n    ".join([f"{single_row_value_sql(c)} AS {c}" for c in _SUMMED] + ["trust_opel", "la_opel"])
 _TRUST_DAY_COLUMNS = ",\n    ".join(
     # Each field from the first source (catalogue.sources.PRECEDENCE) that reports it; from the
@@ -210,7 +211,7 @@ _TRUST_DAY_COLUMNS = ",\n    ".join(
 def grouped_trust_day_sql(daily: str) -> str:
     """Trust-days by grouping the rows of ``daily``: the definition ``trust_day_sql`` follows."""
     return f"""
-SELECT org_code, period_date, {_WEEK_ENDING} AS week_ending, count(*) AS rows_reported,
+SELECT org_code, period_date, {WEEK_ENDING_SQL} AS week_ending, count(*) AS rows_reported,
     {_TRUST_DAY_COLUMNS}
 FROM {daily}
 GROUP BY org_code, period_date"""
@@ -225,7 +226,7 @@ def trust_day_sql(daily: str = "sitrep_daily") -> str:
     """
     several = f"(SELECT org_code, period_date FROM {daily} GROUP BY org_code, period_date HAVING count(*) > 1)"
     return f"""
-SELECT org_code, period_date, {_WEEK_ENDING} AS week_ending, CAST(1 AS BIGINT) AS rows_reported,
+SELECT org_code, period_date, {WEEK_ENDING_SQL} AS week_ending, CAST(1 AS BIGINT) AS rows_reported,
     {_SINGLE_ROW_COLUMNS}
 FROM {daily} ANTI JOIN {several} USING (org_code, period_date)
 UNION ALL BY NAME

@@ -208,9 +208,8 @@ def open_for_write(db: Path, on_wait: Callable[[], None] | None = None,
             yield con
             written = time.perf_counter()
             wal = Path(f"{work}.wal")
-            if not wal.exists() or wal.stat().st_size <= _SMALL_WAL_BYTES:
-                con.execute("SET threads = 1")  # a small checkpoint (see one_thread); the connection closes next
-            con.execute("CHECKPOINT")
+            with one_thread(con, not wal.exists() or wal.stat().st_size <= _SMALL_WAL_BYTES):
+                con.execute("CHECKPOINT")
             con.close()
             _keep_generation(db, config.generations_kept())
             os.replace(work, db)
