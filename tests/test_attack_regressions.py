@@ -14,8 +14,9 @@ from pathlib import Path
 from helpers import VALID_ROW, query
 
 from pipelines.catalogue.columns import COLUMN_NAMES
+from pipelines.ingest.cells import MAX_CELLS
 from pipelines.ingest.load import FileOutcome, ingest_sources
-from pipelines.ingest.readers import MAX_CELLS, read_sitrep
+from pipelines.ingest.readers import read_sitrep
 
 TODAY = date(2025, 10, 1)
 HEADER = ",".join(COLUMN_NAMES)

@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 
 from pipelines.catalogue.columns import COLUMN_NAMES, SCHEMA
 from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
-from pipelines.ingest import readers
-from pipelines.ingest.readers import MAX_FIELD_CHARS, SitrepRead, read_sitrep
+from pipelines.ingest import cells
+from pipelines.ingest.cells import MAX_FIELD_CHARS
+from pipelines.ingest.readers import SitrepRead, read_sitrep
 
 # One valid row of text per template column, in template order.
 GOOD = {
@@ -455,7 +456,7 @@ def test_only_lines_that_cannot_fit_the_header_are_counted_and_the_count_is_the_
     lines = [HEADER] + [",".join(first + [c.replace('"', "") for c in cells]) if i % 2 else csv_line(first + cells)
                         for i, cells in enumerate(shapes)]
     read = read_text(newline.join(lines) + newline)
-    every = readers._field_counts(pl.Series(lines[1:])).with_row_index("source_row", offset=2)
+    every = cells._field_counts(pl.Series(lines[1:])).with_row_index("source_row", offset=2)
     expected = every.filter((pl.col("filled") > len(COLUMN_NAMES)) | (pl.col("fields") < len(COLUMN_NAMES)))
     expected = expected.join(read.raw.select(pl.col("source_row").cast(pl.UInt32)), on="source_row")
     misfits = read.issues.filter(pl.col("rule") == "row_fits_header")

@@ -27,8 +27,9 @@ import polars as pl
 
 from pipelines import access, config
 from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
+from pipelines.ingest.cells import check_size
 from pipelines.ingest.contract import validate
-from pipelines.ingest.readers import check_size, read_sitrep
+from pipelines.ingest.readers import read_sitrep
 from pipelines.publication.authentic import check_publication
 from pipelines.publication.read import detect as detect_publication
 from pipelines.publication.read import read_publication

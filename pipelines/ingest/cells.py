@@ -1,0 +1,281 @@
+"""A file's cells as text, before any mapping to the template: CSV (any of the encodings trusts
+export) or .xlsx, the header row found among title rows, and rows that do not fit the header named.
+
+Limits are checked before anything is parsed, so a small hostile file cannot take the server down:
+a workbook's uncompressed size and cell count come from its zip directory and each sheet's
+<dimension>; a CSV's line and field lengths from its bytes (measured in characters only where the
+bytes say a line may be over a limit).
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import zipfile
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import fastexcel
+import numpy as np
+import polars as pl
+
+from pipelines.catalogue.columns import canonical_name
+from pipelines.catalogue.issues import FileRejected
+
+HEADER_SEARCH_ROWS = 30
+_BINARY = re.compile(rb"[\x00-\x08\x0e-\x1f]")  # control bytes never found in a text CSV
+# Resource limits, checked before parsing (issue 14): far above any real sitrep (a national year is
+# about 50,000 rows of 18 columns, under 10 MB).
+MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+MAX_CELLS = 5_000_000
+MAX_SHEETS = 50
+MAX_LINE_CHARS = 100_000
+MAX_FIELD_CHARS = 1_000
+_DAMAGED_ZIP = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError, zlib.error,
+                OSError)
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"(?:[A-Z]+\d+:)?([A-Z]+)(\d+)\"")
+
+
+@dataclass
+class Table:
+    """A file's cells as text, before mapping to the template."""
+    header: Sequence[str | None]
+    header_row: int  # source row of the header
+    body: pl.DataFrame  # source_row, then one String column per header cell
+    reader: str
+    notes: list[str]
+    misfits: pl.DataFrame | None = None  # source_row, fields: rows that do not fit the header
+
+
+def load_cells(name: str, data: bytes) -> Table:
+    # Decide by content, not extension: uploads are often renamed.
+    if data.startswith(b"PK\x03\x04"):
+        return _load_xlsx(name, data)
+    if data.startswith(b"\xd0\xcf\x11\xe0"):  # OLE2 container: .xls, .doc or an encrypted workbook
+        raise FileRejected(f"{name}: this is an old-style Excel (.xls) or password-protected file; "
+                           "please save it as .xlsx (without a password) or CSV.")
+    return _load_csv(name, data)
+
+
+def _no_header(name: str) -> FileRejected:
+    return FileRejected(f"{name}: no header row found in the first {HEADER_SEARCH_ROWS} rows: "
+                        "expected columns such as period_date and org_code.")
+
+
+def _find_header(rows: Iterable[Sequence[object]]) -> int | None:
+    """Index of the first row naming period_date, org_code and at least one more template column."""
+    for index, row in enumerate(rows):
+        names = {canonical_name(str(cell)) for cell in row if cell is not None} - {None}
+        if {"period_date", "org_code"} <= names and len(names) >= 3:
+            return index
+    return None
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def check_workbook_size(name: str, archive: zipfile.ZipFile) -> None:
+    """Reject a workbook that would inflate past the limits, from its zip directory and the first
+    bytes of each sheet (its <dimension>), before anything is parsed."""
+    entries = archive.infolist()
+    inflated = sum(entry.file_size for entry in entries)
+    if inflated > MAX_UNCOMPRESSED_BYTES:
+        raise FileRejected(f"{name}: the workbook would unpack to {inflated / 1024 / 1024:,.0f} MB, over the "
+                           f"{MAX_UNCOMPRESSED_BYTES // 1024 // 1024} MB limit; nothing was read from it.")
+    sheets = [e for e in entries if e.filename.startswith("xl/worksheets/") and e.filename.endswith(".xml")]
+    if len(sheets) > MAX_SHEETS:
+        raise FileRejected(f"{name}: the workbook has {len(sheets):,} sheets, over the limit of {MAX_SHEETS}.")
+    cells = 0
+    for sheet in sheets:
+        with archive.open(sheet) as stream:
+            found = _DIMENSION.search(stream.read(4096))
+        if found:  # ref="A1:R400": 18 columns by 400 rows
+            cells += _column_number(found.group(1)) * int(found.group(2))
+    if cells > MAX_CELLS:
+        raise FileRejected(f"{name}: the workbook's sheets span {cells:,} cells, over the limit of {MAX_CELLS:,}; "
+                           "nothing was read from it. Please save only the sitrep's rows and columns.")
+
+
+def check_size(name: str, data: bytes) -> None:
+    """FileRejected when a workbook would inflate past the limits: call before anything opens it."""
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                check_workbook_size(name, archive)
+        except _DAMAGED_ZIP:
+            pass  # damaged: the reader says so in its own words
+
+
+def _load_xlsx(name: str, data: bytes) -> Table:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            is_workbook = "xl/workbook.xml" in archive.namelist()
+            if is_workbook:
+                check_workbook_size(name, archive)
+    except _DAMAGED_ZIP:
+        raise FileRejected(f"{name}: the Excel file is damaged or incomplete (not a valid .xlsx).") from None
+    if not is_workbook:
+        raise FileRejected(f"{name}: this is a zip file but not an Excel workbook (.xlsx), "
+                           "e.g. a Word .docx; please upload the sitrep as .xlsx or CSV.")
+    book = fastexcel.read_excel(data)  # calamine reads stored values only: no formulas or macros run
+    skipped: list[str] = []
+    for sheet in book.sheet_names:
+        # header_row=None with skip_rows=0 keeps leading empty rows, so grid row i is Excel row i + 1
+        # (fastexcel otherwise starts at the first used row; see fastexcel issue #209).
+        grid = book.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="string").to_polars()
+        index = _find_header(grid.head(HEADER_SEARCH_ROWS).rows())
+        if index is None:
+            skipped.append(sheet)
+            continue
+        notes = [f"used sheet '{sheet}'"
+                 + (f"; skipped sheet(s) without a header row: {', '.join(map(repr, skipped))}" if skipped else "")]
+        body = grid.slice(index + 1).with_row_index("source_row", offset=index + 2)
+        return Table(list(grid.row(index)), index + 1, body, f"xlsx (sheet '{sheet}')", notes)
+    raise _no_header(name)
+
+
+def _decode(name: str, data: bytes) -> tuple[str, str]:
+    """The text and the encoding's name: UTF-8 (with or without BOM), else Windows-1252."""
+    bom = data.startswith(codecs.BOM_UTF8)
+    if bom:
+        data = data[len(codecs.BOM_UTF8):]
+    if _BINARY.search(data, 0, 65536):
+        raise FileRejected(f"{name}: this is not a CSV or Excel (.xlsx) file (it contains binary data).")
+    try:
+        return data.decode("utf-8"), "utf-8 with BOM" if bom else "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "windows-1252"
+    except UnicodeDecodeError:
+        raise FileRejected(f"{name}: this is not a CSV or Excel (.xlsx) file (unreadable text).") from None
+
+
+def _lines(text: str) -> pl.DataFrame:
+    """The text's lines (split at each newline, as ``str.split``), numbered from 1, with their lengths."""
+    return (pl.DataFrame({"text": pl.Series([text]).str.split("\n").explode()})
+            .with_row_index("line", offset=1).with_columns(length=pl.col("text").str.len_chars()))
+
+
+@dataclass
+class _Separators:
+    """Where a CSV's lines end and how many commas each has, from its bytes without the BOM: a newline,
+    comma and quote are one byte in UTF-8 and Windows-1252 alike, and no other character holds them."""
+    newlines: np.ndarray  # byte offset of each newline
+    longest: int  # the longest line's length in bytes, at least its length in characters
+    commas: np.ndarray  # commas on each line (quoted ones included)
+    quoted: bool  # a quote somewhere in the file: commas may be inside values
+
+    @classmethod
+    def of(cls, raw: bytes) -> _Separators:
+        codes = np.frombuffer(raw, np.uint8)
+        separators = np.flatnonzero((codes == 10) | (codes == 44))
+        ends = np.flatnonzero(codes[separators] == 10)  # positions of the newlines among the separators
+        newlines = separators[ends]
+        lengths = np.diff(newlines, prepend=-1, append=codes.size) - 1
+        commas = np.diff(ends, prepend=-1, append=separators.size) - 1
+        return cls(newlines, int(lengths.max()), commas, b'"' in raw)
+
+
+def _check_text_size(name: str, lines: pl.DataFrame) -> None:
+    """Reject a CSV with a line or a field far longer than any sitrep's, before it is parsed."""
+    longest_line = lines.top_k(1, by="length").row(0, named=True)
+    if longest_line["length"] > MAX_LINE_CHARS:
+        raise FileRejected(f"{name}: line {longest_line['line']} is {longest_line['length']:,} characters long, over "
+                           f"the limit of {MAX_LINE_CHARS:,}; nothing was read from the file.")
+    # Only a line longer than the field limit can hold a field over it. Quoted sections aside, a field
+    # is the text between separators.
+    long_fields = lines.filter(pl.col("length") > MAX_FIELD_CHARS).with_columns(
+        longest=pl.col("text").str.extract_all(r'"(?:[^"]|"")*"|[^,]+').list.eval(pl.element().str.len_chars())
+        .list.max()).filter(pl.col("longest") > MAX_FIELD_CHARS)
+    if long_fields.height:
+        line, longest = long_fields.select("line", "longest").row(0)
+        raise FileRejected(f"{name}: line {line} has a value {longest:,} characters long, over the limit "
+                           f"of {MAX_FIELD_CHARS:,} for one value; nothing was read from the file.")
+
+
+def _load_csv(name: str, data: bytes) -> Table:
+    text, encoding = _decode(name, data)
+    raw = data[len(codecs.BOM_UTF8):] if data.startswith(codecs.BOM_UTF8) else data
+    separators = _Separators.of(raw)
+    if separators.longest > MAX_FIELD_CHARS:  # a line may be over a limit: measure it in characters
+        _check_text_size(name, _lines(text))
+    # The header is near the top: parse only those lines (wrapping the whole text is slow).
+    reader = csv.reader(line + "\n" for line in text.split("\n", HEADER_SEARCH_ROWS)[:HEADER_SEARCH_ROWS])
+    header_line = 1  # line on which the next record starts
+    for _, record in zip(range(HEADER_SEARCH_ROWS), reader, strict=False):
+        if _find_header([record]) is not None:
+            break
+        header_line = reader.line_num + 1
+    else:
+        raise _no_header(name)
+    parts = text.split("\n", reader.line_num)
+    body = parts[-1] if len(parts) > reader.line_num else ""
+    # UTF-8 is read as it came; other text is passed to Polars as UTF-8.
+    body_bytes = raw[separators.newlines[reader.line_num - 1] + 1:] if encoding.startswith("utf-8") else body.encode()
+    body_rows, counts = _csv_body(body, body_bytes, separators, reader.line_num, len(record))
+    return Table(record, header_line, body_rows, f"csv ({encoding})", [], _misfits(record, counts))
+
+
+def _field_counts(lines: pl.Series) -> pl.DataFrame:
+    """Each line's number of fields, with and without the empty fields at its end (``fields``, ``filled``)."""
+    unquoted = lines.str.replace_all(r'"(?:[^"]|"")*"', "x")
+    return pl.DataFrame({"fields": unquoted.str.count_matches(",") + 1,
+                         "filled": unquoted.str.replace(r"[,\s]*$", "").str.count_matches(",") + 1}).cast(pl.Int64)
+
+
+def _csv_body(body: str, body_bytes: bytes, separators: _Separators, header_lines: int,
+              width: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows below the header (the text after its first ``header_lines`` lines) as text, each with the
+    line number it starts on; and the number of fields, with and without the empty fields at its end
+    (source_row, ``fields``, ``filled``), of every row that may not fit the header."""
+    first_line = header_lines + 1
+    schema = {f"c{i}": pl.String for i in range(width)}
+    no_counts = pl.DataFrame(schema={"source_row": pl.Int64, "fields": pl.Int64, "filled": pl.Int64})
+    if not body or body.isspace():
+        return pl.DataFrame(schema=schema).with_row_index("source_row"), no_counts
+    # Polars keeps blank lines as all-null rows, so row i is line first_line + i ...
+    rows = pl.read_csv(body_bytes, has_header=False, schema=schema,
+                       truncate_ragged_lines=True, missing_columns="insert", extra_columns="ignore")
+    commas = separators.commas[header_lines:]
+    if rows.height == commas.size - body.endswith("\n"):
+        rows = rows.with_row_index("source_row", offset=first_line)
+        # A line without quotes and with exactly the header's number of separators fits it; only the
+        # others (none in a tidy file) are counted field by field.
+        suspect = pl.Series(commas[:rows.height] != width - 1)
+        lines = pl.Series([body]).str.split("\n").explode().head(rows.height) if separators.quoted or suspect.any() \
+            else None
+        if lines is None:
+            return rows, no_counts
+        suspect |= lines.str.contains('"', literal=True)
+        counts = pl.concat([rows.select(pl.col("source_row").cast(pl.Int64)).filter(suspect),
+                            _field_counts(lines.filter(suspect))], how="horizontal")
+        return rows, counts
+    # ... unless a quoted cell spans lines; then ask the csv module where each record starts.
+    records, starts, fields, consumed = [], [], [], 0
+    reader = csv.reader(io.StringIO(body))
+    for record in reader:
+        starts.append(first_line + consumed)
+        records.append((record + [None] * width)[:width])
+        filled = len(record)
+        while filled > 1 and not record[filled - 1].strip():
+            filled -= 1
+        fields.append((starts[-1], max(len(record), 1), filled))
+        consumed = reader.line_num
+    rows = pl.DataFrame(records, schema=schema, orient="row")
+    return (rows.insert_column(0, pl.Series("source_row", starts)),
+            pl.DataFrame(fields, schema=no_counts.schema, orient="row"))
+
+
+def _misfits(header: Sequence[str | None], counts: pl.DataFrame) -> pl.DataFrame:
+    """Rows with values beyond the header's last column, or fewer fields than its last named column
+    (source_row, fields). Empty fields at a row's end are harmless; a row whose values would land
+    under the wrong headings (an unquoted 1,200) is caught."""
+    used = max((i + 1 for i, cell in enumerate(header) if cell and str(cell).strip()), default=0)
+    return counts.filter((pl.col("filled") > len(header)) | (pl.col("fields") < used)).select("source_row", "fields")
