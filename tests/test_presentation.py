@@ -177,7 +177,9 @@ def test_headline_tiles_use_the_one_change_formatter():
                             "metric_label": "Recorded delays (daily average)", "better": "lower", "change": 0.3,
                             "status": "none", "ambition": None, "ambition_comparison": None}])
     [tile] = headline_figures(system, ("recorded_delays",))
-    assert (tile["short_label"], tile["delta"]) == ("Recorded delays", "no change")
+    assert system["change_direction"].to_list() == ["worse"]  # the raw change, +0.3 of a patient
+    # ... reads "no change", so the tile draws no arrow (was "↑ no change" on the drill-down)
+    assert (tile["short_label"], tile["delta"], tile["direction"]) == ("Recorded delays", "no change", "same")
 
 
 def test_trusts_as_rows_shows_site_figures_under_a_trust_that_submits_per_site():

@@ -225,8 +225,9 @@ def headline_figures(system: pl.DataFrame, metrics: tuple[str, ...]) -> list[dic
     rows = {r["metric"]: r for r in system.to_dicts()}
     return [{"metric": m, "label": r["metric_label"], "short_label": METRIC_BY_ID[m].short_label,
              "value": format_value(r["value"], r["unit"]),
-             "delta": format_delta(r["change"], r["change_direction"], r["unit"]), "better": r["better"],
-             "direction": r["change_direction"] or "",
+             "delta": (delta := format_delta(r["change"], r["change_direction"], r["unit"])), "better": r["better"],
+             # As the text reads it: a change too small to show is "same" (no arrow), not better or worse.
+             "direction": "same" if delta == "no change" else r["change_direction"] or "",
              "status": STATUS_TEXT[r["status"]],
              "ambition": format_ambition(r["ambition_comparison"], r["ambition"], r["unit"])}
             for m in metrics if (r := rows.get(m))]
