@@ -176,3 +176,14 @@ def test_the_data_quality_page_lists_icb_disagreements(tmp_path: Path, db: Path)
     app.run()
     assert not app.exception
     assert "ICBs: the reference file and NHS England disagree" in texts(app.subheader)
+
+
+def test_field_source_text_names_fields_with_the_same_sources_once():
+    one_source = pl.DataFrame({"field": ["discharges_p0", "los_7plus"], "source": ["trust_sitrep"] * 2, "days": [177] * 2})
+    assert trust_sections.field_source_text(one_source).endswith(
+        "discharge sitrep): every figure: the trust's own sitrep files (177 days).")
+    mixed = pl.DataFrame({"field": ["discharges_p0", "ga_beds_open", "los_7plus"],
+                          "source": ["trust_sitrep", "nhse_uec_sitrep", "trust_sitrep"], "days": [177, 30, 177]})
+    assert trust_sections.field_source_text(mixed).endswith(
+        "pathway 0 discharges, stays 7+ days: the trust's own sitrep files (177 days); "
+        "G&A beds open: NHS England UEC daily sitrep (30 days).")

@@ -307,20 +307,25 @@ def pathway_sections(trust: dict, weekly: pl.DataFrame, first: date, last: date)
 FIELD_WORDS = {"ga_beds_open": "G&A beds open", "ga_beds_occupied": "G&A beds occupied",
                "covid_beds_occupied": "COVID-19 beds", "los_7plus": "stays 7+ days", "los_14plus": "stays 14+ days",
                "los_21plus": "stays 21+ days", "nctr_patients": "not meeting the criteria to reside",
-               "nctr_discharged": "of them discharged", "nctr_discharged_by_5pm": "discharged by 5pm"}
+               "nctr_discharged": "of them discharged", "nctr_discharged_by_5pm": "discharged by 5pm",
+               **{f"discharges_p{n}": f"pathway {n} discharges" for n in range(4)}}
 HOSPICE_NOTE = ("Trust figures exclude discharges to hospice, which NHS England's England figures include "
                 "(Table 2 note 1), so England is not the sum of its trusts.")
 
 
 def field_source_text(sources: pl.DataFrame) -> str:
     """'Where each figure came from: G&A beds open: NHS England UEC daily sitrep (34 days); ...'."""
-    parts = []
+    fields_by_sources: dict[str, list[str]] = {}  # fields with the same sources are named together
     for (name,), rows in sources.group_by("field", maintain_order=True):
         said = ", ".join(f"{SOURCE_LABELS.get(r['source'], r['source'])} ({r['days']} days)"
                          for r in rows.iter_rows(named=True))
-        parts.append(f"{FIELD_WORDS.get(name, name)}: {said}")
+        fields_by_sources.setdefault(said, []).append(FIELD_WORDS.get(str(name), str(name)))
+    if not fields_by_sources:
+        return ""
+    parts = [f"{'every figure' if len(fields_by_sources) == 1 and len(fields) > 1 else ', '.join(fields)}: {said}"
+             for said, fields in fields_by_sources.items()]
     return ("Where each figure came from (the trust's own file first, then NHS England's UEC sitrep, then its "
-            "discharge sitrep): " + "; ".join(parts) + ".") if parts else ""
+            "discharge sitrep): " + "; ".join(parts) + ".")
 
 
 def beds_publication_sections(trust: dict, metric: Metric, weekly: pl.DataFrame, first: date, last: date) -> None:
