@@ -196,6 +196,8 @@ def test_docx_landscape_compact_table_with_combined_column_then_narratives(pack)
     assert [c.text for c in table.rows[0].cells] == ["Metric", "Ambition", "Combined", "Harrogate", "South Tees",
                                                        "York and Scarborough"]
     assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None  # repeated on every page
+    properties = [child.tag.split("}")[1] for child in table._tbl.tblPr]  # the narrow cell margins, where the
+    assert properties.index("tblCellMar") < properties.index("tblLook")  # schema puts them (or they are ignored)
     with duckdb.connect(str(pack), read_only=True) as con:
         page = build_weekly_table(con, SUNDAY_2).rows  # what the home page shows, cell by cell
     assert [row.cells[0].text for row in table.rows[1:]] == [r.short_label for r in page]

@@ -112,7 +112,12 @@ def _narrow_margins(grid: Table) -> None:
         margin.set(qn("w:w"), "40")  # twentieths of a point
         margin.set(qn("w:type"), "dxa")
         margins.append(margin)
-    grid._tbl.tblPr.append(margins)
+    # In the schema's order (before tblLook): Word and LibreOffice ignore a tblCellMar placed after it.
+    look = grid._tbl.tblPr.find(qn("w:tblLook"))
+    if look is None:
+        grid._tbl.tblPr.append(margins)
+    else:
+        look.addprevious(margins)
 
 
 def _small(document: WordDocument, text: str, bold_head: str = "") -> None:
