@@ -178,12 +178,8 @@ def test_the_data_quality_page_lists_icb_disagreements(tmp_path: Path, db: Path)
     assert "ICBs: the reference file and NHS England disagree" in texts(app.subheader)
 
 
-def test_field_source_text_names_fields_with_the_same_sources_once():
-    one_source = pl.DataFrame({"field": ["discharges_p0", "los_7plus"], "source": ["trust_sitrep"] * 2, "days": [177] * 2})
-    assert trust_sections.field_source_text(one_source).endswith(
-        "discharge sitrep): every figure: the trust's own sitrep files (177 days).")
-    mixed = pl.DataFrame({"field": ["discharges_p0", "ga_beds_open", "los_7plus"],
-                          "source": ["trust_sitrep", "nhse_uec_sitrep", "trust_sitrep"], "days": [177, 30, 177]})
-    assert trust_sections.field_source_text(mixed).endswith(
-        "pathway 0 discharges, stays 7+ days: the trust's own sitrep files (177 days); "
-        "G&A beds open: NHS England UEC daily sitrep (30 days).")
+def test_field_source_text_names_pathway_fields_in_words():
+    sources = pl.DataFrame({"field": ["discharges_p0", "discharges_p3"], "source": ["trust_sitrep"] * 2, "days": [177] * 2})
+    assert trust_sections.field_source_text(sources).endswith(
+        "pathway 0 discharges: the trust's own sitrep files (177 days); "
+        "pathway 3 discharges: the trust's own sitrep files (177 days).")

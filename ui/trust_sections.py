@@ -315,17 +315,13 @@ HOSPICE_NOTE = ("Trust figures exclude discharges to hospice, which NHS England'
 
 def field_source_text(sources: pl.DataFrame) -> str:
     """'Where each figure came from: G&A beds open: NHS England UEC daily sitrep (34 days); ...'."""
-    fields_by_sources: dict[str, list[str]] = {}  # fields with the same sources are named together
+    parts = []
     for (name,), rows in sources.group_by("field", maintain_order=True):
         said = ", ".join(f"{SOURCE_LABELS.get(r['source'], r['source'])} ({r['days']} days)"
                          for r in rows.iter_rows(named=True))
-        fields_by_sources.setdefault(said, []).append(FIELD_WORDS.get(str(name), str(name)))
-    if not fields_by_sources:
-        return ""
-    parts = [f"{'every figure' if len(fields_by_sources) == 1 and len(fields) > 1 else ', '.join(fields)}: {said}"
-             for said, fields in fields_by_sources.items()]
+        parts.append(f"{FIELD_WORDS.get(name, name)}: {said}")
     return ("Where each figure came from (the trust's own file first, then NHS England's UEC sitrep, then its "
-            "discharge sitrep): " + "; ".join(parts) + ".")
+            "discharge sitrep): " + "; ".join(parts) + ".") if parts else ""
 
 
 def beds_publication_sections(trust: dict, metric: Metric, weekly: pl.DataFrame, first: date, last: date) -> None:
