@@ -28,7 +28,8 @@ def test_format_value(value, unit, text):
 
 
 @pytest.mark.parametrize("change, direction, unit, text, signed", [
-    (2.04, "worse", "%", "↑ 2.0 pts worse", "+2.0 pts, worse"),
+    (2.04, "worse", "%", "▲ 2.0 pts worse", "+2.0 pts, worse"),  # the key's marks: ▲ ▼ worse, ↑ ↓ better
+    (-1.5, "worse", "%", "▼ 1.5 pts worse", "-1.5 pts, worse"),
     (-10, "better", "%", "↓ 10.0 pts better", "-10.0 pts, better"),
     (0.02, "worse", "%", "no change", "no change"),
     (0, "same", "level", "no change", "no change"),
