@@ -8,7 +8,15 @@ from html.parser import HTMLParser
 import polars as pl
 import pytest
 
-from pipelines.reports.meeting_html import BETTER_INK, INK, LINK, WORSE_INK, drilldown_href, table_html
+from pipelines.reports.meeting_html import (
+    BETTER_INK,
+    INK,
+    LINK,
+    WORSE_INK,
+    drilldown_href,
+    key_html,
+    table_html,
+)
 from pipelines.reports.presentation import (
     STATUS_FILL,
     TableCell,
@@ -192,3 +200,24 @@ def test_trusts_as_rows_shows_site_figures_under_a_trust_that_submits_per_site()
     html = table_html(rows, list(trusts.iter_rows()), orientation="rows")
     assert re.findall(r'<th scope="row" class="wt-site">↳ ([^<]+)</th><td class="wt-site">([^<]+)</td>', html) == [
         ("York Hospital", "50%"), ("RCBCA", "20%")]  # a site missing from sites.csv shows its code
+
+
+def test_the_key_explains_every_mark_a_cell_can_show():
+    """A projector audience reads the key, not the README: 'n/r' and '–' were in cells but not in it."""
+    key = key_html()
+    for mark, words in [("✓", "meets"), ("!", "just misses"), ("✗", "misses"), ("▲ ▼", "worse"), ("↑ ↓", "better"),
+                        ("~", "common cause"), ("✎", "a comment"), ("4d", "4 of 7 days"), ("n/r", "not reported"),
+                        ("–", "no submission")]:
+        assert mark in key and words in key, mark
+
+
+def test_the_combined_column_is_wide_enough_for_its_name_among_many_trusts():
+    """With 119 trusts every column is at its minimum, where "Combined" broke as "Combine / d"."""
+    codes = [f"R{i:02d}" for i in range(119)]
+    trusts = pl.DataFrame({"org_code": codes, "trust": codes})
+    position = pl.DataFrame([position_row("R00", "R00")])
+    system = pl.DataFrame([{**position_row("R00", "x"), "org_code": None}])
+    html = table_html(metric_rows(position, system, trusts), list(trusts.iter_rows()))
+    widths = re.findall(r'<col( style="width:(\d+)px")?>', html)
+    assert [int(w) for _, w in widths[:3]] == [124, 58, 66] and all(w == "" for _, w in widths[3:])
+    assert "min-width:6912px" in html  # 124 + 58 + 66 + 119 x 56: the page scrolls sideways, nothing squeezed
