@@ -28,7 +28,15 @@ from pipelines.reports.weekly_table import SYSTEM_NAME, WeeklyTable
 PAGE = (Mm(297), Mm(210))  # A4, landscape
 MARGIN = Mm(10)
 TABLE_FONT = Pt(8)
-WIDTHS = {"metric": Mm(28), "ambition": Mm(11)}  # the combined and trust columns share what is left
+# Named, not left to the template's theme: LibreOffice does not read a theme font and set the pack in a
+# wide serif, so a converted pack (and the fits-one-page test) broke words that Word keeps whole.
+# Calibri is Word's own default; LibreOffice uses its metric twin Carlito (fonts-crosextra-carlito).
+FONT = "Calibri"
+# "Ambition" in bold 8 pt Calibri is 11 mm, plus the cell margins: at 11 mm it broke as "Ambit / ion".
+WIDTHS = {"metric": Mm(28), "ambition": Mm(13)}  # the combined and trust columns share what is left
+# A column's share of what is left grows with the longest word of its name (at least this many characters,
+# the width of a cell's "1,352, +1%"): "Huddersfield" gets room to stay whole where "Hull" needs none.
+MIN_WORD_CHARS = 9
 
 
 def _shade(cell: _Cell, colour: str) -> None:
@@ -81,9 +89,7 @@ def _table(document: WordDocument, table: WeeklyTable) -> None:
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
     grid.autofit = False
     _narrow_margins(grid)
-    usable = PAGE[0] - 2 * MARGIN - WIDTHS["metric"] - WIDTHS["ambition"]
-    share = usable // max(len(names) - 2, 1)
-    widths = [WIDTHS["metric"], WIDTHS["ambition"], *[share] * (len(names) - 2)]
+    widths = [WIDTHS["metric"], WIDTHS["ambition"], *_shares(names[2:])]
     for cell, name in zip(grid.rows[0].cells, names, strict=False):
         _write(cell, name, bold=name in ("Metric", "Ambition", SYSTEM_NAME), centre=name != "Metric")
         _shade(cell, NHS_PALE_GREY)
@@ -102,6 +108,13 @@ def _table(document: WordDocument, table: WeeklyTable) -> None:
         row._tr.get_or_add_trPr().append(keep_together)
         for cell, width in zip(row.cells, widths, strict=False):
             cell.width = width
+
+
+def _shares(names: list[str]) -> list[int]:
+    """The combined and trust columns' widths (EMU), sharing the page's width by their longest word."""
+    usable = PAGE[0] - 2 * MARGIN - WIDTHS["metric"] - WIDTHS["ambition"]
+    longest = [max(MIN_WORD_CHARS, *(len(word) for word in name.split())) for name in names]
+    return [usable * chars // sum(longest) for chars in longest]
 
 
 def _narrow_margins(grid: Table) -> None:
@@ -148,6 +161,8 @@ def _narratives(document: WordDocument, table: WeeklyTable, narratives: pl.DataF
 
 def to_docx(table: WeeklyTable, narratives: pl.DataFrame, sources: WeekSources) -> bytes:
     document = Document()
+    for style in ("Normal", "Heading 1", "Heading 2"):
+        document.styles[style].font.name = FONT
     section = document.sections[0]
     section.orientation = WD_ORIENT.LANDSCAPE
     section.page_width, section.page_height = PAGE
