@@ -230,6 +230,40 @@ def test_home_page_shows_every_trust_side_by_side_at_1366x768(sample_app: str, b
         context.close()
 
 
+# The words of each element that the layout broke across lines (a word's range drawn as more than one box).
+BROKEN_WORDS_JS = """elements => elements.flatMap(element => {
+    const broken = [], walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        for (const match of node.data.matchAll(/\\S+/g)) {
+            const range = document.createRange();
+            range.setStart(node, match.index);
+            range.setEnd(node, match.index + match[0].length);
+            if (range.getClientRects().length > 1) broken.push(match[0]);
+        }
+    }
+    return broken;
+})"""
+
+
+def test_printed_weekly_table_uses_the_whole_sheet_and_keeps_names_whole(sample_app: str, browser: Browser) -> None:
+    """Printed on landscape A4 (1047 px inside the browser's default margins): no sidebar or page list
+    taking a fifth of the width, and no trust's name broken mid-word ("Huddersfiel / d")."""
+    context = browser.new_context(viewport={"width": 1047, "height": 740})
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = open_page(context.new_page(), sample_app)
+        expect(page.locator("table.wt")).to_be_visible()
+        page.emulate_media(media="print")
+        expect(page.get_by_test_id("stSidebar")).to_be_hidden()
+        box = page.locator("table.wt").bounding_box()
+        assert box is not None and box["x"] < 20 and box["width"] > 1000, box
+        assert page.locator("table.wt thead th").evaluate_all(BROKEN_WORDS_JS) == []
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.pdf(path=str(ARTIFACTS / "weekly_position_print.pdf"), format="A4", landscape=True, print_background=True)
+    finally:
+        context.close()
+
+
 def axe_violations(page: Page) -> list[str]:
     """Serious and critical WCAG 2.2 A/AA violations axe-core finds on the page as it is now."""
     page.add_script_tag(path=str(AXE))

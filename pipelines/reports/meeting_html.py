@@ -61,6 +61,7 @@ STYLE = f"""<style>
 @media print {{
   .wt-wrap {{ overflow: visible; }}
   .wt {{ min-width: 0 !important; font-size: 7pt; }}
+  .wt thead th {{ font-size: 7pt; }}  /* a landscape A4 sheet is narrower than a laptop: names stay whole */
   .wt td, .wt th {{ -webkit-print-color-adjust: exact; print-color-adjust: exact; }}
 }}
 .wt-key {{ font-size: 0.8rem; color: {INK}; margin: 0.2rem 0 0.4rem 0; }}
