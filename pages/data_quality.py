@@ -220,7 +220,7 @@ def audit_section() -> None:
         return
     st.dataframe(entries, hide_index=True, width="stretch", column_config={
         "recorded_at": st.column_config.DatetimeColumn("When", format="DD/MM/YYYY HH:mm:ss"), "actor": "Who",
-        "actor_source": "Signed in by", "action": "What", "org_code": "Trust",
+        "actor_source": "How", "action": "What", "org_code": "Trust",
         "detail": st.column_config.TextColumn("Detail", width="large")})
 
 
