@@ -210,14 +210,3 @@ def test_the_key_explains_every_mark_a_cell_can_show():
                         ("–", "no submission")]:
         assert mark in key and words in key, mark
 
-
-def test_the_combined_column_is_wide_enough_for_its_name_among_many_trusts():
-    """With 119 trusts every column is at its minimum, where "Combined" broke as "Combine / d"."""
-    codes = [f"R{i:02d}" for i in range(119)]
-    trusts = pl.DataFrame({"org_code": codes, "trust": codes})
-    position = pl.DataFrame([position_row("R00", "R00")])
-    system = pl.DataFrame([{**position_row("R00", "x"), "org_code": None}])
-    html = table_html(metric_rows(position, system, trusts), list(trusts.iter_rows()))
-    widths = re.findall(r'<col( style="width:(\d+)px")?>', html)
-    assert [int(w) for _, w in widths[:3]] == [124, 58, 66] and all(w == "" for _, w in widths[3:])
-    assert "min-width:6912px" in html  # 124 + 58 + 66 + 119 x 56: the page scrolls sideways, nothing squeezed

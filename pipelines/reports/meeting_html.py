@@ -21,8 +21,6 @@ WORSE_INK = "#6E0F2C"  # dark red, for a change that is worse
 LINK = "#003087"  # NHS dark blue
 SPC_BADGE = {"improvement": ("#005EB8", "#FFFFFF"), "concern": ("#ED8B00", INK), "common": ("transparent", INK)}
 METRIC_COLUMN_PX, AMBITION_COLUMN_PX, MIN_CELL_PX = 124, 58, 56
-# "Combined" in the header's bold type is about 60 px: at the trusts' minimum width it broke as "Combine / d".
-SYSTEM_COLUMN_PX = 66
 
 
 def _e(text: object) -> str:
@@ -123,8 +121,7 @@ def table_html(rows: list[MetricRow], trusts: list[tuple[str, str]], orientation
     else:
         body = _trusts_as_columns(rows, trusts, comments, has_system)
         columns = len(trusts) + has_system
-    min_width = (METRIC_COLUMN_PX + (AMBITION_COLUMN_PX if orientation != "rows" else 0) + MIN_CELL_PX * columns
-                 + (SYSTEM_COLUMN_PX - MIN_CELL_PX) * (has_system and orientation != "rows"))
+    min_width = METRIC_COLUMN_PX + (AMBITION_COLUMN_PX if orientation != "rows" else 0) + MIN_CELL_PX * columns
     return (f'{STYLE}<div class="wt-wrap" role="region" aria-label="Weekly position table" tabindex="0">'
             f'<table class="wt" lang="en-GB" style="min-width:{min_width}px">{caption_html}{body}</table></div>')
 
@@ -136,7 +133,7 @@ def _trust_header(code: str, name: str) -> str:
 def _trusts_as_columns(rows: list[MetricRow], trusts: list[tuple[str, str]],
                        comments: dict[tuple[str, str | None], str], has_system: bool) -> str:
     cols = (f'<col style="width:{METRIC_COLUMN_PX}px"><col style="width:{AMBITION_COLUMN_PX}px">'
-            + f'<col style="width:{SYSTEM_COLUMN_PX}px">' * has_system + "<col>" * len(trusts))
+            + "<col>" * (len(trusts) + has_system))
     head = ['<th scope="col">Metric</th>', '<th scope="col">Ambition</th>']
     if has_system:
         head.append(f'<th scope="col" class="wt-sys" title="The selected trusts combined: the system figure">'
