@@ -39,13 +39,13 @@ NAMES = ["Calderdale and Huddersfield", "County Durham and Darlington", "York an
          "North Cumbria"]
 
 
-def fourteen_trust_table() -> WeeklyTable:
-    trusts = pl.DataFrame({"org_code": [f"R{i:02d}" for i in range(len(NAMES))], "trust": NAMES})
+def trust_table(names: list[str]) -> WeeklyTable:
+    trusts = pl.DataFrame({"org_code": [f"R{i:02d}" for i in range(len(names))], "trust": names})
     rows = []
     for i, code in enumerate(trusts["org_code"]):
         for metric in METRICS:
             value = 3.0 if metric.unit == "level" else 1352.0 if metric.unit == "patients" else 40.0 + i
-            rows.append({"org_code": code, "trust": NAMES[i], "metric": metric.id, "value": value,
+            rows.append({"org_code": code, "trust": names[i], "metric": metric.id, "value": value,
                          "status": ["green", "amber", "red"][i % 3], "previous_value": value - 1, "change": 1.0,
                          "change_direction": "worse", "days_with_data": 5 if i == 0 else 7, "ambition": 40.0,
                          "ambition_comparison": "<", "variation": "concern_high", "assurance": "fail"})
@@ -66,12 +66,17 @@ def pdf_pages(docx: bytes, folder: Path) -> tuple[int, str]:
     return int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:"))), text
 
 
-def test_fourteen_trusts_fit_one_landscape_page(tmp_path):
-    table = fourteen_trust_table()
+# A region: the 14 names again and one more, 29 trusts; with the combined column 30 columns, two tables.
+REGION = NAMES + [f"{name} Two" for name in NAMES] + ["Scarborough"]
+
+
+@pytest.mark.parametrize("names, pages", [(NAMES, 1), (REGION, 2)], ids=["14 trusts", "29 trusts"])
+def test_fourteen_trusts_fit_one_landscape_page_and_more_go_on_to_the_next(tmp_path, names, pages):
+    table = trust_table(names)
     sources = WeekSources(pl.DataFrame(), pl.DataFrame({"source_file": ["week.csv"]}), datetime(2025, 9, 29, 9, 0))
     no_narratives = pl.DataFrame(schema={"metric": pl.String, "org_code": pl.String, "text": pl.String})
-    pages, text = pdf_pages(to_docx(table, no_narratives, sources), tmp_path)
-    assert pages == 1
+    counted, text = pdf_pages(to_docx(table, no_narratives, sources), tmp_path)
+    assert counted == pages  # 119 trusts on one page had columns a letter wide, over 15 pages
     # Every word of the header whole: the pack read "Ambit / ion", "Combine / d" and "Huddersfi / eld".
-    words = {word for name in ["Metric", "Ambition", "Combined", *NAMES] for word in name.split()}
+    words = {word for name in ["Metric", "Ambition", "Combined", *names] for word in name.split()}
     assert [w for w in sorted(words) if not re.search(rf"(?m)(^|\s){w}(\s|$)", text)] == []
