@@ -11,13 +11,14 @@ fresh browser profile) and times the same two things, both inside the page on ev
 (``performance.now()``, from the navigation's start): the page's main-content selector visible and,
 from then on, the script run finished. (Playwright's own wait for a selector polls at 0, 20, 70, 170
 and 270 ms and then only every 500 ms, which rounded any time past the first 0.27 s after the page's
-load event up to the next half second: unfair to whichever page landed just past a step.)
-Round 1 is the first visit to each page after its server started (cold: empty query cache); each
-further round (--repeat) visits every page once more in the same order (warm: as for the next
-person to open it), so each page is paired with a one-line visit of its own round. A page's warm ratio is the median over the rounds of (page / one-line page of that round).
-Target: every page within 1.5x of the one-line page, warm. Besides the five pages as they open, it
-times the weekly table of a discharge group (3 synthetic ICBs, 12 trusts) and, in the same visit as
-the drill-down's first screen (its headline tiles), the drill-down's first chart (below that screen).
+load event up to the next half second: unfair to whichever page landed just past a step.) Round 1 is
+the first visit to each page after its server started (cold: empty query cache); each further round
+(--repeat) visits every page once more in the same order (warm: as for the next person to open it),
+so each page is paired with a one-line visit of its own round. A page's warm ratio is the median
+over the rounds of (page / one-line page of that round). Target: every page within 1.5x of the
+one-line page, warm. Besides the five pages as they open, it times the weekly table of a discharge
+group (3 synthetic ICBs, 12 trusts) and, in the same visit as the drill-down's first screen (its
+headline tiles), the drill-down's first chart (below that screen).
 
 Where the time goes, per page (medians of the warm visits): "server" from the browser's first
 websocket message (the script-run request) to the last message it received (the script run,
