@@ -253,16 +253,16 @@ def rules_tab() -> None:
 ensure_entrypoint()
 st.title("Data quality and upload")
 st.caption("Load daily sitrep files, see what was loaded and rejected and why, and which trusts have not submitted.")
-# Only the chosen tab runs and is sent (a rerun when another is chosen; the URL's ?tab= names it), so
-# the upload box opens without the other tabs' data grids, date picker and chart (benchmarks/browser_pages.py).
-TABS = {"Upload": upload_tab, "Files received": ledger_tab, "Rejected rows": rejections_tab,
-        "Submissions": completeness_tab, "Data contract rules": rules_tab}
-for tab, (label, section) in zip(st.tabs(list(TABS), key="tab", bind="query-params"), TABS.items(), strict=True):
-    if tab.open:
-        with tab:
-            if label in ("Upload", "Data contract rules") or data.database_exists():
-                section()
-            else:
-                st.info(f"No database yet. {LOAD_HINT}")
+tabs = st.tabs(["Upload", "Files received", "Rejected rows", "Submissions", "Data contract rules"])
+with tabs[0]:
+    upload_tab()  # first, so the other tabs already show what it loaded
+for tab, section in zip(tabs[1:4], (ledger_tab, rejections_tab, completeness_tab), strict=False):
+    with tab:
+        if data.database_exists():
+            section()
+        else:
+            st.info(f"No database yet. {LOAD_HINT}")
+with tabs[4]:
+    rules_tab()
 if data.database_exists():
     audit_section()

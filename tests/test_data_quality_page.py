@@ -65,12 +65,8 @@ def outcomes(events) -> list[FileOutcome]:
     return [e for e in events if isinstance(e, FileOutcome)]
 
 
-def run_page(tab: str | None = None) -> AppTest:
-    """The page on its first tab (Upload), or on ``tab`` as a link (?tab=) opens it: only that tab runs."""
-    app = AppTest.from_file(PAGE, default_timeout=60)
-    if tab:
-        app.query_params["tab"] = tab
-    app.run()
+def run_page() -> AppTest:
+    app = AppTest.from_file(PAGE, default_timeout=60).run()
     assert not app.exception, app.exception
     return app
 
@@ -81,7 +77,7 @@ def frame_with(app: AppTest, column: str):
 
 
 def test_ledger_shows_each_file_with_its_counts(loaded):
-    app = run_page("Files received")
+    app = run_page()
     ledger = frame_with(app, "rows_superseded").set_index("file_name")
     assert list(ledger.index) == ["south_tees.csv", "york_sites.csv", "harrogate.csv"]  # newest first
     harrogate = ledger.loc["harrogate.csv"]
@@ -93,7 +89,7 @@ def test_ledger_shows_each_file_with_its_counts(loaded):
 
 
 def test_ledger_filters_by_status_and_file_name(loaded):
-    app = run_page("Files received")
+    app = run_page()
     app.multiselect(key="dq_status").set_value(["loaded_with_rejections"]).run()
     assert list(frame_with(app, "rows_superseded")["file_name"]) == ["harrogate.csv"]
     app.multiselect(key="dq_status").set_value([]).run()
@@ -104,7 +100,7 @@ def test_ledger_filters_by_status_and_file_name(loaded):
 
 
 def test_rejected_rows_filter_by_rule_and_severity(loaded):
-    app = run_page("Rejected rows")
+    app = run_page()
     rows = frame_with(app, "rule")
     assert sorted(rows["rule"]) == ["los_21plus_le_los_14plus", "occupied_above_open"]
     app.multiselect(key="dq_rule").set_value(["los_21plus_le_los_14plus"]).run()
@@ -130,7 +126,7 @@ def test_fix_and_resubmit_file_has_the_rows_as_sent_and_their_problems(loaded):
 
 
 def test_the_page_offers_the_fix_file_for_a_chosen_file(loaded):
-    app = run_page("Rejected rows")
+    app = run_page()
     assert "Choose a file to download" in " ".join(c.value for c in app.caption)
     app.selectbox(key="dq_file").set_value(1).run()
     assert list(frame_with(app, "rule")["file_name"].unique()) == ["harrogate.csv"]
@@ -184,7 +180,7 @@ def test_missing_submissions_list_for_the_latest_week(loaded):
 
 
 def test_the_page_draws_the_heatmap_and_lists_missing_trusts(loaded):
-    app = run_page("Submissions")
+    app = run_page()
     [chart] = app.get("plotly_chart")
     heatmap = json.loads(chart.proto.spec)["data"][0]
     harrogate = heatmap["y"].index("Harrogate")
@@ -197,7 +193,7 @@ def test_the_page_draws_the_heatmap_and_lists_missing_trusts(loaded):
 
 
 def test_rules_list_shows_every_rule_of_the_contract(db):
-    app = run_page("Data contract rules")
+    app = run_page()
     rules = frame_with(app, "outcome")
     suite = quality.load_suite_definition()
     assert set(rules["rule"]) == {e["meta"]["rule"] for e in suite["expectations"]}
@@ -210,16 +206,18 @@ def test_rules_list_shows_every_rule_of_the_contract(db):
 
 
 def test_empty_states_without_a_database(db):
-    for tab in ("Files received", "Rejected rows", "Submissions", "Data contract rules"):
-        assert [i.value for i in run_page(tab).info] == ["No database yet. Upload files on the Upload tab, or load "
-                                                         "them with `python -m pipelines ingest PATH`."], tab
+    app = run_page()
+    assert [i.value for i in app.info] == ["No database yet. Upload files on the Upload tab, or load them with "
+                                           "`python -m pipelines ingest PATH`."] * 4
 
 
 def test_empty_states_with_figures_but_no_files_or_rejections(db):
     load_rows_directly(db, week_of_rows("RCD", MONDAY))  # figures without a ledger entry
-    assert run_page("Files received").info[0].value.startswith("No files have been loaded yet.")
-    assert run_page("Rejected rows").info[0].value.startswith("No rejected rows")
-    assert len(run_page("Submissions").get("plotly_chart")) == 1
+    app = run_page()
+    infos = [i.value for i in app.info]
+    assert infos[0].startswith("No files have been loaded yet.")
+    assert infos[1].startswith("No rejected rows")
+    assert len(app.get("plotly_chart")) == 1
 
 
 def test_load_button_without_files_explains_the_size_limit(db):
@@ -302,7 +300,7 @@ def test_safe_name_caps_the_length_and_keeps_the_extension():
 
 
 def test_other_pages_show_uploaded_figures_on_their_next_view(loaded):
-    app = run_page("Files received")
+    app = run_page()
     assert len(frame_with(app, "rows_superseded")) == 3
     list(upload.load_uploads([("next week.csv", csv_bytes(week_of_rows("RCD", date(2024, 4, 8))))], loaded))
     app.run()  # the same session's next view: the cache key (the file's identity) has changed
@@ -315,12 +313,12 @@ def test_trusts_only_a_publication_named_are_listed_for_review(db):
     from test_attack_regressions import fake_publication
 
     load_rows_directly(db, week_of_rows("RCD", MONDAY))
-    app = run_page("Data contract rules")
+    app = run_page()
     assert "Every trust in the database is in the reference list (reference_data/trusts.csv)." in [
         s.value for s in app.success]
     [outcome] = outcomes(upload.load_uploads([("webfile.csv", fake_publication(40, {"ZZX99": 10, "RCD": 30}))], db))
     assert outcome.status == "loaded", outcome.message
-    review = frame_with(run_page("Data contract rules"), "first_file")
+    review = frame_with(run_page(), "first_file")
     assert review[["org_code", "days", "first_file"]].values.tolist() == [["ZZX99", 1, "webfile.csv"]]
 
 

@@ -173,7 +173,6 @@ def test_table3_is_charted_on_the_drilldown(tmp_path: Path, db: Path):
 def test_the_data_quality_page_lists_icb_disagreements(tmp_path: Path, db: Path):
     list(ingest_paths([_beds_csv(tmp_path / "beds.csv")], db))
     app = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" / "data_quality.py"), default_timeout=60)
-    app.query_params["tab"] = "Submissions"  # the tab that lists them (only the chosen tab runs)
     app.run()
     assert not app.exception
     assert "ICBs: the reference file and NHS England disagree" in texts(app.subheader)
