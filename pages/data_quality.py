@@ -165,7 +165,10 @@ def rejections_tab() -> None:
     if rows.is_empty():
         st.info("No rejected or flagged row matches these filters.")
     else:
-        st.dataframe(rows, hide_index=True, column_config={
+        # The message (what to fix) before the codes: at 1366 px the columns after Trust are off screen.
+        st.dataframe(rows, hide_index=True, column_order=[
+            "file_id", "file_name", "source_row", "period_date", "trust", "severity", "message", "column_name", "rule",
+        ], column_config={
             "file_id": st.column_config.NumberColumn("File #", format="%d"), "file_name": "File",
             "period_date": st.column_config.DateColumn("Date", format="DD/MM/YYYY"), "trust": "Trust", **ISSUE_COLUMNS})
         st.caption("Severity error: the row was rejected. Warning: the row was loaded and flagged for checking.")
@@ -221,7 +224,7 @@ def audit_section() -> None:
         return
     st.dataframe(entries, hide_index=True, width="stretch", column_config={
         "recorded_at": st.column_config.DatetimeColumn("When", format="DD/MM/YYYY HH:mm:ss"), "actor": "Who",
-        "actor_source": "Signed in by", "action": "What", "org_code": "Trust",
+        "actor_source": "How", "action": "What", "org_code": "Trust",
         "detail": st.column_config.TextColumn("Detail", width="large")})
 
 

@@ -223,6 +223,10 @@ def identity_from_claims(claims: Mapping[str, object], rules: Iterable[UserRule]
 # --- Audit ---------------------------------------------------------------------------------
 
 AUDIT_ACTIONS = ("file_received", "narrative_saved", "spc_settings_changed")
+# How the audit table on the data quality page says them (the log keeps the codes).
+AUDIT_ACTION_WORDS = {"file_received": "file received", "narrative_saved": "narrative saved",
+                      "spc_settings_changed": "SPC settings changed"}
+ACTOR_SOURCE_WORDS = {"token": "signed in", "single_analyst": "name typed (no sign-in)", "server": "command line"}
 
 
 def record(con: duckdb.DuckDBPyConnection, identity: Identity, action: str, org_code: str | None, detail: str,
@@ -233,9 +237,12 @@ def record(con: duckdb.DuckDBPyConnection, identity: Identity, action: str, org_
 
 
 def audit_entries(con: duckdb.DuckDBPyConnection, limit: int = 500) -> pl.DataFrame:
-    """The latest audit rows, newest first (empty for a database written before the audit log)."""
+    """The latest audit rows, newest first (empty for a database written before the audit log), in
+    words: 'file received', 'command line', and no trust left blank (a table showed 'None')."""
     found = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'audit_log'").fetchall()
     if not found[0][0]:
         return pl.DataFrame(schema={"recorded_at": pl.Datetime("us"), "actor": pl.String, "actor_source": pl.String,
                                     "action": pl.String, "org_code": pl.String, "detail": pl.String})
-    return con.sql("SELECT * FROM audit_log ORDER BY recorded_at DESC LIMIT ?", params=[limit]).pl()
+    entries = con.sql("SELECT * FROM audit_log ORDER BY recorded_at DESC LIMIT ?", params=[limit]).pl()
+    return entries.with_columns(pl.col("action").replace(AUDIT_ACTION_WORDS),
+                                pl.col("actor_source").replace(ACTOR_SOURCE_WORDS), pl.col("org_code").fill_null(""))

@@ -6,6 +6,7 @@ import itertools
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 from helpers import REFERENCE_FIXTURES, SHARED_NHSE, load_rows_directly, query, week_of_rows, write_csv
@@ -179,6 +180,10 @@ def test_the_command_line_acts_as_the_server_administrator(db: Path, tmp_path: P
     assert outcome.status == "loaded"
     [(actor, source)] = query(db, "SELECT actor, actor_source FROM audit_log")
     assert actor.startswith("server:") and source == "server"
+    # The data quality page's table says it in words, with no 'None' for a whole file's missing trust.
+    with duckdb.connect(str(db), read_only=True) as con:
+        [entry] = access.audit_entries(con).to_dicts()
+    assert (entry["actor_source"], entry["action"], entry["org_code"]) == ("command line", "file received", "")
 
 
 def test_a_submitter_may_not_load_a_publication_file(db: Path) -> None:

@@ -1,9 +1,12 @@
 """The Word board pack fits the page: 14 trusts (the size of a large system) with every metric,
-converted to PDF by LibreOffice headless and its pages counted (pdfinfo, from poppler-utils). Skipped, with the reason, when
-LibreOffice is not installed locally (.ci/run installs it, and under CI a missing one fails)."""
+converted to PDF by LibreOffice headless and its pages counted (pdfinfo, from poppler-utils), with no
+word of the header broken. Skipped, with the reason, when LibreOffice or the Carlito font (Calibri's
+metric twin, so LibreOffice lays the pack out as Word does) is not installed locally (.ci/run installs
+them, and under CI a missing one fails)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from datetime import date, datetime
@@ -22,6 +25,12 @@ if SOFFICE is None or shutil.which("pdfinfo") is None:
     if os.environ.get("CI"):
         pytest.fail("LibreOffice (soffice) or pdfinfo is missing; CI must run the board pack test", pytrace=False)
     pytest.skip("LibreOffice or pdfinfo is not installed (apt-get install libreoffice-writer-nogui poppler-utils)", allow_module_level=True)
+FONTS = subprocess.run(["fc-list", ":", "family"], capture_output=True, text=True, check=False).stdout \
+    if shutil.which("fc-list") else ""
+if "Carlito" not in FONTS:
+    if os.environ.get("CI"):
+        pytest.fail("the Carlito font is missing; CI must lay the board pack out as Word does", pytrace=False)
+    pytest.skip("the Carlito font is not installed (apt-get install fonts-crosextra-carlito)", allow_module_level=True)
 
 SUNDAY = date(2025, 9, 28)
 # Long real names, so header wrapping is tested too.
@@ -30,13 +39,13 @@ NAMES = ["Calderdale and Huddersfield", "County Durham and Darlington", "York an
          "North Cumbria"]
 
 
-def fourteen_trust_table() -> WeeklyTable:
-    trusts = pl.DataFrame({"org_code": [f"R{i:02d}" for i in range(len(NAMES))], "trust": NAMES})
+def trust_table(names: list[str]) -> WeeklyTable:
+    trusts = pl.DataFrame({"org_code": [f"R{i:02d}" for i in range(len(names))], "trust": names})
     rows = []
     for i, code in enumerate(trusts["org_code"]):
         for metric in METRICS:
             value = 3.0 if metric.unit == "level" else 1352.0 if metric.unit == "patients" else 40.0 + i
-            rows.append({"org_code": code, "trust": NAMES[i], "metric": metric.id, "value": value,
+            rows.append({"org_code": code, "trust": names[i], "metric": metric.id, "value": value,
                          "status": ["green", "amber", "red"][i % 3], "previous_value": value - 1, "change": 1.0,
                          "change_direction": "worse", "days_with_data": 5 if i == 0 else 7, "ambition": 40.0,
                          "ambition_comparison": "<", "variation": "concern_high", "assurance": "fail"})
@@ -45,18 +54,29 @@ def fourteen_trust_table() -> WeeklyTable:
     return WeeklyTable(SUNDAY, trusts, position, system, pl.DataFrame(), metric_rows(position, system, trusts))
 
 
-def pdf_pages(docx: bytes, folder: Path) -> int:
+def pdf_pages(docx: bytes, folder: Path) -> tuple[int, str]:
+    """The number of pages of the .docx converted to PDF, and the PDF's text."""
     source = folder / "pack.docx"
     source.write_bytes(docx)
     # A profile of its own, so a LibreOffice the user has open (or another test) does not block this one.
     subprocess.run([SOFFICE, f"-env:UserInstallation=file://{folder / 'profile'}", "--headless", "--convert-to", "pdf",
                     "--outdir", str(folder), str(source)], check=True, capture_output=True, timeout=180)
     info = subprocess.run(["pdfinfo", str(folder / "pack.pdf")], check=True, capture_output=True, text=True).stdout
-    return int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+    text = subprocess.run(["pdftotext", str(folder / "pack.pdf"), "-"], check=True, capture_output=True, text=True).stdout
+    return int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:"))), text
 
 
-def test_fourteen_trusts_fit_one_landscape_page(tmp_path):
-    table = fourteen_trust_table()
+# A region: the 14 names again and one more, 29 trusts; with the combined column 30 columns, two tables.
+REGION = NAMES + [f"{name} Two" for name in NAMES] + ["Scarborough"]
+
+
+@pytest.mark.parametrize("names, pages", [(NAMES, 1), (REGION, 2)], ids=["14 trusts", "29 trusts"])
+def test_fourteen_trusts_fit_one_landscape_page_and_more_go_on_to_the_next(tmp_path, names, pages):
+    table = trust_table(names)
     sources = WeekSources(pl.DataFrame(), pl.DataFrame({"source_file": ["week.csv"]}), datetime(2025, 9, 29, 9, 0))
     no_narratives = pl.DataFrame(schema={"metric": pl.String, "org_code": pl.String, "text": pl.String})
-    assert pdf_pages(to_docx(table, no_narratives, sources), tmp_path) == 1
+    counted, text = pdf_pages(to_docx(table, no_narratives, sources), tmp_path)
+    assert counted == pages  # 119 trusts on one page had columns a letter wide, over 15 pages
+    # Every word of the header whole: the pack read "Ambit / ion", "Combine / d" and "Huddersfi / eld".
+    words = {word for name in ["Metric", "Ambition", "Combined", *names] for word in name.split()}
+    assert [w for w in sorted(words) if not re.search(rf"(?m)(^|\s){w}(\s|$)", text)] == []

@@ -114,6 +114,14 @@ def test_rejected_rows_filter_by_rule_and_severity(loaded):
     assert len(frame_with(app, "rule")) == 1
 
 
+def test_rejected_rows_show_the_message_before_the_codes(loaded):
+    """At 1366 px the grid shows about eight columns: what to fix must be among them, not behind Rule."""
+    app = run_page()
+    grid = next(d for d in app.dataframe if "rule" in d.value.columns and "file_name" in d.value.columns)
+    order = list(grid.proto.column_order)
+    assert order[:7] == ["file_id", "file_name", "source_row", "period_date", "trust", "severity", "message"]
+
+
 def test_fix_and_resubmit_file_has_the_rows_as_sent_and_their_problems(loaded):
     with connect_read(loaded) as con:
         rows = quality.resubmission(con, 1)

@@ -230,6 +230,40 @@ def test_home_page_shows_every_trust_side_by_side_at_1366x768(sample_app: str, b
         context.close()
 
 
+# The words of each element that the layout broke across lines (a word's range drawn as more than one box).
+BROKEN_WORDS_JS = """elements => elements.flatMap(element => {
+    const broken = [], walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        for (const match of node.data.matchAll(/\\S+/g)) {
+            const range = document.createRange();
+            range.setStart(node, match.index);
+            range.setEnd(node, match.index + match[0].length);
+            if (range.getClientRects().length > 1) broken.push(match[0]);
+        }
+    }
+    return broken;
+})"""
+
+
+def test_printed_weekly_table_uses_the_whole_sheet_and_keeps_names_whole(sample_app: str, browser: Browser) -> None:
+    """Printed on landscape A4 (1047 px inside the browser's default margins): no sidebar or page list
+    taking a fifth of the width, and no trust's name broken mid-word ("Huddersfiel / d")."""
+    context = browser.new_context(viewport={"width": 1047, "height": 740})
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = open_page(context.new_page(), sample_app)
+        expect(page.locator("table.wt")).to_be_visible()
+        page.emulate_media(media="print")
+        expect(page.get_by_test_id("stSidebar")).to_be_hidden()
+        box = page.locator("table.wt").bounding_box()
+        assert box is not None and box["x"] < 20 and box["width"] > 1000, box
+        assert page.locator("table.wt thead th").evaluate_all(BROKEN_WORDS_JS) == []
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.pdf(path=str(ARTIFACTS / "weekly_position_print.pdf"), format="A4", landscape=True, print_background=True)
+    finally:
+        context.close()
+
+
 def axe_violations(page: Page) -> list[str]:
     """Serious and critical WCAG 2.2 A/AA violations axe-core finds on the page as it is now."""
     page.add_script_tag(path=str(AXE))
@@ -268,6 +302,31 @@ def test_trust_drilldown_in_the_browser(streamlit_app: str, page: Page) -> None:
     page.set_viewport_size({"width": 1400, "height": page.get_by_test_id("stMain").evaluate("main => main.scrollHeight")})
     expect(charts.last.locator(".main-svg").first).to_be_visible()
     screenshot(page, "trust_drilldown")
+
+
+# Each chart text drawn on white (ticks, axis titles, legends, labels outside bars) with its colour.
+CHART_TEXT_FILLS_JS = """() => Array.from(document.querySelectorAll(
+    '.js-plotly-plot :is(.xtick, .ytick, .xtick2, .ytick2, .g-xtitle, .g-ytitle) text, ' +
+    '.js-plotly-plot :is(.legendtext, .bartext-outside)'), t => [t.textContent, getComputedStyle(t).fill])"""
+
+
+def _contrast_on_white(rgb: str) -> float:
+    def linear(channel: int) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (linear(int(v)) for v in re.findall(r"\d+", rgb)[:3])
+    return 1.05 / (0.2126 * r + 0.7152 * g + 0.0722 * b + 0.05)
+
+
+@pytest.mark.parametrize("path", ["trust?trust=RCD", "opel"])
+def test_chart_labels_are_readable(sample_app: str, page: Page, path: str) -> None:
+    """axe does not check text inside charts: Streamlit's Plotly theme drew ticks, axis titles and legends
+    in a grey of 3.75:1 on white, under WCAG AA's 4.5:1."""
+    open_page(page, sample_app, path)
+    expect(page.locator(".js-plotly-plot .xtick text").first).to_be_attached()
+    texts = page.evaluate(CHART_TEXT_FILLS_JS)
+    assert len(texts) > 20
+    assert [(text, fill) for text, fill in texts if _contrast_on_white(fill) < 4.5] == []
 
 
 def test_upload_with_one_bad_row_shows_the_rejection_in_the_browser(streamlit_app: str, page: Page,

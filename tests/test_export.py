@@ -140,16 +140,16 @@ def test_xlsx_numbers_formats_fills_and_status_text(pack):
     assert harrogate.value == pytest.approx(0.52) and harrogate.data_type == "n"
     assert harrogate.number_format == "0.0%"
     assert harrogate.fill.fgColor.rgb == harrogate_status.fill.fgColor.rgb == FILLS["red"]
-    assert harrogate_status.value == "✗ misses ambition, ↑ 3.0 pts worse"
+    assert harrogate_status.value == "✗ misses ambition, ▲ 3.0 pts worse"  # as the key: ▲ ▼ worse
     assert york.value == pytest.approx(0.39) and york.fill.fgColor.rgb == FILLS["green"]
-    assert york_status.value == "✓ meets ambition, ↑ 2.0 pts worse"
+    assert york_status.value == "✓ meets ambition, ▲ 2.0 pts worse"
     assert tees.value == "no submission this week" and tees.fill.fill_type is None and tees_status.value is None
     # The system narrative, a formula, is written as text: a string cell, with Excel's quote prefix.
     assert narrative.value == HYPERLINK and narrative.data_type == "s" and narrative.quotePrefix
 
     delays = rows["Recorded delays (daily average)"]
     assert (delays[4].value, delays[4].number_format, delays[4].fill.fill_type) == (11, "#,##0", None)  # no ambition
-    assert delays[5].value == "↑ 1 worse"
+    assert delays[5].value == "▲ 1 worse"
     opel = rows["Trust OPEL (highest in the week)"]
     assert (opel[4].value, opel[4].number_format, opel[4].fill.fgColor.rgb) == (3, "0", FILLS["amber"])
     assert opel[5].value == "! just misses, no change"

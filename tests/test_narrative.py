@@ -69,12 +69,27 @@ def table(two_weeks: Path) -> WeeklyTable:
     ("recorded_delays",  # counts as the seed table writes them: the percentage change
      "Combined: 19, down 5% on last week. Highest: Harrogate 11 and York and Scarborough 8; Harrogate rose most, "
      "by 10%. No figures from South Tees."),
-    ("trust_opel_max",
-     "Highest level this week: 3, unchanged on last week. By trust, level 3: Harrogate and York and Scarborough. "
+    ("trust_opel_max",  # two trusts, not three: the comma before the list's own "and"
+     "Highest level this week: 3, unchanged on last week. By trust, level 3: Harrogate, and York and Scarborough. "
      "No figures from South Tees."),
 ])
 def test_draft_narrative_system_first_then_trusts_grouped(table, metric, expected):
     assert narrative.draft_narrative(table, metric) == expected
+
+
+@pytest.mark.parametrize("names, text", [
+    (["Harrogate", "Hull"], "Harrogate and Hull"),
+    (["Northern Lincolnshire", "York and Scarborough"], "Northern Lincolnshire, and York and Scarborough"),
+    (["Airedale", "Bradford", "Calderdale and Huddersfield"], "Airedale, Bradford, and Calderdale and Huddersfield"),
+    (["Harrogate 25%", "York and Scarborough 20%"], "Harrogate 25% and York and Scarborough 20%"),  # figures part them
+])
+def test_a_list_of_trusts_reads_as_that_many_trusts(names, text):
+    assert narrative._names(names) == text
+
+
+def test_and_n_more_after_a_name_with_its_own_and():
+    names = ["Airedale", "Bradford", "Calderdale and Huddersfield", "Hull", "Leeds"]
+    assert narrative._listed(names) == "Airedale, Bradford, Calderdale and Huddersfield, and 2 more"
 
 
 def with_spc(table: WeeklyTable, org_code: str, variation: str, assurance: str | None) -> WeeklyTable:

@@ -8,7 +8,15 @@ from html.parser import HTMLParser
 import polars as pl
 import pytest
 
-from pipelines.reports.meeting_html import BETTER_INK, INK, LINK, WORSE_INK, drilldown_href, table_html
+from pipelines.reports.meeting_html import (
+    BETTER_INK,
+    INK,
+    LINK,
+    WORSE_INK,
+    drilldown_href,
+    key_html,
+    table_html,
+)
 from pipelines.reports.presentation import (
     STATUS_FILL,
     TableCell,
@@ -28,7 +36,8 @@ def test_format_value(value, unit, text):
 
 
 @pytest.mark.parametrize("change, direction, unit, text, signed", [
-    (2.04, "worse", "%", "↑ 2.0 pts worse", "+2.0 pts, worse"),
+    (2.04, "worse", "%", "▲ 2.0 pts worse", "+2.0 pts, worse"),  # the key's marks: ▲ ▼ worse, ↑ ↓ better
+    (-1.5, "worse", "%", "▼ 1.5 pts worse", "-1.5 pts, worse"),
     (-10, "better", "%", "↓ 10.0 pts better", "-10.0 pts, better"),
     (0.02, "worse", "%", "no change", "no change"),
     (0, "same", "level", "no change", "no change"),
@@ -191,3 +200,13 @@ def test_trusts_as_rows_shows_site_figures_under_a_trust_that_submits_per_site()
     html = table_html(rows, list(trusts.iter_rows()), orientation="rows")
     assert re.findall(r'<th scope="row" class="wt-site">↳ ([^<]+)</th><td class="wt-site">([^<]+)</td>', html) == [
         ("York Hospital", "50%"), ("RCBCA", "20%")]  # a site missing from sites.csv shows its code
+
+
+def test_the_key_explains_every_mark_a_cell_can_show():
+    """A projector audience reads the key, not the README: 'n/r' and '–' were in cells but not in it."""
+    key = key_html()
+    for mark, words in [("✓", "meets"), ("!", "just misses"), ("✗", "misses"), ("▲ ▼", "worse"), ("↑ ↓", "better"),
+                        ("~", "common cause"), ("✎", "a comment"), ("4d", "4 of 7 days"), ("n/r", "not reported"),
+                        ("–", "no submission")]:
+        assert mark in key and words in key, mark
+

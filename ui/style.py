@@ -29,6 +29,10 @@ ACCESSIBLE_TEXT_CSS = f"""<style>
 [data-baseweb="select"] div[class*="placeholder"], [data-testid="stMetricLabel"] {{
   color: {NHS_SECONDARY_TEXT} !important; opacity: 1 !important; }}
 [data-testid="stMetricLabel"] p {{ white-space: normal !important; overflow: visible !important; }}
+/* Charts too: Streamlit's Plotly theme draws tick labels, axis titles and legends in the same faded grey. */
+.js-plotly-plot :is(.xtick, .ytick, .xtick2, .ytick2, .g-xtitle, .g-ytitle) text,
+.js-plotly-plot :is(.legendtext, .bartext-outside) {{
+  fill: {NHS_SECONDARY_TEXT} !important; }}
 /* The date pickers' day/month/year parts are targets of their own: at least 24 x 24 px (WCAG 2.2, 2.5.8). */
 [role="spinbutton"][contenteditable] {{ display: inline-flex; min-width: 24px; min-height: 24px;
   align-items: center; justify-content: center; }}
@@ -36,6 +40,12 @@ ACCESSIBLE_TEXT_CSS = f"""<style>
 [data-testid="stMainBlockContainer"] {{ padding-top: 3.5rem !important; padding-left: 1.5rem !important;
   padding-right: 1.5rem !important; }}
 h1 {{ font-size: 2rem !important; padding-top: 0.5rem !important; }}
+/* Printed (a board paper, a handout): the page's content across the whole sheet, without the sidebar and
+   the page list, which took a fifth of the width and broke the trusts' names mid-word. */
+@media print {{
+  [data-testid="stSidebar"], [data-testid="stHeader"] {{ display: none !important; }}
+  [data-testid="stMainBlockContainer"] {{ padding: 0 !important; max-width: 100% !important; }}
+}}
 </style>"""
 
 

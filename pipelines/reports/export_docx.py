@@ -3,7 +3,8 @@
 Landscape A4, the same compact cells as the home page (value, then status symbol, change arrow and
 SPC mark; shaded by status), the combined column beside the trusts, the header row repeated on
 every page, 8 pt at least; the narratives and the place leads' comments follow as a section. Up to
-14 trusts fit one page (tests/test_export.py converts the file to PDF with LibreOffice to prove it).
+14 trusts fit one page (tests/test_board_pack.py converts the file to PDF with LibreOffice to prove
+it); more trusts continue on further pages, each with the metric and ambition columns.
 """
 from __future__ import annotations
 
@@ -23,12 +24,21 @@ from docx.table import Table, _Cell, _Row
 from pipelines.reports.export_common import STATUS_KEY, WeekSources, submitted, title, week_range
 from pipelines.reports.narrative import narrative_text
 from pipelines.reports.presentation import NHS_PALE_GREY, STATUS_FILL, TableCell
-from pipelines.reports.weekly_table import SYSTEM_NAME, WeeklyTable
+from pipelines.reports.weekly_table import SYSTEM_NAME, MetricRow, WeeklyTable
 
 PAGE = (Mm(297), Mm(210))  # A4, landscape
 MARGIN = Mm(10)
 TABLE_FONT = Pt(8)
-WIDTHS = {"metric": Mm(28), "ambition": Mm(11)}  # the combined and trust columns share what is left
+# Named, not left to the template's theme: LibreOffice does not read a theme font and set the pack in a
+# wide serif, so a converted pack (and the fits-one-page test) broke words that Word keeps whole.
+# Calibri is Word's own default; LibreOffice uses its metric twin Carlito (fonts-crosextra-carlito).
+FONT = "Calibri"
+# "Ambition" in bold 8 pt Calibri is 11 mm, plus the cell margins: at 11 mm it broke as "Ambit / ion".
+WIDTHS = {"metric": Mm(28), "ambition": Mm(13)}  # the combined and trust columns share what is left
+# A column's share of what is left grows with the longest word of its name (at least this many characters,
+# the width of a cell's "1,352, +1%"): "Huddersfield" gets room to stay whole where "Hull" needs none.
+MIN_WORD_CHARS = 9
+COLUMNS_PER_TABLE = 15  # the combined column and 14 trusts: one landscape page (tests/test_board_pack.py)
 
 
 def _shade(cell: _Cell, colour: str) -> None:
@@ -73,27 +83,35 @@ def _cell(out: _Cell, cell: TableCell | None) -> None:
 
 
 def _table(document: WordDocument, table: WeeklyTable) -> None:
-    trusts = list(table.trusts["trust"])
-    has_system = any(r.system for r in table.rows)
-    names = ["Metric", "Ambition", *([SYSTEM_NAME] if has_system else []), *trusts]
-    grid = document.add_table(rows=1 + len(table.rows), cols=len(names))
+    """The combined column and the trusts, at most ``COLUMNS_PER_TABLE`` to a page: a region of 40
+    trusts is three readable pages, not one page of columns a letter wide."""
+    rows = table.rows
+    columns = ([(SYSTEM_NAME, [r.system for r in rows])] if any(r.system for r in rows) else []) + [
+        (name, [r.cells[j] for r in rows]) for j, name in enumerate(table.trusts["trust"])]
+    for start in range(0, max(len(columns), 1), COLUMNS_PER_TABLE):
+        if start:
+            document.add_page_break()
+        _grid(document, rows, columns[start:start + COLUMNS_PER_TABLE])
+
+
+def _grid(document: WordDocument, rows: list[MetricRow],
+          columns: list[tuple[str, list[TableCell | None]]]) -> None:
+    names = ["Metric", "Ambition", *(name for name, _ in columns)]
+    grid = document.add_table(rows=1 + len(rows), cols=len(names))
     grid.style = "Table Grid"
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
     grid.autofit = False
     _narrow_margins(grid)
-    usable = PAGE[0] - 2 * MARGIN - WIDTHS["metric"] - WIDTHS["ambition"]
-    share = usable // max(len(names) - 2, 1)
-    widths = [WIDTHS["metric"], WIDTHS["ambition"], *[share] * (len(names) - 2)]
+    widths = [WIDTHS["metric"], WIDTHS["ambition"], *_shares(names[2:])]
     for cell, name in zip(grid.rows[0].cells, names, strict=False):
         _write(cell, name, bold=name in ("Metric", "Ambition", SYSTEM_NAME), centre=name != "Metric")
         _shade(cell, NHS_PALE_GREY)
     _repeat_as_header(grid.rows[0])
-    for out, row in zip(grid.rows[1:], table.rows, strict=False):
+    for i, (out, row) in enumerate(zip(grid.rows[1:], rows, strict=False)):
         _write(out.cells[0], row.short_label, bold=True)
         _write(out.cells[1], row.ambition if row.ambition != "none" else "–", centre=True)
-        cells = [row.system] if has_system else []
-        for target, cell in zip(out.cells[2:], [*cells, *row.cells], strict=False):
-            _cell(target, cell)
+        for target, (_, cells) in zip(out.cells[2:], columns, strict=False):
+            _cell(target, cells[i])
     for column, width in zip(grid.columns, widths, strict=False):
         column.width = width  # the table grid: what LibreOffice and Word lay out by
     for row in grid.rows:
@@ -102,6 +120,13 @@ def _table(document: WordDocument, table: WeeklyTable) -> None:
         row._tr.get_or_add_trPr().append(keep_together)
         for cell, width in zip(row.cells, widths, strict=False):
             cell.width = width
+
+
+def _shares(names: list[str]) -> list[int]:
+    """The combined and trust columns' widths (EMU), sharing the page's width by their longest word."""
+    usable = PAGE[0] - 2 * MARGIN - WIDTHS["metric"] - WIDTHS["ambition"]
+    longest = [max(MIN_WORD_CHARS, *(len(word) for word in name.split())) for name in names]
+    return [usable * chars // sum(longest) for chars in longest]
 
 
 def _narrow_margins(grid: Table) -> None:
@@ -148,6 +173,8 @@ def _narratives(document: WordDocument, table: WeeklyTable, narratives: pl.DataF
 
 def to_docx(table: WeeklyTable, narratives: pl.DataFrame, sources: WeekSources) -> bytes:
     document = Document()
+    for style in ("Normal", "Heading 1", "Heading 2"):
+        document.styles[style].font.name = FONT
     section = document.sections[0]
     section.orientation = WD_ORIENT.LANDSCAPE
     section.page_width, section.page_height = PAGE

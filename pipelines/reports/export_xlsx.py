@@ -83,7 +83,7 @@ class _Sheet:
 
 
 def status_note(cell: TableCell) -> str:
-    """The cell's words beside its number: '✗ misses ambition, ↑ 0.3 pts worse', from its typed fields."""
+    """The cell's words beside its number: '✗ misses ambition, ▲ 0.3 pts worse', from its typed fields."""
     words = [STATUS_TEXT[cell.status], format_change(cell.change, cell.change_direction, cell.catalogue.unit)]
     if cell.days_with_data < 7:
         words.append(f"{cell.days_with_data} of 7 days")

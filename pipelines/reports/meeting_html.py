@@ -59,6 +59,7 @@ STYLE = f"""<style>
 @media print {{
   .wt-wrap {{ overflow: visible; }}
   .wt {{ min-width: 0 !important; font-size: 7pt; }}
+  .wt thead th {{ font-size: 7pt; }}  /* a landscape A4 sheet is narrower than a laptop: names stay whole */
   .wt td, .wt th {{ -webkit-print-color-adjust: exact; print-color-adjust: exact; }}
 }}
 .wt-key {{ font-size: 0.8rem; color: {INK}; margin: 0.2rem 0 0.4rem 0; }}
@@ -191,4 +192,5 @@ def key_html() -> str:
             f'<span style="color:{WORSE_INK};font-weight:700">▲ ▼</span> worse. '
             f'SPC: {_spc_badge("improvement", "H")} {_spc_badge("improvement", "L")} special-cause improvement, '
             f'{_spc_badge("concern", "H")} {_spc_badge("concern", "L")} concern (high or low), ~ common cause. '
-            f'✎ a comment; 4d: 4 of 7 days. Hover or focus a cell for the words; click it for the trust.</p>')
+            f'✎ a comment; 4d: 4 of 7 days; n/r: not reported; –: no submission. '
+            f'Hover or focus a cell for the words; click it for the trust.</p>')

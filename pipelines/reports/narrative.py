@@ -37,15 +37,23 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_NAMED = 3  # trusts named in a group before "and N more"
 
 
+def _last_and(items: list[str]) -> str:
+    """' and ', or ', and ' where a bare name has its own 'and': 'Northern Lincolnshire, and York and
+    Scarborough' is two trusts; without the comma it read as three. A figure after each name needs none."""
+    ambiguous = any(" and " in item for item in items) and not any(item[-1:].isdigit() or item.endswith("%")
+                                                                  for item in items)
+    return ", and " if ambiguous else " and "
+
+
 def _names(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])}{_last_and(names)}{names[-1]}"
 
 
 def _listed(items: list[str]) -> str:
     """'Harrogate 52%, South Tees 50%, Hull 45% and 2 more'."""
     if len(items) <= MAX_NAMED:
         return _names(items)
-    return f"{', '.join(items[:MAX_NAMED])} and {len(items) - MAX_NAMED} more"
+    return f"{', '.join(items[:MAX_NAMED])}{_last_and(items[:MAX_NAMED])}{len(items) - MAX_NAMED} more"
 
 
 def _figure(cell: TableCell, threshold: float | None = None) -> str:

@@ -65,8 +65,9 @@ def rounded_change(change: float, unit: str) -> float:
 
 
 def format_change(change: float | None, direction: str | None, unit: str, signed: bool = False) -> str:
-    """The one change formatter: '↑ 3.0 pts worse' (or, ``signed``, '+3.0 pts, worse' for widgets
-    that draw their own arrow); 'no change' whenever the change rounds to nothing."""
+    """The one change formatter: '▲ 3.0 pts worse', '↓ 2.0 pts better' (the table's marks: a
+    triangle for worse, an arrow for better; or, ``signed``, '+3.0 pts, worse' for widgets that
+    draw their own arrow); 'no change' whenever the change rounds to nothing."""
     if change is None or direction is None:
         return ""
     shown = rounded_change(change, unit)
@@ -75,7 +76,8 @@ def format_change(change: float | None, direction: str | None, unit: str, signed
     amount = f"{shown:+.1f} pts" if unit == "%" else f"{shown:+,.0f}"
     if signed:
         return f"{amount}, {direction}"
-    return f"{'↑' if shown > 0 else '↓'} {amount[1:]} {direction}"
+    arrow = "↑" if shown > 0 else "↓"
+    return f"{WORSE_ARROW[arrow] if direction == 'worse' else arrow} {amount[1:]} {direction}"
 
 
 def format_delta(change: float | None, direction: str | None, unit: str) -> str:
@@ -128,16 +130,10 @@ class TableCell:
         return STATUS_SYMBOL[self.status] if self.value is not None else ""
 
     @property
-    def arrow(self) -> str:
-        """'↑' or '↓' for a change that shows, '' otherwise; better or worse is ``change_direction``."""
-        text = format_change(self.change, self.change_direction, self.catalogue.unit)
-        return text[0] if text[:1] in ("↑", "↓") else ""
-
-    @property
     def change_mark(self) -> str:
         """'↑' / '↓' for a better change, '▲' / '▼' for a worse one, '' for none."""
-        arrow = self.arrow
-        return WORSE_ARROW[arrow] if arrow and self.change_direction == "worse" else arrow
+        text = format_change(self.change, self.change_direction, self.catalogue.unit)
+        return "" if text in ("", "no change") else text[0]
 
     @property
     def marks(self) -> str:
