@@ -13,6 +13,7 @@ from datetime import date, datetime
 import polars as pl
 import xlsxwriter
 from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from pipelines.reports.export_common import (
     STATUS_KEY,
@@ -41,6 +42,12 @@ NUMBER_FORMATS = {"%": "0.0%", "patients": "#,##0", "level": "0"}
 HEADER = {"bold": True, "text_wrap": True, "bg_color": NHS_PALE_GREY, "bottom": 1}
 HEADER_ROW = 2  # under the title and the subtitle; the rows down to here stay frozen
 WIDTHS = {"metric": 42, "ambition": 10, "value": 11, "status": 27, "narrative": 70}
+# Printing: landscape A4 with 0.4" side margins. Fitted to one page wide only while the 10 pt text
+# stays at least 7 pt (70%); wider tables print at 80% (8 pt, the Word pack's floor) over several
+# pages, a break between trusts, the metric and ambition columns and the header rows on every page.
+A4_LANDSCAPE_PRINTABLE_PT = 841.9 - 2 * 0.4 * 72
+MIN_FIT_SCALE, PRINT_SCALE = 70, 80
+LINE_PT = 13  # a line of 10 pt text
 
 
 class _Sheet:
@@ -50,6 +57,7 @@ class _Sheet:
 
     def __init__(self, book: xlsxwriter.Workbook, name: str, formats: dict[tuple, Format]) -> None:
         self.book, self.sheet, self._formats = book, book.add_worksheet(name), formats
+        self.wrapped: dict[int, list[tuple[int, str]]] = {}  # row -> (column, text) of its wrapped cells
 
     def format(self, **props: object) -> Format:
         key = tuple(sorted(props.items()))
@@ -63,6 +71,8 @@ class _Sheet:
         if not text:
             self.sheet.write_blank(row, col, None, self.format(**props))
         else:
+            if props.get("text_wrap"):
+                self.wrapped.setdefault(row, []).append((col, text))
             self.sheet.write_string(row, col, text, self.format(quote_prefix=is_formula_like(text), **props))
 
     def number(self, row: int, col: int, value: float | None, num_format: str, **props: object) -> None:
@@ -109,8 +119,9 @@ def _position_sheet(out: _Sheet, table: WeeklyTable, narratives: pl.DataFrame, s
     columns = [SYSTEM_NAME, *table.trusts["trust"]]  # the selected trusts combined first, as on the page
     narrative_col = 2 + 2 * len(columns)
     as_at = f"; data as at {sources.as_at:%d/%m/%Y %H:%M}" if sources.as_at else ""
+    subtitle = f"{week_range(table.week_ending)}: {submitted(table)}{as_at}."
     out.text(0, 0, title(table.week_ending), bold=True, font_size=14)
-    out.text(1, 0, f"{week_range(table.week_ending)}: {submitted(table)}{as_at}. {STATUS_KEY}")
+    out.text(1, 0, subtitle)
     out.header(HEADER_ROW, ["Metric", "Ambition", *[n for t in columns for n in (t, f"{t}: status and change")],
                             "Narrative"])
     for row, line in enumerate(table.rows, start=HEADER_ROW + 1):
@@ -127,11 +138,71 @@ def _position_sheet(out: _Sheet, table: WeeklyTable, narratives: pl.DataFrame, s
         sheet.set_column(2 + 2 * j, 2 + 2 * j, WIDTHS["value"])
         sheet.set_column(3 + 2 * j, 3 + 2 * j, WIDTHS["status"])
     sheet.set_column(narrative_col, narrative_col, WIDTHS["narrative"])
-    # Printed for a board paper: landscape A4, one page wide, the header rows on every page.
+    # The key under the metric and ambition columns, so that it prints on every page.
+    key_row = HEADER_ROW + 1 + len(table.rows)
+    sheet.merge_range(key_row, 0, key_row, 1, f"Key: {STATUS_KEY}", out.format(text_wrap=True, italic=True))
+    sheet.set_row(key_row, LINE_PT * wrapped_lines(f"Key: {STATUS_KEY}", WIDTHS["metric"] + WIDTHS["ambition"]))
+    _fit_rows(out, [WIDTHS["metric"], WIDTHS["ambition"],
+                    *[WIDTHS[k] for _ in columns for k in ("value", "status")], WIDTHS["narrative"]])
+    _print_setup(sheet, len(columns))
+    # The title rows spill across the columns on screen; printed, they are the page's header and footer.
+    sheet.print_area(HEADER_ROW, 0, key_row, narrative_col)
+    sheet.set_header(f"&L&\"-,Bold\"{_header_text(title(table.week_ending))}")
+    sheet.set_footer(f"&L{_header_text(subtitle)}&RPage &P of &N")
+
+
+def _header_text(text: str) -> str:
+    """Text for a printed header or footer, where '&' starts a code."""
+    return text.replace("&", "&&")
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """How many lines ``text`` takes wrapped at word breaks in a column ``width`` characters wide
+    (of the default font's digits: 10 pt text fits about 1.1 characters a unit)."""
+    width *= 1.1
+    lines, used = 0, width
+    for paragraph in text.splitlines() or [""]:
+        lines, used = lines + 1, 0
+        for word in paragraph.split():
+            if used and used + 1 + len(word) > width:
+                lines, used = lines + 1, 0
+            used += len(word) + (1 if used else 0)
+            while used > width:  # a word longer than the column breaks
+                lines, used = lines + 1, used - width
+    return lines
+
+
+def _fit_rows(out: _Sheet, widths: list[float]) -> None:
+    """Row heights for the wrapped text, written out: LibreOffice does not fit rows to wrapped text
+    on opening (Excel does), so its print overlapped lines."""
+    for row, cells in out.wrapped.items():
+        out.sheet.set_row(row, LINE_PT * max(wrapped_lines(text, widths[col]) for col, text in cells))
+
+
+def column_points(width: float) -> float:
+    """A column's printed width in points: Excel's pixels for a width in characters of the default
+    font (7 px a digit, 5 px padding), at 96 px to the inch."""
+    return (int(width * 7 + 0.5) + 5) * 0.75
+
+
+def _print_setup(sheet: Worksheet, trust_columns: int) -> None:
+    """Landscape A4, header rows and the metric and ambition columns repeated on every page; one page
+    wide if that keeps the text readable, else 80% with a page break between trusts (a trust's
+    value never printed apart from its words)."""
     sheet.set_landscape()
     sheet.set_paper(9)
-    sheet.fit_to_pages(1, 0)
-    sheet.repeat_rows(0, HEADER_ROW)
+    sheet.set_margins(left=0.4, right=0.4)
+    sheet.repeat_rows(HEADER_ROW)
+    sheet.repeat_columns(0, 1)
+    titles = column_points(WIDTHS["metric"]) + column_points(WIDTHS["ambition"])
+    trust = column_points(WIDTHS["value"]) + column_points(WIDTHS["status"])
+    whole = titles + trust_columns * trust + column_points(WIDTHS["narrative"])
+    if 100 * A4_LANDSCAPE_PRINTABLE_PT / whole >= MIN_FIT_SCALE:
+        sheet.fit_to_pages(1, 0)
+        return
+    sheet.set_print_scale(PRINT_SCALE)
+    per_page = max(1, int((A4_LANDSCAPE_PRINTABLE_PT * 100 / PRINT_SCALE - titles) // trust))
+    sheet.set_v_pagebreaks([2 + 2 * j for j in range(per_page, trust_columns, per_page)])
 
 
 def _data_sheet(out: _Sheet, table: WeeklyTable, narratives: pl.DataFrame) -> None:
