@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -260,6 +261,34 @@ def test_printed_weekly_table_uses_the_whole_sheet_and_keeps_names_whole(sample_
         assert page.locator("table.wt thead th").evaluate_all(BROKEN_WORDS_JS) == []
         ARTIFACTS.mkdir(exist_ok=True)
         page.pdf(path=str(ARTIFACTS / "weekly_position_print.pdf"), format="A4", landscape=True, print_background=True)
+    finally:
+        context.close()
+
+
+def test_printed_charts_shrink_to_the_sheet(sample_app: str, browser: Browser, tmp_path: Path) -> None:
+    """Plotly lays a chart out at the screen's width and not again for the sheet: printed on portrait
+    A4 the OPEL heatmap of 06/08 to 30/09 stopped at 31/08. Now each chart shrinks to the sheet, so
+    its last day's label is on the printed page; after printing the screen is as it was."""
+    if shutil.which("pdftotext") is None:
+        _skip_or_fail("pdftotext is not installed (apt-get install poppler-utils)")
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = open_page(context.new_page(), sample_app, "opel")
+        charts = page.get_by_test_id("stPlotlyChart")
+        expect(charts.nth(1).locator(".xtick text").last).to_be_attached()
+        last_days = [chart.locator(".xtick text").last.text_content() for chart in charts.all()]
+        widths = charts.locator(".svg-container").evaluate_all("boxes => boxes.map(b => b.style.width)")
+        assert all(float(w.removesuffix("px")) > 900 for w in widths), widths  # wider than the sheet
+        pdf = tmp_path / "opel.pdf"
+        page.pdf(path=str(pdf), format="A4", print_background=True,
+                 margin={side: "0.4in" for side in ("top", "right", "bottom", "left")})
+        text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+        for day in set(last_days):
+            assert text.count(day) >= last_days.count(day), (day, last_days)
+        # the screen after printing: the charts' own sizes, no viewBox left behind
+        assert charts.locator(".svg-container").evaluate_all("boxes => boxes.map(b => b.style.width)") == widths
+        assert charts.locator("svg.main-svg[viewBox]").count() == 0
     finally:
         context.close()
 

@@ -49,6 +49,48 @@ h1 {{ font-size: 2rem !important; padding-top: 0.5rem !important; }}
 </style>"""
 
 
+# Printing: Plotly draws each chart at the screen's width in pixels and does not lay it out again for
+# the sheet, so a printed chart was cut off at the page edge (the OPEL heatmap of 06/08 to 30/09 stopped
+# at 31/08 on portrait A4). Just before printing, each chart's SVG layers get a viewBox of their own
+# size, and the print CSS lets the chart shrink to the sheet's width keeping its proportions; after
+# printing the viewBox goes (Plotly redraws at other sizes on screen). Fixed text, no data in it.
+PRINT_FIT_HTML = """<span class="print-fit-script"></span><script>
+(() => {
+  if (window.flowPrintFit) return;
+  window.flowPrintFit = true;
+  addEventListener("beforeprint", () => {
+    for (const box of document.querySelectorAll(".stPlotlyChart .svg-container")) {
+      const width = parseFloat(box.style.width), height = parseFloat(box.style.height);
+      if (!width || !height) continue;
+      box.style.setProperty("--print-ratio", `${width} / ${height}`);
+      for (const svg of box.querySelectorAll("svg.main-svg")) {
+        svg.setAttribute("viewBox", `0 0 ${svg.getAttribute("width")} ${svg.getAttribute("height")}`);
+      }
+      box.classList.add("print-fit");
+    }
+  });
+  addEventListener("afterprint", () => {
+    for (const box of document.querySelectorAll(".svg-container.print-fit")) {
+      box.classList.remove("print-fit");
+      for (const svg of box.querySelectorAll("svg.main-svg")) svg.removeAttribute("viewBox");
+    }
+  });
+})();
+</script>
+<style>
+[data-testid="stElementContainer"]:has(.print-fit-script) { display: none; }
+@media print {
+  .stPlotlyChart .svg-container.print-fit { max-width: 100% !important; height: auto !important;
+    aspect-ratio: var(--print-ratio); }
+  .stPlotlyChart .print-fit svg.main-svg { width: 100% !important; height: 100% !important; }
+  [data-testid="stElementContainer"]:has(.print-fit), [data-testid="stElementContainer"]:has(.print-fit) > div,
+  .stPlotlyChart:has(.print-fit),
+  .stPlotlyChart:has(.print-fit) :is(.js-plotly-plot, .plot-container) { height: auto !important; }
+}
+</style>"""
+
+
 def apply_theme() -> None:
-    """The CSS every page needs (called once per run by dashboard.py)."""
+    """The CSS every page needs (called once per run by dashboard.py), and the charts' print fitting."""
     st.html(ACCESSIBLE_TEXT_CSS)
+    st.html(PRINT_FIT_HTML, unsafe_allow_javascript=True)
