@@ -13,6 +13,8 @@ import duckdb
 import polars as pl
 
 from pipelines.catalogue.columns import COLUMN_NAMES
+from pipelines.catalogue.metrics import METRICS
+from pipelines.reports.weekly_table import WeeklyTable, metric_rows
 from pipelines.spc.store import refresh_derived
 from pipelines.warehouse import open_for_write
 from pipelines.warehouse.reference import reload_reference
@@ -87,3 +89,21 @@ def stop_process(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=10)
+
+
+def trust_table(names: list[str]) -> WeeklyTable:
+    """A week of every metric for trusts with these names (codes R00, R01 ...), statuses green,
+    amber and red in turn, the first trust with 5 days of data; R01's figures as the combined ones."""
+    trusts = pl.DataFrame({"org_code": [f"R{i:02d}" for i in range(len(names))], "trust": names})
+    rows = []
+    for i, code in enumerate(trusts["org_code"]):
+        for metric in METRICS:
+            value = 3.0 if metric.unit == "level" else 1352.0 if metric.unit == "patients" else 40.0 + i
+            rows.append({"org_code": code, "trust": names[i], "metric": metric.id, "value": value,
+                         "status": ["green", "amber", "red"][i % 3], "previous_value": value - 1, "change": 1.0,
+                         "change_direction": "worse", "days_with_data": 5 if i == 0 else 7, "ambition": 40.0,
+                         "ambition_comparison": "<", "variation": "concern_high", "assurance": "fail"})
+    position = pl.DataFrame(rows)
+    system = position.filter(pl.col("org_code") == "R01").with_columns(org_code=pl.lit(None, pl.String))
+    rows_by_metric = metric_rows(position, system, trusts)
+    return WeeklyTable(date(2025, 9, 28), trusts, position, system, pl.DataFrame(), rows_by_metric)

@@ -11,18 +11,17 @@ import os
 import re
 import shutil
 import subprocess
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
 import polars as pl
 import pytest
+from helpers import trust_table
 
-from pipelines.catalogue.metrics import METRICS
 from pipelines.reports.export_common import WeekSources
 from pipelines.reports.export_docx import to_docx
 from pipelines.reports.export_xlsx import to_xlsx
-from pipelines.reports.weekly_table import WeeklyTable, metric_rows
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 if SOFFICE is None or shutil.which("pdfinfo") is None:
@@ -37,26 +36,10 @@ if "Carlito" not in FONTS:
         pytest.fail("the Carlito font is missing; CI must lay the board pack out as Word does", pytrace=False)
     pytest.skip("the Carlito font is not installed (apt-get install fonts-crosextra-carlito)", allow_module_level=True)
 
-SUNDAY = date(2025, 9, 28)
 # Long real names, so header wrapping is tested too.
 NAMES = ["Calderdale and Huddersfield", "County Durham and Darlington", "York and Scarborough", "Northern Lincolnshire",
          "Mid Yorkshire", "South Tees", "Newcastle", "Gateshead", "Harrogate", "Airedale", "Bradford", "Leeds", "Hull",
          "North Cumbria"]
-
-
-def trust_table(names: list[str]) -> WeeklyTable:
-    trusts = pl.DataFrame({"org_code": [f"R{i:02d}" for i in range(len(names))], "trust": names})
-    rows = []
-    for i, code in enumerate(trusts["org_code"]):
-        for metric in METRICS:
-            value = 3.0 if metric.unit == "level" else 1352.0 if metric.unit == "patients" else 40.0 + i
-            rows.append({"org_code": code, "trust": names[i], "metric": metric.id, "value": value,
-                         "status": ["green", "amber", "red"][i % 3], "previous_value": value - 1, "change": 1.0,
-                         "change_direction": "worse", "days_with_data": 5 if i == 0 else 7, "ambition": 40.0,
-                         "ambition_comparison": "<", "variation": "concern_high", "assurance": "fail"})
-    position = pl.DataFrame(rows)
-    system = position.filter(pl.col("org_code") == "R01").with_columns(org_code=pl.lit(None, pl.String))
-    return WeeklyTable(SUNDAY, trusts, position, system, pl.DataFrame(), metric_rows(position, system, trusts))
 
 
 def pdf_pages(docx: bytes, folder: Path) -> tuple[int, str]:

@@ -293,6 +293,51 @@ def test_printed_charts_shrink_to_the_sheet(sample_app: str, browser: Browser, t
         context.close()
 
 
+# A national table's kind of names (119 trusts): long single words that squeezed columns broke.
+NATIONAL_NAMES = [f"{name} {i}" for i in range(10) for name in [
+    "Blackpool", "Buckinghamshire Healthcare", "Calderdale and Huddersfield", "Gloucestershire Hospitals",
+    "Wrightington, Wigan and Leigh", "Nottinghamshire", "Northumbria Healthcare", "Barts Health",
+    "Oxleas", "Walsall", "Shrewsbury and Telford", "Portsmouth"]][:119]
+
+
+@pytest.mark.parametrize("orientation", ["columns", "rows"])
+def test_a_national_table_keeps_words_whole_and_its_first_column_and_header_in_view(
+        sample_app: str, browser: Browser, orientation: str) -> None:
+    """119 trusts at 1366x768: columns were squeezed until "Combine / d" and "Buckingh / amshire"
+    broke, and with trusts as rows the metric header row scrolled away on a 6,500 px page
+    ("occupanc / y" broken too). The table's HTML for 119 trusts is put in the served page (its
+    fonts and width) in place of the sample's."""
+    from helpers import trust_table
+
+    from pipelines.reports.meeting_html import table_html
+
+    table = trust_table(NATIONAL_NAMES)
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = open_page(context.new_page(), sample_app)
+        page.locator(".wt-wrap").evaluate("(wrap, html) => { wrap.outerHTML = html; }",
+                                          table_html(table.rows, list(table.trusts.iter_rows()), orientation))
+        broken = page.locator("table.wt thead th").evaluate_all(BROKEN_WORDS_JS)
+        assert [w for w in broken if "-" not in w] == []  # a word may break after its hyphen only
+        wrap = page.locator(".wt-wrap")
+        first = page.locator("table.wt tbody th").first
+        corner = page.locator("table.wt thead th").first
+        before = (first.bounding_box(), corner.bounding_box())
+        wrap.evaluate("wrap => { wrap.scrollLeft = wrap.scrollWidth; wrap.scrollTop = wrap.scrollHeight; }")
+        assert wrap.evaluate("wrap => wrap.scrollLeft > 0 && wrap.clientHeight <= innerHeight"), "no sideways box"
+        box, head = first.bounding_box(), corner.bounding_box()
+        assert box and before[0] and abs(box["x"] - before[0]["x"]) < 2  # the first column stays pinned
+        wrap_box = wrap.bounding_box()
+        assert head and wrap_box and abs(head["y"] - wrap_box["y"]) < 2  # the header row stays at the top
+        if orientation == "rows":
+            assert wrap.evaluate("wrap => wrap.scrollTop > 0")  # the 119 rows scroll under the header
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"weekly_position_national_{orientation}.png"))
+    finally:
+        context.close()
+
+
 def axe_violations(page: Page) -> list[str]:
     """Serious and critical WCAG 2.2 A/AA violations axe-core finds on the page as it is now."""
     page.add_script_tag(path=str(AXE))

@@ -7,11 +7,14 @@ from html.parser import HTMLParser
 
 import polars as pl
 import pytest
+from helpers import trust_table
 
 from pipelines.reports.meeting_html import (
     BETTER_INK,
     INK,
     LINK,
+    MIN_CELL_PX,
+    SQUEEZE_COLUMNS,
     WORSE_INK,
     drilldown_href,
     key_html,
@@ -210,3 +213,38 @@ def test_the_key_explains_every_mark_a_cell_can_show():
                         ("–", "no submission")]:
         assert mark in key and words in key, mark
 
+
+
+def column_widths(html: str) -> list[int]:
+    return [int(w) for w in re.findall(r'<col style="width:(\d+)px">', html)]
+
+
+def test_a_squeezable_table_keeps_its_columns_sharing_the_width():
+    """13 trusts and Combined share a laptop's width, as before: no fixed widths, no scrolling box."""
+    table = trust_table([f"Trust {i}" for i in range(SQUEEZE_COLUMNS - 1)])
+    html = table_html(table.rows, list(table.trusts.iter_rows()))
+    assert column_widths(html) == [124, 58] and 'class="wt-wrap"' in html
+
+
+def test_many_trusts_get_columns_as_wide_as_their_longest_word_in_a_box_that_keeps_the_header():
+    """119 trusts were squeezed to 56 px a column: "Combine / d", "Blackpoo / l", "Buckingh / amshire"."""
+    names = ["Blackpool", "Buckinghamshire Healthcare", "Barts Health"] * 40
+    table = trust_table(names)
+    html = table_html(table.rows, list(table.trusts.iter_rows()))
+    combined, *widths = column_widths(html)[2:]
+    assert 'class="wt-wrap wt-scroll"' in html  # scrolls inside a box of the window's height, header pinned
+    assert widths[:3] == [9 * 7 + 8, 15 * 7 + 8, MIN_CELL_PX] and combined == 8 * 7 + 8
+    assert f"min-width:{124 + 58 + combined + sum(widths)}px" in html  # wider than the page: it scrolls sideways
+
+
+def test_trusts_as_rows_keeps_each_metric_label_whole():
+    """The metrics' short labels broke mid-word ("occupanc / y") with trusts as rows."""
+    table = trust_table(["Harrogate", "Hull"])
+    html = table_html(table.rows, list(table.trusts.iter_rows()), orientation="rows")
+    labels = [f"{r.short_label} {r.ambition}" for r in table.rows]
+    for label, width in zip(labels, column_widths(html)[1:], strict=True):
+        longest = max(len(w) for w in re.split(r"\s+|(?<=-)", label))
+        assert width >= longest * 7 + 8, (label, width)
+    assert 'class="wt-wrap"' in html  # two trusts: no scrolling box
+    assert 'class="wt-wrap wt-scroll"' in table_html(trust_table(["Hull"] * 15).rows,
+                                                     list(trust_table(["Hull"] * 15).trusts.iter_rows()), "rows")

@@ -9,6 +9,7 @@ pinned first column needs our own CSS anyway. So every text from a file or a use
 """
 from __future__ import annotations
 
+import re
 from html import escape
 from urllib.parse import urlencode
 
@@ -21,6 +22,11 @@ WORSE_INK = "#6E0F2C"  # dark red, for a change that is worse
 LINK = "#003087"  # NHS dark blue
 SPC_BADGE = {"improvement": ("#005EB8", "#FFFFFF"), "concern": ("#ED8B00", INK), "common": ("transparent", INK)}
 METRIC_COLUMN_PX, AMBITION_COLUMN_PX, MIN_CELL_PX = 124, 58, 56
+# Up to 14 cells a row (13 trusts and Combined) squeeze into a laptop's width (1366 px). Wider tables
+# scroll sideways instead, each column as wide as its header's longest word, and scroll inside a box
+# of the window's height so that the header row stays in view.
+SQUEEZE_COLUMNS = 14
+HEADER_CHAR_PX = 7  # a header character at 0.72rem semibold, with room for wide letters ("m", "W")
 
 
 def _e(text: object) -> str:
@@ -39,6 +45,9 @@ STYLE = f"""<style>
 .wt thead th {{ background: #E8EDEE; font-weight: 600; font-size: 0.72rem; line-height: 1.15; text-align: center;
   overflow-wrap: break-word; hyphens: auto; }}  /* "Scarbor-ough", not "Scarborou / gh" */
 .wt thead th:first-child, .wt tbody th {{ position: sticky; left: 0; z-index: 1; text-align: left; }}
+.wt thead th {{ position: sticky; top: 0; z-index: 2; }}
+.wt thead th:first-child {{ z-index: 3; }}
+.wt-scroll {{ max-height: calc(100vh - 5rem); overflow: auto; }}
 .wt tbody th {{ background: #FFFFFF; font-weight: 600; }}
 .wt td {{ text-align: center; white-space: nowrap; }}
 .wt td.wt-amb {{ font-size: 0.75rem; }}
@@ -57,7 +66,7 @@ STYLE = f"""<style>
 .wt .note {{ font-weight: 700; }}
 .wt .wt-site {{ font-size: 0.72rem; font-weight: 400; }}
 @media print {{
-  .wt-wrap {{ overflow: visible; }}
+  .wt-wrap {{ overflow: visible; max-height: none; }}
   .wt {{ min-width: 0 !important; font-size: 7pt; }}
   .wt thead th {{ font-size: 7pt; }}  /* a landscape A4 sheet is narrower than a laptop: names stay whole */
   .wt td, .wt th {{ -webkit-print-color-adjust: exact; print-color-adjust: exact; }}
@@ -116,14 +125,30 @@ def table_html(rows: list[MetricRow], trusts: list[tuple[str, str]], orientation
     caption_html = f'<caption style="caption-side:top;text-align:left;font-size:0.8rem">{_e(caption)}</caption>' \
         if caption else ""
     if orientation == "rows":
-        body = _trusts_as_rows(rows, trusts, comments, has_system)
-        columns = len(rows)
+        # the metrics' short labels as headers: whole words always ("occupanc / y" was unreadable)
+        widths = [whole_word_px(f"{r.short_label} {r.ambition}") for r in rows]
+        body = _trusts_as_rows(rows, trusts, comments, has_system, widths)
+        big = len(trusts) > SQUEEZE_COLUMNS
     else:
-        body = _trusts_as_columns(rows, trusts, comments, has_system)
-        columns = len(trusts) + has_system
-    min_width = METRIC_COLUMN_PX + (AMBITION_COLUMN_PX if orientation != "rows" else 0) + MIN_CELL_PX * columns
-    return (f'{STYLE}<div class="wt-wrap" role="region" aria-label="Weekly position table" tabindex="0">'
+        names = ([SYSTEM_NAME] if has_system else []) + [name for _, name in trusts]
+        big = len(names) > SQUEEZE_COLUMNS
+        widths = [whole_word_px(name) for name in names] if big else [MIN_CELL_PX] * len(names)
+        body = _trusts_as_columns(rows, trusts, comments, has_system, widths if big else None)
+    min_width = METRIC_COLUMN_PX + (AMBITION_COLUMN_PX if orientation != "rows" else 0) + sum(widths)
+    wrap = "wt-wrap wt-scroll" if big else "wt-wrap"
+    return (f'{STYLE}<div class="{wrap}" role="region" aria-label="Weekly position table" tabindex="0">'
             f'<table class="wt" lang="en-GB" style="min-width:{min_width}px">{caption_html}{body}</table></div>')
+
+
+def whole_word_px(header: str) -> int:
+    """A column's width in pixels that keeps every word of its header whole (a word may still
+    break after a hyphen), at least MIN_CELL_PX."""
+    longest = max((len(word) for word in re.split(r"\s+|(?<=-)", header)), default=0)
+    return max(MIN_CELL_PX, longest * HEADER_CHAR_PX + 8)
+
+
+def _cols(widths: list[int] | None, count: int) -> str:
+    return "".join(f'<col style="width:{w}px">' for w in widths) if widths else "<col>" * count
 
 
 def _trust_header(code: str, name: str) -> str:
@@ -131,9 +156,9 @@ def _trust_header(code: str, name: str) -> str:
 
 
 def _trusts_as_columns(rows: list[MetricRow], trusts: list[tuple[str, str]],
-                       comments: dict[tuple[str, str | None], str], has_system: bool) -> str:
+                       comments: dict[tuple[str, str | None], str], has_system: bool, widths: list[int] | None) -> str:
     cols = (f'<col style="width:{METRIC_COLUMN_PX}px"><col style="width:{AMBITION_COLUMN_PX}px">'
-            + "<col>" * (len(trusts) + has_system))
+            + _cols(widths, len(trusts) + has_system))
     head = ['<th scope="col">Metric</th>', '<th scope="col">Ambition</th>']
     if has_system:
         head.append(f'<th scope="col" class="wt-sys" title="The selected trusts combined: the system figure">'
@@ -152,8 +177,8 @@ def _trusts_as_columns(rows: list[MetricRow], trusts: list[tuple[str, str]],
 
 
 def _trusts_as_rows(rows: list[MetricRow], trusts: list[tuple[str, str]],
-                    comments: dict[tuple[str, str | None], str], has_system: bool) -> str:
-    cols = f'<col style="width:{METRIC_COLUMN_PX}px">' + "<col>" * len(rows)
+                    comments: dict[tuple[str, str | None], str], has_system: bool, widths: list[int]) -> str:
+    cols = f'<col style="width:{METRIC_COLUMN_PX}px">' + _cols(widths, len(rows))
     head = ['<th scope="col">Trust</th>'] + [
         f'<th scope="col" title="{_e(r.label)}. Ambition: {_e(r.ambition)}">{_e(r.short_label)}'
         f'<br><span style="font-weight:400">{_e(r.ambition if r.ambition != "none" else "")}</span></th>' for r in rows]
