@@ -216,7 +216,7 @@ def test_the_key_explains_every_mark_a_cell_can_show():
 
 
 def column_widths(html: str) -> list[int]:
-    return [int(w) for w in re.findall(r'<col style="width:(\d+)px">', html)]
+    return [int(w) for w in re.findall(r'<col (?:class="wt-c" )?style="width:(\d+)px">', html)]
 
 
 def test_a_squeezable_table_keeps_its_columns_sharing_the_width():

@@ -68,6 +68,7 @@ STYLE = f"""<style>
 @media print {{
   .wt-wrap {{ overflow: visible; max-height: none; }}
   .wt {{ min-width: 0 !important; font-size: 7pt; }}
+  .wt col.wt-c {{ width: auto !important; }}  /* the sheet's width shared, as the screen's is up to 14 columns */
   .wt thead th {{ font-size: 7pt; }}  /* a landscape A4 sheet is narrower than a laptop: names stay whole */
   .wt td, .wt th {{ -webkit-print-color-adjust: exact; print-color-adjust: exact; }}
 }}
@@ -148,7 +149,7 @@ def whole_word_px(header: str) -> int:
 
 
 def _cols(widths: list[int] | None, count: int) -> str:
-    return "".join(f'<col style="width:{w}px">' for w in widths) if widths else "<col>" * count
+    return "".join(f'<col class="wt-c" style="width:{w}px">' for w in widths) if widths else "<col>" * count
 
 
 def _trust_header(code: str, name: str) -> str:
