@@ -209,7 +209,8 @@ def test_weekly_position_in_the_browser(streamlit_app: str, page: Page) -> None:
 
 def test_home_page_shows_every_trust_side_by_side_at_1366x768(sample_app: str, browser: Browser) -> None:
     """A laptop or a meeting-room projector: all 13 trusts of the sample readable without scrolling sideways,
-    and the trusts' header row on the first screen."""
+    the trusts' header row on the first screen, and no name broken mid-word ("Calderdal / e"): no sidebar
+    takes a fifth of the width (the page list is across the top, the sign-in mode one line)."""
     context = browser.new_context(viewport={"width": 1366, "height": 768})
     context.set_default_timeout(TIMEOUT_MS)
     try:
@@ -222,6 +223,8 @@ def test_home_page_shows_every_trust_side_by_side_at_1366x768(sample_app: str, b
             box = th.bounding_box()
             assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 1366, (th.inner_text(), box)
             assert box["y"] < 768, (th.inner_text(), box)
+        expect(page.get_by_test_id("stSidebar")).to_have_count(0)
+        assert headers.evaluate_all(BROKEN_WORDS_JS) == []
         scroller = page.locator(".wt-wrap")
         assert scroller.evaluate("el => el.scrollWidth <= el.clientWidth"), "the table scrolls sideways"
         ARTIFACTS.mkdir(exist_ok=True)
