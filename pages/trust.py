@@ -70,7 +70,9 @@ if not groups:
                      f"{reported}"))
     st.stop()
 st.caption(plain(trust_sections.source_text(groups)))
-st.caption(plain(trust_sections.field_source_text(data.read(drilldown.field_sources, code, first, last))))
+if field_sources := trust_sections.field_source_text(data.read(drilldown.field_sources, code, first, last)):
+    with st.expander("Where each figure came from", icon=":material/source:"):  # a line per field: closed at first
+        st.caption(plain(field_sources))
 
 weeks = data.read(drilldown.trust_weeks, code, first, last, (earliest, latest))
 first_week, last_week, weekly, week = weeks.first_week, weeks.last_week, weeks.weekly, weeks.week

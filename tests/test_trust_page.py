@@ -230,6 +230,11 @@ def test_page_defaults_to_the_first_reporting_trust_and_shows_its_latest_week(dr
     assert ("Source: the trust's own sitrep files (test, sitrep_week2.csv) for 01/04/2024-14/04/2024. "
             "Latest loaded 15/04/2024 09:30."
             in texts(app.caption))
+    # each field's source, a line per field that mostly repeats one source: kept, but closed at first
+    [sources] = [e for e in app.expander if e.label == "Where each figure came from"]
+    assert not sources.proto.expanded
+    assert any(t.startswith("Where each figure came from (the trust's own file first") and
+               "G&A beds occupied: the trust's own sitrep files (14 days)" in t for t in texts(sources.caption))
     assert not app.warning
     assert dict(app.query_params) == {"trust": "RWA", "metric": "stranded_7plus_pct"}  # default dates: not written
 
