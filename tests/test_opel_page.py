@@ -16,11 +16,12 @@ import duckdb
 import pytest
 from helpers import load_rows_directly, sitrep_row
 from streamlit.testing.v1 import AppTest
+from test_presentation import _deuteranope, _linear, _luminance, contrast
 
 from pipelines.queries import opel
 from pipelines.queries import weekly as queries
 from ui.opel_charts import headline, la_heatmap, trust_heatmap
-from ui.style import NHS_PALE_GREY, OPEL_COLOURS
+from ui.style import NHS_PALE_GREY, OPEL_COLOURS, OPEL_TEXT_COLOURS
 
 ROOT = Path(__file__).resolve().parents[1]
 MAY_13, MAY_16 = date(2024, 5, 13), date(2024, 5, 16)
@@ -232,3 +233,23 @@ def test_the_page_opens_on_eight_weeks_up_to_the_latest_day():
     from pipelines.queries import opel as opel_queries
 
     assert opel_queries.default_first_day(date(2024, 6, 10)) == date(2024, 4, 16)
+
+
+@pytest.mark.parametrize("level", [1, 2, 3])
+def test_each_opel_level_is_clearly_lighter_than_the_next_for_a_deuteranope_too(level):
+    """OPEL 2 and 3 were NHS warm yellow and orange, 1.46:1 apart in lightness: one read as the other."""
+    this, darker = _linear(OPEL_COLOURS[level]), _linear(OPEL_COLOURS[level + 1])
+    assert contrast(_luminance(this), _luminance(darker)) >= 1.75
+    assert contrast(_luminance(_deuteranope(this)), _luminance(_deuteranope(darker))) >= 1.65
+
+
+@pytest.mark.parametrize("level", [1, 2, 3, 4])
+def test_the_level_number_is_readable_on_its_colour(level):
+    assert contrast(_luminance(_linear(OPEL_TEXT_COLOURS[level])), _luminance(_linear(OPEL_COLOURS[level]))) >= 4.5
+
+
+def test_no_submission_differs_from_opel_1_in_hue_for_a_deuteranope():
+    """Grey and the palest level are close in lightness; a deuteranope still sees yellow against grey
+    (the blue-yellow axis is kept), and a level's cell carries its number where no submission has none."""
+    grey, pale = _deuteranope(_linear(NHS_PALE_GREY)), _deuteranope(_linear(OPEL_COLOURS[1]))
+    assert grey[2] - pale[2] > 0.2  # blue channel: grey is neutral, OPEL 1 yellow
