@@ -310,7 +310,8 @@ def test_trust_drilldown_in_the_browser(streamlit_app: str, page: Page) -> None:
 # Each chart text drawn on white (ticks, axis titles, legends, labels outside bars) with its colour.
 CHART_TEXT_FILLS_JS = """() => Array.from(document.querySelectorAll(
     '.js-plotly-plot :is(.xtick, .ytick, .xtick2, .ytick2, .g-xtitle, .g-ytitle) text, ' +
-    '.js-plotly-plot :is(.legendtext, .bartext-outside)'), t => [t.textContent, getComputedStyle(t).fill])"""
+    '.js-plotly-plot :is(.legendtext, .bartext-outside, .scatterlayer .textpoint text)'),
+    t => [t.textContent, getComputedStyle(t).fill])"""
 
 
 def _contrast_on_white(rgb: str) -> float:

@@ -189,9 +189,13 @@ def test_opel_strip_pathway_and_peer_figures(con):
     assert list(pathway.data[0].y) == pytest.approx([60.0, 60.0])
     assert "Home (P0+P1): 90.0%" in pathway.data[0].customdata[0]
 
-    peers = charts.peer_figure(drilldown.peers(con, "RWA", "stranded_7plus_pct", SUNDAY_2), "RWA", "%").data[0]
+    peers, labels = charts.peer_figure(drilldown.peers(con, "RWA", "stranded_7plus_pct", SUNDAY_2), "RWA", "%").data
     assert list(peers.y) == ["York and Scarborough", "▶ Hull"]
     assert list(peers.marker.color)[1] == NHS_BLUE and list(peers.text) == ["38.0%", "40.0%"]
+    # the values in a column right of every bar and of the ambition line (40%), which ran through them
+    assert list(labels.y) == list(peers.y) and list(labels.text) == ["38.0%", "40.0%"]
+    assert peers.textposition == "none" and labels.textposition == "middle right"
+    assert len(set(labels.x)) == 1 and labels.x[0] > max(*peers.x, 40.0)
 
 
 # --- the page (AppTest) ---------------------------------------------------------------------------
