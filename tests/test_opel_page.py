@@ -161,6 +161,11 @@ def test_page_defaults_to_all_data_up_to_the_latest_day(opel_db):
     york = table.set_index("trust").loc["York and Scarborough"]
     assert [york[c] for c in ("days_reported", "days_opel_3", "days_opel_4", "highest_opel",
                                    "la_days_reported", "la_days_opel_4", "la_highest_opel")] == [5, 2, 1, 4, 4, 2, 4]
+    # Every column on a 1366 px screen, the trust not pinned (a pinned column is drawn in a faded grey)
+    shown_columns = list(app.dataframe[0].proto.column_order)
+    assert shown_columns == ["trust", "days_reported", "days_opel_3", "days_opel_4", "local_authority",
+                             "la_days_reported", "la_days_opel_3", "la_days_opel_4"]
+    assert '"pinned"' not in app.dataframe[0].proto.columns
     assert "Local authority OPEL not reported by: South Tees." in [c.value for c in app.caption]
     assert len(app.get("plotly_chart")) == 2
     assert dict(app.query_params) == {"from": "2024-05-13", "to": "2024-06-10"}
