@@ -20,7 +20,8 @@ from pipelines.queries import quality
 from pipelines.queries import weekly as queries
 from ui import auth, data
 from ui.app import ensure_entrypoint
-from ui.quality_charts import completeness_heatmap
+from ui.kept import kept
+from ui.quality_charts import completeness_heatmap_between
 from ui.safe_text import plain
 
 MESSAGES_SHOWN = 5  # as text under the summary; the table below has them all
@@ -187,7 +188,7 @@ def completeness_tab() -> None:
                            earliest, latest, format="DD/MM/YYYY", key="dq_dates")
     first, last = (*picked, latest, latest)[:2]  # while only the start is picked, up to the latest day
     grid = data.read(quality.completeness, first, last)
-    st.plotly_chart(completeness_heatmap(grid))
+    st.plotly_chart(kept(completeness_heatmap_between, first, last))
     st.caption("Rows: every trust in the reference list and any other trust that has submitted. "
                f"Submitted: the trust's usual rows arrived. {quality.PARTIAL_DEFINITION} Missing: nothing "
                "arrived for that day. Hover a cell for the details.")

@@ -107,16 +107,22 @@ with st.container(border=True):
                              "saved_at": st.column_config.DatetimeColumn("Saved", format="DD/MM/YYYY HH:mm"),
                              "author": "By", "text": st.column_config.TextColumn("Narrative", width="large")})
 
-st.subheader("Underlying daily figures")
-st.caption("The daily sitrep figures of one trust as loaded (per site where it submits per site), with the file "
-           "each row came from.")
-trust_col, dates_col, button_col = st.columns([2, 2, 1], vertical_alignment="bottom")
-daily_code = trust_col.selectbox("Trust", list(names), format_func=lambda c: f"{names[c]} ({c})", key="daily_trust")
-picked = dates_col.date_input("Dates", (week - timedelta(days=6), week), format="DD/MM/YYYY",
-                              key=f"daily_dates-{week}")
-if len(picked) == 2:  # not mid-pick
-    first, last = picked
-    button_col.download_button("Daily figures (CSV)",
-                               partial(data.read, export.daily_figures_csv, daily_code, first, last),
-                               file_name=f"daily-figures-{daily_code}-{first}-to-{last}.csv", mime="text/csv",
-                               on_click="ignore", icon=":material/download:")
+# Collapsed, and drawn only once opened (a rerun): its date picker is the heaviest part of Streamlit's
+# bundle on this page, and it is not what the page is for (benchmarks/browser_pages.py).
+daily = st.expander("Underlying daily figures: one trust's daily sitrep rows, to download (CSV)",
+                    key="daily_figures", on_change="rerun")
+with daily:
+    st.caption("The daily sitrep figures of one trust as loaded (per site where it submits per site), with the file "
+               "each row came from.")
+    if daily.open:
+        trust_col, dates_col, button_col = st.columns([2, 2, 1], vertical_alignment="bottom")
+        daily_code = trust_col.selectbox("Trust", list(names), format_func=lambda c: f"{names[c]} ({c})",
+                                         key="daily_trust")
+        picked = dates_col.date_input("Dates", (week - timedelta(days=6), week), format="DD/MM/YYYY",
+                                      key=f"daily_dates-{week}")
+        if len(picked) == 2:  # not mid-pick
+            first, last = picked
+            button_col.download_button("Daily figures (CSV)",
+                                       partial(data.read, export.daily_figures_csv, daily_code, first, last),
+                                       file_name=f"daily-figures-{daily_code}-{first}-to-{last}.csv",
+                                       mime="text/csv", on_click="ignore", icon=":material/download:")

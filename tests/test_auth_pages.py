@@ -113,7 +113,7 @@ def test_the_audit_section_shows_each_write(two_weeks: Path) -> None:
     save_narrative(two_weeks, date(2024, 4, 14), "stranded_7plus_pct", "RCB", "Steady.", lead)
     app = run("pages/data_quality.py")
     audit = app.dataframe[-1].value
-    assert list(audit["actor"]) == ["placelead@example.nhs.uk"] and list(audit["action"]) == ["narrative_saved"]
+    assert list(audit["actor"]) == ["placelead@example.nhs.uk"] and list(audit["action"]) == ["narrative saved"]
 
 
 @pytest.fixture

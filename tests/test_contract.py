@@ -6,13 +6,14 @@ from datetime import date
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 from helpers import sitrep_row, write_csv
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipelines.catalogue.columns import CONTRACT_FILE, REQUIRED, SCHEMA
 from pipelines.catalogue.issues import ISSUE_SCHEMA
-from pipelines.ingest.contract import validate
+from pipelines.ingest.contract import Reference, contract_frame, validate
 from pipelines.ingest.readers import read_sitrep
 
 KNOWN = ["RCB", "RCD", "RTR", "RCF"]
@@ -162,3 +163,32 @@ def test_trust_level_and_site_rows_of_a_trust_day(sites, loaded):
     for row, site in enumerate(sites, start=2):
         assert ("one_level_per_trust_day" in found.get(row, set())) == mixed
         assert ("site_rows_replace_whole_trust_day" in found.get(row, set())) == (partial and site is not None)
+
+
+TWO_TRUSTS_SITES = pl.DataFrame({"site_code": ["S1", "S2", "S3"], "org_code": ["A", "A", "B"]})
+SOME_DAYS = [date(2024, 1, 1), date(2024, 1, 2), None]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["A", "B", None]), st.sampled_from([None, None, "S1", "S2", "S3", "X"]),
+                          st.sampled_from(SOME_DAYS)), max_size=10),
+       st.lists(st.tuples(st.sampled_from(["A", "B"]), st.sampled_from(SOME_DAYS[:2]),
+                          st.sampled_from(["trust", "site", "trust and site"])), max_size=3, unique_by=lambda r: r[:2]))
+def test_each_rows_derived_columns_depend_only_on_its_own_trust_day(rows, loaded):
+    """A row's file levels and what it replaces come from its own trust-day: adding a site row of
+    another trust, or a loaded trust-day elsewhere, leaves them as they were (a file without site rows
+    and a first load take a shortcut past the joins, which must give what the joins give)."""
+    frame = pl.DataFrame([(i + 2, *row) for i, row in enumerate(rows)], orient="row",
+                         schema={"source_row": pl.Int64, "org_code": pl.String, "site_code": pl.String,
+                                 "period_date": pl.Date})
+    levels = pl.DataFrame(loaded, orient="row",
+                          schema={"org_code": pl.String, "period_date": pl.Date, "loaded_level": pl.String})
+    reference = Reference(frozenset(["A", "B"]), TWO_TRUSTS_SITES, date(2024, 2, 1), date(2015, 1, 1), levels)
+    alone = contract_frame(frame, reference)
+    other_site = pl.DataFrame({"source_row": [999], "org_code": ["Z"], "site_code": ["Z1"],
+                               "period_date": [date(2030, 1, 1)]})
+    other_day = pl.DataFrame({"org_code": ["Z"], "period_date": [date(2030, 1, 1)], "loaded_level": ["site"]})
+    joined = contract_frame(pl.concat([frame, other_site]),
+                            Reference(frozenset(["A", "B"]), TWO_TRUSTS_SITES, date(2024, 2, 1), date(2015, 1, 1),
+                                      pl.concat([levels, other_day])))
+    assert_frame_equal(joined.filter(pl.col("source_row") != 999), alone)

@@ -29,6 +29,7 @@ from pipelines.ingest import upload
 from pipelines.ingest.contract import validate
 from pipelines.ingest.load import FileOutcome, ingest_sources
 from pipelines.ingest.readers import SitrepRead, read_sitrep
+from pipelines.warehouse.schema import SCHEMA_KEY
 
 TODAY = date(2025, 10, 1)
 KNOWN = ("RCB", "RCD", "RTR", "RWA", "RAE")
@@ -291,7 +292,8 @@ def test_uploaded_file_names_never_touch_the_filesystem(tmp_path, monkeypatch, n
     outcomes = [e for e in upload.load_uploads(uploads, db, today=TODAY) if isinstance(e, FileOutcome)]
 
     generations = {f"db/flow.duckdb.{n}" for n in range(1, 4)}  # earlier versions kept by each swap
-    assert tree(tmp_path) - before <= {"db", "db/flow.duckdb", "db/flow.duckdb.lock", *generations}
+    template = f"db/.flow-schema-{SCHEMA_KEY}.duckdb"  # the empty database new files are copied from
+    assert tree(tmp_path) - before <= {"db", "db/flow.duckdb", "db/flow.duckdb.lock", template, *generations}
     assert [looks_like(work, n) for n in names] == existed  # e.g. /tmp/x or ../../x: not created
     shown = [upload.safe_name(n) for n in names]
     assert [(o.file_name, o.status) for o in outcomes] == [(s, "loaded") for s in shown]

@@ -65,11 +65,11 @@ def test_save_shows_who_saved_and_keeps_the_history(two_weeks):
     shown = texts(app)
     assert "Harrogate worse again; South Tees new to the table." in shown
     assert any(t.startswith("Last saved by Jo Smith at ") for t in shown)
-    assert [e.label for e in app.expander] == ["History (1 saved version)"]
+    assert [e.label for e in app.expander][0] == "History (1 saved version)"
 
     save(app, STRANDED_KEY, "Second thoughts.")
     assert "Second thoughts." in texts(app)
-    assert [e.label for e in app.expander] == ["History (2 saved versions)"]
+    assert [e.label for e in app.expander][0] == "History (2 saved versions)"
     history = app.expander[0].dataframe[0].value
     assert list(history["text"]) == ["Second thoughts.", "Harrogate worse again; South Tees new to the table."]
     assert list(history["author"]) == ["Jo Smith", "Jo Smith"]
@@ -126,7 +126,15 @@ def test_filters_from_the_url_match_the_home_page(two_weeks):
 def test_downloads_are_offered(two_weeks):
     app = run_page()
     assert [b.label for b in app.download_button] == [
-        "Narrative table: Excel (.xlsx)", "Narrative table: Word (.docx)", "Narrative table: CSV", "Daily figures (CSV)"]
+        "Narrative table: Excel (.xlsx)", "Narrative table: Word (.docx)", "Narrative table: CSV"]
+    # The daily figures are drawn once their section is opened (collapsed at first, so the page opens faster).
+    assert [e.label for e in app.expander][-1].startswith("Underlying daily figures")
+    assert not app.date_input and "daily_trust" not in [s.key for s in app.selectbox]
+    app.session_state["daily_figures"] = True
+    app.run()
+    assert [b.label for b in app.download_button][-1] == "Daily figures (CSV)"
+    assert app.selectbox(key="daily_trust").options == ["Harrogate (RCD)", "South Tees (RTR)"]
+    assert app.date_input(key="daily_dates-2024-04-14").value == (date(2024, 4, 8), SUNDAY_2)
 
 
 def test_without_a_database_says_how_to_load(db):

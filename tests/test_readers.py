@@ -12,12 +12,13 @@ import pytest
 import xlsxwriter
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
-from pipelines.catalogue.columns import COLUMN_NAMES, SCHEMA
+from pipelines.catalogue.columns import COLUMN_NAMES, COLUMNS, SCHEMA
 from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
 from pipelines.ingest import cells
 from pipelines.ingest.cells import MAX_FIELD_CHARS
-from pipelines.ingest.readers import SitrepRead, read_sitrep
+from pipelines.ingest.readers import SitrepRead, _read_column, _read_text, read_sitrep
 
 # One valid row of text per template column, in template order.
 GOOD = {
@@ -483,3 +484,25 @@ def test_a_value_over_the_length_limit_is_rejected_by_characters_not_bytes(lengt
                                        "from the file.")
     else:
         assert read_sitrep("sitrep.csv", content).raw["site_code"].str.len_chars().max() == length
+
+
+# Cells a count or OPEL column may hold: any text, and text close to a whole number.
+NUMBERISH = st.one_of(
+    st.none(), st.text(max_size=12), st.integers(-2**64, 2**64).map(str),
+    st.from_regex(r"[+-]?[0-9]{1,22}", fullmatch=True),
+    st.tuples(st.sampled_from(["", " ", "\t", "+", "-", "OPEL ", "opel-", "0", "\u00a0", "\uff15"]),
+              st.integers(-10**6, 10**19).map(str),
+              st.sampled_from(["", " ", ".0", ".5", ",000", "\n", "\u200b", "e3"])).map("".join))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.lists(NUMBERISH, min_size=1, max_size=8),  # and columns the cast takes whole:
+                 st.lists(st.one_of(st.none(), st.integers(-2**63, 2**63 - 1).map(str),
+                                    st.from_regex(r"[+-]?[0-9]{1,19}", fullmatch=True)), min_size=1, max_size=8)),
+       st.sampled_from([c for c in COLUMNS if c.kind in ("count", "opel")]))
+def test_a_column_of_plain_whole_numbers_reads_as_the_careful_parse_reads_it(texts, column):
+    """Counts and OPEL levels that Polars casts straight to whole numbers skip the careful parse: the
+    text and the values must be exactly what the careful parse gives, for any cells; a column that
+    has one cell the cast does not take is read the careful way."""
+    cells = pl.DataFrame({column.name: texts}, schema={column.name: pl.String})
+    assert_frame_equal(_read_column(cells, column), _read_text(cells, column))

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from pipelines.catalogue.wording import ASSURANCE_LABELS, VARIATION_LABELS, assurance_label, variation_label
-from pipelines.spc.xmr import OUTSIDE, SHIFT, TREND, TWO_OF_THREE, xmr, xmr_many
+from pipelines.spc.xmr import OUTSIDE, SHIFT, TREND, TWO_OF_THREE, xmr, xmr_latest, xmr_many
 from ui.spc_icons import assurance_icon, data_uri, variation_icon
 
 START = date(2024, 1, 7)  # a week-ending Sunday
@@ -407,6 +407,45 @@ def test_random_series_at_once_give_what_each_gives_alone_with_settings_per_row_
     once = xmr_many(frame.select(*KEYS, "period", "value"), keys=KEYS, settings=settings_once)
     assert_frame_equal(once[0], points)
     assert_frame_equal(once[1], summary)
+    assert_frame_equal(xmr_latest(frame.select(*KEYS, "period", "value"), keys=KEYS, settings=settings_once), summary)
+    assert_frame_equal(xmr_latest(frame, keys=KEYS), summary)
+
+
+PIECES = {"rise": lambda n, x: [x + i for i in range(n)], "fall": lambda n, x: [x - i for i in range(n)],
+          "flat": lambda n, x: [x] * n, "high": lambda n, x: [x + 1e3] * n, "gap": lambda n, x: [None] * n}
+
+
+@st.composite
+def runs_case(draw: st.DrawFn, key: tuple[str, str]) -> tuple[tuple[str, str], list, date, dict]:
+    """A series built of runs (rises, falls, flat stretches, jumps beyond the limits, gaps) and noise,
+    so shifts, trends and two-of-three fire at the end of a series, just before it or not at all."""
+    values: list[float | None] = []
+    for piece in draw(st.lists(st.one_of(st.tuples(st.sampled_from(sorted(PIECES)), st.integers(1, 9)),
+                                         st.tuples(st.just("noise"), st.integers(1, 20))), min_size=1, max_size=8)):
+        kind, n = piece
+        level = draw(st.sampled_from([-3.0, 0.0, 2.5, 6.0]))
+        values += (draw(st.lists(st.floats(-10, 10, allow_nan=False), min_size=n, max_size=n)) if kind == "noise"
+                   else PIECES[kind](n, level))
+    better = draw(st.sampled_from(["higher", "lower"]))
+    weeks = st.integers(0, len(values)).map(lambda w: START + timedelta(weeks=w))
+    options: dict[str, object] = {"better": better, "recalculate_from": draw(st.lists(weeks, max_size=2))}
+    if draw(st.booleans()):
+        options["baseline"] = tuple(sorted(draw(st.tuples(weeks, weeks))))
+    return key, values, START, options
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", "c", "d"]), min_size=1, max_size=4, unique=True).flatmap(
+    lambda metrics: st.tuples(*[runs_case(("T", m)) for m in metrics])))
+def test_the_latest_readings_alone_equal_the_full_charts_summary_whatever_runs_end_a_series(cases):
+    """``xmr_latest`` runs the rules only on each series' last 7 points: the summary it stores must be
+    exactly the full chart's, whichever rule fires at, just before or across the last point."""
+    points, summary = check_against_xmr(list(cases))
+    frame = pl.concat([batch_rows(key, values, start, **kwargs) for key, values, start, kwargs in cases])
+    assert_frame_equal(xmr_latest(frame, keys=KEYS), summary)
+    settings_once = frame.unique(KEYS).drop("period", "value")
+    assert_frame_equal(xmr_latest(frame.select(*KEYS, "period", "value"), keys=KEYS, settings=settings_once),
+                       summary)
 
 
 def test_settings_given_once_per_series_are_refused_twice():

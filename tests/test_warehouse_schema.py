@@ -45,3 +45,15 @@ def test_weekly_parts_table_has_the_columns_its_query_gives(db: Path) -> None:
         declared = con.execute("DESCRIBE weekly_metric_parts").fetchall()
         given = con.execute(f"DESCRIBE {WEEKLY_PARTS_SQL}").fetchall()
     assert [(c[0], c[1]) for c in declared] == [(c[0], c[1]) for c in given]
+
+
+def test_trust_day_counts_are_64_bit_integers(db: Path) -> None:
+    """Analysts read the trust-day view from R and Power BI, which have no 128-bit integer (DuckDB's
+    ``sum`` gives HUGEINT): every count column is BIGINT, the OPEL levels INTEGER."""
+    with open_for_write(db):
+        pass
+    with duckdb.connect(str(db), read_only=True) as con:
+        types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE sitrep_trust_day)").fetchall())
+    assert {name: kind for name, kind in types.items() if kind not in ("BIGINT", "VARCHAR", "DATE")} == {
+        "trust_opel": "INTEGER", "la_opel": "INTEGER"}
+    assert types["ga_beds_occupied"] == types["nctr_patients"] == "BIGINT"

@@ -31,7 +31,7 @@ from pipelines.warehouse import (
     write_lock,
 )
 from pipelines.warehouse.reference import reload_reference
-from pipelines.warehouse.schema import migrate
+from pipelines.warehouse.schema import SCHEMA_KEY, SCHEMA_VERSION, migrate
 
 ROOT = Path(__file__).resolve().parents[1]
 MONDAY = date(2024, 4, 1)
@@ -45,6 +45,78 @@ def test_the_warehouse_creates_the_publication_tables_with_the_readers_columns()
     for table, schema in {"nhse_daily": t.DAILY_SCHEMA, **{k: v[1] for k, v in TABLES.items()}}.items():
         described = [(name, kind) for name, kind, *_ in con.execute(f"DESCRIBE {table}").fetchall()]
         assert described == [(c, sql_type[d]) for c, d in schema.items()] + list(provenance.items()), table
+
+
+def catalogue(db: Path) -> list[tuple]:
+    """Everything the schema defines: tables and their columns, views, macros, indexes, constraints."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute("""
+            SELECT 'column', table_name, column_name, data_type, is_nullable, column_default::VARCHAR, column_index
+                FROM duckdb_columns() WHERE database_name = current_database()
+            UNION ALL SELECT 'view', view_name, sql, NULL, NULL, NULL, NULL
+                FROM duckdb_views() WHERE NOT internal AND database_name = current_database()
+            UNION ALL SELECT 'macro', function_name, macro_definition, parameters::VARCHAR, NULL, NULL, NULL
+                FROM duckdb_functions() WHERE NOT internal AND database_name = current_database()
+            UNION ALL SELECT 'constraint', table_name, constraint_text, NULL, NULL, NULL, NULL
+                FROM duckdb_constraints() WHERE database_name = current_database()
+            UNION ALL SELECT 'index', index_name, sql, NULL, NULL, NULL, NULL
+                FROM duckdb_indexes() WHERE database_name = current_database()
+            UNION ALL SELECT 'version', version::VARCHAR, NULL, NULL, NULL, NULL, NULL FROM schema_version
+            ORDER BY ALL""").fetchall()
+
+
+def test_a_new_database_copied_from_the_schema_template_is_the_one_the_schema_script_builds(tmp_path):
+    scripted = tmp_path / "scripted.duckdb"
+    with duckdb.connect(str(scripted)) as con:
+        migrate(con)
+    db = tmp_path / "flow.duckdb"
+    with open_for_write(db):
+        pass
+    template = tmp_path / f".flow-schema-{SCHEMA_KEY}.duckdb"
+    assert template.exists()
+    assert catalogue(db) == catalogue(scripted)
+    assert query(db, "SELECT version FROM schema_version") == [(SCHEMA_VERSION,)]
+    assert query(db, "SELECT count(*) FROM ingest_files") == [(0,)]
+    built = template.stat()
+    with open_for_write(tmp_path / "second.duckdb"):
+        pass
+    assert (template.stat().st_ino, template.stat().st_mtime_ns) == (built.st_ino, built.st_mtime_ns)  # reused
+    assert catalogue(tmp_path / "second.duckdb") == catalogue(scripted)
+
+
+def test_a_stale_or_damaged_schema_template_is_never_used(tmp_path):
+    scripted = tmp_path / "scripted.duckdb"
+    with duckdb.connect(str(scripted)) as con:
+        migrate(con)
+    stale = tmp_path / ".flow-schema-0000000000000000.duckdb"
+    shutil.copyfile(scripted, stale)
+    with open_for_write(tmp_path / "a.duckdb"):
+        pass
+    assert not stale.exists()  # another schema's template is removed once this one is built
+    template = tmp_path / f".flow-schema-{SCHEMA_KEY}.duckdb"
+    template.write_bytes(b"not a database at all" * 1000)
+    with open_for_write(tmp_path / "b.duckdb") as con:  # falls back to the schema script, and says so
+        con.execute("INSERT INTO narratives VALUES (1, '2024-04-07', 'm', NULL, 't', 'a', now())")
+    assert catalogue(tmp_path / "b.duckdb") == catalogue(scripted)
+    assert not template.exists() or template.read_bytes()[:21] != b"not a database at all"
+    with open_for_write(tmp_path / "c.duckdb"):  # the next new file builds the template again
+        pass
+    assert template.exists() and catalogue(template) == catalogue(scripted)
+
+
+def test_two_processes_building_the_schema_template_at_once_each_get_a_whole_one(tmp_path):
+    script = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from pathlib import Path; "
+              "from pipelines.warehouse.session import schema_template; "
+              f"print(schema_template(Path({str(tmp_path)!r})))")
+    runs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True) for _ in range(3)]
+    built = {run.communicate()[0].strip() for run in runs}
+    assert all(run.returncode == 0 for run in runs)
+    assert built == {str(tmp_path / f".flow-schema-{SCHEMA_KEY}.duckdb")}
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f".flow-schema-{SCHEMA_KEY}.duckdb"]
+    scripted = tmp_path.parent / f"{tmp_path.name}-scripted.duckdb"
+    with duckdb.connect(str(scripted)) as con:
+        migrate(con)
+    assert catalogue(Path(built.pop())) == catalogue(scripted)
 
 
 def test_reference_data_is_reloaded_only_when_it_changed(tmp_path, monkeypatch):

@@ -100,14 +100,17 @@ METRIC_IDS: tuple[str, ...] = tuple(m.id for m in METRICS)
 
 def _part_sql(metric: Metric) -> str:
     """One element of the per-week list of parts: numerator, denominator and days counted."""
+    # Summed as DOUBLE, the parts' type, rather than as 128-bit integers: exact (a week of a trust's 32-bit
+    # figures is far below 2**53) and a quarter faster over the national history.
+    value = f"CAST(({metric.numerator}) AS DOUBLE)"
     if metric.aggregate == "ratio":
         # CASE inside the aggregate rather than FILTER: the same sums, a third faster on 360,000 trust-days.
         both = f"({metric.numerator}) IS NOT NULL AND ({metric.denominator}) IS NOT NULL"
-        numerator = f"sum(CASE WHEN {both} THEN {metric.numerator} END)"
-        denominator = f"sum(CASE WHEN {both} THEN {metric.denominator} END)"
+        numerator = f"sum(CASE WHEN {both} THEN {value} END)"
+        denominator = f"sum(CASE WHEN {both} THEN CAST(({metric.denominator}) AS DOUBLE) END)"
         days = f"count(CASE WHEN {both} THEN 1 END)"
     elif metric.aggregate == "daily_average":
-        numerator = f"sum({metric.numerator})"
+        numerator = f"sum({value})"
         denominator = days = f"count({metric.numerator})"
     else:  # max
         numerator = f"max({metric.numerator})"

@@ -117,8 +117,13 @@ def contract_frame(frame: pl.DataFrame, reference: Reference) -> pl.DataFrame:
                       covers=(pl.col("known_sites").list.set_difference("file_sites").list.len() == 0)
                       .fill_null(False)))
     loaded = reference.loaded_levels if reference.loaded_levels is not None else _LEVELS
+    # A left join on nothing gives nulls: without site rows (a national file) or anything loaded on
+    # the file's trust-days (a first load), the columns are added as nulls instead of joined.
     derived = (frame.join(levels, on=trust_day, how="left", nulls_equal=True, maintain_order="left")
-               .join(loaded, on=trust_day, how="left", maintain_order="left"))
+               if levels.height else frame.with_columns(pl.lit(None, levels.schema[name]).alias(name)
+                                                        for name in ("file_levels", "covers")))
+    derived = (derived.join(loaded, on=trust_day, how="left", maintain_order="left") if loaded.height
+               else derived.with_columns(loaded_level=pl.lit(None, loaded.schema["loaded_level"])))
     coverage = (pl.when(pl.col("site_code").is_null()).then(pl.lit("trust"))
                 .when(pl.col("covers")).then(pl.lit("every site")).otherwise(pl.lit("some sites")))
     return derived.with_columns(

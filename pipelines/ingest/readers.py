@@ -123,9 +123,23 @@ def _misfit_issues(misfits: pl.DataFrame, width: int) -> pl.DataFrame:
 def _read_column(cells: pl.DataFrame, column: Column) -> pl.DataFrame:
     """The column's stripped text (blank as null) and its parsed value (named _PARSED + name).
 
-    Each distinct cell text is parsed once and joined back: a sitrep repeats the same few dates
-    and counts, and the regex parsing is far slower than the join on 360,000 rows.
+    A column of counts or OPEL levels whose every cell Polars casts to a whole number is read by that
+    cast alone: Polars accepts only an optional sign and digits (no space, comma, point or blank),
+    which the careful parse reads the same (tests/test_readers.py checks it on any text). Any other
+    column, or any cell the cast does not take, goes the careful way (``_read_text``).
     """
+    if column.kind in ("count", "opel"):
+        given = cells.get_column(column.name)
+        plain = given.cast(column.dtype, strict=False)
+        if plain.null_count() == given.null_count():
+            return pl.DataFrame([given, plain.alias(_PARSED + column.name)])
+    return _read_text(cells, column)
+
+
+def _read_text(cells: pl.DataFrame, column: Column) -> pl.DataFrame:
+    """``_read_column`` for any text: each distinct cell text is parsed once and joined back (a
+    sitrep repeats the same few dates and counts, and the regex parsing is far slower than the join
+    on 360,000 rows)."""
     text = pl.col(column.name)
     clean = text.str.strip_chars().replace("", None)
     distinct = cells.select(text.unique()).select(

@@ -19,7 +19,7 @@ import polars as pl
 
 from pipelines import access, config
 from pipelines.catalogue.metrics import METRICS
-from pipelines.spc.xmr import xmr_many
+from pipelines.spc.xmr import xmr_latest
 from pipelines.warehouse import open_for_write
 from pipelines.warehouse.derived import rebuild_weekly_parts, refresh_weekly_parts
 
@@ -84,8 +84,8 @@ def _latest_points(con: duckdb.DuckDBPyConnection, up_to_week: date | None,
     points = weekly_points(con, up_to_week, org_codes)
     if points.is_empty():
         return pl.DataFrame(schema=_SUMMARY_SCHEMA)
-    # The settings once per series, not on each of 700,000 points.
-    _, summary = xmr_many(points, keys=KEYS, settings=series_settings(con, points))
+    # The settings once per series, not on each of 700,000 points; the rules only where the last point needs them.
+    summary = xmr_latest(points, keys=KEYS, settings=series_settings(con, points))
     return summary.select(*KEYS, week_ending="last_period", variation="variation", assurance="assurance",
                           message="message").cast(_SUMMARY_SCHEMA)
 

@@ -203,12 +203,16 @@ def _segment_notes(points: pl.DataFrame, settings: pl.DataFrame) -> pl.DataFrame
     return segments.group_by("_series").agg(notes=notes.str.join(" "))
 
 
-def _summary(points: pl.DataFrame, settings: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
-    """One row per series: variation read from its last point, assurance from the latest limits."""
+def _summary(charted: pl.DataFrame, points: pl.DataFrame, settings: pl.DataFrame,
+             keys: Sequence[str]) -> pl.DataFrame:
+    """One row per series: variation read from its last point (the rules run on ``charted``, every
+    point or the last few of each series), assurance from the latest limits; counts and notes from
+    every point (``points``)."""
     c = pl.col
-    last = points.group_by("_series").agg(
+    last = charted.group_by("_series").agg(
         c("mean", "upper_limit", "lower_limit", "special_cause", "signal", "direction").last(),
-        last_period=c("period").last(), n_points=pl.len().cast(pl.Int64))
+        last_period=c("period").last()).join(points.group_by("_series").agg(n_points=pl.len().cast(pl.Int64)),
+                                             on="_series")
     frame = (settings.join(last, on="_series", how="left").with_columns(c("n_points").fill_null(0))
              .join(_segment_notes(points, settings), on="_series", how="left"))
     variation = (pl.when(c("mean").is_null()).then(pl.lit("run_chart"))
@@ -254,6 +258,28 @@ def xmr_many(frame: pl.DataFrame, *, keys: Sequence[str],
     ``variation``, ``assurance``, ``n_points``, ``missing``, ``message``; both sorted by keys.
     """
     keys = [keys] if isinstance(keys, str) else list(keys)
+    points, settings = _prepared(frame, keys, settings)
+    points = _rules(points.with_columns(pl.lit(settings[name]).gather(pl.col("_series")) for name in keys))
+    return points.select(*keys, *POINTS), _summary(points, points, settings, keys)
+
+
+def xmr_latest(frame: pl.DataFrame, *, keys: Sequence[str], settings: pl.DataFrame | None = None) -> pl.DataFrame:
+    """``xmr_many``'s summary alone (the same frame, the same checks and refusals), as the stored
+    readings need it: the limits from every point, the rules only on each series' last ``RUN_POINTS``
+    points. The last point's variation depends on nothing earlier: a point outside the limits is
+    itself, two of three looks two points back, and a shift or trend that reaches the last point is
+    flagged there once its last 7 points are one run."""
+    keys = [keys] if isinstance(keys, str) else list(keys)
+    points, settings = _prepared(frame, keys, settings)
+    # Sorted by series then period: a point is in its series' last 7 when the point 7 rows on is not.
+    tail = points.filter((pl.col("_series").shift(-RUN_POINTS) != pl.col("_series")).fill_null(True))
+    return _summary(_rules(tail), points, settings, keys)
+
+
+def _prepared(frame: pl.DataFrame, keys: list[str], settings: pl.DataFrame | None) -> tuple[pl.DataFrame,
+                                                                                               pl.DataFrame]:
+    """The points checked, sorted by series then period, segmented and with their limits (no keys,
+    the series' number ``_series``); the settings checked, one row per series in that order."""
     if settings is not None and not keys:
         raise ValueError("settings given once per series need key columns")
     per_row = SETTINGS if settings is None else []
@@ -290,9 +316,8 @@ def xmr_many(frame: pl.DataFrame, *, keys: Sequence[str],
     _refuse(points.filter(repeated), "each period may appear only once", keys, settings)
     # Settings per point, read from the settings row of the point's series (row number = series id).
     points = points.with_columns(pl.lit(settings[name]).gather(pl.col("_series"))
-                                 for name in [*keys, "better", "baseline_start", "baseline_end"])
-    points = _rules(_limits(_segments(points, settings)))
-    return points.select(*keys, *POINTS), _summary(points, settings, keys)
+                                 for name in ["better", "baseline_start", "baseline_end"])
+    return _limits(_segments(points, settings)), settings
 
 
 def xmr(series: pl.DataFrame, *, better: str, target: float | None = None,

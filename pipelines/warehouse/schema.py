@@ -5,6 +5,8 @@ data; an older file gets what it lacks. Analysts' tools rely on the names (READM
 """
 from __future__ import annotations
 
+import hashlib
+
 import duckdb
 
 from pipelines.catalogue.columns import COLUMNS
@@ -295,7 +297,7 @@ LEFT JOIN valued prev ON prev.org_code = v.org_code AND prev.metric = v.metric
 
 
 # Bumped whenever the statements above change, so an older file is brought up to date once.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def _version(con: duckdb.DuckDBPyConnection) -> int:
@@ -319,3 +321,7 @@ _MIGRATE_SQL = ";\n".join([
     SCHEMA_SQL, PUBLICATION_SQL, BEDS_SQL, MACROS_SQL, DAILY_VIEWS_SQL,
     WEEKLY_PARTS_TABLE_SQL, POSITION_VIEW_SQL,
     f"DELETE FROM schema_version; INSERT INTO schema_version VALUES ({SCHEMA_VERSION:d})"])
+
+# Names the empty database of this schema script, on this DuckDB (its file format): new files are
+# copies of it (pipelines.warehouse.session), so a changed script or DuckDB never reuses an old one.
+SCHEMA_KEY = hashlib.sha256(f"{duckdb.__version__}\n{_MIGRATE_SQL}".encode()).hexdigest()[:16]

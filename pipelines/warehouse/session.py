@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines import config
-from pipelines.warehouse.schema import AMBITION_MACRO_SQL, migrate
+from pipelines.warehouse.schema import AMBITION_MACRO_SQL, SCHEMA_KEY, migrate
 
 log = logging.getLogger(__name__)
 
@@ -186,12 +186,54 @@ def _discard(work: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
+def schema_template(folder: Path) -> Path:
+    """The empty database of this schema (``SCHEMA_KEY``) in ``folder``, built once: copying it is
+    four times cheaper than running the schema script on every new file. Built under a name of this
+    process's own and renamed into place, so two processes building it at once each rename a whole
+    file; templates of other schema versions are removed then."""
+    template = folder / f".flow-schema-{SCHEMA_KEY}.duckdb"
+    if template.exists():
+        return template
+    building = folder / f"{template.name}.{os.getpid()}.building"
+    _discard(building)
+    try:
+        with duckdb.connect(str(building)) as con:
+            migrate(con)
+            con.execute("CHECKPOINT")
+        os.replace(building, template)
+    finally:
+        _discard(building)
+    for stale in folder.glob(".flow-schema-*.duckdb"):
+        if stale != template:
+            stale.unlink(missing_ok=True)
+    return template
+
+
+def _new_database(work: Path, db: Path) -> duckdb.DuckDBPyConnection:
+    """A new database file at ``work``: a copy of the schema template, or (when the template cannot be
+    built or read) an empty file the schema script then runs on; a template that cannot be read is
+    removed, so the next new file builds it again."""
+    template = None
+    try:
+        template = schema_template(work.parent)
+        shutil.copyfile(template, work)
+        return _open_checked(work, db, read_only=False)
+    except (OSError, duckdb.Error, DatabaseDamaged):
+        log.warning("could not use the schema template in %s; running the schema script", work.parent,
+                    exc_info=True)
+        _discard(work)
+        if template is not None:
+            template.unlink(missing_ok=True)
+        return duckdb.connect(str(work))
+
+
 @contextmanager
 def open_for_write(db: Path, on_wait: Callable[[], None] | None = None,
                    timeout_s: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """Lock, copy, write (the block), swap: the copy replaces the live file only if the block succeeds.
 
-    A new or older file is brought to the current schema first (pipelines.warehouse.schema.migrate).
+    A new file starts as a copy of the schema template (``schema_template``); a new or older file is
+    brought to the current schema first (pipelines.warehouse.schema.migrate).
     """
     with write_lock(db, on_wait, timeout_s):
         started = time.perf_counter()
@@ -201,7 +243,7 @@ def open_for_write(db: Path, on_wait: Callable[[], None] | None = None,
             shutil.copyfile(db, work)
             con = _open_checked(work, db, read_only=False)
         else:
-            con = duckdb.connect(str(work))
+            con = _new_database(work, db)
         copied = time.perf_counter()
         try:
             migrate(con)
