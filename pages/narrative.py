@@ -9,6 +9,7 @@ import streamlit as st
 
 from pipelines import access, config
 from pipelines.catalogue.dates import uk_date
+from pipelines.queries import weekly as queries
 from pipelines.reports import export, narrative
 from ui import auth, data, params
 from ui.app import ensure_entrypoint
@@ -64,7 +65,9 @@ metric = st.selectbox("Metric", list(labels),
                       format_func=lambda m: f"{labels[m]}{'  ✓ saved' if m in done else ''}")
 params.set_params(metric=metric)
 label = labels[metric]
-draft = (narrative.draft_narrative(table, metric) if org_code is None
+draft = (narrative.draft_narrative(table, metric, data.read(queries.never_reported, metric,
+                                                              tuple(table.trusts["org_code"]), week))
+         if org_code is None
          else narrative.draft_trust_narrative(table, metric, org_code))
 history = data.read(narrative.narrative_history, week, metric, org_code)
 saved = history.row(0, named=True) if history.height else None

@@ -15,6 +15,8 @@ from ui.opel_charts import MAX_DAYS_WITH_NUMBERS, headline, la_heatmap_between, 
 from ui.safe_text import plain
 
 LOAD_HINT = "Load sitrep files with `python -m pipelines ingest PATH`."
+OPEL_TABLE_COLUMNS = ["trust", "days_reported", "days_opel_3", "days_opel_4",
+                      "local_authority", "la_days_reported", "la_days_opel_3", "la_days_opel_4"]
 
 ensure_entrypoint()
 st.title("OPEL levels")
@@ -72,16 +74,15 @@ else:
 
 st.subheader("Days at OPEL 3 and 4, by trust")
 level = st.column_config.NumberColumn
-# Tall enough for every trust without scrolling inside the table, up to about 20 of them.
-st.dataframe(counts, hide_index=True, height=35 * (min(counts.height, 20) + 1) + 3, column_order=[
-    "trust", "days_reported", "days_opel_3", "days_opel_4", "highest_opel",
-    "local_authority", "la_days_reported", "la_days_opel_3", "la_days_opel_4", "la_highest_opel", "icb_name",
-], column_config={
-    "trust": st.column_config.TextColumn("Trust", width="medium", pinned=True), "icb_name": "ICB",
+# Tall enough for every trust without scrolling inside the table, up to about 20 of them. Every column
+# on a 1366 px screen: no ICB (the heatmaps group by it) and no highest level (the days at 3 and 4 say
+# it); the trust column not pinned, as a pinned column is drawn in a faded grey.
+st.dataframe(counts, hide_index=True, height=35 * (min(counts.height, 20) + 1) + 3, column_order=OPEL_TABLE_COLUMNS,
+             column_config={
+    "trust": st.column_config.TextColumn("Trust", width="medium"),
     "local_authority": st.column_config.TextColumn("Local authority", width="medium"),
     "days_reported": level("Days reported"), "days_opel_3": level("Days at OPEL 3"),
-    "days_opel_4": level("Days at OPEL 4"), "highest_opel": level("Highest level", format="OPEL %d"),
-    "la_days_reported": level("LA days reported"), "la_days_opel_3": level("LA days at OPEL 3"),
-    "la_days_opel_4": level("LA days at OPEL 4"), "la_highest_opel": level("LA highest level", format="OPEL %d"),
+    "days_opel_4": level("Days at OPEL 4"), "la_days_reported": level("LA days reported"),
+    "la_days_opel_3": level("LA days at OPEL 3"), "la_days_opel_4": level("LA days at OPEL 4"),
 })
 st.caption(f"Days {period}, most days at OPEL 4 first. LA: the trust's local authority (social care).")

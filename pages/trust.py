@@ -46,9 +46,14 @@ url_start, url_end = queries.clamp_range(params.get_date("from", default_start),
 picked = pick_dates.date_input("Dates", (url_start, url_end), min_value=earliest, max_value=latest,
                                format="DD/MM/YYYY", help=f"Default: the latest {drilldown.DEFAULT_WEEKS} weeks "
                                                          "(Monday to Sunday) with figures.")
-metric_id = pick_metric.selectbox("Metric", metric_ids, format_func=lambda m: BY_ID[m].label,
-                                  index=metric_ids.index(params.get_choice("metric", metric_ids, DEFAULT_METRIC)))
 first, last = (*picked, default_end, default_end)[:2]  # while only the start is picked: up to the default end
+groups = data.read(drilldown.source_groups, code, first, last)
+# Figures only from NHS England's publication: it has no beds, lengths of stay, pathways by day or OPEL,
+# so such a trust opens on the first metric it has figures for, not on a notice.
+publication_only = [g["source"] for g in groups] == [drilldown.PUBLICATION]
+default_metric = drilldown.publication_metrics()[0] if publication_only else DEFAULT_METRIC
+metric_id = pick_metric.selectbox("Metric", metric_ids, format_func=lambda m: BY_ID[m].label,
+                                  index=metric_ids.index(params.get_choice("metric", metric_ids, default_metric)))
 params.set_params(trust=code, metric=metric_id)
 if len(picked) == 2:  # not mid-pick: the widget's identity follows the URL, so it must not move under it
     params.set_params(**{"from": None if first == default_start else first,
@@ -58,7 +63,6 @@ metric = BY_ID[metric_id]
 st.header(plain(f"{trust['short_name']} ({code})"))
 st.caption(plain(" · ".join(filter(None, [trust["name"], trust["icb_name"],
                                           trust["place"] and f"place: {trust['place']}"]))))
-groups = data.read(drilldown.source_groups, code, first, last)
 if not groups:
     reported = (f" Its figures run from {uk_date(trust['first_date'])} to {uk_date(trust['last_date'])}."
                 if trust["first_date"] else " It has not submitted any figures yet.")
@@ -66,9 +70,9 @@ if not groups:
                      f"{reported}"))
     st.stop()
 st.caption(plain(trust_sections.source_text(groups)))
-st.caption(plain(trust_sections.field_source_text(data.read(drilldown.field_sources, code, first, last))))
-# Figures only from NHS England's publication: it has no beds, lengths of stay, pathways by day or OPEL.
-publication_only = [g["source"] for g in groups] == [drilldown.PUBLICATION]
+if field_sources := trust_sections.field_source_text(data.read(drilldown.field_sources, code, first, last)):
+    with st.expander("Where each figure came from", icon=":material/source:"):  # a line per field: closed at first
+        st.caption(plain(field_sources))
 
 weeks = data.read(drilldown.trust_weeks, code, first, last, (earliest, latest))
 first_week, last_week, weekly, week = weeks.first_week, weeks.last_week, weeks.weekly, weeks.week

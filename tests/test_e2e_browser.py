@@ -210,7 +210,8 @@ def test_weekly_position_in_the_browser(streamlit_app: str, page: Page) -> None:
 
 def test_home_page_shows_every_trust_side_by_side_at_1366x768(sample_app: str, browser: Browser) -> None:
     """A laptop or a meeting-room projector: all 13 trusts of the sample readable without scrolling sideways,
-    and the trusts' header row on the first screen."""
+    the trusts' header row on the first screen, and no name broken mid-word ("Calderdal / e"): no sidebar
+    takes a fifth of the width (the page list is across the top, the sign-in mode one line)."""
     context = browser.new_context(viewport={"width": 1366, "height": 768})
     context.set_default_timeout(TIMEOUT_MS)
     try:
@@ -223,6 +224,8 @@ def test_home_page_shows_every_trust_side_by_side_at_1366x768(sample_app: str, b
             box = th.bounding_box()
             assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 1366, (th.inner_text(), box)
             assert box["y"] < 768, (th.inner_text(), box)
+        expect(page.get_by_test_id("stSidebar")).to_have_count(0)
+        assert headers.evaluate_all(BROKEN_WORDS_JS) == []
         scroller = page.locator(".wt-wrap")
         assert scroller.evaluate("el => el.scrollWidth <= el.clientWidth"), "the table scrolls sideways"
         ARTIFACTS.mkdir(exist_ok=True)
@@ -381,7 +384,8 @@ def test_trust_drilldown_in_the_browser(streamlit_app: str, page: Page) -> None:
 # Each chart text drawn on white (ticks, axis titles, legends, labels outside bars) with its colour.
 CHART_TEXT_FILLS_JS = """() => Array.from(document.querySelectorAll(
     '.js-plotly-plot :is(.xtick, .ytick, .xtick2, .ytick2, .g-xtitle, .g-ytitle) text, ' +
-    '.js-plotly-plot :is(.legendtext, .bartext-outside)'), t => [t.textContent, getComputedStyle(t).fill])"""
+    '.js-plotly-plot :is(.legendtext, .bartext-outside, .scatterlayer .textpoint text)'),
+    t => [t.textContent, getComputedStyle(t).fill])"""
 
 
 def _contrast_on_white(rgb: str) -> float:

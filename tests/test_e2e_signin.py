@@ -10,6 +10,7 @@ Skipped locally without node or tests/oidc/node_modules; under CI it fails inste
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -141,7 +142,10 @@ def test_nothing_before_signing_in(signed_in_app: str, page: Page) -> None:
 
 def test_viewer_reads_but_cannot_write(signed_in_app: str, page: Page) -> None:
     sign_in(page, signed_in_app, "viewer")
-    expect(page.get_by_text("Signed in as viewer@example.nhs.uk")).to_be_visible()
+    # One line at the top (no sidebar); the address shows as typed (a word joiner after "@" keeps it unlinked).
+    expect(page.get_by_text(re.compile("Signed in as viewer@\u2060?example.nhs.uk"))).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    expect(page.get_by_test_id("stSidebar")).to_have_count(0)
     expect(page.locator("table.wt")).to_be_visible()  # the weekly table (HTML)
     open_page(page, signed_in_app, "data-quality")
     expect(page.get_by_text("Uploading files needs the submitter role")).to_be_visible()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -11,7 +11,9 @@ import polars as pl
 import pytest
 from helpers import load_rows_directly, query, week_of_rows
 
+from pipelines.queries import weekly as weekly_queries
 from pipelines.reports import narrative
+from pipelines.reports.presentation import TableCell
 from pipelines.reports.weekly_table import WeeklyTable, build_weekly_table, metric_rows
 
 WEEK_1, WEEK_2 = date(2024, 4, 1), date(2024, 4, 8)  # Mondays; the weeks end on 7 and 14 April 2024
@@ -138,6 +140,44 @@ def test_a_thirteen_trust_week_stays_within_three_sentences_and_about_sixty_word
         assert draft.count(". ") + 1 <= 3, draft
     stranded = narrative.draft_narrative(table, "stranded_7plus_pct")
     assert "All 13 over the ambition: " in stranded and "and 10 more" in stranded, stranded
+
+
+def with_missing(table: WeeklyTable, metric: str, count: int) -> WeeklyTable:
+    """``table`` with ``count`` more trusts (X000, X001, ...) that sent figures this week but none for ``metric``."""
+    rows = [dataclasses.replace(r, cells=r.cells + [TableCell(f"X{i:03d}", f"Trust {i}", metric, None, "none")
+                                                    for i in range(count)]) if r.metric == metric else r
+            for r in table.rows]
+    return dataclasses.replace(table, rows=rows)
+
+
+def test_more_than_three_missing_trusts_are_a_count_and_those_that_never_report_are_said_apart(table):
+    """119 trusts with NHS England's publication: 106 of them have no beds, so no stranded figure, ever.
+    Naming them ran to 75 words for one metric; a count keeps it near 60 and says why they are absent."""
+    metric = "stranded_7plus_pct"
+    many = with_missing(table, metric, 106)
+    never = frozenset(f"X{i:03d}" for i in range(104))
+    draft = narrative.draft_narrative(many, metric, never)
+    assert draft.endswith("no figures from South Tees, Trust 104 and Trust 105; 104 trusts have never reported "
+                          "this figure."), draft
+    assert len(draft.split()) <= 60 and "Trust 0" not in draft, draft
+    assert narrative.draft_narrative(with_missing(table, metric, 3), metric).endswith("no figures from 4 trusts.")
+    assert narrative.draft_narrative(with_missing(table, metric, 2), metric).endswith(
+        "no figures from South Tees, Trust 0 and Trust 1.")
+    one_never = narrative.draft_narrative(with_missing(table, metric, 1), metric, frozenset({"X000"}))
+    assert one_never.endswith("no figures from South Tees; Trust 0 has never reported this figure.")
+
+
+def test_never_reported_is_every_week_up_to_this_one(db):
+    """South Tees sends no criteria-to-reside count in either week: it has never reported that figure;
+    Harrogate sent week 1 only, so its figures are missing in week 2, not never reported."""
+    load_rows_directly(db, week_of_rows("RCD", WEEK_1) + week_of_rows("RTR", WEEK_1, nctr_patients=None)
+                       + week_of_rows("RTR", WEEK_2, nctr_patients=None))
+    with duckdb.connect(str(db), read_only=True) as con:
+        codes = ("RCD", "RTR")
+        assert weekly_queries.never_reported(con, "stranded_7plus_pct", codes, SUNDAY_2) == frozenset()
+        assert weekly_queries.never_reported(con, "nctr_pct_of_occupied", codes, SUNDAY_2) == {"RTR"}
+        assert weekly_queries.never_reported(con, "nctr_pct_of_occupied", codes, SUNDAY_1 - timedelta(days=7)) == {
+            "RCD", "RTR"}
 
 
 def query_trusts(db: Path) -> list[str]:

@@ -16,11 +16,12 @@ import duckdb
 import pytest
 from helpers import load_rows_directly, sitrep_row
 from streamlit.testing.v1 import AppTest
+from test_presentation import _deuteranope, _linear, _luminance, contrast
 
 from pipelines.queries import opel
 from pipelines.queries import weekly as queries
 from ui.opel_charts import headline, la_heatmap, trust_heatmap
-from ui.style import NHS_PALE_GREY, OPEL_COLOURS
+from ui.style import NHS_PALE_GREY, OPEL_COLOURS, OPEL_TEXT_COLOURS
 
 ROOT = Path(__file__).resolve().parents[1]
 MAY_13, MAY_16 = date(2024, 5, 13), date(2024, 5, 16)
@@ -160,6 +161,11 @@ def test_page_defaults_to_all_data_up_to_the_latest_day(opel_db):
     york = table.set_index("trust").loc["York and Scarborough"]
     assert [york[c] for c in ("days_reported", "days_opel_3", "days_opel_4", "highest_opel",
                                    "la_days_reported", "la_days_opel_4", "la_highest_opel")] == [5, 2, 1, 4, 4, 2, 4]
+    # Every column on a 1366 px screen, the trust not pinned (a pinned column is drawn in a faded grey)
+    shown_columns = list(app.dataframe[0].proto.column_order)
+    assert shown_columns == ["trust", "days_reported", "days_opel_3", "days_opel_4", "local_authority",
+                             "la_days_reported", "la_days_opel_3", "la_days_opel_4"]
+    assert '"pinned"' not in app.dataframe[0].proto.columns
     assert "Local authority OPEL not reported by: South Tees." in [c.value for c in app.caption]
     assert len(app.get("plotly_chart")) == 2
     assert dict(app.query_params) == {"from": "2024-05-13", "to": "2024-06-10"}
@@ -232,3 +238,23 @@ def test_the_page_opens_on_eight_weeks_up_to_the_latest_day():
     from pipelines.queries import opel as opel_queries
 
     assert opel_queries.default_first_day(date(2024, 6, 10)) == date(2024, 4, 16)
+
+
+@pytest.mark.parametrize("level", [1, 2, 3])
+def test_each_opel_level_is_clearly_lighter_than_the_next_for_a_deuteranope_too(level):
+    """OPEL 2 and 3 were NHS warm yellow and orange, 1.46:1 apart in lightness: one read as the other."""
+    this, darker = _linear(OPEL_COLOURS[level]), _linear(OPEL_COLOURS[level + 1])
+    assert contrast(_luminance(this), _luminance(darker)) >= 1.75
+    assert contrast(_luminance(_deuteranope(this)), _luminance(_deuteranope(darker))) >= 1.65
+
+
+@pytest.mark.parametrize("level", [1, 2, 3, 4])
+def test_the_level_number_is_readable_on_its_colour(level):
+    assert contrast(_luminance(_linear(OPEL_TEXT_COLOURS[level])), _luminance(_linear(OPEL_COLOURS[level]))) >= 4.5
+
+
+def test_no_submission_differs_from_opel_1_in_hue_for_a_deuteranope():
+    """Grey and the palest level are close in lightness; a deuteranope still sees yellow against grey
+    (the blue-yellow axis is kept), and a level's cell carries its number where no submission has none."""
+    grey, pale = _deuteranope(_linear(NHS_PALE_GREY)), _deuteranope(_linear(OPEL_COLOURS[1]))
+    assert grey[2] - pale[2] > 0.2  # blue channel: grey is neutral, OPEL 1 yellow

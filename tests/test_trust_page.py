@@ -189,9 +189,13 @@ def test_opel_strip_pathway_and_peer_figures(con):
     assert list(pathway.data[0].y) == pytest.approx([60.0, 60.0])
     assert "Home (P0+P1): 90.0%" in pathway.data[0].customdata[0]
 
-    peers = charts.peer_figure(drilldown.peers(con, "RWA", "stranded_7plus_pct", SUNDAY_2), "RWA", "%").data[0]
+    peers, labels = charts.peer_figure(drilldown.peers(con, "RWA", "stranded_7plus_pct", SUNDAY_2), "RWA", "%").data
     assert list(peers.y) == ["York and Scarborough", "▶ Hull"]
     assert list(peers.marker.color)[1] == NHS_BLUE and list(peers.text) == ["38.0%", "40.0%"]
+    # the values in a column right of every bar and of the ambition line (40%), which ran through them
+    assert list(labels.y) == list(peers.y) and list(labels.text) == ["38.0%", "40.0%"]
+    assert peers.textposition == "none" and labels.textposition == "middle right"
+    assert len(set(labels.x)) == 1 and labels.x[0] > max(*peers.x, 40.0)
 
 
 # --- the page (AppTest) ---------------------------------------------------------------------------
@@ -230,6 +234,11 @@ def test_page_defaults_to_the_first_reporting_trust_and_shows_its_latest_week(dr
     assert ("Source: the trust's own sitrep files (test, sitrep_week2.csv) for 01/04/2024-14/04/2024. "
             "Latest loaded 15/04/2024 09:30."
             in texts(app.caption))
+    # each field's source, a line per field that mostly repeats one source: kept, but closed at first
+    [sources] = [e for e in app.expander if e.label == "Where each figure came from"]
+    assert not sources.proto.expanded
+    assert any(t.startswith("Where each figure came from (the trust's own file first") and
+               "G&A beds occupied: the trust's own sitrep files (14 days)" in t for t in texts(sources.caption))
     assert not app.warning
     assert dict(app.query_params) == {"trust": "RWA", "metric": "stranded_7plus_pct"}  # default dates: not written
 

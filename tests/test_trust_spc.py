@@ -373,8 +373,17 @@ def test_delay_reasons_figure_one_line_per_reason_with_exact_hovers(pub_con):
     assert list(fig.layout.xaxis.ticktext) == ["Oct 2023", "Nov 2023"]
 
 
+def test_a_publication_trust_opens_on_a_metric_it_has_figures_for(published):
+    app = run_page(trust="R0A")  # no metric in the link: not the stranded default, which it has no figures for
+    assert app.selectbox[1].value == drilldown.publication_metrics()[0]
+    assert "SPC chart" in texts(app.subheader)
+    assert not any("Choose a criteria-to-reside metric" in i for i in texts(app.info))
+    harrogate = run_page(trust="RCD")  # a trust's own sitreps: the stranded default as before
+    assert harrogate.selectbox[1].value == "stranded_7plus_pct"
+
+
 def test_a_publication_trust_page_shows_its_sections_and_says_what_is_not_reported(published):
-    app = run_page(trust="R0A")
+    app = run_page(trust="R0A", metric="stranded_7plus_pct")
     # its own latest weeks (from the first day of figures), not the database's, which it has none of
     assert app.date_input[0].value == (date(2023, 11, 1), date(2023, 11, 30))
     assert app.header[0].value == "Manchester University (R0A)"

@@ -19,11 +19,11 @@ import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 from pipelines import access
+from ui.safe_text import plain
 
 SIGNED_IN_NOTE = "Signed in"
-NO_SIGN_IN_NOTICE = ("No sign-in: single-analyst mode. Anyone who can open this page can upload files, edit "
-                     "narratives and change SPC baselines. For a shared server, configure sign-in (README, "
-                     "\"Sign-in and roles\").")
+NO_SIGN_IN_NOTICE = ("No sign-in: single-analyst mode, so anyone who opens this page can upload, edit and change "
+                     "baselines (for a shared server see README, 'Sign-in and roles').")
 READ_ONLY_NOTICE = "Public read-only view: uploading, editing narratives and changing SPC settings are switched off."
 
 
@@ -102,16 +102,18 @@ def current_identity(pages: Sequence[StreamlitPage] = ()) -> access.Identity:
 
 def gate(pages: Sequence[StreamlitPage]) -> access.Identity:
     """Run first on every page (dashboard.py, with its pages): the identity, and the mode said
-    plainly in the sidebar."""
+    plainly in one line at the top of the page. Not in the sidebar: for one note it took 300 px
+    (22%) of a 1366 px screen from the weekly table, whose trust names then broke mid-word."""
     identity = current_identity(pages)
-    with st.sidebar:
-        if identity.source == "token":
-            st.caption(f"{SIGNED_IN_NOTE} as {identity.name}: {identity.describe()}")
-            st.button("Sign out", on_click=st.logout, key="sign_out", icon=":material/logout:")
-        elif identity.source == "public":
-            st.info(READ_ONLY_NOTICE, icon=":material/visibility:")
-        else:
-            st.warning(NO_SIGN_IN_NOTICE, icon=":material/lock_open:")
+    if identity.source == "token":
+        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+            who = plain(f"{SIGNED_IN_NOTE} as {identity.name}: {identity.describe()}")
+            st.caption(f":material/account_circle: {who}", width="content")
+            st.button("Sign out", on_click=st.logout, key="sign_out", icon=":material/logout:", type="tertiary")
+    elif identity.source == "public":
+        st.caption(f":material/visibility: {READ_ONLY_NOTICE}")
+    else:
+        st.caption(f":material/lock_open: {NO_SIGN_IN_NOTICE}")
     return identity
 
 

@@ -168,25 +168,29 @@ def system_figure(trust_weekly: pl.DataFrame, system: pl.DataFrame, trust_name: 
 
 def peer_figure(peers: pl.DataFrame, org_code: str, unit: str) -> go.Figure:
     """Every trust of the ICB in one week as horizontal bars, the chosen trust marked by colour
-    and by a pointer in its name, with the ambition as a dashed vertical line."""
+    and by a pointer in its name, with the ambition as a dashed vertical line. The values are written
+    in a column right of every bar and of the line: after each bar's end, the line ran through those
+    of bars ending near the ambition."""
     rows = peers.sort("value").to_dicts()
     names = [("▶ " if r["org_code"] == org_code else "") + r["trust"] for r in rows]
     values = [figure_text(r["value"], unit) for r in rows]
-    fig = go.Figure(go.Bar(
-        x=[r["value"] for r in rows], y=names, orientation="h", text=values, textposition="outside", cliponaxis=False,
+    known = [r for r in rows if r["ambition"] is not None]
+    widest = max([r["value"] for r in rows] + [r["ambition"] for r in known])
+    fig = go.Figure([go.Bar(
+        x=[r["value"] for r in rows], y=names, orientation="h", text=values, textposition="none",
         marker={"color": [NHS_BLUE if r["org_code"] == org_code else NHS_PALE_GREY for r in rows],
                 "line": {"color": NHS_GREY, "width": 1}},
         customdata=[f"{r['trust']}: {v} {STATUS_TEXT[r['status']]}" for v, r in zip(values, rows, strict=False)],
-        hovertemplate="%{customdata}<extra></extra>", showlegend=False))
-    known = [r for r in rows if r["ambition"] is not None]
+        hovertemplate="%{customdata}<extra></extra>", showlegend=False),
+        go.Scatter(x=[widest * 1.04] * len(rows), y=names, mode="text", text=values, textposition="middle right",
+                   textfont={"color": NHS_GREY}, cliponaxis=False, hoverinfo="skip", showlegend=False)])
     if known:
         fig.add_vline(x=known[0]["ambition"], line=AMBITION_LINE,
                       annotation_text=ambition_text(known[0]["ambition_comparison"], known[0]["ambition"], unit),
                       annotation_position="top")
     fig = _layout(fig, unit, height=140 + 36 * len(rows))
-    widest = max([r["value"] for r in rows] + [r["ambition"] for r in known])
     fig.update_xaxes(title_text=AXIS_TITLES[unit], tickformat=None, showgrid=True, gridcolor=NHS_PALE_GREY,
-                     range=[0, widest * 1.2],  # room for the value written after each bar
+                     range=[0, widest * 1.22],  # room for the column of values
                      dtick=1 if unit == "level" else None)
     fig.update_yaxes(title_text=None, showgrid=False)
     fig.update_layout(margin={"t": 30})

@@ -14,9 +14,11 @@ NHS_SECONDARY_TEXT = "#4C6272"  # 6.3:1 on white, 5.9:1 on Streamlit's pale widg
 # and always paired with the status symbol of pipelines.reports.presentation.STATUS_SYMBOL.
 STATUS_LINE = {"green": "#007F3B", "amber": "#FFB81C", "red": "#D5281B", "none": NHS_GREY}
 
-# OPEL 1 to 4: one hue family from pale to dark, readable without colour vision too.
-OPEL_COLOURS = {1: "#FFF3C4", 2: "#FFB81C", 3: "#ED8B00", 4: "#8A1538"}
-OPEL_TEXT_COLOURS = {1: "#212B32", 2: "#212B32", 3: "#212B32", 4: "#FFFFFF"}
+# OPEL 1 to 4: one hue family from pale to dark, each level at least 1.75:1 lighter than the next, for
+# a deuteranope too (NHS warm yellow and orange were 1.46:1 apart); the level's number in each cell is
+# at least 4.5:1 on its colour. The one definition, for the trust page's strip and the OPEL page.
+OPEL_COLOURS = {1: "#FFF3C4", 2: "#F5A800", 3: "#B35900", 4: "#6E0F2D"}
+OPEL_TEXT_COLOURS = {1: "#212B32", 2: "#212B32", 3: "#FFFFFF", 4: "#FFFFFF"}
 
 AMBITION_LINE = {"color": NHS_DARK_BLUE, "dash": "dash", "width": 2}
 

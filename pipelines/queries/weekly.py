@@ -45,6 +45,17 @@ def weekly_position(con: duckdb.DuckDBPyConnection, week_ending: date) -> pl.Dat
                    params=[week_ending]).pl()
 
 
+def never_reported(con: duckdb.DuckDBPyConnection, metric: str, org_codes: tuple[str, ...],
+                   week_ending: date) -> frozenset[str]:
+    """Of ``org_codes``, the trusts with no figure for ``metric`` in any week up to ``week_ending``
+    (a trust known only from NHS England's publication has no beds, so no occupancy, ever)."""
+    rows = con.sql("""
+        SELECT code FROM unnest(?::VARCHAR[]) AS t(code) WHERE code NOT IN (
+            SELECT org_code FROM weekly_position WHERE metric = ? AND week_ending <= ? AND value IS NOT NULL)
+    """, params=[list(org_codes), metric, week_ending]).fetchall()
+    return frozenset(code for (code,) in rows)
+
+
 def system_weekly(con: duckdb.DuckDBPyConnection, org_codes: tuple[str, ...], first_week: date,
                   last_week: date) -> pl.DataFrame:
     """The selected trusts combined, per week and metric (ratios of sums), with status by the

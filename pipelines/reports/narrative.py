@@ -172,7 +172,23 @@ def _spc_remark(present: list[TableCell]) -> str:
     return ""
 
 
-def _notes_sentence(row: MetricRow, present: list[TableCell], missing: list[TableCell]) -> str:
+def _count_or_names(cells: list[TableCell]) -> str:
+    """Up to MAX_NAMED trusts by name, more as a count: 106 names would be most of the ~60 words."""
+    return _names([c.name for c in cells]) if len(cells) <= MAX_NAMED else f"{len(cells)} trusts"
+
+
+def _missing_notes(missing: list[TableCell], never: frozenset[str]) -> list[str]:
+    """Who has no figure this week, apart from those that have never reported this figure at all."""
+    notes = []
+    if this_week := [c for c in missing if c.org_code not in never]:
+        notes.append(f"no figures from {_count_or_names(this_week)}")
+    if absent := [c for c in missing if c.org_code in never]:
+        notes.append(f"{_count_or_names(absent)} {'has' if len(absent) == 1 else 'have'} never reported this figure")
+    return notes
+
+
+def _notes_sentence(row: MetricRow, present: list[TableCell], missing: list[TableCell],
+                    never: frozenset[str] = frozenset()) -> str:
     metric = row.cells[0].catalogue if row.cells else None
     notes = []
     if metric is not None and metric.unit == "%" and row.ambition != "none":
@@ -184,16 +200,16 @@ def _notes_sentence(row: MetricRow, present: list[TableCell], missing: list[Tabl
             notes.append(f"{_names([c.name for c in drifting[:MAX_NAMED]])} within but {verb}")
     if spc := _spc_remark(present):
         notes.append(spc)
-    if missing:
-        notes.append(f"no figures from {_listed([c.name for c in missing])}")
+    notes.extend(_missing_notes(missing, never))
     if not notes:
         return ""
     text = "; ".join(notes)
     return text[0].upper() + text[1:] + "."
 
 
-def draft_narrative(table: WeeklyTable, metric: str) -> str:
-    """The system narrative for one metric: at most three short sentences."""
+def draft_narrative(table: WeeklyTable, metric: str, never: frozenset[str] = frozenset()) -> str:
+    """The system narrative for one metric: at most three short sentences. ``never``: the trusts that
+    have never reported the metric (``queries.weekly.never_reported``), said apart from this week's gaps."""
     row = next((r for r in table.rows if r.metric == metric), None)
     if row is None:
         return "No figures this week."
@@ -202,7 +218,7 @@ def draft_narrative(table: WeeklyTable, metric: str) -> str:
     if not present:
         return "No figures this week."
     sentences = [_system_sentence(row), _trusts_sentence(row, present, len(present)),
-                 _notes_sentence(row, present, missing)]
+                 _notes_sentence(row, present, missing, never)]
     return " ".join(s for s in sentences if s)
 
 
