@@ -328,7 +328,9 @@ def test_a_national_table_keeps_words_whole_and_its_first_column_and_header_in_v
         corner = page.locator("table.wt thead th").first
         before = (first.bounding_box(), corner.bounding_box())
         wrap.evaluate("wrap => { wrap.scrollLeft = wrap.scrollWidth; wrap.scrollTop = wrap.scrollHeight; }")
-        assert wrap.evaluate("wrap => wrap.scrollLeft > 0 && wrap.clientHeight <= innerHeight"), "no sideways box"
+        assert wrap.evaluate("wrap => wrap.clientHeight <= innerHeight"), "the box is taller than the window"
+        if orientation == "columns":
+            assert wrap.evaluate("wrap => wrap.scrollLeft > 0"), "120 columns do not scroll sideways"
         box, head = first.bounding_box(), corner.bounding_box()
         assert box and before[0] and abs(box["x"] - before[0]["x"]) < 2  # the first column stays pinned
         wrap_box = wrap.bounding_box()
