@@ -8,6 +8,7 @@ and the system narrative), "Data" (the CSV's tidy rows, numbers as numbers) and 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from datetime import date, datetime
 
 import polars as pl
@@ -132,18 +133,15 @@ def _position_sheet(out: _Sheet, table: WeeklyTable, narratives: pl.DataFrame, s
         out.text(row, narrative_col, narrative_text(narratives, line.metric), text_wrap=True)
     sheet = out.sheet
     sheet.freeze_panes(HEADER_ROW + 1, 2)
-    sheet.set_column(0, 0, WIDTHS["metric"])
-    sheet.set_column(1, 1, WIDTHS["ambition"])
-    for j in range(len(columns)):
-        sheet.set_column(2 + 2 * j, 2 + 2 * j, WIDTHS["value"])
-        sheet.set_column(3 + 2 * j, 3 + 2 * j, WIDTHS["status"])
-    sheet.set_column(narrative_col, narrative_col, WIDTHS["narrative"])
+    widths = [WIDTHS["metric"], WIDTHS["ambition"], *[WIDTHS[k] for _ in columns for k in ("value", "status")],
+              WIDTHS["narrative"]]
+    for col, width in enumerate(widths):
+        sheet.set_column(col, col, width)
     # The key under the metric and ambition columns, so that it prints on every page.
     key_row = HEADER_ROW + 1 + len(table.rows)
     sheet.merge_range(key_row, 0, key_row, 1, f"Key: {STATUS_KEY}", out.format(text_wrap=True, italic=True))
     sheet.set_row(key_row, LINE_PT * wrapped_lines(f"Key: {STATUS_KEY}", WIDTHS["metric"] + WIDTHS["ambition"]))
-    _fit_rows(out, [WIDTHS["metric"], WIDTHS["ambition"],
-                    *[WIDTHS[k] for _ in columns for k in ("value", "status")], WIDTHS["narrative"]])
+    _fit_rows(out, widths)
     _print_setup(sheet, len(columns))
     # The title rows spill across the columns on screen; printed, they are the page's header and footer.
     sheet.print_area(HEADER_ROW, 0, key_row, narrative_col)
@@ -172,7 +170,7 @@ def wrapped_lines(text: str, width: float) -> int:
     return lines
 
 
-def _fit_rows(out: _Sheet, widths: list[float]) -> None:
+def _fit_rows(out: _Sheet, widths: Sequence[float]) -> None:
     """Row heights for the wrapped text, written out: LibreOffice does not fit rows to wrapped text
     on opening (Excel does), so its print overlapped lines."""
     for row, cells in out.wrapped.items():
