@@ -42,10 +42,10 @@ ACCESSIBLE_TEXT_CSS = f"""<style>
 [data-testid="stMainBlockContainer"] {{ padding-top: 3.5rem !important; padding-left: 1.5rem !important;
   padding-right: 1.5rem !important; }}
 h1 {{ font-size: 2rem !important; padding-top: 0.5rem !important; }}
-/* Printed (a board paper, a handout): the page's content across the whole sheet, without the sidebar and
-   the page list, which took a fifth of the width and broke the trusts' names mid-word. */
+/* Printed (a board paper, a handout): the page's content across the whole sheet, without the page list
+   across the top (no page has a sidebar). */
 @media print {{
-  [data-testid="stSidebar"], [data-testid="stHeader"] {{ display: none !important; }}
+  [data-testid="stHeader"] {{ display: none !important; }}
   [data-testid="stMainBlockContainer"] {{ padding: 0 !important; max-width: 100% !important; }}
 }}
 </style>"""
