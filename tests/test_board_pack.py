@@ -50,7 +50,8 @@ def pdf_pages(docx: bytes, folder: Path) -> tuple[int, str]:
     subprocess.run([SOFFICE, f"-env:UserInstallation=file://{folder / 'profile'}", "--headless", "--convert-to", "pdf",
                     "--outdir", str(folder), str(source)], check=True, capture_output=True, timeout=180)
     info = subprocess.run(["pdfinfo", str(folder / "pack.pdf")], check=True, capture_output=True, text=True).stdout
-    text = subprocess.run(["pdftotext", str(folder / "pack.pdf"), "-"], check=True, capture_output=True, text=True).stdout
+    text = subprocess.run(["pdftotext", str(folder / "pack.pdf"), "-"], check=True, capture_output=True,
+                          text=True).stdout
     return int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:"))), text
 
 

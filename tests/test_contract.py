@@ -6,10 +6,10 @@ from datetime import date
 
 import polars as pl
 import pytest
-from polars.testing import assert_frame_equal
 from helpers import sitrep_row, write_csv
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
 from pipelines.catalogue.columns import CONTRACT_FILE, REQUIRED, SCHEMA
 from pipelines.catalogue.issues import ISSUE_SCHEMA

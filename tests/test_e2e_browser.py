@@ -28,7 +28,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from helpers import load_rows_directly, stop_process, week_of_rows
+from helpers import load_rows_directly, stop_process, trust_table, week_of_rows
+
+from pipelines.reports.meeting_html import table_html
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -310,10 +312,6 @@ def test_a_national_table_keeps_words_whole_and_its_first_column_and_header_in_v
     broke, and with trusts as rows the metric header row scrolled away on a 6,500 px page
     ("occupanc / y" broken too). The table's HTML for 119 trusts is put in the served page (its
     fonts and width) in place of the sample's."""
-    from helpers import trust_table
-
-    from pipelines.reports.meeting_html import table_html
-
     table = trust_table(NATIONAL_NAMES)
     context = browser.new_context(viewport={"width": 1366, "height": 768})
     context.set_default_timeout(TIMEOUT_MS)
