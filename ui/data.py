@@ -71,9 +71,19 @@ def _ensure_database(db: Path, imported: threading.Event) -> bool:
     return ensure_database(db)
 
 
+_top_imports: dict[Path, list[ast.stmt]] = {}
+# ast.parse in two threads at once can fail in CPython 3.11 ("SystemError: AST constructor recursion depth
+# mismatch"), as sessions arriving together at a first start did: each page is parsed once, under a lock.
+_parse_lock = threading.Lock()
+
+
 def _import_what_it_imports(page: Path) -> None:
     """The modules ``page`` imports at its top, imported now as its own import statements would."""
-    for node in ast.parse(page.read_text(encoding="utf-8")).body:
+    with _parse_lock:
+        if page not in _top_imports:
+            _top_imports[page] = [node for node in ast.parse(page.read_text(encoding="utf-8")).body
+                                  if isinstance(node, ast.Import | ast.ImportFrom)]
+    for node in _top_imports[page]:
         if isinstance(node, ast.ImportFrom) and node.module and not node.level:
             importlib.__import__(node.module, fromlist=[alias.name for alias in node.names])
         elif isinstance(node, ast.Import):
