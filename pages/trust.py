@@ -103,7 +103,7 @@ if publication_only and (gap := drilldown.publication_gap(metric_id)):
             + " Choose a criteria-to-reside metric for the figures the publication has.")
 else:
     trust_sections.metric_section(trust, metric, weekly, first, last)
-    if metric.aggregate != "max":  # OPEL levels are not an SPC measurement (pipelines.spc.store)
+    if metric.has_spc:  # OPEL levels are not an SPC measurement (pipelines.spc.store)
         trust_sections.spc_section(code, metric, week)
     trust_sections.comparison_section(trust, metric, weekly, first_week, last_week, week)
     trust_sections.site_section(trust, metric, weekly, first, last)

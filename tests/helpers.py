@@ -98,7 +98,7 @@ def trust_table(names: list[str]) -> WeeklyTable:
     rows = []
     for i, code in enumerate(trusts["org_code"]):
         for metric in METRICS:
-            value = 3.0 if metric.unit == "level" else 1352.0 if metric.unit == "patients" else 40.0 + i
+            value = 3.0 if metric.is_level else 1352.0 if metric.is_count else 2.5 if metric.is_mean else 40.0 + i
             rows.append({"org_code": code, "trust": names[i], "metric": metric.id, "value": value,
                          "status": ["green", "amber", "red"][i % 3], "previous_value": value - 1, "change": 1.0,
                          "change_direction": "worse", "days_with_data": 5 if i == 0 else 7, "ambition": 40.0,

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from pipelines.catalogue.columns import CONTRACT_FILE, REQUIRED, SCHEMA
+from pipelines.catalogue.columns import CONTRACT_FILE, SCHEMA, required_columns
 from pipelines.catalogue.issues import ISSUE_SCHEMA
 from pipelines.ingest.contract import Reference, contract_frame, validate
 from pipelines.ingest.readers import read_sitrep
@@ -102,7 +102,7 @@ def test_contract_file_is_a_readable_suite_with_every_rule():
             "no_control_characters", "code_length", "plausible_count", "date_not_before_window", "known_site_code",
             "one_level_per_trust_day", "site_rows_replace_whole_trust_day"} == rules
     assert {e["severity"] for e in suite["expectations"]} == {"critical", "warning"}
-    assert set(REQUIRED) == {e["kwargs"]["column"] for e in suite["expectations"]
+    assert set(required_columns()) == {e["kwargs"]["column"] for e in suite["expectations"]
                              if e["type"] == "expect_column_to_exist"}
 
 

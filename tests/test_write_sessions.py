@@ -31,7 +31,7 @@ from pipelines.warehouse import (
     write_lock,
 )
 from pipelines.warehouse.reference import reload_reference
-from pipelines.warehouse.schema import SCHEMA_KEY, SCHEMA_VERSION, migrate
+from pipelines.warehouse.schema import SCHEMA_HASH, SCHEMA_KEY, migrate
 
 ROOT = Path(__file__).resolve().parents[1]
 MONDAY = date(2024, 4, 1)
@@ -61,7 +61,7 @@ def catalogue(db: Path) -> list[tuple]:
                 FROM duckdb_constraints() WHERE database_name = current_database()
             UNION ALL SELECT 'index', index_name, sql, NULL, NULL, NULL, NULL
                 FROM duckdb_indexes() WHERE database_name = current_database()
-            UNION ALL SELECT 'version', version::VARCHAR, NULL, NULL, NULL, NULL, NULL FROM schema_version
+            UNION ALL SELECT 'state', ddl_hash, derived_hash, NULL, NULL, NULL, NULL FROM schema_state
             ORDER BY ALL""").fetchall()
 
 
@@ -75,7 +75,7 @@ def test_a_new_database_copied_from_the_schema_template_is_the_one_the_schema_sc
     template = tmp_path / f".flow-schema-{SCHEMA_KEY}.duckdb"
     assert template.exists()
     assert catalogue(db) == catalogue(scripted)
-    assert query(db, "SELECT version FROM schema_version") == [(SCHEMA_VERSION,)]
+    assert query(db, "SELECT ddl_hash FROM schema_state") == [(SCHEMA_HASH,)]
     assert query(db, "SELECT count(*) FROM ingest_files") == [(0,)]
     built = template.stat()
     with open_for_write(tmp_path / "second.duckdb"):

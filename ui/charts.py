@@ -15,13 +15,15 @@ from typing import cast
 import polars as pl
 
 from pipelines.catalogue.dates import AXIS_DATE_WORDS, uk_day, uk_month
+from pipelines.catalogue.metrics import Unit
 from pipelines.catalogue.wording import OPEL_MEANINGS, opel_text
 from pipelines.queries import drilldown
 from pipelines.reports.presentation import STATUS_TEXT, format_ambition, format_value
 from ui.plotly_go import go
 from ui.style import AMBITION_LINE, NHS_BLUE, NHS_DARK_BLUE, NHS_GREY, NHS_PALE_GREY, OPEL_COLOURS
 
-AXIS_TITLES = {"%": "Per cent (%)", "patients": "Patients", "level": "OPEL level"}
+AXIS_TITLES: dict[str, str] = {Unit.PERCENT: "Per cent (%)", Unit.DAYS: "Days", Unit.PATIENTS: "Patients",
+                               Unit.LEVEL: "OPEL level"}
 WEEK_MS = 7 * 86_400_000
 FIRST_MONDAY = "2000-01-03"  # anchors Plotly's weekly periods to Monday-to-Sunday weeks
 # Home in blues; P2 mid grey and P3 NHS pink, both at least 3:1 against white (the pale grey was not).
@@ -42,7 +44,7 @@ def figure_text(value: float | None, unit: str, numerator: float | None = None,
                 denominator: float | None = None) -> str:
     """'39.2% (36 of 90)' for a ratio, else the value as the tables write it."""
     text = format_value(value, unit)
-    if unit == "%" and value is not None and numerator is not None and denominator is not None:
+    if unit == Unit.PERCENT and value is not None and numerator is not None and denominator is not None:
         text += f" ({numerator:,.0f} of {denominator:,.0f})"
     return text
 
@@ -155,7 +157,7 @@ def opel_strip(rows: Sequence[tuple[str, pl.DataFrame]], period: str = "period_d
 def system_figure(trust_weekly: pl.DataFrame, system: pl.DataFrame, trust_name: str, system_name: str,
                   unit: str) -> go.Figure:
     """The trust's weekly series beside all trusts of its ICB combined, against the ambition."""
-    if unit == "level":
+    if unit == Unit.LEVEL:
         return opel_strip([(trust_name, trust_weekly), (system_name, system)], period="week_ending", show_scale=False)
     # The system underneath with larger square markers, so it still shows where the two coincide
     # (a trust alone in its ICB, or one that dominates it).
@@ -191,7 +193,7 @@ def peer_figure(peers: pl.DataFrame, org_code: str, unit: str) -> go.Figure:
     fig = _layout(fig, unit, height=140 + 36 * len(rows))
     fig.update_xaxes(title_text=AXIS_TITLES[unit], tickformat=None, showgrid=True, gridcolor=NHS_PALE_GREY,
                      range=[0, widest * 1.22],  # room for the column of values
-                     dtick=1 if unit == "level" else None)
+                     dtick=1 if unit == Unit.LEVEL else None)
     fig.update_yaxes(title_text=None, showgrid=False)
     fig.update_layout(margin={"t": 30})
     return fig
@@ -200,7 +202,7 @@ def peer_figure(peers: pl.DataFrame, org_code: str, unit: str) -> go.Figure:
 def site_figure(sites: pl.DataFrame, weekly: pl.DataFrame, unit: str) -> go.Figure:
     """The metric per site per day (a strip per site for OPEL), with the trust's ambition step."""
     by_site = sites.partition_by("site_code", as_dict=True, maintain_order=True)
-    if unit == "level":
+    if unit == Unit.LEVEL:
         return opel_strip([(code, frame) for (code,), frame in by_site.items()])
     fig = go.Figure([_daily_trace(frame, code, unit, *SERIES_STYLES[i % len(SERIES_STYLES)])
                      for i, ((code,), frame) in enumerate(by_site.items())])

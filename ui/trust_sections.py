@@ -68,12 +68,12 @@ def not_reported_text(label: str, gap: str) -> str:
 def metric_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first: date, last: date) -> None:
     """The metric day by day with its weekly figures and ambition (an OPEL metric: a strip per day)."""
     metric_weekly = weekly.filter(pl.col("metric") == metric.id)
-    shown = tuple(OPEL_ROWS) if metric.aggregate == "max" else (metric.id,)
+    shown = tuple(OPEL_ROWS) if metric.is_level else (metric.id,)
     daily = data.read(drilldown.trust_daily, trust["org_code"], shown, first, last)
     if daily.filter(pl.col("metric") == metric.id)["value"].is_null().all():
         st.info(plain(f"{trust['short_name']} reported no figures for this metric between {uk_date(first)} and "
                       f"{uk_date(last)}."))
-    elif metric.aggregate == "max":  # OPEL is a level: a day-by-day strip, not a line (DOMAIN 4)
+    elif metric.is_level:  # OPEL is a level: a day-by-day strip, not a line (DOMAIN 4)
         strips = [(f"{label} ({trust[field]})" if trust[field] else label, daily.filter(pl.col("metric") == m))
                   for m, (label, field) in OPEL_ROWS.items()]
         st.plotly_chart(charts.opel_strip(strips))
@@ -84,7 +84,7 @@ def metric_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first: dat
     if metric_weekly["ambition"].is_null().all():
         st.info("No national ambition for this metric, so there is no ambition line; "
                 "read the trend and the comparison with the system instead.")
-    elif metric.aggregate == "max":
+    elif metric.is_level:
         last_row = metric_weekly.row(-1, named=True)
         st.caption(charts.ambition_text(last_row["ambition_comparison"], last_row["ambition"], "level")
                    + ": the highest level of the week, as in the weekly table.")
@@ -103,7 +103,7 @@ def comparison_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first_
     system = data.read(drilldown.system_weekly, code, metric.id, first_week, last_week)
     peers = data.read(drilldown.peers, code, metric.id, week)
     # Side by side for lines and bars; OPEL strips need the full width for their rows' names.
-    left, right = st.columns([3, 2]) if metric.aggregate != "max" else (st.container(), st.container())
+    left, right = st.columns([3, 2]) if metric.has_spc else (st.container(), st.container())
     with left:
         st.caption(plain(f"{trust['short_name']} and all trusts of {icb or 'its system'} combined, week by week."))
         if system["value"].is_null().all():
@@ -336,7 +336,7 @@ def beds_publication_sections(trust: dict, metric: Metric, weekly: pl.DataFrame,
                          + ", ".join(monthly["source_file"].drop_nulls().unique(maintain_order=True)) + "."))
         st.plotly_chart(publication_charts.monthly_points_figure(daily, monthly, metric.unit))
     merged = data.read(drilldown.predecessors, code)
-    if not merged.is_empty() and metric.aggregate != "max":
+    if not merged.is_empty() and metric.has_spc:
         listed = ", ".join(f"{r['name']} ({r['predecessor']}) on {uk_date(r['succession_date'])}"
                            for r in merged.iter_rows(named=True))
         if st.toggle(plain(f"Include the history of trusts merged into {name}: {listed}"), key="with_predecessors"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import cache
 
 import polars as pl
 
@@ -16,13 +17,12 @@ from pipelines.config import CONTRACTS_DIR
 CONTRACT_FILE = CONTRACTS_DIR / "sitrep_daily.json"
 
 
+@cache
 def _required_by_contract() -> frozenset[str]:
-    """Required columns are a rule of the data contract, so they are read from it."""
+    """Required columns are a rule of the data contract, so they are read from it: once, when first asked
+    (importing the catalogue reads no file)."""
     suite = json.loads(CONTRACT_FILE.read_text(encoding="utf-8"))
     return frozenset(e["kwargs"]["column"] for e in suite["expectations"] if e["type"] == "expect_column_to_exist")
-
-
-_REQUIRED = _required_by_contract()
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Column:
     @property
     def required(self) -> bool:
         """Must be present in the header (and, by the contract, never blank)."""
-        return self.name in _REQUIRED
+        return self.name in _required_by_contract()
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -59,15 +59,35 @@ COLUMNS: tuple[Column, ...] = (
     Column("discharges_p1", pl.Int64(), "count", ("p1", "pathway_1", "discharges_pathway_1", "p1_discharges")),
     Column("discharges_p2", pl.Int64(), "count", ("p2", "pathway_2", "discharges_pathway_2", "p2_discharges")),
     Column("discharges_p3", pl.Int64(), "count", ("p3", "pathway_3", "discharges_pathway_3", "p3_discharges")),
+    Column("drd_discharges", pl.Int64(), "count", ("discharges_with_drd", "drd_patients_discharged")),
+    Column("drd_delay_0", pl.Int64(), "count", ("drd_no_delay", "discharged_on_drd", "drd_delay_0_days")),
+    Column("drd_delay_1", pl.Int64(), "count", ("drd_delay_1_day",)),
+    Column("drd_delay_2_3", pl.Int64(), "count", ("drd_delay_2_3_days",)),
+    Column("drd_delay_4_6", pl.Int64(), "count", ("drd_delay_4_6_days",)),
+    Column("drd_delay_7_13", pl.Int64(), "count", ("drd_delay_7_13_days",)),
+    Column("drd_delay_14_20", pl.Int64(), "count", ("drd_delay_14_20_days",)),
+    Column("drd_delay_21plus", pl.Int64(), "count", ("drd_delay_21_plus", "drd_delay_21_days_plus")),
+    Column("drd_delay_days", pl.Int64(), "count", ("drd_bed_days_lost", "bed_days_lost_to_delay")),
+    Column("past_drd_21plus", pl.Int64(), "count", ("past_drd_21_plus", "drd_21plus_days_ago")),
+    Column("internal_delay_48h_plus", pl.Int64(), "count", ("internal_delay_48h", "internal_delays_48h_plus")),
     Column("trust_opel", pl.Int64(), "opel", ("opel", "opel_level", "trust_opel_level")),
     Column("la_opel", pl.Int64(), "opel", ("local_authority_opel", "la_opel_level", "social_care_opel")),
 )
 
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
-REQUIRED: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.required)
 COUNT_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind == "count")
 OPEL_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind == "opel")
 KEY: tuple[str, ...] = ("period_date", "org_code", "site_code")
+# The discharge ready date columns (DOMAIN 2.1, 2.5): optional, from 2024; the delay bands in order.
+DRD_BANDS: tuple[str, ...] = ("drd_delay_0", "drd_delay_1", "drd_delay_2_3", "drd_delay_4_6", "drd_delay_7_13",
+                              "drd_delay_14_20", "drd_delay_21plus")
+DRD_COLUMNS: tuple[str, ...] = ("drd_discharges", *DRD_BANDS, "drd_delay_days", "past_drd_21plus",
+                                "internal_delay_48h_plus")
+
+
+def required_columns() -> tuple[str, ...]:
+    """The columns every file must have, in template order (the data contract says which)."""
+    return tuple(c.name for c in COLUMNS if c.required)
 
 # Canonical schema of a reader's output. ``source_row`` is the row number the user sees
 # in Excel or a text editor (1-based, counting title rows and the header).

@@ -8,6 +8,27 @@ are generated from this list; ``weekly_position``, the pages and the exports all
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Aggregate(StrEnum):
+    """How a metric's days are summed into a week (stored as text in ``metric_definitions.aggregate``)."""
+    RATIO = "ratio"  # a percentage of sums: 100 * sum(numerator) / sum(denominator)
+    MEAN = "mean"  # a mean of sums, not a percentage: days of delay per discharge
+    DAILY_AVERAGE = "daily_average"  # a count of patients, averaged over the days reported
+    MAX = "max"  # a level: the week's highest
+
+
+class Unit(StrEnum):
+    """What a metric's value is measured in: decides how it is written ('39.2%', '1,352', '2.4 days', '3')."""
+    PERCENT = "%"
+    DAYS = "days"
+    PATIENTS = "patients"
+    LEVEL = "level"
+
+
+_UNITS = {Aggregate.RATIO: Unit.PERCENT, Aggregate.MEAN: Unit.DAYS, Aggregate.DAILY_AVERAGE: Unit.PATIENTS,
+          Aggregate.MAX: Unit.LEVEL}
 
 
 @dataclass(frozen=True)
@@ -15,84 +36,147 @@ class Metric:
     id: str
     label: str
     better: str  # "lower" or "higher": decides whether a rise is an improvement
-    aggregate: str  # "ratio" (percentage of sums), "daily_average" or "max"
+    aggregate: Aggregate
     numerator: str  # SQL over one trust-day row of sitrep_trust_day
-    denominator: str | None  # SQL for "ratio"; None otherwise
+    denominator: str | None  # SQL for a ratio or a mean; None otherwise
     definition: str
     short_label: str  # for a table row or a tile, where the full label would be cut off
     decimals: int = 0  # in the compact weekly table cell; the details always give one decimal place
     headline: bool = False  # one of the headline tiles of the selected trusts combined
+    default_row: bool = True  # in the weekly table's rows unless the user chooses others (weekly_rows)
+
+    def __post_init__(self) -> None:
+        # A plain string from a caller becomes the typed kind, and an unknown kind fails here, not in SQL.
+        object.__setattr__(self, "aggregate", Aggregate(self.aggregate))
 
     @property
-    def unit(self) -> str:
-        return {"ratio": "%", "daily_average": "patients", "max": "level"}[self.aggregate]
+    def unit(self) -> Unit:
+        return _UNITS[self.aggregate]
+
+    @property
+    def is_ratio(self) -> bool:
+        """A percentage of summed parts."""
+        return self.aggregate is Aggregate.RATIO
+
+    @property
+    def is_mean(self) -> bool:
+        """A mean of summed parts that is not a percentage (days per discharge)."""
+        return self.aggregate is Aggregate.MEAN
+
+    @property
+    def has_denominator(self) -> bool:
+        """Summed as numerator over its own denominator, both from the same days (a ratio or a mean)."""
+        return self.aggregate in (Aggregate.RATIO, Aggregate.MEAN)
+
+    @property
+    def is_count(self) -> bool:
+        """A count of patients, averaged over the days reported."""
+        return self.aggregate is Aggregate.DAILY_AVERAGE
+
+    @property
+    def is_level(self) -> bool:
+        """An OPEL level: the week's highest of 1-4."""
+        return self.aggregate is Aggregate.MAX
 
     @property
     def has_spc(self) -> bool:
         """OPEL levels (the week's highest of 1-4) are not a continuous measure: no XmR chart."""
-        return self.aggregate != "max"
+        return not self.is_level
 
 
 _PATHWAY_TOTAL = "discharges_p0 + discharges_p1 + discharges_p2 + discharges_p3"
 
+_DELAYED = "drd_discharges - drd_delay_0"
+
 METRICS: tuple[Metric, ...] = (
-    Metric("ga_occupancy_pct", "G&A bed occupancy", "lower", "ratio", "ga_beds_occupied", "ga_beds_open",
+    Metric("ga_occupancy_pct", "G&A bed occupancy", "lower", Aggregate.RATIO, "ga_beds_occupied", "ga_beds_open",
            "Adult G&A beds occupied as a percentage of G&A beds open (core plus escalation).",
            "G&A occupancy", headline=True),
-    Metric("covid_occupancy_pct", "G&A beds occupied by COVID-19 patients", "lower", "ratio",
+    Metric("covid_occupancy_pct", "G&A beds occupied by COVID-19 patients", "lower", Aggregate.RATIO,
            "covid_beds_occupied", "ga_beds_occupied",
            "G&A beds occupied by patients with confirmed COVID-19 as a percentage of occupied G&A beds.",
-           "COVID-19 beds"),
-    Metric("stranded_7plus_pct", "Stranded: occupied beds with LoS 7+ days", "lower", "ratio", "los_7plus",
+           "COVID-19 beds", default_row=False),
+    Metric("stranded_7plus_pct", "Stranded: occupied beds with LoS 7+ days", "lower", Aggregate.RATIO, "los_7plus",
            "ga_beds_occupied", "Patients with a length of stay of 7 days or more as a percentage of occupied G&A beds.",
            "Stranded 7+ days", headline=True),
-    Metric("stranded_14plus_pct", "Occupied beds with LoS 14+ days", "lower", "ratio", "los_14plus",
+    Metric("stranded_14plus_pct", "Occupied beds with LoS 14+ days", "lower", Aggregate.RATIO, "los_14plus",
            "ga_beds_occupied",
            "Patients with a length of stay of 14 days or more as a percentage of occupied G&A beds.",
-           "LoS 14+ days"),
-    Metric("super_stranded_21plus_pct", "Super-stranded: occupied beds with LoS 21+ days", "lower", "ratio",
+           "LoS 14+ days", default_row=False),
+    Metric("super_stranded_21plus_pct", "Super-stranded: occupied beds with LoS 21+ days", "lower", Aggregate.RATIO,
            "los_21plus", "ga_beds_occupied",
            "Patients with a length of stay of 21 days or more as a percentage of occupied G&A beds.",
            "Super-stranded 21+", headline=True),
-    Metric("nctr_pct_of_occupied", "Patients not meeting the criteria to reside", "lower", "ratio",
+    Metric("nctr_pct_of_occupied", "Patients not meeting the criteria to reside", "lower", Aggregate.RATIO,
            "nctr_patients", "ga_beds_occupied",
            "Patients who no longer meet the criteria to reside as a percentage of occupied G&A beds.",
            "NCTR of occupied"),
-    Metric("ctr_discharged_pct", "NCTR patients discharged that day", "higher", "ratio", "nctr_discharged",
+    Metric("ctr_discharged_pct", "NCTR patients discharged that day", "higher", Aggregate.RATIO, "nctr_discharged",
            "nctr_patients",
            "Patients not meeting the criteria to reside who were discharged that day, as a percentage of them.",
-           "NCTR discharged", decimals=1),
-    Metric("ctr_discharged_by_5pm_pct", "NCTR patients discharged by 5pm", "higher", "ratio",
+           "NCTR discharged", decimals=1, default_row=False),
+    Metric("ctr_discharged_by_5pm_pct", "NCTR patients discharged by 5pm", "higher", Aggregate.RATIO,
            "nctr_discharged_by_5pm", "nctr_patients",
            "Patients not meeting the criteria to reside who were discharged by 17:00 that day, "
            "as a percentage of them.",
            "NCTR out by 5pm", decimals=1, headline=True),
-    Metric("recorded_delays", "Recorded delays (daily average)", "lower", "daily_average",
+    Metric("recorded_delays", "Recorded delays (daily average)", "lower", Aggregate.DAILY_AVERAGE,
            "nctr_patients - nctr_discharged", None,
            "Daily average of patients not meeting the criteria to reside who remained in hospital.",
            "Recorded delays", headline=True),
-    Metric("pathway_0_1_pct", "Discharges home on pathways 0-1", "higher", "ratio",
+    Metric("pathway_0_1_pct", "Discharges home on pathways 0-1", "higher", Aggregate.RATIO,
            "discharges_p0 + discharges_p1", _PATHWAY_TOTAL,
            "Discharges on pathways 0 and 1 as a percentage of all discharges.",
            "Home (P0-1)", headline=True),
-    Metric("pathway_0_pct", "Discharges on pathway 0", "higher", "ratio", "discharges_p0", _PATHWAY_TOTAL,
+    Metric("pathway_0_pct", "Discharges on pathway 0", "higher", Aggregate.RATIO, "discharges_p0", _PATHWAY_TOTAL,
            "Discharges home with no new support as a percentage of all discharges.",
-           "Pathway 0"),
-    Metric("pathway_1_pct", "Discharges on pathway 1", "higher", "ratio", "discharges_p1", _PATHWAY_TOTAL,
+           "Pathway 0", default_row=False),
+    Metric("pathway_1_pct", "Discharges on pathway 1", "higher", Aggregate.RATIO, "discharges_p1", _PATHWAY_TOTAL,
            "Discharges home with support (reablement) as a percentage of all discharges.",
-           "Pathway 1"),
-    Metric("pathway_2_pct", "Discharges on pathway 2", "lower", "ratio", "discharges_p2", _PATHWAY_TOTAL,
+           "Pathway 1", default_row=False),
+    Metric("pathway_2_pct", "Discharges on pathway 2", "lower", Aggregate.RATIO, "discharges_p2", _PATHWAY_TOTAL,
            "Discharges to short-term bedded rehabilitation or recovery as a percentage of all discharges.",
-           "Pathway 2"),
-    Metric("pathway_3_pct", "Discharges on pathway 3", "lower", "ratio", "discharges_p3", _PATHWAY_TOTAL,
+           "Pathway 2", default_row=False),
+    Metric("pathway_3_pct", "Discharges on pathway 3", "lower", Aggregate.RATIO, "discharges_p3", _PATHWAY_TOTAL,
            "Discharges to a new care home placement as a percentage of all discharges.",
-           "Pathway 3"),
-    Metric("trust_opel_max", "Trust OPEL (highest in the week)", "lower", "max", "trust_opel", None,
+           "Pathway 3", default_row=False),
+    # Discharge ready dates (DOMAIN 2.5): optional columns from 2024, so a trust's weeks before its
+    # first figures have none (never 0).
+    Metric("discharged_on_drd_pct", "Discharged on their discharge ready date", "higher", Aggregate.RATIO,
+           "drd_delay_0", "drd_discharges",
+           "Patients discharged on their discharge ready date as a percentage of discharges with a discharge "
+           "ready date recorded.",
+           "Out on DRD", decimals=1),
+    Metric("avg_delay_days", "Average days from discharge ready date to discharge", "lower", Aggregate.MEAN,
+           "drd_delay_days", "drd_discharges",
+           "Days from discharge ready date to discharge, summed, per discharge with a discharge ready date "
+           "(0-day delays included).",
+           "Avg delay (days)", decimals=1),
+    Metric("avg_delay_days_delayed", "Average delay of patients discharged after their discharge ready date",
+           "lower", Aggregate.MEAN, "drd_delay_days", _DELAYED,
+           "Days from discharge ready date to discharge, summed, per patient discharged 1 or more days after "
+           "it (0-day delays excluded).",
+           "Avg delay if delayed", decimals=1, default_row=False),
+    Metric("delay_21plus_pct", "Discharged 21+ days after their discharge ready date", "lower", Aggregate.RATIO,
+           "drd_delay_21plus", "drd_discharges",
+           "Patients discharged 21 or more days after their discharge ready date as a percentage of discharges "
+           "with a discharge ready date recorded.",
+           "Delay 21+ days", decimals=1),
+    Metric("past_drd_21plus", "Inpatients 21+ days past their discharge ready date (daily average)", "lower",
+           Aggregate.DAILY_AVERAGE, "past_drd_21plus", None,
+           "Daily average of inpatients at 23:59 whose discharge ready date was 21 or more days ago.",
+           "Waiting 21+ past DRD"),
+    Metric("internal_delay_48h_plus", "Internal delays over 48 hours (daily average)", "lower",
+           Aggregate.DAILY_AVERAGE, "internal_delay_48h_plus", None,
+           "Daily average of inpatients delayed more than 48 hours past their discharge ready date for a reason "
+           "inside the hospital.",
+           "Internal delay 48h+"),
+    Metric("trust_opel_max", "Trust OPEL (highest in the week)", "lower", Aggregate.MAX, "trust_opel", None,
            "The highest OPEL level the trust reported in the week.",
            "Trust OPEL"),
-    Metric("la_opel_max", "Local authority OPEL (highest in the week)", "lower", "max", "la_opel", None,
+    Metric("la_opel_max", "Local authority OPEL (highest in the week)", "lower", Aggregate.MAX, "la_opel", None,
            "The highest OPEL level reported for the trust's main local authority in the week.",
-           "LA OPEL"),
+           "LA OPEL", default_row=False),
 )
 
 METRIC_IDS: tuple[str, ...] = tuple(m.id for m in METRICS)
@@ -103,13 +187,13 @@ def _part_sql(metric: Metric) -> str:
     # Summed as DOUBLE, the parts' type, rather than as 128-bit integers: exact (a week of a trust's 32-bit
     # figures is far below 2**53) and a quarter faster over the national history.
     value = f"CAST(({metric.numerator}) AS DOUBLE)"
-    if metric.aggregate == "ratio":
+    if metric.has_denominator:
         # CASE inside the aggregate rather than FILTER: the same sums, a third faster on 360,000 trust-days.
         both = f"({metric.numerator}) IS NOT NULL AND ({metric.denominator}) IS NOT NULL"
         numerator = f"sum(CASE WHEN {both} THEN {value} END)"
         denominator = f"sum(CASE WHEN {both} THEN CAST(({metric.denominator}) AS DOUBLE) END)"
         days = f"count(CASE WHEN {both} THEN 1 END)"
-    elif metric.aggregate == "daily_average":
+    elif metric.is_count:
         numerator = f"sum({value})"
         denominator = days = f"count({metric.numerator})"
     else:  # max

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.catalogue.columns import COLUMN_NAMES, COLUMNS, REQUIRED, SCHEMA, Column, canonical_name
+from pipelines.catalogue.columns import COLUMN_NAMES, COLUMNS, SCHEMA, Column, canonical_name, required_columns
 from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
 from pipelines.ingest.cells import Table, load_cells
 
@@ -87,7 +87,7 @@ def _map_header(header: Sequence[str | None], columns: list[str]) -> tuple[dict[
 
 def _build(name: str, table: Table) -> SitrepRead:
     mapping, header_notes = _map_header(table.header, table.body.columns[1:])
-    missing = [column for column in REQUIRED if column not in mapping]
+    missing = [column for column in required_columns() if column not in mapping]
     if missing:
         raise FileRejected(f"{name}: required column(s) missing from the header (row {table.header_row}): "
                            f"{', '.join(missing)}.")

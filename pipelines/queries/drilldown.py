@@ -156,9 +156,9 @@ def _site_value_sql(metric: Metric) -> tuple[str, str]:
     """One site-day's numerator and denominator as SQL over a ``sitrep_daily`` row, from the
     catalogue: a ratio's own denominator, one day for a daily average, none for a maximum."""
     numerator = f"CAST(({metric.numerator}) AS DOUBLE)"
-    if metric.aggregate == "ratio":
+    if metric.has_denominator:
         denominator = f"CAST(({metric.denominator}) AS DOUBLE)"
-    elif metric.aggregate == "daily_average":
+    elif metric.is_count:
         denominator = f"CASE WHEN ({metric.numerator}) IS NOT NULL THEN CAST(1 AS DOUBLE) END"
     else:
         denominator = "CAST(NULL AS DOUBLE)"

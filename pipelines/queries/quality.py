@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import duckdb
 import polars as pl
 
-from pipelines.catalogue.columns import COLUMN_NAMES, REQUIRED
+from pipelines.catalogue.columns import COLUMN_NAMES, required_columns
 from pipelines.catalogue.dates import DATE
 from pipelines.ingest.contract import load_suite_definition
 from pipelines.ingest.load import SOURCE as SITREP_SOURCE
@@ -135,7 +135,7 @@ def completeness(con: duckdb.DuckDBPyConnection, first: date, last: date) -> pl.
     """Every expected trust by every day from ``first`` to ``last`` with its state (STATES; see
     PARTIAL_DEFINITION), the rows sent and the trust's usual rows per day in the range.
     Sorted by trust and day: the heatmap's row order."""
-    blank = " OR ".join(f"{c} IS NULL" for c in REQUIRED)
+    blank = " OR ".join(f"{c} IS NULL" for c in required_columns())
     return con.sql(f"""
         WITH days AS (SELECT CAST(range AS DATE) AS period_date FROM range($1::DATE, $2::DATE + 1, INTERVAL 1 DAY)),
         sent AS (

@@ -118,11 +118,11 @@ def site_weekly(con: duckdb.DuckDBPyConnection, week_ending: date, org_codes: tu
     parts = []
     for m in METRICS:
         numerator = f"CAST(({m.numerator}) AS DOUBLE)"
-        if m.aggregate == "ratio":
+        if m.has_denominator:
             both = f"({m.numerator}) IS NOT NULL AND ({m.denominator}) IS NOT NULL"
-            value = (f"100.0 * sum({numerator}) FILTER (WHERE {both}) / "
+            value = (f"{'100.0 * ' if m.is_ratio else ''}sum({numerator}) FILTER (WHERE {both}) / "
                      f"nullif(sum(CAST(({m.denominator}) AS DOUBLE)) FILTER (WHERE {both}), 0)")
-        elif m.aggregate == "daily_average":
+        elif m.is_count:
             value = f"avg({numerator})"
         else:
             value = f"max({numerator})"

@@ -16,6 +16,7 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from pipelines.catalogue.metrics import Unit
 from pipelines.reports.export_common import (
     STATUS_KEY,
     WeekSources,
@@ -39,7 +40,7 @@ from pipelines.reports.presentation import (
 from pipelines.reports.weekly_table import SYSTEM_NAME, WeeklyTable
 
 # Percentages are stored as fractions (39.2% as 0.392) so that Excel's percentage arithmetic works.
-NUMBER_FORMATS = {"%": "0.0%", "patients": "#,##0", "level": "0"}
+NUMBER_FORMATS: dict[str, str] = {Unit.PERCENT: "0.0%", Unit.DAYS: "0.0", Unit.PATIENTS: "#,##0", Unit.LEVEL: "0"}
 HEADER = {"bold": True, "text_wrap": True, "bg_color": NHS_PALE_GREY, "bottom": 1}
 HEADER_ROW = 2  # under the title and the subtitle; the rows down to here stay frozen
 WIDTHS = {"metric": 42, "ambition": 10, "value": 11, "status": 27, "narrative": 70}
@@ -111,7 +112,7 @@ def _trust_cell(out: _Sheet, row: int, col: int, cell: TableCell | None) -> None
         return
     unit = cell.catalogue.unit
     fill = {"text_wrap": True} | ({} if cell.status == "none" else {"bg_color": STATUS_FILL[cell.status]})
-    value = cell.value / 100 if unit == "%" else cell.value
+    value = cell.value / 100 if cell.catalogue.is_ratio else cell.value
     out.number(row, col, value, NUMBER_FORMATS[unit], **fill)
     out.text(row, col + 1, status_note(cell), **fill)
 

@@ -15,7 +15,7 @@ import duckdb
 import polars as pl
 
 from pipelines import access, config
-from pipelines.catalogue.metrics import METRIC_IDS, METRICS, Metric
+from pipelines.catalogue.metrics import METRIC_IDS, METRICS, Metric, Unit
 from pipelines.reports.presentation import TableCell, format_value, percent_change, rounded_change
 from pipelines.reports.weekly_table import MetricRow, WeeklyTable
 from pipelines.warehouse import open_for_write
@@ -61,7 +61,7 @@ def _figure(cell: TableCell, threshold: float | None = None) -> str:
     ambition itself ('1%' over an ambition of 1% or less)."""
     metric = cell.catalogue
     compact = format_value(cell.value, metric.unit, metric.decimals)
-    if threshold is not None and metric.unit == "%" and compact == format_value(threshold, "%", metric.decimals):
+    if threshold is not None and metric.is_ratio and compact == format_value(threshold, Unit.PERCENT, metric.decimals):
         return format_value(cell.value, metric.unit)
     return compact
 
@@ -75,7 +75,7 @@ def _change(cell: TableCell) -> str:
     metric = cell.catalogue
     if cell.previous_value is None or cell.change is None:
         return "no figure for the week before"
-    if metric.aggregate == "daily_average":
+    if metric.is_count:
         percent = percent_change(cell.change, cell.previous_value)
         if percent is None:
             return "unchanged on last week" if cell.change == 0 else "up from 0 last week"
@@ -85,7 +85,7 @@ def _change(cell: TableCell) -> str:
     shown = rounded_change(cell.change, metric.unit)
     if shown == 0:
         return "unchanged on last week"
-    if metric.unit == "level":
+    if metric.is_level:
         return f"{'up' if shown > 0 else 'down'} from {cell.previous_value:.0f} last week"
     return f"{_points(abs(shown))} {cell.change_direction} than last week"
 
@@ -108,7 +108,7 @@ def _system_sentence(row: MetricRow) -> str:
     cell = row.system
     if cell is None or cell.value is None:
         return ""
-    if cell.catalogue.unit == "level":
+    if cell.catalogue.is_level:
         return f"Highest level this week: {_figure(cell)}, {_change(cell)}."
     status = f", {_against(cell, row.ambition)}" if cell.status != "none" else ""
     like_for_like = f" (over the {cell.compared_trusts} that reported both weeks)" if cell.compared_trusts else ""
@@ -121,9 +121,9 @@ def _moved_most(cells: list[TableCell]) -> str:
     if not worse:
         return ""
     metric = worse[0].catalogue
-    if metric.unit == "level":
+    if metric.is_level:
         return ""
-    if metric.aggregate == "daily_average":
+    if metric.is_count:
         scored = [(abs(p), c) for c in worse if (p := percent_change(c.change, c.previous_value))]
         if not scored:
             return ""
@@ -135,11 +135,11 @@ def _moved_most(cells: list[TableCell]) -> str:
 
 def _trusts_sentence(row: MetricRow, present: list[TableCell], total: int) -> str:
     metric = present[0].catalogue
-    if metric.unit == "level":
+    if metric.is_level:
         levels = sorted({int(c.value or 0) for c in present}, reverse=True)
         groups = [f"{level}: {_listed([c.name for c in present if int(c.value or 0) == level])}" for level in levels]
         return f"By trust, level {'; level '.join(groups)}."
-    if row.ambition != "none" and metric.unit == "%":
+    if row.ambition != "none" and metric.is_ratio:
         off = _worst_first([c for c in present if c.status in ("red", "amber")])
         if off:
             count = {1: "", 2: "Both "}.get(total, f"All {total} ") if len(off) == total else f"{len(off)} of {total} "
@@ -191,7 +191,7 @@ def _notes_sentence(row: MetricRow, present: list[TableCell], missing: list[Tabl
                     never: frozenset[str] = frozenset()) -> str:
     metric = row.cells[0].catalogue if row.cells else None
     notes = []
-    if metric is not None and metric.unit == "%" and row.ambition != "none":
+    if metric is not None and metric.is_ratio and row.ambition != "none":
         # within and worsening; one whose process does not reliably meet the ambition gets the SPC remark instead
         drifting = [c for c in present if c.status == "green" and c.change_direction == "worse"
                     and rounded_change(c.change or 0, metric.unit) != 0 and c.assurance != "fail"]
@@ -232,7 +232,7 @@ def draft_trust_narrative(table: WeeklyTable, metric: str, org_code: str) -> str
     if row is None or cell is None or cell.value is None:
         name = dict(table.trusts.select("org_code", "trust").iter_rows())[org_code]
         return f"{name} has no figures for this week."
-    status = f", {_against(cell, row.ambition)}" if cell.status != "none" and cell.catalogue.unit == "%" else ""
+    status = f", {_against(cell, row.ambition)}" if cell.status != "none" and cell.catalogue.is_ratio else ""
     text = f"{cell.name}: {_figure(cell, row.threshold)}{status}, {_change(cell)}."
     return f"{text} {spc}" if (spc := _trust_spc(cell)) else text
 

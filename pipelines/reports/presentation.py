@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from pipelines.catalogue.metrics import METRIC_BY_ID, Metric
+from pipelines.catalogue.metrics import METRIC_BY_ID, Metric, Unit
 from pipelines.catalogue.wording import ASSURANCE_WORDS, VARIATION_LABELS
 
 # Status fills, used by the pages and the Excel and Word exports alike. Pale green, mid amber and a
@@ -50,18 +50,24 @@ def spc_words(variation: str | None, assurance: str | None) -> str:
     return "; ".join(words)
 
 
+# Units whose changes are shown to 0.1 (percentage points, days); the others in whole numbers.
+_TENTHS = (Unit.PERCENT, Unit.DAYS)
+
+
 def format_value(value: float | None, unit: str, decimals: int = 1) -> str:
-    """The full figure (one decimal place for percentages): '39.2%', '1,352', '3'."""
+    """The full figure (one decimal place for percentages and days): '39.2%', '2.4', '1,352', '3'."""
     if value is None:
         return NOT_REPORTED
-    if unit == "%":
+    if unit == Unit.PERCENT:
         return f"{value:.{decimals}f}%"
-    return f"{value:,.0f}" if unit == "patients" else f"{value:.0f}"
+    if unit == Unit.DAYS:
+        return f"{value:.{decimals}f}"
+    return f"{value:,.0f}" if unit == Unit.PATIENTS else f"{value:.0f}"
 
 
 def rounded_change(change: float, unit: str) -> float:
-    """The change as it is shown: to 0.1 points for percentages, to a whole number otherwise."""
-    return round(change, 1) if unit == "%" else round(change)
+    """The change as it is shown: to 0.1 for percentages (points) and days, to a whole number otherwise."""
+    return round(change, 1) if unit in _TENTHS else round(change)
 
 
 def format_change(change: float | None, direction: str | None, unit: str, signed: bool = False) -> str:
@@ -73,7 +79,8 @@ def format_change(change: float | None, direction: str | None, unit: str, signed
     shown = rounded_change(change, unit)
     if direction == "same" or shown == 0:
         return "no change"
-    amount = f"{shown:+.1f} pts" if unit == "%" else f"{shown:+,.0f}"
+    amount = f"{shown:+.1f} pts" if unit == Unit.PERCENT else f"{shown:+.1f} days" if unit == Unit.DAYS \
+        else f"{shown:+,.0f}"
     if signed:
         return f"{amount}, {direction}"
     arrow = "↑" if shown > 0 else "↓"
@@ -97,7 +104,7 @@ def format_ambition(comparison: str | None, threshold: float | None, unit: str) 
     if comparison is None or threshold is None:
         return "none"
     symbol = {"<=": "≤", ">=": "≥"}.get(comparison, comparison)
-    return f"{symbol} {threshold:g}{'%' if unit == '%' else ''}"
+    return f"{symbol} {threshold:g}{'%' if unit == Unit.PERCENT else ''}"
 
 
 @dataclass(frozen=True)
@@ -153,7 +160,7 @@ class TableCell:
             return "n/r"
         text = format_value(self.value, metric.unit, metric.decimals)
         percent = percent_change(self.change, self.previous_value)
-        if metric.aggregate == "daily_average" and percent is not None:
+        if metric.is_count and percent is not None:
             text += f", {percent:+d}%" if percent else ", 0%"
         return text
 

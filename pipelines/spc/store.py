@@ -25,19 +25,21 @@ from pipelines.warehouse.derived import rebuild_weekly_parts, refresh_weekly_par
 
 log = logging.getLogger(__name__)
 
-SPC_METRICS: tuple[str, ...] = tuple(m.id for m in METRICS if m.aggregate != "max")
+SPC_METRICS: tuple[str, ...] = tuple(m.id for m in METRICS if m.has_spc)
 KEYS = ("org_code", "metric")
 
 
 def weekly_points(con: duckdb.DuckDBPyConnection, up_to_week: date | None = None,
                   org_codes: Sequence[str] | None = None, metrics: Sequence[str] = SPC_METRICS) -> pl.DataFrame:
-    """One row per trust, metric and complete week (up to ``up_to_week``): org_code, metric, period, value."""
+    """One row per trust, metric and complete week (up to ``up_to_week``) with a value: org_code, metric,
+    period, value. A week whose denominator is 0 has no value (every discharge on its discharge ready date
+    leaves no delayed patient to average): it is no point of the chart."""
     # Straight from weekly_metric_parts (the weekly_position view adds joins SPC does not need).
     return con.sql("""
         SELECT p.org_code, p.metric, p.week_ending AS period,
             metric_value(d.aggregate, p.numerator, p.denominator) AS value
         FROM weekly_metric_parts p JOIN metric_definitions d USING (metric)
-        WHERE p.days_with_data = 7 AND (? OR p.week_ending <= ?)
+        WHERE p.days_with_data = 7 AND value IS NOT NULL AND (? OR p.week_ending <= ?)
           AND p.metric IN (SELECT unnest(?::VARCHAR[]))
           AND (? OR p.org_code IN (SELECT unnest(?::VARCHAR[])))
     """, params=[up_to_week is None, up_to_week, list(metrics), org_codes is None, list(org_codes or [])]).pl()

@@ -12,7 +12,7 @@ import duckdb
 import polars as pl
 
 from pipelines.catalogue.metrics import metric_parts_sql
-from pipelines.warehouse.schema import WEEK_ENDING_SQL, WEEKLY_PARTS_SQL, trust_day_sql
+from pipelines.warehouse.schema import REBUILD_WEEKLY_PARTS_SQL, WEEK_ENDING_SQL, trust_day_sql
 from pipelines.warehouse.session import one_thread
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ _COMPLETE = """SELECT org_code, metric, week_ending, numerator, denominator FROM
 def rebuild_weekly_parts(con: duckdb.DuckDBPyConnection) -> None:
     """The whole table from ``sitrep_daily``: after reference or schema changes, and as the reference for tests."""
     started = time.perf_counter()
-    con.execute(f"DELETE FROM weekly_metric_parts; INSERT INTO weekly_metric_parts BY NAME {WEEKLY_PARTS_SQL}")
+    con.execute(REBUILD_WEEKLY_PARTS_SQL)
     log.info("weekly parts rebuilt in %.3f s", time.perf_counter() - started)
 
 

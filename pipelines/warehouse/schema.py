@@ -1,17 +1,22 @@
 """Every table's DDL, the macros and the views: the warehouse's stable interface, defined here only.
 
-``migrate`` brings a database file to this schema: a new file gets every table and the reference
-data; an older file gets what it lacks. Analysts' tools rely on the names (README, "The warehouse").
+``migrate`` brings a database file to this schema: a new file gets every table; an older file gets
+what it lacks (tables, columns, views, derived tables rebuilt), decided by the hash of the generated
+DDL kept in the file (docs/schema-migrations.md). Analysts' tools rely on the names (README, "The warehouse").
 """
 from __future__ import annotations
 
 import hashlib
+import logging
+from functools import cache
 
 import duckdb
 
 from pipelines.catalogue.columns import COLUMNS
 from pipelines.catalogue.metrics import metric_parts_sql
 from pipelines.catalogue.sources import current_source_sql, current_value_sql, single_row_value_sql
+
+log = logging.getLogger(__name__)
 
 _MEASURES = ",\n    ".join(f"{c.name} {'DATE' if c.kind == 'date' else 'VARCHAR' if c.kind == 'code' else 'INTEGER'}"
                            for c in COLUMNS)
@@ -110,7 +115,10 @@ CREATE TABLE IF NOT EXISTS metric_definitions (
 CREATE TABLE IF NOT EXISTS reference_state (  -- what the reference tables were loaded from
     content_hash VARCHAR NOT NULL, loaded_at TIMESTAMP NOT NULL
 );
-CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS schema_state (  -- the schema this file was last brought to (``migrate``)
+    ddl_hash VARCHAR NOT NULL,        -- the hash of every statement below: a different one migrates the file
+    derived_hash VARCHAR NOT NULL     -- the hash of the weekly parts' definition: a different one rebuilds them
+);
 """
 
 # NHS England's publication (pipelines.publication reads it; tests/test_warehouse_schema.py checks that
@@ -178,11 +186,14 @@ CREATE OR REPLACE {temp} MACRO ambition_in_force(metric_id, day) AS TABLE
 MACROS_SQL = AMBITION_MACRO_SQL.format(temp="") + """
 CREATE OR REPLACE MACRO metric_value(aggregate, numerator, denominator) AS CASE aggregate
     WHEN 'ratio' THEN 100.0 * numerator / nullif(denominator, 0)
+    WHEN 'mean' THEN numerator / nullif(denominator, 0)
     WHEN 'daily_average' THEN numerator / nullif(denominator, 0)
     ELSE numerator END;
--- Several trusts combined (a system figure): ratios of summed parts, summed daily averages, highest level.
+-- Several trusts combined (a system figure): ratios and means of summed parts, summed daily averages,
+-- highest level.
 CREATE OR REPLACE MACRO combined_value(aggregate, numerator, denominator) AS CASE aggregate
     WHEN 'ratio' THEN 100.0 * sum(numerator) / nullif(sum(denominator), 0)
+    WHEN 'mean' THEN sum(numerator) / nullif(sum(denominator), 0)
     WHEN 'daily_average' THEN sum(numerator / nullif(denominator, 0))
     ELSE max(numerator) END;
 CREATE OR REPLACE MACRO rag_status(value, comparison, threshold, tolerance) AS CASE
@@ -295,33 +306,74 @@ LEFT JOIN valued prev ON prev.org_code = v.org_code AND prev.metric = v.metric
 """
 
 
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
-# Bumped whenever the statements above change, so an older file is brought up to date once.
-SCHEMA_VERSION = 6
+
+# Tables first, then (after any columns they lack are added) the macros and the views that read them.
+_TABLES_SQL = ";\n".join([SCHEMA_SQL, PUBLICATION_SQL, BEDS_SQL, WEEKLY_PARTS_TABLE_SQL])
+_VIEWS_SQL = ";\n".join([MACROS_SQL, DAILY_VIEWS_SQL, POSITION_VIEW_SQL])
+# Changes whenever the generated SQL does (a new catalogue column or metric, a changed view): no number
+# to bump by hand.
+DERIVED_HASH = _hash(WEEKLY_PARTS_SQL)
+SCHEMA_HASH = _hash("\n".join([_TABLES_SQL, _VIEWS_SQL, DERIVED_HASH]))
+REBUILD_WEEKLY_PARTS_SQL = "DELETE FROM weekly_metric_parts; INSERT INTO weekly_metric_parts BY NAME " \
+    + WEEKLY_PARTS_SQL
 
 
-def _version(con: duckdb.DuckDBPyConnection) -> int:
+def _stored_state(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
+    """(ddl_hash, derived_hash) the file was last migrated to; None for a new file or one of a release
+    that kept a hand-bumped ``schema_version`` instead."""
     try:
-        found = con.execute("SELECT max(version) FROM schema_version").fetchall()[0][0]
-    except duckdb.CatalogException:  # a file from before the version was kept, or a new one
-        return 0
-    return found or 0
+        rows = con.execute("SELECT ddl_hash, derived_hash FROM schema_state").fetchall()
+    except duckdb.CatalogException:
+        return None
+    return (rows[0][0], rows[0][1]) if rows else None
+
+
+@cache
+def _catalogue_columns() -> tuple[tuple[str, str, str], ...]:
+    """(table, column, type) of every column the DDL defines, in order: read from an empty in-memory
+    database the table statements ran on, so the DDL is the one column catalogue."""
+    with duckdb.connect() as con:
+        con.execute(_TABLES_SQL)
+        return tuple(con.execute("""SELECT table_name, column_name, data_type FROM duckdb_columns()
+            WHERE database_name = current_database() ORDER BY table_name, column_index""").fetchall())
+
+
+def _add_missing_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """ALTER TABLE ... ADD COLUMN for each catalogue column an existing table lacks (CREATE TABLE IF NOT
+    EXISTS leaves an existing table as it is); returns 'table.column' of each added. Added columns are
+    NULL on the rows already there: a figure the file never had is not reported, never 0."""
+    present = set(con.execute("SELECT table_name, column_name FROM duckdb_columns() "
+                              "WHERE database_name = current_database()").fetchall())
+    added = []
+    for table, column, data_type in _catalogue_columns():
+        if (table, column) not in present:
+            con.execute(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {data_type}')
+            added.append(f"{table}.{column}")
+    return added
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> bool:
-    """Bring the file to this schema: create what is missing, (re)define the macros and views.
-    Returns True when anything was done (a new or older file), False for a file already current."""
-    if _version(con) == SCHEMA_VERSION:
+    """Bring the file to this schema when the hash it keeps differs from ``SCHEMA_HASH``: create the
+    tables it lacks, add the columns its tables lack, recreate the macros and views, rebuild the weekly
+    parts when their definition changed. Returns True when anything was done (a new or older file),
+    False for a file already current. Runs inside a write session: a failure leaves the live file as it was."""
+    stored = _stored_state(con)
+    if stored is not None and stored[0] == SCHEMA_HASH:
         return False
-    con.execute(_MIGRATE_SQL)  # one script rather than a call per part: a new file pays it on every cold ingest
+    con.execute(_TABLES_SQL)  # one script rather than a call per part: a new file pays it on every cold ingest
+    added = _add_missing_columns(con)
+    con.execute("DROP TABLE IF EXISTS schema_version")  # the hand-bumped number of releases before the hash
+    con.execute(_VIEWS_SQL)
+    if stored is None or stored[1] != DERIVED_HASH:
+        con.execute(REBUILD_WEEKLY_PARTS_SQL)
+    con.execute("DELETE FROM schema_state; INSERT INTO schema_state VALUES (?, ?)", [SCHEMA_HASH, DERIVED_HASH])
+    log.info("schema migrated to %s%s", SCHEMA_HASH, f"; columns added: {', '.join(added)}" if added else "")
     return True
 
 
-_MIGRATE_SQL = ";\n".join([
-    SCHEMA_SQL, PUBLICATION_SQL, BEDS_SQL, MACROS_SQL, DAILY_VIEWS_SQL,
-    WEEKLY_PARTS_TABLE_SQL, POSITION_VIEW_SQL,
-    f"DELETE FROM schema_version; INSERT INTO schema_version VALUES ({SCHEMA_VERSION:d})"])
-
-# Names the empty database of this schema script, on this DuckDB (its file format): new files are
-# copies of it (pipelines.warehouse.session), so a changed script or DuckDB never reuses an old one.
-SCHEMA_KEY = hashlib.sha256(f"{duckdb.__version__}\n{_MIGRATE_SQL}".encode()).hexdigest()[:16]
+# Names the empty database of this schema, on this DuckDB (its file format): new files are copies of it
+# (pipelines.warehouse.session), so a changed schema or DuckDB never reuses an old one.
+SCHEMA_KEY = _hash(f"{duckdb.__version__}\n{SCHEMA_HASH}")
