@@ -32,6 +32,14 @@ VALID_ROW = {
 }
 
 
+# A day's discharge ready date figures that meet every rule: 10 discharges in the bands 4+2+1+1+1+0+1, the
+# delay days between their least (1x2 + 2x1 + 4x1 + 7x1 + 21x1 = 36) and, with one 21+, no most.
+DRD_ROW = {
+    "drd_discharges": 10, "drd_delay_0": 4, "drd_delay_1": 2, "drd_delay_2_3": 1, "drd_delay_4_6": 1,
+    "drd_delay_7_13": 1, "drd_delay_14_20": 0, "drd_delay_21plus": 1, "drd_delay_days": 40, "past_drd_21plus": 3,
+    "internal_delay_48h_plus": 2,
+}
+
 def sitrep_row(**overrides: object) -> dict[str, object]:
     """A row that meets every rule, with the given fields changed."""
     return {**VALID_ROW, **overrides}

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from pipelines.catalogue.columns import CONTRACT_FILE, SCHEMA, required_columns
+from pipelines.catalogue.columns import CONTRACT_FILE, DRD_COLUMNS, SCHEMA, required_columns
 from pipelines.catalogue.issues import ISSUE_SCHEMA
 from pipelines.ingest.contract import Reference, contract_frame, validate
 from pipelines.ingest.readers import read_sitrep
@@ -100,7 +100,9 @@ def test_contract_file_is_a_readable_suite_with_every_rule():
             "nctr_discharged_by_5pm_le_nctr_discharged", "nctr_discharged_le_nctr_patients", "opel_1_to_4",
             "date_not_in_future", "known_ods_code", "one_row_per_trust_site_day", "occupied_above_open",
             "no_control_characters", "code_length", "plausible_count", "date_not_before_window", "known_site_code",
-            "one_level_per_trust_day", "site_rows_replace_whole_trust_day"} == rules
+            "one_level_per_trust_day", "site_rows_replace_whole_trust_day", "drd_bands_add_up",
+            "drd_delay_days_within_bands", "past_drd_21plus_le_nctr_patients",
+            "internal_delay_48h_plus_le_nctr_patients"} == rules
     assert {e["severity"] for e in suite["expectations"]} == {"critical", "warning"}
     assert set(required_columns()) == {e["kwargs"]["column"] for e in suite["expectations"]
                              if e["type"] == "expect_column_to_exist"}
@@ -180,13 +182,15 @@ def test_each_rows_derived_columns_depend_only_on_its_own_trust_day(rows, loaded
     and a first load take a shortcut past the joins, which must give what the joins give)."""
     frame = pl.DataFrame([(i + 2, *row) for i, row in enumerate(rows)], orient="row",
                          schema={"source_row": pl.Int64, "org_code": pl.String, "site_code": pl.String,
-                                 "period_date": pl.Date})
+                                 "period_date": pl.Date}).with_columns(  # and the counts the DRD sums read
+                             pl.lit(None, pl.Int64).alias(c) for c in DRD_COLUMNS)
     levels = pl.DataFrame(loaded, orient="row",
                           schema={"org_code": pl.String, "period_date": pl.Date, "loaded_level": pl.String})
     reference = Reference(frozenset(["A", "B"]), TWO_TRUSTS_SITES, date(2024, 2, 1), date(2015, 1, 1), levels)
     alone = contract_frame(frame, reference)
     other_site = pl.DataFrame({"source_row": [999], "org_code": ["Z"], "site_code": ["Z1"],
-                               "period_date": [date(2030, 1, 1)]})
+                               "period_date": [date(2030, 1, 1)]}).with_columns(
+                                   pl.lit(None, pl.Int64).alias(c) for c in DRD_COLUMNS)
     other_day = pl.DataFrame({"org_code": ["Z"], "period_date": [date(2030, 1, 1)], "loaded_level": ["site"]})
     joined = contract_frame(pl.concat([frame, other_site]),
                             Reference(frozenset(["A", "B"]), TWO_TRUSTS_SITES, date(2024, 2, 1), date(2015, 1, 1),

@@ -130,7 +130,7 @@ def workbook(rows: list[dict[str, object]]) -> bytes:
     sheet = book.add_worksheet("Daily data")
     sheet.write_row(0, 0, list(COLUMN_NAMES))
     for i, row in enumerate(rows, start=1):
-        sheet.write_row(i, 0, [row[c] for c in COLUMN_NAMES])
+        sheet.write_row(i, 0, [row.get(c, "") for c in COLUMN_NAMES])
     sheet.write_formula(len(rows) + 1, 3, "=SUM(D2:D3)")  # a formula: read as its stored value, never run
     book.close()
     return out.getvalue()

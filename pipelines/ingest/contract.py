@@ -30,7 +30,7 @@ from typing import Any
 import polars as pl
 
 from pipelines import config
-from pipelines.catalogue.columns import CONTRACT_FILE
+from pipelines.catalogue.columns import CONTRACT_FILE, DRD_BANDS
 from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
 from pipelines.warehouse.reference import read_sites
 
@@ -91,12 +91,31 @@ def reference_sites() -> pl.DataFrame:
 
 
 _LEVELS = pl.DataFrame(schema={"org_code": pl.String, "period_date": pl.Date, "loaded_level": pl.String})
+# Each discharge ready date band's fewest and most days of delay (DOMAIN 2.1): 21+ has no most.
+_BAND_DAYS = dict(zip(DRD_BANDS, ((0, 0), (1, 1), (2, 3), (4, 6), (7, 13), (14, 20), (21, None)), strict=True))
+# Beyond this a figure fails plausible_count anyway; below it the weighted sums cannot overflow 64 bits.
+_SUMMABLE = 2**40
+
+
+def _drd_bounds() -> list[pl.Expr]:
+    """drd_band_total (the seven bands added up) and the least and most drd_delay_days the bands allow
+    (drd_delay_days_min, drd_delay_days_max; no most when any patient waited 21+ days). Null when a band
+    is blank, or is a figure the other rules reject (negative, or too large to be a count)."""
+    bands = [pl.col(b) for b in DRD_BANDS]
+    usable = pl.all_horizontal([b.is_between(0, _SUMMABLE) for b in bands])
+    least = sum((pl.col(b) * low for b, (low, _) in _BAND_DAYS.items()), pl.lit(0, pl.Int64))
+    most = sum((pl.col(b) * high for b, (_, high) in _BAND_DAYS.items() if high is not None), pl.lit(0, pl.Int64))
+    return [pl.when(usable).then(sum(bands, pl.lit(0, pl.Int64))).alias("drd_band_total"),
+            pl.when(usable).then(least).alias("drd_delay_days_min"),
+            pl.when(usable & (pl.col("drd_delay_21plus") == 0)).then(most).alias("drd_delay_days_max")]
 
 
 def contract_frame(frame: pl.DataFrame, reference: Reference) -> pl.DataFrame:
     """The read frame plus the derived columns the suite's rules test.
 
     trust_site: org and site code together (a site belongs to one trust);
+    drd_band_total, drd_delay_days_min, drd_delay_days_max: what the discharge ready date bands add up
+    to and allow (``_drd_bounds``);
     file_levels: whether the file reports this trust-day as one trust-level row, per site, or both;
     replaces: what loading the row does to what is loaded, e.g. 'trust <- some sites' when site rows
     would replace a trust-level figure without covering every site of the trust (sites.csv).
@@ -130,6 +149,7 @@ def contract_frame(frame: pl.DataFrame, reference: Reference) -> pl.DataFrame:
         trust_site=pl.concat_str("org_code", "site_code", separator=" "),
         file_levels=pl.col("file_levels").fill_null("trust"),
         replaces=pl.concat_str(pl.col("loaded_level").fill_null("nothing"), pl.lit(" <- "), coverage),
+        *_drd_bounds(),
     ).drop("covers", "loaded_level")
 
 
@@ -173,12 +193,12 @@ def _between(kw: dict[str, Any], measure: Callable[[pl.Expr], pl.Expr]) -> Check
     return check
 
 
-def _pair(kw: dict[str, Any]) -> Check:
+def _pair(kw: dict[str, Any], equal: bool = False) -> Check:
     a, b = pl.col(kw["column_A"]), pl.col(kw["column_B"])
     either, both = a.is_null() | b.is_null(), a.is_null() & b.is_null()
     ignored = {"either_value_is_missing": either, "both_values_are_missing": both,
                "neither": pl.lit(False)}[kw.get("ignore_row_if", "both_values_are_missing")]
-    holds = (a >= b) if kw.get("or_equal") else (a > b)
+    holds = (a == b) if equal else (a >= b) if kw.get("or_equal") else (a > b)
     return lambda p: ~ignored & ~holds.fill_null(False)
 
 
@@ -209,6 +229,8 @@ def _compiled(type_: str, kw: dict[str, Any]) -> Check | None:
         return lambda p: column.is_not_null() & column.str.contains(kw["regex"])
     if type_ == "expect_column_pair_values_a_to_be_greater_than_b":
         return _pair(kw)
+    if type_ == "expect_column_pair_values_to_be_equal":
+        return _pair(kw, equal=True)
     return _compound_unique(kw)
 
 
@@ -222,6 +244,7 @@ _KNOWN: dict[str, set[str]] = {
     "expect_column_values_to_match_regex": {"column", "regex"},
     "expect_column_values_to_not_match_regex": {"column", "regex"},
     "expect_column_pair_values_a_to_be_greater_than_b": {"column_A", "column_B", "or_equal", "ignore_row_if"},
+    "expect_column_pair_values_to_be_equal": {"column_A", "column_B", "ignore_row_if"},
     "expect_compound_columns_to_be_unique": {"column_list", "ignore_row_if"},
 }
 
