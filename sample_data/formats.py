@@ -12,7 +12,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from pipelines.catalogue.columns import COLUMN_NAMES, canonical_name
+from pipelines.catalogue.columns import COLUMN_NAMES, DRD_COLUMNS, canonical_name
 
 Row = dict[str, object]  # canonical column -> int | str | date | None
 
@@ -47,11 +47,18 @@ SPECIAL_MONTHS = {"2023-10": "xlsx", "2023-12": "excel_cp1252", "2024-07": "xlsx
 TITLE = dict(zip(COLUMN_NAMES, (
     "Period Date", "Org Code", "Site Code", "G&A Beds Open", "G&A Beds Occupied", "COVID-19 Beds Occupied",
     "LoS 7+", "LoS 14+", "LoS 21+", "NCTR Patients", "NCTR Discharged", "NCTR Discharged by 5pm",
-    "Discharges P0", "Discharges P1", "Discharges P2", "Discharges P3", "Trust OPEL", "LA OPEL")))
+    "Discharges P0", "Discharges P1", "Discharges P2", "Discharges P3", "DRD Discharges", "DRD Delay 0",
+    "DRD Delay 1", "DRD Delay 2-3", "DRD Delay 4-6", "DRD Delay 7-13", "DRD Delay 14-20", "DRD Delay 21+",
+    "DRD Delay Days", "Past DRD 21+", "Internal Delay 48h+", "Trust OPEL", "LA OPEL"), strict=True))
 ALIAS = dict(zip(COLUMN_NAMES, (
     "Date", "ODS Code", "Site", "G&A Beds Available", "Beds Occupied", "COVID Beds", "LoS 7 Plus", "LoS 14 Plus",
     "LoS 21 Plus", "NCTR", "NCTR Discharges", "NCTR Discharged by 17:00", "Pathway 0", "Pathway 1", "Pathway 2",
-    "Pathway 3", "OPEL Level", "Social Care OPEL")))
+    "Pathway 3", "Discharges with DRD", "Discharged on DRD", "DRD Delay 1 Day", "DRD Delay 2-3 Days",
+    "DRD Delay 4-6 Days", "DRD Delay 7-13 Days", "DRD Delay 14-20 Days", "DRD Delay 21 Days Plus",
+    "DRD Bed Days Lost", "DRD 21+ Days Ago", "Internal Delays 48h Plus", "OPEL Level", "Social Care OPEL"),
+    strict=True))
+# Files before the discharge ready date columns were added have the template of their day.
+BEFORE_DRD: tuple[str, ...] = tuple(c for c in COLUMN_NAMES if c not in DRD_COLUMNS)
 HEADERS = {"canonical": {c: c for c in COLUMN_NAMES}, "title": TITLE, "alias": ALIAS,
            "title_spaced": {c: f" {h} " for c, h in TITLE.items()}}  # stray spaces around header cells
 # Fail loudly if a header dialect drifts away from the template the loaders understand.
@@ -69,10 +76,10 @@ def cell(value: object, style: Style) -> str:
     return str(value)
 
 
-def total_row(rows: list[Row]) -> list[object]:
+def total_row(rows: list[Row], columns: tuple[str, ...]) -> list[object]:
     """The 'Total' line spreadsheets add: sums of the counts, blanks elsewhere."""
-    sums = {c: sum(r[c] for r in rows) for c in COLUMN_NAMES if c.startswith(("ga_", "covid", "los_", "nctr", "disch"))}
-    return ["Total", *(sums.get(c) for c in COLUMN_NAMES[1:])]
+    sums = {c: sum(r[c] for r in rows) for c in columns if c.startswith(("ga_", "covid", "los_", "nctr", "disch"))}
+    return ["Total", *(sums.get(c) for c in columns[1:])]
 
 
 def produced_on(month: date) -> date:
@@ -86,19 +93,19 @@ def title_lines(style: Style, month: date) -> list[str]:
             f"{produced_on(month):%d/%m/%Y} (unvalidated management information)"]
 
 
-def write_csv(path: Path, rows: list[Row], style: Style, month: date) -> None:
-    buf, width = io.StringIO(), len(COLUMN_NAMES)
+def write_csv(path: Path, rows: list[Row], style: Style, month: date, columns: tuple[str, ...] = COLUMN_NAMES) -> None:
+    buf, width = io.StringIO(), len(columns)
     out = csv.writer(buf, lineterminator=style.newline)
     if style.titles:  # Excel pads every line to the used width, so title rows carry trailing commas
         out.writerows([[line] + [""] * (width - 1) for line in title_lines(style, month)] + [[""] * width])
-    out.writerow([HEADERS[style.headers][c] for c in COLUMN_NAMES])
-    out.writerows([cell(r[c], style) for c in COLUMN_NAMES] for r in rows)
+    out.writerow([HEADERS[style.headers][c] for c in columns])
+    out.writerows([cell(r[c], style) for c in columns] for r in rows)
     if style.total:
-        out.writerow([cell(v, style) for v in total_row(rows)])
+        out.writerow([cell(v, style) for v in total_row(rows, columns)])
     path.write_bytes(buf.getvalue().encode(style.encoding))
 
 
-def write_xlsx(path: Path, rows: list[Row], style: Style, month: date) -> None:
+def write_xlsx(path: Path, rows: list[Row], style: Style, month: date, columns: tuple[str, ...] = COLUMN_NAMES) -> None:
     book = xlsxwriter.Workbook(str(path))
     book.set_properties({"title": f"Daily discharge sitrep {month:%B %Y}", "author": "ICS discharge cell BI",
                          "created": datetime.combine(produced_on(month), datetime.min.time())})  # not now()
@@ -113,9 +120,9 @@ def write_xlsx(path: Path, rows: list[Row], style: Style, month: date) -> None:
         for r, line in enumerate(title_lines(style, month)):
             sheet.write_string(r, 0, line, bold)
         r += 2  # one blank row between the titles and the header
-    sheet.write_row(r, 0, [HEADERS[style.headers][c] for c in COLUMN_NAMES], bold)
-    for r, values in enumerate([[row[c] for c in COLUMN_NAMES] for row in rows]
-                               + ([total_row(rows)] if style.total else []), start=r + 1):
+    sheet.write_row(r, 0, [HEADERS[style.headers][c] for c in columns], bold)
+    for r, values in enumerate([[row[c] for c in columns] for row in rows]
+                               + ([total_row(rows, columns)] if style.total else []), start=r + 1):
         for c, v in enumerate(values):
             if isinstance(v, date):
                 sheet.write_datetime(r, c, datetime(v.year, v.month, v.day), date_fmt)
@@ -139,4 +146,6 @@ def write_sitreps(out_dir: Path, rows: list[Row]) -> None:
         style = STYLES[month_style(month, i)]
         chunk = [r for r in rows if r["period_date"].strftime("%Y-%m") == month]
         writer = write_xlsx if style.xlsx else write_csv
-        writer(out_dir / f"sitrep_{month}.{'xlsx' if style.xlsx else 'csv'}", chunk, style, date.fromisoformat(month + "-01"))
+        columns = COLUMN_NAMES if any(r["drd_discharges"] is not None for r in chunk) else BEFORE_DRD
+        path = out_dir / f"sitrep_{month}.{'xlsx' if style.xlsx else 'csv'}"
+        writer(path, chunk, style, date.fromisoformat(month + "-01"), columns)

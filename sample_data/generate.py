@@ -16,6 +16,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # so `python sample_data/generate.py` finds pipelines/ and sample_data/
+from pipelines.catalogue.columns import DRD_BANDS  # noqa: E402
 from sample_data.formats import Row, Style, cell, write_csv, write_sitreps  # noqa: E402
 
 SEED = 20230401
@@ -55,6 +56,10 @@ SITES: dict[str, tuple[tuple[str | None, float, float], ...]] = {
 }
 # Deep-winter days with occupied above open (legal, loaded with a warning), placed by hand so the
 # sample holds a known handful of them: (org, ISO date) -> beds over.
+# Discharge ready date figures (DOMAIN 2.5): from April 2024, when the template gained the columns; two
+# trusts started recording later, so their earlier weeks show "not collected" rather than 0.
+DRD_START = date(2024, 4, 1)
+DRD_LATER: dict[str, date] = {"RJL": date(2024, 7, 1), "RR7": date(2024, 10, 7)}
 OVERFLOW: dict[tuple[str, str], int] = {
     ("RJL", "2024-01-08"): 4, ("RJL", "2024-01-09"): 7, ("RJL", "2024-01-10"): 2,
     ("RWY", "2025-01-06"): 3, ("RWY", "2025-01-07"): 5,
@@ -136,6 +141,32 @@ def simulate_site(rng: np.random.Generator, p: Profile, share: float, offset: fl
             **{f"discharges_p{k}": pathways[:, k] for k in range(4)}}
 
 
+def simulate_drd(rng: np.random.Generator, p: Profile, series: dict[str, np.ndarray], cal: Calendar,
+                 first: int) -> dict[str, list[int | None]]:
+    """The discharge ready date columns for one trust (or site), blank before day ``first``: most patients
+    leave on their DRD; the delayed fall in bands whose tail (21+ days) is around the plan's 0.7%, higher
+    where the trust's stranded share is, shrinking where it improves. Its own random stream, so the other
+    columns are as they were before the DRD columns existed."""
+    n, w, t = len(cal.days), cal.winter, cal.progress
+    discharged = sum(series[f"discharges_p{k}"] for k in range(4))
+    recorded = rng.binomial(discharged, np.clip(0.88 + ar1(rng, n, 0.02), 0.8, 0.95))  # some DRDs not recorded
+    on_drd = np.clip(0.84 - 0.05 * w - 0.6 * (p.stranded - 0.45) - p.trend * t + ar1(rng, n, 0.02), 0.7, 0.93)
+    tail = np.clip(0.05 + 0.5 * (p.stranded - 0.45) + 0.02 * w + p.trend * t + ar1(rng, n, 0.01), 0.01, 0.12)
+    # Among the delayed: 1, 2-3, 4-6, 7-13, 14-20 days and the tail of 21+.
+    delayed = np.column_stack([0.36 * (1 - tail), 0.30 * (1 - tail), 0.16 * (1 - tail), 0.13 * (1 - tail),
+                               0.05 * (1 - tail), tail])
+    bands = rng.multinomial(recorded, np.column_stack([on_drd, (1 - on_drd)[:, None] * delayed]))
+    low, span = np.array([0, 1, 2, 4, 7, 14]), np.array([0, 0, 1, 2, 6, 6])
+    days = (bands[:, :6] * low).sum(axis=1) + rng.binomial(bands[:, :6] * span, 0.45).sum(axis=1) \
+        + 21 * bands[:, 6] + rng.poisson(14 * bands[:, 6])  # 21+: three weeks and a long, thin tail
+    nctr = series["nctr_patients"]
+    past_21 = rng.binomial(nctr, np.clip(0.12 + 0.4 * (p.stranded - 0.45) + 0.03 * w + ar1(rng, n, 0.02), 0.03, 0.3))
+    internal = rng.binomial(nctr, np.clip(0.07 + 0.02 * w + ar1(rng, n, 0.015), 0.02, 0.15))
+    columns = {"drd_discharges": recorded, **dict(zip(DRD_BANDS, bands.T, strict=True)), "drd_delay_days": days,
+               "past_drd_21plus": past_21, "internal_delay_48h_plus": internal}
+    return {c: [None] * first + [int(v) for v in values[first:]] for c, values in columns.items()}
+
+
 def trust_codes() -> list[str]:
     with open(ROOT / "reference_data" / "trusts.csv", newline="", encoding="utf-8") as f:
         codes = [r["org_code"] for r in csv.DictReader(f)]
@@ -147,19 +178,22 @@ def build_rows() -> list[Row]:
     """Every trust (site) on every day, ordered by date then trusts.csv order."""
     cal = Calendar()
     n = len(cal.days)
-    units: list[tuple[str, str | None, dict[str, np.ndarray], np.ndarray, np.ndarray | None]] = []
+    units: list[tuple[str, str | None, dict[str, np.ndarray], dict[str, list[int | None]], np.ndarray,
+                      np.ndarray | None]] = []
     for i, org in enumerate(trust_codes()):
         rng, p = np.random.default_rng([SEED, i]), PROFILES[org]  # one stream per trust: stable if others change
         pressure = 2.3 + 1.3 * cal.winter + 10 * (p.occupancy - 0.91) + 3 * p.trend * cal.progress + ar1(rng, n, 0.25)
         trust_opel = opel_chain(rng, pressure)
         la_opel = opel_chain(rng, pressure + 0.3) if p.la_opel else None  # social care often the tighter
         overflow = {cal.days.index(date.fromisoformat(d)): k for (o, d), k in OVERFLOW.items() if o == org}
+        drd_rng, first = np.random.default_rng([SEED, i, 1]), cal.days.index(DRD_LATER.get(org, DRD_START))
         for site, share, offset in SITES.get(org, ((None, 1.0, 0.0),)):
-            units.append((org, site, simulate_site(rng, p, share, offset, cal, overflow), trust_opel, la_opel))
+            series = simulate_site(rng, p, share, offset, cal, overflow)
+            units.append((org, site, series, simulate_drd(drd_rng, p, series, cal, first), trust_opel, la_opel))
     return [{"period_date": day, "org_code": org, "site_code": site,
-             **{c: int(v[d]) for c, v in series.items()},
+             **{c: int(v[d]) for c, v in series.items()}, **{c: v[d] for c, v in drd.items()},
              "trust_opel": int(topel[d]), "la_opel": None if lopel is None else int(lopel[d])}
-            for d, day in enumerate(cal.days) for org, site, series, topel, lopel in units]
+            for d, day in enumerate(cal.days) for org, site, series, drd, topel, lopel in units]
 
 
 REJECTED, WARNED = "rejected", "loaded with a warning"

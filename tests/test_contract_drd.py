@@ -34,7 +34,8 @@ def test_a_day_of_plausible_discharge_ready_date_figures_meets_every_rule(tmp_pa
     ({"past_drd_21plus": -1}, "non_negative", "past_drd_21plus", "row 2: past_drd_21plus (-1) is negative"),
     ({"drd_delay_days": 600_000, "drd_delay_21plus": 1}, "plausible_count", "drd_delay_days",
      "row 2: drd_delay_days (600000) is more than 500,000"),
-    ({"drd_discharges": "2.5"}, "whole_number", "drd_discharges", "row 2: drd_discharges ('2.5') is not a whole number"),
+    ({"drd_discharges": "2.5"}, "whole_number", "drd_discharges",
+     "row 2: drd_discharges ('2.5') is not a whole number"),
 ])
 def test_each_rule_rejects_the_row_naming_row_column_and_rule(tmp_path, overrides, rule, column, message):
     found = [i for i in issues(tmp_path, **overrides) if i["rule"] == rule]

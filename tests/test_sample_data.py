@@ -15,13 +15,14 @@ from helpers import REFERENCE_FIXTURES
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from pipelines.catalogue.columns import COLUMN_NAMES, canonical_name  # noqa: E402
-from sample_data.generate import generate  # noqa: E402
+from pipelines.catalogue.columns import COLUMN_NAMES, DRD_BANDS, DRD_COLUMNS, canonical_name  # noqa: E402
+from sample_data.generate import DRD_LATER, DRD_START, generate  # noqa: E402
 
 SAMPLE = ROOT / "sample_data"
 GENERATED_DIRS = ("sitrep", "flawed")
 START, END = date(2023, 4, 1), date(2025, 9, 30)
-COUNTS = [c for c in COLUMN_NAMES if c not in ("period_date", "org_code", "site_code", "trust_opel", "la_opel")]
+COUNTS = [c for c in COLUMN_NAMES if c not in ("period_date", "org_code", "site_code", "trust_opel", "la_opel",
+                                               *DRD_COLUMNS)]
 TRUSTS = pl.read_csv(REFERENCE_FIXTURES / "trusts.csv")["org_code"].to_list()
 
 
@@ -43,9 +44,12 @@ def canonical_text(path: Path) -> pl.DataFrame:
     first = raw.to_series(0).to_list()
     header = next(i for i, v in enumerate(first) if v and canonical_name(v) == "period_date")
     names = [canonical_name(v) for v in raw.row(header)]
-    assert names == list(COLUMN_NAMES), f"{path.name}: header does not map to the template"
+    # the template of the file's day: without the discharge ready date columns before April 2024
+    assert names in (list(COLUMN_NAMES), [c for c in COLUMN_NAMES if c not in DRD_COLUMNS]), \
+        f"{path.name}: header does not map to the template"
     body = raw.slice(header + 1).rename(dict(zip(raw.columns, names)))
-    return body.filter(pl.col("period_date").str.strip_chars() != "Total")
+    missing = [pl.lit(None, pl.String).alias(c) for c in DRD_COLUMNS if c not in names]
+    return body.filter(pl.col("period_date").str.strip_chars() != "Total").with_columns(missing)
 
 
 def typed(text: pl.DataFrame) -> pl.DataFrame:
@@ -55,7 +59,7 @@ def typed(text: pl.DataFrame) -> pl.DataFrame:
         pl.coalesce(day.str.strptime(pl.Date, "%Y-%m-%d", strict=False),
                     day.str.strptime(pl.Date, "%d/%m/%Y", strict=False)).alias("period_date"),
         "org_code", "site_code",
-        *[pl.col(c).str.replace_all(",", "").cast(pl.Int64) for c in (*COUNTS, "trust_opel", "la_opel")],
+        *[pl.col(c).str.replace_all(",", "").cast(pl.Int64) for c in (*COUNTS, *DRD_COLUMNS, "trust_opel", "la_opel")],
     )
 
 
@@ -252,3 +256,31 @@ def test_flawed_file_has_one_flaw_per_row_between_good_rows(sample: pl.DataFrame
     readme = (SAMPLE / "flawed" / "README.md").read_text(encoding="utf-8")
     for line in rows:
         assert f"\n| {line} | " in readme
+
+
+def test_discharge_ready_date_figures_start_in_april_2024_and_meet_their_rules(sample: pl.DataFrame) -> None:
+    c = pl.col
+    starts = {org: DRD_LATER.get(org, DRD_START) for org in TRUSTS}
+    first = sample.filter(c("drd_discharges").is_not_null()).group_by("org_code").agg(c("period_date").min())
+    assert dict(first.iter_rows()) == starts  # every trust has figures, from its start date
+    started = sample.join(pl.DataFrame({"org_code": list(starts), "start": list(starts.values())}), on="org_code")
+    before, after = started.filter(c("period_date") < c("start")), started.filter(c("period_date") >= c("start"))
+    assert before.select(DRD_COLUMNS).null_count().row(0) == (before.height,) * len(DRD_COLUMNS)  # none, never 0
+    assert after.select(DRD_COLUMNS).null_count().row(0) == (0,) * len(DRD_COLUMNS)
+    low = sum(c(b) * n for b, n in zip(DRD_BANDS, (0, 1, 2, 4, 7, 14, 21), strict=True))
+    high = sum(c(b) * n for b, n in zip(DRD_BANDS[:-1], (0, 1, 3, 6, 13, 20), strict=True))
+    rules = {
+        "bands add up": sum(c(b) for b in DRD_BANDS) == c("drd_discharges"),
+        "delay days within the bands": (c("drd_delay_days") >= low)
+        & ((c("drd_delay_21plus") > 0) | (c("drd_delay_days") <= high)),
+        "past_drd_21plus <= nctr": c("past_drd_21plus") <= c("nctr_patients"),
+        "internal_delay_48h_plus <= nctr": c("internal_delay_48h_plus") <= c("nctr_patients"),
+        "non-negative": pl.all_horizontal([c(x) >= 0 for x in DRD_COLUMNS]),
+    }
+    for name, rule in rules.items():
+        assert after.filter(~rule).height == 0, name
+    # plausible: most leave on their discharge ready date; 21+ days around the plan's 0.7%, spread by trust
+    shares = after.group_by("org_code").agg(on_drd=c("drd_delay_0").sum() / c("drd_discharges").sum(),
+                                            over_21=c("drd_delay_21plus").sum() / c("drd_discharges").sum())
+    assert shares["on_drd"].is_between(0.7, 0.95).all()
+    assert shares["over_21"].min() < 0.007 < shares["over_21"].max() < 0.03
