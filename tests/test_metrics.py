@@ -1,7 +1,7 @@
 """Each metric's weekly value checked against a hand calculation on small frames."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from helpers import load_rows_directly, query, sitrep_row, week_of_rows
@@ -27,11 +27,15 @@ def two_day_week(db):
         sitrep_row(period_date="2024-04-01", ga_beds_open=100, ga_beds_occupied=90, covid_beds_occupied=9,
                    los_7plus=45, los_14plus=27, los_21plus=18, nctr_patients=20, nctr_discharged=4,
                    nctr_discharged_by_5pm=1, discharges_p0=10, discharges_p1=5, discharges_p2=3, discharges_p3=2,
-                   trust_opel=2, la_opel=4),
+                   trust_opel=2, la_opel=4, drd_discharges=20, drd_delay_0=15, drd_delay_1=2, drd_delay_2_3=1,
+                   drd_delay_4_6=1, drd_delay_7_13=0, drd_delay_14_20=0, drd_delay_21plus=1, drd_delay_days=40,
+                   past_drd_21plus=3, internal_delay_48h_plus=2),
         sitrep_row(period_date="2024-04-02", ga_beds_open=50, ga_beds_occupied=50, covid_beds_occupied=1,
                    los_7plus=5, los_14plus=3, los_21plus=2, nctr_patients=10, nctr_discharged=5,
                    nctr_discharged_by_5pm=5, discharges_p0=20, discharges_p1=0, discharges_p2=0, discharges_p3=0,
-                   trust_opel=3, la_opel=None),
+                   trust_opel=3, la_opel=None, drd_discharges=10, drd_delay_0=9, drd_delay_1=1, drd_delay_2_3=0,
+                   drd_delay_4_6=0, drd_delay_7_13=0, drd_delay_14_20=0, drd_delay_21plus=0, drd_delay_days=1,
+                   past_drd_21plus=1, internal_delay_48h_plus=0),
     ])
     return db
 
@@ -54,6 +58,13 @@ def two_day_week(db):
     ("pathway_3_pct", 100 * 2 / 40),
     ("trust_opel_max", 3),
     ("la_opel_max", 4),
+    # discharge ready dates: 30 discharges with a DRD, 24 of them on it, 41 days of delay among the other 6
+    ("discharged_on_drd_pct", 100 * 24 / 30),
+    ("avg_delay_days", 41 / 30),
+    ("avg_delay_days_delayed", 41 / 6),
+    ("delay_21plus_pct", 100 * 1 / 30),
+    ("past_drd_21plus", (3 + 1) / 2),
+    ("internal_delay_48h_plus", (2 + 0) / 2),
 ])
 def test_weekly_value_is_hand_calculation(two_day_week, metric, expected):
     assert weekly(two_day_week, "RCD", metric)["value"] == pytest.approx(expected)
@@ -162,3 +173,40 @@ def test_system_figure_is_a_ratio_of_sums_across_trusts(db):
     assert value["recorded_delays"] == pytest.approx((15 - 5) + (25 - 5))  # daily averages add up
     assert value["trust_opel_max"] == 2
     assert dict(zip(system["metric"], system["status"]))["ga_occupancy_pct"] == "red"
+
+
+def test_system_delay_figures_are_ratios_of_sums_and_summed_daily_averages(db):
+    import duckdb
+
+    from pipelines.queries.weekly import system_weekly
+    load_rows_directly(db, week_of_rows("RCD", MONDAY, drd_discharges=10, drd_delay_0=8, drd_delay_1=2, drd_delay_21plus=0,
+                                        drd_delay_days=2, past_drd_21plus=1, internal_delay_48h_plus=0)
+                       + week_of_rows("RTR", MONDAY, drd_discharges=30, drd_delay_0=20, drd_delay_4_6=9,
+                                      drd_delay_21plus=1, drd_delay_days=70, past_drd_21plus=4,
+                                      internal_delay_48h_plus=3))
+    with duckdb.connect(str(db), read_only=True) as con:
+        system = system_weekly(con, ("RCD", "RTR"), SUNDAY, SUNDAY)
+    value = dict(zip(system["metric"], system["value"]))
+    assert value["avg_delay_days"] == pytest.approx(7 * (2 + 70) / (7 * (10 + 30)))  # not the mean of 0.2 and 2.33
+    assert value["avg_delay_days_delayed"] == pytest.approx((2 + 70) / (2 + 10))
+    assert value["delay_21plus_pct"] == pytest.approx(100 * 1 / 40)
+    assert value["discharged_on_drd_pct"] == pytest.approx(100 * 28 / 40)
+    assert value["past_drd_21plus"] == pytest.approx(1 + 4)  # daily averages add up
+    assert value["internal_delay_48h_plus"] == pytest.approx(3)
+
+
+def test_a_week_before_the_first_discharge_ready_date_figure_has_no_value_not_zero(db):
+    load_rows_directly(db, week_of_rows("RCD", MONDAY))
+    for metric in ("discharged_on_drd_pct", "avg_delay_days", "delay_21plus_pct", "past_drd_21plus"):
+        result = weekly(db, "RCD", metric)
+        assert (result["value"], result["days_with_data"]) == (None, 0), metric
+
+
+@pytest.mark.parametrize("waiting, expected_status", [(0, "green"), (1, "red")])
+def test_the_plan_asks_for_no_patient_waiting_21_days_past_their_discharge_ready_date(db, waiting, expected_status):
+    june = date(2025, 6, 2)  # the plan's ambitions are in force from 1 June 2025
+    load_rows_directly(db, week_of_rows("RCD", june - timedelta(days=14), past_drd_21plus=waiting)
+                       + week_of_rows("RCD", june, past_drd_21plus=waiting))
+    result = weekly(db, "RCD", "past_drd_21plus", date(2025, 6, 8))
+    assert (result["status"], result["ambition"]) == (expected_status, 0.0)
+    assert weekly(db, "RCD", "past_drd_21plus", date(2025, 5, 25))["status"] == "none"  # none before June 2025

@@ -69,7 +69,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("drd_delay_21plus", pl.Int64(), "count", ("drd_delay_21_plus", "drd_delay_21_days_plus")),
     Column("drd_delay_days", pl.Int64(), "count", ("drd_bed_days_lost", "bed_days_lost_to_delay")),
     Column("past_drd_21plus", pl.Int64(), "count", ("past_drd_21_plus", "drd_21plus_days_ago")),
-    Column("internal_delay_48h_plus", pl.Int64(), "count", ("internal_delay_48h", "internal_delays_48h_plus")),
+    Column("internal_delay_48h_plus", pl.Int64(), "count",
+           ("internal_delay_48h", "internal_delay_48h+", "internal_delays_48h_plus")),
     Column("trust_opel", pl.Int64(), "opel", ("opel", "opel_level", "trust_opel_level")),
     Column("la_opel", pl.Int64(), "opel", ("local_authority_opel", "la_opel_level", "social_care_opel")),
 )
