@@ -7,6 +7,7 @@ are generated from this list; ``weekly_position``, the pages and the exports all
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -44,6 +45,9 @@ class Metric:
     decimals: int = 0  # in the compact weekly table cell; the details always give one decimal place
     headline: bool = False  # one of the headline tiles of the selected trusts combined
     default_row: bool = True  # in the weekly table's rows unless the user chooses others (weekly_rows)
+    # From columns a file may leave out (the discharge ready date, from 2024): a trust's weeks before its
+    # first figure are "not collected", not "not reported".
+    optional: bool = False
 
     def __post_init__(self) -> None:
         # A plain string from a caller becomes the typed kind, and an unknown kind fails here, not in SQL.
@@ -146,31 +150,31 @@ METRICS: tuple[Metric, ...] = (
            "drd_delay_0", "drd_discharges",
            "Patients discharged on their discharge ready date as a percentage of discharges with a discharge "
            "ready date recorded.",
-           "Out on DRD", decimals=1),
+           "Out on DRD", decimals=1, optional=True),
     Metric("avg_delay_days", "Average days from discharge ready date to discharge", "lower", Aggregate.MEAN,
            "drd_delay_days", "drd_discharges",
            "Days from discharge ready date to discharge, summed, per discharge with a discharge ready date "
            "(0-day delays included).",
-           "Avg delay (days)", decimals=1),
+           "Avg delay (days)", decimals=1, optional=True),
     Metric("avg_delay_days_delayed", "Average delay of patients discharged after their discharge ready date",
            "lower", Aggregate.MEAN, "drd_delay_days", _DELAYED,
            "Days from discharge ready date to discharge, summed, per patient discharged 1 or more days after "
            "it (0-day delays excluded).",
-           "Avg delay if delayed", decimals=1, default_row=False),
+           "Avg delay if delayed", decimals=1, default_row=False, optional=True),
     Metric("delay_21plus_pct", "Discharged 21+ days after their discharge ready date", "lower", Aggregate.RATIO,
            "drd_delay_21plus", "drd_discharges",
            "Patients discharged 21 or more days after their discharge ready date as a percentage of discharges "
            "with a discharge ready date recorded.",
-           "Delay 21+ days", decimals=1),
+           "Delay 21+ days", decimals=1, optional=True),
     Metric("past_drd_21plus", "Inpatients 21+ days past their discharge ready date (daily average)", "lower",
            Aggregate.DAILY_AVERAGE, "past_drd_21plus", None,
            "Daily average of inpatients at 23:59 whose discharge ready date was 21 or more days ago.",
-           "Waiting 21+ past DRD"),
+           "Waiting 21+ past DRD", optional=True),
     Metric("internal_delay_48h_plus", "Internal delays over 48 hours (daily average)", "lower",
            Aggregate.DAILY_AVERAGE, "internal_delay_48h_plus", None,
            "Daily average of inpatients delayed more than 48 hours past their discharge ready date for a reason "
            "inside the hospital.",
-           "Internal delay 48h+"),
+           "Internal delay 48h+", optional=True),
     Metric("trust_opel_max", "Trust OPEL (highest in the week)", "lower", Aggregate.MAX, "trust_opel", None,
            "The highest OPEL level the trust reported in the week.",
            "Trust OPEL"),
@@ -225,3 +229,15 @@ FROM (SELECT {period}, org_code, days_reported, unnest(parts) AS part FROM group
 
 METRIC_BY_ID: dict[str, Metric] = {m.id: m for m in METRICS}
 HEADLINE_METRICS: tuple[str, ...] = tuple(m.id for m in METRICS if m.headline)
+# The weekly table's rows unless chosen otherwise: what a 2026 discharge group reviews, at most about 14
+# rows so the table fits one 1366 x 768 screen (tests/test_metrics.py holds it to that).
+DEFAULT_ROWS: tuple[str, ...] = tuple(m.id for m in METRICS if m.default_row)
+OPTIONAL_METRICS: tuple[str, ...] = tuple(m.id for m in METRICS if m.optional)
+
+
+def weekly_rows(chosen: Sequence[str] | None = None) -> tuple[str, ...]:
+    """The metrics the weekly table shows, in catalogue order: those ``chosen`` (unknown ids ignored),
+    or the default rows when nothing (known) is chosen. Every metric can be chosen."""
+    wanted = set(chosen or ())
+    shown = tuple(m for m in METRIC_IDS if m in wanted)
+    return shown or DEFAULT_ROWS

@@ -146,10 +146,10 @@ def contract_frame(frame: pl.DataFrame, reference: Reference) -> pl.DataFrame:
     coverage = (pl.when(pl.col("site_code").is_null()).then(pl.lit("trust"))
                 .when(pl.col("covers")).then(pl.lit("every site")).otherwise(pl.lit("some sites")))
     return derived.with_columns(
+        *_drd_bounds(),
         trust_site=pl.concat_str("org_code", "site_code", separator=" "),
         file_levels=pl.col("file_levels").fill_null("trust"),
         replaces=pl.concat_str(pl.col("loaded_level").fill_null("nothing"), pl.lit(" <- "), coverage),
-        *_drd_bounds(),
     ).drop("covers", "loaded_level")
 
 
@@ -227,10 +227,8 @@ def _compiled(type_: str, kw: dict[str, Any]) -> Check | None:
         return lambda p: column.is_not_null() & ~column.str.contains(kw["regex"])
     if type_ == "expect_column_values_to_not_match_regex":
         return lambda p: column.is_not_null() & column.str.contains(kw["regex"])
-    if type_ == "expect_column_pair_values_a_to_be_greater_than_b":
-        return _pair(kw)
-    if type_ == "expect_column_pair_values_to_be_equal":
-        return _pair(kw, equal=True)
+    if type_ in ("expect_column_pair_values_a_to_be_greater_than_b", "expect_column_pair_values_to_be_equal"):
+        return _pair(kw, equal=type_ == "expect_column_pair_values_to_be_equal")
     return _compound_unique(kw)
 
 

@@ -106,7 +106,7 @@ def _trust_cell(out: _Sheet, row: int, col: int, cell: TableCell | None) -> None
     """The value (a number) and beside it the status and change in words, both filled by status;
     a trust without a figure gets the page's words ('no submission this week', 'not reported')."""
     if cell is None or cell.value is None:
-        words = NOT_REPORTED if cell is not None and cell.submitted else NO_SUBMISSION
+        words = (cell.uncollected or NOT_REPORTED) if cell is not None and cell.submitted else NO_SUBMISSION
         out.text(row, col, words, text_wrap=True, italic=True)
         out.sheet.write_blank(row, col + 1, None, out.format())
         return

@@ -127,6 +127,9 @@ class TableCell:
     # Combined cells only: the change is over the trusts that reported both weeks; set when that is
     # fewer than reported this week, so the details can say the change is like for like.
     compared_trusts: int | None = None
+    # A metric from optional columns, for a week before the trust's first figure: 'not collected before
+    # 01/04/2024' (pipelines.queries.drd.not_collected), said instead of 'not reported'.
+    uncollected: str = ""
 
     @property
     def catalogue(self) -> Metric:
@@ -157,7 +160,7 @@ class TableCell:
             return "–"
         metric = self.catalogue
         if self.value is None:
-            return "n/r"
+            return self.uncollected or "n/r"
         text = format_value(self.value, metric.unit, metric.decimals)
         percent = percent_change(self.change, self.previous_value)
         if metric.is_count and percent is not None:
@@ -193,7 +196,7 @@ class TableCell:
         if not self.submitted:
             return f"{head}: {NO_SUBMISSION}."
         if self.value is None:
-            return f"{head}: {NOT_REPORTED} this week."
+            return f"{head}: {self.uncollected or NOT_REPORTED} this week."
         parts = [f"{head}: {format_value(self.value, metric.unit)}"]
         if self.status != "none":
             parts.append(f"{self.symbol} {STATUS_WORDS[self.status]}")
@@ -207,13 +210,14 @@ class TableCell:
         return ". ".join(parts) + "."
 
 
-def cell_from_row(row: dict, name: str, sites: tuple[tuple[str, float | None], ...] = ()) -> TableCell:
+def cell_from_row(row: dict, name: str, sites: tuple[tuple[str, float | None], ...] = (),
+                  uncollected: str = "") -> TableCell:
     """A ``weekly_position`` (or ``system_weekly``) row as a cell."""
     return TableCell(org_code=row.get("org_code"), name=name, metric=row["metric"], value=row["value"],
                      status=row["status"] or "none", previous_value=row["previous_value"], change=row["change"],
                      change_direction=row["change_direction"], days_with_data=row.get("days_with_data") or 7,
                      variation=row.get("variation"), assurance=row.get("assurance"), sites=sites,
-                     compared_trusts=_compared_trusts(row))
+                     compared_trusts=_compared_trusts(row), uncollected=uncollected)
 
 
 def _compared_trusts(row: dict) -> int | None:

@@ -9,7 +9,8 @@ import duckdb
 import polars as pl
 
 from pipelines import config
-from pipelines.catalogue.metrics import METRICS
+from pipelines.catalogue.metrics import METRICS, Metric
+from pipelines.queries import drd
 from pipelines.queries import weekly as queries
 from pipelines.reports.presentation import TableCell, cell_from_row, format_ambition
 from pipelines.spc.store import spc_summary
@@ -65,10 +66,23 @@ def site_label(site_code: str, names: dict[str, str]) -> str:
     return f"{names[site_code]} ({site_code})" if site_code in names else site_code
 
 
+def _uncollected(first_figures: dict[tuple[str, str], date] | None, metric: Metric, org_codes: list[str],
+                 week_ending: date) -> str:
+    """'not collected before 01/04/2024' for an optional metric's week before the first figure of any of
+    ``org_codes``; '' otherwise."""
+    if first_figures is None or not metric.optional:
+        return ""
+    days = [day for code in org_codes if (day := first_figures.get((code, metric.id))) is not None]
+    return drd.not_collected(min(days, default=None), week_ending)
+
+
 def metric_rows(position: pl.DataFrame, system: pl.DataFrame, trusts: pl.DataFrame,
-                sites: pl.DataFrame | None = None, names: dict[str, str] | None = None) -> list[MetricRow]:
+                sites: pl.DataFrame | None = None, names: dict[str, str] | None = None,
+                first_figures: dict[tuple[str, str], date] | None = None) -> list[MetricRow]:
     """The table's rows from typed query rows, in catalogue order; only metrics someone reported.
-    A trust with no figures in the week gets a cell with ``submitted`` False, never a zero."""
+    A trust with no figures in the week gets a cell with ``submitted`` False, never a zero; with
+    ``first_figures`` (drd.first_figures), an optional metric's week before a trust's first figure
+    says so ('not collected before 01/04/2024'), never a zero or 'n/r'."""
     found = {(r["metric"], r["org_code"]): r for r in position.to_dicts()}
     combined = {r["metric"]: r for r in system.to_dicts()}
     by_site: dict[tuple[str, str], list[tuple[str, float | None]]] = {}
@@ -80,14 +94,17 @@ def metric_rows(position: pl.DataFrame, system: pl.DataFrame, trusts: pl.DataFra
     rows = []
     for metric in (m for m in METRICS if m.id in reported):
         first = next(r for (mid, _), r in found.items() if mid == metric.id)
-        cells = [cell_from_row(row, name, tuple(by_site.get((metric.id, code), ())))
+        week, codes = first["week_ending"], [code for code, _ in order]
+        cells = [cell_from_row(row, name, tuple(by_site.get((metric.id, code), ())),
+                               _uncollected(first_figures, metric, [code], week))
                  if (row := found.get((metric.id, code)))
                  else TableCell(code, name, metric.id, None, "none", submitted=False) for code, name in order]
         system_row = combined.get(metric.id)
         rows.append(MetricRow(metric.id, metric.label, metric.short_label, metric.unit,
                               format_ambition(first["ambition_comparison"], first["ambition"], metric.unit),
                               first["ambition_comparison"], first["ambition"], cells,
-                              cell_from_row({**system_row, "org_code": None}, SYSTEM_LONG_NAME)
+                              cell_from_row({**system_row, "org_code": None}, SYSTEM_LONG_NAME,
+                                            uncollected=_uncollected(first_figures, metric, codes, week))
                               if system_row else None))
     return rows
 
@@ -101,6 +118,7 @@ def build_weekly_table(con: duckdb.DuckDBPyConnection, week_ending: date, icbs: 
                 .join(spc.select("org_code", "metric", "variation", "assurance"), on=["org_code", "metric"],
                       how="left"))
     system = queries.system_weekly(con, org_codes, week_ending, week_ending)
-    rows = metric_rows(position, system, trusts, queries.site_weekly(con, week_ending, org_codes), site_names())
+    rows = metric_rows(position, system, trusts, queries.site_weekly(con, week_ending, org_codes), site_names(),
+                       drd.first_figures(con))
     return WeeklyTable(week_ending, trusts, position, system, spc, rows)
 
