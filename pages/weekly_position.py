@@ -15,6 +15,7 @@ from ui import data
 from ui.app import ensure_entrypoint
 from ui.spc_icons import assurance_icon, variation_icon
 from ui.weekly_filters import weekly_table_with_filters
+from ui.weekly_rows import rows_shown
 
 # The marks in the cells beside the icons they stand for.
 SPC_LEGEND = [(f"{VARIATION_TEXT[v]}: {variation_label(v)}", variation_icon(v, size=36))
@@ -24,6 +25,7 @@ SPC_LEGEND = [(f"{VARIATION_TEXT[v]}: {variation_label(v)}", variation_icon(v, s
 ensure_entrypoint()  # with sign-in configured: nothing below before signing in
 st.title("Weekly position")
 table, chosen_icbs, chosen_places, orientation = weekly_table_with_filters(orientation=True)
+table = rows_shown(table)
 week = table.week_ending
 narratives = data.read(narrative.current_narratives, week)
 trusts = list(table.trusts.select("org_code", "trust").iter_rows())
