@@ -10,7 +10,7 @@ from pipelines.queries import drilldown
 from pipelines.queries import weekly as queries
 from pipelines.reports import narrative
 from pipelines.reports.presentation import headline_figures
-from ui import data, params, trust_sections
+from ui import data, drd_charts, params, trust_sections
 from ui.app import ensure_entrypoint
 from ui.safe_text import clean, plain
 from ui.tiles import show_tiles
@@ -111,3 +111,4 @@ trust_sections.beds_publication_sections(trust, metric, weekly, first, last)
 
 # Where discharged patients went (week by week, and by month from NHS England), and why others wait.
 trust_sections.pathway_sections(trust, weekly, first, last)
+drd_charts.delay_bands_section(trust, first, last)
