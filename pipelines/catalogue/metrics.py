@@ -48,6 +48,9 @@ class Metric:
     # From columns a file may leave out (the discharge ready date, from 2024): a trust's weeks before its
     # first figure are "not collected", not "not reported".
     optional: bool = False
+    # For a count of patients the plan asks to eliminate: what the patients counted are, as a narrative says
+    # it ("3 patients waiting 21+ days beyond their discharge ready date, down from 7").
+    counted: str = ""
 
     def __post_init__(self) -> None:
         # A plain string from a caller becomes the typed kind, and an unknown kind fails here, not in SQL.
@@ -169,12 +172,13 @@ METRICS: tuple[Metric, ...] = (
     Metric("past_drd_21plus", "Inpatients 21+ days past their discharge ready date (daily average)", "lower",
            Aggregate.DAILY_AVERAGE, "past_drd_21plus", None,
            "Daily average of inpatients at 23:59 whose discharge ready date was 21 or more days ago.",
-           "Waiting 21+ past DRD", optional=True),
+           "Waiting 21+ past DRD", optional=True, counted="waiting 21+ days beyond their discharge ready date"),
     Metric("internal_delay_48h_plus", "Internal delays over 48 hours (daily average)", "lower",
            Aggregate.DAILY_AVERAGE, "internal_delay_48h_plus", None,
            "Daily average of inpatients delayed more than 48 hours past their discharge ready date for a reason "
            "inside the hospital.",
-           "Internal delay 48h+", optional=True),
+           "Internal delay 48h+", optional=True,
+           counted="delayed over 48 hours past their discharge ready date for a reason inside the hospital"),
     Metric("trust_opel_max", "Trust OPEL (highest in the week)", "lower", Aggregate.MAX, "trust_opel", None,
            "The highest OPEL level the trust reported in the week.",
            "Trust OPEL"),

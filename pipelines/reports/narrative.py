@@ -58,16 +58,34 @@ def _listed(items: list[str]) -> str:
 
 def _figure(cell: TableCell, threshold: float | None = None) -> str:
     """The table's compact figure, or one decimal place where the compact one would read as the
-    ambition itself ('1%' over an ambition of 1% or less)."""
+    ambition itself ('1%' over an ambition of 1% or less); a mean delay in days ('2.4 days')."""
     metric = cell.catalogue
     compact = format_value(cell.value, metric.unit, metric.decimals)
+    if metric.is_mean:
+        return f"{compact} days"
     if threshold is not None and metric.is_ratio and compact == format_value(threshold, Unit.PERCENT, metric.decimals):
         return format_value(cell.value, metric.unit)
     return compact
 
 
-def _points(amount: float) -> str:
-    return f"{amount:g} point{'s' * (amount != 1)}"
+def _points(amount: float, metric: Metric | None = None) -> str:
+    """'3 points' of a percentage, '0.4 days' of a mean delay."""
+    unit = "day" if metric is not None and metric.is_mean else "point"
+    return f"{amount:g} {unit}{'s' * (amount != 1)}"
+
+
+def _counted(cell: TableCell, row: MetricRow) -> str:
+    """'3 patients waiting 21+ days beyond their discharge ready date, down from 7; the plan asks for none'."""
+    metric = cell.catalogue
+    figure = _figure(cell)
+    text = f"{figure} patient{'s' * (figure != '1')} {metric.counted}"
+    if cell.previous_value is not None and cell.change is not None:
+        before = format_value(cell.previous_value, metric.unit)
+        text += (", unchanged on last week" if before == figure
+                 else f", {'down' if cell.change < 0 else 'up'} from {before}")
+    if row.threshold == 0:  # the plan's asks to eliminate (reference_data/ambitions.csv)
+        return f"{text}; the plan asks for none"
+    return f"{text}; the ambition is {row.ambition}" if row.ambition != "none" else text
 
 
 def _change(cell: TableCell) -> str:
@@ -87,7 +105,7 @@ def _change(cell: TableCell) -> str:
         return "unchanged on last week"
     if metric.is_level:
         return f"{'up' if shown > 0 else 'down'} from {cell.previous_value:.0f} last week"
-    return f"{_points(abs(shown))} {cell.change_direction} than last week"
+    return f"{_points(abs(shown), metric)} {cell.change_direction} than last week"
 
 
 def _side(metric: Metric) -> str:
@@ -110,6 +128,8 @@ def _system_sentence(row: MetricRow) -> str:
         return ""
     if cell.catalogue.is_level:
         return f"Highest level this week: {_figure(cell)}, {_change(cell)}."
+    if cell.catalogue.counted:
+        return f"Combined: {_counted(cell, row)}."
     status = f", {_against(cell, row.ambition)}" if cell.status != "none" else ""
     like_for_like = f" (over the {cell.compared_trusts} that reported both weeks)" if cell.compared_trusts else ""
     return f"Combined: {_figure(cell, row.threshold)}{status}, {_change(cell)}{like_for_like}."
@@ -130,7 +150,7 @@ def _moved_most(cells: list[TableCell]) -> str:
         percent, most = max(scored, key=lambda t: t[0])
         return f"{most.name} {'rose' if metric.better == 'lower' else 'fell'} most, by {percent}%"
     points, most = max(((abs(rounded_change(c.change or 0, metric.unit)), c) for c in worse), key=lambda t: t[0])
-    return f"{most.name} worsened most, by {_points(points)}" if points else ""
+    return f"{most.name} worsened most, by {_points(points, metric)}" if points else ""
 
 
 def _trusts_sentence(row: MetricRow, present: list[TableCell], total: int) -> str:
@@ -232,6 +252,9 @@ def draft_trust_narrative(table: WeeklyTable, metric: str, org_code: str) -> str
     if row is None or cell is None or cell.value is None:
         name = dict(table.trusts.select("org_code", "trust").iter_rows())[org_code]
         return f"{name} has no figures for this week."
+    if cell.catalogue.counted:
+        text = f"{cell.name}: {_counted(cell, row)}."
+        return f"{text} {spc}" if (spc := _trust_spc(cell)) else text
     status = f", {_against(cell, row.ambition)}" if cell.status != "none" and cell.catalogue.is_ratio else ""
     text = f"{cell.name}: {_figure(cell, row.threshold)}{status}, {_change(cell)}."
     return f"{text} {spc}" if (spc := _trust_spc(cell)) else text
