@@ -10,11 +10,13 @@ import pytest
 
 from pipelines.catalogue.columns import DRD_COLUMNS
 from pipelines.catalogue.metrics import METRIC_IDS
+from pipelines.ingest.load import ensure_database
 from pipelines.publication import tables as t
 from pipelines.publication.beds_csv import BEDS_MONTHLY_AREA_SCHEMA, BEDS_MONTHLY_SCHEMA
 from pipelines.publication.uec import UEC_AREA_SCHEMA, UEC_DAILY_SCHEMA
+from pipelines.queries import drd
 from pipelines.warehouse import open_for_write
-from pipelines.warehouse.schema import DERIVED_HASH, SCHEMA_HASH, WEEKLY_PARTS_SQL, migrate
+from pipelines.warehouse.schema import DERIVED_HASH, SCHEMA_HASH, WEEKLY_PARTS_SQL, is_current, migrate
 
 PROVENANCE = ["file_id", "loaded_at"]
 READER_SCHEMAS: dict[str, dict] = {
@@ -121,3 +123,17 @@ def test_a_changed_catalogue_adds_its_columns_to_an_existing_database(tmp_path: 
         assert "internal_delay_48h_plus" in {r[0] for r in con.execute("DESCRIBE sitrep_daily").fetchall()}
         assert con.execute("SELECT text FROM narratives").fetchall() == [("kept",)]
         assert migrate(con) is False
+
+
+def test_a_first_start_on_a_previous_release_database_brings_it_up_to_date_before_any_page_reads_it(tmp_path):
+    db = previous_release_database(tmp_path / "flow.duckdb")
+    assert ensure_database(db) is False  # not built: it exists
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert is_current(con)
+        metrics = {m for (m,) in con.execute("SELECT metric FROM metric_definitions").fetchall()}
+        assert metrics == set(METRIC_IDS)  # the catalogue reloaded: the new metrics are defined
+        assert {m for (m,) in con.execute("SELECT DISTINCT metric FROM weekly_position").fetchall()} == set(METRIC_IDS)
+        assert drd.first_figures(con) == {}  # the pages' queries of the new columns answer
+    version = db.stat().st_mtime_ns
+    assert ensure_database(db) is False
+    assert db.stat().st_mtime_ns == version  # once only

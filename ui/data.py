@@ -6,7 +6,8 @@ which changes whenever an ingest swaps in a new file, so new data shows on the n
 view without a restart, and a query never holds a connection open between views. A damaged
 database file stops the page with a plain message saying how to restore it (no traceback, no paths).
 
-On a first start (no database yet) ``build_sample_database`` builds it from the bundled sample data.
+On a first start (no database yet) ``build_sample_database`` builds it from the bundled sample data; a
+database of an earlier release is brought up to date the same way, once.
 """
 from __future__ import annotations
 
@@ -23,12 +24,29 @@ import streamlit as st
 
 from pipelines import config
 from pipelines.warehouse import DatabaseDamaged, connect_read, database_version
+from pipelines.warehouse.schema import is_current
 
 T = TypeVar("T")
 
 
 def database_exists() -> bool:
     return database_version(config.db_path()) is not None
+
+
+def schema_outdated() -> bool:
+    """The database was made by an earlier release: ``build_sample_database`` brings it up to date."""
+    db = config.db_path()
+    return database_exists() and _outdated(str(db), database_version(db))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _outdated(db: str, version: tuple[int, int] | None) -> bool:
+    """Once per version of the file (the key changes when a write swaps in a new one)."""
+    try:
+        with connect_read(Path(db)) as con:
+            return not is_current(con)
+    except DatabaseDamaged:
+        return False  # the page reports it
 
 
 def read(query: Callable[..., T], *args: Any) -> T:
@@ -102,7 +120,8 @@ def build_sample_database(home_page: Path) -> None:
     Polars, which let the imports go on beside it."""
     db = config.db_path()
     with _builds_lock:
-        if db not in _builds or (_builds[db][0].done() and not db.exists()):  # none yet, or the last one failed
+        # none yet, or the last one failed (a first start, or bringing an earlier release's file up to date)
+        if db not in _builds or (_builds[db][0].done() and (not db.exists() or _builds[db][0].exception())):
             imported = threading.Event()
             _builds[db] = _builder.submit(_ensure_database, db, imported), imported
         build, imported = _builds[db]

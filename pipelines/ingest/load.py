@@ -35,8 +35,9 @@ from pipelines.publication.read import detect as detect_publication
 from pipelines.publication.read import read_publication
 from pipelines.publication.store import store_publication
 from pipelines.spc.store import refresh_derived
-from pipelines.warehouse import open_for_write
+from pipelines.warehouse import DatabaseDamaged, connect_read, open_for_write
 from pipelines.warehouse.reference import reload_reference
+from pipelines.warehouse.schema import is_current
 from pipelines.warehouse.session import one_thread
 
 log = logging.getLogger(__name__)
@@ -323,6 +324,25 @@ def _refresh_touched(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome]
 LOADED = ("loaded", "loaded_with_rejections")
 
 
+def upgrade_database(db: Path) -> bool:
+    """A database made by an earlier release (its schema hash differs, docs/schema-migrations.md) brought
+    up to date in one write session: the schema migrated, the reference data and metric catalogue
+    reloaded and, when they changed, every weekly figure and SPC reading refreshed, so the pages can read
+    the new columns and metrics before the next file arrives. True if it was upgraded; a damaged file is
+    left for the pages to report."""
+    try:
+        with connect_read(db) as con:
+            if is_current(con):
+                return False
+    except DatabaseDamaged:
+        return False
+    with open_for_write(db) as con:
+        if reload_reference(con):
+            refresh_derived(con, None)
+    log.info("database %s brought up to date for this release", db)
+    return True
+
+
 def ingest_sources(sources: Iterable[tuple[str, str, bytes | OSError]], db: Path | None = None, *, force: bool = False,
                    today: date | None = None, on_wait: Callable[[], None] | None = None,
                    round_s: float | None = None, actor: access.Identity | None = None) -> Iterator[FileOutcome]:
@@ -377,9 +397,11 @@ def ingest_paths(paths: Iterable[Path], db: Path | None = None, **options) -> It
 
 
 def ensure_database(db: Path | None = None) -> bool:
-    """Build the database from the bundled sample data when there is none; True if it was built."""
+    """Build the database from the bundled sample data when there is none; True if it was built. A
+    database of an earlier release is brought up to date instead (``upgrade_database``)."""
     target = config.db_path(db)
     if target.exists():
+        upgrade_database(target)
         return False
     # Nobody can be reading a database that does not exist yet: the whole sample in one round, one swap.
     for _ in ingest_paths([config.SAMPLE_DIR], target, round_s=math.inf):

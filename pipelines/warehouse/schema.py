@@ -355,6 +355,12 @@ def _add_missing_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
     return added
 
 
+def is_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """The file is of this schema (read-only: nothing to migrate)."""
+    stored = _stored_state(con)
+    return stored is not None and stored[0] == SCHEMA_HASH
+
+
 def migrate(con: duckdb.DuckDBPyConnection) -> bool:
     """Bring the file to this schema when the hash it keeps differs from ``SCHEMA_HASH``: create the
     tables it lacks, add the columns its tables lack, recreate the macros and views, rebuild the weekly
