@@ -48,6 +48,16 @@ TABLE2_LABELS = {  # the labels as published, matched exactly by the independent
 MEASURES = tuple(TABLE2_LABELS.values())
 
 
+
+def test_every_real_file_is_in_the_repository_with_its_source_and_licence() -> None:
+    """The files are committed (a missing one fails every test that reads it), and the fixtures' README
+    names each one with its source under the Open Government Licence, as reusing them requires."""
+    readme = (NHSE_DIR / "README.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\| `([\w.-]+\.(?:xlsx|csv))` \|", readme, flags=re.MULTILINE))
+    present = {p.name for p in NHSE_DIR.iterdir() if p.suffix in (".xlsx", ".csv")}
+    assert listed == present and {*MONTHLY, TIMESERIES, COMMUNITY} <= present
+    assert "Contains public sector information licensed under the Open Government Licence v3.0" in readme
+
 # ---------------------------------------------------------------------------------------------
 # Independent reading of the real sheets (openpyxl)
 # ---------------------------------------------------------------------------------------------
