@@ -1,4 +1,4 @@
-"""Generate the sample daily trust sitrep files (DOMAIN 2.1) and a deliberately flawed file.
+"""Generate the sample daily trust sitrep files (docs/domain.md section 2.1) and a deliberately flawed file.
 
 Deterministic: one fixed seed (numpy default_rng), no clock reads, fixed xlsx metadata, so two
 runs give byte-identical files. `python sample_data/generate.py` regenerates sample_data/ in place;
@@ -56,7 +56,7 @@ SITES: dict[str, tuple[tuple[str | None, float, float], ...]] = {
 }
 # Deep-winter days with occupied above open (legal, loaded with a warning), placed by hand so the
 # sample holds a known handful of them: (org, ISO date) -> beds over.
-# Discharge ready date figures (DOMAIN 2.5): from April 2024, when the template gained the columns; two
+# Discharge ready date figures (docs/domain.md section 2.5): from April 2024, when the template gained the columns; two
 # trusts started recording later, so their earlier weeks show "not collected" rather than 0.
 DRD_START = date(2024, 4, 1)
 DRD_LATER: dict[str, date] = {"RJL": date(2024, 7, 1), "RR7": date(2024, 10, 7)}

@@ -1,4 +1,4 @@
-"""The discharge ready date columns' rules (DOMAIN 2.1), on both contract engines, row by row; and the
+"""The discharge ready date columns' rules (docs/domain.md section 2.1), on both contract engines, row by row; and the
 columns are optional: a file without them loads as before."""
 from __future__ import annotations
 

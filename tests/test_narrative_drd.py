@@ -17,10 +17,11 @@ SUNDAY_2 = WEEK_1 + timedelta(days=13)
 @pytest.fixture
 def table(db) -> WeeklyTable:
     """Harrogate (RCD): 7 then 3 patients a day waiting 21+ days beyond their DRD, no internal delays; its mean
-    delay 4.0 days (40 over 10 discharges a day), then 2.0 (20: the 21+ patient gone, one more on the day). York (RCB): 2 waiting both
-    weeks, 1 internal delay a day in week 2."""
+    delay 4.0 days (40 over 10 discharges a day), then 2.0 (20: the 21+ patient gone, one more on the day).
+    York (RCB): 2 waiting both weeks, 1 internal delay a day in week 2."""
     better = {**DRD_ROW, "drd_delay_0": 5, "drd_delay_21plus": 0, "drd_delay_days": 20}
-    load_rows_directly(db, week_of_rows("RCD", WEEK_1, **{**DRD_ROW, "past_drd_21plus": 7, "internal_delay_48h_plus": 0})
+    load_rows_directly(db, week_of_rows("RCD", WEEK_1,
+                                        **{**DRD_ROW, "past_drd_21plus": 7, "internal_delay_48h_plus": 0})
                        + week_of_rows("RCD", WEEK_1 + timedelta(days=7),
                                       **{**better, "past_drd_21plus": 3, "internal_delay_48h_plus": 0})
                        + week_of_rows("RCB", WEEK_1, **{**DRD_ROW, "past_drd_21plus": 2, "internal_delay_48h_plus": 0})

@@ -1,4 +1,4 @@
-"""The daily trust sitrep template (DOMAIN section 2.1): canonical columns, types and header aliases.
+"""The daily trust sitrep template (docs/domain.md section 2.1): canonical columns, types and header aliases.
 
 Every reader turns its input into a Polars frame with exactly these columns (plus
 ``source_row``), so the contract, the loader and the warehouse speak one language.
@@ -79,7 +79,7 @@ COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 COUNT_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind == "count")
 OPEL_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind == "opel")
 KEY: tuple[str, ...] = ("period_date", "org_code", "site_code")
-# The discharge ready date columns (DOMAIN 2.1, 2.5): optional, from 2024; the delay bands in order.
+# The discharge ready date columns (docs/domain.md sections 2.1, 2.5): optional, from 2024; the delay bands in order.
 DRD_BANDS: tuple[str, ...] = ("drd_delay_0", "drd_delay_1", "drd_delay_2_3", "drd_delay_4_6", "drd_delay_7_13",
                               "drd_delay_14_20", "drd_delay_21plus")
 DRD_COLUMNS: tuple[str, ...] = ("drd_discharges", *DRD_BANDS, "drd_delay_days", "past_drd_21plus",

@@ -1,4 +1,4 @@
-"""The metric catalogue of DOMAIN section 3: each metric's formula, written once.
+"""The metric catalogue of docs/domain.md section 3: each metric's formula, written once.
 
 Every metric is a numerator and a denominator summed over the days of a week (Monday to
 Sunday) from the trust-day figures, so weekly percentages are ratios of weekly sums, never
@@ -147,7 +147,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("pathway_3_pct", "Discharges on pathway 3", "lower", Aggregate.RATIO, "discharges_p3", _PATHWAY_TOTAL,
            "Discharges to a new care home placement as a percentage of all discharges.",
            "Pathway 3", default_row=False),
-    # Discharge ready dates (DOMAIN 2.5): optional columns from 2024, so a trust's weeks before its
+    # Discharge ready dates (docs/domain.md section 2.5): optional columns from 2024, so a trust's weeks before its
     # first figures have none (never 0).
     Metric("discharged_on_drd_pct", "Discharged on their discharge ready date", "higher", Aggregate.RATIO,
            "drd_delay_0", "drd_discharges",

@@ -91,7 +91,7 @@ def reference_sites() -> pl.DataFrame:
 
 
 _LEVELS = pl.DataFrame(schema={"org_code": pl.String, "period_date": pl.Date, "loaded_level": pl.String})
-# Each discharge ready date band's fewest and most days of delay (DOMAIN 2.1): 21+ has no most.
+# Each discharge ready date band's fewest and most days of delay (docs/domain.md section 2.1): 21+ has no most.
 _BAND_DAYS = dict(zip(DRD_BANDS, ((0, 0), (1, 1), (2, 3), (4, 6), (7, 13), (14, 20), (21, None)), strict=True))
 # Beyond this a figure fails plausible_count anyway; below it the weighted sums cannot overflow 64 bits.
 _SUMMABLE = 2**40

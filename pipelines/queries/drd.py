@@ -1,4 +1,5 @@
-"""Discharge ready date queries (DOMAIN 2.5): when each trust's figures start, and the delay bands week by week."""
+"""Discharge ready date queries (docs/domain.md section 2.5): when each trust's figures start, and the delay
+bands week by week."""
 from __future__ import annotations
 
 from datetime import date

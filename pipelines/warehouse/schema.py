@@ -2,7 +2,7 @@
 
 ``migrate`` brings a database file to this schema: a new file gets every table; an older file gets
 what it lacks (tables, columns, views, derived tables rebuilt), decided by the hash of the generated
-DDL kept in the file (docs/schema-migrations.md). Analysts' tools rely on the names (README, "The warehouse").
+DDL kept in the file (docs/schema-migrations.md). Analysts' tools rely on the names (docs/warehouse.md).
 """
 from __future__ import annotations
 
