@@ -24,7 +24,7 @@ HEADER = ",".join(COLUMN_NAMES)
 
 def line(**overrides: object) -> str:
     row = {**VALID_ROW, **overrides}
-    return ",".join(str(row[c]) for c in COLUMN_NAMES)
+    return ",".join(str(row.get(c, "")) for c in COLUMN_NAMES)  # the optional DRD columns blank
 
 
 def csv(*lines: str) -> bytes:

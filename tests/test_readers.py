@@ -27,6 +27,9 @@ GOOD = {
     "los_7plus": "200", "los_14plus": "100", "los_21plus": "50",
     "nctr_patients": "60", "nctr_discharged": "30", "nctr_discharged_by_5pm": "10",
     "discharges_p0": "40", "discharges_p1": "20", "discharges_p2": "3", "discharges_p3": "1",
+    "drd_discharges": "10", "drd_delay_0": "4", "drd_delay_1": "2", "drd_delay_2_3": "1", "drd_delay_4_6": "1",
+    "drd_delay_7_13": "1", "drd_delay_14_20": "0", "drd_delay_21plus": "1", "drd_delay_days": "40",
+    "past_drd_21plus": "3", "internal_delay_48h_plus": "2",
     "trust_opel": "3", "la_opel": "2",
 }
 GOOD_VALUES = {
@@ -35,6 +38,9 @@ GOOD_VALUES = {
     "los_7plus": 200, "los_14plus": 100, "los_21plus": 50,
     "nctr_patients": 60, "nctr_discharged": 30, "nctr_discharged_by_5pm": 10,
     "discharges_p0": 40, "discharges_p1": 20, "discharges_p2": 3, "discharges_p3": 1,
+    "drd_discharges": 10, "drd_delay_0": 4, "drd_delay_1": 2, "drd_delay_2_3": 1, "drd_delay_4_6": 1,
+    "drd_delay_7_13": 1, "drd_delay_14_20": 0, "drd_delay_21plus": 1, "drd_delay_days": 40,
+    "past_drd_21plus": 3, "internal_delay_48h_plus": 2,
     "trust_opel": 3, "la_opel": 2,
 }
 HEADER = ",".join(COLUMN_NAMES)
