@@ -441,9 +441,9 @@ def test_ragged_rows_are_named_and_never_shifted(shapes):
     read = read_text("\n".join(lines) + "\n")
     misfits = read.issues.filter(pl.col("rule") == "row_fits_header")
     assert dict(zip(misfits["source_row"], misfits["message"])) == {
-        row: f"row {row}: has {n} values but the header has {len(COLUMN_NAMES)} columns, so its values would land under "
-             "the wrong headings (a number written with a comma, such as 1,200, must be in quotes); the row is not "
-             "loaded"
+        row: f"row {row}: has {n} values but the header has {len(COLUMN_NAMES)} columns, so its values would land "
+             "under the wrong headings (a number written with a comma, such as 1,200, must be in quotes); the row is "
+             "not loaded"
         for row, n in expected.items()}
     fitting = read.frame.filter(~pl.col("source_row").is_in(list(expected)))
     assert fitting["ga_beds_open"].to_list() == [500] * fitting.height
