@@ -67,10 +67,10 @@ def site_label(site_code: str, names: dict[str, str]) -> str:
 
 
 def _uncollected(first_figures: dict[tuple[str, str], date] | None, metric: Metric, org_codes: list[str],
-                 week_ending: date) -> str:
+                 week_ending: date | None) -> str:
     """'not collected before 01/04/2024' for an optional metric's week before the first figure of any of
     ``org_codes``; '' otherwise."""
-    if first_figures is None or not metric.optional:
+    if first_figures is None or week_ending is None or not metric.optional:
         return ""
     days = [day for code in org_codes if (day := first_figures.get((code, metric.id))) is not None]
     return drd.not_collected(min(days, default=None), week_ending)
@@ -94,7 +94,7 @@ def metric_rows(position: pl.DataFrame, system: pl.DataFrame, trusts: pl.DataFra
     rows = []
     for metric in (m for m in METRICS if m.id in reported):
         first = next(r for (mid, _), r in found.items() if mid == metric.id)
-        week, codes = first["week_ending"], [code for code, _ in order]
+        week, codes = first.get("week_ending"), [code for code, _ in order]
         cells = [cell_from_row(row, name, tuple(by_site.get((metric.id, code), ())),
                                _uncollected(first_figures, metric, [code], week))
                  if (row := found.get((metric.id, code)))
