@@ -20,7 +20,7 @@ import pytest
 from helpers import load_rows_directly, query, sitrep_row, week_of_rows, write_csv
 from streamlit.testing.v1 import AppTest
 
-from pipelines.catalogue.columns import COLUMN_NAMES
+from pipelines.catalogue.columns import COLUMN_NAMES, DRD_COLUMNS
 from pipelines.ingest import upload
 from pipelines.ingest.load import FileOutcome, ingest_paths
 from pipelines.queries import quality
@@ -126,11 +126,13 @@ def test_fix_and_resubmit_file_has_the_rows_as_sent_and_their_problems(loaded):
     with connect_read(loaded) as con:
         rows = quality.resubmission(con, 1)
     assert rows.columns == [*COLUMN_NAMES, "problems"]
-    expected = {c: str(v) for c, v in harrogate_rows()[1].items()} | {"site_code": None, "problems": BAD_MESSAGE}
+    expected = ({c: str(v) for c, v in harrogate_rows()[1].items()} | dict.fromkeys(DRD_COLUMNS)
+                | {"site_code": None, "problems": BAD_MESSAGE})  # the optional DRD columns blank, as sent
     assert rows.to_dicts() == [expected]  # the flagged row (a warning) was loaded, so it is not here
     text = quality.to_csv(rows).decode("utf-8")
     assert text.startswith("\ufeffperiod_date,org_code,site_code,ga_beds_open,")
-    assert text.splitlines()[1] == "2024-04-02,RCD,,100,90,3,40,40,57,15,5,2,6,3,1,0,2,3," + BAD_MESSAGE
+    assert text.splitlines()[1] == "2024-04-02,RCD,,100,90,3,40,40,57,15,5,2,6,3,1,0," + "," * len(DRD_COLUMNS) \
+        + "2,3," + BAD_MESSAGE
 
 
 def test_the_page_offers_the_fix_file_for_a_chosen_file(loaded):

@@ -197,7 +197,7 @@ def sitrep_rows(draw: st.DrawFn) -> list[dict[str, object]]:
 
 def csv_of(rows: list[dict[str, object]]) -> bytes:
     def cells(row: dict[str, object]) -> list[str]:
-        values = [str(row[c]) for c in COLUMN_NAMES] + ["extra"] * int(row.get("_extra", 0))  # type: ignore[call-overload]
+        values = [str(row.get(c, "")) for c in COLUMN_NAMES] + ["extra"] * int(row.get("_extra", 0))  # type: ignore[call-overload]
         return values[:len(values) - int(row.get("_short", 0))]  # type: ignore[call-overload]
     return csv_text(list(COLUMN_NAMES), [cells(r) for r in rows]).encode()
 
