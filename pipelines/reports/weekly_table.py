@@ -40,6 +40,17 @@ class WeeklyTable:
     system: pl.DataFrame  # the selected trusts combined (queries.system_weekly) for the week
     spc: pl.DataFrame  # variation and assurance per trust and metric as at the week (spc_data.spc_summary)
     rows: list[MetricRow]  # metrics as rows, trusts as columns: what people read
+    hidden: tuple[str, ...] = ()  # the short labels of rows left out: no figure for any selected trust
+
+
+def has_figures(row: MetricRow) -> bool:
+    """Whether any selected trust (or the combined column) has a figure in the row."""
+    return any(cell.value is not None for cell in [*row.cells, *([row.system] if row.system else [])])
+
+
+def hidden_line(hidden: Sequence[str]) -> str:
+    """The line under the table and in the packs naming the rows left out."""
+    return f"Not shown: no figures for these trusts: {', '.join(hidden)}." if hidden else ""
 
 
 def select_trusts(trusts: pl.DataFrame, icbs: Sequence[str] = (), places: Sequence[str] = ()) -> pl.DataFrame:
@@ -102,5 +113,7 @@ def build_weekly_table(con: duckdb.DuckDBPyConnection, week_ending: date, icbs: 
                       how="left"))
     system = queries.system_weekly(con, org_codes, week_ending, week_ending)
     rows = metric_rows(position, system, trusts, queries.site_weekly(con, week_ending, org_codes), site_names())
-    return WeeklyTable(week_ending, trusts, position, system, spc, rows)
+    shown = [r for r in rows if has_figures(r)]
+    hidden = tuple(m.short_label for m in METRICS if m.id not in {r.metric for r in shown})
+    return WeeklyTable(week_ending, trusts, position, system, spc, shown, hidden)
 
