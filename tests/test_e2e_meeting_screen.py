@@ -26,7 +26,9 @@ from test_e2e_browser import (  # noqa: F401  (browser: a fixture used by name)
     open_page,
 )
 
+from pipelines.ingest.load import ensure_database
 from pipelines.queries.weekly import latest_complete_week
+from pipelines.reports.narrative import save_narrative
 from pipelines.warehouse import connect_read
 
 SCREEN = {"width": 1366, "height": 768}
@@ -39,9 +41,6 @@ NARRATIVE = ("Occupancy stayed above the ambition at three trusts; escalation be
 @pytest.fixture(scope="module")
 def meeting_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app on the bundled sample data (13 trusts) with the discharge group's narrative on one row."""
-    from pipelines.ingest.load import ensure_database
-    from pipelines.reports.narrative import save_narrative
-
     workdir = tmp_path_factory.mktemp("e2e-meeting")
     db = workdir / "flow.duckdb"
     ensure_database(db)
@@ -97,7 +96,7 @@ def test_the_whole_table_and_its_key_are_on_one_projected_screen(meeting_app: st
     assert bar is not None
     for header in seen["headers"]:
         assert bar["height"] - 1 <= header["top"] and header["bottom"] <= SCREEN["height"], header
-        assert 0 <= header["left"] and header["right"] <= SCREEN["width"], header
+        assert header["left"] >= 0 and header["right"] <= SCREEN["width"], header
     assert [r["text"] for r in seen["rows"] if r["bottom"] > SCREEN["height"]] == []
     key = seen["keys"][0]
     assert key["text"].startswith("Key: ✓ meets the ambition") and key["bottom"] <= SCREEN["height"], key

@@ -60,12 +60,13 @@ STYLE = f"""<style>
 .wt .wt-sys {{ border-left: 2px solid {INK}; border-right: 2px solid {INK}; }}
 .wt a {{ color: {LINK}; text-decoration: none; }}
 .wt a:hover, .wt a:focus-visible {{ text-decoration: underline; }}
-.wt :is(a, [tabindex]):focus-visible {{ outline: 3px solid #FFB81C; outline-offset: -1px; box-shadow: 0 0 0 4px {INK}; }}
+.wt :is(a, [tabindex]):focus-visible {{ outline: 3px solid #FFB81C; outline-offset: -1px;
+  box-shadow: 0 0 0 4px {INK}; }}
 /* A cell: the figure on its own line, then the marks (status, SPC, days) at 12 px. */
 .wt .wt-cell {{ display: block; color: {INK}; font-size: 0.75rem; line-height: 1; font-weight: 700; }}
 .wt .v {{ display: block; font-size: 0.875rem; line-height: 1.1; white-space: normal; }}
 {"".join(f".wt-spc-{kind} {{ color: {colour}; }}" for kind, colour in SPC_COLOUR.items())}
-.wt td.st-red .wt-spc-concern, .wt td.st-amber .wt-spc-concern {{ color: {INK}; }}  /* dark orange: too faint there */
+.wt td:is(.st-red, .st-amber) [class^="wt-spc-"] {{ color: {INK}; }}  /* blue or orange: too faint on these fills */
 .wt .wt-site {{ font-size: 0.75rem; font-weight: 400; }}
 .wt td.wt-note {{ white-space: normal; text-align: left; font-size: 0.75rem; line-height: 1.1; }}
 .wt .wt-note-text {{ display: -webkit-box; -webkit-box-orient: vertical; -webkit-line-clamp: 2; overflow: hidden; }}
@@ -135,7 +136,7 @@ def table_html(rows: list[MetricRow], trusts: list[tuple[str, str]], orientation
         # the metrics' short labels as headers: whole words always ("occupanc / y" was unreadable)
         widths = [whole_word_px(f"{r.short_label} {r.ambition}") for r in rows]
         body = _trusts_as_rows(rows, trusts, comments, has_system, widths)
-        big = len(trusts) > SQUEEZE_COLUMNS
+        big = len(trusts) + has_system > SQUEEZE_COLUMNS
     else:
         names = ([SYSTEM_NAME] if has_system else []) + [name for _, name in trusts]
         big = len(names) > SQUEEZE_COLUMNS
@@ -236,7 +237,8 @@ def note_html(row: MetricRow, text: str) -> str:
 
 def key_html() -> str:
     """The table's legend in one line: what the fills and marks mean (the packs print the same words)."""
-    return f'<p class="wt-key">Key: {_e(KEY_TEXT)}. Hover or focus a cell for its words; click it for the trust.</p>'
+    return (f'<p class="wt-key">Key: {_e(KEY_TEXT)}; ✎ a comment. Hover or focus a cell for its words, '
+            f'click it for the trust.</p>')
 
 
 def hidden_html(hidden: Sequence[str]) -> str:

@@ -31,7 +31,7 @@ STATUS_TEXT = {s: f"{STATUS_SYMBOL[s]} {w}" if STATUS_SYMBOL[s] else "" for s, w
 # details say high or low). Common cause and run charts get no mark: a cell shows only what needs a word.
 SPC_MARK = {"improvement_high": "▲", "improvement_low": "▲", "concern_high": "▼", "concern_low": "▼",
             "neither": "±"}
-SPC_COLOUR = {"improvement": "#005EB8", "concern": "#B35900"}  # NHS blue; a dark orange, 4.5:1 on white
+SPC_COLOUR = {"improvement": "#005EB8", "concern": "#A04C00"}  # NHS blue; a dark orange: 4.5:1 on pale fills
 # The one line of the key, for the page and the packs.
 KEY_TEXT = ("✓ meets the ambition, ! just misses (within the amber tolerance), ✗ misses; SPC: ▲ improvement, "
             "▼ concern (special cause), ± mixed signals; 4d: 4 of 7 days of data; n/r: not reported; "
@@ -90,16 +90,16 @@ def rag_status(value: float, ambition: Ambition) -> str:
 
 
 def shown_figure(value: float, decimals: int, ambition: Ambition | None) -> tuple[float, int]:
-    """The figure as shown and its decimal places. THE rule, for the page and every pack: a figure is
+    """The figure as shown (rounded) and its decimal places. THE rule, for the page and every pack: a figure is
     never rounded onto or across a status boundary (the ambition, or the end of the amber tolerance).
     It gets as many more places as its status needs, up to two: 92.1% beside '≤ 92%' and amber, not
     92%. Within 0.005 of a boundary it is rounded away from it to two places (92.001% shows 92.01%)."""
     if ambition is None:
-        return value, decimals
+        return round(value, decimals), decimals
     status = rag_status(value, ambition)
     for places in range(decimals, max(decimals, MAX_DECIMALS) + 1):
-        if rag_status(round(value, places), ambition) == status:
-            return value, places
+        if rag_status(shown := round(value, places), ambition) == status:
+            return shown, places
     step = 10.0 ** -MAX_DECIMALS
     below, above = math.floor(value / step), math.ceil(value / step)
     candidates = [round(k * step, MAX_DECIMALS) for k in (below - 1, below, above, above + 1)]
