@@ -28,7 +28,7 @@ from pipelines.reports.presentation import (
     format_value,
     headline_figures,
 )
-from pipelines.reports.weekly_table import metric_rows
+from pipelines.reports.weekly_table import has_figures, metric_rows
 
 
 @pytest.mark.parametrize("value, unit, text", [(39.16, "%", "39.2%"), (1352.4, "patients", "1,352"),
@@ -256,3 +256,15 @@ def test_trusts_as_rows_keeps_each_metric_label_whole():
     assert 'class="wt-wrap"' in html  # two trusts: no scrolling box
     assert 'class="wt-wrap wt-scroll"' in table_html(trust_table(["Hull"] * 15).rows,
                                                      list(trust_table(["Hull"] * 15).trusts.iter_rows()), "rows")
+
+
+def test_a_row_with_no_figure_for_any_shown_trust_is_named_not_shown():
+    """The all-England table was 15 of 17 rows of "n/r": such a row is left out and named under the key."""
+    trusts = pl.DataFrame({"org_code": ["RCD", "RTR"], "trust": ["Harrogate", "South Tees"]})
+    position = pl.DataFrame([position_row("RCD", "Harrogate"),
+                             position_row("RCD", "Harrogate", metric="la_opel_max", value=None, unit="level")])
+    rows = metric_rows(position, position.clear(), trusts)
+    assert [(r.short_label, has_figures(r)) for r in rows] == [("Stranded 7+ days", True), ("LA OPEL", False)]
+    html = table_html([r for r in rows if has_figures(r)], list(trusts.iter_rows()), hidden=("LA OPEL",))
+    assert "Not shown: no figures for these trusts: LA OPEL." in html and ">LA OPEL<" not in html
+    assert "Not shown" not in table_html(rows, list(trusts.iter_rows()))

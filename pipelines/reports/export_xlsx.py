@@ -42,7 +42,7 @@ A4_LANDSCAPE_PRINTABLE_PT = 841.9 - 2 * 0.4 * 72
 # Calibri): the print scale leaves that room, so the 14th trust is never pushed onto a page of its own.
 WIDTH_ROOM = 0.9
 LINE_PT = 13  # a line of 10 pt text
-ROW_PT = 16  # every metric row: one line and a little air
+ROW_PT = 18  # every metric row: one line and a little air
 
 
 class _Sheet:

@@ -66,6 +66,8 @@ STYLE = f"""<style>
 .wt .wt-cell {{ display: block; color: {INK}; font-size: 0.75rem; line-height: 1; font-weight: 700; }}
 .wt .v {{ display: block; font-size: 0.875rem; line-height: 1.1; white-space: normal; }}
 {"".join(f".wt-spc-{kind} {{ color: {colour}; }}" for kind, colour in SPC_COLOUR.items())}
+/* The triangles are small glyphs: drawn at 16 px, in the marks' line height, so the rows stay as tall. */
+.wt [class^="wt-spc-"] {{ font-size: 1rem; line-height: 0.75rem; }}
 .wt td:is(.st-red, .st-amber) [class^="wt-spc-"] {{ color: {INK}; }}  /* blue or orange: too faint on these fills */
 .wt .wt-site {{ font-size: 0.75rem; font-weight: 400; }}
 .wt td.wt-note {{ white-space: normal; text-align: left; font-size: 0.75rem; line-height: 1.1; }}
@@ -237,8 +239,7 @@ def note_html(row: MetricRow, text: str) -> str:
 
 def key_html() -> str:
     """The table's legend in one line: what the fills and marks mean (the packs print the same words)."""
-    return (f'<p class="wt-key">Key: {_e(KEY_TEXT)}; ✎ a comment. Hover or focus a cell for its words, '
-            f'click it for the trust.</p>')
+    return f'<p class="wt-key">Key: {_e(KEY_TEXT)}; ✎ a comment. Hover a cell for its words.</p>'
 
 
 def hidden_html(hidden: Sequence[str]) -> str:
