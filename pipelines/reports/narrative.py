@@ -57,12 +57,12 @@ def _listed(items: list[str]) -> str:
 
 
 def _figure(cell: TableCell, threshold: float | None = None) -> str:
-    """The table's compact figure, or one decimal place where the compact one would read as the
+    """The table's figure as shown, or one decimal place where the compact one would read as the
     ambition itself ('1%' over an ambition of 1% or less)."""
     metric = cell.catalogue
-    compact = format_value(cell.value, metric.unit, metric.decimals)
+    compact = cell.figure()  # never rounded across a status boundary (presentation.shown_figure)
     if threshold is not None and metric.unit == "%" and compact == format_value(threshold, "%", metric.decimals):
-        return format_value(cell.value, metric.unit)
+        return cell.figure(full=True)
     return compact
 
 
