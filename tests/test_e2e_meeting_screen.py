@@ -15,6 +15,7 @@ import pytest
 from test_e2e_browser import (  # noqa: F401  (browser: a fixture used by name)
     ARTIFACTS,
     AXE,
+    BROKEN_WORDS_JS,
     TIMEOUT_MS,
     Browser,
     Page,
@@ -138,9 +139,12 @@ def test_the_narrative_column_sits_beside_the_metrics(meeting_app: str, screen: 
     assert screen.locator("table.wt thead th").last.inner_text().strip() == "Narrative"
     shown = note.bounding_box()
     assert shown is not None and shown["height"] < 3 * 16  # two lines of it in the table
+    screen.get_by_test_id("stMain").evaluate("main => { main.scrollTop = 0; }")
     seen = screen.evaluate(MEASURE_JS)
     assert not seen["sideways"]
     assert [r["text"] for r in seen["rows"] if r["bottom"] > SCREEN["height"]] == []
+    assert seen["keys"][0]["bottom"] <= SCREEN["height"]
+    assert screen.locator("table.wt thead th").evaluate_all(BROKEN_WORDS_JS) == []  # names still whole
     note.focus()  # the whole text on keyboard focus
     opened = note.bounding_box()
     assert opened is not None and opened["height"] > shown["height"]

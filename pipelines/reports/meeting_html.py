@@ -19,7 +19,8 @@ from pipelines.reports.weekly_table import SYSTEM_NAME, MetricRow, hidden_line
 
 INK = "#212B32"  # NHS black: body text, at least 4.5:1 on every status fill
 LINK = "#003087"  # NHS dark blue
-METRIC_COLUMN_PX, AMBITION_COLUMN_PX, MIN_CELL_PX, NOTE_COLUMN_PX = 124, 58, 56, 190
+METRIC_COLUMN_PX, AMBITION_COLUMN_PX, MIN_CELL_PX, NOTE_COLUMN_PX = 124, 58, 56, 100
+SYSTEM_COLUMN_PX = 80  # Combined, among squeezed columns: room for the system's "1,352, +1%" on one line
 # Up to 14 cells a row (13 trusts and Combined) squeeze into a laptop's width (1366 px). Wider tables
 # scroll sideways instead, each column as wide as its header's longest word, and scroll inside a box
 # of the window's height so that the header row stays in view.
@@ -70,6 +71,8 @@ STYLE = f"""<style>
 .wt [class^="wt-spc-"] {{ font-size: 1rem; line-height: 0.75rem; }}
 .wt td:is(.st-red, .st-amber) [class^="wt-spc-"] {{ color: {INK}; }}  /* blue or orange: too faint on these fills */
 .wt .wt-site {{ font-size: 0.75rem; font-weight: 400; }}
+/* With the narrative column the trusts' columns are narrower: their names in regular weight stay whole. */
+.wt-notes thead th {{ font-weight: 400; }}
 .wt td.wt-note {{ white-space: normal; text-align: left; font-size: 0.75rem; line-height: 1.1; }}
 .wt .wt-note-text {{ display: -webkit-box; -webkit-box-orient: vertical; -webkit-line-clamp: 2; overflow: hidden; }}
 .wt .wt-note-text:is(:focus, :hover) {{ -webkit-line-clamp: unset; }}
@@ -148,7 +151,8 @@ def table_html(rows: list[MetricRow], trusts: list[tuple[str, str]], orientation
     min_width = METRIC_COLUMN_PX + extra + sum(widths)
     wrap = "wt-wrap wt-scroll" if big else "wt-wrap"
     return (f'{STYLE}<div class="{wrap}" role="region" aria-label="Weekly position table" tabindex="0">'
-            f'<table class="wt" lang="en-GB" style="min-width:{min_width}px">{caption_html}{body}</table></div>'
+            f'<table class="wt{" wt-notes" * (notes is not None)}" lang="en-GB" style="min-width:{min_width}px">'
+            f'{caption_html}{body}</table></div>'
             f"{key_html()}{hidden_html(hidden)}")
 
 
@@ -170,8 +174,10 @@ def _trust_header(code: str, name: str) -> str:
 def _trusts_as_columns(rows: list[MetricRow], trusts: list[tuple[str, str]],
                        comments: dict[tuple[str, str | None], str], has_system: bool, widths: list[int] | None,
                        notes: dict[str, str] | None) -> str:
+    squeezed_system = has_system and widths is None
     cols = (f'<col style="width:{METRIC_COLUMN_PX}px"><col style="width:{AMBITION_COLUMN_PX}px">'
-            + _cols(widths, len(trusts) + has_system)
+            + (f'<col style="width:{SYSTEM_COLUMN_PX}px">' if squeezed_system else "")
+            + _cols(widths, len(trusts) + has_system - squeezed_system)
             + (f'<col style="width:{NOTE_COLUMN_PX}px">' if notes is not None else ""))
     head = ['<th scope="col">Metric</th>', '<th scope="col">Ambition</th>']
     if has_system:
