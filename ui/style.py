@@ -103,4 +103,6 @@ def apply_theme() -> None:
 COMPACT_PAGE_CSS = """<style>
 h1 { font-size: 1.5rem !important; padding: 0 !important; line-height: 1.2 !important; }
 [data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] { gap: 0.5rem; }
+/* A cell reached with Tab is scrolled clear of the table's pinned header row, not under it (WCAG 2.4.11). */
+[data-testid="stMain"] { scroll-padding-top: 7.5rem; }
 </style>"""
