@@ -297,6 +297,8 @@ class AuditChain:
 def audit_chain(con: duckdb.DuckDBPyConnection, head: tuple[int, str] | None = None) -> AuditChain:
     """Check every seal, in order; ``head`` (entries, seal of the last) is what the last write left
     outside the file (pipelines.warehouse.session), which shows rows removed from the end."""
+    if not _has_audit_log(con):
+        return AuditChain(0)
     rows = con.execute(f"SELECT entry, previous_hash, entry_hash, {', '.join(_CONTENT)} FROM audit_log "
                        "ORDER BY entry NULLS LAST, rowid").fetchall()
     recorded = sum(1 for row in rows if row[6] == "audit_chain_broken")
@@ -316,11 +318,6 @@ def audit_chain(con: duckdb.DuckDBPyConnection, head: tuple[int, str] | None = N
         if entries and rows[entries - 1][2] != last_seal:
             return AuditChain(len(rows), entries, "it is not the entry the last write left", recorded)
     return AuditChain(len(rows), None, "", recorded)
-
-
-def audit_chain_state(con: duckdb.DuckDBPyConnection, head: tuple[int, str] | None = None) -> str:
-    """``audit_chain(...).describe()``, for a cached page read (empty before the audit log existed)."""
-    return audit_chain(con, head).describe() if _has_audit_log(con) else ""
 
 
 def note_broken_chain(con: duckdb.DuckDBPyConnection, head: tuple[int, str] | None) -> AuditChain:
