@@ -4,14 +4,13 @@
 
 ingest: exit status 0 when every row of every file loaded (or the file was already loaded),
 1 when any row or file was rejected (all of it is stored, see rejected_rows and
-ingest_files), 2 on usage errors, 6 when a file could not be loaded because of an internal error (a bug:
-the file is recorded as rejected, the details are in the log); a file is printed as loaded only once it
-is in the live database.
+ingest_files), 2 on usage errors; a file is printed as loaded only once it is in the live database.
 export: the weekly narrative table, the same file as the dashboard's download; exit status 0
 with the file written, 2 on usage errors (a bad date, an unknown format, no figures that week).
 restore: put an earlier generation of the database back (exit status 0), or list them.
 Any command: 3 another write held the database too long, 4 the database is damaged (restore it),
-5 the disk is full or not writable, 130 interrupted (Ctrl+C), 141 the output was closed (a pipe).
+5 the disk is full or not writable, 6 an internal error (a bug; a file it stopped is recorded as rejected,
+the details are in the log), 130 interrupted (Ctrl+C), 141 the output was closed (a pipe).
 docs/integrity.md has the table of exit statuses.
 
 The command line is for administrators on the server: it acts with every right (any trust's rows,
@@ -290,6 +289,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Interrupted; nothing was changed.", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception:  # a bug: the write session left the live file as it was; the traceback goes to the log
+        log.exception("%s stopped by an internal error", args.command)
+        print(f"The {args.command} stopped because of an internal error; nothing more was changed. The details "
+              "are in pipelines.log beside the database: tell the dashboard's support team.", file=sys.stderr)
+        return EXIT_INTERNAL_ERROR
 
 
 if __name__ == "__main__":

@@ -330,7 +330,7 @@ def note_broken_chain(con: duckdb.DuckDBPyConnection, head: tuple[int, str] | No
     detail = f"entry {chain.broken_at}: {chain.why}"
     if not con.execute("SELECT count(*) FROM audit_log WHERE action = 'audit_chain_broken' AND detail = ?",
                        [detail]).fetchall()[0][0]:
-        record(con, Identity("dashboard (integrity check)", "server", ()), "audit_chain_broken", None, detail)
+        record(con, Identity("integrity check", "server", ()), "audit_chain_broken", None, detail)
     return chain
 
 

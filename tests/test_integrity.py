@@ -111,6 +111,17 @@ def test_an_internal_error_fails_the_run_and_the_service(db, monkeypatch, capsys
     assert success == [["1"]]  # rows rejected for their content: a normal day; every other status fails the unit
 
 
+def test_a_bug_outside_any_one_file_is_a_plain_message_and_exit_6(db, monkeypatch, capsys):
+    def bug(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(session, "_prepare", bug)
+    assert cli.main(["ingest", str(MONTHS[0]), "--db", str(db)]) == cli.EXIT_INTERNAL_ERROR
+    err = capsys.readouterr().err
+    assert "The ingest stopped because of an internal error" in err and "Traceback" not in err
+    assert not db.exists()  # the write session was abandoned: no half-made database
+
+
 # ---- 6 and 7: the audit log's chain; restore audited and keeping the log ----
 
 def saves(db: Path, *texts: str) -> None:
