@@ -11,7 +11,7 @@ restore: put an earlier generation of the database back (exit status 0), or list
 Any command: 3 another write held the database too long, 4 the database is damaged (restore it),
 5 the disk is full or not writable, 6 an internal error (a bug; a file it stopped is recorded as rejected,
 the details are in the log), 130 interrupted (Ctrl+C), 141 the output was closed (a pipe).
-docs/integrity.md has the table of exit statuses.
+The table of exit statuses in docs/operations.md is the reference.
 
 The command line is for administrators on the server: it acts with every right (any trust's rows,
 NHS England publication files) and is recorded in the audit log as server:<login name>.
