@@ -32,6 +32,7 @@ import polars as pl
 from pipelines import config
 from pipelines.catalogue.columns import CONTRACT_FILE
 from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
+from pipelines.safe_text import clean_column
 from pipelines.warehouse.reference import read_sites
 
 ENGINES = ("polars", "ge")
@@ -320,9 +321,9 @@ def _shown(column: str, dtype: pl.DataType) -> pl.Expr:
     value = pl.col(column)
     if dtype == pl.Date():
         text = value.dt.strftime("%d/%m/%Y")
-    elif dtype == pl.String():  # control characters shown as '?': a message is one plain line
-        text = pl.when(value.str.len_chars() > _SHOWN_CHARS).then(
-            value.str.slice(0, _SHOWN_CHARS - 1) + "…").otherwise(value).str.replace_all(r"[\x00-\x1F\x7F-\x9F]", "?")
+    elif dtype == pl.String():  # control characters shown as '?': a message is one plain line, in order
+        text = clean_column(pl.when(value.str.len_chars() > _SHOWN_CHARS).then(
+            value.str.slice(0, _SHOWN_CHARS - 1) + "…").otherwise(value).str.replace_all(r"[\x00-\x1F\x7F-\x9F]", "?"))
     else:
         text = value.cast(pl.String)
     return text.fill_null("")
