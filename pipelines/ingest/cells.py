@@ -1,10 +1,12 @@
 """A file's cells as text, before any mapping to the template: CSV (any of the encodings trusts
 export) or .xlsx, the header row found among title rows, and rows that do not fit the header named.
 
-Limits are checked before anything is parsed, so a small hostile file cannot take the server down:
-a workbook's uncompressed size and cell count come from its zip directory and each sheet's
-<dimension>; a CSV's line and field lengths from its bytes (measured in characters only where the
-bytes say a line may be over a limit).
+Limits are checked before anything is parsed, so a small hostile file cannot take the server down
+(docs/security.md, "Input limits"): a file's size; a workbook's uncompressed size from its zip
+directory, and its cells counted in each sheet's XML as it streams past (a sheet's <dimension> may
+lie: one declaring A1:R8 held 9.9 million cells), the count stopping at the limit; a CSV's number
+of lines, and its line and field lengths, from its bytes (measured in characters only where the
+bytes say a line may be over a limit). Together they bound the memory one file can take.
 """
 from __future__ import annotations
 
@@ -26,16 +28,21 @@ from pipelines.catalogue.issues import FileRejected
 
 HEADER_SEARCH_ROWS = 30
 _BINARY = re.compile(rb"[\x00-\x08\x0e-\x1f]")  # control bytes never found in a text CSV
-# Resource limits, checked before parsing (issue 14): far above any real sitrep (a national year is
-# about 50,000 rows of 18 columns, under 10 MB).
+# Resource limits, checked before parsing (issues 14 and 22): far above any real sitrep (a national
+# year is about 50,000 rows of 18 columns, under 10 MB), and low enough that the largest file they
+# allow is read and checked in well under 1 GiB (tests/test_memory_limits.py measures it).
+MAX_FILE_BYTES = 50 * 1024 * 1024  # one file, uploaded or on the command line
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
-MAX_CELLS = 5_000_000
+MAX_ROWS = 250_000  # lines of a CSV
+MAX_CELLS = 5_000_000  # cells of a workbook, counted in its sheets' XML
 MAX_SHEETS = 50
 MAX_LINE_CHARS = 100_000
 MAX_FIELD_CHARS = 1_000
 _DAMAGED_ZIP = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError, zlib.error,
                 OSError)
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"(?:[A-Z]+\d+:)?([A-Z]+)(\d+)\"")
+_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")  # a cell element of SpreadsheetML, any namespace prefix
+_CHUNK_BYTES = 1 << 20
 
 
 @dataclass
@@ -49,7 +56,18 @@ class Table:
     misfits: pl.DataFrame | None = None  # source_row, fields: rows that do not fit the header
 
 
+def too_large(name: str, size: int) -> FileRejected | None:
+    """The rejection of a file over MAX_FILE_BYTES (None when it is not): ask before reading its bytes."""
+    if size <= MAX_FILE_BYTES:
+        return None
+    return FileRejected(f"{name} is {size / 1024 / 1024:.1f} MB, over the {MAX_FILE_BYTES // 1024 // 1024} MB "
+                        "limit for one file; nothing from it was loaded. Please split it into smaller files "
+                        "(for example one per month) and load those.")
+
+
 def load_cells(name: str, data: bytes) -> Table:
+    if rejection := too_large(name, len(data)):
+        raise rejection
     # Decide by content, not extension: uploads are often renamed.
     if data.startswith(b"PK\x03\x04"):
         return _load_xlsx(name, data)
@@ -91,15 +109,38 @@ def check_workbook_size(name: str, archive: zipfile.ZipFile) -> None:
     sheets = [e for e in entries if e.filename.startswith("xl/worksheets/") and e.filename.endswith(".xml")]
     if len(sheets) > MAX_SHEETS:
         raise FileRejected(f"{name}: the workbook has {len(sheets):,} sheets, over the limit of {MAX_SHEETS}.")
-    cells = 0
+    declared = 0
     for sheet in sheets:
         with archive.open(sheet) as stream:
             found = _DIMENSION.search(stream.read(4096))
-        if found:  # ref="A1:R400": 18 columns by 400 rows
-            cells += _column_number(found.group(1)) * int(found.group(2))
-    if cells > MAX_CELLS:
-        raise FileRejected(f"{name}: the workbook's sheets span {cells:,} cells, over the limit of {MAX_CELLS:,}; "
-                           "nothing was read from it. Please save only the sitrep's rows and columns.")
+        if found:  # ref="A1:R400": 18 columns by 400 rows (the Excel library sizes its grid by it)
+            declared += _column_number(found.group(1)) * int(found.group(2))
+    if declared > MAX_CELLS:
+        raise _too_many_cells(name, f"the workbook's sheets span {declared:,} cells")
+    cells = 0
+    for sheet in sheets:
+        cells = _count_cells(name, archive, sheet, cells)
+
+
+def _too_many_cells(name: str, what: str) -> FileRejected:
+    return FileRejected(f"{name}: {what}, over the limit of {MAX_CELLS:,}; nothing was read from it. "
+                        "Please save only the sitrep's rows and columns, or split the file (one per month, say).")
+
+
+def _count_cells(name: str, archive: zipfile.ZipFile, sheet: zipfile.ZipInfo, counted: int) -> int:
+    """``counted`` plus the cells in the sheet's XML, read a chunk at a time (never the whole sheet
+    at once); FileRejected as soon as the total passes MAX_CELLS."""
+    carried = b""
+    with archive.open(sheet) as stream:
+        while chunk := stream.read(_CHUNK_BYTES):
+            text = carried + chunk
+            cut = text.rfind(b"<")  # an element cut by the chunk's end is counted with the next chunk
+            cut = len(text) if cut < 0 else cut
+            counted += len(_CELL.findall(text, 0, cut))
+            carried = text[cut:]
+            if counted > MAX_CELLS:
+                raise _too_many_cells(name, f"the workbook holds more than {MAX_CELLS:,} cells")
+    return counted + len(_CELL.findall(carried))
 
 
 def check_size(name: str, data: bytes) -> None:
@@ -200,7 +241,16 @@ def _check_text_size(name: str, lines: pl.DataFrame) -> None:
                            f"of {MAX_FIELD_CHARS:,} for one value; nothing was read from the file.")
 
 
+def _check_rows(name: str, data: bytes) -> None:
+    """Reject a CSV with more lines than MAX_ROWS, counted in its bytes before anything is decoded."""
+    lines = data.count(b"\n") + (not data.endswith(b"\n"))
+    if lines > MAX_ROWS:
+        raise FileRejected(f"{name}: the file has {lines:,} lines, over the limit of {MAX_ROWS:,} rows for one file; "
+                           "nothing was read from it. Please split it into smaller files (one per month, say).")
+
+
 def _load_csv(name: str, data: bytes) -> Table:
+    _check_rows(name, data)
     text, encoding = _decode(name, data)
     raw = data[len(codecs.BOM_UTF8):] if data.startswith(codecs.BOM_UTF8) else data
     separators = _Separators.of(raw)

@@ -41,6 +41,9 @@ _SEVERITY = {"critical": "error", "warning": "warning"}
 # Reader rules after which a row's parsed values mean nothing: the contract does not word them again.
 _ROW_LEVEL_READER_RULES = ("row_fits_header",)
 _SHOWN_CHARS = 40  # a value quoted in a message is cut to this length: a cell may hold megabytes
+# A clash's message lists this many of its rows, then how many more: 20,000 copies of one row made
+# 20,000 messages of 20,000 row numbers each (gigabytes) when each listed them all (issue 22, item 2).
+SHOWN_ROWS = 5
 _EPOCH = date(1970, 1, 1)
 
 
@@ -351,6 +354,28 @@ def _message(rule: Rule, schema: pl.Schema) -> pl.Expr:
     return pl.concat_str(pl.lit("row "), pl.col("source_row").cast(pl.String), pl.lit(": "), *parts)
 
 
+def _thousands(number: pl.Expr) -> pl.Expr:
+    """A whole number below a billion as text with thousands separators: 19995 -> '19,995'."""
+    millions, thousands, units = number // 1_000_000, number // 1000 % 1000, number % 1000
+    return (pl.when(number >= 1_000_000).then(pl.format("{},{},{}", millions, _three(thousands), _three(units)))
+            .when(number >= 1000).then(pl.format("{},{}", thousands, _three(units)))
+            .otherwise(number.cast(pl.String)))
+
+
+def _three(number: pl.Expr) -> pl.Expr:
+    return number.cast(pl.String).str.zfill(3)
+
+
+def _with_clash_rows(failing: pl.DataFrame, key: list[str]) -> pl.DataFrame:
+    """``_rows`` for {rows}: the first SHOWN_ROWS rows sharing the row's key, and how many more there are."""
+    clashes = failing.group_by(key).agg(
+        _first=pl.col("source_row").sort().head(SHOWN_ROWS).cast(pl.String).str.join(", "), _count=pl.len())
+    more = pl.when(pl.col("_count") > SHOWN_ROWS).then(
+        pl.format(" and {} more", _thousands(pl.col("_count") - SHOWN_ROWS)))
+    return (failing.join(clashes, on=key, how="left", nulls_equal=True, maintain_order="left")
+            .with_columns(_rows=pl.concat_str("_first", more.fill_null(""))).drop("_first", "_count"))
+
+
 def _issues(checked: pl.DataFrame, rules: tuple[Rule, ...], failures: dict[int, pl.Series]) -> pl.DataFrame:
     parts = [pl.DataFrame(schema=ISSUE_SCHEMA)]
     for rule in rules:
@@ -358,8 +383,7 @@ def _issues(checked: pl.DataFrame, rules: tuple[Rule, ...], failures: dict[int, 
             continue
         failing = checked.filter(pl.col("source_row").is_in(failures[rule.index].implode()))
         key = rule.kwargs.get("column_list")
-        failing = failing.with_columns(  # rows sharing the key of a clash, for {rows}
-            _rows=pl.col("source_row").cast(pl.String).str.join(", ").over(key) if key else pl.lit(""))
+        failing = _with_clash_rows(failing, key) if key else failing.with_columns(_rows=pl.lit(""))
         parts.append(failing.select(
             "source_row", column_name=pl.lit(rule.column_name), rule=pl.lit(rule.rule),
             severity=pl.lit(rule.severity), message=_message(rule, checked.schema)))

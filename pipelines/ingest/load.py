@@ -30,7 +30,7 @@ import polars as pl
 
 from pipelines import access, config
 from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
-from pipelines.ingest.cells import check_size
+from pipelines.ingest.cells import check_size, too_large
 from pipelines.ingest.contract import validate
 from pipelines.ingest.readers import SitrepRead, read_sitrep
 from pipelines.publication.authentic import check_publication
@@ -355,12 +355,14 @@ def _record_failure(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, path: 
     return outcome
 
 
-def _ingest_source(con: duckdb.DuckDBPyConnection, name: str, path: str, content: bytes | OSError, *,
+def _ingest_source(con: duckdb.DuckDBPyConnection, name: str, path: str, content: bytes | Exception, *,
                    force: bool, today: date, actor: access.Identity) -> FileOutcome:
     """One file, in its own transaction; a failure of this file alone is a rejection, logged with its traceback."""
     started = time.perf_counter()
     if isinstance(content, OSError):
         outcome = FileOutcome(name, "rejected", f"could not be read ({content.strerror or content})")
+    elif isinstance(content, Exception):  # refused before it was read (too large)
+        outcome = FileOutcome(name, "rejected", str(content))
     else:
         try:
             outcome = _ingest_one(con, name, path, content, force=force, today=today, actor=actor)
@@ -390,8 +392,8 @@ def _refresh_touched(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome]
 LOADED = ("loaded", "loaded_with_rejections")
 
 
-def ingest_sources(sources: Iterable[tuple[str, str, bytes | OSError]], db: Path | None = None, *, force: bool = False,
-                   today: date | None = None, on_wait: Callable[[], None] | None = None,
+def ingest_sources(sources: Iterable[tuple[str, str, bytes | Exception]], db: Path | None = None, *,
+                   force: bool = False, today: date | None = None, on_wait: Callable[[], None] | None = None,
                    round_s: float | None = None, actor: access.Identity | None = None) -> Iterator[FileOutcome]:
     """Load (name, path, content) sources, yielding each file's outcome once it is in the live database.
 
@@ -410,7 +412,7 @@ def ingest_sources(sources: Iterable[tuple[str, str, bytes | OSError]], db: Path
     target = config.db_path(db)
     today = today or config.uk_today()
     pending = iter(sources)
-    following: tuple[str, str, bytes | OSError] | None = None
+    following: tuple[str, str, bytes | Exception] | None = None
     while True:
         done: list[FileOutcome] = []
         started = time.perf_counter()
@@ -421,7 +423,7 @@ def ingest_sources(sources: Iterable[tuple[str, str, bytes | OSError]], db: Path
             following = following or next(pending, None)
             while following is not None:
                 name, path, content = following
-                with one_thread(con, isinstance(content, OSError) or len(content) <= SMALL_FILE_BYTES):
+                with one_thread(con, not isinstance(content, bytes) or len(content) <= SMALL_FILE_BYTES):
                     done.append(_ingest_source(con, name, path, content, force=force, today=today, actor=actor))
                 following = next(pending, None)
                 if time.perf_counter() - started > round_s:
@@ -435,10 +437,11 @@ def ingest_sources(sources: Iterable[tuple[str, str, bytes | OSError]], db: Path
 
 def ingest_paths(paths: Iterable[Path], db: Path | None = None, **options) -> Iterator[FileOutcome]:
     """Load files and folders from disk (see ingest_sources)."""
-    def sources() -> Iterator[tuple[str, str, bytes | OSError]]:
+    def sources() -> Iterator[tuple[str, str, bytes | Exception]]:
         for path in expand_paths(paths):
             try:
-                yield path.name, str(path), path.read_bytes()
+                # a file over the limit is refused before it is read (a 2-million-row CSV took 5 GB)
+                yield path.name, str(path), too_large(path.name, path.stat().st_size) or path.read_bytes()
             except OSError as error:
                 yield path.name, str(path), error
     yield from ingest_sources(sources(), db, **options)

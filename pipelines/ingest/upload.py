@@ -24,10 +24,12 @@ from datetime import date
 from pathlib import Path
 
 from pipelines import access
+from pipelines.ingest.cells import MAX_FILE_BYTES
+from pipelines.ingest.cells import too_large as file_too_large
 from pipelines.ingest.load import FileOutcome, ingest_sources
 
-MAX_UPLOAD_MB = 50
-MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024  # Streamlit's "MB" in max_upload_size is MiB too
+MAX_UPLOAD_BYTES = MAX_FILE_BYTES  # the same limit as the command line's
+MAX_UPLOAD_MB = MAX_UPLOAD_BYTES // 1024 // 1024  # Streamlit's "MB" in max_upload_size is MiB too
 MAX_NAME_LENGTH = 100
 MAX_UPLOAD_SECONDS = 300  # no further file of an upload is started after this
 
@@ -62,9 +64,7 @@ def safe_name(name: str) -> str:
 
 
 def too_large(name: str, size: int) -> FileOutcome:
-    return FileOutcome(name, "rejected", f"{name} is {size / 1024 / 1024:.1f} MB, over the {MAX_UPLOAD_MB} MB "
-                                         "limit for one file; nothing from it was loaded. Please split it into "
-                                         "smaller files (for example one per month) and upload those.")
+    return FileOutcome(name, "rejected", str(file_too_large(name, size)))
 
 
 def not_started(name: str, why: str) -> FileOutcome:
