@@ -54,6 +54,7 @@ class Table:
     reader: str
     notes: list[str]
     misfits: pl.DataFrame | None = None  # source_row, fields: rows that do not fit the header
+    unclosed_quotes: tuple[int, ...] = ()  # source rows with a quote that never closes: not read
 
 
 def too_large(name: str, size: int) -> FileRejected | None:
@@ -269,8 +270,9 @@ def _load_csv(name: str, data: bytes) -> Table:
     body = parts[-1] if len(parts) > reader.line_num else ""
     # UTF-8 is read as it came; other text is passed to Polars as UTF-8.
     body_bytes = raw[separators.newlines[reader.line_num - 1] + 1:] if encoding.startswith("utf-8") else body.encode()
-    body_rows, counts = _csv_body(body, body_bytes, separators, reader.line_num, len(record))
-    return Table(record, header_line, body_rows, f"csv ({encoding})", [], _misfits(record, counts))
+    body_rows, counts, unclosed = _csv_body(body, body_bytes, separators, reader.line_num, len(record),
+                                            _used_width(record))
+    return Table(record, header_line, body_rows, f"csv ({encoding})", [], _misfits(record, counts), unclosed)
 
 
 def _field_counts(lines: pl.Series) -> pl.DataFrame:
@@ -280,19 +282,25 @@ def _field_counts(lines: pl.Series) -> pl.DataFrame:
                          "filled": unquoted.str.replace(r"[,\s]*$", "").str.count_matches(",") + 1}).cast(pl.Int64)
 
 
+_NO_COUNTS = pl.DataFrame(schema={"source_row": pl.Int64, "fields": pl.Int64, "filled": pl.Int64})
+_SPAN_LINES = 20  # a quoted value spans at most this many lines; a quote still open then is a stray one
+
+
 def _csv_body(body: str, body_bytes: bytes, separators: _Separators, header_lines: int,
-              width: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+              width: int, used: int) -> tuple[pl.DataFrame, pl.DataFrame, tuple[int, ...]]:
     """Rows below the header (the text after its first ``header_lines`` lines) as text, each with the
-    line number it starts on; and the number of fields, with and without the empty fields at its end
-    (source_row, ``fields``, ``filled``), of every row that may not fit the header."""
+    line number it starts on; the number of fields, with and without the empty fields at its end
+    (source_row, ``fields``, ``filled``), of every row that may not fit the header; and the rows
+    with a quote that never closes (see ``_careful_rows``)."""
     first_line = header_lines + 1
     schema = {f"c{i}": pl.String for i in range(width)}
-    no_counts = pl.DataFrame(schema={"source_row": pl.Int64, "fields": pl.Int64, "filled": pl.Int64})
     if not body or body.isspace():
-        return pl.DataFrame(schema=schema).with_row_index("source_row"), no_counts
-    # Polars keeps blank lines as all-null rows, so row i is line first_line + i ...
-    rows = pl.read_csv(body_bytes, has_header=False, schema=schema,
-                       truncate_ragged_lines=True, missing_columns="insert", extra_columns="ignore")
+        return pl.DataFrame(schema=schema).with_row_index("source_row"), _NO_COUNTS, ()
+    try:  # Polars keeps blank lines as all-null rows, so row i is line first_line + i ...
+        rows = pl.read_csv(body_bytes, has_header=False, schema=schema,
+                           truncate_ragged_lines=True, missing_columns="insert", extra_columns="ignore")
+    except pl.exceptions.ComputeError:  # a quote that never closes: Polars refuses the whole file
+        return _careful_rows(body, first_line, width, used)
     commas = separators.commas[header_lines:]
     if rows.height == commas.size - body.endswith("\n"):
         rows = rows.with_row_index("source_row", offset=first_line)
@@ -302,30 +310,75 @@ def _csv_body(body: str, body_bytes: bytes, separators: _Separators, header_line
         lines = pl.Series([body]).str.split("\n").explode().head(rows.height) if separators.quoted or suspect.any() \
             else None
         if lines is None:
-            return rows, no_counts
+            return rows, _NO_COUNTS, ()
         suspect |= lines.str.contains('"', literal=True)
         counts = pl.concat([rows.select(pl.col("source_row").cast(pl.Int64)).filter(suspect),
                             _field_counts(lines.filter(suspect))], how="horizontal")
-        return rows, counts
-    # ... unless a quoted cell spans lines; then ask the csv module where each record starts.
-    records, starts, fields, consumed = [], [], [], 0
-    reader = csv.reader(io.StringIO(body))
-    for record in reader:
-        starts.append(first_line + consumed)
-        records.append((record + [None] * width)[:width])
+        return rows, counts, ()
+    # ... unless a quoted cell spans lines (or quotes are unbalanced): then line by line.
+    return _careful_rows(body, first_line, width, used)
+
+
+def _ends_in_quotes(text: str) -> bool:
+    """Whether a quoted value is still open at the end of ``text`` (as the csv module reads quotes: only
+    a quote starting a value opens one; ``""`` inside it is a quote character)."""
+    inside = after_close = False
+    at_start = True
+    for ch in text:
+        if inside:
+            inside, after_close = ch != '"', ch == '"'
+            continue
+        if ch == '"' and (at_start or after_close):
+            inside = True
+        at_start, after_close = ch in ",\n", False
+    return inside
+
+
+def _record(text: str) -> list[str]:
+    return next(csv.reader(io.StringIO(text)), [])
+
+
+def _careful_rows(body: str, first_line: int, width: int,
+                  used: int) -> tuple[pl.DataFrame, pl.DataFrame, tuple[int, ...]]:
+    """``_csv_body`` one record at a time. A quoted value may span lines when the record it ends fits
+    the header; a quote still open after _SPAN_LINES lines, or whose record does not fit, is a stray
+    quote: only its own line is rejected (as an unclosed quote) and reading goes on at the next line,
+    so one stray quote costs one row, not the file."""
+    lines = body.split("\n")
+    if body.endswith("\n"):
+        lines.pop()
+    records, fields, unclosed, start = [], [], [], 0
+    while start < len(lines):
+        end, text = start, lines[start]
+        while _ends_in_quotes(text) and end + 1 < len(lines) and end - start < _SPAN_LINES:
+            end += 1
+            text += "\n" + lines[end]
+        record = _record(text)
         filled = len(record)
         while filled > 1 and not record[filled - 1].strip():
             filled -= 1
-        fields.append((starts[-1], max(len(record), 1), filled))
-        consumed = reader.line_num
-    rows = pl.DataFrame(records, schema=schema, orient="row")
-    return (rows.insert_column(0, pl.Series("source_row", starts)),
-            pl.DataFrame(fields, schema=no_counts.schema, orient="row"))
+        fits = filled <= width and len(record) >= used
+        if _ends_in_quotes(text) or (end > start and not fits):
+            unclosed.append(first_line + start)
+            end, record = start, _record(lines[start])
+            filled = len(record)
+        records.append((record + [None] * width)[:width])
+        fields.append((first_line + start, max(len(record), 1), filled))
+        start = end + 1
+    rows = pl.DataFrame(records, schema={f"c{i}": pl.String for i in range(width)}, orient="row")
+    counts = pl.DataFrame(fields, schema=_NO_COUNTS.schema, orient="row")
+    return (rows.insert_column(0, pl.Series("source_row", [row for row, _, _ in fields])),
+            counts.filter(~pl.col("source_row").is_in(unclosed)), tuple(unclosed))
+
+
+def _used_width(header: Sequence[str | None]) -> int:
+    """The header's width up to its last named column."""
+    return max((i + 1 for i, cell in enumerate(header) if cell and str(cell).strip()), default=0)
 
 
 def _misfits(header: Sequence[str | None], counts: pl.DataFrame) -> pl.DataFrame:
     """Rows with values beyond the header's last column, or fewer fields than its last named column
     (source_row, fields). Empty fields at a row's end are harmless; a row whose values would land
     under the wrong headings (an unquoted 1,200) is caught."""
-    used = max((i + 1 for i, cell in enumerate(header) if cell and str(cell).strip()), default=0)
+    used = _used_width(header)
     return counts.filter((pl.col("filled") > len(header)) | (pl.col("fields") < used)).select("source_row", "fields")
