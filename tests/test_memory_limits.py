@@ -20,7 +20,7 @@ from pathlib import Path
 from helpers import VALID_ROW, query
 
 from pipelines.catalogue.columns import COLUMN_NAMES
-from pipelines.ingest.cells import MAX_CELLS, MAX_FILE_BYTES, MAX_ROWS
+from pipelines.ingest.cells import MAX_CELLS, MAX_FILE_BYTES, MAX_ISSUES, MAX_ROWS
 
 ROOT = Path(__file__).resolve().parent.parent
 ONE_GIB_KB = 1024 * 1024  # ru_maxrss is in kilobytes on Linux
@@ -128,4 +128,27 @@ def test_2_large_csvs_through_the_command_line_are_refused_before_they_are_read(
     assert code != 0
     assert f"two_million.csv is {big.stat().st_size / 1024 / 1024:.1f} MB, over the 50 MB limit" in output
     assert f"too_many_rows.csv: the file has {MAX_ROWS + 2:,} lines, over the limit of {MAX_ROWS:,} rows" in output
+    assert peak_kb < ONE_GIB_KB, f"peak {peak_kb / 1024:.0f} MiB"
+
+
+def test_2_a_file_of_nothing_but_problems_is_rejected_whole(tmp_path: Path) -> None:
+    """Past MAX_ISSUES problems the file is rejected as a whole, before a message is worded for each
+    (1.5 million of them took 2 GB)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMN_NAMES)
+    rows = MAX_ISSUES // 3 + 1
+    for number in range(rows):
+        writer.writerow([{"period_date": f"2024-{number % 12 + 1:02d}-01", "org_code": "RCD", "site_code": ""}.get(
+            column, "x" if column in ("ga_beds_open", "los_7plus", "nctr_patients") else VALID_ROW[column])
+            for column in COLUMN_NAMES])
+    path = tmp_path / "all_wrong.csv"
+    path.write_text(out.getvalue(), encoding="utf-8")
+    [outcome], peak_kb = upload_measured(path, tmp_path / "flow.duckdb")
+    assert outcome["status"] == "rejected"
+    assert outcome["message"] == (
+        f"all_wrong.csv: the file has {rows * 3:,} problems, over the limit of {MAX_ISSUES:,}: it is probably not in "
+        "the template's layout (the first: row 2: ga_beds_open ('x') is not a whole number); nothing was loaded "
+        "from it.")
+    assert query(tmp_path / "flow.duckdb", "SELECT count(*) FROM rejected_rows") == [(0,)]
     assert peak_kb < ONE_GIB_KB, f"peak {peak_kb / 1024:.0f} MiB"

@@ -33,8 +33,11 @@ _BINARY = re.compile(rb"[\x00-\x08\x0e-\x1f]")  # control bytes never found in a
 # allow is read and checked in well under 1 GiB (tests/test_memory_limits.py measures it).
 MAX_FILE_BYTES = 50 * 1024 * 1024  # one file, uploaded or on the command line
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
-MAX_ROWS = 250_000  # lines of a CSV
-MAX_CELLS = 5_000_000  # cells of a workbook, counted in its sheets' XML
+MAX_ROWS = 100_000  # lines of a CSV
+MAX_CELLS = 2_000_000
+# Problems in one file: past this many the file is surely not in the template's layout, and is
+# rejected whole rather than one stored message per cell (1.5 million of them took 2 GB).
+MAX_ISSUES = 200_000  # cells of a workbook, counted in its sheets' XML; rows times header columns of a CSV
 MAX_SHEETS = 50
 MAX_LINE_CHARS = 100_000
 MAX_FIELD_CHARS = 1_000
@@ -121,6 +124,11 @@ def check_workbook_size(name: str, archive: zipfile.ZipFile) -> None:
     cells = 0
     for sheet in sheets:
         cells = _count_cells(name, archive, sheet, cells)
+
+
+def too_many_issues(count: int, example: str) -> FileRejected:
+    return FileRejected(f"the file has {count:,} problems, over the limit of {MAX_ISSUES:,}: it is probably not in "
+                        f"the template's layout (the first: {example}); nothing was loaded from it.")
 
 
 def _too_many_cells(name: str, what: str) -> FileRejected:
@@ -266,12 +274,15 @@ def _load_csv(name: str, data: bytes) -> Table:
         header_line = reader.line_num + 1
     else:
         raise _no_header(name)
+    # Every row gets a value (or a blank) under every header column: a header thousands of columns
+    # wide over short lines would make far more cells than the file holds characters.
+    if (cells := (separators.newlines.size + 1 - reader.line_num) * len(record)) > MAX_CELLS:
+        raise _too_many_cells(name, f"the file's rows under its {len(record):,} header columns make {cells:,} cells")
     parts = text.split("\n", reader.line_num)
     body = parts[-1] if len(parts) > reader.line_num else ""
     # UTF-8 is read as it came; other text is passed to Polars as UTF-8.
     body_bytes = raw[separators.newlines[reader.line_num - 1] + 1:] if encoding.startswith("utf-8") else body.encode()
-    body_rows, counts, unclosed = _csv_body(body, body_bytes, separators, reader.line_num, len(record),
-                                            _used_width(record))
+    body_rows, counts, unclosed = _csv_body(body, body_bytes, separators, reader.line_num, len(record))
     return Table(record, header_line, body_rows, f"csv ({encoding})", [], _misfits(record, counts), unclosed)
 
 
@@ -287,7 +298,7 @@ _SPAN_LINES = 20  # a quoted value spans at most this many lines; a quote still 
 
 
 def _csv_body(body: str, body_bytes: bytes, separators: _Separators, header_lines: int,
-              width: int, used: int) -> tuple[pl.DataFrame, pl.DataFrame, tuple[int, ...]]:
+              width: int) -> tuple[pl.DataFrame, pl.DataFrame, tuple[int, ...]]:
     """Rows below the header (the text after its first ``header_lines`` lines) as text, each with the
     line number it starts on; the number of fields, with and without the empty fields at its end
     (source_row, ``fields``, ``filled``), of every row that may not fit the header; and the rows
@@ -300,7 +311,7 @@ def _csv_body(body: str, body_bytes: bytes, separators: _Separators, header_line
         rows = pl.read_csv(body_bytes, has_header=False, schema=schema,
                            truncate_ragged_lines=True, missing_columns="insert", extra_columns="ignore")
     except pl.exceptions.ComputeError:  # a quote that never closes: Polars refuses the whole file
-        return _careful_rows(body, first_line, width, used)
+        return _careful_rows(body, first_line, width)
     commas = separators.commas[header_lines:]
     if rows.height == commas.size - body.endswith("\n"):
         rows = rows.with_row_index("source_row", offset=first_line)
@@ -316,7 +327,7 @@ def _csv_body(body: str, body_bytes: bytes, separators: _Separators, header_line
                             _field_counts(lines.filter(suspect))], how="horizontal")
         return rows, counts, ()
     # ... unless a quoted cell spans lines (or quotes are unbalanced): then line by line.
-    return _careful_rows(body, first_line, width, used)
+    return _careful_rows(body, first_line, width)
 
 
 def _ends_in_quotes(text: str) -> bool:
@@ -334,16 +345,20 @@ def _ends_in_quotes(text: str) -> bool:
     return inside
 
 
-def _record(text: str) -> list[str]:
-    return next(csv.reader(io.StringIO(text)), [])
+def _record(text: str, strict: bool = False) -> list[str] | None:
+    """The CSV record in ``text``; None when ``strict`` and a closing quote is followed by anything but
+    a comma or the line's end (two stray quotes, not a quoted value)."""
+    try:
+        return next(csv.reader(io.StringIO(text), strict=strict), [])
+    except csv.Error:
+        return None
 
 
-def _careful_rows(body: str, first_line: int, width: int,
-                  used: int) -> tuple[pl.DataFrame, pl.DataFrame, tuple[int, ...]]:
-    """``_csv_body`` one record at a time. A quoted value may span lines when the record it ends fits
-    the header; a quote still open after _SPAN_LINES lines, or whose record does not fit, is a stray
-    quote: only its own line is rejected (as an unclosed quote) and reading goes on at the next line,
-    so one stray quote costs one row, not the file."""
+def _careful_rows(body: str, first_line: int, width: int) -> tuple[pl.DataFrame, pl.DataFrame, tuple[int, ...]]:
+    """``_csv_body`` one record at a time. A quoted value may span lines when its closing quote ends the
+    value (a comma or the line's end follows); a quote still open after _SPAN_LINES lines, or closed
+    by what is plainly another row's stray quote, is a stray quote: only its own line is rejected (as
+    an unclosed quote) and reading goes on at the next line, so one stray quote costs one row, not the file."""
     lines = body.split("\n")
     if body.endswith("\n"):
         lines.pop()
@@ -353,15 +368,13 @@ def _careful_rows(body: str, first_line: int, width: int,
         while _ends_in_quotes(text) and end + 1 < len(lines) and end - start < _SPAN_LINES:
             end += 1
             text += "\n" + lines[end]
-        record = _record(text)
+        record = _record(text, strict=end > start)
+        if record is None or _ends_in_quotes(text):
+            unclosed.append(first_line + start)
+            end, record = start, _record(lines[start]) or []
         filled = len(record)
         while filled > 1 and not record[filled - 1].strip():
             filled -= 1
-        fits = filled <= width and len(record) >= used
-        if _ends_in_quotes(text) or (end > start and not fits):
-            unclosed.append(first_line + start)
-            end, record = start, _record(lines[start])
-            filled = len(record)
         records.append((record + [None] * width)[:width])
         fields.append((first_line + start, max(len(record), 1), filled))
         start = end + 1
@@ -371,14 +384,9 @@ def _careful_rows(body: str, first_line: int, width: int,
             counts.filter(~pl.col("source_row").is_in(unclosed)), tuple(unclosed))
 
 
-def _used_width(header: Sequence[str | None]) -> int:
-    """The header's width up to its last named column."""
-    return max((i + 1 for i, cell in enumerate(header) if cell and str(cell).strip()), default=0)
-
-
 def _misfits(header: Sequence[str | None], counts: pl.DataFrame) -> pl.DataFrame:
     """Rows with values beyond the header's last column, or fewer fields than its last named column
     (source_row, fields). Empty fields at a row's end are harmless; a row whose values would land
     under the wrong headings (an unquoted 1,200) is caught."""
-    used = _used_width(header)
+    used = max((i + 1 for i, cell in enumerate(header) if cell and str(cell).strip()), default=0)
     return counts.filter((pl.col("filled") > len(header)) | (pl.col("fields") < used)).select("source_row", "fields")

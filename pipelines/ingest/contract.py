@@ -32,6 +32,7 @@ import polars as pl
 from pipelines import config
 from pipelines.catalogue.columns import CONTRACT_FILE
 from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
+from pipelines.ingest.cells import MAX_ISSUES, too_many_issues
 from pipelines.safe_text import clean_column
 from pipelines.warehouse.reference import read_sites
 
@@ -390,8 +391,10 @@ def _issues(checked: pl.DataFrame, rules: tuple[Rule, ...], failures: dict[int, 
     return pl.concat(parts).cast(ISSUE_SCHEMA)
 
 
-def contract_issues(frame: pl.DataFrame, reference: Reference, engine: str | None = None) -> pl.DataFrame:
-    """The suite's issues for a read frame (ISSUE_SCHEMA), in suite order per rule."""
+def contract_issues(frame: pl.DataFrame, reference: Reference, engine: str | None = None,
+                    first_problem: str | None = None) -> pl.DataFrame:
+    """The suite's issues for a read frame (ISSUE_SCHEMA), in suite order per rule; FileRejected past
+    MAX_ISSUES of them (``first_problem``, the reader's first issue, is the example it gives)."""
     rules = compiled_suite()
     for rule in rules:
         if rule.check is None and rule.kwargs["column"] not in frame.columns:
@@ -401,6 +404,12 @@ def contract_issues(frame: pl.DataFrame, reference: Reference, engine: str | Non
     engine = engine or engine_setting()
     failures = (_failures_ge(checked, parameters) if engine == "ge"
                 else _failures_polars(checked, rules, parameters))
+    if (count := sum(len(rows) for rows in failures.values())) > MAX_ISSUES:
+        first_row = {index: int(rows.min()) for index, rows in failures.items()}  # type: ignore[arg-type]
+        first = min(first_row, key=first_row.__getitem__)
+        raise too_many_issues(count, first_problem or _issues(
+            checked.filter(pl.col("source_row") == first_row[first]), rules,
+            {first: failures[first].head(1)})["message"][0])
     return _issues(checked, rules, failures)
 
 
@@ -414,7 +423,7 @@ def validate(frame: pl.DataFrame, read_issues: pl.DataFrame, known_org_codes: It
     """
     reference = Reference(frozenset(known_org_codes), reference_sites() if sites is None else sites, today,
                           earliest_date or config.earliest_period_date(), loaded_levels)
-    found = contract_issues(frame, reference, engine)
+    found = contract_issues(frame, reference, engine, read_issues["message"][0] if read_issues.height else None)
     unparsed = read_issues.select("source_row", "column_name")
     misfits = read_issues.filter(pl.col("rule").is_in(_ROW_LEVEL_READER_RULES)).select("source_row")
     found = pl.concat([

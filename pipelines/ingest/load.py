@@ -162,11 +162,16 @@ def _store_rows(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, frame: pl.
     raw_json = raw.filter(pl.col("source_row").is_in(issues.get_column("source_row").implode())).select(
         "source_row", raw_values=pl.struct(pl.exclude("source_row")).struct.json_encode())
     flagged = (issues.join(frame.select("source_row", "org_code", "period_date"), on="source_row", how="left")
-               .join(raw_json, on="source_row", how="left")
-               .with_columns(file_id=pl.lit(outcome.file_id), file_name=pl.lit(outcome.file_name)))
+               .with_columns(file_id=pl.lit(outcome.file_id), file_name=pl.lit(outcome.file_name))
+               .with_row_index("issue_order"))
+    # Each issue row gets its row's raw values in the database, not here: a row breaking many rules
+    # would otherwise carry its values once per rule in memory. Stored in the issues' order.
     con.register("flagged", flagged)
-    con.execute("INSERT INTO rejected_rows BY NAME SELECT * FROM flagged")
+    con.register("raw_json", raw_json)
+    con.execute("INSERT INTO rejected_rows BY NAME SELECT f.* EXCLUDE (issue_order), r.raw_values FROM flagged f "
+                "LEFT JOIN raw_json r USING (source_row) ORDER BY f.issue_order")
     con.unregister("flagged")
+    con.unregister("raw_json")
 
     rejected = issues.filter(pl.col("severity") == "error").get_column("source_row")
     incoming = frame.filter(~pl.col("source_row").is_in(rejected.implode())).with_columns(

@@ -21,7 +21,7 @@ import polars as pl
 
 from pipelines.catalogue.columns import COLUMN_NAMES, COLUMNS, REQUIRED, SCHEMA, Column, canonical_name
 from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
-from pipelines.ingest.cells import Table, load_cells
+from pipelines.ingest.cells import MAX_ISSUES, Table, load_cells, too_many_issues
 from pipelines.safe_text import clean
 
 _KEY, _PARSED = "_text", "_parsed:"  # internal column names, never template names
@@ -112,7 +112,7 @@ def _build(name: str, table: Table) -> SitrepRead:
         raise FileRejected(f"{name}: the header row (row {table.header_row}) has no data rows below it.")
     raw = both.select("source_row", *COLUMN_NAMES)
     frame = both.select("source_row", *[pl.col(_PARSED + c).alias(c) for c in COLUMN_NAMES]).cast(SCHEMA)
-    issues = _issues(raw, frame)
+    issues = _issues(name, raw, frame)
     if table.misfits is not None and table.misfits.height:
         issues = pl.concat([issues, _misfit_issues(table.misfits.join(raw.select("source_row"), on="source_row"),
                                                    len(table.header))]).sort("source_row", maintain_order=True)
@@ -222,14 +222,19 @@ def _parse_date(text: pl.Expr) -> pl.Expr:
     return pl.coalesce(from_text, from_serial)
 
 
-def _issues(raw: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
-    """One error per cell that had text but did not parse."""
+def _issues(name: str, raw: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
+    """One error per cell that had text but did not parse (FileRejected past MAX_ISSUES of them)."""
+    parsed = [c for c in COLUMNS if c.kind in _RULES]
+    unparsed = {c.name: raw[c.name].is_not_null() & frame[c.name].is_null() for c in parsed}
+    if (count := sum(int(mask.sum()) for mask in unparsed.values())) > MAX_ISSUES:
+        column = next(c for c in parsed if unparsed[c.name].any())
+        row, text = raw.filter(unparsed[column.name]).select("source_row", column.name).row(0)
+        raise FileRejected(f"{name}: " + str(too_many_issues(count, f"row {row}: {column.name} ('{clean(text)[:40]}') "
+                                                                     f"{_RULES[column.kind][1]}")))
     parts = []
-    for column in COLUMNS:
-        if column.kind not in _RULES:
-            continue
+    for column in parsed:
         rule, problem = _RULES[column.kind]
-        bad = raw.filter(raw[column.name].is_not_null() & frame[column.name].is_null())
+        bad = raw.filter(unparsed[column.name])
         parts.append(bad.select(
             "source_row",
             column_name=pl.lit(column.name),
