@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from pipelines import config
-from pipelines.warehouse import connect_read, database_version
+from pipelines.warehouse import DatabaseDamaged, connect_read, database_version
 
 SIGNED_OUT_SQL = """CREATE TABLE IF NOT EXISTS signed_out (
     subject VARCHAR NOT NULL,        -- issuer and subject of the ID token: one user of one provider
@@ -112,5 +112,8 @@ def page_problem(sign_in: SignIn | None, db: Path | None = None) -> str | None:
     (a sign-out swaps in a new one, so every server sees it on its next run)."""
     target = config.db_path(db)
     version = database_version(target)
-    signed_out = _signed_out_cached(target, version, sign_in.subject) if sign_in and version else None
+    try:
+        signed_out = _signed_out_cached(target, version, sign_in.subject) if sign_in and version else None
+    except DatabaseDamaged:  # the page says so and how to restore; every write is refused by the damage itself
+        signed_out = None
     return session_problem(sign_in, signed_out, writing=False)
