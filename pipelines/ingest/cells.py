@@ -60,13 +60,15 @@ class Table:
     unclosed_quotes: tuple[int, ...] = ()  # source rows with a quote that never closes: not read
 
 
+def too_large_message(name: str, size: int) -> str:
+    return (f"{name} is {size / 1024 / 1024:.1f} MB, over the {MAX_FILE_BYTES // 1024 // 1024} MB limit for one "
+            "file; nothing from it was loaded. Please split it into smaller files (for example one per month) "
+            "and load those.")
+
+
 def too_large(name: str, size: int) -> FileRejected | None:
     """The rejection of a file over MAX_FILE_BYTES (None when it is not): ask before reading its bytes."""
-    if size <= MAX_FILE_BYTES:
-        return None
-    return FileRejected(f"{name} is {size / 1024 / 1024:.1f} MB, over the {MAX_FILE_BYTES // 1024 // 1024} MB "
-                        "limit for one file; nothing from it was loaded. Please split it into smaller files "
-                        "(for example one per month) and load those.")
+    return FileRejected(too_large_message(name, size)) if size > MAX_FILE_BYTES else None
 
 
 def load_cells(name: str, data: bytes) -> Table:

@@ -25,8 +25,7 @@ from datetime import date
 from pathlib import Path
 
 from pipelines import access
-from pipelines.ingest.cells import MAX_FILE_BYTES
-from pipelines.ingest.cells import too_large as file_too_large
+from pipelines.ingest.cells import MAX_FILE_BYTES, too_large_message
 from pipelines.ingest.load import FileOutcome, ingest_sources
 
 MAX_UPLOAD_BYTES = MAX_FILE_BYTES  # the same limit as the command line's
@@ -66,7 +65,7 @@ def safe_name(name: str) -> str:
 
 
 def too_large(name: str, size: int) -> FileOutcome:
-    return FileOutcome(name, "rejected", str(file_too_large(name, size)))
+    return FileOutcome(name, "rejected", too_large_message(name, size))
 
 
 def not_started(name: str, why: str) -> FileOutcome:
