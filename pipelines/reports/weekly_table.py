@@ -12,6 +12,7 @@ from pipelines import config
 from pipelines.catalogue.metrics import METRICS
 from pipelines.queries import weekly as queries
 from pipelines.reports.presentation import TableCell, cell_from_row, format_ambition
+from pipelines.safe_text import clean_text_columns
 from pipelines.spc.store import spc_summary
 
 SYSTEM_NAME = "Combined"  # the column of the selected trusts combined (the system figure)
@@ -67,7 +68,7 @@ def site_names() -> dict[str, str]:
     path = config.reference_dir() / "sites.csv"
     if not path.exists():
         return {}
-    frame = pl.read_csv(path, infer_schema=False)
+    frame = clean_text_columns(pl.read_csv(path, infer_schema=False))
     return dict(zip(frame["site_code"].str.strip_chars(), frame["name"].str.strip_chars(), strict=False))
 
 
@@ -105,7 +106,7 @@ def metric_rows(position: pl.DataFrame, system: pl.DataFrame, trusts: pl.DataFra
 
 def build_weekly_table(con: duckdb.DuckDBPyConnection, week_ending: date, icbs: Sequence[str] = (),
                        places: Sequence[str] = ()) -> WeeklyTable:
-    trusts = select_trusts(queries.trusts_with_data(con, week_ending), icbs, places)
+    trusts = clean_text_columns(select_trusts(queries.trusts_with_data(con, week_ending), icbs, places))
     org_codes = tuple(trusts["org_code"])
     spc = spc_summary(con, week_ending, org_codes)
     position = (queries.weekly_position(con, week_ending).filter(pl.col("org_code").is_in(org_codes))
