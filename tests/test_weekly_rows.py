@@ -32,8 +32,11 @@ def test_weekly_rows_are_the_chosen_metrics_in_catalogue_order_else_the_default(
 
 @pytest.fixture
 def drd_weeks(db):
-    """Harrogate: a week without discharge ready date figures, then a week with them."""
-    load_rows_directly(db, week_of_rows("RCD", date(2024, 4, 1)) + week_of_rows("RCD", date(2024, 4, 8), **DRD_ROW))
+    """Harrogate: a week without discharge ready date figures, then a week with them; South Tees: both weeks
+    with them (a row nobody has figures for is left out of the table)."""
+    load_rows_directly(db, week_of_rows("RCD", date(2024, 4, 1)) + week_of_rows("RCD", date(2024, 4, 8), **DRD_ROW)
+                       + week_of_rows("RTR", date(2024, 4, 1), **DRD_ROW)
+                       + week_of_rows("RTR", date(2024, 4, 8), **DRD_ROW))
     return db
 
 
