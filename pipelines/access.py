@@ -35,7 +35,6 @@ import duckdb
 import polars as pl
 
 from pipelines import config, sessions
-from pipelines.warehouse import open_for_write
 
 log = logging.getLogger(__name__)
 
@@ -380,15 +379,6 @@ def audit_rows(con: duckdb.DuckDBPyConnection) -> list[tuple]:
 def _has_audit_log(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'audit_log'"
                             ).fetchall()[0][0])
-
-
-def sign_out(db: Path | None, identity: Identity) -> None:
-    """End every session of a signed-in user, on every tab and server (pipelines.sessions), and audit it."""
-    if identity.sign_in is None:
-        return
-    with open_for_write(config.db_path(db)) as con:
-        sessions.record_sign_out(con, identity.sign_in)
-        record(con, identity, "signed_out", None, "every session of this user ended", live=False)
 
 
 def audit_entries(con: duckdb.DuckDBPyConnection, limit: int = 500) -> pl.DataFrame:
