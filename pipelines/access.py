@@ -76,7 +76,7 @@ class Grant:
 class Identity:
     """Who is acting: ``name`` is what the audit log and saved narratives record."""
     name: str
-    source: str  # token | single_analyst | public | server
+    source: str  # token | single_analyst | public | server | first_start
     grants: tuple[Grant, ...]
 
     @property
@@ -107,6 +107,12 @@ def server_admin() -> Identity:
     except (KeyError, OSError):  # no login name for this process's user id
         user = str(os.getuid())
     return Identity(f"server:{user}", "server", (Grant("admin", None),))
+
+
+def first_start() -> Identity:
+    """The dashboard itself, building its database from the bundled sample data on a first start (no
+    person sent those files): an administrator, recorded as the first start rather than the command line."""
+    return Identity("dashboard first start (bundled sample data)", "first_start", (Grant("admin", None),))
 
 
 def may(identity: Identity, action: str, org_code: str | None = None) -> bool:
@@ -226,7 +232,8 @@ AUDIT_ACTIONS = ("file_received", "narrative_saved", "spc_settings_changed")
 # How the audit table on the data quality page says them (the log keeps the codes).
 AUDIT_ACTION_WORDS = {"file_received": "file received", "narrative_saved": "narrative saved",
                       "spc_settings_changed": "SPC settings changed"}
-ACTOR_SOURCE_WORDS = {"token": "signed in", "single_analyst": "name typed (no sign-in)", "server": "command line"}
+ACTOR_SOURCE_WORDS = {"token": "signed in", "single_analyst": "name typed (no sign-in)", "server": "command line",
+                      "first_start": "first start"}
 
 
 def record(con: duckdb.DuckDBPyConnection, identity: Identity, action: str, org_code: str | None, detail: str,

@@ -82,7 +82,7 @@ def test_ledger_shows_each_file_with_its_counts(loaded):
     assert list(ledger.index) == ["south_tees.csv", "york_sites.csv", "harrogate.csv"]  # newest first
     harrogate = ledger.loc["harrogate.csv"]
     assert (harrogate["status"], harrogate["rows_read"], harrogate["rows_loaded"], harrogate["rows_rejected"],
-            harrogate["rows_warned"], harrogate["message"]) == ("loaded_with_rejections", 7, 6, 1, 1,
+            harrogate["rows_warned"], harrogate["message"]) == ("Loaded, some rows rejected", 7, 6, 1, 1,
                                                                "1 of 7 rows rejected")
     assert isinstance(harrogate["received_at"].to_pydatetime(), datetime)
     assert ledger.loc["york_sites.csv", "rows_loaded"] == 13
@@ -322,7 +322,7 @@ def test_trusts_only_a_publication_named_are_listed_for_review(db):
 
     load_rows_directly(db, week_of_rows("RCD", MONDAY))
     app = run_page()
-    assert "Every trust in the database is in the reference list (reference_data/trusts.csv)." in [
+    assert "Every trust in the database is in the reference list." in [
         s.value for s in app.success]
     [outcome] = outcomes(upload.load_uploads([("webfile.csv", fake_publication(40, {"ZZX99": 10, "RCD": 30}))], db))
     assert outcome.status == "loaded", outcome.message
