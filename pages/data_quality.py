@@ -32,7 +32,7 @@ LOAD_FAILED = ("The load failed and the database was left as it was. Please try 
 log = logging.getLogger(__name__)
 # The browser refuses a larger file before sending it (the uploader marks it in red and says why on
 # hover), so the page can only explain; pipelines.ingest.upload refuses it again should one reach the server.
-TOO_LARGE_HINT = (f"Up to {upload.MAX_UPLOAD_MB} MB per file. A larger file is marked in red in the box above "
+TOO_LARGE_HINT = (f"Up to {upload.MAX_UPLOAD_MB} MB per file. A larger file is marked in red in the file box "
                   f"(\"File must be {upload.MAX_UPLOAD_MB}.0MB or smaller\") and is not loaded: split it into "
                   "smaller files, for example one per month, and upload those.")
 ISSUE_COLUMNS = {"source_row": st.column_config.NumberColumn("Row", format="%d"), "column_name": "Column",

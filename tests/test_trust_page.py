@@ -309,3 +309,18 @@ def test_default_window_is_the_latest_weeks_or_a_stopped_trusts_own():
     stopped = date(2023, 6, 4)  # a Sunday long before the latest weeks
     assert drilldown.default_window(earliest, latest, stopped, weeks=2) == (date(2023, 5, 22), stopped)
     assert drilldown.default_window(WEEK_2, latest, None, weeks=26) == (WEEK_2, latest)  # not before the data
+
+
+@pytest.mark.parametrize("metric", [m for m in METRICS if m.aggregate == "ratio"], ids=lambda m: m.id)
+def test_every_ratio_metric_opens_on_its_counts_and_what_changed(drill, metric):
+    """Whatever ratio the catalogue holds, its first box names the counts it is made of and what SPC says."""
+    app = run_page(trust="RWA", metric=metric.id)
+    first = texts(app.info)[0]
+    assert first.startswith(f"**{metric.short_label}.** Too few complete weeks for SPC limits (2 since the week "
+                            "ending 07/04/2024")
+    [table] = app.table
+    counts = [f"{words[:1].upper()}{words[1:]} (a day)" for words in (metric.numerator_text, metric.denominator_text)]
+    assert list(table.value.index[:3]) == [*counts, metric.short_label]
+    if metric.id == "stranded_7plus_pct":  # Hull: 45 then 36 of 90 beds a day
+        assert first.endswith("Week ending Sun 14/04/2024: 36 patients staying 7+ days a day of 90 occupied G&A beds "
+                              "(40.0%); the week before: 45 of 90 (50.0%).")

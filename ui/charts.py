@@ -153,7 +153,7 @@ def parts_figure(daily: pl.DataFrame, weekly: pl.DataFrame, numerator_words: str
             mode="lines+markers", name="Week by week (average a day)", legendgroup="week", showlegend=row == 1,
             line={"color": NHS_BLUE, "width": 3}, marker={"size": 7, "color": NHS_BLUE},
             hovertemplate="%{customdata}<extra></extra>"), row=row, col=1)
-    fig = _layout(fig, None, height=110 + 110 * len(parts))
+    fig = _layout(fig, None, height=90 + 85 * len(parts))
     fig.update_layout(margin={"l": 10, "r": 10, "t": 24, "b": 10}, legend={"y": -0.08 * len(parts)})
     fig.update_annotations(font={"size": 13}, x=0, xanchor="left")
     fig.update_yaxes(gridcolor=NHS_PALE_GREY, zeroline=False, title_text="")

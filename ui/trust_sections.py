@@ -72,11 +72,13 @@ def why_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first: date, 
     code = trust["org_code"]
     story, beside = st.columns([3, 2])
     with story:
+        # SPC's sentence and this week's counts in one box: the answer first, in the fewest lines.
+        said = [f"**{plain(metric.short_label)}.**"]
         if metric.has_spc:
-            sentence = data.read(drilldown.trust_spc, code, metric.id, week).change_text(metric)
-            st.info(f"**{plain(metric.short_label)}.** {plain(sentence)}", icon=":material/insights:")
+            said.append(plain(data.read(drilldown.trust_spc, code, metric.id, week).change_text(metric)))
         if counts := drilldown.week_counts_text(weekly, metric, week):
-            st.markdown(plain(counts))
+            said.append(f"  \n{plain(counts)}")
+        st.info(" ".join(said), icon=":material/insights:")
         reasons = data.read(drilldown.publication_delay_reasons, code, first, last)
         st.caption(plain(drilldown.delay_reasons_text(reasons)))
         if metric.has_spc:  # OPEL levels have no counts behind them: their strip is further down
@@ -84,7 +86,7 @@ def why_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first: date, 
             st.plotly_chart(charts.parts_figure(daily, weekly.filter(pl.col("metric") == metric.id),
                                                 metric.numerator_text, metric.denominator_text))
     with beside:
-        st.table(drilldown.related_table(weekly, metric).to_pandas().set_index("Figure"))
+        st.table(drilldown.related_table(weekly, metric, week).to_pandas().set_index("Figure"))
 
 
 # --- the chosen metric -------------------------------------------------------------------------------

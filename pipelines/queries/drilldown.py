@@ -185,12 +185,12 @@ def _first_upper(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def related_table(weekly: pl.DataFrame, metric: Metric, weeks: int = 5) -> pl.DataFrame:
-    """The trust's latest ``weeks`` weeks of ``weekly`` (its ``weekly_position`` rows, every metric) to
-    read across: the metric's counts a day (a ratio's numerator and denominator), the metric, then the
-    catalogue's related metrics (``Metric.related``); ``Figure`` then a column per week ending
-    (dd/mm/yyyy), the figures as text ('not reported' where a week has none)."""
-    week_endings = sorted(weekly["week_ending"].unique().to_list())[-weeks:]
+def related_table(weekly: pl.DataFrame, metric: Metric, up_to: date, weeks: int = 4) -> pl.DataFrame:
+    """The trust's ``weeks`` weeks of ``weekly`` (its ``weekly_position`` rows, every metric) up to the
+    summary week ``up_to``, to read across: the metric's counts a day (a ratio's numerator and
+    denominator), the metric, then the catalogue's related metrics (``Metric.related``); ``Figure`` then
+    a column per week ending (dd/mm/yyyy), the figures as text ('not reported' where a week has none)."""
+    week_endings = sorted(weekly.filter(pl.col("week_ending") <= up_to)["week_ending"].unique().to_list())[-weeks:]
     columns = [uk_date(w) for w in week_endings]
 
     def row(label: str, values: dict[date, str]) -> dict[str, str]:
@@ -384,8 +384,7 @@ def delay_reasons_text(reasons: pl.DataFrame, shown: int = 3) -> str:
     meeting the criteria to reside, average a day): awaiting a care home place 12.5; ...'. Says so when
     no file loaded has them."""
     if reasons.is_empty():
-        return ("Delay reasons: no file loaded gives them for this trust or its ICB (NHS England's discharge "
-                "sitrep publication has them, by trust and by ICB).")
+        return "Delay reasons: none in the files loaded, for this trust or its ICB."
     latest = reasons.filter(pl.col("period_start") == pl.col("period_start").max()).sort("rank")
     first = latest.row(0, named=True)
     whose = f"{first['area']} (the trust's ICB), " if first["area"] else ""

@@ -41,7 +41,7 @@ def count_text(value: float | None) -> str:
 def _average(parts: pl.DataFrame, column: str) -> float | None:
     """The average count a day over the weeks of ``parts``: their sums over their days."""
     known = parts.filter(pl.col(column).is_not_null() & (pl.col("days_with_data") > 0))
-    days = known["days_with_data"].sum()
+    days = float(known["days_with_data"].sum())
     return float(known[column].sum()) / days if days else None
 
 
