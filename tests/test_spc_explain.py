@@ -63,6 +63,14 @@ def test_a_trend_that_crosses_the_mean_is_called_a_trend_from_its_first_point():
     assert text.startswith("Rising trend since the week ending 19/01/2025 (special cause concern): ")
 
 
+def test_a_rising_trend_below_the_mean_is_called_a_rising_trend():
+    # A fall to 30 a day, then 7 weeks rising to 36: all below the mean (a low shift) and rising (a high
+    # trend), so the points are both high and low; the sentence names the trend, the change under way.
+    text = sentence(STEADY + [30, 30, 30, 30, 31, 32, 33, 34, 35, 36])
+    assert text.startswith("Rising trend since the week ending ")
+    assert "(special cause, neither better nor worse)" in text
+
+
 def test_one_week_outside_the_limits_is_named():
     text = sentence(STEADY + [80])
     assert text == ("The week ending 19/01/2025 was above the upper limit (special cause concern): patients "
@@ -73,7 +81,7 @@ def test_one_week_outside_the_limits_is_named():
 def test_no_signal_says_common_cause():
     text = sentence(STEADY)
     assert text.startswith("Common cause variation: no shift, trend or point outside the limits up to the week "
-                           "ending 12/01/2025; over the last 4 weeks ")
+                           "ending 12/01/2025; the last 4 weeks against the weeks before them: ")
     assert "patients staying 7+ days and occupied G&A beds both stayed level (about 40 and 400 a day)." in text
 
 

@@ -87,11 +87,14 @@ def _signal_start(segment: pl.DataFrame) -> int:
 def _signal_words(run: pl.DataFrame) -> str:
     """'shift up since the week ending 12/01/2025': the strongest rule the run fired, its direction, its start."""
     fired = {rule for rules in run["rules"].to_list() for rule in rules or ()}
-    side = 0 if run["direction"][-1] == "high" else 1
+    direction, kinds = run["direction"][-1], [SHIFT, TREND]
+    if direction == "mixed":  # a rising trend below the mean, say: the trend is the change, read off the values
+        direction, kinds = ("high" if run["value"][-1] >= run["value"][0] else "low"), [TREND, SHIFT]
+    side = 0 if direction == "high" else 1
     since = f"since the week ending {uk_date(run['period'][0])}"
-    for rule, words in _KIND_WORDS.items():
+    for rule in kinds:
         if rule in fired:
-            return f"{words[side]} {since}"
+            return f"{_KIND_WORDS[rule][side]} {since}"
     if OUTSIDE in fired and run.height == 1:
         return f"the week ending {uk_date(run['period'][0])} was {_OUTSIDE_WORDS[side]}"
     if OUTSIDE in fired:
@@ -121,10 +124,10 @@ def change_sentence(points: pl.DataFrame, parts: pl.DataFrame, numerator_words: 
         earlier = segment.filter(pl.col("special_cause"))
         note = (f" The last special cause in these limits was in the week ending {uk_date(earlier['period'][-1])}."
                 if earlier.height else "")
-        counts = counts_text(segment.head(segment.height - recent.height), recent, numerator_words,
-                             denominator_words) if segment.height > recent.height else ""
+        moved = counts_text(segment.head(segment.height - recent.height), recent, numerator_words, denominator_words)
+        counts = f"; the last 4 weeks against the weeks before them: {moved}" if segment.height > recent.height else ""
         return (f"Common cause variation: no shift, trend or point outside the limits up to the week ending "
-                f"{uk_date(last['period'])}" + (f"; over the last 4 weeks {counts}" if counts else "") + "." + note)
+                f"{uk_date(last['period'])}{counts}.{note}")
     start = _signal_start(segment)
     run, before = segment.slice(start), segment.head(start)
     what = _signal_words(run)
