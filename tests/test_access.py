@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from helpers import REFERENCE_FIXTURES, SHARED_NHSE, load_rows_directly, query, week_of_rows, write_csv
+from helpers import NHSE_FIXTURES, REFERENCE_FIXTURES, load_rows_directly, query, week_of_rows, write_csv
 
 from pipelines import access, config
 from pipelines.ingest.load import ensure_database, ingest_paths
@@ -202,9 +202,7 @@ def test_the_dashboards_first_start_build_is_named_as_such(db: Path, tmp_path: P
 
 
 def test_a_submitter_may_not_load_a_publication_file(db: Path) -> None:
-    workbook = sorted(SHARED_NHSE.glob("*.xlsx"))
-    if not workbook:
-        pytest.skip(f"no NHS England workbook in {SHARED_NHSE}")
-    events = list(load_uploads([(workbook[0].name, workbook[0].read_bytes())], db, actor=person("submitter")))
+    workbook = NHSE_FIXTURES / "acute-discharge-sitrep-2023-11.xlsx"
+    events = list(load_uploads([(workbook.name, workbook.read_bytes())], db, actor=person("submitter")))
     assert events[-1].status == "rejected" and "only administrators" in events[-1].message
     assert query(db, "SELECT count(*) FROM nhse_daily") == [(0,)]
