@@ -284,6 +284,14 @@ def test_site_breakdown_only_for_a_trust_with_site_rows(drill):
     assert "By site" not in texts(run_page(trust="RWA").subheader)
 
 
+def test_opel_metric_first_says_it_is_a_level_beside_related_figures(drill):
+    app = run_page(trust="RCB", metric="trust_opel_max")
+    assert texts(app.info)[0].startswith("**Trust OPEL.** A level, not a measurement, so SPC does not chart it")
+    [table] = app.table
+    assert list(table.value.index) == ["Trust OPEL", "LA OPEL", "G&A occupancy", "NCTR of occupied"]
+    assert list(table.value.loc["Trust OPEL"]) == ["3"]  # the highest of its two sites' levels in the week
+
+
 def test_opel_metric_is_a_strip_not_a_line(drill):
     app = run_page(trust="RCB", metric="trust_opel_max")
     first_chart = json.loads(app.get("plotly_chart")[0].proto.spec)

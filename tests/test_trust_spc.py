@@ -431,6 +431,31 @@ def test_a_publication_trust_has_its_delay_reasons_on_the_first_screen(published
     assert "Awaiting a medical decision" in reasons
 
 
+def test_a_trust_the_publication_does_not_list_gets_its_icbs_delay_reasons(published):
+    """Harrogate (RCD, ICB QWO) has no trust-level delay reasons: its ICB's are shown, named as the ICB's."""
+    with open_for_write(published) as con:
+        con.executemany("INSERT INTO nhse_delay_reasons_area (period_start, period_end, level, area_code, area_name, "
+                        "reason, patients, file_id) VALUES ('2024-09-01', '2024-09-30', ?, ?, ?, ?, ?, 7)",
+                        [("icb", "QWO", "NHS West Yorkshire ICB", "Awaiting transport", 4.0),
+                         ("icb", "QWO", "NHS West Yorkshire ICB", "Awaiting a care home place", 9.5),
+                         ("icb", "QOQ", "NHS Humber and North Yorkshire ICB", "Awaiting transport", 99.0),
+                         ("region", "Y63", "North East and Yorkshire", "Awaiting transport", 50.0)])
+    with duckdb.connect(str(published), read_only=True) as con:
+        reasons = drilldown.publication_delay_reasons(con, "RCD", date(2024, 9, 2), date(2024, 9, 29))
+        own = drilldown.publication_delay_reasons(con, "R0A", date(2023, 10, 1), date(2023, 11, 30))
+    assert reasons[["reason", "patients", "area", "rank"]].rows() == [
+        ("Awaiting a care home place", 9.5, "NHS West Yorkshire ICB", 1),
+        ("Awaiting transport", 4.0, "NHS West Yorkshire ICB", 2)]
+    assert drilldown.delay_reasons_text(reasons) == (
+        "Largest delay reasons, NHS West Yorkshire ICB (the trust's ICB), 01/09/2024 to 30/09/2024 (NHS England "
+        "publication; patients staying 14+ days not meeting the criteria to reside, average a day): Awaiting a care "
+        "home place 9.5; Awaiting transport 4.0.")
+    assert own["area"].is_null().all()  # a listed trust: its own reasons, not its ICB's
+    app = run_page(trust="RCD", metric="stranded_7plus_pct")
+    assert any(c.startswith("Largest delay reasons, NHS West Yorkshire ICB") for c in texts(app.caption))
+    assert "Delay reasons of NHS West Yorkshire ICB (the trust's ICB; NHS England publication)" in texts(app.subheader)
+
+
 def test_a_publication_trust_metric_it_supplies_has_its_spc_chart(published):
     app = run_page(trust="R0A", metric="recorded_delays")
     assert "SPC chart" in texts(app.subheader)

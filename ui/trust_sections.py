@@ -74,8 +74,9 @@ def why_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first: date, 
     with story:
         # SPC's sentence and this week's counts in one box: the answer first, in the fewest lines.
         said = [f"**{plain(metric.short_label)}.**"]
-        if metric.has_spc:
-            said.append(plain(data.read(drilldown.trust_spc, code, metric.id, week).change_text(metric)))
+        said.append(plain(data.read(drilldown.trust_spc, code, metric.id, week).change_text(metric)) if metric.has_spc
+                    else "A level, not a measurement, so SPC does not chart it: each day's level is in the strip "
+                         "further down, and the figures beside show the pressure behind it.")
         if counts := drilldown.week_counts_text(weekly, metric, week):
             said.append(f"  \n{plain(counts)}")
         st.info(" ".join(said), icon=":material/insights:")
@@ -320,8 +321,8 @@ def pathway_sections(trust: dict, weekly: pl.DataFrame, first: date, last: date)
     reasons = data.read(drilldown.publication_delay_reasons, code, first, last)
     if not reasons.is_empty():
         latest = reasons.filter(pl.col("period_start") == pl.col("period_start").max()).row(0, named=True)
-        area = f" of {latest['area']}, the trust's ICB," if latest["area"] else ""
-        st.subheader(plain(f"Delay reasons{area} (NHS England publication)"))
+        whose = f" of {latest['area']} (the trust's ICB;" if latest["area"] else " ("
+        st.subheader(plain(f"Delay reasons{whose} NHS England publication)"))
         period = charts.period_label(latest["period_start"], latest["period_end"])
         st.caption(plain("Average number of patients not meeting the criteria to reside with a length of stay of "
                          f"14+ days, by reason for the delay: the {reasons['reason'].n_unique()} largest reasons of "

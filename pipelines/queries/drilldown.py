@@ -380,9 +380,9 @@ def publication_delay_reasons(con: duckdb.DuckDBPyConnection, org_code: str, fir
 
 def delay_reasons_text(reasons: pl.DataFrame, shown: int = 3) -> str:
     """The largest delay reasons of the latest period in one line, from ``publication_delay_reasons``:
-    'Delay reasons, 01/11/2023 to 30/11/2023 (NHS England publication; patients staying 14+ days not
-    meeting the criteria to reside, average a day): awaiting a care home place 12.5; ...'. Says so when
-    no file loaded has them."""
+    'Largest delay reasons, 01/11/2023 to 30/11/2023 (NHS England publication; patients staying 14+ days
+    not meeting the criteria to reside, average a day): Awaiting transport 12.5; ...', naming the ICB when
+    they are its. Says so when no file loaded has them."""
     if reasons.is_empty():
         return "Delay reasons: none in the files loaded, for this trust or its ICB."
     latest = reasons.filter(pl.col("period_start") == pl.col("period_start").max()).sort("rank")
