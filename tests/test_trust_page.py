@@ -16,6 +16,7 @@ from pipelines.catalogue.metrics import HEADLINE_METRICS, METRIC_BY_ID, METRICS
 from pipelines.catalogue.wording import opel_text
 from pipelines.queries import drilldown
 from pipelines.queries import weekly as queries
+from pipelines.spc.explain import capitalised
 from pipelines.warehouse import open_for_write
 from ui import charts
 from ui.style import NHS_BLUE
@@ -327,7 +328,7 @@ def test_every_ratio_metric_opens_on_its_counts_and_what_changed(drill, metric):
     assert first.startswith(f"**{metric.short_label}.** Too few complete weeks for SPC limits (2 since the week "
                             "ending 07/04/2024")
     [table] = app.table
-    counts = [f"{words[:1].upper()}{words[1:]} (a day)" for words in (metric.numerator_text, metric.denominator_text)]
+    counts = [f"{capitalised(words)} (a day)" for words in (metric.numerator_text, metric.denominator_text)]
     assert list(table.value.index[:3]) == [*counts, metric.short_label]
     if metric.id == "stranded_7plus_pct":  # Hull: 45 then 36 of 90 beds a day
         assert first.endswith("Week ending Sun 14/04/2024: 36 patients staying 7+ days a day of 90 occupied G&A beds "

@@ -18,7 +18,7 @@ from pipelines.catalogue.dates import AXIS_DATE_WORDS, uk_day, uk_month
 from pipelines.catalogue.wording import OPEL_MEANINGS, opel_text
 from pipelines.queries import drilldown
 from pipelines.reports.presentation import STATUS_TEXT, format_ambition, format_value
-from pipelines.spc.explain import count_text, per_day
+from pipelines.spc.explain import capitalised, count_text, per_day
 from ui.plotly_go import go, make_subplots
 from ui.style import AMBITION_LINE, NHS_BLUE, NHS_DARK_BLUE, NHS_GREY, NHS_PALE_GREY, OPEL_COLOURS
 
@@ -133,7 +133,7 @@ def parts_figure(daily: pl.DataFrame, weekly: pl.DataFrame, numerator_words: str
     ``trust_daily`` rows; ``weekly``: its ``weekly_position`` rows."""
     parts = [("numerator", numerator_words)] + ([("denominator", denominator_words)] if denominator_words else [])
     fig = make_subplots(rows=len(parts), cols=1, shared_xaxes=True, vertical_spacing=0.14,
-                        subplot_titles=[f"{words[:1].upper()}{words[1:]} (a day)" for _, words in parts])
+                        subplot_titles=[f"{capitalised(words)} (a day)" for _, words in parts])
     days = daily.sort("period_date").to_dicts()
     weeks = per_day(weekly).sort("week_ending").to_dicts()
     for row, (part, words) in enumerate(parts, start=1):

@@ -25,7 +25,7 @@ from pipelines.publication.beds_csv import MONTHLY_POINTS
 from pipelines.queries import weekly as queries
 from pipelines.reports.presentation import NOT_REPORTED, format_value
 from pipelines.spc import store as spc_data
-from pipelines.spc.explain import change_sentence, count_text, per_day
+from pipelines.spc.explain import capitalised, change_sentence, count_text, per_day
 from pipelines.spc.xmr import SpcResult, xmr_many
 
 _BY_ID: dict[str, Metric] = {m.id: m for m in METRICS}
@@ -181,10 +181,6 @@ def site_metric(con: duckdb.DuckDBPyConnection, org_code: str, metric: str, firs
     """, params=[definition.aggregate, org_code, first, last]).pl()
 
 
-def _first_upper(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
 def related_table(weekly: pl.DataFrame, metric: Metric, up_to: date, weeks: int = 4) -> pl.DataFrame:
     """The trust's ``weeks`` weeks of ``weekly`` (its ``weekly_position`` rows, every metric) up to the
     summary week ``up_to``, to read across: the metric's counts a day (a ratio's numerator and
@@ -204,7 +200,7 @@ def related_table(weekly: pl.DataFrame, metric: Metric, up_to: date, weeks: int 
     if metric.denominator_text is not None:  # a ratio: its counts first, each an average a day
         for column, words in (("numerator_per_day", metric.numerator_text),
                               ("denominator_per_day", metric.denominator_text)):
-            rows.append(row(f"{_first_upper(words)} (a day)",
+            rows.append(row(f"{capitalised(words)} (a day)",
                             {r["week_ending"]: count_text(r[column]) for r in own.iter_rows(named=True)
                              if r[column] is not None}))
     for shown in (metric, *(_BY_ID[m] for m in metric.related)):

@@ -22,6 +22,11 @@ _SIGNAL_WORDS = {"improvement": "special cause improvement", "concern": "special
                  "neither": "special cause, neither better nor worse"}
 
 
+def capitalised(text: str) -> str:
+    """'Patients staying 7+ days' from 'patients staying 7+ days' (str.capitalize would lower 'G&A')."""
+    return text[:1].upper() + text[1:]
+
+
 def per_day(parts: pl.DataFrame) -> pl.DataFrame:
     """``parts`` (``numerator``, ``denominator`` summed over a period's ``days_with_data``) with
     ``numerator_per_day`` and ``denominator_per_day``: the average count a day (null without days)."""
@@ -133,6 +138,6 @@ def change_sentence(points: pl.DataFrame, parts: pl.DataFrame, numerator_words: 
     what = _signal_words(run)
     kind = _SIGNAL_WORDS.get(last["signal"], "special cause")
     if before.is_empty():  # the whole segment is the signal: nothing earlier to compare the counts with
-        return f"{what[0].upper()}{what[1:]} ({kind})."
-    return (f"{what[0].upper()}{what[1:]} ({kind}): "
+        return f"{capitalised(what)} ({kind})."
+    return (f"{capitalised(what)} ({kind}): "
             f"{counts_text(before, run, numerator_words, denominator_words)}.")
