@@ -18,6 +18,7 @@ from test_e2e_browser import (
     TIMEOUT_MS,
     Browser,
     Page,
+    _contrast_on_white,
     _serve,
     _skip_or_fail,
     axe_violations,
@@ -83,6 +84,11 @@ def test_the_first_screen_shows_what_changed_and_the_counts_behind_it(step_app: 
     chart = page.locator(".js-plotly-plot").first
     expect(chart.locator(".main-svg").first).to_be_visible()
     assert chart.bounding_box()["y"] < 768
+    # Its panel titles (annotations, which the page's chart CSS does not reach) are readable: 4.5:1 on white.
+    titles = chart.locator(".annotation-text").evaluate_all(
+        "titles => titles.map(t => [t.textContent, getComputedStyle(t).fill])")
+    assert [t for t, _ in titles] == ["Patients staying 7+ days (a day)", "Occupied G&A beds (a day)"]
+    assert all(_contrast_on_white(fill) >= 4.5 for _, fill in titles), titles
 
     page.wait_for_timeout(500)  # charts draw after the script has run
     expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
