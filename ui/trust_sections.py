@@ -315,8 +315,8 @@ def pathway_sections(trust: dict, weekly: pl.DataFrame, first: date, last: date)
     reasons = data.read(drilldown.publication_delay_reasons, code, first, last)
     if not reasons.is_empty():
         latest = reasons.filter(pl.col("period_start") == pl.col("period_start").max()).row(0, named=True)
-        whose = f" of {latest['area']} (the trust's ICB;" if latest["area"] else " ("
-        st.subheader(plain(f"Delay reasons{whose} NHS England publication)"))
+        whose = f" of {latest['area']} (the trust's ICB; " if latest["area"] else " ("
+        st.subheader(plain(f"Delay reasons{whose}NHS England publication)"))
         period = charts.period_label(latest["period_start"], latest["period_end"])
         st.caption(plain("Average number of patients not meeting the criteria to reside with a length of stay of "
                          f"14+ days, by reason for the delay: the {reasons['reason'].n_unique()} largest reasons of "
