@@ -19,6 +19,7 @@ from pipelines.catalogue.dates import DATE
 from pipelines.ingest.contract import load_suite_definition
 from pipelines.ingest.load import SOURCE as SITREP_SOURCE
 from pipelines.ingest.load import FileOutcome
+from pipelines.safe_text import clean_text_columns
 
 # A file's status (ingest_files.status, FileOutcome.status) as the pages say it: the codes stay in the database.
 STATUS_WORDS = {"loaded": "Loaded", "loaded_with_rejections": "Loaded, some rows rejected",
@@ -77,7 +78,7 @@ def ledger(con: duckdb.DuckDBPyConnection, statuses: tuple[str, ...] = (), searc
         WHERE (len($1::VARCHAR[]) = 0 OR list_contains($1::VARCHAR[], status))
           AND contains(lower(file_name), lower($2))
         ORDER BY file_id DESC
-    """, params=[list(statuses), search]).pl()
+    """, params=[list(statuses), search]).pl().pipe(clean_text_columns)
     return files.with_columns(pl.col("status").replace(STATUS_WORDS))
 
 
@@ -131,7 +132,7 @@ def rejected_rows(con: duckdb.DuckDBPyConnection, file_id: int | None = None, tr
           AND (len($3::VARCHAR[]) = 0 OR list_contains($3::VARCHAR[], rule))
           AND (len($4::VARCHAR[]) = 0 OR list_contains($4::VARCHAR[], severity))
         ORDER BY file_id DESC, source_row, severity
-    """, params=[file_id, list(trusts), list(rules), list(severities)]).pl()
+    """, params=[file_id, list(trusts), list(rules), list(severities)]).pl().pipe(clean_text_columns)
 
 
 def resubmission(con: duckdb.DuckDBPyConnection, file_id: int) -> pl.DataFrame:
@@ -151,8 +152,9 @@ def resubmission(con: duckdb.DuckDBPyConnection, file_id: int) -> pl.DataFrame:
 
 
 def to_csv(frame: pl.DataFrame) -> bytes:
-    """CSV bytes with a UTF-8 byte order mark, so Excel opens names with accents correctly."""
-    return frame.write_csv().encode("utf-8-sig")
+    """CSV bytes with a UTF-8 byte order mark, so Excel opens names with accents correctly; no bidi
+    or control characters in any text (pipelines.safe_text)."""
+    return clean_text_columns(frame).write_csv().encode("utf-8-sig")
 
 
 def completeness(con: duckdb.DuckDBPyConnection, first: date, last: date) -> pl.DataFrame:
