@@ -83,7 +83,7 @@ class Grant:
 class Identity:
     """Who is acting: ``name`` is what the audit log and saved narratives record."""
     name: str
-    source: str  # token | single_analyst | public | server
+    source: str  # token | single_analyst | public | server | first_start
     grants: tuple[Grant, ...]
     sign_in: sessions.SignIn | None = None  # signed in: the session, checked before every write
     unverified_email: str = ""  # an email the token gives but its provider did not verify (no role from it)
@@ -116,6 +116,12 @@ def server_admin() -> Identity:
     except (KeyError, OSError):  # no login name for this process's user id
         user = str(os.getuid())
     return Identity(f"server:{user}", "server", (Grant("admin", None),))
+
+
+def first_start() -> Identity:
+    """The dashboard itself, building its database from the bundled sample data on a first start (no
+    person sent those files): an administrator, recorded as the first start rather than the command line."""
+    return Identity("dashboard first start (bundled sample data)", "first_start", (Grant("admin", None),))
 
 
 def may(identity: Identity, action: str, org_code: str | None = None) -> bool:
@@ -246,7 +252,8 @@ AUDIT_ACTIONS = ("file_received", "narrative_saved", "spc_settings_changed", "da
 AUDIT_ACTION_WORDS = {"file_received": "file received", "narrative_saved": "narrative saved",
                       "spc_settings_changed": "SPC settings changed", "database_restored": "database restored",
                       "audit_chain_broken": "audit log found altered", "signed_out": "signed out"}
-ACTOR_SOURCE_WORDS = {"token": "signed in", "single_analyst": "name typed (no sign-in)", "server": "command line"}
+ACTOR_SOURCE_WORDS = {"token": "signed in", "single_analyst": "name typed (no sign-in)", "server": "command line",
+                      "first_start": "first start"}
 _CONTENT = ("recorded_at", "actor", "actor_source", "action", "org_code", "detail")
 
 
