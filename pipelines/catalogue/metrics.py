@@ -55,6 +55,22 @@ class Metric:
     def __post_init__(self) -> None:
         # A plain string from a caller becomes the typed kind, and an unknown kind fails here, not in SQL.
         object.__setattr__(self, "aggregate", Aggregate(self.aggregate))
+    # What the numerator and denominator count, in words ("patients staying 7+ days", "occupied G&A beds"),
+    # for the drill-down's counts and its sentence of what changed; empty: the formula's own words.
+    numerator_words: str = ""
+    denominator_words: str = ""
+    related: tuple[str, ...] = ()  # ids of the metrics the drill-down shows beside this one
+
+    @property
+    def numerator_text(self) -> str:
+        return self.numerator_words or _formula_words(self.numerator)
+
+    @property
+    def denominator_text(self) -> str | None:
+        """None for a metric without a denominator (a daily average or a maximum)."""
+        if not self.is_ratio or self.denominator is None:
+            return None
+        return self.denominator_words or _formula_words(self.denominator)
 
     @property
     def unit(self) -> Unit:
@@ -91,100 +107,149 @@ class Metric:
         return not self.is_level
 
 
+def _formula_words(sql: str) -> str:
+    """'los 7plus' from 'los_7plus': a fallback for a metric whose words the catalogue does not give."""
+    return " ".join(sql.replace("_", " ").split())
+
+
 _PATHWAY_TOTAL = "discharges_p0 + discharges_p1 + discharges_p2 + discharges_p3"
+_PATHWAYS = ("pathway_0_pct", "pathway_1_pct", "pathway_2_pct", "pathway_3_pct")
+_OCCUPIED, _NCTR, _DISCHARGES = "occupied G&A beds", "patients not meeting the criteria to reside", "discharges"
 
 _DELAYED = "drd_discharges - drd_delay_0"
+# The discharge ready date metrics shown beside each other in the drill-down.
+_DRD_RELATED = ("discharged_on_drd_pct", "avg_delay_days", "delay_21plus_pct", "past_drd_21plus",
+                "internal_delay_48h_plus")
+
+
+def _beside(metric_id: str) -> tuple[str, ...]:
+    return tuple(m for m in _DRD_RELATED if m != metric_id)
 
 METRICS: tuple[Metric, ...] = (
     Metric("ga_occupancy_pct", "G&A bed occupancy", "lower", Aggregate.RATIO, "ga_beds_occupied", "ga_beds_open",
            "Adult G&A beds occupied as a percentage of G&A beds open (core plus escalation).",
-           "G&A occupancy", headline=True),
+           "G&A occupancy", headline=True,
+           numerator_words=_OCCUPIED, denominator_words="G&A beds open",
+           related=("nctr_pct_of_occupied", "stranded_7plus_pct", "super_stranded_21plus_pct", "ctr_discharged_pct",
+                    "pathway_0_1_pct")),
     Metric("covid_occupancy_pct", "G&A beds occupied by COVID-19 patients", "lower", Aggregate.RATIO,
            "covid_beds_occupied", "ga_beds_occupied",
            "G&A beds occupied by patients with confirmed COVID-19 as a percentage of occupied G&A beds.",
-           "COVID-19 beds", default_row=False),
+           "COVID-19 beds", default_row=False,
+           numerator_words="occupied beds with COVID-19 patients", denominator_words=_OCCUPIED,
+           related=("ga_occupancy_pct", "stranded_7plus_pct", "nctr_pct_of_occupied")),
     Metric("stranded_7plus_pct", "Stranded: occupied beds with LoS 7+ days", "lower", Aggregate.RATIO, "los_7plus",
            "ga_beds_occupied", "Patients with a length of stay of 7 days or more as a percentage of occupied G&A beds.",
-           "Stranded 7+ days", headline=True),
+           "Stranded 7+ days", headline=True,
+           numerator_words="patients staying 7+ days", denominator_words=_OCCUPIED,
+           related=("stranded_14plus_pct", "super_stranded_21plus_pct", "nctr_pct_of_occupied", *_PATHWAYS)),
     Metric("stranded_14plus_pct", "Occupied beds with LoS 14+ days", "lower", Aggregate.RATIO, "los_14plus",
            "ga_beds_occupied",
            "Patients with a length of stay of 14 days or more as a percentage of occupied G&A beds.",
-           "LoS 14+ days", default_row=False),
+           "LoS 14+ days", default_row=False,
+           numerator_words="patients staying 14+ days", denominator_words=_OCCUPIED,
+           related=("stranded_7plus_pct", "super_stranded_21plus_pct", "nctr_pct_of_occupied", *_PATHWAYS)),
     Metric("super_stranded_21plus_pct", "Super-stranded: occupied beds with LoS 21+ days", "lower", Aggregate.RATIO,
            "los_21plus", "ga_beds_occupied",
            "Patients with a length of stay of 21 days or more as a percentage of occupied G&A beds.",
-           "Super-stranded 21+", headline=True),
+           "Super-stranded 21+", headline=True,
+           numerator_words="patients staying 21+ days", denominator_words=_OCCUPIED,
+           related=("stranded_7plus_pct", "stranded_14plus_pct", "nctr_pct_of_occupied", *_PATHWAYS)),
     Metric("nctr_pct_of_occupied", "Patients not meeting the criteria to reside", "lower", Aggregate.RATIO,
            "nctr_patients", "ga_beds_occupied",
            "Patients who no longer meet the criteria to reside as a percentage of occupied G&A beds.",
-           "NCTR of occupied"),
+           "NCTR of occupied",
+           numerator_words=_NCTR, denominator_words=_OCCUPIED,
+           related=("ctr_discharged_pct", "recorded_delays", "stranded_14plus_pct", "super_stranded_21plus_pct",
+                    *_PATHWAYS)),
     Metric("ctr_discharged_pct", "NCTR patients discharged that day", "higher", Aggregate.RATIO, "nctr_discharged",
            "nctr_patients",
            "Patients not meeting the criteria to reside who were discharged that day, as a percentage of them.",
-           "NCTR discharged", decimals=1, default_row=False),
+           "NCTR discharged", decimals=1, default_row=False,
+           numerator_words="NCTR patients discharged", denominator_words=_NCTR,
+           related=("ctr_discharged_by_5pm_pct", "nctr_pct_of_occupied", "recorded_delays", *_PATHWAYS)),
     Metric("ctr_discharged_by_5pm_pct", "NCTR patients discharged by 5pm", "higher", Aggregate.RATIO,
            "nctr_discharged_by_5pm", "nctr_patients",
            "Patients not meeting the criteria to reside who were discharged by 17:00 that day, "
            "as a percentage of them.",
-           "NCTR out by 5pm", decimals=1, headline=True),
+           "NCTR out by 5pm", decimals=1, headline=True,
+           numerator_words="NCTR patients discharged by 5pm", denominator_words=_NCTR,
+           related=("ctr_discharged_pct", "nctr_pct_of_occupied", "recorded_delays", *_PATHWAYS)),
     Metric("recorded_delays", "Recorded delays (daily average)", "lower", Aggregate.DAILY_AVERAGE,
            "nctr_patients - nctr_discharged", None,
            "Daily average of patients not meeting the criteria to reside who remained in hospital.",
-           "Recorded delays", headline=True),
+           "Recorded delays", headline=True,
+           numerator_words="NCTR patients still in hospital",
+           related=("nctr_pct_of_occupied", "ctr_discharged_pct", "super_stranded_21plus_pct", *_PATHWAYS)),
     Metric("pathway_0_1_pct", "Discharges home on pathways 0-1", "higher", Aggregate.RATIO,
            "discharges_p0 + discharges_p1", _PATHWAY_TOTAL,
            "Discharges on pathways 0 and 1 as a percentage of all discharges.",
-           "Home (P0-1)", headline=True),
+           "Home (P0-1)", headline=True,
+           numerator_words="discharges home on pathways 0-1", denominator_words=_DISCHARGES,
+           related=(*_PATHWAYS, "ctr_discharged_pct")),
     Metric("pathway_0_pct", "Discharges on pathway 0", "higher", Aggregate.RATIO, "discharges_p0", _PATHWAY_TOTAL,
            "Discharges home with no new support as a percentage of all discharges.",
-           "Pathway 0", default_row=False),
+           "Pathway 0", default_row=False,
+           numerator_words="discharges on pathway 0", denominator_words=_DISCHARGES,
+           related=("pathway_0_1_pct", *_PATHWAYS[1:], "ctr_discharged_pct")),
     Metric("pathway_1_pct", "Discharges on pathway 1", "higher", Aggregate.RATIO, "discharges_p1", _PATHWAY_TOTAL,
            "Discharges home with support (reablement) as a percentage of all discharges.",
-           "Pathway 1", default_row=False),
+           "Pathway 1", default_row=False,
+           numerator_words="discharges on pathway 1", denominator_words=_DISCHARGES,
+           related=("pathway_0_1_pct", _PATHWAYS[0], *_PATHWAYS[2:], "ctr_discharged_pct")),
     Metric("pathway_2_pct", "Discharges on pathway 2", "lower", Aggregate.RATIO, "discharges_p2", _PATHWAY_TOTAL,
            "Discharges to short-term bedded rehabilitation or recovery as a percentage of all discharges.",
-           "Pathway 2", default_row=False),
+           "Pathway 2", default_row=False,
+           numerator_words="discharges on pathway 2", denominator_words=_DISCHARGES,
+           related=("pathway_0_1_pct", *_PATHWAYS[:2], _PATHWAYS[3], "ctr_discharged_pct")),
     Metric("pathway_3_pct", "Discharges on pathway 3", "lower", Aggregate.RATIO, "discharges_p3", _PATHWAY_TOTAL,
            "Discharges to a new care home placement as a percentage of all discharges.",
-           "Pathway 3", default_row=False),
+           "Pathway 3", default_row=False,
+           numerator_words="discharges on pathway 3", denominator_words=_DISCHARGES,
+           related=("pathway_0_1_pct", *_PATHWAYS[:3], "ctr_discharged_pct")),
     # Discharge ready dates (docs/domain.md section 2.5): optional columns from 2024, so a trust's weeks before its
     # first figures have none (never 0).
     Metric("discharged_on_drd_pct", "Discharged on their discharge ready date", "higher", Aggregate.RATIO,
            "drd_delay_0", "drd_discharges",
            "Patients discharged on their discharge ready date as a percentage of discharges with a discharge "
            "ready date recorded.",
-           "Out on DRD", decimals=1, optional=True),
+           "Out on DRD", decimals=1, optional=True, related=_beside("discharged_on_drd_pct")),
     Metric("avg_delay_days", "Average days from discharge ready date to discharge", "lower", Aggregate.MEAN,
            "drd_delay_days", "drd_discharges",
            "Days from discharge ready date to discharge, summed, per discharge with a discharge ready date "
            "(0-day delays included).",
-           "Avg delay (days)", decimals=1, optional=True),
+           "Avg delay (days)", decimals=1, optional=True, related=_beside("avg_delay_days")),
     Metric("avg_delay_days_delayed", "Average delay of patients discharged after their discharge ready date",
            "lower", Aggregate.MEAN, "drd_delay_days", _DELAYED,
            "Days from discharge ready date to discharge, summed, per patient discharged 1 or more days after "
            "it (0-day delays excluded).",
-           "Avg delay if delayed", decimals=1, default_row=False, optional=True),
+           "Avg delay if delayed", decimals=1, default_row=False, optional=True,
+           related=_beside("avg_delay_days_delayed")),
     Metric("delay_21plus_pct", "Discharged 21+ days after their discharge ready date", "lower", Aggregate.RATIO,
            "drd_delay_21plus", "drd_discharges",
            "Patients discharged 21 or more days after their discharge ready date as a percentage of discharges "
            "with a discharge ready date recorded.",
-           "Delay 21+ days", decimals=1, optional=True),
+           "Delay 21+ days", decimals=1, optional=True, related=_beside("delay_21plus_pct")),
     Metric("past_drd_21plus", "Inpatients 21+ days past their discharge ready date (daily average)", "lower",
            Aggregate.DAILY_AVERAGE, "past_drd_21plus", None,
            "Daily average of inpatients at 23:59 whose discharge ready date was 21 or more days ago.",
-           "Waiting 21+ past DRD", optional=True, counted="waiting 21+ days beyond their discharge ready date"),
+           "Waiting 21+ past DRD", optional=True, counted="waiting 21+ days beyond their discharge ready date",
+           related=_beside("past_drd_21plus")),
     Metric("internal_delay_48h_plus", "Internal delays over 48 hours (daily average)", "lower",
            Aggregate.DAILY_AVERAGE, "internal_delay_48h_plus", None,
            "Daily average of inpatients delayed more than 48 hours past their discharge ready date for a reason "
            "inside the hospital.",
            "Internal delay 48h+", optional=True,
-           counted="delayed over 48 hours past their discharge ready date for a reason inside the hospital"),
+           counted="delayed over 48 hours past their discharge ready date for a reason inside the hospital",
+           related=_beside("internal_delay_48h_plus")),
     Metric("trust_opel_max", "Trust OPEL (highest in the week)", "lower", Aggregate.MAX, "trust_opel", None,
            "The highest OPEL level the trust reported in the week.",
-           "Trust OPEL"),
+           "Trust OPEL",
+           related=("la_opel_max", "ga_occupancy_pct", "nctr_pct_of_occupied")),
     Metric("la_opel_max", "Local authority OPEL (highest in the week)", "lower", Aggregate.MAX, "la_opel", None,
            "The highest OPEL level reported for the trust's main local authority in the week.",
-           "LA OPEL", default_row=False),
+           "LA OPEL", default_row=False,
+           related=("trust_opel_max", "nctr_pct_of_occupied", "recorded_delays")),
 )
 
 METRIC_IDS: tuple[str, ...] = tuple(m.id for m in METRICS)
