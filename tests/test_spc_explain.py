@@ -156,6 +156,6 @@ def test_every_catalogue_metric_has_a_table_and_words(metric):
     """Any metric the catalogue holds, including ones added later, gets its rows and words."""
     assert all(r in METRIC_BY_ID and r != metric.id for r in metric.related)
     table = drilldown.related_table(weekly_rows(), metric, date(2024, 4, 14))
-    ratio = metric.aggregate == "ratio"
+    ratio = metric.is_ratio
     assert table.height == 1 + len(metric.related) + (2 if ratio else 0)
     assert metric.numerator_text and (metric.denominator_text is not None) == ratio
