@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from helpers import NHSE_FIXTURES, load_rows_directly, query, week_of_rows
+from helpers import NHSE_FIXTURES, REFERENCE_FIXTURES, load_rows_directly, query, week_of_rows
 from streamlit.testing.v1 import AppTest
 from test_nhse_readers import long_csv
 from test_trust_page import run_page, texts
@@ -50,7 +50,44 @@ def merged(db: Path) -> Path:
 
 def test_the_seeded_successions_are_loaded(merged: Path):
     assert query(merged, "SELECT predecessor, successor, succession_date FROM trust_successions ORDER BY 3") == [
-        ("RA4", "RH5", MERGER), ("RVY", "RBN", date(2023, 7, 1))]
+        ("RA4", "RH5", MERGER), ("RVY", "RBN", date(2023, 7, 1)), ("RAP", "RAL", NORTH_MIDDLESEX)]
+
+
+NORTH_MIDDLESEX = date(2025, 1, 1)  # North Middlesex (RAP) into the Royal Free London (RAL), a Wednesday
+
+
+def test_the_shipped_successions_name_north_middlesex_into_the_royal_free():
+    """The users' reference_data/successions.csv (the tests run on their own copy, tests/fixtures/reference)."""
+    shipped = pl.read_csv(Path(__file__).resolve().parents[1] / "reference_data" / "successions.csv",
+                          infer_schema=False)
+    assert ("RAP", "RAL", "2025-01-01") in shipped.select("predecessor", "successor", "succession_date").rows()
+    assert shipped.equals(pl.read_csv(REFERENCE_FIXTURES / "successions.csv", infer_schema=False))
+
+
+def test_north_middlesex_is_followed_into_the_royal_free_like_the_earlier_mergers(db: Path):
+    """Weeks from October 2024 to March 2025: RAP's history joins RAL's, RAP is not missing after the
+    merger, and RAL's SPC limits start again on 01/01/2025 without anyone asking."""
+    rows = []
+    for i, monday in enumerate(_mondays(24, date(2024, 10, 7))):
+        merged_week = monday + timedelta(days=6) >= NORTH_MIDDLESEX  # the week holding the merger counts as merged
+        rows += week_of_rows("RAL", monday, ga_beds_occupied=1200 if merged_week else 800,
+                             los_7plus=(600 if merged_week else 320) + (i % 2) * 5)
+        if not merged_week:
+            rows += week_of_rows("RAP", monday, ga_beds_occupied=400, los_7plus=200)
+    load_rows_directly(db, rows)
+    with open_for_write(db) as con:
+        con.execute("INSERT INTO trusts (org_code, name, short_name, source) VALUES "
+                    "('RAL', 'Royal Free London NHS Foundation Trust', 'Royal Free London', 'nhse_publication'), "
+                    "('RAP', 'North Middlesex University Hospital NHS Trust', 'North Middlesex', 'nhse_publication')")
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert drilldown.predecessors(con, "RAL").rows() == [("RAP", "North Middlesex", NORTH_MIDDLESEX)]
+        series = spc_data.weekly_series(con, None, ["RAL"], ["stranded_7plus_pct"])
+        assert series["recalculate_from"][0].to_list() == [NORTH_MIDDLESEX]
+        assert "RAP" in queries.trusts_with_data(con, date(2024, 12, 29))["org_code"].to_list()
+        assert "RAP" not in queries.trusts_with_data(con, date(2025, 1, 12))["org_code"].to_list()
+        combined = drilldown.combined_weekly(con, "RAL", "stranded_7plus_pct", date(2024, 10, 13), date(2025, 3, 23))
+    before = combined.filter(pl.col("week_ending") == date(2024, 12, 29)).row(0, named=True)
+    assert before["trusts"] == 2 and before["value"] == pytest.approx(100 * (320 + 5 + 200) / (800 + 400))
 
 
 def test_spc_limits_start_again_at_the_merger_without_being_asked(merged: Path):
