@@ -23,7 +23,8 @@ def provenance(file_id: int, loaded_at: datetime) -> dict[str, pl.Expr]:
 
 def add_unknown_trusts(con: duckdb.DuckDBPyConnection, trusts: pl.DataFrame) -> int:
     """Trusts the reference data does not know yet, so every published trust is selectable."""
-    con.register("published", trusts.select("org_code", "name", "short_name", "region", "icb_code", "icb_name"))
+    con.register("published", trusts.select("org_code", "name", "short_name", "region", "icb_code", "icb_name",
+                                            "icb_source"))
     added = con.execute("""
         INSERT INTO trusts BY NAME
         SELECT *, 'nhse_publication' AS source FROM published
@@ -71,15 +72,17 @@ def _published_names(con: duckdb.DuckDBPyConnection, names: pl.DataFrame, period
 
 def store_icbs(con: duckdb.DuckDBPyConnection, trust_icbs: pl.DataFrame, period_end: date | None,
                provenance: dict) -> None:
-    """Each trust's ICB as NHS England attributes it, by period; trusts the reference file does not hold
-    take the latest (the reference file's own ICBs stay, and disagreements are listed on the data quality page)."""
+    """Each trust's ICB as NHS England attributes it, by period, with where it came from (``icb_source``);
+    trusts the reference file does not hold take the latest (the reference file's own ICBs stay, and
+    disagreements are listed on the data quality page)."""
     if trust_icbs.is_empty() or period_end is None:
         return
     replace(con, "nhse_trust_icb", trust_icbs.with_columns(period_end=pl.lit(period_end), **provenance),
             ("org_code", "period_end"))
     con.execute("""
-        UPDATE trusts SET icb_code = latest.icb_code, icb_name = coalesce(latest.icb_name, trusts.icb_name) FROM (
-            SELECT org_code, icb_code, icb_name FROM nhse_trust_icb
+        UPDATE trusts SET icb_code = latest.icb_code, icb_name = coalesce(latest.icb_name, trusts.icb_name),
+            icb_source = latest.icb_source FROM (
+            SELECT org_code, icb_code, icb_name, icb_source FROM nhse_trust_icb
             QUALIFY row_number() OVER (PARTITION BY org_code ORDER BY period_end DESC, file_id DESC) = 1
         ) latest
         WHERE trusts.org_code = latest.org_code AND trusts.source <> 'reference_data'""")
@@ -91,7 +94,7 @@ def trust_rows(frame: pl.DataFrame, name: str = "org_name") -> pl.DataFrame:
     return seen.select("org_code", name=pl.col(name).map_elements(title_case, return_dtype=pl.String),
                        short_name=pl.col(name).map_elements(short_name, return_dtype=pl.String),
                        region=pl.lit(None, pl.String), icb_code=pl.lit(None, pl.String),
-                       icb_name=pl.lit(None, pl.String))
+                       icb_name=pl.lit(None, pl.String), icb_source=pl.lit(None, pl.String))
 
 
 def with_names(con: duckdb.DuckDBPyConnection, trusts: pl.DataFrame, period_end: date | None,

@@ -67,7 +67,10 @@ DELAY_REASON_AREA_SCHEMA = {**_PERIOD, **AREA, **_REASON, **SOURCE}
 # The trusts and ICBs a publication names (``pipelines.publication.names.reference_rows``)
 TRUST_SCHEMA = pl.Schema({"org_code": pl.String(), "name": pl.String(), "short_name": pl.String(),
                           "region": pl.String(), "icb_code": pl.String(), "icb_name": pl.String(),
-                          "published_name": pl.String()})
+                          "icb_source": pl.String(), "published_name": pl.String()})
+# Each trust's ICB as a publication attributes it, and where that came from ('acute workbook ICB section' ...).
+TRUST_ICB_SCHEMA = pl.Schema({"org_code": pl.String(), "icb_code": pl.String(), "icb_name": pl.String(),
+                              "icb_source": pl.String()})
 ICB_SCHEMA = pl.Schema({"icb_code": pl.String(), "name": pl.String(), "short_name": pl.String(),
                         "region": pl.String(), "published_name": pl.String()})
 
@@ -99,9 +102,8 @@ class NhseRead:
     delay_reasons: pl.DataFrame = field(default_factory=lambda: empty(DELAY_REASON_SCHEMA))
     delay_reasons_areas: pl.DataFrame = field(default_factory=lambda: empty(DELAY_REASON_AREA_SCHEMA))
     trusts: pl.DataFrame = field(default_factory=lambda: empty(TRUST_SCHEMA))
-    # each trust's ICB as NHS England attributes it (the workbook's 'Lkp - Prov' sheet, the CSV's ICB column)
-    trust_icbs: pl.DataFrame = field(default_factory=lambda: empty(
-        {"org_code": pl.String(), "icb_code": pl.String(), "icb_name": pl.String()}))
+    # each trust's ICB as NHS England attributes it (the workbook's 'Lkp - Prov' sheet or its ICB section)
+    trust_icbs: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=TRUST_ICB_SCHEMA))
     icbs: pl.DataFrame = field(default_factory=lambda: empty(ICB_SCHEMA))
     issues: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=ISSUE_SCHEMA))
     notes: list[str] = field(default_factory=list)

@@ -24,7 +24,9 @@ from pipelines.publication.grid import (
     sheet_month,
     single_period,
 )
+from pipelines.publication.icb_sections import icbs_by_adding_up
 from pipelines.publication.lookup import is_provider_lookup, read_provider_lookup
+from pipelines.publication.names import icb_short_name
 from pipelines.publication.tables import (
     BED_DAY_MEASURES,
     BED_DAYS_AREA_SCHEMA,
@@ -43,6 +45,7 @@ from pipelines.publication.tables import (
     REASON_KEYS,
     TIMESERIES,
     TRUST,
+    TRUST_ICB_SCHEMA,
     Facts,
     Log,
     NhseRead,
@@ -132,6 +135,7 @@ def read_monthly(book: fastexcel.ExcelReader) -> NhseRead:
     lookup = next((s for s in book.sheet_names if is_provider_lookup(s)), None)
     if lookup is not None:
         read.trust_icbs = read_provider_lookup(load_grid(book, lookup), log.notes)
+    read.trust_icbs = _with_icb_sections(read, log)
     missing = [f"Table {n}" for n in (3, 4, 5) if f"table {n}" not in sheets]
     if missing:
         log.notes.append(f"sheet(s) not in this workbook, so not loaded: {', '.join(missing)}")
@@ -142,6 +146,21 @@ def read_monthly(book: fastexcel.ExcelReader) -> NhseRead:
     log.notes.append("ICB, region and England rows are kept apart from the trusts (frames *_areas)")
     read.notes, read.issues = log.notes, pl.DataFrame(log.issues, schema=ISSUE_SCHEMA)
     return read
+
+
+def _with_icb_sections(read: NhseRead, log: Log) -> pl.DataFrame:
+    """The lookup sheet's ICBs, and for the trusts it does not name, the ICB their figures add up to in
+    Table 2's ICB section (``pipelines.publication.icb_sections``)."""
+    named = icbs_by_adding_up(read.daily, read.daily_areas).join(read.trust_icbs, on="org_code", how="anti")
+    if named.is_empty():
+        return read.trust_icbs
+    names = read.daily_icb.select(icb_code="area_code", name="area_name").unique("icb_code")
+    named = named.join(names, on="icb_code", how="left").select(
+        "org_code", "icb_code", icb_name=pl.col("name").map_elements(icb_short_name, return_dtype=pl.String),
+        icb_source="icb_source")
+    log.notes.append(f"Table 2: the ICB of {named.height} trust(s) from its ICB section (each ICB's figures are "
+                     "the sum of its trusts')")
+    return pl.concat([read.trust_icbs, named.cast(TRUST_ICB_SCHEMA)])
 
 
 def _unsubmitted_months(destinations: pl.DataFrame, daily: pl.DataFrame, sheet: str, log: Log) -> pl.DataFrame:

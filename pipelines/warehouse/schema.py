@@ -95,7 +95,8 @@ CREATE TABLE IF NOT EXISTS spc_latest (
 );
 CREATE TABLE IF NOT EXISTS trusts (
     org_code VARCHAR PRIMARY KEY, name VARCHAR, short_name VARCHAR, region VARCHAR,
-    icb_code VARCHAR, icb_name VARCHAR, place VARCHAR, local_authority VARCHAR, source VARCHAR
+    icb_code VARCHAR, icb_name VARCHAR, place VARCHAR, local_authority VARCHAR, source VARCHAR,
+    icb_source VARCHAR  -- where the ICB came from: reference file, acute workbook ICB section, beds CSV ...
 );
 CREATE TABLE IF NOT EXISTS sites (
     site_code VARCHAR PRIMARY KEY, org_code VARCHAR NOT NULL, name VARCHAR  -- reference_data/sites.csv
@@ -123,7 +124,10 @@ BEDS_SQL = """
 CREATE TABLE IF NOT EXISTS nhse_trust_names (org_code VARCHAR, published_name VARCHAR, period_end DATE,
     file_id INTEGER, loaded_at TIMESTAMP);
 CREATE TABLE IF NOT EXISTS nhse_trust_icb (org_code VARCHAR, icb_code VARCHAR, icb_name VARCHAR, period_end DATE,
-    file_id INTEGER, loaded_at TIMESTAMP);
+    file_id INTEGER, loaded_at TIMESTAMP, icb_source VARCHAR);
+-- Files from before the ICB's source was kept.
+ALTER TABLE trusts ADD COLUMN IF NOT EXISTS icb_source VARCHAR;
+ALTER TABLE nhse_trust_icb ADD COLUMN IF NOT EXISTS icb_source VARCHAR;
 CREATE TABLE IF NOT EXISTS trust_successions (
     predecessor VARCHAR NOT NULL, successor VARCHAR NOT NULL, succession_date DATE NOT NULL,
     name VARCHAR,                  -- the successor's name when the reference file says so (else the latest published)
@@ -264,7 +268,7 @@ LEFT JOIN valued prev ON prev.org_code = v.org_code AND prev.metric = v.metric
 
 
 # Bumped whenever the statements above change, so an older file is brought up to date once.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 def _version(con: duckdb.DuckDBPyConnection) -> int:

@@ -160,8 +160,8 @@ def store(con: duckdb.DuckDBPyConnection, read: NhseRead, file_id: int, file_nam
     # period_date is a Date column, so its max is a date (None when empty)
     period_end = read.period[1] if read.period else cast("date | None", read.daily["period_date"].max())
     added = with_names(con, read.trusts, period_end, stamp)
-    store_icbs(con, read.trusts.filter(pl.col("icb_code").is_not_null()).select("org_code", "icb_code", "icb_name"),
-               period_end, stamp)
+    store_icbs(con, read.trusts.filter(pl.col("icb_code").is_not_null()).select(
+        "org_code", "icb_code", "icb_name", "icb_source"), period_end, stamp)
     for table, (attribute, _, key) in TABLES.items():
         frame = getattr(read, attribute)
         if frame.height:
