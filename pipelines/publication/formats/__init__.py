@@ -18,13 +18,14 @@ from pipelines.publication.formats import (
     acute_timeseries,
     beds_monthly,
     community,
+    drd,
     uec_winter,
 )
 from pipelines.publication.formats.base import Format, Probe, Read
 from pipelines.publication.long_csv import csv_header
 
 FORMATS: tuple[Format, ...] = (
-    community.FORMAT, acute_monthly.FORMAT, acute_timeseries.FORMAT, uec_winter.FORMAT,
+    community.FORMAT, acute_monthly.FORMAT, acute_timeseries.FORMAT, uec_winter.FORMAT, drd.FORMAT,
     beds_monthly.FORMAT, acute_long_csv.FORMAT,
 )
 _BY_KIND = {f.kind: f for f in FORMATS}
