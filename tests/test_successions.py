@@ -29,22 +29,30 @@ def _mondays(n: int, start: date = FIRST_MONDAY) -> list[date]:
     return [start + timedelta(weeks=i) for i in range(n)]
 
 
-@pytest.fixture
-def merged(db: Path) -> Path:
-    """RH5 for 40 weeks (its stranded share steps up when Yeovil's patients join), RA4 until the merger."""
+def _load_merger(db: Path, successor: tuple[str, str, str], predecessor: tuple[str, str, str], merger: date,
+                 mondays: list[date], beds: tuple[int, int, int], stranded: tuple[int, int, int], wobble: int) -> None:
+    """The successor's weeks (beds and stays 7+ before, then from the week holding the merger) and the
+    predecessor's until then (its beds and stays), with both trusts named (code, name, short name)."""
     rows = []
-    for i, monday in enumerate(_mondays(40)):
-        after = monday + timedelta(days=6) >= MERGER  # the week holding the merger counts as merged
-        wobble = (i % 2) * 7  # some variation, so the limits have width
-        rows += week_of_rows("RH5", monday, ga_beds_occupied=1000 if after else 700,
-                             los_7plus=(500 if after else 280) + wobble)
-        if monday + timedelta(days=6) < MERGER:
-            rows += week_of_rows("RA4", monday, ga_beds_occupied=300, los_7plus=150)
+    for i, monday in enumerate(mondays):
+        after = monday + timedelta(days=6) >= merger  # the week holding the merger counts as merged
+        rows += week_of_rows(successor[0], monday, ga_beds_occupied=beds[1] if after else beds[0],
+                             los_7plus=(stranded[1] if after else stranded[0]) + (i % 2) * wobble)
+        if not after:
+            rows += week_of_rows(predecessor[0], monday, ga_beds_occupied=beds[2], los_7plus=stranded[2])
     load_rows_directly(db, rows)
     with open_for_write(db) as con:
-        con.execute("INSERT INTO trusts (org_code, name, short_name, source) VALUES "
-                    "('RH5', 'Somerset NHS Foundation Trust', 'Somerset', 'nhse_publication'), "
-                    "('RA4', 'Yeovil District Hospital NHS Foundation Trust', 'Yeovil District', 'nhse_publication')")
+        con.executemany("INSERT INTO trusts (org_code, name, short_name, source) VALUES (?, ?, ?, 'nhse_publication')",
+                        [list(successor), list(predecessor)])
+
+
+@pytest.fixture
+def merged(db: Path) -> Path:
+    """RH5 for 40 weeks (its stranded share steps up when Yeovil's patients join), RA4 until the merger;
+    some variation, so the limits have width."""
+    _load_merger(db, ("RH5", "Somerset NHS Foundation Trust", "Somerset"),
+                 ("RA4", "Yeovil District Hospital NHS Foundation Trust", "Yeovil District"), MERGER, _mondays(40),
+                 beds=(700, 1000, 300), stranded=(280, 500, 150), wobble=7)
     return db
 
 
@@ -67,18 +75,9 @@ def test_the_shipped_successions_name_north_middlesex_into_the_royal_free():
 def test_north_middlesex_is_followed_into_the_royal_free_like_the_earlier_mergers(db: Path):
     """Weeks from October 2024 to March 2025: RAP's history joins RAL's, RAP is not missing after the
     merger, and RAL's SPC limits start again on 01/01/2025 without anyone asking."""
-    rows = []
-    for i, monday in enumerate(_mondays(24, date(2024, 10, 7))):
-        merged_week = monday + timedelta(days=6) >= NORTH_MIDDLESEX  # the week holding the merger counts as merged
-        rows += week_of_rows("RAL", monday, ga_beds_occupied=1200 if merged_week else 800,
-                             los_7plus=(600 if merged_week else 320) + (i % 2) * 5)
-        if not merged_week:
-            rows += week_of_rows("RAP", monday, ga_beds_occupied=400, los_7plus=200)
-    load_rows_directly(db, rows)
-    with open_for_write(db) as con:
-        con.execute("INSERT INTO trusts (org_code, name, short_name, source) VALUES "
-                    "('RAL', 'Royal Free London NHS Foundation Trust', 'Royal Free London', 'nhse_publication'), "
-                    "('RAP', 'North Middlesex University Hospital NHS Trust', 'North Middlesex', 'nhse_publication')")
+    _load_merger(db, ("RAL", "Royal Free London NHS Foundation Trust", "Royal Free London"),
+                 ("RAP", "North Middlesex University Hospital NHS Trust", "North Middlesex"), NORTH_MIDDLESEX,
+                 _mondays(24, date(2024, 10, 7)), beds=(800, 1200, 400), stranded=(320, 600, 200), wobble=5)
     with duckdb.connect(str(db), read_only=True) as con:
         assert drilldown.predecessors(con, "RAL").rows() == [("RAP", "North Middlesex", NORTH_MIDDLESEX)]
         series = spc_data.weekly_series(con, None, ["RAL"], ["stranded_7plus_pct"])

@@ -42,13 +42,23 @@ def own_file_days(con: duckdb.DuckDBPyConnection, incoming: str) -> int:
                       AND d.org_code = i.org_code AND d.period_date = i.period_date)""").fetchall()[0][0]
 
 
-def replace(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, key: tuple[str, ...]) -> None:
-    """``frame`` into ``table``, replacing the rows an earlier publication gave for the same key."""
+def replace(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, key: tuple[str, ...],
+            kept_in: str | None = None) -> int:
+    """``frame`` into ``table``, replacing the rows an earlier publication gave for the same key; returns how
+    many it replaced. With ``kept_in`` (a revised publication), the replaced rows stay on record there with
+    the file that replaced them and when (``superseded_by``, ``superseded_at``)."""
     con.register("incoming", frame)
     match = " AND ".join(f"d.{k} IS NOT DISTINCT FROM i.{k}" for k in key)
-    con.execute(f"DELETE FROM {table} d USING (SELECT DISTINCT {', '.join(key)} FROM incoming) i WHERE {match}")
+    earlier = f"(SELECT DISTINCT {', '.join(key)} FROM incoming) i WHERE {match}"
+    if kept_in:
+        con.execute(f"""INSERT INTO {kept_in} BY NAME
+            SELECT d.*, (SELECT any_value(file_id) FROM incoming) AS superseded_by,
+                (SELECT any_value(loaded_at) FROM incoming) AS superseded_at
+            FROM {table} d WHERE EXISTS (SELECT 1 FROM {earlier})""")
+    replaced = con.execute(f"DELETE FROM {table} d USING {earlier}").fetchall()[0][0]
     con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
     con.unregister("incoming")
+    return replaced
 
 
 def _published_names(con: duckdb.DuckDBPyConnection, names: pl.DataFrame, period_end: date | None,

@@ -61,7 +61,8 @@ _DESTINATION = {"destination_code": pl.String(), "destination": pl.String(), "pa
 DESTINATION_SCHEMA = {"month": pl.Date(), **ORG, **_DESTINATION, **SOURCE}
 _PERIOD = {"period_start": pl.Date(), "period_end": pl.Date()}
 DESTINATION_AREA_SCHEMA = {**_PERIOD, **AREA, **_DESTINATION, **SOURCE}
-_REASON = {"reason": pl.String(), "patients": pl.Float64()}
+# length_of_stay: the cohort a reason's figure counts ('14+' in Table 5; the long CSV's Metric Group says 7+ or 14+)
+_REASON = {"reason": pl.String(), "length_of_stay": pl.String(), "patients": pl.Float64()}
 DELAY_REASON_SCHEMA = {**_PERIOD, **ORG, **_REASON, **SOURCE}
 DELAY_REASON_AREA_SCHEMA = {**_PERIOD, **AREA, **_REASON, **SOURCE}
 # The trusts and ICBs a publication names (``pipelines.publication.names.reference_rows``)

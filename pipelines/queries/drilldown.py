@@ -298,6 +298,7 @@ def publication_delay_reasons(con: duckdb.DuckDBPyConnection, org_code: str, fir
         WITH shown AS (
             SELECT r.*, f.file_name AS source_file FROM nhse_delay_reasons r LEFT JOIN ingest_files f USING (file_id)
             WHERE r.org_code = ? AND r.period_start <= ? AND r.period_end >= ?
+              AND coalesce(r.length_of_stay, '14+') = '14+'  -- Table 5's cohort; 7+ figures are another series
         ), latest AS (
             SELECT reason, row_number() OVER (ORDER BY patients DESC, reason) AS rank FROM shown
             WHERE period_start = (SELECT max(period_start) FROM shown WHERE patients IS NOT NULL)

@@ -268,7 +268,7 @@ LEFT JOIN valued prev ON prev.org_code = v.org_code AND prev.metric = v.metric
 
 
 # Bumped whenever the statements above change, so an older file is brought up to date once.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 def _version(con: duckdb.DuckDBPyConnection) -> int:

@@ -42,9 +42,12 @@ CREATE TABLE IF NOT EXISTS nhse_destinations (month DATE, {SQL_ORG}, {_DESTINATI
 CREATE TABLE IF NOT EXISTS nhse_destinations_area (period_start DATE, period_end DATE, {SQL_AREA}, {_DESTINATION},
     {SQL_PUBLISHED});
 CREATE TABLE IF NOT EXISTS nhse_delay_reasons (period_start DATE, period_end DATE, {SQL_ORG}, reason VARCHAR,
-    patients DOUBLE, {SQL_PUBLISHED});
+    length_of_stay VARCHAR, patients DOUBLE, {SQL_PUBLISHED});
 CREATE TABLE IF NOT EXISTS nhse_delay_reasons_area (period_start DATE, period_end DATE, {SQL_AREA}, reason VARCHAR,
-    patients DOUBLE, {SQL_PUBLISHED});
+    length_of_stay VARCHAR, patients DOUBLE, {SQL_PUBLISHED});
+-- Files from before reasons at 7+ and 14+ days were kept apart.
+ALTER TABLE nhse_delay_reasons ADD COLUMN IF NOT EXISTS length_of_stay VARCHAR;
+ALTER TABLE nhse_delay_reasons_area ADD COLUMN IF NOT EXISTS length_of_stay VARCHAR;
 """
 
 # Warehouse table -> (NhseRead attribute, its schema, the key a later publication replaces). Area keys
@@ -58,10 +61,18 @@ TABLES: dict[str, tuple[str, dict, tuple[str, ...]]] = {
     "nhse_destinations": ("monthly_destinations", t.DESTINATION_SCHEMA, ("month", "org_code", "destination")),
     "nhse_destinations_area": ("destinations_areas", t.DESTINATION_AREA_SCHEMA,
                                ("period_start", "period_end", "level", "area_code", "area_name", "destination")),
-    "nhse_delay_reasons": ("delay_reasons", t.DELAY_REASON_SCHEMA, ("period_start", "org_code", "reason")),
+    "nhse_delay_reasons": ("delay_reasons", t.DELAY_REASON_SCHEMA,
+                           ("period_start", "org_code", "reason", "length_of_stay")),
     "nhse_delay_reasons_area": ("delay_reasons_areas", t.DELAY_REASON_AREA_SCHEMA,
-                                ("period_start", "period_end", "level", "area_code", "area_name", "reason")),
+                                ("period_start", "period_end", "level", "area_code", "area_name", "reason",
+                                 "length_of_stay")),
 }
+
+
+# A revised publication replaces its periods' figures; the figures it replaced stay on record in
+# <table>_superseded, so a chart can show a period "as published on" a date (pipelines.queries.published).
+DDL += "".join(f"CREATE TABLE IF NOT EXISTS {table}_superseded AS SELECT *, NULL::INTEGER AS superseded_by, "
+               f"NULL::TIMESTAMP AS superseded_at FROM {table} LIMIT 0;\n" for table in TABLES)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -162,10 +173,14 @@ def store(con: duckdb.DuckDBPyConnection, read: NhseRead, file_id: int, file_nam
     added = with_names(con, read.trusts, period_end, stamp)
     store_icbs(con, read.trusts.filter(pl.col("icb_code").is_not_null()).select(
         "org_code", "icb_code", "icb_name", "icb_source"), period_end, stamp)
+    revised = 0
     for table, (attribute, _, key) in TABLES.items():
         frame = getattr(read, attribute)
         if frame.height:
-            replace(con, table, frame.with_columns(**stamp), key)
+            revised += replace(con, table, frame.with_columns(**stamp), key, kept_in=f"{table}_superseded")
+    if revised:
+        read.notes.append(f"revises {revised:,} figure(s) of an earlier publication for the same periods: this "
+                          "file's figures are current, the earlier ones stay on record (tables *_superseded)")
     return {"rows_read": read.daily.height, "rows_loaded": daily.height, "rows_current": current,
             "rows_rejected": errors.select("org_code", "period_date").n_unique(),
             "rows_warned": warned.join(errors, on=["org_code", "period_date"], how="anti")
