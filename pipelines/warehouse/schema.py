@@ -1,4 +1,5 @@
-"""Every table's DDL, the macros and the views: the warehouse's stable interface, defined here only.
+"""Every table's DDL, the macros and the views: the warehouse's stable interface, defined here only (NHS
+England's formats declare their own tables in pipelines.publication.formats; gathered here as PUBLICATION_SQL).
 
 ``migrate`` brings a database file to this schema: a new file gets every table and the reference
 data; an older file gets what it lacks. Analysts' tools rely on the names (docs/warehouse.md).
