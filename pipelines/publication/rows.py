@@ -14,6 +14,7 @@ import polars as pl
 
 from pipelines.catalogue.sources import TRUST_SITREP
 from pipelines.publication.names import short_name, title_case
+from pipelines.safe_text import clean_column, clean_text_columns
 
 
 def provenance(file_id: int, loaded_at: datetime) -> dict[str, pl.Expr]:
@@ -23,8 +24,8 @@ def provenance(file_id: int, loaded_at: datetime) -> dict[str, pl.Expr]:
 
 def add_unknown_trusts(con: duckdb.DuckDBPyConnection, trusts: pl.DataFrame) -> int:
     """Trusts the reference data does not know yet, so every published trust is selectable."""
-    con.register("published", trusts.select("org_code", "name", "short_name", "region", "icb_code", "icb_name",
-                                            "icb_source"))
+    con.register("published", clean_text_columns(
+        trusts.select("org_code", "name", "short_name", "region", "icb_code", "icb_name", "icb_source")))
     added = con.execute("""
         INSERT INTO trusts BY NAME
         SELECT *, 'nhse_publication' AS source FROM published
@@ -67,7 +68,7 @@ def _published_names(con: duckdb.DuckDBPyConnection, names: pl.DataFrame, period
     name of the latest period published (RBN became Mersey and West Lancashire)."""
     if names.is_empty() or period_end is None:
         return
-    frame = names.select("org_code", published_name="name").unique("org_code").with_columns(
+    frame = names.select("org_code", published_name=clean_column("name")).unique("org_code").with_columns(
         period_end=pl.lit(period_end), **provenance)
     replace(con, "nhse_trust_names", frame, ("org_code", "period_end"))
     con.execute("""
