@@ -20,6 +20,7 @@ from pipelines.catalogue.metrics import Metric
 from pipelines.catalogue.sources import SOURCE_LABELS
 from pipelines.catalogue.wording import assurance_label, variation_label
 from pipelines.queries import drilldown
+from pipelines.queries.drd import trust_drd_months
 from pipelines.reports.weekly_table import site_label, site_names
 from pipelines.spc import store as spc_data
 from ui import auth, charts, data, publication_charts, spc_chart
@@ -375,3 +376,19 @@ def beds_publication_sections(trust: dict, metric: Metric, weekly: pl.DataFrame,
         st.caption("Additional bed days used each week by patients not meeting the criteria to reside, with stays "
                    "of 7+, 14+ and 21+ days (Table 3). " + _files_text(lost))
         st.plotly_chart(publication_charts.bed_days_lost_figure(lost))
+
+
+def drd_section(trust: dict, first: date, last: date) -> None:
+    """NHS England's monthly discharge ready date figures for the trust, as monthly points (never added to
+    the daily figures); months whose data NHS England did not accept are shown but not rated."""
+    months = data.read(trust_drd_months, trust["org_code"], first, last)
+    if months.is_empty():
+        return
+    st.subheader("Discharge ready date (NHS England, monthly)")
+    refused = months.filter(~pl.col("may_be_rated"))["month"].unique().sort()
+    st.caption(plain("Share of patients discharged on their discharge ready date, and of delayed patients who "
+                     "waited 21 days or more, as NHS England publishes them each month. "
+                     + (f"NHS England did not accept the data for {', '.join(f'{m:%B %Y}' for m in refused)} "
+                        "(open markers): shown, not rated. " if refused.len() else "")
+                     + "Source: " + ", ".join(months["source_file"].drop_nulls().unique(maintain_order=True)) + "."))
+    st.plotly_chart(publication_charts.drd_points_figure(months))

@@ -354,11 +354,13 @@ def publication_delay_reasons(con: duckdb.DuckDBPyConnection, org_code: str, fir
         WITH own AS (
             SELECT period_start, period_end, reason, patients, file_id, CAST(NULL AS VARCHAR) AS area
             FROM nhse_delay_reasons WHERE org_code = $1 AND period_start <= $2 AND period_end >= $3
+              AND coalesce(length_of_stay, '14+') = '14+'  -- Table 5's cohort; 7+ figures are another series
         ), icb AS (
             SELECT period_start, period_end, reason, patients, file_id, area_name AS area
             FROM nhse_delay_reasons_area
             WHERE level = 'icb' AND area_code = (SELECT icb_code FROM trusts WHERE org_code = $1)
-              AND period_start <= $2 AND period_end >= $3 AND NOT EXISTS (SELECT 1 FROM own)
+              AND period_start <= $2 AND period_end >= $3 AND coalesce(length_of_stay, '14+') = '14+'
+              AND NOT EXISTS (SELECT 1 FROM own)
         ), shown AS (
             SELECT r.*, f.file_name AS source_file
             FROM (SELECT * FROM own UNION ALL SELECT * FROM icb) r LEFT JOIN ingest_files f USING (file_id)
