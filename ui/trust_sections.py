@@ -21,6 +21,7 @@ from pipelines.catalogue.sources import SOURCE_LABELS
 from pipelines.catalogue.wording import assurance_label, variation_label
 from pipelines.queries import drilldown
 from pipelines.queries.drd import trust_drd_months
+from pipelines.reports import drilldown_text
 from pipelines.reports.weekly_table import site_label, site_names
 from pipelines.spc import store as spc_data
 from ui import auth, charts, data, publication_charts, spc_chart
@@ -73,7 +74,7 @@ def why_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first: date, 
         said.append(plain(data.read(drilldown.trust_spc, code, metric.id, week).change_text(metric)) if metric.has_spc
                     else "A level, not a measurement, so SPC does not chart it: each day's level is in the strip "
                          "further down, and the figures beside show the pressure behind it.")
-        if counts := drilldown.week_counts_text(weekly, metric, week):
+        if counts := drilldown_text.week_counts_text(weekly, metric, week):
             said.append(f"  \n{plain(counts)}")
         st.info(" ".join(said), icon=":material/insights:")
         reasons = data.read(drilldown.publication_delay_reasons, code, first, last)
@@ -83,7 +84,7 @@ def why_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first: date, 
             st.plotly_chart(charts.parts_figure(daily, weekly.filter(pl.col("metric") == metric.id),
                                                 metric.numerator_text, metric.denominator_text))
     with beside:
-        st.table(drilldown.related_table(weekly, metric, week).to_pandas().set_index("Figure"))
+        st.table(drilldown_text.related_table(weekly, metric, week).to_pandas().set_index("Figure"))
 
 
 # --- the chosen metric -------------------------------------------------------------------------------
