@@ -23,18 +23,19 @@ SPC_LEGEND = [(f"{VARIATION_TEXT[v]}: {variation_label(v)}", variation_icon(v, s
 
 ensure_entrypoint()  # with sign-in configured: nothing below before signing in
 st.title("Weekly position")
-table, chosen_icbs, chosen_places, orientation = weekly_table_with_filters(orientation=True)
+selection = weekly_table_with_filters(orientation=True)
+table = selection.table
 week = table.week_ending
-narratives = data.read(narrative.current_narratives, week)
+narratives = data.read(narrative.current_narratives, week, selection.group_id)
 trusts = list(table.trusts.select("org_code", "trust").iter_rows())
-caption = (f"Monday {uk_date(week - timedelta(days=6))} to Sunday {uk_date(week)}: "
+caption = (f"{selection.describe()}, Monday {uk_date(week - timedelta(days=6))} to Sunday {uk_date(week)}: "
            f"{table.position['org_code'].n_unique()} of {table.trusts.height} selected trusts submitted figures.")
 # Our own markup; every text from a file or a user inside it is escaped by meeting_html.
-st.html(table_html(table.rows, trusts, orientation, narrative.comments_by_cell(narratives), caption))
+st.html(table_html(table.rows, trusts, selection.view, narrative.comments_by_cell(narratives), caption))
 st.html(key_html())
 
 for column, (fmt, (mime, label)) in zip(st.columns(len(export.FORMATS) + 2), export.FORMATS.items(), strict=False):
-    column.download_button(label, partial(data.read, export.render, week, chosen_icbs, chosen_places, fmt),
+    column.download_button(label, partial(data.read, export.render, *selection.render_args(fmt)),
                            file_name=export.file_name(week, fmt), mime=mime, on_click="ignore",
                            icon=":material/download:")
 
@@ -42,8 +43,10 @@ labels = {r.metric: r.label for r in table.rows}
 names = dict(trusts)
 saved = [r for r in narratives.to_dicts() if r["metric"] in labels]
 with st.expander(f"Narratives and place leads' comments ({len(saved)})", expanded=bool(saved)):
-    if not saved:
-        st.caption("None saved for this week yet: write them on the Weekly narrative page.")
+    if selection.group is None:
+        st.caption("Trusts picked by hand have no saved narratives: choose a discharge group to see its own.")
+    elif not saved:
+        st.caption(f"None saved for {selection.describe()} this week yet: write them on the Weekly narrative page.")
     for r in saved:
         whose = "Discharge group" if r["org_code"] is None else f"{names.get(r['org_code'], r['org_code'])} place lead"
         st.markdown(f"**{labels[r['metric']]}**")  # a catalogue label, not user text

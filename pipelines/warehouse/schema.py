@@ -66,7 +66,18 @@ CREATE TABLE IF NOT EXISTS narratives (
     org_code VARCHAR,                 -- NULL: the system narrative (the weekly table's column)
     text VARCHAR NOT NULL,
     author VARCHAR NOT NULL,
-    saved_at TIMESTAMP NOT NULL       -- every save is a new row: nothing is overwritten
+    saved_at TIMESTAMP NOT NULL,      -- every save is a new row: nothing is overwritten
+    group_id VARCHAR                  -- the discharge group whose narrative it is ('all': every trust)
+);
+-- Discharge groups saved in the browser (pipelines.groups; reference_data/groups.csv seeds them): every
+-- save a new row, the latest per group_id is current.
+CREATE TABLE IF NOT EXISTS discharge_groups (
+    version INTEGER PRIMARY KEY,
+    group_id VARCHAR NOT NULL,
+    name VARCHAR NOT NULL,
+    org_codes VARCHAR[] NOT NULL,
+    saved_by VARCHAR NOT NULL,
+    saved_at TIMESTAMP NOT NULL
 );
 CREATE TABLE IF NOT EXISTS spc_settings (
     org_code VARCHAR NOT NULL, metric VARCHAR NOT NULL,
@@ -85,7 +96,7 @@ CREATE TABLE IF NOT EXISTS audit_log (
     recorded_at TIMESTAMP NOT NULL,   -- UK local time
     actor VARCHAR NOT NULL,           -- the email from the identity token; the typed name without sign-in
     actor_source VARCHAR NOT NULL,    -- token | single_analyst | server (the command line)
-    action VARCHAR NOT NULL,          -- file_received | narrative_saved | spc_settings_changed
+    action VARCHAR NOT NULL,          -- file_received | narrative_saved | spc_settings_changed | group_saved
     org_code VARCHAR,                 -- the trust concerned; NULL for the system narrative or a whole file
     detail VARCHAR NOT NULL           -- file name and outcome, narrative week and metric, the settings
 );
@@ -271,7 +282,8 @@ SELECT s.week_ending, s.org_code, t.short_name AS trust, s.metric, d.label AS me
 FROM spc_latest s LEFT JOIN trusts t USING (org_code) LEFT JOIN metric_definitions d USING (metric);
 CREATE OR REPLACE VIEW narrative_current AS
 SELECT * FROM narratives
-QUALIFY row_number() OVER (PARTITION BY week_ending, metric, org_code ORDER BY saved_at DESC, narrative_id DESC) = 1;
+QUALIFY row_number() OVER (PARTITION BY group_id, week_ending, metric, org_code
+                           ORDER BY saved_at DESC, narrative_id DESC) = 1;
 
 CREATE OR REPLACE VIEW weekly_position AS
 WITH valued AS (
@@ -295,9 +307,16 @@ LEFT JOIN valued prev ON prev.org_code = v.org_code AND prev.metric = v.metric
 """
 
 
+# Data migration, idempotent: narratives saved before discharge groups belonged to no group. The selection
+# they were written for was never recorded (neither the narrative nor its audit row kept the ICB and place
+# filters), so every one goes to the built-in group of every trust, 'all' (pipelines.groups.ALL_GROUP).
+NARRATIVE_GROUPS_SQL = """
+ALTER TABLE narratives ADD COLUMN IF NOT EXISTS group_id VARCHAR;
+UPDATE narratives SET group_id = 'all' WHERE group_id IS NULL;
+"""
 
 # Bumped whenever the statements above change, so an older file is brought up to date once.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 def _version(con: duckdb.DuckDBPyConnection) -> int:
@@ -318,7 +337,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 _MIGRATE_SQL = ";\n".join([
-    SCHEMA_SQL, PUBLICATION_SQL, BEDS_SQL, MACROS_SQL, DAILY_VIEWS_SQL,
+    SCHEMA_SQL, NARRATIVE_GROUPS_SQL, PUBLICATION_SQL, BEDS_SQL, MACROS_SQL, DAILY_VIEWS_SQL,
     WEEKLY_PARTS_TABLE_SQL, POSITION_VIEW_SQL,
     f"DELETE FROM schema_version; INSERT INTO schema_version VALUES ({SCHEMA_VERSION:d})"])
 
