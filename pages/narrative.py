@@ -76,6 +76,7 @@ st.caption(f"{selection.describe()}, Monday {uk_date(week - timedelta(days=6))} 
            "the figures. Nothing is saved until you press Save; every save is kept in the history.")
 key = f"{selection.group_id}-{week}-{subject}"
 st.html(_FORM_CSS)
+messages = st.container()  # above the form: what a save said is seen where Save was pressed
 if may_edit and group is not None:
     with st.form("narrative_form", border=False):
         pressed = st.form_submit_button(
@@ -91,15 +92,16 @@ if may_edit and group is not None:
                 f". Saved by {was['author']}, {was['saved_at']:%d/%m %H:%M}" if was else ". Draft"))
             # No max_chars: the browser would cut a long paste off silently; the save says what is too long instead.
             texts[row.metric] = text_col.text_area(row.label, value=was["text"] if was else draft(row),
-                                                   key=f"text-{key}-{row.metric}", label_visibility="collapsed")
+                                                   key=f"text-{key}-{row.metric}", label_visibility="collapsed",
+                                                   height=84)
     if pressed:
         changed = {m: t for m, t in texts.items()
                    if narrative.clean_text(t) and narrative.clean_text(t) != saved.get(m, {}).get("text")}
         emptied = [row.label for row in rows if not narrative.clean_text(texts[row.metric]) and row.metric in saved]
         if emptied:
-            st.warning(f"A saved narrative cannot be removed, only replaced: {'; '.join(emptied)} kept as saved.")
+            messages.warning(f"A saved narrative cannot be removed, only replaced: {'; '.join(emptied)} kept as saved.")
         if not changed:
-            st.info("Nothing to save: every box is as saved.")
+            messages.info("Nothing to save: every box is as saved.")
         else:
             try:
                 with st.spinner("Saving..."):
@@ -107,11 +109,12 @@ if may_edit and group is not None:
                                                      identity if typed_name is None else typed_name,
                                                      group_id=group.group_id)
             except (ValueError, access.AccessDenied) as problem:
-                st.error(str(problem))
+                messages.error(str(problem))
             else:
+                which = [row.label for row in rows if row.metric in done]
                 st.session_state["narrative_saved"] = (
-                    f"Saved {len(done)} narrative{'s' * (len(done) != 1)} of {selection.describe()}: "
-                    + "; ".join(row.label for row in rows if row.metric in done) + ".")
+                    f"Saved {len(done)} narrative{'s' * (len(done) != 1)} of {selection.describe()}"
+                    + (f": {'; '.join(which)}." if len(which) <= 3 else "."))
                 st.rerun()
 else:
     with st.container(key="narrative_form"):

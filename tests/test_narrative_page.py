@@ -73,7 +73,7 @@ def test_one_save_keeps_every_changed_box_and_the_history(two_weeks):
     save(app, "Harrogate worse again; South Tees new to the table.")
     assert not app.exception
     drafted = len(app.text_area)
-    assert [s.value for s in app.success][0].startswith(f"Saved {drafted} narratives of All trusts: ")
+    assert [s.value for s in app.success] == [f"Saved {drafted} narratives of All trusts."]
     assert box(app).value == "Harrogate worse again; South Tees new to the table."
     assert any(". Saved by Jo Smith, " in c.value for c in app.caption)
     # Saving again changes only what was edited: one more version, of the stranded narrative alone
