@@ -71,9 +71,10 @@ def draft(row: MetricRow) -> str:
 
 saved = {r["metric"]: r for r in data.read(narrative.current_narratives, week, selection.group_id).to_dicts()
          if r["org_code"] == org_code}
-st.caption(f"{selection.describe()}, Monday {uk_date(week - timedelta(days=6))} to Sunday {uk_date(week)}: "
-           f"{len(saved)} of {len(rows)} saved. Each box starts from the saved text, else from a draft written from "
-           "the figures. Nothing is saved until you press Save; every save is kept in the history.")
+week_words = f"{selection.describe()}, Monday {uk_date(week - timedelta(days=6))} to Sunday {uk_date(week)}"
+st.caption(f"{week_words}: drafts written from the figures." if group is None else
+           f"{week_words}: {len(saved)} of {len(rows)} saved. Each box starts from the saved text, else from a draft "
+           "written from the figures. Nothing is saved until you press Save; every save is kept in the history.")
 key = f"{selection.group_id}-{week}-{subject}"
 st.html(_FORM_CSS)
 messages = st.container()  # above the form: what a save said is seen where Save was pressed

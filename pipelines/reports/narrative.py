@@ -152,8 +152,8 @@ def _trusts_sentence(row: MetricRow, present: list[TableCell], total: int) -> st
             head = f"All {total} within the ambition" if total > 1 else "Within the ambition"
     else:
         ranked = [f"{c.name} {_figure(c)}" for c in _worst_first(present)]
-        head = ("Highest: " if metric.better == "lower" else "Lowest: ") + (
-            _names(ranked) if len(ranked) <= MAX_NAMED else f"{ranked[0]} of {len(ranked)} trusts")
+        most = "Highest" if metric.better == "lower" else "Lowest"
+        head = f"{most}: {_names(ranked)}" if len(ranked) <= MAX_NAMED else f"{most} of {len(ranked)}: {ranked[0]}"
     moved = _moved_most(present)
     return f"{head}; {moved}." if moved else f"{head}."
 
