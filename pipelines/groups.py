@@ -90,8 +90,11 @@ def read_groups_file(path: Path, known: set[str]) -> list[Group]:
 
 def current_groups(con: duckdb.DuckDBPyConnection, reference_dir: Path | None = None) -> list[Group]:
     """Every group: ``all`` first, then by name; a group saved in the browser replaces the file's of that id."""
-    known = {code for (code,) in con.execute("SELECT org_code FROM trusts").fetchall()}
-    groups = {g.group_id: g for g in read_groups_file(groups_file(reference_dir), known)}
+    folder = reference_dir or config.reference_dir()
+    trusts_file = folder / "trusts.csv"  # the reference trusts, loaded or not yet
+    known = {code for (code,) in con.execute("SELECT org_code FROM trusts").fetchall()} | (
+        set(pl.read_csv(trusts_file, infer_schema=False)["org_code"]) if trusts_file.exists() else set())
+    groups = {g.group_id: g for g in read_groups_file(groups_file(folder), known)}
     if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'discharge_groups'"
                    ).fetchall()[0][0]:  # a database written before groups has none saved
         for group_id, name, codes in con.execute("""

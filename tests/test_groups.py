@@ -130,14 +130,19 @@ def test_a_narrative_must_be_for_a_known_group_and_a_comment_for_one_of_its_trus
     assert query(five_trusts, "SELECT count(*) FROM narratives") == [(0,)]
 
 
-def test_narratives_saved_before_groups_move_to_the_all_trusts_group_once(five_trusts: Path):
-    """A database of schema 6: narratives had no group. The selection they were written for was never
-    recorded, so they go to 'all'; running the migration again changes nothing."""
-    with duckdb.connect(str(five_trusts)) as con:
+def as_before_groups(db: Path) -> None:
+    """Make ``db`` a database of schema 6, with a narrative saved before groups existed."""
+    with duckdb.connect(str(db)) as con:
         con.execute("DROP VIEW narrative_current; ALTER TABLE narratives DROP COLUMN group_id; "
                     "DROP TABLE discharge_groups; UPDATE schema_version SET version = 6")
         con.execute("INSERT INTO narratives VALUES (1, ?, ?, NULL, 'Written for all 13 trusts.', 'Ann', now())",
                     [SUNDAY, STRANDED])
+
+
+def test_narratives_saved_before_groups_move_to_the_all_trusts_group_once(five_trusts: Path):
+    """A database of schema 6: narratives had no group. The selection they were written for was never
+    recorded, so they go to 'all'; running the migration again changes nothing."""
+    as_before_groups(five_trusts)
     with open_for_write(five_trusts):
         pass
     with open_for_write(five_trusts) as con:
@@ -149,6 +154,16 @@ def test_narratives_saved_before_groups_move_to_the_all_trusts_group_once(five_t
     with connect_read(five_trusts) as con:
         assert narrative.current_narratives(con, SUNDAY)["text"].to_list() == ["Written for all 13 trusts."]
         assert narrative.current_narratives(con, SUNDAY, FOUR).is_empty()
+
+
+def test_the_dashboard_brings_an_older_database_up_to_date_before_a_page_reads_it(five_trusts: Path):
+    """A server upgraded over a database of schema 6: the weekly page asked for the narratives' group and
+    failed until something was written. The dashboard migrates the file once, first."""
+    as_before_groups(five_trusts)
+    app = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60).run()
+    assert not app.exception
+    assert "Discharge group (Ann): Written for all 13 trusts." in [t.value for t in app.text]
+    assert query(five_trusts, "SELECT group_id FROM narratives") == [("all",)]
 
 
 def test_a_users_default_group_from_the_users_file_else_from_the_trusts_their_role_covers(tmp_path: Path):

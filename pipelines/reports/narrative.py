@@ -17,7 +17,7 @@ import polars as pl
 
 from pipelines import access, config
 from pipelines.catalogue.metrics import METRIC_IDS, METRICS, Metric
-from pipelines.groups import ALL_GROUP, current_groups, find_group
+from pipelines.groups import ALL, ALL_GROUP, current_groups, find_group
 from pipelines.reports.presentation import TableCell, format_value, percent_change, rounded_change
 from pipelines.reports.weekly_table import MetricRow, WeeklyTable
 from pipelines.warehouse import open_for_write
@@ -305,7 +305,7 @@ def save_narratives(db: Path, week_ending: date, org_code: str | None, texts: Ma
     if week_ending.isoweekday() != 7:
         raise ValueError(f"{week_ending:%d/%m/%Y} is not a Sunday: weeks are labelled by the Sunday they end on.")
     with open_for_write(db) as con:
-        group = find_group(current_groups(con), group_id)
+        group = ALL if group_id == ALL_GROUP else find_group(current_groups(con), group_id)
         if group is None:
             raise ValueError(f"{group_id!r} is not a discharge group.")
         if org_code is not None and not con.execute("SELECT count(*) FROM trusts WHERE org_code = ?",

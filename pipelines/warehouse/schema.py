@@ -327,10 +327,15 @@ def _version(con: duckdb.DuckDBPyConnection) -> int:
     return found or 0
 
 
+def is_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the file is of this schema (a read-only connection can ask)."""
+    return _version(con) == SCHEMA_VERSION
+
+
 def migrate(con: duckdb.DuckDBPyConnection) -> bool:
     """Bring the file to this schema: create what is missing, (re)define the macros and views.
     Returns True when anything was done (a new or older file), False for a file already current."""
-    if _version(con) == SCHEMA_VERSION:
+    if is_current(con):
         return False
     con.execute(_MIGRATE_SQL)  # one script rather than a call per part: a new file pays it on every cold ingest
     return True
