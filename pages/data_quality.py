@@ -1,5 +1,5 @@
 """Data quality: upload sitrep files, the file ledger, rejected rows to fix and resubmit, which
-trusts have submitted, and the data contract's rules (issue 7; users: trust BI teams, DOMAIN 1).
+trusts have submitted, and the data contract's rules (issue 7; users: trust BI teams, docs/domain.md section 1).
 
 Layout only: the questions are in pipelines.queries.quality, the loading in pipelines.ingest.upload. Text that came
 from a file (names, notes) is shown with st.text or in tables, never as Markdown.
@@ -12,12 +12,13 @@ import polars as pl
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from pipelines import access
+from pipelines import access, config
 from pipelines.catalogue.dates import uk_date
 from pipelines.ingest import upload
 from pipelines.ingest.load import FileOutcome
 from pipelines.queries import quality
 from pipelines.queries import weekly as queries
+from pipelines.warehouse import session
 from ui import auth, data
 from ui.app import ensure_entrypoint
 from ui.kept import kept
@@ -57,6 +58,10 @@ def load_files(files: list[UploadedFile]) -> list[FileOutcome]:
                 else:
                     outcomes.append(event)
                     st.text(event.summary())
+        except access.AccessDenied as denied:  # the sender's session ended (signed out elsewhere, expired)
+            status.update(label="Not loaded: your sign-in has ended", state="error")
+            st.error(plain(str(denied)))
+            return outcomes
         except Exception:  # the whole load failed: the database is as it was; the details go to the log only
             log.exception("upload of %d file(s) failed", len(files))
             status.update(label="The load failed; nothing from it was saved", state="error")
@@ -218,6 +223,14 @@ def audit_section() -> None:
     st.subheader("Who changed what")
     st.caption("Every file received, narrative saved and SPC setting changed, newest first: the signed-in account "
                "from the identity token (without sign-in, the name typed; server: the command line).")
+    head = session.read_audit_head(config.db_path())  # before the file is opened (see read_audit_head)
+    chain = data.read(access.audit_chain, head)
+    if chain.broken_at is None:
+        st.caption(chain.describe())
+    else:
+        st.error(f"{chain.describe()}: a row of the log was changed or removed outside the dashboard. Tell the "
+                 "dashboard's support team; earlier copies of the database hold the log as it was "
+                 "(`python -m pipelines restore --list`).", icon=":material/gpp_bad:")
     entries = data.read(access.audit_entries)
     if entries.is_empty():
         st.caption("Nothing recorded yet.")
@@ -257,6 +270,8 @@ def rules_tab() -> None:
 ensure_entrypoint()
 st.title("Data quality and upload")
 st.caption("Load daily sitrep files, see what was loaded and rejected and why, and which trusts have not submitted.")
+if data.database_exists():
+    data.read(session.read_everything)  # every block, once per database version: damage is a plain message
 tabs = st.tabs(["Upload", "Files received", "Rejected rows", "Submissions", "Data contract rules"])
 with tabs[0]:
     upload_tab()  # first, so the other tabs already show what it loaded

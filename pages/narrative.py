@@ -104,14 +104,15 @@ if may_edit and group is not None:
         if not changed:
             messages.info("Nothing to save: every box is as saved.")
         else:
+            done: list[str] = []
             try:
-                with st.spinner("Saving..."):
-                    done = narrative.save_narratives(config.db_path(), week, org_code, changed,
-                                                     identity if typed_name is None else typed_name,
-                                                     group_id=group.group_id)
+                with st.spinner("Saving..."), messages:  # a busy or unwritable database said above the form too
+                    data.try_save(lambda: done.extend(narrative.save_narratives(
+                        config.db_path(), week, org_code, changed, identity if typed_name is None else typed_name,
+                        group_id=group.group_id)), f"narratives of {selection.describe()}")
             except (ValueError, access.AccessDenied) as problem:
                 messages.error(str(problem))
-            else:
+            if done:
                 which = [row.label for row in rows if row.metric in done]
                 st.session_state["narrative_saved"] = (
                     f"Saved {len(done)} narrative{'s' * (len(done) != 1)} of {selection.describe()}"

@@ -20,9 +20,8 @@ from pipelines.warehouse import open_for_write
 from pipelines.warehouse.reference import reload_reference
 
 REFERENCE_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "reference"  # the tests' trusts, ambitions
-# ../shared/nhse from the repository root (a worktree sits one level deeper, so look further up too)
-SHARED_NHSE = next((p / "shared" / "nhse" for p in Path(__file__).resolve().parents[1:4]
-                    if (p / "shared" / "nhse").is_dir()), Path(__file__).resolve().parents[2] / "shared" / "nhse")
+# Real NHS England publications, committed with their sources (fixtures/nhse/README.md): never skipped
+NHSE_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "nhse"
 
 VALID_ROW = {
     "period_date": "2024-04-01", "org_code": "RCD", "site_code": "", "ga_beds_open": 100, "ga_beds_occupied": 90,

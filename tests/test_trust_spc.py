@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from helpers import SHARED_NHSE, load_rows_directly, query, week_of_rows
+from helpers import NHSE_FIXTURES, load_rows_directly, query, week_of_rows
 from streamlit.testing.v1 import AppTest
 from test_trust_page import run_page, texts
 
@@ -20,10 +20,10 @@ from pipelines.queries import drilldown
 from pipelines.spc.store import refresh_derived
 from pipelines.spc.xmr import OUTSIDE, SHIFT, TREND, SpcResult
 from pipelines.warehouse import open_for_write
-from ui import charts, spc_chart, trust_sections
+from ui import charts, data, spc_chart, trust_sections
 
 FIRST_MONDAY = date(2024, 1, 1)
-WORKBOOK = SHARED_NHSE / "acute-discharge-sitrep-2023-11.xlsx"
+WORKBOOK = NHSE_FIXTURES / "acute-discharge-sitrep-2023-11.xlsx"
 
 
 def sunday(week: int) -> date:
@@ -234,7 +234,7 @@ def test_an_unwritable_database_gives_a_plain_message_and_names_lose_bidi_overri
     monkeypatch.setattr(spc_data, "save_spc_settings", read_only)
     labelled(app.button, "Save SPC settings").click().run()
     assert not app.exception
-    assert texts(app.error) == [trust_sections.NOT_SAVED] and "/srv" not in trust_sections.NOT_SAVED
+    assert texts(app.error) == [data.NOT_SAVED] and "/srv" not in data.NOT_SAVED
     assert any(record.exc_info and record.exc_info[0] is PermissionError for record in caplog.records)
 
 
@@ -413,7 +413,6 @@ def test_a_publication_trust_metric_it_supplies_has_its_spc_chart(published):
     assert any("no ICB, so there is no system to compare it with" in i for i in texts(app.info))
 
 
-@pytest.mark.skipif(not WORKBOOK.exists(), reason=f"real NHS England workbook not found at {WORKBOOK}")
 def test_the_real_workbook_gives_a_publication_trust_its_sections(db):
     from pipelines.ingest.load import ingest_paths  # the loader imports the contract library: only when needed
     [outcome] = list(ingest_paths([WORKBOOK], db))

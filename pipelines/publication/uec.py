@@ -1,4 +1,4 @@
-"""NHS England's UEC daily sitrep winter time series (DOMAIN 2.3) -> trust-day bed and long-stay figures.
+"""NHS England's UEC daily sitrep winter time series (docs/domain.md 2.3) -> trust-day bed and long-stay figures.
 
 Sheet ``G&A beds``: per day core, escalation and total beds open and beds occupied (newer years
 split adult and paediatric); sheet ``Beds Occ by long stay patients``: per day ``> 7 days``,
@@ -33,7 +33,7 @@ UEC_DAILY_SCHEMA = pl.Schema({"period_date": pl.Date(), "org_code": pl.String(),
                               "region": pl.String(), **{m: pl.Int64() for m in UEC_MEASURES}, **_PROVENANCE})
 UEC_AREA_SCHEMA = pl.Schema({"period_date": pl.Date(), "level": pl.String(), "area_code": pl.String(),
                              "area_name": pl.String(), **{m: pl.Int64() for m in UEC_MEASURES}, **_PROVENANCE})
-# What the metrics read (DOMAIN 2.1: adult G&A beds), from the UEC sitrep's columns.
+# What the metrics read (docs/domain.md section 2.1: adult G&A beds), from the UEC sitrep's columns.
 SITREP_FIELDS = ("ga_beds_open", "ga_beds_occupied", "los_7plus", "los_14plus", "los_21plus")
 _STATUS_WORDS = {"blank": "empty", "suppressed": "'-' or another not-available marker", "error": "an Excel error",
                  "bad": "text that is not a number", "fraction": "not a whole number"}

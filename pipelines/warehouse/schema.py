@@ -1,7 +1,7 @@
 """Every table's DDL, the macros and the views: the warehouse's stable interface, defined here only.
 
 ``migrate`` brings a database file to this schema: a new file gets every table and the reference
-data; an older file gets what it lacks. Analysts' tools rely on the names (README, "The warehouse").
+data; an older file gets what it lacks. Analysts' tools rely on the names (docs/warehouse.md).
 """
 from __future__ import annotations
 
@@ -96,10 +96,17 @@ CREATE TABLE IF NOT EXISTS audit_log (
     recorded_at TIMESTAMP NOT NULL,   -- UK local time
     actor VARCHAR NOT NULL,           -- the email from the identity token; the typed name without sign-in
     actor_source VARCHAR NOT NULL,    -- token | single_analyst | server (the command line)
-    action VARCHAR NOT NULL,          -- file_received | narrative_saved | spc_settings_changed | group_saved
+    action VARCHAR NOT NULL,          -- pipelines.access.AUDIT_ACTIONS
     org_code VARCHAR,                 -- the trust concerned; NULL for the system narrative or a whole file
-    detail VARCHAR NOT NULL           -- file name and outcome, narrative week and metric, the settings
+    detail VARCHAR NOT NULL,          -- file name and outcome, narrative week and metric, the settings
+    entry BIGINT,                     -- 1, 2, ...: the order of the chain of seals
+    previous_hash VARCHAR,            -- the seal of entry - 1 ('' for the first)
+    entry_hash VARCHAR                -- SHA-256 over entry, the columns above and previous_hash (pipelines.access)
 );
+-- Files from before the seals: the columns, then pipelines.access.seal_unsealed seals their rows once.
+ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS entry BIGINT;
+ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS previous_hash VARCHAR;
+ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS entry_hash VARCHAR;
 CREATE TABLE IF NOT EXISTS spc_latest (
     org_code VARCHAR, metric VARCHAR, week_ending DATE, variation VARCHAR, assurance VARCHAR, message VARCHAR
 );
@@ -316,7 +323,7 @@ UPDATE narratives SET group_id = 'all' WHERE group_id IS NULL;
 """
 
 # Bumped whenever the statements above change, so an older file is brought up to date once.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 def _version(con: duckdb.DuckDBPyConnection) -> int:
