@@ -178,7 +178,8 @@ def test_a_users_default_group_from_the_users_file_else_from_the_trusts_their_ro
                                                                        set(trusts["org_code"]))]
 
     def default(email: str) -> str:
-        return discharge_groups.default_group_id(access.identity_from_claims({"email": email}, rules), groups)
+        claims = {"email": email, "email_verified": True}
+        return discharge_groups.default_group_id(access.identity_from_claims(claims, rules), groups)
 
     assert default("lead@nhs.test") == FOUR  # the users file's group column
     assert default("wy@nhs.test") == "icb-qwo"  # West Yorkshire's six trusts: the group sharing most of them
