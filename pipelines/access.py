@@ -37,7 +37,6 @@ import duckdb
 import polars as pl
 
 from pipelines import config, sessions
-from pipelines.warehouse import open_for_write
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +88,7 @@ class Grant:
 class Identity:
     """Who is acting: ``name`` is what the audit log and saved narratives record."""
     name: str
-    source: str  # token | single_analyst | public | server
+    source: str  # token | single_analyst | public | server | first_start
     grants: tuple[Grant, ...]
     sign_in: sessions.SignIn | None = None  # signed in: the session, checked before every write
     unverified_email: str = ""  # an email the token gives but its provider did not verify (no role from it)
@@ -123,6 +122,12 @@ def server_admin() -> Identity:
     except (KeyError, OSError):  # no login name for this process's user id
         user = str(os.getuid())
     return Identity(f"server:{user}", "server", (Grant("admin", None),))
+
+
+def first_start() -> Identity:
+    """The dashboard itself, building its database from the bundled sample data on a first start (no
+    person sent those files): an administrator, recorded as the first start rather than the command line."""
+    return Identity("dashboard first start (bundled sample data)", "first_start", (Grant("admin", None),))
 
 
 def may(identity: Identity, action: str, org_code: str | None = None) -> bool:
@@ -258,7 +263,8 @@ AUDIT_ACTION_WORDS = {"file_received": "file received", "narrative_saved": "narr
                       "spc_settings_changed": "SPC settings changed", "database_restored": "database restored",
                       "audit_chain_broken": "audit log found altered", "signed_out": "signed out",
                       "group_saved": "discharge group saved"}
-ACTOR_SOURCE_WORDS = {"token": "signed in", "single_analyst": "name typed (no sign-in)", "server": "command line"}
+ACTOR_SOURCE_WORDS = {"token": "signed in", "single_analyst": "name typed (no sign-in)", "server": "command line",
+                      "first_start": "first start"}
 _CONTENT = ("recorded_at", "actor", "actor_source", "action", "org_code", "detail")
 
 
@@ -391,15 +397,6 @@ def audit_rows(con: duckdb.DuckDBPyConnection) -> list[tuple]:
 def _has_audit_log(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'audit_log'"
                             ).fetchall()[0][0])
-
-
-def sign_out(db: Path | None, identity: Identity) -> None:
-    """End every session of a signed-in user, on every tab and server (pipelines.sessions), and audit it."""
-    if identity.sign_in is None:
-        return
-    with open_for_write(config.db_path(db)) as con:
-        sessions.record_sign_out(con, identity.sign_in)
-        record(con, identity, "signed_out", None, "every session of this user ended", live=False)
 
 
 def audit_entries(con: duckdb.DuckDBPyConnection, limit: int = 500) -> pl.DataFrame:

@@ -13,7 +13,7 @@ from helpers import REFERENCE_FIXTURES, load_rows_directly, query, week_of_rows
 from streamlit.testing.v1 import AppTest
 from test_trust_spc import labelled, step
 
-from pipelines import access
+from pipelines import access, live_sessions
 from pipelines.reports.narrative import save_narrative
 from ui import auth
 
@@ -169,6 +169,6 @@ def test_6_a_session_past_its_hours_or_signed_out_shows_the_sign_in_page(two_wee
     assert any("Your sign-in ended at" in i.value for i in app.info)
     monkeypatch.delenv("FLOW_SESSION_HOURS")
     identity = access.identity_from_claims(token(lead), auth.users())
-    access.sign_out(two_weeks, identity)  # in another tab, or on another server
+    live_sessions.sign_out(two_weeks, identity)  # in another tab, or on another server
     app = run("pages/narrative.py", lead, True, trust="RCB")
     assert [b.label for b in app.button] == ["Sign in"] and any("You signed out at" in i.value for i in app.info)

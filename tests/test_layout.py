@@ -10,7 +10,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # The order data flows in (docs/architecture.md, "Data flow"): a layer may import itself and anything before it.
-LAYERS = ["config", "access", "catalogue", "warehouse", "spc", "publication", "ingest", "queries", "reports", "__main__"]
+LAYERS = ["config", "sessions", "access", "catalogue", "warehouse", "live_sessions", "spc", "publication", "ingest",
+          "queries", "reports", "__main__"]
 
 
 def _layer(module: str) -> str:

@@ -18,7 +18,8 @@ from pipelines.catalogue.dates import AXIS_DATE_WORDS, uk_day, uk_month
 from pipelines.catalogue.wording import OPEL_MEANINGS, opel_text
 from pipelines.queries import drilldown
 from pipelines.reports.presentation import STATUS_TEXT, format_ambition, format_value
-from ui.plotly_go import go
+from pipelines.spc.explain import capitalised, count_text, per_day
+from ui.plotly_go import go, make_subplots
 from ui.style import AMBITION_LINE, NHS_BLUE, NHS_DARK_BLUE, NHS_GREY, NHS_PALE_GREY, OPEL_COLOURS
 
 AXIS_TITLES = {"%": "Per cent (%)", "patients": "Patients", "level": "OPEL level"}
@@ -123,6 +124,41 @@ def metric_figure(daily: pl.DataFrame, weekly: pl.DataFrame, unit: str) -> go.Fi
     if (step := ambition_step(weekly)) is not None:
         fig.add_trace(step)
     return _layout(fig, unit)
+
+
+def parts_figure(daily: pl.DataFrame, weekly: pl.DataFrame, numerator_words: str,
+                 denominator_words: str | None) -> go.Figure:
+    """The counts a metric is made of: the numerator on top and (a ratio) the denominator below, each
+    day by day (thin line) and week by week (markers: the week's average a day). ``daily``: the metric's
+    ``trust_daily`` rows; ``weekly``: its ``weekly_position`` rows."""
+    parts = [("numerator", numerator_words)] + ([("denominator", denominator_words)] if denominator_words else [])
+    fig = make_subplots(rows=len(parts), cols=1, shared_xaxes=True, vertical_spacing=0.14,
+                        subplot_titles=[f"{capitalised(words)} (a day)" for _, words in parts])
+    days = daily.sort("period_date").to_dicts()
+    weeks = per_day(weekly).sort("week_ending").to_dicts()
+    for row, (part, words) in enumerate(parts, start=1):
+        day_rows = break_gaps(days, "period_date", timedelta(days=1))
+        week_rows = break_gaps(weeks, "week_ending", timedelta(days=7))
+        fig.add_trace(go.Scatter(
+            x=[r and r["period_date"] for r in day_rows], y=[r and r[part] for r in day_rows], mode="lines",
+            customdata=[r and f"{uk_day(r['period_date'])}<br>{words}: {count_text(r[part])}" for r in day_rows],
+            name="Day by day", legendgroup="day", showlegend=row == 1, opacity=0.75,
+            line={"color": NHS_GREY, "width": 1}, hovertemplate="%{customdata}<extra></extra>"), row=row, col=1)
+        fig.add_trace(go.Scatter(
+            x=[r and r["week_ending"] for r in week_rows], y=[r and r[f"{part}_per_day"] for r in week_rows],
+            customdata=[r and (f"Week ending {uk_day(r['week_ending'])}<br>{words}: "
+                               f"{count_text(r[f'{part}_per_day'])} a day"
+                               + (f" ({r['days_with_data']} of 7 days)" if r["days_with_data"] < 7 else ""))
+                        for r in week_rows],
+            mode="lines+markers", name="Week by week (average a day)", legendgroup="week", showlegend=row == 1,
+            line={"color": NHS_BLUE, "width": 3}, marker={"size": 7, "color": NHS_BLUE},
+            hovertemplate="%{customdata}<extra></extra>"), row=row, col=1)
+    fig = _layout(fig, None, height=90 + 85 * len(parts))
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 24, "b": 10}, legend={"y": -0.08 * len(parts)})
+    # The panel titles are annotations, which the page's chart CSS does not reach: dark enough on their own.
+    fig.update_annotations(font={"size": 13, "color": NHS_GREY}, x=0, xanchor="left")
+    fig.update_yaxes(gridcolor=NHS_PALE_GREY, zeroline=False, title_text="")
+    return fig
 
 
 def opel_strip(rows: Sequence[tuple[str, pl.DataFrame]], period: str = "period_date",

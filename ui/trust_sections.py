@@ -58,6 +58,33 @@ def not_reported_text(label: str, gap: str) -> str:
     return f"{label}: not reported for this trust ({gap})."
 
 
+# --- what changed and why: the first screen ----------------------------------------------------------
+
+def why_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first: date, last: date, week: date) -> None:
+    """On the first screen, what SPC says changed in the chosen metric and when, the counts behind it
+    (day by day and week by week), the delay reasons any loaded source gives and, beside them, the
+    related metrics week by week (``Metric.related``)."""
+    code = trust["org_code"]
+    story, beside = st.columns([3, 2])
+    with story:
+        # SPC's sentence and this week's counts in one box: the answer first, in the fewest lines.
+        said = [f"**{plain(metric.short_label)}.**"]
+        said.append(plain(data.read(drilldown.trust_spc, code, metric.id, week).change_text(metric)) if metric.has_spc
+                    else "A level, not a measurement, so SPC does not chart it: each day's level is in the strip "
+                         "further down, and the figures beside show the pressure behind it.")
+        if counts := drilldown.week_counts_text(weekly, metric, week):
+            said.append(f"  \n{plain(counts)}")
+        st.info(" ".join(said), icon=":material/insights:")
+        reasons = data.read(drilldown.publication_delay_reasons, code, first, last)
+        st.caption(plain(drilldown.delay_reasons_text(reasons)))
+        if metric.has_spc:  # OPEL levels have no counts behind them: their strip is further down
+            daily = data.read(drilldown.trust_daily, code, (metric.id,), first, last)
+            st.plotly_chart(charts.parts_figure(daily, weekly.filter(pl.col("metric") == metric.id),
+                                                metric.numerator_text, metric.denominator_text))
+    with beside:
+        st.table(drilldown.related_table(weekly, metric, week).to_pandas().set_index("Figure"))
+
+
 # --- the chosen metric -------------------------------------------------------------------------------
 
 def metric_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first: date, last: date) -> None:
@@ -92,8 +119,8 @@ def comparison_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first_
     metric_weekly = weekly.filter(pl.col("metric") == metric.id)
     st.subheader("Beside the system and its peers")
     if trust["icb_code"] is None:  # e.g. a trust added from NHS England's publication, which names no ICB
-        st.info(plain(f"The reference data gives {trust['short_name']} no ICB, so there is no system to compare it "
-                      "with. Add its ICB to reference_data/trusts.csv to see it beside its system and peers."))
+        st.info(plain(f"ICB not known from the files loaded, so {trust['short_name']} has no system or peers to be "
+                      "compared with here."))
         return
     system = data.read(drilldown.system_weekly, code, metric.id, first_week, last_week)
     peers = data.read(drilldown.peers, code, metric.id, week)
@@ -288,7 +315,8 @@ def pathway_sections(trust: dict, weekly: pl.DataFrame, first: date, last: date)
     reasons = data.read(drilldown.publication_delay_reasons, code, first, last)
     if not reasons.is_empty():
         latest = reasons.filter(pl.col("period_start") == pl.col("period_start").max()).row(0, named=True)
-        st.subheader("Delay reasons (NHS England publication)")
+        whose = f" of {latest['area']} (the trust's ICB; " if latest["area"] else " ("
+        st.subheader(plain(f"Delay reasons{whose}NHS England publication)"))
         period = charts.period_label(latest["period_start"], latest["period_end"])
         st.caption(plain("Average number of patients not meeting the criteria to reside with a length of stay of "
                          f"14+ days, by reason for the delay: the {reasons['reason'].n_unique()} largest reasons of "

@@ -459,6 +459,6 @@ def ensure_database(db: Path | None = None) -> bool:
     if target.exists():
         return False
     # Nobody can be reading a database that does not exist yet: the whole sample in one round, one swap.
-    for _ in ingest_paths([config.SAMPLE_DIR], target, round_s=math.inf):
+    for _ in ingest_paths([config.SAMPLE_DIR], target, round_s=math.inf, actor=access.first_start()):
         pass
     return True

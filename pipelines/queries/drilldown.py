@@ -19,10 +19,13 @@ import duckdb
 import polars as pl
 
 from pipelines.catalogue.columns import COLUMN_NAMES
+from pipelines.catalogue.dates import uk_date, uk_day
 from pipelines.catalogue.metrics import METRICS, Metric
 from pipelines.publication.beds_csv import MONTHLY_POINTS
 from pipelines.queries import weekly as queries
+from pipelines.reports.presentation import NOT_REPORTED, format_value
 from pipelines.spc import store as spc_data
+from pipelines.spc.explain import capitalised, change_sentence, count_text, per_day
 from pipelines.spc.xmr import SpcResult, xmr_many
 
 _BY_ID: dict[str, Metric] = {m.id: m for m in METRICS}
@@ -178,6 +181,56 @@ def site_metric(con: duckdb.DuckDBPyConnection, org_code: str, metric: str, firs
     """, params=[definition.aggregate, org_code, first, last]).pl()
 
 
+def related_table(weekly: pl.DataFrame, metric: Metric, up_to: date, weeks: int = 4) -> pl.DataFrame:
+    """The trust's ``weeks`` weeks of ``weekly`` (its ``weekly_position`` rows, every metric) up to the
+    summary week ``up_to``, to read across: the metric's counts a day (a ratio's numerator and
+    denominator), the metric, then the catalogue's related metrics (``Metric.related``); ``Figure`` then
+    a column per week ending (dd/mm/yyyy), the figures as text ('not reported' where a week has none)."""
+    week_endings = sorted(weekly.filter(pl.col("week_ending") <= up_to)["week_ending"].unique().to_list())[-weeks:]
+    columns = [uk_date(w) for w in week_endings]
+
+    def row(label: str, values: dict[date, str]) -> dict[str, str]:
+        return {"Figure": label} | {uk_date(w): values.get(w, NOT_REPORTED) for w in week_endings}
+
+    def rows_of(metric_id: str) -> pl.DataFrame:
+        return per_day(weekly.filter((pl.col("metric") == metric_id) & pl.col("week_ending").is_in(week_endings)))
+
+    own = rows_of(metric.id)
+    rows = []
+    if metric.denominator_text is not None:  # a ratio: its counts first, each an average a day
+        for column, words in (("numerator_per_day", metric.numerator_text),
+                              ("denominator_per_day", metric.denominator_text)):
+            rows.append(row(f"{capitalised(words)} (a day)",
+                            {r["week_ending"]: count_text(r[column]) for r in own.iter_rows(named=True)
+                             if r[column] is not None}))
+    for shown in (metric, *(_BY_ID[m] for m in metric.related)):
+        rows.append(row(shown.short_label, {r["week_ending"]: format_value(r["value"], shown.unit)
+                                            for r in rows_of(shown.id).iter_rows(named=True)}))
+    return pl.DataFrame(rows, schema={"Figure": pl.String, **dict.fromkeys(columns, pl.String)}, orient="row")
+
+
+def week_counts_text(weekly: pl.DataFrame, metric: Metric, week: date) -> str:
+    """'Week ending Sun 14/04/2024: 36 patients staying 7+ days a day of 90 occupied G&A beds (40.0%);
+    the week before: 45 of 90 (50.0%).' The numerator and denominator behind a ratio's weekly figure,
+    per day; empty for a metric without a denominator or a week without figures."""
+    if metric.denominator_text is None:
+        return ""
+    rows = per_day(weekly.filter(pl.col("metric") == metric.id).sort("week_ending"))
+    now = rows.filter(pl.col("week_ending") == week)
+    if now.is_empty() or now["numerator_per_day"][0] is None:
+        return ""
+    current = now.row(0, named=True)
+    text = (f"Week ending {uk_day(week)}: {count_text(current['numerator_per_day'])} {metric.numerator_text} a day "
+            f"of {count_text(current['denominator_per_day'])} {metric.denominator_text} "
+            f"({format_value(current['value'], metric.unit)})")
+    before = rows.filter(pl.col("week_ending") == week - timedelta(days=7))
+    if not before.is_empty() and before["numerator_per_day"][0] is not None:
+        earlier = before.row(0, named=True)
+        text += (f"; the week before: {count_text(earlier['numerator_per_day'])} of "
+                 f"{count_text(earlier['denominator_per_day'])} ({format_value(earlier['value'], metric.unit)})")
+    return text + "."
+
+
 # --- where the figures came from -------------------------------------------------------------------
 
 def source_groups(con: duckdb.DuckDBPyConnection, org_code: str, first: date, last: date) -> list[dict[str, object]]:
@@ -293,21 +346,49 @@ def publication_delay_reasons(con: duckdb.DuckDBPyConnection, org_code: str, fir
                               top: int = 5) -> pl.DataFrame:
     """Table 5 of the publication for the trust: the average number of NCTR patients with a length
     of stay of 14+ days by delay reason, in each period overlapping the range, for the ``top``
-    reasons of the latest period that has figures (most patients first; ``rank`` 1 is the largest)."""
+    reasons of the latest period that has figures (most patients first; ``rank`` 1 is the largest).
+    A trust the publication does not list (a trust-level table has no row for it) gets its ICB's
+    reasons instead, where the publication has them: ``area`` names the ICB then, and is null for
+    the trust's own reasons."""
     return con.sql("""
-        WITH shown AS (
-            SELECT r.*, f.file_name AS source_file FROM nhse_delay_reasons r LEFT JOIN ingest_files f USING (file_id)
-            WHERE r.org_code = ? AND r.period_start <= ? AND r.period_end >= ?
+        WITH own AS (
+            SELECT period_start, period_end, reason, patients, file_id, CAST(NULL AS VARCHAR) AS area
+            FROM nhse_delay_reasons WHERE org_code = $1 AND period_start <= $2 AND period_end >= $3
+        ), icb AS (
+            SELECT period_start, period_end, reason, patients, file_id, area_name AS area
+            FROM nhse_delay_reasons_area
+            WHERE level = 'icb' AND area_code = (SELECT icb_code FROM trusts WHERE org_code = $1)
+              AND period_start <= $2 AND period_end >= $3 AND NOT EXISTS (SELECT 1 FROM own)
+        ), shown AS (
+            SELECT r.*, f.file_name AS source_file
+            FROM (SELECT * FROM own UNION ALL SELECT * FROM icb) r LEFT JOIN ingest_files f USING (file_id)
         ), latest AS (
             SELECT reason, row_number() OVER (ORDER BY patients DESC, reason) AS rank FROM shown
             WHERE period_start = (SELECT max(period_start) FROM shown WHERE patients IS NOT NULL)
               AND patients IS NOT NULL
         )
-        SELECT s.period_start, s.period_end, s.reason, s.patients, s.source_file, l.rank
+        SELECT s.period_start, s.period_end, s.reason, s.patients, s.source_file, s.area, l.rank
         FROM shown s JOIN latest l USING (reason)
-        WHERE l.rank <= ?
+        WHERE l.rank <= $4
         ORDER BY l.rank, s.period_start
     """, params=[org_code, last, first, top]).pl()
+
+
+def delay_reasons_text(reasons: pl.DataFrame, shown: int = 3) -> str:
+    """The largest delay reasons of the latest period in one line, from ``publication_delay_reasons``:
+    'Largest delay reasons, 01/11/2023 to 30/11/2023 (NHS England publication; patients staying 14+ days
+    not meeting the criteria to reside, average a day): Awaiting transport 12.5; ...', naming the ICB when
+    they are its. Says so when no file loaded has them."""
+    if reasons.is_empty():
+        return "Delay reasons: none in the files loaded, for this trust or its ICB."
+    latest = reasons.filter(pl.col("period_start") == pl.col("period_start").max()).sort("rank")
+    first = latest.row(0, named=True)
+    whose = f"{first['area']} (the trust's ICB), " if first["area"] else ""
+    listed = "; ".join(f"{r['reason']} {r['patients']:,.1f}" for r in latest.head(shown).iter_rows(named=True)
+                       if r["patients"] is not None)
+    return (f"Largest delay reasons, {whose}{uk_date(first['period_start'])} to {uk_date(first['period_end'])} "
+            f"(NHS England publication; patients staying 14+ days not meeting the criteria to reside, average "
+            f"a day): {listed}.")
 
 
 # --- statistical process control --------------------------------------------------------------------
@@ -317,13 +398,20 @@ class TrustSpc:
     """One trust and metric charted as ``metric_spc`` charts it (``spc_data.weekly_series``, then the
     Making Data Count rules): ``result`` the chart; ``ambition`` the weekly ambition in force
     (``week_ending``, ``ambition``, ``ambition_comparison``, ``unit``) for the chart's ambition line;
-    ``settings`` the stored baseline and recalculation dates (None when none are stored)."""
+    ``settings`` the stored baseline and recalculation dates (None when none are stored); ``parts`` the
+    charted weeks' numerator, denominator and days (``period``, ``numerator``, ``denominator``,
+    ``days_with_data``), for the counts behind a change (``pipelines.spc.explain``)."""
     result: SpcResult
     better: str
     target: float | None
     target_comparison: str | None
     ambition: pl.DataFrame
     settings: dict[str, Any] | None  # one spc_settings row: DATE, DATE[], VARCHAR and TIMESTAMP values
+    parts: pl.DataFrame
+
+    def change_text(self, metric: Metric) -> str:
+        """What the chart says changed and when, with the counts behind it (``explain.change_sentence``)."""
+        return change_sentence(self.result.points, self.parts, metric.numerator_text, metric.denominator_text)
 
 
 def trust_spc(con: duckdb.DuckDBPyConnection, org_code: str, metric: str, up_to_week: date) -> TrustSpc:
@@ -348,8 +436,13 @@ def trust_spc(con: duckdb.DuckDBPyConnection, org_code: str, metric: str, up_to_
         SELECT baseline_start, baseline_end, recalculate_from, reason, set_by, set_at
         FROM spc_settings WHERE org_code = ? AND metric = ?
     """, params=[org_code, metric]).pl()
+    parts = con.sql("""
+        SELECT week_ending AS period, numerator, denominator, days_with_data FROM weekly_metric_parts
+        WHERE org_code = ? AND metric = ? AND days_with_data = 7 AND week_ending <= ?
+        ORDER BY week_ending
+    """, params=[org_code, metric, up_to_week]).pl()
     return TrustSpc(result, _BY_ID[metric].better, target, comparison, ambition,
-                    stored.row(0, named=True) if stored.height else None)
+                    stored.row(0, named=True) if stored.height else None, parts)
 
 
 # --- NHS England's beds publications, merged trusts and where each field came from ------------------
