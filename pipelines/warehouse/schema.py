@@ -68,7 +68,18 @@ CREATE TABLE IF NOT EXISTS narratives (
     org_code VARCHAR,                 -- NULL: the system narrative (the weekly table's column)
     text VARCHAR NOT NULL,
     author VARCHAR NOT NULL,
-    saved_at TIMESTAMP NOT NULL       -- every save is a new row: nothing is overwritten
+    saved_at TIMESTAMP NOT NULL,      -- every save is a new row: nothing is overwritten
+    group_id VARCHAR                  -- the discharge group whose narrative it is ('all': every trust)
+);
+-- Discharge groups saved in the browser (pipelines.groups; reference_data/groups.csv seeds them): every
+-- save a new row, the latest per group_id is current.
+CREATE TABLE IF NOT EXISTS discharge_groups (
+    version INTEGER PRIMARY KEY,
+    group_id VARCHAR NOT NULL,
+    name VARCHAR NOT NULL,
+    org_codes VARCHAR[] NOT NULL,
+    saved_by VARCHAR NOT NULL,
+    saved_at TIMESTAMP NOT NULL
 );
 CREATE TABLE IF NOT EXISTS spc_settings (
     org_code VARCHAR NOT NULL, metric VARCHAR NOT NULL,
@@ -250,7 +261,8 @@ SELECT s.week_ending, s.org_code, t.short_name AS trust, s.metric, d.label AS me
 FROM spc_latest s LEFT JOIN trusts t USING (org_code) LEFT JOIN metric_definitions d USING (metric);
 CREATE OR REPLACE VIEW narrative_current AS
 SELECT * FROM narratives
-QUALIFY row_number() OVER (PARTITION BY week_ending, metric, org_code ORDER BY saved_at DESC, narrative_id DESC) = 1;
+QUALIFY row_number() OVER (PARTITION BY group_id, week_ending, metric, org_code
+                           ORDER BY saved_at DESC, narrative_id DESC) = 1;
 
 CREATE OR REPLACE VIEW weekly_position AS
 WITH valued AS (
@@ -274,9 +286,16 @@ LEFT JOIN valued prev ON prev.org_code = v.org_code AND prev.metric = v.metric
 """
 
 
+# Data migration, idempotent: narratives saved before discharge groups belonged to no group. The selection
+# they were written for was never recorded (neither the narrative nor its audit row kept the ICB and place
+# filters), so every one goes to the built-in group of every trust, 'all' (pipelines.groups.ALL_GROUP).
+NARRATIVE_GROUPS_SQL = """
+ALTER TABLE narratives ADD COLUMN IF NOT EXISTS group_id VARCHAR;
+UPDATE narratives SET group_id = 'all' WHERE group_id IS NULL;
+"""
 
 # Bumped whenever the statements above change, so an older file is brought up to date once.
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 
 def _version(con: duckdb.DuckDBPyConnection) -> int:
@@ -287,17 +306,22 @@ def _version(con: duckdb.DuckDBPyConnection) -> int:
     return found or 0
 
 
+def is_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the file is of this schema (a read-only connection can ask)."""
+    return _version(con) == SCHEMA_VERSION
+
+
 def migrate(con: duckdb.DuckDBPyConnection) -> bool:
     """Bring the file to this schema: create what is missing, (re)define the macros and views.
     Returns True when anything was done (a new or older file), False for a file already current."""
-    if _version(con) == SCHEMA_VERSION:
+    if is_current(con):
         return False
     con.execute(_MIGRATE_SQL)  # one script rather than a call per part: a new file pays it on every cold ingest
     return True
 
 
 _MIGRATE_SQL = ";\n".join([
-    SCHEMA_SQL, PUBLICATION_SQL, BEDS_SQL, MACROS_SQL, DAILY_VIEWS_SQL,
+    SCHEMA_SQL, NARRATIVE_GROUPS_SQL, PUBLICATION_SQL, BEDS_SQL, MACROS_SQL, DAILY_VIEWS_SQL,
     WEEKLY_PARTS_TABLE_SQL, POSITION_VIEW_SQL,
     f"DELETE FROM schema_version; INSERT INTO schema_version VALUES ({SCHEMA_VERSION:d})"])
 
