@@ -7,7 +7,7 @@ import streamlit as st
 
 from pipelines import config
 from ui import auth
-from ui.data import build_sample_database, schema_outdated
+from ui.data import build_sample_database, upgrade_older_database
 from ui.style import apply_theme
 
 st.set_page_config(page_title="Discharge and flow", page_icon=":hospital:", layout="wide")
@@ -27,8 +27,8 @@ auth.gate(PAGES)  # with sign-in configured, nothing below runs before the user 
 # Across the top, so the weekly table has the whole width of a 1366 px screen. Called before a first
 # start's build, so the page list shows its titles at once (never the pages/ folder's file names).
 navigation = st.navigation(PAGES, position="top")
-if not config.db_path().exists() or schema_outdated():
-    with st.spinner("First start: building the database from the bundled sample data (a few seconds)..."
-                    if not config.db_path().exists() else "Bringing the database up to date for this release..."):
+if not config.db_path().exists():
+    with st.spinner("First start: building the database from the bundled sample data (a few seconds)..."):
         build_sample_database(Path(__file__).parent / HOME)
+upgrade_older_database()
 navigation.run()

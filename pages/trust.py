@@ -111,6 +111,7 @@ else:
     trust_sections.comparison_section(trust, metric, weekly, first_week, last_week, week)
     trust_sections.site_section(trust, metric, weekly, first, last)
 trust_sections.beds_publication_sections(trust, metric, weekly, first, last)
+trust_sections.drd_section(trust, first, last)
 
 # Where discharged patients went (week by week, and by month from NHS England), and why others wait.
 trust_sections.pathway_sections(trust, weekly, first, last)

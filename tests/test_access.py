@@ -21,17 +21,18 @@ OWN, OTHER = "RCB", "RCD"  # York and Scarborough; Harrogate
 SUNDAY = date(2024, 4, 7)
 
 # The issue's table, written out: role -> action -> (allowed for its own trust, allowed for another).
+# Discharge groups (issue 21) are changed by administrators only.
 EXPECTED = {
     "viewer": {"edit_trust_narrative": (0, 0), "edit_system_narrative": (0, 0), "upload_file": (0, 0),
-               "submit_rows": (0, 0), "upload_publication": (0, 0), "change_spc": (0, 0)},
+               "submit_rows": (0, 0), "upload_publication": (0, 0), "change_spc": (0, 0), "edit_groups": (0, 0)},
     "place_lead": {"edit_trust_narrative": (1, 0), "edit_system_narrative": (0, 0), "upload_file": (0, 0),
-                   "submit_rows": (0, 0), "upload_publication": (0, 0), "change_spc": (0, 0)},
+                   "submit_rows": (0, 0), "upload_publication": (0, 0), "change_spc": (0, 0), "edit_groups": (0, 0)},
     "submitter": {"edit_trust_narrative": (0, 0), "edit_system_narrative": (0, 0), "upload_file": (1, 1),
-                  "submit_rows": (1, 0), "upload_publication": (0, 0), "change_spc": (0, 0)},
+                  "submit_rows": (1, 0), "upload_publication": (0, 0), "change_spc": (0, 0), "edit_groups": (0, 0)},
     "group_lead": {"edit_trust_narrative": (0, 0), "edit_system_narrative": (1, 1), "upload_file": (0, 0),
-                   "submit_rows": (0, 0), "upload_publication": (0, 0), "change_spc": (1, 0)},
+                   "submit_rows": (0, 0), "upload_publication": (0, 0), "change_spc": (1, 0), "edit_groups": (0, 0)},
     "admin": {"edit_trust_narrative": (1, 1), "edit_system_narrative": (1, 1), "upload_file": (1, 1),
-              "submit_rows": (1, 1), "upload_publication": (1, 1), "change_spc": (1, 1)},
+              "submit_rows": (1, 1), "upload_publication": (1, 1), "change_spc": (1, 1), "edit_groups": (1, 1)},
 }
 
 

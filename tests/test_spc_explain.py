@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from pipelines.catalogue.metrics import METRIC_BY_ID, METRICS
-from pipelines.queries import drilldown
+from pipelines.reports import drilldown_text
 from pipelines.spc.explain import change_sentence, count_text, counts_text, per_day
 from pipelines.spc.xmr import MIN_POINTS, xmr
 
@@ -133,14 +133,14 @@ def weekly_rows() -> pl.DataFrame:
 
 
 def test_week_counts_text_gives_the_counts_a_day_behind_the_share():
-    text = drilldown.week_counts_text(weekly_rows(), METRIC_BY_ID["stranded_7plus_pct"], date(2024, 4, 14))
+    text = drilldown_text.week_counts_text(weekly_rows(), METRIC_BY_ID["stranded_7plus_pct"], date(2024, 4, 14))
     assert text == ("Week ending Sun 14/04/2024: 36 patients staying 7+ days a day of 90 occupied G&A beds "
                     "(40.0%); the week before: 45 of 90 (50.0%).")
-    assert drilldown.week_counts_text(weekly_rows(), METRIC_BY_ID["recorded_delays"], date(2024, 4, 14)) == ""
+    assert drilldown_text.week_counts_text(weekly_rows(), METRIC_BY_ID["recorded_delays"], date(2024, 4, 14)) == ""
 
 
 def test_related_table_reads_across_the_weeks():
-    table = drilldown.related_table(weekly_rows(), METRIC_BY_ID["stranded_7plus_pct"], date(2024, 4, 14))
+    table = drilldown_text.related_table(weekly_rows(), METRIC_BY_ID["stranded_7plus_pct"], date(2024, 4, 14))
     assert table.columns == ["Figure", "07/04/2024", "14/04/2024"]
     rows = {r[0]: list(r[1:]) for r in table.rows()}
     assert rows["Patients staying 7+ days (a day)"] == ["45", "36"]
@@ -155,7 +155,7 @@ def test_related_table_reads_across_the_weeks():
 def test_every_catalogue_metric_has_a_table_and_words(metric):
     """Any metric the catalogue holds, including ones added later, gets its rows and words."""
     assert all(r in METRIC_BY_ID and r != metric.id for r in metric.related)
-    table = drilldown.related_table(weekly_rows(), metric, date(2024, 4, 14))
+    table = drilldown_text.related_table(weekly_rows(), metric, date(2024, 4, 14))
     ratio = metric.is_ratio
     assert table.height == 1 + len(metric.related) + (2 if ratio else 0)
     assert metric.numerator_text and (metric.denominator_text is not None) == ratio

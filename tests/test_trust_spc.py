@@ -304,7 +304,7 @@ def publication() -> NhseRead:
                            schema=nhse_tables.DELAY_REASON_SCHEMA)
     trusts = pl.DataFrame([{"org_code": "R0A", "name": "Manchester University NHS Foundation Trust",
                             "short_name": "Manchester University", "region": "North West", "icb_code": None,
-                            "icb_name": None, "published_name": org["org_name"]}])
+                            "icb_name": None, "icb_source": None, "published_name": org["org_name"]}])
     return NhseRead(kind="nhse_monthly_workbook", reader="test", daily=daily, monthly_destinations=monthly,
                     delay_reasons=reasons, trusts=trusts)
 

@@ -17,6 +17,7 @@ import polars as pl
 from pipelines.catalogue.dates import AXIS_DATE_WORDS, uk_day, uk_month
 from pipelines.catalogue.metrics import Unit
 from pipelines.catalogue.wording import OPEL_MEANINGS, opel_text
+from pipelines.publication.labels import REASONS_REDEFINED
 from pipelines.queries import drilldown
 from pipelines.reports.presentation import STATUS_TEXT, format_ambition, format_value
 from pipelines.spc.explain import capitalised, count_text, per_day
@@ -346,7 +347,8 @@ def monthly_pathway_figure(destinations: pl.DataFrame, mix: pl.DataFrame) -> go.
 def delay_reasons_figure(reasons: pl.DataFrame) -> go.Figure:
     """The top delay reasons over the publication's periods, a line (colour, dash and marker) per
     reason, broken where periods are not consecutive. ``reasons``: ``period_start``, ``period_end``,
-    ``reason``, ``patients``, ``rank`` (as ``pipelines.queries.drilldown.publication_delay_reasons``)."""
+    ``reason``, ``patients``, ``rank`` (as ``pipelines.queries.drilldown.publication_delay_reasons``). No line
+    runs across 27/05/2024, when the reasons were redefined: the break is marked."""
     periods = reasons.select("period_start", "period_end").unique().sort("period_start").rows()
     position = {start: i for i, (start, _) in enumerate(periods)}
     fig = go.Figure()
@@ -356,16 +358,17 @@ def delay_reasons_figure(reasons: pl.DataFrame) -> go.Figure:
         xs: list[int | None]
         ys: list[float | None]
         texts: list[str | None]
-        xs, ys, texts, previous_end = [], [], [], None
+        xs, ys, texts, previous_start, previous_end = [], [], [], None, None
         for r in frame.to_dicts():
-            if previous_end is not None and r["period_start"] != previous_end + timedelta(days=1):
-                xs, ys, texts = xs + [None], ys + [None], texts + [None]  # a gap in time: no line across it
+            redefined = previous_start is not None and previous_start < REASONS_REDEFINED <= r["period_start"]
+            if previous_end is not None and (r["period_start"] != previous_end + timedelta(days=1) or redefined):
+                xs, ys, texts = xs + [None], ys + [None], texts + [None]  # a gap in time or meaning: no line
             xs.append(position[r["period_start"]])
             ys.append(r["patients"])
             texts.append(f"{uk_day(r['period_start'])} to {uk_day(r['period_end'])}<br>{_wrap(reason)}<br>"
                          + (f"{r['patients']:,.1f} patients (average, length of stay 14+ days)"
                             if r["patients"] is not None else "not published"))
-            previous_end = r["period_end"]
+            previous_start, previous_end = r["period_start"], r["period_end"]
         short = reason if len(reason) <= 48 else reason[:47].rstrip() + "…"
         fig.add_trace(go.Scatter(x=xs, y=ys, customdata=texts, mode="lines+markers", name=f"{rank}. {short}",
                                  line={"color": colour, "dash": dash, "width": 2},
@@ -373,6 +376,11 @@ def delay_reasons_figure(reasons: pl.DataFrame) -> go.Figure:
                                  hovertemplate="%{customdata}<extra></extra>"))
     fig = _layout(fig, "patients", height=420)
     fig.update_layout(legend={"y": -0.15})
+    if periods[0][0] < REASONS_REDEFINED <= periods[-1][0]:
+        at = next(i for i, (start, _) in enumerate(periods) if start >= REASONS_REDEFINED) - 0.5
+        fig.add_vline(x=at, line={"color": NHS_DARK_BLUE, "dash": "dash"})
+        fig.add_annotation(x=at, y=1, yref="paper", text="Delay reasons redefined from 27/05/2024",
+                           showarrow=False, xanchor="left", font={"color": NHS_DARK_BLUE})
     _periods_axis(fig, [period_label(start, end) for start, end in periods])
     fig.update_yaxes(title_text="Patients (average, LoS 14+ days)", rangemode="tozero")
     return fig

@@ -40,22 +40,6 @@ def database_exists() -> bool:
     return database_version(config.db_path()) is not None
 
 
-def schema_outdated() -> bool:
-    """The database was made by an earlier release: ``build_sample_database`` brings it up to date."""
-    db = config.db_path()
-    return database_exists() and _outdated(str(db), database_version(db))
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def _outdated(db: str, version: tuple[int, int] | None) -> bool:
-    """Once per version of the file (the key changes when a write swaps in a new one)."""
-    try:
-        with connect_read(Path(db)) as con:
-            return not is_current(con)
-    except DatabaseDamaged:
-        return False  # the page reports it
-
-
 def read(query: Callable[..., T], *args: Any) -> T:
     """``query(connection, *args)`` against the current database, cached until the data changes."""
     db = config.db_path()
@@ -156,3 +140,26 @@ def build_sample_database(home_page: Path) -> None:
     imported.wait()
     _import_what_it_imports(home_page)
     build.result()
+
+
+_checked_schema: set[Path] = set()
+
+
+def upgrade_older_database() -> None:
+    """A database written by an earlier version (pages would ask it for columns it lacks, such as the
+    narratives' group_id, or the discharge ready date columns) is brought to this schema by one write session,
+    once per server process: the schema, the metric catalogue, the weekly figures and SPC
+    (``pipelines.ingest.load.upgrade_database``)."""
+    db = config.db_path()
+    with _builds_lock:
+        if db in _checked_schema or not db.exists():
+            return
+        try:
+            with connect_read(db) as con:
+                current = is_current(con)
+        except DatabaseDamaged:
+            return  # each page says so plainly, and how to restore (show_damaged)
+        if not current:
+            from pipelines.ingest.load import upgrade_database  # noqa: PLC0415  (the pipeline: only an upgrade needs it)
+            upgrade_database(db)
+        _checked_schema.add(db)

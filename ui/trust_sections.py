@@ -20,6 +20,8 @@ from pipelines.catalogue.metrics import Metric
 from pipelines.catalogue.sources import SOURCE_LABELS
 from pipelines.catalogue.wording import assurance_label, variation_label
 from pipelines.queries import drilldown
+from pipelines.queries.drd import trust_drd_months
+from pipelines.reports import drilldown_text
 from pipelines.reports.weekly_table import site_label, site_names
 from pipelines.spc import store as spc_data
 from ui import auth, charts, data, publication_charts, spc_chart
@@ -72,7 +74,7 @@ def why_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first: date, 
         said.append(plain(data.read(drilldown.trust_spc, code, metric.id, week).change_text(metric)) if metric.has_spc
                     else "A level, not a measurement, so SPC does not chart it: each day's level is in the strip "
                          "further down, and the figures beside show the pressure behind it.")
-        if counts := drilldown.week_counts_text(weekly, metric, week):
+        if counts := drilldown_text.week_counts_text(weekly, metric, week):
             said.append(f"  \n{plain(counts)}")
         st.info(" ".join(said), icon=":material/insights:")
         reasons = data.read(drilldown.publication_delay_reasons, code, first, last)
@@ -82,7 +84,7 @@ def why_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first: date, 
             st.plotly_chart(charts.parts_figure(daily, weekly.filter(pl.col("metric") == metric.id),
                                                 metric.numerator_text, metric.denominator_text))
     with beside:
-        st.table(drilldown.related_table(weekly, metric, week).to_pandas().set_index("Figure"))
+        st.table(drilldown_text.related_table(weekly, metric, week).to_pandas().set_index("Figure"))
 
 
 # --- the chosen metric -------------------------------------------------------------------------------
@@ -375,3 +377,19 @@ def beds_publication_sections(trust: dict, metric: Metric, weekly: pl.DataFrame,
         st.caption("Additional bed days used each week by patients not meeting the criteria to reside, with stays "
                    "of 7+, 14+ and 21+ days (Table 3). " + _files_text(lost))
         st.plotly_chart(publication_charts.bed_days_lost_figure(lost))
+
+
+def drd_section(trust: dict, first: date, last: date) -> None:
+    """NHS England's monthly discharge ready date figures for the trust, as monthly points (never added to
+    the daily figures); months whose data NHS England did not accept are shown but not rated."""
+    months = data.read(trust_drd_months, trust["org_code"], first, last)
+    if months.is_empty():
+        return
+    st.subheader("Discharge ready date (NHS England, monthly)")
+    refused = months.filter(~pl.col("may_be_rated"))["month"].unique().sort()
+    st.caption(plain("Share of patients discharged on their discharge ready date, and of delayed patients who "
+                     "waited 21 days or more, as NHS England publishes them each month. "
+                     + (f"NHS England did not accept the data for {', '.join(f'{m:%B %Y}' for m in refused)} "
+                        "(open markers): shown, not rated. " if refused.len() else "")
+                     + "Source: " + ", ".join(months["source_file"].drop_nulls().unique(maintain_order=True)) + "."))
+    st.plotly_chart(publication_charts.drd_points_figure(months))

@@ -1,5 +1,6 @@
-"""Discharge ready date queries (docs/domain.md section 2.5): when each trust's figures start, and the delay
-bands week by week."""
+"""Discharge ready date (DRD) queries (docs/domain.md section 2.5): from the trust's own daily figures, when each
+trust's figures start and the delay bands week by week; from NHS England's publication
+(``publication_drd_monthly``), a trust's months, set beside the daily figures but never added to them."""
 from __future__ import annotations
 
 from datetime import date
@@ -55,3 +56,19 @@ def weekly_bands(con: duckdb.DuckDBPyConnection, org_code: str, first: date, las
         share=100 * pl.col("patients") / pl.col("patients").sum().over("week_ending"),
     ).select("week_ending", "band", "label", "patients", "share").sort(
         "week_ending", pl.col("band").replace_strict({b: i for i, b in enumerate(DRD_BANDS)}))
+
+
+# The measures the drill-down shows by default: the share discharged on their DRD, and the share of delayed
+# patients who waited 21 days or more (the 2025/26 plan starts eliminating those).
+HEADLINE = ("pct_dod_same_as_drd", "pct_delayed_within_21plus_days")
+
+
+def trust_drd_months(con: duckdb.DuckDBPyConnection, org_code: str, first: date, last: date,
+                     measures: tuple[str, ...] = HEADLINE) -> pl.DataFrame:
+    """month, measure, label (as published), value (a share as a fraction), is_share, acceptable_data,
+    may_be_rated (false: never coloured against an ambition), source_file; months overlapping the range."""
+    return con.sql("""
+        SELECT month, measure, label, value, is_share, acceptable_data, may_be_rated, source_file
+        FROM publication_drd_monthly
+        WHERE org_code = $1 AND month BETWEEN date_trunc('month', $2::DATE) AND $3 AND list_contains($4, measure)
+        ORDER BY month, measure""", params=[org_code, first, last, list(measures)]).pl()
