@@ -131,10 +131,10 @@ def test_a_narrative_must_be_for_a_known_group_and_a_comment_for_one_of_its_trus
 
 
 def as_before_groups(db: Path) -> None:
-    """Make ``db`` a database of schema 6, with a narrative saved before groups existed."""
+    """Make ``db`` a database of the schema before groups, with a narrative saved before groups existed."""
     with duckdb.connect(str(db)) as con:
         con.execute("DROP VIEW narrative_current; ALTER TABLE narratives DROP COLUMN group_id; "
-                    "DROP TABLE discharge_groups; UPDATE schema_version SET version = 6")
+                    "DROP TABLE discharge_groups; UPDATE schema_state SET ddl_hash = 'before groups'")
         con.execute("INSERT INTO narratives VALUES (1, ?, ?, NULL, 'Written for all 13 trusts.', 'Ann', now())",
                     [SUNDAY, STRANDED])
 
@@ -146,7 +146,7 @@ def test_narratives_saved_before_groups_move_to_the_all_trusts_group_once(five_t
     with open_for_write(five_trusts):
         pass
     with open_for_write(five_trusts) as con:
-        con.execute("UPDATE schema_version SET version = 6")  # run the migration a second time
+        con.execute("UPDATE schema_state SET ddl_hash = 'before groups'")  # run the migration a second time
     with open_for_write(five_trusts):
         pass
     assert query(five_trusts, "SELECT narrative_id, group_id, text FROM narratives") == [

@@ -198,7 +198,7 @@ def test_audit_rows_from_before_the_seals_are_sealed_once(two_weeks):
     saves(two_weeks, "one", "two")
     with duckdb.connect(str(two_weeks)) as con:  # as a file of the previous schema holds them
         con.execute("UPDATE audit_log SET entry = NULL, previous_hash = NULL, entry_hash = NULL")
-        con.execute("UPDATE schema_version SET version = version - 1")
+        con.execute("UPDATE schema_state SET ddl_hash = 'older'")  # a file of an earlier schema
     session.audit_head_path(two_weeks).unlink()
     saves(two_weeks, "three")
     assert chain(two_weeks).describe() == "Audit log: 3 entries, chain intact"
