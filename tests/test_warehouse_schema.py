@@ -118,7 +118,8 @@ def test_a_changed_catalogue_adds_its_columns_to_an_existing_database(tmp_path: 
     db = tmp_path / "flow.duckdb"
     with duckdb.connect(str(db)) as con:
         migrate(con)
-        con.execute("INSERT INTO narratives VALUES (1, '2024-04-07', 'ga_occupancy_pct', NULL, 'kept', 'a', now())")
+        con.execute("INSERT INTO narratives (narrative_id, week_ending, metric, text, author, saved_at) "
+                    "VALUES (1, '2024-04-07', 'ga_occupancy_pct', 'kept', 'a', now())")
         con.execute("ALTER TABLE sitrep_daily DROP COLUMN internal_delay_48h_plus")  # as a release before it
         con.execute("UPDATE schema_state SET ddl_hash = 'older'")
         assert migrate(con) is True
