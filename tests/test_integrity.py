@@ -16,7 +16,7 @@ import duckdb
 import pytest
 from helpers import query
 from streamlit.testing.v1 import AppTest
-from test_narrative_page import STRANDED_KEY, run_page, two_weeks
+from test_narrative_page import FORM, box, run_page, two_weeks
 from test_trust_spc import labelled, step
 from test_trust_spc import run_page as run_trust_page
 
@@ -246,14 +246,15 @@ def test_a_held_lock_keeps_the_narrative_typed_and_says_try_again(two_weeks, mon
     monkeypatch.setenv("FLOW_LOCK_TIMEOUT", "0.2")
     app = run_page()
     app.text_input(key="narrative_author").input("Jo Smith")
-    app.text_area(key=f"text-{STRANDED_KEY}").input("Typed while an ingest ran.")
+    box(app).input("Typed while an ingest ran.")
     with write_lock(two_weeks):
-        app.button(key=f"save-{STRANDED_KEY}").click().run()
+        app.button(key=f"save-{FORM}").click().run()
     assert not app.exception
     assert [e.value for e in app.error] == [data.BUSY]
-    assert app.text_area(key=f"text-{STRANDED_KEY}").value == "Typed while an ingest ran."
-    app.button(key=f"save-{STRANDED_KEY}").click().run()  # the lock is free again: the same text saves
-    assert query(two_weeks, "SELECT text FROM narrative_current") == [("Typed while an ingest ran.",)]
+    assert box(app).value == "Typed while an ingest ran."
+    app.button(key=f"save-{FORM}").click().run()  # the lock is free again: the same text saves
+    assert query(two_weeks, "SELECT text FROM narrative_current WHERE metric = 'stranded_7plus_pct'") == [
+        ("Typed while an ingest ran.",)]
 
 
 def test_a_held_lock_keeps_the_spc_settings_typed_and_says_try_again(step, monkeypatch):
