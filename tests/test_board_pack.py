@@ -1,13 +1,11 @@
 """The Word board pack fits the page: 14 trusts (the size of a large system) with every metric,
 converted to PDF by LibreOffice headless and its pages counted (pdfinfo, from poppler-utils), with no
-word of the header broken. Skipped, with the reason, when LibreOffice or the Carlito font (Calibri's
-metric twin, so LibreOffice lays the pack out as Word does) is not installed locally (.ci/run installs
-them, and under CI a missing one fails)."""
+word of the header broken. Without LibreOffice, poppler or the Carlito font (Calibri's metric twin, so
+LibreOffice lays the pack out as Word does) it fails, saying what to install (.ci/run installs them)."""
 from __future__ import annotations
 
 import html
 import io
-import os
 import re
 import shutil
 import subprocess
@@ -17,7 +15,8 @@ from pathlib import Path
 import openpyxl
 import polars as pl
 import pytest
-from helpers import trust_table
+from helpers import needs_installing, trust_table
+from patience import guard_s
 
 from pipelines.reports.export_common import WeekSources
 from pipelines.reports.export_docx import to_docx
@@ -25,16 +24,12 @@ from pipelines.reports.export_xlsx import to_xlsx
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 if SOFFICE is None or shutil.which("pdfinfo") is None:
-    if os.environ.get("CI"):
-        pytest.fail("LibreOffice (soffice) or pdfinfo is missing; CI must run the board pack test", pytrace=False)
-    pytest.skip("LibreOffice or pdfinfo is not installed (apt-get install libreoffice-writer-nogui "
-                "libreoffice-calc-nogui poppler-utils)", allow_module_level=True)
+    needs_installing("LibreOffice (soffice) or pdfinfo",
+                     "apt-get install libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils")
 FONTS = subprocess.run(["fc-list", ":", "family"], capture_output=True, text=True, check=False).stdout \
     if shutil.which("fc-list") else ""
 if "Carlito" not in FONTS:
-    if os.environ.get("CI"):
-        pytest.fail("the Carlito font is missing; CI must lay the board pack out as Word does", pytrace=False)
-    pytest.skip("the Carlito font is not installed (apt-get install fonts-crosextra-carlito)", allow_module_level=True)
+    needs_installing("the Carlito font", "apt-get install fonts-crosextra-carlito")
 
 # Long real names, so header wrapping is tested too.
 NAMES = ["Calderdale and Huddersfield", "County Durham and Darlington", "York and Scarborough", "Northern Lincolnshire",
@@ -48,7 +43,7 @@ def pdf_pages(docx: bytes, folder: Path) -> tuple[int, str]:
     source.write_bytes(docx)
     # A profile of its own, so a LibreOffice the user has open (or another test) does not block this one.
     subprocess.run([SOFFICE, f"-env:UserInstallation=file://{folder / 'profile'}", "--headless", "--convert-to", "pdf",
-                    "--outdir", str(folder), str(source)], check=True, capture_output=True, timeout=180)
+                    "--outdir", str(folder), str(source)], check=True, capture_output=True, timeout=guard_s(10))
     info = subprocess.run(["pdfinfo", str(folder / "pack.pdf")], check=True, capture_output=True, text=True).stdout
     text = subprocess.run(["pdftotext", str(folder / "pack.pdf"), "-"], check=True, capture_output=True,
                           text=True).stdout
@@ -77,11 +72,9 @@ def xlsx_pages(xlsx: bytes, folder: Path) -> list[list[tuple[str, float]]]:
     source = folder / "week.xlsx"
     source.write_bytes(xlsx)
     subprocess.run([SOFFICE, f"-env:UserInstallation=file://{folder / 'profile'}", "--headless", "--convert-to", "pdf",
-                    "--outdir", str(folder), str(source)], check=True, capture_output=True, timeout=180)
+                    "--outdir", str(folder), str(source)], check=True, capture_output=True, timeout=guard_s(10))
     if not (folder / "week.pdf").exists():
-        if os.environ.get("CI"):
-            pytest.fail("LibreOffice Calc is missing; CI must print the workbook", pytrace=False)
-        pytest.skip("LibreOffice Calc is not installed (apt-get install libreoffice-calc-nogui)")
+        needs_installing("LibreOffice Calc", "apt-get install libreoffice-calc-nogui")
     boxes = subprocess.run(["pdftotext", "-bbox", str(folder / "week.pdf"), "-"], check=True, capture_output=True,
                            text=True).stdout
     pages = []

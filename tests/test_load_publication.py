@@ -6,7 +6,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from helpers import SHARED_NHSE, query, sitrep_row, write_csv
+from helpers import SHARED_NHSE, query, real_files, sitrep_row, write_csv
 from test_nhse_readers import long_csv
 
 from pipelines.ingest.load import ingest_paths
@@ -15,7 +15,7 @@ from pipelines.publication.read import read_publication
 ROOT = Path(__file__).resolve().parents[1]
 WORKBOOK = SHARED_NHSE / "acute-discharge-sitrep-2023-11.xlsx"
 SAMPLE_NOVEMBER = ROOT / "sample_data" / "sitrep" / "sitrep_2023-11.csv"
-needs_workbook = pytest.mark.skipif(not WORKBOOK.exists(), reason=f"real NHS England workbook not found at {WORKBOOK}")
+needs_workbook = real_files(WORKBOOK)
 
 
 def ingest(db: Path, *paths: Path):

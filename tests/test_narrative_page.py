@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from helpers import load_rows_directly, query, week_of_rows
+from patience import page_run_guard_s
 from streamlit.testing.v1 import AppTest
 
 from pipelines.reports.narrative import save_narrative
@@ -30,7 +31,7 @@ def two_weeks(db: Path) -> Path:
 
 def run_page(**query_params: str) -> AppTest:
     """The page for stranded patients, one metric at a time, unless the query says otherwise."""
-    app = AppTest.from_file(str(ROOT / "pages/narrative.py"), default_timeout=60)
+    app = AppTest.from_file(str(ROOT / "pages/narrative.py"), default_timeout=page_run_guard_s())
     query_params = {"metric": "stranded_7plus_pct", **query_params}
     for name, value in query_params.items():
         app.query_params[name] = value

@@ -28,7 +28,7 @@ import openpyxl
 import polars as pl
 import pytest
 import xlsxwriter
-from helpers import SHARED_NHSE
+from helpers import SHARED_NHSE, real_files
 from openpyxl.utils import column_index_from_string
 
 from pipelines.catalogue.issues import FileRejected
@@ -39,7 +39,6 @@ SAMPLE_SITREPS = Path(__file__).resolve().parents[1] / "sample_data" / "sitrep"
 MONTHLY = ("acute-discharge-sitrep-2022-04.xlsx", "acute-discharge-sitrep-2023-11.xlsx")
 TIMESERIES = "acute-discharge-sitrep-timeseries-2021-04-to-2024-01.xlsx"
 COMMUNITY = "community-discharge-sitrep-2023-11.xlsx"
-real_files = pytest.mark.skipif(not NHSE_DIR.is_dir(), reason=f"the real NHS England workbooks are not in {NHSE_DIR}")
 
 TABLE2_LABELS = {  # the labels as published, matched exactly by the independent reader
     "Number of patients who no longer meet the criteria to reside": "nctr_patients",
@@ -111,7 +110,7 @@ def read_real(file_name: str) -> nhse.NhseRead:
 # ---------------------------------------------------------------------------------------------
 # Real workbooks
 # ---------------------------------------------------------------------------------------------
-@real_files
+@real_files(NHSE_DIR)
 @pytest.mark.parametrize("file_name, kind", [(MONTHLY[0], nhse.MONTHLY), (MONTHLY[1], nhse.MONTHLY),
                                              (TIMESERIES, nhse.TIMESERIES), (COMMUNITY, nhse.COMMUNITY)])
 def test_real_workbooks_are_recognised_by_content(file_name: str, kind: str) -> None:
@@ -120,13 +119,13 @@ def test_real_workbooks_are_recognised_by_content(file_name: str, kind: str) -> 
     assert nhse.detect("renamed.xlsx", content) == kind  # the name plays no part
 
 
-@real_files
+@real_files(NHSE_DIR)
 def test_community_sitrep_is_rejected_as_a_whole() -> None:
     with pytest.raises(FileRejected, match="Community Discharge SitRep"):
         nhse.read_publication(COMMUNITY, (NHSE_DIR / COMMUNITY).read_bytes())
 
 
-@real_files
+@real_files(NHSE_DIR)
 @pytest.mark.parametrize("file_name", MONTHLY)
 def test_each_day_trust_sums_equal_the_workbook_trust_rows(file_name: str) -> None:
     raw, read = raw_table2(file_name), read_real(file_name)
@@ -136,7 +135,7 @@ def test_each_day_trust_sums_equal_the_workbook_trust_rows(file_name: str) -> No
     assert loaded_sums(read.daily_icb) == column_sums(raw["icbs"], raw["columns"])
 
 
-@real_files
+@real_files(NHSE_DIR)
 @pytest.mark.parametrize("file_name", MONTHLY)
 def test_england_row_matches_where_the_publication_says_it_should(file_name: str) -> None:
     raw, read = raw_table2(file_name), read_real(file_name)
@@ -154,7 +153,7 @@ def test_england_row_matches_where_the_publication_says_it_should(file_name: str
         assert trusts[day, "nctr_remaining"] - remaining == hospice
 
 
-@real_files
+@real_files(NHSE_DIR)
 @pytest.mark.parametrize("file_name", MONTHLY)
 def test_named_trust_month_totals_and_provenance(file_name: str) -> None:
     raw, read = raw_table2(file_name), read_real(file_name)
@@ -170,7 +169,7 @@ def test_named_trust_month_totals_and_provenance(file_name: str) -> None:
     assert (trust["short_name"], trust["region"]) == ("York and Scarborough", "North East and Yorkshire")
 
 
-@real_files
+@real_files(NHSE_DIR)
 @pytest.mark.parametrize("file_name", MONTHLY)
 def test_dashes_are_missing_not_zero(file_name: str) -> None:
     raw, read = raw_table2(file_name), read_real(file_name)
@@ -183,7 +182,7 @@ def test_dashes_are_missing_not_zero(file_name: str) -> None:
     assert any("stored as missing, not 0" in n for n in read.notes)
 
 
-@real_files
+@real_files(NHSE_DIR)
 @pytest.mark.parametrize("file_name", MONTHLY)
 def test_no_england_region_or_icb_among_trusts(file_name: str) -> None:
     raw, read = raw_table2(file_name), read_real(file_name)
@@ -198,7 +197,7 @@ def test_no_england_region_or_icb_among_trusts(file_name: str) -> None:
     assert set(read.trusts["org_code"]) == codes and read.icbs.height == len(raw["icbs"])
 
 
-@real_files
+@real_files(NHSE_DIR)
 @pytest.mark.parametrize("file_name", MONTHLY)
 def test_table4_pathway_totals_equal_their_detail_columns(file_name: str) -> None:
     rows = sheet_rows(file_name, "Table 4")
@@ -221,7 +220,7 @@ def test_table4_pathway_totals_equal_their_detail_columns(file_name: str) -> Non
     assert hospice["discharges"].null_count() == hospice.height  # suppressed for every trust, never 0
 
 
-@real_files
+@real_files(NHSE_DIR)
 @pytest.mark.parametrize("file_name", MONTHLY)
 def test_tables_3_to_5_are_read_with_their_real_periods(file_name: str) -> None:
     read = read_real(file_name)
@@ -238,7 +237,7 @@ def test_tables_3_to_5_are_read_with_their_real_periods(file_name: str) -> None:
     assert set(read.monthly_destinations["destination_code"]) == {"P0", "P1", "P2", "P3", "P3b"}
 
 
-@real_files
+@real_files(NHSE_DIR)
 def test_timeseries_agrees_with_the_monthly_workbooks() -> None:
     series = read_real(TIMESERIES)
     assert series.daily.is_empty() and series.england.height == 1036  # 01/04/2021 to 31/01/2024
@@ -265,7 +264,7 @@ def test_timeseries_agrees_with_the_monthly_workbooks() -> None:
         assert dict(england.select("destination", "discharges").iter_rows()) == summed
 
 
-@real_files
+@real_files(NHSE_DIR)
 def test_timeseries_not_collected_zeros_are_missing() -> None:
     series = read_real(TIMESERIES)
     early = series.destinations_areas.filter(pl.col("period_start") < date(2021, 5, 11))
@@ -278,7 +277,7 @@ def test_timeseries_not_collected_zeros_are_missing() -> None:
     assert blank_day["nctr_patients"].to_list() == [None]
 
 
-@real_files
+@real_files(NHSE_DIR)
 @pytest.mark.parametrize("file_name", [*MONTHLY, TIMESERIES])
 def test_a_real_workbook_reads_without_errors(file_name: str) -> None:
     # Its speed (target: under 2 s) is printed by benchmarks/publication_benchmark.py, not timed here.

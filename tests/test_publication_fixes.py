@@ -8,8 +8,7 @@ import zipfile
 
 import openpyxl
 import polars as pl
-import pytest
-from helpers import SHARED_NHSE
+from helpers import SHARED_NHSE, real_files
 
 from pipelines.publication.grid import Book, Grid, load_grid
 from pipelines.publication.lookup import is_provider_lookup, read_provider_lookup
@@ -26,7 +25,7 @@ def test_area_keys_hold_the_period_end_so_a_series_cannot_delete_a_month():
         assert {"period_start", "period_end", "area_name"} <= set(TABLES[table][2])
 
 
-@pytest.mark.skipif(not WORKBOOK_2022.exists(), reason=f"real NHS England workbook not found at {WORKBOOK_2022}")
+@real_files(WORKBOOK_2022)
 def test_table5_figures_are_the_workbooks_exact_doubles():
     read = read_publication(WORKBOOK_2022.name, WORKBOOK_2022.read_bytes())
     sheet = openpyxl.load_workbook(WORKBOOK_2022, read_only=True)["Table 5"]
@@ -88,7 +87,7 @@ WORKBOOK_2023 = SHARED_NHSE / "acute-discharge-sitrep-2023-11.xlsx"
 SERIES = SHARED_NHSE / "acute-discharge-sitrep-timeseries-2021-04-to-2024-01.xlsx"
 
 
-@pytest.mark.skipif(not (WORKBOOK_2023.exists() and SERIES.exists()), reason=f"real files not found in {SHARED_NHSE}")
+@real_files(WORKBOOK_2023, SERIES)
 def test_the_national_series_no_longer_deletes_a_months_england_totals(db):
     from helpers import query
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from helpers import SHARED_NHSE, load_rows_directly, query, week_of_rows
+from helpers import SHARED_NHSE, load_rows_directly, query, real_files, week_of_rows
+from patience import page_run_guard_s
 from streamlit.testing.v1 import AppTest
 from test_nhse_readers import long_csv
 from test_trust_page import run_page, texts
@@ -145,8 +146,7 @@ WORKBOOK_2022 = SHARED_NHSE / "acute-discharge-sitrep-2022-04.xlsx"
 WORKBOOK_2023 = SHARED_NHSE / "acute-discharge-sitrep-2023-11.xlsx"
 
 
-@pytest.mark.skipif(not (WORKBOOK_2022.exists() and WORKBOOK_2023.exists()),
-                    reason=f"real NHS England workbooks not found in {SHARED_NHSE}")
+@real_files(WORKBOOK_2022, WORKBOOK_2023)
 @pytest.mark.parametrize("order", [(WORKBOOK_2022, WORKBOOK_2023), (WORKBOOK_2023, WORKBOOK_2022)])
 def test_names_come_from_the_latest_publication_in_either_order(db: Path, order):
     list(ingest_paths(list(order), db))
@@ -172,7 +172,8 @@ def test_table3_is_charted_on_the_drilldown(tmp_path: Path, db: Path):
 
 def test_the_data_quality_page_lists_icb_disagreements(tmp_path: Path, db: Path):
     list(ingest_paths([_beds_csv(tmp_path / "beds.csv")], db))
-    app = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" / "data_quality.py"), default_timeout=60)
+    app = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" / "data_quality.py"),
+                            default_timeout=page_run_guard_s())
     app.run()
     assert not app.exception
     assert "ICBs: the reference file and NHS England disagree" in texts(app.subheader)
