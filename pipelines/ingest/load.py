@@ -191,14 +191,14 @@ def outside_cover(frame: pl.DataFrame, actor: access.Identity) -> pl.DataFrame:
 
 
 def _load_sitrep(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, content: bytes, today: date,
-                 received_at: datetime, actor: access.Identity) -> str:
-    """A trust's daily sitrep: read, check against the contract and the actor's trusts, store.
-    Returns the reader used."""
+                 received_at: datetime, actor: access.Identity, engine: str | None) -> str:
+    """A trust's daily sitrep: read, check against the contract (on ``engine``, default the setting) and
+    the actor's trusts, store. Returns the reader used."""
     read = read_sitrep(outcome.file_name, content)
     levels = loaded_levels(con, read.frame)
     issues = pl.concat([validate(read.frame, read.issues, known_org_codes(con), today,
                                  sites=con.sql("SELECT site_code, org_code FROM sites").pl(),
-                                 loaded_levels=levels),
+                                 loaded_levels=levels, engine=engine),
                         outside_cover(read.frame, actor)])
     errors = issues.filter(pl.col("severity") == "error")
     warned = issues.filter(pl.col("severity") == "warning").join(errors, on="source_row", how="anti")
@@ -236,7 +236,7 @@ def _load_publication(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, cont
 
 
 def _ingest_one(con: duckdb.DuckDBPyConnection, name: str, path: str, content: bytes, *, force: bool,
-                today: date, actor: access.Identity) -> FileOutcome:
+                today: date, actor: access.Identity, engine: str | None) -> FileOutcome:
     content_hash = hashlib.sha256(content).hexdigest()
     if not force and (earlier := _already_loaded(con, content_hash)):
         file_id, earlier_name, received = earlier
@@ -252,8 +252,10 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, name: str, path: str, content: b
         try:
             check_size(name, content)  # before anything parses it (recognising a publication opens workbooks)
             # Which kind of file it is, by its content: NHS England's publication or a trust's own sitrep.
-            load = _load_publication if detect_publication(name, content) else _load_sitrep
-            reader = load(con, outcome, content, today, received_at, actor)
+            if detect_publication(name, content):
+                reader = _load_publication(con, outcome, content, today, received_at, actor)
+            else:
+                reader = _load_sitrep(con, outcome, content, today, received_at, actor, engine)
         except FileRejected as rejection:  # raised before anything of the file was stored
             outcome = FileOutcome(name, "rejected", str(rejection), file_id=outcome.file_id)
             reader = None
@@ -289,14 +291,14 @@ def _record_failure(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, path: 
 
 
 def _ingest_source(con: duckdb.DuckDBPyConnection, name: str, path: str, content: bytes | OSError, *,
-                   force: bool, today: date, actor: access.Identity) -> FileOutcome:
+                   force: bool, today: date, actor: access.Identity, engine: str | None) -> FileOutcome:
     """One file, in its own transaction; a failure of this file alone is a rejection, logged with its traceback."""
     started = time.perf_counter()
     if isinstance(content, OSError):
         outcome = FileOutcome(name, "rejected", f"could not be read ({content.strerror or content})")
     else:
         try:
-            outcome = _ingest_one(con, name, path, content, force=force, today=today, actor=actor)
+            outcome = _ingest_one(con, name, path, content, force=force, today=today, actor=actor, engine=engine)
         except (OSError, duckdb.IOException, duckdb.FatalException):
             raise  # the disk or the database, not this file: the whole round stops and nothing of it is kept
         except Exception as error:  # a bug must not stop the other files, nor show a stack trace
@@ -325,7 +327,8 @@ LOADED = ("loaded", "loaded_with_rejections")
 
 def ingest_sources(sources: Iterable[tuple[str, str, bytes | OSError]], db: Path | None = None, *, force: bool = False,
                    today: date | None = None, on_wait: Callable[[], None] | None = None,
-                   round_s: float | None = None, actor: access.Identity | None = None) -> Iterator[FileOutcome]:
+                   round_s: float | None = None, actor: access.Identity | None = None,
+                   engine: str | None = None) -> Iterator[FileOutcome]:
     """Load (name, path, content) sources, yielding each file's outcome once it is in the live database.
 
     Rounds of write sessions (see the module doc) each take files until ``round_s`` (default
@@ -335,7 +338,8 @@ def ingest_sources(sources: Iterable[tuple[str, str, bytes | OSError]], db: Path
 
     ``actor`` is who sends the files (default: the administrator running the command line on the
     server); AccessDenied before anything is read when they may not upload at all, and their rows
-    for trusts they do not submit for are rejected row by row.
+    for trusts they do not submit for are rejected row by row. ``engine`` is the data contract's
+    (default the setting, ``config.contract_engine``; the command line's ``--engine``).
     """
     actor = actor or access.server_admin()
     access.require(actor, "upload_file")
@@ -354,7 +358,8 @@ def ingest_sources(sources: Iterable[tuple[str, str, bytes | OSError]], db: Path
             while following is not None:
                 name, path, content = following
                 with one_thread(con, isinstance(content, OSError) or len(content) <= SMALL_FILE_BYTES):
-                    done.append(_ingest_source(con, name, path, content, force=force, today=today, actor=actor))
+                    done.append(_ingest_source(con, name, path, content, force=force, today=today, actor=actor,
+                                               engine=engine))
                 following = next(pending, None)
                 if time.perf_counter() - started > round_s:
                     break
