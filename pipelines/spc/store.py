@@ -146,6 +146,18 @@ def refresh_derived(con: duckdb.DuckDBPyConnection, trust_days: pl.DataFrame | N
         refresh_spc(con, refresh_weekly_parts(con, trust_days))
 
 
+def baseline_between(start: date | None, end: date | None) -> tuple[date, date] | None:
+    """A fixed baseline from the two dates a user gave: both (the first no later than the second) or
+    neither (None: limits from all the points). A ValueError, in words for the user, otherwise."""
+    if start is None and end is None:
+        return None
+    if start is None or end is None:
+        raise ValueError("give both baseline dates, or neither")
+    if start > end:
+        raise ValueError("the baseline must start before it ends")
+    return start, end
+
+
 def save_spc_settings(db: Path, org_code: str, metric: str, baseline: tuple[date, date] | None,
                       recalculate_from: Sequence[date], set_by: access.Identity | str, reason: str = "") -> None:
     """Fix a baseline and/or dates to recalculate limits from, for one trust and metric. Every save is
@@ -155,8 +167,8 @@ def save_spc_settings(db: Path, org_code: str, metric: str, baseline: tuple[date
     single-analyst mode without sign-in); the change is recorded in the audit log."""
     actor = set_by if isinstance(set_by, access.Identity) else access.single_analyst(set_by)
     access.require(actor, "change_spc", org_code)
-    if baseline and baseline[0] > baseline[1]:
-        raise ValueError("the baseline must start before it ends")
+    if baseline:
+        baseline_between(*baseline)
     set_at = config.uk_now()
     dates = sorted(set(recalculate_from))
     values = [org_code, metric, baseline[0] if baseline else None, baseline[1] if baseline else None,
