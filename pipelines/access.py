@@ -222,7 +222,6 @@ def identity_from_claims(claims: Mapping[str, object], rules: Iterable[UserRule]
 
 # --- Audit ---------------------------------------------------------------------------------
 
-AUDIT_ACTIONS = ("file_received", "narrative_saved", "spc_settings_changed")
 # How the audit table on the data quality page says them (the log keeps the codes).
 AUDIT_ACTION_WORDS = {"file_received": "file received", "narrative_saved": "narrative saved",
                       "spc_settings_changed": "SPC settings changed"}
