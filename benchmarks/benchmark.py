@@ -2,7 +2,7 @@
 
 Run from anywhere:  python benchmarks/benchmark.py [--trusts N] [--years N] [--repeat N] [--keep]
 
-1. Generates ONE CSV of daily trust sitrep rows (DOMAIN 2.1): N trusts x 365*years days (defaults
+1. Generates ONE CSV of daily trust sitrep rows (docs/domain.md section 2.1): N trusts x 365*years days (defaults
    140 x 7 years = 357,700 rows), every row valid under every rule of the data contract
    (seeded, vectorised; the same arguments always give the same values).
 2. Times (a) a baseline: bare ``polars.read_csv`` plus a DuckDB table created from the frame in a

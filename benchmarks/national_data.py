@@ -1,5 +1,5 @@
 """Synthetic national sitrep history for the benchmarks: trust codes, their reference data, and one
-seeded frame of daily trust rows (DOMAIN 2.1) that obeys every rule of the data contract.
+seeded frame of daily trust rows (docs/domain.md section 2.1) that obeys every rule of the data contract.
 
 Used by ``benchmark.py`` (the ingest benchmark) and ``pages_benchmark.py``. numpy and polars are
 imported inside the functions, so importing this module costs the cold ingest run no import time.
@@ -58,11 +58,11 @@ def write_reference(reference_dir: Path, codes: list[str]) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Synthetic national history (DOMAIN 2.1), vectorised and seeded
+# Synthetic national history (docs/domain.md section 2.1), vectorised and seeded
 # --------------------------------------------------------------------------------------------
 
 def generate_frame(codes: list[str], days: int, last_day: date):
-    """One row per trust per day, trust-level (no site_code), obeying every rule of DOMAIN 2.1.
+    """One row per trust per day, trust-level (no site_code), obeying every rule of docs/domain.md section 2.1.
 
     By construction: counts >= 0; los_21plus <= los_14plus <= los_7plus <= ga_beds_occupied
     (nested binomial draws); covid_beds_occupied <= ga_beds_occupied; nctr_discharged_by_5pm <=

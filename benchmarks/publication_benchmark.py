@@ -1,7 +1,7 @@
 """How fast NHS England's publications load (issue target: under 2 s each).
 
 A script, not a test. It prints how long ``detect`` takes on a 2,000,000-line trust sitrep CSV (it
-must read only the start), then, for each publication in ../shared/nhse (the discharge sitrep workbooks,
+must read only the start), then, for each publication in tests/fixtures/nhse (the discharge sitrep workbooks,
 the UEC daily sitrep winter workbooks and the monthly beds CSV) the time to read it
 (``read_publication``) and the full ingest into a fresh database (read, checks, load with
 provenance, derived tables), best of three.
@@ -46,9 +46,7 @@ def detect_big_csv() -> None:
 
 def main() -> None:
     detect_big_csv()
-    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else next(
-        (p / "shared" / "nhse" for p in ROOT.parents if (p / "shared" / "nhse").is_dir()),
-        ROOT.parent / "shared" / "nhse")
+    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "tests" / "fixtures" / "nhse"
     workbooks = sorted(p for p in [*folder.glob("*.xlsx"), *folder.glob("*.csv")]
                        if detect(p.name, p.read_bytes()) not in (None, "nhse_community_workbook"))
     if not workbooks:

@@ -1,5 +1,5 @@
 """Data quality: upload sitrep files, the file ledger, rejected rows to fix and resubmit, which
-trusts have submitted, and the data contract's rules (issue 7; users: trust BI teams, DOMAIN 1).
+trusts have submitted, and the data contract's rules (issue 7; users: trust BI teams, docs/domain.md section 1).
 
 Layout only: the questions are in pipelines.queries.quality, the loading in pipelines.ingest.upload. Text that came
 from a file (names, notes) is shown with st.text or in tables, never as Markdown.

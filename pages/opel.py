@@ -1,4 +1,4 @@
-"""OPEL levels: which trusts and local authorities were at OPEL 3 or 4, and when (DOMAIN 4)."""
+"""OPEL levels: which trusts and local authorities were at OPEL 3 or 4, and when (docs/domain.md section 4)."""
 from __future__ import annotations
 
 import polars as pl

@@ -1,4 +1,4 @@
-"""Home: the weekly position of every trust against the national ambitions (DOMAIN section 1):
+"""Home: the weekly position of every trust against the national ambitions (docs/domain.md section 1):
 one compact HTML table, metrics as rows and trusts as columns, that a discharge group can meet over."""
 from __future__ import annotations
 

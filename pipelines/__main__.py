@@ -10,7 +10,7 @@ with the file written, 2 on usage errors (a bad date, an unknown format, no figu
 restore: put an earlier generation of the database back (exit status 0), or list them.
 Any command: 3 another write held the database too long, 4 the database is damaged (restore it),
 5 the disk is full or not writable, 130 interrupted (Ctrl+C), 141 the output was closed (a pipe).
-The README's table of exit statuses is the reference.
+The table of exit statuses in docs/operations.md is the reference.
 
 The command line is for administrators on the server: it acts with every right (any trust's rows,
 NHS England publication files) and is recorded in the audit log as server:<login name>.

@@ -1,4 +1,4 @@
-"""How the sample sitrep files look: the layouts real trust BI teams send (DOMAIN 2.1).
+"""How the sample sitrep files look: the layouts real trust BI teams send (docs/domain.md section 2.1).
 
 Used by generate.py; every layout must still map back to the template via columns.canonical_name.
 """

@@ -1,4 +1,4 @@
-"""Generate the sample daily trust sitrep files (DOMAIN 2.1) and a deliberately flawed file.
+"""Generate the sample daily trust sitrep files (docs/domain.md section 2.1) and a deliberately flawed file.
 
 Deterministic: one fixed seed (numpy default_rng), no clock reads, fixed xlsx metadata, so two
 runs give byte-identical files. `python sample_data/generate.py` regenerates sample_data/ in place;

@@ -23,10 +23,8 @@ from pipelines.warehouse import open_for_write
 from pipelines.warehouse.reference import reload_reference
 
 REFERENCE_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "reference"  # the tests' trusts, ambitions
-# ../shared/nhse from the repository root (a worktree sits one level deeper, so look further up too)
-SHARED_NHSE = next((p / "shared" / "nhse" for p in Path(__file__).resolve().parents[1:4]
-                    if (p / "shared" / "nhse").is_dir()), Path(__file__).resolve().parents[2] / "shared" / "nhse")
-
+# Real NHS England publications, committed with their sources (fixtures/nhse/README.md): never skipped
+NHSE_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "nhse"
 
 
 def in_ci() -> bool:
@@ -37,14 +35,6 @@ def in_ci() -> bool:
 def needs_installing(what: str, command: str) -> NoReturn:
     """Something .ci/run installs is missing: the test fails (here and in CI), saying what to run."""
     pytest.fail(f"{what} is missing: run `{command}` (.ci/run does it on a fresh machine)", pytrace=False)
-
-
-def real_files(*paths: Path) -> pytest.MarkDecorator:
-    """For tests that read NHS England's real files: skipped, saying where to put them, when any is
-    missing (they are not in the repository); under CI the skip fails (tests/conftest.py)."""
-    missing = [path.name for path in paths if not path.exists()]
-    return pytest.mark.skipif(bool(missing), reason=f"NHS England's {', '.join(missing)} not in {SHARED_NHSE}: "
-                                                    "copy NHS England's published files there")
 
 
 VALID_ROW = {

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from helpers import REFERENCE_FIXTURES, SHARED_NHSE, load_rows_directly, query, real_files, week_of_rows, write_csv
+from helpers import NHSE_FIXTURES, REFERENCE_FIXTURES, load_rows_directly, query, week_of_rows, write_csv
 
 from pipelines import access
 from pipelines.ingest.load import ingest_paths
@@ -186,11 +186,8 @@ def test_the_command_line_acts_as_the_server_administrator(db: Path, tmp_path: P
     assert (entry["actor_source"], entry["action"], entry["org_code"]) == ("command line", "file received", "")
 
 
-WORKBOOK = SHARED_NHSE / "acute-discharge-sitrep-2023-11.xlsx"
-
-
-@real_files(WORKBOOK)
 def test_a_submitter_may_not_load_a_publication_file(db: Path) -> None:
-    events = list(load_uploads([(WORKBOOK.name, WORKBOOK.read_bytes())], db, actor=person("submitter")))
+    workbook = NHSE_FIXTURES / "acute-discharge-sitrep-2023-11.xlsx"
+    events = list(load_uploads([(workbook.name, workbook.read_bytes())], db, actor=person("submitter")))
     assert events[-1].status == "rejected" and "only administrators" in events[-1].message
     assert query(db, "SELECT count(*) FROM nhse_daily") == [(0,)]

@@ -1,6 +1,6 @@
 """Several loads and many readers at once, and loads killed part-way (issue 7, must haves 3 and 4).
 
-The design under test (README, "Writing while people read"): a load takes an exclusive lock on
+The design under test (docs/operations.md, "Writing while people read"): a load takes an exclusive lock on
 ``<db>.lock``, writes a private copy ``<db>.writing`` and renames it over the live file; readers
 open the live file read-only. So readers never wait or fail, every reader sees whole files only,
 and a killed load leaves the live file exactly as it was.

@@ -1,4 +1,4 @@
-"""The shipped server settings and deployment files say what the README promises (issue 15): the
+"""The shipped server settings and deployment files say what docs/operations.md promises (issue 15): the
 dashboard listens on 127.0.0.1 only, XSRF on, no error details, no committed secret, the metrics
 endpoint closed at the proxy, sticky sessions, and the systemd units for the dashboard and ingest."""
 from __future__ import annotations

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-# The order data flows in (README, "Architecture"): a layer may import itself and anything before it.
+# The order data flows in (docs/architecture.md, "Data flow"): a layer may import itself and anything before it.
 LAYERS = ["config", "access", "catalogue", "warehouse", "spc", "publication", "ingest", "queries", "reports", "__main__"]
 
 
@@ -68,5 +68,5 @@ def test_the_data_side_never_imports_streamlit() -> None:
 
 @pytest.mark.parametrize("layer", LAYERS[:-1])
 def test_every_layer_is_a_module_or_package_of_pipelines(layer: str) -> None:
-    """The README's layout names real places, so the check above cannot pass by naming nothing."""
+    """The layout in docs/architecture.md names real places, so the check above cannot pass by naming nothing."""
     assert (ROOT / "pipelines" / layer).is_dir() or (ROOT / "pipelines" / f"{layer}.py").is_file()

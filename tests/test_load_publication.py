@@ -6,23 +6,21 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from helpers import SHARED_NHSE, query, real_files, sitrep_row, write_csv
+from helpers import NHSE_FIXTURES, query, sitrep_row, write_csv
 from test_nhse_readers import long_csv
 
 from pipelines.ingest.load import ingest_paths
 from pipelines.publication.read import read_publication
 
 ROOT = Path(__file__).resolve().parents[1]
-WORKBOOK = SHARED_NHSE / "acute-discharge-sitrep-2023-11.xlsx"
+WORKBOOK = NHSE_FIXTURES / "acute-discharge-sitrep-2023-11.xlsx"
 SAMPLE_NOVEMBER = ROOT / "sample_data" / "sitrep" / "sitrep_2023-11.csv"
-needs_workbook = real_files(WORKBOOK)
 
 
 def ingest(db: Path, *paths: Path):
     return list(ingest_paths(list(paths), db))
 
 
-@needs_workbook
 def test_every_published_trust_day_is_loaded_with_the_workbook_totals(db):
     [outcome] = ingest(db, WORKBOOK)
     assert outcome.status == "loaded" and outcome.reader.startswith("NHS England acute discharge sitrep workbook")
@@ -36,7 +34,6 @@ def test_every_published_trust_day_is_loaded_with_the_workbook_totals(db):
     assert trusts == query(db, "SELECT count(DISTINCT org_code) FROM sitrep_daily")[0][0] - 13  # beside the 13 reference trusts' rows
 
 
-@needs_workbook
 @pytest.mark.parametrize("order", ["trust file first", "publication first"])
 def test_the_trusts_own_sitrep_takes_precedence_and_nothing_is_double_counted(db, order):
     files = [SAMPLE_NOVEMBER, WORKBOOK] if order == "trust file first" else [WORKBOOK, SAMPLE_NOVEMBER]
@@ -59,14 +56,12 @@ def test_the_trusts_own_sitrep_takes_precedence_and_nothing_is_double_counted(db
     assert query(db, "SELECT DISTINCT source FROM sitrep_daily WHERE org_code = 'R0A'") == [("nhse_publication",)]
 
 
-@needs_workbook
 def test_reference_names_win_and_unknown_trusts_get_derived_short_names(db):
     ingest(db, WORKBOOK)
     names = dict(query(db, "SELECT org_code, short_name FROM trusts WHERE org_code IN ('RCD', 'R0A')"))
     assert names == {"RCD": "Harrogate", "R0A": "Manchester University"}
 
 
-@needs_workbook
 def test_figures_the_publication_cannot_supply_are_not_reported_not_zero(db):
     ingest(db, WORKBOOK)
     values = dict(query(db, "SELECT metric, value FROM weekly_position WHERE org_code = 'R0A' "
@@ -75,7 +70,6 @@ def test_figures_the_publication_cannot_supply_are_not_reported_not_zero(db):
     assert values["ctr_discharged_pct"] > 0 and values["recorded_delays"] > 0
 
 
-@needs_workbook
 def test_tables_3_to_5_are_stored_and_a_revised_publication_replaces_them(db):
     ingest(db, WORKBOOK)
     counts = {t: query(db, f"SELECT count(*) FROM {t}")[0][0]

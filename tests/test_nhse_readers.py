@@ -1,6 +1,6 @@
-"""Readers of NHS England's Acute Daily Discharge SitRep (pipelines/nhse.py, DOMAIN 2.2).
+"""Readers of NHS England's Acute Daily Discharge SitRep (pipelines/nhse.py, docs/domain.md section 2.2).
 
-The real workbooks in ../shared/nhse/ are checked against the same cells read independently
+The real workbooks in tests/fixtures/nhse/ are checked against the same cells read independently
 with openpyxl (never with the code under test). Where the workbook's own totals should match
 the trusts, they are asserted to; where NHS England's disclosure control means they cannot,
 the exact relation is asserted instead:
@@ -28,13 +28,13 @@ import openpyxl
 import polars as pl
 import pytest
 import xlsxwriter
-from helpers import SHARED_NHSE, real_files
+from helpers import NHSE_FIXTURES
 from openpyxl.utils import column_index_from_string
 
 from pipelines.catalogue.issues import FileRejected
 from pipelines.publication import read as nhse
 
-NHSE_DIR = SHARED_NHSE
+NHSE_DIR = NHSE_FIXTURES
 SAMPLE_SITREPS = Path(__file__).resolve().parents[1] / "sample_data" / "sitrep"
 MONTHLY = ("acute-discharge-sitrep-2022-04.xlsx", "acute-discharge-sitrep-2023-11.xlsx")
 TIMESERIES = "acute-discharge-sitrep-timeseries-2021-04-to-2024-01.xlsx"
@@ -47,6 +47,16 @@ TABLE2_LABELS = {  # the labels as published, matched exactly by the independent
 }
 MEASURES = tuple(TABLE2_LABELS.values())
 
+
+
+def test_every_real_file_is_in_the_repository_with_its_source_and_licence() -> None:
+    """The files are committed (a missing one fails every test that reads it), and the fixtures' README
+    names each one with its source under the Open Government Licence, as reusing them requires."""
+    readme = (NHSE_DIR / "README.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\| `([\w.-]+\.(?:xlsx|csv))` \|", readme, flags=re.MULTILINE))
+    present = {p.name for p in NHSE_DIR.iterdir() if p.suffix in (".xlsx", ".csv")}
+    assert listed == present and {*MONTHLY, TIMESERIES, COMMUNITY} <= present
+    assert "Contains public sector information licensed under the Open Government Licence v3.0" in readme
 
 # ---------------------------------------------------------------------------------------------
 # Independent reading of the real sheets (openpyxl)
@@ -110,7 +120,6 @@ def read_real(file_name: str) -> nhse.NhseRead:
 # ---------------------------------------------------------------------------------------------
 # Real workbooks
 # ---------------------------------------------------------------------------------------------
-@real_files(NHSE_DIR)
 @pytest.mark.parametrize("file_name, kind", [(MONTHLY[0], nhse.MONTHLY), (MONTHLY[1], nhse.MONTHLY),
                                              (TIMESERIES, nhse.TIMESERIES), (COMMUNITY, nhse.COMMUNITY)])
 def test_real_workbooks_are_recognised_by_content(file_name: str, kind: str) -> None:
@@ -119,13 +128,11 @@ def test_real_workbooks_are_recognised_by_content(file_name: str, kind: str) -> 
     assert nhse.detect("renamed.xlsx", content) == kind  # the name plays no part
 
 
-@real_files(NHSE_DIR)
 def test_community_sitrep_is_rejected_as_a_whole() -> None:
     with pytest.raises(FileRejected, match="Community Discharge SitRep"):
         nhse.read_publication(COMMUNITY, (NHSE_DIR / COMMUNITY).read_bytes())
 
 
-@real_files(NHSE_DIR)
 @pytest.mark.parametrize("file_name", MONTHLY)
 def test_each_day_trust_sums_equal_the_workbook_trust_rows(file_name: str) -> None:
     raw, read = raw_table2(file_name), read_real(file_name)
@@ -135,7 +142,6 @@ def test_each_day_trust_sums_equal_the_workbook_trust_rows(file_name: str) -> No
     assert loaded_sums(read.daily_icb) == column_sums(raw["icbs"], raw["columns"])
 
 
-@real_files(NHSE_DIR)
 @pytest.mark.parametrize("file_name", MONTHLY)
 def test_england_row_matches_where_the_publication_says_it_should(file_name: str) -> None:
     raw, read = raw_table2(file_name), read_real(file_name)
@@ -153,7 +159,6 @@ def test_england_row_matches_where_the_publication_says_it_should(file_name: str
         assert trusts[day, "nctr_remaining"] - remaining == hospice
 
 
-@real_files(NHSE_DIR)
 @pytest.mark.parametrize("file_name", MONTHLY)
 def test_named_trust_month_totals_and_provenance(file_name: str) -> None:
     raw, read = raw_table2(file_name), read_real(file_name)
@@ -169,7 +174,6 @@ def test_named_trust_month_totals_and_provenance(file_name: str) -> None:
     assert (trust["short_name"], trust["region"]) == ("York and Scarborough", "North East and Yorkshire")
 
 
-@real_files(NHSE_DIR)
 @pytest.mark.parametrize("file_name", MONTHLY)
 def test_dashes_are_missing_not_zero(file_name: str) -> None:
     raw, read = raw_table2(file_name), read_real(file_name)
@@ -182,7 +186,6 @@ def test_dashes_are_missing_not_zero(file_name: str) -> None:
     assert any("stored as missing, not 0" in n for n in read.notes)
 
 
-@real_files(NHSE_DIR)
 @pytest.mark.parametrize("file_name", MONTHLY)
 def test_no_england_region_or_icb_among_trusts(file_name: str) -> None:
     raw, read = raw_table2(file_name), read_real(file_name)
@@ -197,7 +200,6 @@ def test_no_england_region_or_icb_among_trusts(file_name: str) -> None:
     assert set(read.trusts["org_code"]) == codes and read.icbs.height == len(raw["icbs"])
 
 
-@real_files(NHSE_DIR)
 @pytest.mark.parametrize("file_name", MONTHLY)
 def test_table4_pathway_totals_equal_their_detail_columns(file_name: str) -> None:
     rows = sheet_rows(file_name, "Table 4")
@@ -220,7 +222,6 @@ def test_table4_pathway_totals_equal_their_detail_columns(file_name: str) -> Non
     assert hospice["discharges"].null_count() == hospice.height  # suppressed for every trust, never 0
 
 
-@real_files(NHSE_DIR)
 @pytest.mark.parametrize("file_name", MONTHLY)
 def test_tables_3_to_5_are_read_with_their_real_periods(file_name: str) -> None:
     read = read_real(file_name)
@@ -237,7 +238,6 @@ def test_tables_3_to_5_are_read_with_their_real_periods(file_name: str) -> None:
     assert set(read.monthly_destinations["destination_code"]) == {"P0", "P1", "P2", "P3", "P3b"}
 
 
-@real_files(NHSE_DIR)
 def test_timeseries_agrees_with_the_monthly_workbooks() -> None:
     series = read_real(TIMESERIES)
     assert series.daily.is_empty() and series.england.height == 1036  # 01/04/2021 to 31/01/2024
@@ -264,7 +264,6 @@ def test_timeseries_agrees_with_the_monthly_workbooks() -> None:
         assert dict(england.select("destination", "discharges").iter_rows()) == summed
 
 
-@real_files(NHSE_DIR)
 def test_timeseries_not_collected_zeros_are_missing() -> None:
     series = read_real(TIMESERIES)
     early = series.destinations_areas.filter(pl.col("period_start") < date(2021, 5, 11))
@@ -277,7 +276,6 @@ def test_timeseries_not_collected_zeros_are_missing() -> None:
     assert blank_day["nctr_patients"].to_list() == [None]
 
 
-@real_files(NHSE_DIR)
 @pytest.mark.parametrize("file_name", [*MONTHLY, TIMESERIES])
 def test_a_real_workbook_reads_without_errors(file_name: str) -> None:
     # Its speed (target: under 2 s) is printed by benchmarks/publication_benchmark.py, not timed here.

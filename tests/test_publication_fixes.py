@@ -8,7 +8,7 @@ import zipfile
 
 import openpyxl
 import polars as pl
-from helpers import SHARED_NHSE, real_files
+from helpers import NHSE_FIXTURES
 
 from pipelines.publication.grid import Book, Grid, load_grid
 from pipelines.publication.lookup import is_provider_lookup, read_provider_lookup
@@ -17,7 +17,7 @@ from pipelines.publication.store import TABLES
 from pipelines.publication.tables import Log
 from pipelines.publication.workbook import _unsubmitted_months
 
-WORKBOOK_2022 = SHARED_NHSE / "acute-discharge-sitrep-2022-04.xlsx"
+WORKBOOK_2022 = NHSE_FIXTURES / "acute-discharge-sitrep-2022-04.xlsx"
 
 
 def test_area_keys_hold_the_period_end_so_a_series_cannot_delete_a_month():
@@ -25,7 +25,6 @@ def test_area_keys_hold_the_period_end_so_a_series_cannot_delete_a_month():
         assert {"period_start", "period_end", "area_name"} <= set(TABLES[table][2])
 
 
-@real_files(WORKBOOK_2022)
 def test_table5_figures_are_the_workbooks_exact_doubles():
     read = read_publication(WORKBOOK_2022.name, WORKBOOK_2022.read_bytes())
     sheet = openpyxl.load_workbook(WORKBOOK_2022, read_only=True)["Table 5"]
@@ -83,11 +82,10 @@ def test_the_provider_lookup_gives_each_trust_its_icb():
 
 
 
-WORKBOOK_2023 = SHARED_NHSE / "acute-discharge-sitrep-2023-11.xlsx"
-SERIES = SHARED_NHSE / "acute-discharge-sitrep-timeseries-2021-04-to-2024-01.xlsx"
+WORKBOOK_2023 = NHSE_FIXTURES / "acute-discharge-sitrep-2023-11.xlsx"
+SERIES = NHSE_FIXTURES / "acute-discharge-sitrep-timeseries-2021-04-to-2024-01.xlsx"
 
 
-@real_files(WORKBOOK_2023, SERIES)
 def test_the_national_series_no_longer_deletes_a_months_england_totals(db):
     from helpers import query
 

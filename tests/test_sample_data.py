@@ -1,4 +1,4 @@
-"""The committed sample sitrep files: reproducible, complete, and within the domain rules (DOMAIN 2.1).
+"""The committed sample sitrep files: reproducible, complete, and within the domain rules (docs/domain.md section 2.1).
 
 The files are read here with Polars directly, not with the project's readers, so these tests say
 whether the *sample* is right, independently of whether the loaders are.

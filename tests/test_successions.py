@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from helpers import SHARED_NHSE, load_rows_directly, query, real_files, week_of_rows
+from helpers import NHSE_FIXTURES, load_rows_directly, query, week_of_rows
 from patience import page_run_guard_s
 from streamlit.testing.v1 import AppTest
 from test_nhse_readers import long_csv
@@ -142,11 +142,10 @@ def test_field_source_text_names_every_source():
         "G&A beds open: the trust's own sitrep files (3 days), NHS England UEC daily sitrep (2 days).")
 
 
-WORKBOOK_2022 = SHARED_NHSE / "acute-discharge-sitrep-2022-04.xlsx"
-WORKBOOK_2023 = SHARED_NHSE / "acute-discharge-sitrep-2023-11.xlsx"
+WORKBOOK_2022 = NHSE_FIXTURES / "acute-discharge-sitrep-2022-04.xlsx"
+WORKBOOK_2023 = NHSE_FIXTURES / "acute-discharge-sitrep-2023-11.xlsx"
 
 
-@real_files(WORKBOOK_2022, WORKBOOK_2023)
 @pytest.mark.parametrize("order", [(WORKBOOK_2022, WORKBOOK_2023), (WORKBOOK_2023, WORKBOOK_2022)])
 def test_names_come_from_the_latest_publication_in_either_order(db: Path, order):
     list(ingest_paths(list(order), db))

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from helpers import SHARED_NHSE, load_rows_directly, query, real_files, week_of_rows
+from helpers import NHSE_FIXTURES, load_rows_directly, query, week_of_rows
 from streamlit.testing.v1 import AppTest
 from test_trust_page import run_page, texts
 
@@ -23,7 +23,7 @@ from pipelines.warehouse import open_for_write
 from ui import charts, spc_chart, trust_sections
 
 FIRST_MONDAY = date(2024, 1, 1)
-WORKBOOK = SHARED_NHSE / "acute-discharge-sitrep-2023-11.xlsx"
+WORKBOOK = NHSE_FIXTURES / "acute-discharge-sitrep-2023-11.xlsx"
 
 
 def sunday(week: int) -> date:
@@ -413,7 +413,6 @@ def test_a_publication_trust_metric_it_supplies_has_its_spc_chart(published):
     assert any("no ICB, so there is no system to compare it with" in i for i in texts(app.info))
 
 
-@real_files(WORKBOOK)
 def test_the_real_workbook_gives_a_publication_trust_its_sections(db):
     from pipelines.ingest.load import ingest_paths  # the loader imports the contract library: only when needed
     [outcome] = list(ingest_paths([WORKBOOK], db))

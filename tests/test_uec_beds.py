@@ -1,7 +1,7 @@
 """NHS England's beds publications (issue 13): the UEC daily sitrep winter workbook and the monthly beds
 CSV, read by label, loaded beside the other sources with one truth per field, whatever the load order.
 
-The real files in ../shared/nhse/ are checked cell by cell against an independent openpyxl/csv reading;
+The real files in tests/fixtures/nhse/ are checked cell by cell against an independent openpyxl/csv reading;
 synthetic workbooks cover the layouts kept back (adult/paediatric split, a field-name row, markers).
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ import openpyxl
 import polars as pl
 import pytest
 import xlsxwriter
-from helpers import SHARED_NHSE, query, real_files, sitrep_row, write_csv
+from helpers import NHSE_FIXTURES, query, sitrep_row, write_csv
 from test_nhse_readers import long_csv
 
 from pipelines.ingest.load import ingest_paths
@@ -25,9 +25,9 @@ from pipelines.publication.beds_csv import BEDS_CSV, measure_name
 from pipelines.publication.read import detect, read_publication
 from pipelines.publication.uec import UEC_WORKBOOK, beds_measure, los_measure
 
-WINTER_2018 = SHARED_NHSE / "uec-winter-sitrep-timeseries-2018-12-to-2019-03.xlsx"
-WINTER_2016 = SHARED_NHSE / "uec-winter-sitrep-timeseries-2016-12-to-2017-03.xlsx"
-BEDS_2025 = SHARED_NHSE / "beds-sitrep-monthly-2025-01.csv"
+WINTER_2018 = NHSE_FIXTURES / "uec-winter-sitrep-timeseries-2018-12-to-2019-03.xlsx"
+WINTER_2016 = NHSE_FIXTURES / "uec-winter-sitrep-timeseries-2016-12-to-2017-03.xlsx"
+BEDS_2025 = NHSE_FIXTURES / "beds-sitrep-monthly-2025-01.csv"
 
 
 def ingest(db: Path, *paths: Path):
@@ -240,7 +240,6 @@ def _independent_cells(path: Path) -> dict[tuple[str, date, str], object]:
     return cells
 
 
-@real_files(WINTER_2018)
 def test_every_trust_day_cell_of_the_2018_19_winter_workbook_is_in_the_warehouse(db: Path):
     [outcome] = ingest(db, WINTER_2018)
     assert outcome.status == "loaded", outcome.message
@@ -258,7 +257,6 @@ def test_every_trust_day_cell_of_the_2018_19_winter_workbook_is_in_the_warehouse
     assert england == [(96403,)]
 
 
-@real_files(WINTER_2016)
 def test_the_2016_17_workbook_loads_its_beds_and_says_it_has_no_long_stay_figures(db: Path):
     [outcome] = ingest(db, WINTER_2016)
     assert outcome.status == "loaded"
@@ -269,7 +267,6 @@ def test_the_2016_17_workbook_loads_its_beds_and_says_it_has_no_long_stay_figure
                      "AND period_date = '2016-12-01'") == [(1694, 1428)]
 
 
-@real_files(BEDS_2025)
 def test_the_monthly_beds_csv_trust_rows_equal_the_table(db: Path):
     assert detect(BEDS_2025.name, BEDS_2025.read_bytes()) == BEDS_CSV
     [outcome] = ingest(db, BEDS_2025)

@@ -1,6 +1,6 @@
 """Sign-in glue: which mode the dashboard runs in, who is acting, and what every page says about it.
 
-Three modes (README, "Sign-in and roles"):
+Three modes (docs/operations.md, "Sign-in and roles"):
 - ``[auth]`` in .streamlit/secrets.toml: OpenID Connect sign-in (st.login); nobody sees a figure
   before signing in, and roles come from reference_data/users.csv (pipelines.access);
 - no ``[auth]``: one analyst on their own machine, full rights, and a notice on every page;
@@ -23,7 +23,7 @@ from ui.safe_text import plain
 
 SIGNED_IN_NOTE = "Signed in"
 NO_SIGN_IN_NOTICE = ("No sign-in: single-analyst mode, so anyone who opens this page can upload, edit and change "
-                     "baselines (for a shared server see README, 'Sign-in and roles').")
+                     "baselines (for a shared server see docs/operations.md, 'Sign-in and roles').")
 READ_ONLY_NOTICE = "Public read-only view: uploading, editing narratives and changing SPC settings are switched off."
 
 

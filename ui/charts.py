@@ -128,7 +128,7 @@ def metric_figure(daily: pl.DataFrame, weekly: pl.DataFrame, unit: str) -> go.Fi
 def opel_strip(rows: Sequence[tuple[str, pl.DataFrame]], period: str = "period_date",
                show_scale: bool = True) -> go.Figure:
     """OPEL levels as one strip per (name, frame) row, day by day or (period ``week_ending``) the
-    highest of each week: a level is not a line (DOMAIN 4)."""
+    highest of each week: a level is not a line (docs/domain.md section 4)."""
     prefix = "Week ending " if period == "week_ending" else ""
     days = sorted({d for _, frame in rows for d in frame[period]})
     z, texts = [], []

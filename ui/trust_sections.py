@@ -29,7 +29,7 @@ from ui.safe_text import clean, plain
 from ui.spc_icons import assurance_icon, variation_icon
 
 SOURCE_NAMES = SOURCE_LABELS
-# OPEL strips: the trust's own level and its main local authority's (DOMAIN 4), named from the trust row.
+# OPEL strips: the trust's own level and its main local authority's (docs/domain.md 4), named from the trust row.
 OPEL_ROWS = {"trust_opel_max": ("Trust", "short_name"), "la_opel_max": ("Local authority", "local_authority")}
 AUTHOR_KEY = "narrative_author"  # the narrative page's key: the name is asked once per session for both pages
 SAVED_KEY = "trust_spc_saved"
@@ -73,7 +73,7 @@ def metric_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first: dat
     if daily.filter(pl.col("metric") == metric.id)["value"].is_null().all():
         st.info(plain(f"{trust['short_name']} reported no figures for this metric between {uk_date(first)} and "
                       f"{uk_date(last)}."))
-    elif metric.aggregate == "max":  # OPEL is a level: a day-by-day strip, not a line (DOMAIN 4)
+    elif metric.aggregate == "max":  # OPEL is a level: a day-by-day strip, not a line (docs/domain.md section 4)
         strips = [(f"{label} ({trust[field]})" if trust[field] else label, daily.filter(pl.col("metric") == m))
                   for m, (label, field) in OPEL_ROWS.items()]
         st.plotly_chart(charts.opel_strip(strips))

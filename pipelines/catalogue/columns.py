@@ -1,4 +1,4 @@
-"""The daily trust sitrep template (DOMAIN section 2.1): canonical columns, types and header aliases.
+"""The daily trust sitrep template (docs/domain.md section 2.1): canonical columns, types and header aliases.
 
 Every reader turns its input into a Polars frame with exactly these columns (plus
 ``source_row``), so the contract, the loader and the warehouse speak one language.

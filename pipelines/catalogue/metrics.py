@@ -1,4 +1,4 @@
-"""The metric catalogue of DOMAIN section 3: each metric's formula, written once.
+"""The metric catalogue of docs/domain.md section 3: each metric's formula, written once.
 
 Every metric is a numerator and a denominator summed over the days of a week (Monday to
 Sunday) from the trust-day figures, so weekly percentages are ratios of weekly sums, never

@@ -3,7 +3,7 @@
 SPC codes are those of ``pipelines.spc.xmr`` (Making Data Count); each reading is worded three ways
 for three places: in full (the drill-down's icons and their alt text), compactly (a weekly table
 cell) and as a phrase of the narrative draft. OPEL levels are those of NHS England's Operational
-Pressures Escalation Levels framework (DOMAIN 4).
+Pressures Escalation Levels framework (docs/domain.md section 4).
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Read a daily trust sitrep file (CSV or .xlsx, DOMAIN section 2.1) into the canonical frame.
+"""Read a daily trust sitrep file (CSV or .xlsx, docs/domain.md section 2.1) into the canonical frame.
 
 Trust files are made by hand or exported from Excel: odd encodings, title rows above the
 header, header aliases, UK dates, thousands separators, a totals row at the bottom. All of

@@ -1,4 +1,4 @@
-"""NHS England's monthly beds publication (DOMAIN 2.3), a long CSV: ``Period, Level, Region, ICB, Org Code,
+"""NHS England's monthly beds publication (docs/domain.md 2.3), a long CSV: ``Period, Level, Region, ICB, Org Code,
 Org Name, Metric, Type, Value``, a row per organisation, month and metric (monthly averages of the
 daily UEC sitrep). Trust rows go to ``nhse_beds_monthly``; National, Region and ICB rows to
 ``nhse_beds_monthly_area``. Values are read as exact doubles; ``-``, ``[z]`` and empty values are
@@ -26,7 +26,7 @@ BEDS_MONTHLY_SCHEMA = pl.Schema({"org_code": pl.String(), "org_name": pl.String(
 BEDS_MONTHLY_AREA_SCHEMA = pl.Schema({"level": pl.String(), "area_code": pl.String(), "area_name": pl.String(),
                                       "region": pl.String(), **_ROWS})
 # The monthly figures the drill-down sets beside a metric's daily series: metric -> (numerator, denominator
-# measure, or None for a published share). Adult beds, as the metrics use (DOMAIN 2.1).
+# measure, or None for a published share). Adult beds, as the metrics use (docs/domain.md section 2.1).
 MONTHLY_POINTS: dict[str, tuple[str, str | None]] = {
     "ga_occupancy_pct": ("adult_ga_beds_occupied", "adult_ga_beds_available"),
     "stranded_7plus_pct": ("pct_los_7plus", None),

@@ -1,4 +1,4 @@
-"""Published labels -> our names, for NHS England's Acute Daily Discharge SitRep (DOMAIN 2.2).
+"""Published labels -> our names, for NHS England's Acute Daily Discharge SitRep (docs/domain.md section 2.2).
 
 What the column labels of Tables 2 and 3, the destinations of Table 4 and the delay reasons of
 Table 5 mean, in every layout NHS England has used. Shared by the workbook and long-CSV readers;
@@ -46,7 +46,7 @@ def bed_days_measure(label: object) -> str | None:
 
 
 # Table 4 destination labels as published (2022-04, 2023-11 and the national time series)
-# -> (destination code, pathway). DOMAIN 5: P0 home with no new support, P1 home with support,
+# -> (destination code, pathway). docs/domain.md section 5: P0 home with no new support, P1 home with support,
 # P2 short-term bedded rehabilitation/recovery, P3 new care home placement.
 DESTINATIONS: dict[str, tuple[str, int]] = {
     "P0 - Domestic home without reablement support": ("P0", 0),

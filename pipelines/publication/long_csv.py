@@ -43,7 +43,7 @@ def csv_header(content: bytes) -> list[str] | None:
 # Reading the long CSV (2024 on)
 # ---------------------------------------------------------------------------------------------
 # The one place a long-CSV Metric (normalised) is mapped: -> (frame, measure or published label).
-# No real file was available: names follow the workbook's labels and DOMAIN 2.2; an unknown metric
+# No real file was available: names follow the workbook's labels and docs/domain.md section 2.2; an unknown metric
 # is listed in the notes (by its Metric Group, destinations and delay reasons are still recognised).
 LONG_CSV_METRICS: dict[str, tuple[str, str]] = {
     "number of patients who no longer meet the criteria to reside": ("daily", "nctr_patients"),

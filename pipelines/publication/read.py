@@ -1,4 +1,4 @@
-"""NHS England's published Acute Daily Discharge SitRep (DOMAIN 2.2) -> tidy Polars frames.
+"""NHS England's published Acute Daily Discharge SitRep (docs/domain.md section 2.2) -> tidy Polars frames.
 
 Five publications are recognised by their content, never by file name (``detect``):
 

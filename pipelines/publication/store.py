@@ -1,4 +1,4 @@
-"""Load NHS England's Acute Daily Discharge SitRep (DOMAIN 2.2) beside the trusts' own sitreps.
+"""Load NHS England's Acute Daily Discharge SitRep (docs/domain.md section 2.2) beside the trusts' own sitreps.
 
 One truth per field: ``sitrep_daily`` keeps the current row of each source for a trust-day, and
 the trust-day view (``sitrep_trust_day``) takes each field from the highest-precedence source that

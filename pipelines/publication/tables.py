@@ -1,4 +1,4 @@
-"""The tidy tables read from NHS England's Acute Daily Discharge SitRep (DOMAIN 2.2): levels and codes,
+"""The tidy tables read from NHS England's Acute Daily Discharge SitRep (docs/domain.md section 2.2): levels and codes,
 output schemas, ``NhseRead`` (everything read from one publication), cell parsers, and the shaping
 every reader shares (``pipelines.publication.workbook`` for the workbooks, ``pipelines.publication.long_csv`` for
 the long CSV). The published labels are in ``pipelines.publication.labels`` and re-exported here.

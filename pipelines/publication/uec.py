@@ -1,4 +1,4 @@
-"""NHS England's UEC daily sitrep winter time series (DOMAIN 2.3) -> trust-day bed and long-stay figures.
+"""NHS England's UEC daily sitrep winter time series (docs/domain.md 2.3) -> trust-day bed and long-stay figures.
 
 Sheet ``G&A beds``: per day core, escalation and total beds open and beds occupied (newer years
 split adult and paediatric); sheet ``Beds Occ by long stay patients``: per day ``> 7 days``,

@@ -1,4 +1,4 @@
-"""Read-only questions the OPEL page asks of the warehouse (DOMAIN 4). No Streamlit here.
+"""Read-only questions the OPEL page asks of the warehouse (docs/domain.md section 4). No Streamlit here.
 
 The trusts shown are those with any sitrep data at all, so a trust that stopped submitting
 still appears (as days with no submission) instead of silently dropping out of the picture.

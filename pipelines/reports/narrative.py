@@ -1,6 +1,6 @@
 """Weekly narratives: a draft written from the figures, and every saved version kept.
 
-The draft follows the discharge group's style (DOMAIN section 1): trusts by short name, within
+The draft follows the discharge group's style (docs/domain.md section 1): trusts by short name, within
 or over the ambition, better or worse than last week and by how much. It is a suggestion the
 user edits; nothing here saves it. Saves go through ``warehouse.open_for_write`` and always add
 a row, so the history of who wrote what, and when, is never lost.

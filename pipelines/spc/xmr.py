@@ -1,4 +1,4 @@
-"""XmR statistical process control charts by the NHS England "Making Data Count" rules (DOMAIN section 6).
+"""XmR statistical process control charts by the NHS England "Making Data Count" rules (docs/domain.md section 6).
 
 Pure functions over Polars frames, no Streamlit, no database: ``xmr`` charts one series of
 (period, value); ``xmr_many`` charts many series (one per value of some key columns) in one

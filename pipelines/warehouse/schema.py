@@ -1,7 +1,7 @@
 """Every table's DDL, the macros and the views: the warehouse's stable interface, defined here only.
 
 ``migrate`` brings a database file to this schema: a new file gets every table and the reference
-data; an older file gets what it lacks. Analysts' tools rely on the names (README, "The warehouse").
+data; an older file gets what it lacks. Analysts' tools rely on the names (docs/warehouse.md).
 """
 from __future__ import annotations
 
