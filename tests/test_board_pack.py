@@ -23,13 +23,19 @@ from pipelines.reports.export_docx import to_docx
 from pipelines.reports.export_xlsx import to_xlsx
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
-if SOFFICE is None or shutil.which("pdfinfo") is None:
-    needs_installing("LibreOffice (soffice) or pdfinfo",
-                     "apt-get install libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils")
 FONTS = subprocess.run(["fc-list", ":", "family"], capture_output=True, text=True, check=False).stdout \
     if shutil.which("fc-list") else ""
-if "Carlito" not in FONTS:
-    needs_installing("the Carlito font", "apt-get install fonts-crosextra-carlito")
+
+
+@pytest.fixture(autouse=True)
+def office_programs() -> None:
+    """LibreOffice, poppler and the Carlito font (.ci/run installs them): each test fails without them."""
+    if SOFFICE is None or shutil.which("pdfinfo") is None:
+        needs_installing("LibreOffice (soffice) or pdfinfo",
+                         "apt-get install libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils")
+    if "Carlito" not in FONTS:
+        needs_installing("the Carlito font", "apt-get install fonts-crosextra-carlito")
+
 
 # Long real names, so header wrapping is tested too.
 NAMES = ["Calderdale and Huddersfield", "County Durham and Darlington", "York and Scarborough", "Northern Lincolnshire",

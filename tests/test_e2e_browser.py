@@ -33,6 +33,7 @@ from pathlib import Path
 import pytest
 from helpers import load_rows_directly, needs_installing, stop_process, trust_table, week_of_rows
 from patience import guard_ms, guard_s
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from pipelines.reports.meeting_html import table_html
 
@@ -45,12 +46,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 SERVER_START_GUARD_S = guard_s(20)  # hang guards only (tests/patience.py): a busy machine never reaches them
 BROWSER_WAIT_GUARD_MS = guard_ms(10)  # for each browser wait and expect()
 
-if not CHROMIUM.exists():
-    needs_installing(f"Chromium at {CHROMIUM}", "apt-get install chromium")
-try:
-    from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
-except ImportError:  # pragma: no cover - depends on the environment
-    needs_installing("the playwright Python package", "pip install -r requirements-dev.txt")
 
 
 def _free_port() -> int:
@@ -137,6 +132,8 @@ def sample_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        needs_installing(f"Chromium at {CHROMIUM}", "apt-get install chromium")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
                                               timeout=BROWSER_WAIT_GUARD_MS)

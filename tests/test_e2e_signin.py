@@ -35,10 +35,6 @@ from test_e2e_browser import (
 )
 
 OIDC_DIR = ROOT / "tests" / "oidc"
-if not shutil.which("node"):
-    needs_installing("node", "apt-get install nodejs npm")
-if not (OIDC_DIR / "node_modules" / "oidc-provider").is_dir():
-    needs_installing("tests/oidc/node_modules", f"cd {OIDC_DIR} && npm ci")
 
 USERS_CSV = """principal,role,covers
 viewer@example.nhs.uk,viewer,*
@@ -59,6 +55,10 @@ def _answers(url: str) -> bool:
 @pytest.fixture(scope="module")
 def signed_in_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The provider and the dashboard with sign-in on; yields the dashboard's base URL."""
+    if not shutil.which("node"):
+        needs_installing("node", "apt-get install nodejs npm")
+    if not (OIDC_DIR / "node_modules" / "oidc-provider").is_dir():
+        needs_installing("tests/oidc/node_modules", f"cd {OIDC_DIR} && npm ci")
     work = tmp_path_factory.mktemp("signin")
     db = work / "flow.duckdb"
     load_rows_directly(db, week_of_rows("RCB", date(2024, 4, 1)) + week_of_rows("RCB", date(2024, 4, 8))
