@@ -12,12 +12,13 @@ import polars as pl
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from pipelines import access
+from pipelines import access, config
 from pipelines.catalogue.dates import uk_date
 from pipelines.ingest import upload
 from pipelines.ingest.load import FileOutcome
 from pipelines.queries import quality
 from pipelines.queries import weekly as queries
+from pipelines.warehouse import session
 from ui import auth, data
 from ui.app import ensure_entrypoint
 from ui.kept import kept
@@ -218,6 +219,14 @@ def audit_section() -> None:
     st.subheader("Who changed what")
     st.caption("Every file received, narrative saved and SPC setting changed, newest first: the signed-in account "
                "from the identity token (without sign-in, the name typed; server: the command line).")
+    head = session.read_audit_head(config.db_path())  # before the file is opened (see read_audit_head)
+    chain = data.read(access.audit_chain, head)
+    if chain.broken_at is None:
+        st.caption(chain.describe())
+    else:
+        st.error(f"{chain.describe()}: a row of the log was changed or removed outside the dashboard. Tell the "
+                 "dashboard's support team; earlier copies of the database hold the log as it was "
+                 "(`python -m pipelines restore --list`).", icon=":material/gpp_bad:")
     entries = data.read(access.audit_entries)
     if entries.is_empty():
         st.caption("Nothing recorded yet.")
@@ -257,6 +266,8 @@ def rules_tab() -> None:
 ensure_entrypoint()
 st.title("Data quality and upload")
 st.caption("Load daily sitrep files, see what was loaded and rejected and why, and which trusts have not submitted.")
+if data.database_exists():
+    data.read(session.read_everything)  # every block, once per database version: damage is a plain message
 tabs = st.tabs(["Upload", "Files received", "Rejected rows", "Submissions", "Data contract rules"])
 with tabs[0]:
     upload_tab()  # first, so the other tabs already show what it loaded

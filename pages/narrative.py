@@ -93,13 +93,15 @@ with st.container(border=True):
         if pressed:
             try:
                 with st.spinner("Saving..."):
-                    narrative.save_narrative(config.db_path(), week, metric, org_code, text,
-                                             identity if typed_name is None else typed_name)
+                    saved_now = data.try_save(partial(narrative.save_narrative, config.db_path(), week, metric,
+                                                      org_code, text, identity if typed_name is None else typed_name),
+                                              f"narrative for {label}")
             except (ValueError, access.AccessDenied) as problem:
                 st.error(str(problem))
             else:
-                st.session_state["narrative_saved"] = f"Saved the narrative for {label}."
-                st.rerun()
+                if saved_now:
+                    st.session_state["narrative_saved"] = f"Saved the narrative for {label}."
+                    st.rerun()
     if history.height:
         with st.expander(f"History ({history.height} saved version{'s' * (history.height != 1)})"):
             st.dataframe(history.select("saved_at", "author", "text"), hide_index=True, width="stretch",

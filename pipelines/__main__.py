@@ -9,7 +9,8 @@ export: the weekly narrative table, the same file as the dashboard's download; e
 with the file written, 2 on usage errors (a bad date, an unknown format, no figures that week).
 restore: put an earlier generation of the database back (exit status 0), or list them.
 Any command: 3 another write held the database too long, 4 the database is damaged (restore it),
-5 the disk is full or not writable, 130 interrupted (Ctrl+C), 141 the output was closed (a pipe).
+5 the disk is full or not writable, 6 an internal error (a bug; a file it stopped is recorded as rejected,
+the details are in the log), 130 interrupted (Ctrl+C), 141 the output was closed (a pipe).
 The table of exit statuses in docs/operations.md is the reference.
 
 The command line is for administrators on the server: it acts with every right (any trust's rows,
@@ -27,19 +28,21 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import duckdb
 from tqdm import tqdm
 
-from pipelines import config
+from pipelines import access, config
 from pipelines.ingest.load import FileOutcome, expand_paths, ingest_paths
 from pipelines.queries import weekly as queries
 from pipelines.reports.export import FORMATS, render_table
 from pipelines.reports.weekly_table import build_weekly_table
 from pipelines.warehouse import DatabaseDamaged, WriteLockTimeout, connect_read
-from pipelines.warehouse.session import generations, restore
+from pipelines.warehouse.session import generations, is_damage, read_audit_head, restore
 
 log = logging.getLogger("pipelines")
 MAX_MESSAGES_SHOWN = 10
-EXIT_LOCK_TIMEOUT, EXIT_DAMAGED, EXIT_NO_SPACE, EXIT_INTERRUPTED, EXIT_OUTPUT_CLOSED = 3, 4, 5, 130, 141
+EXIT_REJECTED, EXIT_LOCK_TIMEOUT, EXIT_DAMAGED, EXIT_NO_SPACE, EXIT_INTERNAL_ERROR = 1, 3, 4, 5, 6
+EXIT_INTERRUPTED, EXIT_OUTPUT_CLOSED = 130, 141
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -114,7 +117,7 @@ def _ingest(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error("no .csv or .xlsx files found in the folders given")
     db = config.db_path(args.db)
     print(f"Loading {len(files)} file{'s' * (len(files) != 1)} into {db}", file=sys.stderr)
-    all_ok = True
+    all_ok, internal_error = True, False
     try:
         with tqdm(total=len(files), unit="file", disable=len(files) < 2 or not sys.stderr.isatty(),
                   file=sys.stderr) as progress:
@@ -122,6 +125,7 @@ def _ingest(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                                         on_wait=lambda: tqdm.write("waiting for another load to finish...",
                                                                    file=sys.stderr)):
                 all_ok &= outcome.ok
+                internal_error |= outcome.internal_error
                 _print_outcome(outcome)
                 progress.update()
     except KeyboardInterrupt:
@@ -131,13 +135,27 @@ def _ingest(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         print(_stopped("Stopped because the output was closed"), file=sys.stderr)
         return EXIT_OUTPUT_CLOSED
-    except OSError as error:
+    except (OSError, duckdb.IOException, duckdb.FatalException) as error:
         log.exception("the ingest stopped")
-        why = ("The disk is full" if error.errno == errno.ENOSPC
-               else f"The database could not be written ({error.strerror or type(error).__name__})")
-        print(_stopped(why), file=sys.stderr)
+        print(_stopped(_write_failure(error)), file=sys.stderr)
         return EXIT_NO_SPACE
-    return 0 if all_ok else 1
+    if internal_error:
+        print("A file could not be loaded because of an internal error (see above): it is recorded as rejected "
+              "and the details are in the log. Tell the dashboard's support team.", file=sys.stderr)
+        return EXIT_INTERNAL_ERROR
+    return 0 if all_ok else EXIT_REJECTED
+
+
+def _write_failure(error: OSError | duckdb.Error) -> str:
+    """What stopped a write, in words: a full disk (DuckDB says it in its own message: an IOException,
+    or a FatalException when a checkpoint cannot write), or why not."""
+    if isinstance(error, OSError):
+        return ("The disk is full" if error.errno == errno.ENOSPC
+                else f"The database could not be written ({error.strerror or type(error).__name__})")
+    text = str(error)
+    if "No space left" in text:
+        return "The disk is full"
+    return "The database could not be written (" + (text.rsplit(": ", 1)[-1].strip() or "an input/output error") + ")"
 
 
 def _export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -146,7 +164,7 @@ def _export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error(f"no database at {db}: load sitrep files first with `python -m pipelines ingest PATH`")
     if not args.out.parent.is_dir():
         parser.error(f"no such folder for the output file: {args.out.parent}")
-    with connect_read(db) as con:
+    with connect_read(db, thorough=True) as con:  # every block read first: damage is exit 4, not a traceback
         trusts = queries.trusts_with_data(con)
         for option, column, wanted in (("--icb", "icb_name", args.icb), ("--place", "place", args.place)):
             known = set(trusts[column].drop_nulls())
@@ -169,10 +187,14 @@ def _export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 def _restore(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     db = config.db_path(args.db)
+    head = read_audit_head(db)
     found = generations(db)
     if args.list:
         if not found:
             print(f"no database and no earlier generations at {db}")
+        elif found[0].number == 0 and found[0].problem is None:
+            with connect_read(db) as con:
+                print(access.audit_chain(con, head).describe())
         for g in found:
             state = f"DAMAGED: {g.problem}" if g.problem else (
                 f"{g.files_loaded} files loaded, figures to {g.latest_day or '-'}")
@@ -196,7 +218,7 @@ def _restore(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             parser.error(f"no generation {args.generation} of {db}; kept: "
                          f"{', '.join(str(g.number) for g in earlier) or 'none'}")
         chosen = matching[0]
-    set_aside = restore(db, chosen.number)
+    set_aside = restore(db, chosen.number, access.server_admin())
     print(f"Restored {db} from generation {chosen.number} (saved {chosen.modified:%d/%m/%Y %H:%M}, "
           f"{chosen.files_loaded} files loaded, figures to {chosen.latest_day or '-'}).")
     if set_aside:
@@ -251,9 +273,27 @@ def main(argv: list[str] | None = None) -> int:
     except DatabaseDamaged as damaged:
         print(damaged.plain, file=sys.stderr)
         return EXIT_DAMAGED
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return EXIT_OUTPUT_CLOSED
+    except (OSError, duckdb.IOException, duckdb.FatalException) as error:  # the disk: full, read-only, failing
+        log.exception("%s stopped", args.command)
+        print(f"{_write_failure(error)}; nothing was changed.", file=sys.stderr)
+        return EXIT_NO_SPACE
+    except duckdb.Error as error:
+        if not is_damage(error):
+            raise
+        log.exception("%s stopped: the database is damaged", args.command)
+        print(DatabaseDamaged(config.db_path(args.db), "part of it cannot be read").plain, file=sys.stderr)
+        return EXIT_DAMAGED
     except KeyboardInterrupt:
         print("Interrupted; nothing was changed.", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception:  # a bug: the write session left the live file as it was; the traceback goes to the log
+        log.exception("%s stopped by an internal error", args.command)
+        print(f"The {args.command} stopped because of an internal error; nothing more was changed. The details "
+              "are in pipelines.log beside the database: tell the dashboard's support team.", file=sys.stderr)
+        return EXIT_INTERNAL_ERROR
 
 
 if __name__ == "__main__":

@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import fnmatch
 import getpass
+import hashlib
+import json
+import logging
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -30,6 +33,8 @@ import duckdb
 import polars as pl
 
 from pipelines import config
+
+log = logging.getLogger(__name__)
 
 ROLES = ("viewer", "place_lead", "submitter", "group_lead", "admin")
 ROLE_NAMES = {"viewer": "viewer", "place_lead": "place lead", "submitter": "submitter",
@@ -222,26 +227,138 @@ def identity_from_claims(claims: Mapping[str, object], rules: Iterable[UserRule]
 
 # --- Audit ---------------------------------------------------------------------------------
 
-# How the audit table on the data quality page says them (the log keeps the codes).
+# Every audit action (the codes the log keeps) and how the audit table on the data quality page says it.
 AUDIT_ACTION_WORDS = {"file_received": "file received", "narrative_saved": "narrative saved",
-                      "spc_settings_changed": "SPC settings changed"}
+                      "spc_settings_changed": "SPC settings changed", "database_restored": "database restored",
+                      "audit_chain_broken": "audit log found altered"}
 ACTOR_SOURCE_WORDS = {"token": "signed in", "single_analyst": "name typed (no sign-in)", "server": "command line"}
+_CONTENT = ("recorded_at", "actor", "actor_source", "action", "org_code", "detail")
+
+
+def entry_hash(entry: int, content: tuple, previous_hash: str) -> str:
+    """The seal of one audit row: SHA-256 over its number, its content and the previous row's seal, so
+    changing or removing any row breaks the seal of every row after it."""
+    recorded_at, *rest = content
+    text = json.dumps([entry, f"{recorded_at:%Y-%m-%d %H:%M:%S.%f}", *rest, previous_hash], ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def last_seal(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
+    """(entries, seal of the last entry): what a write leaves outside the file as the head of the chain."""
+    found = con.execute("SELECT entry, entry_hash FROM audit_log WHERE entry IS NOT NULL "
+                        "ORDER BY entry DESC LIMIT 1").fetchall()
+    return (found[0][0], found[0][1]) if found else (0, "")
+
+
+def _append(con: duckdb.DuckDBPyConnection, content: tuple) -> None:
+    last, previous = last_seal(con)
+    con.execute(f"INSERT INTO audit_log ({', '.join(_CONTENT)}, entry, previous_hash, entry_hash) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [*content, last + 1, previous, entry_hash(last + 1, content, previous)])
 
 
 def record(con: duckdb.DuckDBPyConnection, identity: Identity, action: str, org_code: str | None, detail: str,
            *, at: datetime | None = None) -> None:
-    """One audit row, written in the same transaction as the change it records."""
-    con.execute("INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?)",
-                [at or config.uk_now(), identity.name, identity.source, action, org_code, detail])
+    """One audit row, written in the same transaction as the change it records, sealed to the row before."""
+    _append(con, (at or config.uk_now(), identity.name, identity.source, action, org_code, detail))
+
+
+def seal_unsealed(con: duckdb.DuckDBPyConnection) -> int:
+    """Seal the rows a file from before the seals holds (oldest first), once, when it is brought to this
+    schema: the chain then starts from them. Returns how many were sealed."""
+    rows = con.execute(f"SELECT rowid, {', '.join(_CONTENT)} FROM audit_log WHERE entry IS NULL "
+                       "ORDER BY recorded_at, rowid").fetchall()
+    for rowid, *content in rows:
+        last, previous = last_seal(con)
+        con.execute("UPDATE audit_log SET entry = ?, previous_hash = ?, entry_hash = ? WHERE rowid = ?",
+                    [last + 1, previous, entry_hash(last + 1, tuple(content), previous), rowid])
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class AuditChain:
+    """What checking the audit log's seals found: ``broken_at`` is the first entry that does not match."""
+    entries: int
+    broken_at: int | None = None
+    why: str = ""
+    alterations_recorded: int = 0  # earlier breaks the log itself records (audit_chain_broken rows)
+
+    def describe(self) -> str:
+        """'Audit log: 120 entries, chain intact' for the data quality page and the command line."""
+        state = (f"broken at entry {self.broken_at:,} ({self.why})" if self.broken_at is not None
+                 else "chain intact")
+        earlier = (f"; {self.alterations_recorded} earlier alteration{'s' * (self.alterations_recorded != 1)} "
+                   "recorded in the log" if self.alterations_recorded else "")
+        return f"Audit log: {self.entries:,} entr{'ies' if self.entries != 1 else 'y'}, {state}{earlier}"
+
+
+def audit_chain(con: duckdb.DuckDBPyConnection, head: tuple[int, str] | None = None) -> AuditChain:
+    """Check every seal, in order; ``head`` (entries, seal of the last) is what the last write left
+    outside the file (pipelines.warehouse.session), which shows rows removed from the end."""
+    if not _has_audit_log(con):
+        return AuditChain(0)
+    rows = con.execute(f"SELECT entry, previous_hash, entry_hash, {', '.join(_CONTENT)} FROM audit_log "
+                       "ORDER BY entry NULLS LAST, rowid").fetchall()
+    recorded = sum(1 for row in rows if row[6] == "audit_chain_broken")
+    previous = ""
+    for expected, (entry, previous_hash, sealed, *content) in enumerate(rows, start=1):
+        why = ("a row has no seal" if entry is None else f"entry {expected:,} is missing" if entry != expected
+               else "the entry before it was changed or removed" if previous_hash != previous
+               else "it was changed" if sealed != entry_hash(entry, tuple(content), previous) else "")
+        if why:
+            return AuditChain(len(rows), expected, why, recorded)
+        previous = sealed
+    if head is not None:
+        entries, last_seal = head
+        if len(rows) < entries:
+            return AuditChain(len(rows), len(rows) + 1, f"entries {len(rows) + 1:,} to {entries:,} were removed",
+                              recorded)
+        if entries and rows[entries - 1][2] != last_seal:
+            return AuditChain(len(rows), entries, "it is not the entry the last write left", recorded)
+    return AuditChain(len(rows), None, "", recorded)
+
+
+def note_broken_chain(con: duckdb.DuckDBPyConnection, head: tuple[int, str] | None) -> AuditChain:
+    """Check the chain as a write session opens; a break not yet recorded is recorded in the log itself
+    (the next write moves the head on, so a shortened log would otherwise look whole again)."""
+    chain = audit_chain(con, head)
+    if chain.broken_at is None:
+        return chain
+    log.error("the audit log is %s", chain.describe())
+    detail = f"entry {chain.broken_at}: {chain.why}"
+    if not con.execute("SELECT count(*) FROM audit_log WHERE action = 'audit_chain_broken' AND detail = ?",
+                       [detail]).fetchall()[0][0]:
+        record(con, Identity("integrity check", "server", ()), "audit_chain_broken", None, detail)
+    return chain
+
+
+def carry_forward(con: duckdb.DuckDBPyConnection, newer: list[tuple]) -> int:
+    """Append the audit rows (``_CONTENT`` tuples, oldest first) of the file a restore replaces that the
+    restored file lacks, sealed anew: a restore takes the data back, never the record of who did what."""
+    kept = {tuple(row) for row in con.execute(f"SELECT {', '.join(_CONTENT)} FROM audit_log").fetchall()}
+    missing = [row for row in newer if tuple(row) not in kept]
+    for row in missing:
+        _append(con, tuple(row))
+    return len(missing)
+
+
+def audit_rows(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """Every audit row's content, oldest first (for ``carry_forward``)."""
+    return con.execute(f"SELECT {', '.join(_CONTENT)} FROM audit_log ORDER BY entry NULLS LAST, rowid").fetchall()
+
+
+def _has_audit_log(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'audit_log'"
+                            ).fetchall()[0][0])
 
 
 def audit_entries(con: duckdb.DuckDBPyConnection, limit: int = 500) -> pl.DataFrame:
     """The latest audit rows, newest first (empty for a database written before the audit log), in
     words: 'file received', 'command line', and no trust left blank (a table showed 'None')."""
-    found = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'audit_log'").fetchall()
-    if not found[0][0]:
+    if not _has_audit_log(con):
         return pl.DataFrame(schema={"recorded_at": pl.Datetime("us"), "actor": pl.String, "actor_source": pl.String,
                                     "action": pl.String, "org_code": pl.String, "detail": pl.String})
-    entries = con.sql("SELECT * FROM audit_log ORDER BY recorded_at DESC LIMIT ?", params=[limit]).pl()
+    entries = con.sql(f"SELECT {', '.join(_CONTENT)} FROM audit_log ORDER BY entry DESC NULLS FIRST, recorded_at DESC "
+                      "LIMIT ?", params=[limit]).pl()
     return entries.with_columns(pl.col("action").replace(AUDIT_ACTION_WORDS),
                                 pl.col("actor_source").replace(ACTOR_SOURCE_WORDS), pl.col("org_code").fill_null(""))

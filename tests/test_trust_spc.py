@@ -20,7 +20,7 @@ from pipelines.queries import drilldown
 from pipelines.spc.store import refresh_derived
 from pipelines.spc.xmr import OUTSIDE, SHIFT, TREND, SpcResult
 from pipelines.warehouse import open_for_write
-from ui import charts, spc_chart, trust_sections
+from ui import charts, data, spc_chart, trust_sections
 
 FIRST_MONDAY = date(2024, 1, 1)
 WORKBOOK = NHSE_FIXTURES / "acute-discharge-sitrep-2023-11.xlsx"
@@ -234,7 +234,7 @@ def test_an_unwritable_database_gives_a_plain_message_and_names_lose_bidi_overri
     monkeypatch.setattr(spc_data, "save_spc_settings", read_only)
     labelled(app.button, "Save SPC settings").click().run()
     assert not app.exception
-    assert texts(app.error) == [trust_sections.NOT_SAVED] and "/srv" not in trust_sections.NOT_SAVED
+    assert texts(app.error) == [data.NOT_SAVED] and "/srv" not in data.NOT_SAVED
     assert any(record.exc_info and record.exc_info[0] is PermissionError for record in caplog.records)
 
 

@@ -11,6 +11,7 @@ On a first start (no database yet) ``build_sample_database`` builds it from the 
 from __future__ import annotations
 
 import importlib
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -21,9 +22,15 @@ import duckdb
 import streamlit as st
 
 from pipelines import config
-from pipelines.warehouse import DatabaseDamaged, connect_read, database_version
+from pipelines.warehouse import DatabaseDamaged, WriteLockTimeout, connect_read, database_version
+from pipelines.warehouse.session import is_damage
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+BUSY = ("The database is busy with another write; try again in a minute. Nothing was saved, and what you "
+        "typed is kept.")
+NOT_SAVED = ("Not saved: the database could not be written (the disk may be full or read-only). Nothing was "
+             "changed; please try again later or tell the dashboard's support team.")
 
 
 def database_exists() -> bool:
@@ -46,6 +53,25 @@ def show_damaged(damaged: DatabaseDamaged) -> None:
     st.stop()
 
 
+def try_save(save: Callable[[], None], what: str) -> bool:
+    """Run a save (narrative, SPC settings); when the database cannot take it, a plain message instead of
+    Streamlit's error page, and False. The form is not cleared, so nothing typed is lost. Errors about
+    the input itself (ValueError, AccessDenied) are the caller's to word."""
+    try:
+        save()
+    except WriteLockTimeout:
+        log.warning("%s not saved: the write lock was held too long", what, exc_info=True)
+        st.error(BUSY, icon=":material/hourglass_top:")
+    except DatabaseDamaged as damaged:
+        st.error(damaged.plain, icon=":material/error:")
+    except (OSError, duckdb.Error):  # a read-only or full disk, say: logged, and said in plain words
+        log.exception("%s not saved", what)
+        st.error(NOT_SAVED)
+    else:
+        return True
+    return False
+
+
 @st.cache_data(show_spinner=False, max_entries=256)
 def _cached(db: str, version: tuple[int, int] | None, query_name: str, args: tuple) -> Any:
     module, name = query_name.split(":")
@@ -53,7 +79,9 @@ def _cached(db: str, version: tuple[int, int] | None, query_name: str, args: tup
     with connect_read(Path(db)) as con:
         try:
             return query(con, *args)
-        except duckdb.IOException as error:  # blocks missing deeper in the file than opening reads
+        except duckdb.Error as error:  # blocks missing or failing their check deeper than opening reads
+            if not is_damage(error):
+                raise
             raise DatabaseDamaged(Path(db), "part of it cannot be read") from error
 
 

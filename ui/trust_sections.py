@@ -7,12 +7,10 @@ Layout only: the questions asked of the warehouse live in ``pipelines.queries.dr
 """
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from datetime import date
 from typing import Any, cast
 
-import duckdb
 import polars as pl
 import streamlit as st
 
@@ -33,9 +31,6 @@ SOURCE_NAMES = SOURCE_LABELS
 OPEL_ROWS = {"trust_opel_max": ("Trust", "short_name"), "la_opel_max": ("Local authority", "local_authority")}
 AUTHOR_KEY = "narrative_author"  # the narrative page's key: the name is asked once per session for both pages
 SAVED_KEY = "trust_spc_saved"
-NOT_SAVED = ("Not saved: the database could not be written (the disk may be full or read-only). Nothing was "
-             "changed; please try again later or tell the dashboard's support team.")
-log = logging.getLogger(__name__)
 
 
 def _listed(items: Sequence[str]) -> str:
@@ -240,15 +235,14 @@ def _settings_form(org_code: str, metric: Metric, spc: drilldown.TrustSpc, first
             return
         message = f"Saved the SPC settings of {metric.label}."
     try:
-        spc_data.save_spc_settings(config.db_path(), org_code, metric.id, baseline, recalculate,
-                                   clean(typed_name).strip() if typed_name is not None else identity,
-                                   clean(reason).strip() if save else "cleared")
+        saved = data.try_save(lambda: spc_data.save_spc_settings(
+            config.db_path(), org_code, metric.id, baseline, recalculate,
+            clean(typed_name).strip() if typed_name is not None else identity,
+            clean(reason).strip() if save else "cleared"), f"SPC settings of {org_code} {metric.id}")
     except (ValueError, access.AccessDenied) as problem:
         st.error(f"Not saved: {problem}.")
         return
-    except (OSError, duckdb.Error):  # a read-only or full disk, say: logged, and said in plain words
-        log.exception("SPC settings of %s %s not saved", org_code, metric.id)
-        st.error(NOT_SAVED)
+    if not saved:
         return
     st.session_state[SAVED_KEY] = message
     st.rerun()

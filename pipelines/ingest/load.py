@@ -61,6 +61,7 @@ class FileOutcome:
     issues: pl.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
     reader: str | None = None  # which reader recognised the file, e.g. "csv (utf-8 with BOM)"
+    internal_error: bool = False  # rejected because of a bug, not because of the file: the run failed
 
     @property
     def ok(self) -> bool:
@@ -282,7 +283,7 @@ def _record_failure(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, path: 
     """A rejected ledger entry for a file whose load failed unexpectedly (nothing else of it is kept)."""
     outcome = FileOutcome(outcome.file_name, "rejected", f"could not be loaded because of an internal error "
                                                          f"({type(error).__name__}); nothing from it was loaded. "
-                                                         "The details are in the log.")
+                                                         "The details are in the log.", internal_error=True)
     con.execute("BEGIN TRANSACTION")
     _open_ledger_entry(con, outcome, path, content, content_hash, received_at)
     _close_ledger_entry(con, outcome, None)
@@ -305,7 +306,7 @@ def _ingest_source(con: duckdb.DuckDBPyConnection, name: str, path: str, content
             log.exception("internal error loading %s", path)
             outcome = FileOutcome(name, "rejected", f"could not be loaded because of an internal error "
                                                     f"({type(error).__name__}); nothing from it was loaded. "
-                                                    "The details are in the log.")
+                                                    "The details are in the log.", internal_error=True)
     log.info("%s %s in %.3f s", outcome.status, path, time.perf_counter() - started)
     return outcome
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -19,7 +19,7 @@ import polars as pl
 
 from pipelines import access, config
 from pipelines.catalogue.metrics import METRICS
-from pipelines.spc.xmr import xmr_latest
+from pipelines.spc.xmr import MIN_POINTS, xmr_latest
 from pipelines.warehouse import open_for_write
 from pipelines.warehouse.derived import rebuild_weekly_parts, refresh_weekly_parts
 
@@ -158,6 +158,31 @@ def baseline_between(start: date | None, end: date | None) -> tuple[date, date] 
     return start, end
 
 
+def check_settings(weeks: pl.Series, baseline: tuple[date, date] | None, recalculate_from: Sequence[date]) -> None:
+    """A ValueError, in words, unless the settings fit the series' complete ``weeks`` (their Sundays):
+    a baseline within them holding at least MIN_POINTS weeks, and dates to recalculate from within them
+    (a date counts from the week it falls in). No settings at all (clearing them) always fit."""
+    if baseline is None and not recalculate_from:
+        return
+    if weeks.is_empty():
+        raise ValueError("this trust has no complete week of this metric yet, so there is nothing to set")
+    first, last = weeks.min(), weeks.max()
+    assert isinstance(first, date) and isinstance(last, date)
+    starts = first - timedelta(days=6)  # the Monday of the first week
+    span = f"{starts:%d/%m/%Y} to {last:%d/%m/%Y}"
+    if baseline:
+        if baseline[0] < starts or baseline[1] > last:
+            raise ValueError(f"the baseline {baseline[0]:%d/%m/%Y} to {baseline[1]:%d/%m/%Y} is outside the "
+                             f"weeks charted ({span})")
+        held = weeks.is_between(baseline[0], baseline[1]).sum()
+        if held < MIN_POINTS:
+            raise ValueError(f"the baseline holds {held} complete week{'s' * (held != 1)}: limits need at least "
+                             f"{MIN_POINTS}, so choose a longer baseline")
+    if outside := [d for d in recalculate_from if not starts <= d <= last]:
+        raise ValueError(f"the date to recalculate from {', '.join(f'{d:%d/%m/%Y}' for d in outside)} is outside "
+                         f"the weeks charted ({span})")
+
+
 def save_spc_settings(db: Path, org_code: str, metric: str, baseline: tuple[date, date] | None,
                       recalculate_from: Sequence[date], set_by: access.Identity | str, reason: str = "") -> None:
     """Fix a baseline and/or dates to recalculate limits from, for one trust and metric. Every save is
@@ -167,6 +192,8 @@ def save_spc_settings(db: Path, org_code: str, metric: str, baseline: tuple[date
     single-analyst mode without sign-in); the change is recorded in the audit log."""
     actor = set_by if isinstance(set_by, access.Identity) else access.single_analyst(set_by)
     access.require(actor, "change_spc", org_code)
+    if metric not in SPC_METRICS:
+        raise ValueError(f"{metric!r} is not a metric with an SPC chart: expected one of {', '.join(SPC_METRICS)}")
     if baseline:
         baseline_between(*baseline)
     set_at = config.uk_now()
@@ -174,6 +201,7 @@ def save_spc_settings(db: Path, org_code: str, metric: str, baseline: tuple[date
     values = [org_code, metric, baseline[0] if baseline else None, baseline[1] if baseline else None,
               dates, reason or None, actor.name, set_at]
     with open_for_write(db) as con:
+        check_settings(weekly_points(con, None, [org_code], [metric])["period"], baseline, dates)
         con.execute("INSERT OR REPLACE INTO spc_settings VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values)
         con.execute("INSERT INTO spc_settings_history VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values)
         shown = (f"baseline {baseline[0]:%d/%m/%Y} to {baseline[1]:%d/%m/%Y}" if baseline else "no baseline")

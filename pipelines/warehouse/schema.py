@@ -85,10 +85,17 @@ CREATE TABLE IF NOT EXISTS audit_log (
     recorded_at TIMESTAMP NOT NULL,   -- UK local time
     actor VARCHAR NOT NULL,           -- the email from the identity token; the typed name without sign-in
     actor_source VARCHAR NOT NULL,    -- token | single_analyst | server (the command line)
-    action VARCHAR NOT NULL,          -- file_received | narrative_saved | spc_settings_changed
+    action VARCHAR NOT NULL,          -- a key of pipelines.access.AUDIT_ACTION_WORDS
     org_code VARCHAR,                 -- the trust concerned; NULL for the system narrative or a whole file
-    detail VARCHAR NOT NULL           -- file name and outcome, narrative week and metric, the settings
+    detail VARCHAR NOT NULL,          -- file name and outcome, narrative week and metric, the settings
+    entry BIGINT,                     -- 1, 2, ...: the order of the chain of seals
+    previous_hash VARCHAR,            -- the seal of entry - 1 ('' for the first)
+    entry_hash VARCHAR                -- SHA-256 over entry, the columns above and previous_hash (pipelines.access)
 );
+-- Files from before the seals: the columns, then pipelines.access.seal_unsealed seals their rows once.
+ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS entry BIGINT;
+ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS previous_hash VARCHAR;
+ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS entry_hash VARCHAR;
 CREATE TABLE IF NOT EXISTS spc_latest (
     org_code VARCHAR, metric VARCHAR, week_ending DATE, variation VARCHAR, assurance VARCHAR, message VARCHAR
 );
@@ -297,7 +304,7 @@ LEFT JOIN valued prev ON prev.org_code = v.org_code AND prev.metric = v.metric
 
 
 # Bumped whenever the statements above change, so an older file is brought up to date once.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 def _version(con: duckdb.DuckDBPyConnection) -> int:

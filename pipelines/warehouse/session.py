@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import config
+from pipelines import access, config
 from pipelines.warehouse.schema import AMBITION_MACRO_SQL, SCHEMA_KEY, migrate
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,45 @@ def _check(con: duckdb.DuckDBPyConnection, db: Path, size: int) -> None:
     con.execute("SELECT count(*) FROM ingest_files").fetchall()
 
 
+def is_damage(error: duckdb.Error) -> bool:
+    """Whether a DuckDB error says the file itself is bad (a block failing its checksum, a block missing)
+    rather than the query or the machine (memory, an interrupt)."""
+    if isinstance(error, duckdb.OutOfMemoryException | duckdb.InterruptException | duckdb.CatalogException):
+        return False
+    return isinstance(error, duckdb.IOException | duckdb.SerializationException | duckdb.InternalException) \
+        or "corrupt" in str(error).lower()
+
+
+def read_everything(con: duckdb.DuckDBPyConnection) -> None:
+    """Read every block the tables use, so DuckDB checks each one against its stored checksum: every
+    column of every table in full, and one key of every primary key (DuckDB loads an index's blocks
+    only when it is used). Raises DuckDB's own error at the first bad block."""
+    tables = con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+                         "AND NOT temporary ORDER BY table_name").fetchall()
+    for (table,) in tables:
+        con.execute(f'SELECT count(*), max(hash(COLUMNS(*))) FROM "{table}"').fetchall()
+    keys = con.execute("SELECT table_name, constraint_column_names FROM duckdb_constraints() "
+                       "WHERE database_name = current_database() AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')"
+                       ).fetchall()
+    for table, columns in keys:
+        named = ", ".join(f'"{c}"' for c in columns)
+        first = con.execute(f'SELECT {named} FROM "{table}" LIMIT 1').fetchall()
+        if first:
+            matching = " AND ".join(f'"{c}" = ?' for c in columns)
+            con.execute(f'SELECT count(*) FROM "{table}" WHERE {matching}', list(first[0])).fetchall()
+
+
+def verify(con: duckdb.DuckDBPyConnection, db: Path) -> None:
+    """``read_everything``; DatabaseDamaged (the plain message) when a block of ``db`` is bad."""
+    try:
+        read_everything(con)
+    except duckdb.Error as error:
+        if not is_damage(error):
+            raise
+        log.warning("damaged database %s", db, exc_info=True)
+        raise DatabaseDamaged(db, "part of it cannot be read: a block of the file fails its check") from error
+
+
 def _open_checked(path: Path, db: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     """Connect to ``path`` (the live file ``db`` or its working copy); DatabaseDamaged if it is not sound."""
     size = path.stat().st_size
@@ -79,12 +118,19 @@ def _open_checked(path: Path, db: Path, *, read_only: bool) -> duckdb.DuckDBPyCo
     return con
 
 
-def connect_read(db: Path) -> duckdb.DuckDBPyConnection:
+def connect_read(db: Path, *, thorough: bool = False) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the live file: never blocked by a write (see module doc).
-    Raises DatabaseDamaged (with a plain message saying how to restore) when the file is not sound."""
+    Raises DatabaseDamaged (with a plain message saying how to restore) when the file is not sound:
+    checked as far as opening it reads, or ``thorough``ly (every block: ``verify``), as an export does."""
     if not db.exists():
         return duckdb.connect(str(db), read_only=True)  # DuckDB's own "no such file" error, as before
     con = _open_checked(db, db, read_only=True)
+    if thorough:
+        try:
+            verify(con, db)
+        except BaseException:
+            con.close()
+            raise
     # The ambition macro for this session too, so a file written before it existed still answers.
     con.execute(AMBITION_MACRO_SQL.format(temp="TEMP"))
     return con
@@ -227,41 +273,101 @@ def _new_database(work: Path, db: Path) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(work))
 
 
+def audit_head_path(db: Path) -> Path:
+    """Where a write leaves the head of the audit chain (entries, seal of the last), outside the file."""
+    return db.with_name(f"{db.name}.audit-head")
+
+
+def read_audit_head(db: Path) -> tuple[int, str] | None:
+    """The head the last write left; None when there is none (a file no write session has swapped in).
+    Read it before opening the database: a write swaps the file in first and then moves the head on."""
+    try:
+        head = json.loads(audit_head_path(db).read_text(encoding="utf-8"))
+        return int(head["entries"]), str(head["hash"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_audit_head(db: Path, head: tuple[int, str]) -> None:
+    """After the swap (so a reader never sees a head newer than the file it then opens); a head left
+    behind by a crash is an older one, which the file still agrees with."""
+    path = audit_head_path(db)
+    writing = path.with_name(f"{path.name}.writing")
+    try:
+        writing.write_text(json.dumps({"entries": head[0], "hash": head[1]}), encoding="utf-8")
+        os.replace(writing, path)
+    except OSError:
+        log.warning("could not record the audit log's head for %s", db, exc_info=True)
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, db: Path, existed: bool) -> None:
+    """Bring a working copy to this schema (sealing a file's audit rows from before the seals) and check
+    the audit chain of an ``existed`` file against the head the last write left (a new file starts one)."""
+    if migrate(con):
+        access.seal_unsealed(con)
+    if existed:
+        access.note_broken_chain(con, read_audit_head(db))
+
+
+def _swap_in(con: duckdb.DuckDBPyConnection, work: Path, db: Path, set_aside: Path | None = None) -> None:
+    """Checkpoint and close the working copy, keep the live file as generation 1 (or move a damaged one
+    to ``set_aside``), rename the copy over it, then record the new head of the audit chain."""
+    wal = Path(f"{work}.wal")
+    with one_thread(con, not wal.exists() or wal.stat().st_size <= _SMALL_WAL_BYTES):
+        con.execute("CHECKPOINT")
+    head = access.last_seal(con)
+    con.close()
+    if set_aside:
+        os.replace(db, set_aside)
+    else:
+        _keep_generation(db, config.generations_kept())
+    os.replace(work, db)
+    _write_audit_head(db, head)
+
+
+def _open_work_copy(db: Path, work: Path, source: Path) -> duckdb.DuckDBPyConnection:
+    """Copy ``source`` to ``work`` and open it, checked block by block (``verify``): a damaged file is
+    refused before anything is written, so it never becomes a generation."""
+    _discard(work)
+    shutil.copyfile(source, work)
+    con = _open_checked(work, db if source == db else source, read_only=False)
+    try:
+        verify(con, db if source == db else source)
+    except BaseException:
+        con.close()
+        _discard(work)
+        raise
+    return con
+
+
 @contextmanager
 def open_for_write(db: Path, on_wait: Callable[[], None] | None = None,
                    timeout_s: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Lock, copy, write (the block), swap: the copy replaces the live file only if the block succeeds.
+    """Lock, copy, check, write (the block), swap: the copy replaces the live file only if the block succeeds.
 
-    A new file starts as a copy of the schema template (``schema_template``); a new or older file is
-    brought to the current schema first (pipelines.warehouse.schema.migrate).
+    The copy is read in full first (``verify``): a damaged live file raises DatabaseDamaged and nothing is
+    written or rotated. A new file starts as a copy of the schema template (``schema_template``); a new or
+    older file is brought to the current schema first (pipelines.warehouse.schema.migrate).
     """
     with write_lock(db, on_wait, timeout_s):
         started = time.perf_counter()
         work = db.with_name(f"{db.name}.writing")  # only ever touched under the lock
         _discard(work)  # from a writer that was killed
-        if db.exists():
-            shutil.copyfile(db, work)
-            con = _open_checked(work, db, read_only=False)
-        else:
-            con = _new_database(work, db)
+        existed = db.exists()
+        con = _open_work_copy(db, work, db) if existed else _new_database(work, db)
         copied = time.perf_counter()
         try:
-            migrate(con)
+            _prepare(con, db, existed)
             yield con
             written = time.perf_counter()
-            wal = Path(f"{work}.wal")
-            with one_thread(con, not wal.exists() or wal.stat().st_size <= _SMALL_WAL_BYTES):
-                con.execute("CHECKPOINT")
-            con.close()
-            _keep_generation(db, config.generations_kept())
-            os.replace(work, db)
+            _swap_in(con, work, db)
         except BaseException:
             con.close()
             _discard(work)
             log.info("write session on %s abandoned after %.3f s; the live file is unchanged", db,
                      time.perf_counter() - started)
             raise
-        log.info("write session on %s: copy %.3f s, write %.3f s, checkpoint and swap %.3f s", db,
+        log.info("write session on %s: copy and check %.3f s, write %.3f s, checkpoint and swap %.3f s", db,
                  copied - started, written - copied, time.perf_counter() - written)
 
 
@@ -297,6 +403,7 @@ def describe(db: Path, number: int) -> Generation:
     problem, files, latest = None, None, None
     try:
         with _open_checked(path, db, read_only=True) as con:
+            verify(con, db)  # every block, as a write session checks it
             files = con.execute("SELECT count(*) FROM ingest_files WHERE status <> 'rejected'").fetchall()[0][0]
             day = con.execute("SELECT max(period_date) FROM sitrep_daily").fetchall()[0][0]
             latest = f"{day:%d/%m/%Y}" if day else None
@@ -315,24 +422,45 @@ def generations(db: Path) -> list[Generation]:
     return [describe(db, n) for n in numbers]
 
 
-def restore(db: Path, number: int, timeout_s: float | None = None) -> Path | None:
+def _live_audit_rows(db: Path) -> list[tuple] | None:
+    """The live file's audit rows, oldest first; None when the file cannot be read (damaged)."""
+    try:
+        with duckdb.connect(str(db), read_only=True) as con:
+            return access.audit_rows(con)
+    except duckdb.Error:
+        log.warning("could not read the audit log of %s", db, exc_info=True)
+        return None
+
+
+def restore(db: Path, number: int, actor: access.Identity, timeout_s: float | None = None) -> Path | None:
     """Put generation ``number`` back as the live file, under the write lock. A sound live file becomes
     generation 1 as on every write (so a restore can be undone); a damaged one is kept aside as
-    ``<db>.damaged-<time>``, whose path is returned."""
+    ``<db>.damaged-<time>``, whose path is returned. The audit log is never taken back: the live file's
+    rows the generation lacks are carried into it, and the restore itself is recorded (by ``actor``)."""
     source = generation_path(db, number)
     chosen = describe(db, number)
     if chosen.problem:
         raise DatabaseDamaged(source, chosen.problem)
     with write_lock(db, timeout_s=timeout_s):
         work = db.with_name(f"{db.name}.writing")
-        _discard(work)
-        shutil.copyfile(source, work)
-        set_aside = None
-        if db.exists() and describe(db, 0).problem:
-            set_aside = db.with_name(f"{db.name}.damaged-{config.uk_now():%Y%m%d-%H%M%S}")
-            os.replace(db, set_aside)
-        else:
-            _keep_generation(db, config.generations_kept())
-        os.replace(work, db)
+        live_damaged = db.exists() and describe(db, 0).problem is not None
+        newer = _live_audit_rows(db) if db.exists() else []
+        con = _open_work_copy(db, work, source)
+        try:
+            _prepare(con, db, existed=False)  # the chain is sealed anew below: no head to compare with
+            carried = access.carry_forward(con, newer or [])
+            set_aside = db.with_name(f"{db.name}.damaged-{config.uk_now():%Y%m%d-%H%M%S}") if live_damaged else None
+            detail = (f"generation {number} (saved {chosen.modified:%d/%m/%Y %H:%M:%S}) put back; "
+                      f"{carried} later audit entr{'ies' if carried != 1 else 'y'} carried forward")
+            if set_aside:
+                detail += f"; the damaged live file was kept as {set_aside.name}"
+            if newer is None:
+                detail += " (its audit log could not be read)"
+            access.record(con, actor, "database_restored", None, detail)
+            _swap_in(con, work, db, set_aside)
+        except BaseException:
+            con.close()
+            _discard(work)
+            raise
     log.info("restored %s from generation %d", db, number)
     return set_aside
