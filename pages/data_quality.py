@@ -58,6 +58,10 @@ def load_files(files: list[UploadedFile]) -> list[FileOutcome]:
                 else:
                     outcomes.append(event)
                     st.text(event.summary())
+        except access.AccessDenied as denied:  # the sender's session ended (signed out elsewhere, expired)
+            status.update(label="Not loaded: your sign-in has ended", state="error")
+            st.error(plain(str(denied)))
+            return outcomes
         except Exception:  # the whole load failed: the database is as it was; the details go to the log only
             log.exception("upload of %d file(s) failed", len(files))
             status.update(label="The load failed; nothing from it was saved", state="error")

@@ -10,10 +10,11 @@ import streamlit as st
 from pipelines.catalogue.dates import uk_date
 from pipelines.catalogue.wording import ASSURANCE_TEXT, VARIATION_TEXT, assurance_label, variation_label
 from pipelines.reports import export, narrative
-from pipelines.reports.meeting_html import key_html, table_html
+from pipelines.reports.meeting_html import table_html
 from ui import data
 from ui.app import ensure_entrypoint
 from ui.spc_icons import assurance_icon, variation_icon
+from ui.style import COMPACT_PAGE_CSS
 from ui.weekly_filters import weekly_table_with_filters
 
 # The marks in the cells beside the icons they stand for.
@@ -22,6 +23,7 @@ SPC_LEGEND = [(f"{VARIATION_TEXT[v]}: {variation_label(v)}", variation_icon(v, s
              (f"{ASSURANCE_TEXT[a]}: {assurance_label(a)}", assurance_icon(a, size=36)) for a in ASSURANCE_TEXT]
 
 ensure_entrypoint()  # with sign-in configured: nothing below before signing in
+st.html(COMPACT_PAGE_CSS)
 st.title("Weekly position")
 table, chosen_icbs, chosen_places, orientation = weekly_table_with_filters(orientation=True)
 week = table.week_ending
@@ -29,11 +31,17 @@ narratives = data.read(narrative.current_narratives, week)
 trusts = list(table.trusts.select("org_code", "trust").iter_rows())
 caption = (f"Monday {uk_date(week - timedelta(days=6))} to Sunday {uk_date(week)}: "
            f"{table.position['org_code'].n_unique()} of {table.trusts.height} selected trusts submitted figures.")
+table_spot = st.empty()  # filled below, once the narrative toggle under it has been read
+*downloads, toggle_col = st.columns(len(export.FORMATS) + 1)
+with_notes = orientation == "columns" and toggle_col.toggle(
+    "Narrative column", key="narrative_column", disabled=orientation != "columns",
+    help="The discharge group's narrative beside each metric: two lines of it, the whole text on hover or focus.")
+notes = {r["metric"]: r["text"] for r in narratives.to_dicts() if r["org_code"] is None} if with_notes else None
 # Our own markup; every text from a file or a user inside it is escaped by meeting_html.
-st.html(table_html(table.rows, trusts, orientation, narrative.comments_by_cell(narratives), caption))
-st.html(key_html())
+table_spot.html(table_html(table.rows, trusts, orientation, narrative.comments_by_cell(narratives), caption,
+                           notes, table.hidden))
 
-for column, (fmt, (mime, label)) in zip(st.columns(len(export.FORMATS) + 2), export.FORMATS.items(), strict=False):
+for column, (fmt, (mime, label)) in zip(downloads, export.FORMATS.items(), strict=False):
     column.download_button(label, partial(data.read, export.render, week, chosen_icbs, chosen_places, fmt),
                            file_name=export.file_name(week, fmt), mime=mime, on_click="ignore",
                            icon=":material/download:")

@@ -3,7 +3,9 @@
 Every function that writes (ingest, narrative save, SPC settings) takes the acting ``Identity`` and
 asks ``require`` before writing, so a rule holds whatever the page shows. Roles come from
 ``reference_data/users.csv`` (``principal,role,covers``), matched against the signed-in user's
-email (from the identity token) or against a group in the token's ``groups`` claim:
+email when the sign-in provider says it verified it (``email_verified``), their immutable id
+(``id:<value>``, the claim ``config.id_claim()``), or a group in the token's ``groups`` claim;
+never against names users can change themselves (``preferred_username``, ``upn``):
 
 - viewer: reads every page and download;
 - place_lead: writes the place lead's narrative of the trusts it covers;
@@ -32,7 +34,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines import config
+from pipelines import config, sessions
+from pipelines.warehouse import open_for_write
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +86,8 @@ class Identity:
     name: str
     source: str  # token | single_analyst | public | server
     grants: tuple[Grant, ...]
+    sign_in: sessions.SignIn | None = None  # signed in: the session, checked before every write
+    unverified_email: str = ""  # an email the token gives but its provider did not verify (no role from it)
 
     @property
     def roles(self) -> list[str]:
@@ -148,7 +153,7 @@ def trusts_covered(identity: Identity, action: str) -> frozenset[str] | None:
 
 @dataclass(frozen=True)
 class UserRule:
-    principal: str  # an email (wildcards allowed: *@nhs.net) or group:<name or Entra object id>
+    principal: str  # an email (wildcards allowed: *@nhs.net), id:<immutable user id> or group:<name or Entra id>
     role: str
     org_codes: frozenset[str] | None
 
@@ -173,7 +178,7 @@ def read_users(path: Path, trusts: pl.DataFrame | None = None) -> list[UserRule]
     for row_number, row in enumerate(table.iter_rows(named=True), start=2):
         principal, role, covers = row["principal"].strip(), row["role"].strip().lower(), row["covers"].strip()
         if not principal:
-            raise ValueError(f"{path.name} row {row_number}: the principal (email or group:name) is empty")
+            raise ValueError(f"{path.name} row {row_number}: the principal (email, id:value or group:name) is empty")
         if role not in ROLES:
             raise ValueError(f"{path.name} row {row_number}: {role!r} is not a role (one of {', '.join(ROLES)})")
         if covers == "*" or role == "admin":
@@ -196,33 +201,42 @@ def read_users(path: Path, trusts: pl.DataFrame | None = None) -> list[UserRule]
     return rules
 
 
+def _claimed_email(claims: Mapping[str, object]) -> str:
+    value = claims.get("email")
+    return value.strip().lower() if isinstance(value, str) and "@" in value else ""
+
+
 def token_email(claims: Mapping[str, object]) -> str:
-    """The user's email from ID-token claims (Microsoft Entra ID puts it in preferred_username or upn
-    when the optional email claim is not configured)."""
-    for claim in ("email", "preferred_username", "upn"):
-        value = claims.get(claim)
-        if isinstance(value, str) and "@" in value:
-            return value.strip().lower()
-    return ""
+    """The user's email from ID-token claims, only when the provider says it verified it
+    (``email_verified`` true). Never ``preferred_username`` or ``upn``: a user can change those in
+    Microsoft Entra ID (list such users by their ``id:`` instead, see ``config.id_claim``)."""
+    verified = claims.get("email_verified")
+    return _claimed_email(claims) if verified is True or str(verified).lower() == "true" else ""
 
 
-def identity_from_claims(claims: Mapping[str, object], rules: Iterable[UserRule]) -> Identity:
-    """The signed-in user's identity: their email from the token, and a grant for every users-file
-    rule matching that email or one of the token's ``groups``. No match: no grants (no access)."""
+def identity_from_claims(claims: Mapping[str, object], rules: Iterable[UserRule],
+                         id_claim: str | None = None) -> Identity:
+    """The signed-in user's identity: a grant for every users-file rule matching their verified
+    email, their immutable id (``id:`` rows, the claim ``id_claim``, default ``config.id_claim()``)
+    or one of the token's ``groups``. No match: no grants (no access)."""
     email = token_email(claims)
+    id_claim = id_claim or config.id_claim()
+    user_id = str(claims.get(id_claim) or "").strip().lower()
     raw_groups = claims.get("groups") or []
     groups = {str(g).lower() for g in (raw_groups if isinstance(raw_groups, list) else [raw_groups])}
     grants: list[Grant] = []
     for rule in rules:
         if rule.principal.startswith("group:"):
             matched = rule.principal.removeprefix("group:") in groups
+        elif rule.principal.startswith("id:"):
+            matched = bool(user_id) and rule.principal.removeprefix("id:").strip() == user_id
         else:
             matched = bool(email) and fnmatch.fnmatchcase(email, rule.principal)
         if matched and Grant(rule.role, rule.org_codes) not in grants:
             grants.append(Grant(rule.role, rule.org_codes))
-    subject = claims.get("sub")
-    name = email or (f"subject {subject}" if subject else "unknown user")
-    return Identity(name, "token", tuple(grants))
+    name = email or (f"{id_claim} {user_id}" if user_id else "unknown user")
+    unverified = "" if email else _claimed_email(claims)
+    return Identity(name, "token", tuple(grants), sessions.sign_in_from_claims(claims), unverified)
 
 
 # --- Audit ---------------------------------------------------------------------------------
@@ -230,7 +244,7 @@ def identity_from_claims(claims: Mapping[str, object], rules: Iterable[UserRule]
 # Every audit action (the codes the log keeps) and how the audit table on the data quality page says it.
 AUDIT_ACTION_WORDS = {"file_received": "file received", "narrative_saved": "narrative saved",
                       "spc_settings_changed": "SPC settings changed", "database_restored": "database restored",
-                      "audit_chain_broken": "audit log found altered"}
+                      "audit_chain_broken": "audit log found altered", "signed_out": "signed out"}
 ACTOR_SOURCE_WORDS = {"token": "signed in", "single_analyst": "name typed (no sign-in)", "server": "command line"}
 _CONTENT = ("recorded_at", "actor", "actor_source", "action", "org_code", "detail")
 
@@ -257,9 +271,23 @@ def _append(con: duckdb.DuckDBPyConnection, content: tuple) -> None:
                 [*content, last + 1, previous, entry_hash(last + 1, content, previous)])
 
 
+def require_live(con: duckdb.DuckDBPyConnection, identity: Identity) -> None:
+    """AccessDenied unless a signed-in identity's session is live now: not signed out (on any tab or
+    server), not older than a sign-in lasts, its ID token unexpired. Read inside the write session."""
+    if identity.source != "token" or identity.sign_in is None:  # a token without a session never gets past the page
+        return
+    signed_out = sessions.signed_out_at(con, identity.sign_in.subject)
+    if problem := sessions.session_problem(identity.sign_in, signed_out, writing=True):
+        raise AccessDenied(f"Nothing was saved. {problem}")
+
+
 def record(con: duckdb.DuckDBPyConnection, identity: Identity, action: str, org_code: str | None, detail: str,
-           *, at: datetime | None = None) -> None:
-    """One audit row, written in the same transaction as the change it records, sealed to the row before."""
+           *, at: datetime | None = None, live: bool = True) -> None:
+    """One audit row, written in the same transaction as the change it records, sealed to the row before;
+    the change is refused (AccessDenied, the transaction rolled back by the caller) when the writer's
+    session has ended (``live`` False: a sign-out, recorded whatever state the session is in)."""
+    if live:
+        require_live(con, identity)
     _append(con, (at or config.uk_now(), identity.name, identity.source, action, org_code, detail))
 
 
@@ -350,6 +378,15 @@ def audit_rows(con: duckdb.DuckDBPyConnection) -> list[tuple]:
 def _has_audit_log(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'audit_log'"
                             ).fetchall()[0][0])
+
+
+def sign_out(db: Path | None, identity: Identity) -> None:
+    """End every session of a signed-in user, on every tab and server (pipelines.sessions), and audit it."""
+    if identity.sign_in is None:
+        return
+    with open_for_write(config.db_path(db)) as con:
+        sessions.record_sign_out(con, identity.sign_in)
+        record(con, identity, "signed_out", None, "every session of this user ended", live=False)
 
 
 def audit_entries(con: duckdb.DuckDBPyConnection, limit: int = 500) -> pl.DataFrame:

@@ -80,3 +80,25 @@ def console_log_level() -> str | None:
     """The command line's log level on stderr when no ``-v`` is given: $FLOW_LOG_LEVEL, a logging level
     name (DEBUG, INFO, WARNING, ERROR), case as you like; unset: nothing logged on stderr."""
     return os.environ.get("FLOW_LOG_LEVEL", "").strip().upper() or None
+
+
+# --- Sign-in (docs/security.md) ----------------------------------------------------------------
+
+def read_only_env() -> bool:
+    """$FLOW_READ_ONLY set to 1, true or yes: the public read-only view (without sign-in)."""
+    return os.environ.get("FLOW_READ_ONLY", "").strip().lower() in ("1", "true", "yes")
+
+
+def id_claim() -> str:
+    """The ID-token claim holding a user's immutable id, matched by ``id:`` rows of users.csv:
+    $FLOW_ID_CLAIM, default ``sub`` (Microsoft Entra ID: ``oid``, the object id)."""
+    return (os.environ.get("FLOW_ID_CLAIM") or "sub").strip()
+
+
+def session_hours() -> float:
+    """How long a sign-in lasts, counted from when the provider issued its ID token: $FLOW_SESSION_HOURS,
+    default 10 (a working day). Streamlit's own sign-in cookie lasts 30 days; the dashboard ends it sooner."""
+    hours = _env_number("FLOW_SESSION_HOURS", 10.0)
+    if hours <= 0:
+        raise ValueError(f"$FLOW_SESSION_HOURS must be a positive number of hours, not {hours:g}")
+    return hours

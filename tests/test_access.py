@@ -90,16 +90,16 @@ def users(tmp_path: Path) -> list[access.UserRule]:
 
 
 def test_users_file_by_email_wildcard_and_group_claim(users: list[access.UserRule]) -> None:
-    lead = access.identity_from_claims({"email": "Lead@NHS.test", "sub": "1"}, users)
+    lead = access.identity_from_claims({"email": "Lead@NHS.test", "email_verified": True, "sub": "1"}, users)
     assert lead.name == "lead@nhs.test" and lead.roles == ["place_lead"]
     assert access.may(lead, "edit_trust_narrative", "RCB") and not access.may(lead, "edit_trust_narrative", "RCD")
-    assert access.identity_from_claims({"email": "jo@york.nhs.test"}, users).roles == ["viewer"]
-    # Microsoft Entra ID: email in preferred_username, groups as object ids; an ICB stands for its trusts.
-    bi = access.identity_from_claims({"preferred_username": "bi@leeds.test",
-                                      "groups": ["0C1D2E3F-aaaa-bbbb-cccc-123456789abc"]}, users)
+    assert access.identity_from_claims({"email": "jo@york.nhs.test", "email_verified": "true"}, users).roles == [
+        "viewer"]
+    # Microsoft Entra ID: groups as object ids; an ICB stands for its trusts.
+    bi = access.identity_from_claims({"oid": "5d1e", "groups": ["0C1D2E3F-aaaa-bbbb-cccc-123456789abc"]}, users)
     # West Yorkshire holds Harrogate (RCD), as NHS England attributes it
     assert access.trusts_covered(bi, "submit_rows") == {"RCF", "RAE", "RR8", "RXF", "RWY", "RCD"}
-    assert access.identity_from_claims({"email": "stranger@nhs.test"}, users).grants == ()
+    assert access.identity_from_claims({"email": "stranger@nhs.test", "email_verified": True}, users).grants == ()
 
 
 @pytest.mark.parametrize(("line", "message"), [
@@ -191,3 +191,32 @@ def test_a_submitter_may_not_load_a_publication_file(db: Path) -> None:
     events = list(load_uploads([(workbook.name, workbook.read_bytes())], db, actor=person("submitter")))
     assert events[-1].status == "rejected" and "only administrators" in events[-1].message
     assert query(db, "SELECT count(*) FROM nhse_daily") == [(0,)]
+
+
+# --- Issue 22, item 3: roles only from a verified email or an immutable id ----------------------
+
+def test_3_an_unverified_email_gets_no_role_and_says_why(users: list[access.UserRule]) -> None:
+    for verified in (False, "false", None):
+        claims = {"email": "lead@nhs.test", "sub": "u1", **({} if verified is None else {"email_verified": verified})}
+        identity = access.identity_from_claims(claims, users)
+        assert identity.grants == () and identity.unverified_email == "lead@nhs.test"
+        assert identity.name == "sub u1"  # the audit log never records an unverified address as the actor
+
+
+def test_3_names_users_can_change_never_give_a_role(users: list[access.UserRule]) -> None:
+    """Entra ID lets users change preferred_username and upn: an account naming itself lead@nhs.test there
+    gets nothing, verified email or not."""
+    for claim in ("preferred_username", "upn"):
+        identity = access.identity_from_claims({claim: "lead@nhs.test", "email_verified": True, "sub": "x"}, users)
+        assert identity.grants == ()
+
+
+def test_3_an_immutable_id_in_the_users_file_gives_the_role(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "users.csv").write_text("principal,role,covers\nid:5D1E-77,place_lead,RCB\n", encoding="utf-8")
+    rules = access.read_users(tmp_path / "users.csv", pl.read_csv(REFERENCE_FIXTURES / "trusts.csv",
+                                                                   infer_schema=False))
+    monkeypatch.setenv("FLOW_ID_CLAIM", "oid")
+    lead = access.identity_from_claims({"oid": "5d1e-77", "sub": "pairwise-1", "email": "changed@x.test"}, rules)
+    assert lead.roles == ["place_lead"] and lead.name == "oid 5d1e-77"
+    # the id must come from the configured claim: the same value as ``sub`` matches nothing
+    assert access.identity_from_claims({"sub": "5d1e-77"}, rules).grants == ()

@@ -4,6 +4,7 @@ in; what a place lead, a submitter and a viewer are offered)."""
 from __future__ import annotations
 
 import shutil
+import time
 from datetime import date
 from pathlib import Path
 
@@ -31,11 +32,19 @@ def two_weeks(db: Path) -> Path:
     return db
 
 
+def token(user: dict) -> dict:
+    """A signed-in user's claims as an ID token gives them: a subject, when it was issued and until when,
+    and the email verified by the provider (unless the test says otherwise)."""
+    now = int(time.time())
+    return {"sub": user.get("email", "someone"), "iss": "https://idp.test", "iat": now - 60, "exp": now + 3600,
+            "email_verified": True, **user}
+
+
 def run(page: str, user: dict | None = None, signed_in_mode: bool = False, **query: str) -> AppTest:
     app = AppTest.from_file(str(ROOT / page), default_timeout=page_run_guard_s())
     if signed_in_mode:
         app.secrets["auth"] = AUTH
-        app.user = user or {"is_logged_in": False}
+        app.user = token(user) if user and user.get("is_logged_in") else {"is_logged_in": False}
     for name, value in query.items():
         app.query_params[name] = value
     return app.run()
@@ -142,3 +151,25 @@ def test_a_group_lead_moves_baselines_of_their_trusts_only(step: Path, leads: No
                 trust="RCD", metric="stranded_7plus_pct")
     assert not other.exception and not [b for b in other.button if b.label == "Save SPC settings"]
     assert any("needs the discharge group lead role for this trust" in c.value for c in other.caption)
+
+
+def test_3_an_unverified_email_sees_why_it_has_no_role(two_weeks: Path) -> None:
+    app = run("pages/weekly_position.py", {"is_logged_in": True, "email": "placelead@example.nhs.uk",
+                                           "email_verified": False, "sub": "u-77"}, True)
+    [warning] = app.warning
+    assert "has not verified the email address placelead@" in warning.value and "(sub u-77)" in warning.value
+    assert not app.dataframe and not app.get("plotly_chart")
+
+
+def test_6_a_session_past_its_hours_or_signed_out_shows_the_sign_in_page(two_weeks: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    lead = {"is_logged_in": True, "email": "placelead@example.nhs.uk"}
+    monkeypatch.setenv("FLOW_SESSION_HOURS", "0.01")  # 36 seconds; the token was issued 60 seconds ago
+    app = run("pages/narrative.py", lead, True, trust="RCB")
+    assert [b.label for b in app.button] == ["Sign in"] and not app.text_area
+    assert any("Your sign-in ended at" in i.value for i in app.info)
+    monkeypatch.delenv("FLOW_SESSION_HOURS")
+    identity = access.identity_from_claims(token(lead), auth.users())
+    access.sign_out(two_weeks, identity)  # in another tab, or on another server
+    app = run("pages/narrative.py", lead, True, trust="RCB")
+    assert [b.label for b in app.button] == ["Sign in"] and any("You signed out at" in i.value for i in app.info)

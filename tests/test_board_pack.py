@@ -1,7 +1,8 @@
-"""The Word board pack fits the page: 14 trusts (the size of a large system) with every metric,
-converted to PDF by LibreOffice headless and its pages counted (pdfinfo, from poppler-utils), with no
-word of the header broken. Without LibreOffice, poppler or the Carlito font (Calibri's metric twin, so
-LibreOffice lays the pack out as Word does) it fails, saying what to install (.ci/run installs them)."""
+"""The board packs as printed: the Word pack fits the page (14 trusts, the size of a large system, with
+every metric), the Excel pack's first sheet prints as the Word pack, and the CSV reads in words too;
+each converted to PDF by LibreOffice headless and read back (pdfinfo and pdftotext, from poppler-utils).
+Without LibreOffice, poppler or the Carlito font (Calibri's metric twin, so LibreOffice lays the pack out
+as Word does) each test fails, saying what to install (.ci/run installs them)."""
 from __future__ import annotations
 
 import html
@@ -9,18 +10,22 @@ import io
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+import docx
 import openpyxl
 import polars as pl
 import pytest
 from helpers import needs_installing, trust_table
 from patience import guard_s
 
+from pipelines.reports.export import to_csv
 from pipelines.reports.export_common import WeekSources
 from pipelines.reports.export_docx import to_docx
 from pipelines.reports.export_xlsx import to_xlsx
+from pipelines.reports.presentation import SPC_COLOUR
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 FONTS = subprocess.run(["fc-list", ":", "family"], capture_output=True, text=True, check=False).stdout \
@@ -72,52 +77,91 @@ def test_fourteen_trusts_fit_one_landscape_page_and_more_go_on_to_the_next(tmp_p
     assert [w for w in sorted(words) if not re.search(rf"(?m)(^|\s){w}(\s|$)", text)] == []
 
 
-def xlsx_pages(xlsx: bytes, folder: Path) -> list[list[tuple[str, float]]]:
-    """The workbook printed to PDF by LibreOffice: the "Weekly position" sheet's pages (those under
-    its printed header), each as its words with their heights in points."""
-    source = folder / "week.xlsx"
-    source.write_bytes(xlsx)
-    subprocess.run([SOFFICE, f"-env:UserInstallation=file://{folder / 'profile'}", "--headless", "--convert-to", "pdf",
-                    "--outdir", str(folder), str(source)], check=True, capture_output=True, timeout=guard_s(10))
-    if not (folder / "week.pdf").exists():
-        needs_installing("LibreOffice Calc", "apt-get install libreoffice-calc-nogui")
-    boxes = subprocess.run(["pdftotext", "-bbox", str(folder / "week.pdf"), "-"], check=True, capture_output=True,
-                           text=True).stdout
-    pages = []
-    for page in boxes.split("<page ")[1:]:
-        words = [(html.unescape(w), float(y1) - float(y0)) for y0, y1, w in
-                 re.findall(r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>', page)]
-        if any(w == "Weekly" for w, _ in words[:1]):
-            pages.append(words)
-    return pages
+def converted(content: bytes, name: str, folder: Path) -> Path:
+    """The file printed to PDF by LibreOffice (its own profile, so another instance does not block it)."""
+    source = folder / name
+    source.write_bytes(content)
+    # A CSV opened as Excel opens it (its byte-order mark says UTF-8): comma-separated, UTF-8 (76).
+    csv = ["--infilter=CSV:44,34,76"] if name.endswith(".csv") else []
+    subprocess.run([SOFFICE, f"-env:UserInstallation=file://{folder / 'profile'}", "--headless", *csv, "--convert-to",
+                    "pdf", "--outdir", str(folder), str(source)], check=True, capture_output=True,
+                   timeout=guard_s(10))
+    pdf = source.with_suffix(".pdf")
+    if not pdf.exists():
+        needs_installing(f"LibreOffice's program that prints {name}", "apt-get install libreoffice-calc-nogui")
+    return pdf
 
 
-@pytest.mark.parametrize("names, scale", [(NAMES[:1], None), (NAMES, 80)], ids=["1 trust", "14 trusts"])
-def test_xlsx_prints_readably_on_landscape_a4(tmp_path, names, scale):
-    """The "Weekly position" sheet was set to print one page wide: 31 columns made it 2 pt text on
-    A4. Now one page wide only while the text stays at least 7 pt, else 80% over several pages,
-    each with the header row and the metric and ambition columns, a break never between a trust's
-    value and its words."""
-    table = trust_table(names)
+def pdf_words(pdf: Path) -> list[list[tuple[str, float]]]:
+    """Each page's words with their heights in points (a word's box is 1.2-1.3 times its size)."""
+    boxes = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    return [[(html.unescape(w), float(y1) - float(y0)) for y0, y1, w in
+             re.findall(r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>', page)]
+            for page in boxes.split("<page ")[1:]]
+
+
+def no_narratives() -> pl.DataFrame:
+    return pl.DataFrame(schema={"metric": pl.String, "org_code": pl.String, "text": pl.String})
+
+
+def sources() -> WeekSources:
     files = pl.DataFrame(schema={"source_file": pl.String, "file_id": pl.Int64, "received_at": pl.Datetime,
                                  "rows": pl.Int64})
-    no_narratives = pl.DataFrame(schema={"metric": pl.String, "org_code": pl.String, "text": pl.String})
-    xlsx = to_xlsx(table, no_narratives, WeekSources(pl.DataFrame(), files, datetime(2025, 9, 29, 9, 0)))
-    sheet = openpyxl.load_workbook(io.BytesIO(xlsx))["Weekly position"]
-    setup = sheet.page_setup
-    assert (setup.orientation, setup.paperSize) == ("landscape", 9)
-    assert (sheet.print_title_rows, sheet.print_title_cols) == ("$3:$3", "$A:$B")
-    assert bool(sheet.sheet_properties.pageSetUpPr.fitToPage) == (scale is None)
-    if scale:
-        assert setup.scale == scale
-        breaks = [b.id for b in sheet.col_breaks.brk]
-        assert breaks and all(b % 2 == 0 for b in breaks)  # before a trust's value column, never inside a trust
+    return WeekSources(pl.DataFrame(), files, datetime(2025, 9, 29, 9, 0))
 
-    pages = xlsx_pages(xlsx, tmp_path)
-    assert len(pages) == (1 if scale is None else 6)  # 14 trusts and the combined column: 3 a page, then the narrative
-    for words in pages:
-        assert "Metric" in [w for w, _ in words] and "Ambition" in [w for w, _ in words]
-        # A word's box is 1.2-1.3 times its size: 8.4 pt boxes are 7 pt text (they were 2.7 pt).
-        assert min(h for _, h in words) >= 8.4
-    printed = " ".join(w for words in pages for w, _ in words)
-    assert all(word in printed for name in names for word in name.split())
+
+@pytest.mark.parametrize("names, pages", [(NAMES, 1), (REGION, 3)], ids=["14 trusts", "29 trusts"])
+def test_xlsx_first_sheet_prints_like_the_word_pack(tmp_path, names, pages):
+    """The sheet printed on 27 pages, three trusts a page, value and status in separate columns. Now
+    landscape A4 as the Word pack: Metric, Ambition and Combined on every page and up to 14 trusts, a
+    trust's figure and marks in one cell, text about 8 pt; data and definitions on the later sheets."""
+    xlsx = to_xlsx(trust_table(names), no_narratives(), sources())
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx))["Weekly position"]
+    assert (sheet.page_setup.orientation, sheet.page_setup.paperSize) == ("landscape", 9)
+    assert (sheet.print_title_rows, sheet.print_title_cols) == ("$3:$3", "$A:$C")
+    printed = [words for words in pdf_words(converted(xlsx, "week.xlsx", tmp_path))
+               if words and words[0][0] == "Weekly"]  # the first sheet's pages: under its printed title
+    assert len(printed) == pages
+    trusts = []
+    for words in printed:
+        texts = [w for w, _ in words]
+        assert {"Metric", "Ambition", "Combined"} <= set(texts)
+        # each column's two OPEL rows read "3" (not the footer's "Page 3 of 11"); Combined on every page
+        opel = sum(w == "3" and before != "Page" for before, w in zip(["", *texts], texts, strict=False))
+        trusts.append(opel // 2 - 1)
+        assert "###" not in " ".join(texts)  # every figure fits its column
+        # At least 7 pt text, but for the one figure shrunk to fit its column rather than shown as "###"
+        # (the first trust's delays with a status, an SPC mark and 5 days: "1,352, 0% ✓ ▼ 5d").
+        assert {w for w, h in words if h < 8.4} <= {"1,352,", "0%", "✓", "▼", "5d"}
+    assert sum(trusts) == len(names) and max(trusts) == min(len(names), 14)  # 14 trusts a page at most
+    first = [w for w, _ in printed[0]]
+    assert "Key:" in first and "41%" in first and "!" in first  # the figure and its marks, as in Word
+    everything = " ".join(w for words in printed for w, _ in words)
+    assert all(word in everything for name in names for word in name.split())
+
+
+def test_word_pack_keeps_the_spc_marks_apart_in_colour_and_shape(tmp_path):
+    """Word printed the SPC marks H and L in black: improvement and concern looked alike. Now ▲ is
+    improvement and ▼ concern, and each keeps its colour on the pale fills."""
+    table = trust_table(NAMES[:3])
+    improving = replace(table.rows[0], cells=[replace(c, variation="improvement_low") for c in table.rows[0].cells])
+    table = replace(table, rows=[improving, *table.rows[1:]])
+    pdf = converted(to_docx(table, no_narratives(), sources()), "pack.docx", tmp_path)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    assert "▲" in text and "▼" in text and not re.search(r"(?m)(^|\s)[HL~](\s|$)", text)  # no H, L or ~
+    document = docx.Document(io.BytesIO(to_docx(table, no_narratives(), sources())))
+    colours = {run.text.strip(): str(run.font.color.rgb) for cell in document.tables[0].columns[3].cells
+               for paragraph in cell.paragraphs for run in paragraph.runs if run.text.strip() in ("▲", "▼")}
+    assert colours == {"▲": SPC_COLOUR["improvement"].lstrip("#"), "▼": SPC_COLOUR["concern"].lstrip("#")}
+
+
+def test_csv_keeps_ids_and_adds_words_a_reader_needs(tmp_path):
+    """The CSV had metric ids and 'green' only: now the trust's name, the metric's label, the figure as
+    shown and the status in words, beside the ids (opened in LibreOffice, as a reader would)."""
+    table = trust_table(["Calderdale and Huddersfield"])
+    pdf = converted(to_csv(table, no_narratives()), "week.csv", tmp_path)
+    text = " ".join(w for words in pdf_words(pdf) for w, _ in words)
+    for words in ["ga_occupancy_pct", "G&A bed occupancy", "R00", "Calderdale and Huddersfield",
+                  "meets the ambition", "Special cause concern (high)"]:
+        assert words in text, words
+    assert re.search(r"\b40\.0+%", text)  # the figure as shown (LibreOffice reads it as a percentage)

@@ -16,9 +16,11 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pytest
 from helpers import REFERENCE_FIXTURES, load_rows_directly, needs_installing, stop_process, week_of_rows, write_csv
 from patience import guard_s
@@ -41,6 +43,15 @@ viewer@example.nhs.uk,viewer,*
 placelead@example.nhs.uk,place_lead,RCB
 group:york-bi-team,submitter,RCB
 """
+
+
+def saved_narratives(db: Path) -> list[tuple[str, str]]:
+    """(text, author) of every narrative saved in the dashboard's database."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute("SELECT text, author FROM narratives ORDER BY narrative_id").fetchall()
+    finally:
+        con.close()
 __all__ = ["browser"]  # the Chromium fixture, shared with test_e2e_browser
 
 
@@ -52,14 +63,14 @@ def _answers(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="module")
-def signed_in_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The provider and the dashboard with sign-in on; yields the dashboard's base URL."""
+@contextmanager
+def provider_and_dashboard(work: Path, id_token_ttl_s: int = 3600) -> Iterator[str]:
+    """The provider (ID tokens lasting ``id_token_ttl_s``) and the dashboard with sign-in on, their
+    database in ``work``; yields the dashboard's base URL."""
     if not shutil.which("node"):
         needs_installing("node", "apt-get install nodejs npm")
     if not (OIDC_DIR / "node_modules" / "oidc-provider").is_dir():
         needs_installing("tests/oidc/node_modules", f"cd {OIDC_DIR} && npm ci")
-    work = tmp_path_factory.mktemp("signin")
     db = work / "flow.duckdb"
     load_rows_directly(db, week_of_rows("RCB", date(2024, 4, 1)) + week_of_rows("RCB", date(2024, 4, 8))
                        + week_of_rows("RCD", date(2024, 4, 1)) + week_of_rows("RCD", date(2024, 4, 8)))
@@ -82,7 +93,8 @@ client_kwargs = {{ scope = "openid email profile groups", prompt = "login" }}
     idp_log, app_log = work / "oidc.log", work / "streamlit.log"
     with open(idp_log, "wb") as log:
         idp = subprocess.Popen(["node", "provider.mjs"], cwd=OIDC_DIR, stdout=log, stderr=subprocess.STDOUT,
-                               env={**os.environ, "PORT": str(idp_port), "REDIRECT_URIS": f"{base_url}/oauth2callback"})
+                               env={**os.environ, "PORT": str(idp_port), "REDIRECT_URIS": f"{base_url}/oauth2callback",
+                                    "ID_TOKEN_TTL": str(id_token_ttl_s)})
     app = None
     try:
         wait_until_up(f"{issuer}/.well-known/openid-configuration", idp, idp_log, _answers)
@@ -99,6 +111,17 @@ client_kwargs = {{ scope = "openid email profile groups", prompt = "login" }}
         if app is not None:
             stop_process(app)
         stop_process(idp)
+
+
+@pytest.fixture(scope="module")
+def signed_in_work(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("signin")
+
+
+@pytest.fixture(scope="module")
+def signed_in_app(signed_in_work: Path) -> Iterator[str]:
+    with provider_and_dashboard(signed_in_work) as base_url:
+        yield base_url
 
 
 @pytest.fixture
@@ -180,3 +203,51 @@ def test_submitter_rows_for_another_trust_are_rejected(signed_in_app: str, page:
     screenshot(page, "signin-submitter-upload")
     open_page(page, signed_in_app, "narrative?trust=RCB")
     assert page.get_by_role("button", name="Save", exact=True).count() == 0  # a submitter does not write narratives
+
+
+def sign_out(page: Page, base_url: str) -> None:
+    """The dashboard's Sign out, then the provider's own confirmation, back to the dashboard's sign-in page
+    (issue 22, item 14: the provider accepts the address Streamlit sends, /oauth2callback)."""
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/session/end**")
+    page.get_by_role("button", name="Yes, sign me out").click()
+    page.wait_for_url(f"{base_url}/**")
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    assert "post_logout_redirect_uri" not in page.content()
+
+
+def test_3_an_unverified_email_gets_no_role(signed_in_app: str, page: Page) -> None:
+    """The provider gives the place lead's address unverified: no role, a plain reason, no figures."""
+    sign_in(page, signed_in_app, "unverified")
+    expect(page.get_by_text("has not verified the email address placelead@")).to_be_visible()
+    assert page.locator("table.wt").count() == 0
+    screenshot(page, "signin-unverified")
+
+
+def test_5_6_signing_out_ends_every_tab_and_the_copied_cookie(signed_in_app: str, signed_in_work: Path,
+                                                              browser: Browser) -> None:
+    """Tab 2, opened before tab 1 signs out and never reloaded, cannot save; a copy of the sign-in cookie
+    taken before signing out signs nobody in."""
+    context = new_context(browser, viewport={"width": 1366, "height": 768})
+    try:
+        first = sign_in(context.new_page(), signed_in_app, "placelead")
+        second = open_page(context.new_page(), signed_in_app, "narrative?trust=RCB")
+        expect(second.get_by_text("Saving as placelead@example.nhs.uk (signed in)")).to_be_visible()
+        copied = context.cookies()
+        sign_out(first, signed_in_app)
+        second.get_by_test_id("stTextArea").first.locator("textarea").fill("Saved after signing out.")
+        second.get_by_role("button", name="Save", exact=True).first.click()
+        expect(second.get_by_text("You signed out at")).to_be_visible()
+        expect(second.get_by_role("button", name="Sign in")).to_be_visible()
+        screenshot(second, "signin-other-tab-after-sign-out")
+    finally:
+        context.close()
+    assert all(text != "Saved after signing out." for text, _ in saved_narratives(signed_in_work / "flow.duckdb"))
+    thief = new_context(browser, viewport={"width": 1366, "height": 768})
+    try:
+        thief.add_cookies(copied)
+        stolen = open_page(thief.new_page(), signed_in_app, "narrative?trust=RCB")
+        expect(stolen.get_by_text("You signed out at")).to_be_visible()
+        assert stolen.get_by_role("button", name="Save", exact=True).count() == 0
+    finally:
+        thief.close()

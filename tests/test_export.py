@@ -72,12 +72,14 @@ def check_weekly_csv(content: bytes) -> None:
     """The fixture week's CSV, value by value, as the page and the command line both produce it."""
     rows = csv_rows(content)
     assert list(rows[0]) == ["week_ending", "org_code", "trust", "metric", "value", "ambition", "status",
-                             "previous_value", "change", "narrative", "variation", "assurance"]
+                             "previous_value", "change", "narrative", "variation", "assurance",
+                             # the same in words, for people reading the CSV
+                             "trust_name", "metric_label", "shown", "status_words", "spc_words"]
     assert len(rows) == 16 * 4  # every metric: three trusts and the three combined
     by_key = {(r["metric"], r["trust"]): r for r in rows}
     stranded = [by_key["stranded_7plus_pct", t] for t in ("Harrogate", "South Tees", "York and Scarborough",
                                                           "Selected trusts combined")]
-    assert [list(r.values()) for r in stranded] == [
+    assert [list(r.values())[:12] for r in stranded] == [
         # two weeks are too few for SPC limits: a run chart, no assurance
         ["2024-04-14", "RCD", "Harrogate", "stranded_7plus_pct", "52.0", "< 40", "red", "49.0", "3.0", "'- worse again",
          "run_chart", ""],
@@ -88,6 +90,11 @@ def check_weekly_csv(content: bytes) -> None:
         ["2024-04-14", "", "Selected trusts combined", "stranded_7plus_pct", "45.5", "< 40", "red", "43.0", "2.5",
          "'" + HYPERLINK, "", ""],
     ]
+    assert [list(r.values())[12:] for r in stranded[::3]] == [
+        ["Harrogate and District NHS Foundation Trust", "Stranded: occupied beds with LoS 7+ days", "52.0%",
+         "misses the ambition", ""],  # a run chart: no SPC reading
+        ["Selected trusts combined", "Stranded: occupied beds with LoS 7+ days", "45.5%", "misses the ambition", ""]]
+    assert by_key["stranded_7plus_pct", "South Tees"]["status_words"] == "no submission"
     delays = by_key["recorded_delays", "York and Scarborough"]
     assert (delays["value"], delays["ambition"], delays["status"], delays["change"]) == ("8.0", "", "none", "-2.0")
     assert delays["narrative"] == "'+2 discharge coordinators"
@@ -118,43 +125,42 @@ def cells_by_label(sheet) -> dict[str, tuple]:
     return {row[0].value: row for row in sheet.iter_rows(min_row=4) if row[0].value}
 
 
-def test_xlsx_numbers_formats_fills_and_status_text(pack):
+def test_xlsx_first_sheet_is_the_word_packs_table(pack):
+    """One cell a trust, as the page and the Word pack: the figure a real number as shown, its marks in
+    the number format, filled by status; the key and the narratives under the table."""
     book = openpyxl.load_workbook(io.BytesIO(render(pack, "xlsx")))
     assert book.sheetnames == ["Weekly position", "Data", "Definitions"]
     sheet = book["Weekly position"]
     assert sheet["A1"].value == "Weekly discharge position: week ending Sunday 14/04/2024"
-    assert [c.value for c in sheet[3]] == [
-        "Metric", "Ambition", "Combined", "Combined: status and change", "Harrogate", "Harrogate: status and change",
-        "South Tees", "South Tees: status and change", "York and Scarborough", "York and Scarborough: status and change",
-        "Narrative"]
-    assert sheet.freeze_panes == "C4"  # the header rows and the metric and ambition columns stay in view
-    assert sheet.column_dimensions["A"].width > 40 and sheet.column_dimensions["K"].width > 60
+    assert [c.value for c in sheet[3]] == ["Metric", "Ambition", "Combined", "Harrogate", "South Tees",
+                                           "York and Scarborough"]
+    assert sheet.freeze_panes == "D4"  # the header row and the metric, ambition and combined columns stay in view
     rows = cells_by_label(sheet)
-    assert list(rows)[:3] == ["G&A bed occupancy", "G&A beds occupied by COVID-19 patients", STRANDED]
+    assert list(rows)[:3] == ["G&A occupancy", "COVID-19 beds", "Stranded 7+ days"]
+    metric_rows = [r for r in sheet.iter_rows(min_row=4, max_row=3 + 16) if r[0].value]
+    assert {sheet.row_dimensions[r[0].row].height for r in metric_rows} == {18}  # even rows
 
-    (metric, ambition, combined, combined_status, harrogate, harrogate_status, tees, tees_status, york, york_status,
-     narrative) = rows[STRANDED]
-    # the selected trusts combined: a ratio of their sums, (52 + 39) / 200
-    assert combined.value == pytest.approx(0.455) and combined.fill.fgColor.rgb == FILLS["red"]
+    metric, ambition, combined, harrogate, tees, york = rows["Stranded 7+ days"][:6]
+    # the selected trusts combined: a ratio of their sums, (52 + 39) / 200, shown to whole per cent
+    assert combined.value == pytest.approx(0.46) and combined.fill.fgColor.rgb == FILLS["red"]
     assert ambition.value == "< 40%"
     assert harrogate.value == pytest.approx(0.52) and harrogate.data_type == "n"
-    assert harrogate.number_format == "0.0%"
-    assert harrogate.fill.fgColor.rgb == harrogate_status.fill.fgColor.rgb == FILLS["red"]
-    assert harrogate_status.value == "✗ misses ambition, ▲ 3.0 pts worse"  # as the key: ▲ ▼ worse
+    assert harrogate.number_format == '0%" ✗"' and harrogate.fill.fgColor.rgb == FILLS["red"]
     assert york.value == pytest.approx(0.39) and york.fill.fgColor.rgb == FILLS["green"]
-    assert york_status.value == "✓ meets ambition, ▲ 2.0 pts worse"
-    assert tees.value == "no submission this week" and tees.fill.fill_type is None and tees_status.value is None
-    # The system narrative, a formula, is written as text: a string cell, with Excel's quote prefix.
-    assert narrative.value == HYPERLINK and narrative.data_type == "s" and narrative.quotePrefix
+    assert (tees.value, tees.fill.fill_type) == ("–", None)  # no submission, as on the page
+    labels = list(rows)
+    under = labels[[label.startswith("Key: ") for label in labels].index(True):]
+    assert under[0].startswith("Key: ✓ meets the ambition")
+    # The system narrative, a formula, is written as text: a string cell.
+    assert f"Narrative, Stranded 7+ days: {HYPERLINK}" in under
+    assert "Harrogate, Stranded 7+ days: - worse again" in under
 
-    delays = rows["Recorded delays (daily average)"]
-    assert (delays[4].value, delays[4].number_format, delays[4].fill.fill_type) == (11, "#,##0", None)  # no ambition
-    assert delays[5].value == "▲ 1 worse"
-    opel = rows["Trust OPEL (highest in the week)"]
-    assert (opel[4].value, opel[4].number_format, opel[4].fill.fgColor.rgb) == (3, "0", FILLS["amber"])
-    assert opel[5].value == "! just misses, no change"
-    la_opel = rows["Local authority OPEL (highest in the week)"]
-    assert (la_opel[8].value, la_opel[8].fill.fill_type, la_opel[9].value) == ("not reported", None, None)
+    delays = rows["Recorded delays"]
+    # no ambition, no fill; the change on last week as the page writes it, part of the number's format
+    assert (delays[3].value, delays[3].number_format, delays[3].fill.fill_type) == (11, '#,##0", +10%"', None)
+    opel = rows["Trust OPEL"]
+    assert (opel[3].value, opel[3].number_format, opel[3].fill.fgColor.rgb) == (3, '0" !"', FILLS["amber"])
+    assert rows["LA OPEL"][5].value == "n/r"
 
 
 def test_xlsx_data_sheet_keeps_numbers_and_neutralises_text(pack):
@@ -204,7 +210,7 @@ def test_docx_landscape_compact_table_with_combined_column_then_narratives(pack)
     assert [[c.text for c in row.cells[2:]] for row in table.rows[1:]] == [
         [f"{c.text}\n{c.marks}" if c.marks else c.text for c in [r.system, *r.cells]] for r in page]
     stranded = next(row for row in table.rows if row.cells[0].text == "Stranded 7+ days")
-    assert [c.text for c in stranded.cells[1:]] == ["< 40%", "46%\n✗ ▲", "52%\n✗ ▲", "–", "39%\n✓ ▲"]
+    assert [c.text for c in stranded.cells[1:]] == ["< 40%", "46%\n✗", "52%\n✗", "–", "39%\n✓"]
     sizes = {run.font.size.pt for row in table.rows for c in row.cells for p in c.paragraphs for run in p.runs}
     assert min(sizes) >= 8
 
@@ -250,8 +256,7 @@ def test_cli_defaults_to_the_latest_complete_week_and_filters(pack, tmp_path):
     assert main(["export", "--format", "xlsx", "--out", str(out), "--icb", HUMBER, WEST_YORKSHIRE]) == 0  # $FLOW_DB
     sheet = openpyxl.load_workbook(out)["Weekly position"]
     assert sheet["A1"].value.endswith("14/04/2024")
-    assert [sheet.cell(3, col).value for col in (3, 5, 7, 9)] == ["Combined", "Harrogate", "York and Scarborough",
-                                                                 "Narrative"]
+    assert [sheet.cell(3, col).value for col in (3, 4, 5)] == ["Combined", "Harrogate", "York and Scarborough"]
 
 
 @pytest.mark.slow  # a subprocess that pays the Great Expectations import

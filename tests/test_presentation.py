@@ -10,17 +10,16 @@ import pytest
 from helpers import trust_table
 
 from pipelines.reports.meeting_html import (
-    BETTER_INK,
     INK,
     LINK,
     MIN_CELL_PX,
     SQUEEZE_COLUMNS,
-    WORSE_INK,
     drilldown_href,
     key_html,
     table_html,
 )
 from pipelines.reports.presentation import (
+    SPC_COLOUR,
     STATUS_FILL,
     TableCell,
     format_ambition,
@@ -29,7 +28,7 @@ from pipelines.reports.presentation import (
     format_value,
     headline_figures,
 )
-from pipelines.reports.weekly_table import metric_rows
+from pipelines.reports.weekly_table import has_figures, metric_rows
 
 
 @pytest.mark.parametrize("value, unit, text", [(39.16, "%", "39.2%"), (1352.4, "patients", "1,352"),
@@ -67,13 +66,15 @@ def cell(**overrides) -> TableCell:
 
 def test_compact_cell_keeps_the_long_words_for_the_details():
     harrogate = cell()
-    assert (harrogate.text, harrogate.marks) == ("52%", "✗ ▲ H")
+    assert (harrogate.text, harrogate.marks) == ("52%", "✗ ▼")  # ▼: special-cause concern
     assert harrogate.details == ("Harrogate, Stranded 7+ days: 52.0%. ✗ misses the ambition. "
                                  "3.0 pts worse than last week (49.0%). SPC: Special cause concern (high); "
                                  "consistently failing the ambition.")
     better = cell(value=38.0, status="green", change=-2.0, change_direction="better", variation="common_cause",
                   assurance=None, days_with_data=4)
-    assert (better.text, better.marks) == ("38%", "✓ ↓ ~ 4d")
+    assert (better.text, better.marks) == ("38%", "✓ 4d")  # common cause: no mark
+    improving = cell(value=38.0, status="green", variation="improvement_low")
+    assert improving.marks == "✓ ▲"  # ▲: special-cause improvement, whichever way the figures moved
     assert "4 of 7 days of data" in better.details
 
 
@@ -81,7 +82,7 @@ def test_recorded_delays_show_count_and_percentage_change_as_the_seed_table():
     delays = cell(metric="recorded_delays", value=163.0, previous_value=209.0, change=-46.0, change_direction="better",
                   status="none", variation=None, assurance=None)
     assert delays.text == "163, -22%"
-    assert delays.marks == "↓"
+    assert delays.marks == ""  # no ambition and no SPC reading: nothing to mark
 
 
 def test_sites_are_named_in_the_details():
@@ -126,10 +127,16 @@ def test_status_fills_differ_in_lightness_for_a_deuteranope(first, second):
     assert contrast(_luminance(_deuteranope(one)), _luminance(_deuteranope(two))) >= 1.25
 
 
-@pytest.mark.parametrize("ink", [INK, BETTER_INK, WORSE_INK, LINK])
+@pytest.mark.parametrize("ink", [INK, LINK])
 @pytest.mark.parametrize("status", ["green", "amber", "red", "none"])
 def test_every_text_colour_is_readable_on_every_fill(ink, status):
     assert contrast(_luminance(_linear(ink)), _luminance(_linear(STATUS_FILL[status]))) >= 4.5
+
+
+@pytest.mark.parametrize("kind", SPC_COLOUR)
+@pytest.mark.parametrize("status", ["green", "none"])  # on amber and red fills the marks are in INK
+def test_spc_marks_are_readable_on_the_pale_fills(kind, status):
+    assert contrast(_luminance(_linear(SPC_COLOUR[kind])), _luminance(_linear(STATUS_FILL[status]))) >= 4.5
 
 
 # --- the HTML table --------------------------------------------------------------------------
@@ -172,8 +179,9 @@ def test_table_html_links_every_cell_to_the_drilldown_and_escapes_text():
     assert harrogate["title"].startswith('<b>Harrogate</b> & "co", Stranded') and "<script>x</script>" in harrogate["title"]
     assert "aria-label" not in harrogate  # its name is what it shows (label in name); the words are its title
     text = " ".join(t.strip() for t in parsed.text if t.strip() and not t.lstrip().startswith((".", "}")))
+    text = text.split(" Key: ")[0]  # the table, without the key under it
     # the combined column, Harrogate (with the comment's mark), then South Tees, which sent nothing
-    assert text.endswith("Stranded 7+ days < 40% 52% ✗ ▲ 52% ✗ ▲ ✎ –"), text
+    assert text.endswith("Stranded 7+ days < 40% 52% ✗ 52% ✗ ✎ –"), text
 
 
 def test_trusts_as_rows_has_one_row_per_trust_and_the_combined_row_first():
@@ -208,9 +216,9 @@ def test_trusts_as_rows_shows_site_figures_under_a_trust_that_submits_per_site()
 def test_the_key_explains_every_mark_a_cell_can_show():
     """A projector audience reads the key, not the README: 'n/r' and '–' were in cells but not in it."""
     key = key_html()
-    for mark, words in [("✓", "meets"), ("!", "just misses"), ("✗", "misses"), ("▲ ▼", "worse"), ("↑ ↓", "better"),
-                        ("~", "common cause"), ("✎", "a comment"), ("4d", "4 of 7 days"), ("n/r", "not reported"),
-                        ("–", "no submission")]:
+    for mark, words in [("✓", "meets"), ("!", "just misses"), ("✗", "misses"), ("▲", "improvement"),
+                        ("▼", "concern"), ("±", "mixed"), ("✎", "comment"), ("4d", "4 of 7 days"),
+                        ("n/r", "not reported"), ("–", "no submission")]:
         assert mark in key and words in key, mark
 
 
@@ -223,7 +231,7 @@ def test_a_squeezable_table_keeps_its_columns_sharing_the_width():
     """13 trusts and Combined share a laptop's width, as before: no fixed widths, no scrolling box."""
     table = trust_table([f"Trust {i}" for i in range(SQUEEZE_COLUMNS - 1)])
     html = table_html(table.rows, list(table.trusts.iter_rows()))
-    assert column_widths(html) == [124, 58] and 'class="wt-wrap"' in html
+    assert column_widths(html) == [124, 58, 80] and 'class="wt-wrap"' in html  # Combined's a little wider
 
 
 def test_many_trusts_get_columns_as_wide_as_their_longest_word_in_a_box_that_keeps_the_header():
@@ -248,3 +256,15 @@ def test_trusts_as_rows_keeps_each_metric_label_whole():
     assert 'class="wt-wrap"' in html  # two trusts: no scrolling box
     assert 'class="wt-wrap wt-scroll"' in table_html(trust_table(["Hull"] * 15).rows,
                                                      list(trust_table(["Hull"] * 15).trusts.iter_rows()), "rows")
+
+
+def test_a_row_with_no_figure_for_any_shown_trust_is_named_not_shown():
+    """The all-England table was 15 of 17 rows of "n/r": such a row is left out and named under the key."""
+    trusts = pl.DataFrame({"org_code": ["RCD", "RTR"], "trust": ["Harrogate", "South Tees"]})
+    position = pl.DataFrame([position_row("RCD", "Harrogate"),
+                             position_row("RCD", "Harrogate", metric="la_opel_max", value=None, unit="level")])
+    rows = metric_rows(position, position.clear(), trusts)
+    assert [(r.short_label, has_figures(r)) for r in rows] == [("Stranded 7+ days", True), ("LA OPEL", False)]
+    html = table_html([r for r in rows if has_figures(r)], list(trusts.iter_rows()), hidden=("LA OPEL",))
+    assert "Not shown: no figures for these trusts: LA OPEL." in html and ">LA OPEL<" not in html
+    assert "Not shown" not in table_html(rows, list(trusts.iter_rows()))

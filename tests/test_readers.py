@@ -123,10 +123,17 @@ def test_title_rows_above_the_header_and_blank_rows_anywhere(tmp_path):
     assert "header found on row 4; the rows above it were skipped" in result.notes
 
 
-def test_a_duplicate_header_keeps_the_first_column(tmp_path):
-    result = read_lines(tmp_path, [HEADER + ",Trust", data_line() + ",York"])
-    assert result.frame["org_code"].to_list() == ["RCB"]
-    assert result.notes == ["column 'Trust' also means org_code; only the first such column was used"]
+def test_10_a_column_named_twice_rejects_the_file_naming_it(tmp_path):
+    """Issue 22, item 10: ga_beds_open twice (500 and 9999) loaded the first silently; which one holds the
+    figures cannot be told, so the file is rejected, naming the column and both places."""
+    path = tmp_path / "sitrep.csv"
+    path.write_text("\n".join([HEADER + ",ga_beds_open", data_line() + ",9999"]) + "\n", encoding="utf-8")
+    assert rejection(path) == (
+        f"sitrep.csv: the header (row 1) has two columns for ga_beds_open: 'ga_beds_open' (column 4) and "
+        f"'ga_beds_open' (column {len(COLUMN_NAMES) + 1}); nothing was read from the file. Please keep one of them "
+        "and send it again.")
+    path.write_text("\n".join([HEADER + ",Trust", data_line() + ",York"]) + "\n", encoding="utf-8")
+    assert "has two columns for org_code: 'org_code' (column 2) and 'Trust'" in rejection(path)
 
 
 def test_optional_columns_may_be_absent(tmp_path):

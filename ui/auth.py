@@ -10,7 +10,7 @@ The rules themselves are enforced in pipelines; this module only decides whom to
 """
 from __future__ import annotations
 
-import os
+import logging
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -18,8 +18,10 @@ from pathlib import Path
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from pipelines import access
+from pipelines import access, config, sessions
 from ui.safe_text import plain
+
+log = logging.getLogger(__name__)
 
 SIGNED_IN_NOTE = "Signed in"
 NO_SIGN_IN_NOTICE = ("No sign-in: single-analyst mode, so anyone who opens this page can upload, edit and change "
@@ -41,7 +43,7 @@ def auth_configured() -> bool:
 
 def read_only() -> bool:
     """The public read-only setting: $FLOW_READ_ONLY=1, or read_only = true under [dashboard] in secrets.toml."""
-    if os.environ.get("FLOW_READ_ONLY", "").strip().lower() in ("1", "true", "yes"):
+    if config.read_only_env():
         return True
     return bool(_secrets_section("dashboard").get("read_only", False))
 
@@ -59,8 +61,13 @@ def users() -> list[access.UserRule]:
     return _rules(path, path.stat().st_mtime)
 
 
+_ENDED = "sign_in_ended"  # session state: why the last session ended, said on the sign-in page
+
+
 def _sign_in() -> None:
     st.title("Discharge and flow dashboard")
+    if ended := st.session_state.get(_ENDED):
+        st.info(plain(ended))
     st.write("Sign in with your organisation's account to see the figures.")
     st.button("Sign in", type="primary", on_click=st.login, icon=":material/login:")
 
@@ -75,10 +82,25 @@ def _sign_in_page(pages: Sequence[StreamlitPage] = ()) -> None:
 
 def _no_access_page(identity: access.Identity) -> None:
     st.title("Discharge and flow dashboard")
-    st.warning(f"You are signed in as {identity.name}, but this account has no role on the dashboard yet. "
-               "Ask the dashboard's administrator to add you (reference_data/users.csv).")
-    st.button("Sign out", on_click=st.logout)
+    if identity.unverified_email:
+        st.warning(plain(f"You are signed in, but your sign-in provider has not verified the email address "
+                         f"{identity.unverified_email}, so it gives no role on the dashboard. Ask the dashboard's "
+                         f"administrator to add your account by its id ({identity.name}) in reference_data/users.csv, "
+                         "or to have the address verified."))
+    else:
+        st.warning(plain(f"You are signed in as {identity.name}, but this account has no role on the dashboard yet. "
+                         "Ask the dashboard's administrator to add you (reference_data/users.csv)."))
+    st.button("Sign out", on_click=sign_out, args=(identity,))
     st.stop()
+
+
+def sign_out(identity: access.Identity) -> None:
+    """End every session of the user (every tab, every server: pipelines.sessions), then Streamlit's own."""
+    try:
+        access.sign_out(None, identity)
+    except Exception:  # the database could not be written: this browser still signs out, and the log says so
+        log.exception("sign-out of %s could not be recorded; other sessions of this user stay live", identity.name)
+    st.logout()
 
 
 def current_identity(pages: Sequence[StreamlitPage] = ()) -> access.Identity:
@@ -92,6 +114,9 @@ def current_identity(pages: Sequence[StreamlitPage] = ()) -> access.Identity:
         except ValueError as problem:  # a broken users file: nobody gets in, and the message says why
             st.error(f"Sign-in is configured but the users file cannot be read: {problem}")
             st.stop()
+        if ended := sessions.page_problem(identity.sign_in):  # signed out elsewhere, or too old
+            st.session_state[_ENDED] = ended
+            _sign_in_page(pages)
         if not identity.grants:
             _no_access_page(identity)
         return identity
@@ -109,7 +134,8 @@ def gate(pages: Sequence[StreamlitPage]) -> access.Identity:
         with st.container(horizontal=True, vertical_alignment="center", gap="small"):
             who = plain(f"{SIGNED_IN_NOTE} as {identity.name}: {identity.describe()}")
             st.caption(f":material/account_circle: {who}", width="content")
-            st.button("Sign out", on_click=st.logout, key="sign_out", icon=":material/logout:", type="tertiary")
+            st.button("Sign out", on_click=sign_out, args=(identity,), key="sign_out", icon=":material/logout:",
+                      type="tertiary")
     elif identity.source == "public":
         st.caption(f":material/visibility: {READ_ONLY_NOTICE}")
     else:

@@ -6,17 +6,19 @@ code, an upload's file name, an SPC reason or an author's name must show as the 
 never as a live link or a remote image, and never reordered on screen by bidirectional override
 characters (a name typed with a right-to-left override displays as a different, plausible name).
 
-``clean`` drops those characters (for ``st.text``, widget options and tables, which show text as it is);
+``clean`` (pipelines.safe_text, shared with the exports) drops those characters (for ``st.text``,
+widget options and tables, which show text as it is);
 ``plain`` also escapes Markdown and stops bare web addresses being linked, for the elements that
 render Markdown; pages pass their whole sentence through it (their own wording has no Markdown).
 """
 from __future__ import annotations
 
 import re
-import unicodedata
 
-# Bidirectional embeddings, overrides, isolates and marks (Unicode TR 9): they reorder what follows.
-BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+from pipelines.safe_text import BIDI, clean
+
+__all__ = ["BIDI", "WORD_JOINER", "clean", "plain"]
+
 # Backslash escapes (CommonMark) for what Markdown or Streamlit's extensions give a meaning: links and
 # images ([ ] !), emphasis and code (* _ ` ~), HTML (< >), tables (|), headings (#), LaTeX ($)
 # and entities (&name;). Other punctuation, "(RCB)" say, stays as it is.
@@ -27,21 +29,6 @@ _LIST_START = re.compile(r"^(\s*(?:\d+)?)([-+.)])(?=\s)")
 # escaping cannot stop them: an invisible word joiner inside "://", after "www" and after "@" does.
 WORD_JOINER = "\u2060"
 _AUTOLINK = re.compile(r"(?i)(?:(?<=https:)|(?<=http:))(?=//)|(?<=\bwww)(?=\.)|(?<=@)")
-
-
-def clean(text: object) -> str:
-    """``text`` with control characters (line breaks become spaces) and bidi controls removed."""
-    out = []
-    for ch in str(text):
-        if ch in BIDI:
-            continue
-        category = unicodedata.category(ch)
-        if category == "Cc" or category in ("Zl", "Zp"):
-            if ch in "\t\n\r\x0b\x0c\x85" or category in ("Zl", "Zp"):
-                out.append(" ")
-            continue
-        out.append(ch)
-    return "".join(out)
 
 
 def plain(text: object) -> str:

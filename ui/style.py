@@ -92,3 +92,13 @@ def apply_theme() -> None:
     """The CSS every page needs (called once per run by dashboard.py), and the charts' print fitting."""
     st.html(ACCESSIBLE_TEXT_CSS)
     st.html(PRINT_FIT_HTML, unsafe_allow_javascript=True)
+
+
+# The weekly table's page is projected in meetings: a title of one short line and captions close to it,
+# so that the whole table and its key fit the first screen at 1366 x 768.
+COMPACT_PAGE_CSS = """<style>
+h1 { font-size: 1.5rem !important; padding: 0 !important; line-height: 1.2 !important; }
+[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] { gap: 0.5rem; }
+/* A cell reached with Tab is scrolled clear of the table's pinned header row, not under it (WCAG 2.4.11). */
+[data-testid="stMain"] { scroll-padding-top: 7.5rem; }
+</style>"""

@@ -24,11 +24,12 @@ ASSURANCE_LABELS: dict[str | None, str] = {
     None: "No assurance: no ambition, or too few points for limits",
 }
 
-# Compact, for a table cell (the drill-down draws the Making Data Count icons instead).
-# The letter is the Making Data Count icon's (H high, L low); the page's legend shows these words.
+# Compact, for the weekly table's legend beside the Making Data Count icons: the cell's mark
+# (pipelines.reports.presentation.SPC_MARK) and its words; common cause has no mark in a cell.
 VARIATION_TEXT: dict[str, str] = {
-    "common_cause": "~ common cause", "improvement_high": "H improvement", "improvement_low": "L improvement",
-    "concern_high": "H concern", "concern_low": "L concern", "neither": "± mixed signals", "run_chart": ""}
+    "common_cause": "no mark: common cause", "improvement_high": "▲ improvement (high)",
+    "improvement_low": "▲ improvement (low)", "concern_high": "▼ concern (high)", "concern_low": "▼ concern (low)",
+    "neither": "± mixed signals", "run_chart": ""}
 ASSURANCE_TEXT: dict[str, str] = {"pass": "passing", "fail": "failing", "hit_or_miss": "hit or miss"}
 # In a sentence: a cell's details and the exports.
 ASSURANCE_WORDS: dict[str, str] = {"pass": "consistently passing the ambition",

@@ -1,10 +1,12 @@
 """A file's cells as text, before any mapping to the template: CSV (any of the encodings trusts
 export) or .xlsx, the header row found among title rows, and rows that do not fit the header named.
 
-Limits are checked before anything is parsed, so a small hostile file cannot take the server down:
-a workbook's uncompressed size and cell count come from its zip directory and each sheet's
-<dimension>; a CSV's line and field lengths from its bytes (measured in characters only where the
-bytes say a line may be over a limit).
+Limits are checked before anything is parsed, so a small hostile file cannot take the server down
+(docs/security.md, "Input limits"): a file's size; a workbook's uncompressed size from its zip
+directory, and its cells counted in each sheet's XML as it streams past (a sheet's <dimension> may
+lie: one declaring A1:R8 held 9.9 million cells), the count stopping at the limit; a CSV's number
+of lines, and its line and field lengths, from its bytes (measured in characters only where the
+bytes say a line may be over a limit). Together they bound the memory one file can take.
 """
 from __future__ import annotations
 
@@ -26,16 +28,24 @@ from pipelines.catalogue.issues import FileRejected
 
 HEADER_SEARCH_ROWS = 30
 _BINARY = re.compile(rb"[\x00-\x08\x0e-\x1f]")  # control bytes never found in a text CSV
-# Resource limits, checked before parsing (issue 14): far above any real sitrep (a national year is
-# about 50,000 rows of 18 columns, under 10 MB).
+# Resource limits, checked before parsing (issues 14 and 22): far above any real sitrep (a national
+# year is about 50,000 rows of 18 columns, under 10 MB), and low enough that the largest file they
+# allow is read and checked in well under 1 GiB (tests/test_memory_limits.py measures it).
+MAX_FILE_BYTES = 50 * 1024 * 1024  # one file, uploaded or on the command line
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
-MAX_CELLS = 5_000_000
+MAX_ROWS = 100_000  # lines of a CSV
+MAX_CELLS = 2_000_000
+# Problems in one file: past this many the file is surely not in the template's layout, and is
+# rejected whole rather than one stored message per cell (1.5 million of them took 2 GB).
+MAX_ISSUES = 200_000  # cells of a workbook, counted in its sheets' XML; rows times header columns of a CSV
 MAX_SHEETS = 50
 MAX_LINE_CHARS = 100_000
 MAX_FIELD_CHARS = 1_000
 _DAMAGED_ZIP = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError, zlib.error,
                 OSError)
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"(?:[A-Z]+\d+:)?([A-Z]+)(\d+)\"")
+_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")  # a cell element of SpreadsheetML, any namespace prefix
+_CHUNK_BYTES = 1 << 20
 
 
 @dataclass
@@ -47,9 +57,23 @@ class Table:
     reader: str
     notes: list[str]
     misfits: pl.DataFrame | None = None  # source_row, fields: rows that do not fit the header
+    unclosed_quotes: tuple[int, ...] = ()  # source rows with a quote that never closes: not read
+
+
+def too_large_message(name: str, size: int) -> str:
+    return (f"{name} is {size / 1024 / 1024:.1f} MB, over the {MAX_FILE_BYTES // 1024 // 1024} MB limit for one "
+            "file; nothing from it was loaded. Please split it into smaller files (for example one per month) "
+            "and load those.")
+
+
+def too_large(name: str, size: int) -> FileRejected | None:
+    """The rejection of a file over MAX_FILE_BYTES (None when it is not): ask before reading its bytes."""
+    return FileRejected(too_large_message(name, size)) if size > MAX_FILE_BYTES else None
 
 
 def load_cells(name: str, data: bytes) -> Table:
+    if rejection := too_large(name, len(data)):
+        raise rejection
     # Decide by content, not extension: uploads are often renamed.
     if data.startswith(b"PK\x03\x04"):
         return _load_xlsx(name, data)
@@ -91,15 +115,43 @@ def check_workbook_size(name: str, archive: zipfile.ZipFile) -> None:
     sheets = [e for e in entries if e.filename.startswith("xl/worksheets/") and e.filename.endswith(".xml")]
     if len(sheets) > MAX_SHEETS:
         raise FileRejected(f"{name}: the workbook has {len(sheets):,} sheets, over the limit of {MAX_SHEETS}.")
-    cells = 0
+    declared = 0
     for sheet in sheets:
         with archive.open(sheet) as stream:
             found = _DIMENSION.search(stream.read(4096))
-        if found:  # ref="A1:R400": 18 columns by 400 rows
-            cells += _column_number(found.group(1)) * int(found.group(2))
-    if cells > MAX_CELLS:
-        raise FileRejected(f"{name}: the workbook's sheets span {cells:,} cells, over the limit of {MAX_CELLS:,}; "
-                           "nothing was read from it. Please save only the sitrep's rows and columns.")
+        if found:  # ref="A1:R400": 18 columns by 400 rows (the Excel library sizes its grid by it)
+            declared += _column_number(found.group(1)) * int(found.group(2))
+    if declared > MAX_CELLS:
+        raise _too_many_cells(name, f"the workbook's sheets span {declared:,} cells")
+    cells = 0
+    for sheet in sheets:
+        cells = _count_cells(name, archive, sheet, cells)
+
+
+def too_many_issues(count: int, example: str) -> FileRejected:
+    return FileRejected(f"the file has {count:,} problems, over the limit of {MAX_ISSUES:,}: it is probably not in "
+                        f"the template's layout (the first: {example}); nothing was loaded from it.")
+
+
+def _too_many_cells(name: str, what: str) -> FileRejected:
+    return FileRejected(f"{name}: {what}, over the limit of {MAX_CELLS:,}; nothing was read from it. "
+                        "Please save only the sitrep's rows and columns, or split the file (one per month, say).")
+
+
+def _count_cells(name: str, archive: zipfile.ZipFile, sheet: zipfile.ZipInfo, counted: int) -> int:
+    """``counted`` plus the cells in the sheet's XML, read a chunk at a time (never the whole sheet
+    at once); FileRejected as soon as the total passes MAX_CELLS."""
+    carried = b""
+    with archive.open(sheet) as stream:
+        while chunk := stream.read(_CHUNK_BYTES):
+            text = carried + chunk
+            cut = text.rfind(b"<")  # an element cut by the chunk's end is counted with the next chunk
+            cut = len(text) if cut < 0 else cut
+            counted += len(_CELL.findall(text, 0, cut))
+            carried = text[cut:]
+            if counted > MAX_CELLS:
+                raise _too_many_cells(name, f"the workbook holds more than {MAX_CELLS:,} cells")
+    return counted + len(_CELL.findall(carried))
 
 
 def check_size(name: str, data: bytes) -> None:
@@ -200,7 +252,16 @@ def _check_text_size(name: str, lines: pl.DataFrame) -> None:
                            f"of {MAX_FIELD_CHARS:,} for one value; nothing was read from the file.")
 
 
+def _check_rows(name: str, data: bytes) -> None:
+    """Reject a CSV with more lines than MAX_ROWS, counted in its bytes before anything is decoded."""
+    lines = data.count(b"\n") + (not data.endswith(b"\n"))
+    if lines > MAX_ROWS:
+        raise FileRejected(f"{name}: the file has {lines:,} lines, over the limit of {MAX_ROWS:,} rows for one file; "
+                           "nothing was read from it. Please split it into smaller files (one per month, say).")
+
+
 def _load_csv(name: str, data: bytes) -> Table:
+    _check_rows(name, data)
     text, encoding = _decode(name, data)
     raw = data[len(codecs.BOM_UTF8):] if data.startswith(codecs.BOM_UTF8) else data
     separators = _Separators.of(raw)
@@ -215,12 +276,16 @@ def _load_csv(name: str, data: bytes) -> Table:
         header_line = reader.line_num + 1
     else:
         raise _no_header(name)
+    # Every row gets a value (or a blank) under every header column: a header thousands of columns
+    # wide over short lines would make far more cells than the file holds characters.
+    if (cells := (separators.newlines.size + 1 - reader.line_num) * len(record)) > MAX_CELLS:
+        raise _too_many_cells(name, f"the file's rows under its {len(record):,} header columns make {cells:,} cells")
     parts = text.split("\n", reader.line_num)
     body = parts[-1] if len(parts) > reader.line_num else ""
     # UTF-8 is read as it came; other text is passed to Polars as UTF-8.
     body_bytes = raw[separators.newlines[reader.line_num - 1] + 1:] if encoding.startswith("utf-8") else body.encode()
-    body_rows, counts = _csv_body(body, body_bytes, separators, reader.line_num, len(record))
-    return Table(record, header_line, body_rows, f"csv ({encoding})", [], _misfits(record, counts))
+    body_rows, counts, unclosed = _csv_body(body, body_bytes, separators, reader.line_num, len(record))
+    return Table(record, header_line, body_rows, f"csv ({encoding})", [], _misfits(record, counts), unclosed)
 
 
 def _field_counts(lines: pl.Series) -> pl.DataFrame:
@@ -230,19 +295,25 @@ def _field_counts(lines: pl.Series) -> pl.DataFrame:
                          "filled": unquoted.str.replace(r"[,\s]*$", "").str.count_matches(",") + 1}).cast(pl.Int64)
 
 
+_NO_COUNTS = pl.DataFrame(schema={"source_row": pl.Int64, "fields": pl.Int64, "filled": pl.Int64})
+_SPAN_LINES = 20  # a quoted value spans at most this many lines; a quote still open then is a stray one
+
+
 def _csv_body(body: str, body_bytes: bytes, separators: _Separators, header_lines: int,
-              width: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+              width: int) -> tuple[pl.DataFrame, pl.DataFrame, tuple[int, ...]]:
     """Rows below the header (the text after its first ``header_lines`` lines) as text, each with the
-    line number it starts on; and the number of fields, with and without the empty fields at its end
-    (source_row, ``fields``, ``filled``), of every row that may not fit the header."""
+    line number it starts on; the number of fields, with and without the empty fields at its end
+    (source_row, ``fields``, ``filled``), of every row that may not fit the header; and the rows
+    with a quote that never closes (see ``_careful_rows``)."""
     first_line = header_lines + 1
     schema = {f"c{i}": pl.String for i in range(width)}
-    no_counts = pl.DataFrame(schema={"source_row": pl.Int64, "fields": pl.Int64, "filled": pl.Int64})
     if not body or body.isspace():
-        return pl.DataFrame(schema=schema).with_row_index("source_row"), no_counts
-    # Polars keeps blank lines as all-null rows, so row i is line first_line + i ...
-    rows = pl.read_csv(body_bytes, has_header=False, schema=schema,
-                       truncate_ragged_lines=True, missing_columns="insert", extra_columns="ignore")
+        return pl.DataFrame(schema=schema).with_row_index("source_row"), _NO_COUNTS, ()
+    try:  # Polars keeps blank lines as all-null rows, so row i is line first_line + i ...
+        rows = pl.read_csv(body_bytes, has_header=False, schema=schema,
+                           truncate_ragged_lines=True, missing_columns="insert", extra_columns="ignore")
+    except pl.exceptions.ComputeError:  # a quote that never closes: Polars refuses the whole file
+        return _careful_rows(body, first_line, width)
     commas = separators.commas[header_lines:]
     if rows.height == commas.size - body.endswith("\n"):
         rows = rows.with_row_index("source_row", offset=first_line)
@@ -252,25 +323,67 @@ def _csv_body(body: str, body_bytes: bytes, separators: _Separators, header_line
         lines = pl.Series([body]).str.split("\n").explode().head(rows.height) if separators.quoted or suspect.any() \
             else None
         if lines is None:
-            return rows, no_counts
+            return rows, _NO_COUNTS, ()
         suspect |= lines.str.contains('"', literal=True)
         counts = pl.concat([rows.select(pl.col("source_row").cast(pl.Int64)).filter(suspect),
                             _field_counts(lines.filter(suspect))], how="horizontal")
-        return rows, counts
-    # ... unless a quoted cell spans lines; then ask the csv module where each record starts.
-    records, starts, fields, consumed = [], [], [], 0
-    reader = csv.reader(io.StringIO(body))
-    for record in reader:
-        starts.append(first_line + consumed)
-        records.append((record + [None] * width)[:width])
+        return rows, counts, ()
+    # ... unless a quoted cell spans lines (or quotes are unbalanced): then line by line.
+    return _careful_rows(body, first_line, width)
+
+
+def _ends_in_quotes(text: str) -> bool:
+    """Whether a quoted value is still open at the end of ``text`` (as the csv module reads quotes: only
+    a quote starting a value opens one; ``""`` inside it is a quote character)."""
+    inside = after_close = False
+    at_start = True
+    for ch in text:
+        if inside:
+            inside, after_close = ch != '"', ch == '"'
+            continue
+        if ch == '"' and (at_start or after_close):
+            inside = True
+        at_start, after_close = ch in ",\n", False
+    return inside
+
+
+def _record(text: str, strict: bool = False) -> list[str] | None:
+    """The CSV record in ``text``; None when ``strict`` and a closing quote is followed by anything but
+    a comma or the line's end (two stray quotes, not a quoted value)."""
+    try:
+        return next(csv.reader(io.StringIO(text), strict=strict), [])
+    except csv.Error:
+        return None
+
+
+def _careful_rows(body: str, first_line: int, width: int) -> tuple[pl.DataFrame, pl.DataFrame, tuple[int, ...]]:
+    """``_csv_body`` one record at a time. A quoted value may span lines when its closing quote ends the
+    value (a comma or the line's end follows); a quote still open after _SPAN_LINES lines, or closed
+    by what is plainly another row's stray quote, is a stray quote: only its own line is rejected (as
+    an unclosed quote) and reading goes on at the next line, so one stray quote costs one row, not the file."""
+    lines = body.split("\n")
+    if body.endswith("\n"):
+        lines.pop()
+    records, fields, unclosed, start = [], [], [], 0
+    while start < len(lines):
+        end, text = start, lines[start]
+        while _ends_in_quotes(text) and end + 1 < len(lines) and end - start < _SPAN_LINES:
+            end += 1
+            text += "\n" + lines[end]
+        record = _record(text, strict=end > start)
+        if record is None or _ends_in_quotes(text):
+            unclosed.append(first_line + start)
+            end, record = start, _record(lines[start]) or []
         filled = len(record)
         while filled > 1 and not record[filled - 1].strip():
             filled -= 1
-        fields.append((starts[-1], max(len(record), 1), filled))
-        consumed = reader.line_num
-    rows = pl.DataFrame(records, schema=schema, orient="row")
-    return (rows.insert_column(0, pl.Series("source_row", starts)),
-            pl.DataFrame(fields, schema=no_counts.schema, orient="row"))
+        records.append((record + [None] * width)[:width])
+        fields.append((first_line + start, max(len(record), 1), filled))
+        start = end + 1
+    rows = pl.DataFrame(records, schema={f"c{i}": pl.String for i in range(width)}, orient="row")
+    counts = pl.DataFrame(fields, schema=_NO_COUNTS.schema, orient="row")
+    return (rows.insert_column(0, pl.Series("source_row", [row for row, _, _ in fields])),
+            counts.filter(~pl.col("source_row").is_in(unclosed)), tuple(unclosed))
 
 
 def _misfits(header: Sequence[str | None], counts: pl.DataFrame) -> pl.DataFrame:

@@ -31,13 +31,18 @@ import polars as pl
 from pipelines import config
 from pipelines.catalogue.columns import CONTRACT_FILE
 from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
+from pipelines.ingest.cells import MAX_ISSUES, too_many_issues
+from pipelines.safe_text import clean_column
 from pipelines.warehouse.reference import read_sites
 
 ENGINES = config.CONTRACT_ENGINES
 _SEVERITY = {"critical": "error", "warning": "warning"}
 # Reader rules after which a row's parsed values mean nothing: the contract does not word them again.
-_ROW_LEVEL_READER_RULES = ("row_fits_header",)
+_ROW_LEVEL_READER_RULES = ("row_fits_header", "unclosed_quote")
 _SHOWN_CHARS = 40  # a value quoted in a message is cut to this length: a cell may hold megabytes
+# A clash's message lists this many of its rows, then how many more: 20,000 copies of one row made
+# 20,000 messages of 20,000 row numbers each (gigabytes) when each listed them all (issue 22, item 2).
+SHOWN_ROWS = 5
 _EPOCH = date(1970, 1, 1)
 
 
@@ -302,9 +307,9 @@ def _shown(column: str, dtype: pl.DataType) -> pl.Expr:
     value = pl.col(column)
     if dtype == pl.Date():
         text = value.dt.strftime("%d/%m/%Y")
-    elif dtype == pl.String():  # control characters shown as '?': a message is one plain line
-        text = pl.when(value.str.len_chars() > _SHOWN_CHARS).then(
-            value.str.slice(0, _SHOWN_CHARS - 1) + "…").otherwise(value).str.replace_all(r"[\x00-\x1F\x7F-\x9F]", "?")
+    elif dtype == pl.String():  # control characters shown as '?': a message is one plain line, in order
+        text = clean_column(pl.when(value.str.len_chars() > _SHOWN_CHARS).then(
+            value.str.slice(0, _SHOWN_CHARS - 1) + "…").otherwise(value).str.replace_all(r"[\x00-\x1F\x7F-\x9F]", "?"))
     else:
         text = value.cast(pl.String)
     return text.fill_null("")
@@ -332,6 +337,28 @@ def _message(rule: Rule, schema: pl.Schema) -> pl.Expr:
     return pl.concat_str(pl.lit("row "), pl.col("source_row").cast(pl.String), pl.lit(": "), *parts)
 
 
+def _thousands(number: pl.Expr) -> pl.Expr:
+    """A whole number below a billion as text with thousands separators: 19995 -> '19,995'."""
+    millions, thousands, units = number // 1_000_000, number // 1000 % 1000, number % 1000
+    return (pl.when(number >= 1_000_000).then(pl.format("{},{},{}", millions, _three(thousands), _three(units)))
+            .when(number >= 1000).then(pl.format("{},{}", thousands, _three(units)))
+            .otherwise(number.cast(pl.String)))
+
+
+def _three(number: pl.Expr) -> pl.Expr:
+    return number.cast(pl.String).str.zfill(3)
+
+
+def _with_clash_rows(failing: pl.DataFrame, key: list[str]) -> pl.DataFrame:
+    """``_rows`` for {rows}: the first SHOWN_ROWS rows sharing the row's key, and how many more there are."""
+    clashes = failing.group_by(key).agg(
+        _first=pl.col("source_row").sort().head(SHOWN_ROWS).cast(pl.String).str.join(", "), _count=pl.len())
+    more = pl.when(pl.col("_count") > SHOWN_ROWS).then(
+        pl.format(" and {} more", _thousands(pl.col("_count") - SHOWN_ROWS)))
+    return (failing.join(clashes, on=key, how="left", nulls_equal=True, maintain_order="left")
+            .with_columns(_rows=pl.concat_str("_first", more.fill_null(""))).drop("_first", "_count"))
+
+
 def _issues(checked: pl.DataFrame, rules: tuple[Rule, ...], failures: dict[int, pl.Series]) -> pl.DataFrame:
     parts = [pl.DataFrame(schema=ISSUE_SCHEMA)]
     for rule in rules:
@@ -339,17 +366,18 @@ def _issues(checked: pl.DataFrame, rules: tuple[Rule, ...], failures: dict[int, 
             continue
         failing = checked.filter(pl.col("source_row").is_in(failures[rule.index].implode()))
         key = rule.kwargs.get("column_list")
-        failing = failing.with_columns(  # rows sharing the key of a clash, for {rows}
-            _rows=pl.col("source_row").cast(pl.String).str.join(", ").over(key) if key else pl.lit(""))
+        failing = _with_clash_rows(failing, key) if key else failing.with_columns(_rows=pl.lit(""))
         parts.append(failing.select(
             "source_row", column_name=pl.lit(rule.column_name), rule=pl.lit(rule.rule),
             severity=pl.lit(rule.severity), message=_message(rule, checked.schema)))
     return pl.concat(parts).cast(ISSUE_SCHEMA)
 
 
-def contract_issues(frame: pl.DataFrame, reference: Reference, engine: str | None = None) -> pl.DataFrame:
+def contract_issues(frame: pl.DataFrame, reference: Reference, engine: str | None = None,
+                    first_problem: str | None = None) -> pl.DataFrame:
     """The suite's issues for a read frame (ISSUE_SCHEMA), in suite order per rule, found by ``engine``
-    (one of ENGINES; default the setting, ``config.contract_engine``)."""
+    (one of ENGINES; default the setting, ``config.contract_engine``); FileRejected past MAX_ISSUES of
+    them (``first_problem``, the reader's first issue, is the example it gives)."""
     rules = compiled_suite()
     for rule in rules:
         if rule.check is None and rule.kwargs["column"] not in frame.columns:
@@ -359,6 +387,12 @@ def contract_issues(frame: pl.DataFrame, reference: Reference, engine: str | Non
     engine = engine or config.contract_engine()
     failures = (_failures_ge(checked, parameters) if engine == "ge"
                 else _failures_polars(checked, rules, parameters))
+    if (count := sum(len(rows) for rows in failures.values())) > MAX_ISSUES:
+        first_row = {index: int(rows.min()) for index, rows in failures.items()}  # type: ignore[arg-type]
+        first = min(first_row, key=first_row.__getitem__)
+        raise too_many_issues(count, first_problem or _issues(
+            checked.filter(pl.col("source_row") == first_row[first]), rules,
+            {first: failures[first].head(1)})["message"][0])
     return _issues(checked, rules, failures)
 
 
@@ -372,7 +406,7 @@ def validate(frame: pl.DataFrame, read_issues: pl.DataFrame, known_org_codes: It
     """
     reference = Reference(frozenset(known_org_codes), reference_sites() if sites is None else sites, today,
                           earliest_date or config.earliest_period_date(), loaded_levels)
-    found = contract_issues(frame, reference, engine)
+    found = contract_issues(frame, reference, engine, read_issues["message"][0] if read_issues.height else None)
     unparsed = read_issues.select("source_row", "column_name")
     misfits = read_issues.filter(pl.col("rule").is_in(_ROW_LEVEL_READER_RULES)).select("source_row")
     found = pl.concat([

@@ -1,8 +1,11 @@
 """Ingest: file -> reader -> contract -> DuckDB, one transaction per file, with provenance.
 
-A file whose content was loaded before is skipped (content hash ledger). Valid rows of a
-file are loaded; rows breaking an error rule are stored in ``rejected_rows`` with their raw
-values; warnings load the row and flag it. A later file's figures for a trust/site/day
+Skips are about rows, not bytes: when a file's content was loaded before (content hash ledger),
+the rows that earlier load accepted are skipped and every other row is read and checked again, so
+rows rejected then (for another trust's submitter, say) load when a permitted user sends the same
+file; a file whose every row is loaded already is skipped. Valid rows of a file are loaded; rows
+breaking an error rule are stored in ``rejected_rows`` with their raw values; warnings load the row
+and flag it. A later file's figures for a trust/site/day
 replace the current ones in ``sitrep_daily``; every loaded row stays in ``sitrep_history``.
 
 Files are loaded in rounds of write sessions (lock, copy, load, swap); each round then refreshes
@@ -27,9 +30,9 @@ import polars as pl
 
 from pipelines import access, config
 from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
-from pipelines.ingest.cells import check_size
+from pipelines.ingest.cells import check_size, too_large
 from pipelines.ingest.contract import validate
-from pipelines.ingest.readers import read_sitrep
+from pipelines.ingest.readers import SitrepRead, read_sitrep
 from pipelines.publication.authentic import check_publication
 from pipelines.publication.read import detect as detect_publication
 from pipelines.publication.read import read_publication
@@ -62,6 +65,7 @@ class FileOutcome:
     notes: list[str] = field(default_factory=list)
     reader: str | None = None  # which reader recognised the file, e.g. "csv (utf-8 with BOM)"
     internal_error: bool = False  # rejected because of a bug, not because of the file: the run failed
+    rows_skipped: int = 0  # rows an earlier load of the same content accepted: not loaded again
 
     @property
     def ok(self) -> bool:
@@ -74,6 +78,8 @@ class FileOutcome:
             named = self.message if self.message.startswith(self.file_name) else f"{self.file_name}: {self.message}"
             return f"rejected  {named}"
         parts = [f"{self.rows_loaded:,} of {self.rows_read:,} rows loaded"]
+        if self.rows_skipped:
+            parts.append(f"{self.rows_skipped:,} already loaded skipped")
         if self.rows_rejected:
             parts.append(f"{self.rows_rejected:,} rejected")
         if self.rows_warned:
@@ -94,11 +100,38 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
-def _already_loaded(con: duckdb.DuckDBPyConnection, content_hash: str) -> tuple | None:
+SHOWN_ROWS = 10  # a message lists at most this many row numbers, then says how many more
+
+
+def row_list(rows: list[int]) -> str:
+    """'2, 3, 5' or '2, 3, ... (and 1,990 more)': a bounded list of row numbers for a message."""
+    shown = ", ".join(map(str, rows[:SHOWN_ROWS]))
+    return shown + (f" and {len(rows) - SHOWN_ROWS:,} more" if len(rows) > SHOWN_ROWS else "")
+
+
+@dataclass(frozen=True)
+class EarlierLoad:
+    """Earlier loads of the same content: the first of them, and the source rows they accepted."""
+    file_id: int
+    file_name: str
+    received_at: datetime
+    everything: bool  # nothing of the content was rejected then: the whole file is loaded
+    rows: frozenset[int]
+
+    def said(self) -> str:
+        return f"already loaded as file #{self.file_id} ({self.file_name}) on {self.received_at:%d/%m/%Y %H:%M}"
+
+
+def _earlier_load(con: duckdb.DuckDBPyConnection, content_hash: str) -> EarlierLoad | None:
     earlier = con.execute(
-        "SELECT file_id, file_name, received_at FROM ingest_files "
-        "WHERE content_hash = ? AND status <> 'rejected' ORDER BY file_id LIMIT 1", [content_hash]).fetchall()
-    return earlier[0] if earlier else None
+        "SELECT list(file_id ORDER BY file_id), list(file_name ORDER BY file_id), min(received_at), "
+        "bool_and(status = 'loaded') FROM ingest_files WHERE content_hash = ? AND status <> 'rejected'",
+        [content_hash]).fetchall()[0]
+    if not earlier[0]:
+        return None
+    rows = con.execute("SELECT DISTINCT source_row FROM sitrep_history WHERE file_id IN (SELECT unnest(?))",
+                       [earlier[0]]).fetchall()
+    return EarlierLoad(earlier[0][0], earlier[1][0], earlier[2], bool(earlier[3]), frozenset(r[0] for r in rows))
 
 
 def _open_ledger_entry(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, path: str, content: bytes,
@@ -130,11 +163,16 @@ def _store_rows(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, frame: pl.
     raw_json = raw.filter(pl.col("source_row").is_in(issues.get_column("source_row").implode())).select(
         "source_row", raw_values=pl.struct(pl.exclude("source_row")).struct.json_encode())
     flagged = (issues.join(frame.select("source_row", "org_code", "period_date"), on="source_row", how="left")
-               .join(raw_json, on="source_row", how="left")
-               .with_columns(file_id=pl.lit(outcome.file_id), file_name=pl.lit(outcome.file_name)))
+               .with_columns(file_id=pl.lit(outcome.file_id), file_name=pl.lit(outcome.file_name))
+               .with_row_index("issue_order"))
+    # Each issue row gets its row's raw values in the database, not here: a row breaking many rules
+    # would otherwise carry its values once per rule in memory. Stored in the issues' order.
     con.register("flagged", flagged)
-    con.execute("INSERT INTO rejected_rows BY NAME SELECT * FROM flagged")
+    con.register("raw_json", raw_json)
+    con.execute("INSERT INTO rejected_rows BY NAME SELECT f.* EXCLUDE (issue_order), r.raw_values FROM flagged f "
+                "LEFT JOIN raw_json r USING (source_row) ORDER BY f.issue_order")
     con.unregister("flagged")
+    con.unregister("raw_json")
 
     rejected = issues.filter(pl.col("severity") == "error").get_column("source_row")
     incoming = frame.filter(~pl.col("source_row").is_in(rejected.implode())).with_columns(
@@ -191,11 +229,31 @@ def outside_cover(frame: pl.DataFrame, actor: access.Identity) -> pl.DataFrame:
             pl.col(name).cast(dtype) for name, dtype in ISSUE_SCHEMA.items())
 
 
+def _skip_loaded_rows(read: SitrepRead, outcome: FileOutcome, earlier: EarlierLoad | None) -> SitrepRead:
+    """The read without the rows an earlier load of the same content accepted (noted, by row number)."""
+    if earlier is None or not earlier.rows:
+        return read
+    loaded = pl.col("source_row").is_in(sorted(earlier.rows)).fill_null(False)
+    skipped = read.frame.filter(loaded).get_column("source_row").to_list()
+    if not skipped:
+        return read
+    outcome.rows_skipped = len(skipped)
+    outcome.notes.append(f"rows {row_list(skipped)} skipped: {earlier.said()}")
+    return SitrepRead(read.frame.filter(~loaded), read.raw.filter(~loaded), read.issues.filter(~loaded),
+                      read.notes, read.reader)
+
+
 def _load_sitrep(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, content: bytes, today: date,
-                 received_at: datetime, actor: access.Identity, engine: str | None) -> str:
+                 received_at: datetime, actor: access.Identity, earlier: EarlierLoad | None = None,
+                 engine: str | None = None) -> str:
     """A trust's daily sitrep: read, check against the contract (on ``engine``, default the setting) and
-    the actor's trusts, store. Returns the reader used."""
+    the actor's trusts, store (the rows an earlier load of the same content accepted are skipped).
+    Returns the reader used."""
     read = read_sitrep(outcome.file_name, content)
+    notes = read.notes
+    read = _skip_loaded_rows(read, outcome, earlier)
+    if read.frame.is_empty():
+        raise AllRowsLoaded(outcome.rows_skipped)
     levels = loaded_levels(con, read.frame)
     issues = pl.concat([validate(read.frame, read.issues, known_org_codes(con), today,
                                  sites=con.sql("SELECT site_code, org_code FROM sites").pl(),
@@ -203,7 +261,7 @@ def _load_sitrep(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, content: 
                         outside_cover(read.frame, actor)])
     errors = issues.filter(pl.col("severity") == "error")
     warned = issues.filter(pl.col("severity") == "warning").join(errors, on="source_row", how="anti")
-    outcome.issues, outcome.notes, outcome.rows_read = issues, read.notes, read.frame.height
+    outcome.issues, outcome.notes, outcome.rows_read = issues, notes + outcome.notes, read.frame.height
     outcome.rows_rejected = errors.get_column("source_row").n_unique()
     outcome.rows_warned = warned.get_column("source_row").n_unique()
     outcome.rows_loaded = outcome.rows_read - outcome.rows_rejected
@@ -212,8 +270,12 @@ def _load_sitrep(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, content: 
     return read.reader
 
 
+class AllRowsLoaded(Exception):
+    """Every row of the file was accepted by an earlier load of the same content: nothing to do."""
+
+
 def _load_publication(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, content: bytes, today: date,
-                      received_at: datetime, actor: access.Identity) -> str:
+                      received_at: datetime, actor: access.Identity, earlier: EarlierLoad | None = None) -> str:
     """NHS England's published sitrep (workbook or long CSV): see pipelines.publication.store.
     Administrators only: it adds trusts and figures for the whole country."""
     if not access.may(actor, "upload_publication"):
@@ -239,12 +301,9 @@ def _load_publication(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, cont
 def _ingest_one(con: duckdb.DuckDBPyConnection, name: str, path: str, content: bytes, *, force: bool,
                 today: date, actor: access.Identity, engine: str | None) -> FileOutcome:
     content_hash = hashlib.sha256(content).hexdigest()
-    if not force and (earlier := _already_loaded(con, content_hash)):
-        file_id, earlier_name, received = earlier
-        skipped = FileOutcome(name, "skipped", f"already loaded as file #{file_id} ({earlier_name}) on "
-                                               f"{received:%d/%m/%Y %H:%M}; nothing changed", file_id=file_id)
-        access.record(con, actor, "file_received", None, " ".join(skipped.summary().split()))
-        return skipped
+    earlier = None if force else _earlier_load(con, content_hash)
+    if earlier is not None and earlier.everything:
+        return _skipped(con, name, earlier, actor)
     received_at = config.uk_now()
     outcome = FileOutcome(name, "loaded")
     con.execute("BEGIN TRANSACTION")
@@ -253,10 +312,16 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, name: str, path: str, content: b
         try:
             check_size(name, content)  # before anything parses it (recognising a publication opens workbooks)
             # Which kind of file it is, by its content: NHS England's publication or a trust's own sitrep.
-            if detect_publication(name, content):
-                reader = _load_publication(con, outcome, content, today, received_at, actor)
+            publication = detect_publication(name, content)
+            if publication and earlier is not None:  # published figures are loaded whole or not at all
+                raise AllRowsLoaded(0)
+            if publication:
+                reader = _load_publication(con, outcome, content, today, received_at, actor, earlier)
             else:
-                reader = _load_sitrep(con, outcome, content, today, received_at, actor, engine)
+                reader = _load_sitrep(con, outcome, content, today, received_at, actor, earlier, engine)
+        except AllRowsLoaded as done:
+            con.execute("ROLLBACK")
+            return _skipped(con, name, cast(EarlierLoad, earlier), actor, done.args[0])
         except FileRejected as rejection:  # raised before anything of the file was stored
             outcome = FileOutcome(name, "rejected", str(rejection), file_id=outcome.file_id)
             reader = None
@@ -266,9 +331,9 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, name: str, path: str, content: b
         access.record(con, actor, "file_received", None, f"file #{outcome.file_id}: {summary}", at=received_at)
         con.execute("COMMIT")
         return outcome
-    except (OSError, duckdb.IOException, duckdb.FatalException):
+    except (OSError, duckdb.IOException, duckdb.FatalException, access.AccessDenied):
         con.execute("ROLLBACK")
-        raise  # the disk or the database, not this file: see _ingest_source
+        raise  # the disk or the database, or the sender's session ended, not this file: see _ingest_source
     except Exception as error:  # a bug must not lose the file: the ledger says it failed, and why
         con.execute("ROLLBACK")
         log.exception("internal error loading %s", path)
@@ -276,6 +341,15 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, name: str, path: str, content: b
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def _skipped(con: duckdb.DuckDBPyConnection, name: str, earlier: EarlierLoad, actor: access.Identity,
+             rows: int = 0) -> FileOutcome:
+    """A file none of whose rows is new: nothing is stored but the audit row saying it came."""
+    what = f"all {rows:,} rows {earlier.said()}" if rows else earlier.said()
+    skipped = FileOutcome(name, "skipped", f"{what}; nothing changed", file_id=earlier.file_id, rows_skipped=rows)
+    access.record(con, actor, "file_received", None, " ".join(skipped.summary().split()))
+    return skipped
 
 
 def _record_failure(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, path: str, content: bytes,
@@ -291,17 +365,19 @@ def _record_failure(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, path: 
     return outcome
 
 
-def _ingest_source(con: duckdb.DuckDBPyConnection, name: str, path: str, content: bytes | OSError, *,
+def _ingest_source(con: duckdb.DuckDBPyConnection, name: str, path: str, content: bytes | Exception, *,
                    force: bool, today: date, actor: access.Identity, engine: str | None) -> FileOutcome:
     """One file, in its own transaction; a failure of this file alone is a rejection, logged with its traceback."""
     started = time.perf_counter()
     if isinstance(content, OSError):
         outcome = FileOutcome(name, "rejected", f"could not be read ({content.strerror or content})")
+    elif isinstance(content, Exception):  # refused before it was read (too large)
+        outcome = FileOutcome(name, "rejected", str(content))
     else:
         try:
             outcome = _ingest_one(con, name, path, content, force=force, today=today, actor=actor, engine=engine)
-        except (OSError, duckdb.IOException, duckdb.FatalException):
-            raise  # the disk or the database, not this file: the whole round stops and nothing of it is kept
+        except (OSError, duckdb.IOException, duckdb.FatalException, access.AccessDenied):
+            raise  # the disk, the database or the sender's session, not this file: the round stops, none of it kept
         except Exception as error:  # a bug must not stop the other files, nor show a stack trace
             log.exception("internal error loading %s", path)
             outcome = FileOutcome(name, "rejected", f"could not be loaded because of an internal error "
@@ -326,8 +402,8 @@ def _refresh_touched(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome]
 LOADED = ("loaded", "loaded_with_rejections")
 
 
-def ingest_sources(sources: Iterable[tuple[str, str, bytes | OSError]], db: Path | None = None, *, force: bool = False,
-                   today: date | None = None, on_wait: Callable[[], None] | None = None,
+def ingest_sources(sources: Iterable[tuple[str, str, bytes | Exception]], db: Path | None = None, *,
+                   force: bool = False, today: date | None = None, on_wait: Callable[[], None] | None = None,
                    round_s: float | None = None, actor: access.Identity | None = None,
                    engine: str | None = None) -> Iterator[FileOutcome]:
     """Load (name, path, content) sources, yielding each file's outcome once it is in the live database.
@@ -348,17 +424,18 @@ def ingest_sources(sources: Iterable[tuple[str, str, bytes | OSError]], db: Path
     target = config.db_path(db)
     today = today or config.uk_today()
     pending = iter(sources)
-    following: tuple[str, str, bytes | OSError] | None = None
+    following: tuple[str, str, bytes | Exception] | None = None
     while True:
         done: list[FileOutcome] = []
         started = time.perf_counter()
         with open_for_write(target, on_wait) as con:
+            access.require_live(con, actor)  # a sender who signed out (any tab, any server) loads nothing
             reference_changed = reload_reference(con)
             # Pulled under the lock: an upload says "waiting" before it says which file started.
             following = following or next(pending, None)
             while following is not None:
                 name, path, content = following
-                with one_thread(con, isinstance(content, OSError) or len(content) <= SMALL_FILE_BYTES):
+                with one_thread(con, not isinstance(content, bytes) or len(content) <= SMALL_FILE_BYTES):
                     done.append(_ingest_source(con, name, path, content, force=force, today=today, actor=actor,
                                                engine=engine))
                 following = next(pending, None)
@@ -373,10 +450,11 @@ def ingest_sources(sources: Iterable[tuple[str, str, bytes | OSError]], db: Path
 
 def ingest_paths(paths: Iterable[Path], db: Path | None = None, **options) -> Iterator[FileOutcome]:
     """Load files and folders from disk (see ingest_sources)."""
-    def sources() -> Iterator[tuple[str, str, bytes | OSError]]:
+    def sources() -> Iterator[tuple[str, str, bytes | Exception]]:
         for path in expand_paths(paths):
             try:
-                yield path.name, str(path), path.read_bytes()
+                # a file over the limit is refused before it is read (a 2-million-row CSV took 5 GB)
+                yield path.name, str(path), too_large(path.name, path.stat().st_size) or path.read_bytes()
             except OSError as error:
                 yield path.name, str(path), error
     yield from ingest_sources(sources(), db, **options)

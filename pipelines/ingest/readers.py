@@ -9,11 +9,11 @@ sensible can be read from it. Range and cross-column rules are the contract's jo
 The file's cells as text, within the limits that keep a hostile file from taking the server down,
 come from ``pipelines.ingest.cells``; here they are mapped to the template and parsed. A row with
 more or fewer fields than the header is rejected (rule row_fits_header), never read with its
-values shifted.
+values shifted; so is a row with a quote that never closes (rule unclosed_quote), alone. A header
+naming one template column twice rejects the file: which of the two holds the figures cannot be told.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +21,8 @@ import polars as pl
 
 from pipelines.catalogue.columns import COLUMN_NAMES, COLUMNS, REQUIRED, SCHEMA, Column, canonical_name
 from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
-from pipelines.ingest.cells import Table, load_cells
+from pipelines.ingest.cells import MAX_ISSUES, Table, load_cells, too_many_issues
+from pipelines.safe_text import clean
 
 _KEY, _PARSED = "_text", "_parsed:"  # internal column names, never template names
 _TOTALS = r"(?i)^((grand\s+)?totals?:?|england)$"
@@ -66,27 +67,33 @@ def read_sitrep(path: str | Path, content: bytes | None = None) -> SitrepRead:
     return _build(name, table)
 
 
-def _map_header(header: Sequence[str | None], columns: list[str]) -> tuple[dict[str, str], list[str]]:
-    """Template column -> body column, plus notes on header cells that were not used."""
+def _map_header(file_name: str, table: Table) -> tuple[dict[str, str], list[str]]:
+    """Template column -> body column, plus notes on header cells that were not used; FileRejected
+    when two columns mean the same template column (the file's figures would be a guess)."""
     mapping: dict[str, str] = {}
+    first_label: dict[str, tuple[int, str]] = {}
     unknown: list[str] = []
     notes: list[str] = []
-    for cell, column in zip(header, columns, strict=False):
+    for number, (cell, column) in enumerate(zip(table.header, table.body.columns[1:], strict=False), start=1):
         label = (cell or "").strip()
         name = canonical_name(label)
         if name is None:
             unknown += [label] if label else []
         elif name in mapping:
-            notes.append(f"column '{label}' also means {name}; only the first such column was used")
+            earlier, earlier_label = first_label[name]
+            raise FileRejected(f"{file_name}: the header (row {table.header_row}) has two columns for {name}: "
+                               f"'{clean(earlier_label)}' (column {earlier}) and '{clean(label)}' (column {number}); "
+                               "nothing was read from the file. Please keep one of them and send it again.")
         else:
             mapping[name] = column
+            first_label[name] = number, label
     if unknown:
         notes.insert(0, f"ignored column(s) not in the template: {', '.join(map(repr, unknown))}")
     return mapping, notes
 
 
 def _build(name: str, table: Table) -> SitrepRead:
-    mapping, header_notes = _map_header(table.header, table.body.columns[1:])
+    mapping, header_notes = _map_header(name, table)
     missing = [column for column in REQUIRED if column not in mapping]
     if missing:
         raise FileRejected(f"{name}: required column(s) missing from the header (row {table.header_row}): "
@@ -105,11 +112,23 @@ def _build(name: str, table: Table) -> SitrepRead:
         raise FileRejected(f"{name}: the header row (row {table.header_row}) has no data rows below it.")
     raw = both.select("source_row", *COLUMN_NAMES)
     frame = both.select("source_row", *[pl.col(_PARSED + c).alias(c) for c in COLUMN_NAMES]).cast(SCHEMA)
-    issues = _issues(raw, frame)
+    issues = _issues(name, raw, frame)
     if table.misfits is not None and table.misfits.height:
         issues = pl.concat([issues, _misfit_issues(table.misfits.join(raw.select("source_row"), on="source_row"),
                                                    len(table.header))]).sort("source_row", maintain_order=True)
+    if table.unclosed_quotes:
+        unclosed = raw.select("source_row").filter(pl.col("source_row").is_in(table.unclosed_quotes))
+        issues = pl.concat([issues.join(unclosed, on="source_row", how="anti"), _unclosed_quote_issues(unclosed)]
+                           ).sort("source_row", maintain_order=True)
     return SitrepRead(frame, raw, issues, notes + totals_notes, table.reader)
+
+
+def _unclosed_quote_issues(rows: pl.DataFrame) -> pl.DataFrame:
+    return rows.select(
+        "source_row", column_name=pl.lit(None, pl.String), rule=pl.lit("unclosed_quote"), severity=pl.lit("error"),
+        message=pl.format('row {}: a quote mark (") opens a value that never closes, so where its values end cannot '
+                          'be told; the row is not loaded (a quote inside a value is written twice: "")',
+                          "source_row")).cast(ISSUE_SCHEMA)
 
 
 def _misfit_issues(misfits: pl.DataFrame, width: int) -> pl.DataFrame:
@@ -203,14 +222,19 @@ def _parse_date(text: pl.Expr) -> pl.Expr:
     return pl.coalesce(from_text, from_serial)
 
 
-def _issues(raw: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
-    """One error per cell that had text but did not parse."""
+def _issues(name: str, raw: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
+    """One error per cell that had text but did not parse (FileRejected past MAX_ISSUES of them)."""
+    parsed = [c for c in COLUMNS if c.kind in _RULES]
+    unparsed = {c.name: raw[c.name].is_not_null() & frame[c.name].is_null() for c in parsed}
+    if (count := sum(int(mask.sum()) for mask in unparsed.values())) > MAX_ISSUES:
+        column = next(c for c in parsed if unparsed[c.name].any())
+        row, text = raw.filter(unparsed[column.name]).select("source_row", column.name).row(0)
+        raise FileRejected(f"{name}: " + str(too_many_issues(count, f"row {row}: {column.name} ('{clean(text)[:40]}') "
+                                                                     f"{_RULES[column.kind][1]}")))
     parts = []
-    for column in COLUMNS:
-        if column.kind not in _RULES:
-            continue
+    for column in parsed:
         rule, problem = _RULES[column.kind]
-        bad = raw.filter(raw[column.name].is_not_null() & frame[column.name].is_null())
+        bad = raw.filter(unparsed[column.name])
         parts.append(bad.select(
             "source_row",
             column_name=pl.lit(column.name),

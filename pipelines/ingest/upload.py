@@ -6,10 +6,11 @@ An uploaded file's name is only data: it is cleaned for display and never used a
 a closed browser tab in the middle of a load cannot abandon a file half way: the file being loaded
 finishes (or fails as a whole, see pipelines.warehouse.open_for_write) whatever the page does.
 
-An upload has a budget: each file at most MAX_UPLOAD_MB (and a workbook at most the reader's
-unpacked-size and cell limits, checked before parsing), and no file is started once the page
+An upload has a budget: each file at most MAX_UPLOAD_MB (and at most the reader's row, cell and
+unpacked-size limits, checked before parsing), at most MAX_UPLOAD_TOTAL_MB in all (files past it are
+refused, so one upload's memory is bounded whatever it holds), and no file is started once the page
 has stopped listening (it closed or reran) or MAX_UPLOAD_SECONDS have passed; those files are
-reported as not loaded.
+reported as not loaded. Files are read and checked one at a time.
 """
 from __future__ import annotations
 
@@ -24,10 +25,12 @@ from datetime import date
 from pathlib import Path
 
 from pipelines import access
+from pipelines.ingest.cells import MAX_FILE_BYTES, too_large_message
 from pipelines.ingest.load import FileOutcome, ingest_sources
 
-MAX_UPLOAD_MB = 50
-MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024  # Streamlit's "MB" in max_upload_size is MiB too
+MAX_UPLOAD_BYTES = MAX_FILE_BYTES  # the same limit as the command line's
+MAX_UPLOAD_MB = MAX_UPLOAD_BYTES // 1024 // 1024  # Streamlit's "MB" in max_upload_size is MiB too
+MAX_UPLOAD_TOTAL_MB = 200  # all the files of one upload
 MAX_NAME_LENGTH = 100
 MAX_UPLOAD_SECONDS = 300  # no further file of an upload is started after this
 
@@ -62,9 +65,7 @@ def safe_name(name: str) -> str:
 
 
 def too_large(name: str, size: int) -> FileOutcome:
-    return FileOutcome(name, "rejected", f"{name} is {size / 1024 / 1024:.1f} MB, over the {MAX_UPLOAD_MB} MB "
-                                         "limit for one file; nothing from it was loaded. Please split it into "
-                                         "smaller files (for example one per month) and upload those.")
+    return FileOutcome(name, "rejected", too_large_message(name, size))
 
 
 def not_started(name: str, why: str) -> FileOutcome:
@@ -85,10 +86,14 @@ def load_uploads(uploads: Sequence[tuple[str, bytes]], db: Path | None = None, *
     actor = actor or access.single_analyst()
     access.require(actor, "upload_file")
     named = [(safe_name(name), content) for name, content in uploads]
+    accepted, total = [], 0
     for name, content in named:
         if len(content) > MAX_UPLOAD_BYTES:
             yield too_large(name, len(content))
-    accepted = [(name, content) for name, content in named if len(content) <= MAX_UPLOAD_BYTES]
+        elif (total := total + len(content)) > MAX_UPLOAD_TOTAL_MB * 1024 * 1024:
+            yield not_started(name, f"the upload's files come to more than {MAX_UPLOAD_TOTAL_MB} MB in all")
+        else:
+            accepted.append((name, content))
     if not accepted:
         return
     events: queue.Queue[Event | BaseException | None] = queue.Queue()

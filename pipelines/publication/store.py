@@ -20,6 +20,7 @@ from pipelines.publication.beds_csv import BedsMonthlyRead
 from pipelines.publication.names import short_name, title_case
 from pipelines.publication.read import NhseRead
 from pipelines.publication.uec import UecRead
+from pipelines.safe_text import clean_column, clean_text_columns
 
 SOURCE = DISCHARGE_SITREP
 
@@ -42,7 +43,8 @@ TABLES: dict[str, tuple[str, dict, tuple[str, ...]]] = {
 
 def _add_unknown_trusts(con: duckdb.DuckDBPyConnection, trusts: pl.DataFrame) -> int:
     """Trusts the reference data does not know yet, so every published trust is selectable."""
-    con.register("published", trusts.select("org_code", "name", "short_name", "region", "icb_code", "icb_name"))
+    con.register("published", clean_text_columns(
+        trusts.select("org_code", "name", "short_name", "region", "icb_code", "icb_name")))
     added = con.execute("""
         INSERT INTO trusts BY NAME
         SELECT *, 'nhse_publication' AS source FROM published
@@ -136,7 +138,7 @@ def _published_names(con: duckdb.DuckDBPyConnection, names: pl.DataFrame, period
     name of the latest period published (RBN became Mersey and West Lancashire)."""
     if names.is_empty() or period_end is None:
         return
-    frame = names.select("org_code", published_name="name").unique("org_code").with_columns(
+    frame = names.select("org_code", published_name=clean_column("name")).unique("org_code").with_columns(
         period_end=pl.lit(period_end), **provenance)
     _replace(con, "nhse_trust_names", frame, ("org_code", "period_end"))
     con.execute("""

@@ -16,6 +16,7 @@ from pipelines.catalogue.columns import COLUMN_NAMES, REQUIRED
 from pipelines.catalogue.dates import DATE
 from pipelines.ingest.contract import load_suite_definition
 from pipelines.ingest.load import SOURCE as SITREP_SOURCE
+from pipelines.safe_text import clean_text_columns
 
 # What a rule's severity means for the row, as the page says it.
 OUTCOME = {"error": "row rejected", "warning": "row loaded and flagged", "file": "whole file rejected"}
@@ -54,7 +55,7 @@ def ledger(con: duckdb.DuckDBPyConnection, statuses: tuple[str, ...] = (), searc
         WHERE (len($1::VARCHAR[]) = 0 OR list_contains($1::VARCHAR[], status))
           AND contains(lower(file_name), lower($2))
         ORDER BY file_id DESC
-    """, params=[list(statuses), search]).pl()
+    """, params=[list(statuses), search]).pl().pipe(clean_text_columns)
 
 
 def ledger_statuses(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -107,7 +108,7 @@ def rejected_rows(con: duckdb.DuckDBPyConnection, file_id: int | None = None, tr
           AND (len($3::VARCHAR[]) = 0 OR list_contains($3::VARCHAR[], rule))
           AND (len($4::VARCHAR[]) = 0 OR list_contains($4::VARCHAR[], severity))
         ORDER BY file_id DESC, source_row, severity
-    """, params=[file_id, list(trusts), list(rules), list(severities)]).pl()
+    """, params=[file_id, list(trusts), list(rules), list(severities)]).pl().pipe(clean_text_columns)
 
 
 def resubmission(con: duckdb.DuckDBPyConnection, file_id: int) -> pl.DataFrame:
@@ -127,8 +128,9 @@ def resubmission(con: duckdb.DuckDBPyConnection, file_id: int) -> pl.DataFrame:
 
 
 def to_csv(frame: pl.DataFrame) -> bytes:
-    """CSV bytes with a UTF-8 byte order mark, so Excel opens names with accents correctly."""
-    return frame.write_csv().encode("utf-8-sig")
+    """CSV bytes with a UTF-8 byte order mark, so Excel opens names with accents correctly; no bidi
+    or control characters in any text (pipelines.safe_text)."""
+    return clean_text_columns(frame).write_csv().encode("utf-8-sig")
 
 
 def completeness(con: duckdb.DuckDBPyConnection, first: date, last: date) -> pl.DataFrame:

@@ -9,19 +9,20 @@ import duckdb
 import polars as pl
 
 from pipelines.reports.narrative import narrative_text
-from pipelines.reports.presentation import TableCell
+from pipelines.reports.presentation import KEY_TEXT, STATUS_WORDS, TableCell, spc_words
 from pipelines.reports.weekly_table import SYSTEM_LONG_NAME, MetricRow, WeeklyTable
 
 # A spreadsheet treats text starting with these as a formula (OWASP "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SYSTEM_NAME = SYSTEM_LONG_NAME  # the tidy rows' name for the selected trusts combined
 NO_SUBMISSION = "no submission"  # the tidy status of a trust with no figures that week
+# Ids and codes for programs, then the same in words for people (labels, the figure as shown, statuses).
 TIDY_SCHEMA = {"week_ending": pl.Date, "org_code": pl.String, "trust": pl.String, "metric": pl.String,
                "value": pl.Float64, "ambition": pl.String, "status": pl.String, "previous_value": pl.Float64,
-               "change": pl.Float64, "narrative": pl.String, "variation": pl.String, "assurance": pl.String}
-STATUS_KEY = ("✓ meets the ambition; ! misses it by no more than the amber tolerance; ✗ misses it by more. "
-              "Change on last week: ↑ ↓ better, ▲ ▼ worse. SPC: H/L special-cause improvement or concern "
-              "(high or low), ~ common cause. Combined: the selected trusts together.")
+               "change": pl.Float64, "narrative": pl.String, "variation": pl.String, "assurance": pl.String,
+               "trust_name": pl.String, "metric_label": pl.String, "shown": pl.String, "status_words": pl.String,
+               "spc_words": pl.String}
+STATUS_KEY = f"{KEY_TEXT}. Combined: the selected trusts together."
 
 
 def is_formula_like(text: str) -> bool:
@@ -45,27 +46,40 @@ def _ambition(row: MetricRow) -> str | None:
     return None if row.threshold is None else f"{row.comparison} {row.threshold:g}"
 
 
-def _record(table: WeeklyTable, row: MetricRow, narratives: pl.DataFrame, cell: TableCell) -> dict:
+def _record(table: WeeklyTable, row: MetricRow, narratives: pl.DataFrame, cell: TableCell,
+            names: dict[str, str]) -> dict:
     return {"week_ending": table.week_ending, "org_code": cell.org_code,
             "trust": cell.name if cell.org_code else SYSTEM_NAME, "metric": row.metric,
             "value": cell.value, "ambition": _ambition(row), "status": cell.status if cell.submitted else NO_SUBMISSION,
             "previous_value": cell.previous_value, "change": cell.change,
             "narrative": narrative_text(narratives, row.metric, cell.org_code) or None,
             # SPC reading of the trust's series (pipelines.spc.xmr codes); none for the combined row
-            "variation": cell.variation, "assurance": cell.assurance}
+            "variation": cell.variation, "assurance": cell.assurance,
+            "trust_name": names.get(cell.org_code or "", SYSTEM_NAME), "metric_label": row.label,
+            "shown": cell.figure(full=True) if cell.value is not None else cell.text,
+            "status_words": STATUS_WORDS[cell.status] if cell.value is not None else
+            ("not reported" if cell.submitted else NO_SUBMISSION),
+            "spc_words": spc_words(cell.variation, cell.assurance) or None}
 
 
 def tidy(table: WeeklyTable, narratives: pl.DataFrame) -> pl.DataFrame:
     """The CSV's rows: one per trust per metric with the trust's own narrative, then one for the
     selected trusts combined, which carries the system narrative. Numbers rounded to 2 decimals."""
     records = []
+    names = full_names(table)
     for row in table.rows:
         for cell in row.cells:
-            records.append(_record(table, row, narratives, cell))
+            records.append(_record(table, row, narratives, cell, names))
         if row.system is not None:
-            records.append(_record(table, row, narratives, row.system))
+            records.append(_record(table, row, narratives, row.system, names))
     return pl.DataFrame(records, schema=TIDY_SCHEMA, orient="row").with_columns(
         pl.col("value", "previous_value", "change").round(2))
+
+
+def full_names(table: WeeklyTable) -> dict[str, str]:
+    """Org code -> the trust's full name where the trusts list has it (else its short name)."""
+    column = "name" if "name" in table.trusts.columns else "trust"
+    return dict(zip(table.trusts["org_code"], table.trusts[column].fill_null(table.trusts["trust"]), strict=True))
 
 
 def week_range(week_ending: date) -> str:

@@ -18,13 +18,14 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Mm, Pt
+from docx.shared import Mm, Pt, RGBColor
 from docx.table import Table, _Cell, _Row
+from docx.text.paragraph import Paragraph
 
 from pipelines.reports.export_common import STATUS_KEY, WeekSources, submitted, title, week_range
 from pipelines.reports.narrative import narrative_text
-from pipelines.reports.presentation import NHS_PALE_GREY, STATUS_FILL, TableCell
-from pipelines.reports.weekly_table import SYSTEM_NAME, MetricRow, WeeklyTable
+from pipelines.reports.presentation import NHS_PALE_GREY, SPC_COLOUR, STATUS_FILL, TableCell, spc_kind
+from pipelines.reports.weekly_table import SYSTEM_NAME, MetricRow, WeeklyTable, hidden_line
 
 PAGE = (Mm(297), Mm(210))  # A4, landscape
 MARGIN = Mm(10)
@@ -50,7 +51,7 @@ def _shade(cell: _Cell, colour: str) -> None:
     cell._tc.get_or_add_tcPr().append(shading)
 
 
-def _write(cell: _Cell, text: str, bold: bool = False, centre: bool = False) -> None:
+def _write(cell: _Cell, text: str, bold: bool = False, centre: bool = False) -> Paragraph:
     """The text as a plain run in the table's font (narratives keep their line breaks)."""
     paragraph = cell.paragraphs[0] if not cell.paragraphs[0].runs else cell.add_paragraph()
     paragraph.paragraph_format.space_after = Pt(0)
@@ -58,9 +59,16 @@ def _write(cell: _Cell, text: str, bold: bool = False, centre: bool = False) -> 
     paragraph.paragraph_format.line_spacing = 1.0
     if centre:
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _run(paragraph, text, bold)
+    return paragraph
+
+
+def _run(paragraph: Paragraph, text: str, bold: bool, colour: str = "") -> None:
     run = paragraph.add_run(text)
     run.font.size = TABLE_FONT
     run.bold = bold
+    if colour:
+        run.font.color.rgb = RGBColor.from_string(colour.lstrip("#"))
 
 
 def _repeat_as_header(row: _Row) -> None:
@@ -71,13 +79,17 @@ def _repeat_as_header(row: _Row) -> None:
 
 
 def _cell(out: _Cell, cell: TableCell | None) -> None:
-    """The page's compact cell: the figure, then its marks; shaded by status."""
+    """The page's compact cell: the figure, then its marks (``TableCell.marks``), the SPC mark in its
+    colour on the pale fills (▲ improvement, ▼ concern: told apart by shape too); shaded by status."""
     if cell is None:
         _write(out, "–", centre=True)
         return
     _write(out, cell.text, bold=True, centre=True)
     if cell.marks:
-        _write(out, cell.marks, centre=True)
+        colour = SPC_COLOUR.get(spc_kind(cell.variation), "") if cell.status in ("green", "none") else ""
+        line = _write(out, "", centre=True)
+        for i, mark in enumerate(cell.marks.split()):
+            _run(line, f"{' ' * bool(i)}{mark}", bold=True, colour=colour if mark == cell.spc_mark else "")
     if cell.value is not None and cell.status != "none":
         _shade(out, STATUS_FILL[cell.status])
 
@@ -185,6 +197,8 @@ def to_docx(table: WeeklyTable, narratives: pl.DataFrame, sources: WeekSources) 
     as_at = f" Data as at {sources.as_at:%d/%m/%Y %H:%M}." if sources.as_at else ""
     _small(document, f"{week_range(table.week_ending)}: {submitted(table)}.{as_at} {STATUS_KEY}")
     _table(document, table)
+    if table.hidden:
+        _small(document, hidden_line(table.hidden))
     _narratives(document, table, narratives)
     files = list(sources.files["source_file"])
     if files:

@@ -1,14 +1,13 @@
 """The weekly narrative table as an Excel workbook (xlsxwriter).
 
-Sheets: "Weekly position" (the home page's table: each trust's value as a real number with a
-percentage or count format and a red/amber/green fill, beside it the status and change in words,
-and the system narrative), "Data" (the CSV's tidy rows, numbers as numbers) and "Definitions"
-(metric definitions, ambitions with their sources, the data as-at date and the source files).
+Sheets: "Weekly position" (the Word pack's table, printed as it: each cell the figure as a real
+number, as shown, with its marks in the number format and a red/amber/green fill; the key, the rows
+left out and the narratives under it), "Data" (the CSV's tidy rows, numbers as numbers) and
+"Definitions" (metric definitions, ambitions with their sources, the data as-at date and the source files).
 """
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
 from datetime import date, datetime
 
 import polars as pl
@@ -26,29 +25,24 @@ from pipelines.reports.export_common import (
     week_range,
 )
 from pipelines.reports.narrative import narrative_text
-from pipelines.reports.presentation import (
-    NHS_PALE_GREY,
-    NO_SUBMISSION,
-    NOT_REPORTED,
-    STATUS_FILL,
-    STATUS_TEXT,
-    TableCell,
-    format_ambition,
-    format_change,
-)
-from pipelines.reports.weekly_table import SYSTEM_NAME, WeeklyTable
+from pipelines.reports.presentation import NHS_PALE_GREY, STATUS_FILL, TableCell, format_ambition, shown_figure
+from pipelines.reports.weekly_table import SYSTEM_NAME, WeeklyTable, hidden_line
 
 # Percentages are stored as fractions (39.2% as 0.392) so that Excel's percentage arithmetic works.
-NUMBER_FORMATS = {"%": "0.0%", "patients": "#,##0", "level": "0"}
-HEADER = {"bold": True, "text_wrap": True, "bg_color": NHS_PALE_GREY, "bottom": 1}
+NUMBER_FORMATS = {"%": "0{places}%", "patients": "#,##0{places}", "level": "0{places}"}
+HEADER = {"bold": True, "text_wrap": True, "bg_color": NHS_PALE_GREY, "border": 1, "align": "center",
+          "valign": "vcenter"}
 HEADER_ROW = 2  # under the title and the subtitle; the rows down to here stay frozen
-WIDTHS = {"metric": 42, "ambition": 10, "value": 11, "status": 27, "narrative": 70}
-# Printing: landscape A4 with 0.4" side margins. Fitted to one page wide only while the 10 pt text
-# stays at least 7 pt (70%); wider tables print at 80% (8 pt, the Word pack's floor) over several
-# pages, a break between trusts, the metric and ambition columns and the header rows on every page.
+# The first sheet is the Word pack's table: Metric, Ambition, Combined, then the trusts, a cell each
+# ("92.1% ✗ ▼": the figure as a number, its marks in the number format), every row one line high.
+WIDTHS = {"metric": 16, "ambition": 7, "trust": 10.5}  # "1,352, +11% ▲" in a trust's column
+TRUSTS_PER_PAGE = 14  # printed: Metric, Ambition and Combined on every page, then up to 14 trusts
 A4_LANDSCAPE_PRINTABLE_PT = 841.9 - 2 * 0.4 * 72
-MIN_FIT_SCALE, PRINT_SCALE = 70, 80
+# LibreOffice lays columns out up to a tenth wider than Excel's character widths say (Carlito for
+# Calibri): the print scale leaves that room, so the 14th trust is never pushed onto a page of its own.
+WIDTH_ROOM = 0.9
 LINE_PT = 13  # a line of 10 pt text
+ROW_PT = 18  # every metric row: one line and a little air
 
 
 class _Sheet:
@@ -58,7 +52,6 @@ class _Sheet:
 
     def __init__(self, book: xlsxwriter.Workbook, name: str, formats: dict[tuple, Format]) -> None:
         self.book, self.sheet, self._formats = book, book.add_worksheet(name), formats
-        self.wrapped: dict[int, list[tuple[int, str]]] = {}  # row -> (column, text) of its wrapped cells
 
     def format(self, **props: object) -> Format:
         key = tuple(sorted(props.items()))
@@ -72,8 +65,6 @@ class _Sheet:
         if not text:
             self.sheet.write_blank(row, col, None, self.format(**props))
         else:
-            if props.get("text_wrap"):
-                self.wrapped.setdefault(row, []).append((col, text))
             self.sheet.write_string(row, col, text, self.format(quote_prefix=is_formula_like(text), **props))
 
     def number(self, row: int, col: int, value: float | None, num_format: str, **props: object) -> None:
@@ -93,60 +84,73 @@ class _Sheet:
             self.text(row, col, name, **HEADER)
 
 
-def status_note(cell: TableCell) -> str:
-    """The cell's words beside its number: '✗ misses ambition, ▲ 0.3 pts worse', from its typed fields."""
-    words = [STATUS_TEXT[cell.status], format_change(cell.change, cell.change_direction, cell.catalogue.unit)]
-    if cell.days_with_data < 7:
-        words.append(f"{cell.days_with_data} of 7 days")
-    return ", ".join(w for w in words if w)
+def number_format(cell: TableCell, places: int) -> str:
+    """The figure's format to the places shown, with the rest of the cell's text as a literal: the
+    delays' change ('1,352, +1%') and the marks ('✗ ▼'), so one cell reads as the Word pack's."""
+    unit = cell.catalogue.unit
+    form = NUMBER_FORMATS[unit].format(places=f".{'0' * places}" if places else "")
+    tail = cell.text.removeprefix(cell.figure()) + (f" {cell.marks}" if cell.marks else "")
+    return form + (f'"{tail}"' if tail else "")
 
 
 def _trust_cell(out: _Sheet, row: int, col: int, cell: TableCell | None) -> None:
-    """The value (a number) and beside it the status and change in words, both filled by status;
-    a trust without a figure gets the page's words ('no submission this week', 'not reported')."""
+    """The figure (a number, as shown) and its marks in one cell, filled by status; a trust without a
+    figure gets the page's '–' (no submission) or 'n/r' (not reported)."""
+    props = {"align": "center", "valign": "vcenter", "border": 1, "border_color": "#AEB7BD"}
     if cell is None or cell.value is None:
-        words = NOT_REPORTED if cell is not None and cell.submitted else NO_SUBMISSION
-        out.text(row, col, words, text_wrap=True, italic=True)
-        out.sheet.write_blank(row, col + 1, None, out.format())
+        out.text(row, col, cell.text if cell is not None else "–", **props)
         return
-    unit = cell.catalogue.unit
-    fill = {"text_wrap": True} | ({} if cell.status == "none" else {"bg_color": STATUS_FILL[cell.status]})
-    value = cell.value / 100 if unit == "%" else cell.value
-    out.number(row, col, value, NUMBER_FORMATS[unit], **fill)
-    out.text(row, col + 1, status_note(cell), **fill)
+    figure, places = shown_figure(cell.value, cell.catalogue.decimals, cell.ambition)
+    fill = {} if cell.status == "none" else {"bg_color": STATUS_FILL[cell.status]}
+    value = figure / 100 if cell.catalogue.unit == "%" else figure
+    # Shrunk to fit rather than '###' where a long count and its marks outgrow the column.
+    out.number(row, col, value, number_format(cell, places), bold=True, shrink=True, **props, **fill)
 
 
 def _position_sheet(out: _Sheet, table: WeeklyTable, narratives: pl.DataFrame, sources: WeekSources) -> None:
     columns = [SYSTEM_NAME, *table.trusts["trust"]]  # the selected trusts combined first, as on the page
-    narrative_col = 2 + 2 * len(columns)
+    last_col = 1 + len(columns)
     as_at = f"; data as at {sources.as_at:%d/%m/%Y %H:%M}" if sources.as_at else ""
     subtitle = f"{week_range(table.week_ending)}: {submitted(table)}{as_at}."
     out.text(0, 0, title(table.week_ending), bold=True, font_size=14)
     out.text(1, 0, subtitle)
-    out.header(HEADER_ROW, ["Metric", "Ambition", *[n for t in columns for n in (t, f"{t}: status and change")],
-                            "Narrative"])
-    for row, line in enumerate(table.rows, start=HEADER_ROW + 1):
-        out.text(row, 0, line.label, text_wrap=True, bold=True)
-        out.text(row, 1, line.ambition)
-        for j, cell in enumerate([line.system, *line.cells]):
-            _trust_cell(out, row, 2 + 2 * j, cell)
-        out.text(row, narrative_col, narrative_text(narratives, line.metric), text_wrap=True)
+    out.header(HEADER_ROW, ["Metric", "Ambition", *columns])
     sheet = out.sheet
-    sheet.freeze_panes(HEADER_ROW + 1, 2)
-    widths = [WIDTHS["metric"], WIDTHS["ambition"], *[WIDTHS[k] for _ in columns for k in ("value", "status")],
-              WIDTHS["narrative"]]
-    for col, width in enumerate(widths):
-        sheet.set_column(col, col, width)
-    # The key under the metric and ambition columns, so that it prints on every page.
-    key_row = HEADER_ROW + 1 + len(table.rows)
-    sheet.merge_range(key_row, 0, key_row, 1, f"Key: {STATUS_KEY}", out.format(text_wrap=True, italic=True))
-    sheet.set_row(key_row, LINE_PT * wrapped_lines(f"Key: {STATUS_KEY}", WIDTHS["metric"] + WIDTHS["ambition"]))
-    _fit_rows(out, widths)
+    sheet.set_row(HEADER_ROW, LINE_PT * max(wrapped_lines(name, WIDTHS["trust"]) for name in columns))
+    for row, line in enumerate(table.rows, start=HEADER_ROW + 1):
+        out.text(row, 0, line.short_label, bold=True, valign="vcenter", border=1, border_color="#AEB7BD")
+        out.text(row, 1, line.ambition if line.ambition != "none" else "–", align="center", valign="vcenter",
+                 border=1, border_color="#AEB7BD")
+        for j, cell in enumerate([line.system, *line.cells]):
+            _trust_cell(out, row, 2 + j, cell)
+        sheet.set_row(row, ROW_PT)
+    sheet.freeze_panes(HEADER_ROW + 1, 3)
+    sheet.set_column(0, 0, WIDTHS["metric"])
+    sheet.set_column(1, 1, WIDTHS["ambition"])
+    sheet.set_column(2, last_col, WIDTHS["trust"])
+    # Under the table, across the first page's width: the key, the rows left out, then the narratives.
+    page_cols = 2 + min(len(columns), 1 + TRUSTS_PER_PAGE)
+    width = WIDTHS["metric"] + WIDTHS["ambition"] + (page_cols - 2) * WIDTHS["trust"]
+    notes = [f"Key: {STATUS_KEY}", hidden_line(table.hidden)] + _narrative_lines(table, narratives)
+    row = HEADER_ROW + 1 + len(table.rows)
+    for text in (t for t in notes if t):
+        sheet.merge_range(row, 0, row, page_cols - 1, text, out.format(text_wrap=True))
+        sheet.set_row(row, LINE_PT * wrapped_lines(text, width))
+        row += 1
     _print_setup(sheet, len(columns))
     # The title rows spill across the columns on screen; printed, they are the page's header and footer.
-    sheet.print_area(HEADER_ROW, 0, key_row, narrative_col)
+    sheet.print_area(HEADER_ROW, 0, row - 1, last_col)
     sheet.set_header(f"&L&\"-,Bold\"{_header_text(title(table.week_ending))}")
     sheet.set_footer(f"&L{_header_text(subtitle)}&RPage &P of &N")
+
+
+def _narrative_lines(table: WeeklyTable, narratives: pl.DataFrame) -> list[str]:
+    """'Narrative, G&A occupancy: ...' then the place leads' comments, as the Word pack lists them."""
+    system = [f"Narrative, {row.short_label}: {text}" for row in table.rows
+              if (text := narrative_text(narratives, row.metric))]
+    comments = [f"{cell.name}, {row.short_label}: {text}" for row in table.rows for cell in row.cells
+                if cell.org_code and (text := narrative_text(narratives, row.metric, cell.org_code))]
+    return system + comments
 
 
 def _header_text(text: str) -> str:
@@ -170,37 +174,31 @@ def wrapped_lines(text: str, width: float) -> int:
     return lines
 
 
-def _fit_rows(out: _Sheet, widths: Sequence[float]) -> None:
-    """Row heights for the wrapped text, written out: LibreOffice does not fit rows to wrapped text
-    on opening (Excel does), so its print overlapped lines."""
-    for row, cells in out.wrapped.items():
-        out.sheet.set_row(row, LINE_PT * max(wrapped_lines(text, widths[col]) for col, text in cells))
-
-
 def column_points(width: float) -> float:
     """A column's printed width in points: Excel's pixels for a width in characters of the default
     font (7 px a digit, 5 px padding), at 96 px to the inch."""
     return (int(width * 7 + 0.5) + 5) * 0.75
 
 
-def _print_setup(sheet: Worksheet, trust_columns: int) -> None:
-    """Landscape A4, header rows and the metric and ambition columns repeated on every page; one page
-    wide if that keeps the text readable, else 80% with a page break between trusts (a trust's
-    value never printed apart from its words)."""
+def _print_setup(sheet: Worksheet, columns: int) -> None:
+    """Landscape A4 as the Word pack: Metric, Ambition and Combined on every page, then up to 14
+    trusts, scaled so that a page of 14 fits the sheet's width (about 8 pt text)."""
     sheet.set_landscape()
     sheet.set_paper(9)
     sheet.set_margins(left=0.4, right=0.4)
     sheet.repeat_rows(HEADER_ROW)
-    sheet.repeat_columns(0, 1)
-    titles = column_points(WIDTHS["metric"]) + column_points(WIDTHS["ambition"])
-    trust = column_points(WIDTHS["value"]) + column_points(WIDTHS["status"])
-    whole = titles + trust_columns * trust + column_points(WIDTHS["narrative"])
-    if 100 * A4_LANDSCAPE_PRINTABLE_PT / whole >= MIN_FIT_SCALE:
-        sheet.fit_to_pages(1, 0)
-        return
-    sheet.set_print_scale(PRINT_SCALE)
-    per_page = max(1, int((A4_LANDSCAPE_PRINTABLE_PT * 100 / PRINT_SCALE - titles) // trust))
-    sheet.set_v_pagebreaks([2 + 2 * j for j in range(per_page, trust_columns, per_page)])
+    sheet.repeat_columns(0, 2)
+    page = column_points(WIDTHS["metric"]) + column_points(WIDTHS["ambition"]) + \
+        min(columns, 1 + TRUSTS_PER_PAGE) * column_points(WIDTHS["trust"])
+    sheet.set_print_scale(min(100, int(100 * WIDTH_ROOM * A4_LANDSCAPE_PRINTABLE_PT / page)))
+    sheet.set_v_pagebreaks(list(range(3 + TRUSTS_PER_PAGE, 2 + columns, TRUSTS_PER_PAGE)))
+
+
+def _print_wide(sheet: Worksheet) -> None:
+    """The later sheets (for analysis, not the paper) printed one page wide on landscape A4."""
+    sheet.set_landscape()
+    sheet.set_paper(9)
+    sheet.fit_to_pages(1, 0)
 
 
 def _data_sheet(out: _Sheet, table: WeeklyTable, narratives: pl.DataFrame) -> None:
@@ -216,6 +214,7 @@ def _data_sheet(out: _Sheet, table: WeeklyTable, narratives: pl.DataFrame) -> No
             else:
                 out.text(row, col, value)
     out.sheet.freeze_panes(1, 0)
+    _print_wide(out.sheet)
     out.sheet.autofilter(0, 0, max(frame.height, 1), frame.width - 1)
     out.sheet.set_column(0, frame.width - 2, 14)
     out.sheet.set_column(frame.width - 1, frame.width - 1, 70)
@@ -253,6 +252,7 @@ def _definitions_sheet(out: _Sheet, table: WeeklyTable, sources: WeekSources) ->
         out.when(line, 2, f["received_at"], "dd/mm/yyyy hh:mm")
         out.number(line, 3, f["rows"], "#,##0")
     out.sheet.freeze_panes(3, 0)
+    _print_wide(out.sheet)
     for col, width in enumerate([28, 40, 60, 12, 12, 14, 14, 70]):
         out.sheet.set_column(col, col, width)
 

@@ -10,25 +10,25 @@ pinned first column needs our own CSS anyway. So every text from a file or a use
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from html import escape
 from urllib.parse import urlencode
 
-from pipelines.reports.presentation import SPC_MARK, STATUS_FILL, TableCell, format_value, spc_kind
-from pipelines.reports.weekly_table import SYSTEM_NAME, MetricRow
+from pipelines.reports.presentation import KEY_TEXT, SPC_COLOUR, STATUS_FILL, TableCell, format_value, spc_kind
+from pipelines.reports.weekly_table import SYSTEM_NAME, MetricRow, hidden_line
 
 INK = "#212B32"  # NHS black: body text, at least 4.5:1 on every status fill
-BETTER_INK = "#004220"  # dark green, for a change that is better
-WORSE_INK = "#6E0F2C"  # dark red, for a change that is worse
 LINK = "#003087"  # NHS dark blue
-SPC_BADGE = {"improvement": ("#005EB8", "#FFFFFF"), "concern": ("#ED8B00", INK), "common": ("transparent", INK)}
-METRIC_COLUMN_PX, AMBITION_COLUMN_PX, MIN_CELL_PX = 124, 58, 56
+METRIC_COLUMN_PX, AMBITION_COLUMN_PX, MIN_CELL_PX, NOTE_COLUMN_PX = 124, 58, 56, 100
+SYSTEM_COLUMN_PX = 80  # Combined, among squeezed columns: room for the system's "1,352, +1%" on one line
 # Up to 14 cells a row (13 trusts and Combined) squeeze into a laptop's width (1366 px). Wider tables
 # scroll sideways instead, each column as wide as its header's longest word, and scroll inside a box
 # of the window's height so that the header row stays in view.
-SQUEEZE_COLUMNS = 14
-HEADER_CHAR_PX = 7  # a header character at 0.72rem semibold, with room for wide letters ("m", "W")
-
-
+SQUEEZE_COLUMNS = 15
+HEADER_CHAR_PX = 7  # a header character at 0.75rem semibold, with room for wide letters ("m", "W")
+# A projected screen (1366 x 768 read from the back of a room): figures 14 px, marks and headers 12 px,
+# and every metric row, the header row and the key inside the first screen (tests/test_e2e_meeting_screen.py).
+STREAMLIT_HEADER = "3.75rem"  # Streamlit's own bar across the top: the pinned header row stops under it
 def _e(text: object) -> str:
     return escape(str(text), quote=True)
 
@@ -39,57 +39,65 @@ def drilldown_href(org_code: str, metric: str | None = None) -> str:
 
 
 STYLE = f"""<style>
-.wt-wrap {{ overflow-x: auto; max-width: 100%; }}
-.wt {{ border-collapse: collapse; table-layout: fixed; width: 100%; font-size: 0.8rem; color: {INK}; }}
-.wt th, .wt td {{ border: 1px solid #AEB7BD; padding: 2px 3px; vertical-align: middle; }}
-.wt thead th {{ background: #E8EDEE; font-weight: 600; font-size: 0.72rem; line-height: 1.15; text-align: center;
-  overflow-wrap: break-word; hyphens: auto; }}  /* "Scarbor-ough", not "Scarborou / gh" */
-.wt thead th:first-child, .wt tbody th {{ position: sticky; left: 0; z-index: 1; text-align: left; }}
-.wt thead th {{ position: sticky; top: 0; z-index: 2; }}
-.wt thead th:first-child {{ z-index: 3; }}
+.wt-wrap {{ max-width: 100%; }}
+.wt {{ border-collapse: separate; border-spacing: 0; table-layout: fixed; width: 100%; font-size: 0.875rem;
+  color: {INK}; }}
+.wt th, .wt td {{ border: 0 solid #AEB7BD; border-width: 0 1px 1px 0; padding: 1px 2px; vertical-align: middle; }}
+.wt tr > :first-child {{ border-left-width: 1px; }}
+.wt thead th {{ border-top-width: 1px; background: #E8EDEE; font-weight: 600; font-size: 0.75rem; line-height: 1.1;
+  text-align: center; overflow-wrap: break-word; hyphens: auto; }}  /* "Scarbor-ough", not "Scarborou / gh" */
+/* The header row stays in view as the page scrolls: Streamlit's main area is the scroller, and its bar
+   covers the top 3.75rem. A table too wide for the window scrolls in its own box instead (.wt-scroll). */
+.wt thead th {{ position: sticky; top: {STREAMLIT_HEADER}; z-index: 2; }}
 .wt-scroll {{ max-height: calc(100vh - 5rem); overflow: auto; }}
-.wt tbody th {{ background: #FFFFFF; font-weight: 600; }}
+.wt-scroll .wt thead th {{ top: 0; }}
+.wt-scroll .wt thead th:first-child, .wt-scroll .wt tbody th {{ position: sticky; left: 0; z-index: 1; }}
+.wt-scroll .wt thead th:first-child {{ z-index: 3; }}
+.wt thead th:first-child, .wt tbody th {{ text-align: left; }}
+.wt tbody th {{ background: #FFFFFF; font-weight: 600; line-height: 1.1; }}
 .wt td {{ text-align: center; white-space: nowrap; }}
 .wt td.wt-amb {{ font-size: 0.75rem; }}
 {"".join(f".wt td.st-{status} {{ background: {fill}; }}" for status, fill in STATUS_FILL.items())}
 .wt .wt-sys {{ border-left: 2px solid {INK}; border-right: 2px solid {INK}; }}
 .wt a {{ color: {LINK}; text-decoration: none; }}
 .wt a:hover, .wt a:focus-visible {{ text-decoration: underline; }}
-.wt a:focus-visible {{ outline: 3px solid #FFB81C; outline-offset: -1px; box-shadow: 0 0 0 4px {INK}; }}
-/* A cell: the value on its own line, then the marks in small type (bare text: 2,240 cells for 140 trusts). */
-.wt .wt-cell {{ display: block; color: {INK}; font-size: 0.72rem; line-height: 1.1; }}
-.wt .v {{ display: block; font-size: 0.8rem; line-height: 1.6; font-weight: 600; white-space: normal; }}
-.wt .better {{ color: {BETTER_INK}; font-weight: 700; }}
-.wt .worse {{ color: {WORSE_INK}; font-weight: 700; }}
-.wt .spc {{ display: inline-block; min-width: 1.1em; border-radius: 0.6em; padding: 0 2px; font-weight: 700; }}
-{"".join(f".spc-{kind} {{ background: {background}; color: {ink}; }}" for kind, (background, ink) in SPC_BADGE.items())}
-.wt .note {{ font-weight: 700; }}
-.wt .wt-site {{ font-size: 0.72rem; font-weight: 400; }}
+.wt :is(a, [tabindex]):focus-visible {{ outline: 3px solid #FFB81C; outline-offset: -1px;
+  box-shadow: 0 0 0 4px {INK}; }}
+/* A cell: the figure on its own line, then the marks (status, SPC, days) at 12 px. */
+.wt .wt-cell {{ display: block; color: {INK}; font-size: 0.75rem; line-height: 1; font-weight: 700; }}
+.wt .v {{ display: block; font-size: 0.875rem; line-height: 1.1; white-space: normal; }}
+{"".join(f".wt-spc-{kind} {{ color: {colour}; }}" for kind, colour in SPC_COLOUR.items())}
+/* The triangles are small glyphs: drawn at 16 px, in the marks' line height, so the rows stay as tall. */
+.wt [class^="wt-spc-"] {{ font-size: 1rem; line-height: 0.75rem; }}
+.wt td:is(.st-red, .st-amber) [class^="wt-spc-"] {{ color: {INK}; }}  /* blue or orange: too faint on these fills */
+.wt .wt-site {{ font-size: 0.75rem; font-weight: 400; }}
+/* With the narrative column the trusts' columns are narrower: their names in regular weight stay whole. */
+.wt-notes thead th {{ font-weight: 400; }}
+.wt td.wt-note {{ white-space: normal; text-align: left; font-size: 0.75rem; line-height: 1.1; }}
+.wt .wt-note-text {{ display: -webkit-box; -webkit-box-orient: vertical; -webkit-line-clamp: 2; overflow: hidden; }}
+.wt .wt-note-text:is(:focus, :hover) {{ -webkit-line-clamp: unset; }}
+.wt-key {{ font-size: 0.75rem; line-height: 1.3; color: {INK}; margin: 0.15rem 0 0 0; }}
 @media print {{
-  .wt-wrap {{ overflow: visible; max-height: none; }}
-  .wt {{ min-width: 0 !important; font-size: 7pt; }}
+  .wt-wrap, .wt-scroll {{ overflow: visible; max-height: none; }}
+  .wt {{ min-width: 0 !important; font-size: 8pt; }}
   .wt col.wt-c {{ width: auto !important; }}  /* the sheet's width shared, as the screen's is up to 14 columns */
-  .wt thead th {{ font-size: 7pt; }}  /* a landscape A4 sheet is narrower than a laptop: names stay whole */
+  .wt thead th, .wt .wt-cell, .wt td.wt-amb {{ font-size: 7pt; position: static; }}
+  .wt .v {{ font-size: 8pt; }}
   .wt td, .wt th {{ -webkit-print-color-adjust: exact; print-color-adjust: exact; }}
+  .wt .wt-note-text {{ -webkit-line-clamp: unset; }}  /* on paper the whole narrative */
 }}
-.wt-key {{ font-size: 0.8rem; color: {INK}; margin: 0.2rem 0 0.4rem 0; }}
-.wt-key .spc {{ display: inline-block; min-width: 1.1em; border-radius: 0.6em; padding: 0 2px; font-weight: 700;
-  text-align: center; }}
 </style>"""
 
 
-def _spc_badge(kind: str, mark: str) -> str:
-    if not kind or not mark:
+def _spc_mark(cell: TableCell) -> str:
+    if not (mark := cell.spc_mark):
         return ""
-    return f'<span class="spc spc-{kind}">{_e(mark)}</span>'
+    return f'<span class="wt-spc-{spc_kind(cell.variation)}">{_e(mark)}</span>'
 
 
 def _marks(cell: TableCell) -> str:
-    """The small second line: status symbol, change arrow, SPC mark, part-week and comment notes."""
-    parts = [_e(cell.symbol)] if cell.symbol else []
-    if mark := cell.change_mark:
-        parts.append(f'<span class="{cell.change_direction}">{mark}</span>')
-    parts.append(_spc_badge(spc_kind(cell.variation), SPC_MARK.get(cell.variation or "", "")))
+    """The second line: status symbol, SPC mark and a part week, as ``TableCell.marks`` in plain text."""
+    parts = [_e(cell.symbol), _spc_mark(cell)]
     if cell.value is not None and cell.days_with_data < 7:
         parts.append(f"{cell.days_with_data}d")
     return " ".join(p for p in parts if p)
@@ -100,7 +108,7 @@ def cell_html(cell: TableCell, comment: str = "") -> str:
     details = cell.details + (f" {comment}" if comment else "")
     status = cell.status if cell.value is not None else "none"
     system = " wt-sys" if cell.org_code is None else ""
-    marks = _marks(cell) + (' <span class="note" aria-hidden="true">✎</span>' if comment else "")
+    marks = _marks(cell) + (' <span aria-hidden="true">✎</span>' if comment else "")
     body = f'<span class="v">{_e(cell.text)}</span>{marks or "&nbsp;"}'
     # The link's name is what the cell shows (WCAG 2.5.3, label in name); the long words are its
     # title, which is also its accessible description. Kept this lean: 140 trusts make 2,240 cells.
@@ -117,28 +125,35 @@ def _comment(comments: dict[tuple[str, str | None], str], metric: str, org_code:
 
 
 def table_html(rows: list[MetricRow], trusts: list[tuple[str, str]], orientation: str = "columns",
-               comments: dict[tuple[str, str | None], str] | None = None, caption: str = "") -> str:
-    """The whole table with its style. ``trusts``: (org_code, short name) in column order.
-    ``comments``: (metric, org_code or None) -> 'Place lead's comment (author): text', added to
-    the cell's details and marked ✎. ``orientation``: 'columns' (trusts as columns) or 'rows'."""
+               comments: dict[tuple[str, str | None], str] | None = None, caption: str = "",
+               notes: dict[str, str] | None = None, hidden: Sequence[str] = ()) -> str:
+    """The whole table with its style and one-line key. ``trusts``: (org_code, short name) in column
+    order. ``comments``: (metric, org_code or None) -> 'Place lead's comment (author): text', added to
+    the cell's details and marked ✎. ``orientation``: 'columns' (trusts as columns) or 'rows'.
+    ``notes``: metric -> the discharge group's narrative, shown as a last column (trusts as columns;
+    None: no column). ``hidden``: the labels of the rows left out for having no figures."""
     comments = comments or {}
     has_system = any(r.system for r in rows)
-    caption_html = f'<caption style="caption-side:top;text-align:left;font-size:0.8rem">{_e(caption)}</caption>' \
+    caption_html = f'<caption style="caption-side:top;text-align:left;font-size:0.75rem">{_e(caption)}</caption>' \
         if caption else ""
+    extra = 0
     if orientation == "rows":
         # the metrics' short labels as headers: whole words always ("occupanc / y" was unreadable)
         widths = [whole_word_px(f"{r.short_label} {r.ambition}") for r in rows]
         body = _trusts_as_rows(rows, trusts, comments, has_system, widths)
-        big = len(trusts) > SQUEEZE_COLUMNS
+        big = len(trusts) + has_system > SQUEEZE_COLUMNS
     else:
         names = ([SYSTEM_NAME] if has_system else []) + [name for _, name in trusts]
         big = len(names) > SQUEEZE_COLUMNS
         widths = [whole_word_px(name) for name in names] if big else [MIN_CELL_PX] * len(names)
-        body = _trusts_as_columns(rows, trusts, comments, has_system, widths if big else None)
-    min_width = METRIC_COLUMN_PX + (AMBITION_COLUMN_PX if orientation != "rows" else 0) + sum(widths)
+        body = _trusts_as_columns(rows, trusts, comments, has_system, widths if big else None, notes)
+        extra = AMBITION_COLUMN_PX + (NOTE_COLUMN_PX if notes is not None else 0)
+    min_width = METRIC_COLUMN_PX + extra + sum(widths)
     wrap = "wt-wrap wt-scroll" if big else "wt-wrap"
     return (f'{STYLE}<div class="{wrap}" role="region" aria-label="Weekly position table" tabindex="0">'
-            f'<table class="wt" lang="en-GB" style="min-width:{min_width}px">{caption_html}{body}</table></div>')
+            f'<table class="wt{" wt-notes" * (notes is not None)}" lang="en-GB" style="min-width:{min_width}px">'
+            f'{caption_html}{body}</table></div>'
+            f"{key_html()}{hidden_html(hidden)}")
 
 
 def whole_word_px(header: str) -> int:
@@ -157,14 +172,20 @@ def _trust_header(code: str, name: str) -> str:
 
 
 def _trusts_as_columns(rows: list[MetricRow], trusts: list[tuple[str, str]],
-                       comments: dict[tuple[str, str | None], str], has_system: bool, widths: list[int] | None) -> str:
+                       comments: dict[tuple[str, str | None], str], has_system: bool, widths: list[int] | None,
+                       notes: dict[str, str] | None) -> str:
+    squeezed_system = has_system and widths is None
     cols = (f'<col style="width:{METRIC_COLUMN_PX}px"><col style="width:{AMBITION_COLUMN_PX}px">'
-            + _cols(widths, len(trusts) + has_system))
+            + (f'<col style="width:{SYSTEM_COLUMN_PX}px">' if squeezed_system else "")
+            + _cols(widths, len(trusts) + has_system - squeezed_system)
+            + (f'<col style="width:{NOTE_COLUMN_PX}px">' if notes is not None else ""))
     head = ['<th scope="col">Metric</th>', '<th scope="col">Ambition</th>']
     if has_system:
         head.append(f'<th scope="col" class="wt-sys" title="The selected trusts combined: the system figure">'
                     f'{_e(SYSTEM_NAME)}</th>')
     head += [_trust_header(code, name) for code, name in trusts]
+    if notes is not None:
+        head.append('<th scope="col">Narrative</th>')
     lines = []
     for row in rows:
         cells = [f'<th scope="row" title="{_e(row.label)}">{_e(row.short_label)}</th>',
@@ -173,6 +194,8 @@ def _trusts_as_columns(rows: list[MetricRow], trusts: list[tuple[str, str]],
             cells.append(cell_html(row.system, _comment(comments, row.metric, None)) if row.system
                          else '<td class="wt-sys">–</td>')
         cells += [cell_html(cell, _comment(comments, row.metric, cell.org_code)) for cell in row.cells]
+        if notes is not None:
+            cells.append(note_html(row, notes.get(row.metric, "")))
         lines.append(f"<tr>{''.join(cells)}</tr>")
     return f"<colgroup>{cols}</colgroup><thead><tr>{''.join(head)}</tr></thead><tbody>{''.join(lines)}</tbody>"
 
@@ -211,12 +234,20 @@ def _site_rows(cells: list[TableCell]) -> list[str]:
     return lines
 
 
+def note_html(row: MetricRow, text: str) -> str:
+    """The narrative's cell: two lines of it, the whole text on hover or keyboard focus (and in print);
+    the whole text is in the page, so a screen reader reads all of it."""
+    if not text:
+        return '<td class="wt-note"></td>'
+    return (f'<td class="wt-note"><span class="wt-note-text" tabindex="0" '
+            f'title="{_e(row.short_label)}: {_e(text)}">{_e(text)}</span></td>')
+
+
 def key_html() -> str:
-    """One line saying what the marks mean (the table's legend)."""
-    return (f'<p class="wt-key">Fill and symbol: ✓ meets the ambition, ! just misses, ✗ misses. '
-            f'Change on last week: <span style="color:{BETTER_INK};font-weight:700">↑ ↓</span> better, '
-            f'<span style="color:{WORSE_INK};font-weight:700">▲ ▼</span> worse. '
-            f'SPC: {_spc_badge("improvement", "H")} {_spc_badge("improvement", "L")} special-cause improvement, '
-            f'{_spc_badge("concern", "H")} {_spc_badge("concern", "L")} concern (high or low), ~ common cause. '
-            f'✎ a comment; 4d: 4 of 7 days; n/r: not reported; –: no submission. '
-            f'Hover or focus a cell for the words; click it for the trust.</p>')
+    """The table's legend in one line: what the fills and marks mean (the packs print the same words)."""
+    return f'<p class="wt-key">Key: {_e(KEY_TEXT)}; ✎ a comment. Hover a cell for its words.</p>'
+
+
+def hidden_html(hidden: Sequence[str]) -> str:
+    """'Not shown: no figures for these trusts: Pathway 2, LA OPEL.' ('' when every row is shown)."""
+    return f'<p class="wt-key">{_e(hidden_line(hidden))}</p>' if hidden else ""

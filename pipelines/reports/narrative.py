@@ -7,7 +7,6 @@ a row, so the history of who wrote what, and when, is never lost.
 """
 from __future__ import annotations
 
-import re
 from datetime import date
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from pipelines import access, config
 from pipelines.catalogue.metrics import METRIC_IDS, METRICS, Metric
 from pipelines.reports.presentation import TableCell, format_value, percent_change, rounded_change
 from pipelines.reports.weekly_table import MetricRow, WeeklyTable
+from pipelines.safe_text import clean, clean_column
 from pipelines.warehouse import open_for_write
 
 MAX_LENGTH = 2000  # characters: a narrative is a cell of a board paper's table, not a report
@@ -25,7 +25,6 @@ MAX_AUTHOR_LENGTH = 200
 
 # Control characters other than tab and newline cannot be stored in .docx or .xlsx (XML), and
 # only ever arrive by accident (pasted from other tools), so they are dropped on saving.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 # --- Drafting -------------------------------------------------------------------------------
@@ -57,12 +56,12 @@ def _listed(items: list[str]) -> str:
 
 
 def _figure(cell: TableCell, threshold: float | None = None) -> str:
-    """The table's compact figure, or one decimal place where the compact one would read as the
+    """The table's figure as shown, or one decimal place where the compact one would read as the
     ambition itself ('1%' over an ambition of 1% or less)."""
     metric = cell.catalogue
-    compact = format_value(cell.value, metric.unit, metric.decimals)
+    compact = cell.figure()  # never rounded across a status boundary (presentation.shown_figure)
     if threshold is not None and metric.unit == "%" and compact == format_value(threshold, "%", metric.decimals):
-        return format_value(cell.value, metric.unit)
+        return cell.figure(full=True)
     return compact
 
 
@@ -253,8 +252,8 @@ def _trust_spc(cell: TableCell) -> str:
 # --- Storage --------------------------------------------------------------------------------
 
 def clean_text(text: str) -> str:
-    """The text as it will be stored: one newline convention, no control characters, trimmed."""
-    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    """The text as it will be stored: one newline convention, no control or bidi characters, trimmed."""
+    return clean(text, keep_lines=True).strip()
 
 
 def check_narrative(text: str, author: str) -> tuple[str, str]:
@@ -312,7 +311,7 @@ def narrative_history(con: duckdb.DuckDBPyConnection, week_ending: date, metric:
         SELECT narrative_id, text, author, saved_at FROM narratives
         WHERE week_ending = ? AND metric = ? AND org_code IS NOT DISTINCT FROM ?::VARCHAR
         ORDER BY saved_at DESC, narrative_id DESC
-    """, params=[week_ending, metric, org_code]).pl()
+    """, params=[week_ending, metric, org_code]).pl().with_columns(_cleaned_text())
 
 
 def current_narratives(con: duckdb.DuckDBPyConnection, week_ending: date) -> pl.DataFrame:
@@ -320,7 +319,13 @@ def current_narratives(con: duckdb.DuckDBPyConnection, week_ending: date) -> pl.
     return con.sql("""
         SELECT metric, org_code, text, author, saved_at, narrative_id FROM narrative_current
         WHERE week_ending = ? ORDER BY metric, org_code NULLS FIRST
-    """, params=[week_ending]).pl()
+    """, params=[week_ending]).pl().with_columns(_cleaned_text())
+
+
+def _cleaned_text() -> list[pl.Expr]:
+    """A narrative's text (its line breaks kept) and author as every page and export shows them:
+    whatever was saved, even before saving cleaned it, shows no bidi or control characters."""
+    return [clean_column("text", keep_lines=True).alias("text"), clean_column("author").alias("author")]
 
 
 def narrative_text(narratives: pl.DataFrame, metric: str, org_code: str | None = None) -> str:

@@ -6,6 +6,7 @@ the Word and Excel exports and the CSV never parse display text back into figure
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import polars as pl
@@ -25,9 +26,16 @@ STATUS_WORDS = {"green": "meets the ambition", "amber": "just misses the ambitio
 STATUS_TEXT = {s: f"{STATUS_SYMBOL[s]} {w}" if STATUS_SYMBOL[s] else "" for s, w in
                {"green": "meets ambition", "amber": "just misses", "red": "misses ambition", "none": ""}.items()}
 
-# One character for the table cell (the MDC icons' letters); the words are in the cell's details.
-SPC_MARK = {"common_cause": "~", "improvement_high": "H", "improvement_low": "L", "concern_high": "H",
-            "concern_low": "L", "neither": "±", "run_chart": ""}
+# The cell's one SPC mark, told apart by shape as well as colour (a pack printed in black, a colour-blind
+# reader): ▲ special-cause improvement, ▼ special-cause concern, whichever way the figures moved (the
+# details say high or low). Common cause and run charts get no mark: a cell shows only what needs a word.
+SPC_MARK = {"improvement_high": "▲", "improvement_low": "▲", "concern_high": "▼", "concern_low": "▼",
+            "neither": "±"}
+SPC_COLOUR = {"improvement": "#005EB8", "concern": "#A04C00"}  # NHS blue; a dark orange: 4.5:1 on pale fills
+# The one line of the key, for the page and the packs.
+KEY_TEXT = ("✓ meets the ambition, ! just misses (within the amber tolerance), ✗ misses; SPC: ▲ improvement, "
+            "▼ concern (special cause), ± mixed signals; 4d: 4 of 7 days of data; n/r: not reported; "
+            "–: no submission")
 # Worse is a filled triangle, better a plain arrow: the change is never told by colour alone.
 WORSE_ARROW = {"↑": "▲", "↓": "▼"}
 NO_SUBMISSION = "no submission this week"
@@ -50,13 +58,68 @@ def spc_words(variation: str | None, assurance: str | None) -> str:
     return "; ".join(words)
 
 
-def format_value(value: float | None, unit: str, decimals: int = 1) -> str:
-    """The full figure (one decimal place for percentages): '39.2%', '1,352', '3'."""
+def format_value(value: float | None, unit: str, decimals: int | None = None) -> str:
+    """The figure to ``decimals`` places, by default the full one (one decimal place for percentages,
+    none for counts and levels): '39.2%', '1,352', '3'."""
     if value is None:
         return NOT_REPORTED
+    places = decimals if decimals is not None else full_decimals(unit)
     if unit == "%":
-        return f"{value:.{decimals}f}%"
-    return f"{value:,.0f}" if unit == "patients" else f"{value:.0f}"
+        return f"{value:.{places}f}%"
+    return f"{value:,.{places}f}" if unit == "patients" else f"{value:.{places}f}"
+
+
+def full_decimals(unit: str) -> int:
+    """The places of a full figure, as in a cell's details: one for percentages, none otherwise."""
+    return 1 if unit == "%" else 0
+
+
+Ambition = tuple[str, float, float]  # comparison, threshold, amber tolerance
+MAX_DECIMALS = 2  # a figure is never shown to more places than this
+
+
+def rag_status(value: float, ambition: Ambition) -> str:
+    """The warehouse's ``rag_status`` macro for a figure in hand (as shown): green, amber or red.
+    tests/test_presentation.py checks the two agree."""
+    comparison, threshold, tolerance = ambition
+    met = {"<": value < threshold, "<=": value <= threshold, ">": value > threshold, ">=": value >= threshold}
+    if met[comparison]:
+        return "green"
+    near = value <= threshold + tolerance if comparison in ("<", "<=") else value >= threshold - tolerance
+    return "amber" if near else "red"
+
+
+def shown_figure(value: float, decimals: int, ambition: Ambition | None) -> tuple[float, int]:
+    """The figure as shown (rounded) and its decimal places. THE rule, for the page and every pack: a figure is
+    never rounded onto or across a status boundary (the ambition, or the end of the amber tolerance).
+    It gets as many more places as its status needs, up to two: 92.1% beside '≤ 92%' and amber, not
+    92%. Within 0.005 of a boundary it is rounded away from it to two places (92.001% shows 92.01%)."""
+    if ambition is None:
+        return round(value, decimals), decimals
+    status = rag_status(value, ambition)
+    for places in range(decimals, max(decimals, MAX_DECIMALS) + 1):
+        if rag_status(shown := round(value, places), ambition) == status:
+            return shown, places
+    step = 10.0 ** -MAX_DECIMALS
+    below, above = math.floor(value / step), math.ceil(value / step)
+    candidates = [round(k * step, MAX_DECIMALS) for k in (below - 1, below, above, above + 1)]
+    return min((c for c in candidates if rag_status(c, ambition) == status), key=lambda c: abs(c - value)), \
+        MAX_DECIMALS
+
+
+def format_shown(value: float | None, unit: str, decimals: int, ambition: Ambition | None) -> str:
+    """``format_value`` under the rule of ``shown_figure``: the text never contradicts the status."""
+    if value is None:
+        return NOT_REPORTED
+    figure, places = shown_figure(value, decimals, ambition)
+    return format_value(figure, unit, places)
+
+
+def row_ambition(row: dict) -> Ambition | None:
+    """A query row's ambition (``ambition_comparison``, ``ambition``, ``amber_tolerance``), if it has one."""
+    if row.get("ambition_comparison") is None or row.get("ambition") is None:
+        return None
+    return row["ambition_comparison"], row["ambition"], row.get("amber_tolerance") or 0.0
 
 
 def rounded_change(change: float, unit: str) -> float:
@@ -120,6 +183,13 @@ class TableCell:
     # Combined cells only: the change is over the trusts that reported both weeks; set when that is
     # fewer than reported this week, so the details can say the change is like for like.
     compared_trusts: int | None = None
+    ambition: Ambition | None = None  # what the status was read against: the shown figure keeps to it
+
+    def figure(self, full: bool = False) -> str:
+        """The figure as shown (``format_shown``): the compact one, or ``full`` as in the details."""
+        metric = self.catalogue
+        decimals = max(metric.decimals, full_decimals(metric.unit)) if full else metric.decimals
+        return format_shown(self.value, metric.unit, decimals, self.ambition)
 
     @property
     def catalogue(self) -> Metric:
@@ -130,15 +200,14 @@ class TableCell:
         return STATUS_SYMBOL[self.status] if self.value is not None else ""
 
     @property
-    def change_mark(self) -> str:
-        """'↑' / '↓' for a better change, '▲' / '▼' for a worse one, '' for none."""
-        text = format_change(self.change, self.change_direction, self.catalogue.unit)
-        return "" if text in ("", "no change") else text[0]
+    def spc_mark(self) -> str:
+        """'▲' special-cause improvement, '▼' concern, '±' mixed signals, '' otherwise."""
+        return SPC_MARK.get(self.variation or "", "") if self.value is not None else ""
 
     @property
     def marks(self) -> str:
-        """The cell's small second line as plain text: '✗ ▲ H 4d' (status, change, SPC, days)."""
-        parts = [self.symbol, self.change_mark, SPC_MARK.get(self.variation or "", "")]
+        """The cell's small second line as plain text: '✗ ▼ 4d' (status, SPC, days of data)."""
+        parts = [self.symbol, self.spc_mark]
         if self.value is not None and self.days_with_data < 7:
             parts.append(f"{self.days_with_data}d")
         return " ".join(p for p in parts if p)
@@ -151,7 +220,7 @@ class TableCell:
         metric = self.catalogue
         if self.value is None:
             return "n/r"
-        text = format_value(self.value, metric.unit, metric.decimals)
+        text = self.figure()
         percent = percent_change(self.change, self.previous_value)
         if metric.aggregate == "daily_average" and percent is not None:
             text += f", {percent:+d}%" if percent else ", 0%"
@@ -187,7 +256,7 @@ class TableCell:
             return f"{head}: {NO_SUBMISSION}."
         if self.value is None:
             return f"{head}: {NOT_REPORTED} this week."
-        parts = [f"{head}: {format_value(self.value, metric.unit)}"]
+        parts = [f"{head}: {self.figure(full=True)}"]
         if self.status != "none":
             parts.append(f"{self.symbol} {STATUS_WORDS[self.status]}")
         parts.append(self.change_words)
@@ -206,7 +275,7 @@ def cell_from_row(row: dict, name: str, sites: tuple[tuple[str, float | None], .
                      status=row["status"] or "none", previous_value=row["previous_value"], change=row["change"],
                      change_direction=row["change_direction"], days_with_data=row.get("days_with_data") or 7,
                      variation=row.get("variation"), assurance=row.get("assurance"), sites=sites,
-                     compared_trusts=_compared_trusts(row))
+                     compared_trusts=_compared_trusts(row), ambition=row_ambition(row))
 
 
 def _compared_trusts(row: dict) -> int | None:
@@ -220,7 +289,7 @@ def headline_figures(system: pl.DataFrame, metrics: tuple[str, ...]) -> list[dic
     change on last week, status."""
     rows = {r["metric"]: r for r in system.to_dicts()}
     return [{"metric": m, "label": r["metric_label"], "short_label": METRIC_BY_ID[m].short_label,
-             "value": format_value(r["value"], r["unit"]),
+             "value": format_shown(r["value"], r["unit"], full_decimals(r["unit"]), row_ambition(r)),
              "delta": (delta := format_delta(r["change"], r["change_direction"], r["unit"])), "better": r["better"],
              # As the text reads it: a change too small to show is "same" (no arrow), not better or worse.
              "direction": "same" if delta == "no change" else r["change_direction"] or "",

@@ -12,6 +12,7 @@ from pipelines import config
 from pipelines.catalogue.metrics import METRICS
 from pipelines.queries import weekly as queries
 from pipelines.reports.presentation import TableCell, cell_from_row, format_ambition
+from pipelines.safe_text import clean_text_columns
 from pipelines.spc.store import spc_summary
 
 SYSTEM_NAME = "Combined"  # the column of the selected trusts combined (the system figure)
@@ -40,6 +41,17 @@ class WeeklyTable:
     system: pl.DataFrame  # the selected trusts combined (queries.system_weekly) for the week
     spc: pl.DataFrame  # variation and assurance per trust and metric as at the week (spc_data.spc_summary)
     rows: list[MetricRow]  # metrics as rows, trusts as columns: what people read
+    hidden: tuple[str, ...] = ()  # the short labels of rows left out: no figure for any selected trust
+
+
+def has_figures(row: MetricRow) -> bool:
+    """Whether any selected trust (or the combined column) has a figure in the row."""
+    return any(cell.value is not None for cell in [*row.cells, *([row.system] if row.system else [])])
+
+
+def hidden_line(hidden: Sequence[str]) -> str:
+    """The line under the table and in the packs naming the rows left out."""
+    return f"Not shown: no figures for these trusts: {', '.join(hidden)}." if hidden else ""
 
 
 def select_trusts(trusts: pl.DataFrame, icbs: Sequence[str] = (), places: Sequence[str] = ()) -> pl.DataFrame:
@@ -56,7 +68,7 @@ def site_names() -> dict[str, str]:
     path = config.reference_dir() / "sites.csv"
     if not path.exists():
         return {}
-    frame = pl.read_csv(path, infer_schema=False)
+    frame = clean_text_columns(pl.read_csv(path, infer_schema=False))
     return dict(zip(frame["site_code"].str.strip_chars(), frame["name"].str.strip_chars(), strict=False))
 
 
@@ -94,7 +106,7 @@ def metric_rows(position: pl.DataFrame, system: pl.DataFrame, trusts: pl.DataFra
 
 def build_weekly_table(con: duckdb.DuckDBPyConnection, week_ending: date, icbs: Sequence[str] = (),
                        places: Sequence[str] = ()) -> WeeklyTable:
-    trusts = select_trusts(queries.trusts_with_data(con, week_ending), icbs, places)
+    trusts = clean_text_columns(select_trusts(queries.trusts_with_data(con, week_ending), icbs, places))
     org_codes = tuple(trusts["org_code"])
     spc = spc_summary(con, week_ending, org_codes)
     position = (queries.weekly_position(con, week_ending).filter(pl.col("org_code").is_in(org_codes))
@@ -102,5 +114,7 @@ def build_weekly_table(con: duckdb.DuckDBPyConnection, week_ending: date, icbs: 
                       how="left"))
     system = queries.system_weekly(con, org_codes, week_ending, week_ending)
     rows = metric_rows(position, system, trusts, queries.site_weekly(con, week_ending, org_codes), site_names())
-    return WeeklyTable(week_ending, trusts, position, system, spc, rows)
+    shown = [r for r in rows if has_figures(r)]
+    hidden = tuple(m.short_label for m in METRICS if m.id not in {r.metric for r in shown})
+    return WeeklyTable(week_ending, trusts, position, system, spc, shown, hidden)
 

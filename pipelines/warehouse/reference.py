@@ -12,6 +12,7 @@ import polars as pl
 
 from pipelines import config
 from pipelines.catalogue.metrics import METRICS
+from pipelines.safe_text import clean_text_columns
 
 log = logging.getLogger(__name__)
 _FILES = ("trusts.csv", "ambitions.csv")
@@ -48,11 +49,12 @@ def reference_hash(reference_dir: Path) -> str:
 
 def _load(con: duckdb.DuckDBPyConnection, reference_dir: Path) -> None:
     """Trusts are upserted (a publication may have added trusts), sites, ambitions and metric definitions replaced."""
-    trusts = pl.read_csv(reference_dir / "trusts.csv", infer_schema=False).with_columns(source=pl.lit("reference_data"))
+    trusts = clean_text_columns(pl.read_csv(reference_dir / "trusts.csv", infer_schema=False)).with_columns(
+        source=pl.lit("reference_data"))
     ambitions = pl.read_csv(reference_dir / "ambitions.csv", schema_overrides={
         "threshold": pl.Float64, "amber_tolerance": pl.Float64, "effective_from": pl.Date})
-    tables = (("trusts_file", trusts), ("sites_file", read_sites(reference_dir)), ("ambitions_file", ambitions),
-              ("definitions", _definitions()))
+    tables = (("trusts_file", trusts), ("sites_file", clean_text_columns(read_sites(reference_dir))),
+              ("ambitions_file", ambitions), ("definitions", _definitions()))
     for name, frame in tables:
         con.register(name, frame)
     try:
