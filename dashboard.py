@@ -5,7 +5,7 @@ import streamlit as st
 
 from pipelines import config
 from ui import auth
-from ui.data import build_sample_database
+from ui.data import build_sample_database, upgrade_older_database
 from ui.style import apply_theme
 
 st.set_page_config(page_title="Discharge and flow", page_icon=":hospital:", layout="wide")
@@ -33,4 +33,5 @@ navigation = st.navigation(PAGES, position="top")
 if not config.db_path().exists():
     with st.spinner("First start: building the database from the bundled sample data (a few seconds)..."):
         build_sample_database(HOME_PAGE_MODULES)
+upgrade_older_database()
 navigation.run()

@@ -27,19 +27,21 @@ from ui.safe_text import plain
 
 MESSAGES_SHOWN = 5  # as text under the summary; the table below has them all
 LOAD_HINT = "Upload files on the Upload tab, or load them with `python -m pipelines ingest PATH`."
-STATUS_TEXT = {"loaded": "✅ Loaded", "loaded_with_rejections": "⚠️ Loaded, with rejected rows",
-               "rejected": "❌ Not loaded", "skipped": "↩️ Already loaded: nothing changed"}
+STATUS_ICONS = {"loaded": "✅", "loaded_with_rejections": "⚠️", "rejected": "❌", "skipped": "↩️"}
 LOAD_FAILED = ("The load failed and the database was left as it was. Please try again; if it fails again, "
                "tell the dashboard's support team the time it happened (the details are in the server's log).")
 log = logging.getLogger(__name__)
 # The browser refuses a larger file before sending it (the uploader marks it in red and says why on
 # hover), so the page can only explain; pipelines.ingest.upload refuses it again should one reach the server.
-TOO_LARGE_HINT = (f"Up to {upload.MAX_UPLOAD_MB} MB per file. A larger file is marked in red in the box above "
+TOO_LARGE_HINT = (f"Up to {upload.MAX_UPLOAD_MB} MB per file. A larger file is marked in red in the file box "
                   f"(\"File must be {upload.MAX_UPLOAD_MB}.0MB or smaller\") and is not loaded: split it into "
                   "smaller files, for example one per month, and upload those.")
 ISSUE_COLUMNS = {"source_row": st.column_config.NumberColumn("Row", format="%d"), "column_name": "Column",
                  "rule": "Rule", "severity": "Severity",
-                 "message": st.column_config.TextColumn("Message", width="large")}
+                 "message": st.column_config.TextColumn("Message", width="large"),
+                 "period_date": st.column_config.DateColumn("Date", format="DD/MM/YYYY"), "trust": "Trust"}
+# The message (what to fix) before the codes: at 1366 px the columns after Trust are off screen.
+ROW_COLUMNS = ["source_row", "period_date", "trust", "severity", "message", "column_name", "rule"]
 
 
 def load_files(files: list[UploadedFile]) -> list[FileOutcome]:
@@ -67,7 +69,10 @@ def load_files(files: list[UploadedFile]) -> list[FileOutcome]:
             status.update(label="The load failed; nothing from it was saved", state="error")
             st.error(LOAD_FAILED)
             return outcomes
-        status.update(label=f"Done: {len(outcomes)} file{'s' * (len(outcomes) != 1)}", state="complete")
+        # Closed when done: the results follow straight under it, where the user is looking.
+        status.update(label=f"Done: {len(outcomes)} file{'s' * (len(outcomes) != 1)}", state="complete",
+                      expanded=False)
+    st.toast(plain(quality.outcome_counts(outcomes)), icon=":material/task_alt:")
     return outcomes
 
 
@@ -85,9 +90,11 @@ def fix_download(file_id: int, file_name: str, key: str) -> None:
 
 
 def show_outcomes(outcomes: list[FileOutcome]) -> None:
+    if outcomes:
+        st.markdown(f"**{plain(quality.outcome_counts(outcomes))}**")
     for index, outcome in enumerate(outcomes):
         box = st.container(border=True)
-        box.markdown(f"**{STATUS_TEXT[outcome.status]}**")
+        box.markdown(f"**{STATUS_ICONS.get(outcome.status, '')} {quality.status_words(outcome.status)}**")
         messages = [] if outcome.issues is None else outcome.issues["message"].to_list()
         lines = [outcome.summary(), *messages[:MESSAGES_SHOWN]]  # worded as the command line words it
         if len(messages) > MESSAGES_SHOWN:
@@ -96,8 +103,12 @@ def show_outcomes(outcomes: list[FileOutcome]) -> None:
         for note in outcome.notes:
             box.text(f"note: {note}")
         if messages:
-            box.dataframe(outcome.issues, hide_index=True, column_config=ISSUE_COLUMNS,
-                          height=35 * (min(outcome.issues.height, 10) + 1) + 3)
+            # As the Rejected rows tab lists them, with each row's trust and date (a file-wide problem has none).
+            rows = data.read(quality.rejected_rows, outcome.file_id) if outcome.file_id is not None else None
+            shown = rows if rows is not None and not rows.is_empty() else outcome.issues
+            box.dataframe(shown, hide_index=True, column_config=ISSUE_COLUMNS,
+                          column_order=[c for c in ROW_COLUMNS if c in shown.columns],
+                          height=35 * (min(shown.height, 10) + 1) + 3)
             with box:
                 fix_download(outcome.file_id, outcome.file_name, key=f"fix_upload_{index}")
 
@@ -110,7 +121,9 @@ def upload_tab() -> None:
         return
     if (mine := access.trusts_covered(identity, "submit_rows")) is not None:
         st.caption(f"You submit for {', '.join(sorted(mine))}: rows for other trusts are rejected, row by row.")
-    with st.form("upload_form", clear_on_submit=True):
+    st.caption(TOO_LARGE_HINT + " A file loaded before is recognised by its content and not loaded twice.")
+    # The files stay in the box after loading, so the user can see what was sent beside what happened to it.
+    with st.form("upload_form"):
         # No ``type=``: with it Streamlit checks each name itself before the page runs, and a name with a
         # NUL byte then replaces the whole page with an exception the page cannot catch. The readers
         # decide by content anyway, and refuse anything that is not CSV or .xlsx with a plain message.
@@ -120,7 +133,6 @@ def upload_tab() -> None:
             help="One or more files in the daily sitrep template. Each is checked against the data contract; "
                  "valid rows are loaded and every rejected row is listed with the reason.")
         submitted = st.form_submit_button("Load files", type="primary")
-    st.caption(TOO_LARGE_HINT + " A file loaded before is recognised by its content and not loaded twice.")
     if submitted:
         if files:
             st.session_state["upload_outcomes"] = load_files(files)
@@ -135,7 +147,8 @@ def ledger_tab() -> None:
         st.info(f"No files have been loaded yet. {LOAD_HINT}")
         return
     status_col, search_col = st.columns([2, 3])
-    chosen = status_col.multiselect("Status", statuses, placeholder="All statuses", key="dq_status")
+    chosen = status_col.multiselect("Status", statuses, placeholder="All statuses", key="dq_status",
+                                    format_func=quality.status_words)
     search = search_col.text_input("File name contains", key="dq_search")
     files = data.read(quality.ledger, tuple(chosen), search.strip())
     if files.is_empty():
@@ -144,7 +157,8 @@ def ledger_tab() -> None:
     count = st.column_config.NumberColumn
     st.dataframe(files, hide_index=True, column_config={
         "file_id": count("File #", format="%d"), "file_name": st.column_config.TextColumn("File", width="medium"),
-        "received_at": st.column_config.DatetimeColumn("Received", format="DD/MM/YYYY HH:mm"), "status": "Status",
+        "received_at": st.column_config.DatetimeColumn("Received", format="DD/MM/YYYY HH:mm"),
+        "status": st.column_config.TextColumn("Status", width="medium"),
         "rows_read": count("Rows read"), "rows_loaded": count("Rows loaded"), "rows_rejected": count("Rejected"),
         "rows_warned": count("Warnings"), "rows_superseded": count("Earlier figures replaced"),
         "message": st.column_config.TextColumn("Message", width="large")})
@@ -170,12 +184,8 @@ def rejections_tab() -> None:
     if rows.is_empty():
         st.info("No rejected or flagged row matches these filters.")
     else:
-        # The message (what to fix) before the codes: at 1366 px the columns after Trust are off screen.
-        st.dataframe(rows, hide_index=True, column_order=[
-            "file_id", "file_name", "source_row", "period_date", "trust", "severity", "message", "column_name", "rule",
-        ], column_config={
-            "file_id": st.column_config.NumberColumn("File #", format="%d"), "file_name": "File",
-            "period_date": st.column_config.DateColumn("Date", format="DD/MM/YYYY"), "trust": "Trust", **ISSUE_COLUMNS})
+        st.dataframe(rows, hide_index=True, column_order=["file_id", "file_name", *ROW_COLUMNS], column_config={
+            "file_id": st.column_config.NumberColumn("File #", format="%d"), "file_name": "File", **ISSUE_COLUMNS})
         st.caption("Severity error: the row was rejected. Warning: the row was loaded and flagged for checking.")
     if file_id is None:
         st.caption("Choose a file to download its rejected rows, fix them and upload the file again.")
@@ -222,7 +232,8 @@ def icb_section() -> None:
 def audit_section() -> None:
     st.subheader("Who changed what")
     st.caption("Every file received, narrative saved and SPC setting changed, newest first: the signed-in account "
-               "from the identity token (without sign-in, the name typed; server: the command line).")
+               "from the identity token (without sign-in, the name typed; server: the command line; the dashboard's "
+               "own build from the bundled sample data: first start).")
     head = session.read_audit_head(config.db_path())  # before the file is opened (see read_audit_head)
     chain = data.read(access.audit_chain, head)
     if chain.broken_at is None:
@@ -257,14 +268,15 @@ def rules_tab() -> None:
         return
     review = data.read(quality.trusts_for_review)
     if review.is_empty():
-        st.success("Every trust in the database is in the reference list (reference_data/trusts.csv).")
+        st.success("Every trust in the database is in the reference list.")
         return
     st.dataframe(review, hide_index=True, column_config={
         "org_code": "ODS code", "name": "Name as published", "region": "Region", "icb_name": "ICB",
         "days": st.column_config.NumberColumn("Days published", format="%d"),
         "first_file": "First named in"})
     st.caption("Named only by an NHS England publication. A trust's own sitrep naming one of these is rejected "
-               "(rule known_ods_code) until someone checks the code and adds the trust to reference_data/trusts.csv.")
+               "(rule known_ods_code) until the dashboard's administrator has checked the code and added the trust "
+               "to the reference list.")
 
 
 ensure_entrypoint()

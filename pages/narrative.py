@@ -1,5 +1,6 @@
-"""Weekly narrative: a draft from the figures beside the saved text, edited and saved with its
-author; downloads of the narrative table (Excel, Word, CSV) and of a trust's daily figures."""
+"""Weekly narrative: every metric's narrative of a discharge group's week on one form with one Save, each
+box starting from the saved text or a draft from the figures; downloads of the narrative table (Excel,
+Word, CSV) and of a trust's daily figures; administrators add and change the groups."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -11,103 +12,141 @@ from pipelines import access, config
 from pipelines.catalogue.dates import uk_date
 from pipelines.queries import weekly as queries
 from pipelines.reports import export, narrative
+from pipelines.reports.weekly_table import MetricRow
 from ui import auth, data, params
 from ui.app import ensure_entrypoint
+from ui.group_editor import group_editor
 from ui.weekly_filters import weekly_table_with_filters
 
 SYSTEM = "system"  # "Narrative for": the weekly table's own narrative column rather than one trust
-
+# The form's rows: metric and figure beside a short box, so more of the 17 show on one screen; Save on top.
+_FORM_CSS = """<style>
+.st-key-narrative_form [data-testid="stTextArea"] textarea { min-height: 3.4rem; }
+.st-key-narrative_form [data-testid="stHorizontalBlock"] { gap: 0.75rem; }
+.st-key-narrative_form [data-testid="stVerticalBlock"] { gap: 0.35rem; }
+</style>"""
 
 ensure_entrypoint()
 identity = auth.current_identity()
 st.title("Weekly narrative")
 if saved_message := st.session_state.pop("narrative_saved", None):
     st.success(saved_message)
-table, chosen_icbs, chosen_places, _ = weekly_table_with_filters()
+selection = weekly_table_with_filters()
+table, group = selection.table, selection.group
 week = table.week_ending
-selection = (week, chosen_icbs, chosen_places)
 
 names = dict(zip(table.trusts["org_code"], table.trusts["trust"], strict=False))
 subjects = [SYSTEM, *names]
 subject_col, author_col = st.columns([2, 3])
 subject = subject_col.selectbox(
     "Narrative for", subjects, index=subjects.index(params.get_choice("trust", subjects, SYSTEM)),
-    format_func=lambda s: "The weekly table (all selected trusts)" if s == SYSTEM
+    format_func=lambda s: "The group's narrative (all its trusts)" if s == SYSTEM
     else f"{names[s]}: place lead's comment")
 org_code = None if subject == SYSTEM else subject
 params.set_params(trust=org_code)
-may_edit = (access.may(identity, "edit_system_narrative") if org_code is None
-            else access.may(identity, "edit_trust_narrative", org_code))
+may_edit = group is not None and (access.may(identity, "edit_system_narrative") if org_code is None
+                                  else access.may(identity, "edit_trust_narrative", org_code))
 # Without sign-in the name is asked once (kept for the session, on every page); signed in, it is the token's.
 typed_name = auth.author_field(author_col, "narrative_author", "Recorded with every narrative you save.") if may_edit \
     else None
-if not may_edit:
+if group is None:
+    author_col.caption("Trusts picked by hand: the texts below are drafts, never saved. Choose a discharge group "
+                       "to write its narratives (an administrator can save this selection as a group, below).")
+elif not may_edit:
     author_col.caption("You can read this narrative. Editing it needs the "
                        + ("discharge group lead role." if org_code is None else "place lead role for this trust."))
 
-st.caption(f"Monday {uk_date(week - timedelta(days=6))} to Sunday {uk_date(week)}. The draft is written from the "
-           "figures; nothing is saved until you press Save, and every save is kept in the history.")
-for column, (fmt, (mime, label)) in zip(st.columns(len(export.FORMATS)), export.FORMATS.items(), strict=False):
-    # Built only when clicked (a callable), by the same code as `python -m pipelines export`.
-    column.download_button(f"Narrative table: {label}", partial(data.read, export.render, *selection, fmt),
-                           file_name=export.file_name(week, fmt), mime=mime, on_click="ignore",
-                           icon=":material/download:")
-
-labels = {row.metric: row.label for row in table.rows}
-if not labels:
+rows = table.rows
+if not rows:
     st.info("None of the selected trusts submitted figures for this week, so there is nothing to draft from.")
     st.stop()
-saved_now = data.read(narrative.current_narratives, week)
-done = {m for m, code in saved_now.select("metric", "org_code").iter_rows() if code == org_code}
-# One metric at a time keeps the page short; the picker says which already have a saved narrative.
-metric = st.selectbox("Metric", list(labels),
-                      index=list(labels).index(params.get_choice("metric", list(labels)) or next(iter(labels))),
-                      format_func=lambda m: f"{labels[m]}{'  ✓ saved' if m in done else ''}")
-params.set_params(metric=metric)
-label = labels[metric]
-draft = (narrative.draft_narrative(table, metric, data.read(queries.never_reported, metric,
-                                                              tuple(table.trusts["org_code"]), week))
-         if org_code is None
-         else narrative.draft_trust_narrative(table, metric, org_code))
-history = data.read(narrative.narrative_history, week, metric, org_code)
-saved = history.row(0, named=True) if history.height else None
-key = f"{week}-{subject}-{metric}"
-with st.container(border=True):
-    draft_col, saved_col = st.columns(2)
-    # Narratives are shown with st.text: never read as Markdown or HTML, so no injected links or scripts.
-    draft_col.caption("Draft from the figures")
-    draft_col.text(draft)
-    saved_col.caption("Saved narrative")
-    if saved:
-        saved_col.text(saved["text"])
-        saved_col.text(f"Last saved by {saved['author']} at {saved['saved_at']:%d/%m/%Y %H:%M}")
-    else:
-        saved_col.text("Nothing saved yet for this week.")
-    if may_edit:
-        with st.form(f"form-{key}", border=False):
+codes = tuple(table.trusts["org_code"])
+
+
+def draft(row: MetricRow) -> str:
+    if org_code is None:
+        return narrative.draft_narrative(table, row.metric, data.read(queries.never_reported, row.metric, codes, week))
+    return narrative.draft_trust_narrative(table, row.metric, org_code)
+
+
+saved = {r["metric"]: r for r in data.read(narrative.current_narratives, week, selection.group_id).to_dicts()
+         if r["org_code"] == org_code}
+week_words = f"{selection.describe()}, Monday {uk_date(week - timedelta(days=6))} to Sunday {uk_date(week)}"
+st.caption(f"{week_words}: drafts written from the figures." if group is None else
+           f"{week_words}: {len(saved)} of {len(rows)} saved. Each box starts from the saved text, else from a draft "
+           "written from the figures. Nothing is saved until you press Save; every save is kept in the history.")
+key = f"{selection.group_id}-{week}-{subject}"
+st.html(_FORM_CSS)
+messages = st.container()  # above the form: what a save said is seen where Save was pressed
+if may_edit and group is not None:
+    with st.form("narrative_form", border=False):
+        pressed = st.form_submit_button(
+            "Save", type="primary", key=f"save-{key}", icon=":material/save:",
+            help=f"Saves every box whose text differs from its saved narrative (drafts included). Up to "
+                 f"{narrative.MAX_LENGTH:,} characters each; Ctrl+Enter in a box saves too.")
+        texts: dict[str, str] = {}
+        for row in rows:
+            label_col, text_col = st.columns([2, 5])
+            label_col.markdown(f"**{row.label}**")  # a catalogue label, not user text
+            was = saved.get(row.metric)
+            label_col.caption(narrative.figure_summary(row) + (
+                f". Saved by {was['author']}, {was['saved_at']:%d/%m %H:%M}" if was else ". Draft"))
             # No max_chars: the browser would cut a long paste off silently; the save says what is too long instead.
-            text = st.text_area("Edit, then save", value=saved["text"] if saved else draft, key=f"text-{key}",
-                                height=110, help=f"Starts from the saved text, or from the draft when nothing is saved "
-                                                 f"yet. Up to {narrative.MAX_LENGTH:,} characters; Ctrl+Enter saves.")
-            pressed = st.form_submit_button("Save", key=f"save-{key}")
-        if pressed:
+            texts[row.metric] = text_col.text_area(row.label, value=was["text"] if was else draft(row),
+                                                   key=f"text-{key}-{row.metric}", label_visibility="collapsed",
+                                                   height=84)
+    if pressed:
+        changed = {m: t for m, t in texts.items()
+                   if narrative.clean_text(t) and narrative.clean_text(t) != saved.get(m, {}).get("text")}
+        emptied = [row.label for row in rows if not narrative.clean_text(texts[row.metric]) and row.metric in saved]
+        if emptied:
+            messages.warning(f"A saved narrative cannot be removed, only replaced: {'; '.join(emptied)} kept as saved.")
+        if not changed:
+            messages.info("Nothing to save: every box is as saved.")
+        else:
+            done: list[str] = []
             try:
-                with st.spinner("Saving..."):
-                    saved_now = data.try_save(partial(narrative.save_narrative, config.db_path(), week, metric,
-                                                      org_code, text, identity if typed_name is None else typed_name),
-                                              f"narrative for {label}")
+                with st.spinner("Saving..."), messages:  # a busy or unwritable database said above the form too
+                    data.try_save(lambda: done.extend(narrative.save_narratives(
+                        config.db_path(), week, org_code, changed, identity if typed_name is None else typed_name,
+                        group_id=group.group_id)), f"narratives of {selection.describe()}")
             except (ValueError, access.AccessDenied) as problem:
-                st.error(str(problem))
-            else:
-                if saved_now:
-                    st.session_state["narrative_saved"] = f"Saved the narrative for {label}."
-                    st.rerun()
-    if history.height:
-        with st.expander(f"History ({history.height} saved version{'s' * (history.height != 1)})"):
-            st.dataframe(history.select("saved_at", "author", "text"), hide_index=True, width="stretch",
-                         column_config={
-                             "saved_at": st.column_config.DatetimeColumn("Saved", format="DD/MM/YYYY HH:mm"),
-                             "author": "By", "text": st.column_config.TextColumn("Narrative", width="large")})
+                messages.error(str(problem))
+            if done:
+                which = [row.label for row in rows if row.metric in done]
+                st.session_state["narrative_saved"] = (
+                    f"Saved {len(done)} narrative{'s' * (len(done) != 1)} of {selection.describe()}"
+                    + (f": {'; '.join(which)}." if len(which) <= 3 else "."))
+                st.rerun()
+else:
+    with st.container(key="narrative_form"):
+        for row in rows:
+            label_col, text_col = st.columns([2, 5])
+            label_col.markdown(f"**{row.label}**")
+            label_col.caption(narrative.figure_summary(row))
+            was = saved.get(row.metric)
+            # Narratives are shown with st.text: never read as Markdown or HTML, so no injected links or scripts.
+            text_col.text(f"{was['text']}\n(saved by {was['author']})" if was
+                          else f"Draft from the figures: {draft(row)}" if group is None
+                          else "Nothing saved yet for this week.")
+
+history = data.read(narrative.narrative_history, week, org_code, selection.group_id) if group else None
+if history is not None and history.height:
+    labels = {row.metric: row.label for row in rows}
+    with st.expander(f"History of this week ({history.height} saved version{'s' * (history.height != 1)})"):
+        st.dataframe(history.with_columns(history["metric"].replace(labels)).select("saved_at", "metric", "author",
+                                                                                     "text"),
+                     hide_index=True, width="stretch",
+                     column_config={
+                         "saved_at": st.column_config.DatetimeColumn("Saved", format="DD/MM/YYYY HH:mm"),
+                         "metric": "Metric", "author": "By",
+                         "text": st.column_config.TextColumn("Narrative", width="large")})
+
+for column, (fmt, (mime, label)) in zip(st.columns(len(export.FORMATS)), export.FORMATS.items(), strict=False):
+    # Built only when clicked (a callable), by the same code as `python -m pipelines export`.
+    column.download_button(f"Narrative table: {label}", partial(data.read, export.render, *selection.render_args(fmt)),
+                           file_name=export.file_name(week, fmt), mime=mime, on_click="ignore",
+                           icon=":material/download:")
 
 # Collapsed, and drawn only once opened (a rerun): its date picker is the heaviest part of Streamlit's
 # bundle on this page, and it is not what the page is for (benchmarks/browser_pages.py).
@@ -128,3 +167,6 @@ with daily:
                                        partial(data.read, export.daily_figures_csv, daily_code, first, last),
                                        file_name=f"daily-figures-{daily_code}-{first}-to-{last}.csv",
                                        mime="text/csv", on_click="ignore", icon=":material/download:")
+
+if access.may(identity, "edit_groups"):
+    group_editor(selection)

@@ -69,13 +69,16 @@ if not groups:
     st.warning(plain(f"{trust['short_name']} has no submissions between {uk_date(first)} and {uk_date(last)}."
                      f"{reported}"))
     st.stop()
+weeks = data.read(drilldown.trust_weeks, code, first, last, (earliest, latest))
+first_week, last_week, weekly, week = weeks.first_week, weeks.last_week, weeks.weekly, weeks.week
+# First, on the first screen: what changed in the chosen metric, and the counts and related figures behind it.
+if week is not None and not (publication_only and drilldown.publication_gap(metric_id)):
+    trust_sections.why_section(trust, metric, weekly, first, last, week)
 st.caption(plain(trust_sections.source_text(groups)))
 if field_sources := trust_sections.field_source_text(data.read(drilldown.field_sources, code, first, last)):
     with st.expander("Where each figure came from", icon=":material/source:"):  # a line per field: closed at first
         st.caption(plain(field_sources))
 
-weeks = data.read(drilldown.trust_weeks, code, first, last, (earliest, latest))
-first_week, last_week, weekly, week = weeks.first_week, weeks.last_week, weeks.weekly, weeks.week
 week_rows = {r["metric"]: r for r in weekly.filter(pl.col("week_ending") == week).to_dicts()}
 st.subheader(f"Week ending {uk_day(week)}")
 st.caption("Each tile: the week's figure (a ratio of the week's sums, or a daily average), the change on the "
@@ -108,6 +111,7 @@ else:
     trust_sections.comparison_section(trust, metric, weekly, first_week, last_week, week)
     trust_sections.site_section(trust, metric, weekly, first, last)
 trust_sections.beds_publication_sections(trust, metric, weekly, first, last)
+trust_sections.drd_section(trust, first, last)
 
 # Where discharged patients went (week by week, and by month from NHS England), and why others wait.
 trust_sections.pathway_sections(trust, weekly, first, last)

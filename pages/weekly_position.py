@@ -25,24 +25,25 @@ SPC_LEGEND = [(f"{VARIATION_TEXT[v]}: {variation_label(v)}", variation_icon(v, s
 ensure_entrypoint()  # with sign-in configured: nothing below before signing in
 st.html(COMPACT_PAGE_CSS)
 st.title("Weekly position")
-table, chosen_icbs, chosen_places, orientation = weekly_table_with_filters(orientation=True)
+selection = weekly_table_with_filters(orientation=True)
+table = selection.table
 week = table.week_ending
-narratives = data.read(narrative.current_narratives, week)
+narratives = data.read(narrative.current_narratives, week, selection.group_id)
 trusts = list(table.trusts.select("org_code", "trust").iter_rows())
-caption = (f"Monday {uk_date(week - timedelta(days=6))} to Sunday {uk_date(week)}: "
+caption = (f"{selection.describe()}, Monday {uk_date(week - timedelta(days=6))} to Sunday {uk_date(week)}: "
            f"{table.position['org_code'].n_unique()} of {table.trusts.height} selected trusts submitted figures.")
 table_spot = st.empty()  # filled below, once the narrative toggle under it has been read
 *downloads, toggle_col = st.columns(len(export.FORMATS) + 1)
-with_notes = orientation == "columns" and toggle_col.toggle(
-    "Narrative column", key="narrative_column", disabled=orientation != "columns",
+with_notes = selection.view == "columns" and toggle_col.toggle(
+    "Narrative column", key="narrative_column", disabled=selection.view != "columns",
     help="The discharge group's narrative beside each metric: two lines of it, the whole text on hover or focus.")
 notes = {r["metric"]: r["text"] for r in narratives.to_dicts() if r["org_code"] is None} if with_notes else None
 # Our own markup; every text from a file or a user inside it is escaped by meeting_html.
-table_spot.html(table_html(table.rows, trusts, orientation, narrative.comments_by_cell(narratives), caption,
+table_spot.html(table_html(table.rows, trusts, selection.view, narrative.comments_by_cell(narratives), caption,
                            notes, table.hidden))
 
 for column, (fmt, (mime, label)) in zip(downloads, export.FORMATS.items(), strict=False):
-    column.download_button(label, partial(data.read, export.render, week, chosen_icbs, chosen_places, fmt),
+    column.download_button(label, partial(data.read, export.render, *selection.render_args(fmt)),
                            file_name=export.file_name(week, fmt), mime=mime, on_click="ignore",
                            icon=":material/download:")
 
@@ -50,8 +51,10 @@ labels = {r.metric: r.label for r in table.rows}
 names = dict(trusts)
 saved = [r for r in narratives.to_dicts() if r["metric"] in labels]
 with st.expander(f"Narratives and place leads' comments ({len(saved)})", expanded=bool(saved)):
-    if not saved:
-        st.caption("None saved for this week yet: write them on the Weekly narrative page.")
+    if selection.group is None:
+        st.caption("Trusts picked by hand have no saved narratives: choose a discharge group to see its own.")
+    elif not saved:
+        st.caption(f"None saved for {selection.describe()} this week yet: write them on the Weekly narrative page.")
     for r in saved:
         whose = "Discharge group" if r["org_code"] is None else f"{names.get(r['org_code'], r['org_code'])} place lead"
         st.markdown(f"**{labels[r['metric']]}**")  # a catalogue label, not user text

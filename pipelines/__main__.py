@@ -1,5 +1,6 @@
 """Command line: ``python -m pipelines ingest PATH... [--db FILE] [--force]``,
-``python -m pipelines export [--week-ending YYYY-MM-DD] --format csv|xlsx|docx --out FILE [--db FILE]`` and
+``python -m pipelines export [--week-ending YYYY-MM-DD] [--group ID] --format csv|xlsx|docx --out FILE [--db FILE]``
+and
 ``python -m pipelines restore [--list] [--generation N] [--db FILE]``; ``-v`` for the log on stderr.
 
 ingest: exit status 0 when every row of every file loaded (or the file was already loaded),
@@ -32,6 +33,7 @@ import duckdb
 from tqdm import tqdm
 
 from pipelines import access, config
+from pipelines.groups import ALL_GROUP, current_groups, find_group
 from pipelines.ingest.load import FileOutcome, expand_paths, ingest_paths
 from pipelines.queries import weekly as queries
 from pipelines.reports.export import FORMATS, render_table
@@ -70,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="only the trusts of these ICBs (names as on the dashboard)")
     export.add_argument("--place", nargs="+", action="extend", default=[], metavar="NAME",
                         help="only the trusts of these places")
+    export.add_argument("--group", metavar="GROUP_ID",
+                        help="a discharge group's trusts and narratives (default: every trust, group 'all'); "
+                             "with --icb or --place, trusts picked by hand: no saved narratives")
     restore_ = commands.add_parser("restore", parents=[common],
                                    help="put an earlier generation of the database back (after damage or a mistake)")
     restore_.add_argument("--list", action="store_true", help="list the live database and the generations kept")
@@ -174,12 +179,18 @@ def _export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         week = args.week_ending or queries.latest_complete_week(con)
         if week is None:
             parser.error(f"the database {db} has no figures yet")
-        table = build_weekly_table(con, week, args.icb, args.place)
+        groups = current_groups(con)
+        group = find_group(groups, args.group or ALL_GROUP)
+        if group is None or (args.group and (args.icb or args.place)):
+            parser.error(f"--group: {args.group!r} is not a discharge group; known: "
+                         f"{', '.join(g.group_id for g in groups)}" if group is None
+                         else "--group or --icb/--place, not both")
+        table = build_weekly_table(con, week, args.icb, args.place, group.org_codes)
         if table.trusts.is_empty():
             parser.error("no trust is in both the --icb and the --place given")
         if table.position.is_empty():
             parser.error(f"no figures for the week ending {week:%d/%m/%Y} from the selected trusts")
-        content = render_table(con, table, args.fmt)
+        content = render_table(con, table, args.fmt, None if args.icb or args.place else group.group_id)
     args.out.write_bytes(content)
     print(args.out)
     return 0

@@ -2,7 +2,7 @@
 
 Every function that writes (ingest, narrative save, SPC settings) takes the acting ``Identity`` and
 asks ``require`` before writing, so a rule holds whatever the page shows. Roles come from
-``reference_data/users.csv`` (``principal,role,covers``), matched against the signed-in user's
+``reference_data/users.csv`` (``principal,role,covers[,group]``), matched against the signed-in user's
 email when the sign-in provider says it verified it (``email_verified``), their immutable id
 (``id:<value>``, the claim ``config.id_claim()``), or a group in the token's ``groups`` claim;
 never against names users can change themselves (``preferred_username``, ``upn``):
@@ -12,11 +12,13 @@ never against names users can change themselves (``preferred_username``, ``upn``
 - submitter: uploads sitrep files, with rows only for the trusts it covers;
 - group_lead (discharge group lead or analyst): the system narrative, and the SPC baselines and
   recalculation dates of the trusts it covers;
-- admin: all of it, including NHS England publication files (which add trusts and figures for any).
+- admin: all of it, including NHS England publication files (which add trusts and figures for any),
+  and the discharge groups (pipelines.groups).
 
 ``covers`` lists trust ODS codes and ICB codes (an ICB stands for its trusts in trusts.csv),
 separated by spaces or semicolons, or ``*`` for every trust. A user matching several rows has
-all their rights.
+all their rights. The optional ``group`` column names the discharge group the user sees first
+(a ``group_id`` of groups.csv or saved in the browser; the first row that gives one wins).
 """
 from __future__ import annotations
 
@@ -35,7 +37,6 @@ import duckdb
 import polars as pl
 
 from pipelines import config, sessions
-from pipelines.warehouse import open_for_write
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ ACTIONS = {
     "submit_rows": True,             # rows of a sitrep file for one trust
     "upload_publication": False,     # NHS England's publication: figures and trusts for the whole country
     "change_spc": True,              # SPC baseline and recalculation dates of one trust
+    "edit_groups": False,            # add, rename and change discharge groups
 }
 # Which roles may do each action (for trust actions: for the trusts their grant covers).
 RULES: dict[str, frozenset[str]] = {
@@ -60,11 +62,13 @@ RULES: dict[str, frozenset[str]] = {
     "submit_rows": frozenset({"submitter", "admin"}),
     "upload_publication": frozenset({"admin"}),
     "change_spc": frozenset({"group_lead", "admin"}),
+    "edit_groups": frozenset({"admin"}),
 }
 _DOING = {"edit_trust_narrative": "edit the narrative of", "edit_system_narrative": "edit the system narrative",
           "upload_file": "upload files", "submit_rows": "submit figures for",
           "upload_publication": "load NHS England publication files (administrators only)",
-          "change_spc": "change the SPC settings of"}
+          "change_spc": "change the SPC settings of",
+          "edit_groups": "change the discharge groups (administrators only)"}
 
 class AccessDenied(PermissionError):
     """The acting identity may not do this; the message says so plainly and can be shown as it is."""
@@ -84,10 +88,11 @@ class Grant:
 class Identity:
     """Who is acting: ``name`` is what the audit log and saved narratives record."""
     name: str
-    source: str  # token | single_analyst | public | server
+    source: str  # token | single_analyst | public | server | first_start
     grants: tuple[Grant, ...]
     sign_in: sessions.SignIn | None = None  # signed in: the session, checked before every write
     unverified_email: str = ""  # an email the token gives but its provider did not verify (no role from it)
+    group: str | None = None  # the discharge group shown first (users.csv ``group``), if any
 
     @property
     def roles(self) -> list[str]:
@@ -117,6 +122,12 @@ def server_admin() -> Identity:
     except (KeyError, OSError):  # no login name for this process's user id
         user = str(os.getuid())
     return Identity(f"server:{user}", "server", (Grant("admin", None),))
+
+
+def first_start() -> Identity:
+    """The dashboard itself, building its database from the bundled sample data on a first start (no
+    person sent those files): an administrator, recorded as the first start rather than the command line."""
+    return Identity("dashboard first start (bundled sample data)", "first_start", (Grant("admin", None),))
 
 
 def may(identity: Identity, action: str, org_code: str | None = None) -> bool:
@@ -156,6 +167,7 @@ class UserRule:
     principal: str  # an email (wildcards allowed: *@nhs.net), id:<immutable user id> or group:<name or Entra id>
     role: str
     org_codes: frozenset[str] | None
+    group: str | None = None  # the discharge group the user sees first
 
 
 def users_file(reference_dir: Path | None = None) -> Path:
@@ -177,12 +189,13 @@ def read_users(path: Path, trusts: pl.DataFrame | None = None) -> list[UserRule]
     rules = []
     for row_number, row in enumerate(table.iter_rows(named=True), start=2):
         principal, role, covers = row["principal"].strip(), row["role"].strip().lower(), row["covers"].strip()
+        group = row.get("group", "").strip() or None
         if not principal:
             raise ValueError(f"{path.name} row {row_number}: the principal (email, id:value or group:name) is empty")
         if role not in ROLES:
             raise ValueError(f"{path.name} row {row_number}: {role!r} is not a role (one of {', '.join(ROLES)})")
         if covers == "*" or role == "admin":
-            rules.append(UserRule(principal.lower(), role, None))
+            rules.append(UserRule(principal.lower(), role, None, group))
             continue
         codes: set[str] = set()
         for written in covers.replace(";", " ").split():
@@ -197,7 +210,7 @@ def read_users(path: Path, trusts: pl.DataFrame | None = None) -> list[UserRule]
         if not codes and role != "viewer":
             raise ValueError(f"{path.name} row {row_number}: a {ROLE_NAMES[role]} must cover some trusts "
                              "(trust or ICB codes, or *)")
-        rules.append(UserRule(principal.lower(), role, frozenset(codes)))
+        rules.append(UserRule(principal.lower(), role, frozenset(codes), group))
     return rules
 
 
@@ -225,6 +238,7 @@ def identity_from_claims(claims: Mapping[str, object], rules: Iterable[UserRule]
     raw_groups = claims.get("groups") or []
     groups = {str(g).lower() for g in (raw_groups if isinstance(raw_groups, list) else [raw_groups])}
     grants: list[Grant] = []
+    group = None
     for rule in rules:
         if rule.principal.startswith("group:"):
             matched = rule.principal.removeprefix("group:") in groups
@@ -234,9 +248,10 @@ def identity_from_claims(claims: Mapping[str, object], rules: Iterable[UserRule]
             matched = bool(email) and fnmatch.fnmatchcase(email, rule.principal)
         if matched and Grant(rule.role, rule.org_codes) not in grants:
             grants.append(Grant(rule.role, rule.org_codes))
+        group = group or (rule.group if matched else None)
     name = email or (f"{id_claim} {user_id}" if user_id else "unknown user")
     unverified = "" if email else _claimed_email(claims)
-    return Identity(name, "token", tuple(grants), sessions.sign_in_from_claims(claims), unverified)
+    return Identity(name, "token", tuple(grants), sessions.sign_in_from_claims(claims), unverified, group)
 
 
 # --- Audit ---------------------------------------------------------------------------------
@@ -244,8 +259,10 @@ def identity_from_claims(claims: Mapping[str, object], rules: Iterable[UserRule]
 # Every audit action (the codes the log keeps) and how the audit table on the data quality page says it.
 AUDIT_ACTION_WORDS = {"file_received": "file received", "narrative_saved": "narrative saved",
                       "spc_settings_changed": "SPC settings changed", "database_restored": "database restored",
-                      "audit_chain_broken": "audit log found altered", "signed_out": "signed out"}
-ACTOR_SOURCE_WORDS = {"token": "signed in", "single_analyst": "name typed (no sign-in)", "server": "command line"}
+                      "audit_chain_broken": "audit log found altered", "signed_out": "signed out",
+                      "group_saved": "discharge group saved"}
+ACTOR_SOURCE_WORDS = {"token": "signed in", "single_analyst": "name typed (no sign-in)", "server": "command line",
+                      "first_start": "first start"}
 _CONTENT = ("recorded_at", "actor", "actor_source", "action", "org_code", "detail")
 
 
@@ -378,15 +395,6 @@ def audit_rows(con: duckdb.DuckDBPyConnection) -> list[tuple]:
 def _has_audit_log(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'audit_log'"
                             ).fetchall()[0][0])
-
-
-def sign_out(db: Path | None, identity: Identity) -> None:
-    """End every session of a signed-in user, on every tab and server (pipelines.sessions), and audit it."""
-    if identity.sign_in is None:
-        return
-    with open_for_write(config.db_path(db)) as con:
-        sessions.record_sign_out(con, identity.sign_in)
-        record(con, identity, "signed_out", None, "every session of this user ended", live=False)
 
 
 def audit_entries(con: duckdb.DuckDBPyConnection, limit: int = 500) -> pl.DataFrame:

@@ -11,9 +11,9 @@ decides itself whether a session is live, from the ID token's claims Streamlit k
   cookie would last;
 - a write (upload, narrative, SPC settings) also needs the ID token itself unexpired (``exp``).
 
-Pages check on every run (a cheap read, cached until the database file changes: a sign-out swaps it
-in); writes check again inside their write session, so nothing is saved by a session that has ended.
-No Streamlit here.
+Pages check on every run (pipelines.live_sessions: a cheap read, cached until the database file
+changes, as a sign-out swaps it in); writes check again inside their write session, so nothing is
+saved by a session that has ended. No Streamlit and no database files here: the access layer uses it.
 """
 from __future__ import annotations
 
@@ -21,14 +21,11 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
 
 from pipelines import config
-from pipelines.warehouse import DatabaseDamaged, connect_read, database_version
 
 SIGNED_OUT_SQL = """CREATE TABLE IF NOT EXISTS signed_out (
     subject VARCHAR NOT NULL,        -- issuer and subject of the ID token: one user of one provider
@@ -96,24 +93,3 @@ def record_sign_out(con: duckdb.DuckDBPyConnection, sign_in: SignIn, at: float |
     con.execute(SIGNED_OUT_SQL)
     con.execute("INSERT INTO signed_out VALUES (?, ?, ?)",
                 [sign_in.subject, time.time() if at is None else at, config.uk_now()])
-
-
-@lru_cache(maxsize=256)
-def _signed_out_cached(db: Path, version: tuple[int, int], subject: str) -> float | None:  # noqa: ARG001 - version: the key
-    con = connect_read(db)
-    try:
-        return signed_out_at(con, subject)
-    finally:
-        con.close()
-
-
-def page_problem(sign_in: SignIn | None, db: Path | None = None) -> str | None:
-    """``session_problem`` for a page run: the sign-out list read once per version of the database file
-    (a sign-out swaps in a new one, so every server sees it on its next run)."""
-    target = config.db_path(db)
-    version = database_version(target)
-    try:
-        signed_out = _signed_out_cached(target, version, sign_in.subject) if sign_in and version else None
-    except DatabaseDamaged:  # the page says so and how to restore; every write is refused by the damage itself
-        signed_out = None
-    return session_problem(sign_in, signed_out, writing=False)

@@ -11,8 +11,8 @@ import polars as pl
 import pytest
 from helpers import NHSE_FIXTURES, REFERENCE_FIXTURES, load_rows_directly, query, week_of_rows, write_csv
 
-from pipelines import access
-from pipelines.ingest.load import ingest_paths
+from pipelines import access, config
+from pipelines.ingest.load import ensure_database, ingest_paths
 from pipelines.ingest.upload import load_uploads
 from pipelines.reports.narrative import save_narrative
 from pipelines.spc.store import save_spc_settings
@@ -21,17 +21,18 @@ OWN, OTHER = "RCB", "RCD"  # York and Scarborough; Harrogate
 SUNDAY = date(2024, 4, 7)
 
 # The issue's table, written out: role -> action -> (allowed for its own trust, allowed for another).
+# Discharge groups (issue 21) are changed by administrators only.
 EXPECTED = {
     "viewer": {"edit_trust_narrative": (0, 0), "edit_system_narrative": (0, 0), "upload_file": (0, 0),
-               "submit_rows": (0, 0), "upload_publication": (0, 0), "change_spc": (0, 0)},
+               "submit_rows": (0, 0), "upload_publication": (0, 0), "change_spc": (0, 0), "edit_groups": (0, 0)},
     "place_lead": {"edit_trust_narrative": (1, 0), "edit_system_narrative": (0, 0), "upload_file": (0, 0),
-                   "submit_rows": (0, 0), "upload_publication": (0, 0), "change_spc": (0, 0)},
+                   "submit_rows": (0, 0), "upload_publication": (0, 0), "change_spc": (0, 0), "edit_groups": (0, 0)},
     "submitter": {"edit_trust_narrative": (0, 0), "edit_system_narrative": (0, 0), "upload_file": (1, 1),
-                  "submit_rows": (1, 0), "upload_publication": (0, 0), "change_spc": (0, 0)},
+                  "submit_rows": (1, 0), "upload_publication": (0, 0), "change_spc": (0, 0), "edit_groups": (0, 0)},
     "group_lead": {"edit_trust_narrative": (0, 0), "edit_system_narrative": (1, 1), "upload_file": (0, 0),
-                   "submit_rows": (0, 0), "upload_publication": (0, 0), "change_spc": (1, 0)},
+                   "submit_rows": (0, 0), "upload_publication": (0, 0), "change_spc": (1, 0), "edit_groups": (0, 0)},
     "admin": {"edit_trust_narrative": (1, 1), "edit_system_narrative": (1, 1), "upload_file": (1, 1),
-              "submit_rows": (1, 1), "upload_publication": (1, 1), "change_spc": (1, 1)},
+              "submit_rows": (1, 1), "upload_publication": (1, 1), "change_spc": (1, 1), "edit_groups": (1, 1)},
 }
 
 
@@ -184,6 +185,21 @@ def test_the_command_line_acts_as_the_server_administrator(db: Path, tmp_path: P
     with duckdb.connect(str(db), read_only=True) as con:
         [entry] = access.audit_entries(con).to_dicts()
     assert (entry["actor_source"], entry["action"], entry["org_code"]) == ("command line", "file received", "")
+
+
+def test_the_dashboards_first_start_build_is_named_as_such(db: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The database a first start builds from the bundled sample data was sent by nobody: the audit log
+    says 'first start', not 'command line'."""
+    sample = tmp_path / "sample"
+    sample.mkdir()
+    write_csv(sample / "sample.csv", week_of_rows(OTHER, date(2024, 4, 1)))
+    monkeypatch.setattr(config, "SAMPLE_DIR", sample)
+    assert ensure_database(db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        [entry] = access.audit_entries(con).to_dicts()
+    assert (entry["actor"], entry["actor_source"], entry["action"]) == (
+        "dashboard first start (bundled sample data)", "first start", "file received")
 
 
 def test_a_submitter_may_not_load_a_publication_file(db: Path) -> None:

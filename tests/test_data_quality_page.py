@@ -83,7 +83,7 @@ def test_ledger_shows_each_file_with_its_counts(loaded):
     assert list(ledger.index) == ["south_tees.csv", "york_sites.csv", "harrogate.csv"]  # newest first
     harrogate = ledger.loc["harrogate.csv"]
     assert (harrogate["status"], harrogate["rows_read"], harrogate["rows_loaded"], harrogate["rows_rejected"],
-            harrogate["rows_warned"], harrogate["message"]) == ("loaded_with_rejections", 7, 6, 1, 1,
+            harrogate["rows_warned"], harrogate["message"]) == ("Loaded, some rows rejected", 7, 6, 1, 1,
                                                                "1 of 7 rows rejected")
     assert isinstance(harrogate["received_at"].to_pydatetime(), datetime)
     assert ledger.loc["york_sites.csv", "rows_loaded"] == 13
@@ -326,7 +326,7 @@ def test_trusts_only_a_publication_named_are_listed_for_review(db):
 
     load_rows_directly(db, week_of_rows("RCD", MONDAY))
     app = run_page()
-    assert "Every trust in the database is in the reference list (reference_data/trusts.csv)." in [
+    assert "Every trust in the database is in the reference list." in [
         s.value for s in app.success]
     [outcome] = outcomes(upload.load_uploads([("webfile.csv", fake_publication(40, {"ZZX99": 10, "RCD": 30}))], db))
     assert outcome.status == "loaded", outcome.message
@@ -342,6 +342,30 @@ def upload_through_page(files: list[tuple[str, bytes, str]]) -> AppTest:
     app.button[0].click().run()
     assert not app.exception, app.exception
     return app
+
+
+def test_an_upload_says_what_happened_in_words_with_each_rejected_rows_trust_and_date(db):
+    app = upload_through_page([("harrogate.csv", csv_bytes(harrogate_rows()), "text/csv")])
+    markdown = [m.value for m in app.markdown]
+    # the result heads the results, right under the button, and the status is words, not a code
+    assert "**1 file: 1 loaded, some rows rejected**" in markdown
+    assert "**⚠️ Loaded, some rows rejected**" in markdown
+    [toast] = app.toast
+    assert toast.value == "1 file: 1 loaded, some rows rejected"
+    rows = frame_with(app, "rule")  # as on the Rejected rows tab: the row's date and trust
+    assert [(r["source_row"], r["period_date"].date(), r["trust"], r["severity"]) for r in rows.to_dict("records")] == [
+        (3, date(2024, 4, 2), "Harrogate", "error"), (4, date(2024, 4, 3), "Harrogate", "warning")]
+    grid = next(d for d in app.dataframe if "rule" in d.value.columns)  # the Upload tab's, first
+    assert list(grid.proto.column_order)[:5] == ["source_row", "period_date", "trust", "severity", "message"]
+    assert [f.name for f in app.file_uploader[0].value] == ["harrogate.csv"]  # the box keeps what was sent
+
+
+def test_statuses_and_a_loads_outcome_in_words():
+    assert [quality.status_words(s) for s in ("loaded", "loaded_with_rejections", "rejected", "skipped")] == [
+        "Loaded", "Loaded, some rows rejected", "Not loaded", "Already loaded: nothing changed"]
+    outcomes_ = [FileOutcome("a.csv", "loaded"), FileOutcome("b.csv", "skipped"), FileOutcome("c.csv", "loaded")]
+    assert quality.outcome_counts(outcomes_) == "3 files: 2 loaded; 1 already loaded: nothing changed"
+    assert quality.outcome_counts([]) == "No file was loaded"
 
 
 def test_a_nul_and_markdown_in_an_upload_name_show_as_plain_text(db):

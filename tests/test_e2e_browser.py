@@ -377,9 +377,10 @@ def test_trust_drilldown_in_the_browser(streamlit_app: str, page: Page) -> None:
     expect(page.get_by_role("heading", name="Harrogate (RCD)")).to_be_visible()
     stranded = page.get_by_test_id("stMetric").filter(has_text="Stranded 7+ days")
     expect(stranded).to_contain_text("40.0%")  # week ending 14/04/2024
-    # The chosen metric, its SPC chart, the system, the peers and the pathway mix: five Plotly figures.
+    # Its counts (numerator and denominator), the chosen metric, its SPC chart, the system, the peers and the
+    # pathway mix: six Plotly figures.
     charts = page.locator(".js-plotly-plot")
-    expect(charts).to_have_count(5)
+    expect(charts).to_have_count(6)
     expect(charts.first.locator(".main-svg").first).to_be_visible()
 
     # The app scrolls inside its own container, so a full-page shot needs a window as tall as the page.
@@ -409,6 +410,7 @@ def test_chart_labels_are_readable(sample_app: str, page: Page, path: str) -> No
     in a grey of 3.75:1 on white, under WCAG AA's 4.5:1."""
     open_page(page, sample_app, path)
     expect(page.locator(".js-plotly-plot .xtick text").first).to_be_attached()
+    page.wait_for_function(f"({CHART_TEXT_FILLS_JS})().length > 20")  # the other charts drawn too, not only the first
     texts = page.evaluate(CHART_TEXT_FILLS_JS)
     assert len(texts) > 20
     assert [(text, fill) for text, fill in texts if _contrast_on_white(fill) < 4.5] == []
@@ -439,8 +441,10 @@ def test_upload_with_one_bad_row_shows_the_rejection_in_the_browser(streamlit_ap
     expect(result).to_contain_text("row 3: los_21plus (57) is more than los_14plus (40)")
     expect(page.get_by_role("button", name="Download the 1 rejected row to fix (CSV)")).to_be_visible()
     header, *rows = read_grid(page)
-    assert rows == [["3", "los_21plus", "los_21plus_le_los_14plus", "error",
-                     "row 3: los_21plus (57) is more than los_14plus (40)"]], (header, rows)
+    # with the row's date and trust, as the Rejected rows tab lists it (the grid's accessible text has the ISO date;
+    # its canvas draws 02/03/2024)
+    assert rows == [["3", "2024-03-02", "Harrogate", "error", "row 3: los_21plus (57) is more than los_14plus (40)",
+                     "los_21plus", "los_21plus_le_los_14plus"]], (header, rows)
 
     expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
     page.set_viewport_size({"width": 1400, "height": 1300})

@@ -259,6 +259,19 @@ def test_cli_defaults_to_the_latest_complete_week_and_filters(pack, tmp_path):
     assert [sheet.cell(3, col).value for col in (3, 4, 5)] == ["Combined", "Harrogate", "York and Scarborough"]
 
 
+def test_cli_export_of_a_group_has_its_trusts_and_its_own_narratives(pack, tmp_path):
+    """Trusts picked with --icb have no group, so no saved narrative; --group has the group's only."""
+    save_narrative(pack, SUNDAY_2, "stranded_7plus_pct", None, "The four's view.", "Ann",
+                   group_id="york-harrogate-tees-airedale")
+    out = tmp_path / "week.csv"
+    assert main(["export", "--format", "csv", "--out", str(out), "--group", "york-harrogate-tees-airedale"]) == 0
+    frame = pl.read_csv(out)
+    assert set(frame["narrative"].drop_nulls()) == {"The four's view."}
+    assert set(frame["org_code"].drop_nulls()) <= {"RCB", "RCD", "RTR", "RCF"}
+    assert main(["export", "--format", "csv", "--out", str(out), "--icb", HUMBER, WEST_YORKSHIRE]) == 0
+    assert pl.read_csv(out)["narrative"].drop_nulls().is_empty()
+
+
 @pytest.mark.slow  # a subprocess that pays the Great Expectations import
 def test_cli_export_runs_as_a_module(pack, tmp_path):
     out = tmp_path / "week.docx"
@@ -276,6 +289,8 @@ def test_cli_export_runs_as_a_module(pack, tmp_path):
     (["--format", "pdf"], "invalid choice: 'pdf'"),
     (["--icb", "Nowhere ICB"], "--icb: no trust with figures belongs to Nowhere ICB"),
     (["--icb", HUMBER, "--place", "Tees Valley"], "no trust is in both the --icb and the --place given"),
+    (["--group", "nowhere"], "--group: 'nowhere' is not a discharge group; known: all, "),
+    (["--group", "icb-qoq", "--icb", HUMBER], "--group or --icb/--place, not both"),
 ])
 def test_cli_usage_errors_exit_2(pack, tmp_path, capsys, arguments, message):
     out = tmp_path / "out.file"

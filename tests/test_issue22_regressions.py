@@ -20,7 +20,7 @@ from helpers import REFERENCE_FIXTURES, VALID_ROW, load_rows_directly, query, we
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines import access, sessions
+from pipelines import access, live_sessions, sessions
 from pipelines.catalogue.columns import COLUMN_NAMES
 from pipelines.ingest.load import FileOutcome, ingest_sources
 from pipelines.queries import drilldown
@@ -179,9 +179,9 @@ def signed_in(subject: str = "pat", issued: float | None = None, lifetime_s: flo
 def test_5_signing_out_stops_every_write_of_every_session_on_every_server(db: Path) -> None:
     tab_one, tab_two = signed_in(issued=time.time() - 60), signed_in(issued=time.time() - 30)
     save_narrative(db, date(2024, 4, 7), "stranded_7plus_pct", None, "Before signing out.", tab_two)
-    assert sessions.page_problem(tab_two.sign_in, db) is None
-    access.sign_out(db, tab_one)  # one tab of one server
-    assert "You signed out at" in sessions.page_problem(tab_two.sign_in, db)  # the other tab's next run
+    assert live_sessions.page_problem(tab_two.sign_in, db) is None
+    live_sessions.sign_out(db, tab_one)  # one tab of one server
+    assert "You signed out at" in live_sessions.page_problem(tab_two.sign_in, db)  # the other tab's next run
     with pytest.raises(access.AccessDenied, match="Nothing was saved. You signed out at"):
         save_narrative(db, date(2024, 4, 7), "stranded_7plus_pct", None, "After signing out.", tab_two)
     with pytest.raises(access.AccessDenied, match="You signed out at"):
@@ -189,13 +189,13 @@ def test_5_signing_out_stops_every_write_of_every_session_on_every_server(db: Pa
     assert query(db, "SELECT text FROM narratives") == [("Before signing out.",)]
     assert query(db, "SELECT actor, action FROM audit_log ORDER BY recorded_at") == [
         ("pat@nhs.test", "narrative_saved"), ("pat@nhs.test", "signed_out")]
-    assert sessions.page_problem(signed_in().sign_in, db) is None  # signing in again afterwards works
-    assert sessions.page_problem(signed_in("someone else", time.time() - 60).sign_in, db) is None
+    assert live_sessions.page_problem(signed_in().sign_in, db) is None  # signing in again afterwards works
+    assert live_sessions.page_problem(signed_in("someone else", time.time() - 60).sign_in, db) is None
 
 
 def test_6_an_expired_id_token_saves_nothing(db: Path) -> None:
     expired = signed_in(issued=time.time() - 120, lifetime_s=20)
-    assert sessions.page_problem(expired.sign_in, db) is None  # reading goes on for the session's length
+    assert live_sessions.page_problem(expired.sign_in, db) is None  # reading goes on for the session's length
     with pytest.raises(access.AccessDenied, match="Your sign-in token expired at"):
         save_narrative(db, date(2024, 4, 7), "stranded_7plus_pct", None, "Saved late.", expired)
 
@@ -203,11 +203,11 @@ def test_6_an_expired_id_token_saves_nothing(db: Path) -> None:
 def test_6_a_sign_in_lasts_the_configured_hours_from_the_token(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FLOW_SESSION_HOURS", "1")
     old = signed_in(issued=time.time() - 2 * 3600, lifetime_s=30 * 24 * 3600)  # a cookie would last 30 days
-    assert "(a sign-in lasts 1 hours)" in sessions.page_problem(old.sign_in, db)
+    assert "(a sign-in lasts 1 hours)" in live_sessions.page_problem(old.sign_in, db)
     with pytest.raises(access.AccessDenied, match="Your sign-in ended at"):
         save_narrative(db, date(2024, 4, 7), "stranded_7plus_pct", None, "Saved late.", old)
     monkeypatch.delenv("FLOW_SESSION_HOURS")
-    assert sessions.page_problem(old.sign_in, db) is None  # default 10 hours
+    assert live_sessions.page_problem(old.sign_in, db) is None  # default 10 hours
 
 
 def test_6_a_token_without_issue_and_expiry_times_is_not_accepted() -> None:

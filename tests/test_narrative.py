@@ -89,9 +89,12 @@ def test_a_list_of_trusts_reads_as_that_many_trusts(names, text):
     assert narrative._names(names) == text
 
 
-def test_and_n_more_after_a_name_with_its_own_and():
+def test_up_to_five_trusts_are_named_and_more_are_a_count():
+    """A discharge group of five reads every trust by name (it said "and 2 more"); six or more are a count."""
     names = ["Airedale", "Bradford", "Calderdale and Huddersfield", "Hull", "Leeds"]
-    assert narrative._listed(names) == "Airedale, Bradford, Calderdale and Huddersfield, and 2 more"
+    assert narrative._count_or_names(names) == (
+        "Airedale, Bradford, Calderdale and Huddersfield, Hull, and Leeds")
+    assert narrative._count_or_names([*names, "York"]) == "6 trusts"
 
 
 def with_spc(table: WeeklyTable, org_code: str, variation: str, assurance: str | None) -> WeeklyTable:
@@ -124,7 +127,7 @@ def test_spc_never_contradicts_the_status(table):
 
 
 def test_a_thirteen_trust_week_stays_within_three_sentences_and_about_sixty_words(db):
-    """Every trust of the sample's size over the ambition and worsening: the groups are cut to three names."""
+    """Every trust of the sample's size over the ambition and worsening: more than five trusts are a count."""
     from pipelines.warehouse import connect_read
 
     codes = query_trusts(db)
@@ -139,7 +142,7 @@ def test_a_thirteen_trust_week_stays_within_three_sentences_and_about_sixty_word
         assert len(draft.split()) <= 65, draft
         assert draft.count(". ") + 1 <= 3, draft
     stranded = narrative.draft_narrative(table, "stranded_7plus_pct")
-    assert "All 13 over the ambition: " in stranded and "and 10 more" in stranded, stranded
+    assert "All 13 over the ambition; " in stranded and "more" not in stranded, stranded
 
 
 def with_missing(table: WeeklyTable, metric: str, count: int) -> WeeklyTable:
@@ -150,7 +153,7 @@ def with_missing(table: WeeklyTable, metric: str, count: int) -> WeeklyTable:
     return dataclasses.replace(table, rows=rows)
 
 
-def test_more_than_three_missing_trusts_are_a_count_and_those_that_never_report_are_said_apart(table):
+def test_more_than_five_missing_trusts_are_a_count_and_those_that_never_report_are_said_apart(table):
     """119 trusts with NHS England's publication: 106 of them have no beds, so no stranded figure, ever.
     Naming them ran to 75 words for one metric; a count keeps it near 60 and says why they are absent."""
     metric = "stranded_7plus_pct"
@@ -160,7 +163,9 @@ def test_more_than_three_missing_trusts_are_a_count_and_those_that_never_report_
     assert draft.endswith("no figures from South Tees, Trust 104 and Trust 105; 104 trusts have never reported "
                           "this figure."), draft
     assert len(draft.split()) <= 60 and "Trust 0" not in draft, draft
-    assert narrative.draft_narrative(with_missing(table, metric, 3), metric).endswith("no figures from 4 trusts.")
+    assert narrative.draft_narrative(with_missing(table, metric, 5), metric).endswith("no figures from 6 trusts.")
+    assert narrative.draft_narrative(with_missing(table, metric, 4), metric).endswith(
+        "no figures from South Tees, Trust 0, Trust 1, Trust 2 and Trust 3.")
     assert narrative.draft_narrative(with_missing(table, metric, 2), metric).endswith(
         "no figures from South Tees, Trust 0 and Trust 1.")
     one_never = narrative.draft_narrative(with_missing(table, metric, 1), metric, frozenset({"X000"}))
@@ -231,7 +236,7 @@ def test_trust_draft_says_the_status_then_spc_only_where_it_adds(table):
 
 def history(db: Path, metric: str = "stranded_7plus_pct", org_code: str | None = None) -> pl.DataFrame:
     with duckdb.connect(str(db), read_only=True) as con:
-        return narrative.narrative_history(con, SUNDAY_2, metric, org_code)
+        return narrative.narrative_history(con, SUNDAY_2, org_code).filter(pl.col("metric") == metric)
 
 
 def current(db: Path) -> pl.DataFrame:

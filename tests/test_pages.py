@@ -73,7 +73,7 @@ def two_weeks(db):
 def test_weekly_position_shows_latest_week_by_trust(two_weeks):
     app = run_page("pages/weekly_position.py")
     assert not app.exception
-    assert app.selectbox[0].value == date(2024, 4, 14)
+    assert app.selectbox[1].value == date(2024, 4, 14)
     table = weekly_table(app)
     assert list(table[""]) == ["Metric", "Ambition", "Combined", "Harrogate", "South Tees"]
     stranded = table["Stranded 7+ days"]
@@ -91,7 +91,7 @@ def test_weekly_position_shows_latest_week_by_trust(two_weeks):
 
 def test_weekly_position_week_picker_changes_the_table(two_weeks):
     app = run_page("pages/weekly_position.py")
-    app.selectbox[0].set_value(date(2024, 4, 7)).run()
+    app.selectbox[1].set_value(date(2024, 4, 7)).run()
     table = weekly_table(app)
     assert table["Stranded 7+ days"]["Harrogate"] == "50% ✗"
     assert {row["South Tees"] for label, row in table.items() if label} == {"–"}  # no submission: never a zero
@@ -100,7 +100,7 @@ def test_weekly_position_week_picker_changes_the_table(two_weeks):
 
 def test_weekly_position_trusts_as_rows(two_weeks):
     app = run_page("pages/weekly_position.py")
-    app.selectbox[1].set_value("rows").run()
+    app.selectbox[2].set_value("rows").run()
     assert app.query_params["view"] == "rows"
     parser = _TableText()
     parser.feed(next(h.value for h in app.get("html") if 'class="wt"' in h.value))
@@ -137,15 +137,15 @@ def test_dashboard_builds_the_sample_database_on_first_start(db):
     assert not app.exception
     assert db.exists()
     assert {"York and Scarborough", "Harrogate", "South Tees", "Airedale"} <= set(weekly_table(app)[""])
-    assert app.selectbox[0].value == date(2025, 9, 28)  # the sample's last complete week
+    assert app.selectbox[1].value == date(2025, 9, 28)  # the sample's last complete week
 
 
 def test_new_data_shows_on_the_next_view_without_a_restart(two_weeks, tmp_path):
     app = run_page("pages/weekly_position.py")
-    assert app.selectbox[0].value == date(2024, 4, 14)
+    assert app.selectbox[1].value == date(2024, 4, 14)
     load_rows_directly(two_weeks, week_of_rows("RCD", date(2024, 4, 15)))
     app.run()
-    assert app.selectbox[0].value == date(2024, 4, 21)
+    assert app.selectbox[1].value == date(2024, 4, 21)
 
 
 def test_pages_keep_answering_while_an_ingest_is_writing(two_weeks):

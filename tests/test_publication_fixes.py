@@ -75,8 +75,9 @@ def test_the_provider_lookup_gives_each_trust_its_icb():
                                 "NHS HUMBER AND NORTH YORKSHIRE INTEGRATED CARE BOARD", None]})
     notes: list[str] = []
     found = read_provider_lookup(Grid("Lkp - Prov", frame), notes)
-    assert found.sort("org_code").rows() == [("RCB", "QOQ", "NHS Humber and North Yorkshire ICB"),
-                                             ("RCD", "QWO", "NHS West Yorkshire ICB")]
+    assert found.sort("org_code").rows() == [
+        ("RCB", "QOQ", "NHS Humber and North Yorkshire ICB", "acute workbook lookup sheet"),
+        ("RCD", "QWO", "NHS West Yorkshire ICB", "acute workbook lookup sheet")]
     assert notes == ["Lkp - Prov: the ICB of 2 trust(s) as NHS England attributes them"]
 
 

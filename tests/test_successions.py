@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from helpers import NHSE_FIXTURES, load_rows_directly, query, week_of_rows
+from helpers import NHSE_FIXTURES, REFERENCE_FIXTURES, load_rows_directly, query, week_of_rows
 from patience import page_run_guard_s
 from streamlit.testing.v1 import AppTest
 from test_nhse_readers import long_csv
@@ -30,28 +30,64 @@ def _mondays(n: int, start: date = FIRST_MONDAY) -> list[date]:
     return [start + timedelta(weeks=i) for i in range(n)]
 
 
-@pytest.fixture
-def merged(db: Path) -> Path:
-    """RH5 for 40 weeks (its stranded share steps up when Yeovil's patients join), RA4 until the merger."""
+def _load_merger(db: Path, successor: tuple[str, str, str], predecessor: tuple[str, str, str], merger: date,
+                 mondays: list[date], beds: tuple[int, int, int], stranded: tuple[int, int, int], wobble: int) -> None:
+    """The successor's weeks (beds and stays 7+ before, then from the week holding the merger) and the
+    predecessor's until then (its beds and stays), with both trusts named (code, name, short name)."""
     rows = []
-    for i, monday in enumerate(_mondays(40)):
-        after = monday + timedelta(days=6) >= MERGER  # the week holding the merger counts as merged
-        wobble = (i % 2) * 7  # some variation, so the limits have width
-        rows += week_of_rows("RH5", monday, ga_beds_occupied=1000 if after else 700,
-                             los_7plus=(500 if after else 280) + wobble)
-        if monday + timedelta(days=6) < MERGER:
-            rows += week_of_rows("RA4", monday, ga_beds_occupied=300, los_7plus=150)
+    for i, monday in enumerate(mondays):
+        after = monday + timedelta(days=6) >= merger  # the week holding the merger counts as merged
+        rows += week_of_rows(successor[0], monday, ga_beds_occupied=beds[1] if after else beds[0],
+                             los_7plus=(stranded[1] if after else stranded[0]) + (i % 2) * wobble)
+        if not after:
+            rows += week_of_rows(predecessor[0], monday, ga_beds_occupied=beds[2], los_7plus=stranded[2])
     load_rows_directly(db, rows)
     with open_for_write(db) as con:
-        con.execute("INSERT INTO trusts (org_code, name, short_name, source) VALUES "
-                    "('RH5', 'Somerset NHS Foundation Trust', 'Somerset', 'nhse_publication'), "
-                    "('RA4', 'Yeovil District Hospital NHS Foundation Trust', 'Yeovil District', 'nhse_publication')")
+        con.executemany("INSERT INTO trusts (org_code, name, short_name, source) VALUES (?, ?, ?, 'nhse_publication')",
+                        [list(successor), list(predecessor)])
+
+
+@pytest.fixture
+def merged(db: Path) -> Path:
+    """RH5 for 40 weeks (its stranded share steps up when Yeovil's patients join), RA4 until the merger;
+    some variation, so the limits have width."""
+    _load_merger(db, ("RH5", "Somerset NHS Foundation Trust", "Somerset"),
+                 ("RA4", "Yeovil District Hospital NHS Foundation Trust", "Yeovil District"), MERGER, _mondays(40),
+                 beds=(700, 1000, 300), stranded=(280, 500, 150), wobble=7)
     return db
 
 
 def test_the_seeded_successions_are_loaded(merged: Path):
     assert query(merged, "SELECT predecessor, successor, succession_date FROM trust_successions ORDER BY 3") == [
-        ("RA4", "RH5", MERGER), ("RVY", "RBN", date(2023, 7, 1))]
+        ("RA4", "RH5", MERGER), ("RVY", "RBN", date(2023, 7, 1)), ("RAP", "RAL", NORTH_MIDDLESEX)]
+
+
+NORTH_MIDDLESEX = date(2025, 1, 1)  # North Middlesex (RAP) into the Royal Free London (RAL), a Wednesday
+
+
+def test_the_shipped_successions_name_north_middlesex_into_the_royal_free():
+    """The users' reference_data/successions.csv (the tests run on their own copy, tests/fixtures/reference)."""
+    shipped = pl.read_csv(Path(__file__).resolve().parents[1] / "reference_data" / "successions.csv",
+                          infer_schema=False)
+    assert ("RAP", "RAL", "2025-01-01") in shipped.select("predecessor", "successor", "succession_date").rows()
+    assert shipped.equals(pl.read_csv(REFERENCE_FIXTURES / "successions.csv", infer_schema=False))
+
+
+def test_north_middlesex_is_followed_into_the_royal_free_like_the_earlier_mergers(db: Path):
+    """Weeks from October 2024 to March 2025: RAP's history joins RAL's, RAP is not missing after the
+    merger, and RAL's SPC limits start again on 01/01/2025 without anyone asking."""
+    _load_merger(db, ("RAL", "Royal Free London NHS Foundation Trust", "Royal Free London"),
+                 ("RAP", "North Middlesex University Hospital NHS Trust", "North Middlesex"), NORTH_MIDDLESEX,
+                 _mondays(24, date(2024, 10, 7)), beds=(800, 1200, 400), stranded=(320, 600, 200), wobble=5)
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert drilldown.predecessors(con, "RAL").rows() == [("RAP", "North Middlesex", NORTH_MIDDLESEX)]
+        series = spc_data.weekly_series(con, None, ["RAL"], ["stranded_7plus_pct"])
+        assert series["recalculate_from"][0].to_list() == [NORTH_MIDDLESEX]
+        assert "RAP" in queries.trusts_with_data(con, date(2024, 12, 29))["org_code"].to_list()
+        assert "RAP" not in queries.trusts_with_data(con, date(2025, 1, 12))["org_code"].to_list()
+        combined = drilldown.combined_weekly(con, "RAL", "stranded_7plus_pct", date(2024, 10, 13), date(2025, 3, 23))
+    before = combined.filter(pl.col("week_ending") == date(2024, 12, 29)).row(0, named=True)
+    assert before["trusts"] == 2 and before["value"] == pytest.approx(100 * (320 + 5 + 200) / (800 + 400))
 
 
 def test_spc_limits_start_again_at_the_merger_without_being_asked(merged: Path):

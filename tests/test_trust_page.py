@@ -17,6 +17,7 @@ from pipelines.catalogue.metrics import HEADLINE_METRICS, METRIC_BY_ID, METRICS
 from pipelines.catalogue.wording import opel_text
 from pipelines.queries import drilldown
 from pipelines.queries import weekly as queries
+from pipelines.spc.explain import capitalised
 from pipelines.warehouse import open_for_write
 from ui import charts
 from ui.style import NHS_BLUE
@@ -285,6 +286,14 @@ def test_site_breakdown_only_for_a_trust_with_site_rows(drill):
     assert "By site" not in texts(run_page(trust="RWA").subheader)
 
 
+def test_opel_metric_first_says_it_is_a_level_beside_related_figures(drill):
+    app = run_page(trust="RCB", metric="trust_opel_max")
+    assert texts(app.info)[0].startswith("**Trust OPEL.** A level, not a measurement, so SPC does not chart it")
+    [table] = app.table
+    assert list(table.value.index) == ["Trust OPEL", "LA OPEL", "G&A occupancy", "NCTR of occupied"]
+    assert list(table.value.loc["Trust OPEL"]) == ["3"]  # the highest of its two sites' levels in the week
+
+
 def test_opel_metric_is_a_strip_not_a_line(drill):
     app = run_page(trust="RCB", metric="trust_opel_max")
     first_chart = json.loads(app.get("plotly_chart")[0].proto.spec)
@@ -310,3 +319,18 @@ def test_default_window_is_the_latest_weeks_or_a_stopped_trusts_own():
     stopped = date(2023, 6, 4)  # a Sunday long before the latest weeks
     assert drilldown.default_window(earliest, latest, stopped, weeks=2) == (date(2023, 5, 22), stopped)
     assert drilldown.default_window(WEEK_2, latest, None, weeks=26) == (WEEK_2, latest)  # not before the data
+
+
+@pytest.mark.parametrize("metric", [m for m in METRICS if m.aggregate == "ratio"], ids=lambda m: m.id)
+def test_every_ratio_metric_opens_on_its_counts_and_what_changed(drill, metric):
+    """Whatever ratio the catalogue holds, its first box names the counts it is made of and what SPC says."""
+    app = run_page(trust="RWA", metric=metric.id)
+    first = texts(app.info)[0]
+    assert first.startswith(f"**{metric.short_label}.** Too few complete weeks for SPC limits (2 since the week "
+                            "ending 07/04/2024")
+    [table] = app.table
+    counts = [f"{capitalised(words)} (a day)" for words in (metric.numerator_text, metric.denominator_text)]
+    assert list(table.value.index[:3]) == [*counts, metric.short_label]
+    if metric.id == "stranded_7plus_pct":  # Hull: 45 then 36 of 90 beds a day
+        assert first.endswith("Week ending Sun 14/04/2024: 36 patients staying 7+ days a day of 90 occupied G&A beds "
+                              "(40.0%); the week before: 45 of 90 (50.0%).")

@@ -157,6 +157,24 @@ def test_a_step_change_shows_special_cause_improvement_with_its_icons(step):
     assert "Week ending Sun 28/07/2024" in improvement["customdata"][-1]  # the last week, hovered in UK form
 
 
+def test_the_first_screen_says_what_changed_and_the_counts_behind_it(step):
+    """Stranded falls from about 45 to 36 of 90 beds a day from the 16th week (ending 21/04/2024):
+    before, 15 weeks averaging (8 x 45 + 7 x 46) / 15 = 45.5 a day; after, (8 x 36 + 7 x 37) / 15 = 36.5."""
+    app = run_page(trust="RCD", metric="stranded_7plus_pct")
+    first = texts(app.info)[0]  # the first box of the page, above the tiles
+    assert first == ("**Stranded 7+ days.** Shift down since the week ending 21/04/2024 (special cause improvement): "
+                     "patients staying 7+ days down 9.0 a day (from 45 to 36) while occupied G&A beds stayed level "
+                     "(about 90 a day).   \nWeek ending Sun 28/07/2024: 36 patients staying 7+ days a day of 90 "
+                     "occupied G&A beds (40.0%); the week before: 37 of 90 (41.1%).")
+    [table] = app.table
+    frame = table.value
+    assert list(frame.columns) == ["07/07/2024", "14/07/2024", "21/07/2024", "28/07/2024"]
+    assert list(frame.loc["Patients staying 7+ days (a day)"]) == ["37", "36", "37", "36"]
+    assert list(frame.loc["Occupied G&A beds (a day)"]) == ["90", "90", "90", "90"]
+    assert list(frame.index[3:6]) == ["LoS 14+ days", "Super-stranded 21+", "NCTR of occupied"]
+    assert "Delay reasons: none in the files loaded, for this trust or its ICB." in texts(app.caption)
+
+
 def test_fewer_than_15_weeks_is_a_run_chart_said_plainly(db):
     load_rows_directly(db, stranded_weeks([45, 46] * 5))
     app = run_page(trust="RCD", metric="stranded_7plus_pct")
@@ -286,7 +304,7 @@ def publication() -> NhseRead:
                            schema=nhse_tables.DELAY_REASON_SCHEMA)
     trusts = pl.DataFrame([{"org_code": "R0A", "name": "Manchester University NHS Foundation Trust",
                             "short_name": "Manchester University", "region": "North West", "icb_code": None,
-                            "icb_name": None, "published_name": org["org_name"]}])
+                            "icb_name": None, "icb_source": None, "published_name": org["org_name"]}])
     return NhseRead(kind="nhse_monthly_workbook", reader="test", daily=daily, monthly_destinations=monthly,
                     delay_reasons=reasons, trusts=trusts)
 
@@ -406,11 +424,46 @@ def test_a_publication_trust_page_shows_its_sections_and_says_what_is_not_report
     assert any(n[0].startswith("1. Awaiting a medical decision") for n in names)
 
 
+def test_a_publication_trust_has_its_delay_reasons_on_the_first_screen(published):
+    app = run_page(trust="R0A", metric="recorded_delays")
+    [reasons] = [c for c in texts(app.caption) if c.startswith("Largest delay reasons")]
+    assert reasons.startswith("Largest delay reasons, 01/11/2023 to 30/11/2023 (NHS England publication; ")
+    assert "Awaiting a medical decision" in reasons
+
+
+def test_a_trust_the_publication_does_not_list_gets_its_icbs_delay_reasons(published):
+    """Harrogate (RCD, ICB QWO) has no trust-level delay reasons: its ICB's are shown, named as the ICB's."""
+    with open_for_write(published) as con:
+        con.executemany("INSERT INTO nhse_delay_reasons_area (period_start, period_end, level, area_code, area_name, "
+                        "reason, patients, file_id) VALUES ('2024-09-01', '2024-09-30', ?, ?, ?, ?, ?, 7)",
+                        [("icb", "QWO", "NHS West Yorkshire ICB", "Awaiting transport", 4.0),
+                         ("icb", "QWO", "NHS West Yorkshire ICB", "Awaiting a care home place", 9.5),
+                         ("icb", "QOQ", "NHS Humber and North Yorkshire ICB", "Awaiting transport", 99.0),
+                         ("region", "Y63", "North East and Yorkshire", "Awaiting transport", 50.0)])
+    with duckdb.connect(str(published), read_only=True) as con:
+        reasons = drilldown.publication_delay_reasons(con, "RCD", date(2024, 9, 2), date(2024, 9, 29))
+        own = drilldown.publication_delay_reasons(con, "R0A", date(2023, 10, 1), date(2023, 11, 30))
+    assert reasons[["reason", "patients", "area", "rank"]].rows() == [
+        ("Awaiting a care home place", 9.5, "NHS West Yorkshire ICB", 1),
+        ("Awaiting transport", 4.0, "NHS West Yorkshire ICB", 2)]
+    assert drilldown.delay_reasons_text(reasons) == (
+        "Largest delay reasons, NHS West Yorkshire ICB (the trust's ICB), 01/09/2024 to 30/09/2024 (NHS England "
+        "publication; patients staying 14+ days not meeting the criteria to reside, average a day): Awaiting a care "
+        "home place 9.5; Awaiting transport 4.0.")
+    assert own["area"].is_null().all()  # a listed trust: its own reasons, not its ICB's
+    app = run_page(trust="RCD", metric="stranded_7plus_pct")
+    assert any(c.startswith("Largest delay reasons, NHS West Yorkshire ICB") for c in texts(app.caption))
+    assert "Delay reasons of NHS West Yorkshire ICB (the trust's ICB; NHS England publication)" in texts(app.subheader)
+
+
 def test_a_publication_trust_metric_it_supplies_has_its_spc_chart(published):
     app = run_page(trust="R0A", metric="recorded_delays")
     assert "SPC chart" in texts(app.subheader)
     assert spc_message(app) == "Fewer than 15 points (3): shown as a run chart without limits."
-    assert any("no ICB, so there is no system to compare it with" in i for i in texts(app.info))
+    # what is known, not a file to edit
+    assert any(i.startswith("ICB not known from the files loaded, so Manchester University has no system")
+               for i in texts(app.info))
+    assert not any("trusts.csv" in t for t in texts(app.info) + texts(app.caption))
 
 
 def test_the_real_workbook_gives_a_publication_trust_its_sections(db):

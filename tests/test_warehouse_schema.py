@@ -9,6 +9,7 @@ import pytest
 
 from pipelines.publication import tables as t
 from pipelines.publication.beds_csv import BEDS_MONTHLY_AREA_SCHEMA, BEDS_MONTHLY_SCHEMA
+from pipelines.publication.drd import DRD_ENGLAND_SCHEMA, DRD_MONTHLY_SCHEMA
 from pipelines.publication.uec import UEC_AREA_SCHEMA, UEC_DAILY_SCHEMA
 from pipelines.warehouse import open_for_write
 from pipelines.warehouse.schema import WEEKLY_PARTS_SQL
@@ -21,6 +22,7 @@ READER_SCHEMAS: dict[str, dict] = {
     "nhse_delay_reasons": t.DELAY_REASON_SCHEMA, "nhse_delay_reasons_area": t.DELAY_REASON_AREA_SCHEMA,
     "nhse_uec_daily": UEC_DAILY_SCHEMA, "nhse_uec_daily_area": UEC_AREA_SCHEMA,
     "nhse_beds_monthly": BEDS_MONTHLY_SCHEMA, "nhse_beds_monthly_area": BEDS_MONTHLY_AREA_SCHEMA,
+    "nhse_drd_monthly": DRD_MONTHLY_SCHEMA, "nhse_drd_england": DRD_ENGLAND_SCHEMA,
 }
 
 

@@ -97,7 +97,7 @@ def test_a_stale_or_damaged_schema_template_is_never_used(tmp_path):
     template = tmp_path / f".flow-schema-{SCHEMA_KEY}.duckdb"
     template.write_bytes(b"not a database at all" * 1000)
     with open_for_write(tmp_path / "b.duckdb") as con:  # falls back to the schema script, and says so
-        con.execute("INSERT INTO narratives VALUES (1, '2024-04-07', 'm', NULL, 't', 'a', now())")
+        con.execute("INSERT INTO narratives VALUES (1, '2024-04-07', 'm', NULL, 't', 'a', now(), 'all')")
     assert catalogue(tmp_path / "b.duckdb") == catalogue(scripted)
     assert not template.exists() or template.read_bytes()[:21] != b"not a database at all"
     with open_for_write(tmp_path / "c.duckdb"):  # the next new file builds the template again

@@ -18,7 +18,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from pipelines import access, config, sessions
+from pipelines import access, config, live_sessions
 from ui.safe_text import plain
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ def _no_access_page(identity: access.Identity) -> None:
 def sign_out(identity: access.Identity) -> None:
     """End every session of the user (every tab, every server: pipelines.sessions), then Streamlit's own."""
     try:
-        access.sign_out(None, identity)
+        live_sessions.sign_out(None, identity)
     except Exception:  # the database could not be written: this browser still signs out, and the log says so
         log.exception("sign-out of %s could not be recorded; other sessions of this user stay live", identity.name)
     st.logout()
@@ -114,7 +114,7 @@ def current_identity(pages: Sequence[StreamlitPage] = ()) -> access.Identity:
         except ValueError as problem:  # a broken users file: nobody gets in, and the message says why
             st.error(f"Sign-in is configured but the users file cannot be read: {problem}")
             st.stop()
-        if ended := sessions.page_problem(identity.sign_in):  # signed out elsewhere, or too old
+        if ended := live_sessions.page_problem(identity.sign_in):  # signed out elsewhere, or too old
             st.session_state[_ENDED] = ended
             _sign_in_page(pages)
         if not identity.grants:

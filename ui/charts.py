@@ -16,9 +16,11 @@ import polars as pl
 
 from pipelines.catalogue.dates import AXIS_DATE_WORDS, uk_day, uk_month
 from pipelines.catalogue.wording import OPEL_MEANINGS, opel_text
+from pipelines.publication.labels import REASONS_REDEFINED
 from pipelines.queries import drilldown
 from pipelines.reports.presentation import STATUS_TEXT, format_ambition, format_value
-from ui.plotly_go import go
+from pipelines.spc.explain import capitalised, count_text, per_day
+from ui.plotly_go import go, make_subplots
 from ui.style import AMBITION_LINE, NHS_BLUE, NHS_DARK_BLUE, NHS_GREY, NHS_PALE_GREY, OPEL_COLOURS
 
 AXIS_TITLES = {"%": "Per cent (%)", "patients": "Patients", "level": "OPEL level"}
@@ -123,6 +125,41 @@ def metric_figure(daily: pl.DataFrame, weekly: pl.DataFrame, unit: str) -> go.Fi
     if (step := ambition_step(weekly)) is not None:
         fig.add_trace(step)
     return _layout(fig, unit)
+
+
+def parts_figure(daily: pl.DataFrame, weekly: pl.DataFrame, numerator_words: str,
+                 denominator_words: str | None) -> go.Figure:
+    """The counts a metric is made of: the numerator on top and (a ratio) the denominator below, each
+    day by day (thin line) and week by week (markers: the week's average a day). ``daily``: the metric's
+    ``trust_daily`` rows; ``weekly``: its ``weekly_position`` rows."""
+    parts = [("numerator", numerator_words)] + ([("denominator", denominator_words)] if denominator_words else [])
+    fig = make_subplots(rows=len(parts), cols=1, shared_xaxes=True, vertical_spacing=0.14,
+                        subplot_titles=[f"{capitalised(words)} (a day)" for _, words in parts])
+    days = daily.sort("period_date").to_dicts()
+    weeks = per_day(weekly).sort("week_ending").to_dicts()
+    for row, (part, words) in enumerate(parts, start=1):
+        day_rows = break_gaps(days, "period_date", timedelta(days=1))
+        week_rows = break_gaps(weeks, "week_ending", timedelta(days=7))
+        fig.add_trace(go.Scatter(
+            x=[r and r["period_date"] for r in day_rows], y=[r and r[part] for r in day_rows], mode="lines",
+            customdata=[r and f"{uk_day(r['period_date'])}<br>{words}: {count_text(r[part])}" for r in day_rows],
+            name="Day by day", legendgroup="day", showlegend=row == 1, opacity=0.75,
+            line={"color": NHS_GREY, "width": 1}, hovertemplate="%{customdata}<extra></extra>"), row=row, col=1)
+        fig.add_trace(go.Scatter(
+            x=[r and r["week_ending"] for r in week_rows], y=[r and r[f"{part}_per_day"] for r in week_rows],
+            customdata=[r and (f"Week ending {uk_day(r['week_ending'])}<br>{words}: "
+                               f"{count_text(r[f'{part}_per_day'])} a day"
+                               + (f" ({r['days_with_data']} of 7 days)" if r["days_with_data"] < 7 else ""))
+                        for r in week_rows],
+            mode="lines+markers", name="Week by week (average a day)", legendgroup="week", showlegend=row == 1,
+            line={"color": NHS_BLUE, "width": 3}, marker={"size": 7, "color": NHS_BLUE},
+            hovertemplate="%{customdata}<extra></extra>"), row=row, col=1)
+    fig = _layout(fig, None, height=90 + 85 * len(parts))
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 24, "b": 10}, legend={"y": -0.08 * len(parts)})
+    # The panel titles are annotations, which the page's chart CSS does not reach: dark enough on their own.
+    fig.update_annotations(font={"size": 13, "color": NHS_GREY}, x=0, xanchor="left")
+    fig.update_yaxes(gridcolor=NHS_PALE_GREY, zeroline=False, title_text="")
+    return fig
 
 
 def opel_strip(rows: Sequence[tuple[str, pl.DataFrame]], period: str = "period_date",
@@ -308,7 +345,8 @@ def monthly_pathway_figure(destinations: pl.DataFrame, mix: pl.DataFrame) -> go.
 def delay_reasons_figure(reasons: pl.DataFrame) -> go.Figure:
     """The top delay reasons over the publication's periods, a line (colour, dash and marker) per
     reason, broken where periods are not consecutive. ``reasons``: ``period_start``, ``period_end``,
-    ``reason``, ``patients``, ``rank`` (as ``pipelines.queries.drilldown.publication_delay_reasons``)."""
+    ``reason``, ``patients``, ``rank`` (as ``pipelines.queries.drilldown.publication_delay_reasons``). No line
+    runs across 27/05/2024, when the reasons were redefined: the break is marked."""
     periods = reasons.select("period_start", "period_end").unique().sort("period_start").rows()
     position = {start: i for i, (start, _) in enumerate(periods)}
     fig = go.Figure()
@@ -318,16 +356,17 @@ def delay_reasons_figure(reasons: pl.DataFrame) -> go.Figure:
         xs: list[int | None]
         ys: list[float | None]
         texts: list[str | None]
-        xs, ys, texts, previous_end = [], [], [], None
+        xs, ys, texts, previous_start, previous_end = [], [], [], None, None
         for r in frame.to_dicts():
-            if previous_end is not None and r["period_start"] != previous_end + timedelta(days=1):
-                xs, ys, texts = xs + [None], ys + [None], texts + [None]  # a gap in time: no line across it
+            redefined = previous_start is not None and previous_start < REASONS_REDEFINED <= r["period_start"]
+            if previous_end is not None and (r["period_start"] != previous_end + timedelta(days=1) or redefined):
+                xs, ys, texts = xs + [None], ys + [None], texts + [None]  # a gap in time or meaning: no line
             xs.append(position[r["period_start"]])
             ys.append(r["patients"])
             texts.append(f"{uk_day(r['period_start'])} to {uk_day(r['period_end'])}<br>{_wrap(reason)}<br>"
                          + (f"{r['patients']:,.1f} patients (average, length of stay 14+ days)"
                             if r["patients"] is not None else "not published"))
-            previous_end = r["period_end"]
+            previous_start, previous_end = r["period_start"], r["period_end"]
         short = reason if len(reason) <= 48 else reason[:47].rstrip() + "…"
         fig.add_trace(go.Scatter(x=xs, y=ys, customdata=texts, mode="lines+markers", name=f"{rank}. {short}",
                                  line={"color": colour, "dash": dash, "width": 2},
@@ -335,6 +374,11 @@ def delay_reasons_figure(reasons: pl.DataFrame) -> go.Figure:
                                  hovertemplate="%{customdata}<extra></extra>"))
     fig = _layout(fig, "patients", height=420)
     fig.update_layout(legend={"y": -0.15})
+    if periods[0][0] < REASONS_REDEFINED <= periods[-1][0]:
+        at = next(i for i, (start, _) in enumerate(periods) if start >= REASONS_REDEFINED) - 0.5
+        fig.add_vline(x=at, line={"color": NHS_DARK_BLUE, "dash": "dash"})
+        fig.add_annotation(x=at, y=1, yref="paper", text="Delay reasons redefined from 27/05/2024",
+                           showarrow=False, xanchor="left", font={"color": NHS_DARK_BLUE})
     _periods_axis(fig, [period_label(start, end) for start, end in periods])
     fig.update_yaxes(title_text="Patients (average, LoS 14+ days)", rangemode="tozero")
     return fig

@@ -22,7 +22,8 @@ import duckdb
 import streamlit as st
 
 from pipelines import config
-from pipelines.warehouse import DatabaseDamaged, WriteLockTimeout, connect_read, database_version
+from pipelines.warehouse import DatabaseDamaged, WriteLockTimeout, connect_read, database_version, open_for_write
+from pipelines.warehouse.schema import is_current
 from pipelines.warehouse.session import is_damage
 
 T = TypeVar("T")
@@ -117,3 +118,24 @@ def build_sample_database(home_page_modules: Iterable[str]) -> None:
     for module in home_page_modules:
         importlib.import_module(module)
     build.result()
+
+
+_checked_schema: set[Path] = set()
+
+
+def upgrade_older_database() -> None:
+    """A database written by an earlier version (pages would ask it for columns it lacks, such as the
+    narratives' group_id) is brought to this schema by one write session, once per server process."""
+    db = config.db_path()
+    with _builds_lock:
+        if db in _checked_schema or not db.exists():
+            return
+        try:
+            with connect_read(db) as con:
+                current = is_current(con)
+        except DatabaseDamaged:
+            return  # each page says so plainly, and how to restore (show_damaged)
+        if not current:
+            with open_for_write(db):
+                pass  # the session migrates the copy it writes (pipelines.warehouse.schema.migrate)
+        _checked_schema.add(db)

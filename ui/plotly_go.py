@@ -8,5 +8,6 @@ page on a first start) never pay for importing pandas.
 """
 import pandas  # noqa: F401
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
-__all__ = ["go"]
+__all__ = ["go", "make_subplots"]

@@ -41,6 +41,24 @@ def monthly_points_figure(daily: pl.DataFrame, monthly: pl.DataFrame, unit: str)
     return _layout(fig, AXIS_TITLES.get(unit, unit))
 
 
+def drd_points_figure(months: pl.DataFrame) -> go.Figure:
+    """NHS England's monthly DRD shares for a trust (``pipelines.queries.drd``), one marker per month at the
+    middle of its month, never joined to daily figures. A month whose data NHS England did not accept is an
+    open grey marker, never coloured against an ambition."""
+    fig = go.Figure()
+    for (label,), points in months.filter(pl.col("is_share")).group_by("label", maintain_order=True):
+        for accepted, colour, symbol, words in ((True, NHS_DARK_BLUE, "diamond", ""),
+                                                (False, NHS_GREY, "diamond-open", " (data not accepted)")):
+            shown = points.filter(pl.col("may_be_rated") == accepted)
+            if shown.is_empty():
+                continue
+            fig.add_trace(go.Scatter(
+                x=[m.replace(day=15) for m in shown["month"]], y=shown["value"] * 100, mode="markers",
+                name=f"{label}{words}", marker={"color": colour, "size": 12, "symbol": symbol},
+                hovertext=[f"{m:%B %Y}{words}" for m in shown["month"]], hoverinfo="text+y+name"))
+    return _layout(fig, AXIS_TITLES["%"]).update_yaxes(rangemode="tozero")
+
+
 def bed_days_lost_figure(weeks: pl.DataFrame) -> go.Figure:
     """Table 3: additional bed days lost per week, one line per length of stay."""
     fig = go.Figure([go.Scatter(x=weeks["week_commencing"], y=weeks[column], name=name, mode="lines+markers",

@@ -20,6 +20,8 @@ from pipelines.catalogue.metrics import Metric
 from pipelines.catalogue.sources import SOURCE_LABELS
 from pipelines.catalogue.wording import assurance_label, variation_label
 from pipelines.queries import drilldown
+from pipelines.queries.drd import trust_drd_months
+from pipelines.reports import drilldown_text
 from pipelines.reports.weekly_table import site_label, site_names
 from pipelines.spc import store as spc_data
 from ui import auth, charts, data, publication_charts, spc_chart
@@ -58,6 +60,33 @@ def not_reported_text(label: str, gap: str) -> str:
     return f"{label}: not reported for this trust ({gap})."
 
 
+# --- what changed and why: the first screen ----------------------------------------------------------
+
+def why_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first: date, last: date, week: date) -> None:
+    """On the first screen, what SPC says changed in the chosen metric and when, the counts behind it
+    (day by day and week by week), the delay reasons any loaded source gives and, beside them, the
+    related metrics week by week (``Metric.related``)."""
+    code = trust["org_code"]
+    story, beside = st.columns([3, 2])
+    with story:
+        # SPC's sentence and this week's counts in one box: the answer first, in the fewest lines.
+        said = [f"**{plain(metric.short_label)}.**"]
+        said.append(plain(data.read(drilldown.trust_spc, code, metric.id, week).change_text(metric)) if metric.has_spc
+                    else "A level, not a measurement, so SPC does not chart it: each day's level is in the strip "
+                         "further down, and the figures beside show the pressure behind it.")
+        if counts := drilldown_text.week_counts_text(weekly, metric, week):
+            said.append(f"  \n{plain(counts)}")
+        st.info(" ".join(said), icon=":material/insights:")
+        reasons = data.read(drilldown.publication_delay_reasons, code, first, last)
+        st.caption(plain(drilldown.delay_reasons_text(reasons)))
+        if metric.has_spc:  # OPEL levels have no counts behind them: their strip is further down
+            daily = data.read(drilldown.trust_daily, code, (metric.id,), first, last)
+            st.plotly_chart(charts.parts_figure(daily, weekly.filter(pl.col("metric") == metric.id),
+                                                metric.numerator_text, metric.denominator_text))
+    with beside:
+        st.table(drilldown_text.related_table(weekly, metric, week).to_pandas().set_index("Figure"))
+
+
 # --- the chosen metric -------------------------------------------------------------------------------
 
 def metric_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first: date, last: date) -> None:
@@ -92,8 +121,8 @@ def comparison_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first_
     metric_weekly = weekly.filter(pl.col("metric") == metric.id)
     st.subheader("Beside the system and its peers")
     if trust["icb_code"] is None:  # e.g. a trust added from NHS England's publication, which names no ICB
-        st.info(plain(f"The reference data gives {trust['short_name']} no ICB, so there is no system to compare it "
-                      "with. Add its ICB to reference_data/trusts.csv to see it beside its system and peers."))
+        st.info(plain(f"ICB not known from the files loaded, so {trust['short_name']} has no system or peers to be "
+                      "compared with here."))
         return
     system = data.read(drilldown.system_weekly, code, metric.id, first_week, last_week)
     peers = data.read(drilldown.peers, code, metric.id, week)
@@ -289,7 +318,8 @@ def pathway_sections(trust: dict, weekly: pl.DataFrame, first: date, last: date)
     reasons = data.read(drilldown.publication_delay_reasons, code, first, last)
     if not reasons.is_empty():
         latest = reasons.filter(pl.col("period_start") == pl.col("period_start").max()).row(0, named=True)
-        st.subheader("Delay reasons (NHS England publication)")
+        whose = f" of {latest['area']} (the trust's ICB; " if latest["area"] else " ("
+        st.subheader(plain(f"Delay reasons{whose}NHS England publication)"))
         period = charts.period_label(latest["period_start"], latest["period_end"])
         st.caption(plain("Average number of patients not meeting the criteria to reside with a length of stay of "
                          f"14+ days, by reason for the delay: the {reasons['reason'].n_unique()} largest reasons of "
@@ -348,3 +378,19 @@ def beds_publication_sections(trust: dict, metric: Metric, weekly: pl.DataFrame,
         st.caption("Additional bed days used each week by patients not meeting the criteria to reside, with stays "
                    "of 7+, 14+ and 21+ days (Table 3). " + _files_text(lost))
         st.plotly_chart(publication_charts.bed_days_lost_figure(lost))
+
+
+def drd_section(trust: dict, first: date, last: date) -> None:
+    """NHS England's monthly discharge ready date figures for the trust, as monthly points (never added to
+    the daily figures); months whose data NHS England did not accept are shown but not rated."""
+    months = data.read(trust_drd_months, trust["org_code"], first, last)
+    if months.is_empty():
+        return
+    st.subheader("Discharge ready date (NHS England, monthly)")
+    refused = months.filter(~pl.col("may_be_rated"))["month"].unique().sort()
+    st.caption(plain("Share of patients discharged on their discharge ready date, and of delayed patients who "
+                     "waited 21 days or more, as NHS England publishes them each month. "
+                     + (f"NHS England did not accept the data for {', '.join(f'{m:%B %Y}' for m in refused)} "
+                        "(open markers): shown, not rated. " if refused.len() else "")
+                     + "Source: " + ", ".join(months["source_file"].drop_nulls().unique(maintain_order=True)) + "."))
+    st.plotly_chart(publication_charts.drd_points_figure(months))

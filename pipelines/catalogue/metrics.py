@@ -22,6 +22,22 @@ class Metric:
     short_label: str  # for a table row or a tile, where the full label would be cut off
     decimals: int = 0  # in the compact weekly table cell; the details always give one decimal place
     headline: bool = False  # one of the headline tiles of the selected trusts combined
+    # What the numerator and denominator count, in words ("patients staying 7+ days", "occupied G&A beds"),
+    # for the drill-down's counts and its sentence of what changed; empty: the formula's own words.
+    numerator_words: str = ""
+    denominator_words: str = ""
+    related: tuple[str, ...] = ()  # ids of the metrics the drill-down shows beside this one
+
+    @property
+    def numerator_text(self) -> str:
+        return self.numerator_words or _formula_words(self.numerator)
+
+    @property
+    def denominator_text(self) -> str | None:
+        """None for a metric without a denominator (a daily average or a maximum)."""
+        if self.aggregate != "ratio" or self.denominator is None:
+            return None
+        return self.denominator_words or _formula_words(self.denominator)
 
     @property
     def unit(self) -> str:
@@ -33,66 +49,105 @@ class Metric:
         return self.aggregate != "max"
 
 
+def _formula_words(sql: str) -> str:
+    """'los 7plus' from 'los_7plus': a fallback for a metric whose words the catalogue does not give."""
+    return " ".join(sql.replace("_", " ").split())
+
+
 _PATHWAY_TOTAL = "discharges_p0 + discharges_p1 + discharges_p2 + discharges_p3"
+_PATHWAYS = ("pathway_0_pct", "pathway_1_pct", "pathway_2_pct", "pathway_3_pct")
+_OCCUPIED, _NCTR, _DISCHARGES = "occupied G&A beds", "patients not meeting the criteria to reside", "discharges"
 
 METRICS: tuple[Metric, ...] = (
     Metric("ga_occupancy_pct", "G&A bed occupancy", "lower", "ratio", "ga_beds_occupied", "ga_beds_open",
            "Adult G&A beds occupied as a percentage of G&A beds open (core plus escalation).",
-           "G&A occupancy", headline=True),
+           "G&A occupancy", headline=True,
+           numerator_words=_OCCUPIED, denominator_words="G&A beds open",
+           related=("nctr_pct_of_occupied", "stranded_7plus_pct", "super_stranded_21plus_pct", "ctr_discharged_pct",
+                    "pathway_0_1_pct")),
     Metric("covid_occupancy_pct", "G&A beds occupied by COVID-19 patients", "lower", "ratio",
            "covid_beds_occupied", "ga_beds_occupied",
            "G&A beds occupied by patients with confirmed COVID-19 as a percentage of occupied G&A beds.",
-           "COVID-19 beds"),
+           "COVID-19 beds",
+           numerator_words="occupied beds with COVID-19 patients", denominator_words=_OCCUPIED,
+           related=("ga_occupancy_pct", "stranded_7plus_pct", "nctr_pct_of_occupied")),
     Metric("stranded_7plus_pct", "Stranded: occupied beds with LoS 7+ days", "lower", "ratio", "los_7plus",
            "ga_beds_occupied", "Patients with a length of stay of 7 days or more as a percentage of occupied G&A beds.",
-           "Stranded 7+ days", headline=True),
+           "Stranded 7+ days", headline=True,
+           numerator_words="patients staying 7+ days", denominator_words=_OCCUPIED,
+           related=("stranded_14plus_pct", "super_stranded_21plus_pct", "nctr_pct_of_occupied", *_PATHWAYS)),
     Metric("stranded_14plus_pct", "Occupied beds with LoS 14+ days", "lower", "ratio", "los_14plus",
            "ga_beds_occupied",
            "Patients with a length of stay of 14 days or more as a percentage of occupied G&A beds.",
-           "LoS 14+ days"),
+           "LoS 14+ days",
+           numerator_words="patients staying 14+ days", denominator_words=_OCCUPIED,
+           related=("stranded_7plus_pct", "super_stranded_21plus_pct", "nctr_pct_of_occupied", *_PATHWAYS)),
     Metric("super_stranded_21plus_pct", "Super-stranded: occupied beds with LoS 21+ days", "lower", "ratio",
            "los_21plus", "ga_beds_occupied",
            "Patients with a length of stay of 21 days or more as a percentage of occupied G&A beds.",
-           "Super-stranded 21+", headline=True),
+           "Super-stranded 21+", headline=True,
+           numerator_words="patients staying 21+ days", denominator_words=_OCCUPIED,
+           related=("stranded_7plus_pct", "stranded_14plus_pct", "nctr_pct_of_occupied", *_PATHWAYS)),
     Metric("nctr_pct_of_occupied", "Patients not meeting the criteria to reside", "lower", "ratio",
            "nctr_patients", "ga_beds_occupied",
            "Patients who no longer meet the criteria to reside as a percentage of occupied G&A beds.",
-           "NCTR of occupied"),
+           "NCTR of occupied",
+           numerator_words=_NCTR, denominator_words=_OCCUPIED,
+           related=("ctr_discharged_pct", "recorded_delays", "stranded_14plus_pct", "super_stranded_21plus_pct",
+                    *_PATHWAYS)),
     Metric("ctr_discharged_pct", "NCTR patients discharged that day", "higher", "ratio", "nctr_discharged",
            "nctr_patients",
            "Patients not meeting the criteria to reside who were discharged that day, as a percentage of them.",
-           "NCTR discharged", decimals=1),
+           "NCTR discharged", decimals=1,
+           numerator_words="NCTR patients discharged", denominator_words=_NCTR,
+           related=("ctr_discharged_by_5pm_pct", "nctr_pct_of_occupied", "recorded_delays", *_PATHWAYS)),
     Metric("ctr_discharged_by_5pm_pct", "NCTR patients discharged by 5pm", "higher", "ratio",
            "nctr_discharged_by_5pm", "nctr_patients",
            "Patients not meeting the criteria to reside who were discharged by 17:00 that day, "
            "as a percentage of them.",
-           "NCTR out by 5pm", decimals=1, headline=True),
+           "NCTR out by 5pm", decimals=1, headline=True,
+           numerator_words="NCTR patients discharged by 5pm", denominator_words=_NCTR,
+           related=("ctr_discharged_pct", "nctr_pct_of_occupied", "recorded_delays", *_PATHWAYS)),
     Metric("recorded_delays", "Recorded delays (daily average)", "lower", "daily_average",
            "nctr_patients - nctr_discharged", None,
            "Daily average of patients not meeting the criteria to reside who remained in hospital.",
-           "Recorded delays", headline=True),
+           "Recorded delays", headline=True,
+           numerator_words="NCTR patients still in hospital",
+           related=("nctr_pct_of_occupied", "ctr_discharged_pct", "super_stranded_21plus_pct", *_PATHWAYS)),
     Metric("pathway_0_1_pct", "Discharges home on pathways 0-1", "higher", "ratio",
            "discharges_p0 + discharges_p1", _PATHWAY_TOTAL,
            "Discharges on pathways 0 and 1 as a percentage of all discharges.",
-           "Home (P0-1)", headline=True),
+           "Home (P0-1)", headline=True,
+           numerator_words="discharges home on pathways 0-1", denominator_words=_DISCHARGES,
+           related=(*_PATHWAYS, "ctr_discharged_pct")),
     Metric("pathway_0_pct", "Discharges on pathway 0", "higher", "ratio", "discharges_p0", _PATHWAY_TOTAL,
            "Discharges home with no new support as a percentage of all discharges.",
-           "Pathway 0"),
+           "Pathway 0",
+           numerator_words="discharges on pathway 0", denominator_words=_DISCHARGES,
+           related=("pathway_0_1_pct", *_PATHWAYS[1:], "ctr_discharged_pct")),
     Metric("pathway_1_pct", "Discharges on pathway 1", "higher", "ratio", "discharges_p1", _PATHWAY_TOTAL,
            "Discharges home with support (reablement) as a percentage of all discharges.",
-           "Pathway 1"),
+           "Pathway 1",
+           numerator_words="discharges on pathway 1", denominator_words=_DISCHARGES,
+           related=("pathway_0_1_pct", _PATHWAYS[0], *_PATHWAYS[2:], "ctr_discharged_pct")),
     Metric("pathway_2_pct", "Discharges on pathway 2", "lower", "ratio", "discharges_p2", _PATHWAY_TOTAL,
            "Discharges to short-term bedded rehabilitation or recovery as a percentage of all discharges.",
-           "Pathway 2"),
+           "Pathway 2",
+           numerator_words="discharges on pathway 2", denominator_words=_DISCHARGES,
+           related=("pathway_0_1_pct", *_PATHWAYS[:2], _PATHWAYS[3], "ctr_discharged_pct")),
     Metric("pathway_3_pct", "Discharges on pathway 3", "lower", "ratio", "discharges_p3", _PATHWAY_TOTAL,
            "Discharges to a new care home placement as a percentage of all discharges.",
-           "Pathway 3"),
+           "Pathway 3",
+           numerator_words="discharges on pathway 3", denominator_words=_DISCHARGES,
+           related=("pathway_0_1_pct", *_PATHWAYS[:3], "ctr_discharged_pct")),
     Metric("trust_opel_max", "Trust OPEL (highest in the week)", "lower", "max", "trust_opel", None,
            "The highest OPEL level the trust reported in the week.",
-           "Trust OPEL"),
+           "Trust OPEL",
+           related=("la_opel_max", "ga_occupancy_pct", "nctr_pct_of_occupied")),
     Metric("la_opel_max", "Local authority OPEL (highest in the week)", "lower", "max", "la_opel", None,
            "The highest OPEL level reported for the trust's main local authority in the week.",
-           "LA OPEL"),
+           "LA OPEL",
+           related=("trust_opel_max", "nctr_pct_of_occupied", "recorded_delays")),
 )
 
 METRIC_IDS: tuple[str, ...] = tuple(m.id for m in METRICS)

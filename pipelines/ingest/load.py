@@ -33,10 +33,9 @@ from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
 from pipelines.ingest.cells import check_size, too_large
 from pipelines.ingest.contract import validate
 from pipelines.ingest.readers import SitrepRead, read_sitrep
-from pipelines.publication.authentic import check_publication
+from pipelines.publication.formats import check_publication, store_publication
 from pipelines.publication.read import detect as detect_publication
 from pipelines.publication.read import read_publication
-from pipelines.publication.store import store_publication
 from pipelines.spc.store import refresh_derived
 from pipelines.warehouse import open_for_write
 from pipelines.warehouse.reference import reload_reference
@@ -466,6 +465,6 @@ def ensure_database(db: Path | None = None) -> bool:
     if target.exists():
         return False
     # Nobody can be reading a database that does not exist yet: the whole sample in one round, one swap.
-    for _ in ingest_paths([config.SAMPLE_DIR], target, round_s=math.inf):
+    for _ in ingest_paths([config.SAMPLE_DIR], target, round_s=math.inf, actor=access.first_start()):
         pass
     return True

@@ -29,12 +29,12 @@ def _first_mismatch(totals: pl.DataFrame, whole: str, parts: str) -> dict | None
     return mismatches.row(0, named=True) if mismatches.height else None
 
 
-def check_publication(name: str, read: object) -> None:
+def check_adds_up(name: str, read: NhseRead) -> None:
     """FileRejected unless the trust rows add up to the England rows (and the regions to England)
     on every day, within rounding. Files with no trust rows (national time series) add no trust.
-    Only the discharge sitrep (``NhseRead``) is checked so far: the UEC and monthly beds publications
-    are loaded by administrators only, and have no add-up rule of their own yet."""
-    if not isinstance(read, NhseRead) or read.daily.is_empty():
+    The discharge sitrep formats' check (``pipelines.publication.formats``): the UEC and monthly beds
+    publications are loaded by administrators only, and have no add-up rule of their own yet."""
+    if read.daily.is_empty():
         return
     if read.england.is_empty():
         raise FileRejected(f"{name}: this file is laid out like NHS England's publication but has no England row; "

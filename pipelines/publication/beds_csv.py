@@ -107,7 +107,8 @@ def read_beds_csv(content: bytes) -> BedsMonthlyRead:
     trust_icbs = (frame.filter(trust).select(org_code="code", icb="icb").unique("org_code", maintain_order=True)
                   .join(icb_codes, on="icb", how="left").filter(pl.col("icb_code").is_not_null())
                   .select("org_code", "icb_code", icb_name=pl.col("icb").map_elements(icb_short_name,
-                                                                                       return_dtype=pl.String)))
+                                                                                       return_dtype=pl.String),
+                          icb_source=pl.lit("beds CSV")))
     if monthly.is_empty():
         raise FileRejected("the monthly beds CSV has no provider (trust) rows.")
     months = monthly["month"].unique().sort()

@@ -7,6 +7,7 @@ Table 5 mean, in every layout NHS England has used. Shared by the workbook and l
 from __future__ import annotations
 
 import re
+from datetime import date
 
 DAILY_MEASURES = ("nctr_patients", "nctr_discharged", "nctr_remaining",
                   "nctr_discharged_by_5pm", "nctr_discharged_after_5pm")
@@ -104,3 +105,6 @@ DELAY_REASONS = (
     "Safeguarding concern preventing discharge or Court of protection",
 )
 REASON_KEYS = {norm(r) for r in DELAY_REASONS}
+# Delay reasons were redefined from this Monday (acute discharge sitrep technical specification, April 2024):
+# a reason's figures before and after it are different measures, even under the same label.
+REASONS_REDEFINED = date(2024, 5, 27)

@@ -166,6 +166,9 @@ def _long_metrics(frame: pl.DataFrame, log: t.Log) -> pl.DataFrame:
     return frame.with_columns(
         kind=pl.col("metric").replace_strict({k: v[0] for k, v in mapping.items()}, default=None),
         measure=pl.col("metric").replace_strict({k: v[1] for k, v in mapping.items()}, default=None),
+        # the Metric Group says which cohort a delay reason counts: reasons at 7+ and 14+ days are different figures
+        length_of_stay=pl.concat_str(pl.col("metric_group").str.extract(r"(\d+)\s*(?:\+|or more|plus)", 1),
+                                     pl.lit("+")),
     ).filter(pl.col("kind").is_not_null())
 
 
@@ -192,7 +195,7 @@ def _long_row_problems(frame: pl.DataFrame, log: t.Log) -> pl.DataFrame:
         log.notes.append("values stored as missing, not 0: " + ", ".join(
             f"'{m}' x {n:,}" + (" (not applicable)" if m.lower() == "[z]" else "") for m, n in markers.iter_rows()))
     frame = frame.filter(pl.col("period").is_not_null())
-    repeated = ~pl.struct("level", "code", "name", "period", "kind", "measure").is_first_distinct()
+    repeated = ~pl.struct("level", "code", "name", "period", "kind", "measure", "length_of_stay").is_first_distinct()
     for row in _capped(frame.filter(repeated), "a metric given again", log):
         log.issues.append({"source_row": row["source_row"], "column_name": row["measure"],
                            "rule": "one_value_per_metric", "severity": "error",

@@ -8,9 +8,9 @@ import polars as pl
 
 from pipelines.publication.grid import HEADER_SEARCH_ROWS, Grid
 from pipelines.publication.names import icb_short_name
-from pipelines.publication.tables import ICB_CODE, norm
+from pipelines.publication.tables import ICB_CODE, TRUST_ICB_SCHEMA, norm
 
-TRUST_ICB_SCHEMA = {"org_code": pl.String(), "icb_code": pl.String(), "icb_name": pl.String()}
+LOOKUP_SHEET = "acute workbook lookup sheet"
 _ORG_LABELS = ("org code", "provider code", "organisation code", "trust code", "code")
 
 
@@ -33,7 +33,7 @@ def read_provider_lookup(grid: Grid, notes: list[str]) -> pl.DataFrame:
             code, icb_code = (str(line[org] or "").strip().upper(), str(line[icb] or "").strip().upper())
             if code and re.match(ICB_CODE, icb_code):
                 icb_name = str(line[name]).strip() if name is not None and line[name] else None
-                found.append((code, icb_code, icb_short_name(icb_name) if icb_name else None))
+                found.append((code, icb_code, icb_short_name(icb_name) if icb_name else None, LOOKUP_SHEET))
         notes.append(f"{grid.sheet}: the ICB of {len(found)} trust(s) as NHS England attributes them")
         return pl.DataFrame(found, schema=TRUST_ICB_SCHEMA, orient="row").unique("org_code", keep="first")
     notes.append(f"{grid.sheet}: no row naming a provider code and an ICB code, so the lookup was not used")

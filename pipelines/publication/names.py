@@ -71,8 +71,9 @@ def reference_rows(read: NhseRead) -> tuple[pl.DataFrame, pl.DataFrame]:
     seen = pl.concat([frame.select("org_code", "org_name", "region") for frame in (
         read.daily, read.weekly_bed_days_lost, read.monthly_destinations, read.delay_reasons)])
     seen = seen.filter(pl.col("org_code").is_not_null()).unique("org_code", keep="first", maintain_order=True)
-    icb_of = pl.concat([read.trust_icbs.select("org_code", "icb_code"),  # NHS England's lookup first
-                        read.daily.filter(pl.col("icb_code").is_not_null()).select("org_code", "icb_code")])
+    icb_of = pl.concat([read.trust_icbs.select("org_code", "icb_code", "icb_source"),  # the workbook's own first
+                        read.daily.filter(pl.col("icb_code").is_not_null()).select(
+                            "org_code", "icb_code", icb_source=pl.lit("acute long CSV"))])
     icb_of = icb_of.unique("org_code", keep="first", maintain_order=True)
     icbs = pl.concat([frame.filter(pl.col("level") == t.ICB).select("area_code", "area_name", "region") for frame in (
         read.daily_areas, read.weekly_bed_days_lost_areas, read.destinations_areas, read.delay_reasons_areas)])
@@ -89,5 +90,5 @@ def reference_rows(read: NhseRead) -> tuple[pl.DataFrame, pl.DataFrame]:
         icb_name=pl.coalesce("icb_name", "lookup_name")).select(
         "org_code", name=pl.col("org_name").map_elements(title_case, return_dtype=pl.String),
         short_name=pl.col("org_code").replace_strict(shorts, default=None), region="region", icb_code="icb_code",
-        icb_name="icb_name", published_name="org_name")
+        icb_name="icb_name", icb_source="icb_source", published_name="org_name")
     return trusts.cast(TRUST_SCHEMA), icbs.cast(ICB_SCHEMA)

@@ -61,13 +61,17 @@ _DESTINATION = {"destination_code": pl.String(), "destination": pl.String(), "pa
 DESTINATION_SCHEMA = {"month": pl.Date(), **ORG, **_DESTINATION, **SOURCE}
 _PERIOD = {"period_start": pl.Date(), "period_end": pl.Date()}
 DESTINATION_AREA_SCHEMA = {**_PERIOD, **AREA, **_DESTINATION, **SOURCE}
-_REASON = {"reason": pl.String(), "patients": pl.Float64()}
+# length_of_stay: the cohort a reason's figure counts ('14+' in Table 5; the long CSV's Metric Group says 7+ or 14+)
+_REASON = {"reason": pl.String(), "length_of_stay": pl.String(), "patients": pl.Float64()}
 DELAY_REASON_SCHEMA = {**_PERIOD, **ORG, **_REASON, **SOURCE}
 DELAY_REASON_AREA_SCHEMA = {**_PERIOD, **AREA, **_REASON, **SOURCE}
 # The trusts and ICBs a publication names (``pipelines.publication.names.reference_rows``)
 TRUST_SCHEMA = pl.Schema({"org_code": pl.String(), "name": pl.String(), "short_name": pl.String(),
                           "region": pl.String(), "icb_code": pl.String(), "icb_name": pl.String(),
-                          "published_name": pl.String()})
+                          "icb_source": pl.String(), "published_name": pl.String()})
+# Each trust's ICB as a publication attributes it, and where that came from ('acute workbook ICB section' ...).
+TRUST_ICB_SCHEMA = pl.Schema({"org_code": pl.String(), "icb_code": pl.String(), "icb_name": pl.String(),
+                              "icb_source": pl.String()})
 ICB_SCHEMA = pl.Schema({"icb_code": pl.String(), "name": pl.String(), "short_name": pl.String(),
                         "region": pl.String(), "published_name": pl.String()})
 
@@ -99,9 +103,8 @@ class NhseRead:
     delay_reasons: pl.DataFrame = field(default_factory=lambda: empty(DELAY_REASON_SCHEMA))
     delay_reasons_areas: pl.DataFrame = field(default_factory=lambda: empty(DELAY_REASON_AREA_SCHEMA))
     trusts: pl.DataFrame = field(default_factory=lambda: empty(TRUST_SCHEMA))
-    # each trust's ICB as NHS England attributes it (the workbook's 'Lkp - Prov' sheet, the CSV's ICB column)
-    trust_icbs: pl.DataFrame = field(default_factory=lambda: empty(
-        {"org_code": pl.String(), "icb_code": pl.String(), "icb_name": pl.String()}))
+    # each trust's ICB as NHS England attributes it (the workbook's 'Lkp - Prov' sheet or its ICB section)
+    trust_icbs: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=TRUST_ICB_SCHEMA))
     icbs: pl.DataFrame = field(default_factory=lambda: empty(ICB_SCHEMA))
     issues: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=ISSUE_SCHEMA))
     notes: list[str] = field(default_factory=list)

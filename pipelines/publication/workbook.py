@@ -18,13 +18,16 @@ from pipelines.publication.grid import (
     Grid,
     block_facts,
     date_blocks,
+    find_label_row,
     load_grid,
     locate,
     row_sections,
     sheet_month,
     single_period,
 )
+from pipelines.publication.icb_sections import icbs_by_adding_up
 from pipelines.publication.lookup import is_provider_lookup, read_provider_lookup
+from pipelines.publication.names import icb_short_name
 from pipelines.publication.tables import (
     BED_DAY_MEASURES,
     BED_DAYS_AREA_SCHEMA,
@@ -43,6 +46,7 @@ from pipelines.publication.tables import (
     REASON_KEYS,
     TIMESERIES,
     TRUST,
+    TRUST_ICB_SCHEMA,
     Facts,
     Log,
     NhseRead,
@@ -132,16 +136,38 @@ def read_monthly(book: fastexcel.ExcelReader) -> NhseRead:
     lookup = next((s for s in book.sheet_names if is_provider_lookup(s)), None)
     if lookup is not None:
         read.trust_icbs = read_provider_lookup(load_grid(book, lookup), log.notes)
+    read.trust_icbs = _with_icb_sections(read, log)
     missing = [f"Table {n}" for n in (3, 4, 5) if f"table {n}" not in sheets]
     if missing:
         log.notes.append(f"sheet(s) not in this workbook, so not loaded: {', '.join(missing)}")
     ignored = [s for key, s in sheets.items() if key not in {"cover sheet", "table 2", "table 3", "table 4", "table 5"}
                and s != lookup]
+    # From 2024 the workbooks have seven tables: Tables 6 and 7 are not read yet, and the notes say so.
+    unread = [s for s in ignored if re.fullmatch(r"table [6-9]", norm(s))]
+    ignored = [s for s in ignored if s not in unread]
+    if unread:
+        log.notes.insert(0, f"sheet(s) not read by this version, nothing from them was loaded: "
+                            f"{', '.join(map(repr, unread))}")
     if ignored:  # contents, Table 1 (count of organisations not submitting) and lookups: no per-trust figures
         log.notes.insert(0, f"sheet(s) ignored, having no per-organisation figures: {', '.join(map(repr, ignored))}")
     log.notes.append("ICB, region and England rows are kept apart from the trusts (frames *_areas)")
     read.notes, read.issues = log.notes, pl.DataFrame(log.issues, schema=ISSUE_SCHEMA)
     return read
+
+
+def _with_icb_sections(read: NhseRead, log: Log) -> pl.DataFrame:
+    """The lookup sheet's ICBs, and for the trusts it does not name, the ICB their figures add up to in
+    Table 2's ICB section (``pipelines.publication.icb_sections``)."""
+    named = icbs_by_adding_up(read.daily, read.daily_areas).join(read.trust_icbs, on="org_code", how="anti")
+    if named.is_empty():
+        return read.trust_icbs
+    names = read.daily_icb.select(icb_code="area_code", name="area_name").unique("icb_code")
+    named = named.join(names, on="icb_code", how="left").select(
+        "org_code", "icb_code", icb_name=pl.col("name").map_elements(icb_short_name, return_dtype=pl.String),
+        icb_source="icb_source")
+    log.notes.append(f"Table 2: the ICB of {named.height} trust(s) from its ICB section (each ICB's figures are "
+                     "the sum of its trusts')")
+    return pl.concat([read.trust_icbs, named.cast(TRUST_ICB_SCHEMA)])
 
 
 def _unsubmitted_months(destinations: pl.DataFrame, daily: pl.DataFrame, sheet: str, log: Log) -> pl.DataFrame:
@@ -261,10 +287,10 @@ def read_table3(grid: Grid, log: Log) -> tuple[pl.DataFrame, pl.DataFrame]:
                  week_ending=pl.col("period") + pl.duration(days=6))
 
 
-def _monthly_table(grid: Grid, test: Callable[[object], bool], example: str, month: date | None,
-                   log: Log) -> Facts:
-    """Tables 4 and 5: one month for the whole sheet, named above the labels ('November 2023 - ...')."""
-    label_row, first = locate(grid, test, example)
+def _monthly_table(grid: Grid, labels: tuple[int, int], month: date | None, log: Log) -> Facts:
+    """Tables 4 and 5: one month for the whole sheet, named above the labels ('November 2023 - ...');
+    ``labels``: the row and first column of the column labels."""
+    label_row, first = labels
     found = sheet_month(grid, label_row, first) or month
     if found is None:
         raise FileRejected(f"{grid.sheet}: no month found above the column labels on row {label_row + 1}.")
@@ -278,23 +304,34 @@ def _monthly_table(grid: Grid, test: Callable[[object], bool], example: str, mon
 
 def read_table4(grid: Grid, month: date | None, log: Log) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Table 4: month total discharges by intended destination, one column per destination."""
-    facts = _monthly_table(grid, lambda c: destination(c)[0] is not None,
-                           "P0 - Domestic home without reablement support", month, log)
+    facts = _monthly_table(grid, locate(grid, lambda c: destination(c)[0] is not None,
+                                        "P0 - Domestic home without reablement support"), month, log)
     long = with_destinations(whole_numbers(facts.frame, grid.sheet, log.issues), "measure", log)
     return shape(long, DESTINATION_SCHEMA, DESTINATION_AREA_SCHEMA, grid.sheet, month=pl.col("period"),
                  period_start=pl.col("period"), period_end=pl.col("period").dt.month_end(),
                  destination=pl.col("measure"), discharges=pl.col("value"))
 
 
+def _reason_labels(grid: Grid) -> tuple[int, int]:
+    """Where Table 5's reason labels are: the row with a reason known from earlier issues, else the row under
+    the month's title ('June 2024 - Average number of people ...'): the reasons redefined from 27 May 2024
+    are taken from the file itself."""
+    if found := find_label_row(grid, lambda c: norm(c) in REASON_KEYS):
+        return found
+    if title := find_label_row(grid, lambda c: "average number of people" in norm(c)):
+        return title[0] + 1, title[1]
+    return locate(grid, lambda c: norm(c) in REASON_KEYS, DELAY_REASONS[0])  # rejected: says what was expected
+
+
 def read_table5(grid: Grid, month: date | None, log: Log) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Table 5: the month's average of weekly snapshots of NCTR patients with LoS 14+ days, by delay reason."""
-    facts = _monthly_table(grid, lambda c: norm(c) in REASON_KEYS, DELAY_REASONS[0], month, log)
+    facts = _monthly_table(grid, _reason_labels(grid), month, log)
     new = sorted(set(facts.frame["measure"]) - set(DELAY_REASONS))
     if new:
         log.notes.append(f"{grid.sheet}: delay reason(s) not seen before, kept as published: {'; '.join(new)}")
     return shape(facts.frame, DELAY_REASON_SCHEMA, DELAY_REASON_AREA_SCHEMA, grid.sheet,
                  period_start=pl.col("period"), period_end=pl.col("period").dt.month_end(),
-                 reason=pl.col("measure"), patients=pl.col("value"))
+                 reason=pl.col("measure"), length_of_stay=pl.lit("14+"), patients=pl.col("value"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -387,5 +424,5 @@ def read_weekly_series(grid: Grid, log: Log) -> tuple[pl.DataFrame, pl.DataFrame
                       week_ending=pl.col("period") + pl.duration(days=6))
     _, reasons = shape(long.filter(pl.col("kind") == "reason"), DELAY_REASON_SCHEMA, DELAY_REASON_AREA_SCHEMA,
                        grid.sheet, period_start=pl.col("period"), period_end=pl.col("period") + pl.duration(days=6),
-                       reason=pl.col("measure"), patients=pl.col("value"))
+                       reason=pl.col("measure"), length_of_stay=pl.lit("14+"), patients=pl.col("value"))
     return weekly, reasons

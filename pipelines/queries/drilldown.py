@@ -19,10 +19,12 @@ import duckdb
 import polars as pl
 
 from pipelines.catalogue.columns import COLUMN_NAMES
+from pipelines.catalogue.dates import uk_date
 from pipelines.catalogue.metrics import METRICS, Metric
 from pipelines.publication.beds_csv import MONTHLY_POINTS
 from pipelines.queries import weekly as queries
 from pipelines.spc import store as spc_data
+from pipelines.spc.explain import change_sentence
 from pipelines.spc.xmr import SpcResult, xmr_many
 
 _BY_ID: dict[str, Metric] = {m.id: m for m in METRICS}
@@ -293,21 +295,51 @@ def publication_delay_reasons(con: duckdb.DuckDBPyConnection, org_code: str, fir
                               top: int = 5) -> pl.DataFrame:
     """Table 5 of the publication for the trust: the average number of NCTR patients with a length
     of stay of 14+ days by delay reason, in each period overlapping the range, for the ``top``
-    reasons of the latest period that has figures (most patients first; ``rank`` 1 is the largest)."""
+    reasons of the latest period that has figures (most patients first; ``rank`` 1 is the largest).
+    A trust the publication does not list (a trust-level table has no row for it) gets its ICB's
+    reasons instead, where the publication has them: ``area`` names the ICB then, and is null for
+    the trust's own reasons."""
     return con.sql("""
-        WITH shown AS (
-            SELECT r.*, f.file_name AS source_file FROM nhse_delay_reasons r LEFT JOIN ingest_files f USING (file_id)
-            WHERE r.org_code = ? AND r.period_start <= ? AND r.period_end >= ?
+        WITH own AS (
+            SELECT period_start, period_end, reason, patients, file_id, CAST(NULL AS VARCHAR) AS area
+            FROM nhse_delay_reasons WHERE org_code = $1 AND period_start <= $2 AND period_end >= $3
+              AND coalesce(length_of_stay, '14+') = '14+'  -- Table 5's cohort; 7+ figures are another series
+        ), icb AS (
+            SELECT period_start, period_end, reason, patients, file_id, area_name AS area
+            FROM nhse_delay_reasons_area
+            WHERE level = 'icb' AND area_code = (SELECT icb_code FROM trusts WHERE org_code = $1)
+              AND period_start <= $2 AND period_end >= $3 AND coalesce(length_of_stay, '14+') = '14+'
+              AND NOT EXISTS (SELECT 1 FROM own)
+        ), shown AS (
+            SELECT r.*, f.file_name AS source_file
+            FROM (SELECT * FROM own UNION ALL SELECT * FROM icb) r LEFT JOIN ingest_files f USING (file_id)
         ), latest AS (
             SELECT reason, row_number() OVER (ORDER BY patients DESC, reason) AS rank FROM shown
             WHERE period_start = (SELECT max(period_start) FROM shown WHERE patients IS NOT NULL)
               AND patients IS NOT NULL
         )
-        SELECT s.period_start, s.period_end, s.reason, s.patients, s.source_file, l.rank
+        SELECT s.period_start, s.period_end, s.reason, s.patients, s.source_file, s.area, l.rank
         FROM shown s JOIN latest l USING (reason)
-        WHERE l.rank <= ?
+        WHERE l.rank <= $4
         ORDER BY l.rank, s.period_start
     """, params=[org_code, last, first, top]).pl()
+
+
+def delay_reasons_text(reasons: pl.DataFrame, shown: int = 3) -> str:
+    """The largest delay reasons of the latest period in one line, from ``publication_delay_reasons``:
+    'Largest delay reasons, 01/11/2023 to 30/11/2023 (NHS England publication; patients staying 14+ days
+    not meeting the criteria to reside, average a day): Awaiting transport 12.5; ...', naming the ICB when
+    they are its. Says so when no file loaded has them."""
+    if reasons.is_empty():
+        return "Delay reasons: none in the files loaded, for this trust or its ICB."
+    latest = reasons.filter(pl.col("period_start") == pl.col("period_start").max()).sort("rank")
+    first = latest.row(0, named=True)
+    whose = f"{first['area']} (the trust's ICB), " if first["area"] else ""
+    listed = "; ".join(f"{r['reason']} {r['patients']:,.1f}" for r in latest.head(shown).iter_rows(named=True)
+                       if r["patients"] is not None)
+    return (f"Largest delay reasons, {whose}{uk_date(first['period_start'])} to {uk_date(first['period_end'])} "
+            f"(NHS England publication; patients staying 14+ days not meeting the criteria to reside, average "
+            f"a day): {listed}.")
 
 
 # --- statistical process control --------------------------------------------------------------------
@@ -317,13 +349,20 @@ class TrustSpc:
     """One trust and metric charted as ``metric_spc`` charts it (``spc_data.weekly_series``, then the
     Making Data Count rules): ``result`` the chart; ``ambition`` the weekly ambition in force
     (``week_ending``, ``ambition``, ``ambition_comparison``, ``unit``) for the chart's ambition line;
-    ``settings`` the stored baseline and recalculation dates (None when none are stored)."""
+    ``settings`` the stored baseline and recalculation dates (None when none are stored); ``parts`` the
+    charted weeks' numerator, denominator and days (``period``, ``numerator``, ``denominator``,
+    ``days_with_data``), for the counts behind a change (``pipelines.spc.explain``)."""
     result: SpcResult
     better: str
     target: float | None
     target_comparison: str | None
     ambition: pl.DataFrame
     settings: dict[str, Any] | None  # one spc_settings row: DATE, DATE[], VARCHAR and TIMESTAMP values
+    parts: pl.DataFrame
+
+    def change_text(self, metric: Metric) -> str:
+        """What the chart says changed and when, with the counts behind it (``explain.change_sentence``)."""
+        return change_sentence(self.result.points, self.parts, metric.numerator_text, metric.denominator_text)
 
 
 def trust_spc(con: duckdb.DuckDBPyConnection, org_code: str, metric: str, up_to_week: date) -> TrustSpc:
@@ -348,8 +387,13 @@ def trust_spc(con: duckdb.DuckDBPyConnection, org_code: str, metric: str, up_to_
         SELECT baseline_start, baseline_end, recalculate_from, reason, set_by, set_at
         FROM spc_settings WHERE org_code = ? AND metric = ?
     """, params=[org_code, metric]).pl()
+    parts = con.sql("""
+        SELECT week_ending AS period, numerator, denominator, days_with_data FROM weekly_metric_parts
+        WHERE org_code = ? AND metric = ? AND days_with_data = 7 AND week_ending <= ?
+        ORDER BY week_ending
+    """, params=[org_code, metric, up_to_week]).pl()
     return TrustSpc(result, _BY_ID[metric].better, target, comparison, ambition,
-                    stored.row(0, named=True) if stored.height else None)
+                    stored.row(0, named=True) if stored.height else None, parts)
 
 
 # --- NHS England's beds publications, merged trusts and where each field came from ------------------

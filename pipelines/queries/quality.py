@@ -7,6 +7,8 @@ English. Reading the rules never imports Great Expectations: the suite is plain 
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 import duckdb
@@ -16,7 +18,27 @@ from pipelines.catalogue.columns import COLUMN_NAMES, REQUIRED
 from pipelines.catalogue.dates import DATE
 from pipelines.ingest.contract import load_suite_definition
 from pipelines.ingest.load import SOURCE as SITREP_SOURCE
+from pipelines.ingest.load import FileOutcome
 from pipelines.safe_text import clean_text_columns
+
+# A file's status (ingest_files.status, FileOutcome.status) as the pages say it: the codes stay in the database.
+STATUS_WORDS = {"loaded": "Loaded", "loaded_with_rejections": "Loaded, some rows rejected",
+                "rejected": "Not loaded", "skipped": "Already loaded: nothing changed"}
+
+
+def status_words(status: str) -> str:
+    """'Loaded, some rows rejected' for 'loaded_with_rejections'; an unknown code in plain letters."""
+    return STATUS_WORDS.get(status, status.replace("_", " ").capitalize())
+
+
+def outcome_counts(outcomes: Sequence[FileOutcome]) -> str:
+    """'3 files: 2 loaded; 1 loaded, some rows rejected': what a load did, in one line."""
+    if not outcomes:
+        return "No file was loaded"
+    counts = Counter(outcome.status for outcome in outcomes)
+    said = "; ".join(f"{n} {status_words(status).lower()}" for status, n in counts.items())
+    return f"{len(outcomes)} file{'s' * (len(outcomes) != 1)}: {said}"
+
 
 # What a rule's severity means for the row, as the page says it.
 OUTCOME = {"error": "row rejected", "warning": "row loaded and flagged", "file": "whole file rejected"}
@@ -46,9 +68,10 @@ _TRUSTS = f"""
 
 
 def ledger(con: duckdb.DuckDBPyConnection, statuses: tuple[str, ...] = (), search: str = "") -> pl.DataFrame:
-    """Files received, newest first, with their status and row counts; ``statuses`` empty means all,
-    ``search`` matches part of the file name (any case; taken literally, not as a pattern)."""
-    return con.sql("""
+    """Files received, newest first, with their status in words (``status_words``) and row counts;
+    ``statuses`` (codes) empty means all, ``search`` matches part of the file name (any case; taken
+    literally, not as a pattern)."""
+    files = con.sql("""
         SELECT file_id, file_name, received_at, status, rows_read, rows_loaded, rows_rejected, rows_warned,
             rows_superseded, coalesce(message, '') AS message
         FROM ingest_files
@@ -56,6 +79,7 @@ def ledger(con: duckdb.DuckDBPyConnection, statuses: tuple[str, ...] = (), searc
           AND contains(lower(file_name), lower($2))
         ORDER BY file_id DESC
     """, params=[list(statuses), search]).pl().pipe(clean_text_columns)
+    return files.with_columns(pl.col("status").replace(STATUS_WORDS))
 
 
 def ledger_statuses(con: duckdb.DuckDBPyConnection) -> list[str]:

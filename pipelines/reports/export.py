@@ -15,6 +15,7 @@ import duckdb
 import polars as pl
 
 from pipelines.catalogue.columns import COLUMN_NAMES
+from pipelines.groups import ALL_GROUP
 from pipelines.reports.export_common import neutralise_column, tidy, week_sources
 from pipelines.reports.export_docx import to_docx
 from pipelines.reports.export_xlsx import to_xlsx
@@ -59,16 +60,19 @@ def daily_figures_csv(con: duckdb.DuckDBPyConnection, org_code: str, start: date
 
 
 def render(con: duckdb.DuckDBPyConnection, week_ending: date, icbs: Sequence[str], places: Sequence[str],
-           fmt: str) -> bytes:
-    """The weekly narrative table for the week and filters, in ``fmt`` (a key of ``FORMATS``)."""
-    return render_table(con, build_weekly_table(con, week_ending, icbs, places), fmt)
+           fmt: str, org_codes: Sequence[str] = (), group_id: str | None = ALL_GROUP) -> bytes:
+    """The weekly narrative table for the week and selection, in ``fmt`` (a key of ``FORMATS``): the trusts
+    of the ICBs, places and ODS codes given, with the narratives of the discharge group ``group_id``
+    (None: trusts picked by hand, whose narratives are drafts, never saved, so none)."""
+    return render_table(con, build_weekly_table(con, week_ending, icbs, places, org_codes), fmt, group_id)
 
 
-def render_table(con: duckdb.DuckDBPyConnection, table: WeeklyTable, fmt: str) -> bytes:
+def render_table(con: duckdb.DuckDBPyConnection, table: WeeklyTable, fmt: str,
+                 group_id: str | None = ALL_GROUP) -> bytes:
     """``render`` for a table already built (the command line checks it has figures first)."""
     if fmt not in FORMATS:
         raise ValueError(f"Unknown format {fmt!r}: expected one of {', '.join(FORMATS)}.")
-    narratives = current_narratives(con, table.week_ending)
+    narratives = current_narratives(con, table.week_ending, group_id)
     if fmt == "csv":
         return to_csv(table, narratives)
     writer = to_xlsx if fmt == "xlsx" else to_docx

@@ -7,6 +7,7 @@ a row, so the history of who wrote what, and when, is never lost.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import polars as pl
 
 from pipelines import access, config
 from pipelines.catalogue.metrics import METRIC_IDS, METRICS, Metric
+from pipelines.groups import ALL, ALL_GROUP, current_groups, find_group
 from pipelines.reports.presentation import TableCell, format_value, percent_change, rounded_change
 from pipelines.reports.weekly_table import MetricRow, WeeklyTable
 from pipelines.safe_text import clean, clean_column
@@ -33,7 +35,7 @@ MAX_AUTHOR_LENGTH = 200
 # who sent nothing). SPC never contradicts the status: a point that meets the ambition in a process
 # that does not reliably meet it is said to be exactly that.
 
-MAX_NAMED = 3  # trusts named in a group before "and N more"
+MAX_NAMED = 5  # trusts named in a list; more are a count ("7 trusts"): a discharge group of five is named in full
 
 
 def _last_and(items: list[str]) -> str:
@@ -48,11 +50,9 @@ def _names(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])}{_last_and(names)}{names[-1]}"
 
 
-def _listed(items: list[str]) -> str:
-    """'Harrogate 52%, South Tees 50%, Hull 45% and 2 more'."""
-    if len(items) <= MAX_NAMED:
-        return _names(items)
-    return f"{', '.join(items[:MAX_NAMED])}{_last_and(items[:MAX_NAMED])}{len(items) - MAX_NAMED} more"
+def _count_or_names(names: list[str]) -> str:
+    """Up to MAX_NAMED trusts by name, more as a count: 106 names would be most of the ~60 words."""
+    return _names(names) if len(names) <= MAX_NAMED else f"{len(names)} trusts"
 
 
 def _figure(cell: TableCell, threshold: float | None = None) -> str:
@@ -136,20 +136,23 @@ def _trusts_sentence(row: MetricRow, present: list[TableCell], total: int) -> st
     metric = present[0].catalogue
     if metric.unit == "level":
         levels = sorted({int(c.value or 0) for c in present}, reverse=True)
-        groups = [f"{level}: {_listed([c.name for c in present if int(c.value or 0) == level])}" for level in levels]
+        groups = [f"{level}: {_count_or_names([c.name for c in present if int(c.value or 0) == level])}"
+                  for level in levels]
         return f"By trust, level {'; level '.join(groups)}."
     if row.ambition != "none" and metric.unit == "%":
         off = _worst_first([c for c in present if c.status in ("red", "amber")])
         if off:
             count = {1: "", 2: "Both "}.get(total, f"All {total} ") if len(off) == total else f"{len(off)} of {total} "
-            head = (f"{count}{_side(metric)} the ambition: "
-                    + _listed([f"{c.name} {_figure(c, row.threshold)}" for c in off]))
+            head = f"{count}{_side(metric)} the ambition"  # more than MAX_NAMED: the count says it
+            if len(off) <= MAX_NAMED:
+                head += ": " + _names([f"{c.name} {_figure(c, row.threshold)}" for c in off])
             head = head[0].upper() + head[1:]
         else:
             head = f"All {total} within the ambition" if total > 1 else "Within the ambition"
     else:
-        head = ("Highest: " if metric.better == "lower" else "Lowest: ") + _listed(
-            [f"{c.name} {_figure(c)}" for c in _worst_first(present)])
+        ranked = [f"{c.name} {_figure(c)}" for c in _worst_first(present)]
+        most = "Highest" if metric.better == "lower" else "Lowest"
+        head = f"{most}: {_names(ranked)}" if len(ranked) <= MAX_NAMED else f"{most} of {len(ranked)}: {ranked[0]}"
     moved = _moved_most(present)
     return f"{head}; {moved}." if moved else f"{head}."
 
@@ -157,7 +160,7 @@ def _trusts_sentence(row: MetricRow, present: list[TableCell], total: int) -> st
 def _spc_remark(present: list[TableCell]) -> str:
     """At most one SPC remark, only where it adds to the status, and never against it."""
     def named(pick: list[TableCell]) -> str:
-        return _names([c.name for c in pick[:MAX_NAMED]])
+        return _count_or_names([c.name for c in pick])
 
     if meets_but_fails := [c for c in present if c.status == "green" and c.assurance == "fail"]:
         return f"{named(meets_but_fails)} within this week but not reliably (SPC)"
@@ -171,18 +174,14 @@ def _spc_remark(present: list[TableCell]) -> str:
     return ""
 
 
-def _count_or_names(cells: list[TableCell]) -> str:
-    """Up to MAX_NAMED trusts by name, more as a count: 106 names would be most of the ~60 words."""
-    return _names([c.name for c in cells]) if len(cells) <= MAX_NAMED else f"{len(cells)} trusts"
-
-
 def _missing_notes(missing: list[TableCell], never: frozenset[str]) -> list[str]:
     """Who has no figure this week, apart from those that have never reported this figure at all."""
     notes = []
     if this_week := [c for c in missing if c.org_code not in never]:
-        notes.append(f"no figures from {_count_or_names(this_week)}")
+        notes.append(f"no figures from {_count_or_names([c.name for c in this_week])}")
     if absent := [c for c in missing if c.org_code in never]:
-        notes.append(f"{_count_or_names(absent)} {'has' if len(absent) == 1 else 'have'} never reported this figure")
+        verb = "has" if len(absent) == 1 else "have"
+        notes.append(f"{_count_or_names([c.name for c in absent])} {verb} never reported this figure")
     return notes
 
 
@@ -196,7 +195,7 @@ def _notes_sentence(row: MetricRow, present: list[TableCell], missing: list[Tabl
                     and rounded_change(c.change or 0, metric.unit) != 0 and c.assurance != "fail"]
         if drifting:
             verb = "rising" if metric.better == "lower" else "falling"
-            notes.append(f"{_names([c.name for c in drifting[:MAX_NAMED]])} within but {verb}")
+            notes.append(f"{_count_or_names([c.name for c in drifting])} within but {verb}")
     if spc := _spc_remark(present):
         notes.append(spc)
     notes.extend(_missing_notes(missing, never))
@@ -236,6 +235,18 @@ def draft_trust_narrative(table: WeeklyTable, metric: str, org_code: str) -> str
     return f"{text} {spc}" if (spc := _trust_spc(cell)) else text
 
 
+def figure_summary(row: MetricRow) -> str:
+    """The combined figure in a few words, beside the metric on the narrative form:
+    'Combined 48% (ambition < 40%), 3 points worse than last week'."""
+    cell = row.system
+    if cell is None or cell.value is None:
+        return "No combined figure this week."
+    if row.unit == "level":
+        return f"Highest level {_figure(cell)}, {_change(cell)}"
+    ambition = f" (ambition {row.ambition})" if row.ambition != "none" else ""
+    return f"Combined {_figure(cell, row.threshold)}{ambition}, {_change(cell)}"
+
+
 def _trust_spc(cell: TableCell) -> str:
     """One trust's SPC reading where it adds to the status, in the status's terms."""
     if cell.status == "green" and cell.assurance == "fail":
@@ -271,55 +282,75 @@ def check_narrative(text: str, author: str) -> tuple[str, str]:
     return text, author
 
 
-def save_narrative(db: Path, week_ending: date, metric: str, org_code: str | None, text: str,
-                   author: access.Identity | str) -> None:
-    """Store a new version of the narrative (``org_code`` None: the system narrative). Earlier
-    versions stay: the current one is the latest (view ``narrative_current``).
+def save_narratives(db: Path, week_ending: date, org_code: str | None, texts: Mapping[str, str],
+                    author: access.Identity | str, *, group_id: str = ALL_GROUP) -> list[str]:
+    """Store a new version of each narrative in ``texts`` (metric -> text) of the discharge group
+    ``group_id`` (``org_code`` None: the group's own narratives; else its place lead's comments on that
+    trust), in one write: all of them or, when one is refused, none. Earlier versions stay: the
+    current one is the latest (view ``narrative_current``). Returns the metrics saved.
 
     ``author`` is the acting identity (signed in: the email from the token), checked against the
     permission rules; a plain name means the single-analyst mode without sign-in (full rights).
     """
     actor = author if isinstance(author, access.Identity) else access.single_analyst(author)
-    text, name = check_narrative(text, actor.name if isinstance(author, access.Identity) else author)
+    name = actor.name if isinstance(author, access.Identity) else author
+    cleaned = {metric: check_narrative(text, name) for metric, text in texts.items()}
     if org_code is None:
         access.require(actor, "edit_system_narrative")
     else:
         access.require(actor, "edit_trust_narrative", org_code)
-    if metric not in METRIC_IDS:
-        raise ValueError(f"{metric!r} is not a metric: expected one of {', '.join(METRIC_IDS)}.")
+    if unknown := [m for m in cleaned if m not in METRIC_IDS]:
+        raise ValueError(f"{unknown[0]!r} is not a metric: expected one of {', '.join(METRIC_IDS)}.")
     if week_ending.isoweekday() != 7:
         raise ValueError(f"{week_ending:%d/%m/%Y} is not a Sunday: weeks are labelled by the Sunday they end on.")
     with open_for_write(db) as con:
+        group = ALL if group_id == ALL_GROUP else find_group(current_groups(con), group_id)
+        if group is None:
+            raise ValueError(f"{group_id!r} is not a discharge group.")
         if org_code is not None and not con.execute("SELECT count(*) FROM trusts WHERE org_code = ?",
                                                     [org_code]).fetchall()[0][0]:
             raise ValueError(f"{org_code!r} is not a known trust ODS code.")
+        if org_code is not None and not group.is_all and org_code not in group.org_codes:
+            raise ValueError(f"{org_code} is not one of the trusts of {group.name}.")
         saved_at = config.uk_now()
-        # Under the write lock, so the next id cannot be taken by another writer.
-        con.execute("""
-            INSERT INTO narratives (narrative_id, week_ending, metric, org_code, text, author, saved_at)
-            SELECT coalesce(max(narrative_id), 0) + 1, ?, ?, ?, ?, ?, ? FROM narratives
-        """, [week_ending, metric, org_code, text, name, saved_at])
         which = "system narrative" if org_code is None else "place lead's narrative"
-        access.record(con, actor, "narrative_saved", org_code,
-                      f"{which}, {metric}, week ending {week_ending:%d/%m/%Y} ({len(text):,} characters)", at=saved_at)
+        for metric, (text, writer) in cleaned.items():
+            # Under the write lock, so the next id cannot be taken by another writer.
+            con.execute("""
+                INSERT INTO narratives (narrative_id, week_ending, metric, org_code, text, author, saved_at, group_id)
+                SELECT coalesce(max(narrative_id), 0) + 1, ?, ?, ?, ?, ?, ?, ? FROM narratives
+            """, [week_ending, metric, org_code, text, writer, saved_at, group_id])
+            access.record(con, actor, "narrative_saved", org_code,
+                          f"{which} of {group_id}, {metric}, week ending {week_ending:%d/%m/%Y} "
+                          f"({len(text):,} characters)", at=saved_at)
+    return list(cleaned)
 
 
-def narrative_history(con: duckdb.DuckDBPyConnection, week_ending: date, metric: str,
-                      org_code: str | None) -> pl.DataFrame:
-    """Every saved version of one narrative, newest first: narrative_id, text, author, saved_at."""
+def save_narrative(db: Path, week_ending: date, metric: str, org_code: str | None, text: str,
+                   author: access.Identity | str, *, group_id: str = ALL_GROUP) -> None:
+    """One narrative (``save_narratives`` of one metric)."""
+    save_narratives(db, week_ending, org_code, {metric: text}, author, group_id=group_id)
+
+
+def narrative_history(con: duckdb.DuckDBPyConnection, week_ending: date, org_code: str | None,
+                      group_id: str = ALL_GROUP) -> pl.DataFrame:
+    """Every saved version of the group's narratives of the week (``org_code`` None: its own; else its place
+    lead's comments on that trust), newest first: narrative_id, metric, text, author, saved_at."""
     return con.sql("""
-        SELECT narrative_id, text, author, saved_at FROM narratives
-        WHERE week_ending = ? AND metric = ? AND org_code IS NOT DISTINCT FROM ?::VARCHAR
+        SELECT narrative_id, metric, text, author, saved_at FROM narratives
+        WHERE group_id = ? AND week_ending = ? AND org_code IS NOT DISTINCT FROM ?::VARCHAR
         ORDER BY saved_at DESC, narrative_id DESC
-    """, params=[week_ending, metric, org_code]).pl().with_columns(_cleaned_text())
+    """, params=[group_id, week_ending, org_code]).pl().with_columns(_cleaned_text())
 
 
-def current_narratives(con: duckdb.DuckDBPyConnection, week_ending: date) -> pl.DataFrame:
-    """The latest version of each narrative of the week (system ones have org_code null)."""
+def current_narratives(con: duckdb.DuckDBPyConnection, week_ending: date, group_id: str | None = ALL_GROUP
+                       ) -> pl.DataFrame:
+    """The latest version of each narrative of the group's week (system ones have org_code null);
+    ``group_id`` None (trusts picked by hand, no group): none, as drafts are never saved."""
     return con.sql("""
         SELECT metric, org_code, text, author, saved_at, narrative_id FROM narrative_current
-        WHERE week_ending = ? ORDER BY metric, org_code NULLS FIRST
-    """, params=[week_ending]).pl().with_columns(_cleaned_text())
+        WHERE group_id = ?::VARCHAR AND week_ending = ? ORDER BY metric, org_code NULLS FIRST
+    """, params=[group_id, week_ending]).pl().with_columns(_cleaned_text())
 
 
 def _cleaned_text() -> list[pl.Expr]:

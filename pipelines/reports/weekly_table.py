@@ -54,8 +54,12 @@ def hidden_line(hidden: Sequence[str]) -> str:
     return f"Not shown: no figures for these trusts: {', '.join(hidden)}." if hidden else ""
 
 
-def select_trusts(trusts: pl.DataFrame, icbs: Sequence[str] = (), places: Sequence[str] = ()) -> pl.DataFrame:
-    """Trusts in any of the ICBs (by name) and places given; all trusts when a filter is empty."""
+def select_trusts(trusts: pl.DataFrame, icbs: Sequence[str] = (), places: Sequence[str] = (),
+                  org_codes: Sequence[str] = ()) -> pl.DataFrame:
+    """Trusts in any of the ICBs (by name), places and trusts (ODS codes: a discharge group's, or picked
+    by hand) given; all trusts when a filter is empty."""
+    if org_codes:
+        trusts = trusts.filter(pl.col("org_code").is_in(list(org_codes)))
     if icbs:
         trusts = trusts.filter(pl.col("icb_name").is_in(list(icbs)))
     if places:
@@ -105,8 +109,8 @@ def metric_rows(position: pl.DataFrame, system: pl.DataFrame, trusts: pl.DataFra
 
 
 def build_weekly_table(con: duckdb.DuckDBPyConnection, week_ending: date, icbs: Sequence[str] = (),
-                       places: Sequence[str] = ()) -> WeeklyTable:
-    trusts = clean_text_columns(select_trusts(queries.trusts_with_data(con, week_ending), icbs, places))
+                       places: Sequence[str] = (), org_codes: Sequence[str] = ()) -> WeeklyTable:
+    trusts = clean_text_columns(select_trusts(queries.trusts_with_data(con, week_ending), icbs, places, org_codes))
     org_codes = tuple(trusts["org_code"])
     spc = spc_summary(con, week_ending, org_codes)
     position = (queries.weekly_position(con, week_ending).filter(pl.col("org_code").is_in(org_codes))

@@ -50,7 +50,8 @@ def reference_hash(reference_dir: Path) -> str:
 def _load(con: duckdb.DuckDBPyConnection, reference_dir: Path) -> None:
     """Trusts are upserted (a publication may have added trusts), sites, ambitions and metric definitions replaced."""
     trusts = clean_text_columns(pl.read_csv(reference_dir / "trusts.csv", infer_schema=False)).with_columns(
-        source=pl.lit("reference_data"))
+        source=pl.lit("reference_data"),
+        icb_source=pl.when(pl.col("icb_code").is_not_null()).then(pl.lit("reference file")))
     ambitions = pl.read_csv(reference_dir / "ambitions.csv", schema_overrides={
         "threshold": pl.Float64, "amber_tolerance": pl.Float64, "effective_from": pl.Date})
     tables = (("trusts_file", trusts), ("sites_file", clean_text_columns(read_sites(reference_dir))),

@@ -1,4 +1,5 @@
-"""Every table's DDL, the macros and the views: the warehouse's stable interface, defined here only.
+"""Every table's DDL, the macros and the views: the warehouse's stable interface, defined here only (NHS
+England's formats declare their own tables in pipelines.publication.formats; gathered here as PUBLICATION_SQL).
 
 ``migrate`` brings a database file to this schema: a new file gets every table and the reference
 data; an older file gets what it lacks. Analysts' tools rely on the names (docs/warehouse.md).
@@ -12,6 +13,7 @@ import duckdb
 from pipelines.catalogue.columns import COLUMNS
 from pipelines.catalogue.metrics import metric_parts_sql
 from pipelines.catalogue.sources import current_source_sql, current_value_sql, single_row_value_sql
+from pipelines.publication.formats import DDL as FORMATS_DDL
 
 _MEASURES = ",\n    ".join(f"{c.name} {'DATE' if c.kind == 'date' else 'VARCHAR' if c.kind == 'code' else 'INTEGER'}"
                            for c in COLUMNS)
@@ -66,7 +68,18 @@ CREATE TABLE IF NOT EXISTS narratives (
     org_code VARCHAR,                 -- NULL: the system narrative (the weekly table's column)
     text VARCHAR NOT NULL,
     author VARCHAR NOT NULL,
-    saved_at TIMESTAMP NOT NULL       -- every save is a new row: nothing is overwritten
+    saved_at TIMESTAMP NOT NULL,      -- every save is a new row: nothing is overwritten
+    group_id VARCHAR                  -- the discharge group whose narrative it is ('all': every trust)
+);
+-- Discharge groups saved in the browser (pipelines.groups; reference_data/groups.csv seeds them): every
+-- save a new row, the latest per group_id is current.
+CREATE TABLE IF NOT EXISTS discharge_groups (
+    version INTEGER PRIMARY KEY,
+    group_id VARCHAR NOT NULL,
+    name VARCHAR NOT NULL,
+    org_codes VARCHAR[] NOT NULL,
+    saved_by VARCHAR NOT NULL,
+    saved_at TIMESTAMP NOT NULL
 );
 CREATE TABLE IF NOT EXISTS spc_settings (
     org_code VARCHAR NOT NULL, metric VARCHAR NOT NULL,
@@ -84,7 +97,7 @@ CREATE TABLE IF NOT EXISTS spc_settings_history (  -- every save, including clea
 CREATE TABLE IF NOT EXISTS audit_log (
     recorded_at TIMESTAMP NOT NULL,   -- UK local time
     actor VARCHAR NOT NULL,           -- the email from the identity token; the typed name without sign-in
-    actor_source VARCHAR NOT NULL,    -- token | single_analyst | server (the command line)
+    actor_source VARCHAR NOT NULL,    -- token | single_analyst | server (the command line) | first_start
     action VARCHAR NOT NULL,          -- a key of pipelines.access.AUDIT_ACTION_WORDS
     org_code VARCHAR,                 -- the trust concerned; NULL for the system narrative or a whole file
     detail VARCHAR NOT NULL,          -- file name and outcome, narrative week and metric, the settings
@@ -101,7 +114,8 @@ CREATE TABLE IF NOT EXISTS spc_latest (
 );
 CREATE TABLE IF NOT EXISTS trusts (
     org_code VARCHAR PRIMARY KEY, name VARCHAR, short_name VARCHAR, region VARCHAR,
-    icb_code VARCHAR, icb_name VARCHAR, place VARCHAR, local_authority VARCHAR, source VARCHAR
+    icb_code VARCHAR, icb_name VARCHAR, place VARCHAR, local_authority VARCHAR, source VARCHAR,
+    icb_source VARCHAR  -- where the ICB came from: reference file, acute workbook ICB section, beds CSV ...
 );
 CREATE TABLE IF NOT EXISTS sites (
     site_code VARCHAR PRIMARY KEY, org_code VARCHAR NOT NULL, name VARCHAR  -- reference_data/sites.csv
@@ -120,50 +134,19 @@ CREATE TABLE IF NOT EXISTS reference_state (  -- what the reference tables were 
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 """
 
-# NHS England's publication (pipelines.publication reads it; tests/test_warehouse_schema.py checks that
-# these columns are the readers' columns plus provenance).
-_PUBLISHED = "source_sheet VARCHAR, source_row BIGINT, source_column VARCHAR, file_id INTEGER, loaded_at TIMESTAMP"
-_NCTR = "nctr_patients BIGINT, nctr_discharged BIGINT, nctr_remaining BIGINT, nctr_discharged_by_5pm BIGINT, " \
-        "nctr_discharged_after_5pm BIGINT"
-_BED_DAYS = "additional_bed_days_los_7plus BIGINT, additional_bed_days_los_14plus BIGINT, " \
-            "additional_bed_days_los_21plus BIGINT"
-_ORG = "org_code VARCHAR, org_name VARCHAR, region VARCHAR"
-_AREA = "level VARCHAR, area_code VARCHAR, area_name VARCHAR, region VARCHAR"
-_DESTINATION = "destination_code VARCHAR, destination VARCHAR, pathway BIGINT, discharges BIGINT"
-PUBLICATION_SQL = f"""
-CREATE TABLE IF NOT EXISTS nhse_daily (period_date DATE, {_ORG}, icb_code VARCHAR, {_NCTR}, {_PUBLISHED});
-CREATE TABLE IF NOT EXISTS nhse_daily_area (period_date DATE, {_AREA}, {_NCTR}, {_PUBLISHED});
-CREATE TABLE IF NOT EXISTS nhse_bed_days_lost (week_commencing DATE, week_ending DATE, {_ORG}, {_BED_DAYS},
-    {_PUBLISHED});
-CREATE TABLE IF NOT EXISTS nhse_bed_days_lost_area (week_commencing DATE, week_ending DATE, {_AREA}, {_BED_DAYS},
-    {_PUBLISHED});
-CREATE TABLE IF NOT EXISTS nhse_destinations (month DATE, {_ORG}, {_DESTINATION}, {_PUBLISHED});
-CREATE TABLE IF NOT EXISTS nhse_destinations_area (period_start DATE, period_end DATE, {_AREA}, {_DESTINATION},
-    {_PUBLISHED});
-CREATE TABLE IF NOT EXISTS nhse_delay_reasons (period_start DATE, period_end DATE, {_ORG}, reason VARCHAR,
-    patients DOUBLE, {_PUBLISHED});
-CREATE TABLE IF NOT EXISTS nhse_delay_reasons_area (period_start DATE, period_end DATE, {_AREA}, reason VARCHAR,
-    patients DOUBLE, {_PUBLISHED});
-"""
+# NHS England's publications: each format's tables are declared by its module (pipelines.publication.formats;
+# tests/test_warehouse_schema.py checks that these columns are the readers' columns plus provenance).
+PUBLICATION_SQL = FORMATS_DDL
 
-# NHS England's UEC daily sitrep and monthly beds publication (pipelines.publication.uec, beds_csv), the
-# names and ICBs each publication gives a trust, and the trust successions reference file.
-_UEC_BEDS = ", ".join(f"{group}{kind} BIGINT" for group in ("", "adult_", "paediatric_")
-                      for kind in ("core_beds_open", "escalation_beds_open", "beds_open", "beds_occupied"))
-_UEC = f"{_UEC_BEDS}, los_7plus BIGINT, los_14plus BIGINT, los_21plus BIGINT, beds_source_row BIGINT, " \
-       "los_source_row BIGINT, source_column VARCHAR, file_id INTEGER, loaded_at TIMESTAMP"
-_BEDS = "month DATE, metric VARCHAR, measure VARCHAR, org_type VARCHAR, value DOUBLE, source_row BIGINT, " \
-        "file_id INTEGER, loaded_at TIMESTAMP"
-BEDS_SQL = f"""
-CREATE TABLE IF NOT EXISTS nhse_uec_daily (period_date DATE, {_ORG}, {_UEC});
-CREATE TABLE IF NOT EXISTS nhse_uec_daily_area (period_date DATE, level VARCHAR, area_code VARCHAR,
-    area_name VARCHAR, {_UEC});
-CREATE TABLE IF NOT EXISTS nhse_beds_monthly ({_ORG}, icb_name VARCHAR, {_BEDS});
-CREATE TABLE IF NOT EXISTS nhse_beds_monthly_area ({_AREA}, {_BEDS});
+# The names and ICBs each publication gives a trust, and the trust successions reference file.
+BEDS_SQL = """
 CREATE TABLE IF NOT EXISTS nhse_trust_names (org_code VARCHAR, published_name VARCHAR, period_end DATE,
     file_id INTEGER, loaded_at TIMESTAMP);
 CREATE TABLE IF NOT EXISTS nhse_trust_icb (org_code VARCHAR, icb_code VARCHAR, icb_name VARCHAR, period_end DATE,
-    file_id INTEGER, loaded_at TIMESTAMP);
+    file_id INTEGER, loaded_at TIMESTAMP, icb_source VARCHAR);
+-- Files from before the ICB's source was kept.
+ALTER TABLE trusts ADD COLUMN IF NOT EXISTS icb_source VARCHAR;
+ALTER TABLE nhse_trust_icb ADD COLUMN IF NOT EXISTS icb_source VARCHAR;
 CREATE TABLE IF NOT EXISTS trust_successions (
     predecessor VARCHAR NOT NULL, successor VARCHAR NOT NULL, succession_date DATE NOT NULL,
     name VARCHAR,                  -- the successor's name when the reference file says so (else the latest published)
@@ -278,7 +261,8 @@ SELECT s.week_ending, s.org_code, t.short_name AS trust, s.metric, d.label AS me
 FROM spc_latest s LEFT JOIN trusts t USING (org_code) LEFT JOIN metric_definitions d USING (metric);
 CREATE OR REPLACE VIEW narrative_current AS
 SELECT * FROM narratives
-QUALIFY row_number() OVER (PARTITION BY week_ending, metric, org_code ORDER BY saved_at DESC, narrative_id DESC) = 1;
+QUALIFY row_number() OVER (PARTITION BY group_id, week_ending, metric, org_code
+                           ORDER BY saved_at DESC, narrative_id DESC) = 1;
 
 CREATE OR REPLACE VIEW weekly_position AS
 WITH valued AS (
@@ -302,9 +286,16 @@ LEFT JOIN valued prev ON prev.org_code = v.org_code AND prev.metric = v.metric
 """
 
 
+# Data migration, idempotent: narratives saved before discharge groups belonged to no group. The selection
+# they were written for was never recorded (neither the narrative nor its audit row kept the ICB and place
+# filters), so every one goes to the built-in group of every trust, 'all' (pipelines.groups.ALL_GROUP).
+NARRATIVE_GROUPS_SQL = """
+ALTER TABLE narratives ADD COLUMN IF NOT EXISTS group_id VARCHAR;
+UPDATE narratives SET group_id = 'all' WHERE group_id IS NULL;
+"""
 
 # Bumped whenever the statements above change, so an older file is brought up to date once.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 11
 
 
 def _version(con: duckdb.DuckDBPyConnection) -> int:
@@ -315,17 +306,22 @@ def _version(con: duckdb.DuckDBPyConnection) -> int:
     return found or 0
 
 
+def is_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the file is of this schema (a read-only connection can ask)."""
+    return _version(con) == SCHEMA_VERSION
+
+
 def migrate(con: duckdb.DuckDBPyConnection) -> bool:
     """Bring the file to this schema: create what is missing, (re)define the macros and views.
     Returns True when anything was done (a new or older file), False for a file already current."""
-    if _version(con) == SCHEMA_VERSION:
+    if is_current(con):
         return False
     con.execute(_MIGRATE_SQL)  # one script rather than a call per part: a new file pays it on every cold ingest
     return True
 
 
 _MIGRATE_SQL = ";\n".join([
-    SCHEMA_SQL, PUBLICATION_SQL, BEDS_SQL, MACROS_SQL, DAILY_VIEWS_SQL,
+    SCHEMA_SQL, NARRATIVE_GROUPS_SQL, PUBLICATION_SQL, BEDS_SQL, MACROS_SQL, DAILY_VIEWS_SQL,
     WEEKLY_PARTS_TABLE_SQL, POSITION_VIEW_SQL,
     f"DELETE FROM schema_version; INSERT INTO schema_version VALUES ({SCHEMA_VERSION:d})"])
 

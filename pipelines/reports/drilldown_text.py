@@ -1,0 +1,64 @@
+"""The drill-down's figures in words: the counts behind a ratio and the related metrics, week by
+week, as the trust page shows them (the figures come from pipelines.queries.drilldown)."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import polars as pl
+
+from pipelines.catalogue.dates import uk_date, uk_day
+from pipelines.catalogue.metrics import METRICS, Metric
+from pipelines.reports.presentation import NOT_REPORTED, format_value
+from pipelines.spc.explain import capitalised, count_text, per_day
+
+_BY_ID: dict[str, Metric] = {m.id: m for m in METRICS}
+
+
+def related_table(weekly: pl.DataFrame, metric: Metric, up_to: date, weeks: int = 4) -> pl.DataFrame:
+    """The trust's ``weeks`` weeks of ``weekly`` (its ``weekly_position`` rows, every metric) up to the
+    summary week ``up_to``, to read across: the metric's counts a day (a ratio's numerator and
+    denominator), the metric, then the catalogue's related metrics (``Metric.related``); ``Figure`` then
+    a column per week ending (dd/mm/yyyy), the figures as text ('not reported' where a week has none)."""
+    week_endings = sorted(weekly.filter(pl.col("week_ending") <= up_to)["week_ending"].unique().to_list())[-weeks:]
+    columns = [uk_date(w) for w in week_endings]
+
+    def row(label: str, values: dict[date, str]) -> dict[str, str]:
+        return {"Figure": label} | {uk_date(w): values.get(w, NOT_REPORTED) for w in week_endings}
+
+    def rows_of(metric_id: str) -> pl.DataFrame:
+        return per_day(weekly.filter((pl.col("metric") == metric_id) & pl.col("week_ending").is_in(week_endings)))
+
+    own = rows_of(metric.id)
+    rows = []
+    if metric.denominator_text is not None:  # a ratio: its counts first, each an average a day
+        for column, words in (("numerator_per_day", metric.numerator_text),
+                              ("denominator_per_day", metric.denominator_text)):
+            rows.append(row(f"{capitalised(words)} (a day)",
+                            {r["week_ending"]: count_text(r[column]) for r in own.iter_rows(named=True)
+                             if r[column] is not None}))
+    for shown in (metric, *(_BY_ID[m] for m in metric.related)):
+        rows.append(row(shown.short_label, {r["week_ending"]: format_value(r["value"], shown.unit)
+                                            for r in rows_of(shown.id).iter_rows(named=True)}))
+    return pl.DataFrame(rows, schema={"Figure": pl.String, **dict.fromkeys(columns, pl.String)}, orient="row")
+
+
+def week_counts_text(weekly: pl.DataFrame, metric: Metric, week: date) -> str:
+    """'Week ending Sun 14/04/2024: 36 patients staying 7+ days a day of 90 occupied G&A beds (40.0%);
+    the week before: 45 of 90 (50.0%).' The numerator and denominator behind a ratio's weekly figure,
+    per day; empty for a metric without a denominator or a week without figures."""
+    if metric.denominator_text is None:
+        return ""
+    rows = per_day(weekly.filter(pl.col("metric") == metric.id).sort("week_ending"))
+    now = rows.filter(pl.col("week_ending") == week)
+    if now.is_empty() or now["numerator_per_day"][0] is None:
+        return ""
+    current = now.row(0, named=True)
+    text = (f"Week ending {uk_day(week)}: {count_text(current['numerator_per_day'])} {metric.numerator_text} a day "
+            f"of {count_text(current['denominator_per_day'])} {metric.denominator_text} "
+            f"({format_value(current['value'], metric.unit)})")
+    before = rows.filter(pl.col("week_ending") == week - timedelta(days=7))
+    if not before.is_empty() and before["numerator_per_day"][0] is not None:
+        earlier = before.row(0, named=True)
+        text += (f"; the week before: {count_text(earlier['numerator_per_day'])} of "
+                 f"{count_text(earlier['denominator_per_day'])} ({format_value(earlier['value'], metric.unit)})")
+    return text + "."

@@ -1,0 +1,152 @@
+"""NHS England's acute discharge workbooks from 2024 (docs/domain.md section 2.5): no cover sheet, seven
+tables, the England row 'ENGLAND (Type 1 Trusts)', delay reasons redefined from 27 May 2024 and months
+re-issued ("revised"). Built here in the shape of the real 2023-11 workbook (tests/fixtures/nhse), with
+those differences."""
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import xlsxwriter
+from helpers import query
+from test_nhse_readers import HUMBER, LONG_HEADER, NCTR, NEY, TABLE2_LABELS, YORK
+
+from pipelines import config
+from pipelines.ingest.load import ingest_paths
+from pipelines.publication.read import read_publication
+from pipelines.queries.published import as_published_on
+from ui import charts
+
+LONDON, NCL = "LONDON", ("QMJ", "NHS NORTH CENTRAL LONDON INTEGRATED CARE BOARD")
+TRUSTS = (("RAL", "ROYAL FREE LONDON NHS FOUNDATION TRUST"), ("RAP", "NORTH MIDDLESEX UNIVERSITY HOSPITAL NHS TRUST"))
+# Illustrative labels of the reasons redefined from 27 May 2024: the reader takes them from the file.
+JUNE_REASONS = ("Awaiting a care home placement (pathway 3)", "Awaiting start of care at home (pathway 1)")
+MAY_REASONS = ("No Plan", "Awaiting transport")
+
+
+def workbook_2024(month: date, reasons: tuple[str, ...], patients: tuple[float, ...]) -> bytes:
+    """Tables 1, 2 and 5 to 7 and no cover sheet. Table 2: the first 3 days of the month; trust i has
+    10 * (i + 1) + day patients, a third discharged. Table 5: trust i has ``patients[k] + i`` for reason k."""
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    day_format = book.add_format({"num_format": "dd/mm/yyyy"})
+    book.add_worksheet("Contents").write(1, 1, "Contents")
+    book.add_worksheet("Table 1").write(0, 0, "Table 1: Number of organisations for whom no data was submitted")
+    days = [month + timedelta(days=d) for d in range(3)]
+    figures = {code: [(10 * (i + 1) + d, (10 * (i + 1) + d) // 3) for d in range(3)]
+               for i, (code, _) in enumerate(TRUSTS)}
+
+    def blocks(sheet, title: str, labels: tuple[str, ...], values: dict[str, list], dated: bool) -> None:
+        sheet.write(0, 0, title)
+        sheet.write(1, 0, "Contents")
+        sheet.write(3, 0, "Notes: \n1. trust-level and ICB-level data exclude patients discharged to a hospice.")
+        width = len(labels)
+        for b in range(len(days) if dated else 1):
+            if dated:
+                sheet.write_datetime(2, 3 + width * b, days[b], day_format)  # type: ignore[arg-type]
+            sheet.write_row(3, 3 + width * b, labels)
+        if not dated:
+            sheet.write(2, 3, f"{month:%B %Y} - Average number of people per day with length of stay 14 days or "
+                              "over who no longer meet the criteria to reside but were not discharged")
+        total = [sum(v) for v in zip(*values.values(), strict=True)]
+        sheet.write(4, 2, "ENGLAND (Type 1 Trusts)")
+        sheet.write(5, 2, LONDON)
+        sheet.write_row(7, 0, ["Region", "ICB Code", "ICB Name"])
+        sheet.write_row(8, 0, [LONDON, *NCL])
+        sheet.write_row(10, 0, ["Region", "Org Code", "Org Name"])
+        for row in (4, 5, 8):
+            sheet.write_row(row, 3, total)
+        for r, (code, name) in enumerate(TRUSTS, start=11):
+            sheet.write_row(r, 0, [LONDON, code, name])
+            sheet.write_row(r, 3, values[code])
+
+    blocks(book.add_worksheet("Table 2"), "Table 2: Number of patients who no longer meet criteria to reside",
+           tuple(TABLE2_LABELS), {code: [v for p, d in by_day for v in (p, d, p - d)]
+                                  for code, by_day in figures.items()}, dated=True)
+    blocks(book.add_worksheet("Table 5"), "Table 5: Weekly snapshot average by delay reason", reasons,
+           {code: [p + i for p in patients] for i, (code, _) in enumerate(TRUSTS)}, dated=False)
+    for n in (6, 7):
+        book.add_worksheet(f"Table {n}").write(0, 0, f"Table {n}: published from 2024")
+    book.close()
+    return out.getvalue()
+
+
+def _load(tmp_path: Path, db: Path, name: str, content: bytes):
+    path = tmp_path / name
+    path.write_bytes(content)
+    [outcome] = list(ingest_paths([path], db))
+    assert outcome.status == "loaded", outcome.message
+    return outcome
+
+
+def test_a_2024_workbook_with_seven_tables_and_no_cover_sheet_is_read(tmp_path: Path, db: Path) -> None:
+    june = date(2024, 6, 1)
+    content = workbook_2024(june, JUNE_REASONS, (4.5, 2.0))
+    read = read_publication("renamed.xlsx", content)
+    assert read.kind == "nhse_monthly_workbook"
+    assert any("'Table 6', 'Table 7'" in note and "not read" in note for note in read.notes)
+    _load(tmp_path, db, "acute-discharge-sitrep-2024-06.xlsx", content)
+    assert query(db, "SELECT org_code, period_date, nctr_patients, nctr_discharged FROM nhse_daily "
+                     "WHERE period_date = '2024-06-02' ORDER BY 1") == [("RAL", date(2024, 6, 2), 11, 3),
+                                                                       ("RAP", date(2024, 6, 2), 21, 7)]
+    assert query(db, "SELECT nctr_patients FROM nhse_daily_area WHERE level = 'england' "
+                     "AND period_date = '2024-06-02'") == [(32,)]
+    # the redefined reasons under their own labels, for the month they apply to, in Table 5's cohort
+    assert query(db, "SELECT reason, length_of_stay, period_start, period_end, patients FROM nhse_delay_reasons "
+                     "WHERE org_code = 'RAP' ORDER BY reason") == [
+        (JUNE_REASONS[0], "14+", june, date(2024, 6, 30), 5.5), (JUNE_REASONS[1], "14+", june, date(2024, 6, 30), 3.0)]
+
+
+def test_a_revised_month_replaces_its_figures_and_the_earlier_version_stays_on_record(tmp_path: Path,
+                                                                                        db: Path) -> None:
+    may = date(2024, 5, 1)
+    _load(tmp_path, db, "acute-discharge-sitrep-2024-05.xlsx", workbook_2024(may, MAY_REASONS, (4.0, 1.0)))
+    with duckdb.connect(str(db)) as con:  # as if the first issue had been loaded three days earlier
+        con.execute("UPDATE nhse_delay_reasons SET loaded_at = loaded_at - INTERVAL 3 DAY")
+    revised = _load(tmp_path, db, "acute-discharge-sitrep-2024-05-revised.xlsx",
+                    workbook_2024(may, MAY_REASONS, (6.0, 1.0)))
+    assert any("revises" in note and "stay on record" in note for note in revised.notes)
+    current = "SELECT reason, patients FROM nhse_delay_reasons WHERE org_code = 'RAL' ORDER BY reason"
+    assert query(db, current) == [("Awaiting transport", 1.0), ("No Plan", 6.0)]
+    today = config.uk_now().date()
+    with duckdb.connect(str(db), read_only=True) as con:
+        before = as_published_on(con, "nhse_delay_reasons", today - timedelta(days=1))
+        after = as_published_on(con, "nhse_delay_reasons", today)
+    ral = pl.col("org_code") == "RAL"
+    assert before.filter(ral).sort("reason").select("reason", "patients").rows() == [
+        ("Awaiting transport", 1.0), ("No Plan", 4.0)]
+    assert after.filter(ral).sort("reason").select("reason", "patients").rows() == [
+        ("Awaiting transport", 1.0), ("No Plan", 6.0)]
+
+
+def test_a_reason_series_is_broken_at_27_may_2024_and_the_break_is_marked() -> None:
+    """The same label before and after the redefinition is two measures: no line joins them."""
+    periods = [(date(2024, 4, 1), date(2024, 4, 30)), (date(2024, 5, 1), date(2024, 5, 31)),
+               (date(2024, 6, 1), date(2024, 6, 30)), (date(2024, 7, 1), date(2024, 7, 31))]
+    reasons = pl.DataFrame([(start, end, "No Plan", 5.0 + i, 1) for i, (start, end) in enumerate(periods)],
+                           schema=["period_start", "period_end", "reason", "patients", "rank"], orient="row")
+    fig = charts.delay_reasons_figure(reasons)
+    [trace] = fig.data
+    assert list(trace.x) == [0, 1, None, 2, 3]  # April-May joined, June-July joined, nothing across
+    assert any("27/05/2024" in a.text for a in fig.layout.annotations)
+    assert [shape.x0 for shape in fig.layout.shapes] == [1.5]
+
+
+def test_the_long_csv_keeps_reasons_at_7_and_14_days_apart(tmp_path: Path, db: Path) -> None:
+    trust = f"Provider,{NEY},QOQ,RCB,{YORK}"
+    lines = [LONG_HEADER,
+             f"National,,,,ENGLAND,03/06/2024,{NCTR},Count,Criteria to reside,250",
+             f"ICB,{NEY},QOQ,QOQ,{HUMBER},03/06/2024,{NCTR},Count,Criteria to reside,250",
+             f"{trust},03/06/2024,{NCTR},Count,Criteria to reside,250",
+             f"{trust},03/06/2024,No Plan,Weekly average,Delay reason - length of stay 7+ days,9.5",
+             f"{trust},03/06/2024,No Plan,Weekly average,Delay reason - length of stay 14+ days,4.25"]
+    content = ("\r\n".join(lines) + "\r\n").encode("utf-8")
+    read = read_publication("long.csv", content)
+    assert read.delay_reasons.sort("length_of_stay").select(  # type: ignore[attr-defined]
+        "reason", "length_of_stay", "patients").rows() == [("No Plan", "14+", 4.25), ("No Plan", "7+", 9.5)]
+    _load(tmp_path, db, "long.csv", content)
+    assert query(db, "SELECT length_of_stay, patients FROM nhse_delay_reasons ORDER BY 1") == [
+        ("14+", 4.25), ("7+", 9.5)]
