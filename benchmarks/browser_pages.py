@@ -208,7 +208,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="warm rounds; medians are reported")
     parser.add_argument("--keep", action="store_true", help="keep (and next time reuse) the generated database")
     args = parser.parse_args()
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 (lazy: Playwright only when run)
 
     (HERE / "output").mkdir(exist_ok=True)
     db = HERE / "output" / f"pages_{args.trusts}x{args.years}y.duckdb"

@@ -56,11 +56,11 @@ def peak_mib() -> float:
 
 def build(db: Path, codes: list[str], days: int) -> None:
     """The national history as an ingest would leave it, without paying for the ingest."""
-    import polars as pl
+    import polars as pl  # noqa: PLC0415 (each child process measures its own imports)
 
-    from pipelines.spc.store import refresh_derived
-    from pipelines.warehouse import open_for_write
-    from pipelines.warehouse.reference import reload_reference
+    from pipelines.spc.store import refresh_derived  # noqa: PLC0415 (each child process measures its own imports)
+    from pipelines.warehouse import open_for_write  # noqa: PLC0415 (each child process measures its own imports)
+    from pipelines.warehouse.reference import reload_reference  # noqa: PLC0415 (each child process measures its own imports)
 
     history = generate_frame(codes, days, LAST_DAY - timedelta(days=1)).with_columns(
         file_id=pl.lit(1), source=pl.lit("trust_sitrep"), source_file=pl.lit("history.csv"),
@@ -76,10 +76,10 @@ def build(db: Path, codes: list[str], days: int) -> None:
 
 
 def child_baseline(db: Path, csv: Path) -> dict:
-    import os
+    import os  # noqa: PLC0415 (each child process measures its own imports)
 
-    import duckdb
-    import polars as pl
+    import duckdb  # noqa: PLC0415 (each child process measures its own imports)
+    import polars as pl  # noqa: PLC0415 (each child process measures its own imports)
 
     started, cpu = time.perf_counter(), time.process_time()
     work = db.with_name(db.name + ".writing")
@@ -96,13 +96,13 @@ def child_baseline(db: Path, csv: Path) -> dict:
 
 
 def child_ingest(db: Path, csv: Path, rows: int, contract: bool = True) -> dict:
-    import pipelines.ingest.contract  # the contract (default engine: the suite compiled to Polars)
-    from pipelines.ingest.load import ingest_paths
+    import pipelines.ingest.contract  # the contract (default engine: the suite compiled to Polars)  # noqa: PLC0415 (each child process measures its own imports)
+    from pipelines.ingest.load import ingest_paths  # noqa: PLC0415 (each child process measures its own imports)
 
     if not contract:  # the write path alone: what the contract checks is measured by benchmark.py
-        import polars as pl
+        import polars as pl  # noqa: PLC0415 (each child process measures its own imports)
 
-        from pipelines.catalogue.issues import ISSUE_SCHEMA
+        from pipelines.catalogue.issues import ISSUE_SCHEMA  # noqa: PLC0415 (each child process measures its own imports)
         pipelines.ingest.contract.validate = lambda *_args, **_kwargs: pl.DataFrame(schema=ISSUE_SCHEMA)
 
     started, cpu = time.perf_counter(), time.process_time()
@@ -125,7 +125,7 @@ def run_child(kind: str, pristine: Path, work_db: Path, csv: Path, rows: int, re
     return {**json.loads(done.stdout.splitlines()[-1]), "process": time.perf_counter() - started}
 
 
-def main() -> None:
+def main() -> None:  # noqa: PLR0915  (the whole benchmark run in the order the docstring gives)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trusts", type=int, default=140)
     parser.add_argument("--years", type=int, default=7)

@@ -58,7 +58,7 @@ def peak_mib() -> float:
 
 def time_page(page: str) -> tuple[float, float]:
     """Seconds for a first (cold cache) and second (warm cache) full run of the page script."""
-    from streamlit.testing.v1 import AppTest
+    from streamlit.testing.v1 import AppTest  # noqa: PLC0415 (lazy: Streamlit only when a page is timed)
 
     runs = []
     for _ in range(2):

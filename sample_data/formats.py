@@ -120,9 +120,10 @@ def write_xlsx(path: Path, rows: list[Row], style: Style, month: date, columns: 
         for r, line in enumerate(title_lines(style, month)):
             sheet.write_string(r, 0, line, bold)
         r += 2  # one blank row between the titles and the header
-    sheet.write_row(r, 0, [HEADERS[style.headers][c] for c in columns], bold)
+    header_row = r
+    sheet.write_row(header_row, 0, [HEADERS[style.headers][c] for c in columns], bold)
     for r, values in enumerate([[row[c] for c in columns] for row in rows]
-                               + ([total_row(rows, columns)] if style.total else []), start=r + 1):
+                               + ([total_row(rows, columns)] if style.total else []), start=header_row + 1):
         for c, v in enumerate(values):
             if isinstance(v, date):
                 sheet.write_datetime(r, c, datetime(v.year, v.month, v.day), date_fmt)

@@ -76,7 +76,8 @@ def load_rows_directly(db: Path, rows: list[dict[str, object]]) -> None:
     then refresh the derived tables as an ingest would."""
     frame = pl.DataFrame(rows).with_columns(
         pl.col("period_date").str.to_date(), pl.col("site_code").replace("", None),
-        source=pl.lit("trust_sitrep"), file_id=pl.lit(0), source_file=pl.lit("test"), source_row=pl.int_range(2, len(rows) + 2),
+        source=pl.lit("trust_sitrep"), file_id=pl.lit(0), source_file=pl.lit("test"),
+        source_row=pl.int_range(2, len(rows) + 2),
         loaded_at=pl.lit(None, dtype=pl.Datetime).fill_null(pl.datetime(2024, 1, 1)))
     with open_for_write(db) as con:
         con.register("rows", frame)

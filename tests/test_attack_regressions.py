@@ -12,11 +12,17 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from helpers import VALID_ROW, query
+from test_nhse_readers import LONG_HEADER, NCTR, NEY
 
+from pipelines import access
 from pipelines.catalogue.columns import COLUMN_NAMES
+from pipelines.catalogue.issues import FileRejected
+from pipelines.ingest import load
 from pipelines.ingest.cells import MAX_CELLS
 from pipelines.ingest.load import FileOutcome, ingest_sources
 from pipelines.ingest.readers import read_sitrep
+from pipelines.queries.quality import trusts_for_review
+from pipelines.warehouse import connect_read
 
 TODAY = date(2025, 10, 1)
 HEADER = ",".join(COLUMN_NAMES)
@@ -155,8 +161,6 @@ def test_7_out_of_range_dates_and_counts_reject_their_rows_and_the_file_is_in_th
 
 
 def test_7_a_file_that_fails_for_an_unexpected_reason_is_in_the_ledger(db, monkeypatch):
-    from pipelines.ingest import load
-
     monkeypatch.setattr(load, "read_sitrep", lambda *a: 1 / 0)
     outcome = ingest(db, csv(line()))
     assert outcome.status == "rejected" and "internal error (ZeroDivisionError)" in outcome.message
@@ -192,7 +196,6 @@ def test_8_a_sheet_claiming_more_cells_than_the_limit_is_rejected():
     with zipfile.ZipFile(out, "w") as archive:
         archive.writestr("xl/workbook.xml", "<workbook/>")
         archive.writestr("xl/worksheets/sheet1.xml", '<worksheet><dimension ref="A1:XFD1048576"/></worksheet>')
-    from pipelines.catalogue.issues import FileRejected
 
     try:
         read_sitrep("wide.xlsx", out.getvalue())
@@ -206,8 +209,6 @@ def test_8_a_sheet_claiming_more_cells_than_the_limit_is_rejected():
 # ---- 6: a fake publication ----
 
 def fake_publication(england: int, trusts: dict[str, int]) -> bytes:
-    from test_nhse_readers import LONG_HEADER, NCTR, NEY
-
     lines = [LONG_HEADER, f"National,,,,ENGLAND,01/04/2024,{NCTR},Count,Criteria to reside,{england}"]
     lines += [f"Provider,{NEY},QOQ,{code},SOME TRUST,01/04/2024,{NCTR},Count,Criteria to reside,{value}"
               for code, value in trusts.items()]
@@ -227,9 +228,6 @@ def test_6_a_publication_that_does_not_add_up_is_rejected_and_adds_no_trust(db):
 
 
 def test_6_a_trust_only_a_publication_names_is_listed_for_review_and_not_trusted_by_the_sitrep_contract(db):
-    from pipelines.queries.quality import trusts_for_review
-    from pipelines.warehouse import connect_read
-
     outcome = ingest(db, fake_publication(england=40, trusts={"ZZX99": 10, "RCD": 30}), "webfile.csv")
     assert outcome.status == "loaded", outcome.message
     assert query(db, "SELECT source FROM trusts WHERE org_code = 'ZZX99'") == [("nhse_publication",)]
@@ -241,8 +239,6 @@ def test_6_a_trust_only_a_publication_names_is_listed_for_review_and_not_trusted
 
 
 def test_6_publications_are_refused_for_users_who_are_not_administrators(db):
-    from pipelines import access
-
     submitter = access.Identity("a submitter", "token", (access.Grant("submitter", frozenset({"RCD"})),))
     [outcome] = ingest_sources([("webfile.csv", "upload:webfile.csv", fake_publication(40, {"RCD": 40}))], db,
                                today=TODAY, actor=submitter)

@@ -127,12 +127,12 @@ def test_parallel_loads_and_readers_see_no_error_and_whole_files_only(seeded, tm
     for code, out, err in results:
         assert code == 0 and "Traceback" not in err, err
         assert "rows loaded" in out
-    for code, out, err in reads:
+    for code, _out, err in reads:
         assert code == 0 and err.strip() == "", err
     seen = {tuple(state) for _, out, _ in reads for state in json.loads(out)["seen"]}
     assert all(json.loads(out)["rounds"] > 0 for _, out, _ in reads)
     # Every state a reader saw is the seed plus some whole files, with a ledger that matches it.
-    whole = {7 + sum(s for s, picked in zip(sizes, mask) if picked) for mask in
+    whole = {7 + sum(s for s, picked in zip(sizes, mask, strict=True) if picked) for mask in
              [(a, b, c) for a in (0, 1) for b in (0, 1) for c in (0, 1)]}
     assert {daily for daily, _, _ in seen} <= whole
     assert all(daily == loaded for daily, _, loaded in seen)

@@ -40,10 +40,12 @@ def issues_for(tmp_path, rows, today=TODAY):
      "row 2: nctr_discharged (16) is more than nctr_patients (15)"),
     ({"trust_opel": 5}, "opel_1_to_4", "trust_opel", "row 2: trust_opel (5) is not an OPEL level from 1 to 4"),
     ({"la_opel": 0}, "opel_1_to_4", "la_opel", "row 2: la_opel (0) is not an OPEL level from 1 to 4"),
-    ({"period_date": "2025-10-02"}, "date_not_in_future", "period_date", "row 2: period_date (02/10/2025) is in the future"),
+    ({"period_date": "2025-10-02"}, "date_not_in_future", "period_date",
+     "row 2: period_date (02/10/2025) is in the future"),
     ({"org_code": "ZZZ"}, "known_ods_code", "org_code", "row 2: org_code (ZZZ) is not a known trust ODS code"),
     ({"nctr_patients": ""}, "required_value", "nctr_patients", "row 2: nctr_patients is blank"),
-    ({"discharges_p2": "twelve"}, "whole_number", "discharges_p2", "row 2: discharges_p2 ('twelve') is not a whole number"),
+    ({"discharges_p2": "twelve"}, "whole_number", "discharges_p2",
+     "row 2: discharges_p2 ('twelve') is not a whole number"),
 ])
 def test_error_rule_rejects_the_row_with_a_plain_message(tmp_path, overrides, rule, column, message):
     issues = issues_for(tmp_path, [sitrep_row(**overrides)])
@@ -121,7 +123,7 @@ def frame_of(rows: list[dict]) -> pl.DataFrame:
 def rules_by_row(frame: pl.DataFrame, **options) -> dict[int, set[str]]:
     issues = validate(frame, pl.DataFrame(schema=ISSUE_SCHEMA), KNOWN, TODAY, sites=SITES, **options)
     found: dict[int, set[str]] = {}
-    for row, rule in zip(issues["source_row"], issues["rule"]):
+    for row, rule in zip(issues["source_row"], issues["rule"], strict=True):
         found.setdefault(row, set()).add(rule)
     return found
 

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from test_hostile_input import csv_files
 
 from pipelines import config
+from pipelines.__main__ import main
 from pipelines.catalogue.columns import COUNT_COLUMNS, SCHEMA
 from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
 from pipelines.ingest import contract
@@ -99,7 +100,8 @@ def test_generated_frames_give_the_same_issues_on_both_engines(generated):
     frame, loaded = generated
     issues = both_engines(frame, loaded=loaded)
     assert set(issues["source_row"]) <= set(frame["source_row"])
-    assert all(m.startswith(f"row {r}: ") and "\n" not in m for r, m in zip(issues["source_row"], issues["message"]))
+    assert all(m.startswith(f"row {r}: ") and "\n" not in m
+               for r, m in zip(issues["source_row"], issues["message"], strict=True))
 
 
 # ---- the compiler ----
@@ -178,8 +180,6 @@ def test_ge_engine_is_what_runs_when_chosen(monkeypatch):
 
 def test_the_command_lines_engine_runs_for_that_command_only(monkeypatch, tmp_path):
     """``--engine ge`` is passed down to the contract, not left in the environment for what runs next."""
-    from pipelines.__main__ import main
-
     calls = []
     monkeypatch.setattr(contract, "_failures_ge", lambda *a: calls.append("ge") or {})
     monkeypatch.delenv("FLOW_CONTRACT_ENGINE", raising=False)

@@ -1,4 +1,5 @@
-"""The data quality page (AppTest), its queries (pipelines.queries.quality) and the upload logic (pipelines.ingest.upload).
+"""The data quality page (AppTest), its queries (pipelines.queries.quality) and the upload logic
+(pipelines.ingest.upload).
 
 AppTest cannot drive st.file_uploader, so uploads are tested through pipelines.ingest.upload.load_uploads, the
 function the page's Load button calls with the uploaded (name, bytes) pairs.
@@ -20,6 +21,7 @@ import pytest
 from helpers import load_rows_directly, query, sitrep_row, week_of_rows, write_csv
 from patience import guard_s, page_run_guard_s
 from streamlit.testing.v1 import AppTest
+from test_attack_regressions import fake_publication
 
 from pipelines.catalogue.columns import COLUMN_NAMES, DRD_COLUMNS
 from pipelines.ingest import upload
@@ -239,13 +241,14 @@ def test_load_button_without_files_explains_the_size_limit(db):
 
 @pytest.mark.slow  # a subprocess that pays the Great Expectations import
 def test_page_and_rules_never_import_great_expectations():
-    script = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); import pipelines.ingest.contract, pipelines.queries.quality, pipelines.ingest.upload;"
+    script = (f"import sys; sys.path.insert(0, {str(ROOT)!r});"
+              "import pipelines.ingest.contract, pipelines.queries.quality, pipelines.ingest.upload;"
               "from streamlit.testing.v1 import AppTest;"
               f"app = AppTest.from_file({PAGE!r}, default_timeout={page_run_guard_s()}).run();"
               "assert not app.exception;"
               "print('great_expectations' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
-                            timeout=guard_s(10))
+                            timeout=guard_s(10), check=False)
     assert result.stdout.strip() == "False", result.stderr
 
 
@@ -324,8 +327,6 @@ def test_other_pages_show_uploaded_figures_on_their_next_view(loaded):
 
 
 def test_trusts_only_a_publication_named_are_listed_for_review(db):
-    from test_attack_regressions import fake_publication
-
     load_rows_directly(db, week_of_rows("RCD", MONDAY))
     app = run_page()
     assert "Every trust in the database is in the reference list." in [

@@ -24,7 +24,8 @@ def test_server_settings_are_hardened() -> None:
 
 def test_the_secrets_file_is_never_committed_and_the_example_has_every_setting() -> None:
     assert ".streamlit/secrets.toml" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
-    tracked = subprocess.run(["git", "ls-files", ".streamlit"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    tracked = subprocess.run(["git", "ls-files", ".streamlit"], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout
     assert "secrets.toml\n" not in tracked.replace("secrets.toml.example", "")
     example = tomllib.loads((ROOT / ".streamlit" / "secrets.toml.example").read_text(encoding="utf-8"))
     assert set(example["auth"]) >= {"redirect_uri", "cookie_secret", "client_id", "client_secret",

@@ -31,11 +31,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from helpers import load_rows_directly, needs_installing, stop_process, trust_table, week_of_rows
+from helpers import load_rows_directly, needs_installing, sitrep_row, stop_process, trust_table, week_of_rows, write_csv
 from patience import guard_ms, guard_s
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
+from pipelines.ingest.load import ensure_database
 from pipelines.reports.meeting_html import table_html
+from pipelines.warehouse import open_for_write
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -122,8 +124,6 @@ def streamlit_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def sample_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app on the bundled sample data (13 trusts), as a new user first sees it."""
-    from pipelines.ingest.load import ensure_database
-
     workdir = tmp_path_factory.mktemp("e2e-sample")
     db = workdir / "flow.duckdb"
     ensure_database(db)
@@ -200,7 +200,7 @@ def test_weekly_position_in_the_browser(streamlit_app: str, page: Page) -> None:
 
     header, *rows = read_weekly_table(page)
     assert header == ["Metric", "Ambition", "Combined", "Harrogate"]
-    by_metric = {row[0]: dict(zip(header, row)) for row in rows}
+    by_metric = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
     stranded = by_metric["Stranded 7+ days"]
     assert stranded["Ambition"] == "< 40%"
     assert stranded["Harrogate"] == "40% !", stranded  # two weeks: a run chart, no SPC mark
@@ -384,7 +384,8 @@ def test_trust_drilldown_in_the_browser(streamlit_app: str, page: Page) -> None:
     expect(charts.first.locator(".main-svg").first).to_be_visible()
 
     # The app scrolls inside its own container, so a full-page shot needs a window as tall as the page.
-    page.set_viewport_size({"width": 1400, "height": page.get_by_test_id("stMain").evaluate("main => main.scrollHeight")})
+    page.set_viewport_size({"width": 1400,
+                            "height": page.get_by_test_id("stMain").evaluate("main => main.scrollHeight")})
     expect(charts.last.locator(".main-svg").first).to_be_visible()
     screenshot(page, "trust_drilldown")
 
@@ -418,8 +419,6 @@ def test_chart_labels_are_readable(sample_app: str, page: Page, path: str) -> No
 
 def test_upload_with_one_bad_row_shows_the_rejection_in_the_browser(streamlit_app: str, page: Page,
                                                                       tmp_path: Path) -> None:
-    from helpers import sitrep_row, write_csv
-
     # Harrogate in March 2024, before the fixture's weeks, so the other tests' figures do not change.
     upload = write_csv(tmp_path / "harrogate_march.csv", [
         sitrep_row(period_date="2024-03-01"), sitrep_row(period_date="2024-03-02", los_21plus=57, los_14plus=40),
@@ -455,10 +454,6 @@ def test_names_from_files_show_as_plain_text_in_the_browser(streamlit_app: str, 
     """A trust name with Markdown link and image syntax, a bare address and a right-to-left override
     (as a publication or upload could bring) shows as its characters: no link, no image, no reordering.
     Last in this file: it adds a trust to the served database."""
-    from helpers import load_rows_directly, week_of_rows
-
-    from pipelines.warehouse import open_for_write
-
     evil = "[x](https://evil.example) ![](https://evil.example/p.png)"
     load_rows_directly(APP_DB[0], week_of_rows("ZZX", date(2024, 4, 8)))
     with open_for_write(APP_DB[0]) as con:

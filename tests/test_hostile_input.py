@@ -121,7 +121,7 @@ def test_random_csv_through_reader_and_contract_never_fails(content):
         issues = validate(read.frame, read.issues, KNOWN, TODAY)
         assert set(issues["severity"]) <= {"error", "warning"}
         assert set(issues["source_row"]) <= set(read.frame["source_row"])
-        assert all(m.startswith(f"row {r}: ") for r, m in zip(issues["source_row"], issues["message"]))
+        assert all(m.startswith(f"row {r}: ") for r, m in zip(issues["source_row"], issues["message"], strict=True))
 
 
 def workbook(rows: list[dict[str, object]]) -> bytes:

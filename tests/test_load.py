@@ -79,7 +79,8 @@ def test_trust_level_row_and_site_rows_replace_each_other(tmp_path, db):
     ingest(db, write_csv(tmp_path / "sites.csv", [sitrep_row(org_code="RCB", site_code="RCB55"),
                                                    sitrep_row(org_code="RCB", site_code="RCBCA")]))
     assert query(db, "SELECT site_code FROM sitrep_daily ORDER BY 1") == [("RCB55",), ("RCBCA",)]
-    ingest(db, write_csv(tmp_path / "one site again.csv", [sitrep_row(org_code="RCB", site_code="RCB55", los_7plus=41)]))
+    ingest(db, write_csv(tmp_path / "one site again.csv",
+                         [sitrep_row(org_code="RCB", site_code="RCB55", los_7plus=41)]))
     assert query(db, "SELECT site_code, los_7plus FROM sitrep_daily ORDER BY 1") == [("RCB55", 41), ("RCBCA", 40)]
 
 
@@ -131,7 +132,7 @@ def test_a_file_reported_as_loaded_is_saved_whatever_the_caller_does_next(tmp_pa
 def run_cli(*args: str, env_db: Path | None = None) -> subprocess.CompletedProcess:
     env = {"PATH": "/usr/bin:/bin", **({"FLOW_DB": str(env_db)} if env_db else {})}
     return subprocess.run([sys.executable, "-m", "pipelines", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=guard_s(10))
+                          text=True, timeout=guard_s(10), check=False)
 
 
 @pytest.mark.slow  # a subprocess that pays the Great Expectations import
@@ -139,7 +140,8 @@ def test_cli_exit_codes_and_summary_lines(tmp_path):
     db = tmp_path / "cli.duckdb"
     good = write_csv(tmp_path / "good.csv", [sitrep_row()])
     result = run_cli("ingest", str(good), env_db=db)  # the database from $FLOW_DB
-    assert (result.returncode, result.stdout) == (0, "loaded    good.csv: 1 of 1 rows loaded\n          read as csv (utf-8)\n")
+    assert (result.returncode, result.stdout) == (
+        0, "loaded    good.csv: 1 of 1 rows loaded\n          read as csv (utf-8)\n")
     assert db.exists()
     result = run_cli("ingest", str(good), "--db", str(db))
     assert result.returncode == 0 and result.stdout.startswith("skipped   good.csv: already loaded")

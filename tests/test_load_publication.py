@@ -31,7 +31,8 @@ def test_every_published_trust_day_is_loaded_with_the_workbook_totals(db):
     assert loaded == list(expected.iter_rows())
     assert len(loaded) == 30  # every day of November 2023
     trusts = query(db, "SELECT count(*) FROM trusts WHERE source = 'nhse_publication'")[0][0]
-    assert trusts == query(db, "SELECT count(DISTINCT org_code) FROM sitrep_daily")[0][0] - 13  # beside the 13 reference trusts' rows
+    # beside the 13 reference trusts' rows
+    assert trusts == query(db, "SELECT count(DISTINCT org_code) FROM sitrep_daily")[0][0] - 13
 
 
 @pytest.mark.parametrize("order", ["trust file first", "publication first"])

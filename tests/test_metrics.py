@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import duckdb
 import pytest
 from helpers import load_rows_directly, query, sitrep_row, week_of_rows
 
 from pipelines.catalogue.metrics import METRIC_IDS
+from pipelines.queries.weekly import system_weekly
 
 MONDAY = date(2024, 4, 1)
 SUNDAY = date(2024, 4, 7)
@@ -17,7 +19,8 @@ def weekly(db, org_code: str, metric: str, week_ending: date = SUNDAY) -> dict:
                      "FROM weekly_position WHERE org_code = ? AND metric = ? AND week_ending = ?",
                  [org_code, metric, week_ending])
     assert len(rows) == 1, rows
-    return dict(zip(["value", "status", "previous_value", "change_direction", "days_with_data", "ambition"], rows[0]))
+    names = ["value", "status", "previous_value", "change_direction", "days_with_data", "ambition"]
+    return dict(zip(names, rows[0], strict=True))
 
 
 @pytest.fixture
@@ -117,7 +120,8 @@ def test_strict_ambition_fails_exactly_on_the_threshold(db):
 
 def test_higher_is_better_ambition(db):
     # pathway_0_1_pct >= 95 with 2 points tolerance: 9 of 10 home = 90% is red
-    load_rows_directly(db, week_of_rows("RCD", MONDAY, discharges_p0=6, discharges_p1=3, discharges_p2=1, discharges_p3=0))
+    load_rows_directly(db, week_of_rows("RCD", MONDAY, discharges_p0=6, discharges_p1=3, discharges_p2=1,
+                                        discharges_p3=0))
     result = weekly(db, "RCD", "pathway_0_1_pct")
     assert (result["value"], result["status"], result["ambition"]) == (pytest.approx(90.0), "red", 95.0)
 
@@ -155,38 +159,34 @@ def test_trust_without_la_opel_shows_null_not_zero(db):
 def test_daily_metric_is_that_days_ratio(two_day_week):
     rows = query(two_day_week, "SELECT period_date, value FROM daily_metric "
                                "WHERE org_code = 'RCD' AND metric = 'ga_occupancy_pct' ORDER BY 1")
-    assert [(d.isoformat(), v) for d, v in rows] == [("2024-04-01", pytest.approx(90.0)), ("2024-04-02", pytest.approx(100.0))]
+    assert [(d.isoformat(), v) for d, v in rows] == [("2024-04-01", pytest.approx(90.0)),
+                                                     ("2024-04-02", pytest.approx(100.0))]
 
 
 def test_system_figure_is_a_ratio_of_sums_across_trusts(db):
-    import duckdb
-
-    from pipelines.queries.weekly import system_weekly
     load_rows_directly(db, week_of_rows("RCD", MONDAY, ga_beds_open=100, ga_beds_occupied=90, los_7plus=45)
                        + week_of_rows("RTR", MONDAY, ga_beds_open=300, ga_beds_occupied=300, los_7plus=90,
                                       nctr_patients=25, nctr_discharged=5))
     with duckdb.connect(str(db), read_only=True) as con:
         system = system_weekly(con, ("RCD", "RTR"), SUNDAY, SUNDAY)
-    value = dict(zip(system["metric"], system["value"]))
+    value = dict(zip(system["metric"], system["value"], strict=True))
     assert value["ga_occupancy_pct"] == pytest.approx(100 * 390 / 400)
     assert value["stranded_7plus_pct"] == pytest.approx(100 * 135 / 390)
     assert value["recorded_delays"] == pytest.approx((15 - 5) + (25 - 5))  # daily averages add up
     assert value["trust_opel_max"] == 2
-    assert dict(zip(system["metric"], system["status"]))["ga_occupancy_pct"] == "red"
+    assert dict(zip(system["metric"], system["status"], strict=True))["ga_occupancy_pct"] == "red"
 
 
 def test_system_delay_figures_are_ratios_of_sums_and_summed_daily_averages(db):
-    import duckdb
-
-    from pipelines.queries.weekly import system_weekly
-    load_rows_directly(db, week_of_rows("RCD", MONDAY, drd_discharges=10, drd_delay_0=8, drd_delay_1=2, drd_delay_21plus=0,
-                                        drd_delay_days=2, past_drd_21plus=1, internal_delay_48h_plus=0)
+    load_rows_directly(db, week_of_rows("RCD", MONDAY, drd_discharges=10, drd_delay_0=8, drd_delay_1=2,
+                                        drd_delay_21plus=0, drd_delay_days=2, past_drd_21plus=1,
+                                        internal_delay_48h_plus=0)
                        + week_of_rows("RTR", MONDAY, drd_discharges=30, drd_delay_0=20, drd_delay_4_6=9,
                                       drd_delay_21plus=1, drd_delay_days=70, past_drd_21plus=4,
                                       internal_delay_48h_plus=3))
     with duckdb.connect(str(db), read_only=True) as con:
         system = system_weekly(con, ("RCD", "RTR"), SUNDAY, SUNDAY)
-    value = dict(zip(system["metric"], system["value"]))
+    value = dict(zip(system["metric"], system["value"], strict=True))
     assert value["avg_delay_days"] == pytest.approx(7 * (2 + 70) / (7 * (10 + 30)))  # not the mean of 0.2 and 2.33
     assert value["avg_delay_days_delayed"] == pytest.approx((2 + 70) / (2 + 10))
     assert value["delay_21plus_pct"] == pytest.approx(100 * 1 / 40)

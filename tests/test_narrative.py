@@ -11,10 +11,12 @@ import polars as pl
 import pytest
 from helpers import load_rows_directly, query, week_of_rows
 
+from pipelines import config
 from pipelines.queries import weekly as weekly_queries
 from pipelines.reports import narrative
 from pipelines.reports.presentation import TableCell
 from pipelines.reports.weekly_table import WeeklyTable, build_weekly_table, metric_rows
+from pipelines.warehouse import connect_read
 
 WEEK_1, WEEK_2 = date(2024, 4, 1), date(2024, 4, 8)  # Mondays; the weeks end on 7 and 14 April 2024
 SUNDAY_1, SUNDAY_2 = date(2024, 4, 7), date(2024, 4, 14)
@@ -128,8 +130,6 @@ def test_spc_never_contradicts_the_status(table):
 
 def test_a_thirteen_trust_week_stays_within_three_sentences_and_about_sixty_words(db):
     """Every trust of the sample's size over the ambition and worsening: more than five trusts are a count."""
-    from pipelines.warehouse import connect_read
-
     codes = query_trusts(db)
     load_rows_directly(db, [row for i, code in enumerate(codes) for row in
                             week_of_rows(code, WEEK_1, ga_beds_occupied=100, los_7plus=40 + i)
@@ -186,10 +186,6 @@ def test_never_reported_is_every_week_up_to_this_one(db):
 
 
 def query_trusts(db: Path) -> list[str]:
-    import polars as pl
-
-    from pipelines import config
-
     return pl.read_csv(config.reference_dir() / "trusts.csv")["org_code"].to_list()[:13]
 
 
@@ -227,7 +223,8 @@ def test_trust_draft_says_the_status_then_spc_only_where_it_adds(table):
                                            "RCB") == (
         "York and Scarborough: 39%, within the ambition (< 40%), 2 points worse than last week. It meets the ambition "
         "this week, but its process does not reliably meet it (SPC).")
-    assert narrative.draft_trust_narrative(table, "stranded_7plus_pct", "RTR") == "South Tees has no figures for this week."
+    assert (narrative.draft_trust_narrative(table, "stranded_7plus_pct", "RTR")
+            == "South Tees has no figures for this week.")
     with pytest.raises(ValueError, match="not one of the table's trusts"):
         narrative.draft_trust_narrative(table, "stranded_7plus_pct", "RXP")
 
@@ -255,7 +252,8 @@ def test_every_save_is_kept_and_the_latest_is_current(two_weeks):
     assert history(two_weeks, org_code="RCD")["text"].to_list() == ["Harrogate's comment."]
     now = current(two_weeks)
     assert now.select("metric", "org_code", "text", "author").rows() == [
-        ("stranded_7plus_pct", None, "Second text.", "Bob"), ("stranded_7plus_pct", "RCD", "Harrogate's comment.", "Cat")]
+        ("stranded_7plus_pct", None, "Second text.", "Bob"),
+        ("stranded_7plus_pct", "RCD", "Harrogate's comment.", "Cat")]
     assert narrative.narrative_text(now, "stranded_7plus_pct") == "Second text."
     assert narrative.narrative_text(now, "stranded_7plus_pct", "RCD") == "Harrogate's comment."
     assert narrative.narrative_text(now, "recorded_delays") == ""
@@ -308,7 +306,8 @@ def test_combined_change_is_like_for_like_when_a_trust_sent_one_week(db):
     assert narrative.draft_narrative(table, "recorded_delays").startswith(
         "Combined: 21, up 10% on last week (over the 1 that reported both weeks).")
     assert narrative.draft_narrative(table, "stranded_7plus_pct").startswith(
-        "Combined: 41%, over the ambition (< 40%), 3 points worse than last week (over the 1 that reported both weeks).")
+        "Combined: 41%, over the ambition (< 40%), 3 points worse than last week "
+        "(over the 1 that reported both weeks).")
     stranded = next(row.system for row in table.rows if row.metric == "stranded_7plus_pct")
     assert stranded is not None
     assert "(49.0% for the 1 trust that reported both weeks)" in stranded.details

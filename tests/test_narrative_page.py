@@ -19,7 +19,8 @@ STRANDED = "stranded_7plus_pct"
 STRANDED_LABEL = "Stranded: occupied beds with LoS 7+ days"
 # Like for like: Harrogate alone sent both weeks (the combined 48% includes South Tees' first week).
 STRANDED_DRAFT = ("Combined: 48%, over the ambition (< 40%), 3 points worse than last week (over the 1 that reported "
-                  "both weeks). Both over the ambition: Harrogate 52% and South Tees 45%; Harrogate worsened most, by 3 points.")
+                  "both weeks). Both over the ambition: Harrogate 52% and South Tees 45%; "
+                  "Harrogate worsened most, by 3 points.")
 
 
 @pytest.fixture
@@ -98,7 +99,8 @@ def test_saving_with_nothing_changed_says_so(two_weeks):
 
 def test_author_is_asked_before_saving(two_weeks):
     app = save(run_page(), "No name given.")
-    assert [e.value for e in app.error] == ["Please give your name before saving: every saved narrative records its author."]
+    assert [e.value for e in app.error] == [
+        "Please give your name before saving: every saved narrative records its author."]
     assert box(app).value == "No name given."  # the text is not lost
     assert query(two_weeks, "SELECT count(*) FROM narratives") == [(0,)]
 

@@ -21,7 +21,7 @@ import io
 import re
 import zipfile
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import openpyxl
@@ -61,7 +61,7 @@ def test_every_real_file_is_in_the_repository_with_its_source_and_licence() -> N
 # ---------------------------------------------------------------------------------------------
 # Independent reading of the real sheets (openpyxl)
 # ---------------------------------------------------------------------------------------------
-@lru_cache(maxsize=None)
+@cache
 def sheet_rows(file_name: str, sheet: str) -> tuple[tuple, ...]:
     book = openpyxl.load_workbook(NHSE_DIR / file_name, read_only=True, data_only=True)
     try:
@@ -76,7 +76,7 @@ def first_row(rows: tuple[tuple, ...], test) -> int:
     return next(i for i, row in enumerate(rows) if any(test(v) for v in row))
 
 
-@lru_cache(maxsize=None)
+@cache
 def raw_table2(file_name: str) -> dict:
     """England, region, ICB and trust rows of Table 2, and each value column's (day, measure)."""
     rows = sheet_rows(file_name, "Table 2")
@@ -112,7 +112,7 @@ def loaded_sums(frame: pl.DataFrame) -> dict[tuple[date, str], int]:
     return {(row["period_date"], m): row[m] for row in totals.iter_rows(named=True) for m in MEASURES}
 
 
-@lru_cache(maxsize=None)
+@cache
 def read_real(file_name: str) -> nhse.NhseRead:
     return nhse.read_publication(file_name, (NHSE_DIR / file_name).read_bytes())
 
@@ -373,7 +373,7 @@ def test_older_four_measure_layout(dates: str) -> None:
 
 def test_older_layout_contract_issues_name_sheet_row_and_column() -> None:
     issues = nhse.read_publication("old.xlsx", old_layout_workbook()).issues
-    rules = dict(zip(issues["rule"], issues["message"]))
+    rules = dict(zip(issues["rule"], issues["message"], strict=True))
     assert rules["nctr_discharged_le_nctr_patients"] == (
         "Table 2 row 16, column H (02/05/2021): discharged (50) is more than patients not meeting the criteria "
         "to reside (40)")

@@ -31,7 +31,7 @@ ALL_ICBS = ("NHS Humber and North Yorkshire ICB", "NHS North East and North Cumb
 
 def days(org_code: str, first_day: int, trust_opel: list[int], la_opel: list[int | None], month: int = 5) -> list[dict]:
     return [sitrep_row(org_code=org_code, period_date=date(2024, month, first_day + i).isoformat(),
-                       trust_opel=t, la_opel=la) for i, (t, la) in enumerate(zip(trust_opel, la_opel))]
+                       trust_opel=t, la_opel=la) for i, (t, la) in enumerate(zip(trust_opel, la_opel, strict=True))]
 
 
 @pytest.fixture
@@ -105,11 +105,11 @@ def test_trust_heatmap_is_discrete_with_uk_hover(con):
     colours = [*OPEL_COLOURS.values(), NHS_PALE_GREY]
     heatmaps, keys = fig.data[:5], fig.data[5:]
     assert [t.name for t in heatmaps] == names
-    for trace, colour in zip(heatmaps, colours):
+    for trace, colour in zip(heatmaps, colours, strict=True):
         assert {c for _, c in trace.colorscale} == {colour}  # one flat colour per level: no continuous scale
     # The legend: every level, in its colour, whether or not it occurs in the range.
     assert [(t.name, t.marker.color, t.showlegend is not False) for t in keys] == [
-        (n, c, True) for n, c in zip(names, colours)]
+        (n, c, True) for n, c in zip(names, colours, strict=True)]
     assert not any(t.showlegend for t in heatmaps)
     assert list(fig.data[0].y[0]) == ["Humber and North Yorkshire", "North East and North Cumbria", "West Yorkshire"]
     assert cell(fig, "York and Scarborough", 1) == ("York and Scarborough, Tue 14/05/2024: OPEL 3",
@@ -236,9 +236,7 @@ def test_without_a_database_says_how_to_load(db):
 
 
 def test_the_page_opens_on_eight_weeks_up_to_the_latest_day():
-    from pipelines.queries import opel as opel_queries
-
-    assert opel_queries.default_first_day(date(2024, 6, 10)) == date(2024, 4, 16)
+    assert opel.default_first_day(date(2024, 6, 10)) == date(2024, 4, 16)
 
 
 @pytest.mark.parametrize("level", [1, 2, 3])

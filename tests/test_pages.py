@@ -10,6 +10,9 @@ from helpers import load_rows_directly, week_of_rows
 from patience import page_run_guard_s
 from streamlit.testing.v1 import AppTest
 
+from pipelines.reports.narrative import save_narrative
+from pipelines.warehouse import open_for_write
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -33,9 +36,9 @@ class _TableText(HTMLParser):
             self.titles.append([])
         elif tag in ("th", "td"):
             self._cell = []
-        elif tag in ("a", "span") and self._cell is not None and (title := dict(attrs).get("title")):
-            if tag == "a" or "wt-cell" in (dict(attrs).get("class") or ""):
-                self.titles[-1].append(title)
+        elif (tag in ("a", "span") and self._cell is not None and (title := dict(attrs).get("title"))
+              and (tag == "a" or "wt-cell" in (dict(attrs).get("class") or ""))):
+            self.titles[-1].append(title)
 
     def handle_endtag(self, tag):
         if tag in ("th", "td") and self._cell is not None:
@@ -52,7 +55,7 @@ def weekly_table(app: AppTest) -> dict[str, dict[str, str]]:
     parser = _TableText()
     parser.feed(next(h.value for h in app.get("html") if 'class="wt"' in h.value))
     header, *rows = parser.rows
-    return {row[0]: dict(zip(header, row)) for row in rows} | {"": dict.fromkeys(header, "")}
+    return {row[0]: dict(zip(header, row, strict=True)) for row in rows} | {"": dict.fromkeys(header, "")}
 
 
 def cell_details(app: AppTest) -> list[str]:
@@ -86,7 +89,8 @@ def test_weekly_position_shows_latest_week_by_trust(two_weeks):
     details = cell_details(app)
     assert ("Harrogate, Stranded 7+ days: 40.0%. ! just misses the ambition (within the amber "
             "tolerance). 10.0 pts better than last week (50.0%).") in details
-    assert "2 of 2 selected trusts submitted figures" in next(h.value for h in app.get("html") if 'class="wt"' in h.value)
+    table_html = next(h.value for h in app.get("html") if 'class="wt"' in h.value)
+    assert "2 of 2 selected trusts submitted figures" in table_html
 
 
 def test_weekly_position_week_picker_changes_the_table(two_weeks):
@@ -117,8 +121,6 @@ def test_weekly_position_icb_filter_from_the_url(two_weeks):
 
 
 def test_place_leads_comment_shows_beside_the_table_marked_as_theirs(two_weeks):
-    from pipelines.reports.narrative import save_narrative
-
     save_narrative(two_weeks, date(2024, 4, 14), "stranded_7plus_pct", "RCD", "<b>Two wards</b> reopened", "Hal")
     app = run_page("pages/weekly_position.py")
     assert weekly_table(app)["Stranded 7+ days"]["Harrogate"] == "40% ! ✎"
@@ -149,8 +151,6 @@ def test_new_data_shows_on_the_next_view_without_a_restart(two_weeks, tmp_path):
 
 
 def test_pages_keep_answering_while_an_ingest_is_writing(two_weeks):
-    from pipelines.warehouse import open_for_write
-
     with open_for_write(two_weeks) as writer:
         writer.execute("DELETE FROM sitrep_daily")  # uncommitted work in the ingest's private copy
         app = run_page("pages/weekly_position.py")
@@ -178,8 +178,6 @@ def test_weekly_position_cells_carry_the_spc_reading(db):
 
 
 def test_place_leads_comment_shows_on_the_drilldown(two_weeks):
-    from pipelines.reports.narrative import save_narrative
-
     save_narrative(two_weeks, date(2024, 4, 14), "stranded_7plus_pct", "RCD", "Two wards reopened", "Hal")
     app = AppTest.from_file(str(ROOT / "pages/trust.py"), default_timeout=page_run_guard_s())
     app.query_params["trust"] = "RCD"

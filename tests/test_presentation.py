@@ -86,7 +86,8 @@ def test_recorded_delays_show_count_and_percentage_change_as_the_seed_table():
 
 
 def test_sites_are_named_in_the_details():
-    york = cell(org_code="RCB", name="York and Scarborough", sites=(("York Hospital", 38.0), ("Scarborough Hospital", 41.0)))
+    york = cell(org_code="RCB", name="York and Scarborough",
+                sites=(("York Hospital", 38.0), ("Scarborough Hospital", 41.0)))
     assert york.site_text == "York Hospital 38% / Scarborough Hospital 41%"
     assert "by site: York Hospital 38% / Scarborough Hospital 41%" in york.details
 
@@ -112,7 +113,7 @@ def _luminance(rgb: list[float]) -> float:
 
 
 def _deuteranope(rgb: list[float]) -> list[float]:
-    return [min(1.0, max(0.0, sum(m * c for m, c in zip(row, rgb)))) for row in DEUTERANOPIA]
+    return [min(1.0, max(0.0, sum(m * c for m, c in zip(row, rgb, strict=True)))) for row in DEUTERANOPIA]
 
 
 def contrast(a: float, b: float) -> float:
@@ -176,7 +177,8 @@ def test_table_html_links_every_cell_to_the_drilldown_and_escapes_text():
     assert hrefs == ["trust?trust=RCD", "trust?trust=RTR", "trust?trust=RCD&metric=stranded_7plus_pct",
                      "trust?trust=RTR&metric=stranded_7plus_pct"]
     harrogate = parsed.links[2]
-    assert harrogate["title"].startswith('<b>Harrogate</b> & "co", Stranded') and "<script>x</script>" in harrogate["title"]
+    assert harrogate["title"].startswith('<b>Harrogate</b> & "co", Stranded')
+    assert "<script>x</script>" in harrogate["title"]
     assert "aria-label" not in harrogate  # its name is what it shows (label in name); the words are its title
     text = " ".join(t.strip() for t in parsed.text if t.strip() and not t.lstrip().startswith((".", "}")))
     text = text.split(" Key: ")[0]  # the table, without the key under it

@@ -8,8 +8,9 @@ import zipfile
 
 import openpyxl
 import polars as pl
-from helpers import NHSE_FIXTURES
+from helpers import NHSE_FIXTURES, query
 
+from pipelines.ingest.load import ingest_paths
 from pipelines.publication.grid import Book, Grid, load_grid
 from pipelines.publication.lookup import is_provider_lookup, read_provider_lookup
 from pipelines.publication.read import read_publication
@@ -88,10 +89,6 @@ SERIES = NHSE_FIXTURES / "acute-discharge-sitrep-timeseries-2021-04-to-2024-01.x
 
 
 def test_the_national_series_no_longer_deletes_a_months_england_totals(db):
-    from helpers import query
-
-    from pipelines.ingest.load import ingest_paths
-
     list(ingest_paths([WORKBOOK_2023, SERIES], db))
     list(ingest_paths([SERIES], db, force=True))
     month = query(db, "SELECT count(*), sum(discharges) FROM nhse_destinations_area WHERE level = 'england' "

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import unicodedata
 import zipfile
 from pathlib import Path
 
@@ -423,8 +424,6 @@ def test_any_date_is_read_exactly_in_iso_and_uk_form(day, layout):
        st.text(INVISIBLE, max_size=3), st.text(INVISIBLE, max_size=3))
 @PROPERTY
 def test_any_unicode_site_code_is_normalised_before_any_rule(code, before, after):
-    import unicodedata
-
     read = read_text("\n".join([HEADER, data_line(site_code=csv_line([before + code + after]))]) + "\n")
     [site] = read.frame["site_code"].to_list() or [None]
     if site is not None:
@@ -448,7 +447,7 @@ def test_ragged_rows_are_named_and_never_shifted(shapes):
             expected[i + 2] = len(cells)
     read = read_text("\n".join(lines) + "\n")
     misfits = read.issues.filter(pl.col("rule") == "row_fits_header")
-    assert dict(zip(misfits["source_row"], misfits["message"])) == {
+    assert dict(zip(misfits["source_row"], misfits["message"], strict=True)) == {
         row: f"row {row}: has {n} values but the header has {len(COLUMN_NAMES)} columns, so its values would land "
              "under the wrong headings (a number written with a comma, such as 1,200, must be in quotes); the row is "
              "not loaded"

@@ -47,7 +47,7 @@ def canonical_text(path: Path) -> pl.DataFrame:
     # the template of the file's day: without the discharge ready date columns before April 2024
     assert names in (list(COLUMN_NAMES), [c for c in COLUMN_NAMES if c not in DRD_COLUMNS]), \
         f"{path.name}: header does not map to the template"
-    body = raw.slice(header + 1).rename(dict(zip(raw.columns, names)))
+    body = raw.slice(header + 1).rename(dict(zip(raw.columns, names, strict=True)))
     missing = [pl.lit(None, pl.String).alias(c) for c in DRD_COLUMNS if c not in names]
     return body.filter(pl.col("period_date").str.strip_chars() != "Total").with_columns(missing)
 

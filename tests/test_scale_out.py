@@ -67,7 +67,7 @@ def pages(browser: Browser) -> Iterator[list[Page]]:
 
 def harrogate_stranded(page: Page) -> str:
     header, *rows = read_weekly_table(page)
-    return {row[0]: dict(zip(header, row)) for row in rows}[STRANDED]["Harrogate"]
+    return {row[0]: dict(zip(header, row, strict=True)) for row in rows}[STRANDED]["Harrogate"]
 
 
 def test_two_dashboards_serve_the_new_figures_after_an_ingest_swaps_the_file(

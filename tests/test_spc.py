@@ -372,7 +372,7 @@ def test_xmr_many_gives_what_xmr_gives_series_by_series():
          dict(better="lower", baseline=BASELINE)),
     ]
     points, summary = check_against_xmr(cases)
-    variations = dict(zip(summary["metric"], summary["variation"]))
+    variations = dict(zip(summary["metric"], summary["variation"], strict=True))
     assert variations["shift"] == "improvement_high" and variations["trend up, lower"] == "concern_high"
     assert variations["short"] == "run_chart" and variations["neither"] == "neither"
     assert summary.filter(pl.col("metric") == "all missing").row(0, named=True)["message"] == "No points to chart."

@@ -49,7 +49,8 @@ def test_recalculating_from_the_step_is_stored_and_changes_the_reading(step_down
                                               "WHERE org_code = 'RCD' AND metric = 'stranded_7plus_pct'")
     assert variation == "run_chart"  # 8 weeks since the change: too few for new limits
     assert "Recalculated from 26 May 2024" in message
-    assert query(step_down, "SELECT set_by, reason FROM spc_settings") == [("Analyst", "new discharge-to-assess service")]
+    assert query(step_down, "SELECT set_by, reason FROM spc_settings") == [
+        ("Analyst", "new discharge-to-assess service")]
 
 
 def test_the_weekly_csv_carries_variation_and_assurance(step_down):

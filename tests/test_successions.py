@@ -215,7 +215,8 @@ def test_the_data_quality_page_lists_icb_disagreements(tmp_path: Path, db: Path)
 
 
 def test_field_source_text_names_pathway_fields_in_words():
-    sources = pl.DataFrame({"field": ["discharges_p0", "discharges_p3"], "source": ["trust_sitrep"] * 2, "days": [177] * 2})
+    sources = pl.DataFrame({"field": ["discharges_p0", "discharges_p3"], "source": ["trust_sitrep"] * 2,
+                            "days": [177] * 2})
     assert trust_sections.field_source_text(sources).endswith(
         "pathway 0 discharges: the trust's own sitrep files (177 days); "
         "pathway 3 discharges: the trust's own sitrep files (177 days).")

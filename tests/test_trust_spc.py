@@ -13,10 +13,12 @@ from helpers import NHSE_FIXTURES, load_rows_directly, query, week_of_rows
 from streamlit.testing.v1 import AppTest
 from test_trust_page import run_page, texts
 
+from pipelines.ingest.load import ingest_paths
 from pipelines.publication import tables as nhse_tables
 from pipelines.publication.read import NhseRead
 from pipelines.publication.store import store_publication
 from pipelines.queries import drilldown
+from pipelines.spc import store as spc_data
 from pipelines.spc.store import refresh_derived
 from pipelines.spc.xmr import OUTSIDE, SHIFT, TREND, SpcResult
 from pipelines.warehouse import open_for_write
@@ -235,8 +237,6 @@ def test_the_settings_form_needs_a_name(step):
 
 
 def test_an_unwritable_database_gives_a_plain_message_and_names_lose_bidi_overrides(step, monkeypatch, caplog):
-    from pipelines.spc import store as spc_data
-
     saved = []
     app = run_page(trust="RCD", metric="stranded_7plus_pct")
     labelled(app.text_input, "Your name").set_value("Dr \u202eecilA\u202c")
@@ -467,7 +467,6 @@ def test_a_publication_trust_metric_it_supplies_has_its_spc_chart(published):
 
 
 def test_the_real_workbook_gives_a_publication_trust_its_sections(db):
-    from pipelines.ingest.load import ingest_paths  # the loader imports the contract library: only when needed
     [outcome] = list(ingest_paths([WORKBOOK], db))
     assert outcome.status == "loaded"
     app = run_page(trust="R0A")

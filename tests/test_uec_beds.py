@@ -246,7 +246,8 @@ def test_every_trust_day_cell_of_the_2018_19_winter_workbook_is_in_the_warehouse
     held = {}
     for code, day, *values in query(db, "SELECT org_code, period_date, ga_beds_open, ga_beds_occupied, los_7plus, "
                                         "los_14plus, los_21plus FROM sitrep_trust_day"):
-        for field, value in zip(("ga_beds_open", "ga_beds_occupied", "los_7plus", "los_14plus", "los_21plus"), values):
+        fields = ("ga_beds_open", "ga_beds_occupied", "los_7plus", "los_14plus", "los_21plus")
+        for field, value in zip(fields, values, strict=True):
             held[code, day, field] = value
     cells = _independent_cells(WINTER_2018)
     assert len(cells) > 50_000
