@@ -143,13 +143,18 @@ def browser() -> Iterator[Browser]:
             chromium.close()
 
 
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = new_context(browser, viewport={"width": 1400, "height": 900})
+def window(browser: Browser, width: int, height: int) -> Iterator[Page]:
+    """A page in a new browser context of this window size, closed afterwards (the browser fixtures' body)."""
+    context = new_context(browser, viewport={"width": width, "height": height})
     try:
         yield context.new_page()
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    yield from window(browser, 1400, 900)
 
 
 def open_page(page: Page, base_url: str, path: str = "") -> Page:

@@ -22,7 +22,6 @@ from test_e2e_browser import (
     axe_violations,
     browser,
     expect,
-    new_context,
     open_page,
     screenshot,
 )
@@ -52,11 +51,7 @@ def step_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def laptop(browser: Browser) -> Iterator[Page]:
     """A 1366x768 window, the place lead's laptop."""
-    context = new_context(browser, viewport={"width": 1366, "height": 768})
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+    yield from window(browser, 1366, 768)
 
 
 def within_first_screen(page: Page, text: str) -> bool:

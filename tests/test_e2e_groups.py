@@ -20,7 +20,6 @@ from test_e2e_browser import (
     _serve,
     axe_violations,
     browser,
-    new_context,
     open_page,
     read_weekly_table,
     screenshot,
@@ -50,11 +49,7 @@ def fresh_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, P
 
 @pytest.fixture
 def small_screen(browser: Browser) -> Iterator[Page]:
-    context = new_context(browser, viewport={"width": 1366, "height": 768})
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+    yield from window(browser, 1366, 768)
 
 
 def settled(page: Page) -> None:

@@ -126,11 +126,7 @@ def signed_in_app(signed_in_work: Path) -> Iterator[str]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = new_context(browser, viewport={"width": 1366, "height": 768})
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+    yield from window(browser, 1366, 768)
 
 
 def sign_in(page: Page, base_url: str, account: str) -> Page:
