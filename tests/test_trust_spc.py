@@ -235,21 +235,21 @@ def test_the_settings_form_needs_a_name(step):
 
 
 def test_an_unwritable_database_gives_a_plain_message_and_names_lose_bidi_overrides(step, monkeypatch, caplog):
-    from pipelines.spc import store as spc_data
+    from pipelines.spc import store
 
     saved = []
     app = run_page(trust="RCD", metric="stranded_7plus_pct")
     labelled(app.text_input, "Your name").set_value("Dr \u202eecilA\u202c")
     labelled(app.text_input, "Reason").set_value("new [service](https://evil.example)")
     labelled(app.date_input, "Recalculate limits from").set_value(sunday(16))
-    monkeypatch.setattr(spc_data, "save_spc_settings", lambda *args: saved.append(args))
+    monkeypatch.setattr(store, "save_spc_settings", lambda *args: saved.append(args))
     labelled(app.button, "Save SPC settings").click().run()
     assert saved[0][-2:] == ("Dr ecilA", "new [service](https://evil.example)")  # who, and why, as typed
 
     def read_only(*args):
         raise PermissionError(13, "Permission denied", "/srv/data/flow.duckdb.writing")
 
-    monkeypatch.setattr(spc_data, "save_spc_settings", read_only)
+    monkeypatch.setattr(store, "save_spc_settings", read_only)
     labelled(app.button, "Save SPC settings").click().run()
     assert not app.exception
     assert texts(app.error) == [data.NOT_SAVED] and "/srv" not in data.NOT_SAVED
