@@ -34,7 +34,6 @@ from tqdm import tqdm
 
 from pipelines import access, config
 from pipelines.groups import ALL_GROUP, current_groups, find_group
-from pipelines.ingest.contract import ENGINES, EngineOption
 from pipelines.ingest.load import FileOutcome, expand_paths, ingest_paths
 from pipelines.queries import weekly, weeks
 from pipelines.reports.export import FORMATS, render_table
@@ -60,7 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
     ingest.add_argument("--db", type=Path, help=f"database file (default: $FLOW_DB or {config.DEFAULT_DB})")
     ingest.add_argument("--force", action="store_true", help="load files again even if their content was loaded before")
-    ingest.add_argument("--engine", choices=ENGINES, action=EngineOption, help="contract engine (default polars)")
+    ingest.add_argument("--engine", choices=config.CONTRACT_ENGINES,
+                        help="contract engine (default $FLOW_CONTRACT_ENGINE, else polars)")
     export = commands.add_parser("export", parents=[common],
                                  help="write the weekly narrative table (CSV, Excel or Word)")
     export.add_argument("--week-ending", type=_sunday, metavar="YYYY-MM-DD",
@@ -126,7 +126,7 @@ def _ingest(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
         with tqdm(total=len(files), unit="file", disable=len(files) < 2 or not sys.stderr.isatty(),
                   file=sys.stderr) as progress:
-            for outcome in ingest_paths(args.paths, db, force=args.force,
+            for outcome in ingest_paths(args.paths, db, force=args.force, engine=args.engine,
                                         on_wait=lambda: tqdm.write("waiting for another load to finish...",
                                                                    file=sys.stderr)):
                 all_ok &= outcome.ok
@@ -245,7 +245,7 @@ _HANDLERS: list[logging.Handler] = []
 def configure_logging(verbosity: int, db: Path) -> None:
     """The log: always at INFO, with tracebacks, in ``<database folder>/pipelines.log`` (when that folder
     is writable); also on stderr with -v (INFO), -vv (DEBUG) or $FLOW_LOG_LEVEL (a level name)."""
-    named = os.environ.get("FLOW_LOG_LEVEL", "").upper()
+    named = config.console_log_level()
     console_level = (logging.DEBUG if verbosity > 1 else logging.INFO if verbosity
                      else getattr(logging, named, None) if named else None)
     root = logging.getLogger()

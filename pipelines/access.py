@@ -256,9 +256,7 @@ def identity_from_claims(claims: Mapping[str, object], rules: Iterable[UserRule]
 
 # --- Audit ---------------------------------------------------------------------------------
 
-AUDIT_ACTIONS = ("file_received", "narrative_saved", "spc_settings_changed", "database_restored",
-                 "audit_chain_broken", "signed_out", "group_saved")
-# How the audit table on the data quality page says them (the log keeps the codes).
+# Every audit action (the codes the log keeps) and how the audit table on the data quality page says it.
 AUDIT_ACTION_WORDS = {"file_received": "file received", "narrative_saved": "narrative saved",
                       "spc_settings_changed": "SPC settings changed", "database_restored": "database restored",
                       "audit_chain_broken": "audit log found altered", "signed_out": "signed out",

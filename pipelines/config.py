@@ -1,4 +1,7 @@
-"""Where things live. The database path is decided here and nowhere else."""
+"""Where things live and how the pipelines are set up: every environment variable is read here and
+nowhere else, each by a function below that says its name and default (docs/settings.md lists them
+all, with the dashboard's .streamlit/config.toml settings). Command-line flags override a setting
+by passing their value down explicitly (``db_path(args.db)``, ``ingest_paths(..., engine=...)``)."""
 from __future__ import annotations
 
 import os
@@ -12,6 +15,7 @@ REFERENCE_DIR = REPO_ROOT / "reference_data"
 CONTRACTS_DIR = REPO_ROOT / "data_contracts"
 SAMPLE_DIR = REPO_ROOT / "sample_data" / "sitrep"
 EARLIEST_PERIOD_DATE = date(2015, 1, 1)  # the daily discharge sitrep did not exist before
+CONTRACT_ENGINES = ("polars", "ge")  # the data contract's engines (pipelines.ingest.contract), the default first
 
 
 def earliest_period_date() -> date:
@@ -61,6 +65,21 @@ def generations_kept() -> int:
 def ingest_round_s() -> float:
     """How long an ingest loads files before swapping them in and reporting them: $FLOW_ROUND_S, default 5."""
     return _env_number("FLOW_ROUND_S", 5.0)
+
+
+def contract_engine() -> str:
+    """The data contract's engine: $FLOW_CONTRACT_ENGINE, ``polars`` (the default, compiled) or ``ge``
+    (Great Expectations itself, the reference); ``--engine`` overrides it for one command."""
+    engine = os.environ.get("FLOW_CONTRACT_ENGINE") or CONTRACT_ENGINES[0]
+    if engine not in CONTRACT_ENGINES:
+        raise ValueError(f"$FLOW_CONTRACT_ENGINE must be one of {', '.join(CONTRACT_ENGINES)}, not {engine!r}")
+    return engine
+
+
+def console_log_level() -> str | None:
+    """The command line's log level on stderr when no ``-v`` is given: $FLOW_LOG_LEVEL, a logging level
+    name (DEBUG, INFO, WARNING, ERROR), case as you like; unset: nothing logged on stderr."""
+    return os.environ.get("FLOW_LOG_LEVEL", "").strip().upper() or None
 
 
 # --- Sign-in (docs/security.md) ----------------------------------------------------------------

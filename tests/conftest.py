@@ -1,13 +1,27 @@
 """Fixtures: a temporary database, and the tests' own reference data (tests/fixtures/reference).
+Hooks: under CI (environment variable CI set) a skipped test fails instead, since CI must run every
+test; hypothesis has no per-example deadline (a busy machine is slow, not broken); the end of the
+session prints the suite's wall time and the load average, to tell a quiet run from a busy one.
 
-Shared helpers (rows, files, queries) are in tests/helpers.py: ``from helpers import ...``.
+Shared helpers (rows, files, queries) are in tests/helpers.py: ``from helpers import ...``; hang
+guards that scale with the machine are in tests/patience.py.
 """
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Generator
 from pathlib import Path
 
 import pytest
-from helpers import REFERENCE_FIXTURES
+from helpers import REFERENCE_FIXTURES, in_ci
+from hypothesis import settings
+from patience import measured_slowness
+
+settings.register_profile("any_machine", deadline=None)
+settings.load_profile("any_machine")
+
+_STARTED: list[float] = []
 
 
 @pytest.fixture(autouse=True)
@@ -23,3 +37,38 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "flow.duckdb"
     monkeypatch.setenv("FLOW_DB", str(path))
     return path
+
+
+def _fail_skips_under_ci(report: pytest.TestReport | pytest.CollectReport) -> None:
+    if in_ci() and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI, where every test must run: {reason}"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Generator[None, pytest.TestReport,
+                                                                                        pytest.TestReport]:
+    report = yield
+    _fail_skips_under_ci(report)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None, pytest.CollectReport,
+                                                                          pytest.CollectReport]:
+    report = yield  # a module that skips itself as it is imported
+    _fail_skips_under_ci(report)
+    return report
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _STARTED.append(time.monotonic())
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    """The suite's duration with how busy the machine was, so a duration can be read as quiet or busy."""
+    one, five, fifteen = os.getloadavg()
+    terminalreporter.write_line(
+        f"suite wall time {time.monotonic() - _STARTED[0]:.0f} s; load average {one:.1f} (1 min), {five:.1f} (5 min), "
+        f"{fifteen:.1f} (15 min) on {os.cpu_count()} cores; CPU workload {measured_slowness():.1f}x its quiet time")

@@ -3,14 +3,17 @@ database, reading it back, and reading a page's text as the user sees it. Fixtur
 from __future__ import annotations
 
 import csv
+import os
 import re
 import subprocess
 from collections.abc import Iterable
 from datetime import date, timedelta
 from pathlib import Path
+from typing import NoReturn
 
 import duckdb
 import polars as pl
+import pytest
 
 from pipelines.catalogue.columns import COLUMN_NAMES
 from pipelines.catalogue.metrics import METRICS
@@ -22,6 +25,17 @@ from pipelines.warehouse.reference import reload_reference
 REFERENCE_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "reference"  # the tests' trusts, ambitions
 # Real NHS England publications, committed with their sources (fixtures/nhse/README.md): never skipped
 NHSE_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "nhse"
+
+
+def in_ci() -> bool:
+    """Under CI (environment variable CI set, as CI services do): every test must run, none may skip."""
+    return os.environ.get("CI", "").lower() not in ("", "0", "false")
+
+
+def needs_installing(what: str, command: str) -> NoReturn:
+    """Something .ci/run installs is missing: the test fails (here and in CI), saying what to run."""
+    pytest.fail(f"{what} is missing: run `{command}` (.ci/run does it on a fresh machine)", pytrace=False)
+
 
 VALID_ROW = {
     "period_date": "2024-04-01", "org_code": "RCD", "site_code": "", "ga_beds_open": 100, "ga_beds_occupied": 90,
@@ -95,7 +109,7 @@ def stop_process(process: subprocess.Popen) -> None:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
-        process.wait(timeout=10)
+        process.wait()
 
 
 def trust_table(names: list[str]) -> WeeklyTable:

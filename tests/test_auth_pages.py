@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from helpers import REFERENCE_FIXTURES, load_rows_directly, query, week_of_rows
+from patience import page_run_guard_s
 from streamlit.testing.v1 import AppTest
 from test_trust_spc import labelled, step
 
@@ -40,7 +41,7 @@ def token(user: dict) -> dict:
 
 
 def run(page: str, user: dict | None = None, signed_in_mode: bool = False, **query: str) -> AppTest:
-    app = AppTest.from_file(str(ROOT / page), default_timeout=60)
+    app = AppTest.from_file(str(ROOT / page), default_timeout=page_run_guard_s())
     if signed_in_mode:
         app.secrets["auth"] = AUTH
         app.user = token(user) if user and user.get("is_logged_in") else {"is_logged_in": False}
@@ -58,7 +59,7 @@ def mode_line(app: AppTest) -> str:
 def test_without_sign_in_every_page_says_so(two_weeks: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FLOW_READ_ONLY", raising=False)
     for page in PAGES:
-        app = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60).run()
+        app = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=page_run_guard_s()).run()
         app.switch_page(page).run()
         assert not app.exception, page
         assert auth.NO_SIGN_IN_NOTICE in mode_line(app), page
@@ -73,7 +74,7 @@ def test_single_analyst_has_the_forms(two_weeks: Path, monkeypatch: pytest.Monke
 
 def test_public_read_only_mode_offers_no_writes(two_weeks: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FLOW_READ_ONLY", "1")
-    home = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60).run()
+    home = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=page_run_guard_s()).run()
     assert auth.READ_ONLY_NOTICE in mode_line(home)
     quality = run("pages/data_quality.py")
     assert not quality.exception and not quality.get("file_uploader")

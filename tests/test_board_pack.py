@@ -1,14 +1,12 @@
 """The board packs as printed: the Word pack fits the page (14 trusts, the size of a large system, with
 every metric), the Excel pack's first sheet prints as the Word pack, and the CSV reads in words too;
 each converted to PDF by LibreOffice headless and read back (pdfinfo and pdftotext, from poppler-utils).
-Skipped, with the reason, when LibreOffice or the Carlito font (Calibri's
-metric twin, so LibreOffice lays the pack out as Word does) is not installed locally (.ci/run installs
-them, and under CI a missing one fails)."""
+Without LibreOffice, poppler or the Carlito font (Calibri's metric twin, so LibreOffice lays the pack out
+as Word does) each test fails, saying what to install (.ci/run installs them)."""
 from __future__ import annotations
 
 import html
 import io
-import os
 import re
 import shutil
 import subprocess
@@ -20,7 +18,8 @@ import docx
 import openpyxl
 import polars as pl
 import pytest
-from helpers import trust_table
+from helpers import needs_installing, trust_table
+from patience import guard_s
 
 from pipelines.reports.export import to_csv
 from pipelines.reports.export_common import WeekSources
@@ -29,17 +28,19 @@ from pipelines.reports.export_xlsx import to_xlsx
 from pipelines.reports.presentation import SPC_COLOUR
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
-if SOFFICE is None or shutil.which("pdfinfo") is None:
-    if os.environ.get("CI"):
-        pytest.fail("LibreOffice (soffice) or pdfinfo is missing; CI must run the board pack test", pytrace=False)
-    pytest.skip("LibreOffice or pdfinfo is not installed (apt-get install libreoffice-writer-nogui "
-                "libreoffice-calc-nogui poppler-utils)", allow_module_level=True)
 FONTS = subprocess.run(["fc-list", ":", "family"], capture_output=True, text=True, check=False).stdout \
     if shutil.which("fc-list") else ""
-if "Carlito" not in FONTS:
-    if os.environ.get("CI"):
-        pytest.fail("the Carlito font is missing; CI must lay the board pack out as Word does", pytrace=False)
-    pytest.skip("the Carlito font is not installed (apt-get install fonts-crosextra-carlito)", allow_module_level=True)
+
+
+@pytest.fixture(autouse=True)
+def office_programs() -> None:
+    """LibreOffice, poppler and the Carlito font (.ci/run installs them): each test fails without them."""
+    if SOFFICE is None or shutil.which("pdfinfo") is None:
+        needs_installing("LibreOffice (soffice) or pdfinfo",
+                         "apt-get install libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils")
+    if "Carlito" not in FONTS:
+        needs_installing("the Carlito font", "apt-get install fonts-crosextra-carlito")
+
 
 # Long real names, so header wrapping is tested too.
 NAMES = ["Calderdale and Huddersfield", "County Durham and Darlington", "York and Scarborough", "Northern Lincolnshire",
@@ -53,7 +54,7 @@ def pdf_pages(docx: bytes, folder: Path) -> tuple[int, str]:
     source.write_bytes(docx)
     # A profile of its own, so a LibreOffice the user has open (or another test) does not block this one.
     subprocess.run([SOFFICE, f"-env:UserInstallation=file://{folder / 'profile'}", "--headless", "--convert-to", "pdf",
-                    "--outdir", str(folder), str(source)], check=True, capture_output=True, timeout=180)
+                    "--outdir", str(folder), str(source)], check=True, capture_output=True, timeout=guard_s(10))
     info = subprocess.run(["pdfinfo", str(folder / "pack.pdf")], check=True, capture_output=True, text=True).stdout
     text = subprocess.run(["pdftotext", str(folder / "pack.pdf"), "-"], check=True, capture_output=True,
                           text=True).stdout
@@ -83,12 +84,11 @@ def converted(content: bytes, name: str, folder: Path) -> Path:
     # A CSV opened as Excel opens it (its byte-order mark says UTF-8): comma-separated, UTF-8 (76).
     csv = ["--infilter=CSV:44,34,76"] if name.endswith(".csv") else []
     subprocess.run([SOFFICE, f"-env:UserInstallation=file://{folder / 'profile'}", "--headless", *csv, "--convert-to",
-                    "pdf", "--outdir", str(folder), str(source)], check=True, capture_output=True, timeout=180)
+                    "pdf", "--outdir", str(folder), str(source)], check=True, capture_output=True,
+                   timeout=guard_s(10))
     pdf = source.with_suffix(".pdf")
     if not pdf.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"LibreOffice could not print {name}; CI must print every pack", pytrace=False)
-        pytest.skip(f"LibreOffice cannot print {name} here (apt-get install libreoffice-calc-nogui)")
+        needs_installing(f"LibreOffice's program that prints {name}", "apt-get install libreoffice-calc-nogui")
     return pdf
 
 

@@ -6,7 +6,8 @@ open the live file read-only. So readers never wait or fail, every reader sees w
 and a killed load leaves the live file exactly as it was.
 
 Writers and readers are separate processes, as in production (the CLI, dashboard sessions, an
-analyst's R session). Every loop is bounded by a count or a deadline.
+analyst's R session). Every loop is bounded by a count or ends on an event, with a hang guard that
+scales with the machine's slowness (tests/patience.py) as the last resort.
 """
 from __future__ import annotations
 
@@ -23,13 +24,14 @@ from pathlib import Path
 import polars as pl
 import pytest
 from helpers import REFERENCE_FIXTURES, VALID_ROW, query, sitrep_row, write_csv
+from patience import guard_s
 
 from pipelines.ingest import upload
 from pipelines.ingest.load import FileOutcome, ingest_paths
 from pipelines.warehouse import write_lock
 
 ROOT = Path(__file__).resolve().parents[1]
-DEADLINE_S = 240  # for any one process; the whole test normally takes a fraction of this
+GUARD_S = guard_s(20)  # a hang guard for any one process or wait; a busy machine never reaches it
 TRUSTS = ("RCB", "RCD", "RTR", "RR7", "RXP", "RWA", "RJL")
 
 # A reader process: asks what the pages ask, over and over, until told to stop, and prints
@@ -42,9 +44,9 @@ from pipelines.queries import quality
 from pipelines.queries import weekly, weeks
 from pipelines.warehouse import connect_read
 
-db, stop, deadline = Path(sys.argv[1]), Path(sys.argv[2]), time.monotonic() + float(sys.argv[3])
+db, stop, guard = Path(sys.argv[1]), Path(sys.argv[2]), time.monotonic() + float(sys.argv[3])
 seen, rounds = set(), 0
-while not stop.exists() and time.monotonic() < deadline:
+while not stop.exists() and time.monotonic() < guard:
     with connect_read(db) as con:  # one connection: one version of the file, whatever a writer does
         daily = con.execute("SELECT count(*) FROM sitrep_daily").fetchall()[0][0]
         files, loaded = con.execute("SELECT count(*), coalesce(sum(rows_loaded), 0) FROM ingest_files").fetchall()[0]
@@ -74,12 +76,12 @@ def cli(*args: str) -> list[str]:
 def start(command: list[str], **options) -> subprocess.Popen:
     return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             # waits here are for other test loads on a busy machine, never a hung writer
-                            env={**os.environ, "PYTHONPATH": str(ROOT), "FLOW_LOCK_TIMEOUT": str(DEADLINE_S)},
+                            env={**os.environ, "PYTHONPATH": str(ROOT), "FLOW_LOCK_TIMEOUT": str(GUARD_S)},
                             **options)
 
 
 def finish(process: subprocess.Popen) -> tuple[int, str, str]:
-    out, err = process.communicate(timeout=DEADLINE_S)
+    out, err = process.communicate(timeout=GUARD_S)
     return process.returncode, out, err
 
 
@@ -116,7 +118,7 @@ def test_parallel_loads_and_readers_see_no_error_and_whole_files_only(seeded, tm
     files = [write_csv(tmp_path / f"load_{i}.csv", days_of_rows(TRUSTS[i], date(2023, 2, 1), n))
              for i, n in enumerate(sizes)]
     stop = tmp_path / "stop"
-    readers = [start([sys.executable, "-c", READER, str(seeded), str(stop), str(DEADLINE_S)]) for _ in range(2)]
+    readers = [start([sys.executable, "-c", READER, str(seeded), str(stop), str(GUARD_S)]) for _ in range(2)]
     writers = [start(cli(str(path), "--db", str(seeded))) for path in files]
     results = [finish(w) for w in writers]
     stop.touch()
@@ -204,16 +206,16 @@ for outcome in ingest_paths([Path(sys.argv[2])], Path(sys.argv[3])):
 
 
 def wait_for(path: Path, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + DEADLINE_S
+    guard = time.monotonic() + GUARD_S
     while not path.exists():
         assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, f"{path} never appeared"
+        assert time.monotonic() < guard, f"{path} never appeared (a hang guard)"
         time.sleep(0.005)
 
 
 def kill(process: subprocess.Popen) -> None:
     process.send_signal(signal.SIGKILL)
-    process.communicate(timeout=DEADLINE_S)
+    process.communicate(timeout=GUARD_S)
     assert process.returncode == -signal.SIGKILL
 
 

@@ -150,32 +150,41 @@ def test_the_default_engine_never_imports_great_expectations(tmp_path):
             f"[print(o.summary()) for o in ingest_paths([Path({str(FILES[0])!r})], "
             f"Path({str(tmp_path / 'f.duckdb')!r}))]; "
             "print('GE imported' if 'great_expectations' in sys.modules else 'GE not imported')")
-    env = {k: v for k, v in os.environ.items() if k != contract.ENGINE_SETTING}
+    env = {k: v for k, v in os.environ.items() if k != "FLOW_CONTRACT_ENGINE"}
     done = subprocess.run([sys.executable, "-c", code], cwd=config.REPO_ROOT, env=env, capture_output=True, text=True,
                           check=True)
     assert done.stdout.splitlines()[-2].startswith(f"loaded    {FILES[0].name}: ")
     assert done.stdout.splitlines()[-1] == "GE not imported"
 
 
-def test_the_engine_is_chosen_by_the_setting_and_the_command_line(monkeypatch):
-    from pipelines.__main__ import _parser
-
-    monkeypatch.delenv(contract.ENGINE_SETTING, raising=False)
-    assert contract.engine_setting() == "polars"
-    _parser().parse_args(["ingest", "x.csv", "--engine", "ge"])
-    assert os.environ[contract.ENGINE_SETTING] == "ge" and contract.engine_setting() == "ge"
-    monkeypatch.setenv(contract.ENGINE_SETTING, "pandas")
-    with pytest.raises(ContractError, match="expected one of polars, ge"):
-        contract.engine_setting()
+def test_the_engine_is_chosen_by_the_setting(monkeypatch):
+    monkeypatch.delenv("FLOW_CONTRACT_ENGINE", raising=False)
+    assert config.contract_engine() == "polars"
+    monkeypatch.setenv("FLOW_CONTRACT_ENGINE", "ge")
+    assert config.contract_engine() == "ge"
+    monkeypatch.setenv("FLOW_CONTRACT_ENGINE", "pandas")
+    with pytest.raises(ValueError, match="must be one of polars, ge, not 'pandas'"):
+        config.contract_engine()
 
 
 def test_ge_engine_is_what_runs_when_chosen(monkeypatch):
     calls = []
     monkeypatch.setattr(contract, "_failures_ge", lambda *a: calls.append("ge") or {})
-    monkeypatch.setenv(contract.ENGINE_SETTING, "ge")
+    monkeypatch.setenv("FLOW_CONTRACT_ENGINE", "ge")
     read = read_sitrep(FILES[0])
     validate(read.frame, read.issues, KNOWN, TODAY, sites=SITES)
     assert calls == ["ge"]
+
+
+def test_the_command_lines_engine_runs_for_that_command_only(monkeypatch, tmp_path):
+    """``--engine ge`` is passed down to the contract, not left in the environment for what runs next."""
+    from pipelines.__main__ import main
+
+    calls = []
+    monkeypatch.setattr(contract, "_failures_ge", lambda *a: calls.append("ge") or {})
+    monkeypatch.delenv("FLOW_CONTRACT_ENGINE", raising=False)
+    main(["ingest", str(FILES[0]), "--db", str(tmp_path / "f.duckdb"), "--engine", "ge"])
+    assert calls == ["ge"] and "FLOW_CONTRACT_ENGINE" not in os.environ
 
 
 def test_rules_are_only_in_the_suite_file():

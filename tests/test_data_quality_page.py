@@ -18,6 +18,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from helpers import load_rows_directly, query, sitrep_row, week_of_rows, write_csv
+from patience import guard_s, page_run_guard_s
 from streamlit.testing.v1 import AppTest
 
 from pipelines.catalogue.columns import COLUMN_NAMES, DRD_COLUMNS
@@ -66,7 +67,7 @@ def outcomes(events) -> list[FileOutcome]:
 
 
 def run_page() -> AppTest:
-    app = AppTest.from_file(PAGE, default_timeout=60).run()
+    app = AppTest.from_file(PAGE, default_timeout=page_run_guard_s()).run()
     assert not app.exception, app.exception
     return app
 
@@ -240,9 +241,11 @@ def test_load_button_without_files_explains_the_size_limit(db):
 def test_page_and_rules_never_import_great_expectations():
     script = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); import pipelines.ingest.contract, pipelines.queries.quality, pipelines.ingest.upload;"
               "from streamlit.testing.v1 import AppTest;"
-              f"app = AppTest.from_file({PAGE!r}, default_timeout=60).run(); assert not app.exception;"
+              f"app = AppTest.from_file({PAGE!r}, default_timeout={page_run_guard_s()}).run();"
+              "assert not app.exception;"
               "print('great_expectations' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
+                            timeout=guard_s(10))
     assert result.stdout.strip() == "False", result.stderr
 
 
@@ -291,7 +294,8 @@ def test_a_load_finishes_even_if_the_page_stops_listening(db):
     events.close()  # as when the user reruns the page in the middle of a load
     for thread in threading.enumerate():
         if thread.name == "upload-ingest":
-            thread.join(timeout=60)
+            thread.join(guard_s(5))
+            assert not thread.is_alive(), "the load never finished (a hang guard)"
     assert query(db, "SELECT count(*) FROM sitrep_daily") == [(1,)]
 
 
@@ -315,7 +319,7 @@ def test_other_pages_show_uploaded_figures_on_their_next_view(loaded):
     list(upload.load_uploads([("next week.csv", csv_bytes(week_of_rows("RCD", date(2024, 4, 8))))], loaded))
     app.run()  # the same session's next view: the cache key (the file's identity) has changed
     assert frame_with(app, "rows_superseded")["file_name"][0] == "next week.csv"
-    opel = AppTest.from_file(str(ROOT / "pages" / "opel.py"), default_timeout=60).run()
+    opel = AppTest.from_file(str(ROOT / "pages" / "opel.py"), default_timeout=page_run_guard_s()).run()
     assert opel.date_input[0].value[1] == date(2024, 4, 14)
 
 

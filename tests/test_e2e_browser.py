@@ -3,8 +3,11 @@ table's layout at 1366x768 on the sample data, and axe-core (WCAG 2.2 AA) on eve
 
 The AppTest tests in test_pages.py check what each page computes; this one checks that the served
 app renders it in a browser. Playwright's own browser download does not work here, so the test uses
-the system Chromium at /usr/bin/chromium. It is skipped when that is missing, except under CI
-(environment variable CI set), where it fails instead.
+the system Chromium at /usr/bin/chromium. Without it (or axe-core, or pdftotext) the tests fail,
+saying what to install: .ci/run installs them all.
+
+Every wait (each ``expect()``, navigation, server start) ends on what it waits for; the bounds are
+only hang guards scaled to the machine's slowness (tests/patience.py), set once in ``new_context``.
 
 ``st.dataframe`` draws its cells on a canvas (glide data grid), but the grid also keeps an
 accessible ``<table role="grid">`` inside the canvas element with the rendered rows and column
@@ -28,7 +31,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from helpers import load_rows_directly, stop_process, trust_table, week_of_rows
+from helpers import load_rows_directly, needs_installing, stop_process, trust_table, week_of_rows
+from patience import guard_ms, guard_s
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from pipelines.reports.meeting_html import table_html
 
@@ -38,25 +43,9 @@ CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "tests" / "js" / "node_modules" / "axe-core" / "axe.min.js"  # `npm ci` in tests/js
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
-SERVER_START_TIMEOUT_S = 60
-TIMEOUT_MS = 30_000  # for each browser wait and expect()
+SERVER_START_GUARD_S = guard_s(20)  # hang guards only (tests/patience.py): a busy machine never reaches them
+BROWSER_WAIT_GUARD_MS = guard_ms(10)  # for each browser wait and expect()
 
-
-def _skip_or_fail(reason: str) -> None:
-    """Skip locally; under CI the browser test must run, so fail instead."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set, so the browser test must run)")
-    pytest.skip(reason, allow_module_level=True)
-
-
-if not CHROMIUM.exists():
-    _skip_or_fail(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-try:
-    from playwright.sync_api import Browser, Page, expect, sync_playwright
-except ImportError:  # pragma: no cover - depends on the environment
-    _skip_or_fail("the playwright Python package is not installed")
-
-expect.set_options(timeout=TIMEOUT_MS)
 
 
 def _free_port() -> int:
@@ -67,10 +56,31 @@ def _free_port() -> int:
 
 def _healthy(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:
+        with urllib.request.urlopen(url, timeout=guard_s(1)) as response:
             return response.read().strip() == b"ok"
     except OSError:
         return False
+
+
+def wait_until_up(url: str, process: subprocess.Popen, log: Path, answers=_healthy) -> None:  # noqa: ANN001
+    """Poll until ``url`` answers: fail at once if the server exits, or after a hang guard, with its output."""
+    deadline = time.monotonic() + SERVER_START_GUARD_S
+    while not answers(url):
+        if process.poll() is not None or time.monotonic() > deadline:
+            state = f"exited with {process.returncode}" if process.poll() is not None else "not answering"
+            pytest.fail(f"{url}: {state} (hang guard {SERVER_START_GUARD_S:.0f} s); output:\n"
+                        + log.read_text(errors="replace"))
+        time.sleep(0.25)
+
+
+def new_context(browser: Browser, **options) -> BrowserContext:  # noqa: ANN003
+    """A browser context (``options`` as Playwright's ``new_context``) whose waits, navigations and
+    ``expect()`` checks end on what they wait for, bounded only by a hang guard scaled to the machine."""
+    expect.set_options(timeout=BROWSER_WAIT_GUARD_MS)
+    context = browser.new_context(**options)
+    context.set_default_timeout(BROWSER_WAIT_GUARD_MS)
+    context.set_default_navigation_timeout(BROWSER_WAIT_GUARD_MS)
+    return context
 
 
 APP_DB: list[Path] = []  # the database streamlit_app serves, for a test that adds to it
@@ -88,13 +98,7 @@ def _serve(db: Path, workdir: Path) -> Iterator[str]:
                                   stdout=log, stderr=subprocess.STDOUT)
     try:
         base_url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while not _healthy(f"{base_url}/_stcore/health"):
-            if server.poll() is not None or time.monotonic() > deadline:
-                state = f"exited with {server.returncode}" if server.poll() is not None else "not healthy"
-                pytest.fail(f"streamlit {state} after {SERVER_START_TIMEOUT_S}s at most; its output:\n"
-                            + log_path.read_text(errors="replace"))
-            time.sleep(0.25)
+        wait_until_up(f"{base_url}/_stcore/health", server, log_path)
         yield base_url
     finally:
         stop_process(server)
@@ -128,8 +132,11 @@ def sample_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        needs_installing(f"Chromium at {CHROMIUM}", "apt-get install chromium")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
+                                              timeout=BROWSER_WAIT_GUARD_MS)
         try:
             yield chromium
         finally:
@@ -138,8 +145,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
+    context = new_context(browser, viewport={"width": 1400, "height": 900})
     try:
         yield context.new_page()
     finally:
@@ -214,8 +220,7 @@ def test_home_page_shows_every_trust_side_by_side_at_1366x768(sample_app: str, b
     """A laptop or a meeting-room projector: all 13 trusts of the sample readable without scrolling sideways,
     the trusts' header row on the first screen, and no name broken mid-word ("Calderdal / e"): no sidebar
     takes a fifth of the width (the page list is across the top, the sign-in mode one line)."""
-    context = browser.new_context(viewport={"width": 1366, "height": 768})
-    context.set_default_timeout(TIMEOUT_MS)
+    context = new_context(browser, viewport={"width": 1366, "height": 768})
     try:
         page = open_page(context.new_page(), sample_app)
         headers = page.locator("table.wt thead th")
@@ -254,8 +259,7 @@ BROKEN_WORDS_JS = """elements => elements.flatMap(element => {
 def test_printed_weekly_table_uses_the_whole_sheet_and_keeps_names_whole(sample_app: str, browser: Browser) -> None:
     """Printed on landscape A4 (1047 px inside the browser's default margins): no sidebar or page list
     taking a fifth of the width, and no trust's name broken mid-word ("Huddersfiel / d")."""
-    context = browser.new_context(viewport={"width": 1047, "height": 740})
-    context.set_default_timeout(TIMEOUT_MS)
+    context = new_context(browser, viewport={"width": 1047, "height": 740})
     try:
         page = open_page(context.new_page(), sample_app)
         expect(page.locator("table.wt")).to_be_visible()
@@ -275,9 +279,8 @@ def test_printed_charts_shrink_to_the_sheet(sample_app: str, browser: Browser, t
     A4 the OPEL heatmap of 06/08 to 30/09 stopped at 31/08. Now each chart shrinks to the sheet, so
     its last day's label is on the printed page; after printing the screen is as it was."""
     if shutil.which("pdftotext") is None:
-        _skip_or_fail("pdftotext is not installed (apt-get install poppler-utils)")
-    context = browser.new_context(viewport={"width": 1366, "height": 768})
-    context.set_default_timeout(TIMEOUT_MS)
+        needs_installing("pdftotext", "apt-get install poppler-utils")
+    context = new_context(browser, viewport={"width": 1366, "height": 768})
     try:
         page = open_page(context.new_page(), sample_app, "opel")
         charts = page.get_by_test_id("stPlotlyChart")
@@ -313,8 +316,7 @@ def test_a_national_table_keeps_words_whole_and_its_first_column_and_header_in_v
     ("occupanc / y" broken too). The table's HTML for 119 trusts is put in the served page (its
     fonts and width) in place of the sample's."""
     table = trust_table(NATIONAL_NAMES)
-    context = browser.new_context(viewport={"width": 1366, "height": 768})
-    context.set_default_timeout(TIMEOUT_MS)
+    context = new_context(browser, viewport={"width": 1366, "height": 768})
     try:
         page = open_page(context.new_page(), sample_app)
         page.locator(".wt-wrap").evaluate("(wrap, html) => { wrap.outerHTML = html; }",
@@ -341,6 +343,11 @@ def test_a_national_table_keeps_words_whole_and_its_first_column_and_header_in_v
         context.close()
 
 
+# Every Plotly chart on the page has drawn its SVG (a chart draws after the page's script has run).
+CHARTS_DRAWN_JS = """() => Array.from(document.querySelectorAll('[data-testid="stPlotlyChart"]'))
+    .every(chart => chart.querySelector('.main-svg'))"""
+
+
 def axe_violations(page: Page) -> list[str]:
     """Serious and critical WCAG 2.2 A/AA violations axe-core finds on the page as it is now."""
     page.add_script_tag(path=str(AXE))
@@ -355,10 +362,10 @@ def axe_violations(page: Page) -> list[str]:
                                            ("data-quality", "Data quality and upload")])
 def test_no_serious_accessibility_violation_on_any_page(sample_app: str, page: Page, path: str, heading: str) -> None:
     if not AXE.exists():
-        _skip_or_fail(f"axe-core is not installed: run `npm ci` in {AXE.parents[2]}")
+        needs_installing("axe-core", f"cd {AXE.parents[2]} && npm ci")
     open_page(page, sample_app, path)
     expect(page.get_by_role("heading", name=heading).first).to_be_visible()
-    page.wait_for_timeout(500)  # charts draw after the script has run
+    page.wait_for_function(CHARTS_DRAWN_JS)  # charts draw after the script has run
     # Not mid-rerun: Streamlit fades stale elements while a script runs, which axe would read as low contrast.
     expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
     expect(page.locator("[data-stale='true']")).to_have_count(0)

@@ -10,20 +10,19 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
-from helpers import load_rows_directly, week_of_rows
+from helpers import load_rows_directly, needs_installing, week_of_rows
 
 # Playwright's names from there too: that module skips (or, under CI, fails) when Playwright or Chromium is missing.
 from test_e2e_browser import (
     AXE,
-    TIMEOUT_MS,
     Browser,
     Page,
     _contrast_on_white,
     _serve,
-    _skip_or_fail,
     axe_violations,
     browser,
     expect,
+    new_context,
     open_page,
     screenshot,
 )
@@ -53,8 +52,7 @@ def step_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def laptop(browser: Browser) -> Iterator[Page]:
     """A 1366x768 window, the place lead's laptop."""
-    context = browser.new_context(viewport={"width": 1366, "height": 768})
-    context.set_default_timeout(TIMEOUT_MS)
+    context = new_context(browser, viewport={"width": 1366, "height": 768})
     try:
         yield context.new_page()
     finally:
@@ -69,7 +67,7 @@ def within_first_screen(page: Page, text: str) -> bool:
 
 def test_the_first_screen_shows_what_changed_and_the_counts_behind_it(step_app: str, laptop: Page) -> None:
     if not AXE.exists():
-        _skip_or_fail(f"axe-core is not installed: run `npm ci` in {AXE.parents[2]}")
+        needs_installing("axe-core", f"cd {AXE.parents[2]} && npm ci")
     page = open_page(laptop, step_app, "trust?trust=RCD&metric=stranded_7plus_pct")
     expect(page.get_by_role("heading", name="Harrogate (RCD)")).to_be_visible()
     expect(page.get_by_text(SENTENCE)).to_be_visible()
@@ -99,7 +97,7 @@ def test_the_first_screen_shows_what_changed_and_the_counts_behind_it(step_app: 
 
 def test_the_upload_page_has_no_serious_accessibility_violation(step_app: str, laptop: Page) -> None:
     if not AXE.exists():
-        _skip_or_fail(f"axe-core is not installed: run `npm ci` in {AXE.parents[2]}")
+        needs_installing("axe-core", f"cd {AXE.parents[2]} && npm ci")
     page = open_page(laptop, step_app, "data-quality")
     not_found = page.get_by_role("dialog").filter(has_text="Page not found")
     if not_found.count():  # Streamlit shows this over the right page on a new server's first visit (streamlit#9992)

@@ -13,14 +13,14 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from helpers import needs_installing
 from test_e2e_browser import (
     ARTIFACTS,
     AXE,
-    TIMEOUT_MS,
     _serve,
-    _skip_or_fail,
     axe_violations,
     browser,
+    new_context,
     open_page,
     read_weekly_table,
     screenshot,
@@ -50,8 +50,7 @@ def fresh_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, P
 
 @pytest.fixture
 def small_screen(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1366, "height": 768})
-    context.set_default_timeout(TIMEOUT_MS)
+    context = new_context(browser, viewport={"width": 1366, "height": 768})
     try:
         yield context.new_page()
     finally:
@@ -87,7 +86,7 @@ def test_a_groups_link_on_a_fresh_server_shows_its_four_trusts_and_its_own_narra
     page.screenshot(path=str(ARTIFACTS / "groups_weekly_1366x768.png"))  # the first screen only
     assert page.get_by_role("combobox", name="Discharge group").bounding_box()["y"] < 768  # type: ignore[index]
     if not AXE.exists():
-        _skip_or_fail(f"axe-core is not installed: run `npm ci` in {AXE.parents[2]}")
+        needs_installing("axe-core", f"cd {AXE.parents[2]} && npm ci")
     # Known, and the weekly table's own (pipelines/reports/meeting_html.py, reworked apart from groups): with four
     # trusts the header row's trust links are under 24 px high. Reported; every other violation fails here.
     table_links = re.compile(r'^target-size \(serious\): .* at (a\[href="trust\?trust=\w+"\](; )?)+$')
@@ -117,5 +116,5 @@ def test_the_narrative_page_of_a_group_has_save_on_the_first_screen_and_the_grou
     screenshot(page, "groups_narrative")
     page.screenshot(path=str(ARTIFACTS / "groups_narrative_1366x768.png"))
     if not AXE.exists():
-        _skip_or_fail(f"axe-core is not installed: run `npm ci` in {AXE.parents[2]}")
+        needs_installing("axe-core", f"cd {AXE.parents[2]} && npm ci")
     assert axe_violations(page) == []

@@ -12,18 +12,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from helpers import needs_installing
 from test_e2e_browser import (  # noqa: F401  (browser: a fixture used by name)
     ARTIFACTS,
     AXE,
     BROKEN_WORDS_JS,
-    TIMEOUT_MS,
     Browser,
     Page,
     _serve,
-    _skip_or_fail,
     axe_violations,
     browser,
     expect,
+    new_context,
     open_page,
 )
 
@@ -57,8 +57,7 @@ def meeting_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def screen(browser: Browser) -> Iterator[Page]:  # noqa: F811  (the imported fixture, by name)
-    context = browser.new_context(viewport=SCREEN)
-    context.set_default_timeout(TIMEOUT_MS)
+    context = new_context(browser, viewport=SCREEN)
     try:
         yield context.new_page()
     finally:
@@ -149,13 +148,13 @@ def test_the_narrative_column_sits_beside_the_metrics(meeting_app: str, screen: 
     opened = note.bounding_box()
     assert opened is not None and opened["height"] > shown["height"]
     if not AXE.exists():
-        _skip_or_fail(f"axe-core is not installed: run `npm ci` in {AXE.parents[2]}")
+        needs_installing("axe-core", f"cd {AXE.parents[2]} && npm ci")
     assert axe_violations(screen) == []
 
 
 def test_no_serious_accessibility_violation_on_the_projected_screen(meeting_app: str, screen: Page) -> None:
     if not AXE.exists():
-        _skip_or_fail(f"axe-core is not installed: run `npm ci` in {AXE.parents[2]}")
+        needs_installing("axe-core", f"cd {AXE.parents[2]} && npm ci")
     open_page(screen, meeting_app)
     expect(screen.locator("table.wt")).to_be_visible()
     expect(screen.locator("[data-stale='true']")).to_have_count(0)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page
-from test_e2e_browser import browser, expect
+from test_e2e_browser import browser, expect, new_context
 from test_e2e_signin import open_page, provider_and_dashboard, saved_narratives, screenshot, sign_in
 
 __all__ = ["browser"]
@@ -32,8 +32,7 @@ def short_token_app(work: Path) -> Iterator[str]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1366, "height": 768})
-    context.set_default_timeout(30_000)
+    context = new_context(browser, viewport={"width": 1366, "height": 768})
     try:
         yield context.new_page()
     finally:

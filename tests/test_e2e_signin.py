@@ -5,7 +5,7 @@ three accounts and its own sign-in form; ``streamlit run dashboard.py`` runs wit
 secrets file pointing at it and a users.csv giving the accounts their roles (the submitter by a
 group claim, as Microsoft Entra ID sends it). Headless Chromium signs in through the provider's
 form as a viewer, a place lead and a submitter and checks what each can and cannot do.
-Skipped locally without node or tests/oidc/node_modules; under CI it fails instead.
+Without node or tests/oidc/node_modules it fails, saying what to run (.ci/run installs both).
 """
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,23 +22,21 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from helpers import REFERENCE_FIXTURES, load_rows_directly, stop_process, week_of_rows, write_csv
+from helpers import REFERENCE_FIXTURES, load_rows_directly, needs_installing, stop_process, week_of_rows, write_csv
+from patience import guard_s
 from playwright.sync_api import Browser, Page
 from test_e2e_browser import (
     ROOT,
-    SERVER_START_TIMEOUT_S,
     _free_port,
-    _healthy,
-    _skip_or_fail,
     browser,
     expect,
+    new_context,
     open_page,
     screenshot,
+    wait_until_up,
 )
 
 OIDC_DIR = ROOT / "tests" / "oidc"
-if not shutil.which("node") or not (OIDC_DIR / "node_modules" / "oidc-provider").is_dir():
-    _skip_or_fail("node or tests/oidc/node_modules is missing (run `npm ci` in tests/oidc)")
 
 USERS_CSV = """principal,role,covers
 viewer@example.nhs.uk,viewer,*
@@ -58,17 +55,9 @@ def saved_narratives(db: Path) -> list[tuple[str, str]]:
 __all__ = ["browser"]  # the Chromium fixture, shared with test_e2e_browser
 
 
-def _wait_until(url: str, check, process: subprocess.Popen, log: Path) -> None:  # noqa: ANN001
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while not check(url):
-        if process.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(f"{url} did not come up; output:\n" + log.read_text(errors="replace"))
-        time.sleep(0.25)
-
-
 def _answers(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=2):
+        with urllib.request.urlopen(url, timeout=guard_s(1)):
             return True
     except OSError:
         return False
@@ -78,6 +67,10 @@ def _answers(url: str) -> bool:
 def provider_and_dashboard(work: Path, id_token_ttl_s: int = 3600) -> Iterator[str]:
     """The provider (ID tokens lasting ``id_token_ttl_s``) and the dashboard with sign-in on, their
     database in ``work``; yields the dashboard's base URL."""
+    if not shutil.which("node"):
+        needs_installing("node", "apt-get install nodejs npm")
+    if not (OIDC_DIR / "node_modules" / "oidc-provider").is_dir():
+        needs_installing("tests/oidc/node_modules", f"cd {OIDC_DIR} && npm ci")
     db = work / "flow.duckdb"
     load_rows_directly(db, week_of_rows("RCB", date(2024, 4, 1)) + week_of_rows("RCB", date(2024, 4, 8))
                        + week_of_rows("RCD", date(2024, 4, 1)) + week_of_rows("RCD", date(2024, 4, 8)))
@@ -104,7 +97,7 @@ client_kwargs = {{ scope = "openid email profile groups", prompt = "login" }}
                                     "ID_TOKEN_TTL": str(id_token_ttl_s)})
     app = None
     try:
-        _wait_until(f"{issuer}/.well-known/openid-configuration", _answers, idp, idp_log)
+        wait_until_up(f"{issuer}/.well-known/openid-configuration", idp, idp_log, _answers)
         with open(app_log, "wb") as log:
             app = subprocess.Popen(
                 [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
@@ -112,7 +105,7 @@ client_kwargs = {{ scope = "openid email profile groups", prompt = "login" }}
                  "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
                 cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                 env={**os.environ, "FLOW_DB": str(db), "FLOW_REFERENCE_DIR": str(reference)})
-        _wait_until(f"{base_url}/_stcore/health", _healthy, app, app_log)
+        wait_until_up(f"{base_url}/_stcore/health", app, app_log)
         yield base_url
     finally:
         if app is not None:
@@ -133,8 +126,7 @@ def signed_in_app(signed_in_work: Path) -> Iterator[str]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1366, "height": 768})
-    context.set_default_timeout(30_000)
+    context = new_context(browser, viewport={"width": 1366, "height": 768})
     try:
         yield context.new_page()
     finally:
@@ -202,7 +194,7 @@ def test_submitter_rows_for_another_trust_are_rejected(signed_in_app: str, page:
     expect(page.get_by_text("You submit for RCB")).to_be_visible()
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(file))
     page.get_by_role("button", name="Load files").click()
-    expect(page.get_by_text("Loaded, with rejected rows")).to_be_visible(timeout=90_000)
+    expect(page.get_by_text("Loaded, with rejected rows")).to_be_visible()
     expect(page.get_by_text("RCD is not one of the trusts submitter@example.nhs.uk submits for").first).to_be_visible()
     # the result box (the same line also sits in the collapsed progress box and the audit grid's hidden cells)
     expect(page.get_by_text("7 of 9 rows loaded, 2 rejected").filter(visible=True).first).to_be_visible()
@@ -236,8 +228,7 @@ def test_5_6_signing_out_ends_every_tab_and_the_copied_cookie(signed_in_app: str
                                                               browser: Browser) -> None:
     """Tab 2, opened before tab 1 signs out and never reloaded, cannot save; a copy of the sign-in cookie
     taken before signing out signs nobody in."""
-    context = browser.new_context(viewport={"width": 1366, "height": 768})
-    context.set_default_timeout(30_000)
+    context = new_context(browser, viewport={"width": 1366, "height": 768})
     try:
         first = sign_in(context.new_page(), signed_in_app, "placelead")
         second = open_page(context.new_page(), signed_in_app, "narrative?trust=RCB")
@@ -252,8 +243,7 @@ def test_5_6_signing_out_ends_every_tab_and_the_copied_cookie(signed_in_app: str
     finally:
         context.close()
     assert all(text != "Saved after signing out." for text, _ in saved_narratives(signed_in_work / "flow.duckdb"))
-    thief = browser.new_context(viewport={"width": 1366, "height": 768})
-    thief.set_default_timeout(30_000)
+    thief = new_context(browser, viewport={"width": 1366, "height": 768})
     try:
         thief.add_cookies(copied)
         stolen = open_page(thief.new_page(), signed_in_app, "narrative?trust=RCB")

@@ -2,24 +2,39 @@
 the dashboard while it is being built; a build that fails says so and the next page view tries again."""
 from __future__ import annotations
 
+import ast
+import importlib.util
 import threading
-import time
 from pathlib import Path
 
 import pytest
+from patience import guard_s
 
 from pipelines.ingest import load
 from ui import data
 
-HOME = Path(__file__).resolve().parents[1] / "pages" / "weekly_position.py"
+ROOT = Path(__file__).resolve().parents[1]
+SESSIONS = 4
+
+
+def _dashboard_assignment(name: str) -> object:
+    """A constant assigned at the top of dashboard.py (which cannot be imported outside ``streamlit run``)."""
+    tree = ast.parse((ROOT / "dashboard.py").read_text(encoding="utf-8"))
+    return next(ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
+                and [getattr(target, "id", None) for target in node.targets] == [name])
+
+
+HOME_PAGE_MODULES: tuple[str, ...] = _dashboard_assignment("HOME_PAGE_MODULES")  # type: ignore[assignment]
 
 
 def test_sessions_arriving_during_the_first_start_share_one_build(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     builds: list[Path] = []
+    arrived = threading.Semaphore(0)
 
     def slow_build(target: Path) -> bool:
         builds.append(target)
-        time.sleep(0.3)  # long enough for the second session to arrive mid-build
+        for _ in range(SESSIONS):  # still building when every session has arrived, however busy the machine
+            assert arrived.acquire(timeout=guard_s(5)), "a session never arrived (a hang guard)"
         target.write_bytes(b"built")
         return True
 
@@ -27,19 +42,21 @@ def test_sessions_arriving_during_the_first_start_share_one_build(db: Path, monk
 
     def session_view() -> None:  # what each arriving session's page run does
         try:
-            data.build_sample_database(HOME)
+            arrived.release()
+            data.build_sample_database(HOME_PAGE_MODULES)
         except BaseException as error:  # a session that raises shows its user an error, not the page
             failures.append(error)
 
     monkeypatch.setattr(load, "ensure_database", slow_build)
-    sessions = [threading.Thread(target=session_view) for _ in range(4)]
+    sessions = [threading.Thread(target=session_view) for _ in range(SESSIONS)]
     for session in sessions:
         session.start()
     for session in sessions:
-        session.join(timeout=30)
+        session.join(guard_s(10))
+        assert not session.is_alive(), "a session never finished (a hang guard)"
     assert failures == []
     assert builds == [db]
-    assert db.read_bytes() == b"built"  # both sessions went on only once it was there
+    assert db.read_bytes() == b"built"  # every session went on only once it was there
 
 
 def test_a_failed_first_build_is_reported_and_the_next_view_tries_again(db: Path,
@@ -49,8 +66,34 @@ def test_a_failed_first_build_is_reported_and_the_next_view_tries_again(db: Path
 
     monkeypatch.setattr(load, "ensure_database", broken_build)
     with pytest.raises(OSError, match="No space left"):
-        data.build_sample_database(HOME)
+        data.build_sample_database(HOME_PAGE_MODULES)
 
     monkeypatch.setattr(load, "ensure_database", lambda target: bool(target.write_bytes(b"built")))
-    data.build_sample_database(HOME)
+    data.build_sample_database(HOME_PAGE_MODULES)
     assert db.exists()
+
+
+def test_a_first_start_imports_everything_the_home_page_imports() -> None:
+    """dashboard.py lists the home page's modules by hand: a module the page gained must be added there,
+    or a first start's page run would pay its import after the build instead of during it."""
+    home = _dashboard_assignment("HOME")
+    tree = ast.parse((ROOT / str(home)).read_text(encoding="utf-8"))
+    ours = ("pipelines", "ui", "polars", "plotly")
+    named = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in ours:
+            # `from a import b`: the module a.b if there is one, else a
+            named |= {f"{node.module}.{alias.name}" if _is_module(f"{node.module}.{alias.name}") else node.module
+                      for alias in node.names}
+        elif isinstance(node, ast.Import):
+            named |= {alias.name for alias in node.names if alias.name.split(".")[0] in ours}
+    dashboard = ast.parse((ROOT / "dashboard.py").read_text(encoding="utf-8"))
+    its_own = {node.module for node in dashboard.body if isinstance(node, ast.ImportFrom)}  # imported before the build
+    assert named - its_own <= set(HOME_PAGE_MODULES)
+
+
+def _is_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:  # a name inside a module, not a module
+        return False

@@ -12,6 +12,7 @@ import duckdb
 import polars as pl
 import pytest
 from helpers import REFERENCE_FIXTURES, load_rows_directly, query, week_of_rows
+from patience import page_run_guard_s
 from streamlit.testing.v1 import AppTest
 from test_pages import weekly_table
 
@@ -160,7 +161,7 @@ def test_the_dashboard_brings_an_older_database_up_to_date_before_a_page_reads_i
     """A server upgraded over a database of schema 6: the weekly page asked for the narratives' group and
     failed until something was written. The dashboard migrates the file once, first."""
     as_before_groups(five_trusts)
-    app = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60).run()
+    app = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=page_run_guard_s()).run()
     assert not app.exception
     assert "Discharge group (Ann): Written for all 13 trusts." in [t.value for t in app.text]
     assert query(five_trusts, "SELECT group_id FROM narratives") == [("all",)]
@@ -189,7 +190,7 @@ def test_a_users_default_group_from_the_users_file_else_from_the_trusts_their_ro
 # --- Pages -----------------------------------------------------------------------------------
 
 def run(page: str, **query_params: str) -> AppTest:
-    app = AppTest.from_file(str(ROOT / page), default_timeout=60)
+    app = AppTest.from_file(str(ROOT / page), default_timeout=page_run_guard_s())
     for name, value in query_params.items():
         app.query_params[name] = value
     return app.run()
@@ -224,7 +225,7 @@ def test_the_narrative_page_edits_the_groups_own_narratives(five_trusts: Path):
 
 
 def test_trusts_picked_by_hand_are_saved_as_a_group_by_an_administrator(five_trusts: Path):
-    app = AppTest.from_file(str(ROOT / "pages/narrative.py"), default_timeout=60)
+    app = AppTest.from_file(str(ROOT / "pages/narrative.py"), default_timeout=page_run_guard_s())
     app.query_params["group"] = "pick"
     app.query_params["trusts"] = ["RCB", "RWA"]
     app.run()

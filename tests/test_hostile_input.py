@@ -12,7 +12,6 @@ import csv
 import io
 import itertools
 import os
-import time
 import zipfile
 from datetime import date, timedelta
 from pathlib import Path
@@ -22,6 +21,7 @@ import xlsxwriter
 from helpers import VALID_ROW, query
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from patience import wait_until
 
 from pipelines.catalogue.columns import COLUMN_NAMES, COLUMNS, SCHEMA
 from pipelines.catalogue.issues import FileRejected
@@ -317,8 +317,6 @@ def test_an_upload_starts_no_file_after_its_time_budget_or_once_the_page_stops_l
     running = upload.load_uploads(files, db, today=TODAY)
     assert isinstance(next(running), upload.Started)
     running.close()  # the page closed: the file being loaded finishes, no other starts
-    for _ in range(100):
-        if db.exists() and query(db, "SELECT count(*) FROM ingest_files") == [(1,)]:
-            break
-        time.sleep(0.1)
+    wait_until(lambda: db.exists() and query(db, "SELECT count(*) FROM ingest_files") == [(1,)],
+               "the file being loaded when the page closed finishing")
     assert query(db, "SELECT file_name, status FROM ingest_files") == [("day0.csv", "loaded")]

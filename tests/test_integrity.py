@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from helpers import query
+from patience import page_run_guard_s
 from streamlit.testing.v1 import AppTest
 from test_narrative_page import FORM, box, run_page, two_weeks
 from test_trust_spc import labelled, step
@@ -310,7 +311,7 @@ def test_spc_settings_of_a_series_with_no_complete_week_are_refused(step):
 
 
 def run_dq_page() -> AppTest:
-    return AppTest.from_file(str(ROOT / "pages" / "data_quality.py"), default_timeout=60).run()
+    return AppTest.from_file(str(ROOT / "pages" / "data_quality.py"), default_timeout=page_run_guard_s()).run()
 
 
 def test_a_query_error_is_not_taken_for_damage():

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from helpers import query, sitrep_row, write_csv
+from patience import guard_s
 
 from pipelines.ingest import load
 from pipelines.ingest.load import ingest_paths
@@ -130,7 +131,7 @@ def test_a_file_reported_as_loaded_is_saved_whatever_the_caller_does_next(tmp_pa
 def run_cli(*args: str, env_db: Path | None = None) -> subprocess.CompletedProcess:
     env = {"PATH": "/usr/bin:/bin", **({"FLOW_DB": str(env_db)} if env_db else {})}
     return subprocess.run([sys.executable, "-m", "pipelines", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=300)
+                          text=True, timeout=guard_s(10))
 
 
 @pytest.mark.slow  # a subprocess that pays the Great Expectations import

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from helpers import load_rows_directly, query, week_of_rows
+from patience import page_run_guard_s
 from streamlit.testing.v1 import AppTest
 
 from pipelines.reports.narrative import save_narrative
@@ -31,7 +32,7 @@ def two_weeks(db: Path) -> Path:
 
 
 def run_page(**query_params: str) -> AppTest:
-    app = AppTest.from_file(str(ROOT / "pages/narrative.py"), default_timeout=60)
+    app = AppTest.from_file(str(ROOT / "pages/narrative.py"), default_timeout=page_run_guard_s())
     for name, value in query_params.items():
         app.query_params[name] = value
     return app.run()

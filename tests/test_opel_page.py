@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from helpers import load_rows_directly, sitrep_row
+from patience import page_run_guard_s
 from streamlit.testing.v1 import AppTest
 from test_presentation import _deuteranope, _linear, _luminance, contrast
 
@@ -139,7 +140,7 @@ def test_headline_counts_trusts_at_opel_4(con):
 # --- the page, as a user sees it ---
 
 def run_page(**query: str | list[str]) -> AppTest:
-    app = AppTest.from_file(str(ROOT / "pages" / "opel.py"), default_timeout=60)
+    app = AppTest.from_file(str(ROOT / "pages" / "opel.py"), default_timeout=page_run_guard_s())
     for name, value in query.items():
         app.query_params[name] = value
     return app.run()

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 from helpers import load_rows_directly, week_of_rows
+from patience import page_run_guard_s
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_page(page: str) -> AppTest:
-    app = AppTest.from_file(str(ROOT / page), default_timeout=60)
+    app = AppTest.from_file(str(ROOT / page), default_timeout=page_run_guard_s())
     return app.run()
 
 
@@ -107,7 +108,7 @@ def test_weekly_position_trusts_as_rows(two_weeks):
 
 
 def test_weekly_position_icb_filter_from_the_url(two_weeks):
-    app = AppTest.from_file(str(ROOT / "pages/weekly_position.py"), default_timeout=60)
+    app = AppTest.from_file(str(ROOT / "pages/weekly_position.py"), default_timeout=page_run_guard_s())
     app.query_params["icb"] = "NHS North East and North Cumbria ICB"
     app.run()
     assert not app.exception
@@ -180,7 +181,7 @@ def test_place_leads_comment_shows_on_the_drilldown(two_weeks):
     from pipelines.reports.narrative import save_narrative
 
     save_narrative(two_weeks, date(2024, 4, 14), "stranded_7plus_pct", "RCD", "Two wards reopened", "Hal")
-    app = AppTest.from_file(str(ROOT / "pages/trust.py"), default_timeout=60)
+    app = AppTest.from_file(str(ROOT / "pages/trust.py"), default_timeout=page_run_guard_s())
     app.query_params["trust"] = "RCD"
     app.run()
     assert not app.exception

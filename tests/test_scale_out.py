@@ -6,24 +6,23 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
-from helpers import load_rows_directly, week_of_rows, write_csv
+from helpers import load_rows_directly, stop_process, week_of_rows, write_csv
 from playwright.sync_api import Browser, Page
 from test_e2e_browser import (
     ROOT,
-    SERVER_START_TIMEOUT_S,
     _free_port,
-    _healthy,
     browser,
     expect,
+    new_context,
     open_page,
     read_weekly_table,
     screenshot,
+    wait_until_up,
 )
 
 __all__ = ["browser"]  # the Chromium fixture, shared with test_e2e_browser
@@ -37,31 +36,28 @@ def two_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path
     db = work / "flow.duckdb"
     load_rows_directly(db, week_of_rows("RCD", date(2024, 4, 1), ga_beds_occupied=90, los_7plus=45)
                        + week_of_rows("RCD", date(2024, 4, 8), ga_beds_occupied=90, los_7plus=36))
-    servers, urls = [], []
+    servers, urls, logs = [], [], [work / f"streamlit{number}.log" for number in (1, 2)]
     try:
-        for number in (1, 2):
+        for log in logs:
             port = _free_port()
-            log = open(work / f"streamlit{number}.log", "wb")  # noqa: SIM115 - open for the process's life
-            servers.append(subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
-                 "--server.port", str(port), "--browser.gatherUsageStats", "false",
-                 "--server.fileWatcherType", "none"],
-                cwd=ROOT, env={**os.environ, "FLOW_DB": str(db)}, stdout=log, stderr=subprocess.STDOUT))
+            with open(log, "wb") as output:
+                servers.append(subprocess.Popen(
+                    [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
+                     "--server.port", str(port), "--browser.gatherUsageStats", "false",
+                     "--server.fileWatcherType", "none"],
+                    cwd=ROOT, env={**os.environ, "FLOW_DB": str(db)}, stdout=output, stderr=subprocess.STDOUT))
             urls.append(f"http://127.0.0.1:{port}")
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while not all(_healthy(f"{url}/_stcore/health") for url in urls):
-            assert time.monotonic() < deadline and all(s.poll() is None for s in servers), "a dashboard did not start"
-            time.sleep(0.25)
+        for url, server, log in zip(urls, servers, logs, strict=True):  # both start at once; wait for each
+            wait_until_up(f"{url}/_stcore/health", server, log)
         yield db, urls
     finally:
         for server in servers:
-            server.terminate()
-            server.wait(timeout=20)
+            stop_process(server)
 
 
 @pytest.fixture
 def pages(browser: Browser) -> Iterator[list[Page]]:
-    contexts = [browser.new_context(viewport={"width": 1366, "height": 768}) for _ in range(2)]
+    contexts = [new_context(browser, viewport={"width": 1366, "height": 768}) for _ in range(2)]
     try:
         yield [context.new_page() for context in contexts]
     finally:

@@ -10,7 +10,7 @@ import pytest
 from helpers import load_rows_directly, query, week_of_rows
 
 from pipelines.reports import export
-from pipelines.spc.store import save_spc_settings, spc_summary
+from pipelines.spc.store import baseline_between, save_spc_settings, spc_summary
 
 LAST_SUNDAY = date(2024, 7, 14)  # week 28
 
@@ -58,3 +58,16 @@ def test_the_weekly_csv_carries_variation_and_assurance(step_down):
     rows = {(r["metric"], r["trust"]): r for r in csv.DictReader(io.StringIO(content.decode("utf-8-sig")))}
     stranded = rows["stranded_7plus_pct", "Harrogate"]
     assert (stranded["variation"], stranded["assurance"]) == ("improvement_low", "fail")
+
+
+@pytest.mark.parametrize("start, end, refusal", [
+    (date(2024, 1, 7), None, "give both baseline dates, or neither"),
+    (None, date(2024, 5, 19), "give both baseline dates, or neither"),
+    (date(2024, 5, 19), date(2024, 1, 7), "the baseline must start before it ends"),
+])
+def test_a_baseline_is_both_dates_in_order_or_none(start, end, refusal):
+    assert baseline_between(None, None) is None  # no baseline: limits from every point
+    assert baseline_between(date(2024, 1, 7), date(2024, 5, 19)) == (date(2024, 1, 7), date(2024, 5, 19))
+    assert baseline_between(date(2024, 1, 7), date(2024, 1, 7)) == (date(2024, 1, 7), date(2024, 1, 7))  # one week
+    with pytest.raises(ValueError, match=refusal):
+        baseline_between(start, end)

@@ -9,6 +9,7 @@ import duckdb
 import polars as pl
 import pytest
 from helpers import NHSE_FIXTURES, REFERENCE_FIXTURES, load_rows_directly, query, week_of_rows
+from patience import page_run_guard_s
 from streamlit.testing.v1 import AppTest
 from test_nhse_readers import long_csv
 from test_trust_page import run_page, texts
@@ -205,7 +206,8 @@ def test_table3_is_charted_on_the_drilldown(tmp_path: Path, db: Path):
 
 def test_the_data_quality_page_lists_icb_disagreements(tmp_path: Path, db: Path):
     list(ingest_paths([_beds_csv(tmp_path / "beds.csv")], db))
-    app = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" / "data_quality.py"), default_timeout=60)
+    app = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" / "data_quality.py"),
+                            default_timeout=page_run_guard_s())
     app.run()
     assert not app.exception
     assert "ICBs: the reference file and NHS England disagree" in texts(app.subheader)

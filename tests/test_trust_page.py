@@ -10,6 +10,7 @@ import duckdb
 import polars as pl
 import pytest
 from helpers import load_rows_directly, shown, shown_all, week_of_rows
+from patience import page_run_guard_s
 from streamlit.testing.v1 import AppTest
 
 from pipelines.catalogue.metrics import HEADLINE_METRICS, METRIC_BY_ID, METRICS
@@ -202,7 +203,7 @@ def test_opel_strip_pathway_and_peer_figures(con):
 # --- the page (AppTest) ---------------------------------------------------------------------------
 
 def run_page(**query: str) -> AppTest:
-    app = AppTest.from_file(str(ROOT / "pages" / "trust.py"), default_timeout=60)
+    app = AppTest.from_file(str(ROOT / "pages" / "trust.py"), default_timeout=page_run_guard_s())
     for name, value in query.items():
         app.query_params[name] = value
     app.run()

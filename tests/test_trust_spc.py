@@ -218,7 +218,7 @@ def test_a_fixed_baseline_is_saved_and_half_a_baseline_is_refused(step):
     assert labelled(app.text_input, "Your name").value == "Sam Analyst"
     labelled(app.date_input, "Baseline from").set_value(sunday(1))
     labelled(app.button, "Save SPC settings").click().run()
-    assert texts(app.error) == ["Give both baseline dates, or neither."]
+    assert texts(app.error) == ["Not saved: give both baseline dates, or neither."]
     assert query(step, "SELECT count(*) FROM spc_settings") == [(0,)]
 
     labelled(app.date_input, "Baseline from").set_value(sunday(1))

@@ -15,6 +15,7 @@ import duckdb
 import polars as pl
 import pytest
 from helpers import load_rows_directly, query, sitrep_row, week_of_rows, write_csv
+from patience import guard_s, page_run_guard_s
 from streamlit.testing.v1 import AppTest
 
 from pipelines import __main__ as cli
@@ -238,7 +239,7 @@ def test_a_damaged_file_is_detected_on_open_with_a_plain_message(db, damage):
 
 
 def test_pages_say_the_database_is_damaged_without_internals(damaged):
-    app = AppTest.from_file(str(ROOT / "pages" / "weekly_position.py"), default_timeout=60).run()
+    app = AppTest.from_file(str(ROOT / "pages" / "weekly_position.py"), default_timeout=page_run_guard_s()).run()
     assert not app.exception
     [error] = [e.value for e in app.error]
     assert "damaged" in error and "python -m pipelines restore" in error
@@ -310,7 +311,7 @@ def test_a_closed_pipe_stops_the_ingest_without_losing_what_it_reported(tmp_path
     assert process.stdout is not None
     first = process.stdout.readline()  # like `| head -1`: one line, then the reader goes away
     process.stdout.close()
-    _, err = process.communicate(timeout=300)
+    _, err = process.communicate(timeout=guard_s(10))
     assert first.startswith("loaded    RCD.csv")
     assert process.returncode == cli.EXIT_OUTPUT_CLOSED
     assert "Stopped because the output was closed" in err and "Traceback" not in err
@@ -327,7 +328,7 @@ def test_ctrl_c_after_the_first_report_keeps_that_file_and_says_so(tmp_path, db)
     assert process.stdout is not None
     first = process.stdout.readline()
     process.send_signal(signal.SIGINT)  # while the big file is loading
-    rest, err = process.communicate(timeout=300)
+    rest, err = process.communicate(timeout=guard_s(10))
     assert first.startswith("loaded    a_small.csv")
     assert process.returncode == cli.EXIT_INTERRUPTED, err
     assert "Interrupted. Every file reported above is saved" in err and "Traceback" not in err

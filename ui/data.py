@@ -11,11 +11,10 @@ database of an earlier release is brought up to date the same way, once.
 """
 from __future__ import annotations
 
-import ast
 import importlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -101,31 +100,11 @@ def _ensure_database(db: Path, imported: threading.Event) -> bool:
     return ensure_database(db)
 
 
-_top_imports: dict[Path, list[ast.stmt]] = {}
-# ast.parse in two threads at once can fail in CPython 3.11 ("SystemError: AST constructor recursion depth
-# mismatch"), as sessions arriving together at a first start did: each page is parsed once, under a lock.
-_parse_lock = threading.Lock()
-
-
-def _import_what_it_imports(page: Path) -> None:
-    """The modules ``page`` imports at its top, imported now as its own import statements would."""
-    with _parse_lock:
-        if page not in _top_imports:
-            _top_imports[page] = [node for node in ast.parse(page.read_text(encoding="utf-8")).body
-                                  if isinstance(node, ast.Import | ast.ImportFrom)]
-    for node in _top_imports[page]:
-        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            importlib.__import__(node.module, fromlist=[alias.name for alias in node.names])
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                importlib.import_module(alias.name)
-
-
-def build_sample_database(home_page: Path) -> None:
+def build_sample_database(home_page_modules: Iterable[str]) -> None:
     """First start: build the database from the bundled sample data in a worker thread (one build for
-    every session that arrives meanwhile), while this session imports what ``home_page`` imports, so
-    the page runs as soon as the database is swapped in. A failed build raises here, and the next run
-    tries again.
+    every session that arrives meanwhile), while this session imports ``home_page_modules`` (the home
+    page's imports, listed in dashboard.py), so the page runs as soon as the database is swapped in. A
+    failed build raises here, and the next run tries again.
 
     The session's imports wait until the worker has imported the pipeline: imports hold Python's global
     lock, so they would only slow each other down, while the build itself mostly runs in DuckDB and
@@ -138,7 +117,8 @@ def build_sample_database(home_page: Path) -> None:
             _builds[db] = _builder.submit(_ensure_database, db, imported), imported
         build, imported = _builds[db]
     imported.wait()
-    _import_what_it_imports(home_page)
+    for module in home_page_modules:
+        importlib.import_module(module)
     build.result()
 
 

@@ -10,10 +10,6 @@ NHS_DARK_BLUE = "#003087"
 NHS_GREY = "#425563"
 NHS_SECONDARY_TEXT = "#4C6272"  # 6.3:1 on white, 5.9:1 on Streamlit's pale widget grey
 
-# Red/amber/green with different lightness, so they stay distinct for colour-blind readers,
-# and always paired with the status symbol of pipelines.reports.presentation.STATUS_SYMBOL.
-STATUS_LINE = {"green": "#007F3B", "amber": "#FFB81C", "red": "#D5281B", "none": NHS_GREY}
-
 # OPEL 1 to 4: one hue family from pale to dark, each level at least 1.75:1 lighter than the next, for
 # a deuteranope too (NHS warm yellow and orange were 1.46:1 apart); the level's number in each cell is
 # at least 4.5:1 on its colour. The one definition, for the trust page's strip and the OPEL page.

@@ -253,10 +253,11 @@ def _settings_form(org_code: str, metric: Metric, spc: drilldown.TrustSpc, first
         baseline, recalculate = None, []
         message = f"Cleared the SPC baseline and recalculation dates of {metric.label}."
     else:
-        if (base_from is None) != (base_to is None):
-            st.error("Give both baseline dates, or neither.")
+        try:
+            baseline = spc_data.baseline_between(base_from, base_to)
+        except ValueError as problem:
+            st.error(f"Not saved: {problem}.")
             return
-        baseline = (base_from, base_to) if base_from and base_to else None  # both or neither (checked above)
         recalculate = list(settings.get("recalculate_from") or []) + ([recalc] if recalc else [])
         if baseline is None and not recalculate and not stored:
             st.error("Nothing to save: give baseline dates or a date to recalculate the limits from.")

@@ -25,11 +25,6 @@ def uk_day(day: date) -> str:
     return day.strftime(DAY)
 
 
-def uk_date_words(day: date) -> str:
-    """'7 Apr 2024'."""
-    return day.strftime(DATE_WORDS)
-
-
 def uk_month(day: date) -> str:
     """'Apr 2024'."""
     return day.strftime(MONTH)

@@ -5,8 +5,8 @@ engines that find exactly the same issues (tests/test_contract_engines.py proves
 
 * ``polars`` (the default): the suite compiled once into Polars expressions, one pass over the
   frame. Great Expectations is not imported at all on this path (its import costs about 3 s).
-* ``ge``: Great Expectations itself, the reference engine (``FLOW_CONTRACT_ENGINE=ge`` or
-  ``python -m pipelines ingest --engine ge``).
+* ``ge``: Great Expectations itself, the reference engine (``FLOW_CONTRACT_ENGINE=ge``, read by
+  ``config.contract_engine``, or ``python -m pipelines ingest --engine ge``).
 
 The compiler refuses an expectation type or argument it does not know (ContractError), so no rule
 of the suite is ever skipped silently. Both engines only decide which rows fail which expectation;
@@ -17,7 +17,6 @@ trust-day (which levels the file reports it at, what is loaded already) that the
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import string
@@ -36,8 +35,7 @@ from pipelines.ingest.cells import MAX_ISSUES, too_many_issues
 from pipelines.safe_text import clean_column
 from pipelines.warehouse.reference import read_sites
 
-ENGINES = ("polars", "ge")
-ENGINE_SETTING = "FLOW_CONTRACT_ENGINE"
+ENGINES = config.CONTRACT_ENGINES
 _SEVERITY = {"critical": "error", "warning": "warning"}
 # Reader rules after which a row's parsed values mean nothing: the contract does not word them again.
 _ROW_LEVEL_READER_RULES = ("row_fits_header", "unclosed_quote")
@@ -50,22 +48,6 @@ _EPOCH = date(1970, 1, 1)
 
 class ContractError(Exception):
     """The suite file holds something this program cannot check: fix the suite, not the data."""
-
-
-def engine_setting() -> str:
-    engine = os.environ.get(ENGINE_SETTING) or "polars"
-    if engine not in ENGINES:
-        raise ContractError(f"{ENGINE_SETTING}={engine!r}: expected one of {', '.join(ENGINES)}")
-    return engine
-
-
-class EngineOption(argparse.Action):
-    """``--engine polars|ge`` on the command line: sets the engine for this process."""
-
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
-                 option_string: str | None = None) -> None:
-        os.environ[ENGINE_SETTING] = str(values)
-        setattr(namespace, self.dest, values)
 
 
 def load_suite_definition() -> dict[str, Any]:
@@ -414,15 +396,16 @@ def _issues(checked: pl.DataFrame, rules: tuple[Rule, ...], failures: dict[int, 
 
 def contract_issues(frame: pl.DataFrame, reference: Reference, engine: str | None = None,
                     first_problem: str | None = None) -> pl.DataFrame:
-    """The suite's issues for a read frame (ISSUE_SCHEMA), in suite order per rule; FileRejected past
-    MAX_ISSUES of them (``first_problem``, the reader's first issue, is the example it gives)."""
+    """The suite's issues for a read frame (ISSUE_SCHEMA), in suite order per rule, found by ``engine``
+    (one of ENGINES; default the setting, ``config.contract_engine``); FileRejected past MAX_ISSUES of
+    them (``first_problem``, the reader's first issue, is the example it gives)."""
     rules = compiled_suite()
     for rule in rules:
         if rule.check is None and rule.kwargs["column"] not in frame.columns:
             raise FileRejected(rule.message)
     checked = contract_frame(frame, reference)
     parameters = reference.parameters()
-    engine = engine or engine_setting()
+    engine = engine or config.contract_engine()
     failures = (_failures_ge(checked, parameters) if engine == "ge"
                 else _failures_polars(checked, rules, parameters))
     if (count := sum(len(rows) for rows in failures.values())) > MAX_ISSUES:

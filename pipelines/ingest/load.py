@@ -244,9 +244,11 @@ def _skip_loaded_rows(read: SitrepRead, outcome: FileOutcome, earlier: EarlierLo
 
 
 def _load_sitrep(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, content: bytes, today: date,
-                 received_at: datetime, actor: access.Identity, earlier: EarlierLoad | None = None) -> str:
-    """A trust's daily sitrep: read, check against the contract and the actor's trusts, store (the rows
-    an earlier load of the same content accepted are skipped). Returns the reader used."""
+                 received_at: datetime, actor: access.Identity, earlier: EarlierLoad | None = None,
+                 engine: str | None = None) -> str:
+    """A trust's daily sitrep: read, check against the contract (on ``engine``, default the setting) and
+    the actor's trusts, store (the rows an earlier load of the same content accepted are skipped).
+    Returns the reader used."""
     read = read_sitrep(outcome.file_name, content)
     notes = read.notes
     read = _skip_loaded_rows(read, outcome, earlier)
@@ -255,7 +257,7 @@ def _load_sitrep(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, content: 
     levels = loaded_levels(con, read.frame)
     issues = pl.concat([validate(read.frame, read.issues, known_org_codes(con), today,
                                  sites=con.sql("SELECT site_code, org_code FROM sites").pl(),
-                                 loaded_levels=levels),
+                                 loaded_levels=levels, engine=engine),
                         outside_cover(read.frame, actor)])
     errors = issues.filter(pl.col("severity") == "error")
     warned = issues.filter(pl.col("severity") == "warning").join(errors, on="source_row", how="anti")
@@ -297,7 +299,7 @@ def _load_publication(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, cont
 
 
 def _ingest_one(con: duckdb.DuckDBPyConnection, name: str, path: str, content: bytes, *, force: bool,
-                today: date, actor: access.Identity) -> FileOutcome:
+                today: date, actor: access.Identity, engine: str | None) -> FileOutcome:
     content_hash = hashlib.sha256(content).hexdigest()
     earlier = None if force else _earlier_load(con, content_hash)
     if earlier is not None and earlier.everything:
@@ -313,8 +315,10 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, name: str, path: str, content: b
             publication = detect_publication(name, content)
             if publication and earlier is not None:  # published figures are loaded whole or not at all
                 raise AllRowsLoaded(0)
-            load = _load_publication if publication else _load_sitrep
-            reader = load(con, outcome, content, today, received_at, actor, earlier)
+            if publication:
+                reader = _load_publication(con, outcome, content, today, received_at, actor, earlier)
+            else:
+                reader = _load_sitrep(con, outcome, content, today, received_at, actor, earlier, engine)
         except AllRowsLoaded as done:
             con.execute("ROLLBACK")
             return _skipped(con, name, cast(EarlierLoad, earlier), actor, done.args[0])
@@ -362,7 +366,7 @@ def _record_failure(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, path: 
 
 
 def _ingest_source(con: duckdb.DuckDBPyConnection, name: str, path: str, content: bytes | Exception, *,
-                   force: bool, today: date, actor: access.Identity) -> FileOutcome:
+                   force: bool, today: date, actor: access.Identity, engine: str | None) -> FileOutcome:
     """One file, in its own transaction; a failure of this file alone is a rejection, logged with its traceback."""
     started = time.perf_counter()
     if isinstance(content, OSError):
@@ -371,7 +375,7 @@ def _ingest_source(con: duckdb.DuckDBPyConnection, name: str, path: str, content
         outcome = FileOutcome(name, "rejected", str(content))
     else:
         try:
-            outcome = _ingest_one(con, name, path, content, force=force, today=today, actor=actor)
+            outcome = _ingest_one(con, name, path, content, force=force, today=today, actor=actor, engine=engine)
         except (OSError, duckdb.IOException, duckdb.FatalException, access.AccessDenied):
             raise  # the disk, the database or the sender's session, not this file: the round stops, none of it kept
         except Exception as error:  # a bug must not stop the other files, nor show a stack trace
@@ -419,7 +423,8 @@ def upgrade_database(db: Path) -> bool:
 
 def ingest_sources(sources: Iterable[tuple[str, str, bytes | Exception]], db: Path | None = None, *,
                    force: bool = False, today: date | None = None, on_wait: Callable[[], None] | None = None,
-                   round_s: float | None = None, actor: access.Identity | None = None) -> Iterator[FileOutcome]:
+                   round_s: float | None = None, actor: access.Identity | None = None,
+                   engine: str | None = None) -> Iterator[FileOutcome]:
     """Load (name, path, content) sources, yielding each file's outcome once it is in the live database.
 
     Rounds of write sessions (see the module doc) each take files until ``round_s`` (default
@@ -429,7 +434,8 @@ def ingest_sources(sources: Iterable[tuple[str, str, bytes | Exception]], db: Pa
 
     ``actor`` is who sends the files (default: the administrator running the command line on the
     server); AccessDenied before anything is read when they may not upload at all, and their rows
-    for trusts they do not submit for are rejected row by row.
+    for trusts they do not submit for are rejected row by row. ``engine`` is the data contract's
+    (default the setting, ``config.contract_engine``; the command line's ``--engine``).
     """
     actor = actor or access.server_admin()
     access.require(actor, "upload_file")
@@ -449,7 +455,8 @@ def ingest_sources(sources: Iterable[tuple[str, str, bytes | Exception]], db: Pa
             while following is not None:
                 name, path, content = following
                 with one_thread(con, not isinstance(content, bytes) or len(content) <= SMALL_FILE_BYTES):
-                    done.append(_ingest_source(con, name, path, content, force=force, today=today, actor=actor))
+                    done.append(_ingest_source(con, name, path, content, force=force, today=today, actor=actor,
+                                               engine=engine))
                 following = next(pending, None)
                 if time.perf_counter() - started > round_s:
                     break

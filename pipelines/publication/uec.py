@@ -33,8 +33,6 @@ UEC_DAILY_SCHEMA = pl.Schema({"period_date": pl.Date(), "org_code": pl.String(),
                               "region": pl.String(), **{m: pl.Int64() for m in UEC_MEASURES}, **_PROVENANCE})
 UEC_AREA_SCHEMA = pl.Schema({"period_date": pl.Date(), "level": pl.String(), "area_code": pl.String(),
                              "area_name": pl.String(), **{m: pl.Int64() for m in UEC_MEASURES}, **_PROVENANCE})
-# What the metrics read (docs/domain.md section 2.1: adult G&A beds), from the UEC sitrep's columns.
-SITREP_FIELDS = ("ga_beds_open", "ga_beds_occupied", "los_7plus", "los_14plus", "los_21plus")
 _STATUS_WORDS = {"blank": "empty", "suppressed": "'-' or another not-available marker", "error": "an Excel error",
                  "bad": "text that is not a number", "fraction": "not a whole number"}
 

@@ -148,6 +148,18 @@ def refresh_derived(con: duckdb.DuckDBPyConnection, trust_days: pl.DataFrame | N
         refresh_spc(con, refresh_weekly_parts(con, trust_days))
 
 
+def baseline_between(start: date | None, end: date | None) -> tuple[date, date] | None:
+    """A fixed baseline from the two dates a user gave: both (the first no later than the second) or
+    neither (None: limits from all the points). A ValueError, in words for the user, otherwise."""
+    if start is None and end is None:
+        return None
+    if start is None or end is None:
+        raise ValueError("give both baseline dates, or neither")
+    if start > end:
+        raise ValueError("the baseline must start before it ends")
+    return start, end
+
+
 def check_settings(weeks: pl.Series, baseline: tuple[date, date] | None, recalculate_from: Sequence[date]) -> None:
     """A ValueError, in words, unless the settings fit the series' complete ``weeks`` (their Sundays):
     a baseline within them holding at least MIN_POINTS weeks, and dates to recalculate from within them
@@ -184,8 +196,8 @@ def save_spc_settings(db: Path, org_code: str, metric: str, baseline: tuple[date
     access.require(actor, "change_spc", org_code)
     if metric not in SPC_METRICS:
         raise ValueError(f"{metric!r} is not a metric with an SPC chart: expected one of {', '.join(SPC_METRICS)}")
-    if baseline and baseline[0] > baseline[1]:
-        raise ValueError("the baseline must start before it ends")
+    if baseline:
+        baseline_between(*baseline)
     set_at = config.uk_now()
     dates = sorted(set(recalculate_from))
     values = [org_code, metric, baseline[0] if baseline else None, baseline[1] if baseline else None,

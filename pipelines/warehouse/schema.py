@@ -103,7 +103,7 @@ CREATE TABLE IF NOT EXISTS audit_log (
     recorded_at TIMESTAMP NOT NULL,   -- UK local time
     actor VARCHAR NOT NULL,           -- the email from the identity token; the typed name without sign-in
     actor_source VARCHAR NOT NULL,    -- token | single_analyst | server (the command line) | first_start
-    action VARCHAR NOT NULL,          -- pipelines.access.AUDIT_ACTIONS
+    action VARCHAR NOT NULL,          -- a key of pipelines.access.AUDIT_ACTION_WORDS
     org_code VARCHAR,                 -- the trust concerned; NULL for the system narrative or a whole file
     detail VARCHAR NOT NULL,          -- file name and outcome, narrative week and metric, the settings
     entry BIGINT,                     -- 1, 2, ...: the order of the chain of seals
