@@ -254,7 +254,7 @@ def _settings_form(org_code: str, metric: Metric, spc: drilldown.TrustSpc, first
         message = f"Cleared the SPC baseline and recalculation dates of {metric.label}."
     else:
         try:
-            baseline = spc_data.baseline_between(base_from, base_to)
+            baseline = store.baseline_between(base_from, base_to)
         except ValueError as problem:
             st.error(f"Not saved: {problem}.")
             return
