@@ -1,5 +1,5 @@
 """Data quality: upload sitrep files, the file ledger, rejected rows to fix and resubmit, which
-trusts have submitted, and the data contract's rules (issue 7; users: trust BI teams, docs/domain.md section 1).
+trusts have submitted, and the data contract's rules (users: trust BI teams, docs/domain.md section 1).
 
 Layout only: the questions are in pipelines.queries.quality, the loading in pipelines.ingest.upload. Text that came
 from a file (names, notes) is shown with st.text or in tables, never as Markdown.
@@ -16,8 +16,7 @@ from pipelines import access, config
 from pipelines.catalogue.dates import uk_date
 from pipelines.ingest import upload
 from pipelines.ingest.load import FileOutcome
-from pipelines.queries import quality
-from pipelines.queries import weekly as queries
+from pipelines.queries import quality, weeks
 from pipelines.warehouse import session
 from ui import auth, data
 from ui.app import ensure_entrypoint
@@ -194,7 +193,7 @@ def rejections_tab() -> None:
 
 
 def completeness_tab() -> None:
-    earliest, latest = data.read(queries.date_extent)
+    earliest, latest = data.read(weeks.date_extent)
     if latest is None:
         st.info(f"No sitrep figures yet. {LOAD_HINT}")
         icb_section()

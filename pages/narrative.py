@@ -10,7 +10,7 @@ import streamlit as st
 
 from pipelines import access, config
 from pipelines.catalogue.dates import uk_date
-from pipelines.queries import weekly as queries
+from pipelines.queries import weekly
 from pipelines.reports import export, narrative
 from pipelines.reports.weekly_table import MetricRow
 from ui import auth, data, params
@@ -65,7 +65,7 @@ codes = tuple(table.trusts["org_code"])
 
 def draft(row: MetricRow) -> str:
     if org_code is None:
-        return narrative.draft_narrative(table, row.metric, data.read(queries.never_reported, row.metric, codes, week))
+        return narrative.draft_narrative(table, row.metric, data.read(weekly.never_reported, row.metric, codes, week))
     return narrative.draft_trust_narrative(table, row.metric, org_code)
 
 

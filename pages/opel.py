@@ -6,8 +6,7 @@ import streamlit as st
 
 from pipelines.catalogue.dates import uk_date
 from pipelines.catalogue.wording import opel_key
-from pipelines.queries import opel
-from pipelines.queries import weekly as queries
+from pipelines.queries import opel, weeks
 from ui import data, params
 from ui.app import ensure_entrypoint
 from ui.kept import kept
@@ -24,7 +23,7 @@ st.caption(opel_key())
 if not data.database_exists():
     st.info(f"No data yet. {LOAD_HINT}")
     st.stop()
-earliest, latest = data.read(queries.date_extent)
+earliest, latest = data.read(weeks.date_extent)
 if latest is None:
     st.info(f"The database has no sitrep figures yet. {LOAD_HINT}")
     st.stop()
@@ -32,7 +31,7 @@ icb_options = data.read(opel.icb_names)
 
 # Controls, initialised from the URL so a link opens the same view; default: the last 8 weeks of data.
 # A shared link may carry dates outside the data, which the date picker refuses, so they are clamped.
-start, end = queries.clamp_range(params.get_date("from", opel.default_first_day(latest)),
+start, end = weeks.clamp_range(params.get_date("from", opel.default_first_day(latest)),
                                 params.get_date("to", latest), earliest, latest)
 dates_col, icb_col = st.columns([2, 5])
 picked = dates_col.date_input("Dates", (start, end), earliest, latest, key="opel_dates", format="DD/MM/YYYY")

@@ -7,7 +7,7 @@ import streamlit as st
 from pipelines.catalogue.dates import uk_date, uk_day
 from pipelines.catalogue.metrics import HEADLINE_METRICS, METRICS
 from pipelines.queries import drilldown
-from pipelines.queries import weekly as queries
+from pipelines.queries.weeks import clamp_range, date_extent
 from pipelines.reports import narrative
 from pipelines.reports.presentation import headline_figures
 from ui import data, drd_charts, params, trust_sections
@@ -23,7 +23,7 @@ st.title("Trust drill-down")
 if not data.database_exists():
     st.info("No data yet. Load sitrep files with `python -m pipelines ingest PATH`.")
     st.stop()
-earliest, latest = data.read(queries.date_extent)
+earliest, latest = data.read(date_extent)
 if latest is None:
     st.info("The database has no sitrep figures yet. Load files with `python -m pipelines ingest PATH`.")
     st.stop()
@@ -41,7 +41,7 @@ code = pick_trust.selectbox("Trust", codes, format_func=lambda c: clean(f"{names
                             index=codes.index(params.get_choice("trust", codes, (reporting or codes)[0])))
 trust = trusts.row(codes.index(code), named=True)
 default_start, default_end = drilldown.default_window(earliest, latest, trust["last_date"])
-url_start, url_end = queries.clamp_range(params.get_date("from", default_start), params.get_date("to", default_end),
+url_start, url_end = clamp_range(params.get_date("from", default_start), params.get_date("to", default_end),
                                          earliest, latest)
 picked = pick_dates.date_input("Dates", (url_start, url_end), min_value=earliest, max_value=latest,
                                format="DD/MM/YYYY", help=f"Default: the latest {drilldown.DEFAULT_WEEKS} weeks "

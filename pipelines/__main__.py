@@ -35,7 +35,7 @@ from tqdm import tqdm
 from pipelines import access, config
 from pipelines.groups import ALL_GROUP, current_groups, find_group
 from pipelines.ingest.load import FileOutcome, expand_paths, ingest_paths
-from pipelines.queries import weekly as queries
+from pipelines.queries import weekly, weeks
 from pipelines.reports.export import FORMATS, render_table
 from pipelines.reports.weekly_table import build_weekly_table
 from pipelines.warehouse import DatabaseDamaged, WriteLockTimeout, connect_read
@@ -170,13 +170,13 @@ def _export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if not args.out.parent.is_dir():
         parser.error(f"no such folder for the output file: {args.out.parent}")
     with connect_read(db, thorough=True) as con:  # every block read first: damage is exit 4, not a traceback
-        trusts = queries.trusts_with_data(con)
+        trusts = weekly.trusts_with_data(con)
         for option, column, wanted in (("--icb", "icb_name", args.icb), ("--place", "place", args.place)):
             known = set(trusts[column].drop_nulls())
             if unknown := [w for w in wanted if w not in known]:
                 parser.error(f"{option}: no trust with figures belongs to {', '.join(unknown)}; "
                              f"known: {', '.join(sorted(known))}")
-        week = args.week_ending or queries.latest_complete_week(con)
+        week = args.week_ending or weeks.latest_complete_week(con)
         if week is None:
             parser.error(f"the database {db} has no figures yet")
         groups = current_groups(con)

@@ -1,4 +1,4 @@
-"""Text that came from a file or a user, made safe to show and to export (issue 22, item 11).
+"""Text that came from a file or a user, made safe to show and to export.
 
 One definition for the pages (ui.safe_text adds Markdown escaping on top) and for every export
 (the weekly table's HTML, charts, Word, Excel and CSV): bidirectional controls are removed, because

@@ -1,4 +1,4 @@
-"""Signed-in sessions: when one ends, on every tab and every server (issue 22, items 5 and 6).
+"""Signed-in sessions: when one ends, on every tab and every server.
 
 Streamlit keeps a sign-in in a cookie for 30 days and signing out clears it in one browser only: a
 second tab, a second server of a scale-out or a copied cookie stayed signed in. So the dashboard

@@ -9,8 +9,8 @@ import duckdb
 import pytest
 from helpers import REFERENCE_FIXTURES, load_rows_directly, week_of_rows
 
-from pipelines.queries import weekly as queries
-from pipelines.spc import store as spc_data
+from pipelines.queries import weekly
+from pipelines.spc import store
 from pipelines.warehouse import connect_read
 
 WEEK_1, WEEK_2 = date(2024, 4, 1), date(2024, 4, 8)
@@ -37,8 +37,8 @@ def test_each_week_takes_the_ambition_in_force_that_week(changed_ambition: Path)
         assert before != 30  # the fixture's earlier ambition
         position = dict(con.execute("SELECT week_ending, ambition FROM weekly_position WHERE metric = ? "
                                     "ORDER BY week_ending", [METRIC]).fetchall())
-        system = queries.system_weekly(con, ("RCD",), SUNDAY_1, SUNDAY_2).filter(metric=METRIC)
-        target = spc_data.weekly_series(con, SUNDAY_2, ["RCD"], [METRIC])["target"].unique().to_list()
+        system = weekly.system_weekly(con, ("RCD",), SUNDAY_1, SUNDAY_2).filter(metric=METRIC)
+        target = store.weekly_series(con, SUNDAY_2, ["RCD"], [METRIC])["target"].unique().to_list()
     assert position == {SUNDAY_1: before, SUNDAY_2: 30.0}
     assert dict(zip(system["week_ending"], system["ambition"], strict=True)) == position
     assert target == [30.0]  # SPC: the ambition in force in the series' last week

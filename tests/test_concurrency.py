@@ -41,7 +41,7 @@ import json, sys, time
 from datetime import date
 from pathlib import Path
 from pipelines.queries import quality
-from pipelines.queries import weekly as queries
+from pipelines.queries import weekly, weeks
 from pipelines.warehouse import connect_read
 
 db, stop, guard = Path(sys.argv[1]), Path(sys.argv[2]), time.monotonic() + float(sys.argv[3])
@@ -50,10 +50,10 @@ while not stop.exists() and time.monotonic() < guard:
     with connect_read(db) as con:  # one connection: one version of the file, whatever a writer does
         daily = con.execute("SELECT count(*) FROM sitrep_daily").fetchall()[0][0]
         files, loaded = con.execute("SELECT count(*), coalesce(sum(rows_loaded), 0) FROM ingest_files").fetchall()[0]
-        week = queries.latest_complete_week(con)
+        week = weeks.latest_complete_week(con)
         if week is not None:
-            queries.weekly_position(con, week)
-        first, last = queries.date_extent(con)
+            weekly.weekly_position(con, week)
+        first, last = weeks.date_extent(con)
         quality.completeness(con, first, last)
         quality.ledger(con)
         quality.rejected_rows(con)

@@ -24,6 +24,7 @@ from test_e2e_browser import (
     expect,
     open_page,
     screenshot,
+    window,
 )
 
 __all__ = ["browser"]  # the fixture, imported for the tests below

@@ -23,6 +23,7 @@ from test_e2e_browser import (
     open_page,
     read_weekly_table,
     screenshot,
+    window,
 )
 
 from pipelines.reports.narrative import save_narrative

@@ -28,7 +28,7 @@ from test_e2e_browser import (  # noqa: F401  (browser: a fixture used by name)
 )
 
 from pipelines.ingest.load import ensure_database
-from pipelines.queries.weekly import latest_complete_week
+from pipelines.queries.weeks import latest_complete_week
 from pipelines.reports.narrative import save_narrative
 from pipelines.warehouse import connect_read
 

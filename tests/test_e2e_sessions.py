@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page
-from test_e2e_browser import browser, expect
+from test_e2e_browser import browser, expect, window
 from test_e2e_signin import open_page, provider_and_dashboard, saved_narratives, screenshot, sign_in
 
 __all__ = ["browser"]

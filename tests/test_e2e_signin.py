@@ -34,6 +34,7 @@ from test_e2e_browser import (
     open_page,
     screenshot,
     wait_until_up,
+    window,
 )
 
 OIDC_DIR = ROOT / "tests" / "oidc"

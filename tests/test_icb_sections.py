@@ -13,7 +13,7 @@ from helpers import NHSE_FIXTURES, query
 
 from pipelines.ingest.load import ingest_paths
 from pipelines.publication.icb_sections import ICB_SECTION, icbs_by_adding_up
-from pipelines.queries import weekly as queries
+from pipelines.queries import weekly
 
 WORKBOOK_2023 = NHSE_FIXTURES / "acute-discharge-sitrep-2023-11.xlsx"
 
@@ -21,7 +21,7 @@ WORKBOOK_2023 = NHSE_FIXTURES / "acute-discharge-sitrep-2023-11.xlsx"
 def test_the_icb_filter_offers_every_icb_after_loading_the_real_2023_workbook_alone(db: Path) -> None:
     list(ingest_paths([WORKBOOK_2023], db))
     with duckdb.connect(str(db), read_only=True) as con:
-        trusts = queries.trusts_with_data(con)
+        trusts = weekly.trusts_with_data(con)
     assert trusts.height == 119
     assert trusts["icb_code"].null_count() == 0
     assert trusts["icb_code"].n_unique() == 42  # the 42 ICBs of the workbook's ICB section

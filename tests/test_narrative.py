@@ -12,7 +12,7 @@ import pytest
 from helpers import load_rows_directly, query, week_of_rows
 
 from pipelines import config
-from pipelines.queries import weekly as weekly_queries
+from pipelines.queries import weekly
 from pipelines.reports import narrative
 from pipelines.reports.presentation import TableCell
 from pipelines.reports.weekly_table import WeeklyTable, build_weekly_table, metric_rows
@@ -179,9 +179,9 @@ def test_never_reported_is_every_week_up_to_this_one(db):
                        + week_of_rows("RTR", WEEK_2, nctr_patients=None))
     with duckdb.connect(str(db), read_only=True) as con:
         codes = ("RCD", "RTR")
-        assert weekly_queries.never_reported(con, "stranded_7plus_pct", codes, SUNDAY_2) == frozenset()
-        assert weekly_queries.never_reported(con, "nctr_pct_of_occupied", codes, SUNDAY_2) == {"RTR"}
-        assert weekly_queries.never_reported(con, "nctr_pct_of_occupied", codes, SUNDAY_1 - timedelta(days=7)) == {
+        assert weekly.never_reported(con, "stranded_7plus_pct", codes, SUNDAY_2) == frozenset()
+        assert weekly.never_reported(con, "nctr_pct_of_occupied", codes, SUNDAY_2) == {"RTR"}
+        assert weekly.never_reported(con, "nctr_pct_of_occupied", codes, SUNDAY_1 - timedelta(days=7)) == {
             "RCD", "RTR"}
 
 

@@ -19,8 +19,7 @@ from patience import page_run_guard_s
 from streamlit.testing.v1 import AppTest
 from test_presentation import _deuteranope, _linear, _luminance, contrast
 
-from pipelines.queries import opel
-from pipelines.queries import weekly as queries
+from pipelines.queries import opel, weeks
 from ui.opel_charts import headline, la_heatmap, trust_heatmap
 from ui.style import NHS_PALE_GREY, OPEL_COLOURS, OPEL_TEXT_COLOURS
 
@@ -50,7 +49,7 @@ def con(opel_db: Path):
 # --- queries ---
 
 def test_date_extent_and_icbs(con):
-    assert queries.date_extent(con) == (MAY_13, date(2024, 6, 10))
+    assert weeks.date_extent(con) == (MAY_13, date(2024, 6, 10))
     assert opel.icb_names(con) == list(ALL_ICBS)
 
 

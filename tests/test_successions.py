@@ -16,9 +16,8 @@ from test_trust_page import run_page, texts
 from test_uec_beds import APRIL, uec_workbook
 
 from pipelines.ingest.load import ingest_paths
-from pipelines.queries import drilldown, quality
-from pipelines.queries import weekly as queries
-from pipelines.spc import store as spc_data
+from pipelines.queries import drilldown, quality, weekly
+from pipelines.spc import store
 from pipelines.warehouse import open_for_write
 from ui import publication_charts, trust_sections
 
@@ -81,10 +80,10 @@ def test_north_middlesex_is_followed_into_the_royal_free_like_the_earlier_merger
                  _mondays(24, date(2024, 10, 7)), beds=(800, 1200, 400), stranded=(320, 600, 200), wobble=5)
     with duckdb.connect(str(db), read_only=True) as con:
         assert drilldown.predecessors(con, "RAL").rows() == [("RAP", "North Middlesex", NORTH_MIDDLESEX)]
-        series = spc_data.weekly_series(con, None, ["RAL"], ["stranded_7plus_pct"])
+        series = store.weekly_series(con, None, ["RAL"], ["stranded_7plus_pct"])
         assert series["recalculate_from"][0].to_list() == [NORTH_MIDDLESEX]
-        assert "RAP" in queries.trusts_with_data(con, date(2024, 12, 29))["org_code"].to_list()
-        assert "RAP" not in queries.trusts_with_data(con, date(2025, 1, 12))["org_code"].to_list()
+        assert "RAP" in weekly.trusts_with_data(con, date(2024, 12, 29))["org_code"].to_list()
+        assert "RAP" not in weekly.trusts_with_data(con, date(2025, 1, 12))["org_code"].to_list()
         combined = drilldown.combined_weekly(con, "RAL", "stranded_7plus_pct", date(2024, 10, 13), date(2025, 3, 23))
     before = combined.filter(pl.col("week_ending") == date(2024, 12, 29)).row(0, named=True)
     assert before["trusts"] == 2 and before["value"] == pytest.approx(100 * (320 + 5 + 200) / (800 + 400))
@@ -92,7 +91,7 @@ def test_north_middlesex_is_followed_into_the_royal_free_like_the_earlier_merger
 
 def test_spc_limits_start_again_at_the_merger_without_being_asked(merged: Path):
     with duckdb.connect(str(merged), read_only=True) as con:
-        series = spc_data.weekly_series(con, None, ["RH5"], ["stranded_7plus_pct"])
+        series = store.weekly_series(con, None, ["RH5"], ["stranded_7plus_pct"])
         assert series["recalculate_from"][0].to_list() == [MERGER]
         spc = drilldown.trust_spc(con, "RH5", "stranded_7plus_pct", date(2023, 8, 13))
     points = spc.result.points
@@ -104,8 +103,8 @@ def test_spc_limits_start_again_at_the_merger_without_being_asked(merged: Path):
 
 def test_the_predecessor_is_not_listed_as_missing_after_the_merger(merged: Path):
     with duckdb.connect(str(merged), read_only=True) as con:
-        before = queries.trusts_with_data(con, date(2023, 3, 26))["org_code"].to_list()
-        after = queries.trusts_with_data(con, date(2023, 4, 9))["org_code"].to_list()
+        before = weekly.trusts_with_data(con, date(2023, 3, 26))["org_code"].to_list()
+        after = weekly.trusts_with_data(con, date(2023, 4, 9))["org_code"].to_list()
     assert "RA4" in before and "RA4" not in after and "RH5" in after
 
 

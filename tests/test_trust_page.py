@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from pipelines.catalogue.metrics import HEADLINE_METRICS, METRIC_BY_ID, METRICS
 from pipelines.catalogue.wording import opel_text
 from pipelines.queries import drilldown
-from pipelines.queries import weekly as queries
+from pipelines.queries.weeks import date_extent
 from pipelines.spc.explain import capitalised
 from pipelines.warehouse import open_for_write
 from ui import charts
@@ -84,14 +84,14 @@ def test_weeks_in_range_keep_weekly_figures_inside_the_dates(first, last, expect
 
 
 def test_date_bounds_span_the_figures(con):
-    assert queries.date_extent(con) == (WEEK_1, SUNDAY_2)
+    assert date_extent(con) == (WEEK_1, SUNDAY_2)
 
 
 def test_date_bounds_of_an_empty_database(db):
     with open_for_write(db):
         pass  # schema and reference data only
     with duckdb.connect(str(db), read_only=True) as empty:
-        assert queries.date_extent(empty) == (None, None)
+        assert date_extent(empty) == (None, None)
 
 
 def test_trusts_lists_every_reference_trust_by_short_name_with_its_dates(con):

@@ -18,7 +18,7 @@ from pipelines.publication import tables as nhse_tables
 from pipelines.publication.read import NhseRead
 from pipelines.publication.store import store_publication
 from pipelines.queries import drilldown
-from pipelines.spc import store as spc_data
+from pipelines.spc import store
 from pipelines.spc.store import refresh_derived
 from pipelines.spc.xmr import OUTSIDE, SHIFT, TREND, SpcResult
 from pipelines.warehouse import open_for_write
@@ -242,14 +242,14 @@ def test_an_unwritable_database_gives_a_plain_message_and_names_lose_bidi_overri
     labelled(app.text_input, "Your name").set_value("Dr \u202eecilA\u202c")
     labelled(app.text_input, "Reason").set_value("new [service](https://evil.example)")
     labelled(app.date_input, "Recalculate limits from").set_value(sunday(16))
-    monkeypatch.setattr(spc_data, "save_spc_settings", lambda *args: saved.append(args))
+    monkeypatch.setattr(store, "save_spc_settings", lambda *args: saved.append(args))
     labelled(app.button, "Save SPC settings").click().run()
     assert saved[0][-2:] == ("Dr ecilA", "new [service](https://evil.example)")  # who, and why, as typed
 
     def read_only(*args):
         raise PermissionError(13, "Permission denied", "/srv/data/flow.duckdb.writing")
 
-    monkeypatch.setattr(spc_data, "save_spc_settings", read_only)
+    monkeypatch.setattr(store, "save_spc_settings", read_only)
     labelled(app.button, "Save SPC settings").click().run()
     assert not app.exception
     assert texts(app.error) == [data.NOT_SAVED] and "/srv" not in data.NOT_SAVED

@@ -11,7 +11,7 @@ import pytest
 from pipelines.catalogue.columns import DRD_COLUMNS
 from pipelines.catalogue.metrics import METRIC_IDS
 from pipelines.ingest.load import ensure_database
-from pipelines.publication import tables as t
+from pipelines.publication import tables
 from pipelines.publication.beds_csv import BEDS_MONTHLY_AREA_SCHEMA, BEDS_MONTHLY_SCHEMA
 from pipelines.publication.drd import DRD_ENGLAND_SCHEMA, DRD_MONTHLY_SCHEMA
 from pipelines.publication.uec import UEC_AREA_SCHEMA, UEC_DAILY_SCHEMA
@@ -21,10 +21,10 @@ from pipelines.warehouse.schema import DERIVED_HASH, SCHEMA_HASH, WEEKLY_PARTS_S
 
 PROVENANCE = ["file_id", "loaded_at"]
 READER_SCHEMAS: dict[str, dict] = {
-    "nhse_daily": t.DAILY_SCHEMA, "nhse_daily_area": t.DAILY_AREA_SCHEMA,
-    "nhse_bed_days_lost": t.BED_DAYS_SCHEMA, "nhse_bed_days_lost_area": t.BED_DAYS_AREA_SCHEMA,
-    "nhse_destinations": t.DESTINATION_SCHEMA, "nhse_destinations_area": t.DESTINATION_AREA_SCHEMA,
-    "nhse_delay_reasons": t.DELAY_REASON_SCHEMA, "nhse_delay_reasons_area": t.DELAY_REASON_AREA_SCHEMA,
+    "nhse_daily": tables.DAILY_SCHEMA, "nhse_daily_area": tables.DAILY_AREA_SCHEMA,
+    "nhse_bed_days_lost": tables.BED_DAYS_SCHEMA, "nhse_bed_days_lost_area": tables.BED_DAYS_AREA_SCHEMA,
+    "nhse_destinations": tables.DESTINATION_SCHEMA, "nhse_destinations_area": tables.DESTINATION_AREA_SCHEMA,
+    "nhse_delay_reasons": tables.DELAY_REASON_SCHEMA, "nhse_delay_reasons_area": tables.DELAY_REASON_AREA_SCHEMA,
     "nhse_uec_daily": UEC_DAILY_SCHEMA, "nhse_uec_daily_area": UEC_AREA_SCHEMA,
     "nhse_beds_monthly": BEDS_MONTHLY_SCHEMA, "nhse_beds_monthly_area": BEDS_MONTHLY_AREA_SCHEMA,
     "nhse_drd_monthly": DRD_MONTHLY_SCHEMA, "nhse_drd_england": DRD_ENGLAND_SCHEMA,

@@ -19,7 +19,7 @@ from patience import guard_s, page_run_guard_s
 from streamlit.testing.v1 import AppTest
 
 from pipelines import __main__ as cli
-from pipelines.publication import tables as t
+from pipelines.publication import tables
 from pipelines.publication.store import TABLES
 from pipelines.reports import narrative
 from pipelines.spc import store
@@ -43,7 +43,7 @@ def test_the_warehouse_creates_the_publication_tables_with_the_readers_columns()
     migrate(con)
     provenance = {"file_id": "INTEGER", "loaded_at": "TIMESTAMP"}
     sql_type = {pl.Date(): "DATE", pl.String(): "VARCHAR", pl.Int64(): "BIGINT", pl.Float64(): "DOUBLE"}
-    for table, schema in {"nhse_daily": t.DAILY_SCHEMA, **{k: v[1] for k, v in TABLES.items()}}.items():
+    for table, schema in {"nhse_daily": tables.DAILY_SCHEMA, **{k: v[1] for k, v in TABLES.items()}}.items():
         described = [(name, kind) for name, kind, *_ in con.execute(f"DESCRIBE {table}").fetchall()]
         assert described == [(c, sql_type[d]) for c, d in schema.items()] + list(provenance.items()), table
 

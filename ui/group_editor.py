@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pipelines import access, config
-from pipelines import groups as discharge_groups
+from pipelines import access, config, groups
 from ui import auth, data
 from ui.weekly_filters import Selection
 
@@ -15,8 +14,7 @@ NEW = "new"
 
 def group_editor(selection: Selection) -> None:
     """The administrators' section: choose a group (or a new one), its name and trusts, and save."""
-    groups = [g for g in data.read(discharge_groups.current_groups) if not g.is_all]
-    by_id = {g.group_id: g for g in groups}
+    by_id = {g.group_id: g for g in data.read(groups.current_groups) if not g.is_all}
     picked_by_hand = selection.group is None
     with st.expander("Discharge groups (administrators): add a group, rename one or change its trusts",
                      expanded=picked_by_hand):
@@ -25,23 +23,22 @@ def group_editor(selection: Selection) -> None:
         choice = st.selectbox("Group to change", options, index=options.index(start), key="group_to_edit",
                               format_func=lambda i: "A new group" if i == NEW else f"{by_id[i].name} ({i})")
         editing = by_id.get(choice or NEW)
-        trusts = data.read(discharge_groups.known_trusts)
+        trusts = data.read(groups.known_trusts)
         members = editing.org_codes if editing else tuple(selection.table.trusts["org_code"]) if picked_by_hand else ()
         with st.form(f"group_form-{choice}", border=False):
             name_col, trusts_col, save_col = st.columns([2, 4, 1], vertical_alignment="bottom")
             name = name_col.text_input("Group name", value=editing.name if editing else "",
-                                       max_chars=discharge_groups.MAX_NAME_LENGTH)
+                                       max_chars=groups.MAX_NAME_LENGTH)
             chosen = trusts_col.multiselect("Its trusts", list(trusts), default=[c for c in members if c in trusts],
                                             format_func=lambda c: f"{trusts[c]} ({c})")
             pressed = save_col.form_submit_button("Save group", icon=":material/group_add:")
         st.caption("Every change is kept and recorded in the audit log. A group's narratives stay with it when its "
                    "name or trusts change.")
     if pressed:
-        group_id = editing.group_id if editing else discharge_groups.new_group_id(name, [*by_id,
-                                                                                          discharge_groups.ALL_GROUP])
+        group_id = editing.group_id if editing else groups.new_group_id(name, [*by_id, groups.ALL_GROUP])
         actor = auth.acting(st.session_state.get("narrative_author") or "")
         try:
-            saved = discharge_groups.save_group(config.db_path(), group_id, name, chosen, actor)
+            saved = groups.save_group(config.db_path(), group_id, name, chosen, actor)
         except (ValueError, access.AccessDenied) as problem:
             st.error(str(problem))
         else:

@@ -1,4 +1,4 @@
-"""Text that came from a file or a user, made safe to show (issue 14, item 11).
+"""Text that came from a file or a user, made safe to show.
 
 Streamlit renders Markdown (links, images, ``:material/...:`` icons, colours, LaTeX) in titles,
 headers, captions, alerts, status labels and widget labels. A trust name from a publication, a site

@@ -23,7 +23,7 @@ from pipelines.queries import drilldown
 from pipelines.queries.drd import trust_drd_months
 from pipelines.reports import drilldown_text
 from pipelines.reports.weekly_table import site_label, site_names
-from pipelines.spc import store as spc_data
+from pipelines.spc import store
 from ui import auth, charts, data, publication_charts, spc_chart
 from ui.safe_text import clean, plain
 from ui.spc_icons import assurance_icon, variation_icon
@@ -254,7 +254,7 @@ def _settings_form(org_code: str, metric: Metric, spc: drilldown.TrustSpc, first
         message = f"Cleared the SPC baseline and recalculation dates of {metric.label}."
     else:
         try:
-            baseline = spc_data.baseline_between(base_from, base_to)
+            baseline = store.baseline_between(base_from, base_to)
         except ValueError as problem:
             st.error(f"Not saved: {problem}.")
             return
@@ -264,7 +264,7 @@ def _settings_form(org_code: str, metric: Metric, spc: drilldown.TrustSpc, first
             return
         message = f"Saved the SPC settings of {metric.label}."
     try:
-        saved = data.try_save(lambda: spc_data.save_spc_settings(
+        saved = data.try_save(lambda: store.save_spc_settings(
             config.db_path(), org_code, metric.id, baseline, recalculate,
             clean(typed_name).strip() if typed_name is not None else identity,
             clean(reason).strip() if save else "cleared"), f"SPC settings of {org_code} {metric.id}")

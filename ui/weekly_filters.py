@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import polars as pl
 import streamlit as st
 
-from pipelines import groups as discharge_groups
-from pipelines.groups import ALL_GROUP, Group
-from pipelines.queries import weekly as queries
+from pipelines.groups import ALL_GROUP, Group, current_groups, default_group_id
+from pipelines.queries import weekly
+from pipelines.queries.weeks import latest_complete_week, weeks_with_data
 from pipelines.reports.weekly_table import WeeklyTable, build_weekly_table, select_trusts
 from ui import auth, data, params
 
@@ -65,19 +65,19 @@ def _chosen_group(groups: list[Group]) -> str:
         st.warning(f"There is no discharge group {st.query_params['group']!r}: showing your default group.")
     elif st.query_params.get_all("icb") or st.query_params.get_all("place"):
         return PICK
-    return discharge_groups.default_group_id(auth.current_identity(), groups)
+    return default_group_id(auth.current_identity(), groups)
 
 
 def weekly_table_with_filters(orientation: bool = False) -> Selection:
     """Draw the pickers (the group first); return what they select. With ``orientation``, a layout picker
     too ('columns': trusts as columns, or 'rows'). Stops the page with a clear message when there is
     no data or no trust matches."""
-    if not data.database_exists() or not (weeks := data.read(queries.weeks_with_data)):
+    if not data.database_exists() or not (weeks := data.read(weeks_with_data)):
         st.info("No data yet. Load sitrep files with `python -m pipelines ingest PATH` and this page fills in.")
         st.stop()
-    groups = data.read(discharge_groups.current_groups)
+    groups = data.read(current_groups)
     by_id: dict[str, Group | None] = {g.group_id: g for g in groups} | {PICK: None}
-    default_week = data.read(queries.latest_complete_week) or weeks[0]
+    default_week = data.read(latest_complete_week) or weeks[0]
     columns = st.columns([3, 1.3, 1.3] if orientation else [3, 1.3])
     ids = list(by_id)
     group_id = columns[0].selectbox(
@@ -95,7 +95,7 @@ def weekly_table_with_filters(orientation: bool = False) -> Selection:
                                     index=layouts.index(params.get_choice("view", layouts) or "columns"),
                                     help="Trusts as rows suits a region of many trusts.") or "columns"
     group = by_id[group_id]
-    chosen = _pick_trusts(data.read(queries.trusts_with_data)) if group is None else {
+    chosen = _pick_trusts(data.read(weekly.trusts_with_data)) if group is None else {
         "icb": [], "place": [], "trusts": []}
     params.set_params(group=group_id, week=None if week == default_week else week, **chosen,
                       **({"view": None if view == "columns" else view} if orientation else {}))

@@ -1,4 +1,4 @@
-"""Where a trust-day figure can come from, and which source wins (issue 13: one truth per field).
+"""Where a trust-day figure can come from, and which source wins (one truth per field).
 
 ``sitrep_daily`` holds the current rows of every source side by side; the trust-day view takes
 each field from the first source in ``PRECEDENCE`` that reports it, so the order files arrive in

@@ -28,9 +28,9 @@ from pipelines.catalogue.issues import FileRejected
 
 HEADER_SEARCH_ROWS = 30
 _BINARY = re.compile(rb"[\x00-\x08\x0e-\x1f]")  # control bytes never found in a text CSV
-# Resource limits, checked before parsing (issues 14 and 22): far above any real sitrep (a national
-# year is about 50,000 rows of 18 columns, under 10 MB), and low enough that the largest file they
-# allow is read and checked in well under 1 GiB (tests/test_memory_limits.py measures it).
+# Resource limits, checked before parsing so a huge or crafted file costs no memory: far above any
+# real sitrep (a national year is about 50,000 rows of 18 columns, under 10 MB), and low enough that
+# the largest file they allow is read and checked in well under 1 GiB (tests/test_memory_limits.py measures it).
 MAX_FILE_BYTES = 50 * 1024 * 1024  # one file, uploaded or on the command line
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_ROWS = 100_000  # lines of a CSV

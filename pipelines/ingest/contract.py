@@ -41,7 +41,7 @@ _SEVERITY = {"critical": "error", "warning": "warning"}
 _ROW_LEVEL_READER_RULES = ("row_fits_header", "unclosed_quote")
 _SHOWN_CHARS = 40  # a value quoted in a message is cut to this length: a cell may hold megabytes
 # A clash's message lists this many of its rows, then how many more: 20,000 copies of one row made
-# 20,000 messages of 20,000 row numbers each (gigabytes) when each listed them all (issue 22, item 2).
+# 20,000 messages of 20,000 row numbers each (gigabytes) when each listed them all.
 SHOWN_ROWS = 5
 _EPOCH = date(1970, 1, 1)
 

@@ -1,4 +1,4 @@
-"""Is a file that claims to be NHS England's publication really one? (issue 14, item 6)
+"""Is a file that claims to be NHS England's publication really one?
 
 A publication is trusted only as a publication: before anything of it is stored, what it says
 is checked against what every real one holds. Real monthly workbooks (2022-04, 2023-11) have an

@@ -1,4 +1,4 @@
-"""Each trust's ICB from a monthly workbook's own ICB section (issue 21, item 6).
+"""Each trust's ICB from a monthly workbook's own ICB section.
 
 The 2022 and 2023 workbooks give Table 2 a block of ICB rows (``Region | ICB Code | ICB Name``) and a
 block of trust rows (``Region | Org Code | Org Name``) but no column linking the two. Each ICB's

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import polars as pl
 
 from pipelines.catalogue.issues import ISSUE_SCHEMA
-from pipelines.publication import tables as t
+from pipelines.publication import tables
 from pipelines.publication.tables import LONG_CSV, NhseRead
 
 # ---------------------------------------------------------------------------------------------
@@ -53,14 +53,14 @@ LONG_CSV_METRICS: dict[str, tuple[str, str]] = {
     "number of patients remaining in hospital who no longer meet the criteria to reside": ("daily", "nctr_remaining"),
     "number of patients discharged by 17:00": ("daily", "nctr_discharged_by_5pm"),
     "number of patients discharged between 17:01 and 23:59": ("daily", "nctr_discharged_after_5pm"),
-    **{t.norm(f"Number of additional bed days, patients with length of stay of {n}+ days"):
+    **{tables.norm(f"Number of additional bed days, patients with length of stay of {n}+ days"):
        ("bed_days", f"additional_bed_days_los_{n}plus") for n in (7, 14, 21)},
-    **{t.norm(label): ("destination", label) for label in t.DESTINATIONS},
-    **{t.norm(reason): ("reason", reason) for reason in t.DELAY_REASONS},
+    **{tables.norm(label): ("destination", label) for label in tables.DESTINATIONS},
+    **{tables.norm(reason): ("reason", reason) for reason in tables.DELAY_REASONS},
 }
-_LEVELS = {"national": t.ENGLAND, "england": t.ENGLAND, "region": t.REGION, "regional": t.REGION,
-           "icb": t.ICB, "integrated care board": t.ICB, "provider": t.TRUST, "trust": t.TRUST,
-           "acute trust": t.TRUST, "organisation": t.TRUST, "org": t.TRUST}
+_LEVELS = {"national": tables.ENGLAND, "england": tables.ENGLAND, "region": tables.REGION, "regional": tables.REGION,
+           "icb": tables.ICB, "integrated care board": tables.ICB, "provider": tables.TRUST, "trust": tables.TRUST,
+           "acute trust": tables.TRUST, "organisation": tables.TRUST, "org": tables.TRUST}
 _CSV = "CSV"  # source_sheet of long-CSV rows; their source_row is the line number
 ISSUE_LIMIT = 1000
 
@@ -77,11 +77,11 @@ def read_text_csv(content: bytes) -> pl.DataFrame:
 
 
 def read_long_csv(content: bytes) -> NhseRead:
-    log = t.Log()
+    log = tables.Log()
     raw = read_text_csv(content)
     frame = raw.select([pl.col(c) if c in raw.columns else pl.lit(None, pl.String).alias(c) for c in LONG_CSV_COLUMNS])
     frame = _long_metrics(_long_levels(frame.with_row_index("source_row", offset=2), log), log)
-    value, status = t.parse_values(pl.col("value"))
+    value, status = tables.parse_values(pl.col("value"))
     frame = frame.with_columns(
         text=pl.col("value"), column=pl.lit("Value"), source_column=pl.lit(None, pl.String),
         period=pl.coalesce(pl.col("period").str.strip_chars().str.to_date("%d/%m/%Y", strict=False),
@@ -93,28 +93,28 @@ def read_long_csv(content: bytes) -> NhseRead:
     first_line = pl.col("source_row").min().over(["level", "code", "name", "region", "period", "kind"])
     wide_facts = frame.with_columns(source_row=first_line)
     daily_facts = wide_facts.filter(pl.col("kind") == "daily")
-    daily = t.wide(t.whole_numbers(daily_facts, _CSV, log.issues), t.DAILY_MEASURES)
-    daily = t.with_discharged_total(daily, set(daily_facts["measure"]), _CSV, log)
-    read.daily, read.daily_areas = t.shape(daily, t.DAILY_SCHEMA, t.DAILY_AREA_SCHEMA, _CSV,
-                                           period_date=pl.col("period"))
-    icb_of = (frame.filter((pl.col("level") == t.TRUST) & pl.col("icb").str.contains(t.ICB_CODE))
+    daily = tables.wide(tables.whole_numbers(daily_facts, _CSV, log.issues), tables.DAILY_MEASURES)
+    daily = tables.with_discharged_total(daily, set(daily_facts["measure"]), _CSV, log)
+    read.daily, read.daily_areas = tables.shape(daily, tables.DAILY_SCHEMA, tables.DAILY_AREA_SCHEMA, _CSV,
+                                                period_date=pl.col("period"))
+    icb_of = (frame.filter((pl.col("level") == tables.TRUST) & pl.col("icb").str.contains(tables.ICB_CODE))
               .group_by(org_code="code").agg(icb_code=pl.col("icb").first()))
-    read.daily = read.daily.drop("icb_code").join(icb_of, on="org_code", how="left").select(t.DAILY_SCHEMA.keys())
-    bed_days = t.wide(t.whole_numbers(wide_facts.filter(pl.col("kind") == "bed_days"), _CSV, log.issues),
-                      t.BED_DAY_MEASURES)
-    read.weekly_bed_days_lost, read.weekly_bed_days_lost_areas = t.shape(
-        bed_days, t.BED_DAYS_SCHEMA, t.BED_DAYS_AREA_SCHEMA, _CSV, week_commencing=pl.col("period"),
+    read.daily = read.daily.drop("icb_code").join(icb_of, on="org_code", how="left").select(tables.DAILY_SCHEMA.keys())
+    bed_days = tables.wide(tables.whole_numbers(wide_facts.filter(pl.col("kind") == "bed_days"), _CSV, log.issues),
+                           tables.BED_DAY_MEASURES)
+    read.weekly_bed_days_lost, read.weekly_bed_days_lost_areas = tables.shape(
+        bed_days, tables.BED_DAYS_SCHEMA, tables.BED_DAYS_AREA_SCHEMA, _CSV, week_commencing=pl.col("period"),
         week_ending=pl.col("period") + pl.duration(days=6))
     read.monthly_destinations, read.destinations_areas = _long_destinations(frame, log)
     reasons = frame.filter(pl.col("kind") == "reason").with_columns(period_end=_period_end())
-    read.delay_reasons, read.delay_reasons_areas = t.shape(
-        reasons, t.DELAY_REASON_SCHEMA, t.DELAY_REASON_AREA_SCHEMA, _CSV, period_start=pl.col("period"),
+    read.delay_reasons, read.delay_reasons_areas = tables.shape(
+        reasons, tables.DELAY_REASON_SCHEMA, tables.DELAY_REASON_AREA_SCHEMA, _CSV, period_start=pl.col("period"),
         reason=pl.col("measure"), patients=pl.col("value"))
     read.notes, read.issues = log.notes, pl.DataFrame(log.issues, schema=ISSUE_SCHEMA)
     return read
 
 
-def _long_levels(frame: pl.DataFrame, log: t.Log) -> pl.DataFrame:
+def _long_levels(frame: pl.DataFrame, log: tables.Log) -> pl.DataFrame:
     """Level -> england/region/icb/trust, and each row's code and name; unknown levels and
     non-trusts in trust rows are left out with a note."""
     frame = frame.with_columns(
@@ -125,18 +125,19 @@ def _long_levels(frame: pl.DataFrame, log: t.Log) -> pl.DataFrame:
                          pl.col("icb").str.strip_chars().replace("", None), pl.col("region").str.strip_chars()),
         region=pl.col("region").str.strip_chars(),
         icb=pl.col("icb").str.strip_chars().str.to_uppercase())
-    frame = frame.with_columns(t.per_value(frame, "region", t.region_name))
+    frame = frame.with_columns(tables.per_value(frame, "region", tables.region_name))
     frame = frame.with_columns(
-        code=pl.when((pl.col("level") == t.ICB) & pl.col("code").is_null() & pl.col("icb").str.contains(t.ICB_CODE))
+        code=pl.when((pl.col("level") == tables.ICB) & pl.col("code").is_null()
+                     & pl.col("icb").str.contains(tables.ICB_CODE))
         .then(pl.col("icb")).otherwise(pl.col("code")),
-        name=pl.when(pl.col("level") == t.ENGLAND).then(pl.coalesce(pl.col("org_name"), pl.lit("ENGLAND")))
+        name=pl.when(pl.col("level") == tables.ENGLAND).then(pl.coalesce(pl.col("org_name"), pl.lit("ENGLAND")))
         .otherwise(pl.col("name")))
     unknown = frame.filter(pl.col("level").is_null()).group_by("level_text").len().sort("level_text")
     if unknown.height:
         log.notes.append("rows with a Level not recognised were not loaded: "
                          + ", ".join(f"'{lvl}' ({n:,} rows)" for lvl, n in unknown.iter_rows()))
-    trust = pl.col("level") == t.TRUST
-    stray = frame.filter(trust & (pl.col("code").is_null() | ~t.is_trust_expr(pl.col("code"), pl.col("name"))))
+    trust = pl.col("level") == tables.TRUST
+    stray = frame.filter(trust & (pl.col("code").is_null() | ~tables.is_trust_expr(pl.col("code"), pl.col("name"))))
     if stray.height:
         lines = ", ".join(map(str, stray["source_row"].head(10)))
         log.notes.append(f"{stray.height:,} trust-level row(s) without a trust code, or with an ICB, region or "
@@ -144,19 +145,19 @@ def _long_levels(frame: pl.DataFrame, log: t.Log) -> pl.DataFrame:
     return frame.filter(pl.col("level").is_not_null()).join(stray.select("source_row"), on="source_row", how="anti")
 
 
-def _long_metrics(frame: pl.DataFrame, log: t.Log) -> pl.DataFrame:
+def _long_metrics(frame: pl.DataFrame, log: tables.Log) -> pl.DataFrame:
     """Metric -> (kind, measure) through LONG_CSV_METRICS; destinations and delay reasons not in it are
     recognised by their Metric Group; anything else is reported in the notes, not silently dropped."""
     mapping: dict[str, tuple[str, str]] = {}
     unknown: list[str] = []
     for metric, group in frame.select("metric", "metric_group").unique().drop_nulls("metric").iter_rows():
-        key = t.norm(metric)
+        key = tables.norm(metric)
         if key in LONG_CSV_METRICS:
             mapping[metric] = LONG_CSV_METRICS[key]
-        elif "destination" in t.norm(group) and t.destination(metric)[0]:
-            mapping[metric] = ("destination", t.tidy_label(metric))
-        elif re.search(r"delay|reason", t.norm(group)):
-            mapping[metric] = ("reason", t.tidy_label(metric))
+        elif "destination" in tables.norm(group) and tables.destination(metric)[0]:
+            mapping[metric] = ("destination", tables.tidy_label(metric))
+        elif re.search(r"delay|reason", tables.norm(group)):
+            mapping[metric] = ("reason", tables.tidy_label(metric))
         elif metric not in mapping:
             unknown.append(metric)
     if unknown:
@@ -172,14 +173,14 @@ def _long_metrics(frame: pl.DataFrame, log: t.Log) -> pl.DataFrame:
     ).filter(pl.col("kind").is_not_null())
 
 
-def _capped(rows: pl.DataFrame, what: str, log: t.Log) -> Iterator[dict]:
+def _capped(rows: pl.DataFrame, what: str, log: tables.Log) -> Iterator[dict]:
     """At most ISSUE_LIMIT rows to word as issues (a broken national file could have millions)."""
     if rows.height > ISSUE_LIMIT:
         log.notes.append(f"{rows.height:,} lines with {what}: only the first {ISSUE_LIMIT:,} are listed as issues")
     return rows.head(ISSUE_LIMIT).iter_rows(named=True)
 
 
-def _long_row_problems(frame: pl.DataFrame, log: t.Log) -> pl.DataFrame:
+def _long_row_problems(frame: pl.DataFrame, log: tables.Log) -> pl.DataFrame:
     """Issues for unreadable dates and values and repeated metrics; notes on '[z]' and other markers."""
     for row in _capped(frame.filter(pl.col("period").is_null()), "a Period that is not a date", log):
         message = f"CSV line {row['source_row']}: Period '{row['period_text']}' is not a date (expected dd/mm/yyyy)"
@@ -212,16 +213,17 @@ def _period_end() -> pl.Expr:
             .otherwise(pl.col("period")))
 
 
-def _long_destinations(frame: pl.DataFrame, log: t.Log) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _long_destinations(frame: pl.DataFrame, log: tables.Log) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Destination figures by month (daily figures are summed to their month, with a note)."""
-    long = t.whole_numbers(frame.filter(pl.col("kind") == "destination"), _CSV, log.issues)
+    long = tables.whole_numbers(frame.filter(pl.col("kind") == "destination"), _CSV, log.issues)
     keys = ["level", "code", "name", "region", "measure"]
     monthly = long.with_columns(period=pl.col("period").dt.truncate("1mo")).group_by([*keys, "period"]).agg(
         value=pl.when(pl.col("value").count() > 0).then(pl.col("value").sum()),
         source_row=pl.col("source_row").min(), days=pl.len())
     if monthly.filter(pl.col("days") > 1).height:
         log.notes.append("discharges by destination given for several periods in a month were summed to the month")
-    monthly = t.with_destinations(monthly.sort("source_row"), "measure", log)
-    return t.shape(monthly, t.DESTINATION_SCHEMA, t.DESTINATION_AREA_SCHEMA, _CSV, month=pl.col("period"),
-                   period_start=pl.col("period"), period_end=pl.col("period").dt.month_end(),
-                   destination=pl.col("measure"), discharges=pl.col("value"))
+    monthly = tables.with_destinations(monthly.sort("source_row"), "measure", log)
+    return tables.shape(monthly, tables.DESTINATION_SCHEMA, tables.DESTINATION_AREA_SCHEMA, _CSV,
+                        month=pl.col("period"), period_start=pl.col("period"),
+                        period_end=pl.col("period").dt.month_end(), destination=pl.col("measure"),
+                        discharges=pl.col("value"))

@@ -5,7 +5,7 @@ import re
 
 import polars as pl
 
-from pipelines.publication import tables as t
+from pipelines.publication import tables
 from pipelines.publication.tables import ICB_SCHEMA, TRUST_SCHEMA, NhseRead
 
 _UPPER_WORDS = {"NHS", "ICB", "UK", "CIC"}
@@ -75,8 +75,9 @@ def reference_rows(read: NhseRead) -> tuple[pl.DataFrame, pl.DataFrame]:
                         read.daily.filter(pl.col("icb_code").is_not_null()).select(
                             "org_code", "icb_code", icb_source=pl.lit("acute long CSV"))])
     icb_of = icb_of.unique("org_code", keep="first", maintain_order=True)
-    icbs = pl.concat([frame.filter(pl.col("level") == t.ICB).select("area_code", "area_name", "region") for frame in (
-        read.daily_areas, read.weekly_bed_days_lost_areas, read.destinations_areas, read.delay_reasons_areas)])
+    icbs = pl.concat([
+        frame.filter(pl.col("level") == tables.ICB).select("area_code", "area_name", "region") for frame in (
+            read.daily_areas, read.weekly_bed_days_lost_areas, read.destinations_areas, read.delay_reasons_areas)])
     icbs = icbs.filter(pl.col("area_code").is_not_null()).unique("area_code", keep="first", maintain_order=True)
     icbs = icbs.select(icb_code="area_code", name=pl.col("area_name").map_elements(
         lambda n: title_case(re.sub(r"\s*\*$", "", n)), return_dtype=pl.String),

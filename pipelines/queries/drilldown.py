@@ -4,7 +4,7 @@ Every function takes a read-only connection first and hashable arguments (dates,
 so the page can run it through ``ui.data.read``. Weekly figures come from the documented
 views (``weekly_position``, ``daily_metric``); the per-site figures, which no view holds,
 are generated from the formulas in ``pipelines.catalogue.metrics`` so no formula is written twice.
-The SPC chart reads the series ``metric_spc`` is built from (``spc_data.weekly_series``), and
+The SPC chart reads the series ``metric_spc`` is built from (``store.weekly_series``), and
 NHS England's publication adds its monthly pathway mix and delay reasons (``nhse_destinations``,
 ``nhse_delay_reasons``) for the trusts it covers.
 """
@@ -22,8 +22,8 @@ from pipelines.catalogue.columns import COLUMN_NAMES
 from pipelines.catalogue.dates import uk_date
 from pipelines.catalogue.metrics import METRICS, Metric
 from pipelines.publication.beds_csv import MONTHLY_POINTS
-from pipelines.queries import weekly as queries
-from pipelines.spc import store as spc_data
+from pipelines.queries import weekly
+from pipelines.spc import store
 from pipelines.spc.explain import change_sentence
 from pipelines.spc.xmr import SpcResult, xmr_many
 
@@ -83,13 +83,13 @@ def trust_weeks(con: duckdb.DuckDBPyConnection, org_code: str, first: date, last
     last day of the data); when its only figures are in a part week at an end of the range, that week.
     The summary week is the latest ending on or before ``last`` (else the only, part, week)."""
     first_week, last_week = weeks_in_range(first, last, *extent)
-    weekly = trust_weekly(con, org_code, first_week, last_week)
-    if weekly.is_empty():
+    rows = trust_weekly(con, org_code, first_week, last_week)
+    if rows.is_empty():
         first_week, last_week = week_ending(first), week_ending(last)
-        weekly = trust_weekly(con, org_code, first_week, last_week)
-    complete = weekly.filter(pl.col("week_ending") <= last)["week_ending"]
-    week = (complete if not complete.is_empty() else weekly["week_ending"]).max()
-    return TrustWeeks(first_week, last_week, weekly, week)  # type: ignore[arg-type]  # a date or None
+        rows = trust_weekly(con, org_code, first_week, last_week)
+    complete = rows.filter(pl.col("week_ending") <= last)["week_ending"]
+    week = (complete if not complete.is_empty() else rows["week_ending"]).max()
+    return TrustWeeks(first_week, last_week, rows, week)  # type: ignore[arg-type]  # a date or None
 
 
 def trusts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
@@ -137,8 +137,8 @@ def icb_members(con: duckdb.DuckDBPyConnection, org_code: str) -> list[str]:
 
 def system_weekly(con: duckdb.DuckDBPyConnection, org_code: str, metric: str, first_week: date,
                   last_week: date) -> pl.DataFrame:
-    """The metric for all trusts of the trust's ICB combined, per week (``queries.system_weekly``)."""
-    combined = queries.system_weekly(con, tuple(icb_members(con, org_code)), first_week, last_week)
+    """The metric for all trusts of the trust's ICB combined, per week (``weekly.system_weekly``)."""
+    combined = weekly.system_weekly(con, tuple(icb_members(con, org_code)), first_week, last_week)
     return combined.filter(pl.col("metric") == metric)
 
 
@@ -346,7 +346,7 @@ def delay_reasons_text(reasons: pl.DataFrame, shown: int = 3) -> str:
 
 @dataclass(frozen=True)
 class TrustSpc:
-    """One trust and metric charted as ``metric_spc`` charts it (``spc_data.weekly_series``, then the
+    """One trust and metric charted as ``metric_spc`` charts it (``store.weekly_series``, then the
     Making Data Count rules): ``result`` the chart; ``ambition`` the weekly ambition in force
     (``week_ending``, ``ambition``, ``ambition_comparison``, ``unit``) for the chart's ambition line;
     ``settings`` the stored baseline and recalculation dates (None when none are stored); ``parts`` the
@@ -367,15 +367,15 @@ class TrustSpc:
 
 def trust_spc(con: duckdb.DuckDBPyConnection, org_code: str, metric: str, up_to_week: date) -> TrustSpc:
     """The XmR chart of one trust's metric over its complete weeks up to ``up_to_week``."""
-    series = spc_data.weekly_series(con, up_to_week, [org_code], [metric])
+    series = store.weekly_series(con, up_to_week, [org_code], [metric])
     if series.is_empty():
-        points, _ = xmr_many(series, keys=spc_data.KEYS)
-        result = SpcResult(points.drop(spc_data.KEYS), "run_chart", None, "No complete weeks to chart.", 0, 0)
+        points, _ = xmr_many(series, keys=store.KEYS)
+        result = SpcResult(points.drop(store.KEYS), "run_chart", None, "No complete weeks to chart.", 0, 0)
         target = comparison = None
     else:
-        points, summary = xmr_many(series, keys=spc_data.KEYS)
+        points, summary = xmr_many(series, keys=store.KEYS)
         row = summary.row(0, named=True)
-        result = SpcResult(points.drop(spc_data.KEYS), row["variation"], row["assurance"], row["message"],
+        result = SpcResult(points.drop(store.KEYS), row["variation"], row["assurance"], row["message"],
                            row["n_points"], row["missing"])
         target, comparison = series["target"][0], series["target_comparison"][0]
     ambition = con.sql("""

@@ -10,8 +10,7 @@ import polars as pl
 
 from pipelines import config
 from pipelines.catalogue.metrics import METRICS, Metric
-from pipelines.queries import drd
-from pipelines.queries import weekly as queries
+from pipelines.queries import drd, weekly
 from pipelines.reports.presentation import TableCell, cell_from_row, format_ambition
 from pipelines.safe_text import clean_text_columns
 from pipelines.spc.store import spc_summary
@@ -39,8 +38,8 @@ class WeeklyTable:
     week_ending: date
     trusts: pl.DataFrame  # the selected trusts: org_code, trust (short name), icb_name, place, ...
     position: pl.DataFrame  # weekly_position rows of those trusts for the week
-    system: pl.DataFrame  # the selected trusts combined (queries.system_weekly) for the week
-    spc: pl.DataFrame  # variation and assurance per trust and metric as at the week (spc_data.spc_summary)
+    system: pl.DataFrame  # the selected trusts combined (weekly.system_weekly) for the week
+    spc: pl.DataFrame  # variation and assurance per trust and metric as at the week (pipelines.spc.store.spc_summary)
     rows: list[MetricRow]  # metrics as rows, trusts as columns: what people read
     hidden: tuple[str, ...] = ()  # the short labels of rows left out: no figure for any selected trust
 
@@ -127,14 +126,14 @@ def metric_rows(position: pl.DataFrame, system: pl.DataFrame, trusts: pl.DataFra
 
 def build_weekly_table(con: duckdb.DuckDBPyConnection, week_ending: date, icbs: Sequence[str] = (),
                        places: Sequence[str] = (), org_codes: Sequence[str] = ()) -> WeeklyTable:
-    trusts = clean_text_columns(select_trusts(queries.trusts_with_data(con, week_ending), icbs, places, org_codes))
+    trusts = clean_text_columns(select_trusts(weekly.trusts_with_data(con, week_ending), icbs, places, org_codes))
     org_codes = tuple(trusts["org_code"])
     spc = spc_summary(con, week_ending, org_codes)
-    position = (queries.weekly_position(con, week_ending).filter(pl.col("org_code").is_in(org_codes))
+    position = (weekly.weekly_position(con, week_ending).filter(pl.col("org_code").is_in(org_codes))
                 .join(spc.select("org_code", "metric", "variation", "assurance"), on=["org_code", "metric"],
                       how="left"))
-    system = queries.system_weekly(con, org_codes, week_ending, week_ending)
-    rows = metric_rows(position, system, trusts, queries.site_weekly(con, week_ending, org_codes), site_names(),
+    system = weekly.system_weekly(con, org_codes, week_ending, week_ending)
+    rows = metric_rows(position, system, trusts, weekly.site_weekly(con, week_ending, org_codes), site_names(),
                        drd.first_figures(con))
     shown = [r for r in rows if has_figures(r)]
     hidden = tuple(m.short_label for m in METRICS if m.id not in {r.metric for r in shown})

@@ -1,4 +1,4 @@
-"""The weekly parts table, refreshed for the trust-weeks a write changed (issue 11, item 2).
+"""The weekly parts table, refreshed for the trust-weeks a write changed, not rebuilt whole.
 
 Rebuilding only the touched trust-weeks gives the same table as a full rebuild: a trust-week's parts
 depend on that trust's days of that week and nothing else (tests/test_incremental.py checks it).

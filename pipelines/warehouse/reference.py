@@ -16,7 +16,7 @@ from pipelines.safe_text import clean_text_columns
 
 log = logging.getLogger(__name__)
 _FILES = ("trusts.csv", "ambitions.csv")
-_OPTIONAL_FILES = ("successions.csv",)  # merged trusts (issue 13); a reference folder may not have it
+_OPTIONAL_FILES = ("successions.csv",)  # merged trusts; a reference folder may not have it
 
 
 def _definitions() -> pl.DataFrame:

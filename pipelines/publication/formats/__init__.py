@@ -53,7 +53,7 @@ def format_of(read: Read) -> Format:
 
 
 def check_publication(name: str, read: Read) -> None:
-    """FileRejected unless the file adds up like a real publication of its format (issue 14, item 6)."""
+    """FileRejected unless the file adds up like a real publication of its format: a crafted file is not stored."""
     format_of(read).check(name, read)
 
 

@@ -8,7 +8,7 @@ from typing import cast
 
 import duckdb
 
-from pipelines.publication import tables as t
+from pipelines.publication import tables
 from pipelines.publication.beds_csv import BEDS_CSV, BedsMonthlyRead, is_beds_csv, read_beds_csv
 from pipelines.publication.formats.base import SQL_AREA, SQL_ORG, Format, Probe
 from pipelines.publication.rows import provenance, replace, store_icbs, trust_rows, with_names
@@ -32,7 +32,7 @@ def store(con: duckdb.DuckDBPyConnection, read: BedsMonthlyRead, file_id: int, f
         replace(con, "nhse_beds_monthly_area", read.areas.with_columns(**stamp),
                 ("month", "level", "area_code", "metric", "org_type"))
     month_end = cast("date | None", read.monthly["month"].max())  # a Date column: a date, None when empty
-    month_end = month_end and t.month_end(month_end)
+    month_end = month_end and tables.month_end(month_end)
     added = with_names(con, trust_rows(read.monthly), month_end, stamp)
     store_icbs(con, read.trust_icbs, month_end, stamp)
     rows = read.monthly.height + read.areas.height

@@ -17,7 +17,7 @@ import polars as pl
 
 from pipelines.catalogue.issues import ISSUE_SCHEMA
 from pipelines.catalogue.sources import DISCHARGE_SITREP
-from pipelines.publication import tables as t
+from pipelines.publication import tables
 from pipelines.publication.formats.base import SQL_AREA, SQL_ORG, SQL_PUBLISHED, Probe
 from pipelines.publication.names import reference_rows
 from pipelines.publication.rows import own_file_days, provenance, replace, store_icbs, with_names
@@ -54,16 +54,16 @@ ALTER TABLE nhse_delay_reasons_area ADD COLUMN IF NOT EXISTS length_of_stay VARC
 # hold the period end and the name: a national time series' weekly row and a month's row can start
 # on the same day, and region rows have no code.
 TABLES: dict[str, tuple[str, dict, tuple[str, ...]]] = {
-    "nhse_daily_area": ("daily_areas", t.DAILY_AREA_SCHEMA, ("period_date", "level", "area_code", "area_name")),
-    "nhse_bed_days_lost": ("weekly_bed_days_lost", t.BED_DAYS_SCHEMA, ("week_commencing", "org_code")),
-    "nhse_bed_days_lost_area": ("weekly_bed_days_lost_areas", t.BED_DAYS_AREA_SCHEMA,
+    "nhse_daily_area": ("daily_areas", tables.DAILY_AREA_SCHEMA, ("period_date", "level", "area_code", "area_name")),
+    "nhse_bed_days_lost": ("weekly_bed_days_lost", tables.BED_DAYS_SCHEMA, ("week_commencing", "org_code")),
+    "nhse_bed_days_lost_area": ("weekly_bed_days_lost_areas", tables.BED_DAYS_AREA_SCHEMA,
                                 ("week_commencing", "level", "area_code", "area_name")),
-    "nhse_destinations": ("monthly_destinations", t.DESTINATION_SCHEMA, ("month", "org_code", "destination")),
-    "nhse_destinations_area": ("destinations_areas", t.DESTINATION_AREA_SCHEMA,
+    "nhse_destinations": ("monthly_destinations", tables.DESTINATION_SCHEMA, ("month", "org_code", "destination")),
+    "nhse_destinations_area": ("destinations_areas", tables.DESTINATION_AREA_SCHEMA,
                                ("period_start", "period_end", "level", "area_code", "area_name", "destination")),
-    "nhse_delay_reasons": ("delay_reasons", t.DELAY_REASON_SCHEMA,
+    "nhse_delay_reasons": ("delay_reasons", tables.DELAY_REASON_SCHEMA,
                            ("period_start", "org_code", "reason", "length_of_stay")),
-    "nhse_delay_reasons_area": ("delay_reasons_areas", t.DELAY_REASON_AREA_SCHEMA,
+    "nhse_delay_reasons_area": ("delay_reasons_areas", tables.DELAY_REASON_AREA_SCHEMA,
                                 ("period_start", "period_end", "level", "area_code", "area_name", "reason",
                                  "length_of_stay")),
 }
@@ -100,7 +100,7 @@ def check_daily(daily: pl.DataFrame, today: date | None = None) -> pl.DataFrame:
     frame = daily.with_columns(day=pl.col("period_date").dt.strftime("%d/%m/%Y").fill_null("no date"))
     rules: list[tuple[pl.Expr, str, str, str, pl.Expr]] = [
         (pl.col(m) < 0, m, "non_negative", "error", pl.format(f"{_WORDS[m]} ({{}}) is negative", m))
-        for m in t.DAILY_MEASURES]
+        for m in tables.DAILY_MEASURES]
     rules += [
         (pl.col("nctr_discharged") > pl.col("nctr_patients"), "nctr_discharged", "nctr_discharged_le_nctr_patients",
          "error", pl.format("discharged ({}) is more than patients not meeting the criteria to reside ({})",
@@ -142,7 +142,8 @@ def store(con: duckdb.DuckDBPyConnection, read: NhseRead, file_id: int, file_nam
     daily = read.daily.join(errors.select("org_code", "period_date").unique(), on=["org_code", "period_date"],
                             how="anti").with_columns(**stamp)
 
-    raw = read.daily.select("org_code", "period_date", raw_values=pl.struct(*t.DAILY_MEASURES).struct.json_encode())
+    raw = read.daily.select("org_code", "period_date",
+                            raw_values=pl.struct(*tables.DAILY_MEASURES).struct.json_encode())
     flagged = issues.join(raw.unique(["org_code", "period_date"]), on=["org_code", "period_date"], how="left")
     con.register("flagged", flagged.with_columns(file_id=pl.lit(file_id), file_name=pl.lit(file_name)))
     con.execute("INSERT INTO rejected_rows BY NAME SELECT * FROM flagged")

@@ -11,7 +11,7 @@ from typing import cast
 
 import duckdb
 
-from pipelines.publication import tables as t
+from pipelines.publication import tables
 from pipelines.publication.drd import DRD_WORKBOOK, DrdRead, detect_drd, read_drd
 from pipelines.publication.formats.base import Format, Probe, workbook
 from pipelines.publication.rows import provenance, replace, trust_rows, with_names
@@ -47,7 +47,7 @@ def store(con: duckdb.DuckDBPyConnection, read: DrdRead, file_id: int, file_name
     if read.england.height:
         replace(con, "nhse_drd_england", read.england.with_columns(**stamp), ("month", "measure"))
     month = cast("date | None", read.monthly["month"].max())  # a Date column: a date, None when empty
-    added = with_names(con, trust_rows(read.monthly.unique("org_code")), month and t.month_end(month), stamp)
+    added = with_names(con, trust_rows(read.monthly.unique("org_code")), month and tables.month_end(month), stamp)
     rows = read.monthly.height + read.england.height
     return {"rows_read": rows, "rows_loaded": rows, "rows_current": rows, "rows_rejected": 0, "rows_warned": 0,
             "rows_superseded": replaced, "trusts_added": added}
