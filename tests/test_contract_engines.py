@@ -43,7 +43,7 @@ def both_engines(frame: pl.DataFrame, read_issues: pl.DataFrame | None = None,
                  loaded: pl.DataFrame | None = None) -> pl.DataFrame:
     read_issues = pl.DataFrame(schema=ISSUE_SCHEMA) if read_issues is None else read_issues
     found = {engine: validate(frame, read_issues, KNOWN, TODAY, sites=SITES, loaded_levels=loaded, engine=engine)
-             for engine in contract.ENGINES}
+             for engine in config.CONTRACT_ENGINES}
     assert found["polars"].to_dicts() == found["ge"].to_dicts()
     return found["polars"]
 

@@ -35,7 +35,6 @@ from pipelines.ingest.cells import MAX_ISSUES, too_many_issues
 from pipelines.safe_text import clean_column
 from pipelines.warehouse.reference import read_sites
 
-ENGINES = config.CONTRACT_ENGINES
 _SEVERITY = {"critical": "error", "warning": "warning"}
 # Reader rules after which a row's parsed values mean nothing: the contract does not word them again.
 _ROW_LEVEL_READER_RULES = ("row_fits_header", "unclosed_quote")
@@ -397,7 +396,7 @@ def _issues(checked: pl.DataFrame, rules: tuple[Rule, ...], failures: dict[int, 
 def contract_issues(frame: pl.DataFrame, reference: Reference, engine: str | None = None,
                     first_problem: str | None = None) -> pl.DataFrame:
     """The suite's issues for a read frame (ISSUE_SCHEMA), in suite order per rule, found by ``engine``
-    (one of ENGINES; default the setting, ``config.contract_engine``); FileRejected past MAX_ISSUES of
+    (one of config.CONTRACT_ENGINES; default the setting, ``config.contract_engine``); FileRejected past MAX_ISSUES of
     them (``first_problem``, the reader's first issue, is the example it gives)."""
     rules = compiled_suite()
     for rule in rules:
