@@ -43,6 +43,8 @@ VALID_ROW = {
     "nctr_discharged": 5, "nctr_discharged_by_5pm": 2, "discharges_p0": 6, "discharges_p1": 3, "discharges_p2": 1,
     "discharges_p3": 0, "trust_opel": 2, "la_opel": 3,
 }
+# The template's columns as a file from before the discharge ready date columns has them.
+TEMPLATE_COLUMNS: tuple[str, ...] = tuple(VALID_ROW)
 
 
 # A day's discharge ready date figures that meet every rule: 10 discharges in the bands 4+2+1+1+1+0+1, the

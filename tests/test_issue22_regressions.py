@@ -16,12 +16,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from helpers import REFERENCE_FIXTURES, VALID_ROW, load_rows_directly, query, week_of_rows
+from helpers import REFERENCE_FIXTURES, TEMPLATE_COLUMNS, VALID_ROW, load_rows_directly, query, week_of_rows
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipelines import access, live_sessions, sessions
-from pipelines.catalogue.columns import COLUMN_NAMES
 from pipelines.ingest.load import FileOutcome, ingest_sources
 from pipelines.queries import drilldown
 from pipelines.reports import export
@@ -34,13 +33,13 @@ from ui.charts import peer_figure
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2025, 10, 1)
-HEADER = ",".join(COLUMN_NAMES)
+HEADER = ",".join(TEMPLATE_COLUMNS)
 RLO = "\u202e"
 
 
 def line(**overrides: object) -> str:
     row = {**VALID_ROW, **overrides}
-    return ",".join(str(row[c]) for c in COLUMN_NAMES)
+    return ",".join(str(row[c]) for c in TEMPLATE_COLUMNS)
 
 
 def csv(*lines: str) -> bytes:
@@ -133,7 +132,7 @@ def spoofed(db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     load_rows_directly(db, week_of_rows("RCB", date(2024, 4, 1)) + week_of_rows("RWA", date(2024, 4, 1)))
     with open_for_write(db) as con:  # as an older version stored it
         con.execute("INSERT INTO narratives VALUES (1, DATE '2024-04-07', 'stranded_7plus_pct', NULL, ?, ?, "
-                    "TIMESTAMP '2024-04-08 09:00')", [f"Beds {RLO}desolc\x1b[31m\nnext line", f"Ann {RLO}"])
+                    "TIMESTAMP '2024-04-08 09:00', 'all')", [f"Beds {RLO}desolc\x1b[31m\nnext line", f"Ann {RLO}"])
     save_narrative(db, date(2024, 4, 7), "recorded_delays", "RCB", f"Saved {RLO}today", "Yve")
     return db
 

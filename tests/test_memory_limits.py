@@ -17,9 +17,8 @@ import sys
 import zipfile
 from pathlib import Path
 
-from helpers import VALID_ROW, query
+from helpers import TEMPLATE_COLUMNS, VALID_ROW, query
 
-from pipelines.catalogue.columns import COLUMN_NAMES
 from pipelines.ingest.cells import MAX_CELLS, MAX_FILE_BYTES, MAX_ISSUES, MAX_ROWS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,10 +50,10 @@ def csv_bytes(rows: int) -> bytes:
     """A header and ``rows`` copies of one valid row."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMN_NAMES)
+    writer.writerow(TEMPLATE_COLUMNS)
     line = out.getvalue()
     out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow([VALID_ROW[c] for c in COLUMN_NAMES])
+    csv.writer(out, lineterminator="\n").writerow([VALID_ROW[c] for c in TEMPLATE_COLUMNS])
     return (line + out.getvalue() * rows).encode()
 
 
@@ -81,9 +80,9 @@ def lying_workbook(path: Path, rows: int = 550_000) -> Path:
         with book.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
             sheet.write(b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
                         b'2006/main"><dimension ref="A1:R8"/><sheetData><row>'
-                        + b"".join(b'<c t="inlineStr"><is><t>%s</t></is></c>' % c.encode() for c in COLUMN_NAMES)
+                        + b"".join(b'<c t="inlineStr"><is><t>%s</t></is></c>' % c.encode() for c in TEMPLATE_COLUMNS)
                         + b"</row>")
-            block = (b"<row>" + b"<c><v>1</v></c>" * len(COLUMN_NAMES) + b"</row>") * 1000
+            block = (b"<row>" + b"<c><v>1</v></c>" * len(TEMPLATE_COLUMNS) + b"</row>") * 1000
             for _ in range(rows // 1000):
                 sheet.write(block)
             sheet.write(b"</sheetData></worksheet>")
@@ -136,12 +135,12 @@ def test_2_a_file_of_nothing_but_problems_is_rejected_whole(tmp_path: Path) -> N
     (1.5 million of them took 2 GB)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMN_NAMES)
+    writer.writerow(TEMPLATE_COLUMNS)
     rows = MAX_ISSUES // 3 + 1
     for number in range(rows):
         writer.writerow([{"period_date": f"2024-{number % 12 + 1:02d}-01", "org_code": "RCD", "site_code": ""}.get(
             column, "x" if column in ("ga_beds_open", "los_7plus", "nctr_patients") else VALID_ROW[column])
-            for column in COLUMN_NAMES])
+            for column in TEMPLATE_COLUMNS])
     path = tmp_path / "all_wrong.csv"
     path.write_text(out.getvalue(), encoding="utf-8")
     [outcome], peak_kb = upload_measured(path, tmp_path / "flow.duckdb")
