@@ -15,7 +15,7 @@ HOME = "pages/weekly_position.py"
 # once when it is there (tests/test_first_start.py checks the list against HOME's imports).
 HOME_PAGE_MODULES = ("polars", "pipelines.catalogue.dates", "pipelines.catalogue.wording", "pipelines.queries.weekly",
                      "pipelines.reports.export", "pipelines.reports.meeting_html", "pipelines.reports.narrative",
-                     "pipelines.reports.weekly_table", "ui.app", "ui.spc_icons", "ui.weekly_filters")
+                     "pipelines.reports.weekly_table", "ui.app", "ui.spc_icons", "ui.weekly_filters", "ui.weekly_rows")
 PAGES = [
     st.Page(HOME, title="Weekly position", icon=":material/table_chart:", default=True,
             url_path="weekly"),

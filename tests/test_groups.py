@@ -205,7 +205,7 @@ def test_the_weekly_page_opens_a_group_from_its_link_with_the_groups_own_narrati
     assert list(weekly_table(app)[""])[3:] == ["Airedale", "Harrogate", "South Tees", "York and Scarborough"]
     shown = [t.value for t in app.text]
     assert "Discharge group (Ann): Four-trust text." in shown and not any("All-trust" in t for t in shown)
-    assert not app.multiselect  # a group's trusts are the group's: no filters to narrow them
+    assert [m.label for m in app.multiselect] == ["Rows shown"]  # no filters to narrow a group's trusts
     everyone = run("pages/weekly_position.py")
     assert everyone.selectbox[0].value == "all" and len(list(weekly_table(everyone)[""])) == 3 + 5
     assert "Discharge group (Bob): All-trust text." in [t.value for t in everyone.text]
