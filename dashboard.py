@@ -6,16 +6,15 @@ import streamlit as st
 from pipelines import config
 from ui import auth
 from ui.data import build_sample_database, upgrade_older_database
-from ui.style import apply_theme
 
 st.set_page_config(page_title="Discharge and flow", page_icon=":hospital:", layout="wide")
-apply_theme()
 HOME = "pages/weekly_position.py"
 # What HOME imports, imported by a first start's sessions while the sample database is built, so HOME runs at
 # once when it is there (tests/test_first_start.py checks the list against HOME's imports).
 HOME_PAGE_MODULES = ("polars", "pipelines.catalogue.dates", "pipelines.catalogue.wording", "pipelines.queries.weekly",
                      "pipelines.reports.export", "pipelines.reports.meeting_html", "pipelines.reports.narrative",
-                     "pipelines.reports.weekly_table", "ui.app", "ui.spc_icons", "ui.weekly_filters", "ui.weekly_rows")
+                     "pipelines.reports.weekly_table", "ui.app", "ui.spc_icons", "ui.style", "ui.weekly_filters",
+                     "ui.weekly_rows")
 PAGES = [
     st.Page(HOME, title="Weekly position", icon=":material/table_chart:", default=True,
             url_path="weekly"),

@@ -26,8 +26,8 @@ def ensure_entrypoint() -> None:
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
-    # Here rather than in dashboard.py alone: a page Streamlit runs on its own (above) lacked the theme's
-    # CSS, and its captions showed in Streamlit's faded grey (4:1 on white; axe found it on the weekly page).
+    # Here, not in dashboard.py: every page runs this, also one Streamlit runs on its own (above), which
+    # lacked the theme's CSS (captions in Streamlit's faded grey, 4:1 on white; axe found it).
     apply_theme()
     current_identity()  # with sign-in configured, a page draws nothing for a visitor who has not signed in
 

@@ -89,7 +89,7 @@ PRINT_FIT_HTML = """<span class="print-fit-script"></span><script>
 
 
 def apply_theme() -> None:
-    """The CSS every page needs (called once per run by dashboard.py), and the charts' print fitting."""
+    """The CSS every page needs (once per run, from ui.app.ensure_entrypoint), and the charts' print fitting."""
     st.html(ACCESSIBLE_TEXT_CSS)
     st.html(PRINT_FIT_HTML, unsafe_allow_javascript=True)
 
