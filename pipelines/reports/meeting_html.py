@@ -60,6 +60,10 @@ STYLE = f"""<style>
 {"".join(f".wt td.st-{status} {{ background: {fill}; }}" for status, fill in STATUS_FILL.items())}
 .wt .wt-sys {{ border-left: 2px solid {INK}; border-right: 2px solid {INK}; }}
 .wt a {{ color: {LINK}; text-decoration: none; }}
+/* A trust's name links to its drill-down: the link fills its header cell, at least 24 px high (WCAG 2.5.8). */
+.wt th a {{ display: flex; align-items: center; min-height: 24px; }}
+.wt thead th a {{ justify-content: center; }}
+.wt thead th:first-child a {{ justify-content: flex-start; }}
 .wt a:hover, .wt a:focus-visible {{ text-decoration: underline; }}
 .wt :is(a, [tabindex]):focus-visible {{ outline: 3px solid #FFB81C; outline-offset: -1px;
   box-shadow: 0 0 0 4px {INK}; }}
