@@ -15,9 +15,9 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 from pipelines import access, config
 from pipelines.catalogue.dates import uk_date
 from pipelines.ingest import upload
-from pipelines.ingest.load import FileOutcome
+from pipelines.ingest.ledger import FileOutcome
 from pipelines.queries import quality, weeks
-from pipelines.warehouse import session
+from pipelines.warehouse import integrity, session
 from ui import auth, data
 from ui.app import ensure_entrypoint
 from ui.kept import kept
@@ -282,7 +282,7 @@ ensure_entrypoint()
 st.title("Data quality and upload")
 st.caption("Load daily sitrep files, see what was loaded and rejected and why, and which trusts have not submitted.")
 if data.database_exists():
-    data.read(session.read_everything)  # every block, once per database version: damage is a plain message
+    data.read(integrity.read_everything)  # every block, once per database version: damage is a plain message
 tabs = st.tabs(["Upload", "Files received", "Rejected rows", "Submissions", "Data contract rules"])
 with tabs[0]:
     upload_tab()  # first, so the other tabs already show what it loaded

@@ -7,7 +7,7 @@ import streamlit as st
 from pipelines.catalogue.dates import uk_date, uk_day
 from pipelines.catalogue.metrics import HEADLINE_METRICS, METRICS
 from pipelines.queries import drilldown
-from pipelines.queries.weeks import clamp_range, date_extent
+from pipelines.queries.weeks import DEFAULT_WEEKS, clamp_range, date_extent, default_window
 from pipelines.reports import narrative
 from pipelines.reports.presentation import headline_figures
 from ui import data, drd_charts, params, trust_sections
@@ -40,11 +40,11 @@ pick_trust, pick_dates, pick_metric = st.columns([2, 2, 3])
 code = pick_trust.selectbox("Trust", codes, format_func=lambda c: clean(f"{names[c]} ({c})"),
                             index=codes.index(params.get_choice("trust", codes, (reporting or codes)[0])))
 trust = trusts.row(codes.index(code), named=True)
-default_start, default_end = drilldown.default_window(earliest, latest, trust["last_date"])
+default_start, default_end = default_window(earliest, latest, trust["last_date"])
 url_start, url_end = clamp_range(params.get_date("from", default_start), params.get_date("to", default_end),
                                          earliest, latest)
 picked = pick_dates.date_input("Dates", (url_start, url_end), min_value=earliest, max_value=latest,
-                               format="DD/MM/YYYY", help=f"Default: the latest {drilldown.DEFAULT_WEEKS} weeks "
+                               format="DD/MM/YYYY", help=f"Default: the latest {DEFAULT_WEEKS} weeks "
                                                          "(Monday to Sunday) with figures.")
 first, last = (*picked, default_end, default_end)[:2]  # while only the start is picked: up to the default end
 groups = data.read(drilldown.source_groups, code, first, last)

@@ -34,12 +34,14 @@ from tqdm import tqdm
 
 from pipelines import access, config
 from pipelines.groups import ALL_GROUP, current_groups, find_group
-from pipelines.ingest.load import FileOutcome, expand_paths, ingest_paths
+from pipelines.ingest.ledger import FileOutcome
+from pipelines.ingest.load import expand_paths, ingest_paths
 from pipelines.queries import weekly, weeks
 from pipelines.reports.export import FORMATS, render_table
 from pipelines.reports.weekly_table import build_weekly_table
 from pipelines.warehouse import DatabaseDamaged, WriteLockTimeout, connect_read
-from pipelines.warehouse.session import generations, is_damage, read_audit_head, restore
+from pipelines.warehouse.integrity import is_damage
+from pipelines.warehouse.session import generations, read_audit_head, restore
 
 log = logging.getLogger("pipelines")
 MAX_MESSAGES_SHOWN = 10

@@ -19,7 +19,8 @@ from pipelines.catalogue.columns import COLUMN_NAMES
 from pipelines.catalogue.issues import FileRejected
 from pipelines.ingest import load
 from pipelines.ingest.cells import MAX_CELLS
-from pipelines.ingest.load import FileOutcome, ingest_sources
+from pipelines.ingest.ledger import FileOutcome
+from pipelines.ingest.load import ingest_sources
 from pipelines.ingest.readers import read_sitrep
 from pipelines.queries.quality import trusts_for_review
 from pipelines.warehouse import connect_read

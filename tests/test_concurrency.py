@@ -27,7 +27,8 @@ from helpers import REFERENCE_FIXTURES, VALID_ROW, query, sitrep_row, write_csv
 from patience import guard_s
 
 from pipelines.ingest import upload
-from pipelines.ingest.load import FileOutcome, ingest_paths
+from pipelines.ingest.ledger import FileOutcome
+from pipelines.ingest.load import ingest_paths
 from pipelines.warehouse import write_lock
 
 ROOT = Path(__file__).resolve().parents[1]

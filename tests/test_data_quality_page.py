@@ -25,7 +25,8 @@ from test_attack_regressions import fake_publication
 
 from pipelines.catalogue.columns import COLUMN_NAMES, DRD_COLUMNS
 from pipelines.ingest import upload
-from pipelines.ingest.load import FileOutcome, ingest_paths
+from pipelines.ingest.ledger import FileOutcome
+from pipelines.ingest.load import ingest_paths
 from pipelines.queries import quality
 from pipelines.warehouse import connect_read, write_lock
 

@@ -27,7 +27,8 @@ from pipelines.catalogue.columns import COLUMN_NAMES, COLUMNS, SCHEMA
 from pipelines.catalogue.issues import FileRejected
 from pipelines.ingest import upload
 from pipelines.ingest.contract import validate
-from pipelines.ingest.load import FileOutcome, ingest_sources
+from pipelines.ingest.ledger import FileOutcome
+from pipelines.ingest.load import ingest_sources
 from pipelines.ingest.readers import SitrepRead, read_sitrep
 from pipelines.warehouse.schema import SCHEMA_KEY
 

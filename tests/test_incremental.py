@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from pipelines.catalogue.columns import COLUMN_NAMES, SCHEMA
 from pipelines.catalogue.issues import ISSUE_SCHEMA
 from pipelines.catalogue.sources import PRECEDENCE
-from pipelines.ingest.load import FileOutcome, _store_rows
+from pipelines.ingest.ledger import FileOutcome
+from pipelines.ingest.load import _store_rows
 from pipelines.spc import store
 from pipelines.warehouse.derived import refresh_weekly_parts
 from pipelines.warehouse.reference import reload_reference

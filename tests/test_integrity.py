@@ -26,7 +26,7 @@ from pipelines import access
 from pipelines.ingest import load
 from pipelines.reports import narrative
 from pipelines.spc import store
-from pipelines.warehouse import session, write_lock
+from pipelines.warehouse import integrity, session, write_lock
 from ui import data
 
 __all__ = ["step", "two_weeks"]  # fixtures shared with the page tests
@@ -67,7 +67,7 @@ def test_a_damaged_block_stops_every_ingest_and_keeps_the_generations(four_loads
     db = four_loads
     damage_the_middle(db)
     with duckdb.connect(str(db), read_only=True) as con, pytest.raises(duckdb.Error, match="(?i)corrupt"):
-        session.read_everything(con)  # the damage is real: DuckDB's checksums fail on a full read
+        integrity.read_everything(con)  # the damage is real: DuckDB's checksums fail on a full read
     kept = {path.name: digest(path) for path in (db, *(session.generation_path(db, n) for n in (1, 2, 3)))}
     capsys.readouterr()
     for _ in range(3):
@@ -317,4 +317,4 @@ def run_dq_page() -> AppTest:
 def test_a_query_error_is_not_taken_for_damage():
     with duckdb.connect() as con, pytest.raises(duckdb.Error) as caught:
         con.execute("SELECT * FROM no_such_table")
-    assert not session.is_damage(caught.value)
+    assert not integrity.is_damage(caught.value)

@@ -21,7 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipelines import access, live_sessions, sessions
-from pipelines.ingest.load import FileOutcome, ingest_sources
+from pipelines.ingest.ledger import FileOutcome
+from pipelines.ingest.load import ingest_sources
 from pipelines.queries import drilldown
 from pipelines.reports import export
 from pipelines.reports.meeting_html import table_html

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from pipelines.catalogue.metrics import HEADLINE_METRICS, METRIC_BY_ID, METRICS
 from pipelines.catalogue.wording import opel_text
 from pipelines.queries import drilldown
-from pipelines.queries.weeks import date_extent
+from pipelines.queries.weeks import date_extent, default_window, week_ending, weeks_in_range
 from pipelines.spc.explain import capitalised
 from pipelines.warehouse import open_for_write
 from ui import charts
@@ -67,7 +67,7 @@ def stranded(frame: pl.DataFrame) -> list[float]:
 # --- queries --------------------------------------------------------------------------------------
 
 def test_week_ending_is_the_sunday_of_the_week():
-    assert [drilldown.week_ending(WEEK_2 + timedelta(days=i)) for i in range(7)] == [SUNDAY_2] * 7
+    assert [week_ending(WEEK_2 + timedelta(days=i)) for i in range(7)] == [SUNDAY_2] * 7
 
 
 @pytest.mark.parametrize("first, last, expected", [
@@ -80,7 +80,7 @@ def test_week_ending_is_the_sunday_of_the_week():
 ])
 def test_weeks_in_range_keep_weekly_figures_inside_the_dates(first, last, expected):
     # the data runs from Friday 29 March to Tuesday 16 April 2024: part weeks at both ends
-    assert drilldown.weeks_in_range(first, last, WEEK_1 - timedelta(days=3), SUNDAY_2 + timedelta(days=2)) == expected
+    assert weeks_in_range(first, last, WEEK_1 - timedelta(days=3), SUNDAY_2 + timedelta(days=2)) == expected
 
 
 def test_date_bounds_span_the_figures(con):
@@ -315,10 +315,10 @@ def test_trust_weeks_fall_back_to_the_part_week_that_holds_the_only_figures(con)
 
 def test_default_window_is_the_latest_weeks_or_a_stopped_trusts_own():
     earliest, latest = date(2023, 1, 2), date(2024, 4, 14)
-    assert drilldown.default_window(earliest, latest, latest, weeks=2) == (WEEK_1, latest)
+    assert default_window(earliest, latest, latest, weeks=2) == (WEEK_1, latest)
     stopped = date(2023, 6, 4)  # a Sunday long before the latest weeks
-    assert drilldown.default_window(earliest, latest, stopped, weeks=2) == (date(2023, 5, 22), stopped)
-    assert drilldown.default_window(WEEK_2, latest, None, weeks=26) == (WEEK_2, latest)  # not before the data
+    assert default_window(earliest, latest, stopped, weeks=2) == (date(2023, 5, 22), stopped)
+    assert default_window(WEEK_2, latest, None, weeks=26) == (WEEK_2, latest)  # not before the data
 
 
 @pytest.mark.parametrize("metric", [m for m in METRICS if m.is_ratio and not m.optional],  # the fixture has no DRD

@@ -24,8 +24,8 @@ import streamlit as st
 
 from pipelines import config
 from pipelines.warehouse import DatabaseDamaged, WriteLockTimeout, connect_read, database_version
+from pipelines.warehouse.integrity import is_damage
 from pipelines.warehouse.schema import is_current
-from pipelines.warehouse.session import is_damage
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

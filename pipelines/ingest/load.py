@@ -1,11 +1,11 @@
 """Ingest: file -> reader -> contract -> DuckDB, one transaction per file, with provenance.
 
-Skips are about rows, not bytes: when a file's content was loaded before (content hash ledger),
-the rows that earlier load accepted are skipped and every other row is read and checked again, so
-rows rejected then (for another trust's submitter, say) load when a permitted user sends the same
-file; a file whose every row is loaded already is skipped. Valid rows of a file are loaded; rows
-breaking an error rule are stored in ``rejected_rows`` with their raw values; warnings load the row
-and flag it. A later file's figures for a trust/site/day
+Skips are about rows, not bytes: when a file's content was loaded before (the content hash ledger,
+``pipelines.ingest.ledger``), the rows that earlier load accepted are skipped and every other row is
+read and checked again, so rows rejected then (for another trust's submitter, say) load when a
+permitted user sends the same file; a file whose every row is loaded already is skipped. Valid rows
+of a file are loaded; rows breaking an error rule are stored in ``rejected_rows`` with their raw
+values; warnings load the row and flag it. A later file's figures for a trust/site/day
 replace the current ones in ``sitrep_daily``; every loaded row stays in ``sitrep_history``.
 
 Files are loaded in rounds of write sessions (lock, copy, load, swap); each round then refreshes
@@ -20,7 +20,6 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import cast
@@ -30,8 +29,11 @@ import polars as pl
 
 from pipelines import access, config
 from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
+from pipelines.catalogue.sources import TRUST_SITREP
+from pipelines.ingest import ledger
 from pipelines.ingest.cells import check_size, too_large
 from pipelines.ingest.contract import validate
+from pipelines.ingest.ledger import EarlierLoad, FileOutcome, row_list
 from pipelines.ingest.readers import SitrepRead, read_sitrep
 from pipelines.publication.formats import check_publication, store_publication
 from pipelines.publication.read import detect as detect_publication
@@ -44,49 +46,9 @@ from pipelines.warehouse.session import one_thread
 
 log = logging.getLogger(__name__)
 
-SOURCE = "trust_sitrep"
 FILE_TYPES = (".csv", ".xlsx")
 SMALL_FILE_BYTES = 2**20  # a day of every trust in England is about 30 KB: loaded on one thread (one_thread)
 
-
-@dataclass
-class FileOutcome:
-    """What happened to one file: what the CLI prints and the upload page shows."""
-    file_name: str
-    status: str  # loaded | loaded_with_rejections | rejected | skipped
-    message: str = ""
-    file_id: int | None = None
-    rows_read: int = 0
-    rows_loaded: int = 0
-    rows_rejected: int = 0
-    rows_warned: int = 0
-    rows_superseded: int = 0
-    issues: pl.DataFrame | None = None
-    notes: list[str] = field(default_factory=list)
-    reader: str | None = None  # which reader recognised the file, e.g. "csv (utf-8 with BOM)"
-    internal_error: bool = False  # rejected because of a bug, not because of the file: the run failed
-    rows_skipped: int = 0  # rows an earlier load of the same content accepted: not loaded again
-
-    @property
-    def ok(self) -> bool:
-        return self.status in ("loaded", "skipped")
-
-    def summary(self) -> str:
-        if self.status == "skipped":
-            return f"skipped   {self.file_name}: {self.message}"
-        if self.status == "rejected":  # reader messages already start with the file name
-            named = self.message if self.message.startswith(self.file_name) else f"{self.file_name}: {self.message}"
-            return f"rejected  {named}"
-        parts = [f"{self.rows_loaded:,} of {self.rows_read:,} rows loaded"]
-        if self.rows_skipped:
-            parts.append(f"{self.rows_skipped:,} already loaded skipped")
-        if self.rows_rejected:
-            parts.append(f"{self.rows_rejected:,} rejected")
-        if self.rows_warned:
-            parts.append(f"{self.rows_warned:,} with warnings")
-        if self.rows_superseded:
-            parts.append(f"{self.rows_superseded:,} earlier figures replaced")
-        return f"loaded    {self.file_name}: {', '.join(parts)}"
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
@@ -98,55 +60,6 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
         else:
             files.append(path)
     return files
-
-
-SHOWN_ROWS = 10  # a message lists at most this many row numbers, then says how many more
-
-
-def row_list(rows: list[int]) -> str:
-    """'2, 3, 5' or '2, 3, ... (and 1,990 more)': a bounded list of row numbers for a message."""
-    shown = ", ".join(map(str, rows[:SHOWN_ROWS]))
-    return shown + (f" and {len(rows) - SHOWN_ROWS:,} more" if len(rows) > SHOWN_ROWS else "")
-
-
-@dataclass(frozen=True)
-class EarlierLoad:
-    """Earlier loads of the same content: the first of them, and the source rows they accepted."""
-    file_id: int
-    file_name: str
-    received_at: datetime
-    everything: bool  # nothing of the content was rejected then: the whole file is loaded
-    rows: frozenset[int]
-
-    def said(self) -> str:
-        return f"already loaded as file #{self.file_id} ({self.file_name}) on {self.received_at:%d/%m/%Y %H:%M}"
-
-
-def _earlier_load(con: duckdb.DuckDBPyConnection, content_hash: str) -> EarlierLoad | None:
-    earlier = con.execute(
-        "SELECT list(file_id ORDER BY file_id), list(file_name ORDER BY file_id), min(received_at), "
-        "bool_and(status = 'loaded') FROM ingest_files WHERE content_hash = ? AND status <> 'rejected'",
-        [content_hash]).fetchall()[0]
-    if not earlier[0]:
-        return None
-    rows = con.execute("SELECT DISTINCT source_row FROM sitrep_history WHERE file_id IN (SELECT unnest(?))",
-                       [earlier[0]]).fetchall()
-    return EarlierLoad(earlier[0][0], earlier[1][0], earlier[2], bool(earlier[3]), frozenset(r[0] for r in rows))
-
-
-def _open_ledger_entry(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, path: str, content: bytes,
-                       content_hash: str, received_at: datetime) -> None:
-    """The file's row in ingest_files (its id is the provenance of every row it brings)."""
-    outcome.file_id = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM ingest_files").fetchall()[0][0]
-    con.execute("INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, NULL, 'rejected', 0, 0, 0, 0, 0, NULL)",
-                [outcome.file_id, outcome.file_name, path, content_hash, len(content), received_at])
-
-
-def _close_ledger_entry(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, reader: str | None) -> None:
-    con.execute("""UPDATE ingest_files SET reader = ?, status = ?, rows_read = ?, rows_loaded = ?, rows_rejected = ?,
-                   rows_warned = ?, rows_superseded = ?, message = ? WHERE file_id = ?""",
-                [reader, outcome.status, outcome.rows_read, outcome.rows_loaded, outcome.rows_rejected,
-                 outcome.rows_warned, outcome.rows_superseded, outcome.message or None, outcome.file_id])
 
 
 def _settle_status(outcome: FileOutcome) -> None:
@@ -176,14 +89,14 @@ def _store_rows(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, frame: pl.
 
     rejected = issues.filter(pl.col("severity") == "error").get_column("source_row")
     incoming = frame.filter(~pl.col("source_row").is_in(rejected.implode())).with_columns(
-        file_id=pl.lit(outcome.file_id), source=pl.lit(SOURCE), source_file=pl.lit(outcome.file_name),
+        file_id=pl.lit(outcome.file_id), source=pl.lit(TRUST_SITREP), source_file=pl.lit(outcome.file_name),
         loaded_at=pl.lit(received_at))
     con.register("incoming", incoming)
     con.execute("INSERT INTO sitrep_history BY NAME SELECT * EXCLUDE (source_file, loaded_at) FROM incoming")
     # A trust-level row and site rows of the same trust-day describe the same beds: either replaces the other.
     outcome.rows_superseded = 0 if not replaces else con.execute(f"""
         DELETE FROM sitrep_daily d USING (SELECT DISTINCT org_code, period_date, site_code FROM incoming) i
-        WHERE d.source = '{SOURCE}' AND d.org_code = i.org_code AND d.period_date = i.period_date
+        WHERE d.source = '{TRUST_SITREP}' AND d.org_code = i.org_code AND d.period_date = i.period_date
           AND (d.site_code IS NOT DISTINCT FROM i.site_code OR d.site_code IS NULL OR i.site_code IS NULL)
     """).fetchall()[0][0]
     con.execute("INSERT INTO sitrep_daily BY NAME SELECT * FROM incoming")
@@ -201,8 +114,9 @@ def loaded_levels(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl.Dat
     """How each trust-day of ``frame`` is loaded now from trusts' own sitreps: 'trust' (one
     trust-level row), 'site' (rows per site) or 'trust and site' (only from before this rule)."""
     first, last = frame.select(first=pl.col("period_date").min(), last=pl.col("period_date").max()).row(0)
-    if not con.execute(f"SELECT EXISTS (FROM sitrep_daily WHERE source = '{SOURCE}' AND period_date BETWEEN ? AND ?)",
-                       [first, last]).fetchall()[0][0]:  # nothing loaded in the file's dates (a first load)
+    # nothing loaded in the file's dates (a first load)
+    if not con.execute(f"SELECT EXISTS (FROM sitrep_daily WHERE source = '{TRUST_SITREP}' "
+                       "AND period_date BETWEEN ? AND ?)", [first, last]).fetchall()[0][0]:
         return pl.DataFrame(schema={"org_code": pl.String, "period_date": pl.Date, "loaded_level": pl.String})
     con.register("file_days", frame.select("org_code", "period_date").unique())
     levels = con.sql(f"""
@@ -210,7 +124,7 @@ def loaded_levels(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl.Dat
             CASE WHEN bool_and(d.site_code IS NULL) THEN 'trust' WHEN bool_and(d.site_code IS NOT NULL) THEN 'site'
                  ELSE 'trust and site' END AS loaded_level
         FROM sitrep_daily d JOIN file_days f USING (org_code, period_date)
-        WHERE d.source = '{SOURCE}'
+        WHERE d.source = '{TRUST_SITREP}'
         GROUP BY ALL""").pl()
     con.unregister("file_days")
     return levels
@@ -283,7 +197,7 @@ def _load_publication(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, cont
                            f"may load (it adds trusts and figures for every trust); nothing from it was loaded.")
     read = read_publication(outcome.file_name, content)
     check_publication(outcome.file_name, read)
-    # _open_ledger_entry gave the file its id before any loader runs
+    # ledger.open_entry gave the file its id before any loader runs
     counts = store_publication(con, read, cast(int, outcome.file_id), outcome.file_name, received_at)
     outcome.issues, outcome.notes = read.issues, read.notes
     outcome.rows_read, outcome.rows_loaded = counts["rows_read"], counts["rows_loaded"]
@@ -301,14 +215,14 @@ def _load_publication(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, cont
 def _ingest_one(con: duckdb.DuckDBPyConnection, name: str, path: str, content: bytes, *, force: bool,
                 today: date, actor: access.Identity, engine: str | None) -> FileOutcome:
     content_hash = hashlib.sha256(content).hexdigest()
-    earlier = None if force else _earlier_load(con, content_hash)
+    earlier = None if force else ledger.earlier_load(con, content_hash)
     if earlier is not None and earlier.everything:
-        return _skipped(con, name, earlier, actor)
+        return ledger.skipped_outcome(con, name, earlier, actor)
     received_at = config.uk_now()
     outcome = FileOutcome(name, "loaded")
     con.execute("BEGIN TRANSACTION")
     try:
-        _open_ledger_entry(con, outcome, path, content, content_hash, received_at)
+        ledger.open_entry(con, outcome, path, content, content_hash, received_at)
         try:
             check_size(name, content)  # before anything parses it (recognising a publication opens workbooks)
             # Which kind of file it is, by its content: NHS England's publication or a trust's own sitrep.
@@ -321,12 +235,12 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, name: str, path: str, content: b
                 reader = _load_sitrep(con, outcome, content, today, received_at, actor, earlier, engine)
         except AllRowsLoaded as done:
             con.execute("ROLLBACK")
-            return _skipped(con, name, cast(EarlierLoad, earlier), actor, done.args[0])
+            return ledger.skipped_outcome(con, name, cast(EarlierLoad, earlier), actor, done.args[0])
         except FileRejected as rejection:  # raised before anything of the file was stored
             outcome = FileOutcome(name, "rejected", str(rejection), file_id=outcome.file_id)
             reader = None
         outcome.reader = reader
-        _close_ledger_entry(con, outcome, reader)
+        ledger.close_entry(con, outcome, reader)
         summary = " ".join(outcome.summary().split())
         access.record(con, actor, "file_received", None, f"file #{outcome.file_id}: {summary}", at=received_at)
         con.execute("COMMIT")
@@ -337,32 +251,11 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, name: str, path: str, content: b
     except Exception as error:  # a bug must not lose the file: the ledger says it failed, and why
         con.execute("ROLLBACK")
         log.exception("internal error loading %s", path)
-        return _record_failure(con, outcome, path, content, content_hash, received_at, error)
+        return ledger.record_failure(con, outcome, path, content, content_hash, received_at, error)
     except BaseException:
         con.execute("ROLLBACK")
         raise
 
-
-def _skipped(con: duckdb.DuckDBPyConnection, name: str, earlier: EarlierLoad, actor: access.Identity,
-             rows: int = 0) -> FileOutcome:
-    """A file none of whose rows is new: nothing is stored but the audit row saying it came."""
-    what = f"all {rows:,} rows {earlier.said()}" if rows else earlier.said()
-    skipped = FileOutcome(name, "skipped", f"{what}; nothing changed", file_id=earlier.file_id, rows_skipped=rows)
-    access.record(con, actor, "file_received", None, " ".join(skipped.summary().split()))
-    return skipped
-
-
-def _record_failure(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, path: str, content: bytes,
-                    content_hash: str, received_at: datetime, error: Exception) -> FileOutcome:
-    """A rejected ledger entry for a file whose load failed unexpectedly (nothing else of it is kept)."""
-    outcome = FileOutcome(outcome.file_name, "rejected", f"could not be loaded because of an internal error "
-                                                         f"({type(error).__name__}); nothing from it was loaded. "
-                                                         "The details are in the log.", internal_error=True)
-    con.execute("BEGIN TRANSACTION")
-    _open_ledger_entry(con, outcome, path, content, content_hash, received_at)
-    _close_ledger_entry(con, outcome, None)
-    con.execute("COMMIT")
-    return outcome
 
 
 def _ingest_source(con: duckdb.DuckDBPyConnection, name: str, path: str, content: bytes | Exception, *,

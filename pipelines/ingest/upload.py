@@ -26,7 +26,8 @@ from pathlib import Path
 
 from pipelines import access
 from pipelines.ingest.cells import MAX_FILE_BYTES, too_large_message
-from pipelines.ingest.load import FileOutcome, ingest_sources
+from pipelines.ingest.ledger import FileOutcome
+from pipelines.ingest.load import ingest_sources
 
 MAX_UPLOAD_BYTES = MAX_FILE_BYTES  # the same limit as the command line's
 MAX_UPLOAD_MB = MAX_UPLOAD_BYTES // 1024 // 1024  # Streamlit's "MB" in max_upload_size is MiB too

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import duckdb
@@ -21,50 +21,23 @@ import polars as pl
 from pipelines.catalogue.columns import COLUMN_NAMES
 from pipelines.catalogue.dates import uk_date
 from pipelines.catalogue.metrics import METRICS, Metric
+from pipelines.catalogue.sources import DISCHARGE_SITREP
 from pipelines.publication.beds_csv import MONTHLY_POINTS
 from pipelines.queries import weekly
+from pipelines.queries.weeks import week_ending, weeks_in_range
 from pipelines.spc import store
 from pipelines.spc.explain import change_sentence
 from pipelines.spc.xmr import SpcResult, xmr_many
 
 _BY_ID: dict[str, Metric] = {m.id: m for m in METRICS}
 
-# The values of ``sitrep_daily.source`` (``pipelines.ingest.load.SOURCE`` and ``pipelines.publication.store.SOURCE``;
-# written out here so the page does not import the loaders and their contract library).
-TRUST_SITREP, PUBLICATION = "trust_sitrep", "nhse_publication"
-# The only sitrep fields NHS England's publication supplies, day by day (``load_publication.store_publication``).
+# The ``sitrep_daily.source`` of NHS England's discharge sitrep publication (a trust may have no other).
+PUBLICATION = DISCHARGE_SITREP
+# The only sitrep fields NHS England's publication supplies, day by day (``pipelines.publication.formats``).
 PUBLICATION_FIELDS = frozenset({"nctr_patients", "nctr_discharged", "nctr_discharged_by_5pm"})
 _BED_FIELDS = frozenset({"ga_beds_open", "ga_beds_occupied", "covid_beds_occupied", "los_7plus", "los_14plus",
                          "los_21plus"})
 PATHWAY_METRIC = "pathway_0_1_pct"  # its ambition is the "home" line of the monthly pathway mix
-DEFAULT_WEEKS = 26  # the page opens on this many latest weeks
-
-
-def week_ending(day: date) -> date:
-    """The Sunday that closes the Monday-to-Sunday week holding ``day``."""
-    return day + timedelta(days=6 - day.weekday())
-
-
-def weeks_in_range(first: date, last: date, earliest: date, latest: date) -> tuple[date, date]:
-    """The first and last week (by Sunday) to show for the days ``first`` to ``last``: the weeks
-    wholly inside them, so no weekly figure counts days outside the range, plus a part week at an
-    end where the data itself starts or stops (``earliest``, ``latest``); if no whole week fits,
-    the weeks the range touches."""
-    first_week = week_ending(first if first == earliest else first + timedelta(days=6))
-    last_week = week_ending(last if last == latest else last - timedelta(days=6))
-    return (first_week, last_week) if first_week <= last_week else (week_ending(first), week_ending(last))
-
-
-def default_window(earliest: date, latest: date, trust_last: date | None,
-                   weeks: int = DEFAULT_WEEKS) -> tuple[date, date]:
-    """The days the page opens on: the latest ``weeks`` weeks (Monday to Sunday) with figures; a trust
-    whose figures stop earlier (one known only from an older NHS England publication, say) opens on
-    its own latest weeks instead of an empty range."""
-    def start(end: date) -> date:
-        return max(earliest, week_ending(end) - timedelta(weeks=weeks) + timedelta(days=1))
-
-    end = trust_last if trust_last is not None and trust_last < start(latest) else latest
-    return start(end), end
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ import polars as pl
 
 from pipelines.catalogue.columns import COLUMN_NAMES, required_columns
 from pipelines.catalogue.dates import DATE
+from pipelines.catalogue.sources import TRUST_SITREP
 from pipelines.ingest.contract import load_suite_definition
-from pipelines.ingest.load import SOURCE as SITREP_SOURCE
-from pipelines.ingest.load import FileOutcome
+from pipelines.ingest.ledger import FileOutcome
 from pipelines.safe_text import clean_text_columns
 
 # A file's status (ingest_files.status, FileOutcome.status) as the pages say it: the codes stay in the database.
@@ -55,7 +55,7 @@ _NUMBER = r"^[-+]?[\d,]*\.?\d+$"
 
 # A submission is a row of the trust's own daily sitrep; figures taken from NHS England's
 # publication for a day the trust did not cover (pipelines.publication.store) are not one.
-_SUBMITTED = f"sitrep_daily WHERE source = '{SITREP_SOURCE}'"
+_SUBMITTED = f"sitrep_daily WHERE source = '{TRUST_SITREP}'"
 
 # Trusts expected to submit: every trust of the reference list, and any other trust that has submitted
 # (trusts added from NHS England's publication are not expected to send us a sitrep).

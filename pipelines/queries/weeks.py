@@ -1,9 +1,11 @@
 """Which days and weeks the warehouse holds: the date bounds and week choices every page starts from."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
+
+DEFAULT_WEEKS = 26  # the trust drill-down opens on this many latest weeks
 
 
 def latest_complete_week(con: duckdb.DuckDBPyConnection) -> date | None:
@@ -30,3 +32,30 @@ def weeks_with_data(con: duckdb.DuckDBPyConnection) -> list[date]:
     """Every week ending with any data, newest first."""
     return [r[0] for r in con.execute(
         "SELECT DISTINCT week_ending FROM sitrep_trust_day ORDER BY week_ending DESC").fetchall()]
+
+
+def week_ending(day: date) -> date:
+    """The Sunday that closes the Monday-to-Sunday week holding ``day``."""
+    return day + timedelta(days=6 - day.weekday())
+
+
+def weeks_in_range(first: date, last: date, earliest: date, latest: date) -> tuple[date, date]:
+    """The first and last week (by Sunday) to show for the days ``first`` to ``last``: the weeks
+    wholly inside them, so no weekly figure counts days outside the range, plus a part week at an
+    end where the data itself starts or stops (``earliest``, ``latest``); if no whole week fits,
+    the weeks the range touches."""
+    first_week = week_ending(first if first == earliest else first + timedelta(days=6))
+    last_week = week_ending(last if last == latest else last - timedelta(days=6))
+    return (first_week, last_week) if first_week <= last_week else (week_ending(first), week_ending(last))
+
+
+def default_window(earliest: date, latest: date, trust_last: date | None,
+                   weeks: int = DEFAULT_WEEKS) -> tuple[date, date]:
+    """The days the trust drill-down opens on: the latest ``weeks`` weeks (Monday to Sunday) with figures; a trust
+    whose figures stop earlier (one known only from an older NHS England publication, say) opens on
+    its own latest weeks instead of an empty range."""
+    def start(end: date) -> date:
+        return max(earliest, week_ending(end) - timedelta(weeks=weeks) + timedelta(days=1))
+
+    end = trust_last if trust_last is not None and trust_last < start(latest) else latest
+    return start(end), end

@@ -25,97 +25,16 @@ from pathlib import Path
 import duckdb
 
 from pipelines import access, config
+from pipelines.warehouse.integrity import DatabaseDamaged, open_checked, verify
 from pipelines.warehouse.schema import AMBITION_MACRO_SQL, SCHEMA_KEY, migrate
 
 log = logging.getLogger(__name__)
 
-_HEADERS_BYTES = 3 * 4096  # DuckDB's file header and two database headers, before the first block
 _SMALL_WAL_BYTES = 8 * 2**20  # a day's load writes well under 1 MiB of log: checkpointed on one thread
-
-
-class DatabaseDamaged(Exception):
-    """The database file cannot be read as DuckDB. ``plain`` is the message for people (no paths)."""
-
-    def __init__(self, db: Path, reason: str) -> None:
-        self.db, self.reason = db, reason
-        self.plain = (f"The database {db.name} is damaged ({reason}), so it cannot be read. Nothing was changed. "
-                      "Earlier copies are kept: list them with `python -m pipelines restore --list` and put the "
-                      "newest good one back with `python -m pipelines restore`.")
-        super().__init__(self.plain)
 
 
 class WriteLockTimeout(Exception):
     """Another write held the database for longer than this one would wait."""
-
-
-def _check(con: duckdb.DuckDBPyConnection, db: Path, size: int) -> None:
-    """A file DuckDB opened can still be cut short: it is whole blocks after the headers, its ledger readable."""
-    block_size = con.execute("SELECT block_size FROM pragma_database_size()").fetchall()[0][0]
-    if size < _HEADERS_BYTES or (size - _HEADERS_BYTES) % block_size:
-        raise DatabaseDamaged(db, f"the file is cut short: {size:,} bytes is not a whole number of blocks")
-    con.execute("SELECT count(*) FROM ingest_files").fetchall()
-
-
-def is_damage(error: duckdb.Error) -> bool:
-    """Whether a DuckDB error says the file itself is bad (a block failing its checksum, a block missing)
-    rather than the query or the machine (memory, an interrupt)."""
-    if isinstance(error, duckdb.OutOfMemoryException | duckdb.InterruptException | duckdb.CatalogException):
-        return False
-    return isinstance(error, duckdb.IOException | duckdb.SerializationException | duckdb.InternalException) \
-        or "corrupt" in str(error).lower()
-
-
-def read_everything(con: duckdb.DuckDBPyConnection) -> None:
-    """Read every block the tables use, so DuckDB checks each one against its stored checksum: every
-    column of every table in full, and one key of every primary key (DuckDB loads an index's blocks
-    only when it is used). Raises DuckDB's own error at the first bad block."""
-    tables = con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
-                         "AND NOT temporary ORDER BY table_name").fetchall()
-    for (table,) in tables:
-        con.execute(f'SELECT count(*), max(hash(COLUMNS(*))) FROM "{table}"').fetchall()
-    keys = con.execute("SELECT table_name, constraint_column_names FROM duckdb_constraints() "
-                       "WHERE database_name = current_database() AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')"
-                       ).fetchall()
-    for table, columns in keys:
-        named = ", ".join(f'"{c}"' for c in columns)
-        first = con.execute(f'SELECT {named} FROM "{table}" LIMIT 1').fetchall()
-        if first:
-            matching = " AND ".join(f'"{c}" = ?' for c in columns)
-            con.execute(f'SELECT count(*) FROM "{table}" WHERE {matching}', list(first[0])).fetchall()
-
-
-def verify(con: duckdb.DuckDBPyConnection, db: Path) -> None:
-    """``read_everything``; DatabaseDamaged (the plain message) when a block of ``db`` is bad."""
-    try:
-        read_everything(con)
-    except duckdb.Error as error:
-        if not is_damage(error):
-            raise
-        log.warning("damaged database %s", db, exc_info=True)
-        raise DatabaseDamaged(db, "part of it cannot be read: a block of the file fails its check") from error
-
-
-def _open_checked(path: Path, db: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
-    """Connect to ``path`` (the live file ``db`` or its working copy); DatabaseDamaged if it is not sound."""
-    size = path.stat().st_size
-    if size == 0:
-        raise DatabaseDamaged(db, "the file is empty")
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.Error as error:
-        log.warning("cannot open %s", path, exc_info=True)
-        raise DatabaseDamaged(db, "it is not a readable DuckDB file" if "not a valid DuckDB" in str(error)
-                              else "part of it cannot be read") from error
-    try:
-        _check(con, db, size)
-    except duckdb.CatalogException:
-        pass  # no ledger yet: a database created by an analyst's tool, or from before the ledger
-    except (duckdb.Error, DatabaseDamaged) as error:
-        con.close()
-        log.warning("damaged database %s", path, exc_info=True)
-        raise error if isinstance(error, DatabaseDamaged) else DatabaseDamaged(db, "part of it cannot be read") \
-            from error
-    return con
 
 
 def connect_read(db: Path, *, thorough: bool = False) -> duckdb.DuckDBPyConnection:
@@ -124,7 +43,7 @@ def connect_read(db: Path, *, thorough: bool = False) -> duckdb.DuckDBPyConnecti
     checked as far as opening it reads, or ``thorough``ly (every block: ``verify``), as an export does."""
     if not db.exists():
         return duckdb.connect(str(db), read_only=True)  # DuckDB's own "no such file" error, as before
-    con = _open_checked(db, db, read_only=True)
+    con = open_checked(db, db, read_only=True)
     if thorough:
         try:
             verify(con, db)
@@ -263,7 +182,7 @@ def _new_database(work: Path, db: Path) -> duckdb.DuckDBPyConnection:
     try:
         template = schema_template(work.parent)
         shutil.copyfile(template, work)
-        return _open_checked(work, db, read_only=False)
+        return open_checked(work, db, read_only=False)
     except (OSError, duckdb.Error, DatabaseDamaged):
         log.warning("could not use the schema template in %s; running the schema script", work.parent,
                     exc_info=True)
@@ -330,7 +249,7 @@ def _open_work_copy(db: Path, work: Path, source: Path) -> duckdb.DuckDBPyConnec
     refused before anything is written, so it never becomes a generation."""
     _discard(work)
     shutil.copyfile(source, work)
-    con = _open_checked(work, db if source == db else source, read_only=False)
+    con = open_checked(work, db if source == db else source, read_only=False)
     try:
         verify(con, db if source == db else source)
     except BaseException:
@@ -402,7 +321,7 @@ def describe(db: Path, number: int) -> Generation:
     stat = path.stat()
     problem, files, latest = None, None, None
     try:
-        with _open_checked(path, db, read_only=True) as con:
+        with open_checked(path, db, read_only=True) as con:
             verify(con, db)  # every block, as a write session checks it
             files = con.execute("SELECT count(*) FROM ingest_files WHERE status <> 'rejected'").fetchall()[0][0]
             day = con.execute("SELECT max(period_date) FROM sitrep_daily").fetchall()[0][0]
