@@ -94,10 +94,6 @@ class Identity:
     unverified_email: str = ""  # an email the token gives but its provider did not verify (no role from it)
     group: str | None = None  # the discharge group shown first (users.csv ``group``), if any
 
-    @property
-    def roles(self) -> list[str]:
-        return sorted({g.role for g in self.grants}, key=ROLES.index)
-
     def describe(self) -> str:
         """'place lead (RCB, RCD); viewer' for the sidebar."""
         return "; ".join(ROLE_NAMES[g.role] + ("" if g.org_codes is None else f" ({', '.join(sorted(g.org_codes))})")

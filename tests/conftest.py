@@ -1,22 +1,28 @@
-"""Fixtures: a temporary database, and the tests' own reference data (tests/fixtures/reference).
+"""Fixtures: a temporary database, the tests' own reference data (tests/fixtures/reference), and for the
+browser tests headless Chromium (``browser``, one per test module) and a 1366x768 page of it (``laptop``).
 Hooks: under CI (environment variable CI set) a skipped test fails instead, since CI must run every
 test; hypothesis has no per-example deadline (a busy machine is slow, not broken); the end of the
 session prints the suite's wall time and the load average, to tell a quiet run from a busy one.
 
 Shared helpers (rows, files, queries) are in tests/helpers.py: ``from helpers import ...``; hang
-guards that scale with the machine are in tests/patience.py.
+guards that scale with the machine are in tests/patience.py; the served app and what the browser tests
+read from a page in tests/browser_fixtures.py (imported only by them: Playwright loads only for them).
 """
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from helpers import REFERENCE_FIXTURES, in_ci
 from hypothesis import settings
 from patience import measured_slowness
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
 
 settings.register_profile("any_machine", deadline=None)
 settings.load_profile("any_machine")
@@ -37,6 +43,20 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "flow.duckdb"
     monkeypatch.setenv("FLOW_DB", str(path))
     return path
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium, shared by one module's browser tests."""
+    from browser_fixtures import launch_chromium  # noqa: PLC0415  (Playwright only where a test uses it)
+    yield from launch_chromium()
+
+
+@pytest.fixture
+def laptop(browser: Browser) -> Iterator[Page]:
+    """A page in a 1366x768 window (a place lead's laptop, a meeting room's projector), closed after the test."""
+    from browser_fixtures import window  # noqa: PLC0415  (Playwright only where a test uses it)
+    yield from window(browser, 1366, 768)
 
 
 def _fail_skips_under_ci(report: pytest.TestReport | pytest.CollectReport) -> None:

@@ -92,10 +92,10 @@ def users(tmp_path: Path) -> list[access.UserRule]:
 
 def test_users_file_by_email_wildcard_and_group_claim(users: list[access.UserRule]) -> None:
     lead = access.identity_from_claims({"email": "Lead@NHS.test", "email_verified": True, "sub": "1"}, users)
-    assert lead.name == "lead@nhs.test" and lead.roles == ["place_lead"]
+    assert lead.name == "lead@nhs.test" and [g.role for g in lead.grants] == ["place_lead"]
     assert access.may(lead, "edit_trust_narrative", "RCB") and not access.may(lead, "edit_trust_narrative", "RCD")
-    assert access.identity_from_claims({"email": "jo@york.nhs.test", "email_verified": "true"}, users).roles == [
-        "viewer"]
+    jo = access.identity_from_claims({"email": "jo@york.nhs.test", "email_verified": "true"}, users)
+    assert [g.role for g in jo.grants] == ["viewer"]
     # Microsoft Entra ID: groups as object ids; an ICB stands for its trusts.
     bi = access.identity_from_claims({"oid": "5d1e", "groups": ["0C1D2E3F-aaaa-bbbb-cccc-123456789abc"]}, users)
     # West Yorkshire holds Harrogate (RCD), as NHS England attributes it
@@ -233,6 +233,6 @@ def test_3_an_immutable_id_in_the_users_file_gives_the_role(tmp_path: Path, monk
                                                                    infer_schema=False))
     monkeypatch.setenv("FLOW_ID_CLAIM", "oid")
     lead = access.identity_from_claims({"oid": "5d1e-77", "sub": "pairwise-1", "email": "changed@x.test"}, rules)
-    assert lead.roles == ["place_lead"] and lead.name == "oid 5d1e-77"
+    assert [g.role for g in lead.grants] == ["place_lead"] and lead.name == "oid 5d1e-77"
     # the id must come from the configured claim: the same value as ``sub`` matches nothing
     assert access.identity_from_claims({"sub": "5d1e-77"}, rules).grants == ()

@@ -22,7 +22,7 @@ __all__ = ["step"]  # the fixture of test_trust_spc: a step change in Harrogate'
 ROOT = Path(__file__).resolve().parents[1]
 AUTH = {"redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie_secret": "x" * 32, "client_id": "dashboard",
         "client_secret": "secret", "server_metadata_url": "http://127.0.0.1:1/.well-known/openid-configuration"}
-PAGES = ["pages/weekly_position.py", "pages/trust.py", "pages/opel.py", "pages/narrative.py", "pages/data_quality.py"]
+PAGES = sorted(str(page.relative_to(ROOT)) for page in (ROOT / "pages").glob("*.py"))  # every page, new ones too
 
 
 @pytest.fixture

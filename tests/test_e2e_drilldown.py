@@ -2,7 +2,7 @@
 
 A place lead opening a trust must see, without scrolling, what SPC says changed and the counts behind
 the chosen metric (its numerator and denominator), and the page must have no serious or critical
-axe-core (WCAG 2.2 AA) violation. The server, browser and axe fixtures are those of test_e2e_browser.py.
+axe-core (WCAG 2.2 AA) violation. The server, browser and axe helpers are tests/browser_fixtures.py's.
 """
 from __future__ import annotations
 
@@ -10,24 +10,9 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
-from helpers import load_rows_directly, needs_installing, week_of_rows
-
-# Playwright's names from there too: that module skips (or, under CI, fails) when Playwright or Chromium is missing.
-from test_e2e_browser import (
-    AXE,
-    Browser,
-    Page,
-    _contrast_on_white,
-    _serve,
-    axe_violations,
-    browser,
-    expect,
-    open_page,
-    screenshot,
-    window,
-)
-
-__all__ = ["browser"]  # the fixture, imported for the tests below
+from browser_fixtures import axe_violations, contrast_on_white, open_page, screenshot, serve, settled
+from helpers import load_rows_directly, week_of_rows
+from playwright.sync_api import Page, expect
 
 FIRST_MONDAY = date(2024, 1, 1)
 # Harrogate (RCD): 15 weeks near 45 of 90 beds a day with a stay of 7+ days, then 15 weeks near 36: a shift
@@ -46,13 +31,7 @@ def step_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     load_rows_directly(db, [row for week, level in enumerate(STEP)
                             for row in week_of_rows("RCD", FIRST_MONDAY + timedelta(weeks=week),
                                                     ga_beds_occupied=90, los_7plus=level)])
-    yield from _serve(db, workdir)
-
-
-@pytest.fixture
-def laptop(browser: Browser) -> Iterator[Page]:
-    """A 1366x768 window, the place lead's laptop."""
-    yield from window(browser, 1366, 768)
+    yield from serve(db, workdir)
 
 
 def within_first_screen(page: Page, text: str) -> bool:
@@ -62,8 +41,6 @@ def within_first_screen(page: Page, text: str) -> bool:
 
 
 def test_the_first_screen_shows_what_changed_and_the_counts_behind_it(step_app: str, laptop: Page) -> None:
-    if not AXE.exists():
-        needs_installing("axe-core", f"cd {AXE.parents[2]} && npm ci")
     page = open_page(laptop, step_app, "trust?trust=RCD&metric=stranded_7plus_pct")
     expect(page.get_by_role("heading", name="Harrogate (RCD)")).to_be_visible()
     expect(page.get_by_text(SENTENCE)).to_be_visible()
@@ -82,18 +59,15 @@ def test_the_first_screen_shows_what_changed_and_the_counts_behind_it(step_app: 
     titles = chart.locator(".annotation-text").evaluate_all(
         "titles => titles.map(t => [t.textContent, getComputedStyle(t).fill])")
     assert [t for t, _ in titles] == ["Patients staying 7+ days (a day)", "Occupied G&A beds (a day)"]
-    assert all(_contrast_on_white(fill) >= 4.5 for _, fill in titles), titles
+    assert all(contrast_on_white(fill) >= 4.5 for _, fill in titles), titles
 
     page.wait_for_timeout(500)  # charts draw after the script has run
-    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
-    expect(page.locator("[data-stale='true']")).to_have_count(0)
+    settled(page)
     assert axe_violations(page) == []
     screenshot(page, "trust_drilldown_first_screen")
 
 
 def test_the_upload_page_has_no_serious_accessibility_violation(step_app: str, laptop: Page) -> None:
-    if not AXE.exists():
-        needs_installing("axe-core", f"cd {AXE.parents[2]} && npm ci")
     page = open_page(laptop, step_app, "data-quality")
     not_found = page.get_by_role("dialog").filter(has_text="Page not found")
     if not_found.count():  # Streamlit shows this over the right page on a new server's first visit (streamlit#9992)

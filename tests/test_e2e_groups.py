@@ -3,40 +3,25 @@
 table's columns are then exactly the group's four trusts (DOMAIN.md section 1: York, Harrogate, South
 Tees and Airedale, in three ICBs), and the narratives shown are the group's own, never those another
 group saved for the same week and metric. axe-core finds no serious or critical violation on either page.
-Fixtures and helpers are test_e2e_browser's (system Chromium, ``npm ci`` in tests/js for axe-core)."""
+Fixtures and helpers are tests/browser_fixtures.py's (system Chromium, ``npm ci`` in tests/js for axe-core)."""
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
-from helpers import needs_installing
-from test_e2e_browser import (
-    ARTIFACTS,
-    AXE,
-    _serve,
-    axe_violations,
-    browser,
-    open_page,
-    read_weekly_table,
-    screenshot,
-    window,
-)
+from browser_fixtures import ARTIFACTS, axe_violations, open_page, read_weekly_table, screenshot, serve, settled
+from playwright.sync_api import Page, expect
 
 from pipelines.reports.narrative import save_narrative
 
-__all__ = ["browser"]  # the fixture
 FOUR = "york-harrogate-tees-airedale"
 FOUR_NAMES = ["Airedale", "Harrogate", "South Tees", "York and Scarborough"]
 SAMPLE_WEEK = date(2025, 9, 28)  # the sample's last complete week
 STRANDED = "stranded_7plus_pct"
 OURS, THEIRS = "The four: Harrogate over, York within but rising.", "Humber: Hull steady."
-
-with contextlib.suppress(ImportError):  # without it test_e2e_browser has skipped (or failed under CI) already
-    from playwright.sync_api import Browser, Page, expect
 
 
 @pytest.fixture(scope="module")
@@ -44,25 +29,14 @@ def fresh_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, P
     """The app started with no database: the first visit builds it from the bundled sample."""
     workdir = tmp_path_factory.mktemp("e2e-groups")
     db = workdir / "flow.duckdb"
-    for base_url in _serve(db, workdir):
+    for base_url in serve(db, workdir):
         yield base_url, db
 
 
-@pytest.fixture
-def small_screen(browser: Browser) -> Iterator[Page]:
-    yield from window(browser, 1366, 768)
-
-
-def settled(page: Page) -> None:
-    """Not mid-rerun (Streamlit fades stale elements, which axe would read as low contrast)."""
-    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
-    expect(page.locator("[data-stale='true']")).to_have_count(0)
-
-
 def test_a_groups_link_on_a_fresh_server_shows_its_four_trusts_and_its_own_narrative(
-        fresh_app: tuple[str, Path], small_screen: Page) -> None:
+        fresh_app: tuple[str, Path], laptop: Page) -> None:
     base_url, db = fresh_app
-    page = small_screen
+    page = laptop
     page.goto(f"{base_url}/?group={FOUR}")  # the first visit: the database is built meanwhile
     expect(page.locator("table.wt")).to_be_visible(timeout=180_000)
     open_page(page, base_url, f"?group={FOUR}")
@@ -81,15 +55,13 @@ def test_a_groups_link_on_a_fresh_server_shows_its_four_trusts_and_its_own_narra
     screenshot(page, "groups_weekly")
     page.screenshot(path=str(ARTIFACTS / "groups_weekly_1366x768.png"))  # the first screen only
     assert page.get_by_role("combobox", name="Discharge group").bounding_box()["y"] < 768  # type: ignore[index]
-    if not AXE.exists():
-        needs_installing("axe-core", f"cd {AXE.parents[2]} && npm ci")
     assert axe_violations(page) == []
 
 
 def test_the_narrative_page_of_a_group_has_save_on_the_first_screen_and_the_groups_text(
-        fresh_app: tuple[str, Path], small_screen: Page) -> None:
+        fresh_app: tuple[str, Path], laptop: Page) -> None:
     base_url, db = fresh_app
-    page = small_screen
+    page = laptop
     open_page(page, base_url, f"narrative?group={FOUR}")
     expect(page.get_by_role("heading", name="Weekly narrative")).to_be_visible()
     stranded = page.get_by_role("textbox", name="Stranded: occupied beds with LoS 7+ days")
@@ -108,6 +80,4 @@ def test_the_narrative_page_of_a_group_has_save_on_the_first_screen_and_the_grou
     settled(page)
     screenshot(page, "groups_narrative")
     page.screenshot(path=str(ARTIFACTS / "groups_narrative_1366x768.png"))
-    if not AXE.exists():
-        needs_installing("axe-core", f"cd {AXE.parents[2]} && npm ci")
     assert axe_violations(page) == []

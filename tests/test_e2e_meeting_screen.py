@@ -5,27 +5,15 @@ Measured in the browser, not read from the HTML: every metric row, the trusts' h
 one-line key inside the first 768 px; no sideways scroll; figures at least 14 px and marks at least
 12 px (computed style); the header row pinned under Streamlit's bar as the page scrolls; the
 narrative column beside the metrics when asked for; no serious or critical axe-core violation.
-Fixtures and helpers from tests/test_e2e_browser.py (skipped there, with the reason, without Chromium).
+Fixtures and helpers from tests/browser_fixtures.py (they fail, saying what to install, without Chromium).
 """
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
-from helpers import needs_installing
-from test_e2e_browser import (  # noqa: F401  (browser: a fixture used by name)
-    ARTIFACTS,
-    AXE,
-    BROKEN_WORDS_JS,
-    Browser,
-    Page,
-    _serve,
-    axe_violations,
-    browser,
-    expect,
-    new_context,
-    open_page,
-)
+from browser_fixtures import ARTIFACTS, BROKEN_WORDS_JS, axe_violations, open_page, serve
+from playwright.sync_api import Page, expect
 
 from pipelines.catalogue.metrics import METRICS
 from pipelines.ingest.load import ensure_database
@@ -33,7 +21,7 @@ from pipelines.queries.weeks import latest_complete_week
 from pipelines.reports.narrative import save_narrative
 from pipelines.warehouse import connect_read
 
-SCREEN = {"width": 1366, "height": 768}
+SCREEN = {"width": 1366, "height": 768}  # the ``laptop`` fixture's window (conftest.py)
 # The narrative of one row: long enough to need more than the column's two lines.
 NARRATIVE = ("Occupancy stayed above the ambition at three trusts; escalation beds opened at Hull and "
              "Northern Lincolnshire over the weekend, and the system call agreed extra care home capacity "
@@ -53,16 +41,7 @@ def meeting_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         con.close()
     assert week is not None
     save_narrative(db, week, "ga_occupancy_pct", None, NARRATIVE, "Discharge lead")
-    yield from _serve(db, workdir)
-
-
-@pytest.fixture
-def screen(browser: Browser) -> Iterator[Page]:  # noqa: F811  (the imported fixture, by name)
-    context = new_context(browser, viewport=SCREEN)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+    yield from serve(db, workdir)
 
 
 # Each box the test needs, in the window's pixels, and the computed font sizes of what people read.
@@ -85,16 +64,16 @@ MEASURE_JS = """() => {
 }"""
 
 
-def test_the_whole_table_and_its_key_are_on_one_projected_screen(meeting_app: str, screen: Page) -> None:
+def test_the_whole_table_and_its_key_are_on_one_projected_screen(meeting_app: str, laptop: Page) -> None:
     """At 1366x768 only 12 of the 17 rows were on the first screen, the key far below, and the marks 8 px."""
-    open_page(screen, meeting_app)
-    expect(screen.locator("table.wt")).to_be_visible()
-    seen = screen.evaluate(MEASURE_JS)
+    open_page(laptop, meeting_app)
+    expect(laptop.locator("table.wt")).to_be_visible()
+    seen = laptop.evaluate(MEASURE_JS)
     names = [h["text"] for h in seen["headers"]]
     assert names[:3] == ["Metric", "Ambition", "Combined"] and len(names) == 3 + 13, names
     default_rows = [m.short_label for m in METRICS if m.default_row]  # the sample has figures for every one
     assert [r["text"] for r in seen["rows"]] == default_rows
-    bar = screen.get_by_test_id("stHeader").bounding_box()
+    bar = laptop.get_by_test_id("stHeader").bounding_box()
     assert bar is not None
     for header in seen["headers"]:
         assert bar["height"] - 1 <= header["top"] and header["bottom"] <= SCREEN["height"], header
@@ -109,55 +88,51 @@ def test_the_whole_table_and_its_key_are_on_one_projected_screen(meeting_app: st
     assert seen["marks"] and min(seen["marks"]) >= 12
     assert min(seen["headerSizes"]) >= 12 and key["size"] >= 12
     ARTIFACTS.mkdir(exist_ok=True)
-    screen.screenshot(path=str(ARTIFACTS / "meeting_screen_1366x768.png"))
+    laptop.screenshot(path=str(ARTIFACTS / "meeting_screen_1366x768.png"))
 
 
-def test_the_header_row_stays_pinned_when_the_page_scrolls(meeting_app: str, screen: Page) -> None:
+def test_the_header_row_stays_pinned_when_the_page_scrolls(meeting_app: str, laptop: Page) -> None:
     """Scrolled down to the OPEL rows, the trusts' names stay above them, under Streamlit's bar."""
-    screen.set_viewport_size({"width": SCREEN["width"], "height": 500})  # short, so the page scrolls
-    open_page(screen, meeting_app)
-    header = screen.locator("table.wt thead th").nth(3)
+    laptop.set_viewport_size({"width": SCREEN["width"], "height": 500})  # short, so the page scrolls
+    open_page(laptop, meeting_app)
+    header = laptop.locator("table.wt thead th").nth(3)
     expect(header).to_be_visible()
-    screen.get_by_test_id("stMain").evaluate("main => { main.scrollTop = 400; }")
-    screen.wait_for_function("() => document.querySelector('[data-testid=\"stMain\"]').scrollTop >= 400")
-    bar, box = screen.get_by_test_id("stHeader").bounding_box(), header.bounding_box()
+    laptop.get_by_test_id("stMain").evaluate("main => { main.scrollTop = 400; }")
+    laptop.wait_for_function("() => document.querySelector('[data-testid=\"stMain\"]').scrollTop >= 400")
+    bar, box = laptop.get_by_test_id("stHeader").bounding_box(), header.bounding_box()
     assert bar is not None and box is not None
     assert abs(box["y"] - bar["height"]) < 2, (box, bar)  # stuck just under the bar, not scrolled away
     # Nothing drawn over it: the point at its middle is the header cell (or its link).
-    on_top = screen.evaluate("([x, y]) => document.elementFromPoint(x, y).closest('th')?.innerText.trim()",
+    on_top = laptop.evaluate("([x, y]) => document.elementFromPoint(x, y).closest('th')?.innerText.trim()",
                              [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2])
     assert on_top == header.inner_text().strip()
-    last_row = screen.locator("table.wt tbody tr").last.bounding_box()
+    last_row = laptop.locator("table.wt tbody tr").last.bounding_box()
     assert last_row is not None and last_row["y"] > box["y"] + box["height"]  # the rows go under it
 
 
-def test_the_narrative_column_sits_beside_the_metrics(meeting_app: str, screen: Page) -> None:
-    open_page(screen, meeting_app)
-    screen.get_by_text("Narrative column").click()
-    note = screen.locator("table.wt td.wt-note .wt-note-text")
+def test_the_narrative_column_sits_beside_the_metrics(meeting_app: str, laptop: Page) -> None:
+    open_page(laptop, meeting_app)
+    laptop.get_by_text("Narrative column").click()
+    note = laptop.locator("table.wt td.wt-note .wt-note-text")
     expect(note).to_have_count(1)
     expect(note).to_have_attribute("title", f"G&A occupancy: {NARRATIVE}")
-    assert screen.locator("table.wt thead th").last.inner_text().strip() == "Narrative"
+    assert laptop.locator("table.wt thead th").last.inner_text().strip() == "Narrative"
     shown = note.bounding_box()
     assert shown is not None and shown["height"] < 3 * 16  # two lines of it in the table
-    screen.get_by_test_id("stMain").evaluate("main => { main.scrollTop = 0; }")
-    seen = screen.evaluate(MEASURE_JS)
+    laptop.get_by_test_id("stMain").evaluate("main => { main.scrollTop = 0; }")
+    seen = laptop.evaluate(MEASURE_JS)
     assert not seen["sideways"]
     assert [r["text"] for r in seen["rows"] if r["bottom"] > SCREEN["height"]] == []
     assert seen["keys"][0]["bottom"] <= SCREEN["height"]
-    assert screen.locator("table.wt thead th").evaluate_all(BROKEN_WORDS_JS) == []  # names still whole
+    assert laptop.locator("table.wt thead th").evaluate_all(BROKEN_WORDS_JS) == []  # names still whole
     note.focus()  # the whole text on keyboard focus
     opened = note.bounding_box()
     assert opened is not None and opened["height"] > shown["height"]
-    if not AXE.exists():
-        needs_installing("axe-core", f"cd {AXE.parents[2]} && npm ci")
-    assert axe_violations(screen) == []
+    assert axe_violations(laptop) == []
 
 
-def test_no_serious_accessibility_violation_on_the_projected_screen(meeting_app: str, screen: Page) -> None:
-    if not AXE.exists():
-        needs_installing("axe-core", f"cd {AXE.parents[2]} && npm ci")
-    open_page(screen, meeting_app)
-    expect(screen.locator("table.wt")).to_be_visible()
-    expect(screen.locator("[data-stale='true']")).to_have_count(0)
-    assert axe_violations(screen) == []
+def test_no_serious_accessibility_violation_on_the_projected_screen(meeting_app: str, laptop: Page) -> None:
+    open_page(laptop, meeting_app)
+    expect(laptop.locator("table.wt")).to_be_visible()
+    expect(laptop.locator("[data-stale='true']")).to_have_count(0)
+    assert axe_violations(laptop) == []

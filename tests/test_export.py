@@ -23,7 +23,7 @@ from pipelines.__main__ import main
 from pipelines.catalogue.columns import COLUMN_NAMES
 from pipelines.catalogue.metrics import METRICS
 from pipelines.reports import export
-from pipelines.reports.export_common import neutralise
+from pipelines.reports.export_common import neutralise_column
 from pipelines.reports.narrative import save_narrative
 from pipelines.reports.presentation import STATUS_FILL
 from pipelines.reports.weekly_table import build_weekly_table
@@ -120,7 +120,7 @@ def test_csv_follows_the_page_filters(pack):
     ("York improved", "York improved"), ("", ""), ("'quoted", "'quoted"),
 ])
 def test_neutralise(text, expected):
-    assert neutralise(text) == expected
+    assert pl.DataFrame({"text": [text]}).select(neutralise_column("text")).item() == expected
 
 
 def cells_by_label(sheet) -> dict[str, tuple]:

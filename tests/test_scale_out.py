@@ -3,7 +3,6 @@ database file, viewed in headless Chromium while ``python -m pipelines ingest`` 
 under them. Neither errors during the swap, and both show the new figures on their next view."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -11,21 +10,19 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from helpers import load_rows_directly, stop_process, week_of_rows, write_csv
-from playwright.sync_api import Browser, Page
-from test_e2e_browser import (
+from browser_fixtures import (
     ROOT,
-    _free_port,
-    browser,
-    expect,
+    free_port,
     new_context,
     open_page,
     read_weekly_table,
     screenshot,
+    start_dashboard,
     wait_until_up,
 )
+from helpers import load_rows_directly, stop_process, week_of_rows, write_csv
+from playwright.sync_api import Browser, Page, expect
 
-__all__ = ["browser"]  # the Chromium fixture, shared with test_e2e_browser
 STRANDED = "Stranded 7+ days"  # the weekly table's short label (catalogue)
 
 
@@ -39,13 +36,8 @@ def two_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path
     servers, urls, logs = [], [], [work / f"streamlit{number}.log" for number in (1, 2)]
     try:
         for log in logs:
-            port = _free_port()
-            with open(log, "wb") as output:
-                servers.append(subprocess.Popen(
-                    [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
-                     "--server.port", str(port), "--browser.gatherUsageStats", "false",
-                     "--server.fileWatcherType", "none"],
-                    cwd=ROOT, env={**os.environ, "FLOW_DB": str(db)}, stdout=output, stderr=subprocess.STDOUT))
+            port = free_port()
+            servers.append(start_dashboard(port, log, {"FLOW_DB": str(db)}))
             urls.append(f"http://127.0.0.1:{port}")
         for url, server, log in zip(urls, servers, logs, strict=True):  # both start at once; wait for each
             wait_until_up(f"{url}/_stcore/health", server, log)

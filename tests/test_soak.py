@@ -12,8 +12,8 @@ Any exception shown on a page (``stException``) or a "Traceback" in its text fai
 ``test_a_page_that_hangs_is_reported`` and ``test_an_ingest_that_hangs_is_reported`` show the checks
 fail on an injected hang (issue 22 item 10).
 
-The server, the browser and the page checks are test_e2e_browser's, so this fails under the same
-conditions: without Chromium, saying what to install.
+The server and the browser are tests/browser_fixtures.py's, so this fails under the same conditions
+as every browser test: without Chromium, saying what to install.
 """
 from __future__ import annotations
 
@@ -28,12 +28,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from browser_fixtures import ROOT, new_context, serve
 from helpers import load_rows_directly, week_of_rows, write_csv
 from patience import guard_ms, guard_s
+from playwright.sync_api import Browser, Page
 from playwright.sync_api import Error as PlaywrightError
-from test_e2e_browser import ROOT, Browser, Page, _serve, browser, new_context  # fails without Chromium
-
-__all__ = ["browser"]  # the Chromium fixture, shared with test_e2e_browser
 
 SESSIONS = 5
 ROUNDS = 3  # each session loads each of the three pages once per round
@@ -53,7 +52,7 @@ def soak_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path
     db = workdir / "flow.duckdb"
     load_rows_directly(db, week_of_rows("RCD", date(2024, 4, 1), ga_beds_occupied=90, los_7plus=45)
                        + week_of_rows("RCD", date(2024, 4, 8), ga_beds_occupied=90, los_7plus=36))
-    for url in _serve(db, workdir):
+    for url in serve(db, workdir):
         yield db, url
 
 
@@ -209,7 +208,7 @@ def test_sessions_keep_loading_pages_while_ingests_swap_the_database(
 
 
 def server_process(url: str) -> Path:
-    """The /proc entry of the ``streamlit run`` serving ``url`` (test_e2e_browser's _serve keeps its Popen)."""
+    """The /proc entry of the ``streamlit run`` serving ``url`` (browser_fixtures.serve keeps its Popen)."""
     port = url.rsplit(":", 1)[1]
     for entry in Path("/proc").iterdir():
         try:

@@ -1,13 +1,12 @@
 """Making Data Count variation and assurance icons, drawn in code as SVG strings.
 
 No Streamlit here: each function returns an SVG string (``role="img"``, ``aria-label`` and a
-``<title>`` carrying the same plain-English text as ``pipelines.spc.xmr``'s labels), and ``data_uri``
-turns one into a URL for ``st.image``, ``st.markdown`` or a dataframe ``ImageColumn``.
+``<title>`` carrying the same plain-English text as ``pipelines.spc.xmr``'s labels), put inline in
+the page's HTML.
 Colour is never the only cue: each icon also has a letter (H, L, P, F, ?) and its alt text.
 """
 from __future__ import annotations
 
-import base64
 from xml.sax.saxutils import escape, quoteattr
 
 from pipelines.catalogue.wording import assurance_label, variation_label
@@ -68,8 +67,3 @@ def assurance_icon(assurance: str | None, size: int = 48) -> str:
     """P (consistently passing), F (consistently failing), ? (hit or miss), a dash for none."""
     fill, ink, letter = _ASSURANCE[assurance]
     return _svg(assurance_label(assurance), fill, ink, _letter(letter, 64, 46), size)
-
-
-def data_uri(svg: str) -> str:
-    """A ``data:`` URL; base64 so it survives being put in markdown, HTML attributes and tables."""
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")

@@ -77,7 +77,6 @@ COLUMNS: tuple[Column, ...] = (
 
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 COUNT_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind == "count")
-KEY: tuple[str, ...] = ("period_date", "org_code", "site_code")
 # The discharge ready date columns (docs/domain.md sections 2.1, 2.5): optional, from 2024; the delay bands in order.
 DRD_BANDS: tuple[str, ...] = ("drd_delay_0", "drd_delay_1", "drd_delay_2_3", "drd_delay_4_6", "drd_delay_7_13",
                               "drd_delay_14_20", "drd_delay_21plus")

@@ -3,7 +3,7 @@
 The browser and ``python -m pipelines export`` both call ``render``, which builds the table with
 ``weekly_table.build_weekly_table`` exactly as the home page does, so a download always has the
 page's trusts, metrics, values and statuses. Text that a spreadsheet could run as a formula is
-neutralised (``export_common.neutralise``); numbers stay numbers.
+neutralised (``export_common.neutralise_column``); numbers stay numbers.
 """
 from __future__ import annotations
 

@@ -30,15 +30,11 @@ def is_formula_like(text: str) -> bool:
 
 
 def neutralise_column(column: str) -> pl.Expr:
-    """``neutralise`` as a Polars expression over a text column (no Python per cell on the server)."""
+    """Text a spreadsheet could run as a formula, made inert with a leading apostrophe (for CSV, which has
+    no cell types), as a Polars expression over a text column (no Python per cell on the server). Only
+    text columns pass through here: numbers, negative ones included, stay numbers."""
     formula_like = pl.any_horizontal([pl.col(column).str.starts_with(start) for start in FORMULA_STARTS])
     return pl.when(formula_like).then(pl.lit("'") + pl.col(column)).otherwise(pl.col(column)).alias(column)
-
-
-def neutralise(text: str) -> str:
-    """Text a spreadsheet could run as a formula, made inert with a leading apostrophe (for CSV,
-    which has no cell types). Only text: numbers, negative ones included, never pass through here."""
-    return f"'{text}" if is_formula_like(text) else text
 
 
 def _ambition(row: MetricRow) -> str | None:

@@ -264,7 +264,7 @@ def figure_summary(row: MetricRow) -> str:
     cell = row.system
     if cell is None or cell.value is None:
         return "No combined figure this week."
-    if row.unit == "level":
+    if cell.catalogue.is_level:
         return f"Highest level {_figure(cell)}, {_change(cell)}"
     ambition = f" (ambition {row.ambition})" if row.ambition != "none" else ""
     return f"Combined {_figure(cell, row.threshold)}{ambition}, {_change(cell)}"

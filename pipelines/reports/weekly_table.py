@@ -25,7 +25,6 @@ class MetricRow:
     metric: str
     label: str
     short_label: str
-    unit: str
     ambition: str  # as people read it: "< 40%", or "none"
     comparison: str | None
     threshold: float | None
@@ -115,7 +114,7 @@ def metric_rows(position: pl.DataFrame, system: pl.DataFrame, trusts: pl.DataFra
                  if (row := found.get((metric.id, code)))
                  else TableCell(code, name, metric.id, None, "none", submitted=False) for code, name in order]
         system_row = combined.get(metric.id)
-        rows.append(MetricRow(metric.id, metric.label, metric.short_label, metric.unit,
+        rows.append(MetricRow(metric.id, metric.label, metric.short_label,
                               format_ambition(first["ambition_comparison"], first["ambition"], metric.unit),
                               first["ambition_comparison"], first["ambition"], cells,
                               cell_from_row({**system_row, "org_code": None}, SYSTEM_LONG_NAME,

@@ -13,7 +13,7 @@ from functools import cache
 
 import duckdb
 
-from pipelines.catalogue.columns import COLUMNS
+from pipelines.catalogue.columns import COLUMNS, COUNT_COLUMNS
 from pipelines.catalogue.metrics import metric_parts_sql
 from pipelines.catalogue.sources import current_source_sql, current_value_sql, single_row_value_sql
 from pipelines.publication.formats import DDL as FORMATS_DDL
@@ -200,14 +200,14 @@ CREATE OR REPLACE MACRO change_direction(change, better) AS CASE
     ELSE 'worse' END;
 """
 
-_SUMMED = [c.name for c in COLUMNS if c.kind == "count"]
 # The Sunday ending the Monday-to-Sunday week of period_date.
 WEEK_ENDING_SQL = "period_date + CAST(7 - isodow(period_date) AS INTEGER)"
-_SINGLE_ROW_COLUMNS = ",\n    ".join([f"{single_row_value_sql(c)} AS {c}" for c in _SUMMED] + ["trust_opel", "la_opel"])
+_SINGLE_ROW_COLUMNS = ",\n    ".join([f"{single_row_value_sql(c)} AS {c}" for c in COUNT_COLUMNS]
+                                   + ["trust_opel", "la_opel"])
 _TRUST_DAY_COLUMNS = ",\n    ".join(
     # Each field from the first source (catalogue.sources.PRECEDENCE) that reports it; from the
     # trust's own file only when every site reported the figure.
-    [f"{current_value_sql(c)} AS {c}" for c in _SUMMED]
+    [f"{current_value_sql(c)} AS {c}" for c in COUNT_COLUMNS]
     + ["max(trust_opel) AS trust_opel", "max(la_opel) AS la_opel"])
 
 
@@ -249,9 +249,9 @@ WEEKLY_PARTS_TABLE_SQL = """CREATE TABLE IF NOT EXISTS weekly_metric_parts (week
 FIELD_SOURCE_VIEW_SQL = "CREATE OR REPLACE VIEW sitrep_field_source AS\n" \
     "SELECT org_code, period_date, field, source FROM (\n" \
     "    SELECT org_code, period_date,\n        " + ",\n        ".join(
-        f"{current_source_sql(c)} AS {c}" for c in _SUMMED) + \
+        f"{current_source_sql(c)} AS {c}" for c in COUNT_COLUMNS) + \
     "\n    FROM sitrep_daily GROUP BY org_code, period_date\n) UNPIVOT (source FOR field IN (" + \
-    ", ".join(_SUMMED) + "))"
+    ", ".join(COUNT_COLUMNS) + "))"
 
 DAILY_VIEWS_SQL = f"""
 CREATE OR REPLACE VIEW sitrep_trust_day AS {trust_day_sql()};
