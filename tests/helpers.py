@@ -6,7 +6,7 @@ import csv
 import os
 import re
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import NoReturn
@@ -87,6 +87,12 @@ def load_rows_directly(db: Path, rows: list[dict[str, object]]) -> None:
         con.unregister("rows")
         reload_reference(con)
         refresh_derived(con, None)
+
+
+def read_only(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to ``db`` for a fixture to yield, closed after the test."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        yield con
 
 
 def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:

@@ -12,9 +12,8 @@ import json
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
-from helpers import load_rows_directly, sitrep_row
+from helpers import load_rows_directly, read_only, sitrep_row
 from patience import page_run_guard_s
 from streamlit.testing.v1 import AppTest
 from test_presentation import _deuteranope, _linear, _luminance, contrast
@@ -42,8 +41,7 @@ def opel_db(db: Path) -> Path:
 
 @pytest.fixture
 def con(opel_db: Path):
-    with duckdb.connect(str(opel_db), read_only=True) as connection:
-        yield connection
+    yield from read_only(opel_db)
 
 
 # --- queries ---

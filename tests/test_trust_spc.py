@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from helpers import NHSE_FIXTURES, load_rows_directly, query, week_of_rows
+from helpers import NHSE_FIXTURES, load_rows_directly, query, read_only, week_of_rows
 from streamlit.testing.v1 import AppTest
 from test_trust_page import run_page, texts
 
@@ -326,8 +326,7 @@ def published(db: Path) -> Path:
 
 @pytest.fixture
 def pub_con(published: Path):
-    with duckdb.connect(str(published), read_only=True) as con:
-        yield con
+    yield from read_only(published)
 
 
 def test_source_groups_and_their_caption(pub_con):
