@@ -55,15 +55,6 @@ class FileOutcome:
         return f"loaded    {self.file_name}: {', '.join(parts)}"
 
 
-SHOWN_ROWS = 10  # a message lists at most this many row numbers, then says how many more
-
-
-def row_list(rows: list[int]) -> str:
-    """'2, 3, 5' or '2, 3, ... (and 1,990 more)': a bounded list of row numbers for a message."""
-    shown = ", ".join(map(str, rows[:SHOWN_ROWS]))
-    return shown + (f" and {len(rows) - SHOWN_ROWS:,} more" if len(rows) > SHOWN_ROWS else "")
-
-
 @dataclass(frozen=True)
 class EarlierLoad:
     """Earlier loads of the same content: the first of them, and the source rows they accepted."""
@@ -78,6 +69,7 @@ class EarlierLoad:
 
 
 def earlier_load(con: duckdb.DuckDBPyConnection, content_hash: str) -> EarlierLoad | None:
+    """The loads of this content that were not rejected outright, or None when there are none."""
     earlier = con.execute(
         "SELECT list(file_id ORDER BY file_id), list(file_name ORDER BY file_id), min(received_at), "
         "bool_and(status = 'loaded') FROM ingest_files WHERE content_hash = ? AND status <> 'rejected'",
@@ -90,7 +82,7 @@ def earlier_load(con: duckdb.DuckDBPyConnection, content_hash: str) -> EarlierLo
 
 
 def open_entry(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, path: str, content: bytes,
-                       content_hash: str, received_at: datetime) -> None:
+               content_hash: str, received_at: datetime) -> None:
     """The file's row in ingest_files (its id is the provenance of every row it brings)."""
     outcome.file_id = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM ingest_files").fetchall()[0][0]
     con.execute("INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, NULL, 'rejected', 0, 0, 0, 0, 0, NULL)",
@@ -98,6 +90,7 @@ def open_entry(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, path: str, 
 
 
 def close_entry(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, reader: str | None) -> None:
+    """The file's row in ingest_files filled in with its outcome."""
     con.execute("""UPDATE ingest_files SET reader = ?, status = ?, rows_read = ?, rows_loaded = ?, rows_rejected = ?,
                    rows_warned = ?, rows_superseded = ?, message = ? WHERE file_id = ?""",
                 [reader, outcome.status, outcome.rows_read, outcome.rows_loaded, outcome.rows_rejected,
@@ -105,7 +98,7 @@ def close_entry(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, reader: st
 
 
 def skipped_outcome(con: duckdb.DuckDBPyConnection, name: str, earlier: EarlierLoad, actor: access.Identity,
-             rows: int = 0) -> FileOutcome:
+                    rows: int = 0) -> FileOutcome:
     """A file none of whose rows is new: nothing is stored but the audit row saying it came."""
     what = f"all {rows:,} rows {earlier.said()}" if rows else earlier.said()
     skipped = FileOutcome(name, "skipped", f"{what}; nothing changed", file_id=earlier.file_id, rows_skipped=rows)
@@ -114,7 +107,7 @@ def skipped_outcome(con: duckdb.DuckDBPyConnection, name: str, earlier: EarlierL
 
 
 def record_failure(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, path: str, content: bytes,
-                    content_hash: str, received_at: datetime, error: Exception) -> FileOutcome:
+                   content_hash: str, received_at: datetime, error: Exception) -> FileOutcome:
     """A rejected ledger entry for a file whose load failed unexpectedly (nothing else of it is kept)."""
     outcome = FileOutcome(outcome.file_name, "rejected", f"could not be loaded because of an internal error "
                                                          f"({type(error).__name__}); nothing from it was loaded. "

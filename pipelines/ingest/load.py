@@ -33,7 +33,7 @@ from pipelines.catalogue.sources import TRUST_SITREP
 from pipelines.ingest import ledger
 from pipelines.ingest.cells import check_size, too_large
 from pipelines.ingest.contract import validate
-from pipelines.ingest.ledger import EarlierLoad, FileOutcome, row_list
+from pipelines.ingest.ledger import EarlierLoad, FileOutcome
 from pipelines.ingest.readers import SitrepRead, read_sitrep
 from pipelines.publication.formats import check_publication, store_publication
 from pipelines.publication.read import detect as detect_publication
@@ -60,6 +60,15 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
         else:
             files.append(path)
     return files
+
+
+SHOWN_ROWS = 10  # a message lists at most this many row numbers, then says how many more
+
+
+def row_list(rows: list[int]) -> str:
+    """'2, 3, 5' or '2, 3, ... (and 1,990 more)': a bounded list of row numbers for a message."""
+    shown = ", ".join(map(str, rows[:SHOWN_ROWS]))
+    return shown + (f" and {len(rows) - SHOWN_ROWS:,} more" if len(rows) > SHOWN_ROWS else "")
 
 
 def _settle_status(outcome: FileOutcome) -> None:
