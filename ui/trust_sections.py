@@ -333,7 +333,16 @@ FIELD_WORDS = {"ga_beds_open": "G&A beds open", "ga_beds_occupied": "G&A beds oc
                "covid_beds_occupied": "COVID-19 beds", "los_7plus": "stays 7+ days", "los_14plus": "stays 14+ days",
                "los_21plus": "stays 21+ days", "nctr_patients": "not meeting the criteria to reside",
                "nctr_discharged": "of them discharged", "nctr_discharged_by_5pm": "discharged by 5pm",
-               **{f"discharges_p{n}": f"pathway {n} discharges" for n in range(4)}}
+               **{f"discharges_p{n}": f"pathway {n} discharges" for n in range(4)},
+               # the discharge ready date columns (docs/discharge-ready-dates.md)
+               "drd_discharges": "discharges with a discharge ready date",
+               "drd_delay_0": "discharged on their discharge ready date",
+               **{f"drd_delay_{band}": f"discharged {words} after their discharge ready date"
+                  for band, words in (("1", "1 day"), ("2_3", "2-3 days"), ("4_6", "4-6 days"),
+                                      ("7_13", "7-13 days"), ("14_20", "14-20 days"), ("21plus", "21+ days"))},
+               "drd_delay_days": "days from discharge ready date to discharge",
+               "past_drd_21plus": "inpatients 21+ days past their discharge ready date",
+               "internal_delay_48h_plus": "inpatients delayed 48+ hours for a reason inside the hospital"}
 HOSPICE_NOTE = ("Trust figures exclude discharges to hospice, which NHS England's England figures include "
                 "(Table 2 note 1), so England is not the sum of its trusts.")
 
