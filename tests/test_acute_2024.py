@@ -10,11 +10,13 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pytest
 import xlsxwriter
 from helpers import query
 from test_nhse_readers import HUMBER, LONG_HEADER, NCTR, NEY, TABLE2_LABELS, YORK
 
 from pipelines import config
+from pipelines.catalogue.issues import FileRejected
 from pipelines.ingest.load import ingest_paths
 from pipelines.publication.read import read_publication
 from pipelines.queries.published import as_published_on
@@ -27,29 +29,48 @@ JUNE_REASONS = ("Awaiting a care home placement (pathway 3)", "Awaiting start of
 MAY_REASONS = ("No Plan", "Awaiting transport")
 
 
-def workbook_2024(month: date, reasons: tuple[str, ...], patients: tuple[float, ...]) -> bytes:
-    """Tables 1, 2 and 5 to 7 and no cover sheet. Table 2: the first 3 days of the month; trust i has
-    10 * (i + 1) + day patients, a third discharged. Table 5: trust i has ``patients[k] + i`` for reason k."""
+# The delay reason tables of a 2024 workbook: sheet number -> the length of stay (days or over) its titles name.
+COHORTS = {5: 14, 6: 7, 7: 21}
+
+
+def reason_figure(table: int, trust: int, patients: float) -> float:
+    """Trust ``trust``'s figure for a reason in Table ``table``, distinct in every table."""
+    return {5: patients, 6: 2 * patients, 7: patients / 2}[table] + trust
+
+
+def workbook_2024(month: date, reasons: tuple[str, ...], patients: tuple[float, ...],
+                  cohorts: dict[int, int] | None = None, cover: tuple[str, str] | None = None) -> bytes:
+    """Tables 1 to 7 (Tables 3 and 4 left out), with no cover sheet unless ``cover`` gives its 'Published:' and
+    'Revised:' cells. Table 2: the first 3 days of the month; trust i has 10 * (i + 1) + day patients, a third
+    discharged. Tables 5 to 7 (``cohorts``, default ``COHORTS``): delay reasons of the patients staying that many
+    days or over, titled as in the 2023 workbook; trust i has ``reason_figure(table, i, patients[k])`` for reason k.
+    A table missing from ``cohorts`` is a sheet with a title and nothing else."""
+    cohorts = COHORTS if cohorts is None else cohorts
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True})
     day_format = book.add_format({"num_format": "dd/mm/yyyy"})
+    if cover:
+        sheet = book.add_worksheet("Cover Sheet")
+        for r, row in enumerate([("Title:", "Acute Daily Discharge Situation Report"), ("Period:", f"{month:%d/%m/%Y}"),
+                                 ("Published:", cover[0]), ("Revised:", cover[1])]):
+            sheet.write_row(r, 0, row)
     book.add_worksheet("Contents").write(1, 1, "Contents")
     book.add_worksheet("Table 1").write(0, 0, "Table 1: Number of organisations for whom no data was submitted")
     days = [month + timedelta(days=d) for d in range(3)]
     figures = {code: [(10 * (i + 1) + d, (10 * (i + 1) + d) // 3) for d in range(3)]
                for i, (code, _) in enumerate(TRUSTS)}
 
-    def blocks(sheet, title: str, labels: tuple[str, ...], values: dict[str, list], dated: bool) -> None:
+    def blocks(sheet, title: str, labels: tuple[str, ...], values: dict[str, list], stay: int | None) -> None:
         sheet.write(0, 0, title)
         sheet.write(1, 0, "Contents")
         sheet.write(3, 0, "Notes: \n1. trust-level and ICB-level data exclude patients discharged to a hospice.")
         width = len(labels)
-        for b in range(len(days) if dated else 1):
-            if dated:
+        for b in range(1 if stay else len(days)):
+            if not stay:
                 sheet.write_datetime(2, 3 + width * b, days[b], day_format)  # type: ignore[arg-type]
             sheet.write_row(3, 3 + width * b, labels)
-        if not dated:
-            sheet.write(2, 3, f"{month:%B %Y} - Average number of people per day with length of stay 14 days or "
+        if stay:
+            sheet.write(2, 3, f"{month:%B %Y} - Average number of people per day with length of stay {stay} days or "
                               "over who no longer meet the criteria to reside but were not discharged")
         total = [sum(v) for v in zip(*values.values(), strict=True)]
         sheet.write(4, 2, "ENGLAND (Type 1 Trusts)")
@@ -65,11 +86,17 @@ def workbook_2024(month: date, reasons: tuple[str, ...], patients: tuple[float, 
 
     blocks(book.add_worksheet("Table 2"), "Table 2: Number of patients who no longer meet criteria to reside",
            tuple(TABLE2_LABELS), {code: [v for p, d in by_day for v in (p, d, p - d)]
-                                  for code, by_day in figures.items()}, dated=True)
-    blocks(book.add_worksheet("Table 5"), "Table 5: Weekly snapshot average by delay reason", reasons,
-           {code: [p + i for p in patients] for i, (code, _) in enumerate(TRUSTS)}, dated=False)
-    for n in (6, 7):
-        book.add_worksheet(f"Table {n}").write(0, 0, f"Table {n}: published from 2024")
+                                  for code, by_day in figures.items()}, stay=None)
+    for n in (5, 6, 7):
+        sheet = book.add_worksheet(f"Table {n}")
+        if n not in cohorts:
+            sheet.write(0, 0, f"Table {n}: published from 2024")
+            continue
+        blocks(sheet, f"Table {n}: Weekly snapshot average of the total number of people per day with length of stay "
+                      f"{cohorts[n]} days or over who no longer meet the criteria to reside but were not discharged, "
+                      "broken down by the reasons why they continued to reside", reasons,
+               {code: [reason_figure(n, i, p) for p in patients] for i, (code, _) in enumerate(TRUSTS)},
+               stay=cohorts[n])
     book.close()
     return out.getvalue()
 
@@ -87,7 +114,7 @@ def test_a_2024_workbook_with_seven_tables_and_no_cover_sheet_is_read(tmp_path: 
     content = workbook_2024(june, JUNE_REASONS, (4.5, 2.0))
     read = read_publication("renamed.xlsx", content)
     assert read.kind == "nhse_monthly_workbook"
-    assert any("'Table 6', 'Table 7'" in note and "not read" in note for note in read.notes)
+    assert not any("not read" in note for note in read.notes)
     _load(tmp_path, db, "acute-discharge-sitrep-2024-06.xlsx", content)
     assert query(db, "SELECT org_code, period_date, nctr_patients, nctr_discharged FROM nhse_daily "
                      "WHERE period_date = '2024-06-02' ORDER BY 1") == [("RAL", date(2024, 6, 2), 11, 3),
@@ -96,8 +123,39 @@ def test_a_2024_workbook_with_seven_tables_and_no_cover_sheet_is_read(tmp_path: 
                      "AND period_date = '2024-06-02'") == [(32,)]
     # the redefined reasons under their own labels, for the month they apply to, in Table 5's cohort
     assert query(db, "SELECT reason, length_of_stay, period_start, period_end, patients FROM nhse_delay_reasons "
-                     "WHERE org_code = 'RAP' ORDER BY reason") == [
+                     "WHERE org_code = 'RAP' AND source_sheet = 'Table 5' ORDER BY reason") == [
         (JUNE_REASONS[0], "14+", june, date(2024, 6, 30), 5.5), (JUNE_REASONS[1], "14+", june, date(2024, 6, 30), 3.0)]
+
+
+def test_tables_5_to_7_reach_the_warehouse_cell_by_cell_each_under_the_cohort_its_title_names(tmp_path: Path,
+                                                                                             db: Path) -> None:
+    june, patients = date(2024, 6, 1), (4.5, 2.0)
+    _load(tmp_path, db, "acute-discharge-sitrep-2024-06.xlsx", workbook_2024(june, JUNE_REASONS, patients))
+    expected = {(f"Table {n}", 12 + i, f"{cohort}+", reason, code): reason_figure(n, i, p)
+                for n, cohort in COHORTS.items() for i, (code, _) in enumerate(TRUSTS)
+                for reason, p in zip(JUNE_REASONS, patients, strict=True)}
+    stored = query(db, "SELECT source_sheet, source_row, length_of_stay, reason, org_code, patients, period_start, "
+                       "period_end, file_id FROM nhse_delay_reasons")
+    assert {row[:5]: row[5] for row in stored} == expected
+    assert {row[6:] for row in stored} == {(june, date(2024, 6, 30), 1)}
+    # England, the region and the ICB: the sum of the trusts, in their own table, each cohort apart
+    areas = query(db, "SELECT level, length_of_stay, sum(patients) FROM nhse_delay_reasons_area "
+                      "WHERE reason = ? GROUP BY ALL ORDER BY ALL", [JUNE_REASONS[0]])
+    assert areas == [(level, f"{cohort}+", sum(reason_figure(n, i, 4.5) for i in range(2)))
+                     for level in ("england", "icb", "region")
+                     for n, cohort in sorted(COHORTS.items(), key=lambda c: f"{c[1]}+")]
+
+
+def test_a_table_6_or_7_whose_titles_name_no_delay_reasons_is_not_read_and_the_notes_say_so() -> None:
+    read = read_publication("june.xlsx", workbook_2024(date(2024, 6, 1), JUNE_REASONS, (4.5, 2.0), cohorts={5: 14}))
+    assert any("'Table 6', 'Table 7'" in note and "not read" in note for note in read.notes)
+    assert set(read.delay_reasons["length_of_stay"]) == {"14+"}  # type: ignore[attr-defined]
+
+
+def test_two_tables_of_one_cohort_are_rejected_naming_both() -> None:
+    content = workbook_2024(date(2024, 6, 1), JUNE_REASONS, (4.5, 2.0), cohorts={5: 14, 6: 14, 7: 21})
+    with pytest.raises(FileRejected, match="Table 5 and Table 6 both give the delay reasons .* 14\\+ days"):
+        read_publication("june.xlsx", content)
 
 
 def test_a_revised_month_replaces_its_figures_and_the_earlier_version_stays_on_record(tmp_path: Path,
@@ -109,13 +167,14 @@ def test_a_revised_month_replaces_its_figures_and_the_earlier_version_stays_on_r
     revised = _load(tmp_path, db, "acute-discharge-sitrep-2024-05-revised.xlsx",
                     workbook_2024(may, MAY_REASONS, (6.0, 1.0)))
     assert any("revises" in note and "stay on record" in note for note in revised.notes)
-    current = "SELECT reason, patients FROM nhse_delay_reasons WHERE org_code = 'RAL' ORDER BY reason"
+    current = "SELECT reason, patients FROM nhse_delay_reasons WHERE org_code = 'RAL' AND length_of_stay = '14+' " \
+              "ORDER BY reason"
     assert query(db, current) == [("Awaiting transport", 1.0), ("No Plan", 6.0)]
     today = config.uk_now().date()
     with duckdb.connect(str(db), read_only=True) as con:
         before = as_published_on(con, "nhse_delay_reasons", today - timedelta(days=1))
         after = as_published_on(con, "nhse_delay_reasons", today)
-    ral = pl.col("org_code") == "RAL"
+    ral = (pl.col("org_code") == "RAL") & (pl.col("length_of_stay") == "14+")
     assert before.filter(ral).sort("reason").select("reason", "patients").rows() == [
         ("Awaiting transport", 1.0), ("No Plan", 4.0)]
     assert after.filter(ral).sort("reason").select("reason", "patients").rows() == [

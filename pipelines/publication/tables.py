@@ -27,6 +27,7 @@ from pipelines.publication.labels import (  # noqa: F401
     REASON_KEYS,
     bed_days_measure,
     destination,
+    length_of_stay_cohort,
     norm,
     table2_measure,
     tidy_label,

@@ -52,6 +52,7 @@ from pipelines.publication.tables import (
     NhseRead,
     bed_days_measure,
     destination,
+    length_of_stay_cohort,
     norm,
     parse_day,
     shape,
@@ -129,10 +130,10 @@ def read_monthly(book: fastexcel.ExcelReader) -> NhseRead:
         read.monthly_destinations, read.destinations_areas = read_table4(grid, month, log)
         read.monthly_destinations = _unsubmitted_months(read.monthly_destinations, daily, grid.sheet, log)
         _check_dates(read.destinations_areas["period_start"].unique(), period, "Table 4")
-    if "table 5" in sheets:
-        grid = load_grid(book, sheets["table 5"])
-        read.delay_reasons, read.delay_reasons_areas = read_table5(grid, month, log)
-        _check_dates(read.delay_reasons_areas["period_start"].unique(), period, "Table 5")
+    reason_tables = _reason_tables(book, sheets, month, period, log)
+    if reason_tables:
+        read.delay_reasons, read.delay_reasons_areas = (pl.concat(frames) for frames in zip(*reason_tables.values(),
+                                                                                            strict=True))
     lookup = next((s for s in book.sheet_names if is_provider_lookup(s)), None)
     if lookup is not None:
         read.trust_icbs = read_provider_lookup(load_grid(book, lookup), log.notes)
@@ -140,10 +141,10 @@ def read_monthly(book: fastexcel.ExcelReader) -> NhseRead:
     missing = [f"Table {n}" for n in (3, 4, 5) if f"table {n}" not in sheets]
     if missing:
         log.notes.append(f"sheet(s) not in this workbook, so not loaded: {', '.join(missing)}")
-    ignored = [s for key, s in sheets.items() if key not in {"cover sheet", "table 2", "table 3", "table 4", "table 5"}
-               and s != lookup]
-    # From 2024 the workbooks have seven tables: Tables 6 and 7 are not read yet, and the notes say so.
-    unread = [s for s in ignored if re.fullmatch(r"table [6-9]", norm(s))]
+    read_sheets = {"cover sheet", "table 2", "table 3", "table 4", *(norm(s) for s in reason_tables)}
+    ignored = [s for key, s in sheets.items() if key not in read_sheets and s != lookup]
+    # A numbered table this version cannot read (a Table 6 or 7 of no delay reasons, a Table 8): the notes say so.
+    unread = [s for s in ignored if re.fullmatch(r"table [5-9]", norm(s))]
     ignored = [s for s in ignored if s not in unread]
     if unread:
         log.notes.insert(0, f"sheet(s) not read by this version, nothing from them was loaded: "
@@ -323,15 +324,49 @@ def _reason_labels(grid: Grid) -> tuple[int, int]:
     return locate(grid, lambda c: norm(c) in REASON_KEYS, DELAY_REASONS[0])  # rejected: says what was expected
 
 
-def read_table5(grid: Grid, month: date | None, log: Log) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Table 5: the month's average of weekly snapshots of NCTR patients with LoS 14+ days, by delay reason."""
+def reason_cohort(grid: Grid) -> str | None:
+    """The length-of-stay cohort a delay reason table counts, from its titles ('Table 6: Weekly snapshot average
+    ... with length of stay 7 days or over ... broken down by the reasons ...' -> '7+'); None when its titles
+    name no reasons or no cohort."""
+    titles = [str(c) for row in grid.rows[:HEADER_SEARCH_ROWS] for c in row if c and len(str(c)) < 400]
+    if not any("reason" in norm(t) for t in titles):
+        return None
+    return next((cohort for t in titles if (cohort := length_of_stay_cohort(t))), None)
+
+
+def _reason_tables(book: fastexcel.ExcelReader, sheets: dict[str, str], month: date | None,
+                   period: tuple[date, date] | None, log: Log) -> dict[str, tuple[pl.DataFrame, pl.DataFrame]]:
+    """Tables 5 to 7 (from 2024 the workbook has three): each a length-of-stay cohort's delay reasons, the
+    cohort named in its titles (Table 5 counts 14+ days when its titles do not say). A Table 6 or 7 whose titles
+    name no reasons and cohort is not read (the notes say so). Sheet -> (trust rows, area rows)."""
+    found: dict[str, tuple[pl.DataFrame, pl.DataFrame]] = {}
+    by_cohort: dict[str, str] = {}
+    for n in (5, 6, 7):
+        if (sheet := sheets.get(f"table {n}")) is None:
+            continue
+        grid = load_grid(book, sheet)
+        cohort = reason_cohort(grid) or ("14+" if n == 5 else None)
+        if cohort is None:
+            continue
+        if cohort in by_cohort:
+            raise FileRejected(f"{by_cohort[cohort]} and {sheet} both give the delay reasons of patients with a "
+                               f"length of stay of {cohort} days; each cohort is published once.")
+        by_cohort[cohort] = sheet
+        found[sheet] = read_reason_table(grid, month, cohort, log)
+        _check_dates(found[sheet][1]["period_start"].unique(), period, sheet)
+    return found
+
+
+def read_reason_table(grid: Grid, month: date | None, cohort: str, log: Log) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Tables 5 to 7: the month's average of weekly snapshots of NCTR patients with a length of stay of ``cohort``
+    days ('14+'), by delay reason, under the labels the sheet gives them."""
     facts = _monthly_table(grid, _reason_labels(grid), month, log)
     new = sorted(set(facts.frame["measure"]) - set(DELAY_REASONS))
     if new:
         log.notes.append(f"{grid.sheet}: delay reason(s) not seen before, kept as published: {'; '.join(new)}")
     return shape(facts.frame, DELAY_REASON_SCHEMA, DELAY_REASON_AREA_SCHEMA, grid.sheet,
                  period_start=pl.col("period"), period_end=pl.col("period").dt.month_end(),
-                 reason=pl.col("measure"), length_of_stay=pl.lit("14+"), patients=pl.col("value"))
+                 reason=pl.col("measure"), length_of_stay=pl.lit(cohort), patients=pl.col("value"))
 
 
 # ---------------------------------------------------------------------------------------------
