@@ -5,6 +5,7 @@ those differences."""
 from __future__ import annotations
 
 import io
+import json
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -14,12 +15,14 @@ import pytest
 import xlsxwriter
 from helpers import query
 from test_nhse_readers import HUMBER, LONG_HEADER, NCTR, NEY, TABLE2_LABELS, YORK
+from test_trust_page import run_page, texts
 
-from pipelines import config
 from pipelines.catalogue.issues import FileRejected
 from pipelines.ingest.load import ingest_paths
 from pipelines.publication.read import read_publication
-from pipelines.queries.published import as_published_on
+from pipelines.publication.tables import month_end
+from pipelines.queries import drilldown
+from pipelines.queries.published import DATED_BY_LOAD, as_published_on
 from ui import charts
 
 LONDON, NCL = "LONDON", ("QMJ", "NHS NORTH CENTRAL LONDON INTEGRATED CARE BOARD")
@@ -51,7 +54,8 @@ def workbook_2024(month: date, reasons: tuple[str, ...], patients: tuple[float, 
     day_format = book.add_format({"num_format": "dd/mm/yyyy"})
     if cover:
         sheet = book.add_worksheet("Cover Sheet")
-        for r, row in enumerate([("Title:", "Acute Daily Discharge Situation Report"), ("Period:", f"{month:%d/%m/%Y}"),
+        period = ("Period:", f"{month:%d/%m/%Y}", "-", f"{month_end(month):%d/%m/%Y}")
+        for r, row in enumerate([("Title:", "Acute Daily Discharge Situation Report"), period,
                                  ("Published:", cover[0]), ("Revised:", cover[1])]):
             sheet.write_row(r, 0, row)
     book.add_worksheet("Contents").write(1, 1, "Contents")
@@ -158,27 +162,78 @@ def test_two_tables_of_one_cohort_are_rejected_naming_both() -> None:
         read_publication("june.xlsx", content)
 
 
-def test_a_revised_month_replaces_its_figures_and_the_earlier_version_stays_on_record(tmp_path: Path,
-                                                                                        db: Path) -> None:
-    may = date(2024, 5, 1)
-    _load(tmp_path, db, "acute-discharge-sitrep-2024-05.xlsx", workbook_2024(may, MAY_REASONS, (4.0, 1.0)))
-    with duckdb.connect(str(db)) as con:  # as if the first issue had been loaded three days earlier
-        con.execute("UPDATE nhse_delay_reasons SET loaded_at = loaded_at - INTERVAL 3 DAY")
-    revised = _load(tmp_path, db, "acute-discharge-sitrep-2024-05-revised.xlsx",
-                    workbook_2024(may, MAY_REASONS, (6.0, 1.0)))
+MAY, MAY_END = date(2024, 5, 1), date(2024, 5, 31)
+FIRST_ISSUE, REISSUE = date(2024, 6, 13), date(2024, 7, 11)  # May's publication, and its revised re-issue
+
+
+def _may_twice(tmp_path: Path, db: Path):
+    """May 2024 published on 13/06/2024 (No Plan: 4.0 for the Royal Free in Table 5), then re-issued revised on
+    11/07/2024 (6.0); returns the re-issue's load outcome."""
+    _load(tmp_path, db, "acute-discharge-sitrep-2024-05.xlsx",
+          workbook_2024(MAY, MAY_REASONS, (4.0, 1.0), cover=("13/06/2024", "-")))
+    return _load(tmp_path, db, "acute-discharge-sitrep-2024-05-revised.xlsx",
+                 workbook_2024(MAY, MAY_REASONS, (6.0, 1.0), cover=("13/06/2024", "11/07/2024")))
+
+
+def test_a_revised_month_replaces_its_figures_and_each_publication_date_shows_its_own(tmp_path: Path,
+                                                                                      db: Path) -> None:
+    revised = _may_twice(tmp_path, db)
     assert any("revises" in note and "stay on record" in note for note in revised.notes)
+    assert any("dated 11/07/2024, the file's revised date" in note for note in revised.notes)
     current = "SELECT reason, patients FROM nhse_delay_reasons WHERE org_code = 'RAL' AND length_of_stay = '14+' " \
               "ORDER BY reason"
     assert query(db, current) == [("Awaiting transport", 1.0), ("No Plan", 6.0)]
-    today = config.uk_now().date()
-    with duckdb.connect(str(db), read_only=True) as con:
-        before = as_published_on(con, "nhse_delay_reasons", today - timedelta(days=1))
-        after = as_published_on(con, "nhse_delay_reasons", today)
     ral = (pl.col("org_code") == "RAL") & (pl.col("length_of_stay") == "14+")
-    assert before.filter(ral).sort("reason").select("reason", "patients").rows() == [
-        ("Awaiting transport", 1.0), ("No Plan", 4.0)]
-    assert after.filter(ral).sort("reason").select("reason", "patients").rows() == [
-        ("Awaiting transport", 1.0), ("No Plan", 6.0)]
+    with duckdb.connect(str(db), read_only=True) as con:
+        def on(day: date) -> list[tuple]:
+            return as_published_on(con, "nhse_delay_reasons", day).filter(ral).sort("reason").select(
+                "reason", "patients").rows()
+
+        assert on(FIRST_ISSUE - timedelta(days=1)) == []  # nothing published yet
+        assert on(FIRST_ISSUE) == on(REISSUE - timedelta(days=1)) == [("Awaiting transport", 1.0), ("No Plan", 4.0)]
+        assert on(REISSUE) == [("Awaiting transport", 1.0), ("No Plan", 6.0)]
+        # the drill-down's queries: the versions on record, and each one's figures
+        assert drilldown.publication_versions(con, "RAL", MAY, MAY_END).rows() == [
+            (REISSUE, "the file's revised date", "acute-discharge-sitrep-2024-05-revised.xlsx"),
+            (FIRST_ISSUE, "the file's published date", "acute-discharge-sitrep-2024-05.xlsx")]
+        for day, no_plan in ((FIRST_ISSUE, 4.0), (REISSUE, 6.0), (None, 6.0)):
+            shown = drilldown.publication_delay_reasons(con, "RAL", MAY, MAY_END, published_on=day)
+            assert shown.filter(pl.col("reason") == "No Plan")["patients"].to_list() == [no_plan]
+            seven = drilldown.publication_delay_reasons(con, "RAL", MAY, MAY_END, length_of_stay="7+", published_on=day)
+            assert seven.filter(pl.col("reason") == "No Plan")["patients"].to_list() == [2 * no_plan]  # Table 6
+        assert drilldown.publication_delay_stays(con, "RAL", MAY, MAY_END, FIRST_ISSUE) == ["7+", "14+", "21+"]
+
+
+def test_a_file_stating_no_date_is_dated_by_the_day_it_was_loaded_and_says_so(tmp_path: Path, db: Path) -> None:
+    outcome = _load(tmp_path, db, "may.xlsx", workbook_2024(MAY, MAY_REASONS, (4.0, 1.0)))  # no cover sheet
+    assert any("the day it was loaded (the file states no date)" in note for note in outcome.notes)
+    assert query(db, "SELECT published_on = CAST(loaded_at AS DATE), dated_by FROM nhse_publication_dates") == [
+        (True, DATED_BY_LOAD)]
+
+
+def test_the_drilldown_shows_the_publication_as_published_on_the_date_picked(tmp_path: Path, db: Path) -> None:
+    _may_twice(tmp_path, db)
+    app = run_page(trust="RAL", metric="ctr_discharged_pct", **{"from": "2024-05-01", "to": "2024-05-03"})
+    [picker] = [s for s in app.selectbox if s.label == "As published on"]
+    assert picker.value == REISSUE and picker.options == ["11/07/2024 (latest)", "13/06/2024"]
+
+    def no_plan_shown(app) -> float:
+        [chart] = [c for c in app.get("plotly_chart") if "Delay reasons redefined" in c.proto.spec
+                   or "No Plan" in c.proto.spec]
+        [line] = [t for t in json.loads(chart.proto.spec)["data"] if "No Plan" in t["name"]]
+        return line["y"][0]
+
+    assert no_plan_shown(app) == 6.0
+    assert any("published them on 11/07/2024 (dated by the file's revised date" in c for c in texts(app.caption))
+    picker.set_value(FIRST_ISSUE).run()
+    assert not app.exception
+    assert no_plan_shown(app) == 4.0
+    assert any("published them on 13/06/2024 (dated by the file's published date" in c for c in texts(app.caption))
+    [stays] = [r for r in app.radio if r.label == "Delay reasons for patients staying"]
+    assert stays.value == "14+" and stays.options == ["7+ days", "14+ days", "21+ days"]
+    stays.set_value("21+").run()
+    assert no_plan_shown(app) == 2.0  # Table 7: half of May's first figure
+    assert any("length of stay of 21+ days" in c and "(Table 7)" in c for c in texts(app.caption))
 
 
 def test_a_reason_series_is_broken_at_27_may_2024_and_the_break_is_marked() -> None:

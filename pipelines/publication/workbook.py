@@ -112,7 +112,6 @@ def read_monthly(book: fastexcel.ExcelReader) -> NhseRead:
     sheets, log = _sheets(book), Log()
     cover = _cover(book)
     period = _cover_dates(cover.get("period", []))
-    published = _cover_dates(cover.get("published", []))
     if "table 2" not in sheets:
         raise FileRejected("Table 2 (patients not meeting the criteria to reside, per trust per day) is missing.")
     daily, daily_areas, layout = read_table2(load_grid(book, sheets["table 2"]), log)
@@ -120,7 +119,8 @@ def read_monthly(book: fastexcel.ExcelReader) -> NhseRead:
     _check_dates(days, period, "Table 2")
     month = period[0].replace(day=1) if period else days[0].replace(day=1)
     read = NhseRead(MONTHLY, f"NHS England acute discharge sitrep workbook (Table 2 daily, {layout})",
-                    daily=daily, daily_areas=daily_areas, period=period, published=published and published[0])
+                    daily=daily, daily_areas=daily_areas, period=period, published=_cover_day(cover, "published"),
+                    revised=_cover_day(cover, "revised"))
     if "table 3" in sheets:
         grid = load_grid(book, sheets["table 3"])
         read.weekly_bed_days_lost, read.weekly_bed_days_lost_areas = read_table3(grid, log)
@@ -190,7 +190,8 @@ def read_timeseries(book: fastexcel.ExcelReader) -> NhseRead:
     cover = _cover(book)
     read = NhseRead(TIMESERIES, "NHS England acute discharge sitrep national time series (Daily Series: 3 measures "
                                 "per day and discharges by destination; Weekly Series: bed days lost, delay reasons)",
-                    period=_cover_dates(cover.get("period", [])))
+                    period=_cover_dates(cover.get("period", [])),
+                    published=_cover_day(cover, "published"), revised=_cover_day(cover, "revised"))
     if "daily series" not in sheets and "weekly series" not in sheets:
         raise FileRejected("neither a 'Daily Series' nor a 'Weekly Series' sheet was found.")
     if "daily series" in sheets:
@@ -208,6 +209,12 @@ def _cover_dates(cells: list[str]) -> tuple[date, date] | None:
     """'Period:' 2023-11-01, '-', 2023-11-30 -> (first, last); 'Published:' 2023-12-14 -> (that day, that day)."""
     days = [d for c in cells if (d := parse_day(c)) is not None]
     return (days[0], days[-1]) if days else None
+
+
+def _cover_day(cover: dict[str, list[str]], label: str) -> date | None:
+    """The cover's 'Published:' or 'Revised:' date; None when it has none ('Revised: -')."""
+    days = _cover_dates(cover.get(label, []))
+    return days[0] if days else None
 
 
 def _check_dates(days: pl.Series, period: tuple[date, date] | None, table: str) -> None:
