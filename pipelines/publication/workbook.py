@@ -1,4 +1,4 @@
-"""NHS England's acute discharge sitrep workbooks: the monthly workbook (Tables 2 to 5) and the
+"""NHS England's acute discharge sitrep workbooks: the monthly workbook (Tables 2 to 7) and the
 national time series (Daily Series, Weekly Series), recognised and read into ``NhseRead``.
 
 Each sheet is read through ``pipelines.publication.grid``; the frames are shaped by ``pipelines.publication.tables``.
