@@ -6,7 +6,7 @@ import streamlit as st
 
 from pipelines.catalogue.dates import uk_date, uk_day
 from pipelines.catalogue.metrics import HEADLINE_METRICS, METRICS
-from pipelines.queries import drilldown
+from pipelines.queries import drilldown, provenance
 from pipelines.queries.weeks import DEFAULT_WEEKS, clamp_range, date_extent, default_window
 from pipelines.reports import narrative
 from pipelines.reports.presentation import headline_figures
@@ -47,11 +47,11 @@ picked = pick_dates.date_input("Dates", (url_start, url_end), min_value=earliest
                                format="DD/MM/YYYY", help=f"Default: the latest {DEFAULT_WEEKS} weeks "
                                                          "(Monday to Sunday) with figures.")
 first, last = (*picked, default_end, default_end)[:2]  # while only the start is picked: up to the default end
-groups = data.read(drilldown.source_groups, code, first, last)
+groups = data.read(provenance.source_groups, code, first, last)
 # Figures only from NHS England's publication: it has no beds, lengths of stay, pathways by day or OPEL,
 # so such a trust opens on the first metric it has figures for, not on a notice.
-publication_only = [g["source"] for g in groups] == [drilldown.PUBLICATION]
-default_metric = drilldown.publication_metrics()[0] if publication_only else DEFAULT_METRIC
+publication_only = [g["source"] for g in groups] == [provenance.PUBLICATION]
+default_metric = provenance.publication_metrics()[0] if publication_only else DEFAULT_METRIC
 metric_id = pick_metric.selectbox("Metric", metric_ids, format_func=lambda m: BY_ID[m].label,
                                   index=metric_ids.index(params.get_choice("metric", metric_ids, default_metric)))
 params.set_params(trust=code, metric=metric_id)
@@ -72,10 +72,10 @@ if not groups:
 weeks = data.read(drilldown.trust_weeks, code, first, last, (earliest, latest))
 first_week, last_week, weekly, week = weeks.first_week, weeks.last_week, weeks.weekly, weeks.week
 # First, on the first screen: what changed in the chosen metric, and the counts and related figures behind it.
-if week is not None and not (publication_only and drilldown.publication_gap(metric_id)):
+if week is not None and not (publication_only and provenance.publication_gap(metric_id)):
     trust_sections.why_section(trust, metric, weekly, first, last, week)
 st.caption(plain(trust_sections.source_text(groups)))
-if field_sources := trust_sections.field_source_text(data.read(drilldown.field_sources, code, first, last)):
+if field_sources := trust_sections.field_source_text(data.read(provenance.field_sources, code, first, last)):
     with st.expander("Where each figure came from", icon=":material/source:"):  # a line per field: closed at first
         st.caption(plain(field_sources))
 
@@ -88,10 +88,10 @@ if days < 7:
     st.warning(f"Part week: {days} of 7 days reported, so these figures may change when the rest arrive.")
 week_position = weekly.filter(pl.col("week_ending") == week)
 if publication_only:  # the publication's figures only: no tiles of "not reported"
-    tiles = headline_figures(week_position, drilldown.publication_metrics())
+    tiles = headline_figures(week_position, provenance.publication_metrics())
     show_tiles([t for t in tiles if t["value"] != "not reported"])
     st.info(trust_sections.not_reported_text("Bed occupancy and length of stay (stranded patients)",
-                                             drilldown.publication_gap("ga_occupancy_pct")))
+                                             provenance.publication_gap("ga_occupancy_pct")))
 else:
     show_tiles(headline_figures(week_position, HEADLINE_METRICS))  # the catalogue's headline figures
 # The place lead's comments on this trust for the week (from the Weekly narrative page), marked as theirs.
@@ -101,7 +101,7 @@ for label, author, text in narrative.trust_comments(data.read(narrative.current_
 # The chosen metric: day by day and week by week, as an SPC chart, beside the system and by site.
 st.subheader(metric.label)
 st.caption(metric.definition)
-if publication_only and (gap := drilldown.publication_gap(metric_id)):
+if publication_only and (gap := provenance.publication_gap(metric_id)):
     st.info(trust_sections.not_reported_text(metric.label, gap)
             + " Choose a criteria-to-reside metric for the figures the publication has.")
 else:

@@ -17,7 +17,7 @@ from pipelines.ingest.load import ingest_paths
 from pipelines.publication import tables as nhse_tables
 from pipelines.publication.read import NhseRead
 from pipelines.publication.store import store_publication
-from pipelines.queries import drilldown
+from pipelines.queries import drilldown, provenance
 from pipelines.spc import store
 from pipelines.spc.store import refresh_derived
 from pipelines.spc.xmr import OUTSIDE, SHIFT, TREND, SpcResult
@@ -330,7 +330,7 @@ def pub_con(published: Path):
 
 
 def test_source_groups_and_their_caption(pub_con):
-    groups = drilldown.source_groups(pub_con, "R0A", date(2023, 10, 1), date(2023, 12, 31))
+    groups = provenance.source_groups(pub_con, "R0A", date(2023, 10, 1), date(2023, 12, 31))
     assert groups == [{"source": "nhse_publication", "files": ["acute-discharge-sitrep-2023-11.xlsx"],
                        "spans": [(date(2023, 11, 1), date(2023, 11, 30))], "days": 30,
                        "loaded_at": datetime(2024, 1, 10, 9, 0)}]
@@ -348,7 +348,7 @@ def test_source_groups_and_their_caption(pub_con):
     ("nctr_pct_of_occupied", "no bed or length-of-stay"), ("pathway_0_1_pct", "by month only"),
     ("trust_opel_max", "no OPEL levels"), ("ctr_discharged_pct", None), ("recorded_delays", None)])
 def test_what_the_publication_cannot_supply(metric, gap):
-    found = drilldown.publication_gap(metric)
+    found = provenance.publication_gap(metric)
     assert found is None if gap is None else gap in found
 
 
@@ -392,7 +392,7 @@ def test_delay_reasons_figure_one_line_per_reason_with_exact_hovers(pub_con):
 
 def test_a_publication_trust_opens_on_a_metric_it_has_figures_for(published):
     app = run_page(trust="R0A")  # no metric in the link: not the stranded default, which it has no figures for
-    assert app.selectbox[1].value == drilldown.publication_metrics()[0]
+    assert app.selectbox[1].value == provenance.publication_metrics()[0]
     assert "SPC chart" in texts(app.subheader)
     assert not any("Choose a criteria-to-reside metric" in i for i in texts(app.info))
     harrogate = run_page(trust="RCD")  # a trust's own sitreps: the stranded default as before

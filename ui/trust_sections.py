@@ -19,7 +19,7 @@ from pipelines.catalogue.dates import uk_date, uk_day, uk_timestamp
 from pipelines.catalogue.metrics import Metric
 from pipelines.catalogue.sources import SOURCE_LABELS
 from pipelines.catalogue.wording import assurance_label, variation_label
-from pipelines.queries import drilldown
+from pipelines.queries import drilldown, provenance
 from pipelines.queries.drd import trust_drd_months
 from pipelines.reports import drilldown_text
 from pipelines.reports.weekly_table import site_label, site_names
@@ -43,7 +43,7 @@ def _listed(items: Sequence[str]) -> str:
 def source_text(groups: Sequence[dict]) -> str:
     """'Source: NHS England Acute Daily Discharge SitRep (file.xlsx) for 01/11/2023-30/11/2023; the
     trust's own sitrep files (...) for ... Latest loaded ...', one part per ``sitrep_daily.source``
-    (``drilldown.source_groups``)."""
+    (``provenance.source_groups``)."""
     parts = []
     for group in groups:
         files, spans = group["files"], group["spans"]
@@ -290,7 +290,7 @@ def home_ambition_text(frame: pl.DataFrame) -> str:
 
 def _files_text(frame: pl.DataFrame) -> str:
     files = frame["source_file"].drop_nulls().unique(maintain_order=True).to_list()
-    return f"Source: {SOURCE_NAMES[drilldown.PUBLICATION]} ({', '.join(files) or 'file unknown'})."
+    return f"Source: {SOURCE_NAMES[provenance.PUBLICATION]} ({', '.join(files) or 'file unknown'})."
 
 
 def published_on_control(code: str, first: date, last: date) -> date | None:

@@ -6,7 +6,8 @@ views (``weekly_position``, ``daily_metric``); the per-site figures, which no vi
 are generated from the formulas in ``pipelines.catalogue.metrics`` so no formula is written twice.
 The SPC chart reads the series ``metric_spc`` is built from (``store.weekly_series``), and
 NHS England's publication adds its monthly pathway mix and delay reasons (``nhse_destinations``,
-``nhse_delay_reasons``) for the trusts it covers.
+``nhse_delay_reasons``) for the trusts it covers. Where the figures came from is asked in
+``pipelines.queries.provenance``; the weeks a range of days shows, ``pipelines.queries.weeks``.
 """
 from __future__ import annotations
 
@@ -18,10 +19,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from pipelines.catalogue.columns import COLUMN_NAMES
 from pipelines.catalogue.dates import uk_date
-from pipelines.catalogue.metrics import METRICS, Metric
-from pipelines.catalogue.sources import DISCHARGE_SITREP
+from pipelines.catalogue.metrics import METRIC_BY_ID, METRICS, Metric
 from pipelines.publication.beds_csv import MONTHLY_POINTS
 from pipelines.queries import weekly
 from pipelines.queries.published import DATED_BY_LOAD, published_source
@@ -30,14 +29,6 @@ from pipelines.spc import store
 from pipelines.spc.explain import change_sentence
 from pipelines.spc.xmr import SpcResult, xmr_many
 
-_BY_ID: dict[str, Metric] = {m.id: m for m in METRICS}
-
-# The ``sitrep_daily.source`` of NHS England's discharge sitrep publication (a trust may have no other).
-PUBLICATION = DISCHARGE_SITREP
-# The only sitrep fields NHS England's publication supplies, day by day (``pipelines.publication.formats``).
-PUBLICATION_FIELDS = frozenset({"nctr_patients", "nctr_discharged", "nctr_discharged_by_5pm"})
-_BED_FIELDS = frozenset({"ga_beds_open", "ga_beds_occupied", "covid_beds_occupied", "los_7plus", "los_14plus",
-                         "los_21plus"})
 PATHWAY_METRIC = "pathway_0_1_pct"  # its ambition is the "home" line of the monthly pathway mix
 
 
@@ -143,7 +134,7 @@ def _site_value_sql(metric: Metric) -> tuple[str, str]:
 
 def site_metric(con: duckdb.DuckDBPyConnection, org_code: str, metric: str, first: date, last: date) -> pl.DataFrame:
     """The metric per site per day for a trust that submits per site; empty for trust-level rows."""
-    definition = _BY_ID[metric]  # a KeyError for an unknown id: only catalogue SQL is ever interpolated
+    definition = METRIC_BY_ID[metric]  # a KeyError for an unknown id: only catalogue SQL is ever interpolated
     numerator, denominator = _site_value_sql(definition)
     return con.sql(f"""
         SELECT period_date, site_code, {numerator} AS numerator, {denominator} AS denominator,
@@ -152,69 +143,6 @@ def site_metric(con: duckdb.DuckDBPyConnection, org_code: str, metric: str, firs
         WHERE org_code = ? AND site_code IS NOT NULL AND period_date BETWEEN ? AND ?
         ORDER BY site_code, period_date
     """, params=[definition.aggregate, org_code, first, last]).pl()
-
-
-# --- where the figures came from -------------------------------------------------------------------
-
-def source_groups(con: duckdb.DuckDBPyConnection, org_code: str, first: date, last: date) -> list[dict[str, object]]:
-    """The trust's current figures in the range grouped by ``sitrep_daily.source``, earliest first:
-    per source its files (in date order), the runs of consecutive days it covers (``spans``, a list
-    of (first, last) pairs), its number of days and when its latest file was loaded."""
-    files = con.execute("""
-        SELECT source, source_file, max(loaded_at)
-        FROM sitrep_daily WHERE org_code = ? AND period_date BETWEEN ? AND ?
-        GROUP BY source, file_id, source_file
-        ORDER BY source, min(period_date), file_id
-    """, [org_code, first, last]).fetchall()
-    spans = con.execute("""
-        WITH days AS (
-            SELECT DISTINCT source, period_date FROM sitrep_daily
-            WHERE org_code = ? AND period_date BETWEEN ? AND ?
-        ), runs AS (  -- consecutive days share period_date minus their position
-            SELECT source, period_date,
-                period_date - CAST(row_number() OVER (PARTITION BY source ORDER BY period_date) AS INTEGER) AS run
-            FROM days
-        )
-        SELECT source, min(period_date), max(period_date), count(*) FROM runs
-        GROUP BY source, run ORDER BY source, 2
-    """, [org_code, first, last]).fetchall()
-    groups: dict[str, dict[str, Any]] = {}  # heterogeneous: files and spans lists, a day count, a timestamp
-    for source, start, end, days in spans:
-        group = groups.setdefault(source, {"source": source, "files": [], "spans": [], "days": 0, "loaded_at": None})
-        group["spans"].append((start, end))
-        group["days"] += days
-    for source, file_name, loaded_at in files:
-        group = groups[source]
-        group["files"].append(file_name)
-        if loaded_at is not None and (group["loaded_at"] is None or loaded_at > group["loaded_at"]):
-            group["loaded_at"] = loaded_at
-    return sorted(groups.values(), key=lambda g: g["spans"][0][0])
-
-
-def metric_fields(metric: str) -> frozenset[str]:
-    """The sitrep fields a metric's formula reads (from the catalogue's SQL)."""
-    definition = _BY_ID[metric]
-    words = set(re.findall(r"[a-z_0-9]+", f"{definition.numerator} {definition.denominator or ''}"))
-    return frozenset(words & set(COLUMN_NAMES))
-
-
-def publication_gap(metric: str) -> str | None:
-    """Why NHS England's publication cannot supply ``metric`` (for a trust whose figures come only
-    from it), or None when it can: it has criteria-to-reside counts only, no beds or lengths of stay."""
-    fields = metric_fields(metric)
-    if fields <= PUBLICATION_FIELDS:
-        return None
-    if fields & _BED_FIELDS:
-        return "NHS England's publication has no bed or length-of-stay figures"
-    if any(f.startswith("discharges_p") for f in fields):
-        return "NHS England's publication has discharges by pathway by month only: see the pathway mix by month"
-    return "NHS England's publication has no OPEL levels"
-
-
-def publication_metrics() -> tuple[str, ...]:
-    """The metrics NHS England's publication supplies day by day (``publication_gap`` is None), in
-    catalogue order: the tiles of a trust whose figures come only from it."""
-    return tuple(m.id for m in METRICS if publication_gap(m.id) is None)
 
 
 # --- NHS England's publication: monthly pathways and delay reasons ----------------------------------
@@ -257,7 +185,7 @@ def publication_destinations(con: duckdb.DuckDBPyConnection, org_code: str, firs
 def pathway_share_metrics() -> tuple[str, ...]:
     """The catalogue's share of discharges on each single pathway (P0, P1, P2, P3 in order): the
     metrics with the home metric's denominator (all discharges) whose numerator is one pathway."""
-    total = _BY_ID[PATHWAY_METRIC].denominator
+    total = METRIC_BY_ID[PATHWAY_METRIC].denominator
     return tuple(m.id for m in METRICS
                  if m.denominator == total and re.fullmatch(r"discharges_p\d", m.numerator.strip()))
 
@@ -268,7 +196,7 @@ def publication_pathway_mix(con: duckdb.DuckDBPyConnection, org_code: str, first
     ``published_on``) as the catalogue's pathway metrics (``pathway_share_metrics`` and the home metric): per
     month with any discharges and metric, ``value`` (per cent), ``numerator`` and ``denominator`` (discharges),
     by the same formulas as the trust's own sitrep. A destination not published counts as none."""
-    definitions = [_BY_ID[m] for m in (*pathway_share_metrics(), PATHWAY_METRIC)]
+    definitions = [METRIC_BY_ID[m] for m in (*pathway_share_metrics(), PATHWAY_METRIC)]
     pathways = ",\n            ".join(
         f"coalesce(sum(discharges) FILTER (WHERE pathway = {n}), 0) AS discharges_p{n}" for n in range(4))
     selects = "\n        UNION ALL ".join(
@@ -417,21 +345,11 @@ def trust_spc(con: duckdb.DuckDBPyConnection, org_code: str, metric: str, up_to_
         WHERE org_code = ? AND metric = ? AND days_with_data = 7 AND week_ending <= ?
         ORDER BY week_ending
     """, params=[org_code, metric, up_to_week]).pl()
-    return TrustSpc(result, _BY_ID[metric].better, target, comparison, ambition,
+    return TrustSpc(result, METRIC_BY_ID[metric].better, target, comparison, ambition,
                     stored.row(0, named=True) if stored.height else None, parts)
 
 
-# --- NHS England's beds publications, merged trusts and where each field came from ------------------
-
-def field_sources(con: duckdb.DuckDBPyConnection, org_code: str, first: date, last: date) -> pl.DataFrame:
-    """Which source each current field of the trust came from in the range (``sitrep_field_source``):
-    field, source, days; most days first."""
-    return con.sql("""
-        SELECT field, source, count(*) AS days FROM sitrep_field_source
-        WHERE org_code = ? AND period_date BETWEEN ? AND ? AND source IS NOT NULL
-        GROUP BY field, source ORDER BY field, days DESC
-    """, params=[org_code, first, last]).pl()
-
+# --- NHS England's beds publications and merged trusts ---------------------------------------------
 
 def monthly_beds_points(con: duckdb.DuckDBPyConnection, org_code: str, metric: str, first: date,
                         last: date) -> pl.DataFrame:
