@@ -24,7 +24,7 @@ from pipelines.queries.drd import trust_drd_months
 from pipelines.reports import drilldown_text
 from pipelines.reports.weekly_table import site_label, site_names
 from pipelines.spc import store
-from ui import auth, charts, data, publication_charts, spc_chart
+from ui import auth, charts, data, publication_charts, spc_chart, trend_svg
 from ui.safe_text import clean, plain
 from ui.spc_icons import assurance_icon, variation_icon
 
@@ -80,9 +80,15 @@ def why_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first: date, 
         reasons = data.read(drilldown.publication_delay_reasons, code, first, last)
         st.caption(plain(drilldown.delay_reasons_text(reasons)))
         if metric.has_spc:  # OPEL levels have no counts behind them: their strip is further down
-            daily = data.read(drilldown.trust_daily, code, (metric.id,), first, last)
-            st.plotly_chart(charts.parts_figure(daily, weekly.filter(pl.col("metric") == metric.id),
-                                                metric.numerator_text, metric.denominator_text))
+            if trend := trend_svg.spc_trend_html(data.read(drilldown.trust_spc, code, metric.id, week), metric):
+                st.html(trend)  # our own SVG; its words are cleaned and escaped (ui.trend_svg)
+            # The counts day by day: a Plotly chart, drawn only when opened (plotly.js is not on the first screen).
+            counts_box = st.expander("Counts day by day (interactive chart)", key=f"counts_{code}_{metric.id}",
+                                     on_change="rerun")
+            if counts_box.open:
+                daily = data.read(drilldown.trust_daily, code, (metric.id,), first, last)
+                counts_box.plotly_chart(charts.parts_figure(daily, weekly.filter(pl.col("metric") == metric.id),
+                                                            metric.numerator_text, metric.denominator_text))
     with beside:
         st.table(drilldown_text.related_table(weekly, metric, week).to_pandas().set_index("Figure"))
 
