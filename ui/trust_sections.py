@@ -81,7 +81,8 @@ def why_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first: date, 
         st.caption(plain(drilldown.delay_reasons_text(reasons)))
         if metric.has_spc:  # OPEL levels have no counts behind them: their strip is further down
             if trend := trend_svg.spc_trend_html(data.read(drilldown.trust_spc, code, metric.id, week), metric):
-                st.html(trend)  # our own SVG; its words are cleaned and escaped (ui.trend_svg)
+                # Our own SVG (st.html drops SVG); its words are cleaned and escaped by ui.trend_svg.
+                st.markdown(trend, unsafe_allow_html=True)
             # The counts day by day: a Plotly chart, drawn only when opened (plotly.js is not on the first screen).
             counts_box = st.expander("Counts day by day (interactive chart)", key=f"counts_{code}_{metric.id}",
                                      on_change="rerun")

@@ -35,9 +35,9 @@ STYLE = f"""<style>
 .og thead th {{ position: sticky; background: #FFFFFF; font-weight: 600; z-index: 2; }}
 .og thead tr:first-child th {{ top: 0; }}
 .og thead tr + tr th {{ top: 1.5rem; font-weight: 400; }}
-.og tbody th, .og thead th:first-child {{ position: sticky; left: 0; background: #FFFFFF; text-align: left;
+.og tbody th, .og th.og-corner {{ position: sticky; left: 0; background: #FFFFFF; text-align: left;
   white-space: nowrap; font-weight: 600; z-index: 1; }}
-.og thead th:first-child {{ z-index: 3; }}
+.og th.og-corner {{ z-index: 3; }}
 .og th.og-week {{ border-bottom: 2px solid {INK}; white-space: nowrap; }}
 .og th.og-icb {{ position: static; padding-top: 0.35rem; font-weight: 400; font-style: italic; }}
 .og td {{ font-weight: 700; font-variant-numeric: tabular-nums; }}
@@ -117,7 +117,7 @@ def _header(days: list[date], corner: str) -> str:
     # The day's letter and number on screen; its whole date for a screen reader.
     each = "".join(f'<th scope="col"><span aria-hidden="true">{uk_day(day)[0]}<br>{day.day}</span>'
                    f'<span class="og-sr">{uk_day(day)}</span></th>' for day in days)
-    return f'<tr><th scope="col" rowspan="2">{_e(corner)}</th>{top}</tr><tr>{each}</tr>'
+    return f'<tr><th scope="col" rowspan="2" class="og-corner">{_e(corner)}</th>{top}</tr><tr>{each}</tr>'
 
 
 def _cell(value: int | None, submitted: bool) -> str:
