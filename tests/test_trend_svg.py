@@ -85,6 +85,7 @@ def test_the_drilldowns_trend_uses_the_latest_ambition_in_force():
     spc = TrustSpc(result, "lower", 40.0, "<", ambition, None, pl.DataFrame())
     html = spc_trend_html(spc, STRANDED)
     assert html.startswith("<figure") and "The last 26 complete weeks (SPC)" in html
+    assert 'aria-label="Stranded 7+ days, the 20 complete weeks to the week ending 19/05/2024' in html  # short label
     assert "the ambition: &lt; 40%." in html
 
 

@@ -43,7 +43,7 @@ def spc_trend_html(spc: TrustSpc, metric: Metric, weeks: int = TREND_WEEKS) -> s
         latest = known.row(-1, named=True)
         ambition, words = latest["ambition"], format_ambition(latest["ambition_comparison"], latest["ambition"],
                                                               metric.unit)
-    svg = trend_svg(last_weeks(spc.result.points, weeks), metric.label, metric.unit, ambition, words)
+    svg = trend_svg(last_weeks(spc.result.points, weeks), metric.short_label, metric.unit, ambition, words)
     return svg and (f'<figure style="margin:0"><figcaption style="font-size:0.875rem;color:{INK}">'
                     f"<strong>The last {weeks} complete weeks (SPC)</strong>: the mean (solid line), process limits "
                     "(dotted), the ambition (dashed blue); special cause improvement a diamond, concern a square. "
