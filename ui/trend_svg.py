@@ -109,12 +109,14 @@ def trend_svg(points: pl.DataFrame, label: str, unit: str, ambition: float | Non
     if ambition is not None:
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(ambition)}" y2="{y(ambition)}" '
                      f'stroke="{AMBITION_BLUE}" stroke-width="2" stroke-dasharray="8 4"/>')
-        above = y(ambition) > TOP + 14  # the line's name above it, or below it at the top of the box
-        parts.append(f'<text x="{WIDTH - RIGHT - 4}" y="{y(ambition) + (-4 if above else 13)}" text-anchor="end" '
-                     f'fill="{AMBITION_BLUE}">Ambition {_e(ambition_words or format_value(ambition, unit))}</text>')
     weekly_line = " ".join(f"{x(i)},{y(r['value'])}" for i, r in enumerate(rows))
     parts.append(f'<polyline fill="none" stroke="#AEB7BD" stroke-width="1.5" points="{weekly_line}"/>')
     parts += [_marker(x(i), y(r["value"]), r["signal"]) for i, r in enumerate(rows)]
+    if ambition is not None:  # its name over the line (above it, or below at the top), on a white halo
+        above = y(ambition) > TOP + 14
+        parts.append(f'<text x="{WIDTH - RIGHT - 4}" y="{y(ambition) + (-4 if above else 13)}" text-anchor="end" '
+                     f'fill="{AMBITION_BLUE}" stroke="#FFFFFF" stroke-width="3" paint-order="stroke">'
+                     f'Ambition {_e(ambition_words or format_value(ambition, unit))}</text>')
     # The scale: the highest and lowest values drawn, the first and latest weeks.
     shown = [r["value"] for r in rows]
     parts += [f'<text x="{LEFT - 4}" y="{y(v) + 4}" text-anchor="end">{_e(format_value(v, unit))}</text>'
