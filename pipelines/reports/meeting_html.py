@@ -21,6 +21,9 @@ INK = "#212B32"  # NHS black: body text, at least 4.5:1 on every status fill
 LINK = "#003087"  # NHS dark blue
 METRIC_COLUMN_PX, AMBITION_COLUMN_PX, MIN_CELL_PX, NOTE_COLUMN_PX = 124, 58, 56, 100
 SYSTEM_COLUMN_PX = 80  # Combined, among squeezed columns: room for the system's "1,352, +1%" on one line
+# A few trusts on a wide screen: columns no wider than this, so the eye does not cross 400 px of white
+# from a metric's name to its figures (a group of four at 1920 px wide).
+MAX_CELL_PX = 150
 # Up to 14 cells a row (13 trusts and Combined) squeeze into a laptop's width (1366 px). Wider tables
 # scroll sideways instead, each column as wide as its header's longest word, and scroll inside a box
 # of the window's height so that the header row stays in view.
@@ -150,7 +153,7 @@ def table_html(rows: list[MetricRow], trusts: list[tuple[str, str]], orientation
     has_system = any(r.system for r in rows)
     caption_html = f'<caption style="caption-side:top;text-align:left;font-size:0.75rem">{_e(caption)}</caption>' \
         if caption else ""
-    extra = 0
+    extra, max_width = 0, ""
     if orientation == "rows":
         # the metrics' short labels as headers: whole words always ("occupanc / y" was unreadable)
         widths = [whole_word_px(f"{r.short_label} {r.ambition}") for r in rows]
@@ -162,10 +165,13 @@ def table_html(rows: list[MetricRow], trusts: list[tuple[str, str]], orientation
         widths = [whole_word_px(name) for name in names] if big else [MIN_CELL_PX] * len(names)
         body = _trusts_as_columns(rows, trusts, comments, has_system, widths if big else None, notes, group)
         extra = AMBITION_COLUMN_PX + (NOTE_COLUMN_PX if notes is not None else 0)
+        if not big:
+            max_width = f"max-width:{METRIC_COLUMN_PX + extra + SYSTEM_COLUMN_PX + MAX_CELL_PX * len(trusts)}px;"
     min_width = METRIC_COLUMN_PX + extra + sum(widths)
     wrap = "wt-wrap wt-scroll" if big else "wt-wrap"
     return (f'{STYLE}<div class="{wrap}" role="region" aria-label="Weekly position table" tabindex="0">'
-            f'<table class="wt{" wt-notes" * (notes is not None)}" lang="en-GB" style="min-width:{min_width}px">'
+            f'<table class="wt{" wt-notes" * (notes is not None)}" lang="en-GB" '
+            f'style="min-width:{min_width}px;{max_width}">'
             f'{caption_html}{body}</table></div>'
             f"{key_html()}{hidden_html(hidden)}")
 
