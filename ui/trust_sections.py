@@ -19,9 +19,10 @@ from pipelines.catalogue.dates import uk_date, uk_day, uk_timestamp
 from pipelines.catalogue.metrics import Metric
 from pipelines.catalogue.sources import SOURCE_LABELS
 from pipelines.catalogue.wording import assurance_label, variation_label
+from pipelines.groups import Group
 from pipelines.queries import drilldown
 from pipelines.queries.drd import trust_drd_months
-from pipelines.reports import drilldown_text
+from pipelines.reports import drilldown_text, narrative
 from pipelines.reports.weekly_table import site_label, site_names
 from pipelines.spc import store
 from ui import auth, charts, data, publication_charts, spc_chart, trend_svg
@@ -33,6 +34,20 @@ SOURCE_NAMES = SOURCE_LABELS
 OPEL_ROWS = {"trust_opel_max": ("Trust", "short_name"), "la_opel_max": ("Local authority", "local_authority")}
 AUTHOR_KEY = "narrative_author"  # the narrative page's key: the name is asked once per session for both pages
 SAVED_KEY = "trust_spc_saved"
+
+
+def comments_section(org_code: str, week: date, group: Group | None) -> None:
+    """The place leads' comments on the trust for the week, of the discharge group in use: each group's
+    comments are its own (a trust in two groups has two sets). None (trusts picked by hand): none saved."""
+    if group is None:
+        st.caption("Trusts picked by hand have no saved comments: open the trust from a discharge group's "
+                   "weekly table to see its place leads' comments.")
+        return
+    comments = narrative.trust_comments(data.read(narrative.current_narratives, week, group.group_id), org_code)
+    if comments:
+        st.caption(plain(f"Place leads' comments for {group.name}:"))
+    for label, author, text in comments:
+        st.text(f"Place lead's comment on {label} ({author}): {text}")  # st.text: never Markdown or HTML
 
 
 def _listed(items: Sequence[str]) -> str:
