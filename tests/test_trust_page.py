@@ -338,9 +338,14 @@ def test_every_ratio_metric_opens_on_its_counts_and_what_changed(drill, metric):
 
 
 def test_the_counts_chart_draws_no_axis_line_through_the_lower_panels_title(drill):
-    """The upper panel's date line ran through the title "Occupied G&A beds (a day)" under it."""
-    app = run_page(trust="RWA")
-    layout = json.loads(app.get("plotly_chart")[0].proto.spec)["layout"]
+    """The upper panel's date line ran through the title "Occupied G&A beds (a day)" under it. The chart is
+    in its expander on the first screen, drawn when opened."""
+    app = AppTest.from_file(str(ROOT / "pages" / "trust.py"), default_timeout=page_run_guard_s())
+    app.query_params["trust"] = "RWA"
+    app.session_state["counts_RWA_stranded_7plus_pct"] = True  # the expander opened
+    app.run()
+    [counts] = [e for e in app.expander if e.label == "Counts day by day (interactive chart)"]
+    layout = json.loads(counts.get("plotly_chart")[0].proto.spec)["layout"]
     assert [a["text"] for a in layout["annotations"]] == ["Patients staying 7+ days (a day)",
                                                            "Occupied G&A beds (a day)"]
     assert layout["xaxis"]["showline"] is False and layout["xaxis2"].get("showline") is not False
