@@ -160,20 +160,8 @@ def _store_rows(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, frame: pl.
     """Rejected and flagged rows with their raw values, then the valid rows as history and current.
     ``replaces`` is False when no current row shares a trust-day with ``frame`` (``loaded_levels`` found
     none): there is then nothing to supersede, and the search for it is skipped."""
-    raw_json = raw.filter(pl.col("source_row").is_in(issues.get_column("source_row").implode())).select(
-        "source_row", raw_values=pl.struct(pl.exclude("source_row")).struct.json_encode())
-    flagged = (issues.join(frame.select("source_row", "org_code", "period_date"), on="source_row", how="left")
-               .with_columns(file_id=pl.lit(outcome.file_id), file_name=pl.lit(outcome.file_name))
-               .with_row_index("issue_order"))
-    # Each issue row gets its row's raw values in the database, not here: a row breaking many rules
-    # would otherwise carry its values once per rule in memory. Stored in the issues' order.
-    con.register("flagged", flagged)
-    con.register("raw_json", raw_json)
-    con.execute("INSERT INTO rejected_rows BY NAME SELECT f.* EXCLUDE (issue_order), r.raw_values FROM flagged f "
-                "LEFT JOIN raw_json r USING (source_row) ORDER BY f.issue_order")
-    con.unregister("flagged")
-    con.unregister("raw_json")
-
+    if not issues.is_empty():  # a clean file (most days, and every file of the sample) has none to store
+        _store_issues(con, outcome, frame, raw, issues)
     rejected = issues.filter(pl.col("severity") == "error").get_column("source_row")
     incoming = frame.filter(~pl.col("source_row").is_in(rejected.implode())).with_columns(
         file_id=pl.lit(outcome.file_id), source=pl.lit(SOURCE), source_file=pl.lit(outcome.file_name),
@@ -188,6 +176,24 @@ def _store_rows(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, frame: pl.
     """).fetchall()[0][0]
     con.execute("INSERT INTO sitrep_daily BY NAME SELECT * FROM incoming")
     con.unregister("incoming")
+
+
+def _store_issues(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, frame: pl.DataFrame, raw: pl.DataFrame,
+                  issues: pl.DataFrame) -> None:
+    """Each issue in rejected_rows with its row's raw values, in the issues' order."""
+    raw_json = raw.filter(pl.col("source_row").is_in(issues.get_column("source_row").implode())).select(
+        "source_row", raw_values=pl.struct(pl.exclude("source_row")).struct.json_encode())
+    flagged = (issues.join(frame.select("source_row", "org_code", "period_date"), on="source_row", how="left")
+               .with_columns(file_id=pl.lit(outcome.file_id), file_name=pl.lit(outcome.file_name))
+               .with_row_index("issue_order"))
+    # Each issue row gets its row's raw values in the database, not here: a row breaking many rules
+    # would otherwise carry its values once per rule in memory.
+    con.register("flagged", flagged)
+    con.register("raw_json", raw_json)
+    con.execute("INSERT INTO rejected_rows BY NAME SELECT f.* EXCLUDE (issue_order), r.raw_values FROM flagged f "
+                "LEFT JOIN raw_json r USING (source_row) ORDER BY f.issue_order")
+    con.unregister("flagged")
+    con.unregister("raw_json")
 
 
 def known_org_codes(con: duckdb.DuckDBPyConnection) -> list[str]:
