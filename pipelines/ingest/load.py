@@ -40,13 +40,13 @@ from pipelines.spc.store import refresh_derived
 from pipelines.warehouse import DatabaseDamaged, connect_read, open_for_write
 from pipelines.warehouse.reference import reload_reference
 from pipelines.warehouse.schema import is_current
-from pipelines.warehouse.session import one_thread
+from pipelines.warehouse.session import threads_by_size
 
 log = logging.getLogger(__name__)
 
 SOURCE = "trust_sitrep"
 FILE_TYPES = (".csv", ".xlsx")
-SMALL_FILE_BYTES = 2**20  # a day of every trust in England is about 30 KB: loaded on one thread (one_thread)
+SMALL_FILE_BYTES = 2**20  # a day of every trust in England is about 30 KB: loaded on one thread (threads_by_size)
 
 
 @dataclass
@@ -458,14 +458,15 @@ def ingest_sources(sources: Iterable[tuple[str, str, bytes | Exception]], db: Pa
             reference_changed = reload_reference(con)
             # Pulled under the lock: an upload says "waiting" before it says which file started.
             following = following or next(pending, None)
-            while following is not None:
-                name, path, content = following
-                with one_thread(con, not isinstance(content, bytes) or len(content) <= SMALL_FILE_BYTES):
+            with threads_by_size(con) as fit_threads:
+                while following is not None:
+                    name, path, content = following
+                    fit_threads(not isinstance(content, bytes) or len(content) <= SMALL_FILE_BYTES)
                     done.append(_ingest_source(con, name, path, content, force=force, today=today, actor=actor,
                                                engine=engine))
-                following = next(pending, None)
-                if time.perf_counter() - started > round_s:
-                    break
+                    following = next(pending, None)
+                    if time.perf_counter() - started > round_s:
+                        break
             _refresh_touched(con, done, reference_changed)
         log.info("round of %d files saved in %.3f s", len(done), time.perf_counter() - started)
         yield from done
