@@ -344,11 +344,12 @@ def monthly_pathway_figure(destinations: pl.DataFrame, mix: pl.DataFrame) -> go.
     return fig
 
 
-def delay_reasons_figure(reasons: pl.DataFrame) -> go.Figure:
+def delay_reasons_figure(reasons: pl.DataFrame, stay: str = "14+") -> go.Figure:
     """The top delay reasons over the publication's periods, a line (colour, dash and marker) per
     reason, broken where periods are not consecutive. ``reasons``: ``period_start``, ``period_end``,
-    ``reason``, ``patients``, ``rank`` (as ``pipelines.queries.drilldown.publication_delay_reasons``). No line
-    runs across 27/05/2024, when the reasons were redefined: the break is marked."""
+    ``reason``, ``patients``, ``rank`` (as ``pipelines.queries.drilldown.publication_delay_reasons``), of the
+    patients with a length of stay of ``stay`` days. No line runs across 27/05/2024, when the reasons were
+    redefined: the break is marked."""
     periods = reasons.select("period_start", "period_end").unique().sort("period_start").rows()
     position = {start: i for i, (start, _) in enumerate(periods)}
     fig = go.Figure()
@@ -366,7 +367,7 @@ def delay_reasons_figure(reasons: pl.DataFrame) -> go.Figure:
             xs.append(position[r["period_start"]])
             ys.append(r["patients"])
             texts.append(f"{uk_day(r['period_start'])} to {uk_day(r['period_end'])}<br>{_wrap(reason)}<br>"
-                         + (f"{r['patients']:,.1f} patients (average, length of stay 14+ days)"
+                         + (f"{r['patients']:,.1f} patients (average, length of stay {stay} days)"
                             if r["patients"] is not None else "not published"))
             previous_start, previous_end = r["period_start"], r["period_end"]
         short = reason if len(reason) <= 48 else reason[:47].rstrip() + "…"
@@ -382,5 +383,5 @@ def delay_reasons_figure(reasons: pl.DataFrame) -> go.Figure:
         fig.add_annotation(x=at, y=1, yref="paper", text="Delay reasons redefined from 27/05/2024",
                            showarrow=False, xanchor="left", font={"color": NHS_DARK_BLUE})
     _periods_axis(fig, [period_label(start, end) for start, end in periods])
-    fig.update_yaxes(title_text="Patients (average, LoS 14+ days)", rangemode="tozero")
+    fig.update_yaxes(title_text=f"Patients (average, LoS {stay} days)", rangemode="tozero")
     return fig
