@@ -62,7 +62,7 @@ PAGES = (("Weekly position", "", "table.wt"),
          # below them. Both are timed in the same visit: the tiles, and that chart drawn.
          ("Trust drill-down, first screen (tiles)", "trust?trust=Z00", '[data-testid="stMetric"]',
           ("Trust drill-down, first chart drawn", ".js-plotly-plot .main-svg")),
-         ("OPEL levels", "opel", ".js-plotly-plot .main-svg"),
+         ("OPEL levels", "opel", "table.og"),  # the HTML grid of trusts by day (no Plotly on the page)
          ("Weekly narrative", "narrative", "textarea"),
          ("Data quality and upload", "data-quality", '[data-testid="stFileUploader"]'))
 ONE_LINE = '[data-testid="stMarkdownContainer"] >> text=Hello'  # CSS >> text contained

@@ -6,11 +6,13 @@ import streamlit as st
 
 from pipelines.catalogue.dates import uk_date
 from pipelines.catalogue.wording import opel_key
+from pipelines.groups import current_groups, default_group_id
 from pipelines.queries import opel, weeks
-from ui import data, params
+from pipelines.reports.opel_grid import STYLE, key_html
+from ui import auth, data, params
 from ui.app import ensure_entrypoint
 from ui.kept import kept
-from ui.opel_charts import MAX_DAYS_WITH_NUMBERS, headline, la_heatmap_between, trust_heatmap_between
+from ui.opel_charts import grids_between, headline
 from ui.safe_text import plain
 
 LOAD_HINT = "Load sitrep files with `python -m pipelines ingest PATH`."
@@ -27,54 +29,57 @@ earliest, latest = data.read(weeks.date_extent)
 if latest is None:
     st.info(f"The database has no sitrep figures yet. {LOAD_HINT}")
     st.stop()
-icb_options = data.read(opel.icb_names)
 
-# Controls, initialised from the URL so a link opens the same view; default: the last 8 weeks of data.
-# A shared link may carry dates outside the data, which the date picker refuses, so they are clamped.
-start, end = weeks.clamp_range(params.get_date("from", opel.default_first_day(latest)),
-                                params.get_date("to", latest), earliest, latest)
-dates_col, icb_col = st.columns([2, 5])
-picked = dates_col.date_input("Dates", (start, end), earliest, latest, key="opel_dates", format="DD/MM/YYYY")
-# No ICB chosen means every ICB, as on the weekly position page.
-# Streamlit keeps the ICBs in the URL itself (repeated ``icb=``), as params.py writes lists.
-chosen = icb_col.multiselect("ICB", icb_options, placeholder="All ICBs", key="icb", bind="query-params")
-first, last = (*picked, latest, latest)[:2]  # while only the start is picked, up to the latest day
-params.set_params(**{"from": first, "to": last})
+# Controls, initialised from the URL so a link opens the same view: the discharge group (by default the
+# user's, as on the weekly page), how many weeks, up to which day (default: the latest day with data).
+groups = data.read(current_groups)
+by_id = {g.group_id: g for g in groups}
+ids = list(by_id)
+default_group = default_group_id(auth.current_identity(), groups)
+group_col, weeks_col, day_col = st.columns([3, 1.2, 1.3])
+group = by_id[group_col.selectbox(
+    "Discharge group", ids, index=ids.index(params.get_choice("group", ids, default_group) or default_group),
+    format_func=lambda i: by_id[i].name, help="The trusts the group meets over.") or default_group]
+week_count = weeks_col.selectbox(
+    "Weeks", opel.WEEK_CHOICES, format_func=lambda n: f"{n} weeks",
+    index=opel.WEEK_CHOICES.index(params.get_choice("weeks", opel.WEEK_CHOICES, opel.DEFAULT_WEEKS)
+                                  or opel.DEFAULT_WEEKS),
+    help="A column a day. More weeks: the grid scrolls sideways.")
+# A shared link may carry a day outside the data, which the date picker refuses, so it is clamped.
+last = min(max(params.get_date("to", latest) or latest, earliest), latest)
+last = day_col.date_input("Up to", last, earliest, latest, format="DD/MM/YYYY") or latest
+first = max(opel.first_day(last, week_count), earliest)
+params.set_params(group=group.group_id, weeks=None if week_count == opel.DEFAULT_WEEKS else week_count,
+                  to=None if last == latest else last)
 
-icbs = tuple(chosen or icb_options)
 period = f"between {uk_date(first)} and {uk_date(last)}"
-counts = data.read(opel.opel_counts, first, last, icbs)
+counts = data.read(opel.opel_counts, first, last, group.org_codes)
 if counts["days_reported"].sum() == 0:
-    where = f"the {' or '.join(chosen)}" if chosen else "any ICB"
-    st.info(plain(f"No trust in {where} submitted figures {period}. "
+    st.info(plain(f"{group.name}: no trust submitted figures {period}. "
                   f"The data runs from {uk_date(earliest)} to {uk_date(latest)}."))
     st.stop()
 
 st.markdown(f"**{headline(counts, first, last)}**")
-numbers_note = (" The number in each cell is the level." if (last - first).days < MAX_DAYS_WITH_NUMBERS
-                else f" Choose {MAX_DAYS_WITH_NUMBERS} days or fewer to see the level written in each cell.")
-
+st.html(STYLE)
+# Built once per data version and choice: a national group's grid is 140 trusts' rows.
+trust_html, la_html = kept(grids_between, first, last, group.org_codes, group.name)
 st.subheader("Trust OPEL by day")
-# Built once per data version and filters: building 140 trusts' cells is most of the page's script time.
-st.plotly_chart(kept(trust_heatmap_between, first, last, icbs))
-st.caption(f"Grey: no submission that day. Hover a cell for the trust, day and level.{numbers_note} "
-           "The table below counts the days at each level.")
+st.html(trust_html + key_html())  # our own markup; every name in it is cleaned and escaped (opel_grid)
 
 st.subheader("Local authority OPEL by day")
 not_reporting = counts.filter(pl.col("la_days_reported") == 0).sort("trust")["trust"].to_list()
-if len(not_reporting) == counts.height:
+if not la_html:
     st.info(f"No trust reported its local authority's OPEL level {period}.")
 else:
-    st.plotly_chart(kept(la_heatmap_between, first, last, icbs))
-    st.caption("Each row: the local authority, and in brackets the trust that reported its level. "
-               f"Grey: not reported that day.{numbers_note}")
+    st.html(la_html + key_html(with_not_reported=True))
+    st.caption("Each row: the local authority, and in brackets the trust that reported its level.")
     if not_reporting:
         st.caption(plain(f"Local authority OPEL not reported by: {', '.join(not_reporting)}."))
 
 st.subheader("Days at OPEL 3 and 4, by trust")
 level = st.column_config.NumberColumn
 # Tall enough for every trust without scrolling inside the table, up to about 20 of them. Every column
-# on a 1366 px screen: no ICB (the heatmaps group by it) and no highest level (the days at 3 and 4 say
+# on a 1366 px screen: no ICB (the grids group by it) and no highest level (the days at 3 and 4 say
 # it); the trust column not pinned, as a pinned column is drawn in a faded grey.
 st.dataframe(counts, hide_index=True, height=35 * (min(counts.height, 20) + 1) + 3, column_order=OPEL_TABLE_COLUMNS,
              column_config={

@@ -37,8 +37,7 @@ from pipelines.groups import ALL_GROUP, current_groups, find_group
 from pipelines.ingest.ledger import FileOutcome
 from pipelines.ingest.load import expand_paths, ingest_paths
 from pipelines.queries import weekly, weeks
-from pipelines.reports.export import FORMATS, render_table
-from pipelines.reports.weekly_table import build_weekly_table
+from pipelines.reports.formats import FORMATS
 from pipelines.warehouse import DatabaseDamaged, WriteLockTimeout, connect_read
 from pipelines.warehouse.integrity import is_damage
 from pipelines.warehouse.session import generations, read_audit_head, restore
@@ -171,6 +170,9 @@ def _export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error(f"no database at {db}: load sitrep files first with `python -m pipelines ingest PATH`")
     if not args.out.parent.is_dir():
         parser.error(f"no such folder for the output file: {args.out.parent}")
+    # Only an export needs the table and the Word and Excel writers: an ingest never imports them.
+    from pipelines.reports.export import render_table  # noqa: PLC0415
+    from pipelines.reports.weekly_table import build_weekly_table  # noqa: PLC0415
     with connect_read(db, thorough=True) as con:  # every block read first: damage is exit 4, not a traceback
         trusts = weekly.trusts_with_data(con)
         for option, column, wanted in (("--icb", "icb_name", args.icb), ("--place", "place", args.place)):

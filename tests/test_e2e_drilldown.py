@@ -1,11 +1,13 @@
 """End to end: the trust drill-down's first screen at 1366x768 in headless Chromium, on a served app.
 
-A place lead opening a trust must see, without scrolling, what SPC says changed and the counts behind
-the chosen metric (its numerator and denominator), and the page must have no serious or critical
-axe-core (WCAG 2.2 AA) violation. The server, browser and axe helpers are tests/browser_fixtures.py's.
+A place lead opening a trust must see, without scrolling, what SPC says changed, the counts behind
+the chosen metric (its numerator and denominator) and its last weeks' SPC chart (SVG, no Plotly), and
+the page must have no serious or critical axe-core (WCAG 2.2 AA) violation. The server, browser and axe
+helpers are tests/browser_fixtures.py's.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date, timedelta
 
@@ -51,10 +53,17 @@ def test_the_first_screen_shows_what_changed_and_the_counts_behind_it(step_app: 
     counts_row = page.get_by_test_id("stTable").locator("tr").filter(has_text="Patients staying 7+ days (a day)")
     expect(counts_row).to_contain_text("37")
     assert within_first_screen(page, "Patients staying 7+ days (a day)")
-    # The chart of the counts day by day and week by week starts on the first screen too.
-    chart = page.locator(".js-plotly-plot").first
+    # The last weeks' SPC chart starts on the first screen: drawn by the server (SVG), an image with its words.
+    trend = page.get_by_role("img", name=re.compile(r"^Stranded 7\+ days, the \d+ complete weeks to the week ending"))
+    expect(trend).to_be_visible()
+    assert trend.bounding_box()["y"] < 768
+    # No interactive chart on the first screen: it never waits for plotly.js.
+    assert all(box["y"] >= 768 for box in page.get_by_test_id("stPlotlyChart").evaluate_all(
+        "charts => charts.map(c => c.getBoundingClientRect().toJSON())")), "a Plotly chart on the first screen"
+    # The counts day by day and week by week: drawn when opened, under the small chart.
+    page.get_by_text("Counts day by day (interactive chart)").click()
+    chart = page.get_by_test_id("stExpander").filter(has_text="Counts day by day").locator(".js-plotly-plot")
     expect(chart.locator(".main-svg").first).to_be_visible()
-    assert chart.bounding_box()["y"] < 768
     # Its panel titles (annotations, which the page's chart CSS does not reach) are readable: 4.5:1 on white.
     titles = chart.locator(".annotation-text").evaluate_all(
         "titles => titles.map(t => [t.textContent, getComputedStyle(t).fill])")

@@ -15,6 +15,7 @@ import pytest
 from browser_fixtures import ARTIFACTS, axe_violations, open_page, read_weekly_table, screenshot, serve, settled
 from playwright.sync_api import Page, expect
 
+from pipelines.reports.meeting_html import MAX_CELL_PX
 from pipelines.reports.narrative import save_narrative
 
 FOUR = "york-harrogate-tees-airedale"
@@ -81,3 +82,23 @@ def test_the_narrative_page_of_a_group_has_save_on_the_first_screen_and_the_grou
     screenshot(page, "groups_narrative")
     page.screenshot(path=str(ARTIFACTS / "groups_narrative_1366x768.png"))
     assert axe_violations(page) == []
+
+
+def test_a_cell_of_the_groups_table_opens_the_drilldown_with_the_groups_comments(
+        fresh_app: tuple[str, Path], laptop: Page) -> None:
+    """The drill-down showed the 'all' group's place-lead comments whichever group's table it was opened from.
+    York is in the four-trust group and in Humber's: the cell's link keeps the group, and with it its comment."""
+    base_url, db = fresh_app
+    page = laptop
+    save_narrative(db, SAMPLE_WEEK, STRANDED, "RCB", "York: two wards shut.", "Yve", group_id=FOUR)
+    save_narrative(db, SAMPLE_WEEK, STRANDED, "RCB", "Humber: discharge hub open.", "Zed", group_id="icb-qoq")
+    open_page(page, base_url, f"?group={FOUR}")
+    # A group of four on a wide window: columns no wider than MAX_CELL_PX, not a quarter of the screen each.
+    widths = page.locator("table.wt thead th").evaluate_all("ths => ths.map(th => th.getBoundingClientRect().width)")
+    assert max(widths[3:]) <= MAX_CELL_PX + 1, widths
+    page.locator(f'table.wt a.wt-cell[href="trust?trust=RCB&metric={STRANDED}&group={FOUR}"]').click()
+    expect(page.get_by_role("heading", name="York and Scarborough (RCB)")).to_be_visible()
+    assert f"group={FOUR}" in page.url
+    expect(page.get_by_text("Place lead's comment on Stranded: occupied beds with LoS 7+ days (Yve): "
+                            "York: two wards shut.")).to_be_visible()
+    expect(page.get_by_text("Humber: discharge hub open.")).to_have_count(0)

@@ -1,4 +1,4 @@
-"""The OPEL page: its queries, its heatmaps and what a user sees, on a small hand-made fixture.
+"""The OPEL page: its queries, its grids and what a user sees, on a small hand-made fixture.
 
 York and Scarborough (RCB, Humber and North Yorkshire ICB, LA City of York), Mon 13 to Thu 16 May 2024:
     trust OPEL 3, 3, 4, 2 and LA OPEL 2, 4, 4, blank; then Mon 10 June 2024: trust 1, LA 1.
@@ -8,18 +8,22 @@ Nobody submitted from 17 May to 9 June.
 """
 from __future__ import annotations
 
-import json
-from datetime import date
+import xml.etree.ElementTree as ET
+from datetime import date, timedelta
 from pathlib import Path
 
+import polars as pl
 import pytest
 from helpers import load_rows_directly, read_only, sitrep_row
+from hypothesis import given
+from hypothesis import strategies as st
 from patience import page_run_guard_s
 from streamlit.testing.v1 import AppTest
 from test_presentation import _deuteranope, _linear, _luminance, contrast
 
 from pipelines.queries import opel, weeks
-from ui.opel_charts import headline, la_heatmap, trust_heatmap
+from pipelines.reports.opel_grid import STYLE, key_html, la_grid, trust_grid
+from ui.opel_charts import headline
 from ui.style import NHS_PALE_GREY, OPEL_COLOURS, OPEL_TEXT_COLOURS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,13 +50,12 @@ def con(opel_db: Path):
 
 # --- queries ---
 
-def test_date_extent_and_icbs(con):
+def test_date_extent(con):
     assert weeks.date_extent(con) == (MAY_13, date(2024, 6, 10))
-    assert opel.icb_names(con) == list(ALL_ICBS)
 
 
 def test_counts_by_trust_worst_first(con):
-    counts = opel.opel_counts(con, MAY_13, MAY_16, ALL_ICBS)
+    counts = opel.opel_counts(con, MAY_13, MAY_16, ())
     assert counts["trust"].to_list() == ["Airedale", "York and Scarborough", "South Tees"]  # most days at OPEL 4 first
     york = counts.row(1, named=True)
     assert (york["days_reported"], york["days_opel_3"], york["days_opel_4"],
@@ -63,10 +66,12 @@ def test_counts_by_trust_worst_first(con):
     assert (airedale["days_reported"], airedale["days_opel_4"], airedale["la_days_opel_3"]) == (2, 2, 2)
     assert (south_tees["days_opel_3"], south_tees["highest_opel"], south_tees["la_days_reported"],
             south_tees["la_highest_opel"]) == (0, 2, 0, None)
+    assert opel.opel_counts(con, MAY_13, MAY_16, ("RTR", "RCB"))["trust"].to_list() == [
+        "York and Scarborough", "South Tees"]  # a group's trusts only
 
 
 def test_counts_keep_a_trust_with_no_submission_in_the_range(con):
-    counts = opel.opel_counts(con, date(2024, 5, 15), date(2024, 6, 10), ("NHS West Yorkshire ICB",))
+    counts = opel.opel_counts(con, date(2024, 5, 15), date(2024, 6, 10), ("RCF",))
     assert counts.rows(named=True) == [{
         "icb_name": "NHS West Yorkshire ICB", "trust": "Airedale", "org_code": "RCF", "local_authority": "Bradford",
         "days_reported": 0, "days_opel_3": 0, "days_opel_4": 0, "highest_opel": None,
@@ -74,62 +79,116 @@ def test_counts_keep_a_trust_with_no_submission_in_the_range(con):
 
 
 def test_daily_grid_has_every_trust_and_day(con):
-    daily = opel.daily_opel(con, MAY_13, MAY_16, ALL_ICBS)
+    daily = opel.daily_opel(con, MAY_13, MAY_16, ())
     assert daily.height == 3 * 4
     # by ICB
     assert daily["trust"].unique(maintain_order=True).to_list() == ["York and Scarborough", "South Tees", "Airedale"]
     airedale = daily.filter(org_code="RCF")
     assert airedale["submitted"].to_list() == [True, True, False, False]
     assert airedale["trust_opel"].to_list() == [4, 4, None, None]
-    assert opel.daily_opel(con, MAY_13, MAY_16, ("NHS West Yorkshire ICB",))["trust"].unique().to_list() == ["Airedale"]
+    assert opel.daily_opel(con, MAY_13, MAY_16, ("RCF",))["trust"].unique().to_list() == ["Airedale"]
 
 
-# --- figures and text ---
+# --- the grids, as HTML a browser and a screen reader are sent ---
 
-def cell(fig, row: str, day: int) -> tuple[str, list]:
-    """The hover text of a cell (from the one trace that draws it), and each trace's value there
-    (None where the trace leaves a gap)."""
-    heatmaps = [trace for trace in fig.data if trace.type == "heatmap"]
-    r = list(heatmaps[0].y[1]).index(row)
-    hovers = [trace.customdata[r][day] for trace in heatmaps if trace.customdata[r][day] is not None]
-    assert len(hovers) == 1  # exactly one trace hovers each cell
-    return hovers[0], [trace.z[r][day] for trace in heatmaps]
+def parse(html: str) -> ET.Element:
+    """The grid's table as an element tree (the markup is well formed XML), its region box around it."""
+    return ET.fromstring(html.replace("<br>", "<br/>"))
 
 
-def test_trust_heatmap_is_discrete_with_uk_hover(con):
-    fig = trust_heatmap(opel.daily_opel(con, MAY_13, MAY_16, ALL_ICBS))
-    names = ["OPEL 1", "OPEL 2", "OPEL 3", "OPEL 4", "No submission"]
-    colours = [*OPEL_COLOURS.values(), NHS_PALE_GREY]
-    heatmaps, keys = fig.data[:5], fig.data[5:]
-    assert [t.name for t in heatmaps] == names
-    for trace, colour in zip(heatmaps, colours, strict=True):
-        assert {c for _, c in trace.colorscale} == {colour}  # one flat colour per level: no continuous scale
-    # The legend: every level, in its colour, whether or not it occurs in the range.
-    assert [(t.name, t.marker.color, t.showlegend is not False) for t in keys] == [
-        (n, c, True) for n, c in zip(names, colours, strict=True)]
-    assert not any(t.showlegend for t in heatmaps)
-    assert list(fig.data[0].y[0]) == ["Humber and North Yorkshire", "North East and North Cumbria", "West Yorkshire"]
-    assert cell(fig, "York and Scarborough", 1) == ("York and Scarborough, Tue 14/05/2024: OPEL 3",
-                                                    [None, None, 3, None, None])
-    assert cell(fig, "Airedale", 2) == ("Airedale, Wed 15/05/2024: no submission", [None, None, None, None, 0])
-    assert fig.data[2].texttemplate == "%{z}"  # four days: the level is written in each cell
+def text(element: ET.Element) -> str:
+    return "".join(element.itertext())
 
 
-def test_long_ranges_drop_the_numbers_in_cells(con):
-    fig = trust_heatmap(opel.daily_opel(con, MAY_13, date(2024, 6, 13), ALL_ICBS))
-    assert all(not t.texttemplate for t in fig.data)
+def grid_rows(html: str) -> dict[str, list[tuple[str, str]]]:
+    """Each row header's text -> its cells as (class, text a screen reader reads)."""
+    return {text(row.find("th")): [(td.get("class"), text(td)) for td in row.findall("td")]
+            for row in parse(html).iter("tr") if row.find("th[@scope='row']") is not None}
 
 
-def test_la_heatmap_rows_only_for_trusts_that_report_it(con):
-    fig = la_heatmap(opel.daily_opel(con, MAY_13, MAY_16, ALL_ICBS))
-    assert list(fig.data[0].y[1]) == ["City of York (York and Scarborough)", "Bradford (Airedale)"]
-    assert cell(fig, "City of York (York and Scarborough)", 3)[0] == (
-        "City of York (York and Scarborough), Thu 16/05/2024: LA OPEL not reported")
-    assert cell(fig, "Bradford (Airedale)", 2)[0] == "Bradford (Airedale), Wed 15/05/2024: no submission"
+def test_trust_grid_writes_each_days_level_in_its_colour(con):
+    html = trust_grid(opel.daily_opel(con, MAY_13, MAY_16, ()), "Trust OPEL level by day")
+    rows = grid_rows(html)
+    assert list(rows) == ["York and Scarborough", "South Tees", "Airedale"]
+    assert rows["York and Scarborough"] == [("og-3", "3"), ("og-3", "3"), ("og-4", "4"), ("og-2", "2")]
+    assert rows["Airedale"] == [("og-4", "4"), ("og-4", "4"), ("og-0", "–no submission"), ("og-0", "–no submission")]
+    for level, colour in OPEL_COLOURS.items():  # the one definition of the OPEL colours
+        assert f".og-{level} {{ background: {colour}; color: {OPEL_TEXT_COLOURS[level]}; }}" in STYLE
+
+
+def test_trust_grid_has_headers_a_screen_reader_reads(con):
+    table = parse(trust_grid(opel.daily_opel(con, MAY_13, MAY_16, ()), "Trust OPEL level by day")).find("table")
+    assert text(table.find("caption")) == "Trust OPEL level by day"
+    week_row, day_row = table.find("thead").findall("tr")
+    corner, week = week_row.findall("th")
+    assert (text(corner), corner.get("scope"), corner.get("rowspan")) == ("Trust", "col", "2")
+    assert (text(week), week.get("scope"), week.get("colspan")) == ("w/e 19/05/2024", "colgroup", "4")
+    # each day: its letter and number on screen, its whole date for a screen reader
+    assert [(th.get("scope"), th.find("span[@class='og-sr']").text) for th in day_row.findall("th")] == [
+        ("col", "Mon 13/05/2024"), ("col", "Tue 14/05/2024"), ("col", "Wed 15/05/2024"), ("col", "Thu 16/05/2024")]
+    assert [th.find("span[@aria-hidden='true']").text for th in day_row.findall("th")] == ["M", "T", "W", "T"]
+    # the trusts of each ICB under the ICB's name
+    icbs = [text(th) for th in table.iter("th") if th.get("scope") == "rowgroup"]
+    assert icbs == list(ALL_ICBS)
+    assert all(th.get("colspan") == "5" for th in table.iter("th") if th.get("scope") == "rowgroup")
+
+
+def test_one_icb_has_no_icb_row(con):
+    table = parse(trust_grid(opel.daily_opel(con, MAY_13, MAY_16, ("RCF",)), "x"))
+    assert not [th for th in table.iter("th") if th.get("scope") == "rowgroup"]
+
+
+def test_a_week_split_by_the_range_is_named_for_a_screen_reader(con):
+    table = parse(trust_grid(opel.daily_opel(con, date(2024, 5, 18), date(2024, 5, 21), ("RCF",)), "x")).find("table")
+    weeks_header = table.find("thead").findall("tr")[0].findall("th")[1:]
+    # Sat and Sun of one week, Mon and Tue of the next: too narrow for the words on screen
+    assert [(th.get("colspan"), text(th)) for th in weeks_header] == [
+        ("2", "week ending 19/05/2024"), ("2", "week ending 26/05/2024")]
+
+
+def test_la_grid_rows_only_for_trusts_that_report_it(con):
+    daily = opel.daily_opel(con, MAY_13, MAY_16, ())
+    rows = grid_rows(la_grid(daily, "Local authority OPEL level by day"))
+    assert list(rows) == ["City of York (York and Scarborough)", "Bradford (Airedale)"]
+    assert rows["City of York (York and Scarborough)"][3] == ("og-0", "n/rnot reported")
+    assert rows["Bradford (Airedale)"][2] == ("og-0", "–no submission")
+    assert la_grid(daily.filter(org_code="RTR"), "x") == ""  # South Tees never reported it
+
+
+def test_names_from_files_are_cleaned_and_escaped(con):
+    daily = opel.daily_opel(con, MAY_13, MAY_13, ("RCF",)).with_columns(
+        trust=pl.lit('<b onclick="x()">Aire\u202edale</b>'), icb_name=pl.lit("A & B"))
+    html = trust_grid(daily, "OPEL of <i>group</i>")
+    assert "<b " not in html and "<i>" not in html and "\u202e" not in html
+    assert "&lt;b onclick=&quot;x()&quot;&gt;Airedale&lt;/b&gt;" in html
+    assert text(parse(html).find(".//caption")) == "OPEL of <i>group</i>"
+
+
+def test_the_key_names_every_level_and_a_blank_day():
+    key = key_html(with_not_reported=True)
+    assert [f'<span class="og-{n}">{n}</span>OPEL {n}' in key for n in OPEL_COLOURS] == [True] * 4
+    assert "–</span>no submission" in key and "n/r</span>submitted without" in key
+    assert "n/r" not in key_html()
+
+
+@given(st.lists(st.sampled_from([1, 2, 3, 4, None]), min_size=1, max_size=40),
+       st.lists(st.booleans(), min_size=40, max_size=40),
+       st.text(st.characters(max_codepoint=0xFFFD, exclude_categories=("Cs",)), max_size=30))  # as XML allows
+def test_every_cell_says_its_level_or_why_it_has_none(levels, submitted, name):
+    """Whatever the levels and names: one cell a day, each its level or 'no submission'/'not reported'."""
+    days = [date(2024, 1, 1) + timedelta(days=i) for i in range(len(levels))]
+    sent = [s or v is not None for s, v in zip(submitted, levels, strict=False)]  # a level is a submission
+    daily = pl.DataFrame({"org_code": "RXX", "trust": name, "icb_name": "ICB", "local_authority": name,
+                          "period_date": days, "submitted": sent,
+                          "trust_opel": levels}, schema_overrides={"trust_opel": pl.Int64})
+    cells = next(iter(grid_rows(trust_grid(daily, name)).values()))
+    assert [c for c, _ in cells] == [f"og-{v or 0}" for v in levels]
+    assert [t for _, t in cells] == [str(v) if v else "–no submission" if not s else "n/rnot reported"
+                                     for v, s in zip(levels, daily["submitted"], strict=False)]
 
 
 def test_headline_counts_trusts_at_opel_4(con):
-    counts = opel.opel_counts(con, MAY_13, MAY_16, ALL_ICBS)
+    counts = opel.opel_counts(con, MAY_13, MAY_16, ())
     assert headline(counts, MAY_13, MAY_16) == (
         "2 of 3 trusts reported OPEL 4 on at least one day between 13/05/2024 and 16/05/2024.")
     assert headline(counts.filter(trust="Airedale"), MAY_13, MAY_16).startswith("1 of 1 trust reported")
@@ -148,82 +207,75 @@ def infos(app: AppTest) -> list[str]:
     return [i.value for i in app.info]
 
 
-def test_page_defaults_to_all_data_up_to_the_latest_day(opel_db):
+def grids(app: AppTest) -> list[str]:
+    """The OPEL grids the page draws (st.html elements with a table), without the key under each."""
+    return [h.proto.body.split('<p class="og-key">')[0] for h in app.get("html") if "<table" in h.proto.body]
+
+
+def test_page_opens_on_the_latest_four_weeks_of_every_trust(opel_db):
     app = run_page()
     assert not app.exception
-    assert app.date_input[0].value == (MAY_13, date(2024, 6, 10))  # 8 weeks back, but no earlier than the data
+    assert app.selectbox[0].value == "all" and app.selectbox[1].value == 4
+    assert app.date_input[0].value == date(2024, 6, 10)
     assert app.markdown[0].value == (
-        "**2 of 3 trusts reported OPEL 4 on at least one day between 13/05/2024 and 10/06/2024.**")
+        "**2 of 3 trusts reported OPEL 4 on at least one day between 14/05/2024 and 10/06/2024.**")
+    trust_html, la_html = grids(app)
+    york = grid_rows(trust_html)["York and Scarborough"]
+    assert len(york) == 28 and york[:3] == [("og-3", "3"), ("og-4", "4"), ("og-2", "2")]
+    assert york[-1] == ("og-1", "1")  # Mon 10/06/2024
+    assert list(grid_rows(la_html)) == ["City of York (York and Scarborough)", "Bradford (Airedale)"]
     table = app.dataframe[0].value
-    assert list(table["trust"]) == ["Airedale", "York and Scarborough", "South Tees"]
-    york = table.set_index("trust").loc["York and Scarborough"]
-    assert [york[c] for c in ("days_reported", "days_opel_3", "days_opel_4", "highest_opel",
-                                   "la_days_reported", "la_days_opel_4", "la_highest_opel")] == [5, 2, 1, 4, 4, 2, 4]
+    assert list(table["trust"]) == ["York and Scarborough", "Airedale", "South Tees"]
     # Every column on a 1366 px screen, the trust not pinned (a pinned column is drawn in a faded grey)
     shown_columns = list(app.dataframe[0].proto.column_order)
     assert shown_columns == ["trust", "days_reported", "days_opel_3", "days_opel_4", "local_authority",
                              "la_days_reported", "la_days_opel_3", "la_days_opel_4"]
     assert '"pinned"' not in app.dataframe[0].proto.columns
     assert "Local authority OPEL not reported by: South Tees." in [c.value for c in app.caption]
-    assert len(app.get("plotly_chart")) == 2
-    assert dict(app.query_params) == {"from": "2024-05-13", "to": "2024-06-10"}
+    assert not app.get("plotly_chart")  # nothing waits for plotly.js
+    assert dict(app.query_params) == {"group": "all"}
 
 
-def test_choosing_an_icb_shows_only_its_trusts_and_goes_in_the_url(opel_db):
+def test_choosing_a_group_shows_only_its_trusts_and_goes_in_the_url(opel_db):
     app = run_page()
-    app.multiselect[0].set_value(["NHS West Yorkshire ICB"]).run()
+    app.selectbox[0].set_value("icb-qwo").run()
     assert list(app.dataframe[0].value["trust"]) == ["Airedale"]
-    # Streamlit's own binding writes it to the URL as icb=... in the browser (AppTest has no browser):
-    assert app.multiselect[0].proto.query_param_key == "icb"
-    assert app.markdown[0].value.startswith("**1 of 1 trust reported OPEL 4")
+    assert list(grid_rows(grids(app)[0])) == ["Airedale"]
+    assert app.query_params["group"] == "icb-qwo"
+    assert "West Yorkshire ICB" in parse(grids(app)[0]).find(".//caption").text
 
 
-def test_a_link_opens_the_same_view(opel_db):
-    app = run_page(icb=["NHS Humber and North Yorkshire ICB", "NHS West Yorkshire ICB"], **{"from": "2024-05-14"},
-                   to="2024-05-16")
-    assert app.date_input[0].value == (date(2024, 5, 14), MAY_16)
-    assert app.multiselect[0].value == ["NHS Humber and North Yorkshire ICB", "NHS West Yorkshire ICB"]
-    # From the 14th each has one day at OPEL 4; York and Scarborough also has one at 3, so it comes first.
-    assert list(app.dataframe[0].value["trust"]) == ["York and Scarborough", "Airedale"]
+def test_more_weeks_and_an_earlier_day_from_a_link(opel_db):
+    app = run_page(group="york-harrogate-tees-airedale", weeks="8", to="2024-05-16")
+    assert (app.selectbox[0].value, app.selectbox[1].value, app.date_input[0].value) == (
+        "york-harrogate-tees-airedale", 8, MAY_16)
+    rows = grid_rows(grids(app)[0])
+    assert len(rows["Airedale"]) == 4  # 8 weeks back, but no earlier than the data
+    assert app.markdown[0].value.startswith("**2 of 3 trusts reported OPEL 4")
+    app.selectbox[1].set_value(13).run()
+    assert app.query_params["weeks"] == "13"
 
 
 def test_a_range_with_no_data_says_so(opel_db):
-    app = run_page()
-    app.date_input[0].set_value((date(2024, 5, 20), date(2024, 6, 9))).run()
+    app = run_page(weeks="2", to="2024-06-09")
     assert not app.exception
-    assert infos(app) == ["No trust in any ICB submitted figures between 20/05/2024 and 09/06/2024. "
+    assert infos(app) == ["All trusts: no trust submitted figures between 27/05/2024 and 09/06/2024. "
                           "The data runs from 13/05/2024 to 10/06/2024."]
-    assert not app.dataframe and not app.get("plotly_chart")
-
-
-def test_an_icb_with_nothing_in_the_range_says_so(opel_db):
-    app = run_page(icb="NHS West Yorkshire ICB", **{"from": "2024-05-15"}, to="2024-05-16")
-    assert infos(app) == ["No trust in the NHS West Yorkshire ICB submitted figures between 15/05/2024 and "
-                          "16/05/2024. The data runs from 13/05/2024 to 10/06/2024."]
+    assert not app.dataframe and not grids(app)
 
 
 def test_no_local_authority_opel_in_the_selection_says_so(opel_db):
-    app = run_page(icb="NHS North East and North Cumbria ICB")
-    assert infos(app) == ["No trust reported its local authority's OPEL level between 13/05/2024 and 10/06/2024."]
-    assert len(app.get("plotly_chart")) == 1  # the trust heatmap still shows
+    app = run_page(group="icb-qhm")
+    assert infos(app) == ["No trust reported its local authority's OPEL level between 14/05/2024 and 10/06/2024."]
+    assert len(grids(app)) == 1  # the trust grid still shows
     assert list(app.dataframe[0].value["trust"]) == ["South Tees"]
 
 
-def hovers(app: AppTest, chart: int = 0) -> set[str]:
-    """Every cell's hover text in one of the page's heatmaps, as the browser is sent it."""
-    spec = json.loads(app.get("plotly_chart")[chart].proto.spec)
-    return {text for trace in spec["data"] if trace["type"] == "heatmap"
-            for row in trace["customdata"] for text in row if text is not None}
-
-
-def test_the_heatmap_shows_a_new_load_on_the_next_view(opel_db):
-    # The figures are kept per data version (ui/kept.py), so a load must not leave a stale heatmap.
-    before = hovers(run_page())
-    assert "South Tees, Mon 10/06/2024: no submission" in before
+def test_the_grid_shows_a_new_load_on_the_next_view(opel_db):
+    # The grids are kept per data version (ui/kept.py), so a load must not leave a stale grid.
+    assert grid_rows(grids(run_page())[0])["South Tees"][-1] == ("og-0", "–no submission")
     load_rows_directly(opel_db, days("RTR", 10, [3], [None], month=6))
-    after = hovers(run_page())
-    assert "South Tees, Mon 10/06/2024: OPEL 3" in after
-    assert after - before == {"South Tees, Mon 10/06/2024: OPEL 3"}
+    assert grid_rows(grids(run_page())[0])["South Tees"][-1] == ("og-3", "3")
 
 
 def test_without_a_database_says_how_to_load(db):
@@ -232,8 +284,9 @@ def test_without_a_database_says_how_to_load(db):
     assert "No data yet" in infos(app)[0]
 
 
-def test_the_page_opens_on_eight_weeks_up_to_the_latest_day():
-    assert opel.default_first_day(date(2024, 6, 10)) == date(2024, 4, 16)
+def test_four_weeks_up_to_a_day():
+    assert opel.first_day(date(2024, 6, 10)) == date(2024, 5, 14)
+    assert opel.first_day(date(2024, 6, 10), 8) == date(2024, 4, 16)
 
 
 @pytest.mark.parametrize("level", [1, 2, 3])

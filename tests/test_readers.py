@@ -19,7 +19,7 @@ from pipelines.catalogue.columns import COLUMN_NAMES, COLUMNS, DRD_COLUMNS, SCHE
 from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
 from pipelines.ingest import cells
 from pipelines.ingest.cells import MAX_FIELD_CHARS
-from pipelines.ingest.readers import SitrepRead, _read_column, _read_text, read_sitrep
+from pipelines.ingest.readers import SitrepRead, _read_columns, _read_text, read_sitrep
 
 # One valid row of text per template column, in template order.
 GOOD = {
@@ -518,5 +518,6 @@ def test_a_column_of_plain_whole_numbers_reads_as_the_careful_parse_reads_it(tex
     """Counts and OPEL levels that Polars casts straight to whole numbers skip the careful parse: the
     text and the values must be exactly what the careful parse gives, for any cells; a column that
     has one cell the cast does not take is read the careful way."""
-    cells = pl.DataFrame({column.name: texts}, schema={column.name: pl.String})
-    assert_frame_equal(_read_column(cells, column), _read_text(cells, column))
+    cells = pl.DataFrame({c.name: texts if c == column else [None] * len(texts) for c in COLUMNS},
+                         schema={c.name: pl.String for c in COLUMNS})
+    assert_frame_equal(_read_columns(cells)[COLUMNS.index(column)], _read_text(cells, column))

@@ -161,6 +161,10 @@ def parts_figure(daily: pl.DataFrame, weekly: pl.DataFrame, numerator_words: str
     # The panel titles are annotations, which the page's chart CSS does not reach: dark enough on their own.
     fig.update_annotations(font={"size": 13, "color": NHS_GREY}, x=0, xanchor="left")
     fig.update_yaxes(gridcolor=NHS_PALE_GREY, zeroline=False, title_text="")
+    # The upper panel's date axis has no labels (they are shared, under the lower one): its line ran through
+    # the lower panel's title ("Occupied G&A beds (a day)"), so only the lowest panel draws it.
+    for row in range(1, len(parts)):
+        fig.update_xaxes(showline=False, row=row, col=1)
     return fig
 
 

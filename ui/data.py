@@ -120,6 +120,7 @@ def build_sample_database(home_page_modules: Iterable[str]) -> None:
     for module in home_page_modules:
         importlib.import_module(module)
     build.result()
+    _checked_schema.add(db)  # built (or brought up to date) by this release: upgrade_older_database need not open it
 
 
 _checked_schema: set[Path] = set()

@@ -1,9 +1,10 @@
 """Objects a page draws on every rerun but that only change with the data: built once per database
 version and filters, then shared between sessions rather than copied.
 
-For Plotly figures of many thousand cells (the OPEL heatmaps: 140 trusts x 8 weeks) building the
-figure is most of the page's script time. ``st.cache_data`` would not help: it returns a pickled copy,
-and unpickling a figure validates every array again. Keep only what no caller changes.
+For Plotly figures of many thousand cells (the submissions heatmap) building the figure is most of
+the page's script time; the OPEL page's HTML grids (140 trusts by 28 days) are kept the same way.
+``st.cache_data`` would not help: it returns a pickled copy, and unpickling a figure validates every
+array again. Keep only what no caller changes.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def kept(build: Callable[..., T], *args: Any) -> T:
     return _kept(str(db), database_version(db), f"{build.__module__}:{build.__qualname__}", args)
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)  # an OPEL figure pair is about 3 MiB
+@st.cache_resource(show_spinner=False, max_entries=32)  # a national OPEL grid pair is about 0.5 MiB
 def _kept(db: str, version: tuple[int, int] | None, build_name: str, args: tuple) -> Any:  # noqa: ARG001 - the key
     module, name = build_name.split(":")
     return getattr(importlib.import_module(module), name)(*args)

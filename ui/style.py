@@ -3,18 +3,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pipelines.reports.presentation import NHS_PALE_GREY, STATUS_FILL  # noqa: F401  (defined with the exports, which share them)
+from pipelines.reports.presentation import (  # noqa: F401  (defined with the exports, which share them)
+    NHS_PALE_GREY,
+    OPEL_COLOURS,
+    OPEL_TEXT_COLOURS,
+    STATUS_FILL,
+)
 
 NHS_BLUE = "#005EB8"
 NHS_DARK_BLUE = "#003087"
 NHS_GREY = "#425563"
 NHS_SECONDARY_TEXT = "#4C6272"  # 6.3:1 on white, 5.9:1 on Streamlit's pale widget grey
-
-# OPEL 1 to 4: one hue family from pale to dark, each level at least 1.75:1 lighter than the next, for
-# a deuteranope too (NHS warm yellow and orange were 1.46:1 apart); the level's number in each cell is
-# at least 4.5:1 on its colour. The one definition, for the trust page's strip and the OPEL page.
-OPEL_COLOURS = {1: "#FFF3C4", 2: "#F5A800", 3: "#B35900", 4: "#6E0F2D"}
-OPEL_TEXT_COLOURS = {1: "#212B32", 2: "#212B32", 3: "#FFFFFF", 4: "#FFFFFF"}
 
 AMBITION_LINE = {"color": NHS_DARK_BLUE, "dash": "dash", "width": 2}
 

@@ -19,12 +19,13 @@ from pipelines.catalogue.dates import uk_date, uk_day, uk_timestamp
 from pipelines.catalogue.metrics import Metric
 from pipelines.catalogue.sources import SOURCE_LABELS
 from pipelines.catalogue.wording import assurance_label, variation_label
+from pipelines.groups import Group
 from pipelines.queries import drilldown, provenance
 from pipelines.queries.drd import trust_drd_months
-from pipelines.reports import drilldown_text
+from pipelines.reports import drilldown_text, narrative
 from pipelines.reports.weekly_table import site_label, site_names
 from pipelines.spc import store
-from ui import auth, charts, data, publication_charts, spc_chart
+from ui import auth, charts, data, publication_charts, spc_chart, trend_svg
 from ui.safe_text import clean, plain
 from ui.spc_icons import assurance_icon, variation_icon
 
@@ -33,6 +34,20 @@ SOURCE_NAMES = SOURCE_LABELS
 OPEL_ROWS = {"trust_opel_max": ("Trust", "short_name"), "la_opel_max": ("Local authority", "local_authority")}
 AUTHOR_KEY = "narrative_author"  # the narrative page's key: the name is asked once per session for both pages
 SAVED_KEY = "trust_spc_saved"
+
+
+def comments_section(org_code: str, week: date, group: Group | None) -> None:
+    """The place leads' comments on the trust for the week, of the discharge group in use: each group's
+    comments are its own (a trust in two groups has two sets). None (trusts picked by hand): none saved."""
+    if group is None:
+        st.caption("Trusts picked by hand have no saved comments: open the trust from a discharge group's "
+                   "weekly table to see its place leads' comments.")
+        return
+    comments = narrative.trust_comments(data.read(narrative.current_narratives, week, group.group_id), org_code)
+    if comments:
+        st.caption(plain(f"Place leads' comments for {group.name}:"))
+    for label, author, text in comments:
+        st.text(f"Place lead's comment on {label} ({author}): {text}")  # st.text: never Markdown or HTML
 
 
 def _listed(items: Sequence[str]) -> str:
@@ -80,9 +95,16 @@ def why_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first: date, 
         reasons = data.read(drilldown.publication_delay_reasons, code, first, last)
         st.caption(plain(drilldown.delay_reasons_text(reasons)))
         if metric.has_spc:  # OPEL levels have no counts behind them: their strip is further down
-            daily = data.read(drilldown.trust_daily, code, (metric.id,), first, last)
-            st.plotly_chart(charts.parts_figure(daily, weekly.filter(pl.col("metric") == metric.id),
-                                                metric.numerator_text, metric.denominator_text))
+            if trend := trend_svg.spc_trend_html(data.read(drilldown.trust_spc, code, metric.id, week), metric):
+                # Our own SVG (st.html drops SVG); its words are cleaned and escaped by ui.trend_svg.
+                st.markdown(trend, unsafe_allow_html=True)
+            # The counts day by day: a Plotly chart, drawn only when opened (plotly.js is not on the first screen).
+            counts_box = st.expander("Counts day by day (interactive chart)", key=f"counts_{code}_{metric.id}",
+                                     on_change="rerun")
+            if counts_box.open:
+                daily = data.read(drilldown.trust_daily, code, (metric.id,), first, last)
+                counts_box.plotly_chart(charts.parts_figure(daily, weekly.filter(pl.col("metric") == metric.id),
+                                                            metric.numerator_text, metric.denominator_text))
     with beside:
         st.table(drilldown_text.related_table(weekly, metric, week).to_pandas().set_index("Figure"))
 

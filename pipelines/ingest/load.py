@@ -42,12 +42,12 @@ from pipelines.spc.store import refresh_derived
 from pipelines.warehouse import DatabaseDamaged, connect_read, open_for_write
 from pipelines.warehouse.reference import reload_reference
 from pipelines.warehouse.schema import is_current
-from pipelines.warehouse.session import one_thread
+from pipelines.warehouse.session import threads_by_size
 
 log = logging.getLogger(__name__)
 
 FILE_TYPES = (".csv", ".xlsx")
-SMALL_FILE_BYTES = 2**20  # a day of every trust in England is about 30 KB: loaded on one thread (one_thread)
+SMALL_FILE_BYTES = 2**20  # a day of every trust in England is about 30 KB: loaded on one thread (threads_by_size)
 
 
 
@@ -82,20 +82,8 @@ def _store_rows(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, frame: pl.
     """Rejected and flagged rows with their raw values, then the valid rows as history and current.
     ``replaces`` is False when no current row shares a trust-day with ``frame`` (``loaded_levels`` found
     none): there is then nothing to supersede, and the search for it is skipped."""
-    raw_json = raw.filter(pl.col("source_row").is_in(issues.get_column("source_row").implode())).select(
-        "source_row", raw_values=pl.struct(pl.exclude("source_row")).struct.json_encode())
-    flagged = (issues.join(frame.select("source_row", "org_code", "period_date"), on="source_row", how="left")
-               .with_columns(file_id=pl.lit(outcome.file_id), file_name=pl.lit(outcome.file_name))
-               .with_row_index("issue_order"))
-    # Each issue row gets its row's raw values in the database, not here: a row breaking many rules
-    # would otherwise carry its values once per rule in memory. Stored in the issues' order.
-    con.register("flagged", flagged)
-    con.register("raw_json", raw_json)
-    con.execute("INSERT INTO rejected_rows BY NAME SELECT f.* EXCLUDE (issue_order), r.raw_values FROM flagged f "
-                "LEFT JOIN raw_json r USING (source_row) ORDER BY f.issue_order")
-    con.unregister("flagged")
-    con.unregister("raw_json")
-
+    if not issues.is_empty():  # a clean file (most days, and every file of the sample) has none to store
+        _store_issues(con, outcome, frame, raw, issues)
     rejected = issues.filter(pl.col("severity") == "error").get_column("source_row")
     incoming = frame.filter(~pl.col("source_row").is_in(rejected.implode())).with_columns(
         file_id=pl.lit(outcome.file_id), source=pl.lit(TRUST_SITREP), source_file=pl.lit(outcome.file_name),
@@ -110,6 +98,24 @@ def _store_rows(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, frame: pl.
     """).fetchall()[0][0]
     con.execute("INSERT INTO sitrep_daily BY NAME SELECT * FROM incoming")
     con.unregister("incoming")
+
+
+def _store_issues(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, frame: pl.DataFrame, raw: pl.DataFrame,
+                  issues: pl.DataFrame) -> None:
+    """Each issue in rejected_rows with its row's raw values, in the issues' order."""
+    raw_json = raw.filter(pl.col("source_row").is_in(issues.get_column("source_row").implode())).select(
+        "source_row", raw_values=pl.struct(pl.exclude("source_row")).struct.json_encode())
+    flagged = (issues.join(frame.select("source_row", "org_code", "period_date"), on="source_row", how="left")
+               .with_columns(file_id=pl.lit(outcome.file_id), file_name=pl.lit(outcome.file_name))
+               .with_row_index("issue_order"))
+    # Each issue row gets its row's raw values in the database, not here: a row breaking many rules
+    # would otherwise carry its values once per rule in memory.
+    con.register("flagged", flagged)
+    con.register("raw_json", raw_json)
+    con.execute("INSERT INTO rejected_rows BY NAME SELECT f.* EXCLUDE (issue_order), r.raw_values FROM flagged f "
+                "LEFT JOIN raw_json r USING (source_row) ORDER BY f.issue_order")
+    con.unregister("flagged")
+    con.unregister("raw_json")
 
 
 def known_org_codes(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -354,14 +360,15 @@ def ingest_sources(sources: Iterable[tuple[str, str, bytes | Exception]], db: Pa
             reference_changed = reload_reference(con)
             # Pulled under the lock: an upload says "waiting" before it says which file started.
             following = following or next(pending, None)
-            while following is not None:
-                name, path, content = following
-                with one_thread(con, not isinstance(content, bytes) or len(content) <= SMALL_FILE_BYTES):
+            with threads_by_size(con) as fit_threads:
+                while following is not None:
+                    name, path, content = following
+                    fit_threads(not isinstance(content, bytes) or len(content) <= SMALL_FILE_BYTES)
                     done.append(_ingest_source(con, name, path, content, force=force, today=today, actor=actor,
                                                engine=engine))
-                following = next(pending, None)
-                if time.perf_counter() - started > round_s:
-                    break
+                    following = next(pending, None)
+                    if time.perf_counter() - started > round_s:
+                        break
             _refresh_touched(con, done, reference_changed)
         log.info("round of %d files saved in %.3f s", len(done), time.perf_counter() - started)
         yield from done

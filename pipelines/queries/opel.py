@@ -20,37 +20,37 @@ _TRUSTS = """
 """
 
 
-DEFAULT_WEEKS = 8  # the page opens on this many latest weeks of data
+DEFAULT_WEEKS = 4  # the page opens on this many latest weeks of data: a column a day fits a laptop's width
+WEEK_CHOICES = (2, 4, 8, 13, 26)  # more weeks: the grid scrolls sideways
 
 
-def default_first_day(latest: date, weeks: int = DEFAULT_WEEKS) -> date:
-    """The first day the page shows by default: ``weeks`` weeks up to the latest day with data."""
-    return latest - timedelta(weeks=weeks) + timedelta(days=1)
+def first_day(last: date, weeks: int = DEFAULT_WEEKS) -> date:
+    """The first day of ``weeks`` weeks up to ``last``."""
+    return last - timedelta(weeks=weeks) + timedelta(days=1)
 
 
-def icb_names(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """The ICBs of the trusts with data, by name."""
-    return [r[0] for r in con.execute(f"SELECT DISTINCT icb_name FROM ({_TRUSTS}) ORDER BY icb_name").fetchall()]
+# A discharge group's trusts (``pipelines.groups``), or every trust with data when the group lists none.
+_CHOSEN = "(len(?::VARCHAR[]) = 0 OR c.org_code IN (SELECT unnest(?::VARCHAR[])))"
 
 
-def daily_opel(con: duckdb.DuckDBPyConnection, first: date, last: date, icbs: tuple[str, ...]) -> pl.DataFrame:
-    """Every trust of the ICBs by every day from ``first`` to ``last``: a full grid, so a day
-    without a submission is a row with ``submitted`` false rather than a missing row.
-    Sorted by ICB, trust and day: the heatmap's row order."""
+def daily_opel(con: duckdb.DuckDBPyConnection, first: date, last: date, org_codes: tuple[str, ...]) -> pl.DataFrame:
+    """Every trust of ``org_codes`` (none: every trust) by every day from ``first`` to ``last``: a full
+    grid, so a day without a submission is a row with ``submitted`` false rather than a missing row.
+    Sorted by ICB, trust and day: the grid's row order."""
     return con.sql(f"""
-        WITH chosen AS (SELECT * FROM ({_TRUSTS}) WHERE icb_name IN (SELECT unnest(?::VARCHAR[]))),
+        WITH chosen AS (SELECT * FROM ({_TRUSTS}) c WHERE {_CHOSEN}),
         days AS (SELECT CAST(range AS DATE) AS period_date FROM range(?::DATE, ?::DATE + 1, INTERVAL 1 DAY))
         SELECT c.org_code, c.trust, c.icb_name, c.local_authority, d.period_date,
             s.org_code IS NOT NULL AS submitted, s.trust_opel, s.la_opel
         FROM chosen c CROSS JOIN days d
         LEFT JOIN sitrep_trust_day s ON s.org_code = c.org_code AND s.period_date = d.period_date
         ORDER BY c.icb_name, c.trust, d.period_date
-    """, params=[list(icbs), first, last]).pl()
+    """, params=[list(org_codes), list(org_codes), first, last]).pl()
 
 
-def opel_counts(con: duckdb.DuckDBPyConnection, first: date, last: date, icbs: tuple[str, ...]) -> pl.DataFrame:
-    """Per trust of the ICBs, over ``first`` to ``last``: days reported, days at OPEL 3 and at 4
-    (exactly that level), the highest level, and the same for the local authority's OPEL.
+def opel_counts(con: duckdb.DuckDBPyConnection, first: date, last: date, org_codes: tuple[str, ...]) -> pl.DataFrame:
+    """Per trust of ``org_codes`` (none: every trust), over ``first`` to ``last``: days reported, days at
+    OPEL 3 and at 4 (exactly that level), the highest level, and the same for the local authority's OPEL.
     Most days at OPEL 4 first, then most at 3."""
     return con.sql(f"""
         SELECT c.icb_name, c.trust, c.org_code, c.local_authority,
@@ -64,7 +64,7 @@ def opel_counts(con: duckdb.DuckDBPyConnection, first: date, last: date, icbs: t
             max(s.la_opel) AS la_highest_opel
         FROM ({_TRUSTS}) c
         LEFT JOIN sitrep_trust_day s ON s.org_code = c.org_code AND s.period_date BETWEEN ? AND ?
-        WHERE c.icb_name IN (SELECT unnest(?::VARCHAR[]))
+        WHERE {_CHOSEN}
         GROUP BY ALL
         ORDER BY days_opel_4 DESC, days_opel_3 DESC, highest_opel DESC NULLS LAST, c.icb_name, c.trust
-    """, params=[first, last, list(icbs)]).pl()
+    """, params=[first, last, list(org_codes), list(org_codes)]).pl()

@@ -19,18 +19,12 @@ from pipelines.groups import ALL_GROUP
 from pipelines.reports.export_common import neutralise_column, tidy, week_sources
 from pipelines.reports.export_docx import to_docx
 from pipelines.reports.export_xlsx import to_xlsx
+from pipelines.reports.formats import FORMATS
 from pipelines.reports.narrative import current_narratives
 from pipelines.reports.weekly_table import WeeklyTable, build_weekly_table
 
 __all__ = ["FORMATS", "daily_figures_csv", "file_name", "render", "render_table", "tidy", "to_csv", "to_docx",
            "to_xlsx"]
-
-# format -> (MIME type, what the page's button says)
-FORMATS: dict[str, tuple[str, str]] = {
-    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "Excel (.xlsx)"),
-    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "Word (.docx)"),
-    "csv": ("text/csv", "CSV"),
-}
 
 
 def _csv_bytes(frame: pl.DataFrame) -> bytes:

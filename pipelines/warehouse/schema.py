@@ -369,11 +369,15 @@ def migrate(con: duckdb.DuckDBPyConnection) -> bool:
     stored = _stored_state(con)
     if stored is not None and stored[0] == SCHEMA_HASH:
         return False
+    # An empty file (a first start, a new database) gets every column from the script and has no rows to
+    # rebuild: the steps that upgrade an older file are skipped.
+    new = stored is None and not con.execute(
+        "SELECT EXISTS (FROM duckdb_tables() WHERE database_name = current_database())").fetchall()[0][0]
     con.execute(_TABLES_SQL)  # one script rather than a call per part: a new file pays it on every cold ingest
-    added = _add_missing_columns(con)
+    added = [] if new else _add_missing_columns(con)
     con.execute("DROP TABLE IF EXISTS schema_version")  # the hand-bumped number of releases before the hash
     con.execute(_VIEWS_SQL)
-    if stored is None or stored[1] != DERIVED_HASH:
+    if not new and (stored is None or stored[1] != DERIVED_HASH):
         con.execute(REBUILD_WEEKLY_PARTS_SQL)
     con.execute("DELETE FROM schema_state; INSERT INTO schema_state VALUES (?, ?)", [SCHEMA_HASH, DERIVED_HASH])
     log.info("schema migrated to %s%s", SCHEMA_HASH, f"; columns added: {', '.join(added)}" if added else "")
