@@ -117,6 +117,12 @@ ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS entry_hash VARCHAR;
 CREATE TABLE IF NOT EXISTS spc_latest (
     org_code VARCHAR, metric VARCHAR, week_ending DATE, variation VARCHAR, assurance VARCHAR, message VARCHAR
 );
+-- SPC's running totals per trust, metric, block of 52 weeks and segment (pipelines.spc.totals).
+CREATE TABLE IF NOT EXISTS spc_blocks (
+    org_code VARCHAR, metric VARCHAR, block INTEGER, passed INTEGER, height BIGINT, first_period DATE,
+    last_period DATE, value_sum DOUBLE, mr_n BIGINT, mr_sum DOUBLE,
+    fixed_n BIGINT, fixed_sum DOUBLE, fixed_mr_n BIGINT, fixed_mr_sum DOUBLE
+);
 CREATE TABLE IF NOT EXISTS trusts (
     org_code VARCHAR PRIMARY KEY, name VARCHAR, short_name VARCHAR, region VARCHAR,
     icb_code VARCHAR, icb_name VARCHAR, place VARCHAR, local_authority VARCHAR, source VARCHAR,
