@@ -16,7 +16,7 @@ one row per series to redo or read). The rules themselves stay in ``pipelines.sp
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import duckdb
 import polars as pl
@@ -24,14 +24,10 @@ import polars as pl
 from pipelines.spc.xmr import RUN_POINTS
 
 BLOCK_WEEKS = 52
-_ORIGIN = date(2000, 1, 2)  # a Sunday: blocks run from here in steps of BLOCK_WEEKS weeks
+ORIGIN = date(2000, 1, 2)  # a Sunday: blocks run from here in steps of BLOCK_WEEKS weeks
 
 def _block(period: str) -> str:
-    return f"CAST(floor(({period} - DATE '{_ORIGIN}') / {7 * BLOCK_WEEKS}) AS INTEGER)"
-
-
-def _block_start(block: int) -> date:
-    return _ORIGIN + timedelta(weeks=BLOCK_WEEKS * block)
+    return f"CAST(floor(({period} - DATE '{ORIGIN}') / {7 * BLOCK_WEEKS}) AS INTEGER)"
 
 
 def _passed(period: str) -> str:
@@ -51,22 +47,22 @@ UNION SELECT t.org_code, t.metric, min(b.block) FROM touched t JOIN spc_blocks b
     WHERE b.block > t.block GROUP BY t.org_code, t.metric, t.block"""
 # Per series, the points to read: from the last point before its first block redone (whose moving range
 # the block's first point needs) to the end of its last; a series redone whole has no first_block.
-_RANGE_SQL = f"""CREATE OR REPLACE TEMP TABLE spc_range AS
+_RANGE_SQL = """CREATE OR REPLACE TEMP TABLE spc_range AS
 WITH redo AS (SELECT org_code, metric, min(block) AS first_block, max(block) AS last_block FROM spc_redo
               GROUP BY ALL)
 SELECT r.org_code, r.metric, r.first_block, r.last_block, max(b.last_period) AS since
 FROM redo r LEFT JOIN spc_blocks b ON b.org_code = r.org_code AND b.metric = r.metric AND b.block < r.first_block
 GROUP BY ALL
-UNION ALL SELECT org_code, metric, NULL, NULL, NULL FROM {{settings}} s
+UNION ALL SELECT org_code, metric, NULL, NULL, NULL FROM {settings} s
     WHERE NOT EXISTS (SELECT 1 FROM spc_blocks b WHERE b.org_code = s.org_code AND b.metric = s.metric)
-    {{whole}}"""
+    {whole}"""
 _BLOCKS_SQL = f"""CREATE OR REPLACE TEMP TABLE spc_new_blocks AS
 WITH ranged AS (
     SELECT p.org_code, p.metric, p.period, p.value, g.first_block, {_passed('p.period')} AS passed,
         coalesce(p.period BETWEEN s.baseline_start AND s.baseline_end, false) AS fixed
     FROM {{points}} p JOIN spc_range g USING (org_code, metric) JOIN {{settings}} s USING (org_code, metric)
     WHERE p.period >= $since AND (g.first_block IS NULL OR (
-        p.period >= coalesce(g.since, DATE '{_ORIGIN}' + 7 * {BLOCK_WEEKS} * g.first_block)
+        p.period >= coalesce(g.since, DATE '{ORIGIN}' + 7 * {BLOCK_WEEKS} * g.first_block)
         AND {_block('p.period')} <= g.last_block))
 ), paired AS (
     SELECT *, {_block('period')} AS block, abs(value - lag(value) OVER w) AS mr,
@@ -99,7 +95,7 @@ def redo(con: duckdb.DuckDBPyConnection, points: str, settings: str, weeks: str 
     con.execute(_RANGE_SQL.format(settings=settings, whole="" if weeks else "OR true"))
     # One bound for every series, so DuckDB can skip the row groups of older weeks.
     since = con.execute(f"""SELECT CASE WHEN bool_or(first_block IS NULL) THEN NULL
-        ELSE min(coalesce(since, DATE '{_ORIGIN}' + 7 * {BLOCK_WEEKS} * first_block)) END FROM spc_range""").fetchone()
+        ELSE min(coalesce(since, DATE '{ORIGIN}' + 7 * {BLOCK_WEEKS} * first_block)) END FROM spc_range""").fetchone()
     con.execute(_BLOCKS_SQL.format(points=points, settings=settings),
                 {"since": since[0] if since and since[0] else date.min})
     con.execute(_REPLACE_SQL)
