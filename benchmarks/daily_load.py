@@ -137,6 +137,20 @@ def paired_ratio(rounds: list[dict], load: str, key: str) -> float:
                              for r in rounds)
 
 
+def run_as_child(args: argparse.Namespace, reference: Path, files: dict[str, Path]) -> None:
+    """What a child process was started for: the data (``files``, ``build``) or one timed run."""
+    use_reference_dir(args.reference or reference)
+    if args.child == "files":
+        write_reference(reference, trust_codes(args.trusts))
+        for load, (last_day, days) in LOADS.items():
+            generate_frame(trust_codes(args.trusts), days, last_day).write_csv(files[load], date_format="%Y-%m-%d")
+    elif args.child == "build":
+        build(args.db, trust_codes(args.trusts), args.days)
+    else:
+        print(json.dumps(child_baseline(args.db, args.csv) if args.child == "baseline"
+                         else child_ingest(args.db, args.csv, args.rows)))
+
+
 def main() -> None:  # noqa: PLR0915  (the whole benchmark run in the order the docstring gives)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trusts", type=int, default=140)
@@ -144,28 +158,23 @@ def main() -> None:  # noqa: PLR0915  (the whole benchmark run in the order the 
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--keep", action="store_true")
-    parser.add_argument("--child", choices=["baseline", "step"])
+    parser.add_argument("--child", choices=["files", "build", "baseline", "step"])
     parser.add_argument("--db", type=Path)
+    parser.add_argument("--days", type=int)
     parser.add_argument("--csv", type=Path)
     parser.add_argument("--rows", type=int)
     parser.add_argument("--reference", type=Path)
     args = parser.parse_args()
+    reference, files = OUTPUT / "reference", {load: OUTPUT / f"{load.replace(' ', '_')}.csv" for load in LOADS}
     if args.child:
-        use_reference_dir(args.reference)
-        result = (child_baseline(args.db, args.csv) if args.child == "baseline"
-                  else child_ingest(args.db, args.csv, args.rows))
-        print(json.dumps(result))
+        run_as_child(args, reference, files)
         return
 
+    # The data is made by child processes, so this one stays small: a child's peak memory from getrusage
+    # starts from its parent's (Linux copies the parent's resident size into the child at fork).
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    codes = trust_codes(args.trusts)
-    reference = OUTPUT / "reference"
-    write_reference(reference, codes)
     use_reference_dir(reference)
-    files = {}
-    for load, (last_day, days) in LOADS.items():
-        files[load] = OUTPUT / f"{load.replace(' ', '_')}.csv"
-        generate_frame(codes, days, last_day).write_csv(files[load], date_format="%Y-%m-%d")
+    subprocess.run([sys.executable, __file__, "--child", "files", "--trusts", str(args.trusts)], check=True)
     print(f"Daily loads of {args.trusts} trusts into {args.years}-year history x {args.scales} (up to "
           f"{HISTORY_END:%d/%m/%Y}): " + "; ".join(f"{load} {last - timedelta(days=days - 1):%d/%m/%Y}"
                                                       + (f" to {last:%d/%m/%Y}" if days > 1 else "")
@@ -177,7 +186,8 @@ def main() -> None:  # noqa: PLR0915  (the whole benchmark run in the order the 
     for scale in args.scales:
         pristine = OUTPUT / f"national_{scale}x.duckdb"
         if not pristine.exists():
-            build(pristine, codes, 365 * args.years * scale)
+            subprocess.run([sys.executable, __file__, "--child", "build", "--trusts", str(args.trusts), "--db",
+                            str(pristine), "--days", str(365 * args.years * scale)], check=True)
         work_db = OUTPUT / "work" / "flow.duckdb"
         work_db.parent.mkdir(exist_ok=True)
         rounds = results[scale] = [
