@@ -323,8 +323,10 @@ _VIEWS_SQL = ";\n".join([MACROS_SQL, DAILY_VIEWS_SQL, POSITION_VIEW_SQL])
 # to bump by hand.
 DERIVED_HASH = _hash(WEEKLY_PARTS_SQL)
 SCHEMA_HASH = _hash("\n".join([_TABLES_SQL, _VIEWS_SQL, DERIVED_HASH]))
+# In week order, so a read of the latest weeks (SPC's running totals, a refresh) skips the row groups of
+# older ones; a refresh appends the weeks it rebuilt, which keeps the table in about that order.
 REBUILD_WEEKLY_PARTS_SQL = "DELETE FROM weekly_metric_parts; INSERT INTO weekly_metric_parts BY NAME " \
-    + WEEKLY_PARTS_SQL
+    f"SELECT * FROM ({WEEKLY_PARTS_SQL}) ORDER BY week_ending"
 
 
 def _stored_state(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
