@@ -37,8 +37,7 @@ _FORM_CSS = """<style>
 ensure_entrypoint()
 identity = auth.current_identity()
 st.title("Weekly narrative")
-if saved_message := st.session_state.pop("narrative_saved", None):
-    st.success(saved_message)
+saved_message = st.session_state.pop("narrative_saved", None)  # said beside Save, so the form keeps its place
 selection = weekly_table_with_filters()
 table, group = selection.table, selection.group
 week = table.week_ending
@@ -83,14 +82,15 @@ def draft(row: MetricRow) -> str:
     return narrative.draft_trust_narrative(table, row.metric, org_code)
 
 
-def heading(row: MetricRow) -> None:
-    """The metric's one line over its box: short name, saved or draft, the combined figure (all of it on hover)."""
+def heading(row: MetricRow, unsaved: str = "draft") -> None:
+    """The metric's one line over its box: short name, who saved it (else ``unsaved``), the combined figure;
+    all of it, with the metric's full name, on hover."""
     was = saved.get(row.metric)
-    state = f"saved by {was['author']}, {was['saved_at']:%d/%m %H:%M}" if was else "draft"
+    state = f"saved by {was['author']}, {was['saved_at']:%d/%m %H:%M}" if was else unsaved
     st.markdown(f"**{row.short_label}** · {plain(state)} · {plain(narrative.figure_summary(row))}", wrap=False,
                 help=plain(f"{row.label}: {narrative.figure_summary(row)}. "
                            + (f"Saved by {was['author']} on {was['saved_at']:%d/%m/%Y at %H:%M}." if was
-                              else "Not saved yet: the box starts from a draft written from the figures.")))
+                              else "Not saved yet.")))
 
 
 def grid(chosen: list[MetricRow], cell: Callable[[MetricRow], None]) -> None:
@@ -106,6 +106,7 @@ def grid(chosen: list[MetricRow], cell: Callable[[MetricRow], None]) -> None:
 saved = {r["metric"]: r for r in data.read(narrative.current_narratives, week, selection.group_id).to_dicts()
          if r["org_code"] == org_code}
 week_words = f"{selection.describe()}, Monday {uk_date(week - timedelta(days=6))} to Sunday {uk_date(week)}"
+saved_count = f"{sum(row.metric in saved for row in main_rows)} of {len(main_rows)} saved"
 key = f"{selection.group_id}-{week}-{subject}"
 st.html(_FORM_CSS)
 messages = st.container()  # above the form: what a save said is seen where Save was pressed
@@ -126,8 +127,11 @@ if may_edit and group is not None:
                 help=f"Saves every box of the rows shown whose text differs from its saved narrative (drafts "
                      f"included), and each box of the other metrics you edited. Up to {narrative.MAX_LENGTH:,} "
                      "characters each; Ctrl+Enter in a box saves too. Every save is kept in the history.")
-            st.caption(f"{week_words}: {sum(m in saved for m in shown)} of {len(main_rows)} saved; each box starts "
-                       "from the saved text, else a draft from the figures.")
+            if saved_message:
+                st.success(saved_message)
+            else:
+                st.caption(f"{week_words}: {saved_count}; each box starts from the saved text, else a draft from "
+                           "the figures.")
         with st.container(key="narrative_grid", gap="xsmall"):
             grid(main_rows, box)
             if other_rows:
@@ -157,7 +161,7 @@ if may_edit and group is not None:
                 st.rerun()
 else:
     def text(row: MetricRow) -> None:
-        heading(row)
+        heading(row, "draft" if group is None else "not saved")
         was = saved.get(row.metric)
         # Narratives are shown with st.text: never read as Markdown or HTML, so no injected links or scripts.
         st.text(f"{was['text']}\n(saved by {was['author']})" if was
@@ -166,7 +170,7 @@ else:
 
     with st.container(key="narrative_grid", gap="xsmall"):
         st.caption(f"{week_words}: drafts written from the figures." if group is None else
-                   f"{week_words}: {sum(m in saved for m in shown)} of {len(main_rows)} saved.")
+                   f"{week_words}: {saved_count}.")
         grid(main_rows, text)
         if other_rows:
             with st.expander(f"Other metrics ({len(other_rows)})"):
