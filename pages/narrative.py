@@ -83,14 +83,12 @@ def draft(row: MetricRow) -> str:
 
 
 def heading(row: MetricRow, unsaved: str = "draft") -> None:
-    """The metric's one line over its box: short name, who saved it (else ``unsaved``), the combined figure;
-    all of it, with the metric's full name, on hover."""
+    """The metric's one line over its box: short name, who saved it (else ``unsaved``), the combined figure
+    (cut short with an ellipsis where the column is too narrow; when is in the history). No help icon: it
+    would be a Tab stop between one box and the next."""
     was = saved.get(row.metric)
-    state = f"saved by {was['author']}, {was['saved_at']:%d/%m %H:%M}" if was else unsaved
-    st.markdown(f"**{row.short_label}** · {plain(state)} · {plain(narrative.figure_summary(row))}", wrap=False,
-                help=plain(f"{row.label}: {narrative.figure_summary(row)}. "
-                           + (f"Saved by {was['author']} on {was['saved_at']:%d/%m/%Y at %H:%M}." if was
-                              else "Not saved yet.")))
+    state = f"saved by {was['author']}" if was else unsaved
+    st.markdown(f"**{row.short_label}** · {plain(state)} · {plain(narrative.figure_summary(row))}", wrap=False)
 
 
 def grid(chosen: list[MetricRow], cell: Callable[[MetricRow], None]) -> None:

@@ -91,7 +91,7 @@ def test_one_save_keeps_every_changed_box_and_the_history(two_weeks):
     drafted = len(app.text_area) - len(other_metrics(app).text_area)  # the shown rows' drafts, as they stand
     assert [s.value for s in app.success] == [f"Saved {drafted} narratives of All trusts."]
     assert box(app).value == "Harrogate worse again; South Tees new to the table."
-    assert any(m.value.startswith("**Stranded 7+ days** · saved by Jo Smith, ") for m in app.markdown)
+    assert any(m.value.startswith("**Stranded 7+ days** · saved by Jo Smith · Combined 48%") for m in app.markdown)
     # Saving again changes only what was edited: one more version, of the stranded narrative alone
     save(app, "Second thoughts.")
     assert [s.value for s in app.success] == [f"Saved 1 narrative of All trusts: {STRANDED_LABEL}."]
