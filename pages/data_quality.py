@@ -245,10 +245,14 @@ def audit_section() -> None:
     if entries.is_empty():
         st.caption("Nothing recorded yet.")
         return
+    # Widths in proportion (the grid stretches them to the page): the detail, the longest words, gets half, so
+    # it is read whole rather than cut off ("... week ending 28/0").
     st.dataframe(entries, hide_index=True, width="stretch", column_config={
-        "recorded_at": st.column_config.DatetimeColumn("When", format="DD/MM/YYYY HH:mm:ss"), "actor": "Who",
-        "actor_source": "How", "action": "What", "org_code": "Trust",
-        "detail": st.column_config.TextColumn("Detail", width="large")})
+        "recorded_at": st.column_config.DatetimeColumn("When", format="DD/MM/YYYY HH:mm:ss", width=135),
+        "actor": st.column_config.TextColumn("Who", width=190), "actor_source": st.column_config.TextColumn(
+            "How", width=155), "action": st.column_config.TextColumn("What", width=110),
+        "org_code": st.column_config.TextColumn("Trust", width=50),
+        "detail": st.column_config.TextColumn("Detail", width=680)})
 
 
 def rules_tab() -> None:

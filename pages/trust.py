@@ -8,9 +8,8 @@ from pipelines.catalogue.dates import uk_date, uk_day
 from pipelines.catalogue.metrics import HEADLINE_METRICS, METRICS
 from pipelines.queries import drilldown
 from pipelines.queries.weeks import clamp_range, date_extent
-from pipelines.reports import narrative
 from pipelines.reports.presentation import headline_figures
-from ui import data, drd_charts, params, trust_sections
+from ui import data, drd_charts, params, trust_sections, weekly_filters
 from ui.app import ensure_entrypoint
 from ui.safe_text import clean, plain
 from ui.tiles import show_tiles
@@ -94,9 +93,9 @@ if publication_only:  # the publication's figures only: no tiles of "not reporte
                                              drilldown.publication_gap("ga_occupancy_pct")))
 else:
     show_tiles(headline_figures(week_position, HEADLINE_METRICS))  # the catalogue's headline figures
-# The place lead's comments on this trust for the week (from the Weekly narrative page), marked as theirs.
-for label, author, text in narrative.trust_comments(data.read(narrative.current_narratives, week), code):
-    st.text(f"Place lead's comment on {label} ({author}): {text}")  # st.text: never Markdown or HTML
+# The place leads' comments on this trust for the week, of the discharge group in use: the URL's (the weekly
+# table's links carry it) or the user's default, as on the weekly page.
+trust_sections.comments_section(code, week, weekly_filters.group_in_use())
 
 # The chosen metric: day by day and week by week, as an SPC chart, beside the system and by site.
 st.subheader(metric.label)

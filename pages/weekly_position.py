@@ -41,7 +41,7 @@ with_notes = selection.view == "columns" and toggle_col.toggle(
 notes = {r["metric"]: r["text"] for r in narratives.to_dicts() if r["org_code"] is None} if with_notes else None
 # Our own markup; every text from a file or a user inside it is escaped by meeting_html.
 table_spot.html(table_html(table.rows, trusts, selection.view, narrative.comments_by_cell(narratives), caption,
-                           notes, table.hidden))
+                           notes, table.hidden, selection.url_group))
 
 for column, (fmt, (mime, label)) in zip(downloads, export.FORMATS.items(), strict=False):
     column.download_button(label, partial(data.read, export.render, *selection.render_args(fmt)),

@@ -5,19 +5,24 @@ those differences."""
 from __future__ import annotations
 
 import io
+import json
 from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 import polars as pl
+import pytest
 import xlsxwriter
 from helpers import query
 from test_nhse_readers import HUMBER, LONG_HEADER, NCTR, NEY, TABLE2_LABELS, YORK
+from test_trust_page import run_page, texts
 
-from pipelines import config
+from pipelines.catalogue.issues import FileRejected
 from pipelines.ingest.load import ingest_paths
 from pipelines.publication.read import read_publication
-from pipelines.queries.published import as_published_on
+from pipelines.publication.tables import month_end
+from pipelines.queries import drilldown
+from pipelines.queries.published import DATED_BY_LOAD, as_published_on
 from ui import charts
 
 LONDON, NCL = "LONDON", ("QMJ", "NHS NORTH CENTRAL LONDON INTEGRATED CARE BOARD")
@@ -27,29 +32,49 @@ JUNE_REASONS = ("Awaiting a care home placement (pathway 3)", "Awaiting start of
 MAY_REASONS = ("No Plan", "Awaiting transport")
 
 
-def workbook_2024(month: date, reasons: tuple[str, ...], patients: tuple[float, ...]) -> bytes:
-    """Tables 1, 2 and 5 to 7 and no cover sheet. Table 2: the first 3 days of the month; trust i has
-    10 * (i + 1) + day patients, a third discharged. Table 5: trust i has ``patients[k] + i`` for reason k."""
+# The delay reason tables of a 2024 workbook: sheet number -> the length of stay (days or over) its titles name.
+COHORTS = {5: 14, 6: 7, 7: 21}
+
+
+def reason_figure(table: int, trust: int, patients: float) -> float:
+    """Trust ``trust``'s figure for a reason in Table ``table``, distinct in every table."""
+    return {5: patients, 6: 2 * patients, 7: patients / 2}[table] + trust
+
+
+def workbook_2024(month: date, reasons: tuple[str, ...], patients: tuple[float, ...],
+                  cohorts: dict[int, int] | None = None, cover: tuple[str, str] | None = None) -> bytes:
+    """Tables 1 to 7 (Tables 3 and 4 left out), with no cover sheet unless ``cover`` gives its 'Published:' and
+    'Revised:' cells. Table 2: the first 3 days of the month; trust i has 10 * (i + 1) + day patients, a third
+    discharged. Tables 5 to 7 (``cohorts``, default ``COHORTS``): delay reasons of the patients staying that many
+    days or over, titled as in the 2023 workbook; trust i has ``reason_figure(table, i, patients[k])`` for reason k.
+    A table missing from ``cohorts`` is a sheet with a title and nothing else."""
+    cohorts = COHORTS if cohorts is None else cohorts
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True})
     day_format = book.add_format({"num_format": "dd/mm/yyyy"})
+    if cover:
+        sheet = book.add_worksheet("Cover Sheet")
+        period = ("Period:", f"{month:%d/%m/%Y}", "-", f"{month_end(month):%d/%m/%Y}")
+        for r, row in enumerate([("Title:", "Acute Daily Discharge Situation Report"), period,
+                                 ("Published:", cover[0]), ("Revised:", cover[1])]):
+            sheet.write_row(r, 0, row)
     book.add_worksheet("Contents").write(1, 1, "Contents")
     book.add_worksheet("Table 1").write(0, 0, "Table 1: Number of organisations for whom no data was submitted")
     days = [month + timedelta(days=d) for d in range(3)]
     figures = {code: [(10 * (i + 1) + d, (10 * (i + 1) + d) // 3) for d in range(3)]
                for i, (code, _) in enumerate(TRUSTS)}
 
-    def blocks(sheet, title: str, labels: tuple[str, ...], values: dict[str, list], dated: bool) -> None:
+    def blocks(sheet, title: str, labels: tuple[str, ...], values: dict[str, list], stay: int | None) -> None:
         sheet.write(0, 0, title)
         sheet.write(1, 0, "Contents")
         sheet.write(3, 0, "Notes: \n1. trust-level and ICB-level data exclude patients discharged to a hospice.")
         width = len(labels)
-        for b in range(len(days) if dated else 1):
-            if dated:
+        for b in range(1 if stay else len(days)):
+            if not stay:
                 sheet.write_datetime(2, 3 + width * b, days[b], day_format)  # type: ignore[arg-type]
             sheet.write_row(3, 3 + width * b, labels)
-        if not dated:
-            sheet.write(2, 3, f"{month:%B %Y} - Average number of people per day with length of stay 14 days or "
+        if stay:
+            sheet.write(2, 3, f"{month:%B %Y} - Average number of people per day with length of stay {stay} days or "
                               "over who no longer meet the criteria to reside but were not discharged")
         total = [sum(v) for v in zip(*values.values(), strict=True)]
         sheet.write(4, 2, "ENGLAND (Type 1 Trusts)")
@@ -65,11 +90,17 @@ def workbook_2024(month: date, reasons: tuple[str, ...], patients: tuple[float, 
 
     blocks(book.add_worksheet("Table 2"), "Table 2: Number of patients who no longer meet criteria to reside",
            tuple(TABLE2_LABELS), {code: [v for p, d in by_day for v in (p, d, p - d)]
-                                  for code, by_day in figures.items()}, dated=True)
-    blocks(book.add_worksheet("Table 5"), "Table 5: Weekly snapshot average by delay reason", reasons,
-           {code: [p + i for p in patients] for i, (code, _) in enumerate(TRUSTS)}, dated=False)
-    for n in (6, 7):
-        book.add_worksheet(f"Table {n}").write(0, 0, f"Table {n}: published from 2024")
+                                  for code, by_day in figures.items()}, stay=None)
+    for n in (5, 6, 7):
+        sheet = book.add_worksheet(f"Table {n}")
+        if n not in cohorts:
+            sheet.write(0, 0, f"Table {n}: published from 2024")
+            continue
+        blocks(sheet, f"Table {n}: Weekly snapshot average of the total number of people per day with length of stay "
+                      f"{cohorts[n]} days or over who no longer meet the criteria to reside but were not discharged, "
+                      "broken down by the reasons why they continued to reside", reasons,
+               {code: [reason_figure(n, i, p) for p in patients] for i, (code, _) in enumerate(TRUSTS)},
+               stay=cohorts[n])
     book.close()
     return out.getvalue()
 
@@ -87,7 +118,7 @@ def test_a_2024_workbook_with_seven_tables_and_no_cover_sheet_is_read(tmp_path: 
     content = workbook_2024(june, JUNE_REASONS, (4.5, 2.0))
     read = read_publication("renamed.xlsx", content)
     assert read.kind == "nhse_monthly_workbook"
-    assert any("'Table 6', 'Table 7'" in note and "not read" in note for note in read.notes)
+    assert not any("not read" in note for note in read.notes)
     _load(tmp_path, db, "acute-discharge-sitrep-2024-06.xlsx", content)
     assert query(db, "SELECT org_code, period_date, nctr_patients, nctr_discharged FROM nhse_daily "
                      "WHERE period_date = '2024-06-02' ORDER BY 1") == [("RAL", date(2024, 6, 2), 11, 3),
@@ -96,30 +127,113 @@ def test_a_2024_workbook_with_seven_tables_and_no_cover_sheet_is_read(tmp_path: 
                      "AND period_date = '2024-06-02'") == [(32,)]
     # the redefined reasons under their own labels, for the month they apply to, in Table 5's cohort
     assert query(db, "SELECT reason, length_of_stay, period_start, period_end, patients FROM nhse_delay_reasons "
-                     "WHERE org_code = 'RAP' ORDER BY reason") == [
+                     "WHERE org_code = 'RAP' AND source_sheet = 'Table 5' ORDER BY reason") == [
         (JUNE_REASONS[0], "14+", june, date(2024, 6, 30), 5.5), (JUNE_REASONS[1], "14+", june, date(2024, 6, 30), 3.0)]
 
 
-def test_a_revised_month_replaces_its_figures_and_the_earlier_version_stays_on_record(tmp_path: Path,
-                                                                                        db: Path) -> None:
-    may = date(2024, 5, 1)
-    _load(tmp_path, db, "acute-discharge-sitrep-2024-05.xlsx", workbook_2024(may, MAY_REASONS, (4.0, 1.0)))
-    with duckdb.connect(str(db)) as con:  # as if the first issue had been loaded three days earlier
-        con.execute("UPDATE nhse_delay_reasons SET loaded_at = loaded_at - INTERVAL 3 DAY")
-    revised = _load(tmp_path, db, "acute-discharge-sitrep-2024-05-revised.xlsx",
-                    workbook_2024(may, MAY_REASONS, (6.0, 1.0)))
+def test_tables_5_to_7_reach_the_warehouse_cell_by_cell_each_under_the_cohort_its_title_names(tmp_path: Path,
+                                                                                             db: Path) -> None:
+    june, patients = date(2024, 6, 1), (4.5, 2.0)
+    _load(tmp_path, db, "acute-discharge-sitrep-2024-06.xlsx", workbook_2024(june, JUNE_REASONS, patients))
+    expected = {(f"Table {n}", 12 + i, f"{cohort}+", reason, code): reason_figure(n, i, p)
+                for n, cohort in COHORTS.items() for i, (code, _) in enumerate(TRUSTS)
+                for reason, p in zip(JUNE_REASONS, patients, strict=True)}
+    stored = query(db, "SELECT source_sheet, source_row, length_of_stay, reason, org_code, patients, period_start, "
+                       "period_end, file_id FROM nhse_delay_reasons")
+    assert {row[:5]: row[5] for row in stored} == expected
+    assert {row[6:] for row in stored} == {(june, date(2024, 6, 30), 1)}
+    # England, the region and the ICB: the sum of the trusts, in their own table, each cohort apart
+    areas = query(db, "SELECT level, length_of_stay, sum(patients) FROM nhse_delay_reasons_area "
+                      "WHERE reason = ? GROUP BY ALL ORDER BY ALL", [JUNE_REASONS[0]])
+    assert areas == [(level, f"{cohort}+", sum(reason_figure(n, i, 4.5) for i in range(2)))
+                     for level in ("england", "icb", "region")
+                     for n, cohort in sorted(COHORTS.items(), key=lambda c: f"{c[1]}+")]
+
+
+def test_a_table_6_or_7_whose_titles_name_no_delay_reasons_is_not_read_and_the_notes_say_so() -> None:
+    read = read_publication("june.xlsx", workbook_2024(date(2024, 6, 1), JUNE_REASONS, (4.5, 2.0), cohorts={5: 14}))
+    assert any("'Table 6', 'Table 7'" in note and "not read" in note for note in read.notes)
+    assert set(read.delay_reasons["length_of_stay"]) == {"14+"}  # type: ignore[attr-defined]
+
+
+def test_two_tables_of_one_cohort_are_rejected_naming_both() -> None:
+    content = workbook_2024(date(2024, 6, 1), JUNE_REASONS, (4.5, 2.0), cohorts={5: 14, 6: 14, 7: 21})
+    with pytest.raises(FileRejected, match="Table 5 and Table 6 both give the delay reasons .* 14\\+ days"):
+        read_publication("june.xlsx", content)
+
+
+MAY, MAY_END = date(2024, 5, 1), date(2024, 5, 31)
+FIRST_ISSUE, REISSUE = date(2024, 6, 13), date(2024, 7, 11)  # May's publication, and its revised re-issue
+
+
+def _may_twice(tmp_path: Path, db: Path):
+    """May 2024 published on 13/06/2024 (No Plan: 4.0 for the Royal Free in Table 5), then re-issued revised on
+    11/07/2024 (6.0); returns the re-issue's load outcome."""
+    _load(tmp_path, db, "acute-discharge-sitrep-2024-05.xlsx",
+          workbook_2024(MAY, MAY_REASONS, (4.0, 1.0), cover=("13/06/2024", "-")))
+    return _load(tmp_path, db, "acute-discharge-sitrep-2024-05-revised.xlsx",
+                 workbook_2024(MAY, MAY_REASONS, (6.0, 1.0), cover=("13/06/2024", "11/07/2024")))
+
+
+def test_a_revised_month_replaces_its_figures_and_each_publication_date_shows_its_own(tmp_path: Path,
+                                                                                      db: Path) -> None:
+    revised = _may_twice(tmp_path, db)
     assert any("revises" in note and "stay on record" in note for note in revised.notes)
-    current = "SELECT reason, patients FROM nhse_delay_reasons WHERE org_code = 'RAL' ORDER BY reason"
+    assert any("dated 11/07/2024, the file's revised date" in note for note in revised.notes)
+    current = "SELECT reason, patients FROM nhse_delay_reasons WHERE org_code = 'RAL' AND length_of_stay = '14+' " \
+              "ORDER BY reason"
     assert query(db, current) == [("Awaiting transport", 1.0), ("No Plan", 6.0)]
-    today = config.uk_now().date()
+    ral = (pl.col("org_code") == "RAL") & (pl.col("length_of_stay") == "14+")
     with duckdb.connect(str(db), read_only=True) as con:
-        before = as_published_on(con, "nhse_delay_reasons", today - timedelta(days=1))
-        after = as_published_on(con, "nhse_delay_reasons", today)
-    ral = pl.col("org_code") == "RAL"
-    assert before.filter(ral).sort("reason").select("reason", "patients").rows() == [
-        ("Awaiting transport", 1.0), ("No Plan", 4.0)]
-    assert after.filter(ral).sort("reason").select("reason", "patients").rows() == [
-        ("Awaiting transport", 1.0), ("No Plan", 6.0)]
+        def on(day: date) -> list[tuple]:
+            return as_published_on(con, "nhse_delay_reasons", day).filter(ral).sort("reason").select(
+                "reason", "patients").rows()
+
+        assert on(FIRST_ISSUE - timedelta(days=1)) == []  # nothing published yet
+        assert on(FIRST_ISSUE) == on(REISSUE - timedelta(days=1)) == [("Awaiting transport", 1.0), ("No Plan", 4.0)]
+        assert on(REISSUE) == [("Awaiting transport", 1.0), ("No Plan", 6.0)]
+        # the drill-down's queries: the versions on record, and each one's figures
+        assert drilldown.publication_versions(con, "RAL", MAY, MAY_END).rows() == [
+            (REISSUE, "the file's revised date", "acute-discharge-sitrep-2024-05-revised.xlsx"),
+            (FIRST_ISSUE, "the file's published date", "acute-discharge-sitrep-2024-05.xlsx")]
+        for day, no_plan in ((FIRST_ISSUE, 4.0), (REISSUE, 6.0), (None, 6.0)):
+            shown = drilldown.publication_delay_reasons(con, "RAL", MAY, MAY_END, published_on=day)
+            assert shown.filter(pl.col("reason") == "No Plan")["patients"].to_list() == [no_plan]
+            seven = drilldown.publication_delay_reasons(con, "RAL", MAY, MAY_END, length_of_stay="7+", published_on=day)
+            assert seven.filter(pl.col("reason") == "No Plan")["patients"].to_list() == [2 * no_plan]  # Table 6
+        assert drilldown.publication_delay_stays(con, "RAL", MAY, MAY_END, FIRST_ISSUE) == ["7+", "14+", "21+"]
+
+
+def test_a_file_stating_no_date_is_dated_by_the_day_it_was_loaded_and_says_so(tmp_path: Path, db: Path) -> None:
+    outcome = _load(tmp_path, db, "may.xlsx", workbook_2024(MAY, MAY_REASONS, (4.0, 1.0)))  # no cover sheet
+    assert any("the day it was loaded (the file states no date)" in note for note in outcome.notes)
+    assert query(db, "SELECT published_on = CAST(loaded_at AS DATE), dated_by FROM nhse_publication_dates") == [
+        (True, DATED_BY_LOAD)]
+
+
+def test_the_drilldown_shows_the_publication_as_published_on_the_date_picked(tmp_path: Path, db: Path) -> None:
+    _may_twice(tmp_path, db)
+    app = run_page(trust="RAL", metric="ctr_discharged_pct", **{"from": "2024-05-01", "to": "2024-05-03"})
+    [picker] = [s for s in app.selectbox if s.label == "As published on"]
+    assert picker.value == REISSUE and picker.options == ["11/07/2024 (latest)", "13/06/2024"]
+
+    def no_plan_shown(app) -> float:
+        [chart] = [c for c in app.get("plotly_chart") if "Delay reasons redefined" in c.proto.spec
+                   or "No Plan" in c.proto.spec]
+        [line] = [t for t in json.loads(chart.proto.spec)["data"] if "No Plan" in t["name"]]
+        return line["y"][0]
+
+    assert no_plan_shown(app) == 6.0
+    assert any("published them on 11/07/2024 (dated by the file's revised date" in c for c in texts(app.caption))
+    picker.set_value(FIRST_ISSUE).run()
+    assert not app.exception
+    assert no_plan_shown(app) == 4.0
+    assert any("published them on 13/06/2024 (dated by the file's published date" in c for c in texts(app.caption))
+    [stays] = [r for r in app.radio if r.label == "Delay reasons for patients staying"]
+    assert stays.value == "14+" and stays.options == ["7+ days", "14+ days", "21+ days"]
+    stays.set_value("21+").run()
+    assert no_plan_shown(app) == 2.0  # Table 7: half of May's first figure
+    assert any("length of stay of 21+ days" in c and "(Table 7)" in c for c in texts(app.caption))
 
 
 def test_a_reason_series_is_broken_at_27_may_2024_and_the_break_is_marked() -> None:

@@ -130,9 +130,10 @@ def test_xlsx_first_sheet_prints_like_the_word_pack(tmp_path, names, pages):
         opel = sum(w == "3" and before != "Page" for before, w in zip(["", *texts], texts, strict=False))
         trusts.append(opel // 2 - 1)
         assert "###" not in " ".join(texts)  # every figure fits its column
-        # At least 7 pt text, but for the one figure shrunk to fit its column rather than shown as "###"
-        # (the first trust's delays with a status, an SPC mark and 5 days: "1,352, 0% ✓ ▼ 5d").
-        assert {w for w, h in words if h < 8.4} <= {"1,352,", "0%", "✓", "▼", "5d"}
+        # At least 7 pt text, but for the cells shrunk to fit their column rather than shown as "###": a
+        # figure with every mark (status, change, SPC, part week), as this table's "40.0% ✗ ⬆ ▼ 5d" and
+        # "1,352, 0% ! ⬆ ▼". Never a name, a label or the key.
+        assert {w for w, h in words if h < 8.4} <= {"1,352,", "0%", "40.0%", "✓", "!", "✗", "⬆", "▼", "5d"}
     assert sum(trusts) == len(names) and max(trusts) == min(len(names), 14)  # 14 trusts a page at most
     first = [w for w, _ in printed[0]]
     assert "Key:" in first and "41%" in first and "!" in first  # the figure and its marks, as in Word

@@ -9,16 +9,19 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 import xlsxwriter
 from helpers import load_rows_directly, query, week_of_rows
 from test_trust_page import run_page, texts
 
+from pipelines.catalogue.columns import COUNT_COLUMNS
 from pipelines.catalogue.issues import FileRejected
 from pipelines.ingest.load import ingest_paths
 from pipelines.publication.drd import ACCEPTABLE, BASE, FROM_APRIL_2024, LABELS
 from pipelines.publication.read import detect, read_publication
 from pipelines.queries.drd import trust_drd_months
+from ui import trust_sections
 
 SEPTEMBER, NOVEMBER, APRIL = date(2023, 9, 1), date(2023, 11, 1), date(2024, 4, 1)
 # Acceptable data (1 provider, 100%) for the Royal Free; not for North Middlesex.
@@ -51,14 +54,23 @@ def _value(name: str, row: int, column: int) -> object:
     return 100 * (row + 1) + column
 
 
-def provider_workbook(columns: tuple[str, ...], month: date) -> tuple[bytes, dict[tuple[str, str], object]]:
-    """A monthly DRD workbook (sheet 'Provider') with these columns, and its values by (org code, label)."""
+def provider_workbook(columns: tuple[str, ...], month: date, titles: list[tuple[object, ...]] | None = None
+                      ) -> tuple[bytes, dict[tuple[str, str], object]]:
+    """A monthly DRD workbook (sheet 'Provider') with these columns, and its values by (org code, label).
+    ``titles``: the rows above the header (default: a one-line title naming the month)."""
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True})
     sheet = book.add_worksheet("Provider")
-    sheet.write(0, 0, f"Discharge Ready Date - provider level data - {month:%B %Y}")
-    sheet.write(1, 0, "Source: Acute discharge situation report")
-    header = 3
+    titles = titles or [(f"Discharge Ready Date - provider level data - {month:%B %Y}",),
+                        ("Source: Acute discharge situation report",)]
+    day = book.add_format({"num_format": "dd/mm/yyyy"})
+    for r, cells in enumerate(titles):
+        for c, cell in enumerate(cells):
+            if isinstance(cell, date):
+                sheet.write_datetime(r, c, cell, day)  # type: ignore[arg-type]  # a date is written as a datetime
+            else:
+                sheet.write(r, c, cell)
+    header = len(titles) + 1
     sheet.write_row(header, 0, [_label(name, n) for n, name in enumerate(columns)])
     expected: dict[tuple[str, str], object] = {}
     for r, (region, icb, code, name, accepted, share) in enumerate(TRUSTS):
@@ -179,3 +191,45 @@ def test_the_trust_drilldown_shows_the_months_as_points_and_says_which_were_not_
     [caption] = [c for c in texts(app.caption) if "discharge ready date" in c]
     assert "did not accept the data for September 2023" in caption
     assert "Discharge-Ready-Date-monthly-data-webfile-September2023.xlsx" in caption
+
+
+def nhse_title_block(period: tuple[object, ...], published: date) -> list[tuple[object, ...]]:
+    """NHS England's title block above a statistical sheet (the labels of the acute discharge workbook's cover,
+    tests/fixtures/nhse): the month is the Period row's, while the summary names when the collection began and
+    the Published row the following month."""
+    return [("Title:", "Discharge Ready Date - monthly data"),
+            ("Summary:", "Days from discharge ready date to discharge for adult general and acute patients, collected "
+                         "since September 2023 through the acute discharge situation report."),
+            ("Period:", *period), ("Source:", "Acute discharge situation report"), ("Basis:", "Provider"),
+            ("Published:", published), ("Revised:", "-"), ("Status:", "Published"),
+            ("Contact:", "england.nhsdata@nhs.net")]
+
+
+@pytest.mark.parametrize("period", [("November 2023",), (NOVEMBER, "-", date(2023, 11, 30))],
+                         ids=["month in words", "first and last day"])
+def test_the_month_is_the_title_blocks_period_not_another_date_above_the_header(tmp_path: Path, db: Path,
+                                                                                period: tuple[object, ...]) -> None:
+    titles = nhse_title_block(period, published=date(2024, 1, 11))
+    content, expected = provider_workbook(LAYOUTS["november 2023"], NOVEMBER, titles)
+    _load(tmp_path, db, "Discharge-Ready-Date-monthly-data-webfile-November2023.xlsx", content)
+    assert query(db, "SELECT DISTINCT month FROM nhse_drd_monthly") == [(NOVEMBER,)]
+    stored = {(code, label): value for code, label, value in query(
+        db, "SELECT org_code, label, value FROM nhse_drd_monthly")}
+    assert stored == pytest.approx(expected)
+
+
+def test_without_a_period_row_the_published_date_is_never_taken_for_the_month() -> None:
+    titles = [row for row in nhse_title_block(("-",), published=date(2024, 1, 11)) if row[0] != "Summary:"]
+    titles[0] = ("Title:", "Discharge Ready Date - monthly data - November 2023")
+    read = read_publication("drd.xlsx", provider_workbook(LAYOUTS["22 columns"], NOVEMBER, titles)[0])
+    assert set(read.monthly["month"]) == {NOVEMBER}  # type: ignore[attr-defined]
+
+
+def test_every_count_field_of_the_template_has_plain_words() -> None:
+    """'Where each figure came from' names every field of the template in words, the DRD columns included."""
+    assert set(COUNT_COLUMNS) - set(trust_sections.FIELD_WORDS) == set()
+    sources = pl.DataFrame({"field": ["past_drd_21plus", "drd_delay_2_3"], "source": ["trust_sitrep"] * 2,
+                            "days": [7, 7]})
+    assert trust_sections.field_source_text(sources).endswith(
+        "inpatients 21+ days past their discharge ready date: the trust's own sitrep files (7 days); "
+        "discharged 2-3 days after their discharge ready date: the trust's own sitrep files (7 days).")

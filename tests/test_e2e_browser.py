@@ -208,7 +208,8 @@ def test_weekly_position_in_the_browser(streamlit_app: str, page: Page) -> None:
     by_metric = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
     stranded = by_metric["Stranded 7+ days"]
     assert stranded["Ambition"] == "< 40%"
-    assert stranded["Harrogate"] == "40% !", stranded  # two weeks: a run chart, no SPC mark
+    # down and better than last week (the arrow asked for as text); two weeks: a run chart, no SPC mark
+    assert stranded["Harrogate"] == "40% ! ↓\ufe0e", stranded
     # the long words are the cell's tooltip and accessible name, and the cell opens the drill-down
     cell = page.locator("table.wt a.wt-cell[title^='Harrogate, Stranded 7+ days: 40.0%.']")
     expect(cell).to_have_attribute("title", re.compile(r"10\.0 pts better than last week \(50\.0%\)"))

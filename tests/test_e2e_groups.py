@@ -27,6 +27,7 @@ from test_e2e_browser import (
 )
 
 from pipelines.catalogue.metrics import DEFAULT_ROWS, METRIC_BY_ID
+from pipelines.reports.meeting_html import MAX_CELL_PX
 from pipelines.reports.narrative import save_narrative
 
 __all__ = ["browser"]  # the fixture
@@ -123,3 +124,23 @@ def test_the_narrative_page_of_a_group_fits_one_screen_with_save_and_the_groups_
     if not AXE.exists():
         needs_installing("axe-core", f"cd {AXE.parents[2]} && npm ci")
     assert axe_violations(page) == []
+
+
+def test_a_cell_of_the_groups_table_opens_the_drilldown_with_the_groups_comments(
+        fresh_app: tuple[str, Path], small_screen: Page) -> None:
+    """The drill-down showed the 'all' group's place-lead comments whichever group's table it was opened from.
+    York is in the four-trust group and in Humber's: the cell's link keeps the group, and with it its comment."""
+    base_url, db = fresh_app
+    page = small_screen
+    save_narrative(db, SAMPLE_WEEK, STRANDED, "RCB", "York: two wards shut.", "Yve", group_id=FOUR)
+    save_narrative(db, SAMPLE_WEEK, STRANDED, "RCB", "Humber: discharge hub open.", "Zed", group_id="icb-qoq")
+    open_page(page, base_url, f"?group={FOUR}")
+    # A group of four on a wide window: columns no wider than MAX_CELL_PX, not a quarter of the screen each.
+    widths = page.locator("table.wt thead th").evaluate_all("ths => ths.map(th => th.getBoundingClientRect().width)")
+    assert max(widths[3:]) <= MAX_CELL_PX + 1, widths
+    page.locator(f'table.wt a.wt-cell[href="trust?trust=RCB&metric={STRANDED}&group={FOUR}"]').click()
+    expect(page.get_by_role("heading", name="York and Scarborough (RCB)")).to_be_visible()
+    assert f"group={FOUR}" in page.url
+    expect(page.get_by_text("Place lead's comment on Stranded: occupied beds with LoS 7+ days (Yve): "
+                            "York: two wards shut.")).to_be_visible()
+    expect(page.get_by_text("Humber: discharge hub open.")).to_have_count(0)

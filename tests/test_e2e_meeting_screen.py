@@ -78,6 +78,7 @@ MEASURE_JS = """() => {
     keys: all('.wt-key').map(p => ({text: p.innerText, size: size(p), ...box(p)})),
     values: all('table.wt .v').map(size),
     marks: all('table.wt .wt-cell').filter(c => c.innerText.includes('\\n')).map(size),
+    arrows: all('table.wt .wt-chg').map(el => ({text: el.innerText.replace('\\ufe0e', ''), size: size(el)})),
     headerSizes: all('table.wt thead th').map(size),
     sideways: main.scrollWidth > main.clientWidth || document.querySelector('.wt-wrap').scrollWidth >
               document.querySelector('.wt-wrap').clientWidth,
@@ -107,6 +108,10 @@ def test_the_whole_table_and_its_key_are_on_one_projected_screen(meeting_app: st
     # Legible from the back of the room: figures 14 px, marks, headers and key 12 px at least.
     assert min(seen["values"]) >= 14 and len(seen["values"]) >= len(default_rows) * 14
     assert seen["marks"] and min(seen["marks"]) >= 12
+    # the change on last week beside the status: an arrow, better or worse by its shape, as the key says
+    assert {a["text"] for a in seen["arrows"]} <= set("↑↓⬆⬇") and len(seen["arrows"]) > len(default_rows)
+    assert min(a["size"] for a in seen["arrows"]) >= 12
+    assert "↑ ↓ better, ⬆ ⬇ worse" in key["text"]
     assert min(seen["headerSizes"]) >= 12 and key["size"] >= 12
     ARTIFACTS.mkdir(exist_ok=True)
     screen.screenshot(path=str(ARTIFACTS / "meeting_screen_1366x768.png"))

@@ -147,7 +147,7 @@ def test_xlsx_first_sheet_is_the_word_packs_table(pack):
     assert combined.value == pytest.approx(0.46) and combined.fill.fgColor.rgb == FILLS["red"]
     assert ambition.value == "< 40%"
     assert harrogate.value == pytest.approx(0.52) and harrogate.data_type == "n"
-    assert harrogate.number_format == '0%" ✗"' and harrogate.fill.fgColor.rgb == FILLS["red"]
+    assert harrogate.number_format == '0%" ✗ ⬆"' and harrogate.fill.fgColor.rgb == FILLS["red"]
     assert york.value == pytest.approx(0.39) and york.fill.fgColor.rgb == FILLS["green"]
     assert (tees.value, tees.fill.fill_type) == ("–", None)  # no submission, as on the page
     labels = list(rows)
@@ -159,7 +159,7 @@ def test_xlsx_first_sheet_is_the_word_packs_table(pack):
 
     delays = rows["Recorded delays"]
     # no ambition, no fill; the change on last week as the page writes it, part of the number's format
-    assert (delays[3].value, delays[3].number_format, delays[3].fill.fill_type) == (11, '#,##0", +10%"', None)
+    assert (delays[3].value, delays[3].number_format, delays[3].fill.fill_type) == (11, '#,##0", +10% ⬆"', None)
     opel = rows["Trust OPEL"]
     assert (opel[3].value, opel[3].number_format, opel[3].fill.fgColor.rgb) == (3, '0" !"', FILLS["amber"])
     assert rows["LA OPEL"][5].value == "n/r"
@@ -212,7 +212,7 @@ def test_docx_landscape_compact_table_with_combined_column_then_narratives(pack)
     assert [[c.text for c in row.cells[2:]] for row in table.rows[1:]] == [
         [f"{c.text}\n{c.marks}" if c.marks else c.text for c in [r.system, *r.cells]] for r in page]
     stranded = next(row for row in table.rows if row.cells[0].text == "Stranded 7+ days")
-    assert [c.text for c in stranded.cells[1:]] == ["< 40%", "46%\n✗", "52%\n✗", "–", "39%\n✓"]
+    assert [c.text for c in stranded.cells[1:]] == ["< 40%", "46%\n✗ ⬆", "52%\n✗ ⬆", "–", "39%\n✓ ⬆"]
     sizes = {run.font.size.pt for row in table.rows for c in row.cells for p in c.paragraphs for run in p.runs}
     assert min(sizes) >= 8
 

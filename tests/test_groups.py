@@ -4,6 +4,7 @@ the migration of narratives saved before groups, and the weekly and narrative pa
 from __future__ import annotations
 
 import io
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -241,3 +242,29 @@ def test_trusts_picked_by_hand_are_saved_as_a_group_by_an_administrator(five_tru
     assert [b.label for b in app.button][0] == "Save"  # now the group's narratives can be saved
     assert query(five_trusts, "SELECT action, detail FROM audit_log") == [
         ("group_saved", "discharge group coast added -> 'Coast': RCB, RWA")]
+
+
+def test_the_trust_drilldown_shows_the_comments_of_the_group_in_use(five_trusts: Path):
+    """The drill-down showed only the 'all' group's place-lead comments, whichever group's table it was opened
+    from. York (RCB) is in the four-trust group and in Humber's: each group's comment on it is its own."""
+    york = access.Identity("york@nhs.test", "token", (access.Grant("place_lead", ("RCB",)),))
+    narrative.save_narrative(five_trusts, SUNDAY, STRANDED, "RCB", "Four: two wards shut.", york, group_id=FOUR)
+    narrative.save_narrative(five_trusts, SUNDAY, STRANDED, "RCB", "Humber: discharge hub open.", york,
+                             group_id="icb-qoq")
+    narrative.save_narrative(five_trusts, SUNDAY, STRANDED, "RCB", "All: no change.", york)
+
+    def comments(**query: str) -> list[str]:
+        app = run("pages/trust.py", trust="RCB", **query)
+        assert not app.exception
+        return [t.value for t in app.text if t.value.startswith("Place lead's comment")]
+
+    label = "Place lead's comment on Stranded: occupied beds with LoS 7+ days (york@nhs.test)"
+    assert comments(group=FOUR) == [f"{label}: Four: two wards shut."]
+    assert comments(group="icb-qoq") == [f"{label}: Humber: discharge hub open."]
+    assert comments() == [f"{label}: All: no change."]  # no group in the link: the user's default, every trust
+    assert comments(group="pick") == []  # trusts picked by hand: drafts, never saved
+    # the weekly table's links keep the group, so the drill-down opened from it shows the group's comments
+    weekly = run("pages/weekly_position.py", group=FOUR)
+    html = next(h.value for h in weekly.get("html") if 'class="wt"' in h.value)
+    links = re.findall(r'href="(trust\?[^"]+)"', html)
+    assert links and all(link.endswith(f"&amp;group={FOUR}") for link in links)

@@ -38,8 +38,8 @@ def test_format_value(value, unit, text):
 
 
 @pytest.mark.parametrize("change, direction, unit, text, signed", [
-    (2.04, "worse", "%", "▲ 2.0 pts worse", "+2.0 pts, worse"),  # the key's marks: ▲ ▼ worse, ↑ ↓ better
-    (-1.5, "worse", "%", "▼ 1.5 pts worse", "-1.5 pts, worse"),
+    (2.04, "worse", "%", "⬆ 2.0 pts worse", "+2.0 pts, worse"),  # the key's marks: ⬆ ⬇ worse, ↑ ↓ better
+    (-1.5, "worse", "%", "⬇ 1.5 pts worse", "-1.5 pts, worse"),
     (-10, "better", "%", "↓ 10.0 pts better", "-10.0 pts, better"),
     (0.02, "worse", "%", "no change", "no change"),
     (0, "same", "level", "no change", "no change"),
@@ -66,15 +66,17 @@ def cell(**overrides) -> TableCell:
 
 def test_compact_cell_keeps_the_long_words_for_the_details():
     harrogate = cell()
-    assert (harrogate.text, harrogate.marks) == ("52%", "✗ ▼")  # ▼: special-cause concern
+    assert (harrogate.text, harrogate.marks) == ("52%", "✗ ⬆ ▼")  # ⬆: up and worse; ▼: special-cause concern
     assert harrogate.details == ("Harrogate, Stranded 7+ days: 52.0%. ✗ misses the ambition. "
                                  "3.0 pts worse than last week (49.0%). SPC: Special cause concern (high); "
                                  "consistently failing the ambition.")
     better = cell(value=38.0, status="green", change=-2.0, change_direction="better", variation="common_cause",
                   assurance=None, days_with_data=4)
-    assert (better.text, better.marks) == ("38%", "✓ 4d")  # common cause: no mark
+    assert (better.text, better.marks) == ("38%", "✓ ↓ 4d")  # ↓: down and better; common cause: no mark
     improving = cell(value=38.0, status="green", variation="improvement_low")
-    assert improving.marks == "✓ ▲"  # ▲: special-cause improvement, whichever way the figures moved
+    assert improving.marks == "✓ ⬆ ▲"  # ▲: special-cause improvement, whichever way the figures moved
+    # a change too small to show gets no arrow, as its words say "no change"
+    assert cell(change=0.04).marks == "✗ ▼" and "no change on last week" in cell(change=0.04).details
     assert "4 of 7 days of data" in better.details
 
 
@@ -82,7 +84,7 @@ def test_recorded_delays_show_count_and_percentage_change_as_the_seed_table():
     delays = cell(metric="recorded_delays", value=163.0, previous_value=209.0, change=-46.0, change_direction="better",
                   status="none", variation=None, assurance=None)
     assert delays.text == "163, -22%"
-    assert delays.marks == ""  # no ambition and no SPC reading: nothing to mark
+    assert delays.marks == "↓"  # no ambition and no SPC reading: only the change, down and better
 
 
 def test_sites_are_named_in_the_details():
@@ -182,8 +184,22 @@ def test_table_html_links_every_cell_to_the_drilldown_and_escapes_text():
     assert "aria-label" not in harrogate  # its name is what it shows (label in name); the words are its title
     text = " ".join(t.strip() for t in parsed.text if t.strip() and not t.lstrip().startswith((".", "}")))
     text = text.split(" Key: ")[0]  # the table, without the key under it
+    assert "⬆\ufe0e" in text  # the heavy arrow asked for as text, never a colour emoji
+    text = text.replace("\ufe0e", "")
     # the combined column, Harrogate (with the comment's mark), then South Tees, which sent nothing
-    assert text.endswith("Stranded 7+ days < 40% 52% ✗ 52% ✗ ✎ –"), text
+    assert text.endswith("Stranded 7+ days < 40% 52% ✗ ⬆ 52% ✗ ⬆ ✎ –"), text
+
+
+@pytest.mark.parametrize("orientation", ["columns", "rows"])
+def test_drilldown_links_carry_the_discharge_group(orientation):
+    """The drill-down showed the 'all' group's comments whichever group's table it was opened from."""
+    trusts = pl.DataFrame({"org_code": ["RCD"], "trust": ["Harrogate"]})
+    rows = metric_rows(pl.DataFrame([position_row("RCD", "Harrogate")]), pl.DataFrame(), trusts)
+    parsed = _Cells()
+    parsed.feed(table_html(rows, list(trusts.iter_rows()), orientation, group="york-harrogate-tees-airedale"))
+    assert sorted(link["href"] for link in parsed.links) == [
+        "trust?trust=RCD&group=york-harrogate-tees-airedale",
+        "trust?trust=RCD&metric=stranded_7plus_pct&group=york-harrogate-tees-airedale"]
 
 
 def test_trusts_as_rows_has_one_row_per_trust_and_the_combined_row_first():
@@ -218,7 +234,8 @@ def test_trusts_as_rows_shows_site_figures_under_a_trust_that_submits_per_site()
 def test_the_key_explains_every_mark_a_cell_can_show():
     """A projector audience reads the key, not the README: 'n/r' and '–' were in cells but not in it."""
     key = key_html()
-    for mark, words in [("✓", "meets"), ("!", "just misses"), ("✗", "misses"), ("▲", "improvement"),
+    for mark, words in [("✓", "meets"), ("!", "just misses"), ("✗", "misses"), ("↑ ↓", "better"), ("⬆ ⬇", "worse"),
+                        ("▲", "improvement"),
                         ("▼", "concern"), ("±", "mixed"), ("✎", "comment"), ("4d", "4 of 7 days"),
                         ("n/r", "not reported"), ("–", "no submission")]:
         assert mark in key and words in key, mark

@@ -335,3 +335,12 @@ def test_every_ratio_metric_opens_on_its_counts_and_what_changed(drill, metric):
     if metric.id == "stranded_7plus_pct":  # Hull: 45 then 36 of 90 beds a day
         assert first.endswith("Week ending Sun 14/04/2024: 36 patients staying 7+ days a day of 90 occupied G&A beds "
                               "(40.0%); the week before: 45 of 90 (50.0%).")
+
+
+def test_the_counts_chart_draws_no_axis_line_through_the_lower_panels_title(drill):
+    """The upper panel's date line ran through the title "Occupied G&A beds (a day)" under it."""
+    app = run_page(trust="RWA")
+    layout = json.loads(app.get("plotly_chart")[0].proto.spec)["layout"]
+    assert [a["text"] for a in layout["annotations"]] == ["Patients staying 7+ days (a day)",
+                                                           "Occupied G&A beds (a day)"]
+    assert layout["xaxis"]["showline"] is False and layout["xaxis2"].get("showline") is not False

@@ -161,6 +161,10 @@ def parts_figure(daily: pl.DataFrame, weekly: pl.DataFrame, numerator_words: str
     # The panel titles are annotations, which the page's chart CSS does not reach: dark enough on their own.
     fig.update_annotations(font={"size": 13, "color": NHS_GREY}, x=0, xanchor="left")
     fig.update_yaxes(gridcolor=NHS_PALE_GREY, zeroline=False, title_text="")
+    # The upper panel's date axis has no labels (they are shared, under the lower one): its line ran through
+    # the lower panel's title ("Occupied G&A beds (a day)"), so only the lowest panel draws it.
+    for row in range(1, len(parts)):
+        fig.update_xaxes(showline=False, row=row, col=1)
     return fig
 
 
@@ -344,11 +348,12 @@ def monthly_pathway_figure(destinations: pl.DataFrame, mix: pl.DataFrame) -> go.
     return fig
 
 
-def delay_reasons_figure(reasons: pl.DataFrame) -> go.Figure:
+def delay_reasons_figure(reasons: pl.DataFrame, stay: str = "14+") -> go.Figure:
     """The top delay reasons over the publication's periods, a line (colour, dash and marker) per
     reason, broken where periods are not consecutive. ``reasons``: ``period_start``, ``period_end``,
-    ``reason``, ``patients``, ``rank`` (as ``pipelines.queries.drilldown.publication_delay_reasons``). No line
-    runs across 27/05/2024, when the reasons were redefined: the break is marked."""
+    ``reason``, ``patients``, ``rank`` (as ``pipelines.queries.drilldown.publication_delay_reasons``), of the
+    patients with a length of stay of ``stay`` days. No line runs across 27/05/2024, when the reasons were
+    redefined: the break is marked."""
     periods = reasons.select("period_start", "period_end").unique().sort("period_start").rows()
     position = {start: i for i, (start, _) in enumerate(periods)}
     fig = go.Figure()
@@ -366,7 +371,7 @@ def delay_reasons_figure(reasons: pl.DataFrame) -> go.Figure:
             xs.append(position[r["period_start"]])
             ys.append(r["patients"])
             texts.append(f"{uk_day(r['period_start'])} to {uk_day(r['period_end'])}<br>{_wrap(reason)}<br>"
-                         + (f"{r['patients']:,.1f} patients (average, length of stay 14+ days)"
+                         + (f"{r['patients']:,.1f} patients (average, length of stay {stay} days)"
                             if r["patients"] is not None else "not published"))
             previous_start, previous_end = r["period_start"], r["period_end"]
         short = reason if len(reason) <= 48 else reason[:47].rstrip() + "…"
@@ -382,5 +387,5 @@ def delay_reasons_figure(reasons: pl.DataFrame) -> go.Figure:
         fig.add_annotation(x=at, y=1, yref="paper", text="Delay reasons redefined from 27/05/2024",
                            showarrow=False, xanchor="left", font={"color": NHS_DARK_BLUE})
     _periods_axis(fig, [period_label(start, end) for start, end in periods])
-    fig.update_yaxes(title_text="Patients (average, LoS 14+ days)", rangemode="tozero")
+    fig.update_yaxes(title_text=f"Patients (average, LoS {stay} days)", rangemode="tozero")
     return fig

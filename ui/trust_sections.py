@@ -19,9 +19,10 @@ from pipelines.catalogue.dates import uk_date, uk_day, uk_timestamp
 from pipelines.catalogue.metrics import Metric
 from pipelines.catalogue.sources import SOURCE_LABELS
 from pipelines.catalogue.wording import assurance_label, variation_label
+from pipelines.groups import Group
 from pipelines.queries import drilldown
 from pipelines.queries.drd import trust_drd_months
-from pipelines.reports import drilldown_text
+from pipelines.reports import drilldown_text, narrative
 from pipelines.reports.weekly_table import site_label, site_names
 from pipelines.spc import store
 from ui import auth, charts, data, publication_charts, spc_chart
@@ -33,6 +34,20 @@ SOURCE_NAMES = SOURCE_LABELS
 OPEL_ROWS = {"trust_opel_max": ("Trust", "short_name"), "la_opel_max": ("Local authority", "local_authority")}
 AUTHOR_KEY = "narrative_author"  # the narrative page's key: the name is asked once per session for both pages
 SAVED_KEY = "trust_spc_saved"
+
+
+def comments_section(org_code: str, week: date, group: Group | None) -> None:
+    """The place leads' comments on the trust for the week, of the discharge group in use: each group's
+    comments are its own (a trust in two groups has two sets). None (trusts picked by hand): none saved."""
+    if group is None:
+        st.caption("Trusts picked by hand have no saved comments: open the trust from a discharge group's "
+                   "weekly table to see its place leads' comments.")
+        return
+    comments = narrative.trust_comments(data.read(narrative.current_narratives, week, group.group_id), org_code)
+    if comments:
+        st.caption(plain(f"Place leads' comments for {group.name}:"))
+    for label, author, text in comments:
+        st.text(f"Place lead's comment on {label} ({author}): {text}")  # st.text: never Markdown or HTML
 
 
 def _listed(items: Sequence[str]) -> str:
@@ -296,12 +311,33 @@ def _files_text(frame: pl.DataFrame) -> str:
     return f"Source: {SOURCE_NAMES[drilldown.PUBLICATION]} ({', '.join(files) or 'file unknown'})."
 
 
+def published_on_control(code: str, first: date, last: date) -> date | None:
+    """'As published on': which version of the publication's monthly tables to show, among the versions on record
+    (each file's own date); the latest by default. None when the publication has nothing for the trust here."""
+    versions = data.read(drilldown.publication_versions, code, first, last)
+    if versions.is_empty():
+        return None
+    dated = {r["published_on"]: r for r in versions.iter_rows(named=True)}
+
+    def said(day: date) -> str:
+        return f"{uk_date(day)}{' (latest)' if day == versions['published_on'][0] else ''}"
+
+    day = versions["published_on"][0]
+    if len(dated) > 1:
+        day = st.selectbox("As published on", list(dated), format_func=said, key="published_on",
+                           help="NHS England re-issues months it revises: the earlier versions stay on record. "
+                                "Pick a date to see the monthly figures as they had been published by then.")
+    st.caption(plain(f"Monthly figures as NHS England had published them on {uk_date(day)} (dated by "
+                     f"{dated[day]['dated_by']}; {dated[day]['files']})."))
+    return day
+
+
 def pathway_sections(trust: dict, weekly: pl.DataFrame, first: date, last: date) -> None:
     """Weekly pathway mix from the trust's own sitrep; the monthly mix from NHS England's
-    publication (Table 4) where it has the trust; the publication's top delay reasons (Table 5)."""
+    publication (Table 4) where it has the trust; the publication's top delay reasons (Tables 5 to 7), by
+    length of stay; both monthly sections as published on the date picked (the latest by default)."""
     code, name = trust["org_code"], trust["short_name"]
-    destinations = data.read(drilldown.publication_destinations, code, first, last)
-    has_months = destinations["discharges"].drop_nulls().sum() > 0
+    has_months = data.read(drilldown.publication_destinations, code, first, last)["discharges"].drop_nulls().sum() > 0
     home = weekly.filter(pl.col("metric") == drilldown.PATHWAY_METRIC).sort("week_ending")
     if not home["value"].is_null().all():
         st.subheader("Pathway mix")
@@ -311,23 +347,40 @@ def pathway_sections(trust: dict, weekly: pl.DataFrame, first: date, last: date)
     elif not has_months:
         st.subheader("Pathway mix")
         st.info(plain(f"{name} reported no discharges by pathway in the chosen dates."))
-    if has_months:
+    published_on = published_on_control(code, first, last)
+    destinations = data.read(drilldown.publication_destinations, code, first, last, published_on)
+    if destinations["discharges"].drop_nulls().sum() > 0:
         st.subheader("Pathway mix by month (NHS England publication)")
         st.caption(plain("Share of each month's discharges by pathway, from the intended destinations NHS England "
                          f"publishes (Table 4; hover for them); {home_ambition_text(destinations.sort('month'))}. "
                          + HOSPICE_NOTE + " " + _files_text(destinations)))
-        mix = data.read(drilldown.publication_pathway_mix, code, first, last)
+        mix = data.read(drilldown.publication_pathway_mix, code, first, last, published_on)
         st.plotly_chart(charts.monthly_pathway_figure(destinations, mix))
-    reasons = data.read(drilldown.publication_delay_reasons, code, first, last)
-    if not reasons.is_empty():
-        latest = reasons.filter(pl.col("period_start") == pl.col("period_start").max()).row(0, named=True)
-        whose = f" of {latest['area']} (the trust's ICB; " if latest["area"] else " ("
-        st.subheader(plain(f"Delay reasons{whose}NHS England publication)"))
-        period = charts.period_label(latest["period_start"], latest["period_end"])
-        st.caption(plain("Average number of patients not meeting the criteria to reside with a length of stay of "
-                         f"14+ days, by reason for the delay: the {reasons['reason'].n_unique()} largest reasons of "
-                         f"the latest period ({period}), over the chosen dates (Table 5). " + _files_text(reasons)))
-        st.plotly_chart(charts.delay_reasons_figure(reasons))
+    delay_reasons_section(code, first, last, published_on)
+
+
+def delay_reasons_section(code: str, first: date, last: date, published_on: date | None) -> None:
+    """The publication's largest delay reasons for one length-of-stay cohort (14+ days unless another is
+    picked), from Tables 5 to 7 (or the long CSV)."""
+    stays = data.read(drilldown.publication_delay_stays, code, first, last, published_on)
+    if not stays:
+        return
+    stay = drilldown.DEFAULT_STAY if drilldown.DEFAULT_STAY in stays else stays[0]
+    if len(stays) > 1:
+        stay = st.radio("Delay reasons for patients staying", stays, index=stays.index(stay), horizontal=True,
+                        format_func=lambda s: f"{s} days", key="delay_stay")
+    reasons = data.read(drilldown.publication_delay_reasons, code, first, last, 5, stay, published_on)
+    if reasons.is_empty():  # the cohort's reasons are all blank in these months
+        return
+    latest = reasons.filter(pl.col("period_start") == pl.col("period_start").max()).row(0, named=True)
+    whose = f" of {latest['area']} (the trust's ICB; " if latest["area"] else " ("
+    st.subheader(plain(f"Delay reasons{whose}NHS England publication)"))
+    period = charts.period_label(latest["period_start"], latest["period_end"])
+    tables = ", ".join(reasons["source_sheet"].drop_nulls().unique().sort())
+    st.caption(plain("Average number of patients not meeting the criteria to reside with a length of stay of "
+                     f"{stay} days, by reason for the delay: the {reasons['reason'].n_unique()} largest reasons of "
+                     f"the latest period ({period}), over the chosen dates ({tables}). " + _files_text(reasons)))
+    st.plotly_chart(charts.delay_reasons_figure(reasons, stay))
 
 
 # --- NHS England's beds publications and merged trusts ------------------------------------------------
@@ -336,7 +389,16 @@ FIELD_WORDS = {"ga_beds_open": "G&A beds open", "ga_beds_occupied": "G&A beds oc
                "covid_beds_occupied": "COVID-19 beds", "los_7plus": "stays 7+ days", "los_14plus": "stays 14+ days",
                "los_21plus": "stays 21+ days", "nctr_patients": "not meeting the criteria to reside",
                "nctr_discharged": "of them discharged", "nctr_discharged_by_5pm": "discharged by 5pm",
-               **{f"discharges_p{n}": f"pathway {n} discharges" for n in range(4)}}
+               **{f"discharges_p{n}": f"pathway {n} discharges" for n in range(4)},
+               # the discharge ready date columns (docs/discharge-ready-dates.md)
+               "drd_discharges": "discharges with a discharge ready date",
+               "drd_delay_0": "discharged on their discharge ready date",
+               **{f"drd_delay_{band}": f"discharged {words} after their discharge ready date"
+                  for band, words in (("1", "1 day"), ("2_3", "2-3 days"), ("4_6", "4-6 days"),
+                                      ("7_13", "7-13 days"), ("14_20", "14-20 days"), ("21plus", "21+ days"))},
+               "drd_delay_days": "days from discharge ready date to discharge",
+               "past_drd_21plus": "inpatients 21+ days past their discharge ready date",
+               "internal_delay_48h_plus": "inpatients delayed 48+ hours for a reason inside the hospital"}
 HOSPICE_NOTE = ("Trust figures exclude discharges to hospice, which NHS England's England figures include "
                 "(Table 2 note 1), so England is not the sum of its trusts.")
 

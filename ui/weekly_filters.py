@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import polars as pl
 import streamlit as st
 
-from pipelines.groups import ALL_GROUP, Group, current_groups, default_group_id
+from pipelines.groups import ALL_GROUP, Group, current_groups, default_group_id, find_group
 from pipelines.queries import weekly
 from pipelines.queries.weeks import latest_complete_week, weeks_with_data
 from pipelines.reports.weekly_table import WeeklyTable, build_weekly_table, select_trusts
@@ -44,6 +44,11 @@ class Selection:
         """``export.render``'s arguments after the connection: a download of exactly this selection."""
         return self.table.week_ending, self.icbs, self.places, fmt, self.org_codes, self.group_id
 
+    @property
+    def url_group(self) -> str:
+        """The group as ``?group=`` names it ('pick' for trusts picked by hand), for links to the drill-down."""
+        return self.group_id or PICK
+
     def describe(self) -> str:
         """'York, Harrogate, South Tees and Airedale' or 'Trusts picked by hand'."""
         return self.group.name if self.group else "Trusts picked by hand"
@@ -66,6 +71,13 @@ def _chosen_group(groups: list[Group]) -> str:
     elif st.query_params.get_all("icb") or st.query_params.get_all("place"):
         return PICK
     return default_group_id(auth.current_identity(), groups)
+
+
+def group_in_use() -> Group | None:
+    """The discharge group whose comments a page without the group picker shows (the trust drill-down):
+    the one in the URL or the user's default, as the weekly page chooses it; None: trusts picked by hand."""
+    groups = data.read(current_groups)
+    return find_group(groups, _chosen_group(groups))
 
 
 def weekly_table_with_filters(orientation: bool = False) -> Selection:

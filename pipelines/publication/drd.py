@@ -159,9 +159,24 @@ def _layout(sheet: str, names: set[str]) -> str:
                        f"has: {', '.join(repr(LABELS[n]) for n in lacking[nearest])}.")
 
 
+# Title rows whose dates are not the month the figures are for (NHS England's 'Published:', 'Revised:' ...).
+_NOT_THE_MONTH = ("published", "revised", "contact", "summary")
+
+
 def _sheet_month(grid: Grid, header: int) -> date | None:
-    """The month the Provider sheet is for, named above its header ('... September 2023')."""
-    return next((m for row in grid.rows[:header] for c in row if c and (m := parse_month(c) or parse_day(c))), None)
+    """The month the Provider sheet is for, above its header: the 'Period:' row's when there is one (NHS
+    England's title block), else the first month named in a title ('... September 2023'), never the
+    publication or revision date."""
+    def first_month(rows: list[tuple]) -> date | None:
+        return next((m.replace(day=1) for row in rows for c in row if c and (m := parse_month(c) or parse_day(c))),
+                    None)
+
+    def label(row: tuple) -> str:
+        return norm(next((c for c in row if c is not None), "")).rstrip(":")
+
+    titles = grid.rows[:header]
+    period = [row[1:] for row in titles if row and label(row) == "period"]
+    return first_month(period) or first_month([row for row in titles if label(row) not in _NOT_THE_MONTH])
 
 
 def _measures_long(rows: pl.DataFrame, columns: dict[int, tuple[str, str]], grid: Grid,

@@ -105,6 +105,12 @@ DELAY_REASONS = (
     "Safeguarding concern preventing discharge or Court of protection",
 )
 REASON_KEYS = {norm(r) for r in DELAY_REASONS}
+
+
+def length_of_stay_cohort(label: object) -> str | None:
+    """The length-of-stay cohort a title counts: '... with length of stay 7 days or over ...' -> '7+'."""
+    found = re.search(r"length of stay (?:of )?(\d+)\s*(?:\+|days? or (?:over|more))", norm(label))
+    return f"{found.group(1)}+" if found else None
 # Delay reasons were redefined from this Monday (acute discharge sitrep technical specification, April 2024):
 # a reason's figures before and after it are different measures, even under the same label.
 REASONS_REDEFINED = date(2024, 5, 27)

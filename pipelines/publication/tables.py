@@ -27,6 +27,7 @@ from pipelines.publication.labels import (  # noqa: F401
     REASON_KEYS,
     bed_days_measure,
     destination,
+    length_of_stay_cohort,
     norm,
     table2_measure,
     tidy_label,
@@ -109,7 +110,8 @@ class NhseRead:
     issues: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=ISSUE_SCHEMA))
     notes: list[str] = field(default_factory=list)
     period: tuple[date, date] | None = None  # the publication's period (Cover Sheet), when stated
-    published: date | None = None
+    published: date | None = None  # the cover's 'Published:' date
+    revised: date | None = None  # the cover's 'Revised:' date, when the file is a re-issue
 
     def _level(self, level: str) -> pl.DataFrame:
         return self.daily_areas.filter(pl.col("level") == level)

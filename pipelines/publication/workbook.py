@@ -1,4 +1,4 @@
-"""NHS England's acute discharge sitrep workbooks: the monthly workbook (Tables 2 to 5) and the
+"""NHS England's acute discharge sitrep workbooks: the monthly workbook (Tables 2 to 7) and the
 national time series (Daily Series, Weekly Series), recognised and read into ``NhseRead``.
 
 Each sheet is read through ``pipelines.publication.grid``; the frames are shaped by ``pipelines.publication.tables``.
@@ -52,6 +52,7 @@ from pipelines.publication.tables import (
     NhseRead,
     bed_days_measure,
     destination,
+    length_of_stay_cohort,
     norm,
     parse_day,
     shape,
@@ -111,7 +112,6 @@ def read_monthly(book: fastexcel.ExcelReader) -> NhseRead:
     sheets, log = _sheets(book), Log()
     cover = _cover(book)
     period = _cover_dates(cover.get("period", []))
-    published = _cover_dates(cover.get("published", []))
     if "table 2" not in sheets:
         raise FileRejected("Table 2 (patients not meeting the criteria to reside, per trust per day) is missing.")
     daily, daily_areas, layout = read_table2(load_grid(book, sheets["table 2"]), log)
@@ -119,7 +119,8 @@ def read_monthly(book: fastexcel.ExcelReader) -> NhseRead:
     _check_dates(days, period, "Table 2")
     month = period[0].replace(day=1) if period else days[0].replace(day=1)
     read = NhseRead(MONTHLY, f"NHS England acute discharge sitrep workbook (Table 2 daily, {layout})",
-                    daily=daily, daily_areas=daily_areas, period=period, published=published and published[0])
+                    daily=daily, daily_areas=daily_areas, period=period, published=_cover_day(cover, "published"),
+                    revised=_cover_day(cover, "revised"))
     if "table 3" in sheets:
         grid = load_grid(book, sheets["table 3"])
         read.weekly_bed_days_lost, read.weekly_bed_days_lost_areas = read_table3(grid, log)
@@ -129,10 +130,10 @@ def read_monthly(book: fastexcel.ExcelReader) -> NhseRead:
         read.monthly_destinations, read.destinations_areas = read_table4(grid, month, log)
         read.monthly_destinations = _unsubmitted_months(read.monthly_destinations, daily, grid.sheet, log)
         _check_dates(read.destinations_areas["period_start"].unique(), period, "Table 4")
-    if "table 5" in sheets:
-        grid = load_grid(book, sheets["table 5"])
-        read.delay_reasons, read.delay_reasons_areas = read_table5(grid, month, log)
-        _check_dates(read.delay_reasons_areas["period_start"].unique(), period, "Table 5")
+    reason_tables = _reason_tables(book, sheets, month, period, log)
+    if reason_tables:
+        read.delay_reasons, read.delay_reasons_areas = (pl.concat(frames) for frames in zip(*reason_tables.values(),
+                                                                                            strict=True))
     lookup = next((s for s in book.sheet_names if is_provider_lookup(s)), None)
     if lookup is not None:
         read.trust_icbs = read_provider_lookup(load_grid(book, lookup), log.notes)
@@ -140,10 +141,10 @@ def read_monthly(book: fastexcel.ExcelReader) -> NhseRead:
     missing = [f"Table {n}" for n in (3, 4, 5) if f"table {n}" not in sheets]
     if missing:
         log.notes.append(f"sheet(s) not in this workbook, so not loaded: {', '.join(missing)}")
-    ignored = [s for key, s in sheets.items() if key not in {"cover sheet", "table 2", "table 3", "table 4", "table 5"}
-               and s != lookup]
-    # From 2024 the workbooks have seven tables: Tables 6 and 7 are not read yet, and the notes say so.
-    unread = [s for s in ignored if re.fullmatch(r"table [6-9]", norm(s))]
+    read_sheets = {"cover sheet", "table 2", "table 3", "table 4", *(norm(s) for s in reason_tables)}
+    ignored = [s for key, s in sheets.items() if key not in read_sheets and s != lookup]
+    # A numbered table this version cannot read (a Table 6 or 7 of no delay reasons, a Table 8): the notes say so.
+    unread = [s for s in ignored if re.fullmatch(r"table [5-9]", norm(s))]
     ignored = [s for s in ignored if s not in unread]
     if unread:
         log.notes.insert(0, f"sheet(s) not read by this version, nothing from them was loaded: "
@@ -189,7 +190,8 @@ def read_timeseries(book: fastexcel.ExcelReader) -> NhseRead:
     cover = _cover(book)
     read = NhseRead(TIMESERIES, "NHS England acute discharge sitrep national time series (Daily Series: 3 measures "
                                 "per day and discharges by destination; Weekly Series: bed days lost, delay reasons)",
-                    period=_cover_dates(cover.get("period", [])))
+                    period=_cover_dates(cover.get("period", [])),
+                    published=_cover_day(cover, "published"), revised=_cover_day(cover, "revised"))
     if "daily series" not in sheets and "weekly series" not in sheets:
         raise FileRejected("neither a 'Daily Series' nor a 'Weekly Series' sheet was found.")
     if "daily series" in sheets:
@@ -207,6 +209,12 @@ def _cover_dates(cells: list[str]) -> tuple[date, date] | None:
     """'Period:' 2023-11-01, '-', 2023-11-30 -> (first, last); 'Published:' 2023-12-14 -> (that day, that day)."""
     days = [d for c in cells if (d := parse_day(c)) is not None]
     return (days[0], days[-1]) if days else None
+
+
+def _cover_day(cover: dict[str, list[str]], label: str) -> date | None:
+    """The cover's 'Published:' or 'Revised:' date; None when it has none ('Revised: -')."""
+    days = _cover_dates(cover.get(label, []))
+    return days[0] if days else None
 
 
 def _check_dates(days: pl.Series, period: tuple[date, date] | None, table: str) -> None:
@@ -323,15 +331,49 @@ def _reason_labels(grid: Grid) -> tuple[int, int]:
     return locate(grid, lambda c: norm(c) in REASON_KEYS, DELAY_REASONS[0])  # rejected: says what was expected
 
 
-def read_table5(grid: Grid, month: date | None, log: Log) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Table 5: the month's average of weekly snapshots of NCTR patients with LoS 14+ days, by delay reason."""
+def reason_cohort(grid: Grid) -> str | None:
+    """The length-of-stay cohort a delay reason table counts, from its titles ('Table 6: Weekly snapshot average
+    ... with length of stay 7 days or over ... broken down by the reasons ...' -> '7+'); None when its titles
+    name no reasons or no cohort."""
+    titles = [str(c) for row in grid.rows[:HEADER_SEARCH_ROWS] for c in row if c and len(str(c)) < 400]
+    if not any("reason" in norm(t) for t in titles):
+        return None
+    return next((cohort for t in titles if (cohort := length_of_stay_cohort(t))), None)
+
+
+def _reason_tables(book: fastexcel.ExcelReader, sheets: dict[str, str], month: date | None,
+                   period: tuple[date, date] | None, log: Log) -> dict[str, tuple[pl.DataFrame, pl.DataFrame]]:
+    """Tables 5 to 7 (from 2024 the workbook has three): each a length-of-stay cohort's delay reasons, the
+    cohort named in its titles (Table 5 counts 14+ days when its titles do not say). A Table 6 or 7 whose titles
+    name no reasons and cohort is not read (the notes say so). Sheet -> (trust rows, area rows)."""
+    found: dict[str, tuple[pl.DataFrame, pl.DataFrame]] = {}
+    by_cohort: dict[str, str] = {}
+    for n in (5, 6, 7):
+        if (sheet := sheets.get(f"table {n}")) is None:
+            continue
+        grid = load_grid(book, sheet)
+        cohort = reason_cohort(grid) or ("14+" if n == 5 else None)
+        if cohort is None:
+            continue
+        if cohort in by_cohort:
+            raise FileRejected(f"{by_cohort[cohort]} and {sheet} both give the delay reasons of patients with a "
+                               f"length of stay of {cohort} days; each cohort is published once.")
+        by_cohort[cohort] = sheet
+        found[sheet] = read_reason_table(grid, month, cohort, log)
+        _check_dates(found[sheet][1]["period_start"].unique(), period, sheet)
+    return found
+
+
+def read_reason_table(grid: Grid, month: date | None, cohort: str, log: Log) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Tables 5 to 7: the month's average of weekly snapshots of NCTR patients with a length of stay of ``cohort``
+    days ('14+'), by delay reason, under the labels the sheet gives them."""
     facts = _monthly_table(grid, _reason_labels(grid), month, log)
     new = sorted(set(facts.frame["measure"]) - set(DELAY_REASONS))
     if new:
         log.notes.append(f"{grid.sheet}: delay reason(s) not seen before, kept as published: {'; '.join(new)}")
     return shape(facts.frame, DELAY_REASON_SCHEMA, DELAY_REASON_AREA_SCHEMA, grid.sheet,
                  period_start=pl.col("period"), period_end=pl.col("period").dt.month_end(),
-                 reason=pl.col("measure"), length_of_stay=pl.lit("14+"), patients=pl.col("value"))
+                 reason=pl.col("measure"), length_of_stay=pl.lit(cohort), patients=pl.col("value"))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from pipelines.catalogue.dates import uk_date
 from pipelines.catalogue.metrics import METRICS, Metric
 from pipelines.publication.beds_csv import MONTHLY_POINTS
 from pipelines.queries import weekly
+from pipelines.queries.published import DATED_BY_LOAD, published_source
 from pipelines.spc import store
 from pipelines.spc.explain import change_sentence
 from pipelines.spc.xmr import SpcResult, xmr_many
@@ -245,14 +246,34 @@ def publication_metrics() -> tuple[str, ...]:
 
 # --- NHS England's publication: monthly pathways and delay reasons ----------------------------------
 
-def publication_destinations(con: duckdb.DuckDBPyConnection, org_code: str, first: date, last: date) -> pl.DataFrame:
+def publication_versions(con: duckdb.DuckDBPyConnection, org_code: str, first: date, last: date) -> pl.DataFrame:
+    """The versions of the publication's monthly tables on record for the trust over the range (Table 4's
+    destinations and the delay reasons, current or replaced by a revised file), newest first: ``published_on``
+    (each file's own date, ``nhse_publication_dates``), ``dated_by`` (which date that is) and ``files``."""
+    touched = "\n            UNION ".join(
+        f"SELECT file_id, loaded_at FROM {table}{kept} WHERE org_code = $1 AND {overlaps}"
+        for table, overlaps in (("nhse_destinations", "month BETWEEN date_trunc('month', $2::DATE) AND $3"),
+                                ("nhse_delay_reasons", "period_start <= $3 AND period_end >= $2"))
+        for kept in ("", "_superseded"))
+    return con.sql(f"""
+        WITH touched AS ({touched})
+        SELECT coalesce(p.published_on, CAST(t.loaded_at AS DATE)) AS published_on,
+            coalesce(any_value(p.dated_by), $4) AS dated_by,
+            string_agg(DISTINCT f.file_name, ', ' ORDER BY f.file_name) AS files
+        FROM touched t LEFT JOIN nhse_publication_dates p USING (file_id) LEFT JOIN ingest_files f USING (file_id)
+        GROUP BY 1 ORDER BY 1 DESC
+    """, params=[org_code, first, last, DATED_BY_LOAD]).pl()
+
+
+def publication_destinations(con: duckdb.DuckDBPyConnection, org_code: str, first: date, last: date,
+                             published_on: date | None = None) -> pl.DataFrame:
     """Table 4 of the publication for the trust: discharges by destination for each month that
     overlaps the range, with the file it came from and the ambition for discharges home (P0-P1)
-    in force at the start of the month."""
-    return con.sql("""
+    in force at the start of the month; as published on ``published_on`` (None: the current figures)."""
+    return con.sql(f"""
         SELECT d.month, d.destination_code, d.destination, d.pathway, d.discharges, f.file_name AS source_file,
             a.threshold AS ambition, a.comparison AS ambition_comparison
-        FROM nhse_destinations d
+        FROM {published_source("nhse_destinations", published_on)} d
         LEFT JOIN ingest_files f USING (file_id)
         LEFT JOIN LATERAL ambition_in_force(?, d.month) a ON true
         WHERE d.org_code = ? AND d.month BETWEEN date_trunc('month', ?::DATE) AND ?
@@ -268,11 +289,12 @@ def pathway_share_metrics() -> tuple[str, ...]:
                  if m.denominator == total and re.fullmatch(r"discharges_p\d", m.numerator.strip()))
 
 
-def publication_pathway_mix(con: duckdb.DuckDBPyConnection, org_code: str, first: date, last: date) -> pl.DataFrame:
-    """The publication's monthly discharges by pathway (Table 4, ``nhse_destinations``) as the
-    catalogue's pathway metrics (``pathway_share_metrics`` and the home metric): per month with any
-    discharges and metric, ``value`` (per cent), ``numerator`` and ``denominator`` (discharges), by the
-    same formulas as the trust's own sitrep. A destination not published counts as none."""
+def publication_pathway_mix(con: duckdb.DuckDBPyConnection, org_code: str, first: date, last: date,
+                            published_on: date | None = None) -> pl.DataFrame:
+    """The publication's monthly discharges by pathway (Table 4, ``nhse_destinations``, as published on
+    ``published_on``) as the catalogue's pathway metrics (``pathway_share_metrics`` and the home metric): per
+    month with any discharges and metric, ``value`` (per cent), ``numerator`` and ``denominator`` (discharges),
+    by the same formulas as the trust's own sitrep. A destination not published counts as none."""
     definitions = [_BY_ID[m] for m in (*pathway_share_metrics(), PATHWAY_METRIC)]
     pathways = ",\n            ".join(
         f"coalesce(sum(discharges) FILTER (WHERE pathway = {n}), 0) AS discharges_p{n}" for n in range(4))
@@ -283,7 +305,7 @@ def publication_pathway_mix(con: duckdb.DuckDBPyConnection, org_code: str, first
     return con.sql(f"""
         WITH months AS (
             SELECT month, {pathways}
-            FROM nhse_destinations
+            FROM {published_source("nhse_destinations", published_on)}
             WHERE org_code = ? AND month BETWEEN date_trunc('month', ?::DATE) AND ?
             GROUP BY month
         ), mix AS ({selects})
@@ -291,24 +313,36 @@ def publication_pathway_mix(con: duckdb.DuckDBPyConnection, org_code: str, first
     """, params=[org_code, first, last]).pl()
 
 
+DEFAULT_STAY = "14+"  # the delay reasons' cohort every workbook publishes (Table 5); from 2024 also 7+ and 21+
+
+
+def _reason_rows(table: str, published_on: date | None) -> str:
+    """A delay reason table's rows, as published on ``published_on``; a file from before cohorts were kept
+    apart (no ``length_of_stay``) counted 14+ days."""
+    return f"""(SELECT * REPLACE (coalesce(length_of_stay, '{DEFAULT_STAY}') AS length_of_stay)
+               FROM {published_source(table, published_on)})"""
+
+
 def publication_delay_reasons(con: duckdb.DuckDBPyConnection, org_code: str, first: date, last: date,
-                              top: int = 5) -> pl.DataFrame:
-    """Table 5 of the publication for the trust: the average number of NCTR patients with a length
-    of stay of 14+ days by delay reason, in each period overlapping the range, for the ``top``
-    reasons of the latest period that has figures (most patients first; ``rank`` 1 is the largest).
-    A trust the publication does not list (a trust-level table has no row for it) gets its ICB's
-    reasons instead, where the publication has them: ``area`` names the ICB then, and is null for
-    the trust's own reasons."""
-    return con.sql("""
+                              top: int = 5, length_of_stay: str = DEFAULT_STAY,
+                              published_on: date | None = None) -> pl.DataFrame:
+    """Tables 5 to 7 of the publication for the trust: the average number of NCTR patients with a length
+    of stay of ``length_of_stay`` days ('14+', Table 5) by delay reason, in each period overlapping the range,
+    as published on ``published_on`` (None: the current figures), for the ``top`` reasons of the latest
+    period that has figures (most patients first; ``rank`` 1 is the largest). A trust the publication does
+    not list (a trust-level table has no row for it) gets its ICB's reasons instead, where the publication
+    has them: ``area`` names the ICB then, and is null for the trust's own reasons. ``source_sheet`` names the
+    table ('Table 6'; 'CSV' for the long CSV)."""
+    return con.sql(f"""
         WITH own AS (
-            SELECT period_start, period_end, reason, patients, file_id, CAST(NULL AS VARCHAR) AS area
-            FROM nhse_delay_reasons WHERE org_code = $1 AND period_start <= $2 AND period_end >= $3
-              AND coalesce(length_of_stay, '14+') = '14+'  -- Table 5's cohort; 7+ figures are another series
+            SELECT period_start, period_end, reason, patients, file_id, source_sheet, CAST(NULL AS VARCHAR) AS area
+            FROM {_reason_rows("nhse_delay_reasons", published_on)}
+            WHERE org_code = $1 AND period_start <= $2 AND period_end >= $3 AND length_of_stay = $5
         ), icb AS (
-            SELECT period_start, period_end, reason, patients, file_id, area_name AS area
-            FROM nhse_delay_reasons_area
+            SELECT period_start, period_end, reason, patients, file_id, source_sheet, area_name AS area
+            FROM {_reason_rows("nhse_delay_reasons_area", published_on)}
             WHERE level = 'icb' AND area_code = (SELECT icb_code FROM trusts WHERE org_code = $1)
-              AND period_start <= $2 AND period_end >= $3 AND coalesce(length_of_stay, '14+') = '14+'
+              AND period_start <= $2 AND period_end >= $3 AND length_of_stay = $5
               AND NOT EXISTS (SELECT 1 FROM own)
         ), shown AS (
             SELECT r.*, f.file_name AS source_file
@@ -318,11 +352,29 @@ def publication_delay_reasons(con: duckdb.DuckDBPyConnection, org_code: str, fir
             WHERE period_start = (SELECT max(period_start) FROM shown WHERE patients IS NOT NULL)
               AND patients IS NOT NULL
         )
-        SELECT s.period_start, s.period_end, s.reason, s.patients, s.source_file, s.area, l.rank
+        SELECT s.period_start, s.period_end, s.reason, s.patients, s.source_file, s.source_sheet, s.area, l.rank
         FROM shown s JOIN latest l USING (reason)
         WHERE l.rank <= $4
         ORDER BY l.rank, s.period_start
-    """, params=[org_code, last, first, top]).pl()
+    """, params=[org_code, last, first, top, length_of_stay]).pl()
+
+
+def publication_delay_stays(con: duckdb.DuckDBPyConnection, org_code: str, first: date, last: date,
+                            published_on: date | None = None) -> list[str]:
+    """The length-of-stay cohorts ('7+', '14+', '21+') the publication gives delay reasons for, for the trust
+    (or, when it lists none for the trust, its ICB) over the range, shortest stay first."""
+    return [row[0] for row in con.execute(f"""
+        WITH own AS (
+            SELECT DISTINCT length_of_stay FROM {_reason_rows("nhse_delay_reasons", published_on)}
+            WHERE org_code = $1 AND period_start <= $2 AND period_end >= $3
+        ), icb AS (
+            SELECT DISTINCT length_of_stay FROM {_reason_rows("nhse_delay_reasons_area", published_on)}
+            WHERE level = 'icb' AND area_code = (SELECT icb_code FROM trusts WHERE org_code = $1)
+              AND period_start <= $2 AND period_end >= $3 AND NOT EXISTS (SELECT 1 FROM own)
+        )
+        SELECT length_of_stay FROM (SELECT * FROM own UNION ALL SELECT * FROM icb)
+        ORDER BY CAST(rtrim(length_of_stay, '+') AS INTEGER)
+    """, [org_code, last, first]).fetchall()]
 
 
 def delay_reasons_text(reasons: pl.DataFrame, shown: int = 3) -> str:

@@ -37,7 +37,7 @@ HEADER = {"bold": True, "text_wrap": True, "bg_color": NHS_PALE_GREY, "border": 
 HEADER_ROW = 2  # under the title and the subtitle; the rows down to here stay frozen
 # The first sheet is the Word pack's table: Metric, Ambition, Combined, then the trusts, a cell each
 # ("92.1% ✗ ▼": the figure as a number, its marks in the number format), every row one line high.
-WIDTHS = {"metric": 16, "ambition": 7, "trust": 10.5}  # "1,352, +11% ▲" in a trust's column
+WIDTHS = {"metric": 16, "ambition": 7, "trust": 10.5}  # "1,352, +11% ⬆" in a trust's column
 TRUSTS_PER_PAGE = 14  # printed: Metric, Ambition and Combined on every page, then up to 14 trusts
 A4_LANDSCAPE_PRINTABLE_PT = 841.9 - 2 * 0.4 * 72
 # LibreOffice lays columns out up to a tenth wider than Excel's character widths say (Carlito for

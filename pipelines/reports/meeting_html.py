@@ -21,6 +21,9 @@ INK = "#212B32"  # NHS black: body text, at least 4.5:1 on every status fill
 LINK = "#003087"  # NHS dark blue
 METRIC_COLUMN_PX, AMBITION_COLUMN_PX, MIN_CELL_PX, NOTE_COLUMN_PX = 124, 58, 56, 100
 SYSTEM_COLUMN_PX = 80  # Combined, among squeezed columns: room for the system's "1,352, +1%" on one line
+# A few trusts on a wide screen: columns no wider than this, so the eye does not cross 400 px of white
+# from a metric's name to its figures (a group of four at 1920 px wide).
+MAX_CELL_PX = 150
 # Up to 14 cells a row (13 trusts and Combined) squeeze into a laptop's width (1366 px). Wider tables
 # scroll sideways instead, each column as wide as its header's longest word, and scroll inside a box
 # of the window's height so that the header row stays in view.
@@ -33,9 +36,11 @@ def _e(text: object) -> str:
     return escape(str(text), quote=True)
 
 
-def drilldown_href(org_code: str, metric: str | None = None) -> str:
-    """The trust page's address, relative to the app root: 'trust?trust=RCD&metric=...'."""
-    return "trust?" + urlencode({"trust": org_code, **({"metric": metric} if metric else {})})
+def drilldown_href(org_code: str, metric: str | None = None, group: str | None = None) -> str:
+    """The trust page's address, relative to the app root: 'trust?trust=RCD&metric=...&group=...', the
+    discharge group carried so that the drill-down shows that group's place-lead comments."""
+    return "trust?" + urlencode({"trust": org_code, **({"metric": metric} if metric else {}),
+                                 **({"group": group} if group else {})})
 
 
 STYLE = f"""<style>
@@ -71,8 +76,9 @@ STYLE = f"""<style>
 .wt .wt-cell {{ display: block; color: {INK}; font-size: 0.75rem; line-height: 1; font-weight: 700; }}
 .wt .v {{ display: block; font-size: 0.875rem; line-height: 1.1; white-space: normal; }}
 {"".join(f".wt-spc-{kind} {{ color: {colour}; }}" for kind, colour in SPC_COLOUR.items())}
-/* The triangles are small glyphs: drawn at 16 px, in the marks' line height, so the rows stay as tall. */
-.wt [class^="wt-spc-"] {{ font-size: 1rem; line-height: 0.75rem; }}
+/* The triangles and arrows are small glyphs: drawn at 16 px, in the marks' line height, so the rows stay
+   as tall. The change's arrow is in ink: a week on the last is a word beside the status, not a signal. */
+.wt :is([class^="wt-spc-"], .wt-chg) {{ font-size: 1rem; line-height: 0.75rem; }}
 .wt td:is(.st-red, .st-amber) [class^="wt-spc-"] {{ color: {INK}; }}  /* blue or orange: too faint on these fills */
 .wt .wt-site {{ font-size: 0.75rem; font-weight: 400; }}
 /* With the narrative column the trusts' columns are narrower: their names in regular weight stay whole. */
@@ -99,16 +105,22 @@ def _spc_mark(cell: TableCell) -> str:
     return f'<span class="wt-spc-{spc_kind(cell.variation)}">{_e(mark)}</span>'
 
 
+def _change_mark(cell: TableCell) -> str:
+    """The change's arrow, asked for as text (U+FE0E): some systems draw a heavy arrow as a colour emoji."""
+    return f'<span class="wt-chg">{_e(mark)}\ufe0e</span>' if (mark := cell.change_mark) else ""
+
+
 def _marks(cell: TableCell) -> str:
-    """The second line: status symbol, SPC mark and a part week, as ``TableCell.marks`` in plain text."""
-    parts = [_e(cell.symbol), _spc_mark(cell)]
+    """The second line: status symbol, change on last week, SPC mark and a part week, as
+    ``TableCell.marks`` in plain text."""
+    parts = [_e(cell.symbol), _change_mark(cell), _spc_mark(cell)]
     if cell.value is not None and cell.days_with_data < 7:
         parts.append(f"{cell.days_with_data}d")
     return " ".join(p for p in parts if p)
 
 
-def cell_html(cell: TableCell, comment: str = "") -> str:
-    """A ``<td>``: filled by status, a link to the drill-down (trust cells) carrying the details."""
+def cell_html(cell: TableCell, comment: str = "", group: str | None = None) -> str:
+    """A ``<td>``: filled by status, a link to the drill-down (trust cells, in ``group``) carrying the details."""
     details = cell.details + (f" {comment}" if comment else "")
     status = cell.status if cell.value is not None else "none"
     system = " wt-sys" if cell.org_code is None else ""
@@ -119,7 +131,7 @@ def cell_html(cell: TableCell, comment: str = "") -> str:
     if cell.org_code is None:
         inner = f'<span class="wt-cell" tabindex="0" title="{_e(details)}">{body}</span>'
     else:
-        href = drilldown_href(cell.org_code, cell.metric)
+        href = drilldown_href(cell.org_code, cell.metric, group)
         inner = f'<a class="wt-cell" href="{_e(href)}" title="{_e(details)}">{body}</a>'
     return f'<td class="st-{status}{system}">{inner}</td>'
 
@@ -130,32 +142,36 @@ def _comment(comments: dict[tuple[str, str | None], str], metric: str, org_code:
 
 def table_html(rows: list[MetricRow], trusts: list[tuple[str, str]], orientation: str = "columns",
                comments: dict[tuple[str, str | None], str] | None = None, caption: str = "",
-               notes: dict[str, str] | None = None, hidden: Sequence[str] = ()) -> str:
+               notes: dict[str, str] | None = None, hidden: Sequence[str] = (), group: str | None = None) -> str:
     """The whole table with its style and one-line key. ``trusts``: (org_code, short name) in column
     order. ``comments``: (metric, org_code or None) -> 'Place lead's comment (author): text', added to
     the cell's details and marked ✎. ``orientation``: 'columns' (trusts as columns) or 'rows'.
     ``notes``: metric -> the discharge group's narrative, shown as a last column (trusts as columns;
-    None: no column). ``hidden``: the labels of the rows left out for having no figures."""
+    None: no column). ``hidden``: the labels of the rows left out for having no figures. ``group``: the
+    discharge group (``?group=``) the drill-down links carry."""
     comments = comments or {}
     has_system = any(r.system for r in rows)
     caption_html = f'<caption style="caption-side:top;text-align:left;font-size:0.75rem">{_e(caption)}</caption>' \
         if caption else ""
-    extra = 0
+    extra, max_width = 0, ""
     if orientation == "rows":
         # the metrics' short labels as headers: whole words always ("occupanc / y" was unreadable)
         widths = [whole_word_px(f"{r.short_label} {r.ambition}") for r in rows]
-        body = _trusts_as_rows(rows, trusts, comments, has_system, widths)
+        body = _trusts_as_rows(rows, trusts, comments, has_system, widths, group)
         big = len(trusts) + has_system > SQUEEZE_COLUMNS
     else:
         names = ([SYSTEM_NAME] if has_system else []) + [name for _, name in trusts]
         big = len(names) > SQUEEZE_COLUMNS
         widths = [whole_word_px(name) for name in names] if big else [MIN_CELL_PX] * len(names)
-        body = _trusts_as_columns(rows, trusts, comments, has_system, widths if big else None, notes)
+        body = _trusts_as_columns(rows, trusts, comments, has_system, widths if big else None, notes, group)
         extra = AMBITION_COLUMN_PX + (NOTE_COLUMN_PX if notes is not None else 0)
+        if not big:
+            max_width = f"max-width:{METRIC_COLUMN_PX + extra + SYSTEM_COLUMN_PX + MAX_CELL_PX * len(trusts)}px;"
     min_width = METRIC_COLUMN_PX + extra + sum(widths)
     wrap = "wt-wrap wt-scroll" if big else "wt-wrap"
     return (f'{STYLE}<div class="{wrap}" role="region" aria-label="Weekly position table" tabindex="0">'
-            f'<table class="wt{" wt-notes" * (notes is not None)}" lang="en-GB" style="min-width:{min_width}px">'
+            f'<table class="wt{" wt-notes" * (notes is not None)}" lang="en-GB" '
+            f'style="min-width:{min_width}px;{max_width}">'
             f'{caption_html}{body}</table></div>'
             f"{key_html()}{hidden_html(hidden)}")
 
@@ -171,13 +187,13 @@ def _cols(widths: list[int] | None, count: int) -> str:
     return "".join(f'<col class="wt-c" style="width:{w}px">' for w in widths) if widths else "<col>" * count
 
 
-def _trust_header(code: str, name: str) -> str:
-    return f'<th scope="col"><a href="{_e(drilldown_href(code))}" target="_self">{_e(name)}</a></th>'
+def _trust_link(code: str, name: str, group: str | None) -> str:
+    return f'<a href="{_e(drilldown_href(code, group=group))}" target="_self">{_e(name)}</a>'
 
 
 def _trusts_as_columns(rows: list[MetricRow], trusts: list[tuple[str, str]],
                        comments: dict[tuple[str, str | None], str], has_system: bool, widths: list[int] | None,
-                       notes: dict[str, str] | None) -> str:
+                       notes: dict[str, str] | None, group: str | None) -> str:
     squeezed_system = has_system and widths is None
     cols = (f'<col style="width:{METRIC_COLUMN_PX}px"><col style="width:{AMBITION_COLUMN_PX}px">'
             + (f'<col style="width:{SYSTEM_COLUMN_PX}px">' if squeezed_system else "")
@@ -187,7 +203,7 @@ def _trusts_as_columns(rows: list[MetricRow], trusts: list[tuple[str, str]],
     if has_system:
         head.append(f'<th scope="col" class="wt-sys" title="The selected trusts combined: the system figure">'
                     f'{_e(SYSTEM_NAME)}</th>')
-    head += [_trust_header(code, name) for code, name in trusts]
+    head += [f'<th scope="col">{_trust_link(code, name, group)}</th>' for code, name in trusts]
     if notes is not None:
         head.append('<th scope="col">Narrative</th>')
     lines = []
@@ -197,7 +213,7 @@ def _trusts_as_columns(rows: list[MetricRow], trusts: list[tuple[str, str]],
         if has_system:
             cells.append(cell_html(row.system, _comment(comments, row.metric, None)) if row.system
                          else '<td class="wt-sys">–</td>')
-        cells += [cell_html(cell, _comment(comments, row.metric, cell.org_code)) for cell in row.cells]
+        cells += [cell_html(cell, _comment(comments, row.metric, cell.org_code), group) for cell in row.cells]
         if notes is not None:
             cells.append(note_html(row, notes.get(row.metric, "")))
         lines.append(f"<tr>{''.join(cells)}</tr>")
@@ -205,7 +221,8 @@ def _trusts_as_columns(rows: list[MetricRow], trusts: list[tuple[str, str]],
 
 
 def _trusts_as_rows(rows: list[MetricRow], trusts: list[tuple[str, str]],
-                    comments: dict[tuple[str, str | None], str], has_system: bool, widths: list[int]) -> str:
+                    comments: dict[tuple[str, str | None], str], has_system: bool, widths: list[int],
+                    group: str | None) -> str:
     cols = f'<col style="width:{METRIC_COLUMN_PX}px">' + _cols(widths, len(rows))
     head = ['<th scope="col">Trust</th>'] + [
         f'<th scope="col" title="{_e(r.label)}. Ambition: {_e(r.ambition)}">{_e(r.short_label)}'
@@ -216,8 +233,8 @@ def _trusts_as_rows(rows: list[MetricRow], trusts: list[tuple[str, str]],
         cells += [cell_html(r.system, _comment(comments, r.metric, None)) if r.system else "<td>–</td>" for r in rows]
         lines.append(f"<tr>{''.join(cells)}</tr>")
     for j, (code, name) in enumerate(trusts):
-        cells = [f'<th scope="row"><a href="{_e(drilldown_href(code))}" target="_self">{_e(name)}</a></th>']
-        cells += [cell_html(r.cells[j], _comment(comments, r.metric, code)) for r in rows]
+        cells = [f'<th scope="row">{_trust_link(code, name, group)}</th>']
+        cells += [cell_html(r.cells[j], _comment(comments, r.metric, code), group) for r in rows]
         lines.append(f"<tr>{''.join(cells)}</tr>")
         lines += _site_rows([r.cells[j] for r in rows])
     return f"<colgroup>{cols}</colgroup><thead><tr>{''.join(head)}</tr></thead><tbody>{''.join(lines)}</tbody>"

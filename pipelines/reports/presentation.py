@@ -32,12 +32,16 @@ STATUS_TEXT = {s: f"{STATUS_SYMBOL[s]} {w}" if STATUS_SYMBOL[s] else "" for s, w
 SPC_MARK = {"improvement_high": "▲", "improvement_low": "▲", "concern_high": "▼", "concern_low": "▼",
             "neither": "±"}
 SPC_COLOUR = {"improvement": "#005EB8", "concern": "#A04C00"}  # NHS blue; a dark orange: 4.5:1 on pale fills
+# The change on last week beside the status (docs/domain.md section 3): which way the figure moved and
+# whether that is better or worse, by shape, never by colour alone: a thin arrow better, a heavy one
+# worse (it stands out, as bad news should). Arrows, never triangles, so a change is not read as an SPC
+# mark. The one definition: the cell's marks on the page and in the packs, and the change in words
+# ('⬆ 3.0 pts worse').
+CHANGE_ARROW = {("up", "better"): "↑", ("down", "better"): "↓", ("up", "worse"): "⬆", ("down", "worse"): "⬇"}
 # The one line of the key, for the page and the packs.
-KEY_TEXT = ("✓ meets the ambition, ! just misses (within the amber tolerance), ✗ misses; SPC: ▲ improvement, "
-            "▼ concern (special cause), ± mixed signals; 4d: 4 of 7 days of data; n/r: not reported; "
-            "–: no submission")
-# Worse is a filled triangle, better a plain arrow: the change is never told by colour alone.
-WORSE_ARROW = {"↑": "▲", "↓": "▼"}
+KEY_TEXT = ("✓ meets the ambition, ! just misses (within tolerance), ✗ misses; on last week: ↑ ↓ better, "
+            "⬆ ⬇ worse; SPC special cause: ▲ improvement, ▼ concern, ± mixed; 4d: 4 of 7 days of data; "
+            "n/r: not reported; –: no submission")
 NO_SUBMISSION = "no submission this week"
 NOT_REPORTED = "not reported"
 
@@ -131,10 +135,18 @@ def rounded_change(change: float, unit: str) -> float:
     return round(change, 1) if unit in _TENTHS else round(change)
 
 
+def change_arrow(change: float | None, direction: str | None, unit: str) -> str:
+    """The change's mark (``CHANGE_ARROW``): '⬆' up and worse, '↓' down and better; '' when there is no
+    change to show (none, or one that rounds to nothing)."""
+    if change is None or direction not in ("better", "worse") or rounded_change(change, unit) == 0:
+        return ""
+    return CHANGE_ARROW["up" if change > 0 else "down", direction]
+
+
 def format_change(change: float | None, direction: str | None, unit: str, signed: bool = False) -> str:
-    """The one change formatter: '▲ 3.0 pts worse', '↓ 2.0 pts better' (the table's marks: a
-    triangle for worse, an arrow for better; or, ``signed``, '+3.0 pts, worse' for widgets that
-    draw their own arrow); 'no change' whenever the change rounds to nothing."""
+    """The one change formatter: '⬆ 3.0 pts worse', '↓ 2.0 pts better' (the table's marks,
+    ``CHANGE_ARROW``; or, ``signed``, '+3.0 pts, worse' for widgets that draw their own arrow);
+    'no change' whenever the change rounds to nothing."""
     if change is None or direction is None:
         return ""
     shown = rounded_change(change, unit)
@@ -144,8 +156,7 @@ def format_change(change: float | None, direction: str | None, unit: str, signed
         else f"{shown:+,.0f}"
     if signed:
         return f"{amount}, {direction}"
-    arrow = "↑" if shown > 0 else "↓"
-    return f"{WORSE_ARROW[arrow] if direction == 'worse' else arrow} {amount[1:]} {direction}"
+    return f"{change_arrow(change, direction, unit)} {amount[1:]} {direction}"
 
 
 def format_delta(change: float | None, direction: str | None, unit: str) -> str:
@@ -213,9 +224,15 @@ class TableCell:
         return SPC_MARK.get(self.variation or "", "") if self.value is not None else ""
 
     @property
+    def change_mark(self) -> str:
+        """'↑' / '↓' better than last week, '⬆' / '⬇' worse, '' for no change or no figure either week."""
+        return change_arrow(self.change, self.change_direction, self.catalogue.unit) if self.value is not None else ""
+
+    @property
     def marks(self) -> str:
-        """The cell's small second line as plain text: '✗ ▼ 4d' (status, SPC, days of data)."""
-        parts = [self.symbol, self.spc_mark]
+        """The cell's small second line as plain text: '✗ ⬆ ▼ 4d' (status, change on last week, SPC,
+        days of data)."""
+        parts = [self.symbol, self.change_mark, self.spc_mark]
         if self.value is not None and self.days_with_data < 7:
             parts.append(f"{self.days_with_data}d")
         return " ".join(p for p in parts if p)

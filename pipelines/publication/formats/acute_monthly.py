@@ -1,6 +1,7 @@
 """NHS England's monthly Acute Daily Discharge SitRep workbook (Cover Sheet, Contents, Table 1 ... Table 5,
-sometimes lookup sheets), read in ``pipelines.publication.workbook``: trust-days (Table 2), weekly bed
-days lost (Table 3), the month's discharges by destination (Table 4) and delay reasons (Table 5)."""
+from 2024 to Table 7, sometimes lookup sheets), read in ``pipelines.publication.workbook``: trust-days
+(Table 2), weekly bed days lost (Table 3), the month's discharges by destination (Table 4) and delay reasons
+by length of stay (Tables 5 to 7)."""
 from __future__ import annotations
 
 from pipelines.publication.authentic import check_adds_up

@@ -73,6 +73,26 @@ TABLES: dict[str, tuple[str, dict, tuple[str, ...]]] = {
 # <table>_superseded, so a chart can show a period "as published on" a date (pipelines.queries.published).
 DDL += "".join(f"CREATE TABLE IF NOT EXISTS {table}_superseded AS SELECT *, NULL::INTEGER AS superseded_by, "
                f"NULL::TIMESTAMP AS superseded_at FROM {table} LIMIT 0;\n" for table in TABLES)
+# Each file's own date: the cover's Revised date, else its Published date, else (no cover, the long CSV) the
+# day it was loaded; ``dated_by`` says which. "As published on" a day goes by these dates.
+DATED_BY_REVISED, DATED_BY_PUBLISHED, DATED_BY_LOAD = (
+    "the file's revised date", "the file's published date", "the day it was loaded (the file states no date)")
+DDL += "CREATE TABLE IF NOT EXISTS nhse_publication_dates (file_id INTEGER, published_on DATE, dated_by VARCHAR, " \
+       "loaded_at TIMESTAMP);\n"
+# <table>_as_published(day): the table as NHS England had published it by the end of ``day``: the rows of the
+# files dated by then, less those a file dated by then replaced. A file loaded before files were dated goes by
+# the day it was loaded.
+_FILE_DAY = "coalesce({p}.published_on, CAST({t}.{at} AS DATE))"
+DDL += "".join(f"""CREATE OR REPLACE MACRO {table}_as_published(day) AS TABLE
+    SELECT t.* FROM {table} t LEFT JOIN nhse_publication_dates p ON p.file_id = t.file_id
+    WHERE {_FILE_DAY.format(p="p", t="t", at="loaded_at")} <= day
+    UNION ALL BY NAME
+    SELECT s.* EXCLUDE (superseded_by, superseded_at) FROM {table}_superseded s
+    LEFT JOIN nhse_publication_dates p ON p.file_id = s.file_id
+    LEFT JOIN nhse_publication_dates r ON r.file_id = s.superseded_by
+    WHERE {_FILE_DAY.format(p="p", t="s", at="loaded_at")} <= day
+      AND {_FILE_DAY.format(p="r", t="s", at="superseded_at")} > day;
+""" for table in TABLES)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -174,6 +194,7 @@ def store(con: duckdb.DuckDBPyConnection, read: NhseRead, file_id: int, file_nam
     added = with_names(con, read.trusts, period_end, stamp)
     store_icbs(con, read.trusts.filter(pl.col("icb_code").is_not_null()).select(
         "org_code", "icb_code", "icb_name", "icb_source"), period_end, stamp)
+    _store_date(con, read, file_id, loaded_at)
     revised = 0
     for table, (attribute, _, key) in TABLES.items():
         frame = getattr(read, attribute)
@@ -187,6 +208,15 @@ def store(con: duckdb.DuckDBPyConnection, read: NhseRead, file_id: int, file_nam
             "rows_warned": warned.join(errors, on=["org_code", "period_date"], how="anti")
             .select("org_code", "period_date").n_unique(),
             "rows_superseded": superseded, "trusts_added": added}
+
+
+def _store_date(con: duckdb.DuckDBPyConnection, read: NhseRead, file_id: int, loaded_at: datetime) -> None:
+    """The file's own date (``nhse_publication_dates``), and a note saying which date it is."""
+    published_on, dated_by = ((read.revised, DATED_BY_REVISED) if read.revised else
+                              (read.published, DATED_BY_PUBLISHED) if read.published else
+                              (loaded_at.date(), DATED_BY_LOAD))
+    con.execute("INSERT INTO nhse_publication_dates VALUES (?, ?, ?, ?)", [file_id, published_on, dated_by, loaded_at])
+    read.notes.append(f"dated {published_on:%d/%m/%Y}, {dated_by}: its figures show 'as published on' that day")
 
 
 def acute_workbook_kind(probe: Probe) -> str | None:
