@@ -175,7 +175,7 @@ def test_place_lead_edits_own_trust_only(signed_in_app: str, page: Page) -> None
     box.fill("York steady this week.")
     page.get_by_role("button", name="Save", exact=True).first.click()
     expect(page.get_by_text(re.compile(r"^Saved \d+ narratives? of All trusts"))).to_be_visible()
-    expect(page.get_by_text(re.compile("Saved by placelead@\u2060?example.nhs.uk")).first).to_be_visible()
+    expect(page.get_by_text(re.compile("saved by placelead@\u2060?example.nhs.uk")).first).to_be_visible()
     screenshot(page, "signin-placelead-own")
     open_page(page, signed_in_app, "narrative?trust=RCD")
     expect(page.get_by_text("Editing it needs the place lead role for this trust.")).to_be_visible()
