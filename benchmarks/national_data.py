@@ -134,4 +134,4 @@ def generate_frame(codes: list[str], days: int, last_day: date):
         "trust_opel": level,
         "la_opel": pl.Series(la_level).scatter(np.flatnonzero(no_la_opel[trust]), None),
     })
-    return frame.select(COLUMN_NAMES)
+    return frame.select(c for c in COLUMN_NAMES if c in frame.columns)  # the discharge ready date columns are optional

@@ -1,4 +1,4 @@
-"""Every benchmark in sequence (``make benchmark``), then one summary of issue 11's targets: met / not met.
+"""Every benchmark in sequence (``make benchmark``), then one summary of every target: met / not met.
 
 Run from anywhere:  python benchmarks/run_all.py [--repeat N] [--quick] [--only NAME ...]
 
@@ -8,7 +8,8 @@ line ``TARGET <what>: <figure>: met|NOT MET`` and a figure without a target with
 the machine's cores and load average (above the core count, other work inflates the timings).
 ``--quick`` runs every script on 10 trusts x 1 year with one repeat: a check that they all still
 run, not figures to quote. The pages benchmark keeps its national database for the browser one,
-which deletes it at the end.
+which deletes it at the end. A script in benchmarks/ missing from ``SCRIPTS`` runs too, with its own
+defaults, so no benchmark is left out of the summary.
 """
 from __future__ import annotations
 
@@ -33,6 +34,14 @@ SCRIPTS = (
     ("first start", "first_start.py", (), True, False),
 )
 REPORTED = re.compile(r"^(TARGET|FIGURE) (.*)$")
+NOT_SCRIPTS = {"run_all.py", "national_data.py"}  # this runner, and the helper that generates the rows
+
+
+def every_script() -> tuple[tuple[str, str, tuple[str, ...], bool, bool], ...]:
+    """``SCRIPTS``, then any other script in benchmarks/ (with its own defaults)."""
+    listed = {script for _, script, *_ in SCRIPTS}
+    others = sorted(path.name for path in HERE.glob("*.py") if path.name not in listed | NOT_SCRIPTS)
+    return SCRIPTS + tuple((name.removesuffix(".py"), name, (), False, False) for name in others)
 
 
 def run(script: str, arguments: list[str]) -> tuple[int, list[str], float]:
@@ -58,7 +67,7 @@ def main() -> None:
     repeat = "1" if args.quick else str(args.repeat) if args.repeat else None
     load_before = os.getloadavg()
     results = []
-    for name, script, extra, repeats, sized in SCRIPTS:
+    for name, script, extra, repeats, sized in every_script():
         if args.only and script not in args.only:
             continue
         arguments = [*extra, *(["--repeat", repeat] if repeats and repeat else []),

@@ -3,6 +3,7 @@ box starting from the saved text or a draft from the figures; downloads of the n
 Word, CSV) and of a trust's daily figures; administrators add and change the groups."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 
@@ -16,30 +17,38 @@ from pipelines.reports.weekly_table import MetricRow
 from ui import auth, data, params
 from ui.app import ensure_entrypoint
 from ui.group_editor import group_editor
+from ui.safe_text import plain
 from ui.weekly_filters import weekly_table_with_filters
+from ui.weekly_rows import rows_shown
 
 SYSTEM = "system"  # "Narrative for": the weekly table's own narrative column rather than one trust
-# The form's rows: metric and figure beside a short box, so more of the 17 show on one screen; Save on top.
+COLUMNS = 3  # metrics side by side: the group's shown rows (13 by default) on one 1366x768 screen with Save
+# Compact cells: a one-line heading (smaller type) right over a two-line box.
 _FORM_CSS = """<style>
-.st-key-narrative_form [data-testid="stTextArea"] textarea { min-height: 3.4rem; }
-.st-key-narrative_form [data-testid="stHorizontalBlock"] { gap: 0.75rem; }
-.st-key-narrative_form [data-testid="stVerticalBlock"] { gap: 0.35rem; }
+.st-key-narrative_grid [data-testid="stMarkdown"] :is(div, p) { font-size: 0.875rem; line-height: 1.3; }
+/* Two lines (Streamlit's least is three), three on a taller screen; a box scrolls and can be pulled taller. No
+   bottom padding: a textarea shows the next line's top through it. */
+.st-key-narrative_grid [data-testid="stTextArea"] textarea { padding: 0.25rem 0.5rem 0; line-height: 1.4;
+  min-height: 0; height: calc(2.8em + 0.25rem + 2px); }
+@media (min-height: 900px) { .st-key-narrative_grid [data-testid="stTextArea"] textarea {
+  height: calc(4.2em + 0.25rem + 2px); } }
 </style>"""
 
 ensure_entrypoint()
 identity = auth.current_identity()
 st.title("Weekly narrative")
-if saved_message := st.session_state.pop("narrative_saved", None):
-    st.success(saved_message)
+saved_message = st.session_state.pop("narrative_saved", None)  # said beside Save, so the form keeps its place
 selection = weekly_table_with_filters()
 table, group = selection.table, selection.group
 week = table.week_ending
 
 names = dict(zip(table.trusts["org_code"], table.trusts["trust"], strict=False))
 subjects = [SYSTEM, *names]
-subject_col, author_col = st.columns([2, 3])
+subject_col, author_col, rows_col = st.columns([2, 2, 1], vertical_alignment="center")
+# Labels inside the boxes (still their accessible names): the form below keeps the screen.
 subject = subject_col.selectbox(
     "Narrative for", subjects, index=subjects.index(params.get_choice("trust", subjects, SYSTEM)),
+    label_visibility="collapsed",
     format_func=lambda s: "The group's narrative (all its trusts)" if s == SYSTEM
     else f"{names[s]}: place lead's comment")
 org_code = None if subject == SYSTEM else subject
@@ -47,8 +56,10 @@ params.set_params(trust=org_code)
 may_edit = group is not None and (access.may(identity, "edit_system_narrative") if org_code is None
                                   else access.may(identity, "edit_trust_narrative", org_code))
 # Without sign-in the name is asked once (kept for the session, on every page); signed in, it is the token's.
-typed_name = auth.author_field(author_col, "narrative_author", "Recorded with every narrative you save.") if may_edit \
-    else None
+typed_name = auth.author_field(author_col, "narrative_author", "Recorded with every narrative you save.",
+                               compact=True) if may_edit else None
+with rows_col:  # the weekly table's "Rows shown" (?rows=): the group's rows are the form, the others folded below
+    shown = [row.metric for row in rows_shown(table).rows]
 if group is None:
     author_col.caption("Trusts picked by hand: the texts below are drafts, never saved. Choose a discharge group "
                        "to write its narratives (an administrator can save this selection as a group, below).")
@@ -61,6 +72,8 @@ if not rows:
     st.info("None of the selected trusts submitted figures for this week, so there is nothing to draft from.")
     st.stop()
 codes = tuple(table.trusts["org_code"])
+main_rows = [row for row in rows if row.metric in shown]
+other_rows = [row for row in rows if row.metric not in shown]
 
 
 def draft(row: MetricRow) -> str:
@@ -69,35 +82,61 @@ def draft(row: MetricRow) -> str:
     return narrative.draft_trust_narrative(table, row.metric, org_code)
 
 
+def heading(row: MetricRow, unsaved: str = "draft") -> None:
+    """The metric's one line over its box: short name, who saved it (else ``unsaved``), the combined figure
+    (cut short with an ellipsis where the column is too narrow; when is in the history). No help icon: it
+    would be a Tab stop between one box and the next."""
+    was = saved.get(row.metric)
+    state = f"saved by {was['author']}" if was else unsaved
+    st.markdown(f"**{row.short_label}** · {plain(state)} · {plain(narrative.figure_summary(row))}", wrap=False)
+
+
+def grid(chosen: list[MetricRow], cell: Callable[[MetricRow], None]) -> None:
+    """``cell`` of each row in COLUMNS columns, down the first column and on to the next (the tab order)."""
+    per_column = -(-len(chosen) // COLUMNS)
+    for column, start in zip(st.columns(COLUMNS, gap="small"), range(0, len(chosen), per_column), strict=False):
+        with column.container(gap="xsmall"):
+            for row in chosen[start:start + per_column]:
+                with st.container(gap="xxsmall"):
+                    cell(row)
+
+
 saved = {r["metric"]: r for r in data.read(narrative.current_narratives, week, selection.group_id).to_dicts()
          if r["org_code"] == org_code}
 week_words = f"{selection.describe()}, Monday {uk_date(week - timedelta(days=6))} to Sunday {uk_date(week)}"
-st.caption(f"{week_words}: drafts written from the figures." if group is None else
-           f"{week_words}: {len(saved)} of {len(rows)} saved. Each box starts from the saved text, else from a draft "
-           "written from the figures. Nothing is saved until you press Save; every save is kept in the history.")
+saved_count = f"{sum(row.metric in saved for row in main_rows)} of {len(main_rows)} saved"
 key = f"{selection.group_id}-{week}-{subject}"
 st.html(_FORM_CSS)
 messages = st.container()  # above the form: what a save said is seen where Save was pressed
 if may_edit and group is not None:
-    with st.form("narrative_form", border=False):
-        pressed = st.form_submit_button(
-            "Save", type="primary", key=f"save-{key}", icon=":material/save:",
-            help=f"Saves every box whose text differs from its saved narrative (drafts included). Up to "
-                 f"{narrative.MAX_LENGTH:,} characters each; Ctrl+Enter in a box saves too.")
-        texts: dict[str, str] = {}
-        for row in rows:
-            label_col, text_col = st.columns([2, 5])
-            label_col.markdown(f"**{row.label}**")  # a catalogue label, not user text
-            was = saved.get(row.metric)
-            label_col.caption(narrative.figure_summary(row) + (
-                f". Saved by {was['author']}, {was['saved_at']:%d/%m %H:%M}" if was else ". Draft"))
-            # No max_chars: the browser would cut a long paste off silently; the save says what is too long instead.
-            texts[row.metric] = text_col.text_area(row.label, value=was["text"] if was else draft(row),
-                                                   key=f"text-{key}-{row.metric}", label_visibility="collapsed",
-                                                   height=84)
+    starts = {row.metric: saved[row.metric]["text"] if row.metric in saved else draft(row) for row in rows}
+    texts: dict[str, str] = {}
+
+    def box(row: MetricRow) -> None:
+        heading(row)
+        # No max_chars: the browser would cut a long paste off silently; the save says what is too long instead.
+        texts[row.metric] = st.text_area(row.label, value=starts[row.metric], key=f"text-{key}-{row.metric}",
+                                         label_visibility="collapsed", height=56)
+
+    with st.form("narrative_form", border=False), st.container(gap="xsmall"):
+        with st.container(horizontal=True, vertical_alignment="center"):
+            pressed = st.form_submit_button(
+                "Save", type="primary", key=f"save-{key}", icon=":material/save:",
+                help=f"Saves every box of the rows shown whose text differs from its saved narrative (drafts "
+                     f"included), and each box of the other metrics you edited. Up to {narrative.MAX_LENGTH:,} "
+                     "characters each; Ctrl+Enter in a box saves too. Every save is kept in the history.")
+            if saved_message:
+                st.success(saved_message)
+            else:
+                st.caption(f"{week_words}: {saved_count}; each box starts from the saved text, else a draft from "
+                           "the figures.")
+        with st.container(key="narrative_grid", gap="xsmall"):
+            grid(main_rows, box)
+            if other_rows:
+                with st.expander(f"Other metrics ({len(other_rows)}): saved only when you edit them"):
+                    grid(other_rows, box)
     if pressed:
-        changed = {m: t for m, t in texts.items()
-                   if narrative.clean_text(t) and narrative.clean_text(t) != saved.get(m, {}).get("text")}
+        changed = narrative.texts_to_save(texts, {m: was["text"] for m, was in saved.items()}, starts, shown)
         emptied = [row.label for row in rows if not narrative.clean_text(texts[row.metric]) and row.metric in saved]
         if emptied:
             messages.warning(f"A saved narrative cannot be removed, only replaced: {'; '.join(emptied)} kept as saved.")
@@ -119,16 +158,21 @@ if may_edit and group is not None:
                     + (f": {'; '.join(which)}." if len(which) <= 3 else "."))
                 st.rerun()
 else:
-    with st.container(key="narrative_form"):
-        for row in rows:
-            label_col, text_col = st.columns([2, 5])
-            label_col.markdown(f"**{row.label}**")
-            label_col.caption(narrative.figure_summary(row))
-            was = saved.get(row.metric)
-            # Narratives are shown with st.text: never read as Markdown or HTML, so no injected links or scripts.
-            text_col.text(f"{was['text']}\n(saved by {was['author']})" if was
-                          else f"Draft from the figures: {draft(row)}" if group is None
-                          else "Nothing saved yet for this week.")
+    def text(row: MetricRow) -> None:
+        heading(row, "draft" if group is None else "not saved")
+        was = saved.get(row.metric)
+        # Narratives are shown with st.text: never read as Markdown or HTML, so no injected links or scripts.
+        st.text(f"{was['text']}\n(saved by {was['author']})" if was
+                else f"Draft from the figures: {draft(row)}" if group is None
+                else "Nothing saved yet for this week.")
+
+    with st.container(key="narrative_grid", gap="xsmall"):
+        st.caption(f"{week_words}: drafts written from the figures." if group is None else
+                   f"{week_words}: {saved_count}.")
+        grid(main_rows, text)
+        if other_rows:
+            with st.expander(f"Other metrics ({len(other_rows)})"):
+                grid(other_rows, text)
 
 history = data.read(narrative.narrative_history, week, org_code, selection.group_id) if group else None
 if history is not None and history.height:

@@ -70,8 +70,10 @@ _DOING = {"edit_trust_narrative": "edit the narrative of", "edit_system_narrativ
           "change_spc": "change the SPC settings of",
           "edit_groups": "change the discharge groups (administrators only)"}
 
-class AccessDenied(PermissionError):
-    """The acting identity may not do this; the message says so plainly and can be shown as it is."""
+class AccessDenied(Exception):
+    """The acting identity may not do this; the message says so plainly and can be shown as it is.
+    Not a PermissionError: that is an OSError, which the pages and the command line take for the disk
+    (ui.data.try_save said "the disk may be full" for an expired sign-in token)."""
 
 
 @dataclass(frozen=True)

@@ -173,3 +173,27 @@ def test_6_a_session_past_its_hours_or_signed_out_shows_the_sign_in_page(two_wee
     live_sessions.sign_out(two_weeks, identity)  # in another tab, or on another server
     app = run("pages/narrative.py", lead, True, trust="RCB")
     assert [b.label for b in app.button] == ["Sign in"] and any("You signed out at" in i.value for i in app.info)
+
+
+def test_6_an_expired_id_token_saves_no_narrative_and_no_spc_settings(step: Path, leads: None) -> None:
+    """Pages stay readable for the session's hours, but a write needs the ID token unexpired: each save says so
+    (not "the disk may be full"), keeps what was typed and stores nothing."""
+    now = int(time.time())
+    expired = {"is_logged_in": True, "email": "wy@nhs.test", "iat": now - 60, "exp": now - 1}
+    narrative = run("pages/narrative.py", expired, True, group="all")
+    [box] = [b for b in narrative.text_area if b.label == "Stranded: occupied beds with LoS 7+ days"]
+    box.input("Saved with an expired token.")
+    [save] = [b for b in narrative.button if b.label == "Save"]
+    save.click().run()
+    assert not narrative.exception
+    [error] = narrative.error
+    assert error.value.startswith("Nothing was saved. Your sign-in token expired at")
+    assert [b.value for b in narrative.text_area if b.label == box.label] == ["Saved with an expired token."]
+    trust = run("pages/trust.py", expired, True, trust="RCD", metric="stranded_7plus_pct")
+    labelled(trust.date_input, "Recalculate limits from").set_value(date(2024, 4, 15))
+    labelled(trust.button, "Save SPC settings").click().run()
+    assert not trust.exception
+    assert [e.value[:48] for e in trust.error] == ["Nothing was saved. Your sign-in token expired at"]
+    assert query(step, "SELECT count(*) FROM narratives") == [(0,)]
+    assert query(step, "SELECT count(*) FROM spc_settings") == [(0,)]
+    assert query(step, "SELECT count(*) FROM audit_log") == [(0,)]

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 from browser_fixtures import ARTIFACTS, axe_violations, open_page, read_weekly_table, screenshot, serve, settled
+from helpers import query
 from playwright.sync_api import Page, expect
 
+from pipelines.catalogue.metrics import DEFAULT_ROWS, METRIC_BY_ID
 from pipelines.reports.meeting_html import MAX_CELL_PX
 from pipelines.reports.narrative import save_narrative
 
@@ -23,7 +25,7 @@ FOUR_NAMES = ["Airedale", "Harrogate", "South Tees", "York and Scarborough"]
 SAMPLE_WEEK = date(2025, 9, 28)  # the sample's last complete week
 STRANDED = "stranded_7plus_pct"
 OURS, THEIRS = "The four: Harrogate over, York within but rising.", "Humber: Hull steady."
-
+PATHWAY_2 = "Pathway 2: two community beds closed at Harrogate."
 
 @pytest.fixture(scope="module")
 def fresh_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
@@ -59,7 +61,7 @@ def test_a_groups_link_on_a_fresh_server_shows_its_four_trusts_and_its_own_narra
     assert axe_violations(page) == []
 
 
-def test_the_narrative_page_of_a_group_has_save_on_the_first_screen_and_the_groups_text(
+def test_the_narrative_page_of_a_group_fits_one_screen_with_save_and_the_groups_text(
         fresh_app: tuple[str, Path], laptop: Page) -> None:
     base_url, db = fresh_app
     page = laptop
@@ -67,9 +69,17 @@ def test_the_narrative_page_of_a_group_has_save_on_the_first_screen_and_the_grou
     expect(page.get_by_role("heading", name="Weekly narrative")).to_be_visible()
     stranded = page.get_by_role("textbox", name="Stranded: occupied beds with LoS 7+ days")
     expect(stranded).to_have_value(OURS)  # the group's saved text, not Humber's
-    save = page.get_by_role("button", name="Save", exact=True)
-    box = save.bounding_box()
-    assert box is not None and box["y"] + box["height"] <= 768, box  # no scrolling to find Save
+    # One screen (issue 21 item 8): Save and the box of every row the group shows, no scrolling either way
+    for name in ["Save", *(METRIC_BY_ID[metric].label for metric in DEFAULT_ROWS)]:
+        element = page.get_by_role("button", name=name, exact=True) if name == "Save" else page.get_by_role(
+            "textbox", name=name, exact=True)
+        box = element.bounding_box()
+        assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 768, (name, box)
+    assert page.get_by_test_id("stMain").evaluate("main => main.scrollWidth <= main.clientWidth"), "sideways scroll"
+    page.screenshot(path=str(ARTIFACTS / "groups_narrative_first_screen_1366x768.png"))
+    # The other metrics are folded below, in the same form: opened, their boxes are saved by the same Save
+    page.get_by_text(re.compile(r"^Other metrics \(\d+\)")).click()
+    page.get_by_role("textbox", name="Discharges on pathway 2", exact=True).fill(PATHWAY_2)
     page.get_by_role("textbox", name="Your name").fill("Ann")
     # Keyboard: Ctrl+Enter in a box saves the form
     stranded.focus()
@@ -78,6 +88,8 @@ def test_the_narrative_page_of_a_group_has_save_on_the_first_screen_and_the_grou
     expect(page.get_by_text(re.compile(r"^Saved \d+ narratives of York, Harrogate, South Tees and Airedale\."))
            ).to_be_visible()
     expect(stranded).to_have_value(OURS + " Discussed.")
+    assert query(db, "SELECT text, author FROM narratives WHERE group_id = ? AND metric = 'pathway_2_pct'",
+                 [FOUR]) == [(PATHWAY_2, "Ann")]
     settled(page)
     screenshot(page, "groups_narrative")
     page.screenshot(path=str(ARTIFACTS / "groups_narrative_1366x768.png"))

@@ -63,7 +63,7 @@ def test_place_lead_edits_own_trust_only(signed_in_app: str, laptop: Page) -> No
     box.fill("York steady this week.")
     laptop.get_by_role("button", name="Save", exact=True).first.click()
     expect(laptop.get_by_text(re.compile(r"^Saved \d+ narratives? of All trusts"))).to_be_visible()
-    expect(laptop.get_by_text(re.compile("Saved by placelead@\u2060?example.nhs.uk")).first).to_be_visible()
+    expect(laptop.get_by_text(re.compile("saved by placelead@\u2060?example.nhs.uk")).first).to_be_visible()
     screenshot(laptop, "signin-placelead-own")
     open_page(laptop, signed_in_app, "narrative?trust=RCD")
     expect(laptop.get_by_text("Editing it needs the place lead role for this trust.")).to_be_visible()

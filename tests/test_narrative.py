@@ -311,3 +311,14 @@ def test_combined_change_is_like_for_like_when_a_trust_sent_one_week(db):
     stranded = next(row.system for row in table.rows if row.metric == "stranded_7plus_pct")
     assert stranded is not None
     assert "(49.0% for the 1 trust that reported both weeks)" in stranded.details
+
+
+def test_one_save_stores_the_shown_rows_as_they_stand_and_folded_metrics_only_when_edited():
+    starts = {"shown_draft": "Draft.", "shown_edited": "Draft.", "shown_saved": "As saved.", "shown_emptied": "Kept.",
+              "folded_draft": "Draft.", "folded_edited": "Draft.", "folded_spaced": "Draft."}
+    texts = {**starts, "shown_edited": "Edited.", "shown_emptied": "  ", "folded_edited": "Edited.",
+             "folded_spaced": " Draft.\n"}
+    saved = {"shown_saved": "As saved.", "shown_emptied": "Kept."}
+    assert narrative.texts_to_save(texts, saved, starts, {"shown_draft", "shown_edited", "shown_saved",
+                                                          "shown_emptied"}) == {
+        "shown_draft": "Draft.", "shown_edited": "Edited.", "folded_edited": "Edited."}

@@ -10,6 +10,7 @@ from helpers import load_rows_directly, query, week_of_rows
 from patience import page_run_guard_s
 from streamlit.testing.v1 import AppTest
 
+from pipelines.catalogue.metrics import DEFAULT_ROWS
 from pipelines.reports.narrative import save_narrative
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,6 +53,12 @@ def save(app: AppTest, text: str, form: str = FORM, metric: str = STRANDED) -> A
     return app.button(key=f"save-{form}").click().run()
 
 
+def other_metrics(app: AppTest):
+    """The folded section of the metrics not in the group's shown rows."""
+    [other] = [e for e in app.expander if e.label.startswith("Other metrics")]
+    return other
+
+
 def saved_texts(db: Path, metric: str = STRANDED) -> list[tuple]:
     return query(db, "SELECT group_id, org_code, text, author FROM narratives WHERE metric = ? ORDER BY narrative_id",
                  [metric])
@@ -65,7 +72,14 @@ def test_every_metric_on_one_form_starting_from_the_drafts(two_weeks):
     assert box(app).label == STRANDED_LABEL  # its own label, read out by a screen reader
     assert len(app.text_area) == len([m for m in app.markdown if m.value.startswith("**")]) > 10  # every metric
     assert [b.label for b in app.button][0] == "Save"  # above the boxes, so it is on the first screen
-    assert any(c.value.startswith("Combined 48% (ambition < 40%), 3 points worse than last week") for c in app.caption)
+    # over each box, one line: the metric, draft or saved, the combined figure (Markdown escaped)
+    assert "**Stranded 7+ days** · draft · Combined 48% (ambition \\< 40%), 3 points worse than last week" in [
+        m.value for m in app.markdown]
+    # the group's rows shown (the default 13) are the form; the other metrics are folded below, in the same form
+    shown = {b.key.removeprefix(f"text-{FORM}-") for b in app.text_area} - {b.key.removeprefix(f"text-{FORM}-")
+                                                                             for b in other_metrics(app).text_area}
+    assert shown and shown <= set(DEFAULT_ROWS) and other_metrics(app).text_area
+    assert not {b.key.removeprefix(f"text-{FORM}-") for b in other_metrics(app).text_area} & set(DEFAULT_ROWS)
     assert query(two_weeks, "SELECT count(*) FROM narratives") == [(0,)]  # a draft is never saved by itself
 
 
@@ -74,19 +88,26 @@ def test_one_save_keeps_every_changed_box_and_the_history(two_weeks):
     app.text_input(key="narrative_author").input("Jo Smith")
     save(app, "Harrogate worse again; South Tees new to the table.")
     assert not app.exception
-    drafted = len(app.text_area)
+    drafted = len(app.text_area) - len(other_metrics(app).text_area)  # the shown rows' drafts, as they stand
     assert [s.value for s in app.success] == [f"Saved {drafted} narratives of All trusts."]
     assert box(app).value == "Harrogate worse again; South Tees new to the table."
-    assert any(". Saved by Jo Smith, " in c.value for c in app.caption)
+    assert any(m.value.startswith("**Stranded 7+ days** · saved by Jo Smith · Combined 48%") for m in app.markdown)
     # Saving again changes only what was edited: one more version, of the stranded narrative alone
     save(app, "Second thoughts.")
     assert [s.value for s in app.success] == [f"Saved 1 narrative of All trusts: {STRANDED_LABEL}."]
-    history = app.expander[0].dataframe[0].value
-    assert app.expander[0].label == f"History of this week ({drafted + 1} saved versions)"
+    [history_section] = [e for e in app.expander if e.label.startswith("History")]
+    history = history_section.dataframe[0].value
+    assert history_section.label == f"History of this week ({drafted + 1} saved versions)"
     assert history["text"][0] == "Second thoughts." and history["metric"][0] == STRANDED_LABEL  # newest first
     assert "Harrogate worse again; South Tees new to the table." in list(history["text"])
     assert saved_texts(two_weeks) == [("all", None, "Harrogate worse again; South Tees new to the table.", "Jo Smith"),
                                       ("all", None, "Second thoughts.", "Jo Smith")]
+    # A folded metric's box is saved when edited, alone: the drafts beside it stay drafts
+    folded = other_metrics(app).text_area[0]
+    folded.input("Pathway 0 steady.")
+    app.button(key=f"save-{FORM}").click().run()
+    assert [s.value for s in app.success] == [f"Saved 1 narrative of All trusts: {folded.label}."]
+    assert query(two_weeks, "SELECT count(*) FROM narratives") == [(drafted + 2,)]
 
 
 def test_saving_with_nothing_changed_says_so(two_weeks):
@@ -122,7 +143,8 @@ def test_narrative_text_is_shown_literally(two_weeks, monkeypatch):
     assert not app.exception
     assert f"{tricky}\n(saved by <i>Mallory</i> **M**)" in texts(app)  # st.text: no Markdown or HTML
     rendered = [m.value for m in app.markdown] + [c.value for c in app.caption]
-    assert not any("evil.example" in m or "script" in m or "Mallory" in m for m in rendered)
+    assert not any("evil.example" in m or "script" in m or "<i>" in m or "**M**" in m for m in rendered)
+    assert any("saved by \\<i\\>Mallory\\</i\\> \\*\\*M\\*\\*" in m for m in rendered)  # the name, escaped
 
 
 def test_place_lead_comment_for_one_trust(two_weeks):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
 
+import duckdb
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -11,7 +12,21 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from pipelines.catalogue.wording import ASSURANCE_LABELS, VARIATION_LABELS, assurance_label, variation_label
-from pipelines.spc.xmr import OUTSIDE, SHIFT, TREND, TWO_OF_THREE, xmr, xmr_latest, xmr_many
+from pipelines.spc import totals
+from pipelines.spc.totals import BLOCK_WEEKS, ORIGIN
+from pipelines.spc.xmr import (
+    E2,
+    MIN_POINTS,
+    OUTSIDE,
+    SHIFT,
+    TREND,
+    TWO_OF_THREE,
+    xmr,
+    xmr_from_totals,
+    xmr_latest,
+    xmr_many,
+)
+from pipelines.warehouse.schema import SCHEMA_SQL
 from ui.spc_icons import assurance_icon, variation_icon
 
 START = date(2024, 1, 7)  # a week-ending Sunday
@@ -445,6 +460,112 @@ def test_the_latest_readings_alone_equal_the_full_charts_summary_whatever_runs_e
     settings_once = frame.unique(KEYS).drop("period", "value")
     assert_frame_equal(xmr_latest(frame.select(*KEYS, "period", "value"), keys=KEYS, settings=settings_once),
                        summary)
+
+
+# --- the stored running totals (pipelines.spc.totals) against the full engine ---------------------
+
+@st.composite
+def stored_case(draw: st.DrawFn, metric: str) -> dict:
+    """A series over years (points 1 to 40 weeks apart, so across many 52-week blocks) built of runs and
+    noise, any settings the engine accepts, and how it reached the store: its first points in one write,
+    then the rest with one earlier point changed or removed (a resubmitted past week), or not.
+
+    Values are quarters: any order of adding them up gives the same sums, as it must for the totals
+    (added block by block) and the engine (added point by point) to give the same limits to the last bit."""
+    values: list[float] = []
+    for kind, n in draw(st.lists(st.tuples(st.sampled_from([*sorted(set(PIECES) - {"gap"}), "noise"]),
+                                           st.integers(1, 9)), min_size=1, max_size=8)):
+        level = draw(st.sampled_from([-3.0, 0.0, 2.5, 6.0]))
+        values += ([q / 4 for q in draw(st.lists(st.integers(-40, 40), min_size=n, max_size=n))]
+                   if kind == "noise" else PIECES[kind](n, level))
+    steps = draw(st.lists(st.sampled_from([1, 1, 1, 2, 5, 40, 52]), min_size=len(values), max_size=len(values)))
+    periods = [START + timedelta(weeks=sum(steps[:i])) for i in range(len(values))]
+    better = draw(st.sampled_from(["higher", "lower"]))
+    days = st.tuples(st.sampled_from(periods), st.integers(0, 6)).map(lambda d: d[0] - timedelta(days=d[1]))
+    options: dict[str, object] = {"better": better, "recalculate_from": draw(st.lists(days, max_size=2))}
+    if draw(st.booleans()):
+        options["target"] = draw(st.integers(-40, 40)) / 4
+        options["target_comparison"] = draw(st.sampled_from([">", ">="] if better == "higher" else ["<", "<="]))
+    if draw(st.booleans()):
+        options["baseline"] = tuple(sorted(draw(st.tuples(days, days))))
+    first = draw(st.integers(0, len(values)))
+    # Most often the last point of a block: the next block's first moving range reaches back to it.
+    block = [(day - ORIGIN).days // (7 * BLOCK_WEEKS) for day in periods]
+    ends = [i for i in range(first - 1) if block[i] != block[i + 1]]
+    at = st.integers(0, max(first - 1, 0)) | (st.sampled_from(ends) if ends else st.nothing())
+    earlier = draw(st.none() | st.tuples(at, st.none() | st.integers(-40, 40)))
+    return {"metric": metric, "periods": periods, "values": values, "options": options, "first": first,
+            "earlier": earlier if first else None}
+
+
+def _store_frames(case: dict, final: bool) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The case's points before (its first ones, as first written) or after everything was written."""
+    periods, values = case["periods"], list(case["values"])
+    if not final:
+        return pl.DataFrame({"period": periods[:case["first"]], "value": values[:case["first"]]},
+                            schema={"period": pl.Date, "value": pl.Float64}), pl.DataFrame()
+    changed = periods[case["first"]:]
+    keep = [True] * len(values)
+    if case["earlier"]:
+        at, quarters = case["earlier"]
+        changed.append(periods[at])
+        if quarters is None:
+            keep[at] = False
+        else:
+            values[at] = quarters / 4
+    frame = pl.DataFrame({"period": periods, "value": values}, schema={"period": pl.Date, "value": pl.Float64})
+    return frame.filter(pl.Series(keep)), pl.DataFrame({"week_ending": changed}, schema={"week_ending": pl.Date})
+
+
+def check_stored_against_engine(cases: list[dict]) -> None:
+    """Each case written to the store as it says; the readings and limits kept equal the full engine's."""
+    keys = ["org_code", "metric"]
+    rows = [batch_rows(("T", case["metric"]), case["values"], **case["options"]).with_columns(
+        period=pl.Series(case["periods"])).rename({"trust": "org_code"}) for case in cases]
+    settings_once = pl.concat(rows).unique(keys).drop("period", "value").sort(keys)
+    con = duckdb.connect()
+    con.execute(SCHEMA_SQL)
+    con.register("settings", settings_once)
+    for final in (False, True):
+        frames = [(case["metric"], *_store_frames(case, final)) for case in cases]
+        points = pl.concat([f.with_columns(org_code=pl.lit("T"), metric=pl.lit(m)) for m, f, _ in frames])
+        con.register("points", points)
+        written = [w.with_columns(org_code=pl.lit("T")) for _, _, w in frames if w.height]
+        if final and written:
+            con.register("weeks", pl.concat(written))
+        totals.redo(con, "points", "settings", "weeks" if final and written else None)
+    segments = totals.segments(con, "settings")
+    charted = settings_once.join(points, on=keys, how="semi")  # a series whose every point went has no reading
+    stored = xmr_from_totals(totals.tail(con, "points", "settings", segments), segments, charted, keys=keys)
+    charted, expected = xmr_many(points, keys=keys, settings=charted)
+    assert_frame_equal(stored, expected)
+    # The limits themselves, segment by segment, to the last bit (a reading shows them only when a rule flips).
+    limits = charted.group_by(*keys, "segment", maintain_order=True).agg(
+        pl.col("period").first(), height=pl.len().cast(pl.Int64), mean=pl.col("mean").first(),
+        upper_limit=pl.col("upper_limit").first())
+    enough = pl.col("n_base") >= MIN_POINTS
+    kept = segments.select(*keys, pl.col("segment").cast(pl.Int32), "period", "height",
+                           mean=pl.when(enough).then("mean"), upper_limit=pl.when(enough).then(
+                               pl.col("mean") + E2 * pl.col("mr_bar")))
+    assert_frame_equal(kept, limits, check_dtypes=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=3, unique=True).flatmap(
+    lambda metrics: st.tuples(*[stored_case(m) for m in metrics])))
+def test_readings_from_the_stored_totals_equal_the_full_engine_after_any_writes(cases):
+    """The stored readings come from running totals kept per 52-week block and the last 7 points, redone
+    only for the weeks a write touched: after a first write and then new weeks, a changed or a removed
+    earlier week, they must be exactly what the full engine gives on every point."""
+    check_stored_against_engine(list(cases))
+
+
+def test_a_resubmitted_last_week_of_a_block_changes_the_next_blocks_first_moving_range():
+    weekly = [START + timedelta(weeks=i) for i in range(60)]  # 24/11/2024 ends a block, 01/12/2024 starts one
+    assert [(day - ORIGIN).days // (7 * BLOCK_WEEKS) for day in weekly[46:48]] == [24, 25]
+    values = [float(v) for v in (BASE * 4)[:60]]
+    check_stored_against_engine([{"metric": "m", "periods": weekly, "values": values, "first": 60,
+                                  "earlier": (46, 80), "options": {"better": "higher", "recalculate_from": []}}])
 
 
 def test_settings_given_once_per_series_are_refused_twice():

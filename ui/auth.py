@@ -149,11 +149,14 @@ def acting(typed_name: str) -> access.Identity:
     return access.single_analyst(typed_name) if identity.source == "single_analyst" else identity
 
 
-def author_field(container, key: str, help_text: str) -> str | None:  # noqa: ANN001 - any Streamlit container
+def author_field(container, key: str, help_text: str, *, compact: bool = False) -> str | None:  # noqa: ANN001 - any Streamlit container
     """Without sign-in, the analyst's name (asked once, kept for the session); signed in, no field:
-    the name is the token's. Returns the typed name, or None when signed in."""
+    the name is the token's. Returns the typed name, or None when signed in. ``compact``: the label
+    inside the empty box (still the field's accessible name), for a form that must fit one screen."""
     identity = current_identity()
     if identity.source != "single_analyst":
         container.text(f"Saving as {identity.name} (signed in)")
         return None
-    return container.text_input("Your name", key=key, persist_state="session", help=help_text) or ""
+    return container.text_input("Your name", key=key, persist_state="session", help=help_text,
+                                placeholder=f"Your name: {help_text[0].lower()}{help_text[1:]}" if compact else None,
+                                label_visibility="collapsed" if compact else "visible") or ""

@@ -290,8 +290,11 @@ def _settings_form(org_code: str, metric: Metric, spc: drilldown.TrustSpc, first
             config.db_path(), org_code, metric.id, baseline, recalculate,
             clean(typed_name).strip() if typed_name is not None else identity,
             clean(reason).strip() if save else "cleared"), f"SPC settings of {org_code} {metric.id}")
-    except (ValueError, access.AccessDenied) as problem:
+    except ValueError as problem:
         st.error(f"Not saved: {problem}.")
+        return
+    except access.AccessDenied as denied:  # not allowed, or the session ended: the message says "Nothing was saved"
+        st.error(plain(str(denied)))
         return
     if not saved:
         return

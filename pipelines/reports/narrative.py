@@ -7,7 +7,7 @@ a row, so the history of who wrote what, and when, is never lost.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date
 from pathlib import Path
 
@@ -288,6 +288,20 @@ def _trust_spc(cell: TableCell) -> str:
 def clean_text(text: str) -> str:
     """The text as it will be stored: one newline convention, no control or bidi characters, trimmed."""
     return clean(text, keep_lines=True).strip()
+
+
+def texts_to_save(texts: Mapping[str, str], saved: Mapping[str, str], starts: Mapping[str, str],
+                  shown: Collection[str]) -> dict[str, str]:
+    """What one Save of the narrative form stores (metric -> text as typed): a box of the group's shown
+    rows when it differs from its saved narrative (a draft is saved as it stands), a box of another
+    metric (folded away) only when edited, that is when it differs from the text it ``starts`` from.
+    An emptied box is never a change: a saved narrative can be replaced, not removed."""
+    changed = {}
+    for metric, text in texts.items():
+        cleaned = clean_text(text)
+        if cleaned and cleaned != saved.get(metric) and (metric in shown or cleaned != clean_text(starts[metric])):
+            changed[metric] = text
+    return changed
 
 
 def check_narrative(text: str, author: str) -> tuple[str, str]:

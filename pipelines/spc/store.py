@@ -19,7 +19,8 @@ import polars as pl
 
 from pipelines import access, config
 from pipelines.catalogue.metrics import METRICS
-from pipelines.spc.xmr import MIN_POINTS, xmr_latest
+from pipelines.spc import totals
+from pipelines.spc.xmr import MIN_POINTS, xmr_from_totals, xmr_latest
 from pipelines.warehouse import open_for_write
 from pipelines.warehouse.derived import rebuild_weekly_parts, refresh_weekly_parts
 
@@ -29,18 +30,28 @@ SPC_METRICS: tuple[str, ...] = tuple(m.id for m in METRICS if m.has_spc)
 KEYS = ("org_code", "metric")
 
 
+# Straight from weekly_metric_parts (the weekly_position view adds joins SPC does not need).
+_POINTS_SQL = """SELECT p.org_code, p.metric, p.week_ending AS period,
+        metric_value(d.aggregate, p.numerator, p.denominator) AS value
+    FROM weekly_metric_parts p JOIN metric_definitions d USING (metric)
+    WHERE p.days_with_data = 7 AND value IS NOT NULL"""
+# The settings that place a series' points in segments and baselines, for the series in {series}.
+_SEGMENT_SETTINGS_SQL = """CREATE OR REPLACE TEMP TABLE {table} AS
+    WITH mergers AS (  -- a merger changes the process: limits start again at it, without anyone asking
+        SELECT successor AS org_code, list(succession_date) AS dates FROM trust_successions GROUP BY successor
+    )
+    SELECT c.org_code, c.metric, s.baseline_start, s.baseline_end,
+        list_sort(list_distinct(list_concat(coalesce(s.recalculate_from, []::DATE[]),
+                                            coalesce(m.dates, []::DATE[])))) AS recalculate_from
+    FROM {series} c LEFT JOIN spc_settings s USING (org_code, metric) LEFT JOIN mergers m USING (org_code)"""
+
+
 def weekly_points(con: duckdb.DuckDBPyConnection, up_to_week: date | None = None,
                   org_codes: Sequence[str] | None = None, metrics: Sequence[str] = SPC_METRICS) -> pl.DataFrame:
     """One row per trust, metric and complete week (up to ``up_to_week``) with a value: org_code, metric,
     period, value. A week whose denominator is 0 has no value (every discharge on its discharge ready date
     leaves no delayed patient to average): it is no point of the chart."""
-    # Straight from weekly_metric_parts (the weekly_position view adds joins SPC does not need).
-    return con.sql("""
-        SELECT p.org_code, p.metric, p.week_ending AS period,
-            metric_value(d.aggregate, p.numerator, p.denominator) AS value
-        FROM weekly_metric_parts p JOIN metric_definitions d USING (metric)
-        WHERE p.days_with_data = 7 AND value IS NOT NULL AND (? OR p.week_ending <= ?)
-          AND p.metric IN (SELECT unnest(?::VARCHAR[]))
+    return con.sql(f"""{_POINTS_SQL} AND (? OR p.week_ending <= ?) AND p.metric IN (SELECT unnest(?::VARCHAR[]))
           AND (? OR p.org_code IN (SELECT unnest(?::VARCHAR[])))
     """, params=[up_to_week is None, up_to_week, list(metrics), org_codes is None, list(org_codes or [])]).pl()
 
@@ -49,23 +60,20 @@ def series_settings(con: duckdb.DuckDBPyConnection, points: pl.DataFrame) -> pl.
     """One row per series of ``points`` (``weekly_points``) with what ``xmr_many`` needs besides the
     points: the metric's direction, the ambition in force in the series' last week as the target, and
     the stored baseline and recalculation dates, plus the dates other trusts merged into it."""
-    con.register("spc_last_weeks", points.group_by(KEYS).agg(period=pl.col("period").max()))
+    last_weeks = points.group_by(KEYS).agg(period=pl.col("period").max())
+    con.register("spc_last_weeks", last_weeks)
     try:
+        con.execute(_SEGMENT_SETTINGS_SQL.format(series="spc_last_weeks", table="spc_last_settings"))
         return con.sql("""
-            WITH mergers AS (  -- a merger changes the process: limits start again at it, without anyone asking
-                SELECT successor AS org_code, list(succession_date) AS dates FROM trust_successions GROUP BY successor
-            )
             SELECT l.org_code, l.metric, d.better, a.threshold AS target, a.comparison AS target_comparison,
-                s.baseline_start, s.baseline_end,
-                list_sort(list_distinct(list_concat(coalesce(s.recalculate_from, []::DATE[]),
-                                                    coalesce(m.dates, []::DATE[])))) AS recalculate_from
+                s.baseline_start, s.baseline_end, s.recalculate_from
             FROM spc_last_weeks l JOIN metric_definitions d USING (metric)
             LEFT JOIN LATERAL ambition_in_force(l.metric, l.period) a ON true
-            LEFT JOIN spc_settings s USING (org_code, metric)
-            LEFT JOIN mergers m USING (org_code)
+            LEFT JOIN spc_last_settings s USING (org_code, metric)
         """).pl()
     finally:
         con.unregister("spc_last_weeks")
+        con.execute("DROP TABLE IF EXISTS spc_last_settings")
 
 
 def weekly_series(con: duckdb.DuckDBPyConnection, up_to_week: date | None = None,
@@ -113,28 +121,52 @@ def spc_summary(con: duckdb.DuckDBPyConnection, week_ending: date,
     return pl.concat([current, earlier]).sort(KEYS)
 
 
-def refresh_spc(con: duckdb.DuckDBPyConnection, series: pl.DataFrame | None = None) -> None:
+def refresh_spc(con: duckdb.DuckDBPyConnection, series: pl.DataFrame | None = None,
+                weeks: pl.DataFrame | None = None) -> None:
     """Store in ``spc_latest`` (read through the view ``metric_spc``) each series' reading at its
-    latest complete week: for the (org_code, metric) series given, or for every series."""
+    latest complete week: for the (org_code, metric) series given, or for every series. With ``weeks``
+    (org_code, week_ending: the weeks a write changed) only those weeks' running totals are redone
+    (``pipelines.spc.totals``); without, each series' are redone whole (its settings changed)."""
     started = time.perf_counter()
     if series is None:
-        fresh = _latest_points(con, None, None)
-        con.execute("DELETE FROM spc_latest")
-    else:
-        series = series.select(*KEYS).filter(pl.col("metric").is_in(SPC_METRICS))
-        if series.is_empty():
-            return
-        fresh = _latest_points(con, None, series["org_code"].unique().to_list()).join(
-            series, on=list(KEYS), how="semi")
-        con.register("changed_series", series)
-        con.execute("DELETE FROM spc_latest s USING changed_series c WHERE s.org_code = c.org_code "
+        con.execute("DELETE FROM spc_blocks; DELETE FROM spc_latest")
+        series, weeks = con.sql(f"SELECT DISTINCT org_code, metric FROM ({_POINTS_SQL}) "
+                                "WHERE metric IN (SELECT unnest(?::VARCHAR[]))", params=[list(SPC_METRICS)]).pl(), None
+    series = series.select(*KEYS).filter(pl.col("metric").is_in(SPC_METRICS))
+    if series.is_empty():
+        return
+    con.register("spc_changed", series)
+    if weeks is not None:
+        con.register("spc_weeks", weeks.select("org_code", "week_ending"))
+    try:
+        fresh = _readings_from_totals(con, weeks is not None)
+        con.execute("DELETE FROM spc_latest s USING spc_changed c WHERE s.org_code = c.org_code "
                     "AND s.metric = c.metric")
-        con.unregister("changed_series")
+    finally:
+        con.unregister("spc_changed")
+        if weeks is not None:
+            con.unregister("spc_weeks")
+        con.execute("DROP VIEW IF EXISTS spc_points; DROP TABLE IF EXISTS spc_changed_settings")
     con.register("summary", fresh)
     con.execute("INSERT INTO spc_latest BY NAME SELECT * FROM summary")
     con.unregister("summary")
-    log.info("SPC refreshed for %s series in %.3f s", "all" if series is None else f"{series.height:,}",
-             time.perf_counter() - started)
+    log.info("SPC refreshed for %s series in %.3f s", f"{series.height:,}", time.perf_counter() - started)
+
+
+def _readings_from_totals(con: duckdb.DuckDBPyConnection, some_weeks: bool) -> pl.DataFrame:
+    """The latest readings of the series in ``spc_changed``: their running totals redone for the weeks in
+    ``spc_weeks`` (all of them unless ``some_weeks``), then the rules run on each series' last points."""
+    con.execute(f"CREATE OR REPLACE TEMP VIEW spc_points AS {_POINTS_SQL}")
+    con.execute(_SEGMENT_SETTINGS_SQL.format(series="spc_changed", table="spc_changed_settings"))
+    totals.redo(con, "spc_points", "spc_changed_settings", "spc_weeks" if some_weeks else None)
+    segments = totals.segments(con, "spc_changed_settings")
+    if segments.is_empty():
+        return pl.DataFrame(schema=_SUMMARY_SCHEMA)
+    last_tail = totals.tail(con, "spc_points", "spc_changed_settings", segments)
+    settings = series_settings(con, segments.select(*KEYS, period="last_period"))
+    summary = xmr_from_totals(last_tail, segments, settings, keys=KEYS)
+    return summary.select(*KEYS, week_ending="last_period", variation="variation", assurance="assurance",
+                          message="message").cast(_SUMMARY_SCHEMA)
 
 
 def refresh_derived(con: duckdb.DuckDBPyConnection, trust_days: pl.DataFrame | None = None) -> None:
@@ -145,7 +177,9 @@ def refresh_derived(con: duckdb.DuckDBPyConnection, trust_days: pl.DataFrame | N
         rebuild_weekly_parts(con)
         refresh_spc(con)
     elif trust_days.height:
-        refresh_spc(con, refresh_weekly_parts(con, trust_days))
+        day = pl.col("period_date")
+        weeks = trust_days.select("org_code", week_ending=day + pl.duration(days=7 - day.dt.weekday())).unique()
+        refresh_spc(con, refresh_weekly_parts(con, trust_days), weeks)
 
 
 def baseline_between(start: date | None, end: date | None) -> tuple[date, date] | None:

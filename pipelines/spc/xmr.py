@@ -120,11 +120,16 @@ def _limits(frame: pl.DataFrame) -> pl.DataFrame:
     mean = pl.col("value").filter(in_base).mean().over(seg)
     mr_bar = pl.col("moving_range").filter(pl.col("mr_in_base")).mean().over(seg)
     frame = frame.with_columns(mean=pl.when(enough).then(mean), mr_bar=pl.when(enough).then(mr_bar))
+    return _lines(frame).drop("mr_in_base")
+
+
+def _lines(frame: pl.DataFrame) -> pl.DataFrame:
+    """The process limits and 2-sigma lines from ``mean`` and ``mr_bar`` (null without limits), which goes."""
     width, two_sigma = E2 * pl.col("mr_bar"), 2 / 3 * E2 * pl.col("mr_bar")
     return frame.with_columns(
         upper_limit=pl.col("mean") + width, lower_limit=pl.col("mean") - width,
         upper_2sigma=pl.col("mean") + two_sigma, lower_2sigma=pl.col("mean") - two_sigma,
-    ).drop("mr_bar", "mr_in_base")
+    ).drop("mr_bar")
 
 
 def _rules(frame: pl.DataFrame) -> pl.DataFrame:
@@ -181,12 +186,18 @@ def _day(day: pl.Expr) -> pl.Expr:
     return day.dt.strftime(DATE_WORDS)
 
 
-def _segment_notes(points: pl.DataFrame, settings: pl.DataFrame) -> pl.DataFrame:
-    """Per series, what was done in each segment, in words (``notes``)."""
+def _segment_table(points: pl.DataFrame) -> pl.DataFrame:
+    """One row per segment of charted ``points``: ``_seg``, ``_series``, ``segment``, its first ``period``,
+    ``n_base`` (points its limits come from), ``height`` (its points) and whether it has ``limits``."""
+    c = pl.col
+    return points.group_by("_seg").agg(c("_series", "segment", "period").first(), n_base=c("baseline").sum(),
+                                       height=pl.len(), limits=c("mean").first().is_not_null())
+
+
+def _segment_notes(segments: pl.DataFrame, settings: pl.DataFrame) -> pl.DataFrame:
+    """Per series, what was done in each segment (``_segment_table``), in words (``notes``)."""
     c, few = pl.col, f"fewer than {MIN_POINTS}"
-    segments = (points.group_by("_seg").agg(c("_series", "segment", "period").first(), n_base=c("baseline").sum(),
-                                            height=pl.len(), limits=c("mean").first().is_not_null())
-                .sort("_seg").join(settings.select("_series", "baseline_start", "baseline_end"), on="_series")
+    segments = (segments.sort("_seg").join(settings.select("_series", "baseline_start", "baseline_end"), on="_series")
                 .with_columns(n_points=c("height").sum().over("_series"), n_segments=pl.len().over("_series")))
     whole = pl.when(c("n_segments") == 1).then(pl.lit("all")).otherwise(pl.lit("the first"))
     source = (pl.when(c("baseline_start").is_null()).then(pl.format("{} {} points", whole, c("n_base")))
@@ -203,18 +214,18 @@ def _segment_notes(points: pl.DataFrame, settings: pl.DataFrame) -> pl.DataFrame
     return segments.group_by("_series").agg(notes=notes.str.join(" "))
 
 
-def _summary(charted: pl.DataFrame, points: pl.DataFrame, settings: pl.DataFrame,
+def _summary(charted: pl.DataFrame, segments: pl.DataFrame, settings: pl.DataFrame,
              keys: Sequence[str]) -> pl.DataFrame:
     """One row per series: variation read from its last point (the rules run on ``charted``, every
     point or the last few of each series), assurance from the latest limits; counts and notes from
-    every point (``points``)."""
+    every segment (``_segment_table``)."""
     c = pl.col
     last = charted.group_by("_series").agg(
         c("mean", "upper_limit", "lower_limit", "special_cause", "signal", "direction").last(),
-        last_period=c("period").last()).join(points.group_by("_series").agg(n_points=pl.len().cast(pl.Int64)),
-                                             on="_series")
+        last_period=c("period").last()).join(
+            segments.group_by("_series").agg(n_points=c("height").sum().cast(pl.Int64)), on="_series")
     frame = (settings.join(last, on="_series", how="left").with_columns(c("n_points").fill_null(0))
-             .join(_segment_notes(points, settings), on="_series", how="left"))
+             .join(_segment_notes(segments, settings), on="_series", how="left"))
     variation = (pl.when(c("mean").is_null()).then(pl.lit("run_chart"))
                  .when(~c("special_cause")).then(pl.lit("common_cause"))
                  .when(c("signal") == "neither").then(pl.lit("neither"))
@@ -260,7 +271,7 @@ def xmr_many(frame: pl.DataFrame, *, keys: Sequence[str],
     keys = [keys] if isinstance(keys, str) else list(keys)
     points, settings = _prepared(frame, keys, settings)
     points = _rules(points.with_columns(pl.lit(settings[name]).gather(pl.col("_series")) for name in keys))
-    return points.select(*keys, *POINTS), _summary(points, points, settings, keys)
+    return points.select(*keys, *POINTS), _summary(points, _segment_table(points), settings, keys)
 
 
 def xmr_latest(frame: pl.DataFrame, *, keys: Sequence[str], settings: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -273,7 +284,33 @@ def xmr_latest(frame: pl.DataFrame, *, keys: Sequence[str], settings: pl.DataFra
     points, settings = _prepared(frame, keys, settings)
     # Sorted by series then period: a point is in its series' last 7 when the point 7 rows on is not.
     tail = points.filter((pl.col("_series").shift(-RUN_POINTS) != pl.col("_series")).fill_null(True))
-    return _summary(_rules(tail), points, settings, keys)
+    return _summary(_rules(tail), _segment_table(points), settings, keys)
+
+
+def xmr_from_totals(tail: pl.DataFrame, segments: pl.DataFrame, settings: pl.DataFrame, *,
+                    keys: Sequence[str]) -> pl.DataFrame:
+    """``xmr_latest``'s summary from what a store keeps instead of every point (``pipelines.spc.totals``):
+    ``segments`` one row per segment of each series (keys, ``segment`` numbered from 0 in time order, its
+    first ``period``, ``height`` its points, ``n_base`` its baseline points and their ``mean`` and mean
+    moving range ``mr_bar``); ``tail`` the last ``RUN_POINTS`` points of each series (keys, ``period``,
+    ``value``, ``segment``); ``settings`` one row per series (keys and the settings columns), no point
+    missing. The rules are ``xmr_latest``'s, on the same last points, with the same limits."""
+    keys = list(keys)
+    settings = (settings.select(*keys, *_given(settings, SETTINGS)).sort(keys).with_row_index("_series")
+                .with_columns(missing=pl.lit(0, pl.Int64)))
+    _check(settings, keys)
+    ids = settings.select("_series", *keys)
+    enough = pl.col("n_base") >= MIN_POINTS
+    segments = (segments.join(ids, on=keys).sort("_series", "segment").with_row_index("_seg")
+                .with_columns(segment=pl.col("segment").cast(pl.Int32), mean=pl.when(enough).then(pl.col("mean")),
+                              mr_bar=pl.when(enough).then(pl.col("mr_bar")))
+                .with_columns(limits=pl.col("mean").is_not_null()))
+    tail = (tail.select(*keys, "period", pl.col("value").cast(pl.Float64), pl.col("segment").cast(pl.Int32))
+            .join(ids, on=keys).join(segments.select("_series", "segment", "_seg", "mean", "mr_bar"),
+                                     on=["_series", "segment"])
+            .sort("_series", "period")
+            .with_columns(better=pl.lit(settings["better"]).gather(pl.col("_series"))))
+    return _summary(_rules(_lines(tail)), segments, settings, keys)
 
 
 def _prepared(frame: pl.DataFrame, keys: list[str], settings: pl.DataFrame | None) -> tuple[pl.DataFrame,

@@ -25,9 +25,10 @@ _TOUCHED_DAILY = f"""CREATE OR REPLACE TEMP TABLE touched_daily AS SELECT d.* FR
 _TOUCHED_PARTS_SQL = metric_parts_sql("week_ending", f"({trust_day_sql('touched_daily')})")
 # Up to this many trust-weeks (a day of every trust in England is about 140) the refresh runs on one thread.
 _ONE_THREAD_WEEKS = 2_000
-# A series' SPC reads only its complete weeks, through these columns.
+# A series' SPC reads only its complete weeks, through these columns; the date range first, as above.
 _COMPLETE = """SELECT org_code, metric, week_ending, numerator, denominator FROM {table}
-    SEMI JOIN touched_weeks USING (org_code, week_ending) WHERE days_with_data = 7"""
+    SEMI JOIN touched_weeks USING (org_code, week_ending)
+    WHERE days_with_data = 7 AND week_ending BETWEEN $first AND $last"""
 
 
 def rebuild_weekly_parts(con: duckdb.DuckDBPyConnection) -> None:
@@ -55,9 +56,11 @@ def refresh_weekly_parts(con: duckdb.DuckDBPyConnection, trust_days: pl.DataFram
     try:
         with one_thread(con, weeks <= _ONE_THREAD_WEEKS):
             con.execute(
-                f"CREATE OR REPLACE TEMP TABLE complete_before AS {_COMPLETE.format(table='weekly_metric_parts')}")
+                f"CREATE OR REPLACE TEMP TABLE complete_before AS {_COMPLETE.format(table='weekly_metric_parts')}",
+                {"first": first, "last": last})
             con.execute("""DELETE FROM weekly_metric_parts p USING touched_weeks w
-                           WHERE p.org_code = w.org_code AND p.week_ending = w.week_ending""")
+                           WHERE p.org_code = w.org_code AND p.week_ending = w.week_ending
+                           AND p.week_ending BETWEEN $first AND $last""", {"first": first, "last": last})
             con.execute(_TOUCHED_DAILY, {"first": first, "last": last})
             con.execute(f"INSERT INTO weekly_metric_parts BY NAME {_TOUCHED_PARTS_SQL}")
             changed = con.sql(f"""
@@ -65,7 +68,7 @@ def refresh_weekly_parts(con: duckdb.DuckDBPyConnection, trust_days: pl.DataFram
                 SELECT DISTINCT org_code, metric FROM (
                     (SELECT * FROM complete_before EXCEPT SELECT * FROM after)
                     UNION ALL (SELECT * FROM after EXCEPT SELECT * FROM complete_before))
-                ORDER BY org_code, metric""").pl()
+                ORDER BY org_code, metric""", params={"first": first, "last": last}).pl()
     finally:
         con.execute("DROP TABLE IF EXISTS touched_weeks; DROP TABLE IF EXISTS touched_daily; "
                     "DROP TABLE IF EXISTS complete_before")

@@ -117,6 +117,12 @@ ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS entry_hash VARCHAR;
 CREATE TABLE IF NOT EXISTS spc_latest (
     org_code VARCHAR, metric VARCHAR, week_ending DATE, variation VARCHAR, assurance VARCHAR, message VARCHAR
 );
+-- SPC's running totals per trust, metric, block of 52 weeks and segment (pipelines.spc.totals).
+CREATE TABLE IF NOT EXISTS spc_blocks (
+    org_code VARCHAR, metric VARCHAR, block INTEGER, passed INTEGER, height BIGINT, first_period DATE,
+    last_period DATE, value_sum DOUBLE, mr_n BIGINT, mr_sum DOUBLE,
+    fixed_n BIGINT, fixed_sum DOUBLE, fixed_mr_n BIGINT, fixed_mr_sum DOUBLE
+);
 CREATE TABLE IF NOT EXISTS trusts (
     org_code VARCHAR PRIMARY KEY, name VARCHAR, short_name VARCHAR, region VARCHAR,
     icb_code VARCHAR, icb_name VARCHAR, place VARCHAR, local_authority VARCHAR, source VARCHAR,
@@ -317,8 +323,10 @@ _VIEWS_SQL = ";\n".join([MACROS_SQL, DAILY_VIEWS_SQL, POSITION_VIEW_SQL])
 # to bump by hand.
 DERIVED_HASH = _hash(WEEKLY_PARTS_SQL)
 SCHEMA_HASH = _hash("\n".join([_TABLES_SQL, _VIEWS_SQL, DERIVED_HASH]))
+# In week order, so a read of the latest weeks (SPC's running totals, a refresh) skips the row groups of
+# older ones; a refresh appends the weeks it rebuilt, which keeps the table in about that order.
 REBUILD_WEEKLY_PARTS_SQL = "DELETE FROM weekly_metric_parts; INSERT INTO weekly_metric_parts BY NAME " \
-    + WEEKLY_PARTS_SQL
+    f"SELECT * FROM ({WEEKLY_PARTS_SQL}) ORDER BY week_ending"
 
 
 def _stored_state(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:

@@ -1,0 +1,157 @@
+"""SPC's running totals in the warehouse, so a completed week is judged without rereading every week.
+
+The limits of a series come from all its baseline points (their mean and mean moving range), so a
+reading from the points alone rereads the whole history of every series a write changed: every
+series, on the day that completes a week. ``spc_blocks`` keeps instead, per trust, metric, block of
+52 weeks and count of recalculation dates passed (the segment), the sums the limits need: points,
+their total, their moving ranges (each point's range to the point before it, when both are in one
+segment), and the same for the points within a fixed baseline. A write redoes only the blocks its
+weeks fall in, and the next block kept (its first moving range reaches back into them); a reading
+adds up a series' rows (one per year) and reads its last ``RUN_POINTS`` points. A series with no row
+yet, or whose settings changed, is redone whole.
+
+Every function takes the names of two relations: ``points`` (org_code, metric, period, value: one row
+per charted point) and ``settings`` (org_code, metric, baseline_start, baseline_end, recalculate_from:
+one row per series to redo or read). The rules themselves stay in ``pipelines.spc.xmr``.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import polars as pl
+
+from pipelines.spc.xmr import RUN_POINTS
+
+BLOCK_WEEKS = 52
+ORIGIN = date(2000, 1, 2)  # a Sunday: blocks run from here in steps of BLOCK_WEEKS weeks
+
+def _block(period: str) -> str:
+    return f"CAST(floor(({period} - DATE '{ORIGIN}') / {7 * BLOCK_WEEKS}) AS INTEGER)"
+
+
+def _passed(period: str) -> str:
+    """How many of the series' recalculation dates are on or before the point: its segment, undensed."""
+    return f"len(list_filter(list_distinct(s.recalculate_from), lambda d: d <= {period}))"
+
+
+# The blocks to redo: those the touched weeks fall in, and the next block kept after each.
+_REDO_SQL = f"""CREATE OR REPLACE TEMP TABLE spc_redo AS
+WITH kept AS (SELECT DISTINCT org_code, metric FROM spc_blocks SEMI JOIN {{settings}} USING (org_code, metric)),
+touched AS (
+    SELECT DISTINCT k.org_code, k.metric, {_block('w.week_ending')} AS block
+    FROM kept k JOIN {{weeks}} w USING (org_code)
+)
+SELECT * FROM touched
+UNION SELECT t.org_code, t.metric, min(b.block) FROM touched t JOIN spc_blocks b USING (org_code, metric)
+    WHERE b.block > t.block GROUP BY t.org_code, t.metric, t.block"""
+# Per series, the points to read: from the last point before its first block redone (whose moving range
+# the block's first point needs) to the end of its last; a series redone whole has no first_block.
+_RANGE_SQL = """CREATE OR REPLACE TEMP TABLE spc_range AS
+WITH redo AS (SELECT org_code, metric, min(block) AS first_block, max(block) AS last_block FROM spc_redo
+              GROUP BY ALL)
+SELECT r.org_code, r.metric, r.first_block, r.last_block, max(b.last_period) AS since
+FROM redo r LEFT JOIN spc_blocks b ON b.org_code = r.org_code AND b.metric = r.metric AND b.block < r.first_block
+GROUP BY ALL
+UNION ALL SELECT org_code, metric, NULL, NULL, NULL FROM {settings} s
+    WHERE NOT EXISTS (SELECT 1 FROM spc_blocks b WHERE b.org_code = s.org_code AND b.metric = s.metric)
+    {whole}"""
+_BLOCKS_SQL = f"""CREATE OR REPLACE TEMP TABLE spc_new_blocks AS
+WITH ranged AS (
+    SELECT p.org_code, p.metric, p.period, p.value, g.first_block, {_passed('p.period')} AS passed,
+        coalesce(p.period BETWEEN s.baseline_start AND s.baseline_end, false) AS fixed
+    FROM {{points}} p JOIN spc_range g USING (org_code, metric) JOIN {{settings}} s USING (org_code, metric)
+    WHERE p.period >= $since AND (g.first_block IS NULL OR (
+        p.period >= coalesce(g.since, DATE '{ORIGIN}' + 7 * {BLOCK_WEEKS} * g.first_block)
+        AND {_block('p.period')} <= g.last_block))
+), paired AS (
+    SELECT *, {_block('period')} AS block, abs(value - lag(value) OVER w) AS mr,
+        lag(passed) OVER w = passed AS pair, lag(fixed) OVER w AND fixed AS fixed_pair
+    FROM ranged WINDOW w AS (PARTITION BY org_code, metric ORDER BY period)
+)
+SELECT p.org_code, p.metric, p.block, p.passed, count(*) AS height, min(p.period) AS first_period,
+    max(p.period) AS last_period, sum(p.value) AS value_sum,
+    count(*) FILTER (p.pair) AS mr_n, coalesce(sum(p.mr) FILTER (p.pair), 0) AS mr_sum,
+    count(*) FILTER (p.fixed) AS fixed_n, coalesce(sum(p.value) FILTER (p.fixed), 0) AS fixed_sum,
+    count(*) FILTER (p.pair AND p.fixed_pair) AS fixed_mr_n,
+    coalesce(sum(p.mr) FILTER (p.pair AND p.fixed_pair), 0) AS fixed_mr_sum
+FROM paired p LEFT JOIN spc_redo r ON r.org_code = p.org_code AND r.metric = p.metric AND r.block = p.block
+WHERE p.first_block IS NULL OR r.block IS NOT NULL
+GROUP BY ALL"""
+_REPLACE_SQL = """
+DELETE FROM spc_blocks b USING spc_redo r WHERE b.org_code = r.org_code AND b.metric = r.metric AND b.block = r.block;
+DELETE FROM spc_blocks b USING spc_range g
+    WHERE b.org_code = g.org_code AND b.metric = g.metric AND g.first_block IS NULL;
+INSERT INTO spc_blocks BY NAME SELECT * FROM spc_new_blocks;
+DROP TABLE spc_new_blocks; DROP TABLE spc_range; DROP TABLE spc_redo"""
+
+
+def redo(con: duckdb.DuckDBPyConnection, points: str, settings: str, weeks: str | None) -> None:
+    """Bring ``spc_blocks`` up to date for the series of ``settings`` after a write changed their points in
+    the ``weeks`` relation (org_code, week_ending); with ``weeks`` None (their settings changed, or
+    everything is rebuilt) each series is redone whole."""
+    con.execute(_REDO_SQL.format(settings=settings, weeks=weeks or "(SELECT NULL AS org_code, NULL::DATE "
+                                                                     "AS week_ending WHERE false)"))
+    con.execute(_RANGE_SQL.format(settings=settings, whole="" if weeks else "OR true"))
+    # One bound for every series, so DuckDB can skip the row groups of older weeks.
+    since = con.execute(f"""SELECT CASE WHEN bool_or(first_block IS NULL) THEN NULL
+        ELSE min(coalesce(since, DATE '{ORIGIN}' + 7 * {BLOCK_WEEKS} * first_block)) END FROM spc_range""").fetchone()
+    con.execute(_BLOCKS_SQL.format(points=points, settings=settings),
+                {"since": since[0] if since and since[0] else date.min})
+    con.execute(_REPLACE_SQL)
+
+
+def segments(con: duckdb.DuckDBPyConnection, settings: str) -> pl.DataFrame:
+    """One row per segment of each series of ``settings``, as ``xmr.xmr_from_totals`` takes them, with
+    ``passed`` (its recalculation dates passed) and ``last_period``. The first segment's baseline is the
+    fixed one when a series has it; every later segment's is all its points."""
+    return con.sql(f"""
+        WITH seg AS (
+            SELECT org_code, metric, passed, sum(height) AS height, min(first_period) AS period,
+                max(last_period) AS last_period, sum(value_sum) AS value_sum, sum(mr_n) AS mr_n,
+                sum(mr_sum) AS mr_sum, sum(fixed_n) AS fixed_n, sum(fixed_sum) AS fixed_sum,
+                sum(fixed_mr_n) AS fixed_mr_n, sum(fixed_mr_sum) AS fixed_mr_sum
+            FROM spc_blocks SEMI JOIN {settings} USING (org_code, metric) GROUP BY ALL
+        ), ranked AS (
+            SELECT seg.*, dense_rank() OVER (PARTITION BY org_code, metric ORDER BY passed) - 1 AS segment,
+                s.baseline_start IS NOT NULL AND passed = min(passed) OVER (PARTITION BY org_code, metric)
+                    AS fixed_base
+            FROM seg JOIN {settings} s USING (org_code, metric)
+        )
+        SELECT org_code, metric, segment, passed, period, last_period, height,
+            CASE WHEN fixed_base THEN fixed_n ELSE height END AS n_base,
+            CASE WHEN fixed_base THEN fixed_sum / nullif(fixed_n, 0) ELSE value_sum / height END AS mean,
+            CASE WHEN fixed_base THEN fixed_mr_sum / nullif(fixed_mr_n, 0) ELSE mr_sum / nullif(mr_n, 0) END
+                AS mr_bar
+        FROM ranked ORDER BY org_code, metric, segment""").pl()
+
+
+def tail(con: duckdb.DuckDBPyConnection, points: str, settings: str, segments: pl.DataFrame) -> pl.DataFrame:
+    """The last ``RUN_POINTS`` points of each series of ``segments`` (``segments()``), with their segment:
+    read from the last year of each series, and from its whole history where that holds fewer."""
+    last = segments.group_by("org_code", "metric").agg(
+        pl.col("last_period").max(), n_points=pl.col("height").sum())
+    since = last.with_columns(since=(pl.col("last_period") - pl.duration(weeks=BLOCK_WEEKS)).dt.offset_by("-6d"))
+    found = _points_since(con, points, settings, since.select("org_code", "metric", "since"))
+    short = found.group_by("org_code", "metric").len().join(last, on=["org_code", "metric"]).filter(
+        pl.col("len") < pl.min_horizontal("n_points", pl.lit(RUN_POINTS)))
+    if short.height:  # a gap of a year or more before the last points: read those series whole
+        whole = short.select("org_code", "metric", since=pl.lit(None, pl.Date))
+        found = pl.concat([found.join(short, on=["org_code", "metric"], how="anti"),
+                           _points_since(con, points, settings, whole)])
+    return found.join(segments.select("org_code", "metric", "passed", "segment"), on=["org_code", "metric", "passed"])
+
+
+def _points_since(con: duckdb.DuckDBPyConnection, points: str, settings: str, since: pl.DataFrame) -> pl.DataFrame:
+    """The last ``RUN_POINTS`` points on or after ``since`` (per series; null: all) of each series given."""
+    earliest = since["since"].min() if since["since"].null_count() == 0 else None
+    con.register("spc_tail_since", since)
+    try:
+        return con.sql(f"""
+            SELECT p.org_code, p.metric, p.period, p.value, {_passed('p.period')} AS passed
+            FROM {points} p JOIN spc_tail_since t USING (org_code, metric) JOIN {settings} s USING (org_code, metric)
+            WHERE p.period >= $earliest AND (t.since IS NULL OR p.period >= t.since)
+            QUALIFY row_number() OVER (PARTITION BY p.org_code, p.metric ORDER BY p.period DESC) <= {RUN_POINTS}
+        """, params={"earliest": earliest or date.min}).pl()
+    finally:
+        con.unregister("spc_tail_since")
