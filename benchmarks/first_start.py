@@ -13,7 +13,8 @@ is started before the clock (a newcomer's browser is already open); the clock st
 It also times the sample build alone, ``ensure_database()`` in a fresh ``python -c`` process
 (interpreter start and imports included), and, paired in the same round, the floor no app can go
 below: a one-line Streamlit script (``st.write``) from ``streamlit run`` to its text shown, in the
-same browser. Target: home page shown under 5 s. Median of --repeat rounds (each also printed).
+same browser. Target (issue 24): home page shown at most 2x the one-line app, as the median of each
+round's ratio. Median of --repeat rounds (each also printed).
 A script, not a test: nothing is asserted.
 """
 from __future__ import annotations
@@ -35,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from browser_pages import CHROMIUM, CHROMIUM_ARGS, _free_port  # noqa: E402  (the same browser and ports)
 
-TARGET_S = 5.0
+TARGET_RATIO = 2.0  # issue 24: at most twice the one-line app's first start, in the same rounds
 TIMEOUT_S = 180
 
 
@@ -134,8 +135,10 @@ def main() -> None:
         print(f"  {step:<36}{statistics.median(r[step] for r in runs):>7.2f} s")
     print(f"  {'one-line Streamlit app shown':<36}{statistics.median(trivial):>7.2f} s")
     print(f"  {'ensure_database() alone (process)':<36}{statistics.median(alone):>7.2f} s")
-    shown = statistics.median(r["home page shown"] for r in runs)
-    print(f"TARGET first start under {TARGET_S:g} s: {shown:.2f} s: {'met' if shown < TARGET_S else 'NOT MET'}")
+    # Paired rounds: each round's ratio to the one-line app started just before it, then their median.
+    ratio = statistics.median(r["home page shown"] / t for r, t in zip(runs, trivial, strict=True))
+    print(f"TARGET first start at most {TARGET_RATIO:g}x the one-line app's: {ratio:.2f}x: "
+          f"{'met' if ratio <= TARGET_RATIO else 'NOT MET'}")
 
 
 if __name__ == "__main__":
