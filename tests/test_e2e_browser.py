@@ -177,8 +177,9 @@ def _opel_grid(page: Page) -> Locator:
 def test_the_opel_page_is_a_table_of_trusts_by_day_without_plotly(sample_app: str, browser: Browser, width: int,
                                                                   height: int) -> None:
     """The OPEL page's first screen is HTML from the server: every sample trust a row, the latest 4 weeks'
-    days as columns, each cell its level; the browser loads no plotly.js (it drew two heatmaps of up to
-    39,205 cells before). The 28 days fit a laptop's width without scrolling sideways."""
+    days as columns (four whole weeks, Monday to Sunday, and the sample's last two days, Monday 29 and Tuesday
+    30/09/2025), each cell its level; the browser loads no plotly.js (it drew two heatmaps of up to 39,205
+    cells before). The 30 days fit a laptop's width without scrolling sideways."""
     context = new_context(browser, viewport={"width": width, "height": height})
     try:
         page = context.new_page()
@@ -188,9 +189,9 @@ def test_the_opel_page_is_a_table_of_trusts_by_day_without_plotly(sample_app: st
         grid = _opel_grid(page)
         trusts = grid.locator("tbody th[scope='row']")
         assert trusts.count() == 13
-        assert grid.locator("thead tr").nth(1).locator("th").count() == 28
+        assert grid.locator("thead tr").nth(1).locator("th").count() == 30
         levels = grid.locator("tbody td").all_inner_texts()
-        assert len(levels) == 13 * 28 and set(levels) <= {"1", "2", "3", "4", "–"}, set(levels)
+        assert len(levels) == 13 * 30 and set(levels) <= {"1", "2", "3", "4", "–"}, set(levels)
         box = trusts.first.bounding_box()
         assert box is not None and box["y"] + box["height"] <= height, box  # the first trust on the first screen
         assert page.locator(".og-wrap").first.evaluate("wrap => wrap.scrollWidth <= wrap.clientWidth")

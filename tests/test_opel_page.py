@@ -218,14 +218,16 @@ def test_page_opens_on_the_latest_four_weeks_of_every_trust(opel_db):
     assert app.selectbox[0].value == "all" and app.selectbox[1].value == 4
     assert app.date_input[0].value == date(2024, 6, 10)
     assert app.markdown[0].value == (
-        "**2 of 3 trusts reported OPEL 4 on at least one day between 14/05/2024 and 10/06/2024.**")
+        "**2 of 3 trusts reported OPEL 4 on at least one day between 13/05/2024 and 10/06/2024.**")
     trust_html, la_html = grids(app)
     york = grid_rows(trust_html)["York and Scarborough"]
-    assert len(york) == 28 and york[:3] == [("og-3", "3"), ("og-4", "4"), ("og-2", "2")]
+    # four whole weeks (Monday 13/05 to Sunday 09/06) and Monday 10/06: 29 days, York at 3 on 13/05 and 14/05
+    assert len(york) == 29 and york[:4] == [("og-3", "3"), ("og-3", "3"), ("og-4", "4"), ("og-2", "2")]
     assert york[-1] == ("og-1", "1")  # Mon 10/06/2024
     assert list(grid_rows(la_html)) == ["City of York (York and Scarborough)", "Bradford (Airedale)"]
     table = app.dataframe[0].value
-    assert list(table["trust"]) == ["York and Scarborough", "Airedale", "South Tees"]
+    # most days at OPEL 4 first: Airedale's two (13/05 and 14/05), York's one
+    assert list(table["trust"]) == ["Airedale", "York and Scarborough", "South Tees"]
     # Every column on a 1366 px screen, the trust not pinned (a pinned column is drawn in a faded grey)
     shown_columns = list(app.dataframe[0].proto.column_order)
     assert shown_columns == ["trust", "days_reported", "days_opel_3", "days_opel_4", "local_authority",
@@ -266,7 +268,7 @@ def test_a_range_with_no_data_says_so(opel_db):
 
 def test_no_local_authority_opel_in_the_selection_says_so(opel_db):
     app = run_page(group="icb-qhm")
-    assert infos(app) == ["No trust reported its local authority's OPEL level between 14/05/2024 and 10/06/2024."]
+    assert infos(app) == ["No trust reported its local authority's OPEL level between 13/05/2024 and 10/06/2024."]
     assert len(grids(app)) == 1  # the trust grid still shows
     assert list(app.dataframe[0].value["trust"]) == ["South Tees"]
 
@@ -285,8 +287,11 @@ def test_without_a_database_says_how_to_load(db):
 
 
 def test_four_weeks_up_to_a_day():
-    assert opel.first_day(date(2024, 6, 10)) == date(2024, 5, 14)
-    assert opel.first_day(date(2024, 6, 10), 8) == date(2024, 4, 16)
+    # Monday 10/06/2024: the four whole weeks before it, then that Monday; a Sunday ends its own fourth week.
+    assert opel.first_day(date(2024, 6, 10)) == date(2024, 5, 13)
+    assert opel.first_day(date(2024, 6, 10), 8) == date(2024, 4, 15)
+    assert opel.first_day(date(2024, 6, 9)) == date(2024, 5, 13)
+    assert opel.first_day(date(2024, 6, 9), 2) == date(2024, 5, 27)
 
 
 @pytest.mark.parametrize("level", [1, 2, 3])

@@ -25,8 +25,11 @@ WEEK_CHOICES = (2, 4, 8, 13, 26)  # more weeks: the grid scrolls sideways
 
 
 def first_day(last: date, weeks: int = DEFAULT_WEEKS) -> date:
-    """The first day of ``weeks`` weeks up to ``last``."""
-    return last - timedelta(weeks=weeks) + timedelta(days=1)
+    """The Monday that starts ``weeks`` whole Monday-to-Sunday weeks before ``last``'s own week (or up to
+    ``last``, a Sunday): the grid's week headings are whole weeks, as the meeting reviews them, and the days
+    of a week in progress come after them."""
+    monday = last - timedelta(days=last.weekday())
+    return monday - timedelta(weeks=weeks - 1 if last.weekday() == 6 else weeks)
 
 
 # A discharge group's trusts (``pipelines.groups``), or every trust with data when the group lists none.
