@@ -44,7 +44,8 @@ week_count = weeks_col.selectbox(
     "Weeks", opel.WEEK_CHOICES, format_func=lambda n: f"{n} weeks",
     index=opel.WEEK_CHOICES.index(params.get_choice("weeks", opel.WEEK_CHOICES, opel.DEFAULT_WEEKS)
                                   or opel.DEFAULT_WEEKS),
-    help="A column a day. More weeks: the grid scrolls sideways.")
+    help="Whole weeks, Monday to Sunday, then the days of the week in progress; a column a day. "
+         "More weeks: the grid scrolls sideways.")
 # A shared link may carry a day outside the data, which the date picker refuses, so it is clamped.
 last = min(max(params.get_date("to", latest) or latest, earliest), latest)
 last = day_col.date_input("Up to", last, earliest, latest, format="DD/MM/YYYY") or latest
