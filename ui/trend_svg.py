@@ -22,7 +22,8 @@ from ui.spc_icons import COMMON, CONCERN, IMPROVEMENT, NEITHER
 
 TREND_WEEKS = 26  # about six months: enough weeks to see a shift (7 in a row) and what came before
 WIDTH, HEIGHT = 560, 170
-LEFT, RIGHT, TOP, BOTTOM = 56, 10, 10, 22  # room for the value labels and the first and last weeks
+# Room for the value labels (left), the ambition's name beside its line (right: never over a point), the weeks.
+LEFT, RIGHT, TOP, BOTTOM = 56, 62, 10, 22
 INK, LINE_GREY, AMBITION_BLUE = "#212B32", "#768692", "#003087"
 # signal -> (words, colour); the shape is drawn by ``_marker``
 SIGNAL_LOOK = {"improvement": ("special cause improvement", IMPROVEMENT),
@@ -112,11 +113,11 @@ def trend_svg(points: pl.DataFrame, label: str, unit: str, ambition: float | Non
     weekly_line = " ".join(f"{x(i)},{y(r['value'])}" for i, r in enumerate(rows))
     parts.append(f'<polyline fill="none" stroke="#AEB7BD" stroke-width="1.5" points="{weekly_line}"/>')
     parts += [_marker(x(i), y(r["value"]), r["signal"]) for i, r in enumerate(rows)]
-    if ambition is not None:  # its name over the line (above it, or below at the top), on a white halo
-        above = y(ambition) > TOP + 14
-        parts.append(f'<text x="{WIDTH - RIGHT - 4}" y="{y(ambition) + (-4 if above else 13)}" text-anchor="end" '
-                     f'fill="{AMBITION_BLUE}" stroke="#FFFFFF" stroke-width="3" paint-order="stroke">'
-                     f'Ambition {_e(ambition_words or format_value(ambition, unit))}</text>')
+    if ambition is not None:  # its name in the right margin, level with its line: "Ambition" over "< 40%"
+        level = min(max(y(ambition), TOP + 10), HEIGHT - BOTTOM - 12)
+        parts.append(f'<text x="{WIDTH - RIGHT + 6}" y="{level - 2}" fill="{AMBITION_BLUE}">Ambition'
+                     f'<tspan x="{WIDTH - RIGHT + 6}" dy="12">{_e(ambition_words or format_value(ambition, unit))}'
+                     '</tspan></text>')
     # The scale: the highest and lowest values drawn, the first and latest weeks.
     shown = [r["value"] for r in rows]
     parts += [f'<text x="{LEFT - 4}" y="{y(v) + 4}" text-anchor="end">{_e(format_value(v, unit))}</text>'
