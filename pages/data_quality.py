@@ -95,7 +95,7 @@ def show_outcomes(outcomes: list[FileOutcome]) -> None:
         box = st.container(border=True)
         box.markdown(f"**{STATUS_ICONS.get(outcome.status, '')} {quality.status_words(outcome.status)}**")
         messages = [] if outcome.issues is None else outcome.issues["message"].to_list()
-        lines = [outcome.summary(), *messages[:MESSAGES_SHOWN]]  # worded as the command line words it
+        lines = [outcome.description(), *messages[:MESSAGES_SHOWN]]  # the outcome word is the box's heading
         if len(messages) > MESSAGES_SHOWN:
             lines.append(f"... and {len(messages) - MESSAGES_SHOWN:,} more, in the table below")
         box.text("\n".join(lines))

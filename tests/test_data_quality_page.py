@@ -354,6 +354,9 @@ def test_an_upload_says_what_happened_in_words_with_each_rejected_rows_trust_and
     # the result heads the results, right under the button, and the status is words, not a code
     assert "**1 file: 1 loaded, some rows rejected**" in markdown
     assert "**⚠️ Loaded, some rows rejected**" in markdown
+    # under that heading, the file and its rows in words, not the command line's outcome code again
+    assert [t.value.splitlines()[0] for t in app.text if "harrogate.csv:" in t.value][-1].startswith(
+        "harrogate.csv: 6 of 7 rows loaded, 1 rejected")
     [toast] = app.toast
     assert toast.value == "1 file: 1 loaded, some rows rejected"
     rows = frame_with(app, "rule")  # as on the Rejected rows tab: the row's date and trust

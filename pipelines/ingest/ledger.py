@@ -38,11 +38,16 @@ class FileOutcome:
         return self.status in ("loaded", "skipped")
 
     def summary(self) -> str:
+        """The command line's line: the outcome in a fixed-width column, then ``description``."""
+        word = self.status if self.status in ("skipped", "rejected") else "loaded"
+        return f"{word:<9} {self.description()}"
+
+    def description(self) -> str:
+        """The file and what became of its rows, without the outcome word (a page shows that as a heading)."""
         if self.status == "skipped":
-            return f"skipped   {self.file_name}: {self.message}"
+            return f"{self.file_name}: {self.message}"
         if self.status == "rejected":  # reader messages already start with the file name
-            named = self.message if self.message.startswith(self.file_name) else f"{self.file_name}: {self.message}"
-            return f"rejected  {named}"
+            return self.message if self.message.startswith(self.file_name) else f"{self.file_name}: {self.message}"
         parts = [f"{self.rows_loaded:,} of {self.rows_read:,} rows loaded"]
         if self.rows_skipped:
             parts.append(f"{self.rows_skipped:,} already loaded skipped")
@@ -52,7 +57,7 @@ class FileOutcome:
             parts.append(f"{self.rows_warned:,} with warnings")
         if self.rows_superseded:
             parts.append(f"{self.rows_superseded:,} earlier figures replaced")
-        return f"loaded    {self.file_name}: {', '.join(parts)}"
+        return f"{self.file_name}: {', '.join(parts)}"
 
 
 @dataclass(frozen=True)
