@@ -6,6 +6,7 @@ import streamlit as st
 from pipelines import config
 from ui import auth
 from ui.data import build_sample_database, upgrade_older_database
+from ui.warm import watch_for_new_data
 
 st.set_page_config(page_title="Discharge and flow", page_icon=":hospital:", layout="wide")
 HOME = "pages/weekly_position.py"
@@ -33,4 +34,5 @@ if not config.db_path().exists():
     with st.spinner("First start: building the database from the bundled sample data (a few seconds)..."):
         build_sample_database(HOME_PAGE_MODULES)
 upgrade_older_database()
+watch_for_new_data()  # after each load, the default views of the new data are warmed before anyone asks
 navigation.run()

@@ -7,9 +7,9 @@ line ``TARGET <what>: <figure>: met|NOT MET`` and a figure without a target with
 <figure>``; this collects those lines (and any script that failed) into the summary at the end, with
 the machine's cores and load average (above the core count, other work inflates the timings).
 ``--quick`` runs every script on 10 trusts x 1 year with one repeat: a check that they all still
-run, not figures to quote. The pages benchmark keeps its national database for the browser one,
-which deletes it at the end. A script in benchmarks/ missing from ``SCRIPTS`` runs too, with its own
-defaults, so no benchmark is left out of the summary.
+run, not figures to quote. The pages benchmark keeps its national database for the browser ones,
+and the last of them (the first visit after a load) deletes it at the end. A script in benchmarks/
+missing from ``SCRIPTS`` runs too, with its own defaults, so no benchmark is left out of the summary.
 """
 from __future__ import annotations
 
@@ -30,7 +30,9 @@ SCRIPTS = (
     ("contract", "contract_benchmark.py", (), True, False),
     ("publications", "publication_benchmark.py", (), False, False),
     ("page scripts", "pages_benchmark.py", ("--keep",), False, True),
-    ("browser pages", "browser_pages.py", (), True, True),
+    ("browser pages", "browser_pages.py", ("--keep",), True, True),
+    ("browser clicks", "browser_clicks.py", ("--keep",), True, True),
+    ("first visit after a load", "after_ingest.py", (), True, True),
     ("first start", "first_start.py", (), True, False),
 )
 REPORTED = re.compile(r"^(TARGET|FIGURE) (.*)$")

@@ -87,6 +87,12 @@ def _cached(db: str, version: tuple[int, int] | None, query_name: str, args: tup
             raise DatabaseDamaged(Path(db), "part of it cannot be read") from error
 
 
+def forget_cached_reads() -> None:
+    """Drop every cached read: after a load has swapped a new file in, those of the older file are never
+    asked for again (``ui.warm``)."""
+    _cached.clear()
+
+
 _builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="first-start")
 _builds: dict[Path, tuple[Future[bool], threading.Event]] = {}
 _builds_lock = threading.Lock()

@@ -31,3 +31,9 @@ def kept(build: Callable[..., T], *args: Any) -> T:
 def _kept(db: str, version: tuple[int, int] | None, build_name: str, args: tuple) -> Any:  # noqa: ARG001 - the key
     module, name = build_name.split(":")
     return getattr(importlib.import_module(module), name)(*args)
+
+
+def forget_kept() -> None:
+    """Drop every kept object: after a load has swapped a new file in, those of the older file are never
+    asked for again (``ui.warm``)."""
+    _kept.clear()
