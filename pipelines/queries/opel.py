@@ -11,12 +11,13 @@ import duckdb
 import polars as pl
 
 # Every trust that has ever submitted, with its reference details (a code missing from the
-# reference table still shows, under its code).
+# reference table still shows, under its code). From the loaded rows: the trust-day view would roll up
+# every day of the history only to list the trusts.
 _TRUSTS = """
     SELECT s.org_code, coalesce(t.short_name, s.org_code) AS trust,
         coalesce(t.icb_name, 'ICB not recorded') AS icb_name,
         coalesce(t.local_authority, 'local authority not recorded') AS local_authority
-    FROM (SELECT DISTINCT org_code FROM sitrep_trust_day) s LEFT JOIN trusts t USING (org_code)
+    FROM (SELECT DISTINCT org_code FROM sitrep_daily) s LEFT JOIN trusts t USING (org_code)
 """
 
 
