@@ -8,8 +8,8 @@ serves ``streamlit run dashboard.py`` on each, and a one-line Streamlit page (``
 beside them. A session is what a browser tab does: it opens ``ws://.../_stcore/stream`` and asks for a page
 with a ``BackMsg`` ``rerun_script`` (the page's URL path as ``page_name``, its query string), then reads the
 ``ForwardMsg`` stream until ``script_finished``; a visit's time runs from the request to that message.
-Errors are counted: an exception element in the deltas, a page not found, a script that did not finish
-successfully, a closed connection, a visit longer than --timeout.
+Errors are counted: an exception element in the deltas, a page not found, a script finished with a compile
+error, a closed connection, a visit longer than --timeout.
 
 Growth (one session per history, the histories in paired rounds): each round empties the caches (a ``BackMsg``
 ``clear_cache``: the first visit after an ingest, when every page query runs), visits every page ("first view"),
