@@ -35,14 +35,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -50,6 +46,7 @@ ROOT = HERE.parent
 sys.path[:0] = [str(ROOT), str(HERE)]
 
 import pages_benchmark  # noqa: E402  (the national database)
+from streamlit_server import peak_mib, served  # noqa: E402  (the servers under test)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -102,48 +99,6 @@ TARGET_RATIO = 1.5
 # Plotly charts are what a user explores (its first screen is HTML and SVG): timed until the first has drawn.
 EXPLORED_CHART, PLOTLY_PAGE, TARGET_EXPLORED = PAGES[2][3][0], REFERENCES[2][0], 1.5
 TARGET_SERVER_MIB = 500
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def peak_mib(pid: int) -> float:
-    """A process's peak resident memory (VmHWM) so far."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-@contextmanager
-def served(script: Path, db: Path) -> Iterator[tuple[str, int]]:
-    """``streamlit run script`` on a free local port; yields its address and process id, stops it afterwards."""
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true", "--server.port",
-         str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env={**os.environ, "FLOW_DB": str(db)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                    if answer.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise SystemExit(f"streamlit did not start for {script}")
-            time.sleep(0.25)
-        yield url, server.pid
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 # Runs in the page before its own scripts: on every animation frame until done, notes (performance.now(),

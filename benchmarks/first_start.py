@@ -27,25 +27,17 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from browser_pages import CHROMIUM, CHROMIUM_ARGS, _free_port  # noqa: E402  (the same browser and ports)
+from browser_pages import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  (the same browser)
+from streamlit_server import free_port, healthy, streamlit_command  # noqa: E402  (the same server command)
 
 TARGET_RATIO = 2.0  # issue 24: at most twice the one-line app's first start, in the same rounds
 TIMEOUT_S = 180
-
-
-def healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-            return answer.read().strip() == b"ok"
-    except OSError:
-        return False
 
 
 TRIVIAL_APP = 'import streamlit as st\n\nst.write("A one-line Streamlit app.")\n'
@@ -59,15 +51,12 @@ def first_start(browser, workdir: Path, trivial: bool = False) -> dict[str, floa
     if trivial:
         script = str(workdir / "trivial.py")
         Path(script).write_text(TRIVIAL_APP, encoding="utf-8")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     times: dict[str, float] = {}
     start = time.perf_counter()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env={**os.environ, "FLOW_DB": str(db)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(streamlit_command(script, port), cwd=ROOT, env={**os.environ, "FLOW_DB": str(db)},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     watching = threading.Event()
 
     def watch_db() -> None:  # the moment the built database appears

@@ -6,10 +6,11 @@ Each script runs in its own process, its output shown as it goes. A script repor
 line ``TARGET <what>: <figure>: met|NOT MET`` and a figure without a target with ``FIGURE <what>:
 <figure>``; this collects those lines (and any script that failed) into the summary at the end, with
 the machine's cores and load average (above the core count, other work inflates the timings).
-``--quick`` runs every script on 10 trusts x 1 year with one repeat: a check that they all still
-run, not figures to quote. The pages benchmark keeps its national database for the browser ones,
-and the last of them (the first visit after a load) deletes it at the end. A script in benchmarks/
-missing from ``SCRIPTS`` runs too, with its own defaults, so no benchmark is left out of the summary.
+``--quick`` runs every script on 10 trusts x 1 year (``sessions.py`` on its own small sizes) with one
+repeat: a check that they all still run, not figures to quote. The pages benchmark keeps its national
+database for the browser ones, and the last of them (the first visit after a load) deletes it at the end.
+A script in benchmarks/ missing from ``SCRIPTS`` runs too, with its own defaults, so no benchmark is left
+out of the summary.
 """
 from __future__ import annotations
 
@@ -22,28 +23,30 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SIZE = ("--trusts", "10", "--years", "1")  # --quick
-# (name, script, its arguments, takes --repeat, takes --trusts/--years)
+SIZE = ("--trusts", "10", "--years", "1")  # --quick, for the scripts sized by trusts and years
+# (name, script, its arguments, takes --repeat, what --quick adds)
 SCRIPTS = (
-    ("national ingest", "benchmark.py", (), True, True),
-    ("daily load", "daily_load.py", ("--scales", "1", "8"), True, True),
-    ("contract", "contract_benchmark.py", (), True, False),
-    ("publications", "publication_benchmark.py", (), False, False),
-    ("page scripts", "pages_benchmark.py", ("--keep",), False, True),
-    ("browser pages", "browser_pages.py", ("--keep",), True, True),
-    ("browser clicks", "browser_clicks.py", ("--keep",), True, True),
-    ("first visit after a load", "after_ingest.py", (), True, True),
-    ("first start", "first_start.py", (), True, False),
+    ("national ingest", "benchmark.py", (), True, SIZE),
+    ("daily load", "daily_load.py", ("--scales", "1", "8"), True, SIZE),
+    ("contract", "contract_benchmark.py", (), True, ()),
+    ("publications", "publication_benchmark.py", (), False, ()),
+    ("page scripts", "pages_benchmark.py", ("--keep",), False, SIZE),
+    ("browser pages", "browser_pages.py", ("--keep",), True, SIZE),
+    ("browser clicks", "browser_clicks.py", ("--keep",), True, SIZE),
+    ("first visit after a load", "after_ingest.py", (), True, SIZE),
+    ("first start", "first_start.py", (), True, ()),
+    ("concurrent sessions", "sessions.py", (), True, ("--quick",)),  # its own small sizes (several histories)
 )
 REPORTED = re.compile(r"^(TARGET|FIGURE) (.*)$")
-NOT_SCRIPTS = {"run_all.py", "national_data.py"}  # this runner, and the helper that generates the rows
+# this runner, and the helpers that generate the rows and start the servers
+NOT_SCRIPTS = {"run_all.py", "national_data.py", "streamlit_server.py"}
 
 
-def every_script() -> tuple[tuple[str, str, tuple[str, ...], bool, bool], ...]:
+def every_script() -> tuple[tuple[str, str, tuple[str, ...], bool, tuple[str, ...]], ...]:
     """``SCRIPTS``, then any other script in benchmarks/ (with its own defaults)."""
     listed = {script for _, script, *_ in SCRIPTS}
     others = sorted(path.name for path in HERE.glob("*.py") if path.name not in listed | NOT_SCRIPTS)
-    return SCRIPTS + tuple((name.removesuffix(".py"), name, (), False, False) for name in others)
+    return SCRIPTS + tuple((name.removesuffix(".py"), name, (), False, ()) for name in others)
 
 
 def run(script: str, arguments: list[str]) -> tuple[int, list[str], float]:
@@ -69,11 +72,11 @@ def main() -> None:
     repeat = "1" if args.quick else str(args.repeat) if args.repeat else None
     load_before = os.getloadavg()
     results = []
-    for name, script, extra, repeats, sized in every_script():
+    for name, script, extra, repeats, quick in every_script():
         if args.only and script not in args.only:
             continue
         arguments = [*extra, *(["--repeat", repeat] if repeats and repeat else []),
-                     *(SIZE if sized and args.quick else [])]
+                     *(quick if args.quick else [])]
         print(f"\n===== {name}: benchmarks/{script} {' '.join(arguments)}", flush=True)
         results.append((name, script, *run(script, arguments)))
 

@@ -89,6 +89,22 @@ def test_daily_grid_has_every_trust_and_day(con):
     assert opel.daily_opel(con, MAY_13, MAY_16, ("RCF",))["trust"].unique().to_list() == ["Airedale"]
 
 
+def test_a_trust_day_of_several_sites_has_the_level_the_trust_day_view_gives_it(db):
+    # The page rolls up only its own days' rows (a filter on the view would group every day of the history):
+    # the same levels as sitrep_trust_day, the highest of the sites' (docs/domain.md section 4).
+    load_rows_directly(db, [sitrep_row(org_code="RCB", site_code=site, period_date="2024-05-13", trust_opel=level,
+                                       la_opel=la) for site, level, la in (("RCB01", 2, 1), ("RCB02", 4, None))]
+                       + days("RTR", 13, [1, 2], [None, 3]))
+    reader = read_only(db)  # held, so its connection stays open to the end of the test
+    con = next(reader)
+    grid = opel.daily_opel(con, MAY_13, MAY_13 + timedelta(days=1), ()).filter(pl.col("submitted"))
+    view = con.sql("SELECT org_code, period_date, trust_opel, la_opel FROM sitrep_trust_day").pl()
+    assert grid.select(view.columns).sort("org_code", "period_date").equals(view.sort("org_code", "period_date"))
+    assert grid.filter(org_code="RCB")["trust_opel"].to_list() == [4]
+    counts = opel.opel_counts(con, MAY_13, MAY_13 + timedelta(days=1), ())
+    assert counts.filter(org_code="RCB").select("days_reported", "days_opel_4", "la_highest_opel").row(0) == (1, 1, 1)
+
+
 # --- the grids, as HTML a browser and a screen reader are sent ---
 
 def parse(html: str) -> ET.Element:

@@ -11,12 +11,13 @@ import duckdb
 import polars as pl
 
 # Every trust that has ever submitted, with its reference details (a code missing from the
-# reference table still shows, under its code).
+# reference table still shows, under its code). From the loaded rows: the trust-day view would roll up
+# every day of the history only to list the trusts.
 _TRUSTS = """
     SELECT s.org_code, coalesce(t.short_name, s.org_code) AS trust,
         coalesce(t.icb_name, 'ICB not recorded') AS icb_name,
         coalesce(t.local_authority, 'local authority not recorded') AS local_authority
-    FROM (SELECT DISTINCT org_code FROM sitrep_trust_day) s LEFT JOIN trusts t USING (org_code)
+    FROM (SELECT DISTINCT org_code FROM sitrep_daily) s LEFT JOIN trusts t USING (org_code)
 """
 
 
@@ -32,8 +33,14 @@ def first_day(last: date, weeks: int = DEFAULT_WEEKS) -> date:
     return monday - timedelta(weeks=weeks - 1 if last.weekday() == 6 else weeks)
 
 
+# The queries' parameters: $1 the chosen trusts, $2 and $3 the first and last day.
 # A discharge group's trusts (``pipelines.groups``), or every trust with data when the group lists none.
-_CHOSEN = "(len(?::VARCHAR[]) = 0 OR c.org_code IN (SELECT unnest(?::VARCHAR[])))"
+_CHOSEN = "(len($1::VARCHAR[]) = 0 OR c.org_code IN (SELECT unnest($1::VARCHAR[])))"
+# The trust-days of those days with their OPEL levels, as the trust-day view rolls them up (a trust-day of several
+# rows, sites or sources, takes the highest level): from those days' rows alone, where a filter on the view still
+# groups every day of the history to find the trust-days of several rows.
+_TRUST_DAYS = """(SELECT org_code, period_date, max(trust_opel) AS trust_opel, max(la_opel) AS la_opel
+    FROM sitrep_daily WHERE period_date BETWEEN $2::DATE AND $3::DATE GROUP BY org_code, period_date)"""
 
 
 def daily_opel(con: duckdb.DuckDBPyConnection, first: date, last: date, org_codes: tuple[str, ...]) -> pl.DataFrame:
@@ -42,13 +49,13 @@ def daily_opel(con: duckdb.DuckDBPyConnection, first: date, last: date, org_code
     Sorted by ICB, trust and day: the grid's row order."""
     return con.sql(f"""
         WITH chosen AS (SELECT * FROM ({_TRUSTS}) c WHERE {_CHOSEN}),
-        days AS (SELECT CAST(range AS DATE) AS period_date FROM range(?::DATE, ?::DATE + 1, INTERVAL 1 DAY))
+        days AS (SELECT CAST(range AS DATE) AS period_date FROM range($2::DATE, $3::DATE + 1, INTERVAL 1 DAY))
         SELECT c.org_code, c.trust, c.icb_name, c.local_authority, d.period_date,
             s.org_code IS NOT NULL AS submitted, s.trust_opel, s.la_opel
         FROM chosen c CROSS JOIN days d
-        LEFT JOIN sitrep_trust_day s ON s.org_code = c.org_code AND s.period_date = d.period_date
+        LEFT JOIN {_TRUST_DAYS} s ON s.org_code = c.org_code AND s.period_date = d.period_date
         ORDER BY c.icb_name, c.trust, d.period_date
-    """, params=[list(org_codes), list(org_codes), first, last]).pl()
+    """, params=[list(org_codes), first, last]).pl()
 
 
 def opel_counts(con: duckdb.DuckDBPyConnection, first: date, last: date, org_codes: tuple[str, ...]) -> pl.DataFrame:
@@ -66,8 +73,8 @@ def opel_counts(con: duckdb.DuckDBPyConnection, first: date, last: date, org_cod
             count(*) FILTER (WHERE s.la_opel = 4) AS la_days_opel_4,
             max(s.la_opel) AS la_highest_opel
         FROM ({_TRUSTS}) c
-        LEFT JOIN sitrep_trust_day s ON s.org_code = c.org_code AND s.period_date BETWEEN ? AND ?
+        LEFT JOIN {_TRUST_DAYS} s ON s.org_code = c.org_code
         WHERE {_CHOSEN}
         GROUP BY ALL
         ORDER BY days_opel_4 DESC, days_opel_3 DESC, highest_opel DESC NULLS LAST, c.icb_name, c.trust
-    """, params=[first, last, list(org_codes), list(org_codes)]).pl()
+    """, params=[list(org_codes), first, last]).pl()

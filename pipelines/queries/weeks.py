@@ -8,10 +8,14 @@ import duckdb
 DEFAULT_WEEKS = 26  # the trust drill-down opens on this many latest weeks
 
 
+# The weeks with data are read from the weekly parts (a row for every trust-week of ``sitrep_trust_day``, kept in
+# week order by every write), not from the trust-day view, which rolls up every day of the history to list them.
+
+
 def latest_complete_week(con: duckdb.DuckDBPyConnection) -> date | None:
     """The latest week (Monday to Sunday) whose Sunday is covered by the data."""
     return con.execute("""
-        SELECT max(week_ending) FROM (SELECT DISTINCT week_ending FROM sitrep_trust_day)
+        SELECT max(week_ending) FROM weekly_metric_parts
         WHERE week_ending <= (SELECT max(period_date) FROM sitrep_daily)
     """).fetchall()[0][0]
 
@@ -31,7 +35,7 @@ def clamp_range(first: date, last: date, earliest: date, latest: date) -> tuple[
 def weeks_with_data(con: duckdb.DuckDBPyConnection) -> list[date]:
     """Every week ending with any data, newest first."""
     return [r[0] for r in con.execute(
-        "SELECT DISTINCT week_ending FROM sitrep_trust_day ORDER BY week_ending DESC").fetchall()]
+        "SELECT DISTINCT week_ending FROM weekly_metric_parts ORDER BY week_ending DESC").fetchall()]
 
 
 def week_ending(day: date) -> date:

@@ -271,6 +271,10 @@ SELECT p.period_date, p.org_code, p.metric, metric_value(d.aggregate, p.numerato
 FROM daily_metric_parts p JOIN metric_definitions d USING (metric);
 """
 
+# weekly_position values its rows in a CTE NOT MATERIALIZED, and finds the week before by a DATE minus 7 days (an
+# INTERVAL would give a TIMESTAMP), so a reader's filter (one week, one trust) reaches both scans of
+# weekly_metric_parts, kept in week order: materialized, the CTE valued every week of the history on every read
+# (issue 24; benchmarks/sessions.py prints how a page's first view grows with the history).
 POSITION_VIEW_SQL = """
 CREATE OR REPLACE VIEW metric_spc AS
 SELECT s.week_ending, s.org_code, t.short_name AS trust, s.metric, d.label AS metric_label,
@@ -282,7 +286,7 @@ QUALIFY row_number() OVER (PARTITION BY group_id, week_ending, metric, org_code
                            ORDER BY saved_at DESC, narrative_id DESC) = 1;
 
 CREATE OR REPLACE VIEW weekly_position AS
-WITH valued AS (
+WITH valued AS NOT MATERIALIZED (
     SELECT p.*, metric_value(d.aggregate, p.numerator, p.denominator) AS value
     FROM weekly_metric_parts p JOIN metric_definitions d USING (metric)
 )
@@ -299,7 +303,7 @@ JOIN metric_definitions d USING (metric)
 LEFT JOIN trusts t USING (org_code)
 LEFT JOIN LATERAL ambition_in_force(v.metric, v.week_ending) a ON true
 LEFT JOIN valued prev ON prev.org_code = v.org_code AND prev.metric = v.metric
-    AND prev.week_ending = v.week_ending - INTERVAL 7 DAY;
+    AND prev.week_ending = v.week_ending - 7;
 """
 
 
