@@ -1,5 +1,6 @@
-"""Synthetic national sitrep history for the benchmarks: trust codes, their reference data, and one
-seeded frame of daily trust rows (docs/domain.md section 2.1) that obeys every rule of the data contract.
+"""Synthetic national sitrep history for the benchmarks: trust codes, their reference data, one
+seeded frame of daily trust rows (docs/domain.md section 2.1) that obeys every rule of the data contract,
+and that frame written as one CSV a year (the ingest refuses a file of more than 100,000 rows).
 
 Used by ``benchmark.py`` (the ingest benchmark) and ``pages_benchmark.py``. numpy and polars are
 imported inside the functions, so importing this module costs the cold ingest run no import time.
@@ -135,3 +136,19 @@ def generate_frame(codes: list[str], days: int, last_day: date):
         "la_opel": pl.Series(la_level).scatter(np.flatnonzero(no_la_opel[trust]), None),
     })
     return frame.select(c for c in COLUMN_NAMES if c in frame.columns)  # the discharge ready date columns are optional
+
+
+def write_year_files(frame, directory: Path, prefix: str) -> list[tuple[Path, int]]:
+    """The history as one CSV per year of 365 days, oldest first (``<prefix>_000.csv``, ...), as NHS England
+    or a trust's BI team would send a year: fewer days a file where a year would pass the ingest's limits on
+    one file's lines or cells. Whole days a file (rows are by day, then trust); returns (path, rows) per file."""
+    from pipelines.ingest.cells import MAX_CELLS, MAX_ROWS  # noqa: PLC0415 (lazy: the timed children import this module)
+
+    trusts = frame.get_column("org_code").n_unique()
+    days = max(min(365, (MAX_ROWS - 1) // trusts, MAX_CELLS // frame.width // trusts), 1)  # the header is a line
+    files = []
+    for number, first_row in enumerate(range(0, frame.height, trusts * days)):
+        part = frame.slice(first_row, trusts * days)
+        part.write_csv(directory / f"{prefix}_{number:03}.csv")
+        files.append((directory / f"{prefix}_{number:03}.csv", part.height))
+    return files

@@ -31,9 +31,7 @@ TARGET_WARM, TARGET_COLD = 1.0, 3.0
 
 def build_database(db: Path, trusts: int, years: int) -> None:
     """Generate the national history and load it through the real ingest (skipped if db exists): one file
-    per year, as NHS England publishes a national year (fewer days a file where a year would pass the
-    ingest's limits on one file's rows and cells), all loaded by one ``ingest_paths`` call."""
-    from pipelines.ingest.cells import MAX_CELLS, MAX_ROWS  # noqa: PLC0415 (lazy, as the ingest itself)
+    per year (``national_data.write_year_files``), all loaded by one ``ingest_paths`` call."""
     from pipelines.ingest.load import ingest_paths  # noqa: PLC0415 (lazy, as the ingest itself)
 
     reference = HERE / "output" / "reference"
@@ -45,16 +43,10 @@ def build_database(db: Path, trusts: int, years: int) -> None:
         return
     start = time.perf_counter()
     frame = national_data.generate_frame(codes, 365 * years, national_data.LAST_DAY)
-    # whole days (rows are by day, then trust); the header is one of a file's lines
-    rows_per_file = trusts * max(min(365, (MAX_ROWS - 1) // trusts, MAX_CELLS // frame.width // trusts), 1)
-    files = [(HERE / "output" / f"pages_{trusts}x{years}y_{number:03}.csv", frame.slice(first_row, rows_per_file))
-             for number, first_row in enumerate(range(0, frame.height, rows_per_file))]
-    for csv, part in files:
-        part.write_csv(csv)
-    outcomes = list(ingest_paths([csv for csv, _ in files], db=db))
+    files = national_data.write_year_files(frame, HERE / "output", f"pages_{trusts}x{years}y")
     try:
-        for (csv, part), outcome in zip(files, outcomes, strict=True):
-            ingest_benchmark.check_outcome(outcome, part.height, f"pages benchmark data ({csv.name})")
+        ingest_benchmark.check_outcomes(list(ingest_paths([csv for csv, _ in files], db=db)), files,
+                                        "pages benchmark data")
     except SystemExit:
         db.unlink(missing_ok=True)  # never reused as if whole
         raise
