@@ -5,9 +5,12 @@ import streamlit as st
 
 from pipelines import config
 from ui import auth
-from ui.data import build_sample_database, upgrade_older_database
+from ui.data import build_sample_database, start_sample_build, upgrade_older_database
 from ui.warm import watch_for_new_data
 
+if not auth.auth_configured() and not config.db_path().exists():
+    # A first start without sign-in (nobody to wait for): the build goes on while the page is set up below.
+    start_sample_build()
 st.set_page_config(page_title="Discharge and flow", page_icon=":hospital:", layout="wide")
 HOME = "pages/weekly_position.py"
 # What HOME imports, imported by a first start's sessions while the sample database is built, so HOME runs at

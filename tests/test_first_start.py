@@ -73,6 +73,21 @@ def test_a_failed_first_build_is_reported_and_the_next_view_tries_again(db: Path
     assert db.exists()
 
 
+def test_a_build_started_before_the_page_is_set_up_is_the_one_the_page_waits_for(
+        db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    builds: list[Path] = []
+
+    def build(target: Path) -> bool:
+        builds.append(target)
+        target.write_bytes(b"built")
+        return True
+
+    monkeypatch.setattr(load, "ensure_database", build)
+    data.start_sample_build()  # dashboard.py, before the page list and the notice, without sign-in
+    data.build_sample_database(HOME_PAGE_MODULES)
+    assert builds == [db]
+
+
 def test_a_first_start_imports_everything_the_home_page_imports() -> None:
     """dashboard.py lists the home page's modules by hand: a module the page gained must be added there,
     or a first start's page run would pay its import after the build instead of during it."""

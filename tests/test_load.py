@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +12,7 @@ import pytest
 from helpers import query, sitrep_row, write_csv
 from patience import guard_s
 
+from pipelines import access
 from pipelines.ingest import load
 from pipelines.ingest.load import ingest_paths
 
@@ -127,6 +130,60 @@ def test_a_file_reported_as_loaded_is_saved_whatever_the_caller_does_next(tmp_pa
     assert query(db, "SELECT file_name FROM ingest_files") == [("RCD.csv",)]
     assert query(db, "SELECT org_code FROM sitrep_daily") == [("RCD",)]
     assert not list(db.parent.glob("*.writing*"))
+
+
+def stored(db: Path) -> dict[str, list[tuple]]:
+    """What loading files leaves, but for when it happened: rows, rejected and flagged rows, ledger, audit log."""
+    return {"sitrep_daily": query(db, "SELECT * EXCLUDE (loaded_at) FROM sitrep_daily ORDER BY ALL"),
+            "sitrep_history": query(db, "SELECT * FROM sitrep_history ORDER BY ALL"),
+            "rejected_rows": query(db, "SELECT * FROM rejected_rows ORDER BY ALL"),
+            "ingest_files": query(db, "SELECT * EXCLUDE (received_at) FROM ingest_files ORDER BY file_id"),
+            "audit_log": query(db, "SELECT actor, actor_source, action, org_code, detail, entry FROM audit_log "
+                                   "ORDER BY entry")}
+
+
+def loaded_together_and_one_by_one(tmp_path: Path, files: list[Path], caplog: pytest.LogCaptureFixture) -> bool:
+    """Load ``files`` together and one by one into two databases, check both say and store the same,
+    and return whether the first took the together path (or went on one by one)."""
+    apart, together = tmp_path / "apart.duckdb", tmp_path / "together.duckdb"
+    one_by_one = [o.summary() for o in ingest(apart, *files)]
+    with caplog.at_level(logging.INFO, logger=load.__name__):
+        assert [o.summary() for o in ingest(together, *files, together=True)] == one_by_one
+    assert stored(together) == stored(apart)
+    return f"{len(files)} files loaded together" in caplog.text
+
+
+def test_files_loaded_together_say_and_store_what_loading_them_one_by_one_does(tmp_path, caplog):
+    files = [write_csv(tmp_path / "clean.csv", [sitrep_row(), sitrep_row(period_date="2024-04-02")]),
+             write_csv(tmp_path / "mixed.csv", [sitrep_row(org_code="RTR"),
+                                                sitrep_row(org_code="RTR", period_date="2024-04-02", los_21plus=57,
+                                                           los_14plus=40),
+                                                sitrep_row(org_code="RTR", period_date="2024-04-03", ga_beds_open=80)]),
+             write_csv(tmp_path / "sites.csv", [sitrep_row(org_code="RCB", site_code="RCB55"),
+                                                sitrep_row(org_code="RCB", site_code="RCBCA")])]
+    assert loaded_together_and_one_by_one(tmp_path, files, caplog)
+
+
+FIRST = [sitrep_row(), sitrep_row(org_code="RTR")]
+
+
+@pytest.mark.parametrize("second", [
+    [sitrep_row(los_7plus=44)],  # a trust-day of the first file: its figures replace the first's
+    FIRST,  # the same content: skipped
+    [sitrep_row(org_code="RTR", period_date="04/2024")],  # a cell that does not parse
+])
+def test_files_that_loading_together_could_tell_apart_are_loaded_one_by_one(tmp_path, caplog, second):
+    files = [write_csv(tmp_path / "first.csv", FIRST), write_csv(tmp_path / "second.csv", second)]
+    assert not loaded_together_and_one_by_one(tmp_path, files, caplog)
+
+
+def test_the_sample_built_on_a_first_start_is_what_loading_its_files_one_by_one_gives(tmp_path, db, caplog):
+    with caplog.at_level(logging.INFO, logger=load.__name__):
+        assert load.ensure_database(db)
+    assert "30 files loaded together" in caplog.text
+    apart = tmp_path / "apart.duckdb"
+    list(ingest_paths([load.config.SAMPLE_DIR], apart, round_s=math.inf, actor=access.first_start()))
+    assert stored(db) == stored(apart)
 
 
 def run_cli(*args: str, env_db: Path | None = None) -> subprocess.CompletedProcess:

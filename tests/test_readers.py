@@ -19,7 +19,7 @@ from pipelines.catalogue.columns import COLUMN_NAMES, COLUMNS, DRD_COLUMNS, SCHE
 from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
 from pipelines.ingest import cells
 from pipelines.ingest.cells import MAX_FIELD_CHARS
-from pipelines.ingest.readers import SitrepRead, _read_columns, _read_text, read_sitrep
+from pipelines.ingest.readers import SitrepRead, _read_columns, _read_text, read_sitrep, read_sitreps
 
 # One valid row of text per template column, in template order.
 GOOD = {
@@ -253,6 +253,32 @@ def test_a_missing_org_code_is_a_totals_row_only_on_the_last_row(tmp_path):
     assert result.frame["source_row"].to_list() == [2, 3, 4]
     assert result.frame["org_code"].to_list() == ["RCB", None, "RCB"]
     assert result.notes == ["row 5: totals row skipped (last row, no org_code)"]
+
+
+# --- many files read together ------------------------------------------------------------
+
+def test_files_read_together_each_read_as_on_its_own(tmp_path):
+    """read_sitreps parses the files' cells as one frame; each file still gets its own frame, raw text, issues
+    (row numbers its own), notes and reader, or its own rejection, whatever the others hold."""
+    files = [
+        ("tidy.csv", [HEADER, data_line(), data_line(period_date="02/04/2024")]),
+        ("messy.csv", ["A title", HEADER, data_line(ga_beds_open=" 1,200 ", la_opel="OPEL 2"),
+                       data_line(period_date="31/02/2024"), data_line(org_code="Total")]),
+        ("empty.csv", []),
+        ("no header.csv", ["name,colour", "foo,blue"]),
+        ("last row totals.csv", [HEADER, data_line(trust_opel="3.5"), data_line(period_date="", org_code="")]),
+    ]
+    contents = [(name, write_csv(tmp_path, lines, name=name).read_bytes() if lines else b"") for name, lines in files]
+    for (name, content), together in zip(contents, read_sitreps(contents), strict=True):
+        if isinstance(together, FileRejected):
+            assert str(together) == rejection(name, content)
+            continue
+        alone = read_sitrep(name, content)
+        for part in ("frame", "raw", "issues"):
+            assert_frame_equal(getattr(together, part), getattr(alone, part))
+        assert (together.notes, together.reader) == (alone.notes, alone.reader)
+    assert [type(read).__name__ for read in read_sitreps(contents)] == [
+        "SitrepRead", "SitrepRead", "FileRejected", "FileRejected", "SitrepRead"]
 
 
 # --- quoted cells spanning lines ----------------------------------------------------------

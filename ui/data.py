@@ -106,26 +106,39 @@ def _ensure_database(db: Path, imported: threading.Event) -> bool:
     return ensure_database(db)
 
 
+def start_sample_build() -> None:
+    """First start: build the database from the bundled sample data in a worker thread, unless a build
+    of it is under way or done (one build for every session that arrives meanwhile)."""
+    db = config.db_path()
+    with _builds_lock:
+        # none yet, the last one failed (and said so), or its file has gone since it was built
+        if db not in _builds or (_builds[db][0].done() and not _builds[db][0].exception() and not db.exists()):
+            imported = threading.Event()
+            _builds[db] = _builder.submit(_ensure_database, db, imported), imported
+
+
 def build_sample_database(home_page_modules: Iterable[str]) -> None:
-    """First start: build the database from the bundled sample data in a worker thread (one build for
-    every session that arrives meanwhile), while this session imports ``home_page_modules`` (the home
-    page's imports, listed in dashboard.py), so the page runs as soon as the database is swapped in. A
-    failed build raises here, and the next run tries again.
+    """First start: the sample database built (``start_sample_build``, if it has not started yet), while this
+    session imports ``home_page_modules`` (the home page's imports, listed in dashboard.py), so the page
+    runs as soon as the database is swapped in. A failed build raises here, and the next run tries again.
 
     The session's imports wait until the worker has imported the pipeline: imports hold Python's global
     lock, so they would only slow each other down, while the build itself mostly runs in DuckDB and
     Polars, which let the imports go on beside it."""
+    start_sample_build()
     db = config.db_path()
     with _builds_lock:
-        # none yet, or the last one failed (a first start, or bringing an earlier release's file up to date)
-        if db not in _builds or (_builds[db][0].done() and (not db.exists() or _builds[db][0].exception())):
-            imported = threading.Event()
-            _builds[db] = _builder.submit(_ensure_database, db, imported), imported
         build, imported = _builds[db]
     imported.wait()
     for module in home_page_modules:
         importlib.import_module(module)
-    build.result()
+    try:
+        build.result()
+    except BaseException:
+        with _builds_lock:
+            if _builds.get(db, (None,))[0] is build:
+                del _builds[db]  # said: the next run starts another
+        raise
     _checked_schema.add(db)  # built (or brought up to date) by this release: upgrade_older_database need not open it
 
 

@@ -11,7 +11,8 @@ replace the current ones in ``sitrep_daily``; every loaded row stays in ``sitrep
 Files are loaded in rounds of write sessions (lock, copy, load, swap); each round then refreshes
 the derived tables for the trust-weeks its files touched, and a file's outcome is yielded only after
 its round is swapped in: whatever stops the caller (Ctrl+C, a closed pipe, a full disk), a file
-reported as loaded is in the live database.
+reported as loaded is in the live database. The first start's sample is loaded together, in one
+transaction (``_load_together``), storing exactly what loading its files one at a time stores.
 """
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ from pipelines.ingest import ledger
 from pipelines.ingest.cells import check_size, too_large
 from pipelines.ingest.contract import validate
 from pipelines.ingest.ledger import EarlierLoad, FileOutcome
-from pipelines.ingest.readers import SitrepRead, read_sitrep
+from pipelines.ingest.readers import SitrepRead, read_sitrep, read_sitreps
 from pipelines.publication.formats import check_publication, store_publication
 from pipelines.publication.read import detect as detect_publication
 from pipelines.publication.read import read_publication
@@ -88,16 +89,23 @@ def _store_rows(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, frame: pl.
     incoming = frame.filter(~pl.col("source_row").is_in(rejected.implode())).with_columns(
         file_id=pl.lit(outcome.file_id), source=pl.lit(TRUST_SITREP), source_file=pl.lit(outcome.file_name),
         loaded_at=pl.lit(received_at))
+    outcome.rows_superseded = _insert_rows(con, incoming, replaces)
+
+
+def _insert_rows(con: duckdb.DuckDBPyConnection, incoming: pl.DataFrame, replaces: bool) -> int:
+    """Valid rows with their provenance (file_id, source, source_file, loaded_at) as history and current;
+    returns how many current rows they replaced (none are looked for unless ``replaces``)."""
     con.register("incoming", incoming)
     con.execute("INSERT INTO sitrep_history BY NAME SELECT * EXCLUDE (source_file, loaded_at) FROM incoming")
     # A trust-level row and site rows of the same trust-day describe the same beds: either replaces the other.
-    outcome.rows_superseded = 0 if not replaces else con.execute(f"""
+    superseded = 0 if not replaces else con.execute(f"""
         DELETE FROM sitrep_daily d USING (SELECT DISTINCT org_code, period_date, site_code FROM incoming) i
         WHERE d.source = '{TRUST_SITREP}' AND d.org_code = i.org_code AND d.period_date = i.period_date
           AND (d.site_code IS NOT DISTINCT FROM i.site_code OR d.site_code IS NULL OR i.site_code IS NULL)
     """).fetchall()[0][0]
     con.execute("INSERT INTO sitrep_daily BY NAME SELECT * FROM incoming")
     con.unregister("incoming")
+    return superseded
 
 
 def _store_issues(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, frame: pl.DataFrame, raw: pl.DataFrame,
@@ -184,19 +192,32 @@ def _load_sitrep(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, content: 
     if read.frame.is_empty():
         raise AllRowsLoaded(outcome.rows_skipped)
     levels = loaded_levels(con, read.frame)
-    issues = pl.concat([validate(read.frame, read.issues, known_org_codes(con), today,
-                                 sites=con.sql("SELECT site_code, org_code FROM sites").pl(),
-                                 loaded_levels=levels, engine=engine),
-                        outside_cover(read.frame, actor)])
+    issues = _check(con, read.frame, read.issues, today, actor, levels, engine)
+    outcome.notes = notes + outcome.notes
+    _count_issues(outcome, issues, read.frame.height)
+    _store_rows(con, outcome, read.frame, read.raw, issues, received_at, replaces=levels.height > 0)
+    return read.reader
+
+
+def _check(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, read_issues: pl.DataFrame, today: date,
+           actor: access.Identity, levels: pl.DataFrame, engine: str | None) -> pl.DataFrame:
+    """A read file's issues: the contract's against the database's trusts and sites (``levels``: how its
+    trust-days are loaded now), then a row of a trust the actor does not submit for."""
+    return pl.concat([validate(frame, read_issues, known_org_codes(con), today,
+                               sites=con.sql("SELECT site_code, org_code FROM sites").pl(),
+                               loaded_levels=levels, engine=engine),
+                      outside_cover(frame, actor)])
+
+
+def _count_issues(outcome: FileOutcome, issues: pl.DataFrame, rows_read: int) -> None:
+    """The outcome's issues, counts and status: a row with an error is rejected, one with only warnings loaded."""
     errors = issues.filter(pl.col("severity") == "error")
     warned = issues.filter(pl.col("severity") == "warning").join(errors, on="source_row", how="anti")
-    outcome.issues, outcome.notes, outcome.rows_read = issues, notes + outcome.notes, read.frame.height
+    outcome.issues, outcome.rows_read = issues, rows_read
     outcome.rows_rejected = errors.get_column("source_row").n_unique()
     outcome.rows_warned = warned.get_column("source_row").n_unique()
     outcome.rows_loaded = outcome.rows_read - outcome.rows_rejected
     _settle_status(outcome)
-    _store_rows(con, outcome, read.frame, read.raw, issues, received_at, replaces=levels.height > 0)
-    return read.reader
 
 
 class AllRowsLoaded(Exception):
@@ -295,6 +316,97 @@ def _ingest_source(con: duckdb.DuckDBPyConnection, name: str, path: str, content
     return outcome
 
 
+_FILE_ROWS = 1 << 32  # more source rows than any file has: file number * this + source_row tells files apart
+
+
+def _load_together(con: duckdb.DuckDBPyConnection, sources: list[tuple[str, str, bytes | Exception]], *,
+                   today: date, actor: access.Identity, engine: str | None) -> list[FileOutcome] | None:
+    """Trust sitreps read, checked and stored as one frame in one transaction, each file with its own
+    ledger row, rejected and flagged rows and audit row: what loading them one at a time gives when none
+    of them was loaded before, no two share a trust-day and nothing loaded shares their days (then no rule
+    can tell the files apart, and nothing one of them stores changes how another is checked; a file the
+    check finds issues in is checked again on its own, for its messages). The first start's 30 sample
+    files are such files, and pay the reader's, contract's and store's fixed costs once instead of 30
+    times. None, with nothing written, when the files are not such: each is then loaded on its own."""
+    started = time.perf_counter()
+    named = [(name, content) for name, _, content in sources if isinstance(content, bytes)]
+    if len(named) < len(sources):
+        return None
+    try:
+        for name, content in named:
+            check_size(name, content)  # before anything parses it (recognising a publication opens workbooks)
+            if detect_publication(name, content):
+                return None
+    except FileRejected:
+        return None
+    hashes = [hashlib.sha256(content).hexdigest() for _, content in named]
+    if len(set(hashes)) < len(hashes) or con.execute(
+            "SELECT EXISTS (FROM ingest_files WHERE content_hash IN (SELECT unnest(?::VARCHAR[])))",
+            [hashes]).fetchall()[0][0]:
+        return None
+    reads = read_sitreps(named)
+    if any(isinstance(read, FileRejected) or read.issues.height for read in reads):
+        return None
+    sitreps = cast(list[SitrepRead], reads)
+    rows = pl.concat([read.frame.with_columns(file=pl.lit(number, pl.Int64)) for number, read in enumerate(sitreps)])
+    shared_day = rows.select("org_code", "period_date", "file").unique().select(
+        pl.struct("org_code", "period_date").is_duplicated().any()).item()
+    levels = loaded_levels(con, rows)
+    if shared_day or levels.height:
+        return None
+    try:
+        found = _check(con, rows.with_columns(pl.col("source_row") + pl.col("file") * _FILE_ROWS).drop("file"),
+                       pl.DataFrame(schema=ISSUE_SCHEMA), today, actor, levels, engine)
+        issues = {number: _check(con, sitreps[number].frame, sitreps[number].issues, today, actor, levels, engine)
+                  for number in (found.get_column("source_row") // _FILE_ROWS).unique().to_list()}
+    except FileRejected:  # too many issues: said the way each file on its own says it
+        return None
+    con.execute("BEGIN TRANSACTION")
+    try:
+        outcomes = _store_together(con, sources, hashes, sitreps, rows, issues, actor)
+        con.execute("COMMIT")
+    except BaseException as error:
+        con.execute("ROLLBACK")
+        if not isinstance(error, Exception):
+            raise
+        log.warning("the files could not be loaded together; loading each on its own", exc_info=True)
+        return None
+    log.info("%d files loaded together in %.3f s", len(outcomes), time.perf_counter() - started)
+    return outcomes
+
+
+def _store_together(con: duckdb.DuckDBPyConnection, sources: list[tuple[str, str, bytes | Exception]],
+                    hashes: list[str], sitreps: list[SitrepRead], rows: pl.DataFrame,
+                    issues: dict[int, pl.DataFrame], actor: access.Identity) -> list[FileOutcome]:
+    """``_load_together``'s writes, inside its transaction, in the files' order: each file's ledger row
+    and its rejected and flagged rows (``issues``, by file number), the valid rows of all of them at once
+    (``rows``: the files' frames, numbered by ``file``), then each file's outcome in its ledger row and
+    the audit log."""
+    outcomes: list[tuple[FileOutcome, datetime]] = []
+    rejected = [pl.DataFrame(schema={"file": pl.Int64, "source_row": pl.Int64})]
+    for number, ((name, path, content), content_hash, read) in enumerate(zip(sources, hashes, sitreps, strict=True)):
+        outcome = FileOutcome(name, "loaded", notes=read.notes, reader=read.reader)
+        _count_issues(outcome, issues.get(number, pl.DataFrame(schema=ISSUE_SCHEMA)), read.frame.height)
+        outcomes.append((outcome, config.uk_now()))
+        ledger.open_entry(con, outcome, path, cast(bytes, content), content_hash, outcomes[-1][1])
+        if number in issues:
+            _store_issues(con, outcome, read.frame, read.raw, issues[number])
+            rejected.append(issues[number].filter(pl.col("severity") == "error").select(
+                file=pl.lit(number, pl.Int64), source_row=pl.col("source_row").cast(pl.Int64)))
+    files = pl.DataFrame([(number, outcome.file_id, outcome.file_name, received_at)
+                          for number, (outcome, received_at) in enumerate(outcomes)],
+                         schema={"file": pl.Int64, "file_id": pl.Int64, "source_file": pl.String,
+                                 "loaded_at": pl.Datetime("us")}, orient="row")
+    valid = rows.join(pl.concat(rejected), on=["file", "source_row"], how="anti", maintain_order="left")
+    _insert_rows(con, valid.join(files, on="file", maintain_order="left").drop("file").with_columns(
+        source=pl.lit(TRUST_SITREP)), replaces=False)
+    for outcome, received_at in outcomes:
+        ledger.close_entry(con, outcome, outcome.reader)
+        summary = " ".join(outcome.summary().split())
+        access.record(con, actor, "file_received", None, f"file #{outcome.file_id}: {summary}", at=received_at)
+    return [outcome for outcome, _ in outcomes]
+
+
 def _refresh_touched(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], everything: bool) -> None:
     """The derived tables for the trust-days this round's files brought (their rows in sitrep_history):
     everything when the reference data changed."""
@@ -332,7 +444,7 @@ def upgrade_database(db: Path) -> bool:
 def ingest_sources(sources: Iterable[tuple[str, str, bytes | Exception]], db: Path | None = None, *,
                    force: bool = False, today: date | None = None, on_wait: Callable[[], None] | None = None,
                    round_s: float | None = None, actor: access.Identity | None = None,
-                   engine: str | None = None) -> Iterator[FileOutcome]:
+                   engine: str | None = None, together: bool = False) -> Iterator[FileOutcome]:
     """Load (name, path, content) sources, yielding each file's outcome once it is in the live database.
 
     Rounds of write sessions (see the module doc) each take files until ``round_s`` (default
@@ -343,7 +455,8 @@ def ingest_sources(sources: Iterable[tuple[str, str, bytes | Exception]], db: Pa
     ``actor`` is who sends the files (default: the administrator running the command line on the
     server); AccessDenied before anything is read when they may not upload at all, and their rows
     for trusts they do not submit for are rejected row by row. ``engine`` is the data contract's
-    (default the setting, ``config.contract_engine``; the command line's ``--engine``).
+    (default the setting, ``config.contract_engine``; the command line's ``--engine``). ``together``
+    first tries the round's files as one (``_load_together``; the first start's sample), else one by one.
     """
     actor = actor or access.server_admin()
     access.require(actor, "upload_file")
@@ -361,6 +474,12 @@ def ingest_sources(sources: Iterable[tuple[str, str, bytes | Exception]], db: Pa
             # Pulled under the lock: an upload says "waiting" before it says which file started.
             following = following or next(pending, None)
             with threads_by_size(con) as fit_threads:
+                if together and not force and following is not None:
+                    batch = [following, *pending]
+                    fit_threads(all(not isinstance(c, bytes) or len(c) <= SMALL_FILE_BYTES for _, _, c in batch))
+                    done = _load_together(con, batch, today=today, actor=actor, engine=engine) or []
+                    pending = iter([] if done else batch)
+                    following = next(pending, None)
                 while following is not None:
                     name, path, content = following
                     fit_threads(not isinstance(content, bytes) or len(content) <= SMALL_FILE_BYTES)
@@ -395,7 +514,8 @@ def ensure_database(db: Path | None = None) -> bool:
     if target.exists():
         upgrade_database(target)
         return False
-    # Nobody can be reading a database that does not exist yet: the whole sample in one round, one swap.
-    for _ in ingest_paths([config.SAMPLE_DIR], target, round_s=math.inf, actor=access.first_start()):
+    # Nobody can be reading a database that does not exist yet: the whole sample in one round, one swap,
+    # its 30 files read, checked and stored together.
+    for _ in ingest_paths([config.SAMPLE_DIR], target, round_s=math.inf, actor=access.first_start(), together=True):
         pass
     return True

@@ -14,6 +14,7 @@ naming one template column twice rejects the file: which of the two holds the fi
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
 from pipelines.ingest.cells import MAX_ISSUES, Table, load_cells, too_many_issues
 from pipelines.safe_text import clean
 
-_KEY, _PARSED = "_text", "_parsed:"  # internal column names, never template names
+_KEY, _PARSED, _FILE = "_text", "_parsed:", "_file"  # internal column names, never template names
 _TOTALS = r"(?i)^((grand\s+)?totals?:?|england)$"
 _EXCEL_EPOCH_SERIAL = 25569  # Excel serial of 1970-01-01 in the 1900 date system
 # Serial 60 is Excel's fictitious 29/02/1900, so only serials from 61 (01/03/1900) map correctly.
@@ -56,15 +57,48 @@ def read_sitrep(path: str | Path, content: bytes | None = None) -> SitrepRead:
             content = Path(path).read_bytes()
         except OSError as exc:
             raise FileRejected(f"{name}: the file could not be opened ({exc.strerror or exc}).") from exc
+    table = _table(name, content)
+    cells, notes = _template_cells(name, table)
+    return _finish(name, table, _parsed(cells), notes)
+
+
+def read_sitreps(files: Sequence[tuple[str, bytes]]) -> list[SitrepRead | FileRejected]:
+    """``read_sitrep`` of each (name, content), or the FileRejected it raises: the files' cells are parsed
+    as one frame, so many small files (the first start's sample) pay the parse's fixed costs once."""
+    results: dict[int, SitrepRead | FileRejected] = {}
+    read: list[tuple[int, Table, list[str]]] = []
+    frames = []
+    for index, (name, content) in enumerate(files):
+        try:
+            table = _table(name, content)
+            cells, notes = _template_cells(name, table)
+        except FileRejected as rejection:
+            results[index] = rejection
+            continue
+        read.append((index, table, notes))
+        frames.append(cells.with_columns(pl.lit(index, pl.Int32).alias(_FILE)))
+    if frames:
+        combined = pl.concat(frames)
+        parts = pl.concat([combined.select(_FILE), _parsed(combined)], how="horizontal").partition_by(
+            _FILE, as_dict=True, include_key=False)
+        for index, table, notes in read:
+            try:
+                results[index] = _finish(files[index][0], table, parts[(index,)], notes)
+            except FileRejected as rejection:
+                results[index] = rejection
+    return [results[index] for index in range(len(files))]
+
+
+def _table(name: str, content: bytes) -> Table:
+    """The file's cells as text; FileRejected when there are none or it is not a CSV or workbook."""
     if not content or content.isspace():
         raise FileRejected(f"{name}: the file is empty.")
     try:
-        table = load_cells(name, content)
+        return load_cells(name, content)
     except FileRejected:
         raise
     except Exception as exc:  # any library error on malformed input must reach the user as a rejection
         raise FileRejected(f"{name}: the file could not be read as CSV or Excel (.xlsx); it may be damaged.") from exc
-    return _build(name, table)
 
 
 def _map_header(file_name: str, table: Table) -> tuple[dict[str, str], list[str]]:
@@ -92,7 +126,9 @@ def _map_header(file_name: str, table: Table) -> tuple[dict[str, str], list[str]
     return mapping, notes
 
 
-def _build(name: str, table: Table) -> SitrepRead:
+def _template_cells(name: str, table: Table) -> tuple[pl.DataFrame, list[str]]:
+    """source_row and every template column's cell text (null where the file has no such column), and the
+    notes on the header; FileRejected when a required column is missing."""
     mapping, header_notes = _map_header(name, table)
     missing = [column for column in required_columns() if column not in mapping]
     if missing:
@@ -105,7 +141,17 @@ def _build(name: str, table: Table) -> SitrepRead:
         pl.col("source_row").cast(pl.Int64),
         *[(pl.col(mapping[c.name]) if c.name in mapping else pl.lit(None, pl.String)).alias(c.name) for c in COLUMNS],
     )
-    both = pl.concat([cells.select("source_row"), *_read_columns(cells)], how="horizontal")
+    return cells, notes
+
+
+def _parsed(cells: pl.DataFrame) -> pl.DataFrame:
+    """source_row, then each template column's text and its parsed value (``_read_columns``)."""
+    return pl.concat([cells.select("source_row"), *_read_columns(cells)], how="horizontal")
+
+
+def _finish(name: str, table: Table, both: pl.DataFrame, notes: list[str]) -> SitrepRead:
+    """The file's parsed cells (``_parsed``) as its frame, raw text and issues: blank and totals rows
+    dropped; FileRejected when no data row is left or too many cells did not parse."""
     both = both.filter(pl.any_horizontal(pl.col(COLUMN_NAMES).is_not_null()))  # blank rows are not data
     both, totals_notes = _drop_totals(both)
     if both.is_empty():

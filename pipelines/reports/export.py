@@ -17,14 +17,11 @@ import polars as pl
 from pipelines.catalogue.columns import COLUMN_NAMES
 from pipelines.groups import ALL_GROUP
 from pipelines.reports.export_common import neutralise_column, tidy, week_sources
-from pipelines.reports.export_docx import to_docx
-from pipelines.reports.export_xlsx import to_xlsx
 from pipelines.reports.formats import FORMATS
 from pipelines.reports.narrative import current_narratives
 from pipelines.reports.weekly_table import WeeklyTable, build_weekly_table
 
-__all__ = ["FORMATS", "daily_figures_csv", "file_name", "render", "render_table", "tidy", "to_csv", "to_docx",
-           "to_xlsx"]
+__all__ = ["FORMATS", "daily_figures_csv", "file_name", "render", "render_table", "tidy", "to_csv"]
 
 
 def _csv_bytes(frame: pl.DataFrame) -> bytes:
@@ -69,8 +66,13 @@ def render_table(con: duckdb.DuckDBPyConnection, table: WeeklyTable, fmt: str,
     narratives = current_narratives(con, table.week_ending, group_id)
     if fmt == "csv":
         return to_csv(table, narratives)
-    writer = to_xlsx if fmt == "xlsx" else to_docx
-    return writer(table, narratives, week_sources(con, table))
+    # XlsxWriter and python-docx only when such a download is asked for: every page showing the download
+    # buttons imports this module, a first start's home page while the database is built.
+    if fmt == "xlsx":
+        from pipelines.reports.export_xlsx import to_xlsx  # noqa: PLC0415
+        return to_xlsx(table, narratives, week_sources(con, table))
+    from pipelines.reports.export_docx import to_docx  # noqa: PLC0415
+    return to_docx(table, narratives, week_sources(con, table))
 
 
 def file_name(week_ending: date, fmt: str) -> str:
