@@ -248,6 +248,14 @@ def _load_publication(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, cont
     return read.reader
 
 
+def _close_entry(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, actor: access.Identity,
+                 received_at: datetime) -> None:
+    """A file's outcome in its ledger row, and its receipt in the audit log, worded as the command line says it."""
+    ledger.close_entry(con, outcome, outcome.reader)
+    summary = " ".join(outcome.summary().split())
+    access.record(con, actor, "file_received", None, f"file #{outcome.file_id}: {summary}", at=received_at)
+
+
 def _ingest_one(con: duckdb.DuckDBPyConnection, name: str, path: str, content: bytes, *, force: bool,
                 today: date, actor: access.Identity, engine: str | None) -> FileOutcome:
     content_hash = hashlib.sha256(content).hexdigest()
@@ -276,9 +284,7 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, name: str, path: str, content: b
             outcome = FileOutcome(name, "rejected", str(rejection), file_id=outcome.file_id)
             reader = None
         outcome.reader = reader
-        ledger.close_entry(con, outcome, reader)
-        summary = " ".join(outcome.summary().split())
-        access.record(con, actor, "file_received", None, f"file #{outcome.file_id}: {summary}", at=received_at)
+        _close_entry(con, outcome, actor, received_at)
         con.execute("COMMIT")
         return outcome
     except (OSError, duckdb.IOException, duckdb.FatalException, access.AccessDenied):
@@ -401,9 +407,7 @@ def _store_together(con: duckdb.DuckDBPyConnection, sources: list[tuple[str, str
     _insert_rows(con, valid.join(files, on="file", maintain_order="left").drop("file").with_columns(
         source=pl.lit(TRUST_SITREP)), replaces=False)
     for outcome, received_at in outcomes:
-        ledger.close_entry(con, outcome, outcome.reader)
-        summary = " ".join(outcome.summary().split())
-        access.record(con, actor, "file_received", None, f"file #{outcome.file_id}: {summary}", at=received_at)
+        _close_entry(con, outcome, actor, received_at)
     return [outcome for outcome, _ in outcomes]
 
 
