@@ -34,6 +34,7 @@ sys.path[:0] = [str(ROOT), str(HERE)]
 
 import browser_pages  # noqa: E402  (the same browser, visits and database)
 import national_data  # noqa: E402  (the day's rows, as the history's)
+from run_all import target_line  # noqa: E402  (the line the runner collects)
 
 VISITED = ("Weekly position", "Trust drill-down, first screen (tiles)", "OPEL levels")
 TARGET_RATIO = 1.2
@@ -97,7 +98,7 @@ def main() -> None:
         print(f"{name:<40}{statistics.median(r[name + ': first'] for r in rounds):>7.2f}s"
               f"{statistics.median(r[name + ': warm'] for r in rounds):>7.2f}s{ratio(name):>7.2f}x")
     for name, _path, _selector in pages:
-        print(browser_pages.target_line(
+        print(target_line(
             f"first visit of {name} {args.settle:g} s after a daily load at most {TARGET_RATIO:g}x a warm visit",
             f"{ratio(name):.2f}x", ratio(name) <= TARGET_RATIO))
     print(f"FIGURE daily load by the command line into the served database (median): "

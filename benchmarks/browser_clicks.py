@@ -31,7 +31,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(ROOT), str(HERE)]
 
-from browser_pages import CHROMIUM, CHROMIUM_ARGS, national_database, national_flags, served, target_line  # noqa: E402
+from browser_pages import CHROMIUM, CHROMIUM_ARGS, national_database, national_flags, served  # noqa: E402
+from run_all import target_line  # noqa: E402
 
 # The clicks of a round, in order from the weekly page (each page's title in the navigation, and what
 # marks its main content as shown, as in browser_pages.py); the drill-down opens on its default trust.

@@ -46,6 +46,7 @@ ROOT = HERE.parent
 sys.path[:0] = [str(ROOT), str(HERE)]
 
 import pages_benchmark  # noqa: E402  (the national database)
+from run_all import target_line  # noqa: E402  (the line the runner collects)
 from streamlit_server import peak_mib, served  # noqa: E402  (the servers under test)
 
 CHROMIUM = "/usr/bin/chromium"
@@ -161,11 +162,6 @@ def visit(browser, url: str, selector: str, later: str | None = None) -> dict[st
             "later": max(then, done) - start, "later browser": max(then - last, 0.0)}
 
 
-def target_line(what: str, figure: str, met: bool) -> str:
-    """A target as run_all.py collects it: ``TARGET <what>: <figure>: met|NOT MET``."""
-    return f"TARGET {what}: {figure}: {'met' if met else 'NOT MET'}"
-
-
 def national_flags(doc: str, repeat: int, repeat_help: str) -> argparse.ArgumentParser:
     """The browser benchmarks' flags: the national database's size, the rounds, --keep."""
     parser = argparse.ArgumentParser(description=doc.partition("\n\n")[0])
@@ -239,16 +235,16 @@ def main() -> None:
     for name in rows:
         if name in references:
             continue
-        print(f"TARGET browser page {name} warm within {TARGET_RATIO:g}x a one-line page: {ratio(name):.2f}x: "
-              f"{'met' if ratio(name) <= TARGET_RATIO else 'NOT MET'}")
+        print(target_line(f"browser page {name} warm within {TARGET_RATIO:g}x a one-line page",
+                          f"{ratio(name):.2f}x", ratio(name) <= TARGET_RATIO))
     explored = ratio(EXPLORED_CHART, PLOTLY_PAGE)
     print(target_line(f"browser page whose explored Plotly chart has drawn ({EXPLORED_CHART}) warm at most "
                       f"{TARGET_EXPLORED:g}x the one-Plotly-chart page", f"{explored:.2f}x",
                       explored <= TARGET_EXPLORED))
     for name, _source, _selector in REFERENCES[1:]:
         print(f"FIGURE browser {name}, warm, against a one-line page: {ratio(name):.2f}x")
-    print(f"TARGET dashboard server peak memory after visiting every page under {TARGET_SERVER_MIB} MiB: "
-          f"{server_peak:,.0f} MiB: {'met' if server_peak < TARGET_SERVER_MIB else 'NOT MET'}")
+    print(target_line(f"dashboard server peak memory after visiting every page under {TARGET_SERVER_MIB} MiB",
+                      f"{server_peak:,.0f} MiB", server_peak < TARGET_SERVER_MIB))
     if not args.keep:
         db.unlink()
 

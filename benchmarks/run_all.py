@@ -42,6 +42,11 @@ REPORTED = re.compile(r"^(TARGET|FIGURE) (.*)$")
 NOT_SCRIPTS = {"run_all.py", "national_data.py", "streamlit_server.py"}
 
 
+def target_line(what: str, figure: str, met: bool) -> str:
+    """A target as this runner collects it (``REPORTED``): ``TARGET <what>: <figure>: met|NOT MET``."""
+    return f"TARGET {what}: {figure}: {'met' if met else 'NOT MET'}"
+
+
 def every_script() -> tuple[tuple[str, str, tuple[str, ...], bool, tuple[str, ...]], ...]:
     """``SCRIPTS``, then any other script in benchmarks/ (with its own defaults)."""
     listed = {script for _, script, *_ in SCRIPTS}

@@ -50,6 +50,7 @@ ROOT = HERE.parent
 sys.path[:0] = [str(ROOT), str(HERE)]
 
 import pages_benchmark  # noqa: E402  (the national databases)
+from run_all import target_line  # noqa: E402  (the line the runner collects)
 from streamlit_server import served, tree_mib  # noqa: E402  (the servers under test)
 
 
@@ -212,8 +213,8 @@ def report_growth(found: list[dict[tuple[int, str, str], Visit]], years: Sequenc
     for page in PAGES:
         ratio = statistics.median(r[most, page.name, STATES[0]].seconds / r[least, page.name, STATES[0]].seconds
                                   for r in found)
-        print(f"TARGET one session {page.name} first view with {most} years within {TARGET_GROWTH:g}x of {least} "
-              f"year{'s' if least > 1 else ''}: {ratio:.2f}x: {'met' if ratio <= TARGET_GROWTH else 'NOT MET'}")
+        print(target_line(f"one session {page.name} first view with {most} years within {TARGET_GROWTH:g}x of "
+                          f"{least} year{'s' if least > 1 else ''}", f"{ratio:.2f}x", ratio <= TARGET_GROWTH))
 
 
 # --------------------------------------------------------------------------------------------
@@ -264,8 +265,7 @@ def report_errors(visits: list[Visit]) -> None:
     errors = [v.error for v in visits if v.error]
     for message in sorted(set(errors)):
         print(f"  error ({errors.count(message)}x): {message}")
-    print(f"TARGET no errors in any session's visit: {len(errors)} of {len(visits)}: "
-          f"{'met' if not errors else 'NOT MET'}")
+    print(target_line("no errors in any session's visit", f"{len(errors)} of {len(visits)}", not errors))
 
 
 def main() -> None:
@@ -312,8 +312,8 @@ def main() -> None:
     most = max(args.sessions)
     print(f"FIGURE server memory with {years[-1]} years after the one-session rounds (peak): {before[1]:,.0f} MiB")
     print(f"FIGURE server memory with {years[-1]} years and {most} sessions connected (resident): {resident:,.0f} MiB")
-    print(f"TARGET server memory with {years[-1]} years and {most} sessions under {TARGET_SERVER_MIB} MiB (peak): "
-          f"{peak:,.0f} MiB: {'met' if peak < TARGET_SERVER_MIB else 'NOT MET'}")
+    print(target_line(f"server memory with {years[-1]} years and {most} sessions under {TARGET_SERVER_MIB} MiB (peak)",
+                      f"{peak:,.0f} MiB", peak < TARGET_SERVER_MIB))
 
 
 if __name__ == "__main__":
