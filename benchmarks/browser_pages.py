@@ -19,8 +19,8 @@ over the rounds of (page / one-line page of that round). Target: every page with
 one-line page, warm; and the drill-down with its first Plotly chart drawn (the charts a user explores)
 within 1.5x of the page with one small Plotly chart, warm, paired the same way. Besides the five
 pages as they open, it times the weekly table of a discharge group (3 synthetic ICBs, 12 trusts)
-and, in the same visit as the drill-down's first screen (its headline tiles), the drill-down's first
-chart (below that screen).
+and the drill-down opened with its metric's day-by-day chart open (a link to that view: the drill-down's
+Plotly charts are in sections closed until opened, so its first screen, timed on its own, has none).
 
 Where the time goes, per page (medians of the warm visits): "server" from the browser's first
 websocket message (the script-run request) to the last message it received (the script run,
@@ -58,10 +58,10 @@ PAGES = (("Weekly position", "", "table.wt"),
          # A discharge group's own view: about the 13 trusts of issue 12's meeting, rather than all of England.
          ("Weekly position, 3 ICBs (12 trusts)", "?" + "&".join(f"icb=NHS+Synthetic+Q0{n}+ICB" for n in range(3)),
           "table.wt"),
-         # At 1366x768 the drill-down's first screen ends with its headline tiles; its first chart is
-         # below them. Both are timed in the same visit: the tiles, and that chart drawn.
-         ("Trust drill-down, first screen (tiles)", "trust?trust=Z00", '[data-testid="stMetric"]',
-          ("Trust drill-down, first chart drawn", ".js-plotly-plot .main-svg")),
+         # At 1366x768 the drill-down's first screen ends with its headline tiles. Its Plotly charts are in
+         # sections below, each closed until opened; a link with one open (daily=true) opens it drawn.
+         ("Trust drill-down, first screen (tiles)", "trust?trust=Z00", '[data-testid="stMetric"]'),
+         ("Trust drill-down, a chart opened", "trust?trust=Z00&daily=true", ".js-plotly-plot .main-svg"),
          ("OPEL levels", "opel", "table.og"),  # the HTML grid of trusts by day (no Plotly on the page)
          ("Weekly narrative", "narrative", "textarea"),
          ("Data quality and upload", "data-quality", '[data-testid="stFileUploader"]'))
@@ -97,8 +97,8 @@ st.navigation(PAGES, position="top").run()
 )
 TARGET_RATIO = 1.5
 # Issue 24: a page whose explored chart has drawn against the page with one small Plotly chart. The drill-down's
-# Plotly charts are what a user explores (its first screen is HTML and SVG): timed until the first has drawn.
-EXPLORED_CHART, PLOTLY_PAGE, TARGET_EXPLORED = PAGES[2][3][0], REFERENCES[2][0], 1.5
+# Plotly charts are what a user explores (its first screen is HTML and SVG): opened by a link, timed until drawn.
+EXPLORED_CHART, PLOTLY_PAGE, TARGET_EXPLORED = PAGES[3][0], REFERENCES[2][0], 1.5
 TARGET_SERVER_MIB = 500
 
 

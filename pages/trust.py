@@ -9,7 +9,7 @@ from pipelines.catalogue.metrics import HEADLINE_METRICS, METRICS
 from pipelines.queries import drilldown, provenance
 from pipelines.queries.weeks import DEFAULT_WEEKS, clamp_range, date_extent, default_window
 from pipelines.reports.presentation import headline_figures
-from ui import data, drd_charts, params, trust_sections, weekly_filters
+from ui import data, drd_charts, params, trust_publication, trust_sections, weekly_filters
 from ui.app import ensure_entrypoint
 from ui.safe_text import clean, plain
 from ui.tiles import show_tiles
@@ -97,7 +97,8 @@ else:
 # table's links carry it) or the user's default, as on the weekly page.
 trust_sections.comments_section(code, week, weekly_filters.group_in_use())
 
-# The chosen metric: day by day and week by week, as an SPC chart, beside the system and by site.
+# Below the first screen, the chosen metric's sections, then the publications', the pathways' and the delays':
+# each closed at first and drawn only when opened (its queries and Plotly chart), kept open in the URL.
 st.subheader(metric.label)
 st.caption(metric.definition)
 if publication_only and (gap := provenance.publication_gap(metric_id)):
@@ -109,9 +110,10 @@ else:
         trust_sections.spc_section(code, metric, week)
     trust_sections.comparison_section(trust, metric, weekly, first_week, last_week, week)
     trust_sections.site_section(trust, metric, weekly, first, last)
-trust_sections.beds_publication_sections(trust, metric, weekly, first, last)
-trust_sections.drd_section(trust, first, last)
+trust_publication.beds_publication_sections(trust, metric, weekly, first, last)
 
 # Where discharged patients went (week by week, and by month from NHS England), and why others wait.
-trust_sections.pathway_sections(trust, weekly, first, last)
+st.subheader("Discharges and delays")
+trust_publication.drd_section(trust, first, last)
+trust_publication.pathway_sections(trust, weekly, first, last)
 drd_charts.delay_bands_section(trust, first, last)

@@ -213,7 +213,8 @@ def test_a_file_stating_no_date_is_dated_by_the_day_it_was_loaded_and_says_so(tm
 
 def test_the_drilldown_shows_the_publication_as_published_on_the_date_picked(tmp_path: Path, db: Path) -> None:
     _may_twice(tmp_path, db)
-    app = run_page(trust="RAL", metric="ctr_discharged_pct", **{"from": "2024-05-01", "to": "2024-05-03"})
+    app = run_page(trust="RAL", metric="ctr_discharged_pct", delays="true",
+                   **{"from": "2024-05-01", "to": "2024-05-03"})
     [picker] = [s for s in app.selectbox if s.label == "As published on"]
     assert picker.value == REISSUE and picker.options == ["11/07/2024 (latest)", "13/06/2024"]
 

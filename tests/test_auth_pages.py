@@ -81,7 +81,7 @@ def test_public_read_only_mode_offers_no_writes(two_weeks: Path, monkeypatch: py
     assert any("Uploading files needs" in i.value for i in quality.info)
     story = run("pages/narrative.py")
     assert not story.exception and not story.text_area and not story.get("form")
-    trust = run("pages/trust.py")
+    trust = run("pages/trust.py", spc="true")  # the SPC section open: no settings form to save
     assert not trust.exception and not [b for b in trust.button if "SPC" in str(b.label)]
 
 
@@ -139,7 +139,7 @@ def leads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_group_lead_moves_baselines_of_their_trusts_only(step: Path, leads: None) -> None:
     own = run("pages/trust.py", {"is_logged_in": True, "email": "wy@nhs.test"}, True,
-              trust="RCD", metric="stranded_7plus_pct")
+              trust="RCD", metric="stranded_7plus_pct", spc="true")
     assert not [w for w in own.text_input if w.label == "Your name"]  # the name is the token's
     labelled(own.date_input, "Recalculate limits from").set_value(date(2024, 4, 15))
     labelled(own.button, "Save SPC settings").click().run()
@@ -148,7 +148,7 @@ def test_a_group_lead_moves_baselines_of_their_trusts_only(step: Path, leads: No
     assert query(step, "SELECT actor, action, org_code FROM audit_log") == [
         ("wy@nhs.test", "spc_settings_changed", "RCD")]
     other = run("pages/trust.py", {"is_logged_in": True, "email": "hny@nhs.test"}, True,
-                trust="RCD", metric="stranded_7plus_pct")
+                trust="RCD", metric="stranded_7plus_pct", spc="true")
     assert not other.exception and not [b for b in other.button if b.label == "Save SPC settings"]
     assert any("needs the discharge group lead role for this trust" in c.value for c in other.caption)
 
@@ -189,7 +189,7 @@ def test_6_an_expired_id_token_saves_no_narrative_and_no_spc_settings(step: Path
     [error] = narrative.error
     assert error.value.startswith("Nothing was saved. Your sign-in token expired at")
     assert [b.value for b in narrative.text_area if b.label == box.label] == ["Saved with an expired token."]
-    trust = run("pages/trust.py", expired, True, trust="RCD", metric="stranded_7plus_pct")
+    trust = run("pages/trust.py", expired, True, trust="RCD", metric="stranded_7plus_pct", spc="true")
     labelled(trust.date_input, "Recalculate limits from").set_value(date(2024, 4, 15))
     labelled(trust.button, "Save SPC settings").click().run()
     assert not trust.exception

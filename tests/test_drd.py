@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 import xlsxwriter
 from helpers import load_rows_directly, query, week_of_rows
-from test_trust_page import run_page, texts
+from test_trust_page import run_page, sections, texts
 
 from pipelines.catalogue.columns import COUNT_COLUMNS
 from pipelines.catalogue.issues import FileRejected
@@ -186,8 +186,8 @@ def test_the_trust_drilldown_shows_the_months_as_points_and_says_which_were_not_
                             for row in week_of_rows("RAP", monday)])
     _load(tmp_path, db, "Discharge-Ready-Date-monthly-data-webfile-September2023.xlsx",
           provider_workbook(LAYOUTS["22 columns"], SEPTEMBER)[0])
-    app = run_page(trust="RAP", metric="stranded_7plus_pct", **{"from": "2023-09-04", "to": "2023-09-17"})
-    assert "Discharge ready date (NHS England, monthly)" in [s.value for s in app.subheader]
+    app = run_page(trust="RAP", metric="stranded_7plus_pct", drd="true", **{"from": "2023-09-04", "to": "2023-09-17"})
+    assert "Discharge ready date (NHS England, monthly)" in sections(app)
     [caption] = [c for c in texts(app.caption) if "discharge ready date" in c]
     assert "did not accept the data for September 2023" in caption
     assert "Discharge-Ready-Date-monthly-data-webfile-September2023.xlsx" in caption

@@ -8,7 +8,7 @@ import duckdb
 import pytest
 from helpers import DRD_ROW, load_rows_directly, week_of_rows
 from test_presentation import _linear, _luminance, contrast
-from test_trust_page import run_page, texts
+from test_trust_page import run_page, sections, texts
 
 from pipelines.catalogue.columns import DRD_BANDS
 from pipelines.queries import drd
@@ -50,13 +50,13 @@ def test_the_figure_stacks_the_bands_in_order_in_colours_readable_on_white(drd_d
 
 
 def test_the_trust_page_shows_the_bands_and_when_collection_started(drd_db):
-    app = run_page(trust="RCD", **{"from": WEEK_1.isoformat(), "to": "2024-04-14"})
-    assert "Days from discharge ready date to discharge" in [h.value for h in app.subheader]
+    app = run_page(trust="RCD", bands="true", **{"from": WEEK_1.isoformat(), "to": "2024-04-14"})
+    assert "Days from discharge ready date to discharge" in sections(app)
     assert any("Not collected before 08/04/2024" in c for c in texts(app.caption))
     charts = [c for c in app.get("plotly_chart") if "Discharged" in c.proto.spec]
     assert len(charts) == 1
 
 
 def test_a_trust_without_discharge_ready_dates_says_so(drd_db):
-    app = run_page(trust="RTR")
+    app = run_page(trust="RTR", bands="true")
     assert "South Tees: discharge ready dates not collected in the chosen dates." in texts(app.info)

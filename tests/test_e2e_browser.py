@@ -276,8 +276,13 @@ THEME_APPLIED_JS = """() => [...document.querySelectorAll('style')].some(
                               p => getComputedStyle(p).color === 'rgb(76, 98, 114)')"""
 
 
+# The drill-down as it opens and with every section below its first screen open (each closed until opened).
+TRUST_OPEN = "trust?trust=RCD&" + "&".join(f"{key}=true" for key in ("daily", "spc", "system", "pathways", "bands"))
+
+
 @pytest.mark.parametrize("path, heading", [("", "Weekly position"), ("trust?trust=RCD", "Harrogate (RCD)"),
-                                           ("opel", "OPEL levels"), ("narrative", "Weekly narrative"),
+                                           (TRUST_OPEN, "Harrogate (RCD)"), ("opel", "OPEL levels"),
+                                           ("narrative", "Weekly narrative"),
                                            ("data-quality", "Data quality and upload")])
 def test_no_serious_accessibility_violation_on_any_page(sample_app: str, page: Page, path: str, heading: str) -> None:
     open_page(page, sample_app, path)
@@ -290,14 +295,14 @@ def test_no_serious_accessibility_violation_on_any_page(sample_app: str, page: P
 
 
 def test_trust_drilldown_in_the_browser(streamlit_app: str, page: Page) -> None:
-    open_page(page, streamlit_app, "trust?trust=RCD")
+    open_page(page, streamlit_app, TRUST_OPEN)  # a link with its sections open
     expect(page.get_by_role("heading", name="Harrogate (RCD)")).to_be_visible()
     stranded = page.get_by_test_id("stMetric").filter(has_text="Stranded 7+ days")
     expect(stranded).to_contain_text("40.0%")  # week ending 14/04/2024
     # The last weeks' SPC chart: the server's SVG, an image with its words, not a Plotly chart.
     expect(page.get_by_role("img", name=re.compile(r"^Stranded 7\+ days, the 2 complete weeks"))).to_be_visible()
-    # Further down: the chosen metric, its SPC chart, the system, the peers and the pathway mix (the counts'
-    # chart is drawn when its expander is opened): five Plotly figures.
+    # Further down, in the sections the link opened: the chosen metric, its SPC chart, the system, the peers and the
+    # pathway mix (the counts' chart is drawn when its expander is opened): five Plotly figures.
     charts = page.locator(".js-plotly-plot")
     expect(charts).to_have_count(5)
     expect(charts.first.locator(".main-svg").first).to_be_visible()
@@ -316,7 +321,7 @@ CHART_TEXT_FILLS_JS = """() => Array.from(document.querySelectorAll(
     t => [t.textContent, getComputedStyle(t).fill])"""
 
 
-@pytest.mark.parametrize("path", ["trust?trust=RCD"])  # the OPEL page has no chart now
+@pytest.mark.parametrize("path", [TRUST_OPEN])  # the OPEL page has no chart now
 def test_chart_labels_are_readable(sample_app: str, page: Page, path: str) -> None:
     """axe does not check text inside charts: Streamlit's Plotly theme drew ticks, axis titles and legends
     in a grey of 3.75:1 on white, under WCAG AA's 4.5:1."""

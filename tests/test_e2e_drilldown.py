@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
-from browser_fixtures import axe_violations, contrast_on_white, open_page, screenshot, serve, settled
+from browser_fixtures import axe_violations, contrast_on_white, open_page, screenshot, serve, settled, window
 from helpers import load_rows_directly, week_of_rows
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 FIRST_MONDAY = date(2024, 1, 1)
 # Harrogate (RCD): 15 weeks near 45 of 90 beds a day with a stay of 7+ days, then 15 weeks near 36: a shift
@@ -74,6 +74,29 @@ def test_the_first_screen_shows_what_changed_and_the_counts_behind_it(step_app: 
     settled(page)
     assert axe_violations(page) == []
     screenshot(page, "trust_drilldown_first_screen")
+
+
+@pytest.mark.parametrize("width, height", [(1366, 768), (1920, 1080)])
+def test_a_section_below_opens_from_the_keyboard_drawn_and_kept_in_the_link(step_app: str, browser: Browser,
+                                                                            width: int, height: int) -> None:
+    """Below the first screen every section is closed and sends nothing until opened (issue 24): opened from the
+    keyboard, its chart is drawn, the URL says it is open, and that link opens the page with it drawn."""
+    for page in window(browser, width, height):
+        open_page(page, step_app, "trust?trust=RCD&metric=stranded_7plus_pct")
+        expect(page.get_by_role("heading", name="Harrogate (RCD)")).to_be_visible()
+        assert page.get_by_test_id("stPlotlyChart").count() == 0, "a Plotly chart sent before any section is opened"
+        section = page.get_by_test_id("stExpander").filter(has_text="SPC chart").first
+        section.locator("summary").focus()
+        page.keyboard.press("Enter")
+        expect(section.locator(".js-plotly-plot .main-svg").first).to_be_visible()
+        expect(page).to_have_url(re.compile(r"[?&]spc=true"))
+        settled(page)
+        assert axe_violations(page) == []
+        screenshot(page, f"trust_drilldown_spc_opened_{width}x{height}")
+        open_page(page, step_app, page.url.split("/", 3)[3])  # the link, in a fresh run
+        section = page.get_by_test_id("stExpander").filter(has_text="SPC chart").first
+        expect(section.locator(".js-plotly-plot .main-svg").first).to_be_visible()
+        assert page.get_by_test_id("stPlotlyChart").count() == 1  # only the open section's chart
 
 
 def test_the_upload_page_has_no_serious_accessibility_violation(step_app: str, laptop: Page) -> None:

@@ -12,7 +12,7 @@ from helpers import NHSE_FIXTURES, REFERENCE_FIXTURES, load_rows_directly, query
 from patience import page_run_guard_s
 from streamlit.testing.v1 import AppTest
 from test_nhse_readers import long_csv
-from test_trust_page import run_page, texts
+from test_trust_page import run_page, sections, texts
 from test_uec_beds import APRIL, uec_workbook
 
 from pipelines.ingest.load import ingest_paths
@@ -159,10 +159,14 @@ def test_the_drilldown_says_where_each_field_came_from_and_shows_the_monthly_ave
     winter = tmp_path / "winter.xlsx"
     winter.write_bytes(uec_workbook(APRIL, {"RCB": ("York", 800, 760, (300, 150, 90))}))
     list(ingest_paths([winter, _beds_csv(tmp_path / "beds.csv")], db))
-    app = run_page(trust="RCB", metric="stranded_7plus_pct", **{"from": "2024-04-01", "to": "2024-04-05"})
+    app = run_page(trust="RCB", metric="stranded_7plus_pct", monthly="true",
+                   **{"from": "2024-04-01", "to": "2024-04-05"})
     captions = " ".join(texts(app.caption))
     assert "G&A beds open: NHS England UEC daily sitrep (5 days)" in captions
-    assert "Stranded: occupied beds with LoS 7+ days: monthly averages (NHS England)" in texts(app.subheader)
+    assert "Monthly averages (NHS England beds publication)" in sections(app)
+    assert any(c.startswith("Stranded: occupied beds with LoS 7+ days: daily figures (line) beside NHS England's "
+                            "monthly beds publication") for c in texts(app.caption))
+    assert any("diamond" in c.proto.spec for c in app.get("plotly_chart"))
     with duckdb.connect(str(db), read_only=True) as con:
         points = drilldown.monthly_beds_points(con, "RCB", "stranded_7plus_pct", APRIL[0], APRIL[-1])
         occupancy = drilldown.monthly_beds_points(con, "RCB", "ga_occupancy_pct", APRIL[0], APRIL[-1])
@@ -192,7 +196,7 @@ def test_table3_is_charted_on_the_drilldown(tmp_path: Path, db: Path):
     discharge.write_bytes(long_csv())  # York: 900 additional bed days for 21+ day stays, week commencing 01/04/2024
     list(ingest_paths([discharge], db))
     app = run_page(trust="RCB", metric="ctr_discharged_pct", **{"from": "2024-04-01", "to": "2024-04-07"})
-    assert "Bed days lost to long stays (NHS England publication)" in texts(app.subheader)
+    assert "Bed days lost to long stays (NHS England publication)" in sections(app)
     with duckdb.connect(str(db), read_only=True) as con:
         weeks = drilldown.bed_days_lost(con, "RCB", date(2024, 4, 1), date(2024, 4, 7))
     figure = publication_charts.bed_days_lost_figure(weeks)

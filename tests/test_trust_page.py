@@ -202,6 +202,11 @@ def test_opel_strip_pathway_and_peer_figures(con):
 
 # --- the page (AppTest) ---------------------------------------------------------------------------
 
+# The sections below the first screen, each closed until opened, by the URL parameters that open them.
+SECTIONS = ("daily", "spc", "system", "sites", "monthly", "lost", "drd", "pathways", "months", "delays", "bands")
+OPEN = {key: "true" for key in SECTIONS}
+
+
 def run_page(**query: str) -> AppTest:
     app = AppTest.from_file(str(ROOT / "pages" / "trust.py"), default_timeout=page_run_guard_s())
     for name, value in query.items():
@@ -209,6 +214,11 @@ def run_page(**query: str) -> AppTest:
     app.run()
     assert not app.exception, app.exception
     return app
+
+
+def sections(app: AppTest) -> list[str]:
+    """The labels of the page's expanders: its sections below the first screen among them."""
+    return [e.label for e in app.expander]
 
 
 def texts(elements) -> list[str]:
@@ -273,17 +283,17 @@ def test_a_trust_without_submissions_in_the_range_says_so(drill):
 
 
 def test_metric_without_an_ambition_says_so(drill):
-    app = run_page(metric="stranded_14plus_pct")
+    app = run_page(metric="stranded_14plus_pct", daily="true")
     assert app.selectbox[1].value == "stranded_14plus_pct"
     assert any(i.startswith("No national ambition for this metric") for i in texts(app.info))
-    assert not any(i.startswith("No national ambition") for i in texts(run_page().info))
+    assert not any(i.startswith("No national ambition") for i in texts(run_page(daily="true").info))
 
 
 def test_site_breakdown_only_for_a_trust_with_site_rows(drill):
-    app = run_page(trust="RCB")
-    assert "By site" in texts(app.subheader)
+    app = run_page(trust="RCB", sites="true")
+    assert "By site" in sections(app)
     assert any("York Hospital (RCB55), Scarborough Hospital (RCBCA)" in c for c in texts(app.caption))  # sites.csv
-    assert "By site" not in texts(run_page(trust="RWA").subheader)
+    assert "By site" not in sections(run_page(trust="RWA"))
 
 
 def test_opel_metric_first_says_it_is_a_level_beside_related_figures(drill):
@@ -295,7 +305,7 @@ def test_opel_metric_first_says_it_is_a_level_beside_related_figures(drill):
 
 
 def test_opel_metric_is_a_strip_not_a_line(drill):
-    app = run_page(trust="RCB", metric="trust_opel_max")
+    app = run_page(trust="RCB", metric="trust_opel_max", daily="true")
     first_chart = json.loads(app.get("plotly_chart")[0].proto.spec)
     assert first_chart["data"][0]["type"] == "heatmap"
 
@@ -349,3 +359,19 @@ def test_the_counts_chart_draws_no_axis_line_through_the_lower_panels_title(dril
     assert [a["text"] for a in layout["annotations"]] == ["Patients staying 7+ days (a day)",
                                                            "Occupied G&A beds (a day)"]
     assert layout["xaxis"]["showline"] is False and layout["xaxis2"].get("showline") is not False
+
+
+def test_sections_below_the_first_screen_are_closed_and_drawn_only_when_opened(drill):
+    """Issue 24: the first screen sends no Plotly chart; each section below it runs when opened, and the open
+    ones are kept in the URL so a link opens the same view."""
+    app = run_page(trust="RCB")
+    assert sections(app)[2:] == ["Day by day", "SPC chart", "Beside the system and its peers", "By site",
+                                 "Pathway mix", "Days from discharge ready date to discharge"]
+    assert not any(e.proto.expanded for e in app.expander) and not app.get("plotly_chart")
+    app.session_state["spc"] = True  # the user opens the SPC chart
+    app.run()
+    [spc] = [e for e in app.expander if e.label == "SPC chart"]
+    assert spc.proto.expanded and len(spc.get("plotly_chart")) == 1 and len(app.get("plotly_chart")) == 1
+    linked = run_page(trust="RCB", spc="true")  # a link to that view (the browser writes it: test_e2e_drilldown)
+    assert [e.label for e in linked.expander if e.proto.expanded] == ["SPC chart"]
+    assert len(linked.get("plotly_chart")) == 1

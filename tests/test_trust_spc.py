@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from helpers import NHSE_FIXTURES, load_rows_directly, query, read_only, week_of_rows
 from streamlit.testing.v1 import AppTest
-from test_trust_page import run_page, texts
+from test_trust_page import OPEN, run_page, sections, texts
 
 from pipelines.ingest.load import ingest_paths
 from pipelines.publication import tables as nhse_tables
@@ -145,8 +145,8 @@ def spc_message(app: AppTest) -> str:
 
 
 def test_a_step_change_shows_special_cause_improvement_with_its_icons(step):
-    app = run_page(trust="RCD", metric="stranded_7plus_pct")
-    assert "SPC chart" in texts(app.subheader)
+    app = run_page(trust="RCD", metric="stranded_7plus_pct", spc="true")
+    assert "SPC chart" in sections(app)
     words = " ".join(texts(app.markdown))
     assert "Special cause improvement (low); lower is better" in words
     assert "Consistently failing the ambition" in words  # < 40% is below the lower limit
@@ -179,17 +179,17 @@ def test_the_first_screen_says_what_changed_and_the_counts_behind_it(step):
 
 def test_fewer_than_15_weeks_is_a_run_chart_said_plainly(db):
     load_rows_directly(db, stranded_weeks([45, 46] * 5))
-    app = run_page(trust="RCD", metric="stranded_7plus_pct")
+    app = run_page(trust="RCD", metric="stranded_7plus_pct", spc="true")
     assert spc_message(app) == "Fewer than 15 points (10): shown as a run chart without limits."
     assert "Run chart: too few points for limits" in " ".join(texts(app.markdown))
 
 
 def test_opel_metrics_have_no_spc_chart(step):
-    assert "SPC chart" not in texts(run_page(trust="RCD", metric="trust_opel_max").subheader)
+    assert "SPC chart" not in sections(run_page(trust="RCD", metric="trust_opel_max"))
 
 
 def test_saving_a_recalculation_date_through_the_form_recalculates_the_limits(step):
-    app = run_page(trust="RCD", metric="stranded_7plus_pct")
+    app = run_page(trust="RCD", metric="stranded_7plus_pct", spc="true")
     labelled(app.date_input, "Recalculate limits from").set_value(FIRST_MONDAY + timedelta(weeks=15))
     labelled(app.text_input, "Reason").set_value("Discharge-to-assess service started")
     labelled(app.text_input, "Your name").set_value("Sam Analyst")
@@ -214,7 +214,7 @@ def test_saving_a_recalculation_date_through_the_form_recalculates_the_limits(st
 
 
 def test_a_fixed_baseline_is_saved_and_half_a_baseline_is_refused(step):
-    app = run_page(trust="RCD", metric="stranded_7plus_pct")
+    app = run_page(trust="RCD", metric="stranded_7plus_pct", spc="true")
     app.session_state["narrative_author"] = "Sam Analyst"  # the name given on the narrative page is reused
     app.run()
     assert labelled(app.text_input, "Your name").value == "Sam Analyst"
@@ -230,7 +230,7 @@ def test_a_fixed_baseline_is_saved_and_half_a_baseline_is_refused(step):
 
 
 def test_the_settings_form_needs_a_name(step):
-    app = run_page(trust="RCD", metric="stranded_7plus_pct")
+    app = run_page(trust="RCD", metric="stranded_7plus_pct", spc="true")
     labelled(app.date_input, "Recalculate limits from").set_value(sunday(16))
     labelled(app.button, "Save SPC settings").click().run()
     assert texts(app.error) == ["Enter your name, so the settings say who set them."]
@@ -238,7 +238,7 @@ def test_the_settings_form_needs_a_name(step):
 
 def test_an_unwritable_database_gives_a_plain_message_and_names_lose_bidi_overrides(step, monkeypatch, caplog):
     saved = []
-    app = run_page(trust="RCD", metric="stranded_7plus_pct")
+    app = run_page(trust="RCD", metric="stranded_7plus_pct", spc="true")
     labelled(app.text_input, "Your name").set_value("Dr \u202eecilA\u202c")
     labelled(app.text_input, "Reason").set_value("new [service](https://evil.example)")
     labelled(app.date_input, "Recalculate limits from").set_value(sunday(16))
@@ -393,14 +393,14 @@ def test_delay_reasons_figure_one_line_per_reason_with_exact_hovers(pub_con):
 def test_a_publication_trust_opens_on_a_metric_it_has_figures_for(published):
     app = run_page(trust="R0A")  # no metric in the link: not the stranded default, which it has no figures for
     assert app.selectbox[1].value == provenance.publication_metrics()[0]
-    assert "SPC chart" in texts(app.subheader)
+    assert "SPC chart" in sections(app)
     assert not any("Choose a criteria-to-reside metric" in i for i in texts(app.info))
     harrogate = run_page(trust="RCD")  # a trust's own sitreps: the stranded default as before
     assert harrogate.selectbox[1].value == "stranded_7plus_pct"
 
 
 def test_a_publication_trust_page_shows_its_sections_and_says_what_is_not_reported(published):
-    app = run_page(trust="R0A", metric="stranded_7plus_pct")
+    app = run_page(trust="R0A", metric="stranded_7plus_pct", **OPEN)
     # its own latest weeks (from the first day of figures), not the database's, which it has none of
     assert app.date_input[0].value == (date(2023, 11, 1), date(2023, 11, 30))
     assert app.header[0].value == "Manchester University (R0A)"
@@ -412,7 +412,7 @@ def test_a_publication_trust_page_shows_its_sections_and_says_what_is_not_report
             "has.") in infos
     assert [m.label for m in app.metric] == ["NCTR discharged", "Recorded delays"]  # no empty tiles
     assert [m.value for m in app.metric] == ["40.0%", "12"]
-    headings = texts(app.subheader)
+    headings = sections(app)
     assert "Pathway mix by month (NHS England publication)" in headings
     assert "Delay reasons (NHS England publication)" in headings
     assert "SPC chart" not in headings  # nothing to chart for a metric that is not reported
@@ -450,14 +450,16 @@ def test_a_trust_the_publication_does_not_list_gets_its_icbs_delay_reasons(publi
         "publication; patients staying 14+ days not meeting the criteria to reside, average a day): Awaiting a care "
         "home place 9.5; Awaiting transport 4.0.")
     assert own["area"].is_null().all()  # a listed trust: its own reasons, not its ICB's
-    app = run_page(trust="RCD", metric="stranded_7plus_pct")
+    app = run_page(trust="RCD", metric="stranded_7plus_pct", delays="true")
     assert any(c.startswith("Largest delay reasons, NHS West Yorkshire ICB") for c in texts(app.caption))
-    assert "Delay reasons of NHS West Yorkshire ICB (the trust's ICB; NHS England publication)" in texts(app.subheader)
+    [box] = [e for e in app.expander if e.label == "Delay reasons (NHS England publication)"]
+    assert texts(box.caption)[0].startswith("NHS West Yorkshire ICB (the trust's ICB: the publication does not list "
+                                            "the trust). Average number of patients")
 
 
 def test_a_publication_trust_metric_it_supplies_has_its_spc_chart(published):
-    app = run_page(trust="R0A", metric="recorded_delays")
-    assert "SPC chart" in texts(app.subheader)
+    app = run_page(trust="R0A", metric="recorded_delays", spc="true", system="true")
+    assert "SPC chart" in sections(app)
     assert spc_message(app) == "Fewer than 15 points (3): shown as a run chart without limits."
     # what is known, not a file to edit
     assert any(i.startswith("ICB not known from the files loaded, so Manchester University has no system")
@@ -471,7 +473,7 @@ def test_the_real_workbook_gives_a_publication_trust_its_sections(db):
     app = run_page(trust="R0A")
     assert any(c.startswith("Source: NHS England Acute Daily Discharge SitRep (acute-discharge-sitrep-2023-11.xlsx) "
                             "for 01/11/2023-30/11/2023") for c in texts(app.caption))
-    headings = texts(app.subheader)
+    headings = sections(app)
     assert {"Pathway mix by month (NHS England publication)",
             "Delay reasons (NHS England publication)"} <= set(headings)
     assert any("not reported for this trust (NHS England's publication has no bed or length-of-stay figures)" in i

@@ -46,15 +46,19 @@ def delay_bands_figure(bands: pl.DataFrame) -> go.Figure:
 def delay_bands_section(trust: dict, first: date, last: date) -> None:
     """The section, or what the trust has instead: no figures yet, or none before a date."""
     code, name = trust["org_code"], trust["short_name"]
-    st.subheader("Days from discharge ready date to discharge")
+    # Closed at first, its queries and chart run only when opened (as ui.trust_sections' sections).
+    box = st.expander("Days from discharge ready date to discharge", key="bands", on_change="rerun",
+                      bind="query-params")
+    if not box.open:
+        return
     started = data.read(drd.first_figures).get((code, FIRST_FIGURE_METRIC))
     bands = data.read(drd.weekly_bands, code, first, last)
     if bands.is_empty():
-        st.info(plain(f"{name}: discharge ready dates {drd.not_collected(started, last) or 'not reported'} "
-                      f"in the chosen dates."))
+        box.info(plain(f"{name}: discharge ready dates {drd.not_collected(started, last) or 'not reported'} "
+                       f"in the chosen dates."))
         return
     before = f" Not collected before {uk_date(started)}." if started and started > first else ""
-    st.caption(plain("Each week's discharges of patients with a discharge ready date, by the days between that date "
-                     "and discharge; the 2025/26 urgent and emergency care plan asks that nobody waits 21 days or "
-                     f"more.{before} Source: the trust's own sitrep files."))
-    st.plotly_chart(delay_bands_figure(bands))
+    box.caption(plain("Each week's discharges of patients with a discharge ready date, by the days between that "
+                      "date and discharge; the 2025/26 urgent and emergency care plan asks that nobody waits 21 days "
+                      f"or more.{before} Source: the trust's own sitrep files."))
+    box.plotly_chart(delay_bands_figure(bands))

@@ -1,5 +1,12 @@
 """Sections of the trust drill-down page (``pages/trust.py``), each drawn from ``pipelines.queries.drilldown``
-queries through ``ui.data.read`` and the figures of ``ui.charts`` and ``ui.spc_chart``.
+queries through ``ui.data.read`` and the figures of ``ui.charts`` and ``ui.spc_chart``: the first screen (what
+changed, the comments) and, below it, the chosen metric's sections (day by day, SPC, beside the system, by site);
+those from NHS England's publications are ``ui.trust_publication``'s.
+
+Below the first screen every section is an expander closed at first whose queries and Plotly figure run only
+when it is opened (``on_change="rerun"``), so the first screen never waits for them or for plotly.js (issue 24);
+which are open is kept in the URL (``bind="query-params"``: the key names the parameter), so a link opens the same
+view. Labels do not change with the trust or metric, so an open section stays open when they are changed.
 
 Layout only: the questions asked of the warehouse live in ``pipelines.queries.drilldown``, the figures in
 ``ui.charts``/``ui.spc_chart``; the words that do not need Streamlit (``source_text``,
@@ -20,12 +27,11 @@ from pipelines.catalogue.metrics import Metric
 from pipelines.catalogue.sources import SOURCE_LABELS
 from pipelines.catalogue.wording import assurance_label, variation_label
 from pipelines.groups import Group
-from pipelines.queries import drilldown, provenance
-from pipelines.queries.drd import trust_drd_months
+from pipelines.queries import drilldown
 from pipelines.reports import drilldown_text, narrative
 from pipelines.reports.weekly_table import site_label, site_names
 from pipelines.spc import store
-from ui import auth, charts, data, publication_charts, spc_chart, trend_svg
+from ui import auth, charts, data, spc_chart, trend_svg
 from ui.safe_text import clean, plain
 from ui.spc_icons import assurance_icon, variation_icon
 
@@ -113,7 +119,14 @@ def why_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first: date, 
 
 def metric_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first: date, last: date) -> None:
     """The metric day by day with its weekly figures and ambition (an OPEL metric: a strip per day)."""
-    metric_weekly = weekly.filter(pl.col("metric") == metric.id)
+    box = st.expander("Day by day", key="daily", on_change="rerun", bind="query-params")
+    if not box.open:
+        return
+    with box:
+        _metric_chart(trust, metric, weekly.filter(pl.col("metric") == metric.id), first, last)
+
+
+def _metric_chart(trust: dict, metric: Metric, metric_weekly: pl.DataFrame, first: date, last: date) -> None:
     shown = tuple(OPEL_ROWS) if metric.is_level else (metric.id,)
     daily = data.read(drilldown.trust_daily, trust["org_code"], shown, first, last)
     if daily.filter(pl.col("metric") == metric.id)["value"].is_null().all():
@@ -141,15 +154,17 @@ def comparison_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first_
     """Beside the system (all trusts of the ICB combined) and its peers in the summary week."""
     code, icb = trust["org_code"], trust["icb_name"]
     metric_weekly = weekly.filter(pl.col("metric") == metric.id)
-    st.subheader("Beside the system and its peers")
+    box = st.expander("Beside the system and its peers", key="system", on_change="rerun", bind="query-params")
+    if not box.open:
+        return
     if trust["icb_code"] is None:  # e.g. a trust added from NHS England's publication, which names no ICB
-        st.info(plain(f"ICB not known from the files loaded, so {trust['short_name']} has no system or peers to be "
-                      "compared with here."))
+        box.info(plain(f"ICB not known from the files loaded, so {trust['short_name']} has no system or peers to "
+                       "be compared with here."))
         return
     system = data.read(drilldown.system_weekly, code, metric.id, first_week, last_week)
     peers = data.read(drilldown.peers, code, metric.id, week)
     # Side by side for lines and bars; OPEL strips need the full width for their rows' names.
-    left, right = st.columns([3, 2]) if metric.has_spc else (st.container(), st.container())
+    left, right = box.columns([3, 2]) if metric.has_spc else (box.container(), box.container())
     with left:
         st.caption(plain(f"{trust['short_name']} and all trusts of {icb or 'its system'} combined, week by week."))
         if system["value"].is_null().all():
@@ -170,14 +185,16 @@ def site_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first: date,
     sites = data.read(drilldown.site_metric, trust["org_code"], metric.id, first, last)
     if sites.is_empty():
         return
-    st.subheader("By site")
+    box = st.expander("By site", key="sites", on_change="rerun", bind="query-params")
+    if not box.open:
+        return
     names = site_names()  # reference_data/sites.csv: "York Hospital (RCB55)" rather than a bare code
     sites = sites.with_columns(pl.col("site_code").replace_strict(
         {code: site_label(code, names) for code in sites["site_code"].unique()}, return_dtype=pl.String))
     site_codes = ", ".join(sites["site_code"].unique(maintain_order=True))
-    st.caption(plain(f"{trust['short_name']} submits per site ({site_codes}); "
-                     "the daily figure of each site, from the same formula as the trust."))
-    st.plotly_chart(charts.site_figure(sites, weekly.filter(pl.col("metric") == metric.id), metric.unit))
+    box.caption(plain(f"{trust['short_name']} submits per site ({site_codes}); "
+                      "the daily figure of each site, from the same formula as the trust."))
+    box.plotly_chart(charts.site_figure(sites, weekly.filter(pl.col("metric") == metric.id), metric.unit))
 
 
 # --- SPC --------------------------------------------------------------------------------------------
@@ -197,7 +214,13 @@ def _icons(spc: drilldown.TrustSpc) -> None:
 def spc_section(org_code: str, metric: Metric, week: date) -> None:
     """The metric's XmR chart over the trust's complete weeks up to ``week`` (as the weekly table
     reads it), its icons and message, and the form to fix a baseline or recalculate the limits."""
-    st.subheader("SPC chart")
+    box = st.expander("SPC chart", key="spc", on_change="rerun", bind="query-params")
+    if box.open:
+        with box:
+            _spc_chart(org_code, metric, week)
+
+
+def _spc_chart(org_code: str, metric: Metric, week: date) -> None:
     if saved := st.session_state.pop(SAVED_KEY, None):
         st.success(saved)
     spc = data.read(drilldown.trust_spc, org_code, metric.id, week)
@@ -302,95 +325,7 @@ def _settings_form(org_code: str, metric: Metric, spc: drilldown.TrustSpc, first
     st.rerun()
 
 
-# --- pathway mix and NHS England's publication ------------------------------------------------------
-
-def home_ambition_text(frame: pl.DataFrame) -> str:
-    """'the ambition is for 95% to go home on pathways 0-1', from the latest ambition in ``frame``
-    (columns ``ambition``, ``ambition_comparison``), so the caption says what the chart's line shows."""
-    known = frame.filter(pl.col("ambition").is_not_null())
-    if known.is_empty():
-        return "there is no national ambition for discharges home on pathways 0-1"
-    return f"the ambition is for {known['ambition'][-1]:g}% to go home on pathways 0-1"
-
-
-def _files_text(frame: pl.DataFrame) -> str:
-    files = frame["source_file"].drop_nulls().unique(maintain_order=True).to_list()
-    return f"Source: {SOURCE_NAMES[provenance.PUBLICATION]} ({', '.join(files) or 'file unknown'})."
-
-
-def published_on_control(code: str, first: date, last: date) -> date | None:
-    """'As published on': which version of the publication's monthly tables to show, among the versions on record
-    (each file's own date); the latest by default. None when the publication has nothing for the trust here."""
-    versions = data.read(drilldown.publication_versions, code, first, last)
-    if versions.is_empty():
-        return None
-    dated = {r["published_on"]: r for r in versions.iter_rows(named=True)}
-
-    def said(day: date) -> str:
-        return f"{uk_date(day)}{' (latest)' if day == versions['published_on'][0] else ''}"
-
-    day = versions["published_on"][0]
-    if len(dated) > 1:
-        day = st.selectbox("As published on", list(dated), format_func=said, key="published_on",
-                           help="NHS England re-issues months it revises: the earlier versions stay on record. "
-                                "Pick a date to see the monthly figures as they had been published by then.")
-    st.caption(plain(f"Monthly figures as NHS England had published them on {uk_date(day)} (dated by "
-                     f"{dated[day]['dated_by']}; {dated[day]['files']})."))
-    return day
-
-
-def pathway_sections(trust: dict, weekly: pl.DataFrame, first: date, last: date) -> None:
-    """Weekly pathway mix from the trust's own sitrep; the monthly mix from NHS England's
-    publication (Table 4) where it has the trust; the publication's top delay reasons (Tables 5 to 7), by
-    length of stay; both monthly sections as published on the date picked (the latest by default)."""
-    code, name = trust["org_code"], trust["short_name"]
-    has_months = data.read(drilldown.publication_destinations, code, first, last)["discharges"].drop_nulls().sum() > 0
-    home = weekly.filter(pl.col("metric") == drilldown.PATHWAY_METRIC).sort("week_ending")
-    if not home["value"].is_null().all():
-        st.subheader("Pathway mix")
-        st.caption(f"Share of each week's discharges by pathway; {home_ambition_text(home)}. "
-                   "Source: the trust's own sitrep files.")
-        st.plotly_chart(charts.pathway_figure(weekly))
-    elif not has_months:
-        st.subheader("Pathway mix")
-        st.info(plain(f"{name} reported no discharges by pathway in the chosen dates."))
-    published_on = published_on_control(code, first, last)
-    destinations = data.read(drilldown.publication_destinations, code, first, last, published_on)
-    if destinations["discharges"].drop_nulls().sum() > 0:
-        st.subheader("Pathway mix by month (NHS England publication)")
-        st.caption(plain("Share of each month's discharges by pathway, from the intended destinations NHS England "
-                         f"publishes (Table 4; hover for them); {home_ambition_text(destinations.sort('month'))}. "
-                         + HOSPICE_NOTE + " " + _files_text(destinations)))
-        mix = data.read(drilldown.publication_pathway_mix, code, first, last, published_on)
-        st.plotly_chart(charts.monthly_pathway_figure(destinations, mix))
-    delay_reasons_section(code, first, last, published_on)
-
-
-def delay_reasons_section(code: str, first: date, last: date, published_on: date | None) -> None:
-    """The publication's largest delay reasons for one length-of-stay cohort (14+ days unless another is
-    picked), from Tables 5 to 7 (or the long CSV)."""
-    stays = data.read(drilldown.publication_delay_stays, code, first, last, published_on)
-    if not stays:
-        return
-    stay = drilldown.DEFAULT_STAY if drilldown.DEFAULT_STAY in stays else stays[0]
-    if len(stays) > 1:
-        stay = st.radio("Delay reasons for patients staying", stays, index=stays.index(stay), horizontal=True,
-                        format_func=lambda s: f"{s} days", key="delay_stay")
-    reasons = data.read(drilldown.publication_delay_reasons, code, first, last, 5, stay, published_on)
-    if reasons.is_empty():  # the cohort's reasons are all blank in these months
-        return
-    latest = reasons.filter(pl.col("period_start") == pl.col("period_start").max()).row(0, named=True)
-    whose = f" of {latest['area']} (the trust's ICB; " if latest["area"] else " ("
-    st.subheader(plain(f"Delay reasons{whose}NHS England publication)"))
-    period = charts.period_label(latest["period_start"], latest["period_end"])
-    tables = ", ".join(reasons["source_sheet"].drop_nulls().unique().sort())
-    st.caption(plain("Average number of patients not meeting the criteria to reside with a length of stay of "
-                     f"{stay} days, by reason for the delay: the {reasons['reason'].n_unique()} largest reasons of "
-                     f"the latest period ({period}), over the chosen dates ({tables}). " + _files_text(reasons)))
-    st.plotly_chart(charts.delay_reasons_figure(reasons, stay))
-
-
-# --- NHS England's beds publications and merged trusts ------------------------------------------------
+# --- where each figure came from ------------------------------------------------
 
 FIELD_WORDS = {"ga_beds_open": "G&A beds open", "ga_beds_occupied": "G&A beds occupied",
                "covid_beds_occupied": "COVID-19 beds", "los_7plus": "stays 7+ days", "los_14plus": "stays 14+ days",
@@ -406,8 +341,6 @@ FIELD_WORDS = {"ga_beds_open": "G&A beds open", "ga_beds_occupied": "G&A beds oc
                "drd_delay_days": "days from discharge ready date to discharge",
                "past_drd_21plus": "inpatients 21+ days past their discharge ready date",
                "internal_delay_48h_plus": "inpatients delayed 48+ hours for a reason inside the hospital"}
-HOSPICE_NOTE = ("Trust figures exclude discharges to hospice, which NHS England's England figures include "
-                "(Table 2 note 1), so England is not the sum of its trusts.")
 
 
 def field_source_text(sources: pl.DataFrame) -> str:
@@ -419,50 +352,3 @@ def field_source_text(sources: pl.DataFrame) -> str:
         parts.append(f"{FIELD_WORDS.get(name, name)}: {said}")
     return ("Where each figure came from (the trust's own file first, then NHS England's UEC sitrep, then its "
             "discharge sitrep): " + "; ".join(parts) + ".") if parts else ""
-
-
-def beds_publication_sections(trust: dict, metric: Metric, weekly: pl.DataFrame, first: date, last: date) -> None:
-    """Monthly beds averages beside the daily series, a merged trust's combined series, Table 3's bed days lost."""
-    code, name = trust["org_code"], trust["short_name"]
-    monthly = data.read(drilldown.monthly_beds_points, code, metric.id, first, last)
-    if not monthly.is_empty():
-        daily = data.read(drilldown.trust_daily, code, (metric.id,), first, last)
-        st.subheader(f"{metric.label}: monthly averages (NHS England)")
-        st.caption(plain("Daily figures (line) beside NHS England's monthly beds publication (diamonds: monthly "
-                         "averages of the daily sitrep, shares of all G&A beds). Source: "
-                         + ", ".join(monthly["source_file"].drop_nulls().unique(maintain_order=True)) + "."))
-        st.plotly_chart(publication_charts.monthly_points_figure(daily, monthly, metric.unit))
-    merged = data.read(drilldown.predecessors, code)
-    if not merged.is_empty() and metric.has_spc:
-        listed = ", ".join(f"{r['name']} ({r['predecessor']}) on {uk_date(r['succession_date'])}"
-                           for r in merged.iter_rows(named=True))
-        if st.toggle(plain(f"Include the history of trusts merged into {name}: {listed}"), key="with_predecessors"):
-            weeks = weekly.filter(pl.col("metric") == metric.id)["week_ending"]
-            combined = data.read(drilldown.combined_weekly, code, metric.id, weeks.min(), weeks.max())
-            st.plotly_chart(publication_charts.combined_figure(
-                weekly.filter(pl.col("metric") == metric.id), combined,
-                [(r["name"], r["succession_date"]) for r in merged.iter_rows(named=True)], name, metric.unit))
-            st.caption("Before each merger the combined series adds the merged trust's figures (ratios of summed "
-                       "parts); SPC limits start again at each merger date.")
-    lost = data.read(drilldown.bed_days_lost, code, first, last)
-    if not lost.is_empty():
-        st.subheader("Bed days lost to long stays (NHS England publication)")
-        st.caption("Additional bed days used each week by patients not meeting the criteria to reside, with stays "
-                   "of 7+, 14+ and 21+ days (Table 3). " + _files_text(lost))
-        st.plotly_chart(publication_charts.bed_days_lost_figure(lost))
-
-
-def drd_section(trust: dict, first: date, last: date) -> None:
-    """NHS England's monthly discharge ready date figures for the trust, as monthly points (never added to
-    the daily figures); months whose data NHS England did not accept are shown but not rated."""
-    months = data.read(trust_drd_months, trust["org_code"], first, last)
-    if months.is_empty():
-        return
-    st.subheader("Discharge ready date (NHS England, monthly)")
-    refused = months.filter(~pl.col("may_be_rated"))["month"].unique().sort()
-    st.caption(plain("Share of patients discharged on their discharge ready date, and of delayed patients who "
-                     "waited 21 days or more, as NHS England publishes them each month. "
-                     + (f"NHS England did not accept the data for {', '.join(f'{m:%B %Y}' for m in refused)} "
-                        "(open markers): shown, not rated. " if refused.len() else "")
-                     + "Source: " + ", ".join(months["source_file"].drop_nulls().unique(maintain_order=True)) + "."))
-    st.plotly_chart(publication_charts.drd_points_figure(months))
