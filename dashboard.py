@@ -27,10 +27,9 @@ def main() -> None:
     """Every page view: the page list across the top, then the chosen page."""
     # Imported once the runtime runs: ui.data's st.cache_data, imported by the server before it, would log
     # "No runtime found" at every start.
-    from ui.data import build_sample_database, start_sample_build, upgrade_older_database  # noqa: PLC0415
-    from ui.warm import watch_for_new_data  # noqa: PLC0415
+    from ui import data, warm  # noqa: PLC0415
     if first_start_without_sign_in():
-        start_sample_build()  # started by the server already; here for a file deleted since, or AppTest
+        data.start_sample_build()  # started by the server already; here for a file deleted since, or AppTest
     st.set_page_config(page_title="Discharge and flow", page_icon=":hospital:", layout="wide")
     pages = [
         st.Page(HOME, title="Weekly position", icon=":material/table_chart:", default=True,
@@ -48,10 +47,11 @@ def main() -> None:
     navigation = st.navigation(pages, position="top")
     if not config.db_path().exists():
         with st.spinner("First start: building the database from the bundled sample data (a few seconds)..."):
-            build_sample_database(HOME_PAGE_MODULES)
-    upgrade_older_database()
-    watch_for_new_data()  # after each load, the default views of the new data are warmed before anyone asks
-    navigation.run()
+            data.build_sample_database(HOME_PAGE_MODULES)
+    data.upgrade_older_database()
+    warm.watch_for_new_data()  # after each load, the default views of the new data are warmed before anyone asks
+    with data.one_connection_per_run():  # the page's reads that miss the cache open the file once
+        navigation.run()
 
 
 if __name__ == "__main__":
