@@ -3,8 +3,9 @@ until the home page's weekly table is shown in a browser.
 
 Run from anywhere:  python benchmarks/first_start.py [--repeat 3]
 
-Each run uses a fresh FLOW_DB path (no database), so the first page view builds the database from
-the bundled sample data (``ensure_database``) before the weekly table is drawn. Headless Chromium
+Each run uses a fresh FLOW_DB path (no database), so the server builds the database from the bundled
+sample data as it starts (``ensure_database``, from dashboard.py's ``st.App`` lifespan) and the first page
+view waits for it before the weekly table is drawn. Headless Chromium
 is started before the clock (a newcomer's browser is already open); the clock starts when
 ``streamlit run`` is launched and the run prints:
   * server healthy: /_stcore/health answers "ok" (the page is then requested at once);

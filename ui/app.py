@@ -1,11 +1,39 @@
-"""Set-up every page shares."""
+"""Set-up every page shares, and what the server does when it starts."""
 from __future__ import annotations
+
+import webbrowser
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from ui.auth import current_identity
+from pipelines import config
+from ui.auth import auth_configured, current_identity
 from ui.style import apply_theme
+
+
+def first_start_without_sign_in() -> bool:
+    """No database yet and no sign-in configured (nobody to wait for): the sample database can be built now.
+    With sign-in, nothing is built before a user has signed in."""
+    return not auth_configured() and not config.db_path().exists()
+
+
+@asynccontextmanager
+async def server_lifespan(_app: object) -> AsyncIterator[None]:
+    """The server's start (dashboard.py's ``st.App``, after Streamlit's runtime has started): a first start's
+    build begins here, in ui.data's worker thread, and the first page view waits for that same build."""
+    # Not imported by this module: ui.data's st.cache_data, imported before the runtime exists, logs
+    # "No runtime found" at every server start.
+    from ui.data import start_sample_build  # noqa: PLC0415
+    if first_start_without_sign_in():
+        start_sample_build()
+    address = st.get_option("server.address") or "localhost"
+    if not st.get_option("server.headless") and not address.startswith("unix:"):
+        # On a desktop, the browser opened at the address, as `streamlit run` does for a script without an
+        # App (streamlit.web.bootstrap._on_server_start) and the App's start does not.
+        webbrowser.open(f"http://{address}:{st.get_option('server.port')}")
+    yield
 
 
 def ensure_entrypoint() -> None:

@@ -3,7 +3,8 @@
 Pages call ``read(query, *args)`` with a function from ``pipelines`` that takes a read-only
 connection first. The cache key includes the database file's identity (inode and mtime),
 which changes whenever an ingest swaps in a new file, so new data shows on the next page
-view without a restart, and a query never holds a connection open between views. A damaged
+view without a restart. In a page run (``one_connection_per_run``, around every page) the reads
+that miss the cache share one connection to the file, rather than opening it each. A damaged
 database file stops the page with a plain message saying how to restore it (no traceback, no paths).
 
 On a first start (no database yet) ``build_sample_database`` builds it from the bundled sample data; a
@@ -14,8 +15,9 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,7 +25,7 @@ import duckdb
 import streamlit as st
 
 from pipelines import config
-from pipelines.warehouse import DatabaseDamaged, WriteLockTimeout, connect_read, database_version
+from pipelines.warehouse import DatabaseDamaged, WriteLockTimeout, connect_read, database_version, read_cursor
 from pipelines.warehouse.integrity import is_damage
 from pipelines.warehouse.schema import is_current
 
@@ -78,13 +80,47 @@ def try_save(save: Callable[[], None], what: str) -> bool:
 def _cached(db: str, version: tuple[int, int] | None, query_name: str, args: tuple) -> Any:
     module, name = query_name.split(":")
     query = getattr(importlib.import_module(module), name)
-    with connect_read(Path(db)) as con:
+    with _reader(db, version) as con:
         try:
             return query(con, *args)
         except duckdb.Error as error:  # blocks missing or failing their check deeper than opening reads
             if not is_damage(error):
                 raise
             raise DatabaseDamaged(Path(db), "part of it cannot be read") from error
+
+
+_run = threading.local()  # the connection the reads of this thread's page run share (one_connection_per_run)
+
+
+@contextmanager
+def one_connection_per_run() -> Iterator[None]:
+    """The reads of one page run that miss the cache share one connection to the file, opened at the first of
+    them (a cursor each), instead of opening the file for each (about 100 ms each: DuckDB reads its catalogue,
+    and the checks; a page's first view on a new file makes five reads). Closed when the run ends, so nothing
+    holds the file between runs (a test, or an analyst's tool, may write it in place)."""
+    if getattr(_run, "active", False):
+        yield
+        return
+    _run.active, _run.kept = True, None
+    try:
+        yield
+    finally:
+        kept, _run.active, _run.kept = _run.kept, False, None
+        if kept is not None:
+            kept[1].close()
+
+
+def _reader(db: str, version: tuple[int, int] | None) -> duckdb.DuckDBPyConnection:
+    """A connection for one read of ``db`` at ``version``: in a page run, a cursor of the run's connection to
+    that version of the file (a swap during the run: the newer file's, opened then); else its own."""
+    if version is None or not getattr(_run, "active", False):
+        return connect_read(Path(db))  # no file: DuckDB's own error, as before
+    if _run.kept is None or _run.kept[0] != (db, version):
+        if _run.kept is not None:
+            _run.kept[1].close()
+            _run.kept = None
+        _run.kept = (db, version), connect_read(Path(db), kept=True)
+    return read_cursor(_run.kept[1])
 
 
 def forget_cached_reads() -> None:

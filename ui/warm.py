@@ -51,7 +51,8 @@ def warm_default_views(pages: tuple[str, ...] = WARMED_PAGES) -> None:
     A page that fails is logged and the next one still runs: warming only saves time."""
     for page in pages:
         try:
-            runpy.run_path(str(ROOT / page), run_name="__warm__")
+            with data.one_connection_per_run():
+                runpy.run_path(str(ROOT / page), run_name="__warm__")
         except Exception:  # a page that cannot run now fails the same way for its first visitor, who sees why
             log.warning("warming %s after a load failed", page, exc_info=True)
 

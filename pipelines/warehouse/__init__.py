@@ -7,7 +7,9 @@ from pipelines.warehouse.session import (
     connect_read,
     database_version,
     open_for_write,
+    read_cursor,
     write_lock,
 )
 
-__all__ = ["DatabaseDamaged", "WriteLockTimeout", "connect_read", "database_version", "open_for_write", "write_lock"]
+__all__ = ["DatabaseDamaged", "WriteLockTimeout", "connect_read", "database_version", "open_for_write", "read_cursor",
+           "write_lock"]

@@ -75,13 +75,29 @@ def verify(con: duckdb.DuckDBPyConnection, db: Path) -> None:
         raise DatabaseDamaged(db, "part of it cannot be read: a block of the file fails its check") from error
 
 
-def open_checked(path: Path, db: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
-    """Connect to ``path`` (the live file ``db`` or its working copy); DatabaseDamaged if it is not sound."""
+ATTACHED = "flow"  # the catalogue name of a file opened with ``attached`` (open_checked)
+
+
+def _attach(path: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS {ATTACHED} (READ_ONLY); USE {ATTACHED}")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def open_checked(path: Path, db: Path, *, read_only: bool, attached: bool = False) -> duckdb.DuckDBPyConnection:
+    """Connect to ``path`` (the live file ``db`` or its working copy); DatabaseDamaged if it is not sound.
+    ``attached`` (read-only): ATTACHed to a connection in memory of its own rather than opened by its path, so
+    the connection may be kept open across a swap: DuckDB hands every ``connect`` of a path the database already
+    open at that path in the process, which would then be the older file."""
     size = path.stat().st_size
     if size == 0:
         raise DatabaseDamaged(db, "the file is empty")
     try:
-        con = duckdb.connect(str(path), read_only=read_only)
+        con = _attach(path) if attached else duckdb.connect(str(path), read_only=read_only)
     except duckdb.Error as error:
         log.warning("cannot open %s", path, exc_info=True)
         raise DatabaseDamaged(db, "it is not a readable DuckDB file" if "not a valid DuckDB" in str(error)

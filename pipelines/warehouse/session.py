@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines import access, config
-from pipelines.warehouse.integrity import DatabaseDamaged, open_checked, verify
+from pipelines.warehouse.integrity import ATTACHED, DatabaseDamaged, open_checked, verify
 from pipelines.warehouse.schema import AMBITION_MACRO_SQL, SCHEMA_KEY, migrate
 
 log = logging.getLogger(__name__)
@@ -37,13 +37,15 @@ class WriteLockTimeout(Exception):
     """Another write held the database for longer than this one would wait."""
 
 
-def connect_read(db: Path, *, thorough: bool = False) -> duckdb.DuckDBPyConnection:
+def connect_read(db: Path, *, thorough: bool = False, kept: bool = False) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the live file: never blocked by a write (see module doc).
     Raises DatabaseDamaged (with a plain message saying how to restore) when the file is not sound:
-    checked as far as opening it reads, or ``thorough``ly (every block: ``verify``), as an export does."""
+    checked as far as opening it reads, or ``thorough``ly (every block: ``verify``), as an export does.
+    ``kept``: a connection to be kept open for several reads of this file (``read_cursor``), even when a
+    write swaps another file in meanwhile (``integrity.open_checked``'s ``attached``)."""
     if not db.exists():
         return duckdb.connect(str(db), read_only=True)  # DuckDB's own "no such file" error, as before
-    con = open_checked(db, db, read_only=True)
+    con = open_checked(db, db, read_only=True, attached=kept)
     if thorough:
         try:
             verify(con, db)
@@ -53,6 +55,18 @@ def connect_read(db: Path, *, thorough: bool = False) -> duckdb.DuckDBPyConnecti
     # The ambition macro for this session too, so a file written before it existed still answers.
     con.execute(AMBITION_MACRO_SQL.format(temp="TEMP"))
     return con
+
+
+def read_cursor(kept: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A connection for one read (one thread) from a ``kept`` one of ``connect_read``: it shares the file
+    opened (about 100 ms to open: DuckDB reads its catalogue, and the checks) and its cached blocks."""
+    cursor = kept.cursor()
+    try:
+        cursor.execute(f"USE {ATTACHED}; {AMBITION_MACRO_SQL.format(temp='TEMP')}")  # both are the connection's own
+    except BaseException:
+        cursor.close()
+        raise
+    return cursor
 
 
 def database_version(db: Path) -> tuple[int, int] | None:
