@@ -11,8 +11,10 @@ replace the current ones in ``sitrep_daily``; every loaded row stays in ``sitrep
 Files are loaded in rounds of write sessions (lock, copy, load, swap); each round then refreshes
 the derived tables for the trust-weeks its files touched, and a file's outcome is yielded only after
 its round is swapped in: whatever stops the caller (Ctrl+C, a closed pipe, a full disk), a file
-reported as loaded is in the live database. The first start's sample is loaded together, in one
-transaction (``_load_together``), storing exactly what loading its files one at a time stores.
+reported as loaded is in the live database. Several files given at once (the first start's sample, a
+folder, a national history of a file a year) are loaded together, a batch in one transaction
+(``_load_together``), storing exactly what loading them one at a time stores; a batch that cannot be
+is loaded one file at a time.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ import hashlib
 import logging
 import math
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -49,6 +52,7 @@ log = logging.getLogger(__name__)
 
 FILE_TYPES = (".csv", ".xlsx")
 SMALL_FILE_BYTES = 2**20  # a day of every trust in England is about 30 KB: loaded on one thread (threads_by_size)
+Source = tuple[str, str, bytes | Exception]  # (name, path, content or why it was not read)
 
 
 
@@ -325,7 +329,7 @@ def _ingest_source(con: duckdb.DuckDBPyConnection, name: str, path: str, content
 _FILE_ROWS = 1 << 32  # more source rows than any file has: file number * this + source_row tells files apart
 
 
-def _load_together(con: duckdb.DuckDBPyConnection, sources: list[tuple[str, str, bytes | Exception]], *,
+def _load_together(con: duckdb.DuckDBPyConnection, sources: list[Source], *,
                    today: date, actor: access.Identity, engine: str | None) -> list[FileOutcome] | None:
     """Trust sitreps read, checked and stored as one frame in one transaction, each file with its own
     ledger row, rejected and flagged rows and audit row: what loading them one at a time gives when none
@@ -381,7 +385,7 @@ def _load_together(con: duckdb.DuckDBPyConnection, sources: list[tuple[str, str,
     return outcomes
 
 
-def _store_together(con: duckdb.DuckDBPyConnection, sources: list[tuple[str, str, bytes | Exception]],
+def _store_together(con: duckdb.DuckDBPyConnection, sources: list[Source],
                     hashes: list[str], sitreps: list[SitrepRead], rows: pl.DataFrame,
                     issues: dict[int, pl.DataFrame], actor: access.Identity) -> list[FileOutcome]:
     """``_load_together``'s writes, inside its transaction, in the files' order: each file's ledger row
@@ -445,7 +449,31 @@ def upgrade_database(db: Path) -> bool:
     return True
 
 
-def ingest_sources(sources: Iterable[tuple[str, str, bytes | Exception]], db: Path | None = None, *,
+# Files taken together at most this many bytes at a time: a national year of trust rows is about 3 MB,
+# and seven of them (21 MB) peaked at about 700 MiB loaded together against 410 MiB one by one, so a
+# folder of any size is read and checked a batch at a time, not all at once.
+TOGETHER_BYTES = 32 * 2**20
+
+
+def _batches(sources: Iterable[Source], together: bool) -> Iterator[list[Source]]:
+    """The sources one at a time, or ``together`` in runs of at most TOGETHER_BYTES (a larger file alone)."""
+    batch: list[Source] = []
+    size = 0
+    for source in sources:
+        if not together:  # not pulling the next source first: an upload says a file started as it starts
+            yield [source]
+            continue
+        length = len(source[2]) if isinstance(source[2], bytes) else 0
+        if batch and size + length > TOGETHER_BYTES:
+            yield batch
+            batch, size = [], 0
+        batch.append(source)
+        size += length
+    if batch:
+        yield batch
+
+
+def ingest_sources(sources: Iterable[Source], db: Path | None = None, *,
                    force: bool = False, today: date | None = None, on_wait: Callable[[], None] | None = None,
                    round_s: float | None = None, actor: access.Identity | None = None,
                    engine: str | None = None, together: bool = False) -> Iterator[FileOutcome]:
@@ -460,15 +488,17 @@ def ingest_sources(sources: Iterable[tuple[str, str, bytes | Exception]], db: Pa
     server); AccessDenied before anything is read when they may not upload at all, and their rows
     for trusts they do not submit for are rejected row by row. ``engine`` is the data contract's
     (default the setting, ``config.contract_engine``; the command line's ``--engine``). ``together``
-    first tries the round's files as one (``_load_together``; the first start's sample), else one by one.
+    first tries the files as one (``_load_together``), TOGETHER_BYTES of them at a time, each such
+    batch in one transaction; a batch that cannot be is loaded one file at a time.
     """
     actor = actor or access.server_admin()
     access.require(actor, "upload_file")
     round_s = config.ingest_round_s() if round_s is None else round_s
     target = config.db_path(db)
     today = today or config.uk_today()
-    pending = iter(sources)
-    following: tuple[str, str, bytes | Exception] | None = None
+    batches = _batches(sources, together and not force)
+    batch: list[Source] | None = None  # taken, not yet tried together
+    apart: deque[Source] = deque()  # taken, to be loaded one at a time
     while True:
         done: list[FileOutcome] = []
         started = time.perf_counter()
@@ -476,39 +506,50 @@ def ingest_sources(sources: Iterable[tuple[str, str, bytes | Exception]], db: Pa
             access.require_live(con, actor)  # a sender who signed out (any tab, any server) loads nothing
             reference_changed = reload_reference(con)
             # Pulled under the lock: an upload says "waiting" before it says which file started.
-            following = following or next(pending, None)
+            if batch is None and not apart:
+                batch = next(batches, None)
             with threads_by_size(con) as fit_threads:
-                if together and not force and following is not None:
-                    batch = [following, *pending]
-                    fit_threads(all(not isinstance(c, bytes) or len(c) <= SMALL_FILE_BYTES for _, _, c in batch))
-                    done = _load_together(con, batch, today=today, actor=actor, engine=engine) or []
-                    pending = iter([] if done else batch)
-                    following = next(pending, None)
-                while following is not None:
-                    name, path, content = following
-                    fit_threads(not isinstance(content, bytes) or len(content) <= SMALL_FILE_BYTES)
-                    done.append(_ingest_source(con, name, path, content, force=force, today=today, actor=actor,
-                                               engine=engine))
-                    following = next(pending, None)
+                while batch or apart:
+                    if batch:
+                        loaded = None
+                        if len(batch) > 1:
+                            fit_threads(all(not isinstance(c, bytes) or len(c) <= SMALL_FILE_BYTES
+                                            for _, _, c in batch))
+                            loaded = _load_together(con, batch, today=today, actor=actor, engine=engine)
+                        apart.extend([] if loaded else batch)
+                        batch = None
+                        if not loaded:
+                            continue  # its files one at a time, starting now: a round never ends empty
+                        done.extend(loaded)
+                    else:
+                        name, path, content = apart.popleft()
+                        fit_threads(not isinstance(content, bytes) or len(content) <= SMALL_FILE_BYTES)
+                        done.append(_ingest_source(con, name, path, content, force=force, today=today,
+                                                   actor=actor, engine=engine))
+                    if not apart:
+                        batch = next(batches, None)
                     if time.perf_counter() - started > round_s:
                         break
             _refresh_touched(con, done, reference_changed)
         log.info("round of %d files saved in %.3f s", len(done), time.perf_counter() - started)
         yield from done
-        if following is None:
+        if batch is None and not apart:
             return
 
 
-def ingest_paths(paths: Iterable[Path], db: Path | None = None, **options) -> Iterator[FileOutcome]:
-    """Load files and folders from disk (see ingest_sources)."""
-    def sources() -> Iterator[tuple[str, str, bytes | Exception]]:
+def ingest_paths(paths: Iterable[Path], db: Path | None = None, *, together: bool = True,
+                 **options) -> Iterator[FileOutcome]:
+    """Load files and folders from disk (see ingest_sources), ``together`` where they can be: a folder or
+    a national history of several files then pays the reader's, contract's, store's and commit's fixed
+    costs once a batch rather than once a file."""
+    def sources() -> Iterator[Source]:
         for path in expand_paths(paths):
             try:
                 # a file over the limit is refused before it is read (a 2-million-row CSV took 5 GB)
                 yield path.name, str(path), too_large(path.name, path.stat().st_size) or path.read_bytes()
             except OSError as error:
                 yield path.name, str(path), error
-    yield from ingest_sources(sources(), db, **options)
+    yield from ingest_sources(sources(), db, together=together, **options)
 
 
 def ensure_database(db: Path | None = None) -> bool:
@@ -520,6 +561,6 @@ def ensure_database(db: Path | None = None) -> bool:
         return False
     # Nobody can be reading a database that does not exist yet: the whole sample in one round, one swap,
     # its 30 files read, checked and stored together.
-    for _ in ingest_paths([config.SAMPLE_DIR], target, round_s=math.inf, actor=access.first_start(), together=True):
+    for _ in ingest_paths([config.SAMPLE_DIR], target, round_s=math.inf, actor=access.first_start()):
         pass
     return True
