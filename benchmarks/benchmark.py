@@ -15,8 +15,9 @@ Run from anywhere:  python benchmarks/benchmark.py [--trusts N] [--years N] [--r
    in a fresh subprocess too, and "warm" in this process after a tiny file has gone through the
    whole ingest once; then breaks (b) into read / contract (each file's, summed) / load by calling
    those steps directly.
-3. Prints a table of the figures and the targets (issue 11): the cold ingest within 3x the cold
-   baseline (whole processes), the warm ingest within 2x the warm baseline and under 5 s; rows per
+3. Prints a table of the figures and the targets (issue 11's, with the ratios issue 24 accepted for
+   the contract, provenance and derived tables the project requires): the cold ingest within 2.5x the
+   cold baseline (whole processes), the warm ingest within 2.9x the warm baseline and under 5 s; rows per
    second, database file sizes, peak RSS and the machine's core count. Each ingest run is paired
    with a baseline run just before it, and the targets are judged on the median of the paired
    ratios (the best of each is shown too): on a shared machine, load moves both runs of a pair alike.
@@ -57,8 +58,10 @@ from national_data import (  # noqa: E402
 )
 
 OUTPUT_DIR = REPO_ROOT / "benchmarks" / "output"
-TARGET_RATIO = 2.0      # full ingest within 2x of the bare read + insert (warm)
-TARGET_COLD_RATIO = 3.0  # a fresh process's full ingest within 3x a fresh process's bare read + insert
+# Issue 24 accepted these ratios (issue 11 had asked for 2x warm and 3x cold): what is beyond the bare
+# read-and-create pays for the contract, the provenance and the derived tables.
+TARGET_RATIO = 2.9      # full ingest within 2.9x of the bare read + insert (warm)
+TARGET_COLD_RATIO = 2.5  # a fresh process's full ingest within 2.5x a fresh process's bare read + insert
 TARGET_SECONDS = 5.0    # full ingest under 5 s
 
 
@@ -339,11 +342,11 @@ def main() -> None:  # noqa: PLR0915  (the whole benchmark run in the order the 
         ("(c) Targets", "", ""),
         ("ratio b/a (median of paired runs)", f"{ratio:.1f}x",
          f"best b / best a {warm_total / base_total:.1f}x; "
-         f"target <= {TARGET_RATIO:.0f}x: {'MET' if ratio_ok else 'NOT MET'}"),
+         f"target <= {TARGET_RATIO:g}x: {'MET' if ratio_ok else 'NOT MET'}"),
         ("b under 5 s", secs(warm_total), f"target < {TARGET_SECONDS:.0f} s: {'MET' if time_ok else 'NOT MET'}"),
         ("ratio cold/cold baseline (median of paired)", f"{cold_ratio:.1f}x",
          f"whole fresh processes; best / best {cold['wall'] / cold_base:.1f}x; "
-         f"target <= {TARGET_COLD_RATIO:.0f}x: {'MET' if cold_ok else 'NOT MET'}"),
+         f"target <= {TARGET_COLD_RATIO:g}x: {'MET' if cold_ok else 'NOT MET'}"),
         ("Machine", "", ""),
         ("CPU cores (os.cpu_count)", str(cores), ""),
         ("load average (1 min)", f"{load_before:.2f} -> {os.getloadavg()[0]:.2f}",
