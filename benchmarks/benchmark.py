@@ -71,7 +71,7 @@ TARGET_SECONDS = 5.0    # full ingest under 5 s
 
 def remove_db(db: Path) -> None:
     """A database and everything the writer leaves beside it (the previous generations included)."""
-    for path in (db, Path(f"{db}.wal"), Path(f"{db}.lock"), Path(f"{db}.audit-head"),
+    for path in (db, Path(f"{db}.wal"), Path(f"{db}.lock"), Path(f"{db}.audit-head"), Path(f"{db}.fingerprint"),
                  db.with_name(f"{db.name}.writing"), Path(f"{db.with_name(db.name + '.writing')}.wal"),
                  *db.parent.glob(f"{db.name}.[0-9]*")):
         path.unlink(missing_ok=True)

@@ -9,7 +9,8 @@ many days):
    a mid-week day (Tuesday 31/03/2026: no week completes), the day that completes a week (Sunday
    29/03/2026: every series gains a weekly point and its SPC reading) and a resubmitted past week
    (02/03 to 08/03/2026 again, with other figures: every series' point of that week changes);
-2. times, each in a fresh process on a fresh copy of that database, --repeat rounds of these runs for
+2. times, each in a fresh process on a fresh copy of that database (with the audit head and fingerprint
+   its last write left beside it, as a daily load finds them after yesterday's), --repeat rounds of these runs for
    each file, one after the other (paired: a busy machine slows a round's runs alike), reporting medians:
    (a) the baseline: copy the database file, read the CSV with Polars, append it to ``sitrep_daily``,
        checkpoint, rename the copy over the original;
@@ -115,6 +116,9 @@ def run_child(kind: str, pristine: Path, work_db: Path, csv: Path, rows: int, re
     for leftover in work_db.parent.glob(work_db.name + "*"):
         leftover.unlink()
     shutil.copyfile(pristine, work_db)
+    for beside in (".audit-head", ".fingerprint"):  # left by the write that built it, as by yesterday's load
+        if Path(f"{pristine}{beside}").exists():
+            shutil.copyfile(f"{pristine}{beside}", f"{work_db}{beside}")
     command = ([sys.executable, "-m", "pipelines", "ingest", str(csv), "--db", str(work_db)] if kind == "command"
                else [sys.executable, __file__, "--child", kind, "--db", str(work_db), "--csv", str(csv),
                      "--rows", str(rows), "--reference", str(reference)])

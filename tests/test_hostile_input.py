@@ -295,7 +295,9 @@ def test_uploaded_file_names_never_touch_the_filesystem(tmp_path, monkeypatch, n
     generations = {f"db/flow.duckdb.{n}" for n in range(1, 4)}  # earlier versions kept by each swap
     template = f"db/.flow-schema-{SCHEMA_KEY}.duckdb"  # the empty database new files are copied from
     head = "db/flow.duckdb.audit-head"  # the audit chain's last entry, left by each swap
-    assert tree(tmp_path) - before <= {"db", "db/flow.duckdb", "db/flow.duckdb.lock", template, head, *generations}
+    fingerprint = "db/flow.duckdb.fingerprint"  # the size and checksum of the file each swap put in place
+    assert tree(tmp_path) - before <= {"db", "db/flow.duckdb", "db/flow.duckdb.lock", template, head, fingerprint,
+                                       *generations}
     assert [looks_like(work, n) for n in names] == existed  # e.g. /tmp/x or ../../x: not created
     shown = [upload.safe_name(n) for n in names]
     assert [(o.file_name, o.status) for o in outcomes] == [(s, "loaded") for s in shown]

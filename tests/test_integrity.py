@@ -4,11 +4,13 @@ the documented exit statuses for a full disk, a held lock and a damaged file, an
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import resource
 import signal
 import subprocess
 import sys
+import zlib
 from datetime import date
 from pathlib import Path
 
@@ -90,6 +92,53 @@ def test_a_damaged_block_stops_every_ingest_and_keeps_the_generations(four_loads
     [(detail,)] = query(db, "SELECT detail FROM audit_log WHERE action = 'database_restored'")
     assert "the damaged live file was kept as flow.duckdb.damaged-" in detail
     assert cli.main(["ingest", str(MONTHS[3]), "--db", str(db)]) == 0  # loads again once restored
+
+
+def count_full_reads(monkeypatch: pytest.MonkeyPatch) -> list[None]:
+    """A list that gains an item at each full read of a file (``integrity.read_everything``)."""
+    full_reads: list[None] = []
+    read_everything = integrity.read_everything
+    monkeypatch.setattr(integrity, "read_everything", lambda con: (full_reads.append(None), read_everything(con))[1])
+    return full_reads
+
+
+@pytest.mark.parametrize("keep_mtime", [True, False], ids=["modified time put back", "modified time changed"])
+def test_damage_after_a_clean_write_is_refused_before_anything_is_written(db, monkeypatch, capsys, keep_mtime):
+    """The next write skips the full read only for the very bytes the last write swapped in: damage of the
+    same size, even with the file's modified time put back, changes the checksum and is found."""
+    monkeypatch.setenv("FLOW_GENERATIONS", "3")
+    for month in MONTHS[:2]:
+        assert cli.main(["ingest", str(month), "--db", str(db)]) == 0
+    assert session.read_fingerprint(db) == (db.stat().st_size, zlib.crc32(db.read_bytes()))
+    clean = db.stat()
+    damage_the_middle(db)
+    if keep_mtime:
+        os.utime(db, ns=(clean.st_atime_ns, clean.st_mtime_ns))
+    assert (db.stat().st_size, db.stat().st_mtime_ns == clean.st_mtime_ns) == (clean.st_size, keep_mtime)
+    kept = {path.name: digest(path) for path in (db, session.generation_path(db, 1))}
+    capsys.readouterr()
+    full_reads = count_full_reads(monkeypatch)
+    assert cli.main(["ingest", str(MONTHS[2]), "--db", str(db)]) == cli.EXIT_DAMAGED
+    assert "The database flow.duckdb is damaged" in capsys.readouterr().err
+    assert len(full_reads) == 1  # refused by the full read of the copy, before the load touched it
+    assert {name: digest(db.with_name(name)) for name in kept} == kept  # nothing written, nothing rotated
+    assert not session.generation_path(db, 2).exists()
+
+
+def test_a_write_reads_the_file_in_full_only_when_it_is_not_the_one_the_last_write_left(db, monkeypatch):
+    full_reads = count_full_reads(monkeypatch)
+    for month in MONTHS[:2]:  # a new file, then the file the first write swapped in
+        assert cli.main(["ingest", str(month), "--db", str(db)]) == 0
+    assert full_reads == []
+    with duckdb.connect(str(db)) as con:  # another tool writes the live file: the fingerprint no longer matches
+        con.execute("CREATE TABLE analyst_notes (note VARCHAR)")
+    assert cli.main(["ingest", str(MONTHS[2]), "--db", str(db)]) == 0
+    assert len(full_reads) == 1
+    session.fingerprint_path(db).unlink()  # none left beside the file: read in full
+    assert cli.main(["ingest", str(MONTHS[3]), "--db", str(db)]) == 0
+    assert len(full_reads) == 2
+    assert cli.main(["ingest", "--force", str(MONTHS[0]), "--db", str(db)]) == 0
+    assert len(full_reads) == 2
 
 
 def test_the_data_quality_page_on_a_damaged_database_says_what_to_do(four_loads):

@@ -273,17 +273,18 @@ def test_a_full_disk_keeps_the_files_already_reported(tmp_path, db, monkeypatch,
     monkeypatch.setenv("FLOW_ROUND_S", "0")  # a round (copy, load, swap) per file
     files = [write_csv(tmp_path / f"{org}.csv", [sitrep_row(org_code=org)]) for org in ("RCD", "RTR")]
     copies = []
-    real_copy = shutil.copyfile
+    real_checksum = session._checksum
 
-    def copy_until_full(source: object, target: object) -> object:
-        copies.append(target)
-        if len(copies) > 1:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return real_copy(source, target)
+    def copy_until_full(source: Path, copy_to: Path | None = None) -> tuple[int, int]:
+        if copy_to is not None:  # the working copy of the live file (not the checksum of the file written)
+            copies.append(copy_to)
+            if len(copies) > 1:
+                raise OSError(errno.ENOSPC, "No space left on device")
+        return real_checksum(source, copy_to)
 
     with open_for_write(db):
         pass  # an existing database, so each round copies it
-    monkeypatch.setattr(session.shutil, "copyfile", copy_until_full)
+    monkeypatch.setattr(session, "_checksum", copy_until_full)
     assert cli.main(["ingest", *map(str, files), "--db", str(db)]) == cli.EXIT_NO_SPACE
     out, err = capsys.readouterr()
     assert out.startswith("loaded    RCD.csv")

@@ -319,12 +319,11 @@ def _csv_body(body: str, body_bytes: bytes, separators: _Separators, header_line
         rows = rows.with_row_index("source_row", offset=first_line)
         # A line without quotes and with exactly the header's number of separators fits it; only the
         # others (none in a tidy file) are counted field by field.
-        suspect = pl.Series(commas[:rows.height] != width - 1)
-        lines = pl.Series([body]).str.split("\n").explode().head(rows.height) if separators.quoted or suspect.any() \
-            else None
-        if lines is None:
+        misfits = commas[:rows.height] != width - 1
+        if not separators.quoted and not misfits.any():  # checked in NumPy: a Series from NumPy imports numpy.ma
             return rows, _NO_COUNTS, ()
-        suspect |= lines.str.contains('"', literal=True)
+        lines = pl.Series([body]).str.split("\n").explode().head(rows.height)
+        suspect = pl.Series(misfits) | lines.str.contains('"', literal=True)
         counts = pl.concat([rows.select(pl.col("source_row").cast(pl.Int64)).filter(suspect),
                             _field_counts(lines.filter(suspect))], how="horizontal")
         return rows, counts, ()

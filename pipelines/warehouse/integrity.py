@@ -2,7 +2,8 @@
 DuckDB at all is ``DatabaseDamaged``, with a plain message saying how to put an earlier copy back.
 
 Every connection the warehouse opens goes through ``open_checked`` (pipelines.warehouse.session); a write
-session and an export read every block first (``verify``), and the data quality page does the same
+session and an export read every block first (``verify``; a write session skips it only for the very bytes
+the last write left, pipelines.warehouse.session._open_work_copy), and the data quality page does the same
 (``read_everything``) so damage shows as a message, not a stack trace.
 """
 from __future__ import annotations

@@ -16,11 +16,13 @@ import os
 import shutil
 import sys
 import time
+import zlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
@@ -31,6 +33,8 @@ from pipelines.warehouse.schema import AMBITION_MACRO_SQL, SCHEMA_KEY, migrate
 log = logging.getLogger(__name__)
 
 _SMALL_WAL_BYTES = 8 * 2**20  # a day's load writes well under 1 MiB of log: checkpointed on one thread
+_Record = TypeVar("_Record")
+_CHUNK_BYTES = 2**20  # copied and checksummed a chunk at a time, while the bytes are in memory
 
 
 class WriteLockTimeout(Exception):
@@ -211,26 +215,66 @@ def audit_head_path(db: Path) -> Path:
     return db.with_name(f"{db.name}.audit-head")
 
 
+def _read_beside(path: Path, parse: Callable[[dict], _Record]) -> _Record | None:
+    """What a write left in ``path`` (JSON, ``parse``d); None when there is none or it cannot be read."""
+    try:
+        return parse(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_beside(path: Path, record: dict[str, object]) -> None:
+    """Replace ``path`` with ``record`` (JSON) whole: written under another name, then renamed. Only logged
+    when it fails: the write it follows is done, and an older record is safe (see each caller)."""
+    writing = path.with_name(f"{path.name}.writing")
+    try:
+        writing.write_text(json.dumps(record), encoding="utf-8")
+        os.replace(writing, path)
+    except OSError:
+        log.warning("could not record %s", path.name, exc_info=True)
+
+
 def read_audit_head(db: Path) -> tuple[int, str] | None:
     """The head the last write left; None when there is none (a file no write session has swapped in).
     Read it before opening the database: a write swaps the file in first and then moves the head on."""
-    try:
-        head = json.loads(audit_head_path(db).read_text(encoding="utf-8"))
-        return int(head["entries"]), str(head["hash"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    return _read_beside(audit_head_path(db), lambda head: (int(head["entries"]), str(head["hash"])))
 
 
 def _write_audit_head(db: Path, head: tuple[int, str]) -> None:
     """After the swap (so a reader never sees a head newer than the file it then opens); a head left
     behind by a crash is an older one, which the file still agrees with."""
-    path = audit_head_path(db)
-    writing = path.with_name(f"{path.name}.writing")
-    try:
-        writing.write_text(json.dumps({"entries": head[0], "hash": head[1]}), encoding="utf-8")
-        os.replace(writing, path)
-    except OSError:
-        log.warning("could not record the audit log's head for %s", db, exc_info=True)
+    _write_beside(audit_head_path(db), {"entries": head[0], "hash": head[1]})
+
+
+def fingerprint_path(db: Path) -> Path:
+    """Where a write leaves the size and checksum of the file it swapped in (``_swap_in``)."""
+    return db.with_name(f"{db.name}.fingerprint")
+
+
+def read_fingerprint(db: Path) -> tuple[int, int] | None:
+    """(bytes, CRC-32) of the file the last write swapped in; None when there is none or it cannot be read."""
+    return _read_beside(fingerprint_path(db), lambda recorded: (int(recorded["bytes"]), int(recorded["crc32"])))
+
+
+def _write_fingerprint(db: Path, fingerprint: tuple[int, int]) -> None:
+    """After the swap, as the audit head: a fingerprint left behind by a crash describes an older file, so
+    it no longer matches and the next write reads the file in full, as it would with none."""
+    _write_beside(fingerprint_path(db), {"bytes": fingerprint[0], "crc32": fingerprint[1]})
+
+
+def _checksum(source: Path, copy_to: Path | None = None) -> tuple[int, int]:
+    """(bytes, CRC-32) of ``source``, copying it to ``copy_to`` in the same pass: the checksum is of the
+    very bytes the copy holds, read once."""
+    size, crc, buffer = 0, 0, bytearray(_CHUNK_BYTES)
+    view = memoryview(buffer)
+    with source.open("rb") as reading, (copy_to.open("wb") if copy_to else nullcontext()) as copy:
+        while count := reading.readinto(buffer):
+            chunk = view[:count]
+            crc = zlib.crc32(chunk, crc)
+            size += count
+            if copy:
+                copy.write(chunk)
+    return size, crc
 
 
 def _prepare(con: duckdb.DuckDBPyConnection, db: Path, existed: bool) -> None:
@@ -244,28 +288,36 @@ def _prepare(con: duckdb.DuckDBPyConnection, db: Path, existed: bool) -> None:
 
 def _swap_in(con: duckdb.DuckDBPyConnection, work: Path, db: Path, set_aside: Path | None = None) -> None:
     """Checkpoint and close the working copy, keep the live file as generation 1 (or move a damaged one
-    to ``set_aside``), rename the copy over it, then record the new head of the audit chain."""
+    to ``set_aside``), rename the copy over it, then record the new head of the audit chain and the new
+    file's fingerprint (``read_fingerprint``)."""
     wal = Path(f"{work}.wal")
     with one_thread(con, not wal.exists() or wal.stat().st_size <= _SMALL_WAL_BYTES):
         con.execute("CHECKPOINT")
     head = access.last_seal(con)
     con.close()
+    fingerprint = _checksum(work)  # of the file as DuckDB wrote it, from a copy checked in full
     if set_aside:
         os.replace(db, set_aside)
     else:
         _keep_generation(db, config.generations_kept())
     os.replace(work, db)
     _write_audit_head(db, head)
+    _write_fingerprint(db, fingerprint)
 
 
-def _open_work_copy(db: Path, work: Path, source: Path) -> duckdb.DuckDBPyConnection:
+def _open_work_copy(db: Path, work: Path, source: Path,
+                    written: tuple[int, int] | None = None) -> duckdb.DuckDBPyConnection:
     """Copy ``source`` to ``work`` and open it, checked block by block (``verify``): a damaged file is
-    refused before anything is written, so it never becomes a generation."""
+    refused before anything is written, so it never becomes a generation. A copy whose bytes are exactly
+    those a write session swapped in (``written``, its fingerprint: size and CRC-32, computed in the same
+    pass as the copy) is sound as that session left it, so it is not read again: any byte changed since
+    (damage on disk, another tool, a copy cut short) changes the checksum, and the full read runs."""
     _discard(work)
-    shutil.copyfile(source, work)
+    copied = _checksum(source, copy_to=work)
     con = open_checked(work, db if source == db else source, read_only=False)
     try:
-        verify(con, db if source == db else source)
+        if copied != written:
+            verify(con, db if source == db else source)
     except BaseException:
         con.close()
         _discard(work)
@@ -278,16 +330,17 @@ def open_for_write(db: Path, on_wait: Callable[[], None] | None = None,
                    timeout_s: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """Lock, copy, check, write (the block), swap: the copy replaces the live file only if the block succeeds.
 
-    The copy is read in full first (``verify``): a damaged live file raises DatabaseDamaged and nothing is
-    written or rotated. A new file starts as a copy of the schema template (``schema_template``); a new or
-    older file is brought to the current schema first (pipelines.warehouse.schema.migrate).
+    The copy is read in full first (``verify``), unless its bytes are those the last write swapped in
+    (``_open_work_copy``): a damaged live file raises DatabaseDamaged and nothing is written or rotated.
+    A new file starts as a copy of the schema template (``schema_template``); a new or older file is
+    brought to the current schema first (pipelines.warehouse.schema.migrate).
     """
     with write_lock(db, on_wait, timeout_s):
         started = time.perf_counter()
         work = db.with_name(f"{db.name}.writing")  # only ever touched under the lock
         _discard(work)  # from a writer that was killed
         existed = db.exists()
-        con = _open_work_copy(db, work, db) if existed else _new_database(work, db)
+        con = _open_work_copy(db, work, db, read_fingerprint(db)) if existed else _new_database(work, db)
         copied = time.perf_counter()
         try:
             _prepare(con, db, existed)
