@@ -308,7 +308,7 @@ def test_a_held_lock_keeps_the_narrative_typed_and_says_try_again(two_weeks, mon
 
 def test_a_held_lock_keeps_the_spc_settings_typed_and_says_try_again(step, monkeypatch):
     monkeypatch.setenv("FLOW_LOCK_TIMEOUT", "0.2")
-    app = run_trust_page(trust="RCD", metric="stranded_7plus_pct")
+    app = run_trust_page(trust="RCD", metric="stranded_7plus_pct", spc="true")  # the SPC section open
     labelled(app.text_input, "Your name").set_value("Alex")
     labelled(app.text_input, "Reason").set_value("new ward")
     labelled(app.date_input, "Recalculate limits from").set_value(date(2024, 4, 14))

@@ -496,7 +496,8 @@ def ingest_sources(sources: Iterable[Source], db: Path | None = None, *,
     round_s = config.ingest_round_s() if round_s is None else round_s
     target = config.db_path(db)
     today = today or config.uk_today()
-    batches = _batches(sources, together and not force)
+    # Not together with FLOW_ROUND_S=0, which asks for one file a round, each reported as soon as it is saved.
+    batches = _batches(sources, together and not force and round_s > 0)
     batch: list[Source] | None = None  # taken, not yet tried together
     apart: deque[Source] = deque()  # taken, to be loaded one at a time
     while True:
