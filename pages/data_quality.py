@@ -24,6 +24,7 @@ from ui.kept import kept
 from ui.quality_charts import completeness_heatmap_between
 from ui.safe_text import plain
 
+TABS = ("Upload", "Files received", "Rejected rows", "Submissions", "Data contract rules")
 MESSAGES_SHOWN = 5  # as text under the summary; the table below has them all
 LOAD_HINT = "Upload files on the Upload tab, or load them with `python -m pipelines ingest PATH`."
 STATUS_ICONS = {"loaded": "✅", "loaded_with_rejections": "⚠️", "rejected": "❌", "skipped": "↩️"}
@@ -146,9 +147,10 @@ def ledger_tab() -> None:
         st.info(f"No files have been loaded yet. {LOAD_HINT}")
         return
     status_col, search_col = st.columns([2, 3])
+    # Each filter is kept while another tab is open (only the open tab is drawn): persist_state="page".
     chosen = status_col.multiselect("Status", statuses, placeholder="All statuses", key="dq_status",
-                                    format_func=quality.status_words)
-    search = search_col.text_input("File name contains", key="dq_search")
+                                    persist_state="page", format_func=quality.status_words)
+    search = search_col.text_input("File name contains", key="dq_search", persist_state="page")
     files = data.read(quality.ledger, tuple(chosen), search.strip())
     if files.is_empty():
         st.info("No file matches these filters.")
@@ -174,11 +176,12 @@ def rejections_tab() -> None:
     labels = dict(zip(files["file_id"], files["label"], strict=False))
     file_col, trust_col, rule_col, severity_col = st.columns([3, 2, 3, 2])
     file_id = file_col.selectbox("File", [None, *labels], format_func=lambda i: "All files" if i is None else labels[i],
-                                 key="dq_file")
-    trusts = trust_col.multiselect("Trust", options["trust"], placeholder="All trusts", key="dq_trust")
-    rules = rule_col.multiselect("Rule", options["rule"], placeholder="All rules", key="dq_rule")
+                                 key="dq_file", persist_state="page")
+    trusts = trust_col.multiselect("Trust", options["trust"], placeholder="All trusts", key="dq_trust",
+                                   persist_state="page")
+    rules = rule_col.multiselect("Rule", options["rule"], placeholder="All rules", key="dq_rule", persist_state="page")
     severities = severity_col.multiselect("Severity", options["severity"], placeholder="Errors and warnings",
-                                          key="dq_severity")
+                                          key="dq_severity", persist_state="page")
     rows = data.read(quality.rejected_rows, file_id, tuple(trusts), tuple(rules), tuple(severities))
     if rows.is_empty():
         st.info("No rejected or flagged row matches these filters.")
@@ -199,7 +202,7 @@ def completeness_tab() -> None:
         icb_section()
         return
     picked = st.date_input("Days", (quality.default_first_day(earliest, latest), latest),
-                           earliest, latest, format="DD/MM/YYYY", key="dq_dates")
+                           earliest, latest, format="DD/MM/YYYY", key="dq_dates", persist_state="page")
     first, last = (*picked, latest, latest)[:2]  # while only the start is picked, up to the latest day
     grid = data.read(quality.completeness, first, last)
     st.plotly_chart(kept(completeness_heatmap_between, first, last))
@@ -245,9 +248,15 @@ def audit_section() -> None:
     if entries.is_empty():
         st.caption("Nothing recorded yet.")
         return
+    # Folded, and drawn only once opened (a rerun): below the tabs, off the first screen, the page's only table
+    # under the Upload tab would otherwise load the table grid's code on every visit.
+    log_box = st.expander(f"The log: {entries.height:,} entr{'ies' if entries.height != 1 else 'y'}, newest first",
+                          key="dq_audit", on_change="rerun")
+    if not log_box.open:
+        return
     # Widths in proportion (the grid stretches them to the page): the detail, the longest words, gets half, so
     # it is read whole rather than cut off ("... week ending 28/0").
-    st.dataframe(entries, hide_index=True, width="stretch", column_config={
+    log_box.dataframe(entries, hide_index=True, width="stretch", column_config={
         "recorded_at": st.column_config.DatetimeColumn("When", format="DD/MM/YYYY HH:mm:ss", width=135),
         "actor": st.column_config.TextColumn("Who", width=190), "actor_source": st.column_config.TextColumn(
             "How", width=155), "action": st.column_config.TextColumn("What", width=110),
@@ -287,16 +296,21 @@ st.title("Data quality and upload")
 st.caption("Load daily sitrep files, see what was loaded and rejected and why, and which trusts have not submitted.")
 if data.database_exists():
     data.read(integrity.read_everything)  # every block, once per database version: damage is a plain message
-tabs = st.tabs(["Upload", "Files received", "Rejected rows", "Submissions", "Data contract rules"])
+# Only the open tab's section runs and is sent (a rerun when another is chosen): the tables, the Submissions
+# heatmap (plotly.js) and its date picker are not drawn under the Upload tab (benchmarks/browser_clicks.py).
+# The Upload tab is always drawn (it is small), so the files sent stay in its box while another tab is open.
+tabs = st.tabs(TABS, key="dq_tab", on_change="rerun")
 with tabs[0]:
     upload_tab()  # first, so the other tabs already show what it loaded
 for tab, section in zip(tabs[1:4], (ledger_tab, rejections_tab, completeness_tab), strict=False):
-    with tab:
-        if data.database_exists():
-            section()
-        else:
-            st.info(f"No database yet. {LOAD_HINT}")
-with tabs[4]:
-    rules_tab()
+    if tab.open:
+        with tab:
+            if data.database_exists():
+                section()
+            else:
+                st.info(f"No database yet. {LOAD_HINT}")
+if tabs[4].open:
+    with tabs[4]:
+        rules_tab()
 if data.database_exists():
     audit_section()

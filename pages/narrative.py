@@ -14,10 +14,10 @@ from pipelines.catalogue.dates import uk_date
 from pipelines.queries import weekly
 from pipelines.reports import export, narrative
 from pipelines.reports.weekly_table import MetricRow
+from pipelines.safe_text import html_text
 from ui import auth, data, params
 from ui.app import ensure_entrypoint
 from ui.group_editor import group_editor
-from ui.safe_text import plain
 from ui.weekly_filters import weekly_table_with_filters
 from ui.weekly_rows import rows_shown
 
@@ -25,7 +25,8 @@ SYSTEM = "system"  # "Narrative for": the weekly table's own narrative column ra
 COLUMNS = 3  # metrics side by side: the group's shown rows (13 by default) on one 1366x768 screen with Save
 # Compact cells: a one-line heading (smaller type) right over a two-line box.
 _FORM_CSS = """<style>
-.st-key-narrative_grid [data-testid="stMarkdown"] :is(div, p) { font-size: 0.875rem; line-height: 1.3; }
+.st-key-narrative_grid .nh { font-size: 0.875rem; line-height: 1.3; padding-top: 0.25rem; white-space: nowrap;
+  overflow: hidden; text-overflow: ellipsis; }
 /* Two lines (Streamlit's least is three), three on a taller screen; a box scrolls and can be pulled taller. No
    bottom padding: a textarea shows the next line's top through it. */
 .st-key-narrative_grid [data-testid="stTextArea"] textarea { padding: 0.25rem 0.5rem 0; line-height: 1.4;
@@ -84,21 +85,23 @@ def draft(row: MetricRow) -> str:
 
 def heading(row: MetricRow, unsaved: str = "draft") -> None:
     """The metric's one line over its box: short name, who saved it (else ``unsaved``), the combined figure
-    (cut short with an ellipsis where the column is too narrow; when is in the history). No help icon: it
-    would be a Tab stop between one box and the next."""
+    (cut short with an ellipsis where the column is too narrow, whole on hover; when is in the history). No
+    help icon: it would be a Tab stop between one box and the next. Escaped HTML rather than Markdown: each
+    Markdown line is parsed in the browser, and the 16 were about a quarter of its work on a click to this page."""
     was = saved.get(row.metric)
     state = f"saved by {was['author']}" if was else unsaved
-    st.markdown(f"**{row.short_label}** · {plain(state)} · {plain(narrative.figure_summary(row))}", wrap=False)
+    figure = narrative.figure_summary(row)
+    st.html(f'<div class="nh" title="{html_text(f"{row.short_label} · {state} · {figure}")}">'
+            f"<b>{html_text(row.short_label)}</b> · {html_text(state)} · {html_text(figure)}</div>")
 
 
 def grid(chosen: list[MetricRow], cell: Callable[[MetricRow], None]) -> None:
     """``cell`` of each row in COLUMNS columns, down the first column and on to the next (the tab order)."""
     per_column = -(-len(chosen) // COLUMNS)
     for column, start in zip(st.columns(COLUMNS, gap="small"), range(0, len(chosen), per_column), strict=False):
-        with column.container(gap="xsmall"):
+        with column.container(gap="xxsmall"):  # the heading's own top padding parts one cell from the next
             for row in chosen[start:start + per_column]:
-                with st.container(gap="xxsmall"):
-                    cell(row)
+                cell(row)
 
 
 saved = {r["metric"]: r for r in data.read(narrative.current_narratives, week, selection.group_id).to_dicts()
@@ -177,14 +180,16 @@ else:
 history = data.read(narrative.narrative_history, week, org_code, selection.group_id) if group else None
 if history is not None and history.height:
     labels = {row.metric: row.label for row in rows}
-    with st.expander(f"History of this week ({history.height} saved version{'s' * (history.height != 1)})"):
-        st.dataframe(history.with_columns(history["metric"].replace(labels)).select("saved_at", "metric", "author",
-                                                                                     "text"),
-                     hide_index=True, width="stretch",
-                     column_config={
-                         "saved_at": st.column_config.DatetimeColumn("Saved", format="DD/MM/YYYY HH:mm"),
-                         "metric": "Metric", "author": "By",
-                         "text": st.column_config.TextColumn("Narrative", width="large")})
+    # Drawn only when opened (a rerun): the table grid's code is not loaded for the first screen.
+    versions = st.expander(f"History of this week ({history.height} saved version{'s' * (history.height != 1)})",
+                           key="narrative_history", on_change="rerun")
+    if versions.open:
+        shown_history = history.with_columns(history["metric"].replace(labels))
+        versions.dataframe(shown_history.select("saved_at", "metric", "author", "text"), hide_index=True,
+                           width="stretch", column_config={
+                               "saved_at": st.column_config.DatetimeColumn("Saved", format="DD/MM/YYYY HH:mm"),
+                               "metric": "Metric", "author": "By",
+                               "text": st.column_config.TextColumn("Narrative", width="large")})
 
 for column, (fmt, (mime, label)) in zip(st.columns(len(export.FORMATS)), export.FORMATS.items(), strict=False):
     # Built only when clicked (a callable), by the same code as `python -m pipelines export`.
@@ -196,10 +201,10 @@ for column, (fmt, (mime, label)) in zip(st.columns(len(export.FORMATS)), export.
 # bundle on this page, and it is not what the page is for (benchmarks/browser_pages.py).
 daily = st.expander("Underlying daily figures: one trust's daily sitrep rows, to download (CSV)",
                     key="daily_figures", on_change="rerun")
-with daily:
-    st.caption("The daily sitrep figures of one trust as loaded (per site where it submits per site), with the file "
-               "each row came from.")
-    if daily.open:
+if daily.open:
+    with daily:
+        st.caption("The daily sitrep figures of one trust as loaded (per site where it submits per site), with the "
+                   "file each row came from.")
         trust_col, dates_col, button_col = st.columns([2, 2, 1], vertical_alignment="bottom")
         daily_code = trust_col.selectbox("Trust", list(names), format_func=lambda c: f"{names[c]} ({c})",
                                          key="daily_trust")

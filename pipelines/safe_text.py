@@ -9,6 +9,7 @@ stay as line breaks in a narrative).
 from __future__ import annotations
 
 import re
+from html import escape
 
 import polars as pl
 
@@ -27,6 +28,11 @@ def clean(text: object, keep_lines: bool = False) -> str:
     or with ``keep_lines`` a line break stays one (``\\n``), as a narrative's paragraphs should."""
     kept = _DROPPED.sub("", str(text))
     return _BREAK.sub(lambda found: "\n" if keep_lines and found.group() != "\t" else " ", kept)
+
+
+def html_text(text: object) -> str:
+    """``text`` cleaned and escaped for HTML (element text or an attribute's value)."""
+    return escape(clean(text), quote=True)
 
 
 def clean_column(column: str | pl.Expr, keep_lines: bool = False) -> pl.Expr:

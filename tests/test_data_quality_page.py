@@ -69,8 +69,11 @@ def outcomes(events) -> list[FileOutcome]:
     return [e for e in events if isinstance(e, FileOutcome)]
 
 
-def run_page() -> AppTest:
-    app = AppTest.from_file(PAGE, default_timeout=page_run_guard_s()).run()
+def run_page(tab: str = "Upload") -> AppTest:
+    """The page with ``tab`` open: only the open tab's section is drawn (as a user's click on it reruns)."""
+    app = AppTest.from_file(PAGE, default_timeout=page_run_guard_s())
+    app.session_state["dq_tab"] = tab
+    app.run()
     assert not app.exception, app.exception
     return app
 
@@ -81,7 +84,7 @@ def frame_with(app: AppTest, column: str):
 
 
 def test_ledger_shows_each_file_with_its_counts(loaded):
-    app = run_page()
+    app = run_page("Files received")
     ledger = frame_with(app, "rows_superseded").set_index("file_name")
     assert list(ledger.index) == ["south_tees.csv", "york_sites.csv", "harrogate.csv"]  # newest first
     harrogate = ledger.loc["harrogate.csv"]
@@ -93,7 +96,7 @@ def test_ledger_shows_each_file_with_its_counts(loaded):
 
 
 def test_ledger_filters_by_status_and_file_name(loaded):
-    app = run_page()
+    app = run_page("Files received")
     app.multiselect(key="dq_status").set_value(["loaded_with_rejections"]).run()
     assert list(frame_with(app, "rows_superseded")["file_name"]) == ["harrogate.csv"]
     app.multiselect(key="dq_status").set_value([]).run()
@@ -104,7 +107,7 @@ def test_ledger_filters_by_status_and_file_name(loaded):
 
 
 def test_rejected_rows_filter_by_rule_and_severity(loaded):
-    app = run_page()
+    app = run_page("Rejected rows")
     rows = frame_with(app, "rule")
     assert sorted(rows["rule"]) == ["los_21plus_le_los_14plus", "occupied_above_open"]
     app.multiselect(key="dq_rule").set_value(["los_21plus_le_los_14plus"]).run()
@@ -120,7 +123,7 @@ def test_rejected_rows_filter_by_rule_and_severity(loaded):
 
 def test_rejected_rows_show_the_message_before_the_codes(loaded):
     """At 1366 px the grid shows about eight columns: what to fix must be among them, not behind Rule."""
-    app = run_page()
+    app = run_page("Rejected rows")
     grid = next(d for d in app.dataframe if "rule" in d.value.columns and "file_name" in d.value.columns)
     order = list(grid.proto.column_order)
     assert order[:7] == ["file_id", "file_name", "source_row", "period_date", "trust", "severity", "message"]
@@ -140,7 +143,7 @@ def test_fix_and_resubmit_file_has_the_rows_as_sent_and_their_problems(loaded):
 
 
 def test_the_page_offers_the_fix_file_for_a_chosen_file(loaded):
-    app = run_page()
+    app = run_page("Rejected rows")
     assert "Choose a file to download" in " ".join(c.value for c in app.caption)
     app.selectbox(key="dq_file").set_value(1).run()
     assert list(frame_with(app, "rule")["file_name"].unique()) == ["harrogate.csv"]
@@ -194,7 +197,7 @@ def test_missing_submissions_list_for_the_latest_week(loaded):
 
 
 def test_the_page_draws_the_heatmap_and_lists_missing_trusts(loaded):
-    app = run_page()
+    app = run_page("Submissions")
     [chart] = app.get("plotly_chart")
     heatmap = json.loads(chart.proto.spec)["data"][0]
     harrogate = heatmap["y"].index("Harrogate")
@@ -207,7 +210,7 @@ def test_the_page_draws_the_heatmap_and_lists_missing_trusts(loaded):
 
 
 def test_rules_list_shows_every_rule_of_the_contract(db):
-    app = run_page()
+    app = run_page("Data contract rules")
     rules = frame_with(app, "outcome")
     suite = quality.load_suite_definition()
     assert set(rules["rule"]) == {e["meta"]["rule"] for e in suite["expectations"]}
@@ -219,19 +222,33 @@ def test_rules_list_shows_every_rule_of_the_contract(db):
     assert by_rule.loc["non_negative", "columns"].split(", ")[:2] == ["ga_beds_open", "ga_beds_occupied"]
 
 
-def test_empty_states_without_a_database(db):
-    app = run_page()
-    assert [i.value for i in app.info] == ["No database yet. Upload files on the Upload tab, or load them with "
-                                           "`python -m pipelines ingest PATH`."] * 4
+@pytest.mark.parametrize("tab", ["Files received", "Rejected rows", "Submissions", "Data contract rules"])
+def test_empty_states_without_a_database(db, tab):
+    assert [i.value for i in run_page(tab).info] == ["No database yet. Upload files on the Upload tab, or load them "
+                                                     "with `python -m pipelines ingest PATH`."]
 
 
 def test_empty_states_with_figures_but_no_files_or_rejections(db):
     load_rows_directly(db, week_of_rows("RCD", MONDAY))  # figures without a ledger entry
+    assert run_page("Files received").info[0].value.startswith("No files have been loaded yet.")
+    assert run_page("Rejected rows").info[0].value.startswith("No rejected rows")
+    assert len(run_page("Submissions").get("plotly_chart")) == 1
+
+
+def test_the_upload_tab_draws_no_other_tabs_section_and_the_audit_log_when_opened(loaded):
+    """The first screen (the Upload tab) sends no table, heatmap or date picker of the hidden tabs, nor the
+    audit log's table until its expander is opened; a tab's filters are kept while another tab is open."""
     app = run_page()
-    infos = [i.value for i in app.info]
-    assert infos[0].startswith("No files have been loaded yet.")
-    assert infos[1].startswith("No rejected rows")
-    assert len(app.get("plotly_chart")) == 1
+    assert app.get("file_uploader") and not app.get("plotly_chart") and not app.date_input and not app.dataframe
+    assert [e.label for e in app.expander] == ["The log: 3 entries, newest first"]
+    app.session_state["dq_audit"] = True
+    assert list(app.run().dataframe[0].value["action"]) == ["file received"] * 3
+    app.session_state["dq_tab"] = "Files received"
+    app.run().multiselect(key="dq_status").set_value(["loaded_with_rejections"]).run()
+    app.session_state["dq_tab"] = "Submissions"
+    assert app.run().get("plotly_chart") and "rows_superseded" not in [c for d in app.dataframe for c in d.value]
+    app.session_state["dq_tab"] = "Files received"
+    assert list(frame_with(app.run(), "rows_superseded")["file_name"]) == ["harrogate.csv"]  # the filter kept
 
 
 def test_load_button_without_files_explains_the_size_limit(db):
@@ -318,7 +335,7 @@ def test_safe_name_caps_the_length_and_keeps_the_extension():
 
 
 def test_other_pages_show_uploaded_figures_on_their_next_view(loaded):
-    app = run_page()
+    app = run_page("Files received")
     assert len(frame_with(app, "rows_superseded")) == 3
     list(upload.load_uploads([("next week.csv", csv_bytes(week_of_rows("RCD", date(2024, 4, 8))))], loaded))
     app.run()  # the same session's next view: the cache key (the file's identity) has changed
@@ -329,12 +346,12 @@ def test_other_pages_show_uploaded_figures_on_their_next_view(loaded):
 
 def test_trusts_only_a_publication_named_are_listed_for_review(db):
     load_rows_directly(db, week_of_rows("RCD", MONDAY))
-    app = run_page()
+    app = run_page("Data contract rules")
     assert "Every trust in the database is in the reference list." in [
         s.value for s in app.success]
     [outcome] = outcomes(upload.load_uploads([("webfile.csv", fake_publication(40, {"ZZX99": 10, "RCD": 30}))], db))
     assert outcome.status == "loaded", outcome.message
-    review = frame_with(run_page(), "first_file")
+    review = frame_with(run_page("Data contract rules"), "first_file")
     assert review[["org_code", "days", "first_file"]].values.tolist() == [["ZZX99", 1, "webfile.csv"]]
 
 

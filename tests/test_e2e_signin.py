@@ -84,8 +84,10 @@ def test_submitter_rows_for_another_trust_are_rejected(signed_in_app: str, lapto
            ).to_be_visible()
     # the result box (the same line also sits in the collapsed progress box and the audit grid's hidden cells)
     expect(laptop.get_by_text("7 of 9 rows loaded, 2 rejected").filter(visible=True).first).to_be_visible()
-    audit = laptop.get_by_test_id("stDataFrame").last
-    expect(audit).to_be_visible()
+    # the audit log's table, drawn when its expander is opened
+    laptop.get_by_text(re.compile(r"^The log: \d+ entr")).click()
+    expect(laptop.get_by_test_id("stExpander").filter(has_text="The log:").get_by_test_id("stDataFrame")
+           ).to_be_visible()
     screenshot(laptop, "signin-submitter-upload")
     open_page(laptop, signed_in_app, "narrative?trust=RCB")
     assert laptop.get_by_role("button", name="Save", exact=True).count() == 0  # a submitter does not write narratives

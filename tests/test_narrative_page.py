@@ -53,6 +53,11 @@ def save(app: AppTest, text: str, form: str = FORM, metric: str = STRANDED) -> A
     return app.button(key=f"save-{form}").click().run()
 
 
+def headings(app: AppTest) -> list[str]:
+    """The one line over each box (escaped HTML, never Markdown)."""
+    return [h.proto.body for h in app.get("html") if 'class="nh"' in h.proto.body]
+
+
 def other_metrics(app: AppTest):
     """The folded section of the metrics not in the group's shown rows."""
     [other] = [e for e in app.expander if e.label.startswith("Other metrics")]
@@ -70,17 +75,22 @@ def test_every_metric_on_one_form_starting_from_the_drafts(two_weeks):
     assert app.selectbox[0].value == "all" and app.selectbox[1].value == SUNDAY_2  # the group, then the latest week
     assert box(app).value == STRANDED_DRAFT  # each box starts from the draft
     assert box(app).label == STRANDED_LABEL  # its own label, read out by a screen reader
-    assert len(app.text_area) == len([m for m in app.markdown if m.value.startswith("**")]) > 10  # every metric
+    assert len(app.text_area) == len(headings(app)) > 10  # every metric
     assert [b.label for b in app.button][0] == "Save"  # above the boxes, so it is on the first screen
-    # over each box, one line: the metric, draft or saved, the combined figure (Markdown escaped)
-    assert "**Stranded 7+ days** · draft · Combined 48% (ambition \\< 40%), 3 points worse than last week" in [
-        m.value for m in app.markdown]
+    # over each box, one line: the metric, draft or saved, the combined figure (HTML escaped), whole on hover
+    line = "Stranded 7+ days</b> · draft · Combined 48% (ambition &lt; 40%), 3 points worse than last week"
+    assert any(f"<b>{line}" in h and f'title="{line.replace("</b>", "")}' in h for h in headings(app))
     # the group's rows shown (the default 13) are the form; the other metrics are folded below, in the same form
     shown = {b.key.removeprefix(f"text-{FORM}-") for b in app.text_area} - {b.key.removeprefix(f"text-{FORM}-")
                                                                              for b in other_metrics(app).text_area}
     assert shown and shown <= set(DEFAULT_ROWS) and other_metrics(app).text_area
     assert not {b.key.removeprefix(f"text-{FORM}-") for b in other_metrics(app).text_area} & set(DEFAULT_ROWS)
     assert query(two_weeks, "SELECT count(*) FROM narratives") == [(0,)]  # a draft is never saved by itself
+    # The administrators' group editor is drawn once opened (a group chosen: it starts folded)
+    assert any(e.label.startswith("Discharge groups (administrators)") for e in app.expander)
+    assert "Save group" not in [b.label for b in app.button] and not app.get("multiselect")[1:]
+    app.session_state["group_editor"] = True
+    assert "Save group" in [b.label for b in app.run().button]
 
 
 def test_one_save_keeps_every_changed_box_and_the_history(two_weeks):
@@ -91,11 +101,14 @@ def test_one_save_keeps_every_changed_box_and_the_history(two_weeks):
     drafted = len(app.text_area) - len(other_metrics(app).text_area)  # the shown rows' drafts, as they stand
     assert [s.value for s in app.success] == [f"Saved {drafted} narratives of All trusts."]
     assert box(app).value == "Harrogate worse again; South Tees new to the table."
-    assert any(m.value.startswith("**Stranded 7+ days** · saved by Jo Smith · Combined 48%") for m in app.markdown)
+    assert any("<b>Stranded 7+ days</b> · saved by Jo Smith · Combined 48%" in h for h in headings(app))
     # Saving again changes only what was edited: one more version, of the stranded narrative alone
     save(app, "Second thoughts.")
     assert [s.value for s in app.success] == [f"Saved 1 narrative of All trusts: {STRANDED_LABEL}."]
     [history_section] = [e for e in app.expander if e.label.startswith("History")]
+    assert not history_section.dataframe  # drawn once opened
+    app.session_state["narrative_history"] = True
+    [history_section] = [e for e in app.run().expander if e.label.startswith("History")]
     history = history_section.dataframe[0].value
     assert history_section.label == f"History of this week ({drafted + 1} saved versions)"
     assert history["text"][0] == "Second thoughts." and history["metric"][0] == STRANDED_LABEL  # newest first
@@ -144,7 +157,8 @@ def test_narrative_text_is_shown_literally(two_weeks, monkeypatch):
     assert f"{tricky}\n(saved by <i>Mallory</i> **M**)" in texts(app)  # st.text: no Markdown or HTML
     rendered = [m.value for m in app.markdown] + [c.value for c in app.caption]
     assert not any("evil.example" in m or "script" in m or "<i>" in m or "**M**" in m for m in rendered)
-    assert any("saved by \\<i\\>Mallory\\</i\\> \\*\\*M\\*\\*" in m for m in rendered)  # the name, escaped
+    assert not any("evil.example" in h or "script" in h or "<i>" in h for h in headings(app))
+    assert any("saved by &lt;i&gt;Mallory&lt;/i&gt; **M**" in h for h in headings(app))  # the name, escaped
 
 
 def test_place_lead_comment_for_one_trust(two_weeks):

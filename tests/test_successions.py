@@ -212,6 +212,7 @@ def test_the_data_quality_page_lists_icb_disagreements(tmp_path: Path, db: Path)
     list(ingest_paths([_beds_csv(tmp_path / "beds.csv")], db))
     app = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" / "data_quality.py"),
                             default_timeout=page_run_guard_s())
+    app.session_state["dq_tab"] = "Submissions"  # the tab that lists them
     app.run()
     assert not app.exception
     assert "ICBs: the reference file and NHS England disagree" in texts(app.subheader)

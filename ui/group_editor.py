@@ -14,10 +14,14 @@ NEW = "new"
 
 def group_editor(selection: Selection) -> None:
     """The administrators' section: choose a group (or a new one), its name and trusts, and save."""
-    by_id = {g.group_id: g for g in data.read(groups.current_groups) if not g.is_all}
     picked_by_hand = selection.group is None
-    with st.expander("Discharge groups (administrators): add a group, rename one or change its trusts",
-                     expanded=picked_by_hand):
+    # Drawn only when opened (a rerun), as it is for trusts picked by hand: its pickers are not what the page is for.
+    editor = st.expander("Discharge groups (administrators): add a group, rename one or change its trusts",
+                         expanded=picked_by_hand, key="group_editor", on_change="rerun")
+    if not editor.open:
+        return
+    by_id = {g.group_id: g for g in data.read(groups.current_groups) if not g.is_all}
+    with editor:
         options = [NEW, *by_id]
         start = selection.group_id if selection.group_id in by_id else NEW
         choice = st.selectbox("Group to change", options, index=options.index(start), key="group_to_edit",
