@@ -9,7 +9,6 @@ As on the Plotly SPC chart (``ui.spc_chart``), special causes differ by shape as
 from __future__ import annotations
 
 from collections.abc import Callable
-from html import escape
 
 import polars as pl
 
@@ -17,7 +16,7 @@ from pipelines.catalogue.dates import uk_date
 from pipelines.catalogue.metrics import Metric
 from pipelines.queries.drilldown import TrustSpc
 from pipelines.reports.presentation import format_ambition, format_value
-from pipelines.safe_text import clean
+from pipelines.safe_text import html_text
 from ui.spc_icons import COMMON, CONCERN, IMPROVEMENT, NEITHER
 
 TREND_WEEKS = 26  # about six months: enough weeks to see a shift (7 in a row) and what came before
@@ -29,10 +28,6 @@ INK, LINE_GREY, AMBITION_BLUE = "#212B32", "#768692", "#003087"
 SIGNAL_LOOK = {"improvement": ("special cause improvement", IMPROVEMENT),
                "concern": ("special cause concern", CONCERN),
                "neither": ("special cause, signals both ways", NEITHER)}
-
-
-def _e(text: object) -> str:
-    return escape(clean(text), quote=True)
 
 
 def spc_trend_html(spc: TrustSpc, metric: Metric, weeks: int = TREND_WEEKS) -> str:
@@ -116,15 +111,16 @@ def trend_svg(points: pl.DataFrame, label: str, unit: str, ambition: float | Non
     if ambition is not None:  # its name in the right margin, level with its line: "Ambition" over "< 40%"
         level = min(max(y(ambition), TOP + 10), HEIGHT - BOTTOM - 12)
         parts.append(f'<text x="{WIDTH - RIGHT + 6}" y="{level - 2}" fill="{AMBITION_BLUE}">Ambition'
-                     f'<tspan x="{WIDTH - RIGHT + 6}" dy="12">{_e(ambition_words or format_value(ambition, unit))}'
+                     f'<tspan x="{WIDTH - RIGHT + 6}" dy="12">'
+                     f'{html_text(ambition_words or format_value(ambition, unit))}'
                      '</tspan></text>')
     # The scale: the highest and lowest values drawn, the first and latest weeks.
     shown = [r["value"] for r in rows]
-    parts += [f'<text x="{LEFT - 4}" y="{y(v) + 4}" text-anchor="end">{_e(format_value(v, unit))}</text>'
+    parts += [f'<text x="{LEFT - 4}" y="{y(v) + 4}" text-anchor="end">{html_text(format_value(v, unit))}</text>'
               for v in sorted({max(shown), min(shown)})]
     parts += [f'<text x="{LEFT}" y="{HEIGHT - 6}">{uk_date(rows[0]["period"])}</text>',
               f'<text x="{WIDTH - RIGHT}" y="{HEIGHT - 6}" text-anchor="end">{uk_date(rows[-1]["period"])}</text>']
-    words = _e(trend_text(points, label, unit, ambition_words))
+    words = html_text(trend_text(points, label, unit, ambition_words))
     return (f'<svg class="trend-svg" role="img" aria-label="{words}" viewBox="0 0 {WIDTH} {HEIGHT}" '
             f'width="100%" style="max-width:{WIDTH}px" font-size="11" fill="{INK}" '
             f'xmlns="http://www.w3.org/2000/svg"><title>{words}</title>{"".join(parts)}</svg>')

@@ -4,26 +4,21 @@ screen reader reads the headers of each cell, the page prints on landscape paper
 draws it without loading plotly.js. No Streamlit here.
 
 Every text from a file (trust, ICB and local authority names) goes through ``pipelines.safe_text.clean``
-and ``html.escape`` in one place (``_e``); the markup around it is ours.
+and ``html.escape`` in one place (``pipelines.safe_text.html_text``); the markup around it is ours.
 """
 from __future__ import annotations
 
 from datetime import date, timedelta
-from html import escape
 
 import polars as pl
 
 from pipelines.catalogue.dates import uk_date, uk_day
 from pipelines.reports.presentation import NHS_PALE_GREY, OPEL_COLOURS, OPEL_TEXT_COLOURS
-from pipelines.safe_text import clean
+from pipelines.safe_text import html_text
 
 INK = "#212B32"  # NHS black, at least 4.5:1 on the pale grey of a day without a level
 NO_SUBMISSION, NOT_REPORTED = "–", "n/r"  # as the weekly table's key writes them
 STREAMLIT_HEADER = "3.75rem"  # Streamlit's own bar across the top of the window
-
-
-def _e(text: object) -> str:
-    return escape(clean(text), quote=True)
 
 
 STYLE = f"""<style>
@@ -93,14 +88,14 @@ def _grid(daily: pl.DataFrame, level: str, row_label: pl.Expr, corner: str, capt
     groups = []
     for (icb,), trusts in rows.group_by("icb_name", maintain_order=True):
         # With trusts of several ICBs, each ICB's trusts under its name.
-        lines = [f'<tr><th scope="rowgroup" colspan="{len(days) + 1}" class="og-icb">{_e(icb)}</th></tr>'
+        lines = [f'<tr><th scope="rowgroup" colspan="{len(days) + 1}" class="og-icb">{html_text(icb)}</th></tr>'
                  ] if several_icbs else []
-        lines += [f'<tr><th scope="row">{_e(label)}</th>'
+        lines += [f'<tr><th scope="row">{html_text(label)}</th>'
                   f'{"".join(_cell(v, s) for v, s in zip(values, submitted, strict=True))}</tr>'
                   for label, values, submitted in trusts.select("row", level, "submitted").iter_rows()]
         groups.append(f'<tbody>{"".join(lines)}</tbody>')
-    return (f'<div class="og-wrap" tabindex="0" role="region" aria-label="{_e(caption)}">'
-            f'<table class="og"><caption>{_e(caption)}</caption><thead>{_header(days, corner)}</thead>'
+    return (f'<div class="og-wrap" tabindex="0" role="region" aria-label="{html_text(caption)}">'
+            f'<table class="og"><caption>{html_text(caption)}</caption><thead>{_header(days, corner)}</thead>'
             f'{"".join(groups)}</table></div>')
 
 
@@ -117,7 +112,7 @@ def _header(days: list[date], corner: str) -> str:
     # The day's letter and number on screen; its whole date for a screen reader.
     each = "".join(f'<th scope="col"><span aria-hidden="true">{uk_day(day)[0]}<br>{day.day}</span>'
                    f'<span class="og-sr">{uk_day(day)}</span></th>' for day in days)
-    return f'<tr><th scope="col" rowspan="2" class="og-corner">{_e(corner)}</th>{top}</tr><tr>{each}</tr>'
+    return f'<tr><th scope="col" rowspan="2" class="og-corner">{html_text(corner)}</th>{top}</tr><tr>{each}</tr>'
 
 
 def _cell(value: int | None, submitted: bool) -> str:
