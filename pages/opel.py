@@ -12,7 +12,13 @@ from pipelines.reports.opel_grid import STYLE, key_html
 from ui import auth, data, params
 from ui.app import ensure_entrypoint
 from ui.kept import kept
-from ui.opel_charts import grids_between, headline
+from ui.opel_charts import (
+    FIRST_SCREEN_TRUSTS,
+    first_screen_grid,
+    headline,
+    la_grid_between,
+    trust_grid_between,
+)
 from ui.safe_text import plain
 
 LOAD_HINT = "Load sitrep files with `python -m pipelines ingest PATH`."
@@ -62,32 +68,46 @@ if counts["days_reported"].sum() == 0:
 
 st.markdown(f"**{headline(counts, first, last)}**")
 st.html(STYLE)
-# Built once per data version and choice: a national group's grid is 140 trusts' rows.
-trust_html, la_html = kept(grids_between, first, last, group.org_codes, group.name)
+# The first screen draws one grid of at most FIRST_SCREEN_TRUSTS trusts: England's 140 trusts' two grids and
+# table (about 8,000 cells) took most of a click to sanitise, lay out and paint. The rest is drawn when its section
+# is opened (kept in the URL: the key names the parameter). Each grid is built once per data version and choice,
+# our own markup with every name in it cleaned and escaped (opel_grid).
 st.subheader("Trust OPEL by day")
-st.html(trust_html + key_html())  # our own markup; every name in it is cleaned and escaped (opel_grid)
+st.html(kept(first_screen_grid, first, last, group.org_codes, group.name) + key_html())
+if counts.height > FIRST_SCREEN_TRUSTS:
+    st.caption(f"The {FIRST_SCREEN_TRUSTS} of the group's {counts.height} trusts at OPEL 4 on most days, then "
+               "OPEL 3; every trust, by ICB, below.")
+    every = st.expander("Every trust, by ICB", key="every", on_change="rerun", bind="query-params")
+    if every.open:
+        with every:
+            st.html(kept(trust_grid_between, first, last, group.org_codes, group.name) + key_html())
 
-st.subheader("Local authority OPEL by day")
-not_reporting = counts.filter(pl.col("la_days_reported") == 0).sort("trust")["trust"].to_list()
-if not la_html:
-    st.info(f"No trust reported its local authority's OPEL level {period}.")
-else:
-    st.html(la_html + key_html(with_not_reported=True))
-    st.caption("Each row: the local authority, and in brackets the trust that reported its level.")
-    if not_reporting:
-        st.caption(plain(f"Local authority OPEL not reported by: {', '.join(not_reporting)}."))
+la_box = st.expander("Local authority OPEL by day", key="la", on_change="rerun", bind="query-params")
+if la_box.open:
+    with la_box:
+        la_html = kept(la_grid_between, first, last, group.org_codes, group.name)
+        not_reporting = counts.filter(pl.col("la_days_reported") == 0).sort("trust")["trust"].to_list()
+        if not la_html:
+            st.info(f"No trust reported its local authority's OPEL level {period}.")
+        else:
+            st.html(la_html + key_html(with_not_reported=True))
+            st.caption("Each row: the local authority, and in brackets the trust that reported its level.")
+            if not_reporting:
+                st.caption(plain(f"Local authority OPEL not reported by: {', '.join(not_reporting)}."))
 
-st.subheader("Days at OPEL 3 and 4, by trust")
-level = st.column_config.NumberColumn
-# Tall enough for every trust without scrolling inside the table, up to about 20 of them. Every column
-# on a 1366 px screen: no ICB (the grids group by it) and no highest level (the days at 3 and 4 say
-# it); the trust column not pinned, as a pinned column is drawn in a faded grey.
-st.dataframe(counts, hide_index=True, height=35 * (min(counts.height, 20) + 1) + 3, column_order=OPEL_TABLE_COLUMNS,
-             column_config={
-    "trust": st.column_config.TextColumn("Trust", width="medium"),
-    "local_authority": st.column_config.TextColumn("Local authority", width="medium"),
-    "days_reported": level("Days reported"), "days_opel_3": level("Days at OPEL 3"),
-    "days_opel_4": level("Days at OPEL 4"), "la_days_reported": level("LA days reported"),
-    "la_days_opel_3": level("LA days at OPEL 3"), "la_days_opel_4": level("LA days at OPEL 4"),
-})
-st.caption(f"Days {period}, most days at OPEL 4 first. LA: the trust's local authority (social care).")
+days_box = st.expander("Days at OPEL 3 and 4, by trust", key="days", on_change="rerun", bind="query-params")
+if days_box.open:
+    with days_box:
+        level = st.column_config.NumberColumn
+        # Tall enough for every trust without scrolling inside the table, up to about 20 of them. Every column
+        # on a 1366 px screen: no ICB (the grids group by it) and no highest level (the days at 3 and 4 say
+        # it); the trust column not pinned, as a pinned column is drawn in a faded grey.
+        st.dataframe(counts, hide_index=True, height=35 * (min(counts.height, 20) + 1) + 3,
+                     column_order=OPEL_TABLE_COLUMNS, column_config={
+            "trust": st.column_config.TextColumn("Trust", width="medium"),
+            "local_authority": st.column_config.TextColumn("Local authority", width="medium"),
+            "days_reported": level("Days reported"), "days_opel_3": level("Days at OPEL 3"),
+            "days_opel_4": level("Days at OPEL 4"), "la_days_reported": level("LA days reported"),
+            "la_days_opel_3": level("LA days at OPEL 3"), "la_days_opel_4": level("LA days at OPEL 4"),
+        })
+        st.caption(f"Days {period}, most days at OPEL 4 first. LA: the trust's local authority (social care).")

@@ -227,6 +227,22 @@ def test_the_printed_opel_grid_is_landscape_with_every_day_and_trust(sample_app:
         context.close()
 
 
+def test_the_opel_sections_below_open_from_the_keyboard_and_stay_in_the_link(sample_app: str, laptop: Page) -> None:
+    """The local authorities' grid and the table of days are drawn when their section is opened (issue 24: England's
+    two grids and table were most of a click to the page); the URL says which are open."""
+    page = open_page(laptop, sample_app, "opel")
+    _opel_grid(page)
+    assert page.locator("table.og").count() == 1 and page.get_by_test_id("stDataFrame").count() == 0
+    section = page.get_by_test_id("stExpander").filter(has_text="Local authority OPEL by day").first
+    section.locator("summary").focus()
+    page.keyboard.press("Enter")
+    expect(section.get_by_role("table", name=re.compile(r"^Local authority OPEL level by day"))).to_be_visible()
+    expect(page).to_have_url(re.compile(r"[?&]la=true"))
+    open_page(page, sample_app, "opel?days=true")
+    expect(page.get_by_test_id("stDataFrame")).to_be_visible()
+    assert page.locator("table.og").count() == 1
+
+
 # A national table's kind of names (119 trusts): long single words that squeezed columns broke.
 NATIONAL_NAMES = [f"{name} {i}" for i in range(10) for name in [
     "Blackpool", "Buckinghamshire Healthcare", "Calderdale and Huddersfield", "Gloucestershire Hospitals",
@@ -282,6 +298,7 @@ TRUST_OPEN = "trust?trust=RCD&" + "&".join(f"{key}=true" for key in ("daily", "s
 
 @pytest.mark.parametrize("path, heading", [("", "Weekly position"), ("trust?trust=RCD", "Harrogate (RCD)"),
                                            (TRUST_OPEN, "Harrogate (RCD)"), ("opel", "OPEL levels"),
+                                           ("opel?la=true&days=true", "OPEL levels"),  # its sections open
                                            ("narrative", "Weekly narrative"),
                                            ("data-quality", "Data quality and upload")])
 def test_no_serious_accessibility_violation_on_any_page(sample_app: str, page: Page, path: str, heading: str) -> None:

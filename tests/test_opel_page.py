@@ -23,6 +23,7 @@ from test_presentation import _deuteranope, _linear, _luminance, contrast
 
 from pipelines.queries import opel, weeks
 from pipelines.reports.opel_grid import STYLE, key_html, la_grid, trust_grid
+from ui import opel_charts
 from ui.opel_charts import headline
 from ui.style import NHS_PALE_GREY, OPEL_COLOURS, OPEL_TEXT_COLOURS
 
@@ -154,6 +155,15 @@ def test_one_icb_has_no_icb_row(con):
     assert not [th for th in table.iter("th") if th.get("scope") == "rowgroup"]
 
 
+def test_a_grid_in_a_given_order_has_its_rows_in_it_and_no_icb_headings(con):
+    # A big group's first screen: its most pressed trusts, most first, whatever their ICBs.
+    html = trust_grid(opel.daily_opel(con, MAY_13, MAY_16, ()), "x", order=("RCF", "RTR", "RCB"))
+    rows = grid_rows(html)
+    assert list(rows) == ["Airedale", "South Tees", "York and Scarborough"]
+    assert rows["York and Scarborough"] == [("og-3", "3"), ("og-3", "3"), ("og-4", "4"), ("og-2", "2")]
+    assert not [th for th in parse(html).iter("th") if th.get("scope") == "rowgroup"]
+
+
 def test_a_week_split_by_the_range_is_named_for_a_screen_reader(con):
     table = parse(trust_grid(opel.daily_opel(con, date(2024, 5, 18), date(2024, 5, 21), ("RCF",)), "x")).find("table")
     weeks_header = table.find("thead").findall("tr")[0].findall("th")[1:]
@@ -219,6 +229,11 @@ def run_page(**query: str | list[str]) -> AppTest:
     return app.run()
 
 
+def sections(app: AppTest) -> list[str]:
+    """The labels of the page's sections below its first screen (expanders), each drawn when opened."""
+    return [e.label for e in app.expander]
+
+
 def infos(app: AppTest) -> list[str]:
     return [i.value for i in app.info]
 
@@ -235,29 +250,56 @@ def test_page_opens_on_the_latest_four_weeks_of_every_trust(opel_db):
     assert app.date_input[0].value == date(2024, 6, 10)
     assert app.markdown[0].value == (
         "**2 of 3 trusts reported OPEL 4 on at least one day between 13/05/2024 and 10/06/2024.**")
-    trust_html, la_html = grids(app)
+    [trust_html] = grids(app)  # the first screen: the trust grid alone
     york = grid_rows(trust_html)["York and Scarborough"]
     # four whole weeks (Monday 13/05 to Sunday 09/06) and Monday 10/06: 29 days, York at 3 on 13/05 and 14/05
     assert len(york) == 29 and york[:4] == [("og-3", "3"), ("og-3", "3"), ("og-4", "4"), ("og-2", "2")]
     assert york[-1] == ("og-1", "1")  # Mon 10/06/2024
-    assert list(grid_rows(la_html)) == ["City of York (York and Scarborough)", "Bradford (Airedale)"]
-    table = app.dataframe[0].value
+    assert not app.get("plotly_chart")  # nothing waits for plotly.js
+    assert dict(app.query_params) == {"group": "all"}
+
+
+def test_the_local_authorities_and_the_days_table_are_drawn_when_opened(opel_db):
+    """Issue 24: England's two grids and table were most of a click to the page; the first screen draws the trust
+    grid, the rest when its section is opened, kept in the URL so a link opens the same view."""
+    app = run_page()
+    assert sections(app) == ["Local authority OPEL by day", "Days at OPEL 3 and 4, by trust"]
+    assert not any(e.proto.expanded for e in app.expander) and not app.dataframe
+    app.session_state["la"] = True  # the user opens the local authorities' grid
+    app.run()
+    assert list(grid_rows(grids(app)[1])) == ["City of York (York and Scarborough)", "Bradford (Airedale)"]
+    assert "Local authority OPEL not reported by: South Tees." in [c.value for c in app.caption]
+    assert not app.dataframe
+    linked = run_page(days="true")  # a link to the table of days (the browser writes it: test_e2e_browser)
+    assert [e.label for e in linked.expander if e.proto.expanded] == ["Days at OPEL 3 and 4, by trust"]
+    table = linked.dataframe[0].value
     # most days at OPEL 4 first: Airedale's two (13/05 and 14/05), York's one
     assert list(table["trust"]) == ["Airedale", "York and Scarborough", "South Tees"]
     # Every column on a 1366 px screen, the trust not pinned (a pinned column is drawn in a faded grey)
-    shown_columns = list(app.dataframe[0].proto.column_order)
+    shown_columns = list(linked.dataframe[0].proto.column_order)
     assert shown_columns == ["trust", "days_reported", "days_opel_3", "days_opel_4", "local_authority",
                              "la_days_reported", "la_days_opel_3", "la_days_opel_4"]
-    assert '"pinned"' not in app.dataframe[0].proto.columns
-    assert "Local authority OPEL not reported by: South Tees." in [c.value for c in app.caption]
-    assert not app.get("plotly_chart")  # nothing waits for plotly.js
-    assert dict(app.query_params) == {"group": "all"}
+    assert '"pinned"' not in linked.dataframe[0].proto.columns
+
+
+def test_a_big_group_shows_its_most_pressed_trusts_first_and_every_trust_when_opened(opel_db, monkeypatch):
+    """A region's or England's group (140 trusts) is more than a screen: its first grid has the trusts at OPEL 4 on
+    most days, then OPEL 3, most first and without ICB headings; every trust by ICB is drawn when opened."""
+    monkeypatch.setattr(opel_charts, "FIRST_SCREEN_TRUSTS", 2)
+    app = run_page()
+    [first] = grids(app)
+    assert list(grid_rows(first)) == ["Airedale", "York and Scarborough"]  # 2 and 1 days at OPEL 4
+    assert not [th for th in parse(first).iter("th") if th.get("scope") == "rowgroup"]
+    assert text(parse(first).find(".//caption")).endswith(
+        "All trusts: the 2 trusts at OPEL 4 on most days, then OPEL 3")
+    assert sections(app)[0] == "Every trust, by ICB"
+    every = run_page(every="true")
+    assert list(grid_rows(grids(every)[1])) == ["York and Scarborough", "South Tees", "Airedale"]  # by ICB
 
 
 def test_choosing_a_group_shows_only_its_trusts_and_goes_in_the_url(opel_db):
     app = run_page()
     app.selectbox[0].set_value("icb-qwo").run()
-    assert list(app.dataframe[0].value["trust"]) == ["Airedale"]
     assert list(grid_rows(grids(app)[0])) == ["Airedale"]
     assert app.query_params["group"] == "icb-qwo"
     assert "West Yorkshire ICB" in parse(grids(app)[0]).find(".//caption").text
@@ -283,7 +325,7 @@ def test_a_range_with_no_data_says_so(opel_db):
 
 
 def test_no_local_authority_opel_in_the_selection_says_so(opel_db):
-    app = run_page(group="icb-qhm")
+    app = run_page(group="icb-qhm", la="true", days="true")
     assert infos(app) == ["No trust reported its local authority's OPEL level between 13/05/2024 and 10/06/2024."]
     assert len(grids(app)) == 1  # the trust grid still shows
     assert list(app.dataframe[0].value["trust"]) == ["South Tees"]

@@ -8,6 +8,7 @@ and ``html.escape`` in one place (``pipelines.safe_text.html_text``); the markup
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 import polars as pl
@@ -55,9 +56,12 @@ STYLE = f"""<style>
 </style>"""
 
 
-def trust_grid(daily: pl.DataFrame, caption: str) -> str:
-    """Trust OPEL by day (the grid of ``pipelines.queries.opel.daily_opel``): one row per trust."""
-    return _grid(daily, "trust_opel", pl.col("trust"), "Trust", caption)
+def trust_grid(daily: pl.DataFrame, caption: str, order: Sequence[str] = ()) -> str:
+    """Trust OPEL by day (the grid of ``pipelines.queries.opel.daily_opel``): one row per trust, by ICB; with
+    ``order`` (every trust's org code) the rows in that order, without the ICBs' headings."""
+    if order:
+        daily = daily.sort(pl.col("org_code").replace_strict(order, range(len(order))), "period_date")
+    return _grid(daily, "trust_opel", pl.col("trust"), "Trust", caption, by_icb=not order)
 
 
 def la_grid(daily: pl.DataFrame, caption: str) -> str:
@@ -79,17 +83,18 @@ def key_html(with_not_reported: bool = False) -> str:
     return f'<p class="og-key">Key: {levels}{blanks}.</p>'
 
 
-def _grid(daily: pl.DataFrame, level: str, row_label: pl.Expr, corner: str, caption: str) -> str:
+def _grid(daily: pl.DataFrame, level: str, row_label: pl.Expr, corner: str, caption: str, by_icb: bool = True) -> str:
     days: list[date] = daily["period_date"].unique().sort().to_list()
-    # The grid is sorted by ICB, trust and day, so each row's cells are its days in order.
+    # The grid is sorted by its rows, then by day, so each row's cells are its days in order.
     rows = daily.with_columns(row=row_label).group_by("icb_name", "row", maintain_order=True).agg(
         pl.col(level), pl.col("submitted"))
-    several_icbs = rows["icb_name"].n_unique() > 1
+    # With trusts of several ICBs, each ICB's trusts under its name.
+    sections = (rows.group_by("icb_name", maintain_order=True) if by_icb and rows["icb_name"].n_unique() > 1
+                else [((None,), rows)])
     groups = []
-    for (icb,), trusts in rows.group_by("icb_name", maintain_order=True):
-        # With trusts of several ICBs, each ICB's trusts under its name.
+    for (icb,), trusts in sections:
         lines = [f'<tr><th scope="rowgroup" colspan="{len(days) + 1}" class="og-icb">{html_text(icb)}</th></tr>'
-                 ] if several_icbs else []
+                 ] if icb is not None else []
         lines += [f'<tr><th scope="row">{html_text(label)}</th>'
                   f'{"".join(_cell(v, s) for v, s in zip(values, submitted, strict=True))}</tr>'
                   for label, values, submitted in trusts.select("row", level, "submitted").iter_rows()]
