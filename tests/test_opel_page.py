@@ -190,6 +190,15 @@ def test_names_from_files_are_cleaned_and_escaped(con):
     assert text(parse(html).find(".//caption")) == "OPEL of <i>group</i>"
 
 
+def test_two_trusts_of_one_name_in_an_icb_are_two_rows_of_their_own_days(con):
+    daily = opel.daily_opel(con, MAY_13, MAY_16, ("RCB", "RTR")).with_columns(
+        trust=pl.lit("Same name"), icb_name=pl.lit("One ICB"))
+    table = parse(trust_grid(daily, "x"))
+    rows = [row for row in table.iter("tr") if row.find("th[@scope='row']") is not None]
+    assert [text(row.find("th")) for row in rows] == ["Same name", "Same name"]
+    assert [len(row.findall("td")) for row in rows] == [4, 4]
+
+
 def test_the_key_names_every_level_and_a_blank_day():
     key = key_html(with_not_reported=True)
     assert [f'<span class="og-{n}">{n}</span>OPEL {n}' in key for n in OPEL_COLOURS] == [True] * 4

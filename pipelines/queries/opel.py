@@ -54,7 +54,7 @@ def daily_opel(con: duckdb.DuckDBPyConnection, first: date, last: date, org_code
             s.org_code IS NOT NULL AS submitted, s.trust_opel, s.la_opel
         FROM chosen c CROSS JOIN days d
         LEFT JOIN {_TRUST_DAYS} s ON s.org_code = c.org_code AND s.period_date = d.period_date
-        ORDER BY c.icb_name, c.trust, d.period_date
+        ORDER BY c.icb_name, c.trust, c.org_code, d.period_date
     """, params=[list(org_codes), first, last]).pl()
 
 

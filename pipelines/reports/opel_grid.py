@@ -85,8 +85,9 @@ def key_html(with_not_reported: bool = False) -> str:
 
 def _grid(daily: pl.DataFrame, level: str, row_label: pl.Expr, corner: str, caption: str, by_icb: bool = True) -> str:
     days: list[date] = daily["period_date"].unique().sort().to_list()
-    # The grid is sorted by its rows, then by day, so each row's cells are its days in order.
-    rows = daily.with_columns(row=row_label).group_by("icb_name", "row", maintain_order=True).agg(
+    # The grid is sorted by its rows, then by day, so each row's cells are its days in order. A row is a trust
+    # (its org code), not a name: two trusts of one name in an ICB are two rows, never one of twice the days.
+    rows = daily.with_columns(row=row_label).group_by("icb_name", "org_code", "row", maintain_order=True).agg(
         pl.col(level), pl.col("submitted"))
     # With trusts of several ICBs, each ICB's trusts under its name.
     sections = (rows.group_by("icb_name", maintain_order=True) if by_icb and rows["icb_name"].n_unique() > 1
