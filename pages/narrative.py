@@ -136,11 +136,17 @@ if may_edit and group is not None:
         with st.container(key="narrative_grid", gap="xsmall"):
             grid(main_rows, box)
             if other_rows:
-                with st.expander(f"Other metrics ({len(other_rows)}): saved only when you edit them"):
-                    grid(other_rows, box)
+                # Drawn only when opened (a rerun that keeps what was typed above): eight more text areas on
+                # every visit were half the browser's work on a click to this page, for boxes rarely used.
+                others = st.expander(f"Other metrics ({len(other_rows)}): saved only when you edit them",
+                                     key="narrative_other", on_change="rerun")
+                if others.open:
+                    with others:
+                        grid(other_rows, box)
     if pressed:
         changed = narrative.texts_to_save(texts, {m: was["text"] for m, was in saved.items()}, starts, shown)
-        emptied = [row.label for row in rows if not narrative.clean_text(texts[row.metric]) and row.metric in saved]
+        emptied = [row.label for row in rows  # a box not drawn (other metrics folded away) was not emptied
+                   if row.metric in texts and not narrative.clean_text(texts[row.metric]) and row.metric in saved]
         if emptied:
             messages.warning(f"A saved narrative cannot be removed, only replaced: {'; '.join(emptied)} kept as saved.")
         if not changed:

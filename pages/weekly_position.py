@@ -61,10 +61,14 @@ with st.expander(f"Narratives and place leads' comments ({len(saved)})", expande
         st.markdown(f"**{labels[r['metric']]}**")  # a catalogue label, not user text
         st.text(f"{whose} ({r['author']}): {r['text']}")  # st.text: never read as Markdown or HTML
 
-with st.expander("Reading the SPC marks (statistical process control, Making Data Count)"):
-    st.caption("Each trust's weekly series up to this week is read as an XmR chart. Variation: is the latest "
-               "week a real change (special cause) or noise (common cause)? Assurance: will the trust reliably "
-               "meet the ambition? The cell's details give both; the trust drill-down page draws the chart.")
-    for column, (words, icon) in zip(st.columns(len(SPC_LEGEND)), SPC_LEGEND, strict=False):
+# Drawn only when opened (a rerun): the browser parses its seven icons as Markdown with raw HTML, and Markdown
+# was over a tenth of the browser's work on a click to this page (profiled), for a key most visits never open.
+legend = st.expander("Reading the SPC marks (statistical process control, Making Data Count)", key="spc_legend",
+                     on_change="rerun")
+if legend.open:
+    legend.caption("Each trust's weekly series up to this week is read as an XmR chart. Variation: is the latest "
+                   "week a real change (special cause) or noise (common cause)? Assurance: will the trust reliably "
+                   "meet the ambition? The cell's details give both; the trust drill-down page draws the chart.")
+    for column, (words, icon) in zip(legend.columns(len(SPC_LEGEND)), SPC_LEGEND, strict=False):
         column.markdown(icon, unsafe_allow_html=True)  # our own SVG, with its alt text
         column.caption(words)

@@ -174,8 +174,12 @@ def test_weekly_position_cells_carry_the_spc_reading(db):
     # limits from all 28 weeks: mean 47.7, lower limit 43.9, above the 40% ambition: consistently failing
     assert any(d.startswith("Harrogate, Stranded") and d.endswith(
         "SPC: Special cause improvement (low); consistently failing the ambition.") for d in cell_details(app))
-    legend = [c.value for c in app.caption]
+    # the key to the marks is drawn once its section is opened (a rerun), not on every visit
+    assert not any(c.value.startswith("▲ improvement") for c in app.caption)
+    app.session_state["spc_legend"] = True
+    legend = [c.value for c in app.run().caption]
     assert "▲ improvement (low): Special cause improvement (low)" in legend
+    assert sum(m.value.startswith("<svg") for m in app.markdown) == 8  # each mark's icon, with its alt text
 
 
 def test_place_leads_comment_shows_on_the_drilldown(two_weeks):
