@@ -136,11 +136,13 @@ if may_edit and group is not None:
         with st.container(key="narrative_grid", gap="xsmall"):
             grid(main_rows, box)
             if other_rows:
-                # Drawn only when opened (a rerun that keeps what was typed above): eight more text areas on
-                # every visit were half the browser's work on a click to this page, for boxes rarely used.
+                # Drawn once opened (a rerun that keeps what was typed above): eight more text areas on every
+                # visit were half the browser's work on a click to this page, for boxes rarely used. Then kept
+                # drawn, folded or not, for the session: closing the section never drops what was typed in it.
                 others = st.expander(f"Other metrics ({len(other_rows)}): saved only when you edit them",
                                      key="narrative_other", on_change="rerun")
-                if others.open:
+                if others.open or st.session_state.get("narrative_other_drawn"):
+                    st.session_state["narrative_other_drawn"] = True
                     with others:
                         grid(other_rows, box)
     if pressed:

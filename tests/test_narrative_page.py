@@ -121,6 +121,11 @@ def test_one_save_keeps_every_changed_box_and_the_history(two_weeks):
     app.session_state["narrative_other"] = True
     folded = other_metrics(app.run()).text_area[0]
     folded.input("Pathway 0 steady.")
+    # Folded again before Save, its boxes stay drawn (hidden), so the browser keeps what was typed in them
+    app.session_state["narrative_other"] = False
+    assert [b.key for b in other_metrics(app.run()).text_area][0] == folded.key
+    folded = other_metrics(app).text_area[0]
+    folded.input("Pathway 0 steady.")
     app.button(key=f"save-{FORM}").click().run()
     assert [s.value for s in app.success] == [f"Saved 1 narrative of All trusts: {folded.label}."]
     assert query(two_weeks, "SELECT count(*) FROM narratives") == [(drafted + 2,)]
