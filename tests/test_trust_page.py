@@ -375,3 +375,26 @@ def test_sections_below_the_first_screen_are_closed_and_drawn_only_when_opened(d
     linked = run_page(trust="RCB", spc="true")  # a link to that view (the browser writes it: test_e2e_drilldown)
     assert [e.label for e in linked.expander if e.proto.expanded] == ["SPC chart"]
     assert len(linked.get("plotly_chart")) == 1
+
+
+def lazy_section_app() -> None:
+    """Two sections, one kept in the URL: each writes a line while open."""
+    from ui.sections import lazy_section  # noqa: PLC0415  (AppTest runs the function's source on its own)
+
+    for label, key, in_url in (("Linked", "linked", True), ("Session only", "session_only", False)):
+        if box := lazy_section(label, key, in_url=in_url):
+            box.write(f"{label} drawn")
+
+
+def test_lazy_section_draws_nothing_until_opened_and_a_linked_one_follows_the_url():
+    app = AppTest.from_function(lazy_section_app, default_timeout=page_run_guard_s()).run()
+    assert [(e.label, e.proto.expanded) for e in app.expander] == [("Linked", False), ("Session only", False)]
+    assert not app.markdown
+    app.session_state["session_only"] = True
+    app.run()
+    assert [m.value for m in app.markdown] == ["Session only drawn"] and dict(app.query_params) == {}
+    linked = AppTest.from_function(lazy_section_app, default_timeout=page_run_guard_s())
+    linked.query_params["linked"] = "true"
+    linked.run()
+    assert [m.value for m in linked.markdown] == ["Linked drawn"]
+    assert [e.label for e in linked.expander if e.proto.expanded] == ["Linked"]
