@@ -99,8 +99,7 @@ def why_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first: date, 
         st.caption(plain(drilldown.delay_reasons_text(reasons)))
         if metric.has_spc:  # OPEL levels have no counts behind them: their strip is further down
             if trend := trend_svg.spc_trend_html(data.read(drilldown.trust_spc, code, metric.id, week), metric):
-                # Our own SVG (st.html drops SVG); its words are cleaned and escaped by ui.trend_svg.
-                st.markdown(trend, unsafe_allow_html=True)
+                st.html(trend)  # its words are cleaned and escaped by ui.trend_svg
             # The counts day by day: a Plotly chart, drawn only when opened (plotly.js is not on the first screen).
             if counts_box := lazy_section("Counts day by day (interactive chart)", f"counts_{code}_{metric.id}",
                                           in_url=False):
@@ -108,7 +107,7 @@ def why_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first: date, 
                 counts_box.plotly_chart(charts.parts_figure(daily, weekly.filter(pl.col("metric") == metric.id),
                                                             metric.numerator_text, metric.denominator_text))
     with beside:
-        st.table(drilldown_text.related_table(weekly, metric, week).to_pandas().set_index("Figure"))
+        st.html(drilldown_text.related_table_html(drilldown_text.related_table(weekly, metric, week)))
 
 
 # --- the chosen metric -------------------------------------------------------------------------------
