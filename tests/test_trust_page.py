@@ -248,7 +248,10 @@ def test_page_defaults_to_the_first_reporting_trust_and_shows_its_latest_week(dr
             in texts(app.caption))
     # each field's source, a line per field that mostly repeats one source: kept, but closed at first
     [sources] = [e for e in app.expander if e.label == "Where each figure came from"]
-    assert not sources.proto.expanded
+    assert not sources.proto.expanded and not sources.caption  # its words are sent only when opened
+    app.session_state["field_sources"] = True
+    app.run()
+    [sources] = [e for e in app.expander if e.label == "Where each figure came from"]
     assert any(t.startswith("Where each figure came from (the trust's own file first") and
                "G&A beds occupied: the trust's own sitrep files (14 days)" in t for t in texts(sources.caption))
     assert not app.warning

@@ -13,8 +13,8 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 
-def lazy_section(label: str, key: str, *, in_url: bool = True) -> DeltaGenerator | None:
+def lazy_section(label: str, key: str, *, in_url: bool = True, icon: str | None = None) -> DeltaGenerator | None:
     """The section's expander when it is open, to draw into; None while closed (draw nothing then).
     ``in_url=False``: its state stays in the session only (a key that names the trust, say)."""
-    box = st.expander(label, key=key, on_change="rerun", bind="query-params" if in_url else None)
+    box = st.expander(label, key=key, on_change="rerun", bind="query-params" if in_url else None, icon=icon)
     return box if box.open else None

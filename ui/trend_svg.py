@@ -47,7 +47,8 @@ def spc_trend_html(spc: TrustSpc, metric: Metric, weeks: int = TREND_WEEKS) -> s
     if not (svg := trend_svg(points, metric.short_label, metric.unit, ambition, words)):
         return ""
     said = html_text(trend_text(points, metric.short_label, metric.unit, words))
-    return (f'<figure style="margin:0"><figcaption style="font-size:0.875rem;color:{INK}">'
+    # The bottom margin as Streamlit's Markdown had it, so the page below does not move down.
+    return (f'<figure style="margin:0 0 -1rem 0"><figcaption style="font-size:0.875rem;color:{INK}">'
             f"<strong>The last {weeks} complete weeks (SPC)</strong>: the mean (solid line), process limits "
             "(dotted), the ambition (dashed blue); special cause improvement a diamond, concern a square. "
             "The whole history is in the SPC chart further down.</figcaption>"
