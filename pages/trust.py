@@ -12,6 +12,7 @@ from pipelines.reports.presentation import headline_figures
 from ui import data, drd_charts, params, trust_publication, trust_sections, weekly_filters
 from ui.app import ensure_entrypoint
 from ui.safe_text import clean, plain
+from ui.sections import lazy_section
 from ui.tiles import show_tiles
 
 DEFAULT_METRIC = "stranded_7plus_pct"
@@ -74,9 +75,11 @@ first_week, last_week, weekly, week = weeks.first_week, weeks.last_week, weeks.w
 if week is not None and not (publication_only and provenance.publication_gap(metric_id)):
     trust_sections.why_section(trust, metric, weekly, first, last, week)
 st.caption(plain(trust_sections.source_text(groups)))
-if field_sources := trust_sections.field_source_text(data.read(provenance.field_sources, code, first, last)):
-    with st.expander("Where each figure came from", icon=":material/source:"):  # a line per field: closed at first
-        st.caption(plain(field_sources))
+# A line per field, mostly repeating one source: its words are sent only when opened.
+field_sources = data.read(provenance.field_sources, code, first, last)
+if not field_sources.is_empty() and (box := lazy_section("Where each figure came from", "field_sources",
+                                                         in_url=False, icon=":material/source:")):
+    box.caption(plain(trust_sections.field_source_text(field_sources)))
 
 week_rows = {r["metric"]: r for r in weekly.filter(pl.col("week_ending") == week).to_dicts()}
 st.subheader(f"Week ending {uk_day(week)}")

@@ -8,6 +8,7 @@ import re
 import subprocess
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
+from html import unescape
 from pathlib import Path
 from typing import NoReturn
 
@@ -109,6 +110,14 @@ def shown(value: str) -> str:
 def shown_all(elements: Iterable) -> list[str]:
     """``shown`` of each element's value (``app.caption``, ``app.info`` and the like)."""
     return [shown(e.value) for e in elements]
+
+
+def related_rows(app) -> dict[str, list[str]]:  # noqa: ANN001 - an AppTest
+    """The drill-down's related figures table (``st.html``, class ``rt``) as {first cell: the row's other
+    cells}, its header row under "Figure", every cell unescaped."""
+    [table] = [h.proto.body for h in app.get("html") if '<table class="rt">' in h.proto.body]
+    return {cells[0]: cells[1:] for row in re.findall(r"<tr>(.*?)</tr>", table)
+            if (cells := [unescape(c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)])}
 
 
 def stop_process(process: subprocess.Popen) -> None:

@@ -50,7 +50,7 @@ def test_the_first_screen_shows_what_changed_and_the_counts_behind_it(step_app: 
     assert within_first_screen(page, SENTENCE), "SPC's sentence is below the first screen"
     assert within_first_screen(page, COUNTS), "the numerator and denominator are below the first screen"
     # The week-by-week table beside it: the counts a day, read across the weeks.
-    counts_row = page.get_by_test_id("stTable").locator("tr").filter(has_text="Patients staying 7+ days (a day)")
+    counts_row = page.locator("table.rt").locator("tr").filter(has_text="Patients staying 7+ days (a day)")
     expect(counts_row).to_contain_text("37")
     assert within_first_screen(page, "Patients staying 7+ days (a day)")
     # The last weeks' SPC chart starts on the first screen: drawn by the server (SVG), an image with its words.

@@ -161,6 +161,8 @@ def test_the_drilldown_says_where_each_field_came_from_and_shows_the_monthly_ave
     list(ingest_paths([winter, _beds_csv(tmp_path / "beds.csv")], db))
     app = run_page(trust="RCB", metric="stranded_7plus_pct", monthly="true",
                    **{"from": "2024-04-01", "to": "2024-04-05"})
+    app.session_state["field_sources"] = True  # "Where each figure came from" opened: its words are sent then
+    app.run()
     captions = " ".join(texts(app.caption))
     assert "G&A beds open: NHS England UEC daily sitrep (5 days)" in captions
     assert "Monthly averages (NHS England beds publication)" in sections(app)

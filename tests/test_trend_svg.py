@@ -85,7 +85,8 @@ def test_the_drilldowns_trend_uses_the_latest_ambition_in_force():
     spc = TrustSpc(result, "lower", 40.0, "<", ambition, None, pl.DataFrame())
     html = spc_trend_html(spc, STRANDED)
     assert html.startswith("<figure") and "The last 26 complete weeks (SPC)" in html
-    assert 'aria-label="Stranded 7+ days, the 20 complete weeks to the week ending 19/05/2024' in html  # short label
+    assert 'alt="Stranded 7+ days, the 20 complete weeks to the week ending 19/05/2024' in html  # short label
+    assert '<img src="data:image/svg+xml;base64,' in html and "<svg" not in html  # st.html drops inline SVG
     assert "the ambition: &lt; 40%." in html
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from helpers import load_rows_directly, shown, shown_all, week_of_rows
+from helpers import load_rows_directly, related_rows, shown, shown_all, week_of_rows
 from patience import page_run_guard_s
 from streamlit.testing.v1 import AppTest
 
@@ -248,7 +248,10 @@ def test_page_defaults_to_the_first_reporting_trust_and_shows_its_latest_week(dr
             in texts(app.caption))
     # each field's source, a line per field that mostly repeats one source: kept, but closed at first
     [sources] = [e for e in app.expander if e.label == "Where each figure came from"]
-    assert not sources.proto.expanded
+    assert not sources.proto.expanded and not sources.caption  # its words are sent only when opened
+    app.session_state["field_sources"] = True
+    app.run()
+    [sources] = [e for e in app.expander if e.label == "Where each figure came from"]
     assert any(t.startswith("Where each figure came from (the trust's own file first") and
                "G&A beds occupied: the trust's own sitrep files (14 days)" in t for t in texts(sources.caption))
     assert not app.warning
@@ -299,9 +302,9 @@ def test_site_breakdown_only_for_a_trust_with_site_rows(drill):
 def test_opel_metric_first_says_it_is_a_level_beside_related_figures(drill):
     app = run_page(trust="RCB", metric="trust_opel_max")
     assert texts(app.info)[0].startswith("**Trust OPEL.** A level, not a measurement, so SPC does not chart it")
-    [table] = app.table
-    assert list(table.value.index) == ["Trust OPEL", "LA OPEL", "G&A occupancy", "NCTR of occupied"]
-    assert list(table.value.loc["Trust OPEL"]) == ["3"]  # the highest of its two sites' levels in the week
+    table = related_rows(app)
+    assert list(table)[1:] == ["Trust OPEL", "LA OPEL", "G&A occupancy", "NCTR of occupied"]
+    assert table["Trust OPEL"] == ["3"]  # the highest of its two sites' levels in the week
 
 
 def test_opel_metric_is_a_strip_not_a_line(drill):
@@ -339,9 +342,8 @@ def test_every_ratio_metric_opens_on_its_counts_and_what_changed(drill, metric):
     first = texts(app.info)[0]
     assert first.startswith(f"**{metric.short_label}.** Too few complete weeks for SPC limits (2 since the week "
                             "ending 07/04/2024")
-    [table] = app.table
     counts = [f"{capitalised(words)} (a day)" for words in (metric.numerator_text, metric.denominator_text)]
-    assert list(table.value.index[:3]) == [*counts, metric.short_label]
+    assert list(related_rows(app))[1:4] == [*counts, metric.short_label]
     if metric.id == "stranded_7plus_pct":  # Hull: 45 then 36 of 90 beds a day
         assert first.endswith("Week ending Sun 14/04/2024: 36 patients staying 7+ days a day of 90 occupied G&A beds "
                               "(40.0%); the week before: 45 of 90 (50.0%).")
@@ -375,3 +377,26 @@ def test_sections_below_the_first_screen_are_closed_and_drawn_only_when_opened(d
     linked = run_page(trust="RCB", spc="true")  # a link to that view (the browser writes it: test_e2e_drilldown)
     assert [e.label for e in linked.expander if e.proto.expanded] == ["SPC chart"]
     assert len(linked.get("plotly_chart")) == 1
+
+
+def lazy_section_app() -> None:
+    """Two sections, one kept in the URL: each writes a line while open."""
+    from ui.sections import lazy_section  # noqa: PLC0415  (AppTest runs the function's source on its own)
+
+    for label, key, in_url in (("Linked", "linked", True), ("Session only", "session_only", False)):
+        if box := lazy_section(label, key, in_url=in_url):
+            box.write(f"{label} drawn")
+
+
+def test_lazy_section_draws_nothing_until_opened_and_a_linked_one_follows_the_url():
+    app = AppTest.from_function(lazy_section_app, default_timeout=page_run_guard_s()).run()
+    assert [(e.label, e.proto.expanded) for e in app.expander] == [("Linked", False), ("Session only", False)]
+    assert not app.markdown
+    app.session_state["session_only"] = True
+    app.run()
+    assert [m.value for m in app.markdown] == ["Session only drawn"] and dict(app.query_params) == {}
+    linked = AppTest.from_function(lazy_section_app, default_timeout=page_run_guard_s())
+    linked.query_params["linked"] = "true"
+    linked.run()
+    assert [m.value for m in linked.markdown] == ["Linked drawn"]
+    assert [e.label for e in linked.expander if e.proto.expanded] == ["Linked"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import polars as pl
-import streamlit as st
 
 from pipelines.catalogue.dates import uk_date, uk_day
 from pipelines.catalogue.metrics import Unit
@@ -15,6 +14,7 @@ from ui import data
 from ui.charts import FIRST_MONDAY, WEEK_MS, _layout
 from ui.plotly_go import go
 from ui.safe_text import plain
+from ui.sections import lazy_section
 from ui.style import NHS_BLUE, NHS_DARK_BLUE
 
 # On the day in green; the longer the wait, the darker and warmer, to red for 21+ days (the plan's ask).
@@ -46,10 +46,7 @@ def delay_bands_figure(bands: pl.DataFrame) -> go.Figure:
 def delay_bands_section(trust: dict, first: date, last: date) -> None:
     """The section, or what the trust has instead: no figures yet, or none before a date."""
     code, name = trust["org_code"], trust["short_name"]
-    # Closed at first, its queries and chart run only when opened (as ui.trust_sections' sections).
-    box = st.expander("Days from discharge ready date to discharge", key="bands", on_change="rerun",
-                      bind="query-params")
-    if not box.open:
+    if not (box := lazy_section("Days from discharge ready date to discharge", "bands")):
         return
     started = data.read(drd.first_figures).get((code, FIRST_FIGURE_METRIC))
     bands = data.read(drd.weekly_bands, code, first, last)

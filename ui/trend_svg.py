@@ -3,11 +3,15 @@ first screen shows the trend without waiting for plotly.js (the Plotly charts fu
 whole history). No Streamlit here: it returns markup, testable without a browser.
 
 The chart is an image to a screen reader (``role="img"``) whose text alternative says what it shows:
-the weeks, the first and latest values, the mean and process limits and the special-cause weeks.
+the weeks, the first and latest values, the mean and process limits and the special-cause weeks. On the page
+it is an ``<img>`` of the SVG (a data URI) in ``st.html``: Streamlit's ``st.html`` drops inline SVG, and
+``st.markdown`` with HTML makes the browser load and run an HTML parser for Markdown (about 180 KB of
+JavaScript) before the first screen is drawn.
 As on the Plotly SPC chart (``ui.spc_chart``), special causes differ by shape as well as colour.
 """
 from __future__ import annotations
 
+from base64 import b64encode
 from collections.abc import Callable
 
 import polars as pl
@@ -39,11 +43,17 @@ def spc_trend_html(spc: TrustSpc, metric: Metric, weeks: int = TREND_WEEKS) -> s
         latest = known.row(-1, named=True)
         ambition, words = latest["ambition"], format_ambition(latest["ambition_comparison"], latest["ambition"],
                                                               metric.unit)
-    svg = trend_svg(last_weeks(spc.result.points, weeks), metric.short_label, metric.unit, ambition, words)
-    return svg and (f'<figure style="margin:0"><figcaption style="font-size:0.875rem;color:{INK}">'
-                    f"<strong>The last {weeks} complete weeks (SPC)</strong>: the mean (solid line), process limits "
-                    "(dotted), the ambition (dashed blue); special cause improvement a diamond, concern a square. "
-                    f"The whole history is in the SPC chart further down.</figcaption>{svg}</figure>")
+    points = last_weeks(spc.result.points, weeks)
+    if not (svg := trend_svg(points, metric.short_label, metric.unit, ambition, words)):
+        return ""
+    said = html_text(trend_text(points, metric.short_label, metric.unit, words))
+    # The bottom margin as Streamlit's Markdown had it, so the page below does not move down.
+    return (f'<figure style="margin:0 0 -1rem 0"><figcaption style="font-size:0.875rem;color:{INK}">'
+            f"<strong>The last {weeks} complete weeks (SPC)</strong>: the mean (solid line), process limits "
+            "(dotted), the ambition (dashed blue); special cause improvement a diamond, concern a square. "
+            "The whole history is in the SPC chart further down.</figcaption>"
+            f'<img src="data:image/svg+xml;base64,{b64encode(svg.encode()).decode()}" alt="{said}" width="{WIDTH}" '
+            f'height="{HEIGHT}" style="max-width:100%;height:auto;display:block"></figure>')
 
 
 def last_weeks(points: pl.DataFrame, weeks: int = TREND_WEEKS) -> pl.DataFrame:
@@ -122,7 +132,7 @@ def trend_svg(points: pl.DataFrame, label: str, unit: str, ambition: float | Non
               f'<text x="{WIDTH - RIGHT}" y="{HEIGHT - 6}" text-anchor="end">{uk_date(rows[-1]["period"])}</text>']
     words = html_text(trend_text(points, label, unit, ambition_words))
     return (f'<svg class="trend-svg" role="img" aria-label="{words}" viewBox="0 0 {WIDTH} {HEIGHT}" '
-            f'width="100%" style="max-width:{WIDTH}px" font-size="11" fill="{INK}" '
+            f'width="100%" style="max-width:{WIDTH}px" font-size="11" font-family="sans-serif" fill="{INK}" '
             f'xmlns="http://www.w3.org/2000/svg"><title>{words}</title>{"".join(parts)}</svg>')
 
 

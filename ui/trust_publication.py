@@ -2,11 +2,8 @@
 beds averages, bed days lost, a merged trust's history, discharge ready dates, the monthly pathway mix and the
 delay reasons) and the trust's own weekly pathway mix.
 
-Each section is an expander closed at first whose queries and Plotly figure run only when it is opened
-(``on_change="rerun"``), so the first screen never waits for them or for plotly.js (issue 24); which are open is
-kept in the URL (``bind="query-params"``, the key naming the parameter), so a link opens the same view. A section
-is offered only when the trust has figures for it (a small cached query); its label does not change with the
-figures, so an open section stays open. Layout only, as ``ui.trust_sections``.
+Each is a ``ui.sections.lazy_section``, drawn only when opened, and offered only when the trust has figures for
+it (a small cached query). Layout only, as ``ui.trust_sections``.
 """
 from __future__ import annotations
 
@@ -22,6 +19,7 @@ from pipelines.queries import drilldown, provenance
 from pipelines.queries.drd import trust_drd_months
 from ui import charts, data, publication_charts
 from ui.safe_text import plain
+from ui.sections import lazy_section
 
 HOSPICE_NOTE = ("Trust figures exclude discharges to hospice, which NHS England's England figures include "
                 "(Table 2 note 1), so England is not the sum of its trusts.")
@@ -72,25 +70,23 @@ def pathway_sections(trust: dict, weekly: pl.DataFrame, first: date, last: date)
     has_months = data.read(drilldown.publication_destinations, code, first, last)["discharges"].drop_nulls().sum() > 0
     home = weekly.filter(pl.col("metric") == drilldown.PATHWAY_METRIC).sort("week_ending")
     if not home["value"].is_null().all() or not has_months:
-        box = st.expander("Pathway mix", key="pathways", on_change="rerun", bind="query-params")
-        if box.open and home["value"].is_null().all():
+        box = lazy_section("Pathway mix", "pathways")
+        if box and home["value"].is_null().all():
             box.info(plain(f"{name} reported no discharges by pathway in the chosen dates."))
-        elif box.open:
+        elif box:
             box.caption(f"Share of each week's discharges by pathway; {home_ambition_text(home)}. "
                         "Source: the trust's own sitrep files.")
             box.plotly_chart(charts.pathway_figure(weekly))
     published_on = published_on_control(code, first, last)
     destinations = data.read(drilldown.publication_destinations, code, first, last, published_on)
-    if destinations["discharges"].drop_nulls().sum() > 0:
-        box = st.expander("Pathway mix by month (NHS England publication)", key="months", on_change="rerun",
-                          bind="query-params")
-        if box.open:
-            box.caption(plain("Share of each month's discharges by pathway, from the intended destinations NHS "
-                              "England publishes (Table 4; hover for them); "
-                              f"{home_ambition_text(destinations.sort('month'))}. " + HOSPICE_NOTE + " "
-                              + _files_text(destinations)))
-            mix = data.read(drilldown.publication_pathway_mix, code, first, last, published_on)
-            box.plotly_chart(charts.monthly_pathway_figure(destinations, mix))
+    if destinations["discharges"].drop_nulls().sum() > 0 and (
+            box := lazy_section("Pathway mix by month (NHS England publication)", "months")):
+        box.caption(plain("Share of each month's discharges by pathway, from the intended destinations NHS "
+                          "England publishes (Table 4; hover for them); "
+                          f"{home_ambition_text(destinations.sort('month'))}. " + HOSPICE_NOTE + " "
+                          + _files_text(destinations)))
+        mix = data.read(drilldown.publication_pathway_mix, code, first, last, published_on)
+        box.plotly_chart(charts.monthly_pathway_figure(destinations, mix))
     delay_reasons_section(code, first, last, published_on)
 
 
@@ -101,9 +97,7 @@ def delay_reasons_section(code: str, first: date, last: date, published_on: date
     stays = data.read(drilldown.publication_delay_stays, code, first, last, published_on)
     if not stays:
         return
-    box = st.expander("Delay reasons (NHS England publication)", key="delays", on_change="rerun",
-                      bind="query-params")
-    if not box.open:
+    if not (box := lazy_section("Delay reasons (NHS England publication)", "delays")):
         return
     stay = drilldown.DEFAULT_STAY if drilldown.DEFAULT_STAY in stays else stays[0]
     if len(stays) > 1:
@@ -129,15 +123,12 @@ def beds_publication_sections(trust: dict, metric: Metric, weekly: pl.DataFrame,
     """Monthly beds averages beside the daily series, a merged trust's combined series, Table 3's bed days lost."""
     code, name = trust["org_code"], trust["short_name"]
     monthly = data.read(drilldown.monthly_beds_points, code, metric.id, first, last)
-    if not monthly.is_empty():
-        box = st.expander("Monthly averages (NHS England beds publication)", key="monthly", on_change="rerun",
-                          bind="query-params")
-        if box.open:
-            daily = data.read(drilldown.trust_daily, code, (metric.id,), first, last)
-            box.caption(plain(f"{metric.label}: daily figures (line) beside NHS England's monthly beds publication "
-                              "(diamonds: monthly averages of the daily sitrep, shares of all G&A beds). Source: "
-                              + ", ".join(monthly["source_file"].drop_nulls().unique(maintain_order=True)) + "."))
-            box.plotly_chart(publication_charts.monthly_points_figure(daily, monthly, metric.unit))
+    if not monthly.is_empty() and (box := lazy_section("Monthly averages (NHS England beds publication)", "monthly")):
+        daily = data.read(drilldown.trust_daily, code, (metric.id,), first, last)
+        box.caption(plain(f"{metric.label}: daily figures (line) beside NHS England's monthly beds publication "
+                          "(diamonds: monthly averages of the daily sitrep, shares of all G&A beds). Source: "
+                          + ", ".join(monthly["source_file"].drop_nulls().unique(maintain_order=True)) + "."))
+        box.plotly_chart(publication_charts.monthly_points_figure(daily, monthly, metric.unit))
     merged = data.read(drilldown.predecessors, code)
     if not merged.is_empty() and metric.has_spc:  # a toggle: its chart is drawn only when switched on
         listed = ", ".join(f"{r['name']} ({r['predecessor']}) on {uk_date(r['succession_date'])}"
@@ -151,13 +142,10 @@ def beds_publication_sections(trust: dict, metric: Metric, weekly: pl.DataFrame,
             st.caption("Before each merger the combined series adds the merged trust's figures (ratios of summed "
                        "parts); SPC limits start again at each merger date.")
     lost = data.read(drilldown.bed_days_lost, code, first, last)
-    if not lost.is_empty():
-        box = st.expander("Bed days lost to long stays (NHS England publication)", key="lost", on_change="rerun",
-                          bind="query-params")
-        if box.open:
-            box.caption("Additional bed days used each week by patients not meeting the criteria to reside, with "
-                        "stays of 7+, 14+ and 21+ days (Table 3). " + _files_text(lost))
-            box.plotly_chart(publication_charts.bed_days_lost_figure(lost))
+    if not lost.is_empty() and (box := lazy_section("Bed days lost to long stays (NHS England publication)", "lost")):
+        box.caption("Additional bed days used each week by patients not meeting the criteria to reside, with "
+                    "stays of 7+, 14+ and 21+ days (Table 3). " + _files_text(lost))
+        box.plotly_chart(publication_charts.bed_days_lost_figure(lost))
 
 
 def drd_section(trust: dict, first: date, last: date) -> None:
@@ -166,9 +154,7 @@ def drd_section(trust: dict, first: date, last: date) -> None:
     months = data.read(trust_drd_months, trust["org_code"], first, last)
     if months.is_empty():
         return
-    box = st.expander("Discharge ready date (NHS England, monthly)", key="drd", on_change="rerun",
-                      bind="query-params")
-    if not box.open:
+    if not (box := lazy_section("Discharge ready date (NHS England, monthly)", "drd")):
         return
     refused = months.filter(~pl.col("may_be_rated"))["month"].unique().sort()
     box.caption(plain("Share of patients discharged on their discharge ready date, and of delayed patients who "

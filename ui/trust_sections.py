@@ -1,12 +1,8 @@
 """Sections of the trust drill-down page (``pages/trust.py``), each drawn from ``pipelines.queries.drilldown``
 queries through ``ui.data.read`` and the figures of ``ui.charts`` and ``ui.spc_chart``: the first screen (what
 changed, the comments) and, below it, the chosen metric's sections (day by day, SPC, beside the system, by site);
-those from NHS England's publications are ``ui.trust_publication``'s.
-
-Below the first screen every section is an expander closed at first whose queries and Plotly figure run only
-when it is opened (``on_change="rerun"``), so the first screen never waits for them or for plotly.js (issue 24);
-which are open is kept in the URL (``bind="query-params"``: the key names the parameter), so a link opens the same
-view. Labels do not change with the trust or metric, so an open section stays open when they are changed.
+those from NHS England's publications are ``ui.trust_publication``'s. Below the first screen each is a
+``ui.sections.lazy_section``, drawn only when opened.
 
 Layout only: the questions asked of the warehouse live in ``pipelines.queries.drilldown``, the figures in
 ``ui.charts``/``ui.spc_chart``; the words that do not need Streamlit (``source_text``,
@@ -33,6 +29,7 @@ from pipelines.reports.weekly_table import site_label, site_names
 from pipelines.spc import store
 from ui import auth, charts, data, spc_chart, trend_svg
 from ui.safe_text import clean, plain
+from ui.sections import lazy_section
 from ui.spc_icons import assurance_icon, variation_icon
 
 SOURCE_NAMES = SOURCE_LABELS
@@ -102,28 +99,24 @@ def why_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first: date, 
         st.caption(plain(drilldown.delay_reasons_text(reasons)))
         if metric.has_spc:  # OPEL levels have no counts behind them: their strip is further down
             if trend := trend_svg.spc_trend_html(data.read(drilldown.trust_spc, code, metric.id, week), metric):
-                # Our own SVG (st.html drops SVG); its words are cleaned and escaped by ui.trend_svg.
-                st.markdown(trend, unsafe_allow_html=True)
+                st.html(trend)  # its words are cleaned and escaped by ui.trend_svg
             # The counts day by day: a Plotly chart, drawn only when opened (plotly.js is not on the first screen).
-            counts_box = st.expander("Counts day by day (interactive chart)", key=f"counts_{code}_{metric.id}",
-                                     on_change="rerun")
-            if counts_box.open:
+            if counts_box := lazy_section("Counts day by day (interactive chart)", f"counts_{code}_{metric.id}",
+                                          in_url=False):
                 daily = data.read(drilldown.trust_daily, code, (metric.id,), first, last)
                 counts_box.plotly_chart(charts.parts_figure(daily, weekly.filter(pl.col("metric") == metric.id),
                                                             metric.numerator_text, metric.denominator_text))
     with beside:
-        st.table(drilldown_text.related_table(weekly, metric, week).to_pandas().set_index("Figure"))
+        st.html(drilldown_text.related_table_html(drilldown_text.related_table(weekly, metric, week)))
 
 
 # --- the chosen metric -------------------------------------------------------------------------------
 
 def metric_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first: date, last: date) -> None:
     """The metric day by day with its weekly figures and ambition (an OPEL metric: a strip per day)."""
-    box = st.expander("Day by day", key="daily", on_change="rerun", bind="query-params")
-    if not box.open:
-        return
-    with box:
-        _metric_chart(trust, metric, weekly.filter(pl.col("metric") == metric.id), first, last)
+    if box := lazy_section("Day by day", "daily"):
+        with box:
+            _metric_chart(trust, metric, weekly.filter(pl.col("metric") == metric.id), first, last)
 
 
 def _metric_chart(trust: dict, metric: Metric, metric_weekly: pl.DataFrame, first: date, last: date) -> None:
@@ -154,8 +147,7 @@ def comparison_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first_
     """Beside the system (all trusts of the ICB combined) and its peers in the summary week."""
     code, icb = trust["org_code"], trust["icb_name"]
     metric_weekly = weekly.filter(pl.col("metric") == metric.id)
-    box = st.expander("Beside the system and its peers", key="system", on_change="rerun", bind="query-params")
-    if not box.open:
+    if not (box := lazy_section("Beside the system and its peers", "system")):
         return
     if trust["icb_code"] is None:  # e.g. a trust added from NHS England's publication, which names no ICB
         box.info(plain(f"ICB not known from the files loaded, so {trust['short_name']} has no system or peers to "
@@ -185,8 +177,7 @@ def site_section(trust: dict, metric: Metric, weekly: pl.DataFrame, first: date,
     sites = data.read(drilldown.site_metric, trust["org_code"], metric.id, first, last)
     if sites.is_empty():
         return
-    box = st.expander("By site", key="sites", on_change="rerun", bind="query-params")
-    if not box.open:
+    if not (box := lazy_section("By site", "sites")):
         return
     names = site_names()  # reference_data/sites.csv: "York Hospital (RCB55)" rather than a bare code
     sites = sites.with_columns(pl.col("site_code").replace_strict(
@@ -214,8 +205,7 @@ def _icons(spc: drilldown.TrustSpc) -> None:
 def spc_section(org_code: str, metric: Metric, week: date) -> None:
     """The metric's XmR chart over the trust's complete weeks up to ``week`` (as the weekly table
     reads it), its icons and message, and the form to fix a baseline or recalculate the limits."""
-    box = st.expander("SPC chart", key="spc", on_change="rerun", bind="query-params")
-    if box.open:
+    if box := lazy_section("SPC chart", "spc"):
         with box:
             _spc_chart(org_code, metric, week)
 

@@ -9,9 +9,18 @@ import polars as pl
 from pipelines.catalogue.dates import uk_date, uk_day
 from pipelines.catalogue.metrics import METRICS, Metric
 from pipelines.reports.presentation import NOT_REPORTED, format_value
+from pipelines.safe_text import html_text
 from pipelines.spc.explain import capitalised, count_text, per_day
 
 _BY_ID: dict[str, Metric] = {m.id: m for m in METRICS}
+# The related figures' table, in the look of Streamlit's own tables: plain HTML, so the drill-down's first
+# screen does not load the browser's Arrow table code (about 1 MB of JavaScript) for twelve short rows.
+TABLE_STYLE = """<style>
+.rt { border-collapse: collapse; width: calc(100% - 1px); font-size: 0.875rem; color: #212B32; }
+.rt th, .rt td { border: 1px solid rgba(49, 51, 63, 0.1); padding: 0.25rem 0.375rem; text-align: left;
+  font-weight: 400; line-height: 1.5; }
+.rt thead th, .rt tbody th { color: #4C6272; }
+</style>"""
 
 
 def related_table(weekly: pl.DataFrame, metric: Metric, up_to: date, weeks: int = 4) -> pl.DataFrame:
@@ -40,6 +49,15 @@ def related_table(weekly: pl.DataFrame, metric: Metric, up_to: date, weeks: int 
         rows.append(row(shown.short_label, {r["week_ending"]: format_value(r["value"], shown.unit)
                                             for r in rows_of(shown.id).iter_rows(named=True)}))
     return pl.DataFrame(rows, schema={"Figure": pl.String, **dict.fromkeys(columns, pl.String)}, orient="row")
+
+
+def related_table_html(table: pl.DataFrame) -> str:
+    """``related_table`` as an HTML table: a header row of its columns, then a row per figure headed by its
+    name; every word cleaned and escaped."""
+    head = "".join(f'<th scope="col">{html_text(c)}</th>' for c in table.columns)
+    rows = "".join(f'<tr><th scope="row">{html_text(name)}</th>{"".join(f"<td>{html_text(v)}</td>" for v in values)}'
+                   "</tr>" for name, *values in table.iter_rows())
+    return f'{TABLE_STYLE}<table class="rt"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
 
 
 def week_counts_text(weekly: pl.DataFrame, metric: Metric, week: date) -> str:
