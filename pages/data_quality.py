@@ -23,6 +23,7 @@ from ui.app import ensure_entrypoint
 from ui.kept import kept
 from ui.quality_charts import completeness_heatmap_between
 from ui.safe_text import plain
+from ui.sections import lazy_section
 
 TABS = ("Upload", "Files received", "Rejected rows", "Submissions", "Data contract rules")
 MESSAGES_SHOWN = 5  # as text under the summary; the table below has them all
@@ -250,9 +251,9 @@ def audit_section() -> None:
         return
     # Folded, and drawn only once opened (a rerun): below the tabs, off the first screen, the page's only table
     # under the Upload tab would otherwise load the table grid's code on every visit.
-    log_box = st.expander(f"The log: {entries.height:,} entr{'ies' if entries.height != 1 else 'y'}, newest first",
-                          key="dq_audit", on_change="rerun")
-    if not log_box.open:
+    log_box = lazy_section(f"The log: {entries.height:,} entr{'ies' if entries.height != 1 else 'y'}, newest first",
+                           "dq_audit", in_url=False)
+    if log_box is None:
         return
     # Widths in proportion (the grid stretches them to the page): the detail, the longest words, gets half, so
     # it is read whole rather than cut off ("... week ending 28/0").

@@ -18,6 +18,7 @@ from pipelines.safe_text import html_text
 from ui import auth, data, params
 from ui.app import ensure_entrypoint
 from ui.group_editor import group_editor
+from ui.sections import lazy_section
 from ui.weekly_filters import weekly_table_with_filters
 from ui.weekly_rows import rows_shown
 
@@ -189,9 +190,9 @@ history = data.read(narrative.narrative_history, week, org_code, selection.group
 if history is not None and history.height:
     labels = {row.metric: row.label for row in rows}
     # Drawn only when opened (a rerun): the table grid's code is not loaded for the first screen.
-    versions = st.expander(f"History of this week ({history.height} saved version{'s' * (history.height != 1)})",
-                           key="narrative_history", on_change="rerun")
-    if versions.open:
+    versions = lazy_section(f"History of this week ({history.height} saved version{'s' * (history.height != 1)})",
+                            "narrative_history", in_url=False)
+    if versions:
         shown_history = history.with_columns(history["metric"].replace(labels))
         versions.dataframe(shown_history.select("saved_at", "metric", "author", "text"), hide_index=True,
                            width="stretch", column_config={
@@ -207,9 +208,8 @@ for column, (fmt, (mime, label)) in zip(st.columns(len(export.FORMATS)), export.
 
 # Collapsed, and drawn only once opened (a rerun): its date picker is the heaviest part of Streamlit's
 # bundle on this page, and it is not what the page is for (benchmarks/browser_pages.py).
-daily = st.expander("Underlying daily figures: one trust's daily sitrep rows, to download (CSV)",
-                    key="daily_figures", on_change="rerun")
-if daily.open:
+if daily := lazy_section("Underlying daily figures: one trust's daily sitrep rows, to download (CSV)",
+                         "daily_figures", in_url=False):
     with daily:
         st.caption("The daily sitrep figures of one trust as loaded (per site where it submits per site), with the "
                    "file each row came from.")

@@ -20,6 +20,7 @@ from ui.opel_charts import (
     trust_grid_between,
 )
 from ui.safe_text import plain
+from ui.sections import lazy_section
 
 LOAD_HINT = "Load sitrep files with `python -m pipelines ingest PATH`."
 OPEL_TABLE_COLUMNS = ["trust", "days_reported", "days_opel_3", "days_opel_4",
@@ -77,13 +78,11 @@ st.html(kept(first_screen_grid, first, last, group.org_codes, group.name) + key_
 if counts.height > FIRST_SCREEN_TRUSTS:
     st.caption(f"The {FIRST_SCREEN_TRUSTS} of the group's {counts.height} trusts at OPEL 4 on most days, then "
                "OPEL 3; every trust, by ICB, below.")
-    every = st.expander("Every trust, by ICB", key="every", on_change="rerun", bind="query-params")
-    if every.open:
+    if every := lazy_section("Every trust, by ICB", "every"):
         with every:
             st.html(kept(trust_grid_between, first, last, group.org_codes, group.name) + key_html())
 
-la_box = st.expander("Local authority OPEL by day", key="la", on_change="rerun", bind="query-params")
-if la_box.open:
+if la_box := lazy_section("Local authority OPEL by day", "la"):
     with la_box:
         la_html = kept(la_grid_between, first, last, group.org_codes, group.name)
         not_reporting = counts.filter(pl.col("la_days_reported") == 0).sort("trust")["trust"].to_list()
@@ -95,8 +94,7 @@ if la_box.open:
             if not_reporting:
                 st.caption(plain(f"Local authority OPEL not reported by: {', '.join(not_reporting)}."))
 
-days_box = st.expander("Days at OPEL 3 and 4, by trust", key="days", on_change="rerun", bind="query-params")
-if days_box.open:
+if days_box := lazy_section("Days at OPEL 3 and 4, by trust", "days"):
     with days_box:
         level = st.column_config.NumberColumn
         # Tall enough for every trust without scrolling inside the table, up to about 20 of them. Every column

@@ -13,6 +13,7 @@ from pipelines.reports import export, narrative
 from pipelines.reports.meeting_html import table_html
 from ui import data
 from ui.app import ensure_entrypoint
+from ui.sections import lazy_section
 from ui.spc_icons import assurance_icon, variation_icon
 from ui.style import COMPACT_PAGE_CSS
 from ui.weekly_filters import weekly_table_with_filters
@@ -63,9 +64,8 @@ with st.expander(f"Narratives and place leads' comments ({len(saved)})", expande
 
 # Drawn only when opened (a rerun): the browser parses its seven icons as Markdown with raw HTML, and Markdown
 # was over a tenth of the browser's work on a click to this page (profiled), for a key most visits never open.
-legend = st.expander("Reading the SPC marks (statistical process control, Making Data Count)", key="spc_legend",
-                     on_change="rerun")
-if legend.open:
+if legend := lazy_section("Reading the SPC marks (statistical process control, Making Data Count)", "spc_legend",
+                          in_url=False):
     legend.caption("Each trust's weekly series up to this week is read as an XmR chart. Variation: is the latest "
                    "week a real change (special cause) or noise (common cause)? Assurance: will the trust reliably "
                    "meet the ambition? The cell's details give both; the trust drill-down page draws the chart.")

@@ -1,11 +1,12 @@
-"""Sections drawn only when opened, as below the trust drill-down's first screen (``ui.trust_sections``,
-``ui.trust_publication``, ``ui.drd_charts``).
+"""Sections drawn only when opened: below the trust drill-down's first screen (``ui.trust_sections``,
+``ui.trust_publication``, ``ui.drd_charts``), the OPEL page's full grid, local authorities and days table, and
+the folded parts of the other pages (the SPC key, the audit log, the narrative's history and daily figures).
 
-Each is an expander closed at first whose queries and Plotly figure run only when it is opened
-(``on_change="rerun"``), so the first screen never waits for them or for plotly.js (issue 24). Which are open
-is kept in the URL (``bind="query-params"``: the key names the parameter, ``spc=true``), so a link opens the
-same view. A label must not change with the trust, metric or figures, so an open section stays open when
-they are changed.
+Each is an expander closed at first whose queries, tables and Plotly figures run only when it is opened
+(``on_change="rerun"``), so the first screen never waits for them, for plotly.js or for the table grid's code
+(issue 24). Which are open is kept in the URL (``bind="query-params"``: the key names the parameter,
+``spc=true``), so a link opens the same view; ``in_url=False`` keeps it in the session only. A label must not
+change with the trust, metric or figures, so an open section stays open when they are changed.
 """
 from __future__ import annotations
 
