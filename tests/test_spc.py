@@ -568,6 +568,34 @@ def test_a_resubmitted_last_week_of_a_block_changes_the_next_blocks_first_moving
                                   "earlier": (46, 80), "options": {"better": "higher", "recalculate_from": []}}])
 
 
+def test_weeks_after_the_last_point_stored_are_added_to_the_sums_kept(monkeypatch):
+    """The day that completes a week: each series' new points are added to the sums kept, in their block or a
+    new one (here one of each, with a recalculation date and a fixed baseline), and no block is read again;
+    the sums are those of every block redone from the points, to the last bit (the values are quarters)."""
+    weekly = [START + timedelta(weeks=i) for i in range(50)]  # 24/11/2024 ends a block, 01/12/2024 starts one
+    values = [q / 4 for q in (BASE * 4)[:50]]
+    settings_once = batch_rows(("T", "m"), values[:1], better="higher", baseline=BASELINE,
+                               recalculate_from=[weekly[20]]).rename({"trust": "org_code"}).drop("period", "value")
+    con = duckdb.connect()
+    con.execute(SCHEMA_SQL)
+    con.register("settings", settings_once)
+
+    def write(upto: int, weeks: list[date] | None) -> list[tuple]:
+        con.register("points", pl.DataFrame({"org_code": "T", "metric": "m", "period": weekly[:upto],
+                                             "value": values[:upto]}))
+        if weeks:
+            con.register("weeks", pl.DataFrame({"org_code": "T", "week_ending": weeks}))
+        totals.redo(con, "points", "settings", "weeks" if weeks else None)
+        return con.execute("SELECT * FROM spc_blocks ORDER BY ALL").fetchall()
+
+    write(46, None)
+    with monkeypatch.context() as patched:  # the blocks' redo fails if it runs
+        patched.setattr(totals, "_BLOCKS_SQL", "SELECT error('a block was read again')")
+        write(47, weekly[46:47])  # the last week of a block
+        added = write(49, weekly[47:49])  # two weeks of the next block
+    assert added == write(49, None)
+
+
 def test_settings_given_once_per_series_are_refused_twice():
     frame = batch_rows(("T1", "m"), BASE, better="higher")
     twice = pl.concat([frame.head(1), frame.head(1).with_columns(better=pl.lit("lower"))]).drop("period", "value")
