@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from browser_fixtures import new_context, open_page, screenshot
+from browser_fixtures import new_context, open_page, screenshot, settled
 from helpers import week_of_rows, write_csv
 from playwright.sync_api import Browser, Page, expect
 from signin_fixtures import provider_and_dashboard, saved_narratives, sign_in
@@ -84,7 +84,9 @@ def test_submitter_rows_for_another_trust_are_rejected(signed_in_app: str, lapto
            ).to_be_visible()
     # the result box (the same line also sits in the collapsed progress box and the audit grid's hidden cells)
     expect(laptop.get_by_text("7 of 9 rows loaded, 2 rejected").filter(visible=True).first).to_be_visible()
-    # the audit log's table, drawn when its expander is opened
+    # the audit log's table, drawn when its expander is opened: once the load's rerun has finished (on a busy
+    # machine a click while that run was still drawing the page was lost, as in CI once)
+    settled(laptop)
     laptop.get_by_text(re.compile(r"^The log: \d+ entr")).click()
     expect(laptop.get_by_test_id("stExpander").filter(has_text="The log:").get_by_test_id("stDataFrame")
            ).to_be_visible()
