@@ -14,14 +14,14 @@ from datetime import date, timedelta
 import polars as pl
 
 from pipelines.catalogue.dates import uk_date, uk_day
-from pipelines.reports.presentation import format_value
+from pipelines.reports.presentation import NHS_INK, format_value
 from pipelines.spc.xmr import OUTSIDE, SHIFT, TREND, TWO_OF_THREE, SpcResult
 from ui.charts import _layout, ambition_step, break_gaps
 from ui.plotly_go import go
 from ui.spc_icons import COMMON, CONCERN, IMPROVEMENT, NEITHER
 
 IMPROVEMENT_FILL = "#41B6E6"  # NHS light blue, outlined in NHS blue so the marker stands out on white
-MEAN_COLOUR = "#212B32"
+MEAN_COLOUR = NHS_INK
 LIMIT_COLOUR = "#425563"
 # signal of a point -> (legend name, fill, outline, marker symbol)
 SIGNALS: dict[str | None, tuple[str, str, str, str]] = {

@@ -10,12 +10,13 @@ from __future__ import annotations
 from xml.sax.saxutils import escape, quoteattr
 
 from pipelines.catalogue.wording import assurance_label, variation_label
+from pipelines.reports.presentation import NHS_INK
 
 IMPROVEMENT = "#005EB8"  # NHS blue: white text on it passes 4.5:1, unlike the paler #41B6E6
 CONCERN = "#ED8B00"  # NHS orange: dark text, as white on orange is only 2.5:1
 COMMON = "#768692"  # NHS mid grey
 NEITHER = "#330072"  # NHS purple: special cause with signals both ways
-WHITE, DARK = "#FFFFFF", "#212B32"
+WHITE, DARK = "#FFFFFF", NHS_INK
 
 # Five dots in a 100 x 100 box sketching the last points: level, ending high, or ending low.
 _DOTS = {

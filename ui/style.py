@@ -5,6 +5,7 @@ import streamlit as st
 
 from pipelines.reports.presentation import (  # noqa: F401  (defined with the exports, which share them)
     NHS_PALE_GREY,
+    NHS_SECONDARY_TEXT,
     OPEL_COLOURS,
     OPEL_TEXT_COLOURS,
     STATUS_FILL,
@@ -13,7 +14,6 @@ from pipelines.reports.presentation import (  # noqa: F401  (defined with the ex
 NHS_BLUE = "#005EB8"
 NHS_DARK_BLUE = "#003087"
 NHS_GREY = "#425563"
-NHS_SECONDARY_TEXT = "#4C6272"  # 6.3:1 on white, 5.9:1 on Streamlit's pale widget grey
 
 AMBITION_LINE = {"color": NHS_DARK_BLUE, "dash": "dash", "width": 2}
 

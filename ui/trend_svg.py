@@ -19,7 +19,7 @@ import polars as pl
 from pipelines.catalogue.dates import uk_date
 from pipelines.catalogue.metrics import Metric
 from pipelines.queries.drilldown import TrustSpc
-from pipelines.reports.presentation import format_ambition, format_value
+from pipelines.reports.presentation import NHS_INK, format_ambition, format_value
 from pipelines.safe_text import html_text
 from ui.spc_icons import COMMON, CONCERN, IMPROVEMENT, NEITHER
 
@@ -27,7 +27,7 @@ TREND_WEEKS = 26  # about six months: enough weeks to see a shift (7 in a row) a
 WIDTH, HEIGHT = 560, 170
 # Room for the value labels (left), the ambition's name beside its line (right: never over a point), the weeks.
 LEFT, RIGHT, TOP, BOTTOM = 56, 62, 10, 22
-INK, LINE_GREY, AMBITION_BLUE = "#212B32", "#768692", "#003087"
+INK, LINE_GREY, AMBITION_BLUE = NHS_INK, "#768692", "#003087"
 # signal -> (words, colour); the shape is drawn by ``_marker``
 SIGNAL_LOOK = {"improvement": ("special cause improvement", IMPROVEMENT),
                "concern": ("special cause concern", CONCERN),

@@ -8,18 +8,18 @@ import polars as pl
 
 from pipelines.catalogue.dates import uk_date, uk_day
 from pipelines.catalogue.metrics import METRICS, Metric
-from pipelines.reports.presentation import NOT_REPORTED, format_value
+from pipelines.reports.presentation import NHS_INK, NHS_SECONDARY_TEXT, NOT_REPORTED, format_value
 from pipelines.safe_text import html_text
 from pipelines.spc.explain import capitalised, count_text, per_day
 
 _BY_ID: dict[str, Metric] = {m.id: m for m in METRICS}
 # The related figures' table, in the look of Streamlit's own tables: plain HTML, so the drill-down's first
 # screen does not load the browser's Arrow table code (about 1 MB of JavaScript) for twelve short rows.
-TABLE_STYLE = """<style>
-.rt { border-collapse: collapse; width: calc(100% - 1px); font-size: 0.875rem; color: #212B32; }
-.rt th, .rt td { border: 1px solid rgba(49, 51, 63, 0.1); padding: 0.25rem 0.375rem; text-align: left;
-  font-weight: 400; line-height: 1.5; }
-.rt thead th, .rt tbody th { color: #4C6272; }
+TABLE_STYLE = f"""<style>
+.rt {{ border-collapse: collapse; width: calc(100% - 1px); font-size: 0.875rem; color: {NHS_INK}; }}
+.rt th, .rt td {{ border: 1px solid rgba(49, 51, 63, 0.1); padding: 0.25rem 0.375rem; text-align: left;
+  font-weight: 400; line-height: 1.5; }}
+.rt thead th, .rt tbody th {{ color: {NHS_SECONDARY_TEXT}; }}
 </style>"""
 
 

@@ -15,10 +15,18 @@ from functools import lru_cache
 from html import escape
 from urllib.parse import urlencode
 
-from pipelines.reports.presentation import KEY_TEXT, SPC_COLOUR, STATUS_FILL, TableCell, format_value, spc_kind
+from pipelines.reports.presentation import (
+    KEY_TEXT,
+    NHS_INK,
+    SPC_COLOUR,
+    STATUS_FILL,
+    TableCell,
+    format_value,
+    spc_kind,
+)
 from pipelines.reports.weekly_table import SYSTEM_NAME, MetricRow, hidden_line
 
-INK = "#212B32"  # NHS black: body text, at least 4.5:1 on every status fill
+INK = NHS_INK  # NHS black: body text, at least 4.5:1 on every status fill
 LINK = "#003087"  # NHS dark blue
 METRIC_COLUMN_PX, AMBITION_COLUMN_PX, MIN_CELL_PX, NOTE_COLUMN_PX = 124, 58, 56, 100
 SYSTEM_COLUMN_PX = 80  # Combined, among squeezed columns: room for the system's "1,352, +1%" on one line

@@ -14,10 +14,10 @@ from datetime import date, timedelta
 import polars as pl
 
 from pipelines.catalogue.dates import uk_date, uk_day
-from pipelines.reports.presentation import NHS_PALE_GREY, OPEL_COLOURS, OPEL_TEXT_COLOURS
+from pipelines.reports.presentation import NHS_INK, NHS_PALE_GREY, OPEL_COLOURS, OPEL_TEXT_COLOURS
 from pipelines.safe_text import html_text
 
-INK = "#212B32"  # NHS black, at least 4.5:1 on the pale grey of a day without a level
+INK = NHS_INK  # NHS black, at least 4.5:1 on the pale grey of a day without a level
 NO_SUBMISSION, NOT_REPORTED = "–", "n/r"  # as the weekly table's key writes them
 STREAMLIT_HEADER = "3.75rem"  # Streamlit's own bar across the top of the window
 

@@ -19,11 +19,13 @@ from pipelines.catalogue.wording import ASSURANCE_WORDS, VARIATION_LABELS
 # tests/test_presentation.py); the symbol is always printed beside the colour.
 STATUS_FILL = {"green": "#E6F4EC", "amber": "#FFC83D", "red": "#E38B82", "none": "#FFFFFF"}
 NHS_PALE_GREY = "#E8EDEE"
+NHS_INK = "#212B32"  # NHS black: body text and lines
+NHS_SECONDARY_TEXT = "#4C6272"  # 6.3:1 on white, 5.9:1 on Streamlit's pale widget grey
 # OPEL 1 to 4: one hue family from pale to dark, each level at least 1.75:1 lighter than the next, for
 # a deuteranope too (NHS warm yellow and orange were 1.46:1 apart); the level's number in each cell is
 # at least 4.5:1 on its colour. The one definition, for the trust page's strip and the OPEL page's grid.
 OPEL_COLOURS = {1: "#FFF3C4", 2: "#F5A800", 3: "#B35900", 4: "#6E0F2D"}
-OPEL_TEXT_COLOURS = {1: "#212B32", 2: "#212B32", 3: "#FFFFFF", 4: "#FFFFFF"}
+OPEL_TEXT_COLOURS = {1: NHS_INK, 2: NHS_INK, 3: "#FFFFFF", 4: "#FFFFFF"}
 
 STATUS_SYMBOL = {"green": "✓", "amber": "!", "red": "✗", "none": ""}
 STATUS_WORDS = {"green": "meets the ambition", "amber": "just misses the ambition (within the amber tolerance)",
