@@ -17,7 +17,9 @@ the first visit to each page after its server started (cold: empty query cache);
 so each page is paired with a one-line visit of its own round. A page's warm ratio is the median
 over the rounds of (page / one-line page of that round). Target: every page within 1.5x of the
 one-line page, warm; and the drill-down with its first Plotly chart drawn (the charts a user explores)
-within 1.5x of the page with one small Plotly chart, warm, paired the same way. Besides the five
+within 1.5x of the page with one small Plotly chart, warm, paired the same way (that page waits for
+plotly.js, so it is judged against the page that does too; its ratio to the one-line page is printed
+as a figure). Besides the five
 pages as they open, it times the weekly table of a discharge group (3 synthetic ICBs, 12 trusts)
 and the drill-down opened with its metric's day-by-day chart open (a link to that view: the drill-down's
 Plotly charts are in sections closed until opened, so its first screen, timed on its own, has none).
@@ -227,13 +229,16 @@ def main() -> None:
           f"{load_before[0]:.1f} at the start, {load_after[0]:.1f} at the end; warm: medians of {args.repeat} rounds")
     print(f"{'page':<36}{'cold':>7}{'warm':>7}{'ratio':>8}{'server':>8}{'KB':>8}{'browser':>9}"
           f"   target: within {TARGET_RATIO:g}x the one-line page, warm")
+    # The explored chart's page has its own yardstick (issue 24: the one-Plotly-chart page, judged below), so
+    # its ratio to the one-line page is printed as a figure, not held to the one-line target.
+    unjudged = references | {EXPLORED_CHART}
     for name in rows:
-        target = "" if name in references else "met" if ratio(name) <= TARGET_RATIO else "NOT MET"
+        target = "" if name in unjudged else "met" if ratio(name) <= TARGET_RATIO else "NOT MET"
         print(f"{name:<36}{rounds[0][name]['total']:>6.2f}s{median_of(name, 'total'):>6.2f}s{ratio(name):>7.2f}x"
               f"{median_of(name, 'server'):>7.2f}s{median_of(name, 'KB'):>8,.0f}{median_of(name, 'browser'):>8.2f}s"
               f"   {target}")
     for name in rows:
-        if name in references:
+        if name in unjudged:
             continue
         print(target_line(f"browser page {name} warm within {TARGET_RATIO:g}x a one-line page",
                           f"{ratio(name):.2f}x", ratio(name) <= TARGET_RATIO))
@@ -241,7 +246,7 @@ def main() -> None:
     print(target_line(f"browser page whose explored Plotly chart has drawn ({EXPLORED_CHART}) warm at most "
                       f"{TARGET_EXPLORED:g}x the one-Plotly-chart page", f"{explored:.2f}x",
                       explored <= TARGET_EXPLORED))
-    for name, _source, _selector in REFERENCES[1:]:
+    for name in [EXPLORED_CHART] + [name for name, _source, _selector in REFERENCES[1:]]:
         print(f"FIGURE browser {name}, warm, against a one-line page: {ratio(name):.2f}x")
     print(target_line(f"dashboard server peak memory after visiting every page under {TARGET_SERVER_MIB} MiB",
                       f"{server_peak:,.0f} MiB", server_peak < TARGET_SERVER_MIB))
