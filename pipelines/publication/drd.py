@@ -25,7 +25,7 @@ import fastexcel
 import polars as pl
 
 from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
-from pipelines.publication.grid import HEADER_SEARCH_ROWS, Grid, load_grid
+from pipelines.publication.grid import HEADER_SEARCH_ROWS, Grid, load_grid, sheets_by_name
 from pipelines.publication.tables import column_letter, is_trust, norm, parse_day, parse_month, parse_values, tidy_label
 
 DRD_WORKBOOK = "nhse_drd_workbook"
@@ -117,14 +117,10 @@ class DrdRead:
     issues: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=ISSUE_SCHEMA))
 
 
-def _sheets(book: fastexcel.ExcelReader) -> dict[str, str]:
-    return {norm(s): s for s in book.sheet_names}
-
-
 def detect_drd(book: fastexcel.ExcelReader) -> bool:
     """A 'Provider' or 'Timeseries' sheet with a DRD measure among its top rows' labels."""
     for key in (PROVIDER_SHEET, TIMESERIES_SHEET):
-        if (sheet := _sheets(book).get(key)) is not None:
+        if (sheet := sheets_by_name(book).get(key)) is not None:
             grid = load_grid(book, sheet, n_rows=HEADER_SEARCH_ROWS)
             if any(drd_measure(c) for row in grid.rows for c in row if c and len(str(c)) < 200):
                 return True
@@ -264,7 +260,7 @@ def read_timeseries(grid: Grid, notes: list[str]) -> pl.DataFrame:
 
 
 def read_drd(book: fastexcel.ExcelReader) -> DrdRead:
-    sheets, notes = _sheets(book), list[str]()
+    sheets, notes = sheets_by_name(book), list[str]()
     monthly, england = pl.DataFrame(schema=DRD_MONTHLY_SCHEMA), pl.DataFrame(schema=DRD_ENGLAND_SCHEMA)
     if PROVIDER_SHEET in sheets:
         monthly = read_provider(load_grid(book, sheets[PROVIDER_SHEET]), notes)

@@ -58,6 +58,12 @@ class Grid:
         return self.frame.columns
 
 
+def sheets_by_name(book: fastexcel.ExcelReader) -> dict[str, str]:
+    """A workbook's sheet names by their normalised spelling ('table 2' -> 'Table 2'): NHS England's
+    spelling and spacing of a sheet's name varies between issues."""
+    return {norm(s): s for s in book.sheet_names}
+
+
 def load_grid(book: fastexcel.ExcelReader, sheet: str, n_rows: int | None = None, exact: bool = True) -> Grid:
     # skip_rows=0 keeps leading empty rows (fastexcel otherwise starts at the first used row), and
     # absolute_index gives each column's true position because leading empty columns are dropped.

@@ -295,3 +295,16 @@ def with_destinations(frame: pl.DataFrame, label: str, log: Log) -> pl.DataFrame
                           "pathway": [lookup[t][1] for t in labels]},
                          schema={label: pl.String, "destination_code": pl.String, "pathway": pl.Int64})
     return frame.join(codes, on=label, how="left")
+
+
+def impossible_zeros(frame: pl.DataFrame, sheet: str, log: Log) -> pl.DataFrame:
+    """A 7+ day figure of 0 beside a positive 14+ figure cannot be true (14+ is a subset of 7+): the 7+
+    measure was not collected then (the national series has 0 until February 2022), so it is missing."""
+    seven, fourteen = pl.col("additional_bed_days_los_7plus"), pl.col("additional_bed_days_los_14plus")
+    impossible = (seven == 0) & (fourteen > 0)
+    count = frame.select(impossible.fill_null(False).sum()).item()
+    if count:
+        log.notes.append(f"{sheet}: {count} additional bed days 7+ figure(s) of 0 beside a positive 14+ figure "
+                         "were stored as missing (not collected)")
+    return frame.with_columns(pl.when(impossible.fill_null(False)).then(None).otherwise(seven)
+                              .alias("additional_bed_days_los_7plus"))

@@ -19,7 +19,7 @@ import fastexcel
 import polars as pl
 
 from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
-from pipelines.publication.grid import HEADER_SEARCH_ROWS, Grid, block_facts, load_grid
+from pipelines.publication.grid import HEADER_SEARCH_ROWS, Grid, block_facts, load_grid, sheets_by_name
 from pipelines.publication.tables import ENGLAND, REGION, TRUST, is_trust, norm, parse_day, tidy_label
 
 UEC_WORKBOOK = "nhse_uec_sitrep_workbook"
@@ -92,14 +92,10 @@ def los_measure(label: object) -> str | None:
 # ---------------------------------------------------------------------------------------------
 # Recognition and reading
 # ---------------------------------------------------------------------------------------------
-def _sheets(book: fastexcel.ExcelReader) -> dict[str, str]:
-    return {norm(s): s for s in book.sheet_names}
-
-
 def detect_uec(book: fastexcel.ExcelReader) -> bool:
     """A 'G&A beds' sheet titled as a daily hospital situation report, or whose header row has Code, Name
     and bed labels (a damaged one is still ours, to be rejected with a reason)."""
-    sheet = _sheets(book).get(BEDS_SHEET)
+    sheet = sheets_by_name(book).get(BEDS_SHEET)
     if sheet is None:
         return False
     grid = load_grid(book, sheet, n_rows=HEADER_SEARCH_ROWS)
@@ -218,7 +214,7 @@ def _wide(long: pl.DataFrame, measures: tuple[str, ...], row_name: str) -> pl.Da
 
 
 def read_uec(book: fastexcel.ExcelReader) -> UecRead:
-    sheets = _sheets(book)
+    sheets = sheets_by_name(book)
     notes: list[str] = []
     if BEDS_SHEET not in sheets:
         raise FileRejected("no 'G&A beds' sheet: not an NHS England UEC daily sitrep workbook.")

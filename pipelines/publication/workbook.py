@@ -1,18 +1,19 @@
-"""NHS England's acute discharge sitrep workbooks: the monthly workbook (Tables 2 to 7) and the
-national time series (Daily Series, Weekly Series), recognised and read into ``NhseRead``.
+"""NHS England's acute discharge sitrep workbooks: the monthly workbook (Tables 2 to 7), recognised and read
+into ``NhseRead``; ``detect_workbook`` also recognises the national time series, which
+``pipelines.publication.timeseries`` reads.
 
 Each sheet is read through ``pipelines.publication.grid``; the frames are shaped by ``pipelines.publication.tables``.
 """
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import date
 
 import fastexcel
 import polars as pl
 
 from pipelines.catalogue.issues import ISSUE_SCHEMA, FileRejected
+from pipelines.publication.cover import check_dates, cover_dates, cover_day, cover_sheet
 from pipelines.publication.grid import (
     HEADER_SEARCH_ROWS,
     Grid,
@@ -23,6 +24,7 @@ from pipelines.publication.grid import (
     locate,
     row_sections,
     sheet_month,
+    sheets_by_name,
     single_period,
 )
 from pipelines.publication.icb_sections import icbs_by_adding_up
@@ -41,7 +43,6 @@ from pipelines.publication.tables import (
     DELAY_REASONS,
     DESTINATION_AREA_SCHEMA,
     DESTINATION_SCHEMA,
-    ENGLAND,
     MONTHLY,
     REASON_KEYS,
     TIMESERIES,
@@ -52,6 +53,7 @@ from pipelines.publication.tables import (
     NhseRead,
     bed_days_measure,
     destination,
+    impossible_zeros,
     length_of_stay_cohort,
     norm,
     parse_day,
@@ -68,25 +70,10 @@ from pipelines.publication.tables import (
 # ---------------------------------------------------------------------------------------------
 # Recognition
 # ---------------------------------------------------------------------------------------------
-def _sheets(book: fastexcel.ExcelReader) -> dict[str, str]:
-    """Sheet names by their normalised spelling: 'table 2' -> 'Table 2'."""
-    return {norm(s): s for s in book.sheet_names}
-
-
-def _cover(book: fastexcel.ExcelReader) -> dict[str, list[str]]:
-    """'Title:', 'Period:', 'Published:' ... of the Cover Sheet, each with the cells to its right."""
-    sheet = _sheets(book).get("cover sheet")
-    if sheet is None:
-        return {}
-    grid = load_grid(book, sheet, n_rows=20)
-    return {norm(row[0]).rstrip(":"): [str(c) for c in row[1:] if c is not None]
-            for row in grid.rows if row and row[0]}
-
-
 def detect_workbook(book: fastexcel.ExcelReader) -> str | None:
     """By the cover's title when there is one, else by the wording of Table 2 / Daily Series."""
-    sheets = _sheets(book)
-    title = norm(" ".join(_cover(book).get("title", [])))
+    sheets = sheets_by_name(book)
+    title = norm(" ".join(cover_sheet(book).get("title", [])))
     series = "daily series" in sheets or "weekly series" in sheets
     if "discharge" in title and ("situation report" in title or "sitrep" in title):
         if "community" in title:
@@ -109,18 +96,18 @@ def _has_nctr_label(book: fastexcel.ExcelReader, sheet: str) -> bool:
 # Reading a workbook
 # ---------------------------------------------------------------------------------------------
 def read_monthly(book: fastexcel.ExcelReader) -> NhseRead:
-    sheets, log = _sheets(book), Log()
-    cover = _cover(book)
-    period = _cover_dates(cover.get("period", []))
+    sheets, log = sheets_by_name(book), Log()
+    cover = cover_sheet(book)
+    period = cover_dates(cover.get("period", []))
     if "table 2" not in sheets:
         raise FileRejected("Table 2 (patients not meeting the criteria to reside, per trust per day) is missing.")
     daily, daily_areas, layout = read_table2(load_grid(book, sheets["table 2"]), log)
     days = daily_areas["period_date"].unique().sort()
-    _check_dates(days, period, "Table 2")
+    check_dates(days, period, "Table 2")
     month = period[0].replace(day=1) if period else days[0].replace(day=1)
     read = NhseRead(MONTHLY, f"NHS England acute discharge sitrep workbook (Table 2 daily, {layout})",
-                    daily=daily, daily_areas=daily_areas, period=period, published=_cover_day(cover, "published"),
-                    revised=_cover_day(cover, "revised"))
+                    daily=daily, daily_areas=daily_areas, period=period, published=cover_day(cover, "published"),
+                    revised=cover_day(cover, "revised"))
     if "table 3" in sheets:
         grid = load_grid(book, sheets["table 3"])
         read.weekly_bed_days_lost, read.weekly_bed_days_lost_areas = read_table3(grid, log)
@@ -129,7 +116,7 @@ def read_monthly(book: fastexcel.ExcelReader) -> NhseRead:
         grid = load_grid(book, sheets["table 4"])
         read.monthly_destinations, read.destinations_areas = read_table4(grid, month, log)
         read.monthly_destinations = _unsubmitted_months(read.monthly_destinations, daily, grid.sheet, log)
-        _check_dates(read.destinations_areas["period_start"].unique(), period, "Table 4")
+        check_dates(read.destinations_areas["period_start"].unique(), period, "Table 4")
     reason_tables = _reason_tables(book, sheets, month, period, log)
     if reason_tables:
         read.delay_reasons, read.delay_reasons_areas = (pl.concat(frames) for frames in zip(*reason_tables.values(),
@@ -184,50 +171,6 @@ def _unsubmitted_months(destinations: pl.DataFrame, daily: pl.DataFrame, sheet: 
     return destinations.with_columns(discharges=pl.when(pl.col("org_code").is_in(empty)).then(None)
                                      .otherwise(pl.col("discharges")))
 
-
-def read_timeseries(book: fastexcel.ExcelReader) -> NhseRead:
-    sheets, log = _sheets(book), Log()
-    cover = _cover(book)
-    read = NhseRead(TIMESERIES, "NHS England acute discharge sitrep national time series (Daily Series: 3 measures "
-                                "per day and discharges by destination; Weekly Series: bed days lost, delay reasons)",
-                    period=_cover_dates(cover.get("period", [])),
-                    published=_cover_day(cover, "published"), revised=_cover_day(cover, "revised"))
-    if "daily series" not in sheets and "weekly series" not in sheets:
-        raise FileRejected("neither a 'Daily Series' nor a 'Weekly Series' sheet was found.")
-    if "daily series" in sheets:
-        read.daily_areas, read.destinations_areas = read_daily_series(load_grid(book, sheets["daily series"]), log)
-        _check_dates(read.daily_areas["period_date"].unique(), read.period, "Daily Series")
-    if "weekly series" in sheets:
-        read.weekly_bed_days_lost_areas, read.delay_reasons_areas = read_weekly_series(
-            load_grid(book, sheets["weekly series"]), log)
-    log.notes.insert(0, "national figures only (level 'england'): no trust rows in this publication")
-    read.notes, read.issues = log.notes, pl.DataFrame(log.issues, schema=ISSUE_SCHEMA)
-    return read
-
-
-def _cover_dates(cells: list[str]) -> tuple[date, date] | None:
-    """'Period:' 2023-11-01, '-', 2023-11-30 -> (first, last); 'Published:' 2023-12-14 -> (that day, that day)."""
-    days = [d for c in cells if (d := parse_day(c)) is not None]
-    return (days[0], days[-1]) if days else None
-
-
-def _cover_day(cover: dict[str, list[str]], label: str) -> date | None:
-    """The cover's 'Published:' or 'Revised:' date; None when it has none ('Revised: -')."""
-    days = _cover_dates(cover.get(label, []))
-    return days[0] if days else None
-
-
-def _check_dates(days: pl.Series, period: tuple[date, date] | None, table: str) -> None:
-    """Dates are known dates: inside the publication's stated period, never in the future."""
-    today = date.today()
-    for day in days.drop_nulls().to_list():
-        if day > today:
-            raise FileRejected(f"{table}: the date {day:%d/%m/%Y} is in the future.")
-        if period and not period[0] <= day <= period[1]:
-            raise FileRejected(f"{table}: the date {day:%d/%m/%Y} is outside the workbook's period "
-                               f"({period[0]:%d/%m/%Y} to {period[1]:%d/%m/%Y}).")
-
-
 def _check_weeks(weeks: pl.DataFrame, period: tuple[date, date] | None) -> None:
     """A week may start before the month (w/c 30/10/2023 in November) but must overlap it."""
     if not period:
@@ -236,7 +179,6 @@ def _check_weeks(weeks: pl.DataFrame, period: tuple[date, date] | None) -> None:
         if end < period[0] or start > period[1]:
             raise FileRejected(f"Table 3: the week commencing {start:%d/%m/%Y} is outside the workbook's period "
                                f"({period[0]:%d/%m/%Y} to {period[1]:%d/%m/%Y}).")
-
 
 # ---------------------------------------------------------------------------------------------
 # The tables
@@ -267,19 +209,6 @@ def read_table2(grid: Grid, log: Log) -> tuple[pl.DataFrame, pl.DataFrame, str]:
     return *shape(daily, DAILY_SCHEMA, DAILY_AREA_SCHEMA, grid.sheet, period_date=pl.col("period")), layout
 
 
-def _impossible_zeros(frame: pl.DataFrame, sheet: str, log: Log) -> pl.DataFrame:
-    """A 7+ day figure of 0 beside a positive 14+ figure cannot be true (14+ is a subset of 7+): the 7+
-    measure was not collected then (the national series has 0 until February 2022), so it is missing."""
-    seven, fourteen = pl.col("additional_bed_days_los_7plus"), pl.col("additional_bed_days_los_14plus")
-    impossible = (seven == 0) & (fourteen > 0)
-    count = frame.select(impossible.fill_null(False).sum()).item()
-    if count:
-        log.notes.append(f"{sheet}: {count} additional bed days 7+ figure(s) of 0 beside a positive 14+ figure "
-                         "were stored as missing (not collected)")
-    return frame.with_columns(pl.when(impossible.fill_null(False)).then(None).otherwise(seven)
-                              .alias("additional_bed_days_los_7plus"))
-
-
 def read_table3(grid: Grid, log: Log) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Table 3: weekly snapshot of additional bed days lost, in blocks headed 'w/c dd/mm/yyyy (daily snapshot)'."""
     label_row, first = locate(grid, lambda c: bed_days_measure(c) is not None,
@@ -289,7 +218,7 @@ def read_table3(grid: Grid, log: Log) -> tuple[pl.DataFrame, pl.DataFrame]:
     log.notes.extend(notes)
     facts = block_facts(grid, grid.sheet, columns, rows)
     log.add(facts)
-    weekly = _impossible_zeros(wide(whole_numbers(facts.frame, grid.sheet, log.issues), BED_DAY_MEASURES),
+    weekly = impossible_zeros(wide(whole_numbers(facts.frame, grid.sheet, log.issues), BED_DAY_MEASURES),
                                grid.sheet, log)
     return shape(weekly, BED_DAYS_SCHEMA, BED_DAYS_AREA_SCHEMA, grid.sheet, week_commencing=pl.col("period"),
                  week_ending=pl.col("period") + pl.duration(days=6))
@@ -360,7 +289,7 @@ def _reason_tables(book: fastexcel.ExcelReader, sheets: dict[str, str], month: d
                                f"length of stay of {cohort} days; each cohort is published once.")
         by_cohort[cohort] = sheet
         found[sheet] = read_reason_table(grid, month, cohort, log)
-        _check_dates(found[sheet][1]["period_start"].unique(), period, sheet)
+        check_dates(found[sheet][1]["period_start"].unique(), period, sheet)
     return found
 
 
@@ -374,97 +303,3 @@ def read_reason_table(grid: Grid, month: date | None, cohort: str, log: Log) -> 
     return shape(facts.frame, DELAY_REASON_SCHEMA, DELAY_REASON_AREA_SCHEMA, grid.sheet,
                  period_start=pl.col("period"), period_end=pl.col("period").dt.month_end(),
                  reason=pl.col("measure"), length_of_stay=pl.lit(cohort), patients=pl.col("value"))
-
-
-# ---------------------------------------------------------------------------------------------
-# The national time series: one row per day ('Daily Series') or week ('Weekly Series')
-# ---------------------------------------------------------------------------------------------
-def _series_facts(grid: Grid, label_row: int, period_label: str,
-                  classify: Callable[[object], tuple[str, str] | None]) -> Facts:
-    """Facts of a sheet with a period per row. ``classify`` gives each label (kind, measure)."""
-    labels = grid.rows[label_row]
-    period_col = next((c for c, cell in enumerate(labels) if norm(cell) == period_label), None)
-    if period_col is None:
-        raise FileRejected(f"{grid.sheet}: no '{period_label}' column on the label row {label_row + 1}.")
-    mapping = [(grid.letters[c], *kind) for c, cell in enumerate(labels)
-               if c != period_col and cell and (kind := classify(cell))]
-    columns = pl.DataFrame(mapping, schema={"column": pl.String, "kind": pl.String, "measure": pl.String},
-                           orient="row")
-    # a row-per-period layout's 'block' is the row: its first column of each kind is the provenance column
-    columns = columns.with_columns(source_column=pl.col("column").first().over("kind"))
-    periods = [(r + 1, day) for r in range(label_row + 1, len(grid.rows))
-               if (day := parse_day(grid.rows[r][period_col])) is not None]
-    if not periods:
-        raise FileRejected(f"{grid.sheet}: no dates found in the '{period_label}' column.")
-    rows = pl.DataFrame(periods, schema={"source_row": pl.Int64, "period": pl.Date}, orient="row").with_columns(
-        level=pl.lit(ENGLAND), code=pl.lit(None, pl.String), name=pl.lit("ENGLAND"), region=pl.lit(None, pl.String))
-    facts = block_facts(grid, grid.sheet, columns, rows)
-    # destinations and reasons are stored per column; Table 2 measures per row
-    facts.frame = facts.frame.with_columns(
-        source_column=pl.when(pl.col("kind").is_in(["destination", "reason"])).then(pl.col("column"))
-        .otherwise(pl.col("source_column")))
-    return facts
-
-
-def _not_collected_before(grid: Grid, label_row: int) -> date | None:
-    """'1. Discharge location data was not collected prior to 12/05/2021' in the notes above the labels."""
-    for row in grid.rows[:label_row]:
-        for cell in row:
-            if cell and (found := re.search(r"not collected prior to (\d{1,2}/\d{1,2}/\d{4})", str(cell))):
-                return parse_day(found.group(1))
-    return None
-
-
-def read_daily_series(grid: Grid, log: Log) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """National daily Table 2 measures and discharges by destination. Returns (daily England rows, destinations)."""
-    label_row, _ = locate(grid, lambda c: table2_measure(c) == "nctr_patients",
-                          "Number of patients who no longer meet the criteria to reside")
-
-    def classify(cell: object) -> tuple[str, str] | None:
-        if destination(cell)[0] is not None:
-            return "destination", tidy_label(str(cell))
-        measure = table2_measure(cell)
-        return ("daily", measure) if measure else None
-
-    facts = _series_facts(grid, label_row, "date", classify)
-    log.add(facts)
-    long = whole_numbers(facts.frame, grid.sheet, log.issues)
-    daily = wide(long.filter(pl.col("kind") == "daily"), DAILY_MEASURES)
-    _, england = shape(daily, DAILY_SCHEMA, DAILY_AREA_SCHEMA, grid.sheet, period_date=pl.col("period"))
-    destinations = long.filter(pl.col("kind") == "destination")
-    cutoff = _not_collected_before(grid, label_row)
-    if cutoff is not None:  # all-zero rows before the collection started are "not collected", not zero
-        unrecorded = (pl.col("period") < cutoff) & (pl.col("value").fill_null(0).sum().over("period") == 0)
-        days = destinations.filter(unrecorded)["period"].n_unique()
-        destinations = destinations.with_columns(value=pl.when(unrecorded).then(None).otherwise(pl.col("value")))
-        if days:
-            log.notes.append(f"{grid.sheet}: discharges by destination on {days} day(s) before {cutoff:%d/%m/%Y} are "
-                             "all 0 and were stored as missing (the sheet notes they were not collected)")
-    destinations = with_destinations(destinations, "measure", log)
-    _, by_destination = shape(destinations, DESTINATION_SCHEMA, DESTINATION_AREA_SCHEMA, grid.sheet,
-                              period_start=pl.col("period"), period_end=pl.col("period"),
-                              destination=pl.col("measure"), discharges=pl.col("value"))
-    return england, by_destination
-
-
-def read_weekly_series(grid: Grid, log: Log) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """National weekly additional bed days lost and delay reasons. Returns (bed days, delay reasons)."""
-    label_row, _ = locate(grid, lambda c: bed_days_measure(c) is not None,
-                          "Number of additional bed days, patients with length of stay of 7+ days")
-
-    def classify(cell: object) -> tuple[str, str] | None:
-        if measure := bed_days_measure(cell):
-            return "bed_days", measure
-        return ("reason", tidy_label(str(cell))) if norm(cell) != "week commencing" else None
-
-    facts = _series_facts(grid, label_row, "week commencing", classify)
-    log.add(facts)
-    long = facts.frame
-    bed_days = _impossible_zeros(wide(whole_numbers(long.filter(pl.col("kind") == "bed_days"), grid.sheet,
-                                                    log.issues), BED_DAY_MEASURES), grid.sheet, log)
-    _, weekly = shape(bed_days, BED_DAYS_SCHEMA, BED_DAYS_AREA_SCHEMA, grid.sheet, week_commencing=pl.col("period"),
-                      week_ending=pl.col("period") + pl.duration(days=6))
-    _, reasons = shape(long.filter(pl.col("kind") == "reason"), DELAY_REASON_SCHEMA, DELAY_REASON_AREA_SCHEMA,
-                       grid.sheet, period_start=pl.col("period"), period_end=pl.col("period") + pl.duration(days=6),
-                       reason=pl.col("measure"), length_of_stay=pl.lit("14+"), patients=pl.col("value"))
-    return weekly, reasons
