@@ -150,3 +150,8 @@ def test_trust_days_passed_through_equal_the_grouped_definition(rows: list[tuple
     con.execute("INSERT INTO sitrep_daily BY NAME SELECT * FROM daily")
     fast = con.execute(f"SELECT * FROM ({trust_day_sql()}) ORDER BY ALL").fetchall()
     assert fast == con.execute(f"SELECT * FROM ({grouped_trust_day_sql('sitrep_daily')}) ORDER BY ALL").fetchall()
+    # A daily load whose trust-days are each one row leaves the grouping out (derived.refresh_weekly_parts).
+    con.execute("CREATE TABLE one_row AS FROM sitrep_daily "
+                "QUALIFY row_number() OVER (PARTITION BY org_code, period_date ORDER BY source_row) = 1")
+    assert (con.execute(f"SELECT * FROM ({trust_day_sql('one_row', several_rows=False)}) ORDER BY ALL").fetchall()
+            == con.execute(f"SELECT * FROM ({grouped_trust_day_sql('one_row')}) ORDER BY ALL").fetchall())

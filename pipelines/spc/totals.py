@@ -118,8 +118,10 @@ _ADD_SQL = """
 DELETE FROM spc_blocks b USING spc_new_blocks n
     WHERE b.org_code = n.org_code AND b.metric = n.metric AND b.block = n.block AND b.passed = n.passed;
 INSERT INTO spc_blocks BY NAME SELECT * FROM spc_new_blocks;
-DROP TABLE spc_new_blocks;
-CREATE OR REPLACE TEMP VIEW spc_redone AS SELECT * FROM {settings} ANTI JOIN spc_appended USING (org_code, metric)"""
+DROP TABLE spc_new_blocks"""
+# The series left for the blocks' redo.
+_REDONE_SQL = """CREATE OR REPLACE TEMP VIEW spc_redone AS
+    SELECT * FROM {settings} ANTI JOIN spc_appended USING (org_code, metric)"""
 _REPLACE_SQL = """
 DELETE FROM spc_blocks b USING spc_redo r WHERE b.org_code = r.org_code AND b.metric = r.metric AND b.block = r.block;
 DELETE FROM spc_blocks b USING spc_range g
@@ -160,10 +162,11 @@ def _add_new_points(con: duckdb.DuckDBPyConnection, points: str, settings: str, 
     series) and the view ``spc_redone`` (the others, for the blocks' redo)."""
     con.execute(_APPENDED_SQL.format(settings=settings, weeks=weeks))
     # The earliest last point of them, so DuckDB can skip the row groups of older weeks.
-    since = con.execute("SELECT min(last_period) FROM spc_appended").fetchone()
-    con.execute(_ADDED_SQL.format(points=points, settings=settings), {"since": since[0] if since and since[0]
-                                                                      else date.min})
-    con.execute(_ADD_SQL.format(settings=settings))
+    [(since,)] = con.execute("SELECT min(last_period) FROM spc_appended").fetchall()
+    if since is not None:  # none: the write changed only weeks already charted (a resubmitted past week)
+        con.execute(_ADDED_SQL.format(points=points, settings=settings), {"since": since})
+        con.execute(_ADD_SQL)
+    con.execute(_REDONE_SQL.format(settings=settings))
 
 
 def segments(con: duckdb.DuckDBPyConnection, settings: str) -> pl.DataFrame:
@@ -193,18 +196,25 @@ def segments(con: duckdb.DuckDBPyConnection, settings: str) -> pl.DataFrame:
 
 def tail(con: duckdb.DuckDBPyConnection, points: str, settings: str, segments: pl.DataFrame) -> pl.DataFrame:
     """The last ``RUN_POINTS`` points of each series of ``segments`` (``segments()``), with their segment:
-    read from the last year of each series, and from its whole history where that holds fewer."""
+    read from the last ``RUN_POINTS`` weeks of each series (all its last points, for a series charted every
+    week), from its last year where those hold fewer, and from its whole history where that does too."""
     last = segments.group_by("org_code", "metric").agg(
         pl.col("last_period").max(), n_points=pl.col("height").sum())
-    since = last.with_columns(since=(pl.col("last_period") - pl.duration(weeks=BLOCK_WEEKS)).dt.offset_by("-6d"))
-    found = _points_since(con, points, settings, since.select("org_code", "metric", "since"))
-    short = found.group_by("org_code", "metric").len().join(last, on=["org_code", "metric"]).filter(
-        pl.col("len") < pl.min_horizontal("n_points", pl.lit(RUN_POINTS)))
-    if short.height:  # a gap of a year or more before the last points: read those series whole
-        whole = short.select("org_code", "metric", since=pl.lit(None, pl.Date))
-        found = pl.concat([found.join(short, on=["org_code", "metric"], how="anti"),
-                           _points_since(con, points, settings, whole)])
-    return found.join(segments.select("org_code", "metric", "passed", "segment"), on=["org_code", "metric", "passed"])
+    # Reading a year of every series cost a daily load twice what reading its last weeks does.
+    windows = [pl.col("last_period") - pl.duration(weeks=RUN_POINTS - 1),
+               (pl.col("last_period") - pl.duration(weeks=BLOCK_WEEKS)).dt.offset_by("-6d"), pl.lit(None, pl.Date)]
+    found, short = [], last
+    for since in windows:
+        read = _points_since(con, points, settings, short.select("org_code", "metric", since=since))
+        if since is not windows[-1]:  # a gap before the last points: those series read again, further back
+            short = read.group_by("org_code", "metric").len().join(short, on=["org_code", "metric"]).filter(
+                pl.col("len") < pl.min_horizontal("n_points", pl.lit(RUN_POINTS))).drop("len")
+            read = read.join(short, on=["org_code", "metric"], how="anti")
+        found.append(read)
+        if short.is_empty():
+            break
+    return pl.concat(found).join(segments.select("org_code", "metric", "passed", "segment"),
+                                 on=["org_code", "metric", "passed"])
 
 
 def _points_since(con: duckdb.DuckDBPyConnection, points: str, settings: str, since: pl.DataFrame) -> pl.DataFrame:

@@ -226,18 +226,23 @@ FROM {daily}
 GROUP BY org_code, period_date"""
 
 
-def trust_day_sql(daily: str = "sitrep_daily") -> str:
+def trust_day_sql(daily: str = "sitrep_daily", several_rows: bool = True) -> str:
     """Sites rolled up to trust-days, from ``daily`` (the whole table, or a subquery of a few trust-days).
 
     Most trust-days are one row (one source, the trust as a whole); those pass through as they are,
     which is what grouping gives a single row (``single_row_value_sql``) at a tenth of the cost of
-    117 filtered aggregates per trust-day. Only trust-days of several rows are grouped.
+    117 filtered aggregates per trust-day. Only trust-days of several rows are grouped; with
+    ``several_rows`` False the caller knows ``daily`` has none, and the grouping is left out of the
+    query (planning its aggregates costs a daily load more than running them).
     """
-    several = f"(SELECT org_code, period_date FROM {daily} GROUP BY org_code, period_date HAVING count(*) > 1)"
-    return f"""
+    single = f"""
 SELECT org_code, period_date, {WEEK_ENDING_SQL} AS week_ending, CAST(1 AS BIGINT) AS rows_reported,
     {_SINGLE_ROW_COLUMNS}
-FROM {daily} ANTI JOIN {several} USING (org_code, period_date)
+FROM {daily}"""
+    if not several_rows:
+        return single
+    several = f"(SELECT org_code, period_date FROM {daily} GROUP BY org_code, period_date HAVING count(*) > 1)"
+    return f"""{single} ANTI JOIN {several} USING (org_code, period_date)
 UNION ALL BY NAME
 {grouped_trust_day_sql(f"(SELECT * FROM {daily} SEMI JOIN {several} USING (org_code, period_date))")}"""
 
