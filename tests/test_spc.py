@@ -568,12 +568,14 @@ def test_a_resubmitted_last_week_of_a_block_changes_the_next_blocks_first_moving
                                   "earlier": (46, 80), "options": {"better": "higher", "recalculate_from": []}}])
 
 
-def test_weeks_after_the_last_point_stored_are_added_to_the_sums_kept(monkeypatch):
+@pytest.mark.parametrize("parts", [4, 3])
+def test_weeks_after_the_last_point_stored_are_added_to_the_sums_kept(monkeypatch, parts):
     """The day that completes a week: each series' new points are added to the sums kept, in their block or a
     new one (here one of each, with a recalculation date and a fixed baseline), and no block is read again;
-    the sums are those of every block redone from the points, to the last bit (the values are quarters)."""
+    the sums are those of every block redone from the points, to the last bit: with quarters, and with thirds,
+    whose sums depend on the order they are added in."""
     weekly = [START + timedelta(weeks=i) for i in range(50)]  # 24/11/2024 ends a block, 01/12/2024 starts one
-    values = [q / 4 for q in (BASE * 4)[:50]]
+    values = [q / parts for q in (BASE * 4)[:50]]
     settings_once = batch_rows(("T", "m"), values[:1], better="higher", baseline=BASELINE,
                                recalculate_from=[weekly[20]]).rename({"trust": "org_code"}).drop("period", "value")
     con = duckdb.connect()

@@ -407,7 +407,10 @@ def _store_together(con: duckdb.DuckDBPyConnection, sources: list[Source],
                           for number, (outcome, received_at) in enumerate(outcomes)],
                          schema={"file": pl.Int64, "file_id": pl.Int64, "source_file": pl.String,
                                  "loaded_at": pl.Datetime("us")}, orient="row")
-    valid = rows.join(pl.concat(rejected), on=["file", "source_row"], how="anti", maintain_order="left")
+    rejected_rows = pl.concat(rejected)
+    # A national history has no rejected row: its 357,700 rows are not copied through a join that drops none.
+    valid = rows if rejected_rows.is_empty() else rows.join(rejected_rows, on=["file", "source_row"], how="anti",
+                                                            maintain_order="left")
     _insert_rows(con, valid.join(files, on="file", maintain_order="left").drop("file").with_columns(
         source=pl.lit(TRUST_SITREP)), replaces=False)
     for outcome, received_at in outcomes:

@@ -76,11 +76,15 @@ _POINT_TERMS_SQL = """SELECT org_code, metric, block, passed, 1 AS height, perio
 FROM {points}"""
 # A block's sums over {terms}, added in the order of its points: a sum kept with the points after it added to
 # it is then, to the last bit, the sum of all of them added afresh (x + 0 is x, so the terms of 0 change none).
+# Terms that count nothing (n = 0, a term of 0) are left out of the ordered sums, each of which sorts what it
+# is given: a series without a fixed baseline (nearly all) sorts none for its two baseline sums, and a sum of
+# no term is the 0 its zeros gave (a full build of the national history sorted 1.4 million zeros).
 _SUMS_SQL = """SELECT org_code, metric, block, passed, sum(height) AS height, min(first_period) AS first_period,
     max(last_period) AS last_period, sum(value_sum ORDER BY last_period) AS value_sum, sum(mr_n) AS mr_n,
-    sum(mr_sum ORDER BY last_period) AS mr_sum, sum(fixed_n) AS fixed_n,
-    sum(fixed_sum ORDER BY last_period) AS fixed_sum, sum(fixed_mr_n) AS fixed_mr_n,
-    sum(fixed_mr_sum ORDER BY last_period) AS fixed_mr_sum
+    coalesce(sum(mr_sum ORDER BY last_period) FILTER (WHERE mr_n > 0), 0) AS mr_sum, sum(fixed_n) AS fixed_n,
+    coalesce(sum(fixed_sum ORDER BY last_period) FILTER (WHERE fixed_n > 0), 0) AS fixed_sum,
+    sum(fixed_mr_n) AS fixed_mr_n,
+    coalesce(sum(fixed_mr_sum ORDER BY last_period) FILTER (WHERE fixed_mr_n > 0), 0) AS fixed_mr_sum
 FROM ({terms}) GROUP BY ALL"""
 _POINT_SQL = f"""{_passed('p.period')} AS passed,
         coalesce(p.period BETWEEN s.baseline_start AND s.baseline_end, false) AS fixed"""
