@@ -1,6 +1,7 @@
 """Set-up every page shares, and what the server does when it starts."""
 from __future__ import annotations
 
+import atexit
 import gc
 import sys
 import webbrowser
@@ -29,6 +30,8 @@ def freeze_long_lived_objects() -> None:
     freed by reference counting; only a cycle among them is never collected, and they are what an import
     leaves for the life of the process."""
     if len(sys.modules) != _modules_when_frozen[0]:
+        if not _modules_when_frozen[0]:
+            atexit.register(gc.unfreeze)  # at exit, as without the freeze (DuckDB's bindings check what is left)
         gc.collect()
         gc.freeze()
         _modules_when_frozen[0] = len(sys.modules)
