@@ -19,8 +19,8 @@ HOME = "pages/weekly_position.py"
 # once when it is there (tests/test_first_start.py checks the list against HOME's imports).
 HOME_PAGE_MODULES = ("polars", "pipelines.catalogue.dates", "pipelines.catalogue.wording", "pipelines.queries.weekly",
                      "pipelines.reports.export", "pipelines.reports.meeting_html", "pipelines.reports.narrative",
-                     "pipelines.reports.weekly_table", "ui.app", "ui.sections", "ui.spc_icons", "ui.style",
-                     "ui.weekly_filters", "ui.weekly_rows")
+                     "pipelines.reports.weekly_table", "ui.app", "ui.escaped_html", "ui.sections", "ui.spc_icons",
+                     "ui.style", "ui.weekly_filters", "ui.weekly_rows")
 
 
 def main() -> None:
