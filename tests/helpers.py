@@ -150,6 +150,6 @@ def trust_table(names: list[str]) -> WeeklyTable:
 
 
 def weekly_table_html(app) -> str:  # noqa: ANN001 - an AppTest
-    """The weekly table's markup as the page puts it in (ui.escaped_html: the component's data, not st.html)."""
+    """The weekly table's markup as the page puts it in (ui.escaped_html: st.html, or a wide table's component)."""
     shown = [json.loads(e.proto.json) for e in app.get("bidi_component") if e.proto.component_name == "escaped_html"]
-    return next(markup for markup in shown if '<table class="wt' in markup)
+    return next(markup for markup in shown + [h.proto.body for h in app.get("html")] if '<table class="wt' in markup)

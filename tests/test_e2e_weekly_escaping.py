@@ -12,22 +12,28 @@ from browser_fixtures import axe_violations, open_page, screenshot, serve, windo
 from helpers import load_rows_directly, week_of_rows
 from playwright.sync_api import Browser, Page, expect
 
+from pipelines.reports.meeting_html import SQUEEZE_COLUMNS
 from pipelines.reports.narrative import save_narrative
 from pipelines.warehouse import open_for_write
 
 # Each would run, or draw an image, if the table's markup let it through unescaped.
 EVIL = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script><b>bold</b>'
 WEEK = date(2024, 4, 14)
+OTHERS = [f"Z{n:02d}" for n in range(SQUEEZE_COLUMNS)]  # with Harrogate and Combined: too wide to squeeze
 
 
 @pytest.fixture(scope="module")
 def hostile_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Harrogate (RCD) named with hostile markup, with a group narrative and a place lead's comment made of it."""
+    """Harrogate (RCD) named with hostile markup, with a group narrative and a place lead's comment made of it,
+    beside enough other trusts for a table that scrolls (the one put in without st.html's cleaning)."""
     workdir = tmp_path_factory.mktemp("e2e-escaping")
     db = workdir / "flow.duckdb"
-    load_rows_directly(db, week_of_rows("RCD", date(2024, 4, 1)) + week_of_rows("RCD", date(2024, 4, 8)))
+    load_rows_directly(db, [row for code in ("RCD", *OTHERS) for monday in (date(2024, 4, 1), date(2024, 4, 8))
+                            for row in week_of_rows(code, monday)])
     with open_for_write(db) as con:
         con.execute("UPDATE trusts SET short_name = ?, name = ? WHERE org_code = 'RCD'", [f"Harrogate {EVIL}"] * 2)
+        con.executemany("INSERT OR REPLACE INTO trusts (org_code, short_name, name) VALUES (?, ?, ?)",
+                        [(code, f"Trust {code}", f"Trust {code}") for code in OTHERS])
     save_narrative(db, WEEK, "stranded_7plus_pct", None, f"Group says {EVIL}", "Gail")
     save_narrative(db, WEEK, "stranded_7plus_pct", "RCD", f"Lead says {EVIL}", "Hal")
     yield from serve(db, workdir)
@@ -46,6 +52,7 @@ def test_hostile_text_in_the_weekly_table_shows_as_text_and_runs_nothing(hostile
     expect(table.get_by_text(f"Group says {EVIL}")).to_be_visible()
     expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
 
+    assert page.locator(".wt-scroll").count() == 1 and page.get_by_test_id("stHtml").locator("table.wt").count() == 0
     assert page.evaluate("() => window.__pwned") is None  # no handler and no script ran
     assert table.locator("img, script, b").count() == 0  # markup from the data is text, not elements
     header = table.locator("thead th", has_text="Harrogate")
