@@ -12,15 +12,15 @@ import streamlit as st
 
 from pipelines import config
 from ui import auth
-from ui.app import first_start_without_sign_in, server_lifespan
+from ui.app import first_start_without_sign_in, freeze_long_lived_objects, server_lifespan
 
 HOME = "pages/weekly_position.py"
 # What HOME imports, imported by a first start's sessions while the sample database is built, so HOME runs at
 # once when it is there (tests/test_first_start.py checks the list against HOME's imports).
 HOME_PAGE_MODULES = ("polars", "pipelines.catalogue.dates", "pipelines.catalogue.wording", "pipelines.queries.weekly",
                      "pipelines.reports.export", "pipelines.reports.meeting_html", "pipelines.reports.narrative",
-                     "pipelines.reports.weekly_table", "ui.app", "ui.sections", "ui.spc_icons", "ui.style",
-                     "ui.weekly_filters", "ui.weekly_rows")
+                     "pipelines.reports.weekly_table", "ui.app", "ui.escaped_html", "ui.sections", "ui.spc_icons",
+                     "ui.style", "ui.weekly_filters", "ui.weekly_rows")
 
 
 def main() -> None:
@@ -52,6 +52,7 @@ def main() -> None:
     warm.watch_for_new_data()  # after each load, the default views of the new data are warmed before anyone asks
     with data.one_connection_per_run():  # the page's reads that miss the cache open the file once
         navigation.run()
+    freeze_long_lived_objects()  # Streamlit's collection after every run then skips the libraries' objects
 
 
 if __name__ == "__main__":

@@ -10,9 +10,10 @@ import streamlit as st
 from pipelines.catalogue.dates import uk_date
 from pipelines.catalogue.wording import ASSURANCE_TEXT, VARIATION_TEXT, assurance_label, variation_label
 from pipelines.reports import export, narrative
-from pipelines.reports.meeting_html import table_html
+from pipelines.reports.meeting_html import scrolls, table_html
 from ui import data
 from ui.app import ensure_entrypoint
+from ui.escaped_html import weekly_table
 from ui.sections import lazy_section
 from ui.spc_icons import assurance_icon, variation_icon
 from ui.style import COMPACT_PAGE_CSS
@@ -40,9 +41,10 @@ with_notes = selection.view == "columns" and toggle_col.toggle(
     "Narrative column", key="narrative_column", disabled=selection.view != "columns",
     help="The discharge group's narrative beside each metric: two lines of it, the whole text on hover or focus.")
 notes = {r["metric"]: r["text"] for r in narratives.to_dicts() if r["org_code"] is None} if with_notes else None
-# Our own markup; every text from a file or a user inside it is escaped by meeting_html.
-table_spot.html(table_html(table.rows, trusts, selection.view, narrative.comments_by_cell(narratives), caption,
-                           notes, table.hidden, selection.url_group))
+# Our own markup: every text from a file or a user in it is escaped by meeting_html, so a wide table goes in
+# without st.html's DOMPurify pass (ui.escaped_html), the browser's largest cost on a click to this page (profiled).
+weekly_table(table_spot, table_html(table.rows, trusts, selection.view, narrative.comments_by_cell(narratives),
+                                    caption, notes, table.hidden, selection.url_group), scrolls(table.rows, trusts))
 
 for column, (fmt, (mime, label)) in zip(downloads, export.FORMATS.items(), strict=False):
     column.download_button(label, partial(data.read, export.render, *selection.render_args(fmt)),

@@ -3,6 +3,7 @@ database, reading it back, and reading a page's text as the user sees it. Fixtur
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import subprocess
@@ -146,3 +147,9 @@ def trust_table(names: list[str]) -> WeeklyTable:
     system = position.filter(pl.col("org_code") == "R01").with_columns(org_code=pl.lit(None, pl.String))
     rows_by_metric = metric_rows(position, system, trusts)
     return WeeklyTable(date(2025, 9, 28), trusts, position, system, pl.DataFrame(), rows_by_metric)
+
+
+def weekly_table_html(app) -> str:  # noqa: ANN001 - an AppTest
+    """The weekly table's markup as the page puts it in (ui.escaped_html: st.html, or a wide table's component)."""
+    shown = [json.loads(e.proto.json) for e in app.get("bidi_component") if e.proto.component_name == "escaped_html"]
+    return next(markup for markup in shown + [h.proto.body for h in app.get("html")] if '<table class="wt' in markup)

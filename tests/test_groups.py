@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from helpers import REFERENCE_FIXTURES, load_rows_directly, query, week_of_rows
+from helpers import REFERENCE_FIXTURES, load_rows_directly, query, week_of_rows, weekly_table_html
 from patience import page_run_guard_s
 from streamlit.testing.v1 import AppTest
 from test_pages import weekly_table
@@ -265,6 +265,6 @@ def test_the_trust_drilldown_shows_the_comments_of_the_group_in_use(five_trusts:
     assert comments(group="pick") == []  # trusts picked by hand: drafts, never saved
     # the weekly table's links keep the group, so the drill-down opened from it shows the group's comments
     weekly = run("pages/weekly_position.py", group=FOUR)
-    html = next(h.value for h in weekly.get("html") if 'class="wt"' in h.value)
+    html = weekly_table_html(weekly)
     links = re.findall(r'href="(trust\?[^"]+)"', html)
     assert links and all(link.endswith(f"&amp;group={FOUR}") for link in links)

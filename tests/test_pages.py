@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from helpers import load_rows_directly, week_of_rows
+from helpers import load_rows_directly, week_of_rows, weekly_table_html
 from patience import page_run_guard_s
 from streamlit.testing.v1 import AppTest
 
@@ -53,14 +53,14 @@ class _TableText(HTMLParser):
 def weekly_table(app: AppTest) -> dict[str, dict[str, str]]:
     """{metric short label: {column: cell text}} from the page's HTML table."""
     parser = _TableText()
-    parser.feed(next(h.value for h in app.get("html") if 'class="wt"' in h.value))
+    parser.feed(weekly_table_html(app))
     header, *rows = parser.rows
     return {row[0]: dict(zip(header, row, strict=True)) for row in rows} | {"": dict.fromkeys(header, "")}
 
 
 def cell_details(app: AppTest) -> list[str]:
     parser = _TableText()
-    parser.feed(next(h.value for h in app.get("html") if 'class="wt"' in h.value))
+    parser.feed(weekly_table_html(app))
     return [t for row in parser.titles for t in row]
 
 
@@ -90,7 +90,7 @@ def test_weekly_position_shows_latest_week_by_trust(two_weeks):
     details = cell_details(app)
     assert ("Harrogate, Stranded 7+ days: 40.0%. ! just misses the ambition (within the amber "
             "tolerance). 10.0 pts better than last week (50.0%).") in details
-    table_html = next(h.value for h in app.get("html") if 'class="wt"' in h.value)
+    table_html = weekly_table_html(app)
     assert "2 of 2 selected trusts submitted figures" in table_html
 
 
@@ -108,7 +108,7 @@ def test_weekly_position_trusts_as_rows(two_weeks):
     app.selectbox[2].set_value("rows").run()
     assert app.query_params["view"] == "rows"
     parser = _TableText()
-    parser.feed(next(h.value for h in app.get("html") if 'class="wt"' in h.value))
+    parser.feed(weekly_table_html(app))
     assert [row[0] for row in parser.rows] == ["Trust", "Combined", "Harrogate", "South Tees"]
 
 

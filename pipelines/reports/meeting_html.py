@@ -172,10 +172,10 @@ def table_html(rows: list[MetricRow], trusts: list[tuple[str, str]], orientation
         # the metrics' short labels as headers: whole words always ("occupanc / y" was unreadable)
         widths = [whole_word_px(f"{r.short_label} {r.ambition}") for r in rows]
         body = _trusts_as_rows(rows, trusts, comments, has_system, widths, group)
-        big = len(trusts) + has_system > SQUEEZE_COLUMNS
+        big = scrolls(rows, trusts)
     else:
         names = ([SYSTEM_NAME] if has_system else []) + [name for _, name in trusts]
-        big = len(names) > SQUEEZE_COLUMNS
+        big = scrolls(rows, trusts)
         widths = [whole_word_px(name) for name in names] if big else [MIN_CELL_PX] * len(names)
         body = _trusts_as_columns(rows, trusts, comments, has_system, widths if big else None, notes, group)
         extra = AMBITION_COLUMN_PX + (NOTE_COLUMN_PX if notes is not None else 0)
@@ -188,6 +188,12 @@ def table_html(rows: list[MetricRow], trusts: list[tuple[str, str]], orientation
             f'style="min-width:{min_width}px;{max_width}">'
             f'{caption_html}{body}</table></div>'
             f"{key_html()}{hidden_html(hidden)}")
+
+
+def scrolls(rows: list[MetricRow], trusts: list[tuple[str, str]]) -> bool:
+    """Whether the table has more columns of figures (trusts and Combined) than squeeze into a laptop's width,
+    so that it scrolls in a box of its own."""
+    return len(trusts) + any(r.system for r in rows) > SQUEEZE_COLUMNS
 
 
 def whole_word_px(header: str) -> int:
