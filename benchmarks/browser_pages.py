@@ -62,7 +62,7 @@ PAGES = (("Weekly position", "", "table.wt"),
           "table.wt"),
          # At 1366x768 the drill-down's first screen ends with its headline tiles. Its Plotly charts are in
          # sections below, each closed until opened; a link with one open (daily=true) opens it drawn.
-         ("Trust drill-down, first screen (tiles)", "trust?trust=Z00", '[data-testid="stMetric"]'),
+         ("Trust drill-down, first screen (tiles)", "trust?trust=Z00", "ul.tiles"),
          ("Trust drill-down, a chart opened", "trust?trust=Z00&daily=true", ".js-plotly-plot .main-svg"),
          ("OPEL levels", "opel", "table.og"),  # the HTML grid of trusts by day (no Plotly on the page)
          ("Weekly narrative", "narrative", "textarea"),

@@ -78,9 +78,16 @@ main_rows = [row for row in rows if row.metric in shown]
 other_rows = [row for row in rows if row.metric not in shown]
 
 
+# The trusts that never reported each shown metric, read at once: a cached read hashes its arguments on every
+# run, and the 140 trusts' codes hashed once a metric were most of the page's run on the server (issue 24).
+never_shown = data.read(weekly.never_reported_each, tuple(shown), codes, week) if org_code is None else {}
+
+
 def draft(row: MetricRow) -> str:
     if org_code is None:
-        return narrative.draft_narrative(table, row.metric, data.read(weekly.never_reported, row.metric, codes, week))
+        never = never_shown.get(row.metric)
+        return narrative.draft_narrative(table, row.metric, data.read(weekly.never_reported, row.metric, codes, week)
+                                         if never is None else never)  # another metric's: drafted once opened
     return narrative.draft_trust_narrative(table, row.metric, org_code)
 
 
@@ -113,11 +120,13 @@ key = f"{selection.group_id}-{week}-{subject}"
 st.html(_FORM_CSS)
 messages = st.container()  # above the form: what a save said is seen where Save was pressed
 if may_edit and group is not None:
-    starts = {row.metric: saved[row.metric]["text"] if row.metric in saved else draft(row) for row in rows}
+    # What each box starts from, drafted only for the boxes drawn: the other metrics' once their section is opened.
+    starts: dict[str, str] = {}
     texts: dict[str, str] = {}
 
     def box(row: MetricRow) -> None:
         heading(row)
+        starts[row.metric] = saved[row.metric]["text"] if row.metric in saved else draft(row)
         # No max_chars: the browser would cut a long paste off silently; the save says what is too long instead.
         texts[row.metric] = st.text_area(row.label, value=starts[row.metric], key=f"text-{key}-{row.metric}",
                                          label_visibility="collapsed", height=56)

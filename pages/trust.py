@@ -1,6 +1,8 @@
 """Trust drill-down: one trust's daily and weekly story against the ambition, beside its system and peers."""
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 import streamlit as st
 
@@ -8,12 +10,12 @@ from pipelines.catalogue.dates import uk_date, uk_day
 from pipelines.catalogue.metrics import HEADLINE_METRICS, METRICS
 from pipelines.queries import drilldown, provenance
 from pipelines.queries.weeks import DEFAULT_WEEKS, clamp_range, date_extent, default_window
+from pipelines.reports.drilldown_text import tiles_html
 from pipelines.reports.presentation import headline_figures
 from ui import data, drd_charts, params, trust_publication, trust_sections, weekly_filters
 from ui.app import ensure_entrypoint
 from ui.safe_text import clean, plain
 from ui.sections import lazy_section
-from ui.tiles import show_tiles
 
 DEFAULT_METRIC = "stranded_7plus_pct"
 BY_ID = {m.id: m for m in METRICS}
@@ -43,9 +45,17 @@ trust = trusts.row(codes.index(code), named=True)
 default_start, default_end = default_window(earliest, latest, trust["last_date"])
 url_start, url_end = clamp_range(params.get_date("from", default_start), params.get_date("to", default_end),
                                          earliest, latest)
-picked = pick_dates.date_input("Dates", (url_start, url_end), min_value=earliest, max_value=latest,
-                               format="DD/MM/YYYY", help=f"Default: the latest {DEFAULT_WEEKS} weeks "
-                                                         "(Monday to Sunday) with figures.")
+# The dates in words, their picker drawn only when its box is opened: the date picker's code (about 200 KB of
+# JavaScript, a new tab's largest download beyond the page list) and widget were the first screen's heaviest part,
+# for a choice made less often than the trust or metric (issue 24).
+picked: tuple[date, ...] = (url_start, url_end)
+with pick_dates:
+    st.caption(f"Dates: {uk_date(url_start)} to {uk_date(url_end)}"
+               + (" (the default)" if (url_start, url_end) == (default_start, default_end) else ""))
+    if dates_box := lazy_section("Change the dates", "dates", in_url=False, icon=":material/date_range:"):
+        picked = dates_box.date_input("Dates", (url_start, url_end), min_value=earliest, max_value=latest,
+                                      format="DD/MM/YYYY", help=f"Default: the latest {DEFAULT_WEEKS} weeks "
+                                                                "(Monday to Sunday) with figures.")
 first, last = (*picked, default_end, default_end)[:2]  # while only the start is picked: up to the default end
 groups = data.read(provenance.source_groups, code, first, last)
 # Figures only from NHS England's publication: it has no beds, lengths of stay, pathways by day or OPEL,
@@ -89,13 +99,14 @@ days = next(iter(week_rows.values()))["days_reported"]
 if days < 7:
     st.warning(f"Part week: {days} of 7 days reported, so these figures may change when the rest arrive.")
 week_position = weekly.filter(pl.col("week_ending") == week)
+tiles_label = f"Headline figures, week ending {uk_day(week)}"  # the tiles' words are escaped by tiles_html
 if publication_only:  # the publication's figures only: no tiles of "not reported"
     tiles = headline_figures(week_position, provenance.publication_metrics())
-    show_tiles([t for t in tiles if t["value"] != "not reported"])
+    st.html(tiles_html([t for t in tiles if t["value"] != "not reported"], tiles_label))
     st.info(trust_sections.not_reported_text("Bed occupancy and length of stay (stranded patients)",
                                              provenance.publication_gap("ga_occupancy_pct")))
 else:
-    show_tiles(headline_figures(week_position, HEADLINE_METRICS))  # the catalogue's headline figures
+    st.html(tiles_html(headline_figures(week_position, HEADLINE_METRICS), tiles_label))  # the catalogue's headlines
 # The place leads' comments on this trust for the week, of the discharge group in use: the URL's (the weekly
 # table's links carry it) or the user's default, as on the weekly page.
 trust_sections.comments_section(code, week, weekly_filters.group_in_use())

@@ -121,6 +121,17 @@ def related_rows(app) -> dict[str, list[str]]:  # noqa: ANN001 - an AppTest
             if (cells := [unescape(c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)])}
 
 
+def tiles(app) -> list[dict[str, str]]:  # noqa: ANN001 - an AppTest
+    """The drill-down's headline tiles (``st.html``, a list of class ``tiles``) as the user reads them: each
+    tile's short label, value, change (with its arrow, "" when none) and status line, unescaped."""
+    blocks = [h.proto.body for h in app.get("html") if '<ul class="tiles"' in h.proto.body]
+    found = re.findall(r'<h4><span aria-hidden="true">(.*?)</span>.*?<p class="value">(.*?)</p>'
+                       r'(?:<p class="change [a-z]+">(.*?)</p>)?<p class="status">(.*?)</p>', "".join(blocks))
+    return [{"label": unescape(label), "value": unescape(value),
+             "delta": unescape(re.sub(r"<[^>]+>", "", delta)), "status": unescape(status)}
+            for label, value, delta, status in found]
+
+
 def stop_process(process: subprocess.Popen) -> None:
     """Stop a server the test started: politely, then for certain."""
     process.terminate()

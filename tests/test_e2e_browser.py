@@ -314,7 +314,8 @@ def test_no_serious_accessibility_violation_on_any_page(sample_app: str, page: P
 def test_trust_drilldown_in_the_browser(streamlit_app: str, page: Page) -> None:
     open_page(page, streamlit_app, TRUST_OPEN)  # a link with its sections open
     expect(page.get_by_role("heading", name="Harrogate (RCD)")).to_be_visible()
-    stranded = page.get_by_test_id("stMetric").filter(has_text="Stranded 7+ days")
+    stranded = page.get_by_role("list", name=re.compile("^Headline figures")).get_by_role("listitem").filter(
+        has_text="Stranded 7+ days")
     expect(stranded).to_contain_text("40.0%")  # week ending 14/04/2024
     # The last weeks' SPC chart: the server's SVG, an image with its words, not a Plotly chart.
     expect(page.get_by_role("img", name=re.compile(r"^Stranded 7\+ days, the 2 complete weeks"))).to_be_visible()

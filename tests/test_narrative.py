@@ -183,6 +183,9 @@ def test_never_reported_is_every_week_up_to_this_one(db):
         assert weekly.never_reported(con, "nctr_pct_of_occupied", codes, SUNDAY_2) == {"RTR"}
         assert weekly.never_reported(con, "nctr_pct_of_occupied", codes, SUNDAY_1 - timedelta(days=7)) == {
             "RCD", "RTR"}
+        # the narrative page's one read for the metrics it shows: the same answer, metric by metric
+        assert weekly.never_reported_each(con, ("stranded_7plus_pct", "nctr_pct_of_occupied"), codes, SUNDAY_2) == {
+            "stranded_7plus_pct": frozenset(), "nctr_pct_of_occupied": {"RTR"}}
 
 
 def query_trusts(db: Path) -> list[str]:

@@ -159,3 +159,21 @@ def test_every_catalogue_metric_has_a_table_and_words(metric):
     ratio = metric.is_ratio
     assert table.height == 1 + len(metric.related) + (2 if ratio else 0)
     assert metric.numerator_text and (metric.denominator_text is not None) == ratio
+
+
+def test_tiles_say_better_or_worse_in_words_and_escape_every_text():
+    """The headline tiles' HTML: each a list item headed by its label (the full one read out), the change's arrow
+    following its sign and its class (colour) following its words, no arrow for no change; text escaped."""
+    tile = {"label": "Stranded: <b>LoS</b> 7+", "short_label": "Stranded 7+ days", "value": "40.0%",
+            "delta": "-10.0 pts, better", "direction": "better", "better": "lower", "status": "✓ meets ambition",
+            "ambition": "≤ 40%"}
+    same = {**tile, "delta": "no change", "direction": "same", "status": "", "ambition": "none"}
+    page = drilldown_text.tiles_html([tile, {**tile, "delta": "+2.0 pts, worse", "direction": "worse"}, same],
+                                     "Headline figures, week ending Sun 14/04/2024")
+    assert page.count("<li>") == 3 and 'aria-label="Headline figures, week ending Sun 14/04/2024"' in page
+    assert "<b>" not in page and "Stranded: &lt;b&gt;LoS&lt;/b&gt; 7+" in page
+    assert '<p class="change better"><span aria-hidden="true">↓</span> -10.0 pts, better</p>' in page
+    assert '<p class="change worse"><span aria-hidden="true">↑</span> +2.0 pts, worse</p>' in page
+    assert '<p class="change same">no change</p>' in page
+    assert '<p class="status">✓ meets ambition (≤ 40%)</p>' in page
+    assert '<p class="status">No national ambition</p>' in page

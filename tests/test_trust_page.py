@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from helpers import load_rows_directly, related_rows, shown, shown_all, week_of_rows
+from helpers import load_rows_directly, related_rows, shown, shown_all, tiles, week_of_rows
 from patience import page_run_guard_s
 from streamlit.testing.v1 import AppTest
 
@@ -216,6 +216,14 @@ def run_page(**query: str) -> AppTest:
     return app
 
 
+def open_dates(app: AppTest) -> AppTest:
+    """The page with its "Change the dates" box opened (as a click on it does), so its date picker is drawn."""
+    app.session_state["dates"] = True
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
 def sections(app: AppTest) -> list[str]:
     """The labels of the page's expanders: its sections below the first screen among them."""
     return [e.label for e in app.expander]
@@ -227,7 +235,7 @@ def texts(elements) -> list[str]:
 
 def stranded_tile(app: AppTest):
     """The stranded 7+ days tile among the catalogue's headline tiles."""
-    return next(m for m in app.metric if m.label == "Stranded 7+ days")
+    return next(t for t in tiles(app) if t["label"] == "Stranded 7+ days")
 
 
 def test_page_defaults_to_the_first_reporting_trust_and_shows_its_latest_week(drill):
@@ -235,13 +243,17 @@ def test_page_defaults_to_the_first_reporting_trust_and_shows_its_latest_week(dr
     trust, metric = app.selectbox
     assert {"Harrogate (RCD)", "South Tees (RTR)", "York and Scarborough (RCB)", "Hull (RWA)"} <= set(trust.options)
     assert trust.value == "RWA" and metric.value == "stranded_7plus_pct"  # Airedale, first by name, has no figures
-    assert app.date_input[0].value == (WEEK_1, SUNDAY_2)
+    # the dates in words; their picker is sent only once its box is opened, on the same dates
+    assert f"Dates: {WEEK_1:%d/%m/%Y} to {SUNDAY_2:%d/%m/%Y} (the default)" in texts(app.caption)
+    assert not app.date_input
+    assert open_dates(app).date_input[0].value == (WEEK_1, SUNDAY_2)
     assert shown(app.header[0].value) == "Hull (RWA)"
     assert "Week ending Sun 14/04/2024" in texts(app.subheader)
-    assert [m.label for m in app.metric] == [METRIC_BY_ID[m].short_label for m in HEADLINE_METRICS]
+    assert [t["label"] for t in tiles(app)] == [METRIC_BY_ID[m].short_label for m in HEADLINE_METRICS]
     tile = stranded_tile(app)
-    assert (tile.label, tile.value, tile.delta) == ("Stranded 7+ days", "40.0%", "-10.0 pts, better")
-    assert "! just misses (< 40%)" in texts(app.caption)
+    # the change's arrow follows its sign; better or worse is in its words (and its colour)
+    assert tile == {"label": "Stranded 7+ days", "value": "40.0%", "delta": "↓ -10.0 pts, better",
+                    "status": "! just misses (< 40%)"}
     # grouped by sitrep_daily.source: here the fixture's one source, the trust's own file, with its two files
     assert ("Source: the trust's own sitrep files (test, sitrep_week2.csv) for 01/04/2024-14/04/2024. "
             "Latest loaded 15/04/2024 09:30."
@@ -261,27 +273,28 @@ def test_page_defaults_to_the_first_reporting_trust_and_shows_its_latest_week(dr
 def test_trust_in_the_url_is_selected_and_a_part_week_is_flagged(drill):
     app = run_page(trust="RTR")
     assert app.selectbox[0].value == "RTR" and app.header[0].value == "South Tees (RTR)"
-    assert stranded_tile(app).value == "45.0%"
+    assert stranded_tile(app)["value"] == "45.0%"
     assert "5 of 7 days reported" in app.warning[0].value
 
 
 def test_choices_are_kept_in_the_url_and_a_changed_url_is_followed(drill):
-    app = run_page()
+    app = open_dates(run_page())
     app.selectbox[0].set_value("RCB").run()
     app.date_input[0].set_value((WEEK_2, SUNDAY_2)).run()
-    assert stranded_tile(app).value == "38.0%"
+    assert stranded_tile(app)["value"] == "38.0%"
     # the end is the latest day, the default, so only the start is written
     assert dict(app.query_params) == {"trust": "RCB", "metric": "stranded_7plus_pct", "from": "2024-04-08"}
     app.query_params["trust"] = "RTR"
     app.run()
     assert app.selectbox[0].value == "RTR" and app.date_input[0].value == (WEEK_2, SUNDAY_2)
+    assert f"Dates: {WEEK_2:%d/%m/%Y} to {SUNDAY_2:%d/%m/%Y}" in texts(app.caption)  # not the default: said so
 
 
 def test_a_trust_without_submissions_in_the_range_says_so(drill):
     app = run_page(trust="RTR", **{"from": "2024-04-01", "to": "2024-04-07"})
     assert app.warning[0].value == ("South Tees has no submissions between 01/04/2024 and 07/04/2024. "
                                     "Its figures run from 08/04/2024 to 12/04/2024.")
-    assert not app.metric and not app.get("plotly_chart")
+    assert not tiles(app) and not app.get("plotly_chart")
     assert "not submitted any figures yet" in run_page(trust="RCD").warning[0].value
 
 
@@ -367,7 +380,8 @@ def test_sections_below_the_first_screen_are_closed_and_drawn_only_when_opened(d
     """Issue 24: the first screen sends no Plotly chart; each section below it runs when opened, and the open
     ones are kept in the URL so a link opens the same view."""
     app = run_page(trust="RCB")
-    assert sections(app)[2:] == ["Day by day", "SPC chart", "Beside the system and its peers", "By site",
+    assert sections(app)[0] == "Change the dates"  # the first screen's: the dates, the counts, each field's source
+    assert sections(app)[3:] == ["Day by day", "SPC chart", "Beside the system and its peers", "By site",
                                  "Pathway mix", "Days from discharge ready date to discharge"]
     assert not any(e.proto.expanded for e in app.expander) and not app.get("plotly_chart")
     app.session_state["spc"] = True  # the user opens the SPC chart

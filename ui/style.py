@@ -21,11 +21,10 @@ AMBITION_LINE = {"color": NHS_DARK_BLUE, "dash": "dash", "width": 2}
 ACCESSIBLE_TEXT_CSS = f"""<style>
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p,
 [data-testid="stWidgetLabel"] small, [data-testid="stTooltipHoverTarget"] svg,
-[data-testid="stMetricDelta"][data-test-delta-color="off"], [data-testid="stMarkdownContainer"] small,
+[data-testid="stMarkdownContainer"] small,
 .stSelectbox [data-baseweb="select"] [aria-selected="false"], input::placeholder, textarea::placeholder,
-[data-baseweb="select"] div[class*="placeholder"], [data-testid="stMetricLabel"] {{
+[data-baseweb="select"] div[class*="placeholder"] {{
   color: {NHS_SECONDARY_TEXT} !important; opacity: 1 !important; }}
-[data-testid="stMetricLabel"] p {{ white-space: normal !important; overflow: visible !important; }}
 /* Charts too: Streamlit's Plotly theme draws tick labels, axis titles and legends in the same faded grey. */
 .js-plotly-plot :is(.xtick, .ytick, .xtick2, .ytick2, .g-xtitle, .g-ytitle) text,
 .js-plotly-plot :is(.legendtext, .bartext-outside) {{

@@ -30,6 +30,13 @@ def never_reported(con: duckdb.DuckDBPyConnection, metric: str, org_codes: tuple
     return frozenset(code for (code,) in rows)
 
 
+def never_reported_each(con: duckdb.DuckDBPyConnection, metrics: tuple[str, ...], org_codes: tuple[str, ...],
+                        week_ending: date) -> dict[str, frozenset[str]]:
+    """``never_reported`` of each of ``metrics`` in one cached read: its arguments, the trusts' codes among them,
+    hashed once rather than once a metric; still a query a metric (one for all held every metric's rows at once)."""
+    return {metric: never_reported(con, metric, org_codes, week_ending) for metric in metrics}
+
+
 def system_weekly(con: duckdb.DuckDBPyConnection, org_codes: tuple[str, ...], first_week: date,
                   last_week: date) -> pl.DataFrame:
     """The selected trusts combined, per week and metric (ratios of sums), with status by the

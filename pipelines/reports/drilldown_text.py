@@ -8,7 +8,7 @@ import polars as pl
 
 from pipelines.catalogue.dates import uk_date, uk_day
 from pipelines.catalogue.metrics import METRICS, Metric
-from pipelines.reports.presentation import NHS_INK, NHS_SECONDARY_TEXT, NOT_REPORTED, format_value
+from pipelines.reports.presentation import NHS_GREEN, NHS_INK, NHS_RED, NHS_SECONDARY_TEXT, NOT_REPORTED, format_value
 from pipelines.safe_text import html_text
 from pipelines.spc.explain import capitalised, count_text, per_day
 
@@ -21,6 +21,51 @@ TABLE_STYLE = f"""<style>
   font-weight: 400; line-height: 1.5; }}
 .rt thead th, .rt tbody th {{ color: {NHS_SECONDARY_TEXT}; }}
 </style>"""
+
+
+# The week's headline tiles as one block of HTML, in the look of st.metric with a border: six st.metric, each in
+# a column with a caption, were 19 elements for the browser to lay out on every visit, about a third of the
+# first screen's (issue 24). A list of tiles, each headed by its short label; better or worse is in words.
+TILES_STYLE = f"""<style>
+ul.tiles {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(9.5rem, 1fr)); gap: 1rem;
+  list-style: none; margin: 0 !important; padding: 0 !important; color: {NHS_INK}; }}
+ul.tiles > li {{ margin: 0 !important; padding: 0 !important; }}
+.tiles .tile {{ border: 1px solid rgba(49, 51, 63, 0.2); border-radius: 0.5rem; padding: calc(1em - 1px);
+  break-inside: avoid; }}
+.tiles h4 {{ font-size: 0.875rem; font-weight: 400; line-height: 1.4; color: {NHS_SECONDARY_TEXT}; margin: 0;
+  padding: 0 0 0.25rem 0; }}
+.tiles .value {{ font-size: 2.25rem; line-height: 1.2; margin: 0; padding-bottom: 0.25rem; }}
+.tiles .change {{ font-size: 1rem; margin: 0; }}
+.tiles .better {{ color: {NHS_GREEN}; }}
+.tiles .worse {{ color: {NHS_RED}; }}
+.tiles .same {{ color: {NHS_SECONDARY_TEXT}; }}
+.tiles .status {{ font-size: 0.875rem; color: {NHS_SECONDARY_TEXT}; margin: 0.5rem 0 0 0; }}
+.tiles .full {{ position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
+  white-space: nowrap; }}
+</style>"""
+
+
+def tiles_html(tiles: list[dict[str, str]], label: str) -> str:
+    """``presentation.headline_figures`` as a list of tiles named ``label``: each headed by its short label (a
+    screen reader reads the full one; it and the ambition show on hover), the figure, the change on the week
+    before with an arrow following its sign, coloured better (green) or worse (red) as its words say, and the
+    status."""
+    items = []
+    for tile in tiles:
+        delta, direction = tile["delta"], tile["direction"]
+        change = ""
+        if delta:
+            same = direction in ("", "same")
+            arrow = "" if same else '<span aria-hidden="true">{}</span> '.format("↑" if delta.startswith("+") else "↓")
+            change = f'<p class="change {"same" if same else direction}">{arrow}{html_text(delta)}</p>'
+        status = f"{tile['status']} ({tile['ambition']})" if tile["status"] else "No national ambition"
+        hover = f"{tile['label']}. Ambition: {tile['ambition']}."
+        items.append(f'<li><div class="tile" title="{html_text(hover)}">'
+                     f'<h4><span aria-hidden="true">{html_text(tile["short_label"])}</span>'
+                     f'<span class="full">{html_text(tile["label"])}</span></h4>'
+                     f'<p class="value">{html_text(tile["value"])}</p>{change}'
+                     f'<p class="status">{html_text(status)}</p></div></li>')
+    return f'{TILES_STYLE}<ul class="tiles" aria-label="{html_text(label)}">{"".join(items)}</ul>'
 
 
 def related_table(weekly: pl.DataFrame, metric: Metric, up_to: date, weeks: int = 4) -> pl.DataFrame:

@@ -21,6 +21,7 @@ STATUS_FILL = {"green": "#E6F4EC", "amber": "#FFC83D", "red": "#E38B82", "none":
 NHS_PALE_GREY = "#E8EDEE"
 NHS_INK = "#212B32"  # NHS black: body text and lines
 NHS_SECONDARY_TEXT = "#4C6272"  # 6.3:1 on white, 5.9:1 on Streamlit's pale widget grey
+NHS_GREEN, NHS_RED = "#007F3B", "#D5281B"  # text on white: 5.3:1 and 4.9:1
 # OPEL 1 to 4: one hue family from pale to dark, each level at least 1.75:1 lighter than the next, for
 # a deuteranope too (NHS warm yellow and orange were 1.46:1 apart); the level's number in each cell is
 # at least 4.5:1 on its colour. The one definition, for the trust page's strip and the OPEL page's grid.
