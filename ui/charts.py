@@ -19,7 +19,7 @@ from pipelines.catalogue.metrics import Unit
 from pipelines.catalogue.wording import OPEL_MEANINGS, opel_text
 from pipelines.publication.labels import REASONS_REDEFINED
 from pipelines.queries import drilldown
-from pipelines.reports.presentation import STATUS_TEXT, format_ambition, format_value
+from pipelines.reports.presentation import NHS_GREEN, STATUS_TEXT, format_ambition, format_value
 from pipelines.spc.explain import capitalised, count_text, per_day
 from ui.plotly_go import go, make_subplots
 from ui.style import AMBITION_LINE, NHS_BLUE, NHS_DARK_BLUE, NHS_GREY, NHS_PALE_GREY, OPEL_COLOURS
@@ -282,7 +282,7 @@ def pathway_figure(weekly: pl.DataFrame) -> go.Figure:
 
 # Up to five delay reasons on one chart: told apart by colour, dash and marker shape.
 REASON_STYLES = (("#005EB8", "solid", "circle"), ("#ED8B00", "dash", "square"), ("#330072", "dot", "diamond"),
-                 ("#007F3B", "dashdot", "triangle-up"), (NHS_GREY, "longdash", "x"))
+                 (NHS_GREEN, "dashdot", "triangle-up"), (NHS_GREY, "longdash", "x"))
 
 
 def period_label(start: date, end: date) -> str:

@@ -9,7 +9,7 @@ import polars as pl
 from pipelines.catalogue.dates import uk_date, uk_day
 from pipelines.catalogue.metrics import Unit
 from pipelines.queries import drd
-from pipelines.reports.presentation import format_value
+from pipelines.reports.presentation import NHS_GREEN, NHS_RED, format_value
 from ui import data
 from ui.charts import FIRST_MONDAY, WEEK_MS, _layout
 from ui.plotly_go import go
@@ -19,7 +19,7 @@ from ui.style import NHS_BLUE, NHS_DARK_BLUE
 
 # On the day in green; the longer the wait, the darker and warmer, to red for 21+ days (the plan's ask).
 # Each at least 3:1 against white, and a white edge between the bands.
-BAND_COLOURS = ("#007F3B", "#768692", NHS_BLUE, NHS_DARK_BLUE, "#330072", "#AE2573", "#D5281B")
+BAND_COLOURS = (NHS_GREEN, "#768692", NHS_BLUE, NHS_DARK_BLUE, "#330072", "#AE2573", NHS_RED)
 # A metric of the discharge ready date columns: when a trust's first figures start.
 FIRST_FIGURE_METRIC = "discharged_on_drd_pct"
 

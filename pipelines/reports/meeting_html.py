@@ -167,15 +167,13 @@ def table_html(rows: list[MetricRow], trusts: list[tuple[str, str]], orientation
     has_system = any(r.system for r in rows)
     caption_html = f'<caption style="caption-side:top;text-align:left;font-size:0.75rem">{_e(caption)}</caption>' \
         if caption else ""
-    extra, max_width = 0, ""
+    extra, max_width, big = 0, "", scrolls(rows, trusts)
     if orientation == "rows":
         # the metrics' short labels as headers: whole words always ("occupanc / y" was unreadable)
         widths = [whole_word_px(f"{r.short_label} {r.ambition}") for r in rows]
         body = _trusts_as_rows(rows, trusts, comments, has_system, widths, group)
-        big = scrolls(rows, trusts)
     else:
         names = ([SYSTEM_NAME] if has_system else []) + [name for _, name in trusts]
-        big = scrolls(rows, trusts)
         widths = [whole_word_px(name) for name in names] if big else [MIN_CELL_PX] * len(names)
         body = _trusts_as_columns(rows, trusts, comments, has_system, widths if big else None, notes, group)
         extra = AMBITION_COLUMN_PX + (NOTE_COLUMN_PX if notes is not None else 0)
