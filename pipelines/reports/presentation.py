@@ -168,7 +168,7 @@ def format_change(change: float | None, direction: str | None, unit: str, signed
 
 
 def format_delta(change: float | None, direction: str | None, unit: str) -> str:
-    """'+0.3 pts, worse' for st.metric's delta: ``format_change`` signed."""
+    """'+0.3 pts, worse' for a headline tile's change (drilldown_text.tiles_html): ``format_change`` signed."""
     return format_change(change, direction, unit, signed=True)
 
 
