@@ -84,7 +84,7 @@ def one_line():
     st.write("Hello")
 
 
-st.set_page_config(page_title="Discharge and flow", page_icon=":hospital:", layout="wide")
+st.set_page_config(page_title="Discharge and flow", page_icon="🏥", layout="wide")
 apply_theme()
 PAGES = [st.Page(one_line, title="Weekly position", icon=":material/table_chart:", default=True)] + [
     st.Page(one_line, title=title, icon=icon, url_path=path) for title, icon, path in (
