@@ -65,7 +65,7 @@ with day_col:
                                   help="The last day shown; the weeks before it are counted back from it.") or latest
 first = max(opel.first_day(last, week_count), earliest)
 days_in_words.caption(f"Days: {uk_date(first)} to {uk_date(last)}"
-                      + (" (the latest day)" if last == latest else ""))
+                      + (" (up to the latest day)" if last == latest else ""))
 params.set_params(group=group.group_id, weeks=None if week_count == opel.DEFAULT_WEEKS else week_count,
                   to=None if last == latest else last)
 

@@ -354,7 +354,7 @@ def test_other_pages_show_uploaded_figures_on_their_next_view(loaded):
     opel = AppTest.from_file(str(ROOT / "pages" / "opel.py"), default_timeout=page_run_guard_s()).run()
     # The days shown run up to the latest day, the new one
     assert [c.value for c in opel.caption if c.value.startswith("Days: ")] == [
-        "Days: 01/04/2024 to 14/04/2024 (the latest day)"]  # from the data's first day
+        "Days: 01/04/2024 to 14/04/2024 (up to the latest day)"]  # from the data's first day
 
 
 def test_trusts_only_a_publication_named_are_listed_for_review(db):

@@ -264,7 +264,7 @@ def test_page_opens_on_the_latest_four_weeks_of_every_trust(opel_db):
     app = run_page()
     assert not app.exception
     assert app.selectbox[0].value == "all" and app.selectbox[1].value == 4
-    assert days_in_words(app) == "Days: 13/05/2024 to 10/06/2024 (the latest day)"
+    assert days_in_words(app) == "Days: 13/05/2024 to 10/06/2024 (up to the latest day)"
     assert not app.date_input  # the date picker is drawn when its box is opened (issue 24)
     assert app.markdown[0].value == (
         "**2 of 3 trusts reported OPEL 4 on at least one day between 13/05/2024 and 10/06/2024.**")
