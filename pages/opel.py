@@ -53,19 +53,10 @@ week_count = weeks_col.selectbox(
                                   or opel.DEFAULT_WEEKS),
     help="Whole weeks, Monday to Sunday, then the days of the week in progress; a column a day. "
          "More weeks: the grid scrolls sideways.")
-# A shared link may carry a day outside the data, which the date picker refuses, so it is clamped. The days are
-# written in words and the picker drawn only when its box is opened: the date picker's code (about 200 KB of
-# JavaScript) was a new tab's largest download beyond the page list, for a choice made less often than the group or
-# the weeks (issue 24, as on the drill-down).
+# A shared link may carry a day outside the data, which the date picker refuses, so it is clamped.
 last = min(max(params.get_date("to", latest) or latest, earliest), latest)
-with day_col:
-    days_in_words = st.empty()  # filled once the day is known, so it says the day just picked
-    if day_box := lazy_section("Change the last day", "opel_day", in_url=False, icon=":material/date_range:"):
-        last = day_box.date_input("Up to", last, earliest, latest, format="DD/MM/YYYY",
-                                  help="The last day shown; the weeks before it are counted back from it.") or latest
+last = day_col.date_input("Up to", last, earliest, latest, format="DD/MM/YYYY") or latest
 first = max(opel.first_day(last, week_count), earliest)
-days_in_words.caption(f"Days: {uk_date(first)} to {uk_date(last)}"
-                      + (" (up to the latest day)" if last == latest else ""))
 params.set_params(group=group.group_id, weeks=None if week_count == opel.DEFAULT_WEEKS else week_count,
                   to=None if last == latest else last)
 

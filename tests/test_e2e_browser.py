@@ -241,13 +241,6 @@ def test_the_opel_sections_below_open_from_the_keyboard_and_stay_in_the_link(sam
     open_page(page, sample_app, "opel?days=true")
     expect(page.get_by_test_id("stDataFrame")).to_be_visible()
     assert page.locator("table.og").count() == 1
-    # The days in words beside the group and weeks; the date picker in its own box, drawn when opened (issue 24)
-    expect(page.get_by_text("Days: 01/09/2025 to 30/09/2025 (up to the latest day)")).to_be_visible()
-    assert page.get_by_test_id("stDateInput").count() == 0
-    day_box = page.get_by_test_id("stExpander").filter(has_text="Change the last day").first
-    day_box.locator("summary").focus()
-    page.keyboard.press("Enter")
-    expect(day_box.get_by_role("group", name="Up to")).to_be_visible()  # its day, month and year, labelled
 
 
 # A national table's kind of names (119 trusts): long single words that squeezed columns broke.

@@ -238,17 +238,9 @@ def run_page(**query: str | list[str]) -> AppTest:
     return app.run()
 
 
-DAY_BOX = "Change the last day"  # the date picker's box beside the group and weeks
-
-
 def sections(app: AppTest) -> list[str]:
     """The labels of the page's sections below its first screen (expanders), each drawn when opened."""
-    return [e.label for e in app.expander if e.label != DAY_BOX]
-
-
-def days_in_words(app: AppTest) -> str:
-    """The days shown, as the page writes them beside the group and weeks."""
-    return next(c.value for c in app.caption if c.value.startswith("Days: "))
+    return [e.label for e in app.expander]
 
 
 def infos(app: AppTest) -> list[str]:
@@ -264,8 +256,7 @@ def test_page_opens_on_the_latest_four_weeks_of_every_trust(opel_db):
     app = run_page()
     assert not app.exception
     assert app.selectbox[0].value == "all" and app.selectbox[1].value == 4
-    assert days_in_words(app) == "Days: 13/05/2024 to 10/06/2024 (up to the latest day)"
-    assert not app.date_input  # the date picker is drawn when its box is opened (issue 24)
+    assert app.date_input[0].value == date(2024, 6, 10)
     assert app.markdown[0].value == (
         "**2 of 3 trusts reported OPEL 4 on at least one day between 13/05/2024 and 10/06/2024.**")
     [trust_html] = grids(app)  # the first screen: the trust grid alone
@@ -325,19 +316,13 @@ def test_choosing_a_group_shows_only_its_trusts_and_goes_in_the_url(opel_db):
 
 def test_more_weeks_and_an_earlier_day_from_a_link(opel_db):
     app = run_page(group="york-harrogate-tees-airedale", weeks="8", to="2024-05-16")
-    assert (app.selectbox[0].value, app.selectbox[1].value) == ("york-harrogate-tees-airedale", 8)
-    assert days_in_words(app) == "Days: 13/05/2024 to 16/05/2024"  # 8 weeks back, but no earlier than the data
-    app.session_state["opel_day"] = True  # the user opens the date picker's box: it has the link's day
-    app.run()
-    assert app.date_input[0].value == MAY_16 and app.date_input[0].label == "Up to"
+    assert (app.selectbox[0].value, app.selectbox[1].value, app.date_input[0].value) == (
+        "york-harrogate-tees-airedale", 8, MAY_16)
     rows = grid_rows(grids(app)[0])
     assert len(rows["Airedale"]) == 4  # 8 weeks back, but no earlier than the data
     assert app.markdown[0].value.startswith("**2 of 3 trusts reported OPEL 4")
     app.selectbox[1].set_value(13).run()
     assert app.query_params["weeks"] == "13"
-    app.date_input[0].set_value(date(2024, 5, 14)).run()  # an earlier day: in the link and in the words at once
-    assert app.query_params["to"] == "2024-05-14"
-    assert days_in_words(app) == "Days: 13/05/2024 to 14/05/2024"
 
 
 def test_a_range_with_no_data_says_so(opel_db):
