@@ -30,7 +30,9 @@ def main() -> None:
     from ui import data, warm  # noqa: PLC0415
     if first_start_without_sign_in():
         data.start_sample_build()  # started by the server already; here for a file deleted since, or AppTest
-    st.set_page_config(page_title="Discharge and flow", page_icon=":hospital:", layout="wide")
+    # The icon as the emoji itself: a shortcode (":hospital:") makes every new tab fetch and parse Streamlit's emoji
+    # table (252 KB of JavaScript) only to look it up for the browser tab's icon.
+    st.set_page_config(page_title="Discharge and flow", page_icon="🏥", layout="wide")
     pages = [
         st.Page(HOME, title="Weekly position", icon=":material/table_chart:", default=True,
                 url_path="weekly"),

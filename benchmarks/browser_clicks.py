@@ -37,7 +37,8 @@ from run_all import target_line  # noqa: E402
 # The clicks of a round, in order from the weekly page (each page's title in the navigation, and what
 # marks its main content as shown, as in browser_pages.py); the drill-down opens on its default trust.
 CLICKS = (("Trust drill-down", "ul.tiles"), ("OPEL levels", "table.og"),
-          ("Weekly narrative", "textarea"), ("Data quality and upload", '[data-testid="stFileUploader"]'),
+          ("Weekly narrative", "textarea"),
+          ("Data quality and upload", '[data-testid="stTabPanel"] [data-testid="stExpander"]'),
           ("Weekly position", "table.wt"))
 TRIVIAL_LINE = "Trivial page:"
 TRIVIAL_APP = f'''"""The yardstick of benchmarks/browser_clicks.py: the dashboard's five page titles, one line each."""

@@ -66,7 +66,8 @@ PAGES = (("Weekly position", "", "table.wt"),
          ("Trust drill-down, a chart opened", "trust?trust=Z00&daily=true", ".js-plotly-plot .main-svg"),
          ("OPEL levels", "opel", "table.og"),  # the HTML grid of trusts by day (no Plotly on the page)
          ("Weekly narrative", "narrative", "textarea"),
-         ("Data quality and upload", "data-quality", '[data-testid="stFileUploader"]'))
+         # The Upload tab's "Submit a file" box (its file box is drawn when opened); only this page has tabs.
+         ("Data quality and upload", "data-quality", '[data-testid="stTabPanel"] [data-testid="stExpander"]'))
 ONE_LINE = '[data-testid="stMarkdownContainer"] >> text=Hello'  # CSS >> text contained
 # (name, app, selector): the yardstick first; the other two say how much of a page's time is the
 # dashboard's shell and how much merely loading plotly.js (a Streamlit page with one small chart).
@@ -83,7 +84,7 @@ def one_line():
     st.write("Hello")
 
 
-st.set_page_config(page_title="Discharge and flow", page_icon=":hospital:", layout="wide")
+st.set_page_config(page_title="Discharge and flow", page_icon="🏥", layout="wide")
 apply_theme()
 PAGES = [st.Page(one_line, title="Weekly position", icon=":material/table_chart:", default=True)] + [
     st.Page(one_line, title=title, icon=icon, url_path=path) for title, icon, path in (

@@ -27,7 +27,8 @@ from ui.sections import lazy_section
 
 TABS = ("Upload", "Files received", "Rejected rows", "Submissions", "Data contract rules")
 MESSAGES_SHOWN = 5  # as text under the summary; the table below has them all
-LOAD_HINT = "Upload files on the Upload tab, or load them with `python -m pipelines ingest PATH`."
+LOAD_HINT = ("Upload files on the Upload tab (Submit a file), or load them with "
+             "`python -m pipelines ingest PATH`.")
 STATUS_ICONS = {"loaded": "✅", "loaded_with_rejections": "⚠️", "rejected": "❌", "skipped": "↩️"}
 LOAD_FAILED = ("The load failed and the database was left as it was. Please try again; if it fails again, "
                "tell the dashboard's support team the time it happened (the details are in the server's log).")
@@ -122,9 +123,15 @@ def upload_tab() -> None:
         return
     if (mine := access.trusts_covered(identity, "submit_rows")) is not None:
         st.caption(f"You submit for {', '.join(sorted(mine))}: rows for other trusts are rejected, row by row.")
-    st.caption(TOO_LARGE_HINT + " A file loaded before is recognised by its content and not loaded twice.")
-    # The files stay in the box after loading, so the user can see what was sent beside what happened to it.
-    with st.form("upload_form"):
+    # The file box is drawn when its section is opened (kept in the URL: a link with submit=true opens it): the
+    # uploader's code was most of what a new tab of this page fetched beyond the page list (issue 24). Opened, it
+    # stays open, so the files stay in the box after loading, beside what happened to them.
+    submit_box = lazy_section("Submit a file", "submit", icon=":material/upload_file:")
+    if submit_box is None:
+        show_outcomes(st.session_state.get("upload_outcomes", []))
+        return
+    submit_box.caption(TOO_LARGE_HINT + " A file loaded before is recognised by its content and not loaded twice.")
+    with submit_box, st.form("upload_form"):
         # No ``type=``: with it Streamlit checks each name itself before the page runs, and a name with a
         # NUL byte then replaces the whole page with an exception the page cannot catch. The readers
         # decide by content anyway, and refuse anything that is not CSV or .xlsx with a plain message.

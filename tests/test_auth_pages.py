@@ -67,7 +67,7 @@ def test_without_sign_in_every_page_says_so(two_weeks: Path, monkeypatch: pytest
 
 def test_single_analyst_has_the_forms(two_weeks: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FLOW_READ_ONLY", raising=False)
-    assert run("pages/data_quality.py").get("file_uploader")
+    assert run("pages/data_quality.py", submit="true").get("file_uploader")  # "Submit a file" opened
     app = run("pages/narrative.py")
     assert app.text_input(key="narrative_author")  # no sign-in: the analyst types their name
 
@@ -76,7 +76,7 @@ def test_public_read_only_mode_offers_no_writes(two_weeks: Path, monkeypatch: py
     monkeypatch.setenv("FLOW_READ_ONLY", "1")
     home = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=page_run_guard_s()).run()
     assert auth.READ_ONLY_NOTICE in mode_line(home)
-    quality = run("pages/data_quality.py")
+    quality = run("pages/data_quality.py", submit="true")  # even by a link to the file box
     assert not quality.exception and not quality.get("file_uploader")
     assert any("Uploading files needs" in i.value for i in quality.info)
     story = run("pages/narrative.py")
@@ -111,10 +111,12 @@ def test_a_place_lead_edits_only_their_trusts_narrative(two_weeks: Path) -> None
 
 
 def test_a_submitter_uploads_and_a_viewer_does_not(two_weeks: Path) -> None:
-    submitter = run("pages/data_quality.py", {"is_logged_in": True, "email": "submitter@example.nhs.uk"}, True)
+    submitter = run("pages/data_quality.py", {"is_logged_in": True, "email": "submitter@example.nhs.uk"}, True,
+                    submit="true")
     assert submitter.get("file_uploader")
     assert any("You submit for RCB" in c.value for c in submitter.caption)
-    viewer = run("pages/data_quality.py", {"is_logged_in": True, "email": "viewer@example.nhs.uk"}, True)
+    viewer = run("pages/data_quality.py", {"is_logged_in": True, "email": "viewer@example.nhs.uk"}, True,
+                 submit="true")
     assert not viewer.exception and not viewer.get("file_uploader")
     viewer.session_state["dq_tab"] = "Data contract rules"  # the viewer opens a tab: its table
     assert not viewer.run().exception and viewer.dataframe

@@ -69,10 +69,13 @@ def outcomes(events) -> list[FileOutcome]:
     return [e for e in events if isinstance(e, FileOutcome)]
 
 
-def run_page(tab: str = "Upload") -> AppTest:
-    """The page with ``tab`` open: only the open tab's section is drawn (as a user's click on it reruns)."""
+def run_page(tab: str = "Upload", *, submit: bool = False) -> AppTest:
+    """The page with ``tab`` open: only the open tab's section is drawn (as a user's click on it reruns);
+    ``submit``: with the Upload tab's "Submit a file" box opened (the file box is drawn only then)."""
     app = AppTest.from_file(PAGE, default_timeout=page_run_guard_s())
     app.session_state["dq_tab"] = tab
+    if submit:
+        app.query_params["submit"] = "true"  # a link that opens it, as the user's click writes it
     app.run()
     assert not app.exception, app.exception
     return app
@@ -224,8 +227,9 @@ def test_rules_list_shows_every_rule_of_the_contract(db):
 
 @pytest.mark.parametrize("tab", ["Files received", "Rejected rows", "Submissions", "Data contract rules"])
 def test_empty_states_without_a_database(db, tab):
-    assert [i.value for i in run_page(tab).info] == ["No database yet. Upload files on the Upload tab, or load them "
-                                                     "with `python -m pipelines ingest PATH`."]
+    assert [i.value for i in run_page(tab).info] == [
+        "No database yet. Upload files on the Upload tab (Submit a file), or load them with "
+        "`python -m pipelines ingest PATH`."]
 
 
 def test_empty_states_with_figures_but_no_files_or_rejections(db):
@@ -237,10 +241,17 @@ def test_empty_states_with_figures_but_no_files_or_rejections(db):
 
 def test_the_upload_tab_draws_no_other_tabs_section_and_the_audit_log_when_opened(loaded):
     """The first screen (the Upload tab) sends no table, heatmap or date picker of the hidden tabs, nor the
-    audit log's table until its expander is opened; a tab's filters are kept while another tab is open."""
+    file box until "Submit a file" is opened, nor the audit log's table until its expander is opened; a tab's
+    filters are kept while another tab is open."""
     app = run_page()
-    assert app.get("file_uploader") and not app.get("plotly_chart") and not app.date_input and not app.dataframe
-    assert [e.label for e in app.expander] == ["The log: 3 entries, newest first"]
+    assert not app.get("file_uploader") and not app.get("plotly_chart") and not app.date_input and not app.dataframe
+    assert [e.label for e in app.expander] == ["Submit a file", "The log: 3 entries, newest first"]
+    app.session_state["submit"] = True  # the user opens "Submit a file": the file box, its limit, Load files
+    app.run()
+    assert app.file_uploader[0].label == "Daily sitrep files (CSV or Excel .xlsx)"
+    assert [b.label for b in app.button] == ["Load files"]
+    assert any(c.value.startswith("Up to 50 MB per file") for c in app.caption)
+    assert run_page(submit=True).file_uploader  # a link with submit=true opens it (the browser test: the click's URL)
     app.session_state["dq_audit"] = True
     assert list(app.run().dataframe[0].value["action"]) == ["file received"] * 3
     app.session_state["dq_tab"] = "Files received"
@@ -252,7 +263,7 @@ def test_the_upload_tab_draws_no_other_tabs_section_and_the_audit_log_when_opene
 
 
 def test_load_button_without_files_explains_the_size_limit(db):
-    app = run_page()
+    app = run_page(submit=True)
     app.button[0].click().run()
     assert app.warning[0].value.startswith("No file to load") and "50 MB" in app.warning[0].value
 
@@ -358,7 +369,7 @@ def test_trusts_only_a_publication_named_are_listed_for_review(db):
 # ---- uploads through the page: hostile names and failures get plain words, never an exception ----
 
 def upload_through_page(files: list[tuple[str, bytes, str]]) -> AppTest:
-    app = run_page()
+    app = run_page(submit=True)
     app.file_uploader[0].set_value(files)
     app.button[0].click().run()
     assert not app.exception, app.exception

@@ -22,6 +22,25 @@ def test_server_settings_are_hardened() -> None:
     assert settings["client"]["showErrorDetails"] == "none"
 
 
+def test_no_page_relies_on_magic_which_is_off() -> None:
+    """With magic off (a new tab's page is not rewritten for it) a bare expression on a page would show nothing:
+    Streamlit's magic, run on every page, adds its import and nothing else."""
+    import ast  # noqa: PLC0415
+    import difflib  # noqa: PLC0415
+
+    from streamlit.runtime.scriptrunner import magic  # noqa: PLC0415
+
+    settings = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert settings["runner"]["magicEnabled"] is False
+    for script in [ROOT / "dashboard.py", *sorted((ROOT / "pages").glob("*.py"))]:
+        source = script.read_text(encoding="utf-8")
+        plain = ast.unparse(ast.parse(source)).splitlines()
+        with_magic = ast.unparse(magic.add_magic(source, str(script))).splitlines()
+        added = [line for line in difflib.unified_diff(plain, with_magic, lineterm="", n=0)
+                 if line[:1] in "+-" and not line.startswith(("+++", "---")) and "magic_funcs" not in line]
+        assert added == [], script.name
+
+
 def test_the_secrets_file_is_never_committed_and_the_example_has_every_setting() -> None:
     assert ".streamlit/secrets.toml" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
     tracked = subprocess.run(["git", "ls-files", ".streamlit"], cwd=ROOT, capture_output=True, text=True,

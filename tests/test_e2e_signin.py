@@ -47,7 +47,7 @@ def test_viewer_reads_but_cannot_write(signed_in_app: str, laptop: Page) -> None
     expect(laptop.get_by_role("button", name="Sign out")).to_be_visible()
     expect(laptop.get_by_test_id("stSidebar")).to_have_count(0)
     expect(laptop.locator("table.wt")).to_be_visible()  # the weekly table (HTML)
-    open_page(laptop, signed_in_app, "data-quality")
+    open_page(laptop, signed_in_app, "data-quality?submit=true")  # even the link to the file box
     expect(laptop.get_by_text("Uploading files needs the submitter role")).to_be_visible()
     assert laptop.get_by_test_id("stFileUploader").count() == 0
     open_page(laptop, signed_in_app, "narrative")
@@ -75,7 +75,7 @@ def test_submitter_rows_for_another_trust_are_rejected(signed_in_app: str, lapto
     file = write_csv(tmp_path / "york_and_harrogate.csv", week_of_rows("RCB", date(2024, 4, 15))
                      + week_of_rows("RCD", date(2024, 4, 15))[:2])
     sign_in(laptop, signed_in_app, "submitter")
-    open_page(laptop, signed_in_app, "data-quality")
+    open_page(laptop, signed_in_app, "data-quality?submit=true")  # the link opens "Submit a file"
     expect(laptop.get_by_text("You submit for RCB")).to_be_visible()
     laptop.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(file))
     laptop.get_by_role("button", name="Load files").click()
