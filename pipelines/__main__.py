@@ -33,10 +33,8 @@ import duckdb
 from tqdm import tqdm
 
 from pipelines import access, config
-from pipelines.groups import ALL_GROUP, current_groups, find_group
 from pipelines.ingest.ledger import FileOutcome
 from pipelines.ingest.load import expand_paths, ingest_paths
-from pipelines.queries import weekly, weeks
 from pipelines.reports.formats import FORMATS
 from pipelines.warehouse import DatabaseDamaged, WriteLockTimeout, connect_read
 from pipelines.warehouse.integrity import is_damage
@@ -170,7 +168,10 @@ def _export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error(f"no database at {db}: load sitrep files first with `python -m pipelines ingest PATH`")
     if not args.out.parent.is_dir():
         parser.error(f"no such folder for the output file: {args.out.parent}")
-    # Only an export needs the table and the Word and Excel writers: an ingest never imports them.
+    # Only an export needs the table, its queries, the discharge groups and the Word and Excel writers: an
+    # ingest never imports them.
+    from pipelines.groups import ALL_GROUP, current_groups, find_group  # noqa: PLC0415
+    from pipelines.queries import weekly, weeks  # noqa: PLC0415
     from pipelines.reports.export import render_table  # noqa: PLC0415
     from pipelines.reports.weekly_table import build_weekly_table  # noqa: PLC0415
     with connect_read(db, thorough=True) as con:  # every block read first: damage is exit 4, not a traceback

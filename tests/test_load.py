@@ -238,6 +238,16 @@ def run_cli(*args: str, env_db: Path | None = None) -> subprocess.CompletedProce
                           text=True, timeout=guard_s(10), check=False)
 
 
+def test_the_command_line_imports_none_of_the_export_s_modules():
+    # A daily load runs `python -m pipelines ingest FILE`: the export's queries and the discharge groups would
+    # only slow its start (they are imported by the export itself).
+    probe = ("import sys, pipelines.__main__; print(sorted(m for m in sys.modules if m == 'pipelines.groups' "
+             "or m.startswith('pipelines.queries')))")
+    shown = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True,
+                           timeout=guard_s(10))
+    assert shown.stdout == "[]\n"
+
+
 @pytest.mark.slow  # a subprocess that pays the Great Expectations import
 def test_cli_exit_codes_and_summary_lines(tmp_path):
     db = tmp_path / "cli.duckdb"

@@ -6,6 +6,7 @@ so ``pipelines.ingest.load`` skips the rows that earlier load accepted.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -89,17 +90,34 @@ def earlier_load(con: duckdb.DuckDBPyConnection, content_hash: str) -> EarlierLo
 def open_entry(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, path: str, content: bytes,
                content_hash: str, received_at: datetime) -> None:
     """The file's row in ingest_files (its id is the provenance of every row it brings)."""
-    outcome.file_id = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM ingest_files").fetchall()[0][0]
-    con.execute("INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, NULL, 'rejected', 0, 0, 0, 0, 0, NULL)",
-                [outcome.file_id, outcome.file_name, path, content_hash, len(content), received_at])
+    open_entries(con, [(outcome, path, content, content_hash, received_at)])
 
 
-def close_entry(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, reader: str | None) -> None:
-    """The file's row in ingest_files filled in with its outcome."""
-    con.execute("""UPDATE ingest_files SET reader = ?, status = ?, rows_read = ?, rows_loaded = ?, rows_rejected = ?,
-                   rows_warned = ?, rows_superseded = ?, message = ? WHERE file_id = ?""",
-                [reader, outcome.status, outcome.rows_read, outcome.rows_loaded, outcome.rows_rejected,
-                 outcome.rows_warned, outcome.rows_superseded, outcome.message or None, outcome.file_id])
+def open_entries(con: duckdb.DuckDBPyConnection,
+                 files: Sequence[tuple[FileOutcome, str, bytes, str, datetime]]) -> None:
+    """``open_entry`` of each (outcome, path, content, content hash, received at) in turn, in one statement:
+    the files' ids follow one another."""
+    first = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM ingest_files").fetchall()[0][0]
+    values: list[object] = []
+    for file_id, (outcome, path, content, content_hash, received_at) in enumerate(files, start=first):
+        outcome.file_id = file_id
+        values += [file_id, outcome.file_name, path, content_hash, len(content), received_at]
+    con.execute("INSERT INTO ingest_files VALUES "
+                + ", ".join(["(?, ?, ?, ?, ?, ?, NULL, 'rejected', 0, 0, 0, 0, 0, NULL)"] * len(files)), values)
+
+
+def close_entries(con: duckdb.DuckDBPyConnection, outcomes: Sequence[FileOutcome]) -> None:
+    """Each file's row in ingest_files filled in with its outcome (and its reader), in one statement."""
+    values = [value for outcome in outcomes for value in (
+        outcome.file_id, outcome.reader, outcome.status, outcome.rows_read, outcome.rows_loaded, outcome.rows_rejected,
+        outcome.rows_warned, outcome.rows_superseded, outcome.message or None)]
+    con.execute(f"""UPDATE ingest_files f SET reader = v.reader, status = v.status, rows_read = v.rows_read,
+                    rows_loaded = v.rows_loaded, rows_rejected = v.rows_rejected, rows_warned = v.rows_warned,
+                    rows_superseded = v.rows_superseded, message = v.message
+                    FROM (VALUES {', '.join(['(?, ?, ?, ?, ?, ?, ?, ?, ?)'] * len(outcomes))})
+                      v(file_id, reader, status, rows_read, rows_loaded, rows_rejected, rows_warned, rows_superseded,
+                        message)
+                    WHERE f.file_id = v.file_id""", values)
 
 
 def skipped_outcome(con: duckdb.DuckDBPyConnection, name: str, earlier: EarlierLoad, actor: access.Identity,
@@ -119,6 +137,6 @@ def record_failure(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, path: s
                                                          "The details are in the log.", internal_error=True)
     con.execute("BEGIN TRANSACTION")
     open_entry(con, outcome, path, content, content_hash, received_at)
-    close_entry(con, outcome, None)
+    close_entries(con, [outcome])
     con.execute("COMMIT")
     return outcome

@@ -252,12 +252,14 @@ def _load_publication(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, cont
     return read.reader
 
 
-def _close_entry(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, actor: access.Identity,
-                 received_at: datetime) -> None:
-    """A file's outcome in its ledger row, and its receipt in the audit log, worded as the command line says it."""
-    ledger.close_entry(con, outcome, outcome.reader)
-    summary = " ".join(outcome.summary().split())
-    access.record(con, actor, "file_received", None, f"file #{outcome.file_id}: {summary}", at=received_at)
+def _close_entries(con: duckdb.DuckDBPyConnection, outcomes: list[tuple[FileOutcome, datetime]],
+                   actor: access.Identity) -> None:
+    """Each file's outcome in its ledger row, and its receipt (received at the time beside it) in the audit
+    log, worded as the command line says it: a statement for all the ledger rows and one for all the receipts."""
+    ledger.close_entries(con, [outcome for outcome, _ in outcomes])
+    access.record_each(con, actor, "file_received", [
+        (received_at, f"file #{outcome.file_id}: {' '.join(outcome.summary().split())}")
+        for outcome, received_at in outcomes])
 
 
 def _ingest_one(con: duckdb.DuckDBPyConnection, name: str, path: str, content: bytes, *, force: bool,
@@ -288,7 +290,7 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, name: str, path: str, content: b
             outcome = FileOutcome(name, "rejected", str(rejection), file_id=outcome.file_id)
             reader = None
         outcome.reader = reader
-        _close_entry(con, outcome, actor, received_at)
+        _close_entries(con, [(outcome, received_at)], actor)
         con.execute("COMMIT")
         return outcome
     except (OSError, duckdb.IOException, duckdb.FatalException, access.AccessDenied):
@@ -388,17 +390,20 @@ def _load_together(con: duckdb.DuckDBPyConnection, sources: list[Source], *,
 def _store_together(con: duckdb.DuckDBPyConnection, sources: list[Source],
                     hashes: list[str], sitreps: list[SitrepRead], rows: pl.DataFrame,
                     issues: dict[int, pl.DataFrame], actor: access.Identity) -> list[FileOutcome]:
-    """``_load_together``'s writes, inside its transaction, in the files' order: each file's ledger row
-    and its rejected and flagged rows (``issues``, by file number), the valid rows of all of them at once
-    (``rows``: the files' frames, numbered by ``file``), then each file's outcome in its ledger row and
-    the audit log."""
+    """``_load_together``'s writes, inside its transaction, in the files' order: the files' ledger rows (one
+    statement), each file's rejected and flagged rows (``issues``, by file number), the valid rows of all of
+    them at once (``rows``: the files' frames, numbered by ``file``), then each file's outcome in its ledger
+    row and the audit log (a statement for each of the two)."""
     outcomes: list[tuple[FileOutcome, datetime]] = []
     rejected = [pl.DataFrame(schema={"file": pl.Int64, "source_row": pl.Int64})]
-    for number, ((name, path, content), content_hash, read) in enumerate(zip(sources, hashes, sitreps, strict=True)):
+    for number, ((name, _, _), read) in enumerate(zip(sources, sitreps, strict=True)):
         outcome = FileOutcome(name, "loaded", notes=read.notes, reader=read.reader)
         _count_issues(outcome, issues.get(number, pl.DataFrame(schema=ISSUE_SCHEMA)), read.frame.height)
         outcomes.append((outcome, config.uk_now()))
-        ledger.open_entry(con, outcome, path, cast(bytes, content), content_hash, outcomes[-1][1])
+    ledger.open_entries(con, [(outcome, path, cast(bytes, content), content_hash, received_at) for
+                              (outcome, received_at), (_, path, content), content_hash in
+                              zip(outcomes, sources, hashes, strict=True)])
+    for number, ((outcome, _), read) in enumerate(zip(outcomes, sitreps, strict=True)):
         if number in issues:
             _store_issues(con, outcome, read.frame, read.raw, issues[number])
             rejected.append(issues[number].filter(pl.col("severity") == "error").select(
@@ -413,8 +418,7 @@ def _store_together(con: duckdb.DuckDBPyConnection, sources: list[Source],
                                                             maintain_order="left")
     _insert_rows(con, valid.join(files, on="file", maintain_order="left").drop("file").with_columns(
         source=pl.lit(TRUST_SITREP)), replaces=False)
-    for outcome, received_at in outcomes:
-        _close_entry(con, outcome, actor, received_at)
+    _close_entries(con, outcomes, actor)
     return [outcome for outcome, _ in outcomes]
 
 

@@ -390,13 +390,21 @@ def migrate(con: duckdb.DuckDBPyConnection) -> bool:
     # rebuild: the steps that upgrade an older file are skipped.
     new = stored is None and not con.execute(
         "SELECT EXISTS (FROM duckdb_tables() WHERE database_name = current_database())").fetchall()[0][0]
-    con.execute(_TABLES_SQL)  # one script rather than a call per part: a new file pays it on every cold ingest
-    added = [] if new else _add_missing_columns(con)
-    con.execute("DROP TABLE IF EXISTS schema_version")  # the hand-bumped number of releases before the hash
-    con.execute(_VIEWS_SQL)
-    if not new and (stored is None or stored[1] != DERIVED_HASH):
-        con.execute(REBUILD_WEEKLY_PARTS_SQL)
-    con.execute("DELETE FROM schema_state; INSERT INTO schema_state VALUES (?, ?)", [SCHEMA_HASH, DERIVED_HASH])
+    # One transaction: one commit (one write and sync of DuckDB's log) for the script's statements, where each
+    # committed on its own paid its own; a first start's new file runs about eighty.
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(_TABLES_SQL)  # one script rather than a call per part: a new file pays it on every cold ingest
+        added = [] if new else _add_missing_columns(con)
+        con.execute("DROP TABLE IF EXISTS schema_version")  # the hand-bumped number of releases before the hash
+        con.execute(_VIEWS_SQL)
+        if not new and (stored is None or stored[1] != DERIVED_HASH):
+            con.execute(REBUILD_WEEKLY_PARTS_SQL)
+        con.execute("DELETE FROM schema_state; INSERT INTO schema_state VALUES (?, ?)", [SCHEMA_HASH, DERIVED_HASH])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
     log.info("schema migrated to %s%s", SCHEMA_HASH, f"; columns added: {', '.join(added)}" if added else "")
     return True
 
