@@ -67,9 +67,11 @@ class Warehouse:
         store.refresh_derived(self.con, touched)
         return touched
 
-    def derived(self) -> tuple[list[tuple], list[tuple]]:
+    def derived(self) -> tuple[list[tuple], list[tuple], list[tuple]]:
+        """The weekly parts, the SPC readings and the running totals they come from (every sum to the last bit)."""
         return (self.con.execute("SELECT * FROM weekly_metric_parts ORDER BY ALL").fetchall(),
-                self.con.execute("SELECT * FROM spc_latest ORDER BY ALL").fetchall())
+                self.con.execute("SELECT * FROM spc_latest ORDER BY ALL").fetchall(),
+                self.con.execute("SELECT * FROM spc_blocks ORDER BY ALL").fetchall())
 
 
 # A file: some rows for trust-days near the end of the seeded history or just after it (new weeks,

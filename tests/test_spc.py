@@ -598,6 +598,39 @@ def test_weeks_after_the_last_point_stored_are_added_to_the_sums_kept(monkeypatc
     assert added == write(49, None)
 
 
+def test_series_added_to_and_series_redone_in_one_write_equal_every_block_redone(monkeypatch):
+    """One write, two series: trust A's new weeks follow its last point stored (its new points are added to the
+    sums kept), trust B's earlier week changed (its block is redone). Both series' sums are those of every block
+    redone from the points, to the last bit (thirds: sums that depend on the order they are added in)."""
+    weekly = [START + timedelta(weeks=i) for i in range(50)]
+    values = [q / 3 for q in (BASE * 4)[:50]]
+    settings_once = pl.concat([batch_rows((org, "m"), values[:1], better="higher") for org in ("A", "B")]).rename(
+        {"trust": "org_code"}).drop("period", "value")
+    con = duckdb.connect()
+    con.execute(SCHEMA_SQL)
+    con.register("settings", settings_once)
+
+    def write(a_points: int, b_values: list[float], weeks: list[tuple[str, date]] | None) -> list[tuple]:
+        con.register("points", pl.DataFrame({
+            "org_code": ["A"] * a_points + ["B"] * len(b_values), "metric": "m",
+            "period": weekly[:a_points] + weekly[:len(b_values)], "value": values[:a_points] + b_values}))
+        if weeks:
+            con.register("weeks", pl.DataFrame(weeks, schema=["org_code", "week_ending"], orient="row"))
+        totals.redo(con, "points", "settings", "weeks" if weeks else None)
+        return con.execute("SELECT * FROM spc_blocks ORDER BY ALL").fetchall()
+
+    write(46, values[:48], None)
+    corrected = [*values[:30], 99 / 3, *values[31:48]]
+    all_added: list[bool] = []
+    add_new_points = totals._add_new_points
+    with monkeypatch.context() as patched:
+        patched.setattr(totals, "_add_new_points", lambda *args: all_added.append(add_new_points(*args))
+                        or all_added[-1])
+        both = write(48, corrected, [("A", weekly[46]), ("A", weekly[47]), ("B", weekly[30])])
+    assert all_added == [False]  # A's points added, B left for the redo
+    assert both == write(48, corrected, None)
+
+
 def test_settings_given_once_per_series_are_refused_twice():
     frame = batch_rows(("T1", "m"), BASE, better="higher")
     twice = pl.concat([frame.head(1), frame.head(1).with_columns(better=pl.lit("lower"))]).drop("period", "value")

@@ -23,11 +23,14 @@ from pipelines.spc import totals
 from pipelines.spc.xmr import MIN_POINTS, xmr_from_totals, xmr_latest
 from pipelines.warehouse import open_for_write
 from pipelines.warehouse.derived import rebuild_weekly_parts, refresh_weekly_parts
+from pipelines.warehouse.session import one_thread
 
 log = logging.getLogger(__name__)
 
 SPC_METRICS: tuple[str, ...] = tuple(m.id for m in METRICS if m.has_spc)
 KEYS = ("org_code", "metric")
+# Up to this many trust-weeks (a day of every trust in England is about 140) a refresh runs on one thread.
+ONE_THREAD_WEEKS = 2_000
 
 
 # Straight from weekly_metric_parts (the weekly_position view adds joins SPC does not need).
@@ -56,24 +59,31 @@ def weekly_points(con: duckdb.DuckDBPyConnection, up_to_week: date | None = None
     """, params=[up_to_week is None, up_to_week, list(metrics), org_codes is None, list(org_codes or [])]).pl()
 
 
-def series_settings(con: duckdb.DuckDBPyConnection, points: pl.DataFrame) -> pl.DataFrame:
+def series_settings(con: duckdb.DuckDBPyConnection, points: pl.DataFrame,
+                    segment_settings: str | None = None) -> pl.DataFrame:
     """One row per series of ``points`` (``weekly_points``) with what ``xmr_many`` needs besides the
     points: the metric's direction, the ambition in force in the series' last week as the target, and
-    the stored baseline and recalculation dates, plus the dates other trusts merged into it."""
+    the stored baseline and recalculation dates, plus the dates other trusts merged into it; those
+    dates from ``segment_settings`` when the caller made that table already (``_SEGMENT_SETTINGS_SQL``
+    of these series or more)."""
     last_weeks = points.group_by(KEYS).agg(period=pl.col("period").max())
+    made = segment_settings is None
     con.register("spc_last_weeks", last_weeks)
     try:
-        con.execute(_SEGMENT_SETTINGS_SQL.format(series="spc_last_weeks", table="spc_last_settings"))
-        return con.sql("""
+        if made:
+            segment_settings = "spc_last_settings"
+            con.execute(_SEGMENT_SETTINGS_SQL.format(series="spc_last_weeks", table=segment_settings))
+        return con.sql(f"""
             SELECT l.org_code, l.metric, d.better, a.threshold AS target, a.comparison AS target_comparison,
                 s.baseline_start, s.baseline_end, s.recalculate_from
             FROM spc_last_weeks l JOIN metric_definitions d USING (metric)
             LEFT JOIN LATERAL ambition_in_force(l.metric, l.period) a ON true
-            LEFT JOIN spc_last_settings s USING (org_code, metric)
+            LEFT JOIN {segment_settings} s USING (org_code, metric)
         """).pl()
     finally:
         con.unregister("spc_last_weeks")
-        con.execute("DROP TABLE IF EXISTS spc_last_settings")
+        if made:
+            con.execute("DROP TABLE IF EXISTS spc_last_settings")
 
 
 def weekly_series(con: duckdb.DuckDBPyConnection, up_to_week: date | None = None,
@@ -163,7 +173,7 @@ def _readings_from_totals(con: duckdb.DuckDBPyConnection, some_weeks: bool) -> p
     if segments.is_empty():
         return pl.DataFrame(schema=_SUMMARY_SCHEMA)
     last_tail = totals.tail(con, "spc_points", "spc_changed_settings", segments)
-    settings = series_settings(con, segments.select(*KEYS, period="last_period"))
+    settings = series_settings(con, segments.select(*KEYS, period="last_period"), "spc_changed_settings")
     summary = xmr_from_totals(last_tail, segments, settings, keys=KEYS)
     return summary.select(*KEYS, week_ending="last_period", variation="variation", assurance="assurance",
                           message="message").cast(_SUMMARY_SCHEMA)
@@ -172,14 +182,19 @@ def _readings_from_totals(con: duckdb.DuckDBPyConnection, some_weeks: bool) -> p
 def refresh_derived(con: duckdb.DuckDBPyConnection, trust_days: pl.DataFrame | None = None) -> None:
     """After a write to ``sitrep_daily``: the weekly parts of the trust-weeks of ``trust_days``
     (org_code, period_date) and the SPC of the series whose complete weeks changed; everything
-    when ``trust_days`` is None (after the reference data changed)."""
+    when ``trust_days`` is None (after the reference data changed).
+
+    A day's load (a few hundred rows, up to ONE_THREAD_WEEKS trust-weeks) refreshes both on one thread
+    (``session.one_thread``): the SPC of the day that completes a week too, about 2,000 series of a few
+    rows each, where handing work between threads costs more than it saves."""
     if trust_days is None:
         rebuild_weekly_parts(con)
         refresh_spc(con)
     elif trust_days.height:
         day = pl.col("period_date")
         weeks = trust_days.select("org_code", week_ending=day + pl.duration(days=7 - day.dt.weekday())).unique()
-        refresh_spc(con, refresh_weekly_parts(con, trust_days), weeks)
+        with one_thread(con, weeks.height <= ONE_THREAD_WEEKS):
+            refresh_spc(con, refresh_weekly_parts(con, trust_days), weeks)
 
 
 def baseline_between(start: date | None, end: date | None) -> tuple[date, date] | None:

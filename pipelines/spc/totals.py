@@ -141,10 +141,9 @@ def redo(con: duckdb.DuckDBPyConnection, points: str, settings: str, weeks: str 
     point stored has its new points added to its sums (``_add_new_points``)."""
     try:
         if weeks:
-            _add_new_points(con, points, settings, weeks)
-            settings = "spc_redone"
-            if not con.execute("SELECT EXISTS (FROM spc_redone)").fetchall()[0][0]:
+            if _add_new_points(con, points, settings, weeks):
                 return  # every series' new points were added
+            settings = "spc_redone"
         con.execute(_REDO_SQL.format(settings=settings, weeks=weeks or "(SELECT NULL AS org_code, NULL::DATE "
                                                                          "AS week_ending WHERE false)"))
         con.execute(_RANGE_SQL.format(settings=settings, whole="" if weeks else "OR true"))
@@ -159,18 +158,23 @@ def redo(con: duckdb.DuckDBPyConnection, points: str, settings: str, weeks: str 
         con.execute("DROP VIEW IF EXISTS spc_redone; DROP TABLE IF EXISTS spc_appended")
 
 
-def _add_new_points(con: duckdb.DuckDBPyConnection, points: str, settings: str, weeks: str) -> None:
+def _add_new_points(con: duckdb.DuckDBPyConnection, points: str, settings: str, weeks: str) -> bool:
     """The series of ``settings`` whose changed ``weeks`` all follow their last point stored (the day that
     completes a week): their new points added to the sums kept of their block, or a block of their own, instead
-    of every point of that block read again (up to 52 weeks of every series). Leaves ``spc_appended`` (those
-    series) and the view ``spc_redone`` (the others, for the blocks' redo)."""
+    of every point of that block read again (up to 52 weeks of every series). True when that was every series
+    of ``settings``; otherwise leaves the view ``spc_redone`` (the others, for the blocks' redo). Leaves
+    ``spc_appended`` (those series)."""
     con.execute(_APPENDED_SQL.format(settings=settings, weeks=weeks))
-    # The earliest last point of them, so DuckDB can skip the row groups of older weeks.
-    [(since,)] = con.execute("SELECT min(last_period) FROM spc_appended").fetchall()
+    # The earliest last point of them (so DuckDB can skip the row groups of older weeks) and whether any series
+    # is left for the redo, in one statement: each costs a daily load more to plan than to run.
+    [(since, left)] = con.execute(
+        f"SELECT min(last_period), (SELECT count(*) FROM {settings}) > count(*) FROM spc_appended").fetchall()
     if since is not None:  # none: the write changed only weeks already charted (a resubmitted past week)
         con.execute(_ADDED_SQL.format(points=points, settings=settings), {"since": since})
         con.execute(_ADD_SQL)
-    con.execute(_REDONE_SQL.format(settings=settings))
+    if left:
+        con.execute(_REDONE_SQL.format(settings=settings))
+    return not left
 
 
 def segments(con: duckdb.DuckDBPyConnection, settings: str) -> pl.DataFrame:

@@ -13,7 +13,6 @@ import polars as pl
 
 from pipelines.catalogue.metrics import metric_parts_sql
 from pipelines.warehouse.schema import REBUILD_WEEKLY_PARTS_SQL, WEEK_ENDING_SQL, trust_day_sql
-from pipelines.warehouse.session import one_thread
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +27,6 @@ _TOUCHED_PARTS_SQL = metric_parts_sql("week_ending", f"({trust_day_sql('touched_
 _ONE_ROW_PARTS_SQL = metric_parts_sql("week_ending", f"({trust_day_sql('touched_daily', several_rows=False)})")
 _SEVERAL_ROWS_SQL = """SELECT EXISTS (SELECT 1 FROM touched_daily GROUP BY org_code, period_date
     HAVING count(*) > 1)"""
-# Up to this many trust-weeks (a day of every trust in England is about 140) the refresh runs on one thread.
-_ONE_THREAD_WEEKS = 2_000
 # A series' SPC reads only its complete weeks, through these columns; the date range first, as above.
 _COMPLETE = """SELECT org_code, metric, week_ending, numerator, denominator FROM {table}
     SEMI JOIN touched_weeks USING (org_code, week_ending)
@@ -45,9 +42,8 @@ def rebuild_weekly_parts(con: duckdb.DuckDBPyConnection) -> None:
 
 def refresh_weekly_parts(con: duckdb.DuckDBPyConnection, trust_days: pl.DataFrame) -> pl.DataFrame:
     """Rebuild the weeks of the (org_code, period_date) pairs given; returns the (org_code, metric)
-    series whose complete weeks changed, the only ones whose SPC can have changed.
-
-    A day's load rebuilds a few hundred rows: that runs on one thread (``session.one_thread``).
+    series whose complete weeks changed, the only ones whose SPC can have changed. Runs on the threads
+    the caller set (``spc.store.refresh_derived`` sets one for a day's few hundred rows).
     """
     started = time.perf_counter()
     con.register("touched_days", trust_days.select("org_code", "period_date"))
@@ -59,22 +55,21 @@ def refresh_weekly_parts(con: duckdb.DuckDBPyConnection, trust_days: pl.DataFram
     weeks, first, last = con.execute(
         "SELECT count(*), min(week_ending) - 6, max(week_ending) FROM touched_weeks").fetchall()[0]
     try:
-        with one_thread(con, weeks <= _ONE_THREAD_WEEKS):
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE complete_before AS {_COMPLETE.format(table='weekly_metric_parts')}",
-                {"first": first, "last": last})
-            con.execute("""DELETE FROM weekly_metric_parts p USING touched_weeks w
-                           WHERE p.org_code = w.org_code AND p.week_ending = w.week_ending
-                           AND p.week_ending BETWEEN $first AND $last""", {"first": first, "last": last})
-            con.execute(_TOUCHED_DAILY, {"first": first, "last": last})
-            parts = _TOUCHED_PARTS_SQL if con.execute(_SEVERAL_ROWS_SQL).fetchall()[0][0] else _ONE_ROW_PARTS_SQL
-            con.execute(f"INSERT INTO weekly_metric_parts BY NAME {parts}")
-            changed = con.sql(f"""
-                WITH after AS ({_COMPLETE.format(table='weekly_metric_parts')})
-                SELECT DISTINCT org_code, metric FROM (
-                    (SELECT * FROM complete_before EXCEPT SELECT * FROM after)
-                    UNION ALL (SELECT * FROM after EXCEPT SELECT * FROM complete_before))
-                ORDER BY org_code, metric""", params={"first": first, "last": last}).pl()
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE complete_before AS {_COMPLETE.format(table='weekly_metric_parts')}",
+            {"first": first, "last": last})
+        con.execute("""DELETE FROM weekly_metric_parts p USING touched_weeks w
+                       WHERE p.org_code = w.org_code AND p.week_ending = w.week_ending
+                       AND p.week_ending BETWEEN $first AND $last""", {"first": first, "last": last})
+        con.execute(_TOUCHED_DAILY, {"first": first, "last": last})
+        parts = _TOUCHED_PARTS_SQL if con.execute(_SEVERAL_ROWS_SQL).fetchall()[0][0] else _ONE_ROW_PARTS_SQL
+        con.execute(f"INSERT INTO weekly_metric_parts BY NAME {parts}")
+        changed = con.sql(f"""
+            WITH after AS ({_COMPLETE.format(table='weekly_metric_parts')})
+            SELECT DISTINCT org_code, metric FROM (
+                (SELECT * FROM complete_before EXCEPT SELECT * FROM after)
+                UNION ALL (SELECT * FROM after EXCEPT SELECT * FROM complete_before))
+            ORDER BY org_code, metric""", params={"first": first, "last": last}).pl()
     finally:
         con.execute("DROP TABLE IF EXISTS touched_weeks; DROP TABLE IF EXISTS touched_daily; "
                     "DROP TABLE IF EXISTS complete_before")
