@@ -209,11 +209,16 @@ if history is not None and history.height:
                                "metric": "Metric", "author": "By",
                                "text": st.column_config.TextColumn("Narrative", width="large")})
 
-for column, (fmt, (mime, label)) in zip(st.columns(len(export.FORMATS)), export.FORMATS.items(), strict=False):
-    # Built only when clicked (a callable), by the same code as `python -m pipelines export`.
-    column.download_button(f"Narrative table: {label}", partial(data.read, export.render, *selection.render_args(fmt)),
-                           file_name=export.file_name(week, fmt), mime=mime, on_click="ignore",
-                           icon=":material/download:")
+# Drawn only when opened (a rerun), as the weekly page's: three download buttons on the first screen made every
+# new tab fetch their code, for files made once a week.
+if packs := lazy_section("Download the narrative table: Excel, Word or CSV", "narrative_downloads", in_url=False,
+                         icon=":material/download:"):
+    for column, (fmt, (mime, label)) in zip(packs.columns(len(export.FORMATS)), export.FORMATS.items(), strict=False):
+        # Built only when clicked (a callable), by the same code as `python -m pipelines export`.
+        column.download_button(f"Narrative table: {label}",
+                               partial(data.read, export.render, *selection.render_args(fmt)),
+                               file_name=export.file_name(week, fmt), mime=mime, on_click="ignore",
+                               icon=":material/download:")
 
 # Collapsed, and drawn only once opened (a rerun): its date picker is the heaviest part of Streamlit's
 # bundle on this page, and it is not what the page is for (benchmarks/browser_pages.py).

@@ -194,6 +194,11 @@ def test_old_filters_from_the_url_pick_trusts_by_hand_and_nothing_is_saved(two_w
 
 def test_downloads_are_offered(two_weeks):
     app = run_page()
+    # The narrative table's three files are drawn once their section is opened (not fetched by every new tab).
+    assert not app.download_button
+    assert any(e.label == "Download the narrative table: Excel, Word or CSV" for e in app.expander)
+    app.session_state["narrative_downloads"] = True
+    app.run()
     assert [b.label for b in app.download_button] == [
         "Narrative table: Excel (.xlsx)", "Narrative table: Word (.docx)", "Narrative table: CSV"]
     # The daily figures are drawn once their section is opened (collapsed at first, so the page opens faster).
