@@ -5,6 +5,7 @@ are drafts until saved to a group)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import polars as pl
 import streamlit as st
@@ -14,6 +15,7 @@ from pipelines.queries import weekly
 from pipelines.queries.weeks import latest_complete_week, weeks_with_data
 from pipelines.reports.weekly_table import WeeklyTable, build_weekly_table, select_trusts
 from ui import auth, data, params
+from ui.kept import kept
 
 # The layouts of the weekly table (``?view=``): the group's narrative as a last column is one of them (a third
 # option of the same picker rather than a toggle of its own: a toggle's code is fetched by every new tab).
@@ -93,6 +95,14 @@ def group_in_use() -> Group | None:
     return find_group(groups, _chosen_group(groups))
 
 
+def shared_weekly_table(week: date, icbs: tuple[str, ...], places: tuple[str, ...],
+                        org_codes: tuple[str, ...]) -> WeeklyTable:
+    """The weekly table of a selection, kept (``ui.kept``) as one object every session shares: through
+    ``data.read`` alone each page view unpickled its own copy (1.8 MB for every trust), a new tab's cost on the
+    server of the weekly and narrative pages. Nothing changes a WeeklyTable (frozen; ``rows_shown`` makes a new one)."""
+    return data.read(build_weekly_table, week, icbs, places, org_codes)
+
+
 def weekly_table_with_filters(orientation: bool = False) -> Selection:
     """Draw the pickers (the group first); return what they select. With ``orientation``, a layout picker
     too ('columns': trusts as columns, 'notes': with the narrative column, or 'rows'). Stops the page with a
@@ -128,7 +138,7 @@ def weekly_table_with_filters(orientation: bool = False) -> Selection:
                       **({"view": None if view == "columns" else view} if orientation else {}))
     org_codes = group.org_codes if group else tuple(chosen["trusts"])
     icbs, places = tuple(chosen["icb"]), tuple(chosen["place"])
-    table = data.read(build_weekly_table, week, icbs, places, org_codes)
+    table = kept(shared_weekly_table, week, icbs, places, org_codes)
     if table.trusts.is_empty():
         st.info("No trust of this group has figures, or no trust matches these filters. Choose another group, "
                 "or clear the ICB, place or trust filter.")
