@@ -1,6 +1,7 @@
 """Sections drawn only when opened: below the trust drill-down's first screen (``ui.trust_sections``,
 ``ui.trust_publication``, ``ui.drd_charts``), the OPEL page's full grid, local authorities and days table, and
-the folded parts of the other pages (the SPC key, the audit log, the narrative's history and daily figures).
+the folded parts of the other pages (the SPC key, the audit log, the narrative's history and daily figures, the weekly
+and narrative pages' downloads).
 
 Each is an expander closed at first whose queries, tables and Plotly figures run only when it is opened
 (``on_change="rerun"``), so the first screen never waits for them, for plotly.js or for the table grid's code
