@@ -128,8 +128,8 @@ def weekly_table_with_filters(orientation: bool = False) -> Selection:
         layouts = list(ORIENTATIONS)
         view = columns[2].selectbox("Layout", layouts, format_func=ORIENTATIONS.__getitem__,
                                     index=layouts.index(params.get_choice("view", layouts) or "columns"),
-                                    help="Trusts as rows suits a region of many trusts. + narrative: the "
-                                         "discharge group's narrative beside each metric, two lines of it, the "
+                                    help="Trusts as rows suits a region of many trusts. \"+ narrative\" adds the "
+                                         "discharge group's narrative beside each metric: two lines of it, the "
                                          "whole text on hover or focus.") or "columns"
     group = by_id[group_id]
     chosen = _pick_trusts(data.read(weekly.trusts_with_data)) if group is None else {
