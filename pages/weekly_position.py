@@ -35,21 +35,20 @@ narratives = data.read(narrative.current_narratives, week, selection.group_id)
 trusts = list(table.trusts.select("org_code", "trust").iter_rows())
 caption = (f"{selection.describe()}, Monday {uk_date(week - timedelta(days=6))} to Sunday {uk_date(week)}: "
            f"{table.position['org_code'].n_unique()} of {table.trusts.height} selected trusts submitted figures.")
-table_spot = st.empty()  # filled below, once the narrative toggle under it has been read
-*downloads, toggle_col = st.columns(len(export.FORMATS) + 1)
-with_notes = selection.view == "columns" and toggle_col.toggle(
-    "Narrative column", key="narrative_column", disabled=selection.view != "columns",
-    help="The discharge group's narrative beside each metric: two lines of it, the whole text on hover or focus.")
-notes = {r["metric"]: r["text"] for r in narratives.to_dicts() if r["org_code"] is None} if with_notes else None
+notes = {r["metric"]: r["text"] for r in narratives.to_dicts() if r["org_code"] is None} if selection.with_notes \
+    else None
 # Our own markup: every text from a file or a user in it is escaped by meeting_html, so a wide table goes in
 # without st.html's DOMPurify pass (ui.escaped_html), the browser's largest cost on a click to this page (profiled).
-weekly_table(table_spot, table_html(table.rows, trusts, selection.view, narrative.comments_by_cell(narratives),
-                                    caption, notes, table.hidden, selection.url_group), scrolls(table.rows, trusts))
+weekly_table(table_html(table.rows, trusts, selection.orientation, narrative.comments_by_cell(narratives), caption,
+                        notes, table.hidden, selection.url_group), scrolls(table.rows, trusts))
 
-for column, (fmt, (mime, label)) in zip(downloads, export.FORMATS.items(), strict=False):
-    column.download_button(label, partial(data.read, export.render, *selection.render_args(fmt)),
-                           file_name=export.file_name(week, fmt), mime=mime, on_click="ignore",
-                           icon=":material/download:")
+# Drawn only when opened (a rerun): three download buttons on the first screen made every new tab fetch their code.
+if packs := lazy_section("Download this table: Excel, Word or CSV (the board packs)", "downloads",
+                         icon=":material/download:"):
+    for column, (fmt, (mime, label)) in zip(packs.columns(len(export.FORMATS)), export.FORMATS.items(), strict=False):
+        column.download_button(label, partial(data.read, export.render, *selection.render_args(fmt)),
+                               file_name=export.file_name(week, fmt), mime=mime, on_click="ignore",
+                               icon=":material/download:")
 
 labels = {r.metric: r.label for r in table.rows}
 names = dict(trusts)

@@ -243,6 +243,22 @@ def test_the_opel_sections_below_open_from_the_keyboard_and_stay_in_the_link(sam
     assert page.locator("table.og").count() == 1
 
 
+def test_the_weekly_downloads_open_from_the_keyboard_and_stay_in_the_link(sample_app: str, laptop: Page) -> None:
+    """The packs' three buttons are drawn when their section is opened (a new tab fetched their code before its
+    first screen was complete); the URL says it is open, so a link opens it."""
+    page = open_page(laptop, sample_app)
+    expect(page.locator("table.wt")).to_be_visible()
+    assert page.get_by_test_id("stDownloadButton").count() == 0
+    section = page.get_by_test_id("stExpander").filter(has_text="Download this table").first
+    section.locator("summary").focus()
+    page.keyboard.press("Enter")
+    for label in ("Excel (.xlsx)", "Word (.docx)", "CSV"):
+        expect(section.get_by_role("button", name=label)).to_be_visible()
+    expect(page).to_have_url(re.compile(r"[?&]downloads=true"))
+    open_page(page, sample_app, "?downloads=true")
+    expect(page.get_by_role("button", name="Word (.docx)")).to_be_visible()
+
+
 # A national table's kind of names (119 trusts): long single words that squeezed columns broke.
 NATIONAL_NAMES = [f"{name} {i}" for i in range(10) for name in [
     "Blackpool", "Buckinghamshire Healthcare", "Calderdale and Huddersfield", "Gloucestershire Hospitals",

@@ -117,7 +117,9 @@ def test_the_header_row_stays_pinned_when_the_page_scrolls(meeting_app: str, lap
 
 def test_the_narrative_column_sits_beside_the_metrics(meeting_app: str, laptop: Page) -> None:
     open_page(laptop, meeting_app)
-    laptop.get_by_text("Narrative column").click()
+    laptop.get_by_test_id("stSelectbox").filter(has_text="Layout").click()  # the layout with the narrative
+    laptop.get_by_role("option", name="Trusts as columns + narrative").click()
+    expect(laptop.get_by_role("combobox", name="Layout")).to_have_value("Trusts as columns + narrative")
     note = laptop.locator("table.wt td.wt-note .wt-note-text")
     expect(note).to_have_count(1)
     expect(note).to_have_attribute("title", f"G&A occupancy: {NARRATIVE}")

@@ -47,7 +47,8 @@ def laptop_page(browser: Browser) -> Iterator[Page]:
 def test_hostile_text_in_the_weekly_table_shows_as_text_and_runs_nothing(hostile_app: str, laptop_page: Page) -> None:
     page = laptop_page
     open_page(page, hostile_app, "")
-    page.get_by_test_id("stMain").get_by_text("Narrative column").click()  # the group's narrative beside the rows
+    page.get_by_test_id("stSelectbox").filter(has_text="Layout").click()  # the group's narrative beside the rows
+    page.get_by_role("option", name="Trusts as columns + narrative").click()
     table = page.locator("table.wt")
     expect(table.get_by_text(f"Group says {EVIL}")).to_be_visible()
     expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")

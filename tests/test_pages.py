@@ -112,6 +112,28 @@ def test_weekly_position_trusts_as_rows(two_weeks):
     assert [row[0] for row in parser.rows] == ["Trust", "Combined", "Harrogate", "South Tees"]
 
 
+def test_weekly_position_narrative_column_is_a_layout_kept_in_the_link(two_weeks):
+    save_narrative(two_weeks, date(2024, 4, 14), "stranded_7plus_pct", None, "Two wards reopened", "Gail")
+    app = run_page("pages/weekly_position.py")
+    assert not app.toggle and "Two wards reopened</span></td>" not in weekly_table_html(app)
+    app.selectbox[2].set_value("notes").run()
+    assert app.query_params["view"] == "notes"
+    assert "Two wards reopened</span></td>" in weekly_table_html(app)  # the narrative column, beside the row
+    linked = AppTest.from_file(str(ROOT / "pages/weekly_position.py"), default_timeout=page_run_guard_s())
+    linked.query_params["view"] = "notes"
+    linked.run()
+    assert linked.selectbox[2].value == "notes" and "wt-note-text" in weekly_table_html(linked)
+
+
+def test_weekly_position_downloads_are_drawn_when_their_section_is_opened(two_weeks):
+    app = run_page("pages/weekly_position.py")
+    assert not app.download_button
+    assert [e for e in app.expander if e.label.startswith("Download this table")]
+    app.session_state["downloads"] = True
+    app.run()
+    assert [b.label for b in app.download_button] == ["Excel (.xlsx)", "Word (.docx)", "CSV"]
+
+
 def test_weekly_position_icb_filter_from_the_url(two_weeks):
     app = AppTest.from_file(str(ROOT / "pages/weekly_position.py"), default_timeout=page_run_guard_s())
     app.query_params["icb"] = "NHS North East and North Cumbria ICB"

@@ -9,7 +9,6 @@ only markup whose every outside text is escaped may come here (tests/test_e2e_we
 from __future__ import annotations
 
 import streamlit as st
-from streamlit.delta_generator import DeltaGenerator
 
 # Runs in the page, at each draw: the markup set again only when the run sent other markup.
 _JS = """export default function ({ parentElement, data }) {
@@ -26,13 +25,12 @@ def escaped_html(markup: str, key: str) -> None:
     _MOUNT(data=markup, key=key)
 
 
-def weekly_table(spot: DeltaGenerator, markup: str, wide: bool) -> None:
-    """The weekly table's ``markup`` (meeting_html's) in ``spot``: a ``wide`` table (one that scrolls: its
+def weekly_table(markup: str, wide: bool) -> None:
+    """The weekly table's ``markup`` (meeting_html's) where the script is: a ``wide`` table (one that scrolls: its
     DOMPurify pass grows with its cells) without st.html; a small one with st.html, whose pass costs it less
     than fetching the component's script does a new tab (a 12-trust table's first view was 9% slower with it,
     paired visits)."""
     if wide:
-        with spot:
-            escaped_html(markup, key="weekly_table")
+        escaped_html(markup, key="weekly_table")
     else:
-        spot.html(markup)
+        st.html(markup)

@@ -1,7 +1,7 @@
 """Sections drawn only when opened: below the trust drill-down's first screen (``ui.trust_sections``,
 ``ui.trust_publication``, ``ui.drd_charts``), the OPEL page's full grid, local authorities and days table, and
-the folded parts of the other pages (the SPC key, the audit log, the narrative's history and daily figures); and
-first-screen widgets whose code a new tab would otherwise fetch (the drill-down's date picker,
+the folded parts of the other pages (the SPC key, the audit log, the narrative's history and daily figures, the weekly
+page's downloads); and first-screen widgets whose code a new tab would otherwise fetch (the drill-down's date picker,
 the data quality page's file box).
 
 Each is an expander closed at first whose queries, tables and Plotly figures run only when it is opened

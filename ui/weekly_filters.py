@@ -5,6 +5,7 @@ are drafts until saved to a group)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import polars as pl
 import streamlit as st
@@ -14,8 +15,12 @@ from pipelines.queries import weekly
 from pipelines.queries.weeks import latest_complete_week, weeks_with_data
 from pipelines.reports.weekly_table import WeeklyTable, build_weekly_table, select_trusts
 from ui import auth, data, params
+from ui.kept import kept
 
-ORIENTATIONS = {"columns": "Trusts as columns", "rows": "Trusts as rows"}
+# The layouts of the weekly table (``?view=``): the group's narrative as a last column is one of them (a third
+# option of the same picker rather than a toggle of its own: a toggle's code is fetched by every new tab).
+ORIENTATIONS = {"columns": "Trusts as columns", "notes": "Trusts as columns + narrative",
+                "rows": "Trusts as rows"}
 PICK = "pick"  # the group picker's last option: trusts picked by hand
 
 # Chosen ICBs, places and trusts are shown whole (Streamlit cut "Bradford District and Craven" to "Bra…").
@@ -34,7 +39,7 @@ class Selection:
     icbs: tuple[str, ...] = ()
     places: tuple[str, ...] = ()
     org_codes: tuple[str, ...] = ()  # a group's trusts, or those picked by hand; empty: every trust
-    view: str = "columns"  # 'columns': trusts as columns, or 'rows'
+    view: str = "columns"  # 'columns': trusts as columns; 'notes': the same with the narrative column; 'rows'
 
     @property
     def group_id(self) -> str | None:
@@ -43,6 +48,16 @@ class Selection:
     def render_args(self, fmt: str) -> tuple:
         """``export.render``'s arguments after the connection: a download of exactly this selection."""
         return self.table.week_ending, self.icbs, self.places, fmt, self.org_codes, self.group_id
+
+    @property
+    def orientation(self) -> str:
+        """The table's orientation: 'rows' (trusts as rows) or 'columns' (with or without the narrative)."""
+        return "rows" if self.view == "rows" else "columns"
+
+    @property
+    def with_notes(self) -> bool:
+        """Whether the discharge group's narrative is a last column of the table."""
+        return self.view == "notes"
 
     @property
     def url_group(self) -> str:
@@ -80,10 +95,18 @@ def group_in_use() -> Group | None:
     return find_group(groups, _chosen_group(groups))
 
 
+def shared_weekly_table(week: date, icbs: tuple[str, ...], places: tuple[str, ...],
+                        org_codes: tuple[str, ...]) -> WeeklyTable:
+    """The weekly table of a selection, kept (``ui.kept``) as one object every session shares: through
+    ``data.read`` alone each page view unpickled its own copy (1.8 MB for every trust), a new tab's cost on the
+    server of the weekly and narrative pages. Nothing changes a WeeklyTable (frozen; ``rows_shown`` makes a new one)."""
+    return data.read(build_weekly_table, week, icbs, places, org_codes)
+
+
 def weekly_table_with_filters(orientation: bool = False) -> Selection:
     """Draw the pickers (the group first); return what they select. With ``orientation``, a layout picker
-    too ('columns': trusts as columns, or 'rows'). Stops the page with a clear message when there is
-    no data or no trust matches."""
+    too ('columns': trusts as columns, 'notes': with the narrative column, or 'rows'). Stops the page with a
+    clear message when there is no data or no trust matches."""
     if not data.database_exists() or not (weeks := data.read(weeks_with_data)):
         st.info("No data yet. Load sitrep files with `python -m pipelines ingest PATH` and this page fills in.")
         st.stop()
@@ -105,7 +128,9 @@ def weekly_table_with_filters(orientation: bool = False) -> Selection:
         layouts = list(ORIENTATIONS)
         view = columns[2].selectbox("Layout", layouts, format_func=ORIENTATIONS.__getitem__,
                                     index=layouts.index(params.get_choice("view", layouts) or "columns"),
-                                    help="Trusts as rows suits a region of many trusts.") or "columns"
+                                    help="Trusts as rows suits a region of many trusts. \"+ narrative\" adds the "
+                                         "discharge group's narrative beside each metric: two lines of it, the "
+                                         "whole text on hover or focus.") or "columns"
     group = by_id[group_id]
     chosen = _pick_trusts(data.read(weekly.trusts_with_data)) if group is None else {
         "icb": [], "place": [], "trusts": []}
@@ -113,7 +138,7 @@ def weekly_table_with_filters(orientation: bool = False) -> Selection:
                       **({"view": None if view == "columns" else view} if orientation else {}))
     org_codes = group.org_codes if group else tuple(chosen["trusts"])
     icbs, places = tuple(chosen["icb"]), tuple(chosen["place"])
-    table = data.read(build_weekly_table, week, icbs, places, org_codes)
+    table = kept(shared_weekly_table, week, icbs, places, org_codes)
     if table.trusts.is_empty():
         st.info("No trust of this group has figures, or no trust matches these filters. Choose another group, "
                 "or clear the ICB, place or trust filter.")
