@@ -240,7 +240,7 @@ def test_the_opel_sections_below_open_from_the_keyboard_and_stay_in_the_link(sam
     expect(page).to_have_url(re.compile(r"[?&]la=true"))
     open_page(page, sample_app, "opel?days=true")
     expect(page.get_by_test_id("stDataFrame")).to_be_visible()
-    assert page.locator("table.og").count() == 1
+    expect(page.locator("table.og")).to_have_count(1)
 
 
 def test_the_weekly_downloads_open_from_the_keyboard_and_stay_in_the_link(sample_app: str, laptop: Page) -> None:

@@ -105,6 +105,8 @@ def test_a_cell_of_the_groups_table_opens_the_drilldown_with_the_groups_comments
     save_narrative(db, SAMPLE_WEEK, STRANDED, "RCB", "York: two wards shut.", "Yve", group_id=FOUR)
     save_narrative(db, SAMPLE_WEEK, STRANDED, "RCB", "Humber: discharge hub open.", "Zed", group_id="icb-qoq")
     open_page(page, base_url, f"?group={FOUR}")
+    # The script can finish before the browser has drawn st.html's table (its code is fetched when first needed).
+    expect(page.locator("table.wt")).to_be_visible()
     # A group of four on a wide window: columns no wider than MAX_CELL_PX, not a quarter of the screen each.
     widths = page.locator("table.wt thead th").evaluate_all("ths => ths.map(th => th.getBoundingClientRect().width)")
     assert max(widths[3:]) <= MAX_CELL_PX + 1, widths
